@@ -1,0 +1,61 @@
+using System.CommandLine;
+using ThermoLearn.Cli.Infrastructure;
+
+namespace ThermoLearn.Cli;
+
+/// <summary>
+/// The <c>thermolearn</c> tool: parse, validate, run. Commands write to an injected <see cref="CliConsole"/>
+/// so tests read exactly what a user sees. Exit codes: 0 success, 2 bad input (a message on stderr,
+/// no output file left behind), 1 an internal error.
+/// </summary>
+public static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitInternalError = 1;
+    public const int ExitBadInput = 2;
+
+    /// <summary>Every command of the tool; a new command is one line here and one file in Commands/.</summary>
+    private static IEnumerable<Command> Commands(CliConsole console)
+    {
+        yield break;
+    }
+
+    public static RootCommand BuildRoot(CliConsole console)
+    {
+        var root = new RootCommand("ThermoLearn: data-driven stochastic thermodynamics. Simulate Langevin and jump processes, "
+            + "infer forces and entropy production from trajectories, optimise control protocols, and analyse belief geometry.");
+        foreach (var command in Commands(console)) root.Add(command);
+        return root;
+    }
+
+    public static int Run(string[] args, CliConsole console)
+    {
+        var root = BuildRoot(console);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) console.Error.WriteLine($"error: {error.Message}");
+            console.Error.WriteLine("Run 'thermolearn --help' (or the command with --help) for usage.");
+            return ExitBadInput;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+            });
+        }
+        catch (InvalidInputException e)
+        {
+            console.Error.WriteLine($"error: {e.Message}");
+            return ExitBadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            console.Error.WriteLine("cancelled");
+            return ExitInternalError;
+        }
+    }
+}

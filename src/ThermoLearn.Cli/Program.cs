@@ -1,0 +1,4 @@
+using ThermoLearn.Cli;
+using ThermoLearn.Cli.Infrastructure;
+
+return CliApp.Run(args, CliConsole.System);

@@ -1,0 +1,54 @@
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.IO;
+
+/// <summary>
+/// Reads and writes trajectory ensembles in the format named by the file's extension.
+/// Writing goes to a temporary file next to the target that is renamed on success, so a failed
+/// write never leaves a half-written file under the requested name.
+/// </summary>
+public static class TrajectoryFile
+{
+    private static readonly List<ITrajectoryFormat> Formats = new();
+
+    /// <summary>Registers a format (later registrations win for the same extension).</summary>
+    public static void Register(ITrajectoryFormat format)
+    {
+        lock (Formats) Formats.Insert(0, format);
+    }
+
+    /// <summary>The registered formats.</summary>
+    public static IReadOnlyList<ITrajectoryFormat> All
+    {
+        get { lock (Formats) return Formats.ToArray(); }
+    }
+
+    /// <summary>The format for a path's extension.</summary>
+    /// <exception cref="InvalidInputException">No registered format handles the extension.</exception>
+    public static ITrajectoryFormat ForPath(string path)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        lock (Formats)
+        {
+            foreach (var f in Formats)
+                if (f.Extensions.Contains(ext)) return f;
+            string known = string.Join(", ", Formats.SelectMany(f => f.Extensions).Distinct());
+            throw new InvalidInputException($"{path}: unknown trajectory file extension '{ext}'; use one of {known}.");
+        }
+    }
+
+    /// <summary>Reads trajectories from <paramref name="path"/>; <paramref name="dt"/> overrides nothing stored in the file but fills in when the file has no dt.</summary>
+    public static TrajectoryEnsemble Read(string path, double? dt = null)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
+        if (new FileInfo(path).Length == 0) throw new InvalidInputException($"{path}: file is empty.");
+        return ForPath(path).Read(path, dt);
+    }
+
+    /// <summary>Writes trajectories to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    public static void Write(string path, TrajectoryEnsemble ensemble)
+    {
+        var format = ForPath(path);
+        AtomicFile.Write(path, stream => format.Write(stream, ensemble));
+    }
+}

@@ -1,0 +1,80 @@
+namespace ThermoLearn.Trajectories;
+
+/// <summary>
+/// Where an ensemble came from: enough to reproduce it or to look up its exact values.
+/// </summary>
+/// <param name="Model">Model name (e.g. "driven-trap-2d"), or null for external data.</param>
+/// <param name="ParametersJson">The model's parameters as a JSON object, or null.</param>
+/// <param name="Seed">Seed of the simulation, or null.</param>
+public sealed record TrajectoryMetadata(string? Model = null, string? ParametersJson = null, ulong? Seed = null)
+{
+    public static TrajectoryMetadata None { get; } = new();
+}
+
+/// <summary>
+/// Trajectories sampled at a fixed spacing <see cref="Dt"/>: positions x[trajectory, frame, dimension],
+/// stored row-major in one float64 array (the layout of a C-ordered NumPy array of that shape).
+/// Frame f of every trajectory is at time <see cref="StartTime"/> + f * <see cref="Dt"/>.
+/// </summary>
+public sealed class TrajectoryEnsemble
+{
+    public TrajectoryEnsemble(int trajectories, int frames, int dimension, double dt, double[] data,
+        TrajectoryMetadata? metadata = null, double startTime = 0.0)
+    {
+        if (trajectories < 1) throw new InvalidInputException($"A trajectory ensemble needs at least 1 trajectory (got {trajectories}).");
+        if (frames < 1) throw new InvalidInputException($"A trajectory ensemble needs at least 1 frame (got {frames}).");
+        if (dimension < 1) throw new InvalidInputException($"A trajectory ensemble needs dimension >= 1 (got {dimension}).");
+        if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"The frame spacing dt must be a positive finite number (got {dt}).");
+        long expected = (long)trajectories * frames * dimension;
+        if (data.LongLength != expected)
+            throw new InvalidInputException($"Trajectory data has {data.LongLength} values but {trajectories} x {frames} x {dimension} = {expected} were expected.");
+        Trajectories = trajectories;
+        Frames = frames;
+        Dimension = dimension;
+        Dt = dt;
+        Data = data;
+        Metadata = metadata ?? TrajectoryMetadata.None;
+        StartTime = startTime;
+    }
+
+    public int Trajectories { get; }
+    public int Frames { get; }
+    public int Dimension { get; }
+
+    /// <summary>Time between consecutive frames.</summary>
+    public double Dt { get; }
+
+    /// <summary>Time of frame 0.</summary>
+    public double StartTime { get; }
+
+    /// <summary>x[trajectory, frame, dimension], row-major.</summary>
+    public double[] Data { get; }
+
+    public TrajectoryMetadata Metadata { get; }
+
+    /// <summary>Number of transitions (frame pairs) in the ensemble: trajectories x (frames - 1).</summary>
+    public long Transitions => (long)Trajectories * (Frames - 1);
+
+    /// <summary>The position of one trajectory at one frame.</summary>
+    public ReadOnlySpan<double> Frame(int trajectory, int frame) =>
+        Data.AsSpan((int)(((long)trajectory * Frames + frame) * Dimension), Dimension);
+
+    /// <summary>All frames of one trajectory, frame-major.</summary>
+    public ReadOnlySpan<double> Trajectory(int trajectory) =>
+        Data.AsSpan((int)((long)trajectory * Frames * Dimension), Frames * Dimension);
+
+    /// <summary>Throws <see cref="InvalidInputException"/> naming the first NaN or infinite value.</summary>
+    public void EnsureFinite(string source)
+    {
+        var data = Data;
+        for (long i = 0; i < data.LongLength; i++)
+        {
+            if (!double.IsFinite(data[i]))
+            {
+                long perTrajectory = (long)Frames * Dimension;
+                long t = i / perTrajectory, f = i % perTrajectory / Dimension, d = i % Dimension;
+                throw new InvalidInputException($"{source}: value {data[i]} at trajectory {t}, frame {f}, coordinate {d}; trajectory data must be finite.");
+            }
+        }
+    }
+}
