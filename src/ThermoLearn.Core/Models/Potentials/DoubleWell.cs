@@ -1,0 +1,30 @@
+namespace ThermoLearn.Models.Potentials;
+
+/// <summary>
+/// One-dimensional double well with barrier and tilt controls: V(x; b, c) = b (x^2 - 1)^2 + c x,
+/// lambda = (b, c). Force -4 b x (x^2 - 1) - c; dV/db = (x^2 - 1)^2, dV/dc = x.
+/// </summary>
+public readonly struct DoubleWell : IPotential
+{
+    public int Dimension => 1;
+    public int ControlCount => 2;
+
+    public double Energy(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda)
+    {
+        double u = x[0] * x[0] - 1;
+        return lambda[0] * u * u + lambda[1] * x[0];
+    }
+
+    public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force) =>
+        force[0] = ForceAt(x[0], lambda[0], lambda[1]);
+
+    public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative)
+    {
+        double u = x[0] * x[0] - 1;
+        derivative[0] = u * u;
+        derivative[1] = x[0];
+    }
+
+    /// <summary>-dV/dx at x for barrier b and tilt c (scalar form for hot loops).</summary>
+    public static double ForceAt(double x, double b, double c) => -4 * b * x * (x * x - 1) - c;
+}

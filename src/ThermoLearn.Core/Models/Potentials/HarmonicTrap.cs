@@ -1,0 +1,42 @@
+namespace ThermoLearn.Models.Potentials;
+
+/// <summary>
+/// Harmonic trap with a moving centre in d dimensions: V(x; c) = k/2 |x - c|^2, controls lambda = c (length d).
+/// Force -k (x - c); dV/dc = -k (x - c).
+/// </summary>
+public readonly struct HarmonicTrap : IPotential
+{
+    public HarmonicTrap(double stiffness, int dimension = 1)
+    {
+        if (!(stiffness > 0) || !double.IsFinite(stiffness))
+            throw new InvalidInputException($"harmonic trap: stiffness k must be positive and finite (got {stiffness}).");
+        if (dimension < 1) throw new InvalidInputException($"harmonic trap: dimension must be >= 1 (got {dimension}).");
+        Stiffness = stiffness;
+        Dimension = dimension;
+    }
+
+    public double Stiffness { get; }
+    public int Dimension { get; }
+    public int ControlCount => Dimension;
+
+    public double Energy(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda)
+    {
+        double s = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double u = x[i] - lambda[i];
+            s += u * u;
+        }
+        return 0.5 * Stiffness * s;
+    }
+
+    public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force)
+    {
+        for (int i = 0; i < x.Length; i++) force[i] = -Stiffness * (x[i] - lambda[i]);
+    }
+
+    public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative)
+    {
+        for (int i = 0; i < x.Length; i++) derivative[i] = -Stiffness * (x[i] - lambda[i]);
+    }
+}
