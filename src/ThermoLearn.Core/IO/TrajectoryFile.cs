@@ -9,7 +9,11 @@ namespace ThermoLearn.IO;
 /// </summary>
 public static class TrajectoryFile
 {
-    private static readonly List<ITrajectoryFormat> Formats = new();
+    private static readonly List<ITrajectoryFormat> Formats = new()
+    {
+        new Hdf5TrajectoryFormat(),
+        new ParquetTrajectoryFormat(),
+    };
 
     /// <summary>Registers a format (later registrations win for the same extension).</summary>
     public static void Register(ITrajectoryFormat format)

@@ -1,0 +1,142 @@
+using PureHDF;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.IO;
+
+/// <summary>
+/// Trajectories as HDF5 (written and read with PureHDF, no native library): one dataset
+/// <c>/trajectories</c> of IEEE float64, shape (trajectories, frames, dim), C order, so that
+/// <c>h5py.File(p)["trajectories"][...]</c> is the same array as the .npy format. Attributes of the dataset:
+/// <c>dt</c> (float64, time between frames), <c>start_time</c> (float64, time of frame 0, written when
+/// non-zero), <c>model</c> (string), <c>parameters</c> (string, a JSON object), <c>seed</c> (uint64).
+/// Files from other tools may put the attributes on the root group instead; both are read.
+/// The dataset is read straight into the ensemble's array, so reading needs about one copy of the data.
+/// </summary>
+public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
+{
+    /// <summary>Name of the dataset holding x[trajectory, frame, dimension].</summary>
+    public const string DatasetName = "trajectories";
+
+    private const string Expected = "an HDF5 file with a float64 dataset '/trajectories' of shape (trajectories, frames, dim)";
+
+    public string Name => "hdf5";
+
+    public IReadOnlyList<string> Extensions { get; } = [".h5", ".hdf5"];
+
+    public void Write(Stream stream, TrajectoryEnsemble ensemble)
+    {
+        var dataset = new H5Dataset(ensemble.Data,
+            fileDims: [(ulong)ensemble.Trajectories, (ulong)ensemble.Frames, (ulong)ensemble.Dimension]);
+        dataset.Attributes["dt"] = ensemble.Dt;
+        if (ensemble.StartTime != 0.0) dataset.Attributes["start_time"] = ensemble.StartTime;
+        var meta = ensemble.Metadata;
+        if (meta.Model is { } model) dataset.Attributes["model"] = model;
+        if (meta.ParametersJson is { } parameters) dataset.Attributes["parameters"] = parameters;
+        if (meta.Seed is { } seed) dataset.Attributes["seed"] = seed;
+        var file = new H5File { [DatasetName] = dataset };
+        file.Write(stream);
+    }
+
+    public TrajectoryEnsemble Read(string path, double? dt) =>
+        FileFormatGuard.Read(path, "HDF5", Expected, () => ReadChecked(path, dt));
+
+    private static TrajectoryEnsemble ReadChecked(string path, double? dtFallback)
+    {
+        using var file = H5File.OpenRead(path);
+        if (!file.LinkExists(DatasetName))
+        {
+            string found = string.Join(", ", file.Children().Select(c => "'" + c.Name + "'"));
+            throw new InvalidInputException($"{path}: no dataset '/{DatasetName}' (the root group holds {(found.Length == 0 ? "nothing" : found)}); expected {Expected}.");
+        }
+        if (file.Get(DatasetName) is not IH5Dataset dataset)
+            throw new InvalidInputException($"{path}: '/{DatasetName}' is a group, not a dataset; expected {Expected}.");
+
+        var type = dataset.Type;
+        if (type.Class != H5DataTypeClass.FloatingPoint || type.Size != 8)
+            throw new InvalidInputException($"{path}: '/{DatasetName}' holds {Describe(type)} values; trajectories must be float64 (numpy dtype '<f8' or '>f8').");
+        ulong[] dims = dataset.Space.Dimensions;
+        if (dims.Length != 3)
+            throw new InvalidInputException($"{path}: '/{DatasetName}' has shape ({string.Join(", ", dims)}); expected 3 axes (trajectories, frames, dim).");
+        foreach (ulong d in dims)
+            if (d == 0 || d > int.MaxValue)
+                throw new InvalidInputException($"{path}: '/{DatasetName}' has shape ({string.Join(", ", dims)}); every axis must hold between 1 and {int.MaxValue} entries.");
+        ulong count = dims[0] * dims[1] * dims[2];
+        if (count > (ulong)Array.MaxLength)
+            throw new InvalidInputException($"{path}: '/{DatasetName}' holds {count} values, more than one array can hold ({Array.MaxLength}); split the ensemble into several files.");
+
+        long fileLength = new FileInfo(path).Length;
+        if (dataset.Layout.Class is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact && (ulong)fileLength < count * 8)
+            throw new InvalidInputException($"{path}: the file has {fileLength} bytes but '/{DatasetName}' ({string.Join(" x ", dims)} float64) needs {count * 8}; the file is truncated.");
+
+        double? storedDt = ReadDouble(path, file, dataset, "dt");
+        double dt = FileFormatGuard.ResolveDt(path, storedDt, dtFallback, "no 'dt' attribute");
+        double startTime = ReadDouble(path, file, dataset, "start_time") ?? 0.0;
+        var metadata = new TrajectoryMetadata(
+            ReadString(path, file, dataset, "model"),
+            ReadString(path, file, dataset, "parameters"),
+            ReadSeed(path, file, dataset));
+
+        var data = new double[count];
+        dataset.Read(data);
+        return new TrajectoryEnsemble((int)dims[0], (int)dims[1], (int)dims[2], dt, data, metadata, startTime);
+    }
+
+    private static string Describe(IH5DataType type) => type.Class switch
+    {
+        H5DataTypeClass.FloatingPoint => $"float{type.Size * 8}",
+        H5DataTypeClass.FixedPoint => $"{(type.FixedPoint.IsSigned ? "int" : "uint")}{type.Size * 8}",
+        _ => type.Class.ToString(),
+    };
+
+    /// <summary>The attribute on the dataset, else on the root group, else null.</summary>
+    private static IH5Attribute? Find(IH5Object file, IH5Object dataset, string name) =>
+        dataset.AttributeExists(name) ? dataset.Attribute(name)
+        : file.AttributeExists(name) ? file.Attribute(name)
+        : null;
+
+    private static double? ReadDouble(string path, IH5Object file, IH5Object dataset, string name)
+    {
+        if (Find(file, dataset, name) is not { } attribute) return null;
+        var type = attribute.Type;
+        return (type.Class, type.Size) switch
+        {
+            (H5DataTypeClass.FloatingPoint, 8) => attribute.Read<double>(),
+            (H5DataTypeClass.FloatingPoint, 4) => attribute.Read<float>(),
+            _ => throw new InvalidInputException($"{path}: attribute '{name}' is {Describe(type)}; expected a float64 scalar."),
+        };
+    }
+
+    private static string? ReadString(string path, IH5Object file, IH5Object dataset, string name)
+    {
+        if (Find(file, dataset, name) is not { } attribute) return null;
+        if (attribute.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
+            throw new InvalidInputException($"{path}: attribute '{name}' is {Describe(attribute.Type)}; expected a string.");
+        return attribute.Read<string>();
+    }
+
+    private static ulong? ReadSeed(string path, IH5Object file, IH5Object dataset)
+    {
+        if (Find(file, dataset, "seed") is not { } attribute) return null;
+        var type = attribute.Type;
+        if (type.Class != H5DataTypeClass.FixedPoint)
+            throw new InvalidInputException($"{path}: attribute 'seed' is {Describe(type)}; expected an unsigned integer.");
+        // h5py stores Python ints as int64; ThermoLearn writes uint64.
+        long? signed = (type.FixedPoint.IsSigned, type.Size) switch
+        {
+            (true, 8) => attribute.Read<long>(),
+            (true, 4) => attribute.Read<int>(),
+            _ => null,
+        };
+        if (signed is { } s)
+        {
+            if (s < 0) throw new InvalidInputException($"{path}: attribute 'seed' is {s}; seeds are non-negative.");
+            return (ulong)s;
+        }
+        return type.Size switch
+        {
+            8 => attribute.Read<ulong>(),
+            4 => attribute.Read<uint>(),
+            _ => throw new InvalidInputException($"{path}: attribute 'seed' is {Describe(type)}; expected a 64-bit integer."),
+        };
+    }
+}

@@ -1,0 +1,239 @@
+using Parquet;
+using Parquet.Schema;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.IO;
+
+/// <summary>
+/// Trajectories as Apache Parquet in long format (written and read with Parquet.Net): one row per
+/// (trajectory, frame) with columns <c>traj</c> (int32), <c>t</c> (float64, t = start + frame * dt),
+/// <c>x0</c>, <c>x1</c>, … (float64), rows ordered by trajectory then frame — the table
+/// <c>pandas.read_parquet</c> returns and the same layout as the CSV format. The file's key-value
+/// metadata holds <c>dt</c>, <c>model</c>, <c>parameters</c> (a JSON object), <c>seed</c>.
+/// Reading streams one row group at a time into the ensemble's array (about one copy of the data plus a
+/// row group), accepts optional (nullable) columns and int64 <c>traj</c> as pandas writes them, and takes
+/// dt from the metadata or, failing that, from the spacing of <c>t</c>.
+/// </summary>
+public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
+{
+    private readonly int _rowsPerGroup;
+    private const string Expected = "a Parquet table with columns traj (integer), t (float64), x0, x1, … (float64), one row per trajectory and frame, ordered by traj then t";
+
+    /// <summary>A format writing row groups of 2^20 rows (about 8 MB per float64 column).</summary>
+    public ParquetTrajectoryFormat() : this(1 << 20) { }
+
+    internal ParquetTrajectoryFormat(int rowsPerGroup) => _rowsPerGroup = rowsPerGroup;
+
+    public string Name => "parquet";
+
+    public IReadOnlyList<string> Extensions { get; } = [".parquet", ".pq"];
+
+    public void Write(Stream stream, TrajectoryEnsemble ensemble) => WriteAsync(stream, ensemble, _rowsPerGroup).GetAwaiter().GetResult();
+
+    public TrajectoryEnsemble Read(string path, double? dt) =>
+        FileFormatGuard.Read(path, "Parquet", Expected, () => ReadAsync(path, dt).GetAwaiter().GetResult());
+
+    private static async Task WriteAsync(Stream stream, TrajectoryEnsemble e, int rowsPerGroup)
+    {
+        var traj = new DataField<int>("traj");
+        var time = new DataField<double>("t");
+        var xs = Enumerable.Range(0, e.Dimension).Select(d => new DataField<double>($"x{d}")).ToArray();
+        var schema = new ParquetSchema([traj, time, .. xs]);
+        var metadata = new Dictionary<string, string> { ["dt"] = FileFormatGuard.RoundTrip(e.Dt) };
+        if (e.Metadata.Model is { } model) metadata["model"] = model;
+        if (e.Metadata.ParametersJson is { } parameters) metadata["parameters"] = parameters;
+        if (e.Metadata.Seed is { } seed) metadata["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        await using var writer = await ParquetWriter.CreateAsync(schema, stream);
+        writer.CustomMetadata = metadata;
+        long rows = (long)e.Trajectories * e.Frames;
+        int group = (int)Math.Min(rowsPerGroup, rows);
+        var trajBuffer = new int[group];
+        var timeBuffer = new double[group];
+        var xBuffer = new double[group];
+        var data = e.Data;
+        int dim = e.Dimension;
+        for (long first = 0; first < rows; first += group)
+        {
+            int n = (int)Math.Min(group, rows - first);
+            for (int i = 0; i < n; i++)
+            {
+                long r = first + i;
+                int frame = (int)(r % e.Frames);
+                trajBuffer[i] = (int)(r / e.Frames);
+                timeBuffer[i] = e.StartTime + frame * e.Dt;
+            }
+            using var rowGroup = writer.CreateRowGroup();
+            await rowGroup.WriteAsync(traj, (ReadOnlyMemory<int>)trajBuffer.AsMemory(0, n));
+            await rowGroup.WriteAsync(time, (ReadOnlyMemory<double>)timeBuffer.AsMemory(0, n));
+            for (int d = 0; d < dim; d++)
+            {
+                for (int i = 0; i < n; i++) xBuffer[i] = data[(first + i) * dim + d];
+                await rowGroup.WriteAsync(xs[d], (ReadOnlyMemory<double>)xBuffer.AsMemory(0, n));
+            }
+        }
+    }
+
+    private static async Task<TrajectoryEnsemble> ReadAsync(string path, double? dtFallback)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        await using var reader = await ParquetReader.CreateAsync(stream);
+        var fields = reader.Schema.GetDataFields();
+        var traj = Field(path, fields, "traj");
+        var time = Field(path, fields, "t");
+        var xs = fields.Where(f => f.Name.StartsWith('x')).ToList();
+        for (int d = 0; d < xs.Count; d++)
+            if (xs[d].Name != $"x{d}")
+                throw new InvalidInputException($"{path}: coordinate columns are {string.Join(", ", xs.Select(x => x.Name))}; expected x0, x1, … in order.");
+        if (xs.Count == 0)
+            throw new InvalidInputException($"{path}: no coordinate columns x0, x1, …; expected {Expected}.");
+        if (traj.ClrType != typeof(int) && traj.ClrType != typeof(long))
+            throw new InvalidInputException($"{path}: column 'traj' holds {traj.ClrType.Name} values; expected integers.");
+        foreach (var f in xs.Prepend(time))
+            if (f.ClrType != typeof(double))
+                throw new InvalidInputException($"{path}: column '{f.Name}' holds {f.ClrType.Name} values; coordinates and times must be float64 (double).");
+
+        var meta = reader.CustomMetadata ?? new Dictionary<string, string>();
+        double? storedDt = meta.TryGetValue("dt", out string? dtText) ? FileFormatGuard.ParseDouble(path, "dt", dtText) : null;
+        ulong? seed = null;
+        if (meta.TryGetValue("seed", out string? seedText))
+        {
+            if (!ulong.TryParse(seedText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong s))
+                throw new InvalidInputException($"{path}: metadata 'seed' is '{seedText}'; expected a non-negative integer.");
+            seed = s;
+        }
+        var metadata = new TrajectoryMetadata(meta.GetValueOrDefault("model"), meta.GetValueOrDefault("parameters"), seed);
+
+        long rows = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++) rows += reader.OpenRowGroupReader(g).RowCount;
+        if (rows == 0) throw new InvalidInputException($"{path}: the table has no rows; expected {Expected}.");
+
+        // Pass 1: traj and t give the shape and the time grid; checked row by row.
+        var grid = new GridScan(path, storedDt);
+        var longBuffer = Array.Empty<long>();
+        var doubleBuffer = Array.Empty<double>();
+        long offset = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var rowGroup = reader.OpenRowGroupReader(g);
+            int n = checked((int)rowGroup.RowCount);
+            EnsureCapacity(ref longBuffer, n);
+            EnsureCapacity(ref doubleBuffer, n);
+            await ReadIntegers(path, rowGroup, traj, longBuffer.AsMemory(0, n), offset);
+            await ReadDoubles(path, rowGroup, time, doubleBuffer.AsMemory(0, n), offset);
+            for (int i = 0; i < n; i++) grid.Add(offset + i, longBuffer[i], doubleBuffer[i]);
+            offset += n;
+        }
+        var (trajectories, frames, dt, startTime) = grid.Finish(dtFallback);
+        long count = rows * xs.Count;
+        if (count > Array.MaxLength)
+            throw new InvalidInputException($"{path}: {rows} rows x {xs.Count} coordinates is more than one array can hold ({Array.MaxLength}); split the ensemble into several files.");
+
+        // Pass 2: coordinates, one column of one row group at a time, scattered into x[traj, frame, dim].
+        var data = new double[count];
+        int dim = xs.Count;
+        offset = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var rowGroup = reader.OpenRowGroupReader(g);
+            int n = (int)rowGroup.RowCount;
+            for (int d = 0; d < dim; d++)
+            {
+                await ReadDoubles(path, rowGroup, xs[d], doubleBuffer.AsMemory(0, n), offset);
+                for (int i = 0; i < n; i++) data[(offset + i) * dim + d] = doubleBuffer[i];
+            }
+            offset += n;
+        }
+        return new TrajectoryEnsemble(trajectories, frames, dim, dt, data, metadata, startTime);
+    }
+
+    private static DataField Field(string path, DataField[] fields, string name) =>
+        fields.FirstOrDefault(f => f.Name == name)
+        ?? throw new InvalidInputException($"{path}: no column '{name}' (found {string.Join(", ", fields.Select(f => f.Name))}); expected {Expected}.");
+
+    private static void EnsureCapacity<T>(ref T[] buffer, int n)
+    {
+        if (buffer.Length < n) buffer = new T[n];
+    }
+
+    private static async Task ReadIntegers(string path, ParquetRowGroupReader rowGroup, DataField field, Memory<long> target, long offset)
+    {
+        if (field.ClrType == typeof(long))
+        {
+            await ReadValues(path, rowGroup, field, target, offset);
+            return;
+        }
+        var narrow = new int[target.Length];
+        await ReadValues(path, rowGroup, field, narrow.AsMemory(), offset);
+        var span = target.Span;
+        for (int i = 0; i < narrow.Length; i++) span[i] = narrow[i];
+    }
+
+    private static Task ReadDoubles(string path, ParquetRowGroupReader rowGroup, DataField field, Memory<double> target, long offset) =>
+        ReadValues(path, rowGroup, field, target, offset);
+
+    /// <summary>Reads a required column directly; an optional one (pandas writes every column as optional) via a nullable buffer that must hold no nulls.</summary>
+    private static async Task ReadValues<T>(string path, ParquetRowGroupReader rowGroup, DataField field, Memory<T> target, long offset) where T : struct
+    {
+        if (!field.IsNullable)
+        {
+            await rowGroup.ReadAsync(field, target);
+            return;
+        }
+        var nullable = new T?[target.Length];
+        await rowGroup.ReadAsync(field, nullable.AsMemory());
+        var span = target.Span;
+        for (int i = 0; i < nullable.Length; i++)
+            span[i] = nullable[i] ?? throw new InvalidInputException($"{path}: column '{field.Name}' is empty (null) at row {offset + i}; every row needs a value.");
+    }
+
+    /// <summary>
+    /// Checks, row by row, that traj runs 0, 1, 2, … in blocks of equal length and that t is start + frame * dt
+    /// in every block (to 1e-9 relative), and so finds the shape and the time grid.
+    /// </summary>
+    private sealed class GridScan(string path, double? storedDt)
+    {
+        private long _currentTraj = -1;
+        private long _frame;
+        private long _frames = -1;
+        private double _start;
+        private double? _dt = storedDt;
+
+        public void Add(long row, long traj, double t)
+        {
+            if (traj == _currentTraj) _frame++;
+            else
+            {
+                if (traj != _currentTraj + 1)
+                    throw new InvalidInputException($"{path}: row {row} has traj = {traj} after traj = {_currentTraj}; rows must be ordered by trajectory numbered 0, 1, 2, … without gaps.");
+                if (_currentTraj == 0) _frames = _frame + 1;
+                else if (_currentTraj > 0 && _frame + 1 != _frames)
+                    throw new InvalidInputException($"{path}: trajectory {_currentTraj} has {_frame + 1} frames but trajectory 0 has {_frames}; every trajectory needs the same number of frames.");
+                _currentTraj = traj;
+                _frame = 0;
+            }
+            if (!double.IsFinite(t))
+                throw new InvalidInputException($"{path}: t = {t} at row {row}; times must be finite.");
+            if (row == 0) _start = t;
+            else if (_currentTraj == 0 && _frame == 1 && _dt is null) _dt = t - _start;
+            if (_frame > 0 || row > 0)
+            {
+                double expected = _start + _frame * (_dt ?? 0.0);
+                if (Math.Abs(t - expected) > 1e-9 * Math.Max(Math.Abs(expected), _dt ?? 1.0))
+                    throw new InvalidInputException($"{path}: t = {t} at row {row} (trajectory {_currentTraj}, frame {_frame}) but an evenly spaced grid starting at {_start} with dt = {_dt} gives {expected}; frames must be evenly spaced and the same for every trajectory.");
+            }
+        }
+
+        public (int Trajectories, int Frames, double Dt, double Start) Finish(double? dtFallback)
+        {
+            if (_currentTraj == 0) _frames = _frame + 1;
+            else if (_frame + 1 != _frames)
+                throw new InvalidInputException($"{path}: trajectory {_currentTraj} has {_frame + 1} frames but trajectory 0 has {_frames}; every trajectory needs the same number of frames.");
+            long trajectories = _currentTraj + 1;
+            if (trajectories > int.MaxValue || _frames > int.MaxValue)
+                throw new InvalidInputException($"{path}: {trajectories} trajectories of {_frames} frames is too large for one ensemble.");
+            double dt = FileFormatGuard.ResolveDt(path, _dt, dtFallback, "no 'dt' metadata and a single frame per trajectory");
+            return ((int)trajectories, (int)_frames, dt, _start);
+        }
+    }
+}
