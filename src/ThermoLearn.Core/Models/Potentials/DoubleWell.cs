@@ -4,7 +4,7 @@ namespace ThermoLearn.Models.Potentials;
 /// One-dimensional double well with barrier and tilt controls: V(x; b, c) = b (x^2 - 1)^2 + c x,
 /// lambda = (b, c). Force -4 b x (x^2 - 1) - c; dV/db = (x^2 - 1)^2, dV/dc = x.
 /// </summary>
-public readonly struct DoubleWell : IPotential
+public readonly struct DoubleWell : IDifferentiablePotential
 {
     public int Dimension => 1;
     public int ControlCount => 2;
@@ -27,4 +27,15 @@ public readonly struct DoubleWell : IPotential
 
     /// <summary>-dV/dx at x for barrier b and tilt c (scalar form for hot loops).</summary>
     public static double ForceAt(double x, double b, double c) => -4 * b * x * (x * x - 1) - c;
+
+    /// <summary>dF/db = -4 x (x^2 - 1), dF/dc = -1.</summary>
+    public void ForceControlJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian)
+    {
+        jacobian[0] = -4 * x[0] * (x[0] * x[0] - 1);
+        jacobian[1] = -1;
+    }
+
+    /// <summary>dF/dx = -4 b (3 x^2 - 1).</summary>
+    public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian) =>
+        jacobian[0] = -4 * lambda[0] * (3 * x[0] * x[0] - 1);
 }

@@ -4,7 +4,7 @@ namespace ThermoLearn.Models.Potentials;
 /// Harmonic trap with a moving centre in d dimensions: V(x; c) = k/2 |x - c|^2, controls lambda = c (length d).
 /// Force -k (x - c); dV/dc = -k (x - c).
 /// </summary>
-public readonly struct HarmonicTrap : IPotential
+public readonly struct HarmonicTrap : IDifferentiablePotential
 {
     public HarmonicTrap(double stiffness, int dimension = 1)
     {
@@ -38,5 +38,19 @@ public readonly struct HarmonicTrap : IPotential
     public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative)
     {
         for (int i = 0; i < x.Length; i++) derivative[i] = -Stiffness * (x[i] - lambda[i]);
+    }
+
+    /// <summary>dF_i/dc_j = k delta_ij.</summary>
+    public void ForceControlJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian)
+    {
+        jacobian.Clear();
+        for (int i = 0; i < x.Length; i++) jacobian[i * x.Length + i] = Stiffness;
+    }
+
+    /// <summary>dF_i/dx_j = -k delta_ij.</summary>
+    public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian)
+    {
+        jacobian.Clear();
+        for (int i = 0; i < x.Length; i++) jacobian[i * x.Length + i] = -Stiffness;
     }
 }

@@ -1,0 +1,68 @@
+using ThermoLearn.Control.Protocols;
+using ThermoLearn.Protocols;
+
+namespace ThermoLearn.Control;
+
+/// <summary>
+/// A protocol as the kernel sees it: N steps of length h = tau/N with lambda held at
+/// Lambda_n = lambda(t_n + h/2) during step n, Lambda_-1 = lambda_i and Lambda_N = lambda_f.
+/// The work is the exact work of this piecewise-constant protocol,
+/// W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))], which tends to
+/// int (dlambda/dt) . dV/dlambda dt plus the two end-jump terms V(x; lambda+) - V(x; lambda-) as h -> 0.
+/// For a parameterised protocol the table also holds phi_p(t_n + h/2) = d Lambda_(n, c(p)) / d theta_p.
+/// </summary>
+internal sealed class DiscreteProtocol
+{
+    private DiscreteProtocol(int steps, double duration, int controls, int parameters)
+    {
+        Steps = steps;
+        Dt = duration / steps;
+        Controls = controls;
+        Parameters = parameters;
+        Lambda = new double[steps * controls];
+        Basis = new double[steps * parameters];
+        ControlOf = new int[parameters];
+        Start = new double[controls];
+        End = new double[controls];
+    }
+
+    public int Steps { get; }
+    public double Dt { get; }
+    public int Controls { get; }
+    public int Parameters { get; }
+    public double[] Lambda { get; }
+    public double[] Basis { get; }
+    public int[] ControlOf { get; }
+    public double[] Start { get; }
+    public double[] End { get; }
+
+    public static DiscreteProtocol From(IProtocol protocol, int steps)
+    {
+        var table = new DiscreteProtocol(steps, protocol.Duration, protocol.ControlCount, 0);
+        table.Fill(protocol);
+        return table;
+    }
+
+    public static DiscreteProtocol From(ParameterisedProtocol protocol, int steps)
+    {
+        var family = protocol.Family;
+        var table = new DiscreteProtocol(steps, protocol.Duration, protocol.ControlCount, family.ParameterCount);
+        table.Fill(protocol);
+        int m = family.ParametersPerControl;
+        for (int p = 0; p < table.Parameters; p++) table.ControlOf[p] = family.ControlOf(p);
+        for (int n = 0; n < steps; n++)
+        {
+            double t = (n + 0.5) * table.Dt;
+            for (int p = 0; p < table.Parameters; p++) table.Basis[n * table.Parameters + p] = family.Basis(p % m, t);
+        }
+        return table;
+    }
+
+    private void Fill(IProtocol protocol)
+    {
+        if (Steps < 1) throw new InvalidInputException($"protocol discretisation: the number of steps must be >= 1 (got {Steps}).");
+        protocol.Evaluate(0, Start);
+        protocol.Evaluate(protocol.Duration, End);
+        for (int n = 0; n < Steps; n++) protocol.Evaluate((n + 0.5) * Dt, Lambda.AsSpan(n * Controls, Controls));
+    }
+}

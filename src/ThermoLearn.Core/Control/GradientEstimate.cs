@@ -1,0 +1,113 @@
+namespace ThermoLearn.Control;
+
+/// <summary>
+/// An estimate of the objective L(theta) = &lt;W&gt; + alpha * error and of its gradient, each with the
+/// standard error of the mean over independent trajectories. Units: energies in k_B T (T = 1 unless a
+/// task sets it), the error is a probability. Method: "likelihood-ratio" (fluctuation response,
+/// Lyu, Ray &amp; Crutchfield 2025), "pathwise" or "measurement" (no gradient).
+/// </summary>
+public sealed record GradientEstimate(
+    string Method,
+    int Trajectories,
+    ulong Seed,
+    double Alpha,
+    double Objective,
+    double ObjectiveStandardError,
+    double Work,
+    double WorkStandardError,
+    double Error,
+    double ErrorStandardError,
+    double[] Gradient,
+    double[] GradientStandardError)
+{
+    /// <summary>|grad L|.</summary>
+    public double GradientNorm => Math.Sqrt(Gradient.Sum(g => g * g));
+
+    /// <summary>sqrt(sum of squared standard errors): the size the norm would have from noise alone.</summary>
+    public double GradientNoise => Math.Sqrt(GradientStandardError.Sum(s => s * s));
+}
+
+/// <summary>
+/// Reductions of a <see cref="PathSample"/> into estimates. Sums run in trajectory order, so the numbers do
+/// not depend on how the paths were spread over threads.
+/// </summary>
+internal static class GradientEstimators
+{
+    /// <summary>
+    /// Likelihood-ratio (Girsanov, "fluctuation response") estimator of d&lt;A&gt;/dtheta for
+    /// A = W + alpha * error (spec control.md section 2):
+    /// g_i = dW_i/dtheta + (A_i - b_i) d ln P_i/dtheta with the leave-one-out baseline
+    /// b_i = (sum_(j != i) A_j) / (M - 1), which keeps the estimator unbiased while removing most of the
+    /// variance that the mean of A would otherwise bring; the estimate is the mean of g_i and its standard
+    /// error the sample standard deviation of g_i over sqrt(M).
+    /// </summary>
+    public static GradientEstimate LikelihoodRatio(PathSample sample, double alpha, ulong seed)
+    {
+        int m = sample.Count, parameters = sample.Parameters;
+        var objective = Objective(sample, alpha);
+        double mean = Mean(objective);
+        double scale = m / (m - 1.0);
+        var gradient = new double[parameters];
+        var stderr = new double[parameters];
+        var column = new double[m];
+        for (int p = 0; p < parameters; p++)
+        {
+            for (int i = 0; i < m; i++)
+                column[i] = sample.WorkGradient[i * parameters + p] + scale * (objective[i] - mean) * sample.Score[i * parameters + p];
+            (gradient[p], stderr[p]) = MeanAndStandardError(column);
+        }
+        return Assemble("likelihood-ratio", sample, alpha, seed, objective, gradient, stderr);
+    }
+
+    /// <summary>Mean of the per-path total derivative dW/dtheta from <see cref="PathKernel.RunPathwise{TPotential}"/> (work only).</summary>
+    public static GradientEstimate Pathwise(PathSample sample, ulong seed)
+    {
+        int m = sample.Count, parameters = sample.Parameters;
+        var gradient = new double[parameters];
+        var stderr = new double[parameters];
+        var column = new double[m];
+        for (int p = 0; p < parameters; p++)
+        {
+            for (int i = 0; i < m; i++) column[i] = sample.WorkGradient[i * parameters + p];
+            (gradient[p], stderr[p]) = MeanAndStandardError(column);
+        }
+        return Assemble("pathwise", sample, 0, seed, Objective(sample, 0), gradient, stderr);
+    }
+
+    /// <summary>Work and error only (no gradient).</summary>
+    public static GradientEstimate Measure(PathSample sample, double alpha, ulong seed) =>
+        Assemble("measurement", sample, alpha, seed, Objective(sample, alpha), [], []);
+
+    private static double[] Objective(PathSample sample, double alpha)
+    {
+        var a = new double[sample.Count];
+        for (int i = 0; i < a.Length; i++) a[i] = sample.Work[i] + alpha * sample.Error[i];
+        return a;
+    }
+
+    private static GradientEstimate Assemble(string method, PathSample sample, double alpha, ulong seed,
+        double[] objective, double[] gradient, double[] stderr)
+    {
+        var (l, lErr) = MeanAndStandardError(objective);
+        var (w, wErr) = MeanAndStandardError(sample.Work);
+        var (e, eErr) = MeanAndStandardError(sample.Error);
+        if (!double.IsFinite(l) || gradient.Any(g => !double.IsFinite(g)))
+            throw new InvalidInputException("control: a trajectory diverged (non-finite work or gradient); the protocol drives the "
+                + "system too hard for the time step: use more steps (--set steps=...) or a gentler protocol.");
+        return new GradientEstimate(method, sample.Count, seed, alpha, l, lErr, w, wErr, e, eErr, gradient, stderr);
+    }
+
+    private static double Mean(ReadOnlySpan<double> values)
+    {
+        double s = 0;
+        foreach (double v in values) s += v;
+        return s / values.Length;
+    }
+
+    internal static (double Mean, double StandardError) MeanAndStandardError(ReadOnlySpan<double> values)
+    {
+        double mean = Mean(values), ss = 0;
+        foreach (double v in values) ss += (v - mean) * (v - mean);
+        return (mean, Math.Sqrt(ss / (values.Length - 1) / values.Length));
+    }
+}

@@ -1,0 +1,176 @@
+using ThermoLearn.Control.Protocols;
+using ThermoLearn.Models;
+using ThermoLearn.Protocols;
+
+namespace ThermoLearn.Control.Tasks;
+
+/// <summary>
+/// A computation to perform with a protocol on [0, tau]: a potential with controls, fixed endpoint
+/// controls, an initial ensemble, dynamics, and an error functional (0 on success). The optimiser
+/// minimises L = &lt;W&gt; + alpha * error over a <see cref="ProtocolFamily"/>
+/// (spec control.md; Lyu, Ray &amp; Crutchfield, "Optimal Computation from Fluctuation Responses", 2025).
+/// </summary>
+public abstract class ControlTask
+{
+    protected ControlTask(string name, double duration, LangevinDynamics dynamics, int steps,
+        string[] controlNames, double[] start, double[] end, double[] lower, double[] upper)
+    {
+        if (!(duration > 0) || !double.IsFinite(duration))
+            throw new InvalidInputException($"{name}: tau must be a positive finite duration (got {duration}).");
+        if (steps < 1 || steps > 10_000_000)
+            throw new InvalidInputException($"{name}: steps must be between 1 and 10^7 (got {steps}).");
+        Name = name;
+        Duration = duration;
+        Dynamics = dynamics;
+        Steps = steps;
+        ControlNames = controlNames;
+        Start = start;
+        End = end;
+        LowerBounds = lower;
+        UpperBounds = upper;
+    }
+
+    public string Name { get; }
+    public double Duration { get; }
+    public LangevinDynamics Dynamics { get; }
+
+    /// <summary>Time steps per trajectory (h = tau / steps).</summary>
+    public int Steps { get; }
+
+    public IReadOnlyList<string> ControlNames { get; }
+    public int ControlCount => ControlNames.Count;
+    public IReadOnlyList<double> Start { get; }
+    public IReadOnlyList<double> End { get; }
+
+    /// <summary>Box on the controls in which the dynamics stay well posed and stable at the task's step.</summary>
+    public IReadOnlyList<double> LowerBounds { get; }
+    public IReadOnlyList<double> UpperBounds { get; }
+
+    /// <summary>Default weight alpha of the error in the objective.</summary>
+    public abstract double DefaultAlpha { get; }
+
+    /// <summary>Default knots of the piecewise-linear family.</summary>
+    public abstract int DefaultKnots { get; }
+
+    /// <summary>Default Adam step (in units of the controls).</summary>
+    public abstract double DefaultLearningRate { get; }
+
+    /// <summary>The task's parameters (name = value), for provenance in outputs.</summary>
+    public abstract IReadOnlyDictionary<string, double> Parameters { get; }
+
+    /// <summary>A piecewise-linear family with the task's endpoints.</summary>
+    public PiecewiseLinearFamily KnotFamily(int knots) => new(Duration, Start.ToArray(), End.ToArray(), knots);
+
+    /// <summary>A sine-series family with the task's endpoints.</summary>
+    public SineSeriesFamily SineFamily(int modes) => new(Duration, Start.ToArray(), End.ToArray(), modes);
+
+    /// <summary>Where the optimiser starts: the straight line unless the task knows a better guess.</summary>
+    public virtual double[] InitialGuess(ProtocolFamily family) => new double[family.ParameterCount];
+
+    /// <summary>
+    /// Projects parameters of a piecewise-linear family into the control box (each knot value is clamped,
+    /// and the interior is a convex combination of knots, so it stays inside too). Other families are left alone.
+    /// </summary>
+    public void Project(ProtocolFamily family, Span<double> theta)
+    {
+        if (family is not PiecewiseLinearFamily knots) return;
+        for (int c = 0; c < ControlCount; c++)
+            for (int j = 0; j < knots.Knots; j++)
+            {
+                double line = Start[c] + (End[c] - Start[c]) * j / (knots.Knots - 1.0);
+                int p = c * knots.Knots + j;
+                theta[p] = Math.Clamp(line + theta[p], LowerBounds[c], UpperBounds[c]) - line;
+            }
+    }
+
+    /// <summary>Checks that a protocol has this task's controls, duration and endpoints.</summary>
+    public void Validate(IProtocol protocol, string source)
+    {
+        if (protocol.ControlCount != ControlCount)
+            throw new InvalidInputException($"{source}: the protocol has {protocol.ControlCount} controls but task '{Name}' has {ControlCount} ({string.Join(", ", ControlNames)}).");
+        if (Math.Abs(protocol.Duration - Duration) > 1e-9 * Duration)
+            throw new InvalidInputException($"{source}: the protocol lasts tau = {protocol.Duration} but the task runs for tau = {Duration}.");
+        var start = new double[ControlCount];
+        var end = new double[ControlCount];
+        protocol.Evaluate(0, start);
+        protocol.Evaluate(protocol.Duration, end);
+        for (int c = 0; c < ControlCount; c++)
+        {
+            if (Math.Abs(start[c] - Start[c]) > 1e-9 * (1 + Math.Abs(Start[c])))
+                throw new InvalidInputException($"{source}: control '{ControlNames[c]}' starts at {start[c]} but task '{Name}' fixes lambda(0) = {Start[c]}.");
+            if (Math.Abs(end[c] - End[c]) > 1e-9 * (1 + Math.Abs(End[c])))
+                throw new InvalidInputException($"{source}: control '{ControlNames[c]}' ends at {end[c]} but task '{Name}' fixes lambda(tau) = {End[c]}.");
+        }
+    }
+
+    /// <summary>Likelihood-ratio estimate of L and dL/dtheta from <paramref name="trajectories"/> fresh paths of stream <paramref name="seed"/>.</summary>
+    public GradientEstimate EstimateGradient(ParameterisedProtocol protocol, double alpha, ulong seed, int trajectories, int maxThreads = -1)
+    {
+        Validate(protocol, "protocol");
+        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: true, maxThreads);
+        return GradientEstimators.LikelihoodRatio(sample, alpha, seed);
+    }
+
+    /// <summary>Pathwise (reparameterisation) estimate of d&lt;W&gt;/dtheta, the reference for the likelihood ratio.</summary>
+    public GradientEstimate EstimatePathwiseWorkGradient(ParameterisedProtocol protocol, ulong seed, int trajectories, int maxThreads = -1)
+    {
+        Validate(protocol, "protocol");
+        var sample = SimulatePathwise(DiscreteProtocol.From(protocol, Steps), seed, trajectories, maxThreads);
+        return GradientEstimators.Pathwise(sample, seed);
+    }
+
+    /// <summary>Measures &lt;W&gt;, the error and the task's references for any protocol with the task's endpoints.</summary>
+    public ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxThreads = -1)
+    {
+        Validate(protocol, "protocol");
+        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: false, maxThreads);
+        var estimate = GradientEstimators.Measure(sample, alpha, seed);
+        return new ProtocolMeasurement(estimate.Work, estimate.WorkStandardError, estimate.Error, estimate.ErrorStandardError,
+            estimate.Objective, estimate.ObjectiveStandardError, trajectories, seed, References(sample, estimate));
+    }
+
+    /// <summary>The straight-line protocol between the endpoints (the baseline every result is compared with).</summary>
+    public ParameterisedProtocol LinearRamp() => KnotFamily(2).WithParameters(new double[ControlCount * 2]);
+
+    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxThreads);
+
+    internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxThreads);
+
+    /// <summary>The task's reference values for a measured ensemble (optimum, bounds).</summary>
+    internal virtual TaskReferences References(PathSample sample, GradientEstimate estimate) => new();
+}
+
+/// <summary>A task over a concrete struct potential: the kernels are instantiated for it.</summary>
+public abstract class PotentialTask<TPotential> : ControlTask where TPotential : struct, IDifferentiablePotential
+{
+    protected PotentialTask(string name, double duration, LangevinDynamics dynamics, int steps, TPotential potential,
+        string[] controlNames, double[] start, double[] end, double[] lower, double[] upper)
+        : base(name, duration, dynamics, steps, controlNames, start, end, lower, upper)
+    {
+        Potential = potential;
+    }
+
+    public TPotential Potential { get; }
+
+    internal abstract InitialStateSampler Initial { get; }
+    internal abstract EndpointFunctional ErrorFunctional { get; }
+
+    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxThreads) =>
+        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxThreads);
+
+    internal override PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxThreads) =>
+        PathKernel.RunPathwise(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, maxThreads);
+}
+
+/// <summary>Reference values of a task: each is null where it does not apply.</summary>
+/// <param name="OptimumWork">Known optimal &lt;W&gt; (Schmiedl-Seifert, translate-trap).</param>
+/// <param name="LandauerBound">T (ln 2 - H_2(error)) (erase).</param>
+/// <param name="FiniteTimeBound">Delta F_neq + gamma W_2^2 / tau (erase; Proesmans, Ehrich &amp; Bechhoefer, PRL 125, 100602, 2020).</param>
+/// <param name="Wasserstein2">W_2(p_0, p_tau) from the sample quantiles.</param>
+/// <param name="NonequilibriumFreeEnergyChange">Delta F_neq = F[p_tau] - F[p_0], F[p] = &lt;V&gt; + T &lt;ln p&gt;.</param>
+public sealed record TaskReferences(double? OptimumWork = null, double? LandauerBound = null, double? FiniteTimeBound = null,
+    double? Wasserstein2 = null, double? NonequilibriumFreeEnergyChange = null);
+
+/// <summary>A protocol measured on fresh paths: means with standard errors, plus the task's references.</summary>
+public sealed record ProtocolMeasurement(double Work, double WorkStandardError, double Error, double ErrorStandardError,
+    double Objective, double ObjectiveStandardError, int Trajectories, ulong Seed, TaskReferences References);

@@ -1,0 +1,186 @@
+using ThermoLearn.Control.Protocols;
+using ThermoLearn.Models.Potentials;
+using ThermoLearn.Randomness;
+
+namespace ThermoLearn.Control.Tasks;
+
+/// <summary>
+/// Tasks on the tunable double well V(x; b, c, s) = b (x^2 - 1)^2 + c x + s x^2 / 2 (<see cref="TunableDoubleWell"/>)
+/// that start and end at (b0, 0, 0), i.e. a symmetric bit with barrier b0 (in k_B T), in equilibrium at t = 0.
+/// </summary>
+public abstract class DoubleWellTask : PotentialTask<TunableDoubleWell>
+{
+    protected DoubleWellTask(string name, double tau, LangevinDynamics dynamics, int steps, double barrier, double[] lower, double[] upper)
+        : base(name, tau, dynamics, steps, new TunableDoubleWell(), ["b", "c", "s"],
+            [CheckBarrier(name, barrier), 0, 0], [barrier, 0, 0], lower, upper)
+    {
+        Barrier = barrier;
+        var potential = new TunableDoubleWell();
+        double[] lambda = [barrier, 0, 0];
+        Equilibrium = new EquilibriumSampler1D(x => potential.Energy([x], lambda), dynamics.Temperature);
+    }
+
+    /// <summary>b0.</summary>
+    public double Barrier { get; }
+
+    internal EquilibriumSampler1D Equilibrium { get; }
+
+    /// <summary>Default steps: at least 1,000 and h &lt;= 0.005 (stable for the stiffest potential in the control box).</summary>
+    protected static int DefaultSteps(double tau) => (int)Math.Max(1000, Math.Ceiling(200 * tau));
+
+    private static double CheckBarrier(string name, double barrier) => barrier > 0 && barrier <= 20
+        ? barrier : throw new InvalidInputException($"{name}: the barrier b0 must be in (0, 20] k_B T (got {barrier}).");
+}
+
+/// <summary>
+/// erase: reset a bit to 0. Start in equilibrium of the symmetric double well (both wells equally likely), end in
+/// the same potential; error = P(x(tau) &gt; 0). References: Landauer, &lt;W&gt; &gt;= T (ln 2 - H_2(error)) in the slow
+/// limit; finite time with full control, &lt;W&gt; &gt;= Delta F_neq + gamma W_2(p_0, p_tau)^2 / tau
+/// (Aurell et al., PRL 106, 250601, 2011; Proesmans, Ehrich &amp; Bechhoefer, PRL 125, 100602, 2020).
+/// </summary>
+public sealed class EraseTask : DoubleWellTask
+{
+    public EraseTask(double tau, double barrier = 4, double gamma = 1, double temperature = 1, int? steps = null)
+        : base("erase", tau, new LangevinDynamics(gamma, temperature), steps ?? DefaultSteps(tau), barrier,
+            [0.25 * barrier, -3 * barrier, -barrier], [1.5 * barrier, 3 * barrier, 5 * barrier])
+    {
+        Initial = (ref RandomStream random, Span<double> x, Span<double> v) => x[0] = Equilibrium.Draw(ref random);
+    }
+
+    public override double DefaultAlpha => 20;
+    public override int DefaultKnots => 6;
+    public override double DefaultLearningRate => 0.05 * Barrier;
+
+    public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double>
+    {
+        ["barrier"] = Barrier, ["gamma"] = Dynamics.Friction, ["temperature"] = Dynamics.Temperature, ["steps"] = Steps,
+    };
+
+    internal override InitialStateSampler Initial { get; }
+    internal override EndpointFunctional ErrorFunctional { get; } = static (_, end) => end[0] > 0 ? 1 : 0;
+
+    /// <summary>
+    /// A textbook erasure to start from: remove the barrier (s = 4 b0 leaves the confining b0 x^4), tilt towards the
+    /// left well (c &gt; 0), restore the barrier while tilted, then release the tilt.
+    /// </summary>
+    public override double[] InitialGuess(ProtocolFamily family)
+    {
+        double b0 = Barrier;
+        return family.Fit((t, c) =>
+        {
+            double u = t / Duration;
+            return c switch
+            {
+                0 => b0,
+                1 => u < 0.15 ? b0 * u / 0.15 : u < 0.75 ? b0 : b0 * (1 - u) / 0.25,
+                _ => u < 0.45 ? 4 * b0 : u < 0.75 ? 4 * b0 * (0.75 - u) / 0.3 : 0,
+            };
+        });
+    }
+
+    /// <summary>T (ln 2 - H_2(error)) with H_2 in nats.</summary>
+    public double LandauerBound(double error)
+    {
+        double e = Math.Clamp(error, 0, 1);
+        double h = (e > 0 ? -e * Math.Log(e) : 0) + (e < 1 ? -(1 - e) * Math.Log(1 - e) : 0);
+        return Dynamics.Temperature * (Math.Log(2) - h);
+    }
+
+    internal override TaskReferences References(PathSample sample, GradientEstimate estimate)
+    {
+        // W_2 between the two empirical distributions: the monotone (quantile) coupling is optimal in 1-D.
+        var start = (double[])sample.Start.Clone();
+        var end = (double[])sample.End.Clone();
+        Array.Sort(start);
+        Array.Sort(end);
+        double w2 = 0;
+        for (int i = 0; i < start.Length; i++) w2 += (start[i] - end[i]) * (start[i] - end[i]);
+        w2 /= start.Length;
+        // F[p] = <V> - T S: exact for the equilibrium start, plug-in for the end (histogram entropy with the
+        // Miller-Madow correction (bins - 1) / 2M, which removes the leading downward bias of the plug-in entropy).
+        var potential = new TunableDoubleWell();
+        double[] lambda = [.. End];
+        double meanEnergy = 0;
+        foreach (double x in sample.End) meanEnergy += potential.Energy([x], lambda);
+        meanEnergy /= sample.End.Length;
+        double freeEnd = meanEnergy - Dynamics.Temperature * HistogramEntropy(end);
+        double freeStart = Equilibrium.MeanEnergy - Dynamics.Temperature * Equilibrium.Entropy;
+        double deltaF = freeEnd - freeStart;
+        return new TaskReferences(
+            LandauerBound: LandauerBound(estimate.Error),
+            FiniteTimeBound: deltaF + Dynamics.Friction * w2 / Duration,
+            Wasserstein2: Math.Sqrt(w2),
+            NonequilibriumFreeEnergyChange: deltaF);
+    }
+
+    /// <summary>Differential entropy of sorted samples from a histogram of ceil(sqrt(M)) bins, Miller-Madow corrected.</summary>
+    internal static double HistogramEntropy(double[] sorted)
+    {
+        int m = sorted.Length, bins = (int)Math.Ceiling(Math.Sqrt(m));
+        double lo = sorted[0], hi = sorted[^1];
+        if (!(hi > lo)) return double.NegativeInfinity;
+        double width = (hi - lo) / bins;
+        var counts = new int[bins];
+        foreach (double x in sorted) counts[Math.Min(bins - 1, (int)((x - lo) / width))]++;
+        double s = 0;
+        int occupied = 0;
+        foreach (int n in counts)
+        {
+            if (n == 0) continue;
+            occupied++;
+            double p = (double)n / m;
+            s -= p * Math.Log(p / width);
+        }
+        return s + (occupied - 1) / (2.0 * m);
+    }
+}
+
+/// <summary>
+/// flip-underdamped: swap the bit, sending each well to the other (error = P(sign x(tau) = sign x(0))), with
+/// mass m and friction gamma well below critical, starting from equilibrium in x and Maxwell velocities
+/// (Ray &amp; Crutchfield's momentum computing: a half period in a harmonic well flips almost for free). With
+/// overdamped = 1 the same task runs overdamped, for comparison; in 1-D an overdamped flip cannot succeed with
+/// probability above 1/2 (the dynamics preserve the stochastic order of paths started at x0 &lt; x0').
+/// </summary>
+public sealed class FlipTask : DoubleWellTask
+{
+    public FlipTask(double tau, double barrier = 4, double gamma = 0.2, double mass = 1, double temperature = 1,
+        bool overdamped = false, int? steps = null)
+        : base("flip-underdamped", tau, new LangevinDynamics(gamma, temperature, overdamped ? null : mass),
+            steps ?? DefaultSteps(tau), barrier, [0, -3 * barrier, 0.5], [1.5 * barrier, 3 * barrier, 5 * barrier])
+    {
+        Mass = mass;
+        double sigmaV = Math.Sqrt(temperature / mass);
+        Initial = overdamped
+            ? (ref RandomStream random, Span<double> x, Span<double> v) => x[0] = Equilibrium.Draw(ref random)
+            : (ref RandomStream random, Span<double> x, Span<double> v) =>
+            {
+                x[0] = Equilibrium.Draw(ref random);
+                v[0] = sigmaV * random.NextGaussian();
+            };
+    }
+
+    public double Mass { get; }
+    public override double DefaultAlpha => 10;
+    public override int DefaultKnots => 6;
+    public override double DefaultLearningRate => 0.02 * Barrier;
+
+    public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double>
+    {
+        ["barrier"] = Barrier, ["gamma"] = Dynamics.Friction, ["mass"] = Mass, ["temperature"] = Dynamics.Temperature,
+        ["overdamped"] = Dynamics.IsUnderdamped ? 0 : 1, ["steps"] = Steps,
+    };
+
+    internal override InitialStateSampler Initial { get; }
+    internal override EndpointFunctional ErrorFunctional { get; } = static (start, end) => start[0] * end[0] < 0 ? 0 : 1;
+
+    /// <summary>
+    /// The physicist's flip to start from: switch to the harmonic well s x^2/2 with half period tau
+    /// (s = m (pi / tau)^2, b = 0) for the whole interior; the end jump restores the double well.
+    /// </summary>
+    public override double[] InitialGuess(ProtocolFamily family)
+    {
+        double s = Math.Max(Mass * Math.Pow(Math.PI / Duration, 2), LowerBounds[2]);
+        return family.Fit((t, c) => c switch { 0 => 0, 1 => 0, _ => s });
+    }
+}

@@ -1,0 +1,50 @@
+using ThermoLearn.Models.Potentials;
+using ThermoLearn.Randomness;
+
+namespace ThermoLearn.Control.Tasks;
+
+/// <summary>
+/// translate-trap: move a harmonic trap V = k (x - lambda)^2 / 2 from 0 to lambda_f in time tau, overdamped,
+/// starting in equilibrium; no error term. Reference: the Schmiedl-Seifert optimum (<see cref="HarmonicTranslation"/>).
+/// </summary>
+public sealed class TranslateTrapTask : PotentialTask<HarmonicTrap>
+{
+    public TranslateTrapTask(double tau, double k = 1, double gamma = 1, double lambdaFinal = 1, double temperature = 1, int steps = 500)
+        : base("translate-trap", tau, new LangevinDynamics(gamma, temperature), steps, new HarmonicTrap(k), ["lambda"],
+            [0.0], [CheckFinite(lambdaFinal)], [-10 * (Math.Abs(lambdaFinal) + 1)], [10 * (Math.Abs(lambdaFinal) + 1)])
+    {
+        Stiffness = k;
+        LambdaFinal = lambdaFinal;
+        double sigma = Math.Sqrt(temperature / k);
+        Initial = (ref RandomStream random, Span<double> x, Span<double> v) => x[0] = sigma * random.NextGaussian();
+    }
+
+    public double Stiffness { get; }
+    public double LambdaFinal { get; }
+    public override double DefaultAlpha => 0;
+    public override int DefaultKnots => 4;
+    public override double DefaultLearningRate => 0.02 * Math.Max(Math.Abs(LambdaFinal), 1e-3);
+
+    public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double>
+    {
+        ["k"] = Stiffness, ["gamma"] = Dynamics.Friction, ["lambda_f"] = LambdaFinal,
+        ["temperature"] = Dynamics.Temperature, ["steps"] = Steps,
+    };
+
+    /// <summary>W* of Schmiedl and Seifert.</summary>
+    public double OptimalWork => HarmonicTranslation.OptimalWork(Stiffness, Dynamics.Friction, LambdaFinal, Duration);
+
+    /// <summary>lambda*(t) inside (0, tau).</summary>
+    public double OptimalProtocol(double t) => HarmonicTranslation.OptimalProtocol(t, Stiffness, Dynamics.Friction, LambdaFinal, Duration);
+
+    /// <summary>W_lin of the straight ramp.</summary>
+    public double LinearRampWork => HarmonicTranslation.LinearRampWork(Stiffness, Dynamics.Friction, LambdaFinal, Duration);
+
+    internal override InitialStateSampler Initial { get; }
+    internal override EndpointFunctional ErrorFunctional { get; } = static (_, _) => 0;
+
+    internal override TaskReferences References(PathSample sample, GradientEstimate estimate) => new(OptimumWork: OptimalWork);
+
+    private static double CheckFinite(double value) => double.IsFinite(value)
+        ? value : throw new InvalidInputException($"translate-trap: lambda_f must be finite (got {value}).");
+}

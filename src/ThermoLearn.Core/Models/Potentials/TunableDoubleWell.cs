@@ -1,0 +1,45 @@
+namespace ThermoLearn.Models.Potentials;
+
+/// <summary>
+/// Double well with barrier, tilt and stiffness controls, lambda = (b, c, s):
+/// V(x; b, c, s) = b (x^2 - 1)^2 + c x + s x^2 / 2. At s = 0 it is <see cref="DoubleWell"/>; at s = 4 b
+/// the barrier is gone while the quartic term b x^4 still confines, which is what a bit-erasure or
+/// bit-flip protocol needs (lowering b alone also loosens the confinement). Units: energies in k_B T.
+/// Force -4 b x (x^2 - 1) - c - s x; dV/db = (x^2 - 1)^2, dV/dc = x, dV/ds = x^2 / 2.
+/// </summary>
+public readonly struct TunableDoubleWell : IDifferentiablePotential
+{
+    public int Dimension => 1;
+    public int ControlCount => 3;
+
+    public double Energy(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda)
+    {
+        double y = x[0], u = y * y - 1;
+        return lambda[0] * u * u + lambda[1] * y + 0.5 * lambda[2] * y * y;
+    }
+
+    public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force)
+    {
+        double y = x[0];
+        force[0] = -4 * lambda[0] * y * (y * y - 1) - lambda[1] - lambda[2] * y;
+    }
+
+    public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative)
+    {
+        double y = x[0], u = y * y - 1;
+        derivative[0] = u * u;
+        derivative[1] = y;
+        derivative[2] = 0.5 * y * y;
+    }
+
+    public void ForceControlJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian)
+    {
+        double y = x[0];
+        jacobian[0] = -4 * y * (y * y - 1);
+        jacobian[1] = -1;
+        jacobian[2] = -y;
+    }
+
+    public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian) =>
+        jacobian[0] = -4 * lambda[0] * (3 * x[0] * x[0] - 1) - lambda[2];
+}
