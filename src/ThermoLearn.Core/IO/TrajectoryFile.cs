@@ -5,7 +5,8 @@ namespace ThermoLearn.IO;
 /// <summary>
 /// Reads and writes trajectory ensembles in the format named by the file's extension.
 /// Writing goes to a temporary file next to the target that is renamed on success, so a failed
-/// write never leaves a half-written file under the requested name.
+/// write never leaves a half-written file under the requested name. Formats that cannot store dt and
+/// provenance (.npy, .csv) get a JSON sidecar (<see cref="TrajectorySidecar"/>) with dt and provenance, which reading picks up.
 /// </summary>
 public static class TrajectoryFile
 {
@@ -13,6 +14,8 @@ public static class TrajectoryFile
     {
         new Hdf5TrajectoryFormat(),
         new ParquetTrajectoryFormat(),
+        new NpyFormat(),
+        new CsvFormat(),
     };
 
     /// <summary>Registers a format (later registrations win for the same extension).</summary>
@@ -46,7 +49,12 @@ public static class TrajectoryFile
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
         if (new FileInfo(path).Length == 0) throw new InvalidInputException($"{path}: file is empty.");
-        return ForPath(path).Read(path, dt);
+        var format = ForPath(path);
+        var sidecar = format is ISidecarTrajectoryFormat ? TrajectorySidecar.TryRead(path) : null;
+        var ensemble = format.Read(path, sidecar?.Dt ?? dt);
+        if (sidecar is { } s && s.Trajectories == ensemble.Trajectories && s.Frames == ensemble.Frames && s.Dimension == ensemble.Dimension)
+            return new TrajectoryEnsemble(ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.Data, s.Metadata, s.StartTime);
+        return ensemble;
     }
 
     /// <summary>Writes trajectories to <paramref name="path"/> atomically (temporary file, then rename).</summary>
@@ -54,5 +62,7 @@ public static class TrajectoryFile
     {
         var format = ForPath(path);
         AtomicFile.Write(path, stream => format.Write(stream, ensemble));
+        if (format is ISidecarTrajectoryFormat)
+            AtomicFile.WriteText(TrajectorySidecar.PathFor(path), TrajectorySidecar.ToJson(ensemble));
     }
 }

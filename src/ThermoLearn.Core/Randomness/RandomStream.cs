@@ -31,6 +31,9 @@ public struct RandomStream
     /// <summary>A sub-stream of stream <paramref name="index"/>: e.g. (seed, trajectory, purpose) for initial conditions vs noise.</summary>
     public static RandomStream For(ulong seed, ulong index, ulong purpose) => For(SplitMix64(unchecked(seed + 0xD1B54A32D192ED03UL * (purpose + 1))), index);
 
+    /// <summary>The four xoshiro256** state words (vectorised kernels run one stream per SIMD lane from them).</summary>
+    internal readonly (ulong S0, ulong S1, ulong S2, ulong S3) State => (_s0, _s1, _s2, _s3);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {

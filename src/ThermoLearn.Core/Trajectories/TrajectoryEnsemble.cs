@@ -6,7 +6,10 @@ namespace ThermoLearn.Trajectories;
 /// <param name="Model">Model name (e.g. "driven-trap-2d"), or null for external data.</param>
 /// <param name="ParametersJson">The model's parameters as a JSON object, or null.</param>
 /// <param name="Seed">Seed of the simulation, or null.</param>
-public sealed record TrajectoryMetadata(string? Model = null, string? ParametersJson = null, ulong? Seed = null)
+/// <param name="FirstTrajectory">Global index of trajectory 0 of this ensemble (non-zero for a shard of a larger run).</param>
+/// <param name="TotalTrajectories">Size of the whole run this ensemble is a shard of, or null when it is the whole run.</param>
+public sealed record TrajectoryMetadata(string? Model = null, string? ParametersJson = null, ulong? Seed = null,
+    long FirstTrajectory = 0, long? TotalTrajectories = null)
 {
     public static TrajectoryMetadata None { get; } = new();
 }

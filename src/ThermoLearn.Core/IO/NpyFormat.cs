@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.IO;
+
+/// <summary>
+/// NumPy .npy (format version 1.0, falling back to 2.0 for huge headers): little-endian float64 ('&lt;f8'),
+/// C order, shape (trajectories, frames, dimension). The header is written byte for byte as numpy's
+/// <c>np.save</c> writes it (keys sorted, 21-digit growth space after the first axis, space padding so
+/// the data starts on a 64-byte boundary, then '\n'). Reading accepts '&lt;f8' or '&lt;f4', C order, and
+/// shapes (T, F, D), (T, F) (dimension 1) or (F,) (one trajectory). The frame spacing is not part of the
+/// format: it comes from the sidecar (see <see cref="TrajectoryFile"/>) or the caller.
+/// Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+/// </summary>
+public sealed partial class NpyFormat : ISidecarTrajectoryFormat
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+    private const int Align = 64;
+    private const int GrowthAxisMaxDigits = 21;
+
+    public string Name => "npy";
+
+    public IReadOnlyList<string> Extensions { get; } = [".npy"];
+
+    /// <summary>The complete header (magic, version, length, dict, padding) numpy writes for a C-ordered '&lt;f8' array.</summary>
+    public static byte[] Header(IReadOnlyList<long> shape)
+    {
+        string shapeText = shape.Count == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+        string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        dict += new string(' ', shape.Count > 0 ? GrowthAxisMaxDigits - shape[0].ToString(CultureInfo.InvariantCulture).Length : 0);
+        int hlen = dict.Length + 1;
+        int version = 1, lengthBytes = 2;
+        int padding = Align - (Magic.Length + 2 + lengthBytes + hlen) % Align;
+        if (hlen + padding > ushort.MaxValue)
+        {
+            version = 2; lengthBytes = 4;
+            padding = Align - (Magic.Length + 2 + lengthBytes + hlen) % Align;
+        }
+        var header = new byte[Magic.Length + 2 + lengthBytes + hlen + padding];
+        Magic.CopyTo(header, 0);
+        header[6] = (byte)version;
+        header[7] = 0;
+        if (version == 1) BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), (ushort)(hlen + padding));
+        else BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), (uint)(hlen + padding));
+        int offset = 8 + lengthBytes;
+        Encoding.ASCII.GetBytes(dict, header.AsSpan(offset));
+        offset += dict.Length;
+        header.AsSpan(offset, padding).Fill((byte)' ');
+        header[^1] = (byte)'\n';
+        return header;
+    }
+
+    public void Write(Stream stream, TrajectoryEnsemble ensemble)
+    {
+        stream.Write(Header([ensemble.Trajectories, ensemble.Frames, ensemble.Dimension]));
+        var buffer = new byte[1 << 16];
+        var data = ensemble.Data;
+        long i = 0;
+        while (i < data.LongLength)
+        {
+            int n = (int)Math.Min(buffer.Length / 8, data.LongLength - i);
+            if (BitConverter.IsLittleEndian)
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan((int)i, n)).CopyTo(buffer);
+            else
+                for (int k = 0; k < n; k++) BinaryPrimitives.WriteDoubleLittleEndian(buffer.AsSpan(8 * k), data[i + k]);
+            stream.Write(buffer, 0, 8 * n);
+            i += n;
+        }
+    }
+
+    public TrajectoryEnsemble Read(string path, double? dt)
+    {
+        if (dt is null)
+            throw new InvalidInputException($"{path}: a .npy file does not store the frame spacing; give dt (--dt) or keep ThermoLearn's sidecar {Path.GetFileName(path)}.json next to it.");
+        using var stream = File.OpenRead(path);
+        var prefix = new byte[10];
+        if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix.AsSpan(0, 6).SequenceEqual(Magic))
+            throw new InvalidInputException($"{path}: not a NumPy .npy file (the magic string \\x93NUMPY is missing).");
+        int major = prefix[6];
+        int headerLength;
+        int consumed = 10;
+        if (major == 1) headerLength = BinaryPrimitives.ReadUInt16LittleEndian(prefix.AsSpan(8));
+        else if (major is 2 or 3)
+        {
+            var more = new byte[2];
+            if (stream.ReadAtLeast(more, 2, throwOnEndOfStream: false) < 2) throw new InvalidInputException($"{path}: truncated .npy header.");
+            headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], more[0], more[1]]);
+            consumed = 12;
+        }
+        else throw new InvalidInputException($"{path}: unsupported .npy format version {major}.{prefix[7]} (1.0, 2.0 and 3.0 are read).");
+        var headerBytes = new byte[headerLength];
+        if (stream.ReadAtLeast(headerBytes, headerLength, throwOnEndOfStream: false) < headerLength)
+            throw new InvalidInputException($"{path}: truncated .npy header.");
+        string header = Encoding.UTF8.GetString(headerBytes);
+        var descr = DescrPattern().Match(header);
+        var fortran = FortranPattern().Match(header);
+        var shapeMatch = ShapePattern().Match(header);
+        if (!descr.Success || !fortran.Success || !shapeMatch.Success)
+            throw new InvalidInputException($"{path}: the .npy header '{header.Trim()}' lacks descr, fortran_order or shape.");
+        string type = descr.Groups[1].Value;
+        if (type is not ("<f8" or "<f4"))
+            throw new InvalidInputException($"{path}: array type '{type}' is not supported; save float64 ('<f8') or float32 ('<f4'), e.g. x.astype(np.float64).");
+        if (fortran.Groups[1].Value == "True")
+            throw new InvalidInputException($"{path}: Fortran-ordered arrays are not supported; save np.ascontiguousarray(x).");
+        var dims = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : -1).ToArray();
+        if (dims.Length is < 1 or > 3 || dims.Any(v => v < 1))
+            throw new InvalidInputException($"{path}: shape ({shapeMatch.Groups[1].Value}) is not usable; expected (trajectories, frames, dimension), (trajectories, frames) or (frames,), all positive.");
+        long trajectories = dims.Length == 3 || dims.Length == 2 ? dims[0] : 1;
+        long frames = dims.Length == 1 ? dims[0] : dims[1];
+        long dimension = dims.Length == 3 ? dims[2] : 1;
+        long count = trajectories * frames * dimension;
+        if (count > Array.MaxLength || trajectories > int.MaxValue || frames > int.MaxValue || dimension > int.MaxValue)
+            throw new InvalidInputException($"{path}: {count} values are too many for one ensemble; split the file.");
+        int itemSize = type == "<f8" ? 8 : 4;
+        long expectedBytes = consumed + headerLength + count * itemSize;
+        if (stream.Length != expectedBytes)
+            throw new InvalidInputException($"{path}: the file has {stream.Length} bytes but shape ({string.Join(", ", dims)}) of {type} needs {expectedBytes}; the file is truncated or corrupt.");
+        var data = new double[count];
+        var buffer = new byte[1 << 16];
+        long read = 0;
+        while (read < count)
+        {
+            int n = (int)Math.Min(buffer.Length / itemSize, count - read);
+            stream.ReadExactly(buffer, 0, n * itemSize);
+            for (int k = 0; k < n; k++)
+                data[read + k] = itemSize == 8 ? BinaryPrimitives.ReadDoubleLittleEndian(buffer.AsSpan(8 * k)) : BinaryPrimitives.ReadSingleLittleEndian(buffer.AsSpan(4 * k));
+            read += n;
+        }
+        var ensemble = new TrajectoryEnsemble((int)trajectories, (int)frames, (int)dimension, dt.Value, data);
+        ensemble.EnsureFinite(path);
+        return ensemble;
+    }
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrPattern();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranPattern();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapePattern();
+}

@@ -1,0 +1,18 @@
+namespace ThermoLearn.Models.Potentials;
+
+/// <summary>
+/// One-dimensional parabola with its stiffness as the control: V(x; k) = k x^2 / 2, lambda = (k).
+/// Force -k x; dV/dk = x^2 / 2 (the work of a breathing trap).
+/// </summary>
+public readonly struct Parabola : IPotential
+{
+    public int Dimension => 1;
+    public int ControlCount => 1;
+
+    public double Energy(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda) => 0.5 * lambda[0] * x[0] * x[0];
+
+    public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force) => force[0] = -lambda[0] * x[0];
+
+    public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative) =>
+        derivative[0] = 0.5 * x[0] * x[0];
+}

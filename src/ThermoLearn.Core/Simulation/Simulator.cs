@@ -1,0 +1,235 @@
+using System.Runtime.Intrinsics;
+using ThermoLearn.Energetics;
+using ThermoLearn.Models;
+using ThermoLearn.Randomness;
+using ThermoLearn.Simulation.Schemes;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Simulation;
+
+/// <summary>
+/// Simulates many independent trajectories of a model in parallel. Model, scheme and options are separate
+/// values: <c>Simulator.Run(model, options)</c>. Trajectory i draws its initial state from
+/// RandomStream.For(seed, i, <see cref="InitialPurpose"/>) and its noise from lane streams keyed by
+/// (seed, i, <see cref="NoisePurpose"/>), so the output is bit-identical for any thread count and any
+/// <see cref="Shard"/> split. Trajectories run in groups of four (one SIMD lane of noise each).
+/// </summary>
+public static class Simulator
+{
+    /// <summary>Purpose key of the initial-condition stream.</summary>
+    public const ulong InitialPurpose = 1;
+
+    /// <summary>Purpose key of the noise stream.</summary>
+    public const ulong NoisePurpose = 2;
+
+    /// <summary>Runs the simulation.</summary>
+    /// <exception cref="InvalidInputException">Bad options, or a scheme that does not fit the model.</exception>
+    public static SimulationResult Run(StochasticModel model, SimulationOptions options, IProgress<double>? progress = null)
+    {
+        Validate(options, model);
+        return model switch
+        {
+            OverdampedModel overdamped => RunOverdamped(overdamped, options, progress),
+            UnderdampedModel underdamped => RunUnderdamped(underdamped, options, progress),
+            _ => throw new InvalidInputException($"model '{model.Name}' is not a Langevin model; simulate it with its own sampler."),
+        };
+    }
+
+    private static void Validate(SimulationOptions o, StochasticModel model)
+    {
+        if (o.Trajectories < 1) throw new InvalidInputException($"trajectories must be >= 1 (got {o.Trajectories}).");
+        if (o.Steps < 1) throw new InvalidInputException($"steps must be >= 1 (got {o.Steps}).");
+        if (!(o.Dt > 0) || !double.IsFinite(o.Dt)) throw new InvalidInputException($"dt must be a positive finite number (got {o.Dt}).");
+        if (o.SaveEvery < 1) throw new InvalidInputException($"save-every must be >= 1 (got {o.SaveEvery}).");
+        if (o.Steps % o.SaveEvery != 0)
+            throw new InvalidInputException($"steps ({o.Steps}) must be a multiple of save-every ({o.SaveEvery}) so the last state is saved.");
+        var (_, count) = o.Shard.Range(o.Trajectories);
+        if (count < 1) throw new InvalidInputException($"shard {o.Shard} of {o.Trajectories} trajectories is empty; use fewer shards.");
+        long values = (long)count * (o.Steps / o.SaveEvery + 1) * model.StateDimension;
+        if (values > Array.MaxLength)
+            throw new InvalidInputException($"{count} trajectories x {o.Steps / o.SaveEvery + 1} frames x {model.StateDimension} coordinates = {values} values "
+                + $"exceed one array ({Array.MaxLength}); save fewer frames (--save-every) or split the run with --shard.");
+    }
+
+    private static TrajectoryMetadata Metadata(StochasticModel model, SimulationOptions o, long first) =>
+        new(model.Name, model.ParametersJson().ToJsonString(), o.Seed, first, o.Shard.Count > 1 ? o.Trajectories : null);
+
+    private sealed class Progress(IProgress<double>? sink, int groups)
+    {
+        private int _done;
+        private readonly int _every = Math.Max(1, groups / 200);
+
+        public void GroupDone()
+        {
+            if (sink is null) return;
+            int done = Interlocked.Increment(ref _done);
+            if (done % _every == 0 || done == groups) sink.Report((double)done / groups);
+        }
+    }
+
+    private static SimulationResult RunOverdamped(OverdampedModel model, SimulationOptions o, IProgress<double>? progress)
+    {
+        var scheme = SchemeCatalog.FindOverdamped(o.Scheme ?? EulerMaruyama.Instance.Name);
+        var (first, count) = o.Shard.Range(o.Trajectories);
+        int d = model.Dimension, frames = o.Steps / o.SaveEvery + 1;
+        var data = new double[(long)count * frames * d];
+        bool energetics = o.ComputeEnergetics;
+        bool density = energetics && model.HasExactDensity;
+        double[]? work = energetics ? new double[count] : null, heat = energetics ? new double[count] : null;
+        double[]? deltaE = energetics ? new double[count] : null, entropy = energetics ? new double[count] : null;
+        double[]? systemEntropy = density ? new double[count] : null;
+        int groups = (count + 3) / 4;
+        var tracker = new Progress(progress, groups);
+        double tEnd = o.Steps * o.Dt;
+
+        Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, g =>
+        {
+            int lanes = Math.Min(4, count - 4 * g);
+            int normalsPerStep = scheme.NormalsPerStep(d);
+            var x = new double[4 * d];
+            var previous = new double[d];
+            var normals = new double[4 * normalsPerStep];
+            var scratch = new double[scheme.ScratchLength(d)];
+            var noise = GaussianLanes.For(o.Seed, first + 4 * g, NoisePurpose);
+            Span<double> sums = stackalloc double[16];
+            sums.Clear();
+            for (int j = 0; j < lanes; j++)
+            {
+                int local = 4 * g + j;
+                var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                var xj = x.AsSpan(j * d, d);
+                model.SampleInitial(ref random, xj);
+                xj.CopyTo(data.AsSpan((int)((long)local * frames * d), d));
+                if (density) systemEntropy![local] = model.LogDensity(xj, 0)!.Value;
+            }
+            for (int step = 0; step < o.Steps; step++)
+            {
+                double t = step * o.Dt, tNext = (step + 1) * o.Dt;
+                for (int k = 0; k < normalsPerStep; k++)
+                {
+                    var z = noise.Next();
+                    for (int j = 0; j < 4; j++) normals[j * normalsPerStep + k] = z.GetElement(j);
+                }
+                bool save = (step + 1) % o.SaveEvery == 0;
+                for (int j = 0; j < lanes; j++)
+                {
+                    var xj = x.AsSpan(j * d, d);
+                    if (energetics) xj.CopyTo(previous);
+                    scheme.Step(model, xj, t, o.Dt, normals.AsSpan(j * normalsPerStep, normalsPerStep), scratch);
+                    if (energetics)
+                    {
+                        var e = StochasticEnergetics.OverdampedStep(model, previous, xj, t, tNext);
+                        sums[4 * j] += e.Work;
+                        sums[4 * j + 1] += e.Heat;
+                        sums[4 * j + 2] += e.DeltaEnergy;
+                        sums[4 * j + 3] += e.MediumEntropy;
+                    }
+                    if (save)
+                    {
+                        int local = 4 * g + j;
+                        int frame = (step + 1) / o.SaveEvery;
+                        xj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * d), d));
+                    }
+                }
+            }
+            for (int j = 0; j < lanes; j++)
+            {
+                int local = 4 * g + j;
+                if (energetics)
+                {
+                    work![local] = sums[4 * j];
+                    heat![local] = sums[4 * j + 1];
+                    deltaE![local] = sums[4 * j + 2];
+                    entropy![local] = sums[4 * j + 3];
+                }
+                if (density) systemEntropy![local] -= model.LogDensity(x.AsSpan(j * d, d), tEnd)!.Value;
+            }
+            tracker.GroupDone();
+        });
+
+        var ensemble = new TrajectoryEnsemble(count, frames, d, o.Dt * o.SaveEvery, data, Metadata(model, o, first));
+        var result = energetics ? new TrajectoryEnergetics(work!, heat!, deltaE!, entropy!, systemEntropy) : null;
+        return new SimulationResult(ensemble, result, model, o, scheme.Name);
+    }
+
+    private static SimulationResult RunUnderdamped(UnderdampedModel model, SimulationOptions o, IProgress<double>? progress)
+    {
+        string name = o.Scheme ?? Baoab.Instance.Name;
+        if (name != Baoab.Instance.Name)
+            throw new InvalidInputException($"scheme '{name}' does not apply to underdamped models; use {Baoab.Instance.Name}.");
+        var scheme = Baoab.Instance;
+        var (first, count) = o.Shard.Range(o.Trajectories);
+        int d = model.Dimension, stride = 2 * d, frames = o.Steps / o.SaveEvery + 1;
+        var data = new double[(long)count * frames * stride];
+        bool energetics = o.ComputeEnergetics;
+        double[]? work = energetics ? new double[count] : null, heat = energetics ? new double[count] : null;
+        double[]? deltaE = energetics ? new double[count] : null, entropy = energetics ? new double[count] : null;
+        int groups = (count + 3) / 4;
+        var tracker = new Progress(progress, groups);
+
+        Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, g =>
+        {
+            int lanes = Math.Min(4, count - 4 * g);
+            var state = new double[4 * stride];
+            var previousX = new double[d];
+            var normals = new double[4 * d];
+            var force = new double[d];
+            var noise = GaussianLanes.For(o.Seed, first + 4 * g, NoisePurpose);
+            Span<double> sums = stackalloc double[12];
+            sums.Clear();
+            for (int j = 0; j < lanes; j++)
+            {
+                int local = 4 * g + j;
+                var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                var sj = state.AsSpan(j * stride, stride);
+                model.SampleInitial(ref random, sj[..d], sj[d..]);
+                sj.CopyTo(data.AsSpan((int)((long)local * frames * stride), stride));
+                if (energetics) sums[3 * j + 2] = -StochasticEnergetics.UnderdampedEnergy(model, sj[..d], sj[d..], 0);
+            }
+            for (int step = 0; step < o.Steps; step++)
+            {
+                double t = step * o.Dt, tNext = (step + 1) * o.Dt;
+                for (int k = 0; k < d; k++)
+                {
+                    var z = noise.Next();
+                    for (int j = 0; j < 4; j++) normals[j * d + k] = z.GetElement(j);
+                }
+                bool save = (step + 1) % o.SaveEvery == 0;
+                for (int j = 0; j < lanes; j++)
+                {
+                    var sj = state.AsSpan(j * stride, stride);
+                    var xj = sj[..d];
+                    if (energetics) xj.CopyTo(previousX);
+                    double q = scheme.Step(model, xj, sj[d..], t, o.Dt, normals.AsSpan(j * d, d), force);
+                    if (energetics)
+                    {
+                        sums[3 * j] += StochasticEnergetics.UnderdampedWork(model, previousX, xj, t, tNext);
+                        sums[3 * j + 1] += q;
+                    }
+                    if (save)
+                    {
+                        int local = 4 * g + j;
+                        int frame = (step + 1) / o.SaveEvery;
+                        sj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * stride), stride));
+                    }
+                }
+            }
+            double tEnd = o.Steps * o.Dt;
+            for (int j = 0; j < lanes; j++)
+            {
+                int local = 4 * g + j;
+                if (!energetics) continue;
+                var sj = state.AsSpan(j * stride, stride);
+                work![local] = sums[3 * j];
+                heat![local] = sums[3 * j + 1];
+                deltaE![local] = sums[3 * j + 2] + StochasticEnergetics.UnderdampedEnergy(model, sj[..d], sj[d..], tEnd);
+                entropy![local] = heat[local] / model.Temperature;
+            }
+            tracker.GroupDone();
+        });
+
+        var ensemble = new TrajectoryEnsemble(count, frames, stride, o.Dt * o.SaveEvery, data, Metadata(model, o, first));
+        var result = energetics ? new TrajectoryEnergetics(work!, heat!, deltaE!, entropy!, null) : null;
+        return new SimulationResult(ensemble, result, model, o, scheme.Name);
+    }
+}

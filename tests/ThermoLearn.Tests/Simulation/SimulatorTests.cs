@@ -1,0 +1,134 @@
+using ThermoLearn.Models;
+using ThermoLearn.Simulation;
+using ThermoLearn.Statistics;
+using Xunit;
+
+namespace ThermoLearn.Tests.Simulation;
+
+public class SimulatorTests
+{
+    /// <summary>
+    /// Stationary covariance of the driven 2-D trap vs the Lyapunov solution, from the last frame of 4,000
+    /// independent stationary trajectories. Each entry's tolerance is 4 standard errors of the product mean
+    /// (false-failure rate ~ 6e-5 per entry) plus the scheme's O(dt^2) bias for Heun at dt = 0.01 (below 1e-4).
+    /// </summary>
+    [Theory]
+    [InlineData("heun")]
+    [InlineData("euler-maruyama")]
+    public void StationaryCovarianceMatchesLyapunov(string scheme)
+    {
+        var model = LinearModel.DrivenTrap2D(1, 0.3, 1, 0.5);
+        var result = Simulator.Run(model, new SimulationOptions { Trajectories = 4000, Steps = 100, Dt = 0.01, SaveEvery = 100, Seed = 7, Scheme = scheme });
+        var c = model.StationaryCovariance;
+        var e = result.Trajectories;
+        // Euler-Maruyama's stationary variance is D / (a (1 - a dt / 2)): relative bias a dt / 2 = 0.005.
+        double bias = scheme == "heun" ? 1e-4 : 0.005 * c[0, 0] + 1e-4;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+            {
+                var products = new double[e.Trajectories];
+                for (int n = 0; n < e.Trajectories; n++) products[n] = e.Frame(n, 1)[i] * e.Frame(n, 1)[j];
+                var estimate = MeanEstimate.Of(products);
+                Assert.True(Math.Abs(estimate.Mean - c[i, j]) < 4 * estimate.StandardError + bias,
+                    $"C[{i},{j}]: simulated {estimate} vs Lyapunov {c[i, j]}");
+            }
+    }
+
+    /// <summary>
+    /// In the steady state the mean medium entropy (and total entropy, with the exact density) per unit time is
+    /// the EP rate: bead-spring n = 2 (sigma = 2.025) over t = 1. Tolerance 4 standard errors plus Heun's
+    /// discretisation bias (O(dt^2) ~ 1e-3 relative at dt = 0.005).
+    /// </summary>
+    [Fact]
+    public void MediumEntropyRateEqualsExactEntropyProduction()
+    {
+        var model = LinearModel.BeadSpring(2, 1, 1, 10, 1);
+        var result = Simulator.Run(model, new SimulationOptions { Trajectories = 2000, Steps = 200, Dt = 0.005, SaveEvery = 200, Seed = 11, Scheme = "heun" });
+        double t = 1.0;
+        var medium = MeanEstimate.Of(result.Energetics!.MediumEntropy);
+        var total = MeanEstimate.Of(result.Energetics.TotalEntropy!);
+        double exact = model.EntropyProductionRateValue * t;
+        Assert.True(Math.Abs(medium.Mean - exact) < 4 * medium.StandardError + 0.01 * exact, $"medium entropy {medium} vs {exact}");
+        Assert.True(Math.Abs(total.Mean - exact) < 4 * total.StandardError + 0.01 * exact, $"total entropy {total} vs {exact}");
+    }
+
+    [Fact]
+    public void OutputIsIdenticalForOneAndTwoThreadsAndForShards()
+    {
+        var model = LinearModel.DrivenTrap2D(1, 0.3, 1, 0.5);
+        var options = new SimulationOptions { Trajectories = 13, Steps = 50, Dt = 0.01, SaveEvery = 5, Seed = 99 };
+        var one = Simulator.Run(model, options with { MaxDegreeOfParallelism = 1 });
+        var two = Simulator.Run(model, options with { MaxDegreeOfParallelism = 2 });
+        Assert.Equal(one.Trajectories.Data, two.Trajectories.Data);
+        Assert.Equal(one.Energetics!.Work, two.Energetics!.Work);
+        Assert.Equal(one.Energetics.Heat, two.Energetics.Heat);
+
+        var first = Simulator.Run(model, options with { Shard = new Shard(1, 2) });
+        var second = Simulator.Run(model, options with { Shard = new Shard(2, 2) });
+        Assert.Equal(0, first.FirstTrajectory);
+        Assert.Equal(6, second.FirstTrajectory);
+        Assert.Equal(13, second.Trajectories.Metadata.TotalTrajectories);
+        Assert.Equal(one.Trajectories.Data, first.Trajectories.Data.Concat(second.Trajectories.Data).ToArray());
+        Assert.Equal(one.Energetics.MediumEntropy, first.Energetics!.MediumEntropy.Concat(second.Energetics!.MediumEntropy).ToArray());
+
+        var third = Simulator.Run(model, options with { Shard = new Shard(3, 5) });
+        var (start, count) = new Shard(3, 5).Range(13);
+        Assert.Equal(one.Trajectories.Data.AsSpan((int)start * 11 * 2, count * 11 * 2).ToArray(), third.Trajectories.Data);
+    }
+
+    [Fact]
+    public void DifferentSeedsGiveDifferentTrajectories()
+    {
+        var model = new DoubleWellModel();
+        var a = Simulator.Run(model, new SimulationOptions { Trajectories = 4, Steps = 10, Dt = 0.01, Seed = 1 });
+        var b = Simulator.Run(model, new SimulationOptions { Trajectories = 4, Steps = 10, Dt = 0.01, Seed = 2 });
+        Assert.NotEqual(a.Trajectories.Data, b.Trajectories.Data);
+        Assert.Equal(-1.0, a.Trajectories.Frame(3, 0)[0]);
+    }
+
+    [Fact]
+    public void UnderdampedTrapKeepsItsStationaryCovariance()
+    {
+        // BAOAB from the exact stationary law: after t = 2 the covariance of (x, v) must still be the Lyapunov one
+        // within 4 standard errors plus BAOAB's O(dt^2) bias (dt = 0.01: ~1e-4 relative for x, ~dt for v).
+        var model = new UnderdampedDrivenTrap(1, 0.5, 1, 1, 1);
+        var result = Simulator.Run(model, new SimulationOptions { Trajectories = 4000, Steps = 200, Dt = 0.01, SaveEvery = 200, Seed = 5 });
+        Assert.Equal("baoab", result.Scheme);
+        var c = model.StationaryCovariance;
+        var e = result.Trajectories;
+        Assert.Equal(4, e.Dimension);
+        for (int i = 0; i < 4; i++)
+        {
+            var squares = new double[e.Trajectories];
+            for (int n = 0; n < e.Trajectories; n++) squares[n] = e.Frame(n, 1)[i] * e.Frame(n, 1)[i];
+            var estimate = MeanEstimate.Of(squares);
+            Assert.True(Math.Abs(estimate.Mean - c[i, i]) < 4 * estimate.StandardError + 0.01 * c[i, i], $"C[{i},{i}]: {estimate} vs {c[i, i]}");
+        }
+        // Steady state: mean heat per unit time = sigma T (all the non-conservative work is dissipated).
+        var heat = MeanEstimate.Of(result.Energetics!.Heat);
+        Assert.True(Math.Abs(heat.Mean - 2 * model.EntropyProductionRateValue) < 4 * heat.StandardError + 0.02, $"heat {heat} vs {2 * model.EntropyProductionRateValue}");
+    }
+
+    [Theory]
+    [InlineData(0, 10, 0.01, 1, "trajectories")]
+    [InlineData(10, 0, 0.01, 1, "steps")]
+    [InlineData(10, 10, 0.0, 1, "dt")]
+    [InlineData(10, 10, double.NaN, 1, "dt")]
+    [InlineData(10, 10, 0.01, 3, "multiple of save-every")]
+    public void BadOptionsAreInvalidInput(int trajectories, int steps, double dt, int saveEvery, string message)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => Simulator.Run(new DoubleWellModel(),
+            new SimulationOptions { Trajectories = trajectories, Steps = steps, Dt = dt, SaveEvery = saveEvery }));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void UnknownOrMismatchedSchemeIsInvalidInput()
+    {
+        Assert.Throws<InvalidInputException>(() => Simulator.Run(new DoubleWellModel(), new SimulationOptions { Scheme = "rk45" }));
+        Assert.Throws<InvalidInputException>(() => Simulator.Run(new DoubleWellModel(), new SimulationOptions { Scheme = "baoab" }));
+        Assert.Throws<InvalidInputException>(() => Simulator.Run(new UnderdampedDrivenTrap(), new SimulationOptions { Scheme = "heun" }));
+        Assert.Throws<InvalidInputException>(() => Shard.Parse("3/2"));
+        Assert.Throws<InvalidInputException>(() => Simulator.Run(new DoubleWellModel(), new SimulationOptions { Trajectories = 1, Shard = new Shard(1, 2) }));
+    }
+}
