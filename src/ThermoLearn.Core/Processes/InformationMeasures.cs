@@ -1,0 +1,217 @@
+namespace ThermoLearn.Processes;
+
+/// <summary>
+/// Information measures of a stationary process (bits unless stated): block entropies
+/// <c>H(L) = -sum_{|w|=L} P(w) log2 P(w)</c>, myopic entropies <c>h(L) = H(L) - H(L-1)</c>, entropy rate
+/// <c>h_mu = lim h(L)</c>, excess entropy <c>E = sum_{L&gt;=1} (h(L) - h_mu)</c> and statistical complexity C_mu.
+/// </summary>
+/// <remarks>
+/// <para>h(L) is computed exactly as <c>sum_eta P(eta at depth L-1) H[P(.|eta)]</c> over the mixed states at depth
+/// L-1 (equal beliefs merged, which leaves h(L) unchanged); H(L) = sum of h(1..L).</para>
+/// <para>When the mixed-state presentation is finite (<see cref="MixedStatePresentation.IsFinite"/>) h_mu and C_mu
+/// come from its recurrent causal states and E is summed until the mass outside them is below 1e-16, so all are
+/// exact to rounding (<see cref="IsExact"/>). Otherwise (e.g. Mess3: infinitely many mixed states) h(L) is exact only up
+/// to <see cref="MaxLength"/>; h_mu and E are extrapolated assuming a geometric approach
+/// <c>h(L) - h_mu ~ C r^L</c> fitted to the last three h(L), and C_mu is null.</para>
+/// <para>James, Ellison &amp; Crutchfield, "Anatomy of a bit", Chaos 21, 037109 (2011); Crutchfield &amp; Feldman,
+/// "Regularities unseen, randomness observed", Chaos 13, 25 (2003).</para>
+/// </remarks>
+public sealed record InformationMeasures
+{
+    /// <summary>Process name.</summary>
+    public required string Process { get; init; }
+
+    /// <summary>Longest block length with exact h(L).</summary>
+    public required int MaxLength { get; init; }
+
+    /// <summary>H(L) in bits for L = 0..MaxLength (H(0) = 0).</summary>
+    public required IReadOnlyList<double> BlockEntropies { get; init; }
+
+    /// <summary>h(L) in bits for L = 1..MaxLength, at index L - 1.</summary>
+    public required IReadOnlyList<double> MyopicEntropies { get; init; }
+
+    /// <summary>Entropy rate h_mu in bits per token.</summary>
+    public required double EntropyRate { get; init; }
+
+    /// <summary>Excess entropy E in bits.</summary>
+    public required double ExcessEntropy { get; init; }
+
+    /// <summary>
+    /// Estimated error of h_mu and E when not exact: the size of the extrapolated tail (0 when exact).
+    /// </summary>
+    public required double ExtrapolationError { get; init; }
+
+    /// <summary>Statistical complexity C_mu in bits; null when the presentation is not finite (not unifilar with finitely many states).</summary>
+    public required double? StatisticalComplexity { get; init; }
+
+    /// <summary>True when h_mu, E and C_mu come from a finite presentation (exact to rounding).</summary>
+    public required bool IsExact { get; init; }
+
+    /// <summary>h(L) in bits (1 &lt;= L &lt;= MaxLength).</summary>
+    public double Myopic(int length)
+    {
+        if (length < 1 || length > MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(length), $"h(L) is known for L = 1..{MaxLength}.");
+        return MyopicEntropies[length - 1];
+    }
+
+    /// <summary>
+    /// Cross-entropy floor of a next-token model with context <paramref name="nCtx"/> and no BOS token, in nats:
+    /// the mean of h(L) over L = 2..n_ctx+1, times ln 2.
+    /// </summary>
+    public double CrossEntropyFloorNats(int nCtx)
+    {
+        if (nCtx < 1 || nCtx + 1 > MaxLength)
+            throw new InvalidInputException($"cross-entropy floor: context length {nCtx} needs h(L) up to L = {nCtx + 1}, but only L <= {MaxLength} was computed.");
+        double sum = 0;
+        for (int l = 2; l <= nCtx + 1; l++) sum += MyopicEntropies[l - 1];
+        return sum / nCtx * Math.Log(2);
+    }
+
+    /// <summary>
+    /// Computes the measures with h(L) exact for L = 1..<paramref name="maxLength"/> at least (more when the
+    /// presentation is finite, until convergence).
+    /// </summary>
+    /// <param name="process">The process.</param>
+    /// <param name="maxLength">Block length up to which h(L) is computed; for infinite presentations the work
+    /// grows like the number of distinct beliefs at that depth (3^L for Mess3).</param>
+    /// <param name="tolerance">Grid spacing identifying equal beliefs (see <see cref="MixedStatePresentation"/>).</param>
+    /// <param name="maxLevelStates">Stop deepening an infinite presentation before a level could exceed this many beliefs
+    /// (then <see cref="MaxLength"/> is below <paramref name="maxLength"/>).</param>
+    public static InformationMeasures Compute(HiddenMarkovProcess process, int maxLength = 12, double tolerance = 1e-9, int maxLevelStates = 600_000)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (maxLength < 1) throw new InvalidInputException($"information measures: the block length must be >= 1 (got {maxLength}).");
+        var msp = MixedStatePresentation.Build(process, 0, tolerance);
+        return msp.IsFinite && msp.EntropyRate is { } hmu
+            ? FromFinite(process, msp, hmu, maxLength)
+            : FromLevels(process, maxLength, tolerance, maxLevelStates);
+    }
+
+    private static InformationMeasures FromFinite(HiddenMarkovProcess process, MixedStatePresentation msp, double hmu, int maxLength)
+    {
+        const int MaxLevels = 100_000;
+                var h = new List<double>();
+        var mass = new Dictionary<int, double> { [0] = 1.0 };
+        double excess = 0;
+        for (int l = 1; l <= MaxLevels; l++)
+        {
+            double hl = 0, transient = 0;
+            var next = new Dictionary<int, double>();
+            foreach (var (s, m) in mass)
+            {
+                var law = msp.NextTokenLaw(s);
+                hl += m * Entropy.Bits(law);
+                if (!msp.IsRecurrent(s)) transient += m;
+                for (int x = 0; x < law.Length; x++)
+                {
+                    int c = msp.Successor(s, x);
+                    if (c < 0) continue;
+                    next[c] = next.GetValueOrDefault(c) + m * law[x];
+                }
+            }
+            h.Add(hl);
+            excess += hl - hmu;
+            mass = next;
+            if (l >= maxLength && transient < 1e-16) break;
+        }
+        return Assemble(process, h, hmu, excess, 0, msp.StatisticalComplexity, exact: true);
+    }
+
+    private static InformationMeasures FromLevels(HiddenMarkovProcess process, int maxLength, double tolerance, int maxLevelStates)
+    {
+        int sN = process.States, v = process.Tokens;
+        var beliefs = new List<double[]> { process.RootBelief() };
+        var masses = new List<double> { 1.0 };
+        var h = new List<double>();
+        var law = new double[v];
+        for (int l = 1; l <= maxLength; l++)
+        {
+            double hl = 0;
+            bool last = l == maxLength;
+            var index = last ? null : new Dictionary<BeliefKey, int>();
+            var nextBeliefs = new List<double[]>();
+            var nextMasses = new List<double>();
+            for (int k = 0; k < beliefs.Count; k++)
+            {
+                process.NextTokenLaw(beliefs[k], law);
+                hl += masses[k] * Entropy.Bits(law);
+                if (last) continue;
+                for (int x = 0; x < v; x++)
+                {
+                    if (!(law[x] > HiddenMarkovProcess.ZeroProbability)) continue;
+                    var child = new double[sN];
+                    process.Update(beliefs[k], x, child);
+                    var key = new BeliefKey(child, tolerance);
+                    double m = masses[k] * law[x];
+                    if (index!.TryGetValue(key, out int id)) nextMasses[id] += m;
+                    else
+                    {
+                        index.Add(key, nextBeliefs.Count);
+                        nextBeliefs.Add(child);
+                        nextMasses.Add(m);
+                    }
+                }
+            }
+            h.Add(hl);
+            beliefs = nextBeliefs;
+            masses = nextMasses;
+            if (!last && (long)beliefs.Count * v > maxLevelStates) break; // the next level would be too large: stop at h(l + 1)
+        }
+
+        // Geometric extrapolation of h(L) -> h_mu from the last three values.
+        int n = h.Count;
+        double hmu = h[n - 1], tail = 0, error = double.NaN;
+        if (n >= 3)
+        {
+            double d1 = h[n - 2] - h[n - 1], d2 = h[n - 3] - h[n - 2];
+            if (d1 == 0) { tail = 0; error = 0; }
+            else if (d2 != 0 && d1 / d2 > 0 && d1 / d2 < 1)
+            {
+                double r = d1 / d2;
+                tail = d1 * r / (1 - r);
+                error = Math.Abs(tail);
+            }
+        }
+        hmu -= tail;
+        double excess = 0;
+        foreach (double hl in h) excess += hl - hmu;
+        // Tail of E beyond the last length: sum_{k > n} C r^k = (h(n) - h_mu) r / (1 - r) = tail r / (1 - r) ... bounded by the same order.
+        if (n >= 3 && tail != 0)
+        {
+            double r = (h[n - 2] - h[n - 1]) / (h[n - 3] - h[n - 2]);
+            excess += tail * r / (1 - r);
+        }
+        return Assemble(process, h, hmu, excess, error, null, exact: false);
+    }
+
+    private static InformationMeasures Assemble(HiddenMarkovProcess process, List<double> h, double hmu, double excess, double error,
+        double? cmu, bool exact)
+    {
+        var block = new double[h.Count + 1];
+        for (int l = 1; l <= h.Count; l++) block[l] = block[l - 1] + h[l - 1];
+        return new InformationMeasures
+        {
+            Process = process.Name,
+            MaxLength = h.Count,
+            BlockEntropies = block,
+            MyopicEntropies = h.ToArray(),
+            EntropyRate = hmu,
+            ExcessEntropy = excess,
+            ExtrapolationError = error,
+            StatisticalComplexity = cmu,
+            IsExact = exact,
+        };
+    }
+}
+
+/// <summary>Shannon entropy of a probability vector.</summary>
+internal static class Entropy
+{
+    public static double Bits(ReadOnlySpan<double> p)
+    {
+        double h = 0;
+        foreach (double q in p) if (q > 0) h -= q * Math.Log2(q);
+        return h;
+    }
+}

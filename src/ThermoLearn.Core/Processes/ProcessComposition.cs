@@ -1,0 +1,197 @@
+namespace ThermoLearn.Processes;
+
+/// <summary>
+/// Processes built from others: independent products, noise coupling and chain (dependency) coupling,
+/// as in Shai, Amdahl-Culleton, Christensen et al., "Transformers learn factored representations" (2026).
+/// Composite tokens and states use a radix code with factor 0 most significant:
+/// <c>token = t0*(V1*...*V_{F-1}) + t1*(V2*...*V_{F-1}) + ... + t_{F-1}</c>, likewise for states.
+/// </summary>
+public static class ProcessComposition
+{
+    /// <summary>
+    /// The independent product: <c>T^(t0..t_{F-1}) = T0[t0] (x) ... (x) T_{F-1}[t_{F-1}]</c> (Kronecker), root belief
+    /// and tau the Kronecker products of the factors'. The joint belief after any word is the Kronecker product
+    /// of the factor beliefs after the factor words.
+    /// </summary>
+    public static HiddenMarkovProcess Product(params HiddenMarkovProcess[] factors)
+    {
+        RequireFactors(factors, "product");
+        if (factors.Length == 1) return factors[0];
+        var vs = factors.Select(f => f.Tokens).ToArray();
+        var ss = factors.Select(f => f.States).ToArray();
+        var t = BuildJoint(vs, ss, (tokens, f) => factors[f].Matrix(tokens[f]));
+        double[] pi = factors[0].RootBelief(), tau = factors[0].Tau.ToArray();
+        for (int f = 1; f < factors.Length; f++)
+        {
+            pi = Kronecker(pi, factors[f].Stationary);
+            tau = Kronecker(tau, factors[f].Tau);
+        }
+        string name = string.Join(" x ", factors.Select(f => f.Name));
+        return new HiddenMarkovProcess(name, vs.Aggregate(1, (a, b) => a * b), ss.Aggregate(1, (a, b) => a * b), t,
+            factors.Any(f => f.IsGeneralized), pi, tau, validate: false)
+        {
+            FactorTokens = FlattenFactors(factors, p => p.FactorTokens),
+            FactorStates = FlattenFactors(factors, p => p.FactorStates),
+        };
+    }
+
+    /// <summary>
+    /// Noise coupling: every T[x] mixed with the uniform tensor, <c>T'[x] = (1 - e) T[x] + e/(V S) 1 1^T</c>.
+    /// For an HMM the result is an HMM (each state's outgoing mass stays 1); the radix factor layout is kept,
+    /// but beliefs no longer factor. The root belief is recomputed.
+    /// </summary>
+    /// <param name="process">The process to couple (usually a product).</param>
+    /// <param name="noise">e in [0, 1].</param>
+    public static HiddenMarkovProcess WithNoise(HiddenMarkovProcess process, double noise)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (!(noise >= 0 && noise <= 1))
+            throw new InvalidInputException($"noise coupling: e = {StandardProcesses.F(noise)} must be in [0, 1].");
+        int v = process.Tokens, s = process.States;
+        var t = process.Transitions.ToArray();
+        double add = noise / ((double)v * s);
+        for (int k = 0; k < t.Length; k++) t[k] = (1 - noise) * t[k] + add;
+        return new HiddenMarkovProcess($"noise(e={StandardProcesses.F(noise)}; {process.Name})", v, s, t, process.IsGeneralized,
+            stationary: null, tau: null, validate: true)
+        {
+            FactorTokens = process.FactorTokens,
+            FactorStates = process.FactorStates,
+        };
+    }
+
+    /// <summary>
+    /// Chain (dependency) coupling: factor i &gt; 0 has several parameter variants, and the variant it uses at a
+    /// step is chosen by the token factor i-1 emits at that same step:
+    /// <c>T^(t0..t_{F-1}) = T0[t0] (x) T1^(c1(t0))[t1] (x) ... (x) T_{F-1}^(c_{F-1}(t_{F-2}))[t_{F-1}]</c>.
+    /// Summing over the composite token shows the result is an HMM when every variant is one.
+    /// </summary>
+    /// <param name="variants">variants[i] lists factor i's variants (same tokens and states); variants[0] must have one entry.</param>
+    /// <param name="controlMaps">controlMaps[i][t] = variant of factor i used when factor i-1 emits t (entry 0 ignored);
+    /// null for the identity map, which needs factor i to have exactly V_{i-1} variants.</param>
+    public static HiddenMarkovProcess Chain(IReadOnlyList<IReadOnlyList<HiddenMarkovProcess>> variants, IReadOnlyList<int[]?>? controlMaps = null)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        if (variants.Count < 2) throw new InvalidInputException($"chain coupling needs at least 2 factors (got {variants.Count}).");
+        if (variants[0].Count != 1) throw new InvalidInputException($"chain coupling: factor 0 has no parent and takes exactly 1 variant (got {variants[0].Count}).");
+        int f = variants.Count;
+        var vs = new int[f];
+        var ss = new int[f];
+        var maps = new int[f][];
+        for (int i = 0; i < f; i++)
+        {
+            if (variants[i].Count == 0) throw new InvalidInputException($"chain coupling: factor {i} has no variant.");
+            vs[i] = variants[i][0].Tokens;
+            ss[i] = variants[i][0].States;
+            for (int k = 1; k < variants[i].Count; k++)
+                if (variants[i][k].Tokens != vs[i] || variants[i][k].States != ss[i])
+                    throw new InvalidInputException($"chain coupling: variant {k} of factor {i} has {variants[i][k].Tokens} tokens and {variants[i][k].States} states; variant 0 has {vs[i]} and {ss[i]}; all variants of a factor must match.");
+            if (i == 0) { maps[0] = [0]; continue; }
+            int[]? map = controlMaps is not null && i < controlMaps.Count ? controlMaps[i] : null;
+            if (map is null)
+            {
+                if (variants[i].Count != vs[i - 1])
+                    throw new InvalidInputException($"chain coupling: factor {i} has {variants[i].Count} variants; without a control map it needs one per token of factor {i - 1} ({vs[i - 1]}).");
+                map = Enumerable.Range(0, vs[i - 1]).ToArray();
+            }
+            if (map.Length != vs[i - 1])
+                throw new InvalidInputException($"chain coupling: the control map of factor {i} has {map.Length} entries; it needs one per token of factor {i - 1} ({vs[i - 1]}).");
+            foreach (int k in map)
+                if ((uint)k >= (uint)variants[i].Count)
+                    throw new InvalidInputException($"chain coupling: the control map of factor {i} names variant {k}, but the factor has variants 0..{variants[i].Count - 1}.");
+            maps[i] = map;
+        }
+        var t = BuildJoint(vs, ss, (tokens, i) => variants[i][i == 0 ? 0 : maps[i][tokens[i - 1]]].Matrix(tokens[i]));
+        string name = "chain(" + string.Join("; ", variants.Select((vv, i) => $"{i}: " + string.Join(" | ", vv.Select(p => p.Name)))) + ")";
+        bool generalized = variants.Any(vv => vv.Any(p => p.IsGeneralized));
+        return new HiddenMarkovProcess(name, vs.Aggregate(1, (a, b) => a * b), ss.Aggregate(1, (a, b) => a * b), t, generalized,
+            stationary: null, tau: null, validate: true)
+        {
+            FactorTokens = vs,
+            FactorStates = ss,
+        };
+    }
+
+    /// <summary>Kronecker product of two vectors: (a (x) b)[i * |b| + j] = a[i] b[j].</summary>
+    public static double[] Kronecker(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var r = new double[a.Length * b.Length];
+        for (int i = 0; i < a.Length; i++)
+            for (int j = 0; j < b.Length; j++) r[i * b.Length + j] = a[i] * b[j];
+        return r;
+    }
+
+    /// <summary>
+    /// The marginal belief of factor <paramref name="factor"/> from a joint belief over a product state space
+    /// (radix layout <paramref name="factorStates"/>): the sum of the joint belief over the other factors' states.
+    /// For an independent product this recovers the factor belief exactly.
+    /// </summary>
+    public static double[] MarginalBelief(ReadOnlySpan<double> joint, IReadOnlyList<int> factorStates, int factor)
+    {
+        ArgumentNullException.ThrowIfNull(factorStates);
+        if ((uint)factor >= (uint)factorStates.Count) throw new ArgumentOutOfRangeException(nameof(factor));
+        int total = factorStates.Aggregate(1, (a, b) => a * b);
+        if (joint.Length != total) throw new ArgumentException($"a joint belief over {total} states was expected (got {joint.Length}).", nameof(joint));
+        int inner = 1;
+        for (int f = factor + 1; f < factorStates.Count; f++) inner *= factorStates[f];
+        int size = factorStates[factor];
+        var m = new double[size];
+        for (int k = 0; k < joint.Length; k++) m[k / inner % size] += joint[k];
+        return m;
+    }
+
+    private static void RequireFactors(HiddenMarkovProcess[] factors, string what)
+    {
+        ArgumentNullException.ThrowIfNull(factors);
+        if (factors.Length == 0) throw new InvalidInputException($"a {what} needs at least one factor.");
+        foreach (var f in factors) ArgumentNullException.ThrowIfNull(f);
+    }
+
+    private static int[] FlattenFactors(HiddenMarkovProcess[] factors, Func<HiddenMarkovProcess, IReadOnlyList<int>> sizes) =>
+        factors.SelectMany(sizes).ToArray();
+
+    private delegate ReadOnlySpan<double> FactorMatrix(int[] tokens, int factor);
+
+    /// <summary>
+    /// The joint tensor whose block for composite token (t0..t_{F-1}) is the Kronecker product of the matrices
+    /// <paramref name="matrix"/>(tokens, f), each S_f x S_f.
+    /// </summary>
+    private static double[] BuildJoint(int[] vs, int[] ss, FactorMatrix matrix)
+    {
+        int f = vs.Length;
+        long v = 1, s = 1;
+        foreach (int x in vs) v *= x;
+        foreach (int x in ss) s *= x;
+        long size = v * s * s;
+        if (size > 1L << 28)
+            throw new InvalidInputException($"the composite process would have {v} tokens and {s} states ({size} transition entries); the limit is {1L << 28}.");
+        var t = new double[size];
+        var tokens = new int[f];
+        var block = new double[s * s];
+        var next = new double[s * s];
+        for (int token = 0; token < v; token++)
+        {
+            int rest = token;
+            for (int i = f - 1; i >= 0; i--) { tokens[i] = rest % vs[i]; rest /= vs[i]; }
+            // Kronecker of the factor matrices, built left to right.
+            block[0] = 1;
+            int n = 1;
+            for (int i = 0; i < f; i++)
+            {
+                var m = matrix(tokens, i);
+                int k = ss[i], nn = n * k;
+                for (int a = 0; a < n; a++)
+                    for (int b = 0; b < n; b++)
+                    {
+                        double e = block[a * n + b];
+                        for (int c = 0; c < k; c++)
+                            for (int d = 0; d < k; d++)
+                                next[(a * k + c) * nn + b * k + d] = e * m[c * k + d];
+                    }
+                (block, next) = (next, block);
+                n = nn;
+            }
+            Array.Copy(block, 0, t, token * s * s, s * s);
+        }
+        return t;
+    }
+}
