@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+using ThermoLearn.IO;
+using ThermoLearn.Neural.Networks;
+using ThermoLearn.Neural.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ThermoLearn.Neural.Inference;
+
+/// <summary>What a saved neural model is: enough to rebuild its networks and use them on new data.</summary>
+/// <param name="Method">"neural-current" (field d(x[, t]), output d) or "neep" (antisymmetric Delta S(x_i, x_{i+1})).</param>
+/// <param name="Dimension">Dimension d of x.</param>
+/// <param name="TimeInput">Whether the field takes t as an extra input.</param>
+/// <param name="Hidden">Hidden width.</param>
+/// <param name="Layers">Hidden layers.</param>
+/// <param name="Dt">Frame spacing of the training data.</param>
+/// <param name="Diffusion">Diffusion matrix, row-major d*d (current models), else null.</param>
+/// <param name="Folds">Number of cross-fitted networks stored.</param>
+public sealed record NeuralModelInfo(string Method, int Dimension, bool TimeInput, int Hidden, int Layers, double Dt, double[]? Diffusion, int Folds);
+
+/// <summary>
+/// The K cross-fitted networks of a neural estimate. Used on new data, the fields of the folds are
+/// averaged (d = mean_k d_k, Delta S = mean_k Delta S_k); the current loss is convex in d, so the
+/// averaged field is never worse in expectation than the average fold. Saved as one file: a header,
+/// the JSON of <see cref="NeuralModelInfo"/>, then each network's TorchSharp weights (written atomically).
+/// </summary>
+public sealed class NeuralModel : IDisposable
+{
+    private const string Magic = "thermolearn-neural-model/1";
+
+    internal NeuralModel(NeuralModelInfo info, IReadOnlyList<nn.Module> networks)
+    {
+        Info = info;
+        Networks = networks;
+    }
+
+    public NeuralModelInfo Info { get; }
+
+    internal IReadOnlyList<nn.Module> Networks { get; }
+
+    internal static nn.Module Create(NeuralModelInfo info) => info.Method switch
+    {
+        NeuralMethods.Current => new Mlp(info.Dimension + (info.TimeInput ? 1 : 0), info.Dimension, info.Hidden, info.Layers),
+        NeuralMethods.Neep => new AntisymmetricPairNetwork(info.Dimension, info.Hidden, info.Layers),
+        _ => throw new InvalidInputException($"unknown neural model method '{info.Method}'; known: {NeuralMethods.Current}, {NeuralMethods.Neep}."),
+    };
+
+    /// <summary>Writes the model atomically to <paramref name="path"/>.</summary>
+    public void Save(string path)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Magic);
+            writer.Write(JsonSerializer.Serialize(Info));
+            foreach (var network in Networks) network.save(writer);
+        });
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    public static NeuralModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such model file.");
+        TorchRuntime.Initialise();
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        NeuralModelInfo? info;
+        try
+        {
+            if (reader.ReadString() != Magic) throw new InvalidDataException("wrong header");
+            info = JsonSerializer.Deserialize<NeuralModelInfo>(reader.ReadString());
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or IOException)
+        {
+            throw new InvalidInputException($"{path}: not a ThermoLearn neural model (saved with --save-model): {e.Message}.", e);
+        }
+        if (info is null || info.Folds < 1 || info.Dimension < 1 || info.Hidden < 1 || info.Layers < 1 || !(info.Dt > 0))
+            throw new InvalidInputException($"{path}: the model header is incomplete or invalid.");
+        var networks = new List<nn.Module>();
+        try
+        {
+            for (int k = 0; k < info.Folds; k++)
+            {
+                var network = Create(info);
+                networks.Add(network);
+                network.load(reader);
+                network.eval();
+            }
+        }
+        catch (Exception e) when (e is not InvalidInputException)
+        {
+            foreach (var n in networks) n.Dispose();
+            throw new InvalidInputException($"{path}: the model weights could not be read ({e.Message}).", e);
+        }
+        return new NeuralModel(info, networks);
+    }
+
+    /// <summary>The thermodynamic force d(x[, t]) = D^-1 v of a current model at points x [n, d] (row-major), fold-averaged.</summary>
+    public double[] ThermodynamicForce(double[] x, double[]? t = null)
+    {
+        if (Info.Method != NeuralMethods.Current)
+            throw new InvalidInputException($"a {Info.Method} model has no thermodynamic force field; use a {NeuralMethods.Current} model.");
+        int d = Info.Dimension;
+        if (x.Length % d != 0) throw new InvalidInputException($"points must have {d} coordinates each (got {x.Length} values).");
+        long n = x.Length / d;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor input = tensor(Array.ConvertAll(x, v => (float)v), [n, d]);
+        if (Info.TimeInput)
+        {
+            if (t is null || t.Length != n) throw new InvalidInputException($"a time-dependent model needs one time per point ({n}).");
+            input = cat([input, tensor(Array.ConvertAll(t, v => (float)v), [n, 1])], 1);
+        }
+        Tensor sum = zeros(n, d);
+        foreach (var network in Networks) sum += ((Mlp)network).forward(input);
+        return Array.ConvertAll((sum / Networks.Count).data<float>().ToArray(), v => (double)v);
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in Networks) n.Dispose();
+    }
+}
+
+/// <summary>Names of the neural estimation methods (as the CLI's --method spells them).</summary>
+public static class NeuralMethods
+{
+    public const string Current = "neural-current";
+    public const string Neep = "neep";
+}

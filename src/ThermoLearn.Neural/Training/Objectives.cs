@@ -1,0 +1,160 @@
+using ThermoLearn.Neural.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace ThermoLearn.Neural.Training;
+
+/// <summary>
+/// Current loss for the thermodynamic force (spec section 4; Lyu, Ray &amp; Crutchfield 2025):
+/// per transition l = d^T D d - 2 d(x_mid[, t_mid]) . dx / dt (Stratonovich), whose mean is
+/// L(d) = &lt;(d - D^-1 v)^T D (d - D^-1 v)&gt; - sigma. The contribution -l has mean -L(d) &lt;= sigma,
+/// equal at the optimum with a second-order gap ||d - D^-1 v||_D^2.
+/// </summary>
+internal sealed class CurrentObjective : TransitionObjective
+{
+    private readonly Module<Tensor, Tensor> _field;
+    private readonly Tensor _diffusion;
+    private readonly double _dt;
+    private readonly bool _timeInput;
+
+    public CurrentObjective(Module<Tensor, Tensor> field, double[,] diffusion, double dt, bool timeInput)
+    {
+        _field = field;
+        _diffusion = DiffusionTensor(diffusion);
+        _dt = dt;
+        _timeInput = timeInput;
+    }
+
+    public override nn.Module Network => _field;
+
+    public override void Standardise(TransitionTensors train)
+    {
+        if (_field is not Mlp mlp) return;
+        using var scope = NewDisposeScope();
+        var all = train.Slice(0, train.Count);
+        mlp.Standardise(Input(all.Mid, all.TMid));
+    }
+
+    public Tensor Input(Tensor x, Tensor t) => _timeInput ? cat([x, t], 1) : x;
+
+    private Tensor PerTransitionLoss(TransitionBatch batch)
+    {
+        Tensor d = _field.forward(Input(batch.Mid, batch.TMid));
+        Tensor quadratic = (d * d.matmul(_diffusion)).sum(1);
+        Tensor current = (d * batch.Dx).sum(1) / _dt;
+        return quadratic - 2 * current;
+    }
+
+    public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
+
+    public override Tensor Contributions(TransitionBatch batch) => -PerTransitionLoss(batch);
+
+    public override void ReleaseAllButNetwork() => _diffusion.Dispose();
+
+    /// <summary>D as a float32 [d, d] tensor (symmetric, so d D = d D^T) that lives as long as the objective.</summary>
+    internal static Tensor DiffusionTensor(double[,] diffusion)
+    {
+        int d = diffusion.GetLength(0);
+        var values = new float[d * d];
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++) values[i * d + j] = (float)diffusion[i, j];
+        return tensor(values, [d, d]).DetachFromDisposeScope();
+    }
+}
+
+/// <summary>
+/// NEEP loss -Delta S + exp(-Delta S) per transition with an antisymmetric Delta S (Kim et al., PRL 125,
+/// 140604, 2020). Its minimum is at the log ratio of forward and backward path probabilities, whose mean
+/// is sigma dt. The contribution (Delta S - exp(-Delta S) + 1) / dt is the variational lower bound: its
+/// mean is at most sigma, with equality at the optimum (where &lt;exp(-Delta S)&gt; = 1, the integral
+/// fluctuation theorem), and its gap is second order in the network's error.
+/// </summary>
+internal sealed class NeepObjective : TransitionObjective
+{
+    // exp(-Delta S) of an untrained network must not overflow float32 on an outlier pair.
+    private const double MaxNegativeEntropy = 30;
+    private readonly Module<Tensor, Tensor, Tensor> _network;
+    private readonly double _dt;
+
+    public NeepObjective(Module<Tensor, Tensor, Tensor> network, double dt)
+    {
+        _network = network;
+        _dt = dt;
+    }
+
+    public override nn.Module Network => _network;
+
+    public override void Standardise(TransitionTensors train)
+    {
+        if (_network is not AntisymmetricPairNetwork pair) return;
+        using var scope = NewDisposeScope();
+        var all = train.Slice(0, train.Count);
+        pair.Inner.Standardise(cat([all.X0, all.X1], 1));
+    }
+
+    private Tensor EntropyProduction(TransitionBatch batch) => _network.forward(batch.X0, batch.X1);
+
+    public override Tensor Loss(TransitionBatch batch)
+    {
+        Tensor s = EntropyProduction(batch);
+        return (s.neg() + s.neg().clamp_max(MaxNegativeEntropy).exp()).mean();
+    }
+
+    public override Tensor Contributions(TransitionBatch batch)
+    {
+        Tensor s = EntropyProduction(batch);
+        return (s - s.neg().clamp_max(MaxNegativeEntropy).exp() + 1) / _dt;
+    }
+}
+
+/// <summary>
+/// Score matching from trajectories (spec section 4): the Stratonovich/Ito difference of the current of a
+/// field s gives &lt;(s(x_mid) - s(x_i)) . dx&gt; / dt -&gt; &lt;div(D s)&gt;, so
+/// l = s^T D s + 2 (s(x_mid) - s(x_i)) . dx / dt has mean &lt;(s - grad ln p)^T D (s - grad ln p)&gt; - &lt;grad ln p^T D grad ln p&gt;,
+/// minimised by the score s = grad ln p(x[, t]). The contribution -l estimates the Fisher information
+/// &lt;grad ln p^T D grad ln p&gt;.
+/// </summary>
+internal sealed class ScoreObjective : TransitionObjective
+{
+    private readonly Mlp _score;
+    private readonly Tensor _diffusion;
+    private readonly double _dt;
+    private readonly bool _timeInput;
+
+    public ScoreObjective(Mlp score, double[,] diffusion, double dt, bool timeInput)
+    {
+        _score = score;
+        _diffusion = CurrentObjective.DiffusionTensor(diffusion);
+        _dt = dt;
+        _timeInput = timeInput;
+    }
+
+    public override nn.Module Network => _score;
+
+    public Mlp Score => _score;
+
+    public override void Standardise(TransitionTensors train)
+    {
+        using var scope = NewDisposeScope();
+        var all = train.Slice(0, train.Count);
+        _score.Standardise(Input(all.Mid, all.TMid));
+    }
+
+    public Tensor Input(Tensor x, Tensor t) => _timeInput ? cat([x, t], 1) : x;
+
+    private Tensor PerTransitionLoss(TransitionBatch batch)
+    {
+        Tensor sMid = _score.forward(Input(batch.Mid, batch.TMid));
+        Tensor sStart = _score.forward(Input(batch.X0, batch.TMid - 0.5 * _dt));
+        Tensor quadratic = (sMid * sMid.matmul(_diffusion)).sum(1);
+        Tensor divergence = ((sMid - sStart) * batch.Dx).sum(1) / _dt;
+        return quadratic + 2 * divergence;
+    }
+
+    public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
+
+    public override Tensor Contributions(TransitionBatch batch) => -PerTransitionLoss(batch);
+
+    public override void ReleaseAllButNetwork() => _diffusion.Dispose();
+}

@@ -1,0 +1,137 @@
+using ThermoLearn.Neural.Inference;
+using ThermoLearn.Neural.Tests.TestData;
+using ThermoLearn.Neural.Training;
+using ThermoLearn.Trajectories;
+using Xunit;
+
+namespace ThermoLearn.Neural.Tests.Inference;
+
+/// <summary>
+/// Neural EP estimates on the driven 2-D trap (k = 1, eps = 0.3, mu = 1, T = 0.5; exact sigma = 0.18),
+/// small enough for the fast suite: 100 trajectories x 4,000 frames at dt = 0.01 (tau = 4,000).
+/// Tolerances are 3 reported standard errors: for a calibrated Gaussian error a false failure at a
+/// new seed has probability 0.27%; the seeds are fixed.
+/// </summary>
+public sealed class DrivenTrapFit : IDisposable
+{
+    public TrajectoryEnsemble Data { get; } = OverdampedData.DrivenTrap(100, 4000, 0.01, seed: 11);
+
+    private readonly Lazy<NeuralFit> _current;
+
+    public DrivenTrapFit() => _current = new(() => NeuralEntropyProductionEstimator.Fit(Data,
+        new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = NeuralCurrentEstimatorTests.Fast, Diffusion = new double[,] { { 0.5, 0 }, { 0, 0.5 } } }));
+
+    /// <summary>One current-loss fit shared by the tests that inspect it.</summary>
+    public NeuralFit Current => _current.Value;
+
+    public void Dispose()
+    {
+        if (_current.IsValueCreated) _current.Value.Dispose();
+    }
+}
+
+public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<DrivenTrapFit>
+{
+    private const double ExactSigma = 0.18;
+
+    internal static TrainingOptions Fast => new() { Epochs = 20, Hidden = 32, Layers = 2, BatchSize = 2048, LearningRate = 3e-3, Seed = 5, Patience = 6 };
+
+    [Fact]
+    public void CurrentLossEstimateIsWithinThreeStandardErrorsOfTheExactRate()
+    {
+        var e = trap.Current.Estimate;
+        Assert.Equal(trap.Data.Transitions, e.Transitions);
+        Assert.InRange(e.StandardError, 0.01, 0.03); // about sqrt(8 sigma / tau) = 0.019 for this data size
+        Assert.InRange(e.Rate, ExactSigma - 3 * e.StandardError, ExactSigma + 3 * e.StandardError);
+        Assert.Equal(2, e.Curves.Count);
+        Assert.All(e.Curves, c => Assert.True(c.BestEpoch >= 1 && c.ValidationLoss.Count >= c.BestEpoch));
+    }
+
+    [Fact]
+    public void LearnedFieldApproachesTheThermodynamicForce()
+    {
+        // D^-1 v = (eps / T) J x for this trap (stationary covariance (T/k) I, so v = eps J x). Over a grid
+        // covering one stationary standard deviation (0.71) the learned field must match it to 35% in
+        // relative L2 norm (its noise from tau = 4,000 of data is about 20% here).
+        var points = new List<double>();
+        for (int i = -2; i <= 2; i++)
+            for (int j = -2; j <= 2; j++) points.AddRange([0.35 * i, 0.35 * j]);
+        double[] d = trap.Current.Model.ThermodynamicForce(points.ToArray());
+        double error = 0, norm = 0;
+        for (int p = 0; p < points.Count / 2; p++)
+        {
+            double fx = -0.6 * points[2 * p + 1], fy = 0.6 * points[2 * p];
+            error += Math.Pow(d[2 * p] - fx, 2) + Math.Pow(d[2 * p + 1] - fy, 2);
+            norm += fx * fx + fy * fy;
+        }
+        Assert.InRange(Math.Sqrt(error / norm), 0, 0.35);
+    }
+
+    [Fact]
+    public void NeepEstimateIsWithinThreeStandardErrorsOfTheExactRate()
+    {
+        using var fit = NeuralEntropyProductionEstimator.Fit(trap.Data, new NeuralEstimatorSettings { Method = NeuralMethods.Neep, Training = Fast });
+        var e = fit.Estimate;
+        Assert.InRange(e.StandardError, 0.01, 0.03);
+        Assert.InRange(e.Rate, ExactSigma - 3 * e.StandardError, ExactSigma + 3 * e.StandardError);
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameResultBitForBit()
+    {
+        var small = OverdampedData.DrivenTrap(12, 1000, 0.01, seed: 3);
+        var options = Fast with { Epochs = 3, Threads = 1 };
+        var settings = new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = options };
+        using var a = NeuralEntropyProductionEstimator.Fit(small, settings);
+        using var b = NeuralEntropyProductionEstimator.Fit(small, settings);
+        using var c = NeuralEntropyProductionEstimator.Fit(small, settings with { Training = options with { Seed = 6 } });
+        Assert.Equal(a.Estimate.Rate, b.Estimate.Rate);
+        Assert.Equal(a.Estimate.StandardError, b.Estimate.StandardError);
+        Assert.Equal(a.Estimate.Curves[1].TrainLoss, b.Estimate.Curves[1].TrainLoss);
+        Assert.NotEqual(a.Estimate.Rate, c.Estimate.Rate);
+    }
+
+    [Fact]
+    public void SavedModelReloadsWithTheSameFieldAndEstimate()
+    {
+        var small = OverdampedData.DrivenTrap(12, 1000, 0.01, seed: 4);
+        using var fit = NeuralEntropyProductionEstimator.Fit(small,
+            new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = Fast with { Epochs = 3 } });
+        string path = Path.Combine(Path.GetTempPath(), $"thermolearn-neural-{Guid.NewGuid():N}.model");
+        try
+        {
+            fit.Model.Save(path);
+            using var loaded = NeuralModel.Load(path);
+            Assert.Equal(fit.Model.Info with { Diffusion = null }, loaded.Info with { Diffusion = null });
+            Assert.Equal(fit.Model.Info.Diffusion, loaded.Info.Diffusion);
+            double[] points = [0.3, -0.2, 1.0, 0.4];
+            Assert.Equal(fit.Model.ThermodynamicForce(points), loaded.ThermodynamicForce(points));
+            var before = NeuralEntropyProductionEstimator.Evaluate(fit.Model, small);
+            var after = NeuralEntropyProductionEstimator.Evaluate(loaded, small);
+            Assert.Equal(before.Rate, after.Rate);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void BadInputIsRejectedWithAClearMessage()
+    {
+        var tiny = OverdampedData.DrivenTrap(1, 4, 0.01, seed: 1);
+        var e1 = Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(tiny, new NeuralEstimatorSettings { Training = Fast }));
+        Assert.Contains("trajectory pieces", e1.Message);
+        var data = OverdampedData.DrivenTrap(12, 100, 0.01, seed: 1);
+        Assert.Contains("learning rate", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
+            new NeuralEstimatorSettings { Training = Fast with { LearningRate = -1 } })).Message);
+        Assert.Contains("unknown neural method", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
+            new NeuralEstimatorSettings { Method = "magic", Training = Fast })).Message);
+        Assert.Contains("positive definite", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
+            new NeuralEstimatorSettings { Training = Fast, Diffusion = new double[,] { { 1, 0 }, { 0, -1 } } })).Message);
+        data.Data[17] = double.NaN;
+        Assert.Contains("finite", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
+            new NeuralEstimatorSettings { Training = Fast })).Message);
+        Assert.Contains("no such model file", Assert.Throws<InvalidInputException>(() => NeuralModel.Load("/nonexistent/model.bin")).Message);
+    }
+}
