@@ -17,7 +17,7 @@ public static class CliApp
     /// <summary>Every command of the tool; a new command is one line here and one file in Commands/.</summary>
     private static IEnumerable<Command> Commands(CliConsole console)
     {
-        yield break;
+        yield return ThermoLearn.Cli.Commands.ProcessCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)

@@ -25,11 +25,12 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
 
     public IReadOnlyList<string> Extensions { get; } = [".npy"];
 
-    /// <summary>The complete header (magic, version, length, dict, padding) numpy writes for a C-ordered '&lt;f8' array.</summary>
-    public static byte[] Header(IReadOnlyList<long> shape)
+    /// <summary>The complete header (magic, version, length, dict, padding) numpy writes for a C-ordered array of
+    /// type <paramref name="descr"/> ('&lt;f8' float64, '&lt;i8' int64, '&lt;i4' int32).</summary>
+    public static byte[] Header(IReadOnlyList<long> shape, string descr = "<f8")
     {
         string shapeText = shape.Count == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
-        string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
         dict += new string(' ', shape.Count > 0 ? GrowthAxisMaxDigits - shape[0].ToString(CultureInfo.InvariantCulture).Length : 0);
         int hlen = dict.Length + 1;
         int version = 1, lengthBytes = 2;

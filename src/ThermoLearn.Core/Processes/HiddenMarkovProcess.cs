@@ -119,6 +119,12 @@ public sealed class HiddenMarkovProcess
     /// <summary>State-space sizes of the factors (same radix layout as <see cref="FactorTokens"/>); a single entry S otherwise.</summary>
     public IReadOnlyList<int> FactorStates { get; internal init; } = Array.Empty<int>();
 
+    /// <summary>
+    /// The factors when this is an independent product (<see cref="ProcessComposition.Product"/>), else empty.
+    /// Block entropies, h_mu, E and C_mu of an independent product are the sums of the factors'.
+    /// </summary>
+    public IReadOnlyList<HiddenMarkovProcess> IndependentFactors { get; internal init; } = Array.Empty<HiddenMarkovProcess>();
+
     /// <summary>True for a generalised HMM (entries may be negative; tau need not be all ones).</summary>
     public bool IsGeneralized { get; }
 

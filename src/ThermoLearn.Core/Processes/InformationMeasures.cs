@@ -82,6 +82,8 @@ public sealed record InformationMeasures
     {
         ArgumentNullException.ThrowIfNull(process);
         if (maxLength < 1) throw new InvalidInputException($"information measures: the block length must be >= 1 (got {maxLength}).");
+        if (process.IndependentFactors.Count > 1)
+            return Sum(process, process.IndependentFactors.Select(f => Compute(f, maxLength, tolerance, maxLevelStates)).ToArray());
         var msp = MixedStatePresentation.Build(process, 0, tolerance);
         return msp.IsFinite && msp.EntropyRate is { } hmu
             ? FromFinite(process, msp, hmu, maxLength)
@@ -183,6 +185,17 @@ public sealed record InformationMeasures
             excess += tail * r / (1 - r);
         }
         return Assemble(process, h, hmu, excess, error, null, exact: false);
+    }
+
+    /// <summary>Independent factors: every measure is additive (the joint word law is the product of the factors').</summary>
+    private static InformationMeasures Sum(HiddenMarkovProcess process, InformationMeasures[] parts)
+    {
+        int length = parts.Min(p => p.MaxLength);
+        var h = new List<double>();
+        for (int l = 1; l <= length; l++) h.Add(parts.Sum(p => p.Myopic(l)));
+        double? cmu = parts.All(p => p.StatisticalComplexity is not null) ? parts.Sum(p => p.StatisticalComplexity!.Value) : null;
+        double error = parts.All(p => p.ExtrapolationError == 0) ? 0 : parts.Sum(p => double.IsNaN(p.ExtrapolationError) ? double.NaN : p.ExtrapolationError);
+        return Assemble(process, h, parts.Sum(p => p.EntropyRate), parts.Sum(p => p.ExcessEntropy), error, cmu, parts.All(p => p.IsExact));
     }
 
     private static InformationMeasures Assemble(HiddenMarkovProcess process, List<double> h, double hmu, double excess, double error,

@@ -39,7 +39,8 @@ public sealed class MixedStatePresentation
     /// <summary>Grid spacing used to identify beliefs.</summary>
     public double Tolerance { get; }
 
-    /// <summary>Depth to which the counts were taken.</summary>
+    /// <summary>Depth to which the counts were taken: the requested depth, or less when a level would have
+    /// exceeded 2 million words x tokens (e.g. products with large vocabularies).</summary>
     public int Depth { get; private set; }
 
     /// <summary>Positive-probability words of length L = 0..Depth (1 at L = 0).</summary>
@@ -88,7 +89,7 @@ public sealed class MixedStatePresentation
     /// Builds the presentation: counts through <paramref name="depth"/>, then explores further (at most
     /// <paramref name="closureBudget"/> more mixed states) to decide whether the set of mixed states is finite.
     /// </summary>
-    /// <exception cref="InvalidInputException">Negative depth, non-positive tolerance, or more than 5 million states through the depth.</exception>
+    /// <exception cref="InvalidInputException">Negative depth or non-positive tolerance.</exception>
     public static MixedStatePresentation Build(HiddenMarkovProcess process, int depth, double tolerance = 1e-9, int closureBudget = 20_000)
     {
         ArgumentNullException.ThrowIfNull(process);
@@ -133,13 +134,15 @@ public sealed class MixedStatePresentation
 
     private void CountLevels(int depth)
     {
-        const int MaxStates = 5_000_000;
+        const long MaxLevel = 2_000_000;
         var words = new List<long> { 1 };
         var distinct = new List<int> { 1 };
         var cumulative = new List<int> { 1 };
         var level = new Dictionary<int, long> { [0] = 1 };
+        int reached = 0;
         for (int d = 1; d <= depth; d++)
         {
+            if ((long)level.Count * _process.Tokens > MaxLevel) break; // the next level could exceed the budget: stop at d - 1
             var next = new Dictionary<int, long>();
             foreach (var (state, count) in level)
             {
@@ -148,17 +151,16 @@ public sealed class MixedStatePresentation
                     if (c < 0) continue;
                     next[c] = next.TryGetValue(c, out long n) ? n + count : count;
                 }
-                if (_beliefs.Count > MaxStates)
-                    throw new InvalidInputException($"mixed-state presentation of '{_process.Name}': more than {MaxStates} distinct beliefs by depth {d}; use a smaller depth.");
             }
             level = next;
             words.Add(level.Values.Sum());
             distinct.Add(level.Count);
             cumulative.Add(_beliefs.Count);
+            reached = d;
         }
         // States are created only when a level is expanded, so after expanding level d-1 the count is exactly
         // the number of distinct beliefs at depths 0..d.
-        Depth = depth;
+        Depth = reached;
         WordCounts = words;
         DistinctPerDepth = distinct;
         CumulativeDistinct = cumulative;

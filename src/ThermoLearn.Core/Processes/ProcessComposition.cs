@@ -32,6 +32,7 @@ public static class ProcessComposition
         {
             FactorTokens = FlattenFactors(factors, p => p.FactorTokens),
             FactorStates = FlattenFactors(factors, p => p.FactorStates),
+            IndependentFactors = factors.ToArray(),
         };
     }
 
