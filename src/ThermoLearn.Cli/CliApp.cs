@@ -18,6 +18,8 @@ public static class CliApp
     private static IEnumerable<Command> Commands(CliConsole console)
     {
         yield return ThermoLearn.Cli.Commands.ProcessCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ConvertCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ReportCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)
