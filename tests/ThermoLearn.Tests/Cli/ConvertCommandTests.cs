@@ -23,10 +23,11 @@ public class ConvertCommandTests
         // Each registered format (.npy, .csv, .h5, .parquet once all are in) to each other. Metadata must survive
         // exactly as far as the target's own round trip keeps it; HDF5 and Parquet keep all of it.
         string folder = TestEnsembles.TempFolder();
-        var original = TestEnsembles.Awkward(3, 4, 2);
+        var original = TestEnsembles.Awkward(3, 4, 2, finite: true);
         var formats = TrajectoryFile.All;
         Assert.Contains(formats, f => f.Name == "hdf5");
         Assert.Contains(formats, f => f.Name == "parquet");
+        Assert.True(formats.Count >= 4, "npy, csv, hdf5 and parquet are registered");
         foreach (var from in formats)
         {
             string source = Path.Combine(folder, "source-" + from.Name + from.Extensions[0]);

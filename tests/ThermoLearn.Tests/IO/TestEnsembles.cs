@@ -10,14 +10,17 @@ internal static class TestEnsembles
     /// 3 trajectories x 5 frames x 2 coordinates: pseudo-random doubles plus -0.0, the smallest subnormal,
     /// the largest double, infinities and a NaN with a payload, which a text or lossy format would change.
     /// dt = 0.1 and start 0.25 are not exact in binary, so any decimal round trip would show.
+    /// With <c>finite</c>, the infinities and the NaN are left out (for formats that take finite data only, e.g. .npy).
     /// </summary>
-    public static TrajectoryEnsemble Awkward(int trajectories = 3, int frames = 5, int dim = 2, TrajectoryMetadata? metadata = null)
+    public static TrajectoryEnsemble Awkward(int trajectories = 3, int frames = 5, int dim = 2, TrajectoryMetadata? metadata = null, bool finite = false)
     {
         var data = new double[trajectories * frames * dim];
         var random = new Random(12345);
         for (int i = 0; i < data.Length; i++) data[i] = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-300, 300));
-        double[] special = [-0.0, double.Epsilon, double.MaxValue, double.PositiveInfinity, double.NegativeInfinity,
-            BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_1234), 1.0 / 3.0];
+        double[] special = finite
+            ? [-0.0, double.Epsilon, double.MaxValue, -double.MaxValue, 1.0 / 3.0]
+            : [-0.0, double.Epsilon, double.MaxValue, double.PositiveInfinity, double.NegativeInfinity,
+                BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_1234), 1.0 / 3.0];
         for (int i = 0; i < special.Length && i < data.Length; i++) data[i * 2 % data.Length] = special[i];
         return new TrajectoryEnsemble(trajectories, frames, dim, 0.1, data,
             metadata ?? new TrajectoryMetadata("driven-trap-2d", "{\"k\":1,\"eps\":0.3,\"mu\":1,\"T\":0.5}", 18446744073709551557UL),
