@@ -1,4 +1,15 @@
 // Benchmarks: `dotnet run -c Release --project bench/ThermoLearn.Bench -- <name>`; each harness prints
-// its throughput and the ratio to a reference measured in the same run.
-Console.Error.WriteLine("usage: ThermoLearn.Bench <benchmark>");
-return 2;
+// its throughput and the ratio to a reference measured in the same run. One line per harness below.
+using ThermoLearn.Bench;
+
+var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["processes"] = ProcessesBench.Run,
+};
+
+if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))
+{
+    Console.Error.WriteLine($"usage: ThermoLearn.Bench <benchmark>; benchmarks: {string.Join(", ", harnesses.Keys)}");
+    return 2;
+}
+return harness(args[1..]);

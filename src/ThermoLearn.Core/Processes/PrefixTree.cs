@@ -46,7 +46,8 @@ public sealed class PrefixTree
     /// <param name="maxDepth">Longest word length (n_ctx for a model with context n_ctx).</param>
     /// <param name="maxNodes">Refuse trees with more nodes than this (memory: about (S + V + 2) x 8 bytes per node).</param>
     /// <exception cref="InvalidInputException">A negative depth, or more than <paramref name="maxNodes"/> nodes.</exception>
-    public static PrefixTree Enumerate(HiddenMarkovProcess process, int maxDepth, long maxNodes = 20_000_000)
+    /// <param name="parallel">Expand large levels on several threads (set false when the caller is already parallel).</param>
+    public static PrefixTree Enumerate(HiddenMarkovProcess process, int maxDepth, long maxNodes = 20_000_000, bool parallel = true)
     {
         ArgumentNullException.ThrowIfNull(process);
         if (maxDepth < 0) throw new InvalidInputException($"prefix tree: the depth must be >= 0 (got {maxDepth}).");
@@ -85,36 +86,70 @@ public sealed class PrefixTree
             var parents = GC.AllocateUninitializedArray<int>(n);
             var last = GC.AllocateUninitializedArray<int>(n);
 
-            void Expand(int from, int to)
+            long work = (long)n * s * (s + v);
+            var job = new Expansion(s, v, t, tau, tt, offsets, parent.Probability, parent.Beliefs, parent.NextTokenLaw, prob, beliefs, laws, parents, last);
+            if (!parallel || work < 200_000 || Environment.ProcessorCount == 1) job.Run(0, pn);
+            else
+            {
+                int chunks = Math.Min(pn, Environment.ProcessorCount * 4);
+                Parallel.For(0, chunks, k => job.Run((int)((long)pn * k / chunks), (int)((long)pn * (k + 1) / chunks)));
+            }
+            levels[d] = new PrefixLevel(d, n, s, v, prob, beliefs, laws, parents, last) { Previous = parent };
+        }
+        return new PrefixTree(process, levels);
+    }
+
+    /// <summary>One level's expansion: the arrays it reads and the disjoint ranges it writes.</summary>
+    private sealed record Expansion(int S, int V, double[] T, double[] Tau, double[] TokenTau, int[] Offsets,
+        double[] ParentProbability, double[] ParentBeliefs, double[] ParentLaws,
+        double[] Probability, double[] Beliefs, double[] Laws, int[] Parents, int[] Last)
+    {
+        /// <summary>Children of parents [from, to): child = eta T[x] / (eta T[x] tau), P(child) = P(parent) P(x | eta), and the child's law.</summary>
+        public unsafe void Run(int from, int to)
+        {
+            int s = S, v = V;
+            fixed (double* t = T, tau = Tau, tt = TokenTau, pprob = ParentProbability, peta = ParentBeliefs, plaw = ParentLaws,
+                prob = Probability, beliefs = Beliefs, laws = Laws)
+            fixed (int* offsets = Offsets, parents = Parents, last = Last)
             {
                 for (int p = from; p < to; p++)
                 {
                     int c = offsets[p];
-                    var law = parent.NextTokenLaw.AsSpan(p * v, v);
-                    var eta = parent.Beliefs.AsSpan(p * s, s);
-                    double pp = parent.Probability[p];
+                    double* law = plaw + (long)p * v;
+                    double* eta = peta + (long)p * s;
+                    double pp = pprob[p];
                     for (int x = 0; x < v; x++)
                     {
                         double px = law[x];
                         if (!(px > HiddenMarkovProcess.ZeroProbability)) continue;
-                        var child = beliefs.AsSpan(c * s, s);
-                        // child = eta T[x] / (eta T[x] tau)
-                        child.Clear();
-                        var m = t.AsSpan(x * s * s, s * s);
+                        double* child = beliefs + (long)c * s;
+                        double* m = t + (long)x * s * s;
+                        for (int j = 0; j < s; j++) child[j] = 0;
                         for (int i = 0; i < s; i++)
                         {
                             double e = eta[i];
                             if (e == 0) continue;
-                            var row = m.Slice(i * s, s);
+                            double* row = m + i * s;
                             for (int j = 0; j < s; j++) child[j] += e * row[j];
                         }
-                        double joint = HiddenMarkovProcess.Dot(child, tau);
-                        double inv = 1.0 / joint;
-                        for (int j = 0; j < s; j++) child[j] *= inv;
+                        double joint = 0;
+                        for (int j = 0; j < s; j++) joint += child[j] * tau[j];
+                        double inv = 1.0 / joint, norm = 0;
+                        for (int j = 0; j < s; j++)
+                        {
+                            child[j] *= inv;
+                            norm += child[j] * tau[j];
+                        }
                         // P(y | child) = child . (T[y] tau) / (child . tau); child . tau = 1 up to rounding.
-                        double norm = HiddenMarkovProcess.Dot(child, tau);
-                        var childLaw = laws.AsSpan(c * v, v);
-                        for (int y = 0; y < v; y++) childLaw[y] = HiddenMarkovProcess.Dot(child, tt.AsSpan(y * s, s)) / norm;
+                        double* childLaw = laws + (long)c * v;
+                        double invNorm = 1.0 / norm;
+                        for (int y = 0; y < v; y++)
+                        {
+                            double* u = tt + (long)y * s;
+                            double a = 0;
+                            for (int j = 0; j < s; j++) a += child[j] * u[j];
+                            childLaw[y] = a * invNorm;
+                        }
                         prob[c] = pp * px;
                         parents[c] = p;
                         last[c] = x;
@@ -122,17 +157,7 @@ public sealed class PrefixTree
                     }
                 }
             }
-
-            long work = (long)n * s * (s + v);
-            if (work < 200_000 || Environment.ProcessorCount == 1) Expand(0, pn);
-            else
-            {
-                int chunks = Math.Min(pn, Environment.ProcessorCount * 4);
-                Parallel.For(0, chunks, k => Expand((int)((long)pn * k / chunks), (int)((long)pn * (k + 1) / chunks)));
-            }
-            levels[d] = new PrefixLevel(d, n, s, v, prob, beliefs, laws, parents, last) { Previous = parent };
         }
-        return new PrefixTree(process, levels);
     }
 
     /// <summary>
