@@ -20,6 +20,10 @@ public static class CliApp
         yield return ThermoLearn.Cli.Commands.ProcessCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ConvertCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ReportCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ModelsCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ExactCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.SimulateCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.MergeCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)

@@ -73,6 +73,16 @@ public static class ModelCatalog
                 new("T", "1", "number", "temperature"),
                 new("x0", "-1", "number", "starting position"),
             ]), p => new DoubleWellModel(p.Number("b"), p.Number("c"), p.Number("mu"), p.Number("T"), p.Number("x0"))),
+        new(new("mjp", "Continuous-time Markov jump process with rates W (i -> j), sampled exactly on the dt grid; frames hold the state index",
+            [
+                new("W", "[[0,2,1],[1,0,2],[2,1,0]]", "matrix", "rate matrix, W[i][j] the rate from i to j (diagonal ignored; a driven 3-state ring by default)"),
+            ]), p => new MarkovJumpProcess(p.Matrix("W"))),
+        new(new("flashing-ratchet", "NEEP's discrete-time flashing ratchet (6 states = 3 positions x potential on/off); EP per step",
+            [
+                new("V", "1", "number", "potential amplitude: energies 0, V, 2V when on"),
+                new("T", "1", "number", "temperature"),
+                new("r", "1", "number", "switching weight between the on and off layers"),
+            ]), p => DiscreteMarkovChain.FlashingRatchet(p.Number("V"), p.Number("T"), p.Number("r"))),
     ];
 
     /// <summary>Every model with its parameters, defaults and meanings.</summary>

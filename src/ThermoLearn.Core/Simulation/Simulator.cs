@@ -31,9 +31,15 @@ public static class Simulator
         {
             OverdampedModel overdamped => RunOverdamped(overdamped, options, progress),
             UnderdampedModel underdamped => RunUnderdamped(underdamped, options, progress),
+            MarkovJumpProcess jumps => new SimulationResult(jumps.SampleFixedStep(RequireExact(options, model)), null, model, options, "exact"),
+            DiscreteMarkovChain chain => new SimulationResult(chain.Sample(RequireExact(options, model)), null, model, options, "exact"),
             _ => throw new InvalidInputException($"model '{model.Name}' is not a Langevin model; simulate it with its own sampler."),
         };
     }
+
+    private static SimulationOptions RequireExact(SimulationOptions o, StochasticModel model) =>
+        o.Scheme is null or "exact" ? o
+            : throw new InvalidInputException($"model '{model.Name}' is sampled exactly; scheme '{o.Scheme}' does not apply (leave --scheme out).");
 
     private static void Validate(SimulationOptions o, StochasticModel model)
     {

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.IO;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn merge --out FILE SHARD…</c>: concatenates shard files into one ensemble. When the shards carry
+/// provenance (ThermoLearn's sidecar or an HDF5 file), they are put in order of their first global trajectory index
+/// and must be of the same run (model, parameters, seed, size) and cover it exactly once, without gaps.
+/// </summary>
+internal static class MergeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var output = new Option<string>("--out") { Description = "Merged trajectory file.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var shards = new Argument<string[]>("shards") { Description = "Shard files written by 'thermolearn simulate --shard k/N'.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("merge", "Merge shard files of one simulation into a single file.") { output, json, shards };
+        command.SetAction(parse =>
+        {
+            string outPath = parse.GetValue(output)!;
+            SimulateCommand.CheckWritable(outPath);
+            TrajectoryFile.ForPath(outPath);
+            var files = parse.GetValue(shards)!;
+            var parts = files.Select(f => (Path: f, Ensemble: TrajectoryFile.Read(f))).ToList();
+            var merged = Merge(parts);
+            TrajectoryFile.Write(outPath, merged);
+            var report = new JsonObject
+            {
+                ["output"] = outPath,
+                ["shards"] = files.Length,
+                ["trajectories"] = merged.Trajectories,
+                ["frames"] = merged.Frames,
+                ["dimension"] = merged.Dimension,
+                ["dt"] = merged.Dt,
+                ["model"] = merged.Metadata.Model,
+                ["seed"] = merged.Metadata.Seed,
+            };
+            if (parse.GetValue(json)) JsonOutput.Write(console, report);
+            else console.Out.WriteLine($"merged {files.Length} files: {merged.Trajectories} trajectories x {merged.Frames} frames -> {outPath}");
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>Checks that the parts fit together and concatenates them.</summary>
+    internal static TrajectoryEnsemble Merge(List<(string Path, TrajectoryEnsemble Ensemble)> parts)
+    {
+        var reference = parts[0].Ensemble;
+        foreach (var (path, e) in parts)
+        {
+            if (e.Frames != reference.Frames || e.Dimension != reference.Dimension)
+                throw new InvalidInputException($"{path}: {e.Frames} frames x {e.Dimension} coordinates, but {parts[0].Path} has {reference.Frames} x {reference.Dimension}; shards of one run have the same shape.");
+            if (Math.Abs(e.Dt - reference.Dt) > 1e-12 * reference.Dt || e.StartTime != reference.StartTime)
+                throw new InvalidInputException($"{path}: frame spacing {e.Dt} / start {e.StartTime} differ from {parts[0].Path} ({reference.Dt} / {reference.StartTime}).");
+            var m = e.Metadata;
+            var r = reference.Metadata;
+            if (m.Model != r.Model || m.ParametersJson != r.ParametersJson || m.Seed != r.Seed || m.TotalTrajectories != r.TotalTrajectories)
+                throw new InvalidInputException($"{path}: model, parameters, seed or run size differ from {parts[0].Path}; merge only shards of the same run.");
+        }
+        bool sharded = reference.Metadata.TotalTrajectories is not null;
+        if (sharded)
+        {
+            parts = parts.OrderBy(p => p.Ensemble.Metadata.FirstTrajectory).ToList();
+            long expected = 0;
+            foreach (var (path, e) in parts)
+            {
+                long first = e.Metadata.FirstTrajectory;
+                if (first != expected)
+                    throw new InvalidInputException(first < expected
+                        ? $"{path}: trajectories {first}..{first + e.Trajectories - 1} overlap another shard; give each shard once."
+                        : $"{path}: trajectories {expected}..{first - 1} are missing before this shard; give every shard of the run.");
+                expected = first + e.Trajectories;
+            }
+            long total = reference.Metadata.TotalTrajectories!.Value;
+            if (expected != total)
+                throw new InvalidInputException($"the shards hold trajectories 0..{expected - 1} but the run has {total}; shards are missing.");
+        }
+        long count = parts.Sum(p => (long)p.Ensemble.Trajectories);
+        long values = count * reference.Frames * reference.Dimension;
+        if (values > Array.MaxLength) throw new InvalidInputException($"the merged ensemble would hold {values} values, more than one array can; keep the shards separate.");
+        var data = new double[values];
+        long offset = 0;
+        foreach (var (_, e) in parts)
+        {
+            Array.Copy(e.Data, 0, data, offset, e.Data.LongLength);
+            offset += e.Data.LongLength;
+        }
+        var metadata = reference.Metadata with { FirstTrajectory = sharded ? 0 : reference.Metadata.FirstTrajectory, TotalTrajectories = null };
+        return new TrajectoryEnsemble((int)count, reference.Frames, reference.Dimension, reference.Dt, data, metadata, reference.StartTime);
+    }
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Energetics;
+using ThermoLearn.IO;
+using ThermoLearn.Simulation;
+using ThermoLearn.Statistics;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn simulate --model M [--set …]… --trajectories N --steps S --dt DT [--save-every K] [--seed S]
+/// [--shard k/N] [--scheme NAME] --out FILE.npy|FILE.csv [--energetics FILE.csv] [--json]</c>.
+/// Outputs are checked before the run and written atomically; on any failure no output file is left.
+/// </summary>
+internal static class SimulateCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = new ModelArguments();
+        var trajectories = new Option<int>("--trajectories") { Description = "Number of trajectories (of the whole run when sharded).", Required = true };
+        var steps = new Option<int>("--steps") { Description = "Integration steps per trajectory.", Required = true };
+        var dt = new Option<double>("--dt") { Description = "Integration step.", Required = true };
+        var saveEvery = new Option<int>("--save-every") { Description = "Save every K-th step (steps must be a multiple).", DefaultValueFactory = _ => 1 };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed; trajectory i uses streams of (seed, i).", DefaultValueFactory = _ => 0UL };
+        var shard = new Option<string?>("--shard") { Description = "Simulate only part k of N (k/N) of the trajectories; merge the parts with 'thermolearn merge'." };
+        var scheme = new Option<string?>("--scheme") { Description = "Integrator: euler-maruyama (default, overdamped), heun (weak order 2), baoab (underdamped)." };
+        var threads = new Option<int>("--threads") { Description = "Threads (-1: all cores); the output does not depend on it.", DefaultValueFactory = _ => -1 };
+        var output = new Option<string>("--out") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
+        var energetics = new Option<string?>("--energetics") { Description = "CSV of per-trajectory work, heat, energy change and entropies." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var command = new Command("simulate", "Simulate trajectories of a model with per-trajectory energetics.");
+        model.AddTo(command);
+        foreach (var o in new Option[] { trajectories, steps, dt, saveEvery, seed, shard, scheme, threads, output, energetics, json }) command.Add(o);
+        command.SetAction(parse =>
+        {
+            string outPath = parse.GetValue(output)!;
+            string? energeticsPath = parse.GetValue(energetics);
+            CheckWritable(outPath);
+            TrajectoryFile.ForPath(outPath);
+            if (energeticsPath is not null)
+            {
+                CheckWritable(energeticsPath);
+                if (!energeticsPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidInputException($"--energetics {energeticsPath}: the energetics file is CSV; give a name ending in .csv.");
+                if (Path.GetFullPath(energeticsPath) == Path.GetFullPath(outPath))
+                    throw new InvalidInputException("--energetics and --out name the same file; give two different names.");
+            }
+            var m = model.Create(parse);
+            var options = new SimulationOptions
+            {
+                Trajectories = parse.GetValue(trajectories),
+                Steps = parse.GetValue(steps),
+                Dt = parse.GetValue(dt),
+                SaveEvery = parse.GetValue(saveEvery),
+                Seed = parse.GetValue(seed),
+                Scheme = parse.GetValue(scheme),
+                Shard = parse.GetValue(shard) is { } text ? Shard.Parse(text) : Shard.Whole,
+                MaxDegreeOfParallelism = parse.GetValue(threads),
+                ComputeEnergetics = true,
+            };
+            if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
+                throw new InvalidInputException($"--threads must be -1 (all cores) or a positive count (got {options.MaxDegreeOfParallelism}).");
+            var progress = new ProgressReporter(console, "simulate");
+            var result = Simulator.Run(m, options, progress);
+            TrajectoryFile.Write(outPath, result.Trajectories);
+            if (energeticsPath is not null && result.Energetics is { } e)
+            {
+                try { AtomicFile.WriteText(energeticsPath, EnergeticsCsv(e, result.FirstTrajectory)); }
+                catch
+                {
+                    TryDelete(outPath);
+                    TryDelete(TrajectorySidecar.PathFor(outPath));
+                    throw;
+                }
+            }
+            MeanEstimate? work = result.Energetics?.MeanWork, heat = result.Energetics?.MeanHeat, entropy = result.Energetics?.MeanMediumEntropy;
+            var report = new JsonObject
+            {
+                ["model"] = m.Name,
+                ["parameters"] = m.ParametersJson(),
+                ["trajectories"] = result.Trajectories.Trajectories,
+                ["total_trajectories"] = options.Trajectories,
+                ["first_trajectory"] = result.FirstTrajectory,
+                ["shard"] = options.Shard.ToString(),
+                ["steps"] = options.Steps,
+                ["dt"] = options.Dt,
+                ["save_every"] = options.SaveEvery,
+                ["frames"] = result.Trajectories.Frames,
+                ["seed"] = options.Seed,
+                ["scheme"] = result.Scheme,
+                ["exact_ep_rate"] = JsonOutput.Number(result.ExactEntropyProductionRate),
+                ["mean_work"] = JsonOutput.Number(work?.Mean),
+                ["mean_work_stderr"] = JsonOutput.Number(work?.StandardError),
+                ["mean_heat"] = JsonOutput.Number(heat?.Mean),
+                ["mean_heat_stderr"] = JsonOutput.Number(heat?.StandardError),
+                ["mean_medium_entropy"] = JsonOutput.Number(entropy?.Mean),
+                ["mean_medium_entropy_stderr"] = JsonOutput.Number(entropy?.StandardError),
+                ["output"] = outPath,
+                ["energetics"] = energeticsPath,
+            };
+            if (parse.GetValue(json)) JsonOutput.Write(console, report);
+            else
+            {
+                console.Out.WriteLine($"simulated {result.Trajectories.Trajectories} trajectories x {result.Trajectories.Frames} frames of {m.Name} "
+                    + $"({result.Scheme}, dt = {options.Dt:G6}, seed {options.Seed}) -> {outPath}");
+                if (result.ExactEntropyProductionRate is { } rate) console.Out.WriteLine($"exact EP rate: {rate:G6}");
+                if (work is { } w) console.Out.WriteLine($"mean work: {w}; mean heat: {heat}; mean medium entropy: {entropy}");
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal static void CheckWritable(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is null || !Directory.Exists(folder))
+            throw new InvalidInputException($"{path}: the folder '{folder}' does not exist; create it first.");
+        if (Directory.Exists(path)) throw new InvalidInputException($"{path} is a folder; give a file name.");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static string EnergeticsCsv(TrajectoryEnergetics e, long first)
+    {
+        var text = new StringBuilder("traj,work,heat,delta_energy,medium_entropy");
+        if (e.SystemEntropy is not null) text.Append(",system_entropy,total_entropy");
+        text.Append('\n');
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        for (int i = 0; i < e.Count; i++)
+        {
+            text.Append(first + i).Append(',').Append(F(e.Work[i])).Append(',').Append(F(e.Heat[i])).Append(',')
+                .Append(F(e.DeltaEnergy[i])).Append(',').Append(F(e.MediumEntropy[i]));
+            if (e.SystemEntropy is not null) text.Append(',').Append(F(e.SystemEntropy[i])).Append(',').Append(F(e.TotalEntropy![i]));
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+}
