@@ -5,6 +5,9 @@ using ThermoLearn.Bench;
 var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["processes"] = ProcessesBench.Run,
+    ["io"] = IoBench.Run,
+    // The child process in which `io` measures one read's peak memory.
+    ["io-read-peak"] = a => IoBench.ReadPeakChild(a[0]),
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))

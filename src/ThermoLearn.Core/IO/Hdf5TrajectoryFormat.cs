@@ -8,7 +8,9 @@ namespace ThermoLearn.IO;
 /// <c>/trajectories</c> of IEEE float64, shape (trajectories, frames, dim), C order, so that
 /// <c>h5py.File(p)["trajectories"][...]</c> is the same array as the .npy format. Attributes of the dataset:
 /// <c>dt</c> (float64, time between frames), <c>start_time</c> (float64, time of frame 0, written when
-/// non-zero), <c>model</c> (string), <c>parameters</c> (string, a JSON object), <c>seed</c> (uint64).
+/// non-zero), <c>model</c> (string), <c>parameters</c> (string, a JSON object), <c>seed</c> (uint64), and for a
+/// shard of a larger run <c>first_trajectory</c> (int64, global index of trajectory 0) and
+/// <c>total_trajectories</c> (int64, size of the whole run).
 /// Files from other tools may put the attributes on the root group instead; both are read.
 /// The dataset is read straight into the ensemble's array, so reading needs about one copy of the data.
 /// </summary>
@@ -33,6 +35,8 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
         if (meta.Model is { } model) dataset.Attributes["model"] = model;
         if (meta.ParametersJson is { } parameters) dataset.Attributes["parameters"] = parameters;
         if (meta.Seed is { } seed) dataset.Attributes["seed"] = seed;
+        if (meta.FirstTrajectory != 0) dataset.Attributes["first_trajectory"] = meta.FirstTrajectory;
+        if (meta.TotalTrajectories is { } total) dataset.Attributes["total_trajectories"] = total;
         var file = new H5File { [DatasetName] = dataset };
         file.Write(stream);
     }
@@ -74,7 +78,9 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
         var metadata = new TrajectoryMetadata(
             ReadString(path, file, dataset, "model"),
             ReadString(path, file, dataset, "parameters"),
-            ReadSeed(path, file, dataset));
+            ReadSeed(path, file, dataset),
+            ReadCount(path, file, dataset, "first_trajectory", allowZero: true) ?? 0,
+            ReadCount(path, file, dataset, "total_trajectories", allowZero: false));
 
         var data = new double[count];
         dataset.Read(data);
@@ -112,6 +118,24 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
         if (attribute.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
             throw new InvalidInputException($"{path}: attribute '{name}' is {Describe(attribute.Type)}; expected a string.");
         return attribute.Read<string>();
+    }
+
+    private static long? ReadCount(string path, IH5Object file, IH5Object dataset, string name, bool allowZero)
+    {
+        if (Find(file, dataset, name) is not { } attribute) return null;
+        var type = attribute.Type;
+        if (type.Class != H5DataTypeClass.FixedPoint || type.Size is not (4 or 8))
+            throw new InvalidInputException($"{path}: attribute '{name}' is {Describe(type)}; expected an integer.");
+        long value = (type.FixedPoint.IsSigned, type.Size) switch
+        {
+            (true, 8) => attribute.Read<long>(),
+            (true, _) => attribute.Read<int>(),
+            (false, 8) => checked((long)attribute.Read<ulong>()),
+            (false, _) => attribute.Read<uint>(),
+        };
+        if (value < (allowZero ? 0 : 1))
+            throw new InvalidInputException($"{path}: attribute '{name}' is {value}; expected a {(allowZero ? "non-negative" : "positive")} integer.");
+        return value;
     }
 
     private static ulong? ReadSeed(string path, IH5Object file, IH5Object dataset)

@@ -56,6 +56,16 @@ public class Hdf5FormatTests
     }
 
     [Fact]
+    public void ShardProvenanceRoundTrips()
+    {
+        // A shard (trajectories 5..7 of a run of 10) keeps its global first index and the run size, which merge checks.
+        string path = Path.Combine(TestEnsembles.TempFolder(), "shard.h5");
+        var shard = TestEnsembles.Awkward(3, 4, 2, new TrajectoryMetadata("driven-trap-2d", "{\"k\":1}", 42, FirstTrajectory: 5, TotalTrajectories: 10));
+        TrajectoryFile.Write(path, shard);
+        TestEnsembles.AssertIdentical(shard, TrajectoryFile.Read(path));
+    }
+
+    [Fact]
     public void GoldenFileStillReads()
     {
         // Written once by ThermoLearn (Golden/README.md says how); guards the layout against silent changes.

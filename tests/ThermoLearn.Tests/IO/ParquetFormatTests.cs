@@ -69,6 +69,16 @@ public class ParquetFormatTests
     }
 
     [Fact]
+    public void ShardProvenanceRoundTrips()
+    {
+        // A shard (trajectories 5..7 of a run of 10) keeps its global first index and the run size, which merge checks.
+        string path = Path.Combine(TestEnsembles.TempFolder(), "shard.parquet");
+        var shard = TestEnsembles.Awkward(3, 4, 2, new TrajectoryMetadata("driven-trap-2d", "{\"k\":1}", 42, FirstTrajectory: 5, TotalTrajectories: 10));
+        TrajectoryFile.Write(path, shard);
+        TestEnsembles.AssertIdentical(shard, TrajectoryFile.Read(path));
+    }
+
+    [Fact]
     public void GoldenFileStillReads()
     {
         var golden = TrajectoryFile.Read(Path.Combine(AppContext.BaseDirectory, "Golden", "trajectories.parquet"));
