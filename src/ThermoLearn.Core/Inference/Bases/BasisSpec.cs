@@ -1,0 +1,61 @@
+using System.Globalization;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Inference.Bases;
+
+/// <summary>
+/// Parses basis specifications used on the command line and in results:
+/// <c>poly:N</c> (polynomials to total degree N), <c>fourier:K</c> or <c>fourier:K:L</c> (K harmonics of
+/// period L, default 2 pi), <c>rbf:M</c> (constant plus M Gaussian bumps per coordinate over the data's range).
+/// A time basis is requested separately (a time degree), since it is formed per window.
+/// </summary>
+public static class BasisSpec
+{
+    public const string Help = "poly:N (N = 0..12), fourier:K[:PERIOD], rbf:M (M >= 2 centres per coordinate)";
+
+    /// <summary>Builds the basis named by <paramref name="spec"/> for the data (the data gives the dimension and, for rbf, the range).</summary>
+    public static IBasis Parse(string spec, TrajectoryEnsemble data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        string[] parts = (spec ?? "").Trim().ToLowerInvariant().Split(':');
+        int d = data.Dimension;
+        try
+        {
+            switch (parts[0])
+            {
+                case "poly" when parts.Length == 2:
+                    return new PolynomialBasis(d, ParseInt(parts[1], spec!));
+                case "fourier" when parts.Length is 2 or 3:
+                    return new FourierBasis(d, ParseInt(parts[1], spec!), parts.Length == 3 ? ParseDouble(parts[2], spec!) : 2 * Math.PI);
+                case "rbf" when parts.Length == 2:
+                {
+                    var lower = new double[d];
+                    var upper = new double[d];
+                    Array.Fill(lower, double.PositiveInfinity);
+                    Array.Fill(upper, double.NegativeInfinity);
+                    var x = data.Data;
+                    for (long i = 0; i < x.LongLength; i++)
+                    {
+                        int j = (int)(i % d);
+                        if (x[i] < lower[j]) lower[j] = x[i];
+                        if (x[i] > upper[j]) upper[j] = x[i];
+                    }
+                    return new RadialBasis(ParseInt(parts[1], spec!), lower, upper);
+                }
+            }
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException($"basis '{spec}': {e.Message}", e);
+        }
+        throw new InvalidInputException($"Unknown basis '{spec}'; use {Help}.");
+    }
+
+    private static int ParseInt(string text, string spec) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
+            ? v : throw new InvalidInputException($"basis '{spec}': '{text}' is not an integer; use {Help}.");
+
+    private static double ParseDouble(string text, string spec) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
+            ? v : throw new InvalidInputException($"basis '{spec}': '{text}' is not a number; use {Help}.");
+}

@@ -1,0 +1,106 @@
+namespace ThermoLearn.Inference.Bases;
+
+/// <summary>
+/// All monomials prod_j x_j^{e_j} of total degree sum_j e_j &lt;= <see cref="Degree"/> in d dimensions,
+/// ordered by degree (the constant first). Count = C(d + degree, d). The standard basis of linear-basis
+/// force inference (Frishman &amp; Ronceray, PRX 10, 021009 (2020), doi:10.1103/PhysRevX.10.021009).
+/// </summary>
+public sealed class PolynomialBasis : IBasis
+{
+    private readonly int[] _exponents; // [Count * d]
+
+    public PolynomialBasis(int dimension, int degree)
+    {
+        if (dimension < 1) throw new InvalidInputException($"A polynomial basis needs dimension >= 1 (got {dimension}).");
+        if (degree < 0 || degree > 12) throw new InvalidInputException($"Polynomial degree must be between 0 and 12 (got {degree}).");
+        Dimension = dimension;
+        Degree = degree;
+        var list = new List<int[]>();
+        for (int total = 0; total <= degree; total++) AddMonomials(new int[dimension], 0, total, list);
+        Count = list.Count;
+        _exponents = new int[Count * dimension];
+        for (int a = 0; a < Count; a++) list[a].CopyTo(_exponents, a * dimension);
+    }
+
+    public int Dimension { get; }
+    public int Degree { get; }
+    public int Count { get; }
+    public string Name => $"poly:{Degree}";
+
+    /// <summary>Exponent of x_j in function a.</summary>
+    public int Exponent(int a, int j) => _exponents[a * Dimension + j];
+
+    public void Evaluate(ReadOnlySpan<double> x, Span<double> values)
+    {
+        int d = Dimension, p = Degree + 1;
+        Span<double> powers = stackalloc double[d * p];
+        FillPowers(x, powers);
+        var e = _exponents;
+        for (int a = 0; a < Count; a++)
+        {
+            double v = 1.0;
+            int row = a * d;
+            for (int j = 0; j < d; j++) v *= powers[j * p + e[row + j]];
+            values[a] = v;
+        }
+    }
+
+    public void EvaluateGradient(ReadOnlySpan<double> x, Span<double> gradient)
+    {
+        int d = Dimension, p = Degree + 1;
+        Span<double> powers = stackalloc double[d * p];
+        FillPowers(x, powers);
+        var e = _exponents;
+        for (int a = 0; a < Count; a++)
+        {
+            int row = a * d;
+            for (int j = 0; j < d; j++)
+            {
+                int ej = e[row + j];
+                if (ej == 0) { gradient[row + j] = 0; continue; }
+                double v = ej * powers[j * p + ej - 1];
+                for (int k = 0; k < d; k++)
+                    if (k != j) v *= powers[k * p + e[row + k]];
+                gradient[row + j] = v;
+            }
+        }
+    }
+
+    public string Describe(int index)
+    {
+        var parts = new List<string>();
+        for (int j = 0; j < Dimension; j++)
+        {
+            int ej = Exponent(index, j);
+            if (ej == 1) parts.Add($"x{j}");
+            else if (ej > 1) parts.Add($"x{j}^{ej}");
+        }
+        return parts.Count == 0 ? "1" : string.Join("*", parts);
+    }
+
+    private void FillPowers(ReadOnlySpan<double> x, Span<double> powers)
+    {
+        int p = Degree + 1;
+        for (int j = 0; j < Dimension; j++)
+        {
+            double v = 1.0;
+            for (int k = 0; k < p; k++) { powers[j * p + k] = v; v *= x[j]; }
+        }
+    }
+
+    private static void AddMonomials(int[] current, int position, int remaining, List<int[]> into)
+    {
+        // Lexicographic in (e_0, e_1, ...) with e_0 largest first: x0^2, x0*x1, x1^2, ...
+        if (position == current.Length - 1)
+        {
+            current[position] = remaining;
+            into.Add((int[])current.Clone());
+            return;
+        }
+        for (int e = remaining; e >= 0; e--)
+        {
+            current[position] = e;
+            AddMonomials(current, position + 1, remaining - e, into);
+        }
+    }
+}

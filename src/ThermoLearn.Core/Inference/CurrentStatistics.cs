@@ -1,0 +1,342 @@
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Inference;
+
+/// <summary>Options of <see cref="CurrentStatistics.Accumulate"/>.</summary>
+/// <param name="Lag">Transitions pair frames f and f + Lag (Lag 2 on the same data gives the coarse-sampling correction).</param>
+/// <param name="Windows">Number of equal time windows over the record; statistics are kept per window.</param>
+/// <param name="TimeDegree">Degree K of the Legendre time basis multiplying the spatial basis (0: stationary fields).</param>
+/// <param name="TimeLocalToWindow">True: the time basis lives on each window (a separate fit per window); false: on the whole record (a joint (x, t) fit).</param>
+/// <param name="CurrentCovariance">Also accumulate the per-transition second moments of the currents (needed by the TUR bound).</param>
+public sealed record CurrentStatisticsOptions(int Lag = 1, int Windows = 1, int TimeDegree = 0, bool TimeLocalToWindow = true,
+    bool CurrentCovariance = false)
+{
+    public static CurrentStatisticsOptions Default { get; } = new();
+}
+
+/// <summary>
+/// The sufficient statistics of every current-based loss, accumulated once per data set in one parallel
+/// pass: for each transition x_s = x(t), x_e = x(t + Lag dt), dx = x_e - x_s and basis vectors b_s, b_e,
+/// <list type="bullet">
+/// <item>Stratonovich currents J^S_{a mu} = sum (b_s + b_e)_a / 2 dx_mu (trapezoid: each frame's basis is evaluated once);</item>
+/// <item>Ito currents J^I_{a mu} = sum b_{s,a} dx_mu;</item>
+/// <item>Gram sums sum b_s b_s^T and sum (b_s b_s^T + b_e b_e^T)/2;</item>
+/// <item>second cumulants sum dx dx^T and successive products sum dx_f dx_{f+Lag}^T (noise-robust diffusion);</item>
+/// <item>optionally sum j j^T for j = vec((b_s + b_e)/2 dx^T) (variance of currents, TUR).</item>
+/// </list>
+/// Kept per (time window, batch) so every estimator gets standard errors by resampling batches.
+/// These are the statistics of the losses of Lyu, Ray &amp; Crutchfield (2025), physics spec section 4:
+/// L(d) = &lt;d^T D d&gt; - 2 &lt;J_d&gt;/tau for the thermodynamic force, its Ito twin for the drift,
+/// the second cumulant for D and the Stratonovich-Ito difference for the score.
+/// </summary>
+public sealed class CurrentStatistics
+{
+    private readonly double[] _cells; // [window][batch][layout]
+    internal readonly Layout L;
+
+    private CurrentStatistics(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches, double[] cells, Layout layout,
+        double[] windowEdges)
+    {
+        Basis = basis;
+        Options = options;
+        BatchLayout = batches;
+        _cells = cells;
+        L = layout;
+        WindowEdges = windowEdges;
+        Dimension = data.Dimension;
+        FrameDt = data.Dt;
+        Frames = (long)data.Trajectories * data.Frames;
+        Trajectories = data.Trajectories;
+    }
+
+    public IBasis Basis { get; }
+    public CurrentStatisticsOptions Options { get; }
+    internal BatchLayout BatchLayout { get; }
+    public int Dimension { get; }
+
+    /// <summary>Number of scalar functions of the (space x time) basis: Basis.Count * (TimeDegree + 1).</summary>
+    public int BasisCount => L.N;
+
+    /// <summary>Name of the (space x time) basis, e.g. "poly:1*time:1".</summary>
+    public string BasisName => LegendreTimeBasis.TensorName(Basis.Name, Options.TimeDegree);
+
+    public double FrameDt { get; }
+
+    /// <summary>Time spanned by one transition, Lag * dt.</summary>
+    public double Step => Options.Lag * FrameDt;
+
+    public long Frames { get; }
+    public int Trajectories { get; }
+    public int Batches => BatchLayout.Count;
+    public int Windows => Options.Windows;
+
+    /// <summary>Window boundaries t_0 &lt; ... &lt; t_W (absolute times).</summary>
+    public IReadOnlyList<double> WindowEdges { get; }
+
+    /// <summary>Parallelism of the accumulation (tests pin it to one thread to check that results do not depend on it).</summary>
+    internal static ParallelOptions Parallelism { get; set; } = new();
+
+    /// <summary>Accumulates the statistics of <paramref name="data"/> in <paramref name="basis"/>.</summary>
+    public static CurrentStatistics Accumulate(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions? options = null, ErrorOptions? errors = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(basis);
+        options ??= CurrentStatisticsOptions.Default;
+        errors ??= ErrorOptions.Default;
+        errors.Validate();
+        if (basis.Dimension != data.Dimension)
+            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {data.Dimension}.");
+        if (options.Lag < 1) throw new InvalidInputException($"The lag must be >= 1 frame (got {options.Lag}).");
+        if (data.Frames < options.Lag + 1)
+            throw new InvalidInputException($"Trajectories have {data.Frames} frames; at least {options.Lag + 1} are needed for transitions of lag {options.Lag}.");
+        if (options.Windows < 1 || options.Windows > Math.Max(1, data.Frames - 1))
+            throw new InvalidInputException($"Windows must be between 1 and the number of transitions per trajectory ({data.Frames - 1}); got {options.Windows}.");
+        if (options.TimeDegree < 0 || options.TimeDegree > 12) throw new InvalidInputException($"The time degree must be between 0 and 12 (got {options.TimeDegree}).");
+        data.EnsureFinite("trajectory data");
+
+        var batches = BatchLayout.Create(data, errors.Batches);
+        var layout = new Layout(basis.Count * (options.TimeDegree + 1), data.Dimension, options.CurrentCovariance);
+        int w = options.Windows, nb = batches.Count;
+        var cells = new double[(long)w * nb * layout.Length];
+        double t0 = data.StartTime, t1 = data.StartTime + (data.Frames - 1) * data.Dt;
+        var edges = new double[w + 1];
+        for (int k = 0; k <= w; k++) edges[k] = t0 + (t1 - t0) * k / w;
+
+        Parallel.For(0, nb, Parallelism, b => AccumulateBatch(data, basis, options, layout, batches.Batches[b], b, nb, edges, cells));
+        return new CurrentStatistics(data, basis, options, batches, cells, layout, edges);
+    }
+
+    private static void AccumulateBatch(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions options, Layout lay,
+        BatchLayout.Batch batch, int b, int nb, double[] edges, double[] cells)
+    {
+        int d = data.Dimension, ns = basis.Count, lag = options.Lag, kt = options.TimeDegree + 1, n = lay.N;
+        int slots = lag + 1;
+        var spatial = new double[slots * ns];
+        var bs = new double[n];
+        var be = new double[n];
+        var bm = new double[n];
+        var cs = new double[kt];
+        var ce = new double[kt];
+        var dx = new double[d];
+        var j = lay.Covariance ? new double[n * d] : Array.Empty<double>();
+        var x = data.Data;
+        int frames = data.Frames, windows = options.Windows;
+        double dt = data.Dt, start = data.StartTime, span = edges[^1] - edges[0];
+        bool timeDependent = kt > 1;
+
+        for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
+        {
+            long trajectoryOffset = (long)r * frames * d;
+            int last = Math.Min(batch.FrameTo, frames - lag); // start frames f with f + lag <= frames - 1
+            if (batch.FrameFrom >= last) continue;
+            // ring buffer of spatial basis values: frame f lives in slot f % slots
+            for (int f = batch.FrameFrom; f < batch.FrameFrom + lag && f < frames; f++)
+                basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)f * d), d), spatial.AsSpan(f % slots * ns, ns));
+            for (int f = batch.FrameFrom; f < last; f++)
+            {
+                int e = f + lag;
+                basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)e * d), d), spatial.AsSpan(e % slots * ns, ns));
+                double ts = start + f * dt, te = start + e * dt, tm = 0.5 * (ts + te);
+                int window = windows == 1 ? 0 : Math.Clamp((int)((tm - edges[0]) / span * windows), 0, windows - 1);
+                var ss = spatial.AsSpan(f % slots * ns, ns);
+                var se = spatial.AsSpan(e % slots * ns, ns);
+                if (timeDependent)
+                {
+                    double lo = options.TimeLocalToWindow ? edges[window] : edges[0];
+                    double hi = options.TimeLocalToWindow ? edges[window + 1] : edges[^1];
+                    LegendreTimeBasis.Evaluate(ts, lo, hi, kt - 1, cs);
+                    LegendreTimeBasis.Evaluate(te, lo, hi, kt - 1, ce);
+                    for (int s = 0; s < ns; s++)
+                        for (int k = 0; k < kt; k++) { bs[s * kt + k] = ss[s] * cs[k]; be[s * kt + k] = se[s] * ce[k]; }
+                }
+                else
+                {
+                    ss.CopyTo(bs);
+                    se.CopyTo(be);
+                }
+                long xs = trajectoryOffset + (long)f * d, xe = trajectoryOffset + (long)e * d;
+                for (int m = 0; m < d; m++) dx[m] = x[xe + m] - x[xs + m];
+                for (int a = 0; a < n; a++) bm[a] = 0.5 * (bs[a] + be[a]);
+
+                var cell = cells.AsSpan((int)(((long)window * nb + b) * lay.Length), lay.Length);
+                cell[0] += 1;
+                // Gram sums, lower triangles (mirrored when moments are formed)
+                var gs = cell.Slice(lay.GramStart, n * n);
+                var gm = cell.Slice(lay.GramMid, n * n);
+                for (int a = 0; a < n; a++)
+                {
+                    double ua = bs[a], va = be[a];
+                    int row = a * n;
+                    for (int c = 0; c <= a; c++)
+                    {
+                        double p = ua * bs[c];
+                        gs[row + c] += p;
+                        gm[row + c] += 0.5 * (p + va * be[c]);
+                    }
+                }
+                var strat = cell.Slice(lay.Strat, n * d);
+                var ito = cell.Slice(lay.Ito, n * d);
+                for (int a = 0; a < n; a++)
+                {
+                    double ma = bm[a], sa = bs[a];
+                    for (int m = 0; m < d; m++) { strat[a * d + m] += ma * dx[m]; ito[a * d + m] += sa * dx[m]; }
+                }
+                var inc = cell.Slice(lay.Increment, d * d);
+                for (int m = 0; m < d; m++)
+                    for (int q = 0; q <= m; q++) inc[m * d + q] += dx[m] * dx[q];
+                if (e + lag <= frames - 1)
+                {
+                    // successive increments dx_f and dx_{f+lag}: their covariance is -(measurement noise variance)
+                    long xn = trajectoryOffset + (long)(e + lag) * d;
+                    var succ = cell.Slice(lay.Successive, d * d);
+                    cell[lay.SuccessiveCount] += 1;
+                    for (int m = 0; m < d; m++)
+                        for (int q = 0; q < d; q++) succ[m * d + q] += dx[m] * (x[xn + q] - x[xe + q]);
+                }
+                if (lay.Covariance)
+                {
+                    for (int a = 0; a < n; a++)
+                        for (int m = 0; m < d; m++) j[a * d + m] = bm[a] * dx[m];
+                    int nd = n * d;
+                    var cov = cell.Slice(lay.CurrentCovariance, nd * nd);
+                    for (int p = 0; p < nd; p++)
+                    {
+                        double jp = j[p];
+                        int row = p * nd;
+                        for (int q = 0; q <= p; q++) cov[row + q] += jp * j[q];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Moments of window <paramref name="window"/> (-1: all windows) with batch weights (null: every batch once).</summary>
+    internal CurrentMoments Moments(int window = -1, ReadOnlySpan<double> weights = default)
+    {
+        int nb = Batches, len = L.Length;
+        var sum = new double[len];
+        int w0 = window < 0 ? 0 : window, w1 = window < 0 ? Windows : window + 1;
+        for (int w = w0; w < w1; w++)
+            for (int b = 0; b < nb; b++)
+            {
+                double weight = weights.IsEmpty ? 1.0 : weights[b];
+                if (weight == 0) continue;
+                var cell = _cells.AsSpan((int)(((long)w * nb + b) * len), len);
+                for (int i = 0; i < len; i++) sum[i] += weight * cell[i];
+            }
+        return new CurrentMoments(sum, L, Step, FrameDt);
+    }
+
+    /// <summary>Flat layout of one cell's sums.</summary>
+    internal sealed class Layout
+    {
+        public Layout(int n, int d, bool covariance)
+        {
+            N = n;
+            D = d;
+            Covariance = covariance;
+            GramStart = 1;
+            GramMid = GramStart + n * n;
+            Strat = GramMid + n * n;
+            Ito = Strat + n * d;
+            Increment = Ito + n * d;
+            SuccessiveCount = Increment + d * d;
+            Successive = SuccessiveCount + 1;
+            CurrentCovariance = Successive + d * d;
+            Length = CurrentCovariance + (covariance ? n * d * n * d : 0);
+        }
+
+        public int N { get; }
+        public int D { get; }
+        public bool Covariance { get; }
+        public int GramStart { get; }
+        public int GramMid { get; }
+        public int Strat { get; }
+        public int Ito { get; }
+        public int Increment { get; }
+        public int SuccessiveCount { get; }
+        public int Successive { get; }
+        public int CurrentCovariance { get; }
+        public int Length { get; }
+    }
+}
+
+/// <summary>Normalised moments of a set of transitions (sums divided by counts), matrices as row-major arrays.</summary>
+internal sealed class CurrentMoments
+{
+    public CurrentMoments(double[] sum, CurrentStatistics.Layout lay, double step, double frameDt)
+    {
+        int n = lay.N, d = lay.D;
+        N = n;
+        D = d;
+        Count = sum[0];
+        Step = step;
+        ObservedTime = Count * frameDt;
+        double inv = Count > 0 ? 1.0 / Count : double.NaN;
+        GramStart = Symmetric(sum.AsSpan(lay.GramStart, n * n), n, inv);
+        GramMid = Symmetric(sum.AsSpan(lay.GramMid, n * n), n, inv);
+        Strat = Scale(sum.AsSpan(lay.Strat, n * d), inv / step);
+        Ito = Scale(sum.AsSpan(lay.Ito, n * d), inv / step);
+        SecondCumulant = Symmetric(sum.AsSpan(lay.Increment, d * d), d, inv / (2 * step));
+        double sc = sum[lay.SuccessiveCount];
+        var succ = sum.AsSpan(lay.Successive, d * d);
+        SuccessiveCount = sc;
+        Successive = new double[d * d];
+        for (int m = 0; m < d; m++)
+            for (int q = 0; q < d; q++) Successive[m * d + q] = sc > 0 ? 0.5 * (succ[m * d + q] + succ[q * d + m]) / sc : double.NaN;
+        if (lay.Covariance)
+        {
+            int nd = n * d;
+            CurrentSecondMoment = Symmetric(sum.AsSpan(lay.CurrentCovariance, nd * nd), nd, inv);
+        }
+    }
+
+    public int N { get; }
+    public int D { get; }
+    public double Count { get; }
+
+    /// <summary>Time per transition.</summary>
+    public double Step { get; }
+
+    /// <summary>Observed time Count * dt (overlapping transitions of a larger lag cover the same time).</summary>
+    public double ObservedTime { get; }
+
+    /// <summary>M_ab = &lt;b_a b_b&gt; at start points (Ito).</summary>
+    public double[] GramStart { get; }
+
+    /// <summary>M_ab = &lt;(b_a b_b)(x_s) + (b_a b_b)(x_e)&gt;/2 (Stratonovich, trapezoid).</summary>
+    public double[] GramMid { get; }
+
+    /// <summary>Stratonovich currents per unit time, J^S[a * d + mu] = &lt;(b_s + b_e)_a/2 dx_mu&gt;/step.</summary>
+    public double[] Strat { get; }
+
+    /// <summary>Ito currents per unit time, J^I[a * d + mu] = &lt;b_{s,a} dx_mu&gt;/step.</summary>
+    public double[] Ito { get; }
+
+    /// <summary>&lt;dx dx^T&gt;/(2 step).</summary>
+    public double[] SecondCumulant { get; }
+
+    public double SuccessiveCount { get; }
+
+    /// <summary>Symmetrised &lt;dx_f dx_{f+lag}^T&gt;.</summary>
+    public double[] Successive { get; }
+
+    /// <summary>&lt;j j^T&gt; with j = vec((b_s + b_e)/2 dx^T) (not divided by the step), or null.</summary>
+    public double[]? CurrentSecondMoment { get; }
+
+    private static double[] Symmetric(ReadOnlySpan<double> lower, int n, double scale)
+    {
+        var m = new double[n * n];
+        for (int a = 0; a < n; a++)
+            for (int c = 0; c <= a; c++) m[a * n + c] = m[c * n + a] = lower[a * n + c] * scale;
+        return m;
+    }
+
+    private static double[] Scale(ReadOnlySpan<double> v, double scale)
+    {
+        var r = new double[v.Length];
+        for (int i = 0; i < v.Length; i++) r[i] = v[i] * scale;
+        return r;
+    }
+}

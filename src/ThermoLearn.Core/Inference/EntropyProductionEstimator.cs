@@ -1,0 +1,210 @@
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Inference;
+
+/// <summary>
+/// Entropy production from the current loss with a linear basis (physics spec section 4; Lyu, Ray &amp;
+/// Crutchfield 2025). For d(x) = sum theta_{a mu} b_a(x) e_mu the loss L(d) = &lt;d^T D d&gt; - 2 &lt;J_d&gt;/tau is
+/// quadratic, minimised by theta = G^-1 J with G = M (x) D, M_ab = &lt;b_a b_b&gt;, J_{a mu} = &lt;J^S_{a mu}&gt;/tau
+/// (Stratonovich), so Theta = M^-1 J D^-1 and sigma_hat = -L_min = J^T G^-1 J. Noise in J biases sigma_hat
+/// upwards by 2 n d / tau_total (n basis functions, d dimensions); <see cref="EntropyProductionEstimate.Debiased"/>
+/// removes it. Units: k_B = 1 per unit time of the data.
+/// </summary>
+public static class EntropyProductionEstimator
+{
+    /// <summary>The thermodynamic force and EP rate of stationary data (all windows together).</summary>
+    public static ThermodynamicForceEstimate Current(TrajectoryEnsemble data, IBasis basis, DiffusionSpec diffusion, ErrorOptions? errors = null)
+    {
+        errors ??= ErrorOptions.Default;
+        var stats = CurrentStatistics.Accumulate(data, basis, null, errors);
+        return Current(stats, diffusion, errors);
+    }
+
+    /// <summary>The thermodynamic force and EP rate from accumulated statistics.</summary>
+    public static ThermodynamicForceEstimate Current(CurrentStatistics stats, DiffusionSpec diffusion, ErrorOptions? errors = null)
+    {
+        errors ??= ErrorOptions.Default;
+        var full = stats.Moments();
+        var D = diffusion.Resolve(full);
+        var (sigma, theta) = Fit(stats, full, D, diagnose: true);
+        var se = Resampling.StandardErrors(stats.Batches, errors, w =>
+        {
+            var m = stats.Moments(-1, w);
+            var (s, t) = Fit(stats, m, diffusion.Resolve(m), diagnose: false);
+            var r = new double[1 + t.Length];
+            r[0] = s;
+            t.CopyTo(r, 1);
+            return r;
+        });
+        int nd = stats.BasisCount * stats.Dimension;
+        var estimate = new EntropyProductionEstimate(sigma, se[0], sigma - 2.0 * nd / full.ObservedTime, "current", stats.BasisName,
+            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
+        var field = new LinearVectorField(stats.Basis, stats.Options.TimeDegree, stats.WindowEdges[0], stats.WindowEdges[^1], theta, se[1..]);
+        return new ThermodynamicForceEstimate(estimate, field);
+    }
+
+    /// <summary>
+    /// The current estimate with its leading coarse-sampling bias removed. At lag dt the estimator converges
+    /// to sigma + c dt + O(dt^2) (for a linear system J(dt) = J + dt (C A^T^2 - A^2 C)/4 + O(dt^2), see docs/inference.md),
+    /// so the Richardson combination 2 sigma_hat(dt) - sigma_hat(2 dt) of lags 1 and 2 on the same data cancels c
+    /// (<paramref name="order"/> 2: 3 sigma_hat(dt) - 3 sigma_hat(2 dt) + sigma_hat(3 dt) also cancels the dt^2 term).
+    /// The standard error comes from resampling both lags jointly over the same batches.
+    /// </summary>
+    public static EntropyProductionEstimate CoarseSamplingCorrected(TrajectoryEnsemble data, IBasis basis, DiffusionSpec diffusion, ErrorOptions? errors = null,
+        int order = 1)
+    {
+        errors ??= ErrorOptions.Default;
+        if (order is < 1 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 1 (lags 1, 2) or 2 (lags 1, 2, 3); got {order}.");
+        if (data.Frames < order + 2) throw new InvalidInputException($"The order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {data.Frames}).");
+        // Richardson weights cancelling dt (order 1) or dt and dt^2 (order 2) in sum_l w_l sigma(l dt)
+        double[] weights = order == 1 ? [2, -1] : [3, -3, 1];
+        var stats = weights.Select((_, l) => CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: l + 1), errors)).ToArray();
+        double Combine(ReadOnlySpan<double> w, bool diagnose)
+        {
+            double sum = 0;
+            for (int l = 0; l < stats.Length; l++)
+            {
+                var m = stats[l].Moments(-1, w);
+                sum += weights[l] * Fit(stats[l], m, diffusion.Resolve(m), diagnose).Sigma;
+            }
+            return sum;
+        }
+        var one = stats[0];
+        var m1 = one.Moments();
+        var D1 = diffusion.Resolve(m1);
+        double corrected = Combine(default, true);
+        var se = Resampling.StandardErrors(one.Batches, errors, w => [Combine(w, false)]);
+        int nd = one.BasisCount * one.Dimension;
+        return new EntropyProductionEstimate(corrected, se[0], corrected - 2.0 * nd / m1.ObservedTime, order == 1 ? "current+richardson" : "current+richardson2", one.BasisName,
+            one.Frames, (long)m1.Count, m1.ObservedTime, Settings(one, errors, D1, diffusion.Source));
+    }
+
+    /// <summary>
+    /// sigma(t) of non-stationary data on <paramref name="windows"/> equal time windows. <paramref name="joint"/> false:
+    /// a separate fit per window with the spatial basis times Legendre polynomials in time of degree
+    /// <paramref name="timeDegree"/> local to the window (degree 1 removes the first-order effect of the force changing
+    /// within a window). <paramref name="joint"/> true: one fit of d(x, t) over the whole record in the spatial basis times
+    /// Legendre polynomials of degree <paramref name="timeDegree"/>, then sigma_w = 2 theta . J_w - theta^T G_w theta per window,
+    /// debiased by 2 tr(G^-1 G_w)/tau.
+    /// </summary>
+    public static EntropyProductionTimeSeries Windows(TrajectoryEnsemble data, IBasis basis, DiffusionSpec diffusion, int windows,
+        int timeDegree = 1, bool joint = false, ErrorOptions? errors = null)
+    {
+        errors ??= ErrorOptions.Default;
+        var stats = CurrentStatistics.Accumulate(data, basis,
+            new CurrentStatisticsOptions(Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors);
+        var full = stats.Moments();
+        var D = diffusion.Resolve(full);
+        int n = stats.BasisCount, d = stats.Dimension, w = stats.Windows;
+
+        double[] Evaluate(ReadOnlySpan<double> weights, bool diagnose)
+        {
+            var all = stats.Moments(-1, weights);
+            var Dm = diffusion.Resolve(all);
+            var result = new double[w + 1];
+            if (joint)
+            {
+                var (_, theta) = Fit(stats, all, Dm, diagnose);
+                double total = 0, time = 0;
+                for (int k = 0; k < w; k++)
+                {
+                    var mk = stats.Moments(k, weights);
+                    result[k] = LinearisedRate(mk, theta, Dm);
+                    total += result[k] * mk.ObservedTime;
+                    time += mk.ObservedTime;
+                }
+                result[w] = total / time;
+            }
+            else
+            {
+                double total = 0, time = 0;
+                for (int k = 0; k < w; k++)
+                {
+                    var mk = stats.Moments(k, weights);
+                    result[k] = Fit(stats, mk, Dm, diagnose).Sigma;
+                    total += result[k] * mk.ObservedTime;
+                    time += mk.ObservedTime;
+                }
+                result[w] = total / time;
+            }
+            return result;
+        }
+
+        var value = Evaluate(default, true);
+        var se = Resampling.StandardErrors(stats.Batches, errors, weights => Evaluate(weights, false));
+        var list = new List<WindowedRate>();
+        double biasTotal = 0;
+        for (int k = 0; k < w; k++)
+        {
+            var mk = stats.Moments(k);
+            double bias = joint ? 2.0 * d * Trace(full, mk, n) / full.ObservedTime : 2.0 * n * d / mk.ObservedTime;
+            biasTotal += bias * mk.ObservedTime;
+            list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias));
+        }
+        var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - biasTotal / full.ObservedTime, joint ? "current-joint-time" : "current-windows",
+            stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
+        return new EntropyProductionTimeSeries(list, overall, joint ? $"joint (x, t) fit, Legendre time degree {timeDegree}" : $"per-window fits, local Legendre time degree {timeDegree}");
+    }
+
+    /// <summary>
+    /// Short-time TUR lower bound with the optimal current in the basis: sigma_TUR = max_c 2 &lt;J_c&gt;^2 / (dt Var J_c)
+    /// = 2 m^T S^-1 m / dt, with m and S the mean and covariance of the per-transition currents
+    /// j = vec((b_s + b_e)/2 dx^T) (Otsubo, Ito, Dechant &amp; Sagawa, PRE 101, 062106 (2020); Manikandan, Gupta &amp;
+    /// Krishnamurthy, PRL 124, 120603 (2020)). Needs no diffusion matrix; a lower bound that becomes tight as dt -> 0.
+    /// </summary>
+    public static EntropyProductionEstimate Tur(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
+    {
+        errors ??= ErrorOptions.Default;
+        var stats = CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors);
+        var full = stats.Moments();
+        double sigma = TurRate(stats, full, true);
+        var se = Resampling.StandardErrors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)]);
+        int nd = stats.BasisCount * stats.Dimension;
+        return new EntropyProductionEstimate(sigma, se[0], sigma - 2.0 * nd / full.ObservedTime, "tur", stats.BasisName,
+            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], "not used"));
+    }
+
+    internal static (double Sigma, double[] Theta) Fit(CurrentStatistics stats, CurrentMoments m, double[] D, bool diagnose)
+    {
+        int n = m.N, d = m.D;
+        var x = DenseAlgebra.SolveGram(m.GramMid, n, m.Strat, d, a => LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, a),
+            "Gram matrix <b b^T> of the basis", diagnose);
+        var theta = DenseAlgebra.Multiply(x, n, d, DenseAlgebra.InverseSpd(D, d, "diffusion matrix"), d);
+        return (DenseAlgebra.Dot(m.Strat, theta), theta);
+    }
+
+    /// <summary>2 theta . J - theta^T (M (x) D) theta on a subset with theta fixed: the loss value with the sign flipped.</summary>
+    internal static double LinearisedRate(CurrentMoments m, double[] theta, double[] D)
+    {
+        int n = m.N, d = m.D;
+        var mt = DenseAlgebra.Multiply(m.GramMid, n, n, theta, d);   // M Theta
+        var mtd = DenseAlgebra.Multiply(mt, n, d, D, d);             // M Theta D
+        return 2 * DenseAlgebra.Dot(theta, m.Strat) - DenseAlgebra.Dot(theta, mtd);
+    }
+
+    /// <summary>tr(M^-1 M_w): with G = M (x) D, the noise bias of window w in a joint fit is 2 d tr(M^-1 M_w)/tau.</summary>
+    private static double Trace(CurrentMoments full, CurrentMoments window, int n)
+    {
+        var x = DenseAlgebra.SolveGram(full.GramMid, n, window.GramMid, n, a => $"function {a}", "Gram matrix", false);
+        double tr = 0;
+        for (int a = 0; a < n; a++) tr += x[a * n + a];
+        return tr;
+    }
+
+    private static double TurRate(CurrentStatistics stats, CurrentMoments m, bool diagnose)
+    {
+        int nd = m.N * m.D;
+        var mean = new double[nd];
+        for (int i = 0; i < nd; i++) mean[i] = m.Strat[i] * m.Step;
+        var cov = (double[])m.CurrentSecondMoment!.Clone();
+        for (int p = 0; p < nd; p++)
+            for (int q = 0; q < nd; q++) cov[p * nd + q] -= mean[p] * mean[q];
+        var y = DenseAlgebra.SolveGram(cov, nd, mean, 1,
+            p => $"{LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, p / m.D)} o dx{p % m.D}", "covariance of the basis currents", diagnose);
+        return 2 * DenseAlgebra.Dot(mean, y) / m.Step;
+    }
+
+    internal static EstimateSettings Settings(CurrentStatistics stats, ErrorOptions errors, double[] D, string source) =>
+        new(stats.FrameDt, stats.Options.Lag, errors.Describe(stats.Batches, stats.BatchLayout.Unit), D, source, stats.Options.TimeDegree);
+}

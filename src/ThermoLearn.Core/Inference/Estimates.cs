@@ -1,0 +1,49 @@
+namespace ThermoLearn.Inference;
+
+/// <summary>
+/// How an estimate was made: enough to reproduce it.
+/// </summary>
+/// <param name="Dt">Frame spacing of the data.</param>
+/// <param name="Lag">Frames per transition (the coarse-sampling correction combines lags 1 and 2).</param>
+/// <param name="Errors">How the standard error was obtained, e.g. "jackknife over 50 time blocks".</param>
+/// <param name="Diffusion">The diffusion matrix used (row-major d x d), or empty when none is needed.</param>
+/// <param name="DiffusionSource">"given", "second cumulant" or "successive increments (noise-robust)".</param>
+/// <param name="TimeDegree">Degree of the Legendre time basis (0: stationary fields).</param>
+public sealed record EstimateSettings(double Dt, int Lag, string Errors, IReadOnlyList<double> Diffusion, string DiffusionSource, int TimeDegree = 0);
+
+/// <summary>
+/// An entropy-production rate (k_B = 1, per unit time of the data) with its standard error and a value
+/// with the leading finite-data bias removed.
+/// </summary>
+/// <param name="Rate">The estimate sigma_hat.</param>
+/// <param name="StandardError">One standard error of <paramref name="Rate"/> (calibrated: batch resampling, see <see cref="ErrorOptions"/>).</param>
+/// <param name="Debiased">Rate minus the known positive bias (for J^T G^-1 J: 2 n_basis / tau_total); equals Rate when the method has no such bias.</param>
+/// <param name="Method">"current", "current+richardson", "tur", "jump", "underdamped", ...</param>
+/// <param name="Basis">Basis specification, e.g. "poly:2"; "" for basis-free methods.</param>
+/// <param name="Frames">Frames used (trajectories x frames).</param>
+/// <param name="Transitions">Transitions used.</param>
+/// <param name="ObservedTime">Total observed time tau_total.</param>
+/// <param name="Settings">How the estimate was made.</param>
+public sealed record EntropyProductionEstimate(double Rate, double StandardError, double Debiased, string Method, string Basis,
+    long Frames, long Transitions, double ObservedTime, EstimateSettings Settings);
+
+/// <summary>The rate in one time window [Start, End) of non-stationary data.</summary>
+public sealed record WindowedRate(double Start, double End, double Rate, double StandardError, double Debiased)
+{
+    public double Centre => 0.5 * (Start + End);
+}
+
+/// <summary>sigma(t) of non-stationary data on time windows, plus the rate over the whole record.</summary>
+public sealed record EntropyProductionTimeSeries(IReadOnlyList<WindowedRate> Windows, EntropyProductionEstimate Overall, string Fit);
+
+/// <summary>The thermodynamic force d = D^-1 v learned from the current loss, and the EP rate it gives.</summary>
+public sealed record ThermodynamicForceEstimate(EntropyProductionEstimate EntropyProduction, LinearVectorField Force);
+
+/// <summary>A diffusion matrix (row-major d x d) with the standard error of each entry.</summary>
+public sealed record DiffusionEstimate(IReadOnlyList<double> Matrix, IReadOnlyList<double> StandardErrors, string Method, int Dimension);
+
+/// <summary>
+/// Drift (mu F), diffusion, score (grad ln p) and mean local velocity v = mu F - D s inferred from one data set.
+/// </summary>
+public sealed record DynamicsEstimate(LinearVectorField Drift, DiffusionEstimate Diffusion, LinearVectorField Score,
+    LinearVectorField MeanLocalVelocity, long Frames, long Transitions, EstimateSettings Settings);

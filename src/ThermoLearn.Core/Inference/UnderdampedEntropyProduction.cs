@@ -1,0 +1,119 @@
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Inference;
+
+/// <summary>
+/// Entropy production of underdamped dynamics dx = v dt, dv = a(x, v) dt + sqrt(2 D_v) dW observed through
+/// positions only (single bath, isotropic friction). Velocities and accelerations come from differences,
+/// v_n = (x_{n+1} - x_{n-1}) / (2 dt), a_n = (x_{n+1} - 2 x_n + x_{n-1}) / dt^2, with the corrections of
+/// underdamped Langevin inference (Brueckner, Ronceray &amp; Broedersz, PRL 125, 058103 (2020)):
+/// the noise in a_n has covariance (4/3) D_v / dt, so D_v = (3/4) dt &lt;a a^T&gt;; and the same noise correlates
+/// with v_n, &lt;a_n v_n^T&gt; = &lt;a v^T&gt; + D_v, which is subtracted from the normal equations of the fit
+/// a(x, v) = Theta^T [b(x), v]. The friction rate is Gamma = -Theta_v^T, the position-dependent part
+/// a_x(x) = Theta_x^T b(x) = F(x)/m, and in a steady state sigma = &lt;F . v&gt;/T = &lt;a_x^T D_v^-1 Gamma v&gt;
+/// (D_v = Gamma T/m: the conservative part of F averages to zero, leaving &lt;f_nc . v&gt;/T). Residual bias O(dt).
+/// </summary>
+public static class UnderdampedEntropyProduction
+{
+    public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        errors ??= ErrorOptions.Default;
+        errors.Validate();
+        if (basis.Dimension != data.Dimension)
+            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {data.Dimension}.");
+        if (data.Frames < 3) throw new InvalidInputException($"Underdamped inference needs at least 3 frames per trajectory (got {data.Frames}).");
+        data.EnsureFinite("trajectory data");
+        var layout = BatchLayout.Create(data, errors.Batches);
+        int d = data.Dimension, ns = basis.Count, nu = ns + d;
+        // cell: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d)
+        int len = 1 + nu * nu + nu * d + d * d;
+        var cells = new double[layout.Count * len];
+        double dt = data.Dt;
+        Parallel.For(0, layout.Count, b =>
+        {
+            var batch = layout.Batches[b];
+            var cell = cells.AsSpan(b * len, len);
+            var u = new double[nu];
+            var a = new double[d];
+            for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
+            {
+                // centre frames n with n - 1 >= 0 and n + 1 <= Frames - 1, taken from this batch's start frames
+                int from = Math.Max(batch.FrameFrom, 1), to = Math.Min(batch.FrameTo, data.Frames - 1);
+                for (int f = from; f < to; f++)
+                {
+                    var xm = data.Frame(r, f - 1);
+                    var x0 = data.Frame(r, f);
+                    var xp = data.Frame(r, f + 1);
+                    basis.Evaluate(x0, u.AsSpan(0, ns));
+                    for (int m = 0; m < d; m++)
+                    {
+                        u[ns + m] = (xp[m] - xm[m]) / (2 * dt);
+                        a[m] = (xp[m] - 2 * x0[m] + xm[m]) / (dt * dt);
+                    }
+                    cell[0] += 1;
+                    int o = 1;
+                    for (int i = 0; i < nu; i++)
+                        for (int j = 0; j < nu; j++) cell[o + i * nu + j] += u[i] * u[j];
+                    o += nu * nu;
+                    for (int i = 0; i < nu; i++)
+                        for (int m = 0; m < d; m++) cell[o + i * d + m] += u[i] * a[m];
+                    o += nu * d;
+                    for (int m = 0; m < d; m++)
+                        for (int q = 0; q < d; q++) cell[o + m * d + q] += a[m] * a[q];
+                }
+            }
+        });
+
+        double[] Sum(ReadOnlySpan<double> weights)
+        {
+            var s = new double[len];
+            for (int b = 0; b < layout.Count; b++)
+            {
+                double w = weights.IsEmpty ? 1 : weights[b];
+                if (w == 0) continue;
+                for (int i = 0; i < len; i++) s[i] += w * cells[b * len + i];
+            }
+            return s;
+        }
+
+        string Describe(int i) => i < ns ? basis.Describe(i) : $"v{i - ns}";
+
+        double Sigma(double[] s, bool diagnose)
+        {
+            double count = s[0];
+            if (!(count > 0)) throw new InvalidInputException("No interior frames to form velocities and accelerations.");
+            var U = new double[nu * nu];
+            var A = new double[nu * d];
+            var Dv = new double[d * d];
+            for (int i = 0; i < nu * nu; i++) U[i] = s[1 + i] / count;
+            for (int i = 0; i < nu * d; i++) A[i] = s[1 + nu * nu + i] / count;
+            for (int i = 0; i < d * d; i++) Dv[i] = 0.75 * dt * s[1 + nu * nu + nu * d + i] / count;
+            // remove the noise correlation of v_n with a_n from the velocity rows
+            for (int m = 0; m < d; m++)
+                for (int q = 0; q < d; q++) A[(ns + m) * d + q] -= Dv[m * d + q];
+            var theta = DenseAlgebra.SolveGram(U, nu, A, d, Describe, "Gram matrix of [b(x), v]", diagnose);
+            // Gamma[mu, rho] = -Theta[ns + rho, mu]
+            var gamma = new double[d * d];
+            for (int m = 0; m < d; m++)
+                for (int q = 0; q < d; q++) gamma[m * d + q] = -theta[(ns + q) * d + m];
+            var coupling = DenseAlgebra.Multiply(DenseAlgebra.InverseSpd(Dv, d, "velocity diffusion matrix"), d, d, gamma, d);
+            // <a_x . D^-1 Gamma v> = sum_a sum_mu,rho Theta[a, mu] C[mu, rho] <b_a v_rho>
+            double sigma = 0;
+            for (int i = 0; i < ns; i++)
+                for (int m = 0; m < d; m++)
+                    for (int q = 0; q < d; q++) sigma += theta[i * d + m] * coupling[m * d + q] * U[i * nu + ns + q];
+            return sigma;
+        }
+
+        var total = Sum(default);
+        double rate = Sigma(total, true);
+        var se = Resampling.StandardErrors(layout.Count, errors, w => [Sigma(Sum(w), false)]);
+        double time = total[0] * dt;
+        var dv = new double[d * d];
+        for (int i = 0; i < d * d; i++) dv[i] = 0.75 * dt * total[1 + nu * nu + nu * d + i] / total[0];
+        return new EntropyProductionEstimate(rate, se[0], rate, "underdamped", basis.Name, (long)data.Trajectories * data.Frames, (long)total[0], time,
+            new EstimateSettings(dt, 1, errors.Describe(layout.Count, layout.Unit), dv, "velocity diffusion (3/4) dt <a a^T>"));
+    }
+}
