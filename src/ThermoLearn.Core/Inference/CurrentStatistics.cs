@@ -17,7 +17,8 @@ public sealed record CurrentStatisticsOptions(int Lag = 1, int Windows = 1, int 
 
 /// <summary>
 /// The sufficient statistics of every current-based loss, accumulated once per data set in one parallel
-/// pass: for each transition x_s = x(t), x_e = x(t + Lag dt), dx = x_e - x_s and basis vectors b_s, b_e,
+/// pass: for each transition x_s = x(t), x_e = x(t + Lag dt), dx = x_e - x_s and basis vectors b_s = b(x_s, t_m),
+/// b_e = b(x_e, t_m) (time-dependent bases at the midpoint time t_m),
 /// <list type="bullet">
 /// <item>Stratonovich currents J^S_{a mu} = sum (b_s + b_e)_a / 2 dx_mu (trapezoid: each frame's basis is evaluated once);</item>
 /// <item>Ito currents J^I_{a mu} = sum b_{s,a} dx_mu;</item>
@@ -117,7 +118,6 @@ public sealed class CurrentStatistics
         var be = new double[n];
         var bm = new double[n];
         var cs = new double[kt];
-        var ce = new double[kt];
         var dx = new double[d];
         var j = lay.Covariance ? new double[n * d] : Array.Empty<double>();
         var x = data.Data;
@@ -137,7 +137,7 @@ public sealed class CurrentStatistics
             {
                 int e = f + lag;
                 basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)e * d), d), spatial.AsSpan(e % slots * ns, ns));
-                double ts = start + f * dt, te = start + e * dt, tm = 0.5 * (ts + te);
+                double tm = start + 0.5 * (f + e) * dt;
                 int window = windows == 1 ? 0 : Math.Clamp((int)((tm - edges[0]) / span * windows), 0, windows - 1);
                 var ss = spatial.AsSpan(f % slots * ns, ns);
                 var se = spatial.AsSpan(e % slots * ns, ns);
@@ -145,10 +145,11 @@ public sealed class CurrentStatistics
                 {
                     double lo = options.TimeLocalToWindow ? edges[window] : edges[0];
                     double hi = options.TimeLocalToWindow ? edges[window + 1] : edges[^1];
-                    LegendreTimeBasis.Evaluate(ts, lo, hi, kt - 1, cs);
-                    LegendreTimeBasis.Evaluate(te, lo, hi, kt - 1, ce);
+                    // Both ends use the time basis at the transition's midpoint time: a trapezoid over a time-dependent
+                    // field would add (d(t_e) - d(t_s)) dx^2 / 4, an O(dt) bias of dt * d(d)/dt * D per unit time.
+                    LegendreTimeBasis.Evaluate(tm, lo, hi, kt - 1, cs);
                     for (int s = 0; s < ns; s++)
-                        for (int k = 0; k < kt; k++) { bs[s * kt + k] = ss[s] * cs[k]; be[s * kt + k] = se[s] * ce[k]; }
+                        for (int k = 0; k < kt; k++) { bs[s * kt + k] = ss[s] * cs[k]; be[s * kt + k] = se[s] * cs[k]; }
                 }
                 else
                 {

@@ -86,49 +86,50 @@ public static class EntropyProductionEstimator
     /// <paramref name="timeDegree"/> local to the window (degree 1 removes the first-order effect of the force changing
     /// within a window). <paramref name="joint"/> true: one fit of d(x, t) over the whole record in the spatial basis times
     /// Legendre polynomials of degree <paramref name="timeDegree"/>, then sigma_w = 2 theta . J_w - theta^T G_w theta per window,
-    /// debiased by 2 tr(G^-1 G_w)/tau.
+    /// debiased by 2 tr(G^-1 G_w)/tau. <paramref name="correctionOrder"/> 1 or 2 applies the coarse-sampling (Richardson)
+    /// correction of <see cref="CoarseSamplingCorrected"/> window by window: at dt = 0.01 the breathing trap's windows
+    /// otherwise carry O(dt) biases of several standard errors (docs/inference.md).
     /// </summary>
     public static EntropyProductionTimeSeries Windows(TrajectoryEnsemble data, IBasis basis, DiffusionSpec diffusion, int windows,
-        int timeDegree = 1, bool joint = false, ErrorOptions? errors = null)
+        int timeDegree = 1, bool joint = false, ErrorOptions? errors = null, int correctionOrder = 0)
     {
         errors ??= ErrorOptions.Default;
-        var stats = CurrentStatistics.Accumulate(data, basis,
-            new CurrentStatisticsOptions(Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors);
+        if (correctionOrder is < 0 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 0, 1 or 2 (got {correctionOrder}).");
+        double[] lagWeights = correctionOrder switch { 0 => [1], 1 => [2, -1], _ => [3, -3, 1] };
+        var all = lagWeights.Select((_, l) => CurrentStatistics.Accumulate(data, basis,
+            new CurrentStatisticsOptions(Lag: l + 1, Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors)).ToArray();
+        var stats = all[0];
         var full = stats.Moments();
         var D = diffusion.Resolve(full);
         int n = stats.BasisCount, d = stats.Dimension, w = stats.Windows;
 
+        double[] EvaluateLag(CurrentStatistics st, ReadOnlySpan<double> weights, bool diagnose)
+        {
+            var whole = st.Moments(-1, weights);
+            var Dm = diffusion.Resolve(whole);
+            var result = new double[w + 1];
+            double[]? theta = joint ? Fit(st, whole, Dm, diagnose).Theta : null;
+            double total = 0, time = 0;
+            for (int k = 0; k < w; k++)
+            {
+                var mk = st.Moments(k, weights);
+                result[k] = joint ? LinearisedRate(mk, theta!, Dm) : Fit(st, mk, Dm, diagnose).Sigma;
+                total += result[k] * mk.ObservedTime;
+                time += mk.ObservedTime;
+            }
+            result[w] = total / time;
+            return result;
+        }
+
         double[] Evaluate(ReadOnlySpan<double> weights, bool diagnose)
         {
-            var all = stats.Moments(-1, weights);
-            var Dm = diffusion.Resolve(all);
-            var result = new double[w + 1];
-            if (joint)
+            var sum = new double[w + 1];
+            for (int l = 0; l < all.Length; l++)
             {
-                var (_, theta) = Fit(stats, all, Dm, diagnose);
-                double total = 0, time = 0;
-                for (int k = 0; k < w; k++)
-                {
-                    var mk = stats.Moments(k, weights);
-                    result[k] = LinearisedRate(mk, theta, Dm);
-                    total += result[k] * mk.ObservedTime;
-                    time += mk.ObservedTime;
-                }
-                result[w] = total / time;
+                var r = EvaluateLag(all[l], weights, diagnose);
+                for (int k = 0; k <= w; k++) sum[k] += lagWeights[l] * r[k];
             }
-            else
-            {
-                double total = 0, time = 0;
-                for (int k = 0; k < w; k++)
-                {
-                    var mk = stats.Moments(k, weights);
-                    result[k] = Fit(stats, mk, Dm, diagnose).Sigma;
-                    total += result[k] * mk.ObservedTime;
-                    time += mk.ObservedTime;
-                }
-                result[w] = total / time;
-            }
-            return result;
+            return sum;
         }
 
         var value = Evaluate(default, true);
@@ -138,11 +139,13 @@ public static class EntropyProductionEstimator
         for (int k = 0; k < w; k++)
         {
             var mk = stats.Moments(k);
+            // the noise bias is the same at every lag, so the Richardson weights (summing to 1) keep it once
             double bias = joint ? 2.0 * d * Trace(full, mk, n) / full.ObservedTime : 2.0 * n * d / mk.ObservedTime;
             biasTotal += bias * mk.ObservedTime;
             list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias));
         }
-        var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - biasTotal / full.ObservedTime, joint ? "current-joint-time" : "current-windows",
+        string method = (joint ? "current-joint-time" : "current-windows") + (correctionOrder switch { 0 => "", 1 => "+richardson", _ => "+richardson2" });
+        var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - biasTotal / full.ObservedTime, method,
             stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
         return new EntropyProductionTimeSeries(list, overall, joint ? $"joint (x, t) fit, Legendre time degree {timeDegree}" : $"per-window fits, local Legendre time degree {timeDegree}");
     }

@@ -44,25 +44,27 @@ public static class TrajectoryEntropy
         var total = new double[data.Trajectories];
         Parallel.For(0, data.Trajectories, r =>
         {
-            Span<double> dPrev = stackalloc double[d], dNext = stackalloc double[d], v = stackalloc double[d], s = stackalloc double[d];
+            Span<double> ds = stackalloc double[d], de = stackalloc double[d], v = stackalloc double[d], s = stackalloc double[d];
             double sum = 0;
-            double gPrev = 0;
-            for (int f = 0; f < data.Frames; f++)
+            for (int f = 0; f + 1 < data.Frames; f++)
             {
-                var x = data.Frame(r, f);
-                double t = data.StartTime + f * data.Dt;
-                force.Evaluate(x, t, dNext);
-                velocity.Evaluate(x, t, v);
-                scoreField.Evaluate(x, t, s);
-                double g = velocity.Divergence(x, t) + DenseAlgebra.Dot(v, s); // = -d_t ln p
-                if (f > 0)
+                var xs = data.Frame(r, f);
+                var xe = data.Frame(r, f + 1);
+                double tm = data.StartTime + (f + 0.5) * data.Dt;
+                // Stratonovich in x at the midpoint time, as in the fit (CurrentStatistics)
+                force.Evaluate(xs, tm, ds);
+                force.Evaluate(xe, tm, de);
+                for (int m = 0; m < d; m++) sum += 0.5 * (ds[m] + de[m]) * (xe[m] - xs[m]);
+                // -d_t ln p = div v + v . s, trapezoid in x at the midpoint time
+                double g = 0;
+                for (int end = 0; end < 2; end++)
                 {
-                    var xp = data.Frame(r, f - 1);
-                    for (int m = 0; m < d; m++) sum += 0.5 * (dPrev[m] + dNext[m]) * (x[m] - xp[m]);
-                    sum += 0.5 * (gPrev + g) * data.Dt;
+                    var x = end == 0 ? xs : xe;
+                    velocity.Evaluate(x, tm, v);
+                    scoreField.Evaluate(x, tm, s);
+                    g += 0.5 * (velocity.Divergence(x, tm) + DenseAlgebra.Dot(v, s));
                 }
-                dNext.CopyTo(dPrev);
-                gPrev = g;
+                sum += g * data.Dt;
             }
             total[r] = sum;
         });

@@ -1,0 +1,146 @@
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.Models;
+using ThermoLearn.Randomness;
+using ThermoLearn.Trajectories;
+using Xunit;
+
+namespace ThermoLearn.Tests.Inference;
+
+// Statistical checks: 3 reported stderr (0.27% false failures per check for a calibrated error); fixed seeds.
+public class NonStationaryAndOtherEstimatorTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    /// <summary>Exact mean of sigma(t) over [a, b] (Simpson on 200 intervals of the model's exact curve).</summary>
+    internal static double WindowAverage(StochasticModel model, double a, double b)
+    {
+        const int n = 200;
+        double h = (b - a) / n, sum = 0;
+        for (int i = 0; i <= n; i++) sum += model.EntropyProductionRate(a + i * h)!.Value * (i == 0 || i == n ? 1 : i % 2 == 1 ? 4 : 2);
+        return sum * h / 3 / (b - a);
+    }
+
+    [Fact]
+    public void BreathingTrapSigmaOfTPerWindowMatchesTheExactCurve()
+    {
+        var model = new BreathingTrapModel();
+        var data = InferenceData.Run(model, 0.01, 5, 20_000, 101, seed: 81).Trajectories;
+        var series = EntropyProductionEstimator.Windows(data, new PolynomialBasis(1, 1), DiffusionSpec.Isotropic(1, 1), windows: 5, timeDegree: 1);
+        Assert.Equal(5, series.Windows.Count);
+        foreach (var w in series.Windows)
+            output.WriteLine($"[{w.Start:F2}, {w.End:F2}): {w.Rate:F5} debiased {w.Debiased:F5} +- {w.StandardError:F5}, exact {WindowAverage(model, w.Start, w.End):F5}");
+        foreach (var w in series.Windows)
+        {
+            double exact = WindowAverage(model, w.Start, w.End);
+            Assert.InRange(w.Debiased, exact - 3 * w.StandardError, exact + 3 * w.StandardError);
+        }
+        // later windows (sigma of order 1) are resolved to a few percent
+        Assert.True(series.Windows[^1].StandardError < 0.1 * series.Windows[^1].Rate);
+        double total = model.TotalEntropyProduction!.Value;
+        Assert.InRange(series.Overall.Debiased, total - 3 * series.Overall.StandardError, total + 3 * series.Overall.StandardError);
+    }
+
+    [Fact]
+    public void JointTimeBasisGivesTheSameCurve()
+    {
+        var model = new BreathingTrapModel();
+        var data = InferenceData.Run(model, 0.01, 5, 20_000, 101, seed: 82).Trajectories;
+        var series = EntropyProductionEstimator.Windows(data, new PolynomialBasis(1, 1), DiffusionSpec.Isotropic(1, 1), windows: 5, timeDegree: 4, joint: true);
+        foreach (var w in series.Windows)
+        {
+            double exact = WindowAverage(model, w.Start, w.End);
+            Assert.InRange(w.Debiased, exact - 3 * w.StandardError, exact + 3 * w.StandardError);
+        }
+    }
+
+    [Fact]
+    public void PerTrajectoryEntropyTracksTheExactValueAndSatisfiesTheIft()
+    {
+        var model = new BreathingTrapModel();
+        var run = InferenceData.Run(model, 0.01, 5, 5_000, 101, seed: 83, energetics: true);
+        var result = TrajectoryEntropy.Estimate(run.Trajectories, new PolynomialBasis(1, 2), DiffusionSpec.Isotropic(1, 1), timeDegree: 4);
+        var exact = run.Energetics!.TotalEntropy!;
+        double r = Correlation(result.TotalEntropy, exact);
+        Assert.True(r >= 0.95, $"correlation {r}");
+        Assert.InRange(result.ExpMinusMean, 1 - 3 * result.ExpMinusStandardError, 1 + 3 * result.ExpMinusStandardError);
+    }
+
+    internal static double Correlation(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        double ma = a.Average(), mb = b.Average(), sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Count; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) * (a[i] - ma); sbb += (b[i] - mb) * (b[i] - mb); }
+        return sab / Math.Sqrt(saa * sbb);
+    }
+
+    [Fact]
+    public void UnderdampedDrivenTrapFromPositionsOnly()
+    {
+        var model = new UnderdampedDrivenTrap();
+        var run = InferenceData.Run(model, 0.01, 5, 4, 250_000, seed: 91);
+        var positions = InferenceData.Coordinates(run.Trajectories, 2);
+        var result = UnderdampedEntropyProduction.Estimate(positions, new PolynomialBasis(2, 1));
+        double exact = model.EntropyProductionRateValue;
+        Assert.Equal(0.666667, exact, 5);
+        Assert.InRange(result.Rate, exact - 3 * result.StandardError, exact + 3 * result.StandardError);
+        Assert.True(result.StandardError < 0.07 * exact, $"stderr {result.StandardError}");
+    }
+
+    /// <summary>NEEP's discrete flashing ratchet (physics spec section 3): states 0..5 = position + 3 x (potential off).</summary>
+    internal static TrajectoryEnsemble FlashingRatchet(double v, int steps, ulong seed)
+    {
+        var p = new double[36];
+        for (int layer = 0; layer < 2; layer++)
+            for (int i = 0; i < 3; i++)
+            {
+                int s = layer * 3 + i;
+                double Energy(int position) => layer == 0 ? v * position : 0;
+                double total = 0;
+                for (int j = 0; j < 3; j++)
+                    if (j != i) { p[s * 6 + layer * 3 + j] = Math.Exp(-(Energy(j) - Energy(i)) / 2); total += p[s * 6 + layer * 3 + j]; }
+                p[s * 6 + (1 - layer) * 3 + i] = 1;
+                total += 1;
+                for (int k = 0; k < 6; k++) p[s * 6 + k] /= total;
+            }
+        var random = RandomStream.For(seed, 0);
+        var data = new double[steps];
+        int state = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            data[t] = state;
+            double u = random.NextDouble(), c = 0;
+            int next = 5;
+            for (int k = 0; k < 6; k++) { c += p[state * 6 + k]; if (u < c) { next = k; break; } }
+            state = next;
+        }
+        return new TrajectoryEnsemble(1, steps, 1, 1.0, data);
+    }
+
+    [Theory]
+    [InlineData(0.5, 0.016376)]
+    [InlineData(1.0, 0.062364)]
+    [InlineData(2.0, 0.213069)]
+    public void FlashingRatchetEntropyFromCounts(double v, double exact)
+    {
+        var result = JumpEntropyProduction.Estimate(FlashingRatchet(v, 400_000, (ulong)(v * 10)));
+        Assert.InRange(result.Rate, exact - 3 * result.StandardError, exact + 3 * result.StandardError);
+        Assert.True(result.StandardError < 0.1 * exact, $"stderr {result.StandardError}");
+    }
+
+    [Fact]
+    public void NoiseRobustDiffusionRemovesMeasurementNoise()
+    {
+        var model = InferenceData.DrivenTrap();
+        var clean = InferenceData.Run(model, 0.01, 2, 4, 50_000, seed: 95).Trajectories;
+        var noisy = (double[])clean.Data.Clone();
+        var random = RandomStream.For(96, 0);
+        for (int i = 0; i < noisy.Length; i++) noisy[i] += 0.02 * random.NextGaussian(); // s^2 = 4e-4 adds 2e-2 to the plain estimate
+        var data = new TrajectoryEnsemble(clean.Trajectories, clean.Frames, 2, clean.Dt, noisy);
+        var plain = DynamicsEstimator.Infer(data, new PolynomialBasis(2, 1)).Diffusion;
+        var robust = DynamicsEstimator.Infer(data, new PolynomialBasis(2, 1), noiseRobustDiffusion: true).Diffusion;
+        Assert.True(plain.Matrix[0] - 0.5 > 10 * plain.StandardErrors[0], $"plain {plain.Matrix[0]} +- {plain.StandardErrors[0]}");
+        for (int i = 0; i < 4; i++)
+        {
+            double exact = i is 0 or 3 ? 0.5 : 0;
+            Assert.InRange(robust.Matrix[i], exact - 3 * robust.StandardErrors[i], exact + 3 * robust.StandardErrors[i]);
+        }
+    }
+}
