@@ -1,0 +1,77 @@
+namespace ThermoLearn.Processes.Geometry;
+
+/// <summary>
+/// A dense matrix stored row by row (one row per sample: a prefix's activation vector or belief),
+/// the layout in which activations arrive from a model. Rows x columns, values in <see cref="Data"/>.
+/// </summary>
+public sealed class RowMatrix
+{
+    public RowMatrix(int rows, int columns, double[] data)
+    {
+        if (rows < 0 || columns < 0) throw new InvalidInputException($"a matrix needs non-negative dimensions, not {rows} x {columns}.");
+        if (data.Length != (long)rows * columns)
+            throw new InvalidInputException($"a {rows} x {columns} matrix needs {(long)rows * columns} values, but {data.Length} were given.");
+        Rows = rows;
+        Columns = columns;
+        Data = data;
+    }
+
+    public int Rows { get; }
+    public int Columns { get; }
+
+    /// <summary>Row-major values: element (i, j) is <c>Data[i * Columns + j]</c>.</summary>
+    public double[] Data { get; }
+
+    public double this[int row, int column] => Data[row * Columns + column];
+
+    public ReadOnlySpan<double> Row(int row) => Data.AsSpan(row * Columns, Columns);
+
+    public static RowMatrix FromArray(double[,] values)
+    {
+        int rows = values.GetLength(0), columns = values.GetLength(1);
+        var data = new double[rows * columns];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) data[i * columns + j] = values[i, j];
+        return new RowMatrix(rows, columns, data);
+    }
+
+    /// <summary>The rows at <paramref name="indices"/>, in that order.</summary>
+    public RowMatrix SelectRows(IReadOnlyList<int> indices)
+    {
+        var data = new double[indices.Count * Columns];
+        for (int i = 0; i < indices.Count; i++) Row(indices[i]).CopyTo(data.AsSpan(i * Columns, Columns));
+        return new RowMatrix(indices.Count, Columns, data);
+    }
+
+    /// <summary>Side-by-side concatenation [A | B | ...] of matrices with the same rows (e.g. all layers' residual streams).</summary>
+    public static RowMatrix ConcatenateColumns(IReadOnlyList<RowMatrix> parts)
+    {
+        if (parts.Count == 0) throw new InvalidInputException("nothing to concatenate: give at least one matrix.");
+        int rows = parts[0].Rows;
+        int columns = 0;
+        foreach (var p in parts)
+        {
+            if (p.Rows != rows) throw new InvalidInputException($"cannot concatenate matrices with {rows} and {p.Rows} rows.");
+            columns += p.Columns;
+        }
+        var data = new double[(long)rows * columns];
+        for (int i = 0; i < rows; i++)
+        {
+            int offset = i * columns;
+            foreach (var p in parts)
+            {
+                p.Row(i).CopyTo(data.AsSpan(offset, p.Columns));
+                offset += p.Columns;
+            }
+        }
+        return new RowMatrix(rows, columns, data);
+    }
+
+    /// <summary>Throws an <see cref="InvalidInputException"/> naming <paramref name="what"/> if any value is NaN or infinite.</summary>
+    public void EnsureFinite(string what)
+    {
+        for (int k = 0; k < Data.Length; k++)
+            if (!double.IsFinite(Data[k]))
+                throw new InvalidInputException($"{what}: value at row {k / Columns}, column {k % Columns} is {Data[k]}; every value must be finite.");
+    }
+}
