@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using ThermoLearn.Processes.Geometry;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ThermoLearn.Neural.Transformers;
+
+public enum TransformerOptimizer
+{
+    /// <summary>Plain stochastic gradient descent, <c>theta -= lr * grad</c> (the NeurIPS 2024 setting with lr 0.01).</summary>
+    Sgd,
+
+    /// <summary>Adam (Kingma &amp; Ba 2015) with betas (0.9, 0.999).</summary>
+    Adam,
+}
+
+/// <summary>
+/// How to train: optimiser, learning rate, batch size (sequences of n_ctx + 1 tokens), budget in training tokens
+/// (predicted tokens = steps x batch x n_ctx) and/or wall-clock seconds, the token counts at which to checkpoint,
+/// and the seed of the initial weights and of the data stream. Defaults: SGD, lr 0.01, batch 64 (NeurIPS 2024).
+/// </summary>
+public sealed record TrainingOptions
+{
+    public TransformerOptimizer Optimizer { get; init; } = TransformerOptimizer.Sgd;
+    public double LearningRate { get; init; } = 0.01;
+    public int BatchSize { get; init; } = 64;
+    public ulong Seed { get; init; }
+    public long? MaxTokens { get; init; }
+    public double? MaxSeconds { get; init; }
+    public IReadOnlyList<long> CheckpointTokens { get; init; } = [];
+
+    /// <summary>Exact validation runs at every checkpoint and at least this often (seconds of wall clock).</summary>
+    public double ValidationIntervalSeconds { get; init; } = 60;
+
+    /// <summary>Threads for libtorch's intra-op parallelism.</summary>
+    public int Threads { get; init; } = 2;
+
+    public void Validate()
+    {
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"learning rate must be a positive number, not {LearningRate}.");
+        if (BatchSize < 1 || BatchSize > 1 << 20) throw new InvalidInputException($"batch size must be in 1..{1 << 20}, not {BatchSize}.");
+        if (MaxTokens is null && MaxSeconds is null) throw new InvalidInputException("give a training budget: a number of tokens or of seconds.");
+        if (MaxTokens is { } t && t < 1) throw new InvalidInputException($"the token budget must be positive, not {t}.");
+        if (MaxSeconds is { } s && !(s > 0 && double.IsFinite(s))) throw new InvalidInputException($"the time budget must be a positive number of seconds, not {s}.");
+        if (CheckpointTokens.Any(c => c < 1)) throw new InvalidInputException("checkpoint token counts must be positive.");
+        if (!(ValidationIntervalSeconds > 0)) throw new InvalidInputException($"validation interval must be positive, not {ValidationIntervalSeconds}.");
+        if (Threads < 1 || Threads > 1024) throw new InvalidInputException($"threads must be in 1..1024, not {Threads}.");
+    }
+}
+
+/// <summary>Fills <paramref name="tokens"/> (batch x (n_ctx + 1), row-major) with fresh sequences for batch number <paramref name="batchIndex"/>; must be a pure function of its arguments and the seed it was made with.</summary>
+public delegate void TrainingBatchSource(long batchIndex, int batchSize, long[] tokens);
+
+/// <summary>
+/// A line of the training log: TrainLoss is the mean training cross-entropy (nats) over the steps since the
+/// previous entry, ValidationLoss the validation cross-entropy (nats) when it was computed at this point.
+/// </summary>
+public sealed record TrainingLogEntry(long Step, long Tokens, double Seconds, double TrainLoss, double? ValidationLoss);
+
+/// <summary>A saved model: Name is the name it was saved under (relative to the run folder); losses in nats.</summary>
+public sealed record TrainingCheckpoint(long Tokens, long Step, double Seconds, double ValidationLoss, string Name);
+
+public sealed record TrainingProgress(double Fraction, long Tokens, double TrainLoss, double? ValidationLoss);
+
+public sealed record TrainingResult(
+    IReadOnlyList<TrainingLogEntry> Log,
+    IReadOnlyList<TrainingCheckpoint> Checkpoints,
+    long Steps,
+    long Tokens,
+    double Seconds,
+    double FinalValidationLoss,
+    double MinimumValidationLoss)
+{
+    public double TokensPerSecond => Tokens / Seconds;
+}
+
+/// <summary>
+/// Next-token training of a <see cref="BeliefTransformer"/> on fresh batches from a process: loss = mean
+/// cross-entropy of tokens[1..n_ctx] given tokens[0..j]; the validation loss is measured on a
+/// <see cref="BeliefDataset"/> (exact over all prefixes when it is an exact enumeration).
+/// </summary>
+public static class TransformerTrainer
+{
+    /// <summary>A model with weights drawn from <paramref name="seed"/> (libtorch's CPU generator).</summary>
+    public static BeliefTransformer CreateModel(TransformerConfig config, ulong seed)
+    {
+        config.Validate();
+        random.manual_seed(unchecked((long)seed));
+        return new BeliefTransformer(config);
+    }
+
+    /// <summary>
+    /// Trains until the token or time budget is spent; saveCheckpoint is called at each checkpoint (and at the
+    /// end) with the token count and returns the name it saved under.
+    /// </summary>
+    public static TrainingResult Train(BeliefTransformer model, TrainingBatchSource source, BeliefDataset validation, TrainingOptions options,
+        Func<long, BeliefTransformer, string>? saveCheckpoint = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        var config = model.Config;
+        if (validation.Length != config.NCtx || validation.Vocabulary != config.Vocabulary)
+            throw new InvalidInputException($"validation data (length {validation.Length}, vocabulary {validation.Vocabulary}) does not match the model (n_ctx {config.NCtx}, vocabulary {config.Vocabulary}).");
+        set_num_threads(options.Threads);
+        int batch = options.BatchSize, t = config.NCtx;
+        long tokensPerStep = (long)batch * t;
+        var pending = new Queue<long>(options.CheckpointTokens.Distinct().Order());
+        var parameters = model.parameters().ToArray();
+        using var optimizer = options.Optimizer == TransformerOptimizer.Sgd
+            ? (optim.Optimizer)optim.SGD(parameters, options.LearningRate)
+            : optim.Adam(parameters, options.LearningRate);
+        var buffer = new long[batch * (t + 1)];
+        var log = new List<TrainingLogEntry>();
+        var checkpoints = new List<TrainingCheckpoint>();
+        var clock = Stopwatch.StartNew();
+        double lastLog = 0, lastValidation = 0, lossSum = 0, minimum = double.PositiveInfinity;
+        long lossSteps = 0, step = 0, tokens = 0;
+        double? lastVal = null;
+        model.train();
+
+        double Validate()
+        {
+            double v = TransformerProbe.Run(model, validation, captureResiduals: false).CrossEntropy;
+            minimum = Math.Min(minimum, v);
+            lastVal = v;
+            lastValidation = clock.Elapsed.TotalSeconds;
+            return v;
+        }
+
+        void Record(double? validationLoss)
+        {
+            double mean = lossSteps > 0 ? lossSum / lossSteps : double.NaN;
+            log.Add(new TrainingLogEntry(step, tokens, clock.Elapsed.TotalSeconds, mean, validationLoss));
+            lossSum = 0;
+            lossSteps = 0;
+            lastLog = clock.Elapsed.TotalSeconds;
+        }
+
+        double Fraction()
+        {
+            double f = 0;
+            if (options.MaxTokens is { } mt) f = Math.Max(f, (double)tokens / mt);
+            if (options.MaxSeconds is { } ms) f = Math.Max(f, clock.Elapsed.TotalSeconds / ms);
+            return Math.Min(1, f);
+        }
+
+        Record(Validate());
+        while (true)
+        {
+            if (options.MaxTokens is { } maxTokens && tokens >= maxTokens) break;
+            if (options.MaxSeconds is { } maxSeconds && clock.Elapsed.TotalSeconds >= maxSeconds) break;
+            cancel.ThrowIfCancellationRequested();
+            source(step, batch, buffer);
+            using (var scope = NewDisposeScope())
+            {
+                var sequences = tensor(buffer, [batch, t + 1], ScalarType.Int64);
+                var logits = model.forward(sequences.narrow(1, 0, t));
+                var loss = nn.functional.cross_entropy(logits.reshape(-1, config.Vocabulary), sequences.narrow(1, 1, t).reshape(-1));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                    throw new InvalidInputException($"training diverged at step {step} (loss {value}); use a smaller learning rate.");
+                lossSum += value;
+                lossSteps++;
+            }
+            step++;
+            tokens += tokensPerStep;
+
+            bool checkpoint = false;
+            while (pending.Count > 0 && tokens >= pending.Peek())
+            {
+                pending.Dequeue();
+                checkpoint = true;
+            }
+            double now = clock.Elapsed.TotalSeconds;
+            if (checkpoint)
+            {
+                double v = Validate();
+                Record(v);
+                string name = saveCheckpoint?.Invoke(tokens, model) ?? "";
+                checkpoints.Add(new TrainingCheckpoint(tokens, step, clock.Elapsed.TotalSeconds, v, name));
+            }
+            else if (now - lastValidation >= options.ValidationIntervalSeconds) Record(Validate());
+            else if (now - lastLog >= 1.0) Record(null);
+            if (progress is not null && (checkpoint || step % 64 == 0))
+                progress.Report(new TrainingProgress(Fraction(), tokens, log[^1].TrainLoss, lastVal));
+        }
+
+        double final = Validate();
+        Record(final);
+        if (checkpoints.Count == 0 || checkpoints[^1].Tokens != tokens)
+        {
+            string name = saveCheckpoint?.Invoke(tokens, model) ?? "";
+            checkpoints.Add(new TrainingCheckpoint(tokens, step, clock.Elapsed.TotalSeconds, final, name));
+        }
+        progress?.Report(new TrainingProgress(1, tokens, log[^1].TrainLoss, final));
+        return new TrainingResult(log, checkpoints, step, tokens, clock.Elapsed.TotalSeconds, final, minimum);
+    }
+}
