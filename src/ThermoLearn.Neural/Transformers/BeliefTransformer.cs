@@ -60,6 +60,38 @@ public sealed class BeliefTransformer : nn.Module<Tensor, Tensor>
         return (unembed.forward(ln_final.forward(x)), residuals);
     }
 
+    /// <summary>
+    /// One level of a prefix tree: the prefixes of length <paramref name="position"/> + 1 are their parents
+    /// (rows <paramref name="parents"/> of the previous level, whose keys and values per layer are in
+    /// <paramref name="cache"/>) extended by <paramref name="tokens"/>. Returns the logits and residual streams at
+    /// the new position only (shape (N, ·)), and replaces <paramref name="cache"/> by the keys and values of the new
+    /// level. Computing each distinct prefix once costs sum_L V^L positions instead of n_ctx V^n_ctx; the
+    /// result equals <see cref="ForwardWithResiduals"/> at the last position (causal attention).
+    /// </summary>
+    public (Tensor Logits, Tensor[] Residuals) ExtendPrefixes(Tensor tokens, int position, Tensor? parents, (Tensor Keys, Tensor Values)[]? cache,
+        out (Tensor Keys, Tensor Values)[] next)
+    {
+        if (position < 0 || position >= Config.NCtx) throw new InvalidInputException($"position {position} is outside the context 0..{Config.NCtx - 1}.");
+        if ((position == 0) != (parents is null)) throw new InvalidInputException("prefixes of length 1 have no parents; longer prefixes need them.");
+        var residuals = new Tensor[Config.Layers + 1];
+        var x = token_embedding.forward(tokens) + position_embedding[position];
+        residuals[0] = x;
+        next = new (Tensor, Tensor)[Config.Layers];
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            Tensor? keys = null, values = null;
+            if (parents is not null)
+            {
+                keys = cache![l].Keys.index_select(0, parents);
+                values = cache[l].Values.index_select(0, parents);
+            }
+            x = blocks[l].ForwardLast(x, ref keys, ref values);
+            next[l] = (keys!, values!);
+            residuals[l + 1] = x;
+        }
+        return (unembed.forward(ln_final.forward(x)), residuals);
+    }
+
     private Tensor Embed(Tensor tokens)
     {
         if (tokens.dim() != 2 || tokens.shape[1] > Config.NCtx || tokens.shape[1] < 1)
@@ -103,6 +135,25 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         var h = qkv.forward(ln1.forward(x)).view(batch, t, 3, _heads, _dHead).permute(2, 0, 3, 1, 4);
         var attended = nn.functional.scaled_dot_product_attention(h[0], h[1], h[2], is_casual: true);
         x = x + attn_out.forward(attended.transpose(1, 2).reshape(batch, t, _heads * _dHead));
+        return x + mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x))));
+    }
+
+    /// <summary>
+    /// The block at the last position only: x (N, d_model) is the new position; keys/values (N, heads, L-1, d_head)
+    /// of the earlier positions (null for the first) are extended with the new position's.
+    /// </summary>
+    public Tensor ForwardLast(Tensor x, ref Tensor? keys, ref Tensor? values)
+    {
+        long n = x.shape[0];
+        var h = qkv.forward(ln1.forward(x)).view(n, 3, _heads, 1, _dHead);
+        var q = h.select(1, 0);
+        var k = h.select(1, 1);
+        var v = h.select(1, 2);
+        keys = keys is null ? k.contiguous() : cat([keys, k], 2);
+        values = values is null ? v.contiguous() : cat([values, v], 2);
+        // One query attending to all earlier keys is causal attention at the last position: no mask.
+        var attended = nn.functional.scaled_dot_product_attention(q, keys, values);
+        x = x + attn_out.forward(attended.reshape(n, _heads * _dHead));
         return x + mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x))));
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Processes.Geometry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -100,7 +101,7 @@ public static class TransformerTrainer
         var config = model.Config;
         if (validation.Length != config.NCtx || validation.Vocabulary != config.Vocabulary)
             throw new InvalidInputException($"validation data (length {validation.Length}, vocabulary {validation.Vocabulary}) does not match the model (n_ctx {config.NCtx}, vocabulary {config.Vocabulary}).");
-        set_num_threads(options.Threads);
+        TorchRuntime.Initialise(options.Threads);
         int batch = options.BatchSize, t = config.NCtx;
         long tokensPerStep = (long)batch * t;
         var pending = new Queue<long>(options.CheckpointTokens.Distinct().Order());

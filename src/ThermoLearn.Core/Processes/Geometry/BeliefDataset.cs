@@ -12,8 +12,9 @@ namespace ThermoLearn.Processes.Geometry;
 public sealed class BeliefDataset
 {
     private BeliefDataset(int vocabulary, int states, int length, int[] tokens, double[] sequenceWeights, double[] nextTokenLaws,
-        int[] rowSequence, int[] rowPosition, double[] rowWeights, RowMatrix beliefs, bool exact, IReadOnlyList<int>? factorStates)
+        int[] rowSequence, int[] rowPosition, int[] rowParent, double[] rowWeights, RowMatrix beliefs, bool exact, IReadOnlyList<int>? factorStates)
     {
+        RowParent = rowParent;
         Vocabulary = vocabulary;
         States = states;
         Length = length;
@@ -50,6 +51,15 @@ public sealed class BeliefDataset
     /// <summary>For each analysis row: the sequence and position at which its prefix ends (the first occurrence).</summary>
     public int[] RowSequence { get; }
     public int[] RowPosition { get; }
+
+    /// <summary>Row of the prefix one token shorter (-1 for length-1 prefixes): the rows form a prefix tree.</summary>
+    public int[] RowParent { get; }
+
+    /// <summary>Last token of each row's prefix.</summary>
+    public int RowToken(int row) => Tokens[RowSequence[row] * Length + RowPosition[row]];
+
+    /// <summary>Next-token law after each row's prefix.</summary>
+    public ReadOnlySpan<double> RowNextTokenLaw(int row) => NextTokenLaws.AsSpan((RowSequence[row] * Length + RowPosition[row]) * Vocabulary, Vocabulary);
 
     /// <summary>Probability of each row's prefix (sums to 1 at every position, so to n_ctx over all rows).</summary>
     public double[] RowWeights { get; }
@@ -93,6 +103,7 @@ public sealed class BeliefDataset
         var rowSequence = new List<int>();
         var rowPosition = new List<int>();
         var rowWeights = new List<double>();
+        var rowParent = new List<int>();
         if (exact)
         {
             // A prefix is identified by (length, base-V code); the first sequence carrying it is its representative.
@@ -100,17 +111,21 @@ public sealed class BeliefDataset
             for (int s = 0; s < n; s++)
             {
                 long code = 0;
+                int parent = -1;
                 for (int j = 0; j < length; j++)
                 {
                     code = checked(code * vocabulary + tokens[s * length + j]);
                     if (index.TryGetValue((j, code), out int row)) rowWeights[row] += sequenceWeights[s];
                     else
                     {
-                        index[(j, code)] = rowWeights.Count;
+                        row = rowWeights.Count;
+                        index[(j, code)] = row;
                         rowSequence.Add(s);
                         rowPosition.Add(j);
+                        rowParent.Add(parent);
                         rowWeights.Add(sequenceWeights[s]);
                     }
+                    parent = row;
                 }
             }
         }
@@ -119,6 +134,7 @@ public sealed class BeliefDataset
             for (int s = 0; s < n; s++)
                 for (int j = 0; j < length; j++)
                 {
+                    rowParent.Add(j == 0 ? -1 : rowWeights.Count - 1);
                     rowSequence.Add(s);
                     rowPosition.Add(j);
                     rowWeights.Add(sequenceWeights[s]);
@@ -132,7 +148,7 @@ public sealed class BeliefDataset
         var matrix = new RowMatrix(rowWeights.Count, states, rowBeliefs);
         matrix.EnsureFinite("beliefs");
         return new BeliefDataset(vocabulary, states, length, tokens, sequenceWeights, nextTokenLaws,
-            rowSequence.ToArray(), rowPosition.ToArray(), rowWeights.ToArray(), matrix, exact, factorStates);
+            rowSequence.ToArray(), rowPosition.ToArray(), rowParent.ToArray(), rowWeights.ToArray(), matrix, exact, factorStates);
     }
 
     /// <summary>
@@ -142,16 +158,12 @@ public sealed class BeliefDataset
     public double CrossEntropyFloor()
     {
         double sum = 0;
-        for (int s = 0; s < SequenceCount; s++)
+        for (int r = 0; r < RowCount; r++)
         {
-            double inner = 0;
-            for (int j = 0; j < Length; j++)
-            {
-                var law = NextTokenLaws.AsSpan((s * Length + j) * Vocabulary, Vocabulary);
-                foreach (double p in law)
-                    if (p > 0) inner -= p * Math.Log(p);
-            }
-            sum += SequenceWeights[s] * inner;
+            double entropy = 0;
+            foreach (double p in RowNextTokenLaw(r))
+                if (p > 0) entropy -= p * Math.Log(p);
+            sum += RowWeights[r] * entropy;
         }
         return sum / Length;
     }
