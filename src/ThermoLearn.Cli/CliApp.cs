@@ -24,6 +24,7 @@ public static class CliApp
         yield return ThermoLearn.Cli.Commands.ExactCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.SimulateCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.MergeCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.BeliefsCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)

@@ -48,7 +48,7 @@ public static class TransformerProbe
                 int n = rows.Count;
                 if (n == 0) break;
                 using var scope = NewDisposeScope();
-                var tokens = tensor(rows.Select(r => (long)data.RowToken(r)).ToArray(), [n], ScalarType.Int64);
+                var tokens = tensor(rows.Select(r => (long)data.RowTokens[r]).ToArray(), [n], ScalarType.Int64);
                 var parents = j == 0 ? null : tensor(rows.Select(r => (long)local[data.RowParent[r]]).ToArray(), [n], ScalarType.Int64);
                 var (logits, captured) = model.ExtendPrefixes(tokens, j, parents, cache, out var next);
                 var logSoftmax = nn.functional.log_softmax(logits, 1).contiguous();

@@ -1,159 +1,150 @@
 namespace ThermoLearn.Processes.Geometry;
 
 /// <summary>
-/// The inputs over which a next-token model is validated and probed: N input sequences of length
-/// n_ctx with weights (their probabilities for an exact enumeration, 1/N for a sample), the exact
-/// next-token law after every position, and one row per distinct prefix with its probability and
-/// belief (the mixed state after that prefix, rooted at the stationary law).
-/// <para>With exact enumeration the validation loss
-/// <c>CE = (1/n_ctx) sum_s P(s) sum_j sum_y P(y | s_1..s_{j+1}) (-ln q(y | s_1..s_{j+1}))</c>
-/// is exact, and the same sum with q = P gives the cross-entropy floor (mean myopic entropy h(2..n_ctx+1)).</para>
+/// The prefixes over which a next-token model with context n_ctx is validated and probed, one row per prefix:
+/// its length, parent row (the prefix one token shorter; rows form a prefix tree), last token, weight, belief
+/// (the mixed state after it, rooted at pi) and exact next-token law.
+/// <para>Exact datasets (<see cref="FromPrefixTree"/>) hold every positive-probability prefix of length 1..n_ctx
+/// with weight P(w); then the validation loss
+/// <c>CE = (1/n_ctx) sum_w P(w) sum_y P(y|w) (-ln q(y|w))</c> is exact and its minimum is the cross-entropy floor.
+/// Sampled datasets (<see cref="Sample"/>) hold N sequences drawn from the process, every position a row of
+/// weight 1/N: unbiased estimates for processes whose prefix tree is too large (e.g. 27^10 words).</para>
 /// </summary>
 public sealed class BeliefDataset
 {
-    private BeliefDataset(int vocabulary, int states, int length, int[] tokens, double[] sequenceWeights, double[] nextTokenLaws,
-        int[] rowSequence, int[] rowPosition, int[] rowParent, double[] rowWeights, RowMatrix beliefs, bool exact, IReadOnlyList<int>? factorStates)
+    private readonly double[] _laws;
+
+    private BeliefDataset(int vocabulary, int length, int[] position, int[] parent, int[] token, double[] weights, int[] sequence,
+        int sequenceCount, double[] beliefs, int states, double[] laws, bool exact, IReadOnlyList<int> factorStates)
     {
-        RowParent = rowParent;
         Vocabulary = vocabulary;
-        States = states;
         Length = length;
-        Tokens = tokens;
-        SequenceWeights = sequenceWeights;
-        NextTokenLaws = nextTokenLaws;
-        RowSequence = rowSequence;
-        RowPosition = rowPosition;
-        RowWeights = rowWeights;
-        Beliefs = beliefs;
+        RowPosition = position;
+        RowParent = parent;
+        RowTokens = token;
+        RowWeights = weights;
+        RowSequence = sequence;
+        SequenceCount = sequenceCount;
+        _laws = laws;
         Exact = exact;
         FactorStates = factorStates;
+        var matrix = new RowMatrix(weights.Length, states, beliefs);
+        matrix.EnsureFinite("beliefs");
+        Beliefs = matrix;
     }
 
     public int Vocabulary { get; }
 
     /// <summary>Dimension of a belief (number of hidden states, or of the GHMM's vector space).</summary>
-    public int States { get; }
+    public int States => Beliefs.Columns;
 
-    /// <summary>Input length n_ctx.</summary>
+    /// <summary>Context length n_ctx: prefixes have lengths 1..n_ctx.</summary>
     public int Length { get; }
 
-    public int SequenceCount => SequenceWeights.Length;
+    public int RowCount => RowWeights.Length;
 
-    /// <summary>Input tokens, sequence-major: token j of sequence s is <c>Tokens[s * Length + j]</c>.</summary>
-    public int[] Tokens { get; }
-
-    /// <summary>Probability of each whole input sequence (exact) or 1/N (sampled); sums to 1.</summary>
-    public double[] SequenceWeights { get; }
-
-    /// <summary><c>NextTokenLaws[(s * Length + j) * Vocabulary + y] = P(y | first j+1 tokens of s)</c>.</summary>
-    public double[] NextTokenLaws { get; }
-
-    /// <summary>For each analysis row: the sequence and position at which its prefix ends (the first occurrence).</summary>
-    public int[] RowSequence { get; }
+    /// <summary>Position (0-based) at which each row's prefix ends: its length minus 1.</summary>
     public int[] RowPosition { get; }
 
-    /// <summary>Row of the prefix one token shorter (-1 for length-1 prefixes): the rows form a prefix tree.</summary>
+    /// <summary>Row of the prefix one token shorter (-1 for length-1 prefixes).</summary>
     public int[] RowParent { get; }
 
     /// <summary>Last token of each row's prefix.</summary>
-    public int RowToken(int row) => Tokens[RowSequence[row] * Length + RowPosition[row]];
+    public int[] RowTokens { get; }
 
-    /// <summary>Next-token law after each row's prefix.</summary>
-    public ReadOnlySpan<double> RowNextTokenLaw(int row) => NextTokenLaws.AsSpan((RowSequence[row] * Length + RowPosition[row]) * Vocabulary, Vocabulary);
-
-    /// <summary>Probability of each row's prefix (sums to 1 at every position, so to n_ctx over all rows).</summary>
+    /// <summary>Weight of each row: P(prefix) for an exact dataset, 1/N for a sample; they sum to 1 at every position.</summary>
     public double[] RowWeights { get; }
+
+    /// <summary>For a sampled dataset, the sequence each row belongs to (the unit of independence for standard errors); 0 for exact rows.</summary>
+    public int[] RowSequence { get; }
+
+    /// <summary>Number of sampled sequences (1 for an exact dataset).</summary>
+    public int SequenceCount { get; }
 
     /// <summary>Belief after each row's prefix (rows x States).</summary>
     public RowMatrix Beliefs { get; }
 
-    public int RowCount => RowWeights.Length;
-
-    /// <summary>True when the sequences are every positive-probability input with its probability.</summary>
+    /// <summary>True when the rows are every positive-probability prefix with its probability.</summary>
     public bool Exact { get; }
 
-    /// <summary>State counts of the factors of a product process (Kronecker order), or null.</summary>
-    public IReadOnlyList<int>? FactorStates { get; }
+    /// <summary>State counts of the factors of a product process (Kronecker order); a single entry otherwise.</summary>
+    public IReadOnlyList<int> FactorStates { get; }
+
+    /// <summary>Next-token law after a row's prefix.</summary>
+    public ReadOnlySpan<double> RowNextTokenLaw(int row) => _laws.AsSpan(row * Vocabulary, Vocabulary);
+
+    /// <summary>Every prefix of length 1..<paramref name="nCtx"/> of an enumerated prefix tree, level by level.</summary>
+    public static BeliefDataset FromPrefixTree(PrefixTree tree, int nCtx)
+    {
+        if (nCtx < 1 || nCtx > tree.MaxDepth)
+            throw new InvalidInputException($"context length {nCtx} must be in 1..{tree.MaxDepth} (the enumerated depth).");
+        var process = tree.Process;
+        int rows = 0;
+        for (int d = 1; d <= nCtx; d++) rows += tree.Level(d).Count;
+        int s = process.States, v = process.Tokens;
+        var position = new int[rows];
+        var parent = new int[rows];
+        var token = new int[rows];
+        var weights = new double[rows];
+        var beliefs = new double[(long)rows * s];
+        var laws = new double[(long)rows * v];
+        int offset = 0, previousOffset = 0;
+        for (int d = 1; d <= nCtx; d++)
+        {
+            var level = tree.Level(d);
+            for (int k = 0; k < level.Count; k++)
+            {
+                int r = offset + k;
+                position[r] = d - 1;
+                parent[r] = d == 1 ? -1 : previousOffset + level.Parent[k];
+                token[r] = level.LastToken[k];
+                weights[r] = level.Probability[k];
+            }
+            level.Beliefs.AsSpan(0, level.Count * s).CopyTo(beliefs.AsSpan(offset * s));
+            level.NextTokenLaw.AsSpan(0, level.Count * v).CopyTo(laws.AsSpan(offset * v));
+            previousOffset = offset;
+            offset += level.Count;
+        }
+        return new BeliefDataset(v, nCtx, position, parent, token, weights, new int[rows], 1, beliefs, s, laws, exact: true, process.FactorStates);
+    }
 
     /// <summary>
-    /// Builds the dataset from per-sequence data. When <paramref name="exact"/>, rows are the distinct prefixes
-    /// (a prefix's weight is the summed probability of the sequences that start with it); otherwise every
-    /// (sequence, position) is its own row with weight 1/N. Beliefs after each position are laid out as
-    /// <c>beliefs[(s * length + j) * states + k]</c>, next-token laws likewise with the vocabulary.
+    /// <paramref name="sequences"/> sequences of length <paramref name="nCtx"/> drawn from the process with
+    /// <paramref name="seed"/>; every position is a row of weight 1/N with its exact belief and next-token law.
     /// </summary>
-    public static BeliefDataset Create(int vocabulary, int states, int length, int[] tokens, double[] sequenceWeights,
-        double[] beliefs, double[] nextTokenLaws, bool exact, IReadOnlyList<int>? factorStates = null)
+    public static BeliefDataset Sample(HiddenMarkovProcess process, int nCtx, int sequences, ulong seed)
     {
-        int n = sequenceWeights.Length;
-        if (vocabulary < 1 || states < 1 || length < 1 || n < 1)
-            throw new InvalidInputException($"belief dataset: need at least one sequence, token, state and position (got {n} sequences, vocabulary {vocabulary}, {states} states, length {length}).");
-        if (tokens.Length != (long)n * length) throw new InvalidInputException($"belief dataset: {tokens.Length} tokens for {n} sequences of length {length}.");
-        if (beliefs.Length != (long)n * length * states) throw new InvalidInputException($"belief dataset: {beliefs.Length} belief values, expected {(long)n * length * states}.");
-        if (nextTokenLaws.Length != (long)n * length * vocabulary) throw new InvalidInputException($"belief dataset: {nextTokenLaws.Length} next-token probabilities, expected {(long)n * length * vocabulary}.");
-        foreach (int t in tokens)
-            if (t < 0 || t >= vocabulary) throw new InvalidInputException($"belief dataset: token {t} outside 0..{vocabulary - 1}.");
-        double total = 0;
-        foreach (double w in sequenceWeights)
+        if (nCtx < 1) throw new InvalidInputException($"context length must be at least 1, not {nCtx}.");
+        if (sequences < 2) throw new InvalidInputException($"a sampled dataset needs at least 2 sequences, not {sequences}.");
+        long rowsLong = (long)sequences * nCtx;
+        if (rowsLong * Math.Max(process.States, process.Tokens) > Array.MaxLength)
+            throw new InvalidInputException($"{sequences} sequences of length {nCtx} are too many to hold in memory.");
+        int rows = (int)rowsLong, s = process.States, v = process.Tokens;
+        var tokens = new ProcessSampler(process).Sample(sequences, nCtx, seed);
+        var beliefs = process.BeliefsAlong(tokens, sequences, nCtx);
+        var laws = new double[rowsLong * v];
+        var position = new int[rows];
+        var parent = new int[rows];
+        var sequence = new int[rows];
+        var weights = new double[rows];
+        Parallel.For(0, sequences, n =>
         {
-            if (!double.IsFinite(w) || w < 0) throw new InvalidInputException($"belief dataset: sequence weight {w} is not a probability.");
-            total += w;
-        }
-        if (Math.Abs(total - 1) > 1e-9) throw new InvalidInputException($"belief dataset: sequence weights sum to {total}, not 1.");
-
-        var rowSequence = new List<int>();
-        var rowPosition = new List<int>();
-        var rowWeights = new List<double>();
-        var rowParent = new List<int>();
-        if (exact)
-        {
-            // A prefix is identified by (length, base-V code); the first sequence carrying it is its representative.
-            var index = new Dictionary<(int, long), int>();
-            for (int s = 0; s < n; s++)
+            for (int j = 0; j < nCtx; j++)
             {
-                long code = 0;
-                int parent = -1;
-                for (int j = 0; j < length; j++)
-                {
-                    code = checked(code * vocabulary + tokens[s * length + j]);
-                    if (index.TryGetValue((j, code), out int row)) rowWeights[row] += sequenceWeights[s];
-                    else
-                    {
-                        row = rowWeights.Count;
-                        index[(j, code)] = row;
-                        rowSequence.Add(s);
-                        rowPosition.Add(j);
-                        rowParent.Add(parent);
-                        rowWeights.Add(sequenceWeights[s]);
-                    }
-                    parent = row;
-                }
+                int r = n * nCtx + j;
+                position[r] = j;
+                parent[r] = j == 0 ? -1 : r - 1;
+                sequence[r] = n;
+                weights[r] = 1.0 / sequences;
+                process.NextTokenLaw(beliefs.AsSpan(r * s, s), laws.AsSpan(r * v, v));
             }
-        }
-        else
-        {
-            for (int s = 0; s < n; s++)
-                for (int j = 0; j < length; j++)
-                {
-                    rowParent.Add(j == 0 ? -1 : rowWeights.Count - 1);
-                    rowSequence.Add(s);
-                    rowPosition.Add(j);
-                    rowWeights.Add(sequenceWeights[s]);
-                }
-        }
-        var rowBeliefs = new double[(long)rowWeights.Count * states];
-        for (int r = 0; r < rowWeights.Count; r++)
-            beliefs.AsSpan((rowSequence[r] * length + rowPosition[r]) * states, states).CopyTo(rowBeliefs.AsSpan(r * states, states));
-        if (factorStates is not null && factorStates.Aggregate(1L, (a, s) => a * s) != states)
-            throw new InvalidInputException($"belief dataset: factors with {string.Join(" x ", factorStates)} states do not make {states} joint states.");
-        var matrix = new RowMatrix(rowWeights.Count, states, rowBeliefs);
-        matrix.EnsureFinite("beliefs");
-        return new BeliefDataset(vocabulary, states, length, tokens, sequenceWeights, nextTokenLaws,
-            rowSequence.ToArray(), rowPosition.ToArray(), rowParent.ToArray(), rowWeights.ToArray(), matrix, exact, factorStates);
+        });
+        return new BeliefDataset(v, nCtx, position, parent, tokens, weights, sequence, sequences, beliefs, s, laws, exact: false, process.FactorStates);
     }
 
     /// <summary>
     /// Entropy of the next-token laws averaged like the validation loss, in nats: the cross-entropy floor
-    /// when <see cref="Exact"/>, an unbiased estimate of it otherwise.
+    /// (mean of h(L) over L = 2..n_ctx+1) when <see cref="Exact"/>, an unbiased estimate of it otherwise.
     /// </summary>
     public double CrossEntropyFloor()
     {

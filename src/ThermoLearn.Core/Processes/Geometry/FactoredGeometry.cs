@@ -45,25 +45,14 @@ public static class FactoredGeometry
         long product = factorStates.Aggregate(1L, (a, s) => a * s);
         if (product != joint.Columns)
             throw new InvalidInputException($"factors with {string.Join(" x ", factorStates)} states make {product} joint states, but the beliefs have {joint.Columns} columns.");
-        int f = factorStates.Count;
-        var stride = new int[f];
-        int running = 1;
-        for (int i = f - 1; i >= 0; i--)
+        var result = new RowMatrix[factorStates.Count];
+        for (int f = 0; f < factorStates.Count; f++)
         {
-            stride[i] = running;
-            running *= factorStates[i];
+            var data = new double[(long)joint.Rows * factorStates[f]];
+            for (int r = 0; r < joint.Rows; r++)
+                ProcessComposition.MarginalBelief(joint.Row(r), factorStates, f).CopyTo(data, r * factorStates[f]);
+            result[f] = new RowMatrix(joint.Rows, factorStates[f], data);
         }
-        var result = new RowMatrix[f];
-        var data = new double[f][];
-        for (int i = 0; i < f; i++) data[i] = new double[joint.Rows * factorStates[i]];
-        for (int r = 0; r < joint.Rows; r++)
-        {
-            var row = joint.Row(r);
-            for (int s = 0; s < row.Length; s++)
-                for (int i = 0; i < f; i++)
-                    data[i][r * factorStates[i] + s / stride[i] % factorStates[i]] += row[s];
-        }
-        for (int i = 0; i < f; i++) result[i] = new RowMatrix(joint.Rows, factorStates[i], data[i]);
         return result;
     }
 

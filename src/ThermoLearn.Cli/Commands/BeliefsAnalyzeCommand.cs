@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Cli.Plotting;
+using ThermoLearn.Neural.Runtime;
+using ThermoLearn.Neural.Transformers;
+using ThermoLearn.Processes.Geometry;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn beliefs analyze --run RUN_DIR [--plot-dir DIR] [--seed S] [--json]</c>: for every checkpoint of a
+/// run, the validation cross-entropy against the floor, the belief regression per residual stream and
+/// concatenated (R^2, RMSE, held-out and shuffled-label controls), weighted PCA dimensions, and for product
+/// processes the factored-vs-joint analysis; the final checkpoint's numbers at the top level.
+/// </summary>
+internal static class BeliefsAnalyzeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var run = new Option<string>("--run") { Description = "Run folder written by 'thermolearn beliefs train'.", Required = true };
+        var plotDir = new Option<string?>("--plot-dir") { Description = "Folder for figures (PNG): belief simplex, explained variance, overlaps, metrics over training." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of the held-out split and label shuffle (default: the run's seed)." };
+        var threads = new Option<int>("--threads") { Description = "libtorch CPU threads.", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, json };
+        command.SetAction(parse =>
+        {
+            string? plots = parse.GetValue(plotDir);
+            if (plots is not null && !Directory.Exists(plots))
+                throw new InvalidInputException($"--plot-dir {plots}: the folder does not exist.");
+            var training = TrainingRun.Load(parse.GetValue(run)!);
+            var task = BeliefTask.FromJson(training.Process, Path.Combine(training.Directory, "run.json"));
+            var process = task.CreateProcess();
+            if (process.Tokens != training.Model.Vocabulary || task.NCtx != training.Model.NCtx)
+                throw new InvalidInputException($"{training.Directory}: the recorded process ({process.Tokens} tokens, n_ctx {task.NCtx}) does not match the model ({training.Model.Vocabulary} tokens, n_ctx {training.Model.NCtx}).");
+            TorchRuntime.Initialise(parse.GetValue(threads));
+            var data = task.CreateDataset(process);
+            double floor = data.CrossEntropyFloor();
+            ulong analysisSeed = parse.GetValue(seed) ?? task.Seed;
+            var reporter = new ProgressReporter(console, "analyze");
+            var perCheckpoint = new List<(TrainingCheckpoint Checkpoint, ProbeResult Probe, BeliefGeometryReport Report)>();
+            for (int c = 0; c < training.Checkpoints.Count; c++)
+            {
+                var checkpoint = training.Checkpoints[c];
+                using var model = training.LoadModel(checkpoint);
+                var probe = TransformerProbe.Run(model, data, captureResiduals: true);
+                var report = BeliefGeometryReport.Compute(probe.Residuals!, data, analysisSeed);
+                // Keep only what the summary and plots need: the residual matrices are large.
+                perCheckpoint.Add((checkpoint, probe with { Residuals = null }, report));
+                reporter.Report((c + 1.0) / training.Checkpoints.Count, $"checkpoint {checkpoint.Tokens:N0} tokens: R^2 {report.Final.InSample.RSquared:F4}");
+            }
+            var (lastCheckpoint, lastProbe, last) = perCheckpoint[^1];
+            var files = new JsonArray();
+            if (plots is not null)
+                foreach (string file in BeliefPlots.WriteAll(plots, training, data, perCheckpoint.Select(p => (p.Checkpoint.Tokens, p.Probe.CrossEntropy, p.Report)).ToList(), floor))
+                    files.Add(file);
+            var result = new JsonObject
+            {
+                ["run"] = training.Directory,
+                ["process"] = process.Name,
+                ["checkpoint_tokens"] = lastCheckpoint.Tokens,
+                ["exact"] = data.Exact,
+                ["prefixes"] = data.RowCount,
+                ["val_ce_exact"] = data.Exact ? JsonOutput.Number(lastProbe.CrossEntropy) : null,
+                ["val_ce"] = JsonOutput.Number(lastProbe.CrossEntropy),
+                ["val_ce_stderr"] = JsonOutput.Number(lastProbe.StandardError),
+                ["ce_floor_nats"] = JsonOutput.Number(floor),
+                ["gap_nats"] = JsonOutput.Number(lastProbe.CrossEntropy - floor),
+                ["r2_final"] = JsonOutput.Number(last.Final.InSample.RSquared),
+                ["rmse_final"] = JsonOutput.Number(last.Final.InSample.Rmse),
+                ["r2_concat"] = JsonOutput.Number(last.Concatenated.InSample.RSquared),
+                ["layers"] = new JsonArray(last.Layers.Append(last.Concatenated).Select(g => (JsonNode?)Layer(g)).ToArray()),
+                ["pca_dimensions"] = new JsonObject { ["final"] = Pca(last.Final.Pca), ["concat"] = Pca(last.Concatenated.Pca) },
+                ["factored"] = last.FactoredFinal is null ? null : new JsonObject
+                {
+                    ["final"] = Factored(last.FactoredFinal),
+                    ["concat"] = Factored(last.FactoredConcatenated!),
+                },
+                ["checkpoints"] = new JsonArray(perCheckpoint.Select(p => (JsonNode?)new JsonObject
+                {
+                    ["tokens"] = p.Checkpoint.Tokens,
+                    ["val_ce"] = JsonOutput.Number(p.Probe.CrossEntropy),
+                    ["gap_nats"] = JsonOutput.Number(p.Probe.CrossEntropy - floor),
+                    ["r2_final"] = JsonOutput.Number(p.Report.Final.InSample.RSquared),
+                    ["rmse_final"] = JsonOutput.Number(p.Report.Final.InSample.Rmse),
+                    ["r2_concat"] = JsonOutput.Number(p.Report.Concatenated.InSample.RSquared),
+                    ["pca95_final"] = p.Report.Final.Pca.For95,
+                    ["participation_ratio_final"] = JsonOutput.Number(p.Report.Final.Pca.ParticipationRatio),
+                    ["mean_factor_overlap_final"] = p.Report.FactoredFinal is { } f ? JsonOutput.Number(f.MeanOffDiagonalOverlap) : null,
+                }).ToArray()),
+                ["plots"] = files,
+            };
+            if (parse.GetValue(json)) JsonOutput.Write(console, result);
+            else
+            {
+                console.Out.WriteLine($"{process.Name}, checkpoint at {lastCheckpoint.Tokens:N0} tokens: validation CE {lastProbe.CrossEntropy:F6} nats (floor {floor:F6}, gap {lastProbe.CrossEntropy - floor:F6})");
+                foreach (var g in last.Layers.Append(last.Concatenated))
+                    console.Out.WriteLine($"  layer {g.Layer,-6} R^2 {g.InSample.RSquared:F4}  RMSE {g.InSample.Rmse:F4}  held-out R^2 {g.HeldOut.RSquared:F4}  shuffled R^2 {g.ShuffledLabels.RSquared:F4}  PCA 95% {g.Pca.For95}");
+                if (last.FactoredFinal is { } f)
+                    console.Out.WriteLine($"  factored: 95% dimension {f.ObservedDimension95} (factored {f.FactoredDimension}, joint {f.JointDimension}) -> {f.CloserTo}; mean overlap {f.MeanOffDiagonalOverlap:F4}");
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static JsonObject Layer(RepresentationGeometry g) => new()
+    {
+        ["layer"] = g.Layer,
+        ["r2"] = JsonOutput.Number(g.InSample.RSquared),
+        ["rmse"] = JsonOutput.Number(g.InSample.Rmse),
+        ["r2_held_out"] = JsonOutput.Number(g.HeldOut.RSquared),
+        ["rmse_held_out"] = JsonOutput.Number(g.HeldOut.Rmse),
+        ["r2_shuffled"] = JsonOutput.Number(g.ShuffledLabels.RSquared),
+        ["pca"] = Pca(g.Pca),
+    };
+
+    private static JsonObject Pca(PcaSummary p) => new()
+    {
+        ["d80"] = p.For80,
+        ["d90"] = p.For90,
+        ["d95"] = p.For95,
+        ["d99"] = p.For99,
+        ["participation_ratio"] = JsonOutput.Number(p.ParticipationRatio),
+        ["effective_rank"] = JsonOutput.Number(p.EffectiveRank),
+        ["explained_ratio"] = JsonOutput.Array(p.ExplainedRatio.Take(32)),
+    };
+
+    private static JsonObject Factored(FactoredAnalysis f)
+    {
+        int n = f.Factors.Count;
+        var overlaps = new JsonArray();
+        for (int i = 0; i < n; i++) overlaps.Add(JsonOutput.Array(Enumerable.Range(0, n).Select(j => f.Overlaps[i, j])));
+        return new JsonObject
+        {
+            ["factor_r2"] = JsonOutput.Array(f.Factors.Select(x => x.RSquared)),
+            ["factor_dimensions"] = new JsonArray(f.Factors.Select(x => (JsonNode?)x.Dimension).ToArray()),
+            ["overlaps"] = overlaps,
+            ["mean_overlap"] = JsonOutput.Number(f.MeanOffDiagonalOverlap),
+            ["observed_dimension_95"] = f.ObservedDimension95,
+            ["factored_dimension"] = f.FactoredDimension,
+            ["joint_dimension"] = f.JointDimension,
+            ["joint_belief_rank"] = f.JointBeliefRank,
+            ["closer_to"] = f.CloserTo,
+        };
+    }
+}

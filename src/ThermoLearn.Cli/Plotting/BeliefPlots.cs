@@ -1,0 +1,125 @@
+using ScottPlot;
+using ThermoLearn.Neural.Transformers;
+using ThermoLearn.Processes.Geometry;
+
+namespace ThermoLearn.Cli.Plotting;
+
+/// <summary>
+/// Figures of a belief-geometry analysis: the belief simplex (ground truth next to the final layer's regressed
+/// beliefs, each point coloured by its true belief as RGB) for 3-state processes, the explained-variance curves,
+/// factor-subspace overlap matrices, and validation gap / R^2 / PCA dimension over training.
+/// </summary>
+internal static class BeliefPlots
+{
+    public static IReadOnlyList<string> WriteAll(string folder, TrainingRun run, BeliefDataset data,
+        IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor)
+    {
+        var files = new List<string>();
+        var last = checkpoints[^1].Report;
+        if (data.States == 3)
+        {
+            string path = Path.Combine(folder, "belief-simplex.png");
+            Simplex(data, last.FinalPrediction, path);
+            files.Add(path);
+        }
+        string variance = Path.Combine(folder, "explained-variance.png");
+        ExplainedVariance(last, variance);
+        files.Add(variance);
+        if (last.FactoredFinal is { } factored)
+        {
+            string path = Path.Combine(folder, "factor-overlaps.png");
+            Overlaps(factored, path);
+            files.Add(path);
+        }
+        string metrics = Path.Combine(folder, "training-metrics.png");
+        Metrics(run, checkpoints, floor, metrics);
+        files.Add(metrics);
+        return files;
+    }
+
+    /// <summary>Barycentric projection of a belief onto the plane: corners (0,0), (1,0), (1/2, sqrt(3)/2).</summary>
+    private static (double X, double Y) Project(ReadOnlySpan<double> b) => (b[1] + 0.5 * b[2], Math.Sqrt(3) / 2 * b[2]);
+
+    private static void Simplex(BeliefDataset data, RowMatrix predicted, string path)
+    {
+        var plot = PlotFile.Create("Belief simplex: ground truth (left) and regressed from the final residual stream (right)", "", "");
+        const int levels = 6;
+        var groups = new Dictionary<int, (List<double> X, List<double> Y)>();
+        const double offset = 1.25;
+        for (int r = 0; r < data.RowCount; r++)
+        {
+            var truth = data.Beliefs.Row(r);
+            int key = 0;
+            for (int k = 0; k < 3; k++) key = key * levels + Math.Clamp((int)(truth[k] * levels), 0, levels - 1);
+            if (!groups.TryGetValue(key, out var g)) groups[key] = g = ([], []);
+            var (x, y) = Project(truth);
+            g.X.Add(x);
+            g.Y.Add(y);
+            var (px, py) = Project(predicted.Row(r));
+            g.X.Add(px + offset);
+            g.Y.Add(py);
+        }
+        foreach (var (key, g) in groups)
+        {
+            double red = key / (levels * levels) + 0.5, green = key / levels % levels + 0.5, blue = key % levels + 0.5;
+            var color = new Color((byte)(255 * red / levels), (byte)(255 * green / levels), (byte)(255 * blue / levels));
+            plot.Add.Markers(g.X.ToArray(), g.Y.ToArray(), MarkerShape.FilledCircle, 1.5f, color);
+        }
+        foreach (double shift in new[] { 0.0, offset })
+        {
+            double h = Math.Sqrt(3) / 2;
+            plot.Add.Line(shift, 0, shift + 1, 0).Color = Colors.Gray;
+            plot.Add.Line(shift + 1, 0, shift + 0.5, h).Color = Colors.Gray;
+            plot.Add.Line(shift + 0.5, h, shift, 0).Color = Colors.Gray;
+        }
+        plot.Axes.SquareUnits();
+        PlotFile.Save(plot, path, 1200, 600);
+    }
+
+    private static void ExplainedVariance(BeliefGeometryReport report, string path)
+    {
+        var plot = PlotFile.Create("Cumulative explained variance of the residual streams (weighted PCA)", "components", "cumulative explained variance");
+        foreach (var layer in report.Layers.Append(report.Concatenated))
+        {
+            var ratios = layer.Pca.ExplainedRatio.Take(40).ToArray();
+            double running = 0;
+            var ys = ratios.Select(r => running += r).ToArray();
+            var xs = Enumerable.Range(1, ys.Length).Select(i => (double)i).ToArray();
+            var line = plot.Add.Scatter(xs, ys);
+            line.LegendText = layer.Layer == "concat" ? "all layers" : layer.Layer == "0" ? "embedding" : $"after block {layer.Layer}";
+        }
+        plot.Add.HorizontalLine(0.95, 1, Colors.Gray, LinePattern.Dashed);
+        plot.ShowLegend(Edge.Right);
+        PlotFile.Save(plot, path, 900, 600);
+    }
+
+    private static void Overlaps(FactoredAnalysis factored, string path)
+    {
+        var plot = PlotFile.Create($"Overlap of factor belief subspaces (final layer; 95% dimension {factored.ObservedDimension95}, factored {factored.FactoredDimension}, joint {factored.JointDimension})", "factor", "factor");
+        var map = plot.Add.Heatmap(factored.Overlaps);
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        plot.Add.ColorBar(map);
+        PlotFile.Save(plot, path, 700, 600);
+    }
+
+    private static void Metrics(TrainingRun run, IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor, string path)
+    {
+        var plot = PlotFile.Create("Over training: validation gap to the floor, belief R^2 (final layer), 95% PCA dimension / 10", "log10 training tokens", "value");
+        var log = run.Log.Where(e => e.ValidationLoss is not null && e.Tokens > 0).ToArray();
+        if (log.Length > 0)
+        {
+            var gap = plot.Add.Scatter(log.Select(e => Math.Log10(e.Tokens)).ToArray(), log.Select(e => Math.Log10(Math.Max(e.ValidationLoss!.Value - floor, 1e-6))).ToArray());
+            gap.LegendText = "log10 validation gap (nats)";
+        }
+        var cps = checkpoints.Where(c => c.Tokens > 0).ToArray();
+        if (cps.Length > 0)
+        {
+            var xs = cps.Select(c => Math.Log10(c.Tokens)).ToArray();
+            plot.Add.Scatter(xs, cps.Select(c => c.Report.Final.InSample.RSquared).ToArray()).LegendText = "R^2 final layer";
+            plot.Add.Scatter(xs, cps.Select(c => c.Report.Concatenated.InSample.RSquared).ToArray()).LegendText = "R^2 all layers";
+            plot.Add.Scatter(xs, cps.Select(c => c.Report.Final.Pca.For95 / 10.0).ToArray()).LegendText = "95% PCA dimension / 10";
+        }
+        plot.ShowLegend(Edge.Right);
+        PlotFile.Save(plot, path, 1000, 600);
+    }
+}
