@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli;
+using ThermoLearn.Cli.Infrastructure;
+using Xunit;
+
+namespace ThermoLearn.Tests;
+
+public class BeliefsCliTests
+{
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var (console, output, error) = CliConsole.ForTesting();
+        int code = CliApp.Run(args, console);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string[] TinyModel => ["--layers", "1", "--d-model", "16", "--heads", "1", "--d-head", "8", "--d-mlp", "32", "--n-ctx", "4", "--threads", "1"];
+
+    [Fact]
+    public void TrainThenAnalyzeWritesTheRunAndReportsGeometry()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "thermolearn-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            string run = Path.Combine(root, "run");
+            var train = Run([.. new[] { "beliefs", "train", "--process", "mess3", "--set", "x=0.05", "--set", "a=0.85", "--out", run, "--tokens", "25600",
+                "--optimizer", "adam", "--lr", "0.01", "--checkpoints", "6400", "--seed", "3", "--json" }, .. TinyModel]);
+            Assert.True(train.Code == 0, train.Error);
+            var t = JsonNode.Parse(train.Out)!;
+            Assert.Equal(25600, (long)t["tokens"]!);
+            Assert.True((bool)t["exact_validation"]!);
+            double floor = (double)t["ce_floor_nats"]!;
+            Assert.True((double)t["val_ce"]! >= floor);
+            Assert.Equal(2, t["checkpoints"]!.AsArray().Count);
+            Assert.True(File.Exists(Path.Combine(run, "run.json")));
+            Assert.True(File.Exists(Path.Combine(run, "training-log.csv")));
+
+            string plots = Path.Combine(root, "plots");
+            Directory.CreateDirectory(plots);
+            var analyze = Run("beliefs", "analyze", "--run", run, "--plot-dir", plots, "--threads", "1", "--json");
+            Assert.True(analyze.Code == 0, analyze.Error);
+            var a = JsonNode.Parse(analyze.Out)!;
+            Assert.Equal(floor, (double)a["ce_floor_nats"]!, 12);
+            Assert.Equal((double)t["val_ce"]!, (double)a["val_ce_exact"]!, 9);
+            var layers = a["layers"]!.AsArray();
+            Assert.Equal(3, layers.Count);
+            Assert.Equal("concat", (string)layers[2]!["layer"]!);
+            double r2 = (double)a["r2_final"]!;
+            Assert.InRange(r2, 0, 1);
+            // Concatenating layers can only add regressors: in-sample R^2 cannot drop.
+            Assert.True((double)a["r2_concat"]! >= r2 - 1e-9);
+            Assert.Equal(2, a["checkpoints"]!.AsArray().Count);
+            Assert.Null(a["factored"]);
+            foreach (var file in a["plots"]!.AsArray()) Assert.True(new FileInfo((string)file!).Length > 1000);
+            Assert.Contains(a["plots"]!.AsArray(), f => ((string)f!).EndsWith("belief-simplex.png"));
+
+            // The folder now exists: a second run into it is refused before any training.
+            var again = Run([.. new[] { "beliefs", "train", "--process", "mess3", "--out", run, "--tokens", "640" }, .. TinyModel]);
+            Assert.Equal(CliApp.ExitBadInput, again.Code);
+            Assert.Contains("not empty", again.Error);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--process", "no_such_process")]
+    [InlineData("--optimizer", "rmsprop")]
+    [InlineData("--lr", "-1")]
+    [InlineData("--checkpoints", "10,abc")]
+    [InlineData("--layers", "0")]
+    [InlineData("--set", "x=nan")]
+    public void BadTrainingInputIsExitCode2WithoutAFolder(string option, string value)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "thermolearn-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            string run = Path.Combine(root, "run");
+            var args = new List<string> { "beliefs", "train", "--out", run, "--tokens", "640" };
+            if (option != "--process") args.AddRange(["--process", "mess3"]);
+            args.AddRange([option, value]);
+            var result = Run([.. args]);
+            Assert.Equal(CliApp.ExitBadInput, result.Code);
+            Assert.StartsWith("error:", result.Error);
+            Assert.Empty(Directory.GetFileSystemEntries(root));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AnalyzeOfAFolderWithoutARunIsExitCode2()
+    {
+        var result = Run("beliefs", "analyze", "--run", Path.GetTempPath(), "--json");
+        Assert.Equal(CliApp.ExitBadInput, result.Code);
+        Assert.Contains("run.json", result.Error);
+        Assert.Equal("", result.Out);
+    }
+}
