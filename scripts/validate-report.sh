@@ -32,6 +32,20 @@ echo "browser: ${check:-no figure check found}"
 chromium "${chrome_flags[@]}" --window-size=1100,5400 --screenshot="$work/report.png" "file://$work/report.html" 2>"$work/chromium-shot.log"
 python3 scripts/check-screenshot.py "$work/report.png" "$figures"
 
+# The same on results of real runs of the commands that exist in this checkout (not only the fixtures).
+tl="dotnet src/ThermoLearn.Cli/bin/Release/net10.0/thermolearn.dll"
+$tl simulate --model driven-trap-2d --trajectories 200 --steps 1000 --dt 0.001 --save-every 10 --seed 3 \
+  --out "$work/sim.h5" --json > "$work/simulate.json" 2>/dev/null
+$tl convert --in "$work/sim.h5" --out "$work/sim.parquet" --json > "$work/convert.json" 2>/dev/null
+$tl process info --process mess3 --json > "$work/process-info.json" 2>/dev/null
+$tl report --in "$work/simulate.json" "$work/convert.json" "$work/process-info.json" --out "$work/real.html" --json > "$work/real.json"
+real_figures=$(sed -n 's/.*"figures": \([0-9]*\).*/\1/p' "$work/real.json")
+chromium "${chrome_flags[@]}" --dump-dom "file://$work/real.html" > "$work/real-dom.html" 2>/dev/null
+real_check=$(grep -o '[0-9]* of [0-9]* figures rendered' "$work/real-dom.html" || true)
+echo "report of real runs (simulate, convert, process info): ${real_check:-no figure check found}"
+[ "$real_figures" -ge 1 ] && [ "$real_check" = "$real_figures of $real_figures figures rendered" ] \
+  || { echo "FAIL: the report of real runs did not render every figure"; exit 1; }
+
 if [ "${1:-}" = "--update-docs" ]; then
   cp "$work/report.png" docs/report-screenshot.png
   echo "copied the screenshot to docs/report-screenshot.png"
