@@ -25,6 +25,8 @@ public static class CliApp
         yield return ThermoLearn.Cli.Commands.SimulateCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.MergeCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.BeliefsCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.EstimateCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.InferCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)

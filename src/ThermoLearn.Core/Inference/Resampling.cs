@@ -13,7 +13,7 @@ public sealed record ErrorOptions(int Batches = 50, int Bootstrap = 0, ulong See
 {
     public static ErrorOptions Default { get; } = new();
 
-    internal void Validate()
+    public void Validate()
     {
         if (Batches < 2 || Batches > 100_000) throw new InvalidInputException($"Batches for standard errors must be between 2 and 100000 (got {Batches}).");
         if (Bootstrap < 0 || Bootstrap == 1 || Bootstrap > 100_000) throw new InvalidInputException($"Bootstrap replicates must be 0 (jackknife) or between 2 and 100000 (got {Bootstrap}).");

@@ -84,43 +84,16 @@ public class NonStationaryAndOtherEstimatorTests(Xunit.Abstractions.ITestOutputH
         Assert.True(result.StandardError < 0.07 * exact, $"stderr {result.StandardError}");
     }
 
-    /// <summary>NEEP's discrete flashing ratchet (physics spec section 3): states 0..5 = position + 3 x (potential off).</summary>
-    internal static TrajectoryEnsemble FlashingRatchet(double v, int steps, ulong seed)
-    {
-        var p = new double[36];
-        for (int layer = 0; layer < 2; layer++)
-            for (int i = 0; i < 3; i++)
-            {
-                int s = layer * 3 + i;
-                double Energy(int position) => layer == 0 ? v * position : 0;
-                double total = 0;
-                for (int j = 0; j < 3; j++)
-                    if (j != i) { p[s * 6 + layer * 3 + j] = Math.Exp(-(Energy(j) - Energy(i)) / 2); total += p[s * 6 + layer * 3 + j]; }
-                p[s * 6 + (1 - layer) * 3 + i] = 1;
-                total += 1;
-                for (int k = 0; k < 6; k++) p[s * 6 + k] /= total;
-            }
-        var random = RandomStream.For(seed, 0);
-        var data = new double[steps];
-        int state = 0;
-        for (int t = 0; t < steps; t++)
-        {
-            data[t] = state;
-            double u = random.NextDouble(), c = 0;
-            int next = 5;
-            for (int k = 0; k < 6; k++) { c += p[state * 6 + k]; if (u < c) { next = k; break; } }
-            state = next;
-        }
-        return new TrajectoryEnsemble(1, steps, 1, 1.0, data);
-    }
-
     [Theory]
     [InlineData(0.5, 0.016376)]
     [InlineData(1.0, 0.062364)]
     [InlineData(2.0, 0.213069)]
     public void FlashingRatchetEntropyFromCounts(double v, double exact)
     {
-        var result = JumpEntropyProduction.Estimate(FlashingRatchet(v, 400_000, (ulong)(v * 10)));
+        var chain = DiscreteMarkovChain.FlashingRatchet(v);
+        Assert.Equal(exact, chain.EntropyProductionPerStep, 5);
+        var data = chain.Sample(new ThermoLearn.Simulation.SimulationOptions { Trajectories = 1, Steps = 400_000, Dt = 1, Seed = (ulong)(v * 10) });
+        var result = JumpEntropyProduction.Estimate(data);
         Assert.InRange(result.Rate, exact - 3 * result.StandardError, exact + 3 * result.StandardError);
         Assert.True(result.StandardError < 0.1 * exact, $"stderr {result.StandardError}");
     }

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Cli.Plotting;
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn estimate --in FILE [--dt DT] --method current|tur|jump|underdamped [--basis poly:2|fourier:K|rbf:M]
+/// [--diffusion D|[[..]]|auto|auto-robust] [--windows K] [--time-degree K] [--joint] [--correction none|richardson|richardson2]
+/// [--per-trajectory FILE.csv] [--bootstrap B] [--seed S] [--plot FILE.png] [--json]</c>: entropy production from trajectories
+/// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames (+ ep_rate_t with --windows,
+/// exact_ep_rate when the file's metadata names a catalogue model). Methods live in <see cref="EstimateMethods"/>.
+/// </summary>
+internal static class EstimateCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var input = new InferenceInput();
+        var method = new Option<string>("--method") { Description = "Estimator: " + string.Join("; ", EstimateMethods.All.Select(m => $"{m.Name} ({m.Description})")), DefaultValueFactory = _ => "current" };
+        var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:2" };
+        var diffusion = new Option<string>("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (second cumulant) or auto-robust (measurement noise).", DefaultValueFactory = _ => "auto" };
+        var windows = new Option<int>("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
+        var timeDegree = new Option<int?>("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
+        var joint = new Option<bool>("--joint") { Description = "One joint (x, t) fit instead of a fit per window." };
+        var correction = new Option<string>("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => "richardson" };
+        var perTrajectory = new Option<string?>("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
+        var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var command = new Command("estimate", "Estimate the entropy-production rate of trajectories, with a calibrated standard error.");
+        input.AddTo(command);
+        foreach (var o in new Option[] { method, basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, plot, json }) command.Add(o);
+        command.SetAction(parse =>
+        {
+            var m = EstimateMethods.Find(parse.GetValue(method)!);
+            string? plotPath = parse.GetValue(plot), csvPath = parse.GetValue(perTrajectory);
+            if (plotPath is not null) PlotFile.Validate(plotPath);
+            if (csvPath is not null)
+            {
+                SimulateCommand.CheckWritable(csvPath);
+                if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidInputException($"--per-trajectory {csvPath}: the file is CSV; give a name ending in .csv.");
+            }
+            int k = parse.GetValue(windows);
+            if (k < 1) throw new InvalidInputException($"--windows must be >= 1 (got {k}).");
+            if (k > 1 && !m.SupportsWindows) throw new InvalidInputException($"--windows is not available for --method {m.Name}; use --method current.");
+            int order = parse.GetValue(correction)!.Trim().ToLowerInvariant() switch
+            {
+                "none" => 0,
+                "richardson" => 1,
+                "richardson2" => 2,
+                var other => throw new InvalidInputException($"--correction '{other}': use none, richardson or richardson2."),
+            };
+            var data = input.Read(parse);
+            var spec = InferenceInput.Diffusion(parse.GetValue(diffusion)!, data.Dimension);
+            bool isJoint = parse.GetValue(joint);
+            int degree = parse.GetValue(timeDegree) ?? (isJoint ? 4 : k > 1 ? 1 : 0);
+            var errors = input.Errors(parse);
+            var model = InferenceInput.KnownModel(data);
+            if (plotPath is not null && k == 1 && data.Dimension > 2 && m.Name == "current")
+                throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {data.Dimension} coordinates.");
+
+            var outcome = m.Run(new EstimateContext(data, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console));
+            var e = outcome.Estimate;
+            var result = new JsonObject
+            {
+                ["ep_rate"] = JsonOutput.Number(e.Rate),
+                ["stderr"] = JsonOutput.Number(e.StandardError),
+                ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
+                ["method"] = e.Method,
+                ["basis"] = e.Basis,
+                ["n_frames"] = e.Frames,
+                ["n_transitions"] = e.Transitions,
+                ["observed_time"] = JsonOutput.Number(e.ObservedTime),
+                ["dt"] = data.Dt,
+                ["errors"] = e.Settings.Errors,
+                ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
+                ["diffusion_source"] = e.Settings.DiffusionSource,
+                ["input"] = parse.GetValue(input.In),
+            };
+            if (outcome.Extra is { } extra)
+                foreach (var (key, value) in extra) result[key] = value?.DeepClone();
+            if (model is not null)
+            {
+                result["model"] = model.Name;
+                result["exact_ep_rate"] = k == 1 ? JsonOutput.Number(model.EntropyProductionRate(data.StartTime)) : null;
+            }
+            if (outcome.TimeSeries is { } series)
+            {
+                var list = new JsonArray();
+                foreach (var w in series.Windows)
+                {
+                    var item = new JsonObject
+                    {
+                        ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
+                        ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
+                    };
+                    if (model?.EntropyProductionRate(w.Centre) is { } exact) item["exact_ep_rate"] = exact;
+                    list.Add(item);
+                }
+                result["ep_rate_t"] = list;
+                result["fit"] = series.Fit;
+            }
+            TrajectoryEntropyEstimate? trajectories = null;
+            if (csvPath is not null)
+            {
+                if (m.Name != "current") throw new InvalidInputException("--per-trajectory needs --method current.");
+                int perDegree = parse.GetValue(timeDegree) ?? (k > 1 || isJoint ? 4 : 0);
+                trajectories = TrajectoryEntropy.Estimate(data, BasisSpec.Parse(parse.GetValue(basis)!, data), spec, perDegree, errors);
+                result["per_trajectory"] = new JsonObject
+                {
+                    ["file"] = csvPath,
+                    ["time_degree"] = perDegree,
+                    ["mean_delta_s_tot"] = JsonOutput.Number(trajectories.TotalEntropy.Average()),
+                    ["ift_mean_exp_minus_delta_s_tot"] = JsonOutput.Number(trajectories.ExpMinusMean),
+                    ["ift_stderr"] = JsonOutput.Number(trajectories.ExpMinusStandardError),
+                };
+            }
+            // outputs last, each atomic; a failure removes what this command already wrote
+            var written = new List<string>();
+            try
+            {
+                if (trajectories is not null)
+                {
+                    var text = new StringBuilder("traj,delta_s_tot\n");
+                    long first = data.Metadata.FirstTrajectory;
+                    for (int i = 0; i < trajectories.TotalEntropy.Count; i++)
+                        text.Append(first + i).Append(',').Append(trajectories.TotalEntropy[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+                    AtomicFile.WriteText(csvPath!, text.ToString());
+                    written.Add(csvPath!);
+                }
+                if (plotPath is not null)
+                {
+                    if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
+                    else if (outcome.Force is { } force && data.Dimension == 2)
+                        InferencePlots.Field2D(data, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
+                    else if (outcome.Force is { } force1 && data.Dimension == 1)
+                        InferencePlots.Field1D(data, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
+                    else throw new InvalidInputException($"--plot: method {m.Name} has no field or sigma(t) to draw; use --method current.");
+                    written.Add(plotPath);
+                }
+            }
+            catch
+            {
+                foreach (var path in written) { try { File.Delete(path); } catch (IOException) { } }
+                throw;
+            }
+            if (parse.GetValue(json)) JsonOutput.Write(console, result);
+            else
+            {
+                console.Out.WriteLine($"EP rate ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
+                    + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
+                if (model?.EntropyProductionRate(data.StartTime) is { } exact && k == 1) console.Out.WriteLine($"exact ({model.Name}): {exact:G6}");
+                if (outcome.TimeSeries is { } s)
+                    foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
+                if (trajectories is not null)
+                    console.Out.WriteLine($"<exp(-Delta s_tot)> = {trajectories.ExpMinusMean:G6} +- {trajectories.ExpMinusStandardError:G3} (integral fluctuation theorem: 1)");
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+}

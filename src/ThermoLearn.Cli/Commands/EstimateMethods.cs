@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>What an <c>estimate</c> method receives: the data and the parsed, method-independent options.</summary>
+/// <param name="Data">The trajectories (coordinates already selected).</param>
+/// <param name="Basis">The --basis specification (e.g. "poly:2").</param>
+/// <param name="Diffusion">The --diffusion choice resolved for the data's dimension.</param>
+/// <param name="Windows">--windows K (1: stationary).</param>
+/// <param name="TimeDegree">--time-degree.</param>
+/// <param name="Joint">--joint: one (x, t) fit instead of per-window fits.</param>
+/// <param name="CorrectionOrder">--correction: 0 none, 1 richardson, 2 richardson2.</param>
+/// <param name="Errors">Batches, bootstrap replicates and seed of the standard errors.</param>
+/// <param name="Console">For progress text on stderr.</param>
+internal sealed record EstimateContext(TrajectoryEnsemble Data, string Basis, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint,
+    int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console);
+
+/// <summary>What a method returns: the overall estimate, and optionally sigma(t), the learned force (for plots) and extra JSON fields.</summary>
+internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null,
+    JsonObject? Extra = null);
+
+/// <summary>A method of <c>thermolearn estimate --method NAME</c>.</summary>
+internal sealed record EstimateMethod(string Name, string Description, bool SupportsWindows, Func<EstimateContext, EstimateOutcome> Run);
+
+/// <summary>
+/// The registry of <c>estimate</c> methods: adding a method (e.g. the neural current or NEEP estimators) is one
+/// <see cref="Register"/> entry here; the command, its options, JSON and plots stay as they are.
+/// </summary>
+internal static class EstimateMethods
+{
+    private static readonly List<EstimateMethod> Methods =
+    [
+        new("current", "linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with --windows: sigma(t))", true, Current),
+        new("tur", "short-time TUR lower bound with the optimal current in the basis", false, context =>
+            new EstimateOutcome(EntropyProductionEstimator.Tur(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
+        new("jump", "discrete states: EP from transition counts (data hold integer state labels)", false, context =>
+            new EstimateOutcome(JumpEntropyProduction.Estimate(context.Data, context.Errors))),
+        new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)", false, context =>
+            new EstimateOutcome(UnderdampedEntropyProduction.Estimate(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
+    ];
+
+    public static IReadOnlyList<EstimateMethod> All => Methods;
+
+    /// <summary>Adds (or replaces) a method.</summary>
+    public static void Register(EstimateMethod method)
+    {
+        lock (Methods)
+        {
+            Methods.RemoveAll(m => m.Name == method.Name);
+            Methods.Add(method);
+        }
+    }
+
+    public static EstimateMethod Find(string name)
+    {
+        lock (Methods)
+        {
+            return Methods.FirstOrDefault(m => m.Name == name)
+                ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Methods.Select(m => m.Name))}.");
+        }
+    }
+
+    private static EstimateOutcome Current(EstimateContext c)
+    {
+        var basis = BasisSpec.Parse(c.Basis, c.Data);
+        if (c.Windows > 1 || c.TimeDegree > 0 || c.Joint)
+        {
+            var series = EntropyProductionEstimator.Windows(c.Data, basis, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, c.Errors, c.CorrectionOrder);
+            return new EstimateOutcome(series.Overall, series);
+        }
+        var force = EntropyProductionEstimator.Current(c.Data, basis, c.Diffusion, c.Errors);
+        var estimate = c.CorrectionOrder == 0 ? force.EntropyProduction
+            : EntropyProductionEstimator.CoarseSamplingCorrected(c.Data, basis, c.Diffusion, c.Errors, c.CorrectionOrder);
+        var extra = new JsonObject();
+        if (c.CorrectionOrder > 0)
+        {
+            extra["ep_rate_uncorrected"] = Infrastructure.JsonOutput.Number(force.EntropyProduction.Rate);
+            extra["stderr_uncorrected"] = Infrastructure.JsonOutput.Number(force.EntropyProduction.StandardError);
+        }
+        return new EstimateOutcome(estimate, null, force.Force, extra);
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Cli.Plotting;
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn infer --in FILE [--dt DT] [--basis poly:1] [--noise-robust] [--plot FILE.png] [--json]</c>: drift (force)
+/// coefficients, diffusion matrix, score and mean local velocity with standard errors (see <see cref="DynamicsEstimator"/>).
+/// </summary>
+internal static class InferCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var input = new InferenceInput();
+        var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:1" };
+        var robust = new Option<bool>("--noise-robust") { Description = "Diffusion from successive increments (robust to measurement noise)." };
+        var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg) of the inferred drift: |drift| over 2-D data, drift(x) for 1-D data." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors.");
+        input.AddTo(command);
+        foreach (var o in new Option[] { basis, robust, plot, json }) command.Add(o);
+        command.SetAction(parse =>
+        {
+            string? plotPath = parse.GetValue(plot);
+            if (plotPath is not null) PlotFile.Validate(plotPath);
+            var data = input.Read(parse);
+            if (plotPath is not null && data.Dimension > 2)
+                throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {data.Dimension} coordinates.");
+            var b = BasisSpec.Parse(parse.GetValue(basis)!, data);
+            var result = DynamicsEstimator.Infer(data, b, parse.GetValue(robust), input.Errors(parse));
+            int d = data.Dimension;
+            JsonObject Field(LinearVectorField f) => new()
+            {
+                ["coefficients"] = Rows(f.Coefficients, d),
+                ["stderr"] = Rows(f.StandardErrors!, d),
+            };
+            var output = new JsonObject
+            {
+                ["basis"] = b.Name,
+                ["functions"] = new JsonArray(Enumerable.Range(0, b.Count).Select(a => (JsonNode?)JsonValue.Create(b.Describe(a))).ToArray()),
+                ["dimension"] = d,
+                ["drift"] = Field(result.Drift),
+                ["diffusion"] = new JsonObject
+                {
+                    ["matrix"] = Rows(result.Diffusion.Matrix, d),
+                    ["stderr"] = Rows(result.Diffusion.StandardErrors, d),
+                    ["method"] = result.Diffusion.Method,
+                },
+                ["score"] = Field(result.Score),
+                ["mean_local_velocity"] = Field(result.MeanLocalVelocity),
+                ["n_frames"] = result.Frames,
+                ["n_transitions"] = result.Transitions,
+                ["dt"] = data.Dt,
+                ["errors"] = result.Settings.Errors,
+                ["input"] = parse.GetValue(input.In),
+            };
+            if (InferenceInput.KnownModel(data) is { } model) output["model"] = model.Name;
+            if (plotPath is not null)
+            {
+                if (d == 2) InferencePlots.Field2D(data, result.Drift, [], "|drift| of the inferred force field", plotPath);
+                else InferencePlots.Field1D(data, result.Drift, "inferred drift mu F(x)", "drift", plotPath);
+            }
+            if (parse.GetValue(json)) JsonOutput.Write(console, output);
+            else
+            {
+                console.Out.WriteLine($"basis {b.Name}; {result.Frames} frames; errors: {result.Settings.Errors}");
+                for (int a = 0; a < b.Count; a++)
+                    console.Out.WriteLine($"  drift[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
+                        $"{result.Drift.Coefficients[a * d + m]:G5} +- {result.Drift.StandardErrors![a * d + m]:G2}")));
+                console.Out.WriteLine("  D = " + string.Join("; ", Enumerable.Range(0, d).Select(i => string.Join(", ", Enumerable.Range(0, d).Select(j =>
+                    $"{result.Diffusion.Matrix[i * d + j]:G5} +- {result.Diffusion.StandardErrors[i * d + j]:G2}")))));
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static JsonArray Rows(IReadOnlyList<double> values, int columns)
+    {
+        var rows = new JsonArray();
+        for (int r = 0; r < values.Count / columns; r++)
+            rows.Add(JsonOutput.Array(Enumerable.Range(0, columns).Select(c => values[r * columns + c])));
+        return rows;
+    }
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ThermoLearn.Inference;
+using ThermoLearn.IO;
+using ThermoLearn.Models;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>Options shared by <c>estimate</c> and <c>infer</c>: input file, dt, coordinates, error settings.</summary>
+internal sealed class InferenceInput
+{
+    public Option<string> In { get; } = new("--in") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
+    public Option<double?> Dt { get; } = new("--dt") { Description = "Frame spacing, when the file does not store it." };
+    public Option<string?> Columns { get; } = new("--columns") { Description = "Use only these coordinates, e.g. 0,1 (the positions of an underdamped (x, v) file)." };
+    public Option<int> Batches { get; } = new("--batches") { Description = "Batches (whole trajectories or time blocks) for standard errors.", DefaultValueFactory = _ => 50 };
+    public Option<int> Bootstrap { get; } = new("--bootstrap") { Description = "Bootstrap replicates over batches instead of the jackknife (0: jackknife).", DefaultValueFactory = _ => 0 };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the bootstrap.", DefaultValueFactory = _ => 0UL };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { In, Dt, Columns, Batches, Bootstrap, Seed }) command.Add(o);
+    }
+
+    public ErrorOptions Errors(ParseResult parse)
+    {
+        var e = new ErrorOptions(parse.GetValue(Batches), parse.GetValue(Bootstrap), parse.GetValue(Seed));
+        e.Validate();
+        return e;
+    }
+
+    /// <summary>Reads the file (dt from the file when stored, else --dt) and checks it for estimation.</summary>
+    public TrajectoryEnsemble Read(ParseResult parse)
+    {
+        string path = parse.GetValue(In)!;
+        double? dt = parse.GetValue(Dt);
+        if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
+        var data = TrajectoryFile.Read(path, dt);
+        data.EnsureFinite(path);
+        if (data.Frames < 2)
+            throw new InvalidInputException($"{path}: trajectories have {data.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
+        if (parse.GetValue(Columns) is { } text) data = Select(data, text, path);
+        return data;
+    }
+
+    private static TrajectoryEnsemble Select(TrajectoryEnsemble e, string text, string path)
+    {
+        var columns = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) || c < 0 || c >= e.Dimension)
+                throw new InvalidInputException($"--columns '{text}': '{part}' is not a coordinate of {path} (it has coordinates 0..{e.Dimension - 1}).");
+            columns.Add(c);
+        }
+        int d = columns.Count;
+        var data = new double[(long)e.Trajectories * e.Frames * d];
+        for (long i = 0; i < (long)e.Trajectories * e.Frames; i++)
+            for (int j = 0; j < d; j++) data[i * d + j] = e.Data[i * e.Dimension + columns[j]];
+        return new TrajectoryEnsemble(e.Trajectories, e.Frames, d, e.Dt, data, e.Metadata, e.StartTime);
+    }
+
+    /// <summary>The model named in the file's metadata, when it is one of the catalogue's (for exact values), else null.</summary>
+    public static StochasticModel? KnownModel(TrajectoryEnsemble data)
+    {
+        var meta = data.Metadata;
+        if (meta.Model is null) return null;
+        try
+        {
+            var parameters = new Dictionary<string, string>();
+            if (meta.ParametersJson is { } json && JsonNode.Parse(json) is JsonObject o)
+                foreach (var (key, value) in o)
+                    if (value is not null)
+                        parameters[key] = value is JsonValue v && v.TryGetValue(out string? s) ? s : value.ToJsonString();
+            return ModelCatalog.Create(meta.Model, parameters);
+        }
+        catch (Exception e) when (e is InvalidInputException or System.Text.Json.JsonException)
+        {
+            return null; // not a catalogue model (or different parameters): no exact reference
+        }
+    }
+
+    /// <summary>Parses --diffusion: a number (isotropic), JSON rows, "auto" (second cumulant) or "auto-robust" (successive increments).</summary>
+    public static DiffusionSpec Diffusion(string text, int dimension)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "auto": return DiffusionSpec.Estimated;
+            case "auto-robust": return DiffusionSpec.EstimatedNoiseRobust;
+        }
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return DiffusionSpec.Isotropic(value, dimension);
+        double[][]? rows = null;
+        try { rows = System.Text.Json.JsonSerializer.Deserialize<double[][]>(text); }
+        catch (System.Text.Json.JsonException) { }
+        if (rows is null || rows.Length != dimension || rows.Any(r => r is null || r.Length != dimension))
+            throw new InvalidInputException($"--diffusion '{text}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
+        return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension);
+    }
+}

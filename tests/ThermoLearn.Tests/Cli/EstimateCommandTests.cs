@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.IO;
+using ThermoLearn.Models;
+using ThermoLearn.Tests.Inference;
+using ThermoLearn.Trajectories;
+using Xunit;
+
+namespace ThermoLearn.Tests.Cli;
+
+public class EstimateCommandTests
+{
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var (console, output, error) = CliConsole.ForTesting();
+        int code = CliApp.Run(args, console);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string Folder() => Directory.CreateTempSubdirectory("tl-estimate").FullName;
+
+    [Fact]
+    public void EstimatesTheDrivenTrapWithJsonKeysExactValueAndPlot()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "trap.npy"), plot = Path.Combine(folder, "field.png");
+        TrajectoryFile.Write(file, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 2, 1, 100_000, seed: 101).Trajectories);
+        var (code, output, error) = Run("estimate", "--in", file, "--basis", "poly:1", "--diffusion", "0.5", "--plot", plot, "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        foreach (var key in new[] { "ep_rate", "stderr", "ep_rate_debiased", "method", "basis", "n_frames" }) Assert.True(json.ContainsKey(key), key);
+        double rate = (double)json["ep_rate"]!, se = (double)json["stderr"]!;
+        Assert.InRange(rate, 0.18 - 3 * se, 0.18 + 3 * se); // 0.27% false failures for a calibrated stderr
+        Assert.Equal("current+richardson", (string)json["method"]!);
+        Assert.Equal("driven-trap-2d", (string)json["model"]!);
+        Assert.Equal(0.18, (double)json["exact_ep_rate"]!, 10);
+        Assert.Equal(100_000, (long)json["n_frames"]!);
+        Assert.True(new FileInfo(plot).Length > 1000);
+    }
+
+    [Fact]
+    public void WindowsGiveSigmaOfTimeAndPerTrajectoryEntropy()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "breathing.npy"), csv = Path.Combine(folder, "ds.csv");
+        TrajectoryFile.Write(file, InferenceData.Run(new BreathingTrapModel(), 0.02, 4, 2_000, 51, seed: 102).Trajectories);
+        var (code, output, error) = Run("estimate", "--in", file, "--basis", "poly:1", "--diffusion", "1", "--windows", "4", "--per-trajectory", csv, "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        var windows = json["ep_rate_t"]!.AsArray();
+        Assert.Equal(4, windows.Count);
+        foreach (var w in windows)
+        {
+            Assert.True(w!["t"] is not null && w["ep_rate"] is not null && w["stderr"] is not null);
+            Assert.True((double)w["exact_ep_rate"]! > 0);
+        }
+        Assert.Equal(2_001, File.ReadAllLines(csv).Length);
+        var ift = json["per_trajectory"]!;
+        double mean = (double)ift["ift_mean_exp_minus_delta_s_tot"]!, se = (double)ift["ift_stderr"]!;
+        Assert.InRange(mean, 1 - 3 * se, 1 + 3 * se);
+    }
+
+    [Fact]
+    public void InferReportsDriftAndDiffusionWithErrors()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "trap.npy");
+        TrajectoryFile.Write(file, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 2, 4, 20_000, seed: 103).Trajectories);
+        var (code, output, error) = Run("infer", "--in", file, "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        var drift = json["drift"]!["coefficients"]!.AsArray();
+        var driftSe = json["drift"]!["stderr"]!.AsArray();
+        Assert.Equal(3, drift.Count); // 1, x0, x1
+        // drift = -A x with A = [[1, 0.3], [-0.3, 1]]: coefficient of x0 in component 0 is -1
+        Assert.InRange((double)drift[1]![0]!, -1 - 3 * (double)driftSe[1]![0]!, -1 + 3 * (double)driftSe[1]![0]!);
+        var d = json["diffusion"]!["matrix"]!.AsArray();
+        var dse = json["diffusion"]!["stderr"]!.AsArray();
+        Assert.InRange((double)d[0]![0]!, 0.5 - 3 * (double)dse[0]![0]!, 0.5 + 3 * (double)dse[0]![0]!);
+    }
+
+    [Fact]
+    public void JumpAndTurMethodsRun()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "ratchet.npy");
+        TrajectoryFile.Write(file, DiscreteMarkovChain.FlashingRatchet(1).Sample(new ThermoLearn.Simulation.SimulationOptions { Steps = 100_000, Dt = 1, Seed = 7 }));
+        var (code, output, error) = Run("estimate", "--in", file, "--method", "jump", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        double rate = (double)json["ep_rate"]!, se = (double)json["stderr"]!;
+        Assert.InRange(rate, 0.062364 - 3 * se, 0.062364 + 3 * se);
+        string trap = Path.Combine(folder, "trap.npy");
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 104).Trajectories);
+        var tur = Run("estimate", "--in", trap, "--method", "tur", "--basis", "poly:1", "--json");
+        Assert.True(tur.Code == 0, tur.Error);
+        Assert.Equal("tur", (string)JsonNode.Parse(tur.Out)!["method"]!);
+    }
+
+    [Fact]
+    public void BadInputExitsWithCode2AndWritesNothing()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "bad.npy"), csv = Path.Combine(folder, "out.csv"), plot = Path.Combine(folder, "p.png");
+        var data = new double[200];
+        for (int i = 0; i < 200; i++) data[i] = Math.Sin(i);
+        data[57] = double.NaN;
+        TrajectoryFile.Write(file, new TrajectoryEnsemble(1, 100, 2, 0.01, data));
+        var nan = Run("estimate", "--in", file, "--per-trajectory", csv, "--plot", plot);
+        Assert.Equal(2, nan.Code);
+        Assert.Contains("frame 28", nan.Error);
+        Assert.False(File.Exists(csv));
+        Assert.False(File.Exists(plot));
+
+        string single = Path.Combine(folder, "single.npy");
+        TrajectoryFile.Write(single, new TrajectoryEnsemble(2, 1, 2, 0.01, new double[4]));
+        Assert.Contains("at least 2 frames", Run("estimate", "--in", single).Error);
+
+        string line = Path.Combine(folder, "line.npy");
+        var collinear = new double[400];
+        for (int f = 0; f < 200; f++) { collinear[2 * f] = Math.Sin(0.1 * f) + 0.01 * Math.Cos(3.7 * f); collinear[2 * f + 1] = 3 * collinear[2 * f]; }
+        TrajectoryFile.Write(line, new TrajectoryEnsemble(1, 200, 2, 0.01, collinear));
+        var singular = Run("estimate", "--in", line, "--basis", "poly:1", "--diffusion", "1");
+        Assert.Equal(2, singular.Code);
+        Assert.Contains("collinear", singular.Error);
+
+        Assert.Equal(2, Run("estimate", "--in", line, "--method", "magic").Code);
+        Assert.Equal(2, Run("estimate", "--in", line, "--basis", "spline:2").Code);
+        Assert.Equal(2, Run("estimate", "--in", line, "--diffusion", "[[1,0]]").Code);
+        Assert.Equal(2, Run("estimate", "--in", line, "--method", "tur", "--windows", "3").Code);
+        Assert.Equal(2, Run("infer", "--in", Path.Combine(folder, "missing.npy")).Code);
+    }
+}
