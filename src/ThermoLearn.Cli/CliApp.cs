@@ -17,6 +17,8 @@ public static class CliApp
     /// <summary>Every command of the tool; a new command is one line here and one file in Commands/.</summary>
     private static IEnumerable<Command> Commands(CliConsole console)
     {
+        yield return ThermoLearn.Cli.Commands.OptimizeCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.EvaluateProtocolCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ProcessCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ConvertCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ReportCommand.Create(console);

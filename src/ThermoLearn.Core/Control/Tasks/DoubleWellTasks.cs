@@ -25,8 +25,11 @@ public abstract class DoubleWellTask : PotentialTask<TunableDoubleWell>
 
     internal EquilibriumSampler1D Equilibrium { get; }
 
-    /// <summary>Default steps: at least 1,000 and h &lt;= 0.005 (stable for the stiffest potential in the control box).</summary>
-    protected static int DefaultSteps(double tau) => (int)Math.Max(1000, Math.Ceiling(200 * tau));
+    /// <summary>
+    /// Default steps: at least 1,000 and h &lt;= 0.01, inside Euler-Maruyama's stability limit h mu V'' &lt; 2 for the
+    /// stiffest potential of the control box at |x| &lt;= 1.5 (V'' &lt;= 160 for b0 = 4).
+    /// </summary>
+    protected static int DefaultSteps(double tau) => (int)Math.Max(1000, Math.Ceiling(100 * tau));
 
     private static double CheckBarrier(string name, double barrier) => barrier > 0 && barrier <= 20
         ? barrier : throw new InvalidInputException($"{name}: the barrier b0 must be in (0, 20] k_B T (got {barrier}).");
@@ -47,7 +50,7 @@ public sealed class EraseTask : DoubleWellTask
         Initial = (ref RandomStream random, Span<double> x, Span<double> v) => x[0] = Equilibrium.Draw(ref random);
     }
 
-    public override double DefaultAlpha => 20;
+    public override double DefaultAlpha => 8;
     public override int DefaultKnots => 6;
     public override double DefaultLearningRate => 0.05 * Barrier;
 
@@ -60,20 +63,22 @@ public sealed class EraseTask : DoubleWellTask
     internal override EndpointFunctional ErrorFunctional { get; } = static (_, end) => end[0] > 0 ? 1 : 0;
 
     /// <summary>
-    /// A textbook erasure to start from: remove the barrier (s = 4 b0 leaves the confining b0 x^4), tilt towards the
-    /// left well (c &gt; 0), restore the barrier while tilted, then release the tilt.
+    /// A textbook erasure to start from, with smooth ramps (jumps in the controls cost work on every path):
+    /// lower the barrier to b0/4 (s: 0 -> 2 b0), tilt towards the left well (c: 0 -> 3 &gt; 0), restore the barrier
+    /// while tilted, then release the tilt.
     /// </summary>
     public override double[] InitialGuess(ProtocolFamily family)
     {
         double b0 = Barrier;
+        static double Ramp(double u, double from, double to) => Math.Clamp((u - from) / (to - from), 0, 1);
         return family.Fit((t, c) =>
         {
             double u = t / Duration;
             return c switch
             {
                 0 => b0,
-                1 => u < 0.15 ? b0 * u / 0.15 : u < 0.75 ? b0 : b0 * (1 - u) / 0.25,
-                _ => u < 0.45 ? 4 * b0 : u < 0.75 ? 4 * b0 * (0.75 - u) / 0.3 : 0,
+                1 => 3 * (Ramp(u, 0.15, 0.35) - Ramp(u, 0.75, 1.0)),
+                _ => 2 * b0 * (Ramp(u, 0, 0.25) - Ramp(u, 0.45, 0.7)),
             };
         });
     }

@@ -1,0 +1,330 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Cli.Plotting;
+using ThermoLearn.Control;
+using ThermoLearn.Control.Protocols;
+using ThermoLearn.Control.Tasks;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn optimize</c>: finds the protocol minimising &lt;W&gt; + alpha * error for a task from
+/// likelihood-ratio (fluctuation-response) gradients, compares it with the linear ramp on common random numbers
+/// and with the task's references, optionally sweeping tau (W(tau) ~ W_inf + B / tau) or alpha (Pareto front).
+/// </summary>
+public static class OptimizeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var task = new Option<string>("--task") { Description = "Task: " + string.Join(", ", TaskCatalog.Names) + ".", Required = true };
+        var tau = new Option<double>("--tau") { Description = "Protocol duration tau (> 0).", Required = true };
+        var set = new Option<string[]>("--set") { Description = "Task setting name=value (repeatable), e.g. k=1, gamma=0.2, barrier=4, steps=1000.", AllowMultipleArgumentsPerToken = false };
+        var alpha = new Option<double?>("--alpha") { Description = "Weight of the error in <W> + alpha * error (task default if omitted)." };
+        var knots = new Option<int?>("--knots") { Description = "Knots per control of the piecewise-linear protocol (task default if omitted); with --basis sine, the number of sine modes." };
+        var basis = new Option<string>("--basis") { Description = "Protocol family: piecewise-linear (default) or sine.", DefaultValueFactory = _ => "piecewise-linear" };
+        var iterations = new Option<int>("--iterations") { Description = "Most optimiser iterations.", DefaultValueFactory = _ => 200 };
+        var trajectories = new Option<int>("--trajectories") { Description = "Largest batch of trajectories per gradient (the first is 1/8 of it); also the size of the final measurements.", DefaultValueFactory = _ => 16000 };
+        var learningRate = new Option<double?>("--learning-rate") { Description = "Adam step in units of the controls (task default if omitted)." };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1UL };
+        var output = new Option<string?>("--out") { Description = "Write the optimised protocol (JSON) here." };
+        var plot = new Option<string?>("--plot") { Description = "Figure (.png or .svg): lambda(t) (against the known optimum), or W vs tau / the Pareto front when sweeping." };
+        var sweepTau = new Option<string?>("--sweep-tau") { Description = "Comma-separated durations: optimise at each and fit W(tau) = W_inf + B / tau." };
+        var sweepAlpha = new Option<string?>("--sweep-alpha") { Description = "Comma-separated alphas: optimise at each and report the work-error Pareto front." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var command = new Command("optimize", "Optimise a control protocol from fluctuation responses (likelihood-ratio gradients) and compare it with the linear ramp and the task's bounds.")
+        {
+            task, tau, set, alpha, knots, basis, iterations, trajectories, learningRate, seed, output, plot, sweepTau, sweepAlpha, json,
+        };
+        command.SetAction(parse =>
+        {
+            string taskName = parse.GetValue(task)!;
+            var settings = ParseSettings(parse.GetValue(set));
+            string? plotPath = parse.GetValue(plot), outPath = parse.GetValue(output);
+            if (plotPath is not null) PlotFile.Validate(plotPath);
+            if (outPath is not null) CheckFolder(outPath);
+            var run = new RunSettings(parse.GetValue(alpha), parse.GetValue(knots), parse.GetValue(basis)!, parse.GetValue(iterations),
+                parse.GetValue(trajectories), parse.GetValue(learningRate), parse.GetValue(seed));
+            run.Validate();
+            double tauValue = parse.GetValue(tau);
+            var first = TaskCatalog.Create(taskName, tauValue, settings);
+            var taus = ParseList(parse.GetValue(sweepTau), "--sweep-tau");
+            var alphas = ParseList(parse.GetValue(sweepAlpha), "--sweep-alpha");
+            if (taus is not null && alphas is not null) throw new InvalidInputException("give either --sweep-tau or --sweep-alpha, not both.");
+            foreach (double t in taus ?? []) TaskCatalog.Create(taskName, t, settings);
+            foreach (double a in alphas ?? [])
+                if (!(a >= 0) || !double.IsFinite(a)) throw new InvalidInputException($"--sweep-alpha: alpha must be a finite number >= 0 (got {a}).");
+
+            JsonObject result;
+            if (taus is not null)
+            {
+                var points = taus.Select(t => Optimise(console, TaskCatalog.Create(taskName, t, settings), run, $"tau={t}")).ToList();
+                result = SweepJson(points, "tau");
+                var fit = FitInverseTau(points);
+                result["fit"] = new JsonObject { ["w_inf"] = JsonOutput.Number(fit.WInf), ["b"] = JsonOutput.Number(fit.B) };
+                if (plotPath is not null) PlotWorkVersusTau(points, fit, plotPath);
+                if (!parse.GetValue(json))
+                    foreach (var p in points) console.Out.WriteLine($"tau = {p.Task.Duration,8:G4}: W = {p.Final.Work:F4} +- {p.Final.WorkStandardError:F4}, error = {p.Final.Error:F4}");
+            }
+            else if (alphas is not null)
+            {
+                var points = alphas.Select(a => Optimise(console, first, run with { Alpha = a }, $"alpha={a}")).ToList();
+                result = SweepJson(points, "alpha");
+                if (plotPath is not null) PlotPareto(points, plotPath);
+                if (!parse.GetValue(json))
+                    foreach (var p in points) console.Out.WriteLine($"alpha = {p.Alpha,8:G4}: W = {p.Final.Work:F4} +- {p.Final.WorkStandardError:F4}, error = {p.Final.Error:F4}");
+            }
+            else
+            {
+                var outcome = Optimise(console, first, run, "optimize");
+                result = OutcomeJson(outcome, includeLog: true);
+                if (outPath is not null) ProtocolFile.Write(outPath, Document(outcome));
+                if (plotPath is not null) PlotProtocol(outcome, plotPath);
+                if (!parse.GetValue(json)) WriteText(console, outcome);
+            }
+            if (parse.GetValue(json)) JsonOutput.Write(console, result);
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal sealed record RunSettings(double? Alpha, int? Knots, string Basis, int Iterations, int Trajectories, double? LearningRate, ulong Seed)
+    {
+        public void Validate()
+        {
+            if (Basis is not ("piecewise-linear" or "sine")) throw new InvalidInputException($"--basis must be piecewise-linear or sine (got '{Basis}').");
+            if (Iterations < 1) throw new InvalidInputException($"--iterations must be >= 1 (got {Iterations}).");
+            if (Trajectories < 16) throw new InvalidInputException($"--trajectories must be >= 16 (got {Trajectories}).");
+            if (Knots is { } k && (k < (Basis == "sine" ? 0 : 2) || k > 200)) throw new InvalidInputException($"--knots must be between {(Basis == "sine" ? 0 : 2)} and 200 (got {k}).");
+            if (Alpha is { } a && (!(a >= 0) || !double.IsFinite(a))) throw new InvalidInputException($"--alpha must be a finite number >= 0 (got {a}).");
+            if (LearningRate is { } r && (!(r > 0) || !double.IsFinite(r))) throw new InvalidInputException($"--learning-rate must be positive (got {r}).");
+        }
+    }
+
+    internal sealed record Outcome(ControlTask Task, double Alpha, OptimizationResult Result, ProtocolMeasurement Final, ProtocolMeasurement Baseline);
+
+    private static Outcome Optimise(CliConsole console, ControlTask task, RunSettings run, string label)
+    {
+        ProtocolFamily family = run.Basis == "sine" ? task.SineFamily(run.Knots ?? 4) : task.KnotFamily(run.Knots ?? task.DefaultKnots);
+        double alpha = run.Alpha ?? task.DefaultAlpha;
+        var options = new OptimizerOptions
+        {
+            Alpha = alpha,
+            Iterations = run.Iterations,
+            MaxTrajectories = run.Trajectories,
+            InitialTrajectories = Math.Max(16, run.Trajectories / 8),
+            LearningRate = run.LearningRate ?? task.DefaultLearningRate,
+            Seed = run.Seed,
+        };
+        var progress = new ProgressReporter(console, label);
+        var result = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options, step => progress.Report(
+            (step.Iteration + 1.0) / run.Iterations,
+            string.Create(CultureInfo.InvariantCulture, $"it {step.Iteration}: L = {step.Objective:F4}, W = {step.Work:F4} +- {step.WorkStandardError:F4}, error = {step.Error:F4}, |grad| = {step.GradientNorm:F3} (noise {step.GradientNoise:F3}), M = {step.Trajectories}")));
+        progress.Report(1, result.StopReason);
+        // Common random numbers: the optimised protocol and the baseline are measured on the same paths' noise.
+        ulong evaluation = ProtocolOptimizer.EvaluationSeed(run.Seed);
+        var final = task.Measure(result.Protocol, alpha, evaluation, run.Trajectories);
+        var baseline = task.Measure(task.LinearRamp(), alpha, evaluation, run.Trajectories);
+        return new Outcome(task, alpha, result, final, baseline);
+    }
+
+    internal static JsonObject MeasurementJson(ProtocolMeasurement m)
+    {
+        var json = new JsonObject
+        {
+            ["work"] = JsonOutput.Number(m.Work),
+            ["work_stderr"] = JsonOutput.Number(m.WorkStandardError),
+            ["error"] = JsonOutput.Number(m.Error),
+            ["error_stderr"] = JsonOutput.Number(m.ErrorStandardError),
+            ["objective"] = JsonOutput.Number(m.Objective),
+            ["objective_stderr"] = JsonOutput.Number(m.ObjectiveStandardError),
+            ["trajectories"] = m.Trajectories,
+            ["seed"] = m.Seed,
+        };
+        var r = m.References;
+        if (r.OptimumWork is { } w) json["optimum_work"] = JsonOutput.Number(w);
+        if (r.LandauerBound is { } l) json["landauer_bound"] = JsonOutput.Number(l);
+        if (r.FiniteTimeBound is { } f) json["finite_time_bound"] = JsonOutput.Number(f);
+        if (r.Wasserstein2 is { } w2) json["wasserstein_2"] = JsonOutput.Number(w2);
+        if (r.NonequilibriumFreeEnergyChange is { } df) json["delta_f_neq"] = JsonOutput.Number(df);
+        return json;
+    }
+
+    private static JsonObject OutcomeJson(Outcome o, bool includeLog)
+    {
+        var json = new JsonObject
+        {
+            ["task"] = o.Task.Name,
+            ["tau"] = o.Task.Duration,
+            ["alpha"] = o.Alpha,
+            ["settings"] = Settings(o.Task),
+        };
+        foreach (var (key, value) in MeasurementJson(o.Final)) json[key] = value?.DeepClone();
+        if (o.Task is TranslateTrapTask trap) json["linear_ramp_work"] = JsonOutput.Number(trap.LinearRampWork);
+        json["baseline"] = MeasurementJson(o.Baseline);
+        var samples = Samples(o.Result.Protocol);
+        json["protocol"] = new JsonObject
+        {
+            ["controls"] = new JsonArray(o.Task.ControlNames.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
+            ["t"] = JsonOutput.Array(samples.Times),
+            ["lambda"] = new JsonArray(samples.Values.Select(v => (JsonNode?)JsonOutput.Array(v)).ToArray()),
+            ["family"] = o.Result.Protocol.Family.Kind,
+            ["theta"] = JsonOutput.Array(o.Result.Protocol.Parameters.ToArray()),
+        };
+        json["stop_reason"] = o.Result.StopReason;
+        if (includeLog)
+            json["iterations"] = new JsonArray(o.Result.Log.Select(s => (JsonNode?)new JsonObject
+            {
+                ["iteration"] = s.Iteration,
+                ["trajectories"] = s.Trajectories,
+                ["objective"] = JsonOutput.Number(s.Objective),
+                ["work"] = JsonOutput.Number(s.Work),
+                ["work_stderr"] = JsonOutput.Number(s.WorkStandardError),
+                ["error"] = JsonOutput.Number(s.Error),
+                ["gradient_norm"] = JsonOutput.Number(s.GradientNorm),
+                ["gradient_noise"] = JsonOutput.Number(s.GradientNoise),
+            }).ToArray());
+        return json;
+    }
+
+    private static JsonObject SweepJson(List<Outcome> points, string over)
+    {
+        var first = points[0];
+        return new JsonObject
+        {
+            ["task"] = first.Task.Name,
+            ["sweep"] = over,
+            ["settings"] = Settings(first.Task),
+            ["points"] = new JsonArray(points.Select(p => (JsonNode?)OutcomeJson(p, includeLog: false)).ToArray()),
+        };
+    }
+
+    private static JsonObject Settings(ControlTask task) =>
+        new(task.Parameters.Select(kv => KeyValuePair.Create(kv.Key, JsonOutput.Number(kv.Value))));
+
+    /// <summary>Samples including the knots exactly (piecewise-linear) and both jumps.</summary>
+    internal static TabulatedProtocol Samples(ParameterisedProtocol protocol) =>
+        TabulatedProtocol.Sample(protocol, protocol.Family is PiecewiseLinearFamily k ? (k.Knots - 1) * Math.Max(1, 200 / (k.Knots - 1)) + 1 : 201);
+
+    private static ProtocolDocument Document(Outcome o) => new(o.Task.Name, o.Task.Parameters, o.Task.ControlNames, Samples(o.Result.Protocol),
+        o.Result.Protocol.Family.Kind, o.Result.Protocol.Family.ParametersPerControl, o.Result.Protocol.Parameters.ToArray());
+
+    private static void WriteText(CliConsole console, Outcome o)
+    {
+        var f = o.Final;
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{o.Task.Name}, tau = {o.Task.Duration}, alpha = {o.Alpha}: {o.Result.StopReason}"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimised: W = {f.Work:F4} +- {f.WorkStandardError:F4}, error = {f.Error:F4} +- {f.ErrorStandardError:F4}"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {o.Baseline.Work:F4} +- {o.Baseline.WorkStandardError:F4}, error = {o.Baseline.Error:F4}"));
+        if (f.References.OptimumWork is { } w) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimum (Schmiedl-Seifert): W* = {w:F4}"));
+        if (f.References.LandauerBound is { } l) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Landauer bound: {l:F4}; finite-time bound: {f.References.FiniteTimeBound:F4}"));
+    }
+
+    private static void PlotProtocol(Outcome o, string path)
+    {
+        var samples = Samples(o.Result.Protocol);
+        var plot = PlotFile.Create($"{o.Task.Name}: optimised protocol (tau = {o.Task.Duration:G4})", "t", "lambda(t)");
+        var t = samples.Times.ToArray();
+        for (int c = 0; c < o.Task.ControlCount; c++)
+        {
+            var line = plot.Add.ScatterLine(t, samples.Values.Select(v => v[c]).ToArray());
+            line.LegendText = $"{o.Task.ControlNames[c]} (optimised)";
+        }
+        if (o.Task is TranslateTrapTask trap)
+        {
+            var exact = TabulatedProtocol.Sample(new OptimalTrapProtocol(trap), 201);
+            var line = plot.Add.ScatterLine(exact.Times.ToArray(), exact.Values.Select(v => v[0]).ToArray());
+            line.LegendText = "lambda*(t) (Schmiedl-Seifert)";
+            line.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        plot.ShowLegend();
+        PlotFile.Save(plot, path);
+    }
+
+    private static void PlotWorkVersusTau(List<Outcome> points, (double WInf, double B) fit, string path)
+    {
+        var plot = PlotFile.Create($"{points[0].Task.Name}: optimised work vs duration", "tau", "<W>");
+        var taus = points.Select(p => p.Task.Duration).ToArray();
+        var measured = plot.Add.ScatterPoints(taus, points.Select(p => p.Final.Work).ToArray());
+        measured.LegendText = "optimised <W>";
+        plot.Add.ErrorBar(taus, points.Select(p => p.Final.Work).ToArray(), points.Select(p => 2 * p.Final.WorkStandardError).ToArray());
+        var grid = Enumerable.Range(0, 100).Select(i => taus.Min() + (taus.Max() - taus.Min()) * i / 99.0).ToArray();
+        var fitted = plot.Add.ScatterLine(grid, grid.Select(t => fit.WInf + fit.B / t).ToArray());
+        fitted.LegendText = string.Create(CultureInfo.InvariantCulture, $"W_inf + B/tau = {fit.WInf:F3} + {fit.B:F3}/tau");
+        if (points[0].Final.References.FiniteTimeBound is not null)
+        {
+            var bound = plot.Add.ScatterLine(taus, points.Select(p => p.Final.References.FiniteTimeBound ?? double.NaN).ToArray());
+            bound.LegendText = "finite-time bound";
+            bound.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        if (points[0].Task is TranslateTrapTask)
+        {
+            var exact = plot.Add.ScatterLine(grid, grid.Select(t => ((TranslateTrapTask)TaskCatalog.Create("translate-trap", t,
+                points[0].Task.Parameters.Where(kv => kv.Key != "steps").ToDictionary())).OptimalWork).ToArray());
+            exact.LegendText = "W* (Schmiedl-Seifert)";
+            exact.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        plot.ShowLegend();
+        PlotFile.Save(plot, path);
+    }
+
+    private static void PlotPareto(List<Outcome> points, string path)
+    {
+        var plot = PlotFile.Create($"{points[0].Task.Name}: work-error Pareto front (tau = {points[0].Task.Duration:G4})", "error", "<W>");
+        var front = plot.Add.ScatterLine(points.Select(p => p.Final.Error).ToArray(), points.Select(p => p.Final.Work).ToArray());
+        front.LegendText = "optimised, one point per alpha";
+        plot.ShowLegend();
+        PlotFile.Save(plot, path);
+    }
+
+    /// <summary>Least-squares fit of W(tau) = W_inf + B / tau (linear in 1/tau).</summary>
+    internal static (double WInf, double B) FitInverseTau(List<Outcome> points)
+    {
+        var x = points.Select(p => 1 / p.Task.Duration).ToArray();
+        var y = points.Select(p => p.Final.Work).ToArray();
+        if (x.Length < 2) return (double.NaN, double.NaN);
+        var (intercept, slope) = MathNet.Numerics.Fit.Line(x, y);
+        return (intercept, slope);
+    }
+
+    internal static Dictionary<string, double> ParseSettings(string[]? values)
+    {
+        var settings = new Dictionary<string, double>();
+        foreach (string item in values ?? [])
+        {
+            int eq = item.IndexOf('=');
+            if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                throw new InvalidInputException($"--set expects name=value with a number, e.g. --set k=2 (got '{item}').");
+            settings[item[..eq].Trim()] = value;
+        }
+        return settings;
+    }
+
+    private static double[]? ParseList(string? text, string option)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                throw new InvalidInputException($"{option}: '{parts[i]}' is not a number (expected a comma-separated list such as 1,2,5).");
+        if (values.Length == 0) throw new InvalidInputException($"{option}: give at least one value.");
+        return values;
+    }
+
+    internal static void CheckFolder(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is null || !Directory.Exists(folder)) throw new InvalidInputException($"{path}: the folder '{folder}' does not exist.");
+    }
+
+    /// <summary>lambda*(t) of Schmiedl and Seifert as a protocol (for plotting against the optimised one).</summary>
+    private sealed class OptimalTrapProtocol(TranslateTrapTask task) : ThermoLearn.Protocols.IProtocol
+    {
+        public int ControlCount => 1;
+        public double Duration => task.Duration;
+
+        public void Evaluate(double t, Span<double> lambda) =>
+            lambda[0] = t <= 0 ? 0 : t >= Duration ? task.LambdaFinal : task.OptimalProtocol(t);
+    }
+}

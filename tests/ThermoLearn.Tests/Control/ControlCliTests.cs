@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli;
+using ThermoLearn.Cli.Infrastructure;
+using Xunit;
+
+namespace ThermoLearn.Tests.Control;
+
+public class ControlCliTests
+{
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var (console, output, error) = CliConsole.ForTesting();
+        int code = CliApp.Run(args, console);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string TempFolder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "thermolearn-control-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    private static readonly string[] QuickTrap =
+        ["optimize", "--task", "translate-trap", "--tau", "1", "--set", "steps=50", "--iterations", "4", "--trajectories", "256", "--seed", "3", "--json"];
+
+    [Fact]
+    public void OptimizeWritesJsonProtocolAndPlotAndEvaluateReMeasuresIt()
+    {
+        string folder = TempFolder();
+        string protocol = Path.Combine(folder, "protocol.json"), plot = Path.Combine(folder, "lambda.png");
+        var (code, output, error) = Run([.. QuickTrap, "--out", protocol, "--plot", plot]);
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        foreach (string key in new[] { "work", "work_stderr", "error", "protocol", "baseline", "optimum_work", "linear_ramp_work", "iterations" })
+            Assert.True(json.ContainsKey(key), $"missing key {key}");
+        Assert.Equal(1.0 / 3, json["optimum_work"]!.GetValue<double>(), 12);
+        var t = json["protocol"]!["t"]!.AsArray();
+        var lambda = json["protocol"]!["lambda"]!.AsArray();
+        Assert.Equal(t.Count, lambda.Count);
+        Assert.Equal(0.0, lambda[0]![0]!.GetValue<double>());
+        Assert.Equal(1.0, lambda[^1]![0]!.GetValue<double>());
+        Assert.Equal(4, json["iterations"]!.AsArray().Count);
+        Assert.True(File.Exists(protocol) && new FileInfo(plot).Length > 1000);
+        Assert.Contains("optimize", error);   // progress goes to stderr
+
+        var (code2, output2, error2) = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", protocol, "--trajectories", "500", "--json");
+        Assert.True(code2 == 0, error2);
+        var again = JsonNode.Parse(output2)!.AsObject();
+        Assert.True(again["work"]!.GetValue<double>() > 0);
+        Assert.True(again.ContainsKey("baseline"));
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameResult()
+    {
+        var first = Run(QuickTrap);
+        var second = Run(QuickTrap);
+        Assert.Equal(0, first.Code);
+        Assert.Equal(first.Out, second.Out);
+    }
+
+    [Theory]
+    [InlineData("--tau", "0", "tau")]
+    [InlineData("--tau", "-2", "tau")]
+    [InlineData("--task", "juggle", "unknown task 'juggle'")]
+    [InlineData("--set", "stiffness=2", "no setting 'stiffness'")]
+    [InlineData("--set", "k", "name=value")]
+    public void BadOptimizeInputIsExitCode2(string option, string value, string message)
+    {
+        var args = new List<string> { "optimize", "--task", "translate-trap", "--tau", "1", "--iterations", "1", "--trajectories", "32" };
+        int at = args.IndexOf(option);
+        if (at >= 0) args[at + 1] = value;
+        else args.AddRange([option, value]);
+        var (code, output, error) = Run([.. args]);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", output);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void ProtocolFilesThatDoNotFitTheTaskAreExitCode2()
+    {
+        string folder = TempFolder();
+        string trap = Path.Combine(folder, "trap.json");
+        Assert.Equal(0, Run([.. QuickTrap, "--out", trap]).Code);
+
+        var wrongTask = Run("evaluate-protocol", "--task", "erase", "--protocol", trap, "--json");
+        Assert.Equal(CliApp.ExitBadInput, wrongTask.Code);
+        Assert.Contains("made for task 'translate-trap'", wrongTask.Error);
+
+        string twoControls = Path.Combine(folder, "two.json");
+        File.WriteAllText(twoControls, """{"task": "translate-trap", "t": [0, 1], "lambda": [[0, 0], [1, 0]]}""");
+        var dimension = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", twoControls);
+        Assert.Equal(CliApp.ExitBadInput, dimension.Code);
+        Assert.Contains("2 controls", dimension.Error);
+
+        string wrongEnd = Path.Combine(folder, "end.json");
+        File.WriteAllText(wrongEnd, """{"task": "translate-trap", "t": [0, 0.5, 1], "lambda": [[0], [0.4], [2]]}""");
+        var endpoint = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", wrongEnd);
+        Assert.Equal(CliApp.ExitBadInput, endpoint.Code);
+        Assert.Contains("ends at 2", endpoint.Error);
+
+        string broken = Path.Combine(folder, "broken.json");
+        File.WriteAllText(broken, "{\"task\": \"translate-trap\", \"t\": [0, 1]");
+        Assert.Equal(CliApp.ExitBadInput, Run("evaluate-protocol", "--task", "translate-trap", "--protocol", broken).Code);
+        Assert.Equal(CliApp.ExitBadInput, Run("evaluate-protocol", "--task", "translate-trap", "--protocol", Path.Combine(folder, "none.json")).Code);
+    }
+
+    [Fact]
+    public void NoProtocolFileIsLeftWhenTheRunFails()
+    {
+        string folder = TempFolder();
+        string protocol = Path.Combine(folder, "p.json");
+        var (code, _, _) = Run("optimize", "--task", "translate-trap", "--tau", "1", "--set", "lambda_f=nan", "--out", protocol);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+}
