@@ -156,7 +156,8 @@ public static class TransformerTrainer
                 var sequences = tensor(buffer, [batch, t + 1], ScalarType.Int64);
                 var logits = model.forward(sequences.narrow(1, 0, t));
                 var loss = nn.functional.cross_entropy(logits.reshape(-1, config.Vocabulary), sequences.narrow(1, 1, t).reshape(-1));
-                optimizer.zero_grad();
+                // Dropping the gradients (set to none) saves a fill kernel per parameter per step.
+                model.zero_grad(set_to_none: true);
                 loss.backward();
                 optimizer.step();
                 double value = loss.item<float>();
