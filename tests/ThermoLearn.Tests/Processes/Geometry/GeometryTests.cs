@@ -91,9 +91,9 @@ public class WeightedLeastSquaresTests
     [Fact]
     public void ControlsSeparateSignalFromCapacity()
     {
-        // Labels are an exact linear map of 5 features plus nothing else: held-out R^2 = 1, while shuffled
-        // labels give R^2 ~ Beta(p/2, (n-p-1)/2) with mean p/n = 0.0025 and sd 0.0016: 0.02 is 11 sd away
-        // (false-failure rate far below 1e-9 for this fixed seed anyway).
+        // Labels are an exact linear map of 5 features plus nothing else: held-out R^2 = 1, while shuffled labels
+        // fitted on ~1600 rows and scored on ~400 held-out rows have R^2 of order -p/n_test = -0.015 with a spread
+        // of about 0.01 per output: [-0.06, 0.03] is more than 3 sd either side (fixed seed).
         int n = 2000;
         var x = Random(n, 5, 41);
         var y = new RowMatrix(n, 2, Enumerable.Range(0, n).SelectMany(i => new[] { x[i, 0] - x[i, 3], 0.5 * x[i, 1] + 2 }).ToArray());
@@ -101,7 +101,7 @@ public class WeightedLeastSquaresTests
         Assert.Equal(1.0, report.InSample.RSquared, 12);
         Assert.Equal(1.0, report.HeldOut.RSquared, 12);
         Assert.InRange(report.HeldOutRows, 300, 500);
-        Assert.InRange(report.ShuffledLabels.RSquared, 0, 0.02);
+        Assert.InRange(report.ShuffledLabels.RSquared, -0.06, 0.03);
     }
 
     [Fact]
