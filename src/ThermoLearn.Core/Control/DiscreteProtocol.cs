@@ -34,6 +34,15 @@ internal sealed class DiscreteProtocol
     public double[] Basis { get; }
     public int[] ControlOf { get; }
     public double[] Start { get; }
+
+    /// <summary>
+    /// The non-zero entries of <see cref="Basis"/> by step (compressed rows): step n's are
+    /// <see cref="SparseIndex"/>/<see cref="SparseValue"/>[RowStart[n] .. RowStart[n + 1]). Hat functions leave two
+    /// per control, so the kernel's per-step gradient work does not grow with the number of knots.
+    /// </summary>
+    public int[] RowStart { get; private set; } = [0];
+    public int[] SparseIndex { get; private set; } = [];
+    public double[] SparseValue { get; private set; } = [];
     public double[] End { get; }
 
     public static DiscreteProtocol From(IProtocol protocol, int steps)
@@ -55,7 +64,29 @@ internal sealed class DiscreteProtocol
             double t = (n + 0.5) * table.Dt;
             for (int p = 0; p < table.Parameters; p++) table.Basis[n * table.Parameters + p] = family.Basis(p % m, t);
         }
+        table.Compress();
         return table;
+    }
+
+    private void Compress()
+    {
+        var rowStart = new int[Steps + 1];
+        var index = new List<int>();
+        var value = new List<double>();
+        for (int n = 0; n < Steps; n++)
+        {
+            for (int p = 0; p < Parameters; p++)
+            {
+                double phi = Basis[n * Parameters + p];
+                if (phi == 0) continue;
+                index.Add(p);
+                value.Add(phi);
+            }
+            rowStart[n + 1] = index.Count;
+        }
+        RowStart = rowStart;
+        SparseIndex = [.. index];
+        SparseValue = [.. value];
     }
 
     private void Fill(IProtocol protocol)

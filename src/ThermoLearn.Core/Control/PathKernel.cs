@@ -169,7 +169,8 @@ internal static class PathKernel
         initial(ref random, x, v);
         x.CopyTo(sample.Start.AsSpan(i * d, d));
         var c = new Coefficients(dynamics, protocol.Dt);
-        ReadOnlySpan<double> table = protocol.Lambda, basis = protocol.Basis;
+        ReadOnlySpan<double> table = protocol.Lambda, sparseValue = protocol.SparseValue;
+        ReadOnlySpan<int> rowStart = protocol.RowStart, sparseIndex = protocol.SparseIndex;
         ReadOnlySpan<int> controlOf = protocol.ControlOf;
         Span<double> score = sample.Score.AsSpan(i * parameters, parameters);
         Span<double> workGradient = sample.WorkGradient.AsSpan(i * parameters, parameters);
@@ -196,12 +197,12 @@ internal static class PathKernel
                 // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
                 potential.ControlDerivative(xNew, lambda, gNew);
                 for (int q = 0; q < k; q++) g[q] -= gNew[q];
-                ReadOnlySpan<double> phi = basis.Slice(n * parameters, parameters);
-                for (int p = 0; p < parameters; p++)
+                for (int e = rowStart[n]; e < rowStart[n + 1]; e++)
                 {
-                    int q = controlOf[p];
-                    score[p] += phi[p] * scoreStep[q];
-                    workGradient[p] += phi[p] * g[q];
+                    int p = sparseIndex[e], q = controlOf[p];
+                    double phi = sparseValue[e];
+                    score[p] += phi * scoreStep[q];
+                    workGradient[p] += phi * g[q];
                 }
             }
             work += potential.Energy(xNew, lambdaNext) - potential.Energy(xNew, lambda);
