@@ -10,6 +10,7 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     // The child process in which `io` measures one read's peak memory.
     ["io-read-peak"] = a => IoBench.ReadPeakChild(a[0]),
     ["optimize-erase"] = OptimizeEraseBench.Run,
+    ["doublewell"] = DoubleWellBenchmark.Run,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))

@@ -8,8 +8,9 @@ namespace ThermoLearn.Randomness;
 /// xoshiro256** stream of <see cref="RandomStream.For(ulong, ulong, ulong)"/>(seed, first + j, purpose),
 /// so the numbers of a trajectory depend only on (seed, trajectory index, purpose), never on which lanes,
 /// threads or shards the neighbours went to. Uniforms take the top 52 bits as a mantissa in [1, 2)
-/// (the exponent trick); normals come from Box-Muller with vectorised log and sin/cos, two per lane per
-/// pair of uniforms: the cosine branch now and the sine branch on the next call.
+/// (the exponent trick); normals come from Box-Muller with vectorised log and sin/cos written here with
+/// +, -, *, / only (no FMA, no library calls), so the numbers are the same on every IEEE-754 machine. Two per
+/// lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
 /// </summary>
 public struct GaussianLanes
 {
@@ -70,15 +71,89 @@ public struct GaussianLanes
         return first;
     }
 
-    /// <summary>Two standard normals per lane (Box-Muller): r cos(theta) and r sin(theta).</summary>
+    /// <summary>Two standard normals per lane (Box-Muller): r cos(theta) and r sin(theta), r = sqrt(-2 ln u1), theta = 2 pi u2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NextPair(out Vector256<double> first, out Vector256<double> second)
     {
         var u1 = Vector256.Create(2.0) - NextOneToTwo();                 // (0, 1]: safe for the log
-        var u2 = NextOneToTwo() - Vector256<double>.One;                 // [0, 1)
-        var r = Vector256.Sqrt(Vector256.Create(-2.0) * Vector256.Log(u1));
-        var (sin, cos) = Vector256.SinCos(Vector256.Create(2 * Math.PI) * u2);
+        var quarterTurns = (NextOneToTwo() - Vector256<double>.One) * Vector256.Create(4.0);   // 4 u2 in [0, 4), exact
+        var r = Vector256.Sqrt(Vector256.Create(-2.0) * LogUnit(u1));
+        SinCosQuarterTurns(quarterTurns, out var sin, out var cos);
         first = r * cos;
         second = r * sin;
+    }
+
+    /// <summary>
+    /// ln u for u in (0, 1] with only +, -, *, / and bit operations (so the result is the same on every IEEE-754
+    /// machine): u = 2^e m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| &lt;= 0.1716,
+    /// summed to s^25 (truncation below 1e-18 relative). Accurate to a few ulp.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<double> LogUnit(Vector256<double> u)
+    {
+        var bits = u.AsUInt64();
+        var exponentField = bits >>> 52;
+        // Exponent field as a double via the 2^52 trick (AVX2 has no int64 -> double conversion).
+        var e = (exponentField | Vector256.Create(0x4330000000000000UL)).AsDouble() - Vector256.Create(4503599627370496.0 + 1023.0);
+        var m = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFUL)) | Vector256.Create(0x3FF0000000000000UL)).AsDouble();  // [1, 2)
+        var large = Vector256.GreaterThan(m, Vector256.Create(1.4142135623730951));
+        m = Vector256.ConditionalSelect(large, m * Vector256.Create(0.5), m);
+        e += large & Vector256<double>.One;
+        var s = (m - Vector256<double>.One) / (m + Vector256<double>.One);
+        var s2 = s * s;
+        var p = Vector256.Create(1.0 / 25);
+        p = p * s2 + Vector256.Create(1.0 / 23);
+        p = p * s2 + Vector256.Create(1.0 / 21);
+        p = p * s2 + Vector256.Create(1.0 / 19);
+        p = p * s2 + Vector256.Create(1.0 / 17);
+        p = p * s2 + Vector256.Create(1.0 / 15);
+        p = p * s2 + Vector256.Create(1.0 / 13);
+        p = p * s2 + Vector256.Create(1.0 / 11);
+        p = p * s2 + Vector256.Create(1.0 / 9);
+        p = p * s2 + Vector256.Create(1.0 / 7);
+        p = p * s2 + Vector256.Create(1.0 / 5);
+        p = p * s2 + Vector256.Create(1.0 / 3);
+        var logM = Vector256.Create(2.0) * s + Vector256.Create(2.0) * s * s2 * p;
+        return e * Vector256.Create(0.6931471805599453) + logM;
+    }
+
+    /// <summary>
+    /// sin and cos of (pi/2) y for y in [0, 4]: y = n + f with n = round(y) and |f| &lt;= 1/2, so the reduced angle
+    /// a = (pi/2) f lies in [-pi/4, pi/4], where Taylor series to a^17 (sin) and a^18 (cos) are exact to double
+    /// precision; the quadrant n swaps and negates them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void SinCosQuarterTurns(Vector256<double> y, out Vector256<double> sin, out Vector256<double> cos)
+    {
+        var shifted = y + Vector256.Create(6755399441055744.0);    // 1.5 * 2^52: rounds y to an integer in the low bits
+        var n = shifted.AsUInt64();
+        var f = y - (shifted - Vector256.Create(6755399441055744.0));
+        var a = f * Vector256.Create(1.5707963267948966);
+        var a2 = a * a;
+        var sp = Vector256.Create(1.0 / 355687428096000);          // 1/17!
+        sp = sp * a2 - Vector256.Create(1.0 / 1307674368000);      // 1/15!
+        sp = sp * a2 + Vector256.Create(1.0 / 6227020800);         // 1/13!
+        sp = sp * a2 - Vector256.Create(1.0 / 39916800);           // 1/11!
+        sp = sp * a2 + Vector256.Create(1.0 / 362880);             // 1/9!
+        sp = sp * a2 - Vector256.Create(1.0 / 5040);               // 1/7!
+        sp = sp * a2 + Vector256.Create(1.0 / 120);                // 1/5!
+        sp = sp * a2 - Vector256.Create(1.0 / 6);                  // 1/3!
+        var sinA = a + a * a2 * sp;
+        var cp = Vector256.Create(1.0 / 6402373705728000);         // 1/18!
+        cp = cp * a2 - Vector256.Create(1.0 / 20922789888000);     // 1/16!
+        cp = cp * a2 + Vector256.Create(1.0 / 87178291200);        // 1/14!
+        cp = cp * a2 - Vector256.Create(1.0 / 479001600);          // 1/12!
+        cp = cp * a2 + Vector256.Create(1.0 / 3628800);            // 1/10!
+        cp = cp * a2 - Vector256.Create(1.0 / 40320);              // 1/8!
+        cp = cp * a2 + Vector256.Create(1.0 / 720);                // 1/6!
+        cp = cp * a2 - Vector256.Create(1.0 / 24);                 // 1/4!
+        cp = cp * a2 + Vector256.Create(0.5);                      // 1/2!
+        var cosA = Vector256<double>.One - a2 * cp;
+        // theta = n pi/2 + a: n = 0: (s, c); 1: (c, -s); 2: (-s, -c); 3: (-c, s).
+        var odd = Vector256.Equals(n & Vector256<ulong>.One, Vector256<ulong>.One).AsDouble();
+        var sinSign = ((n & Vector256.Create(2UL)) << 62).AsDouble();
+        var cosSign = (((n + Vector256<ulong>.One) & Vector256.Create(2UL)) << 62).AsDouble();
+        sin = Vector256.ConditionalSelect(odd, cosA, sinA) ^ sinSign;
+        cos = Vector256.ConditionalSelect(odd, sinA, cosA) ^ cosSign;
     }
 }

@@ -32,4 +32,7 @@ public sealed record SimulationOptions
 
     /// <summary>Threads to use (-1: all cores). Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Forces the generic per-trajectory loop (tests compare it with the vector kernels bit for bit).</summary>
+    internal bool GenericPathOnly { get; init; }
 }
