@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.Control;
 
 /// <summary>
@@ -97,17 +99,12 @@ internal static class GradientEstimators
         return new GradientEstimate(method, sample.Count, seed, alpha, l, lErr, w, wErr, e, eErr, gradient, stderr);
     }
 
-    private static double Mean(ReadOnlySpan<double> values)
-    {
-        double s = 0;
-        foreach (double v in values) s += v;
-        return s / values.Length;
-    }
+    private static double Mean(ReadOnlySpan<double> values) => MeanEstimate.Of(values).Mean;
 
+    /// <summary>The project's one mean-with-standard-error (<see cref="MeanEstimate"/>) as a tuple.</summary>
     internal static (double Mean, double StandardError) MeanAndStandardError(ReadOnlySpan<double> values)
     {
-        double mean = Mean(values), ss = 0;
-        foreach (double v in values) ss += (v - mean) * (v - mean);
-        return (mean, Math.Sqrt(ss / (values.Length - 1) / values.Length));
+        var estimate = MeanEstimate.Of(values);
+        return (estimate.Mean, estimate.StandardError);
     }
 }

@@ -1,0 +1,33 @@
+using ThermoLearn.Control;
+using ThermoLearn.Control.Tasks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ThermoLearn.Tests.Control;
+
+/// <summary>
+/// Heavy acceptance run (minutes on 2 cores), kept out of the fast suite: optimise translate-trap
+/// (k = gamma = lambda_f = tau = 1, 4 knots) and re-measure on a fresh seed with 200,000 paths
+/// (stderr ~0.0018, so the 2 % band of 0.0067 is ~3.7 stderr: false-failure rate ~1e-4).
+/// </summary>
+public class ControlValidationTests(ITestOutputHelper output)
+{
+    [Fact]
+    [Trait("Category", "Validation")]
+    public void TranslateTrapReachesTheSchmiedlSeifertOptimum()
+    {
+        var task = new TranslateTrapTask(tau: 1);
+        var family = task.KnotFamily(4);
+        var options = new OptimizerOptions { Iterations = 150, InitialTrajectories = 1000, MaxTrajectories = 8000, LearningRate = task.DefaultLearningRate, Seed = 1 };
+        var result = ProtocolOptimizer.Run(task, family, new double[4], options);
+        var measured = task.Measure(result.Protocol, 0, seed: 2024, trajectories: 200_000);
+        output.WriteLine($"W = {measured.Work:F5} +- {measured.WorkStandardError:F5}; theta = {string.Join(", ", result.Protocol.Parameters.ToArray().Select(v => v.ToString("F4")))}");
+        Assert.True(Math.Abs(measured.Work - 1.0 / 3) < 0.02 / 3, $"W = {measured.Work}");
+        Assert.True(measured.Work + 3 * measured.WorkStandardError < task.LinearRampWork);
+        for (int j = 0; j < 4; j++)
+        {
+            double t = family.KnotTime(j), knot = t + result.Protocol.Parameters[j];
+            Assert.True(Math.Abs(knot - (1 + t) / 3) < 0.05, $"knot {j} at t = {t}: {knot} vs {(1 + t) / 3}");
+        }
+    }
+}
