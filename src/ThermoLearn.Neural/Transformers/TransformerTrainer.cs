@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Processes.Geometry;
+using ThermoLearn.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -82,12 +83,38 @@ public sealed record TrainingResult(
 /// </summary>
 public static class TransformerTrainer
 {
-    /// <summary>A model with weights drawn from <paramref name="seed"/> (libtorch's CPU generator).</summary>
+    /// <summary>
+    /// A model with weights drawn from <paramref name="seed"/> with PyTorch's default laws (linear weights and biases
+    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)), embeddings N(0, 1), LayerNorm 1 and 0), using the tool's own
+    /// <see cref="RandomStream"/> (one stream per parameter tensor) rather than libtorch's global generator, which
+    /// other code running in the same process may reseed or draw from at any time.
+    /// </summary>
     public static BeliefTransformer CreateModel(TransformerConfig config, ulong seed)
     {
         config.Validate();
-        random.manual_seed(unchecked((long)seed));
-        return new BeliefTransformer(config);
+        var model = new BeliefTransformer(config);
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var noGrad = no_grad();
+        ulong index = 0;
+        foreach (var (name, parameter) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var stream = RandomStream.For(seed, index++, purpose: 7);
+            string leaf = name[(name.LastIndexOf('.') + 1)..];
+            string owner = name.Contains('.') ? name[..name.LastIndexOf('.')] : "";
+            var values = new float[parameter.numel()];
+            if (owner.EndsWith("embedding", StringComparison.Ordinal) || name == "position_embedding")
+                for (int k = 0; k < values.Length; k++) values[k] = (float)stream.NextGaussian();
+            else if (owner.Split('.')[^1].StartsWith("ln", StringComparison.Ordinal))
+                Array.Fill(values, leaf == "weight" ? 1f : 0f);
+            else
+            {
+                long fanIn = leaf == "weight" ? parameter.shape[1] : parameters[owner + ".weight"].shape[1];
+                double bound = 1 / Math.Sqrt(fanIn);
+                for (int k = 0; k < values.Length; k++) values[k] = (float)((2 * stream.NextDouble() - 1) * bound);
+            }
+            parameter.copy_(tensor(values, parameter.shape));
+        }
+        return model;
     }
 
     /// <summary>
