@@ -6,7 +6,7 @@ namespace ThermoLearn.IO;
 /// Reads and writes trajectory ensembles in the format named by the file's extension.
 /// Writing goes to a temporary file next to the target that is renamed on success, so a failed
 /// write never leaves a half-written file under the requested name. Formats that cannot store dt and
-/// provenance (.npy, .csv) get a JSON sidecar (<see cref="TrajectorySidecar"/>) with dt and provenance, which reading picks up.
+/// provenance (.npy, .csv) get a JSON sidecar (<see cref="TrajectorySidecar"/>), which reading picks up.
 /// </summary>
 public static class TrajectoryFile
 {
