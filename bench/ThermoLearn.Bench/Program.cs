@@ -7,6 +7,7 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     ["processes"] = ProcessesBench.Run,
     ["io"] = IoBench.Run,
     ["transformer"] = TransformerBench.Run,
+    ["estimate"] = EstimateBench.Run,
     // The child process in which `io` measures one read's peak memory.
     ["io-read-peak"] = a => IoBench.ReadPeakChild(a[0]),
     ["optimize-erase"] = OptimizeEraseBench.Run,
