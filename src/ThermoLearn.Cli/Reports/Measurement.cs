@@ -87,6 +87,9 @@ internal sealed record Measurement(string Source, string Path, double? Value, do
         return $"{value.ToString("F" + decimals, CultureInfo.InvariantCulture)} ± {s.ToString("F" + decimals, CultureInfo.InvariantCulture)}";
     }
 
-    /// <summary>Shortest text that parses back to the same double (exact values are shown in full).</summary>
-    public static string Plain(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Exact values and settings to 15 significant digits: every digit a double carries reliably, without the
+    /// last-bit noise of a computed closed form (0.18000000000000016 shows as 0.18).
+    /// </summary>
+    public static string Plain(double value) => value.ToString("G15", CultureInfo.InvariantCulture);
 }
