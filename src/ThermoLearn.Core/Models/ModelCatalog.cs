@@ -73,6 +73,16 @@ public static class ModelCatalog
                 new("T", "1", "number", "temperature"),
                 new("x0", "-1", "number", "starting position"),
             ]), p => new DoubleWellModel(p.Number("b"), p.Number("c"), p.Number("mu"), p.Number("T"), p.Number("x0"))),
+        new(new("mexican-hat-swirl", "2-D Mexican hat V = a (r^2 - r0^2)^2 with a Gaussian swirl f = omega(r) (-y, x); Boltzmann stationary law, exact sigma = (mu/T) <|f|^2>",
+            [
+                new("a", "0.25", "number", "depth of the hat (barrier a r0^4 at the origin)"),
+                new("r0", "1.5", "number", "radius of the ring of minima"),
+                new("w", "2", "number", "peak angular speed of the swirl omega(r) = w exp(-(r - rc)^2 / (2 s^2))"),
+                new("rc", "1.5", "number", "radius where the swirl peaks"),
+                new("s", "0.2", "number", "radial width of the swirl"),
+                new("mu", "1", "number", "mobility"),
+                new("T", "1", "number", "temperature"),
+            ]), p => new MexicanHatSwirlModel(p.Number("a"), p.Number("r0"), p.Number("w"), p.Number("rc"), p.Number("s"), p.Number("mu"), p.Number("T"))),
         new(new("mjp", "Continuous-time Markov jump process with rates W (i -> j), sampled exactly on the dt grid; frames hold the state index",
             [
                 new("W", "[[0,2,1],[1,0,2],[2,1,0]]", "matrix", "rate matrix, W[i][j] the rate from i to j (diagonal ignored; a driven 3-state ring by default)"),
