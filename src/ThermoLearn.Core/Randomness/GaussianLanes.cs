@@ -11,6 +11,8 @@ namespace ThermoLearn.Randomness;
 /// (the exponent trick); normals come from Box-Muller with vectorised log and sin/cos written here with
 /// +, -, *, / only (no FMA, no library calls), so the numbers are the same on every IEEE-754 machine. Two per
 /// lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
+/// <see cref="GaussianLanes8"/> is the same generator eight lanes wide: every lane runs the same operations
+/// in the same order, so lane j of either gives the same numbers for the same trajectory.
 /// </summary>
 public struct GaussianLanes
 {
@@ -86,7 +88,7 @@ public struct GaussianLanes
     /// <summary>
     /// ln u for u in (0, 1] with only +, -, *, / and bit operations (so the result is the same on every IEEE-754
     /// machine): u = 2^e m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| &lt;= 0.1716,
-    /// summed to s^25 (truncation below 1e-18 relative). Accurate to a few ulp.
+    /// 2 atanh(s) = 2s + s R(s^2) with the degree-7 minimax R of <see cref="NormalPolynomials"/>. Accurate to a few ulp.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<double> LogUnit(Vector256<double> u)
@@ -100,55 +102,45 @@ public struct GaussianLanes
         m = Vector256.ConditionalSelect(large, m * Vector256.Create(0.5), m);
         e += large & Vector256<double>.One;
         var s = (m - Vector256<double>.One) / (m + Vector256<double>.One);
-        var s2 = s * s;
-        var p = Vector256.Create(1.0 / 25);
-        p = p * s2 + Vector256.Create(1.0 / 23);
-        p = p * s2 + Vector256.Create(1.0 / 21);
-        p = p * s2 + Vector256.Create(1.0 / 19);
-        p = p * s2 + Vector256.Create(1.0 / 17);
-        p = p * s2 + Vector256.Create(1.0 / 15);
-        p = p * s2 + Vector256.Create(1.0 / 13);
-        p = p * s2 + Vector256.Create(1.0 / 11);
-        p = p * s2 + Vector256.Create(1.0 / 9);
-        p = p * s2 + Vector256.Create(1.0 / 7);
-        p = p * s2 + Vector256.Create(1.0 / 5);
-        p = p * s2 + Vector256.Create(1.0 / 3);
-        var logM = Vector256.Create(2.0) * s + Vector256.Create(2.0) * s * s2 * p;
-        return e * Vector256.Create(0.6931471805599453) + logM;
+        var z = s * s;
+        var p = Vector256.Create(NormalPolynomials.Lg7);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg6);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg5);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg4);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg3);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg2);
+        p = p * z + Vector256.Create(NormalPolynomials.Lg1);
+        var logM = (s + s) + s * (z * p);
+        return e * Vector256.Create(NormalPolynomials.Ln2) + logM;
     }
 
     /// <summary>
     /// sin and cos of (pi/2) y for y in [0, 4]: y = n + f with n = round(y) and |f| &lt;= 1/2, so the reduced angle
-    /// a = (pi/2) f lies in [-pi/4, pi/4], where Taylor series to a^17 (sin) and a^18 (cos) are exact to double
-    /// precision; the quadrant n swaps and negates them.
+    /// a = (pi/2) f lies in [-pi/4, pi/4], where the minimax polynomials of <see cref="NormalPolynomials"/> (degree 13
+    /// for sin, 12 for cos) are exact to double precision; the quadrant n swaps and negates them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void SinCosQuarterTurns(Vector256<double> y, out Vector256<double> sin, out Vector256<double> cos)
     {
-        var shifted = y + Vector256.Create(6755399441055744.0);    // 1.5 * 2^52: rounds y to an integer in the low bits
+        var shifted = y + Vector256.Create(NormalPolynomials.RoundingShift);
         var n = shifted.AsUInt64();
-        var f = y - (shifted - Vector256.Create(6755399441055744.0));
-        var a = f * Vector256.Create(1.5707963267948966);
-        var a2 = a * a;
-        var sp = Vector256.Create(1.0 / 355687428096000);          // 1/17!
-        sp = sp * a2 - Vector256.Create(1.0 / 1307674368000);      // 1/15!
-        sp = sp * a2 + Vector256.Create(1.0 / 6227020800);         // 1/13!
-        sp = sp * a2 - Vector256.Create(1.0 / 39916800);           // 1/11!
-        sp = sp * a2 + Vector256.Create(1.0 / 362880);             // 1/9!
-        sp = sp * a2 - Vector256.Create(1.0 / 5040);               // 1/7!
-        sp = sp * a2 + Vector256.Create(1.0 / 120);                // 1/5!
-        sp = sp * a2 - Vector256.Create(1.0 / 6);                  // 1/3!
-        var sinA = a + a * a2 * sp;
-        var cp = Vector256.Create(1.0 / 6402373705728000);         // 1/18!
-        cp = cp * a2 - Vector256.Create(1.0 / 20922789888000);     // 1/16!
-        cp = cp * a2 + Vector256.Create(1.0 / 87178291200);        // 1/14!
-        cp = cp * a2 - Vector256.Create(1.0 / 479001600);          // 1/12!
-        cp = cp * a2 + Vector256.Create(1.0 / 3628800);            // 1/10!
-        cp = cp * a2 - Vector256.Create(1.0 / 40320);              // 1/8!
-        cp = cp * a2 + Vector256.Create(1.0 / 720);                // 1/6!
-        cp = cp * a2 - Vector256.Create(1.0 / 24);                 // 1/4!
-        cp = cp * a2 + Vector256.Create(0.5);                      // 1/2!
-        var cosA = Vector256<double>.One - a2 * cp;
+        var f = y - (shifted - Vector256.Create(NormalPolynomials.RoundingShift));
+        var a = f * Vector256.Create(NormalPolynomials.HalfPi);
+        var z = a * a;
+        var sp = Vector256.Create(NormalPolynomials.S6);
+        sp = sp * z + Vector256.Create(NormalPolynomials.S5);
+        sp = sp * z + Vector256.Create(NormalPolynomials.S4);
+        sp = sp * z + Vector256.Create(NormalPolynomials.S3);
+        sp = sp * z + Vector256.Create(NormalPolynomials.S2);
+        sp = sp * z + Vector256.Create(NormalPolynomials.S1);
+        var sinA = a + a * z * sp;
+        var cp = Vector256.Create(NormalPolynomials.C6);
+        cp = cp * z + Vector256.Create(NormalPolynomials.C5);
+        cp = cp * z + Vector256.Create(NormalPolynomials.C4);
+        cp = cp * z + Vector256.Create(NormalPolynomials.C3);
+        cp = cp * z + Vector256.Create(NormalPolynomials.C2);
+        cp = cp * z + Vector256.Create(NormalPolynomials.C1);
+        var cosA = Vector256<double>.One - (Vector256.Create(0.5) * z - z * z * cp);
         // theta = n pi/2 + a: n = 0: (s, c); 1: (c, -s); 2: (-s, -c); 3: (-c, s).
         var odd = Vector256.Equals(n & Vector256<ulong>.One, Vector256<ulong>.One).AsDouble();
         var sinSign = ((n & Vector256.Create(2UL)) << 62).AsDouble();

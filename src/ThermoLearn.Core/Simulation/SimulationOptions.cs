@@ -35,4 +35,7 @@ public sealed record SimulationOptions
 
     /// <summary>Forces the generic per-trajectory loop (tests compare it with the vector kernels bit for bit).</summary>
     internal bool GenericPathOnly { get; init; }
+
+    /// <summary>Uses the four-lane vector kernels where the eight-lane (AVX-512) ones would run (tests compare them bit for bit).</summary>
+    internal bool NarrowVectorsOnly { get; init; }
 }

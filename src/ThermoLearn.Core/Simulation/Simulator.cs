@@ -91,49 +91,13 @@ public static class Simulator
 
         if (scheme is EulerMaruyama && model is DoubleWellModel well && !o.GenericPathOnly)
         {
-            // The vector kernel: same numbers as the generic loop below, about 50x faster.
-            double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
-            var force = new DoubleWellForce(well.Barrier, well.Tilt);
-            int blocks = (groups + ScalarOverdampedKernel.GroupsPerBlock - 1) / ScalarOverdampedKernel.GroupsPerBlock;
-            var blockTracker = new Progress(progress, blocks);
-            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
-            {
-                int firstGroup = b * ScalarOverdampedKernel.GroupsPerBlock;
-                int blockGroups = Math.Min(ScalarOverdampedKernel.GroupsPerBlock, groups - firstGroup);
-                Span<Vector256<double>> x = stackalloc Vector256<double>[blockGroups];
-                Span<GaussianLanes> noise = stackalloc GaussianLanes[blockGroups];
-                Span<ScalarOverdampedKernel.Sums> sums = stackalloc ScalarOverdampedKernel.Sums[blockGroups];
-                Span<double> start = stackalloc double[4];
-                for (int k = 0; k < blockGroups; k++)
-                {
-                    int g = firstGroup + k;
-                    int lanes = Math.Min(4, count - 4 * g);
-                    start.Clear();
-                    for (int j = 0; j < lanes; j++)
-                    {
-                        var random = RandomStream.For(o.Seed, (ulong)(first + 4 * g + j), InitialPurpose);
-                        model.SampleInitial(ref random, start.Slice(j, 1));
-                    }
-                    x[k] = Vector256.Create<double>(start);
-                    noise[k] = GaussianLanes.For(o.Seed, first + 4 * g, NoisePurpose);
-                }
-                int lastLanes = Math.Min(4, count - 4 * (firstGroup + blockGroups - 1));
-                ScalarOverdampedKernel.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
-                    well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics, data);
-                if (energetics)
-                    for (int k = 0; k < blockGroups; k++)
-                    {
-                        int g = firstGroup + k;
-                        for (int j = 0; j < Math.Min(4, count - 4 * g); j++)
-                        {
-                            work![4 * g + j] = 0;
-                            heat![4 * g + j] = sums[k].Heat.GetElement(j);
-                            deltaE![4 * g + j] = sums[k].DeltaEnergy.GetElement(j);
-                            entropy![4 * g + j] = sums[k].MediumEntropy.GetElement(j);
-                        }
-                    }
-                blockTracker.GroupDone();
-            });
+            // The vector kernels: same numbers as the generic loop below, about 50x faster; eight lanes where
+            // AVX-512 is hardware-accelerated, four otherwise (same numbers again).
+            var energies = new EnergeticsArrays(work, heat, deltaE, entropy);
+            if (Vector512.IsHardwareAccelerated && !o.NarrowVectorsOnly)
+                RunDoubleWellWide(well, o, first, count, frames, data, energetics ? energies : null, progress);
+            else
+                RunDoubleWellNarrow(well, o, first, count, frames, data, energetics ? energies : null, progress);
             return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, scheme.Name);
         }
 
@@ -203,6 +167,101 @@ public static class Simulator
         });
 
         return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, scheme.Name);
+    }
+
+    /// <summary>The per-trajectory energetics arrays the kernels fill (work is zero: the double well's potential is fixed).</summary>
+    private sealed record EnergeticsArrays(double[]? Work, double[]? Heat, double[]? DeltaEnergy, double[]? MediumEntropy)
+    {
+        public void Store(int local, double heat, double deltaEnergy, double mediumEntropy)
+        {
+            Work![local] = 0;
+            Heat![local] = heat;
+            DeltaEnergy![local] = deltaEnergy;
+            MediumEntropy![local] = mediumEntropy;
+        }
+    }
+
+    /// <summary>Initial state of local trajectory <paramref name="local"/> (1-D models), from its own stream.</summary>
+    private static double InitialState(OverdampedModel model, SimulationOptions o, long first, int local)
+    {
+        Span<double> start = stackalloc double[1];
+        var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+        model.SampleInitial(ref random, start);
+        return start[0];
+    }
+
+    private static void RunDoubleWellNarrow(DoubleWellModel well, SimulationOptions o, long first, int count, int frames, double[] data,
+        EnergeticsArrays? energetics, IProgress<double>? progress)
+    {
+        const int lanes = 4, perBlock = ScalarOverdampedKernel.GroupsPerBlock;
+        double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
+        var force = new DoubleWellForce(well.Barrier, well.Tilt);
+        int groups = (count + lanes - 1) / lanes, blocks = (groups + perBlock - 1) / perBlock;
+        var tracker = new Progress(progress, blocks);
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
+        {
+            int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
+            Span<Vector256<double>> x = stackalloc Vector256<double>[blockGroups];
+            Span<GaussianLanes> noise = stackalloc GaussianLanes[blockGroups];
+            Span<ScalarOverdampedKernel.Sums> sums = stackalloc ScalarOverdampedKernel.Sums[blockGroups];
+            Span<double> start = stackalloc double[lanes];
+            for (int k = 0; k < blockGroups; k++)
+            {
+                int g = firstGroup + k;
+                start.Clear();
+                for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++) start[j] = InitialState(well, o, first, lanes * g + j);
+                x[k] = Vector256.Create<double>(start);
+                noise[k] = GaussianLanes.For(o.Seed, first + lanes * g, NoisePurpose);
+            }
+            int lastLanes = Math.Min(lanes, count - lanes * (firstGroup + blockGroups - 1));
+            ScalarOverdampedKernel.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
+                well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics is not null, data);
+            if (energetics is not null)
+                for (int k = 0; k < blockGroups; k++)
+                {
+                    int g = firstGroup + k;
+                    for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++)
+                        energetics.Store(lanes * g + j, sums[k].Heat.GetElement(j), sums[k].DeltaEnergy.GetElement(j), sums[k].MediumEntropy.GetElement(j));
+                }
+            tracker.GroupDone();
+        });
+    }
+
+    private static void RunDoubleWellWide(DoubleWellModel well, SimulationOptions o, long first, int count, int frames, double[] data,
+        EnergeticsArrays? energetics, IProgress<double>? progress)
+    {
+        const int lanes = 8, perBlock = ScalarOverdampedKernel8.GroupsPerBlock;
+        double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
+        var force = new DoubleWellForce(well.Barrier, well.Tilt);
+        int groups = (count + lanes - 1) / lanes, blocks = (groups + perBlock - 1) / perBlock;
+        var tracker = new Progress(progress, blocks);
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
+        {
+            int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
+            Span<Vector512<double>> x = stackalloc Vector512<double>[blockGroups];
+            Span<GaussianLanes8> noise = stackalloc GaussianLanes8[blockGroups];
+            Span<ScalarOverdampedKernel8.Sums> sums = stackalloc ScalarOverdampedKernel8.Sums[blockGroups];
+            Span<double> start = stackalloc double[lanes];
+            for (int k = 0; k < blockGroups; k++)
+            {
+                int g = firstGroup + k;
+                start.Clear();
+                for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++) start[j] = InitialState(well, o, first, lanes * g + j);
+                x[k] = Vector512.Create<double>(start);
+                noise[k] = GaussianLanes8.For(o.Seed, first + lanes * g, NoisePurpose);
+            }
+            int lastLanes = Math.Min(lanes, count - lanes * (firstGroup + blockGroups - 1));
+            ScalarOverdampedKernel8.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
+                well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics is not null, data);
+            if (energetics is not null)
+                for (int k = 0; k < blockGroups; k++)
+                {
+                    int g = firstGroup + k;
+                    for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++)
+                        energetics.Store(lanes * g + j, sums[k].Heat.GetElement(j), sums[k].DeltaEnergy.GetElement(j), sums[k].MediumEntropy.GetElement(j));
+                }
+            tracker.GroupDone();
+        });
     }
 
     private static SimulationResult Finish(StochasticModel model, SimulationOptions o, long first, int count, int frames, int d, double[] data,

@@ -57,4 +57,53 @@ public class GaussianLanesTests
         var b = GaussianLanes.For(42, 9, 2);
         for (int i = 0; i < 100; i++) Assert.Equal(a.Next().GetElement(1), b.Next().GetElement(0));
     }
+
+    /// <summary>
+    /// The eight-lane generator is the four-lane one, wider: lane j of GaussianLanes8.For(seed, first) equals lane
+    /// j mod 4 of GaussianLanes.For(seed, first + 4 (j / 4)) bit for bit, through 10,000 pairs; and its log and
+    /// sin/cos equal the four-lane functions on the same inputs (random u over all binades, y in [0, 4]).
+    /// </summary>
+    [Fact]
+    public void EightLanesGiveTheFourLaneNumbersBitForBit()
+    {
+        var wide = GaussianLanes8.For(7, 40, 2);
+        var low = GaussianLanes.For(7, 40, 2);
+        var high = GaussianLanes.For(7, 44, 2);
+        for (int i = 0; i < 10_000; i++)
+        {
+            wide.NextPair(out var w1, out var w2);
+            low.NextPair(out var l1, out var l2);
+            high.NextPair(out var h1, out var h2);
+            for (int j = 0; j < 4; j++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(l1.GetElement(j)), BitConverter.DoubleToInt64Bits(w1.GetElement(j)));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(l2.GetElement(j)), BitConverter.DoubleToInt64Bits(w2.GetElement(j)));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(h1.GetElement(j)), BitConverter.DoubleToInt64Bits(w1.GetElement(4 + j)));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(h2.GetElement(j)), BitConverter.DoubleToInt64Bits(w2.GetElement(4 + j)));
+            }
+        }
+        var random = RandomStream.For(9, 0);
+        Span<double> u = stackalloc double[8], y = stackalloc double[8];
+        for (int i = 0; i < 5_000; i++)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                u[j] = random.NextDoubleNonZero() * Math.Pow(2, -((8 * i + j) % 60));
+                y[j] = 4 * random.NextDouble();
+            }
+            var log = GaussianLanes8.LogUnit(Vector512.Create<double>(u));
+            GaussianLanes8.SinCosQuarterTurns(Vector512.Create<double>(y), out var sin, out var cos);
+            for (int half = 0; half < 2; half++)
+            {
+                var log4 = GaussianLanes.LogUnit(Vector256.Create<double>(u.Slice(4 * half, 4)));
+                GaussianLanes.SinCosQuarterTurns(Vector256.Create<double>(y.Slice(4 * half, 4)), out var sin4, out var cos4);
+                for (int j = 0; j < 4; j++)
+                {
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(log4.GetElement(j)), BitConverter.DoubleToInt64Bits(log.GetElement(4 * half + j)));
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(sin4.GetElement(j)), BitConverter.DoubleToInt64Bits(sin.GetElement(4 * half + j)));
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(cos4.GetElement(j)), BitConverter.DoubleToInt64Bits(cos.GetElement(4 * half + j)));
+                }
+            }
+        }
+    }
 }

@@ -4,11 +4,14 @@ using ThermoLearn.Randomness;
 
 namespace ThermoLearn.Simulation.Kernels;
 
-/// <summary>A time-independent 1-D conservative force evaluated on four trajectories at once (and its potential).</summary>
+/// <summary>A time-independent 1-D conservative force evaluated on four or eight trajectories at once (and its potential),
+/// with the same operations per lane at both widths.</summary>
 internal interface IScalarForce
 {
     Vector256<double> Force(Vector256<double> x);
     Vector256<double> Energy(Vector256<double> x);
+    Vector512<double> Force(Vector512<double> x);
+    Vector512<double> Energy(Vector512<double> x);
 }
 
 /// <summary>F = -4 b x (x^2 - 1) - c, written with the same operation order as <see cref="Models.Potentials.DoubleWell.ForceAt"/>
@@ -16,6 +19,7 @@ internal interface IScalarForce
 internal readonly struct DoubleWellForce(double b, double c) : IScalarForce
 {
     private readonly Vector256<double> _minus4b = Vector256.Create(-4 * b), _b = Vector256.Create(b), _c = Vector256.Create(c);
+    private readonly Vector512<double> _minus4bWide = Vector512.Create(-4 * b), _bWide = Vector512.Create(b), _cWide = Vector512.Create(c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<double> Force(Vector256<double> x) => _minus4b * x * (x * x - Vector256<double>.One) - _c;
@@ -25,6 +29,16 @@ internal readonly struct DoubleWellForce(double b, double c) : IScalarForce
     {
         var u = x * x - Vector256<double>.One;
         return _b * u * u + _c * x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<double> Force(Vector512<double> x) => _minus4bWide * x * (x * x - Vector512<double>.One) - _cWide;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<double> Energy(Vector512<double> x)
+    {
+        var u = x * x - Vector512<double>.One;
+        return _bWide * u * u + _cWide * x;
     }
 }
 
