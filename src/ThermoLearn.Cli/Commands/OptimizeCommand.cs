@@ -148,6 +148,7 @@ public static class OptimizeCommand
         if (r.FiniteTimeBound is { } f) json["finite_time_bound"] = JsonOutput.Number(f);
         if (r.Wasserstein2 is { } w2) json["wasserstein_2"] = JsonOutput.Number(w2);
         if (r.NonequilibriumFreeEnergyChange is { } df) json["delta_f_neq"] = JsonOutput.Number(df);
+        if (r.OverdampedObjectiveBound is { } ob) json["overdamped_objective_bound"] = JsonOutput.Number(ob);
         return json;
     }
 
@@ -217,6 +218,7 @@ public static class OptimizeCommand
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimised: W = {f.Work:F4} +- {f.WorkStandardError:F4}, error = {f.Error:F4} +- {f.ErrorStandardError:F4}"));
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {o.Baseline.Work:F4} +- {o.Baseline.WorkStandardError:F4}, error = {o.Baseline.Error:F4}"));
         if (f.References.OptimumWork is { } w) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimum (Schmiedl-Seifert): W* = {w:F4}"));
+        if (f.References.OverdampedObjectiveBound is { } ob) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  any overdamped 1-D flip: success <= 1/2, objective >= alpha/2 = {ob:F4}"));
         if (f.References.LandauerBound is { } l) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Landauer bound: {l:F4}; finite-time bound: {f.References.FiniteTimeBound:F4}"));
     }
 

@@ -168,8 +168,10 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
 /// <param name="FiniteTimeBound">Delta F_neq + gamma W_2^2 / tau (erase; Proesmans, Ehrich &amp; Bechhoefer, PRL 125, 100602, 2020).</param>
 /// <param name="Wasserstein2">W_2(p_0, p_tau) from the sample quantiles.</param>
 /// <param name="NonequilibriumFreeEnergyChange">Delta F_neq = F[p_tau] - F[p_0], F[p] = &lt;V&gt; + T &lt;ln p&gt;.</param>
+/// <param name="OverdampedObjectiveBound">flip: the least objective any overdamped 1-D protocol can reach, alpha / 2
+/// (error &gt;= 1/2 by order preservation, &lt;W&gt; &gt;= Delta F = 0; see <see cref="FlipTask"/>).</param>
 public sealed record TaskReferences(double? OptimumWork = null, double? LandauerBound = null, double? FiniteTimeBound = null,
-    double? Wasserstein2 = null, double? NonequilibriumFreeEnergyChange = null);
+    double? Wasserstein2 = null, double? NonequilibriumFreeEnergyChange = null, double? OverdampedObjectiveBound = null);
 
 /// <summary>A protocol measured on fresh paths: means with standard errors, plus the task's references.</summary>
 public sealed record ProtocolMeasurement(double Work, double WorkStandardError, double Error, double ErrorStandardError,

@@ -144,8 +144,15 @@ public sealed class EraseTask : DoubleWellTask
 /// flip-underdamped: swap the bit, sending each well to the other (error = P(sign x(tau) = sign x(0))), with
 /// mass m and friction gamma well below critical, starting from equilibrium in x and Maxwell velocities
 /// (Ray &amp; Crutchfield's momentum computing: a half period in a harmonic well flips almost for free). With
-/// overdamped = 1 the same task runs overdamped, for comparison; in 1-D an overdamped flip cannot succeed with
-/// probability above 1/2 (the dynamics preserve the stochastic order of paths started at x0 &lt; x0').
+/// overdamped = 1 the same task runs overdamped, for comparison.
+/// <para>
+/// No overdamped 1-D protocol, of any form, flips with success above 1/2. Two overdamped paths driven by the same
+/// noise from x0 &lt; x0' never cross (where they meet they coincide), so P(x(tau) &gt; 0 | x0) is non-decreasing in x0
+/// and P(x(tau) &gt; 0 | left) &lt;= P(x(tau) &gt; 0 | right); with equal weights,
+/// success = [P(x(tau) &gt; 0 | left) + 1 - P(x(tau) &gt; 0 | right)] / 2 &lt;= 1/2. (Euler-Maruyama keeps the order while
+/// h mu V'' &lt;= 1.) The start is in equilibrium and the potential returns to itself, so &lt;W&gt; &gt;= Delta F = 0, and the
+/// objective of every overdamped flip is at least alpha / 2: <see cref="TaskReferences.OverdampedObjectiveBound"/>.
+/// </para>
 /// </summary>
 public sealed class FlipTask : DoubleWellTask
 {
@@ -183,6 +190,9 @@ public sealed class FlipTask : DoubleWellTask
     /// The physicist's flip to start from: switch to the harmonic well s x^2/2 with half period tau
     /// (s = m (pi / tau)^2, b = 0) for the whole interior; the end jump restores the double well.
     /// </summary>
+    internal override TaskReferences References(PathSample sample, GradientEstimate estimate) =>
+        new(OverdampedObjectiveBound: estimate.Alpha / 2);
+
     public override double[] InitialGuess(ProtocolFamily family)
     {
         double s = Math.Max(Mass * Math.Pow(Math.PI / Duration, 2), LowerBounds[2]);
