@@ -1,3 +1,5 @@
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
 using ThermoLearn.Neural.Networks;
 using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Neural.Training;
@@ -15,8 +17,11 @@ public sealed record NeuralEstimatorSettings
 
     public TrainingOptions Training { get; init; } = new();
 
-    /// <summary>Diffusion matrix D for the current loss; null estimates it from the second cumulant &lt;dx dx^T&gt;/(2 dt).</summary>
-    public double[,]? Diffusion { get; init; }
+    /// <summary>
+    /// Diffusion matrix D of the current loss, resolved by Core exactly as for the linear estimators
+    /// (<see cref="DiffusionSpec"/>: given, or the drift-corrected second cumulant, or its noise-robust variant).
+    /// </summary>
+    public DiffusionSpec Diffusion { get; init; } = DiffusionSpec.Estimated;
 
     /// <summary>Current loss only: learn d(x, t) with t as an input (non-stationary data).</summary>
     public bool TimeInput { get; init; }
@@ -25,16 +30,37 @@ public sealed record NeuralEstimatorSettings
     public int Windows { get; init; }
 }
 
-/// <summary>A finished neural estimate and the cross-fitted networks behind it (dispose to free them).</summary>
+/// <summary>
+/// A finished neural estimate: the rate in the result type every estimator returns
+/// (<see cref="EntropyProductionEstimate"/>), sigma(t) when windows were asked for, the training curve of each
+/// cross-fitting fold, and the fold networks behind it (dispose to free them).
+/// </summary>
 public sealed class NeuralFit : IDisposable
 {
-    internal NeuralFit(NeuralEntropyProductionEstimate estimate, NeuralModel model)
+    internal NeuralFit(EntropyProductionEstimate estimate, EntropyProductionTimeSeries? timeSeries, IReadOnlyList<TrainingCurve> curves,
+        TrainingOptions options, NeuralModel model)
     {
         Estimate = estimate;
+        TimeSeries = timeSeries;
+        Curves = curves;
+        Options = options;
         Model = model;
     }
 
-    public NeuralEntropyProductionEstimate Estimate { get; }
+    /// <summary>The held-out rate, its standard error and provenance (method, network in <see cref="EntropyProductionEstimate.Basis"/>, data size).</summary>
+    public EntropyProductionEstimate Estimate { get; }
+
+    /// <summary>sigma(t) per time window when <see cref="NeuralEstimatorSettings.Windows"/> &gt; 0, else null.</summary>
+    public EntropyProductionTimeSeries? TimeSeries { get; }
+
+    /// <summary>Training curve of each fold.</summary>
+    public IReadOnlyList<TrainingCurve> Curves { get; }
+
+    /// <summary>The training settings used.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>Whether training of any fold diverged (non-finite loss); the estimate then uses each fold's best weights before that.</summary>
+    public bool Diverged => Curves.Any(c => c.Diverged is not null);
 
     public NeuralModel Model { get; }
 
@@ -47,7 +73,10 @@ public sealed class NeuralFit : IDisposable
 /// (Lyu, Ray &amp; Crutchfield 2025), whose minimum is -sigma; <see cref="NeuralMethods.Neep"/> learns
 /// Delta S(x_i, x_{i+1}) with the NEEP loss -&lt;Delta S&gt; + &lt;exp(-Delta S)&gt; (Kim et al., PRL 125, 140604, 2020).
 /// Both report the held-out mean of per-transition contributions (K-fold cross-fitting over trajectories),
-/// with a standard error from independent held-out trajectories.
+/// with a standard error from independent held-out trajectories, as an <see cref="EntropyProductionEstimate"/>
+/// like the linear estimators. The value is a variational lower bound whose gap is second order in the network's
+/// error, so no finite-basis bias correction applies (<see cref="EntropyProductionEstimate.Debiased"/> = Rate).
+/// D comes from Core's <see cref="DiffusionSpec"/> (the same resolution as the linear current estimator).
 /// </summary>
 public static class NeuralEntropyProductionEstimator
 {
@@ -57,15 +86,16 @@ public static class NeuralEntropyProductionEstimator
         var options = settings.Training;
         options.Validate();
         if (settings.Windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {settings.Windows}).");
+        data.EnsureFinite("trajectory data");
+        TransitionUnits.Plan(TransitionUnits.Split(data), options); // enough trajectory pieces? (before any other work)
         double[,]? diffusion = null;
+        string diffusionSource = "";
         CrossFitResult<TransitionObjective> fit;
         NeuralModelInfo info;
         switch (settings.Method)
         {
             case NeuralMethods.Current:
-                data.EnsureFinite("trajectory data");
-                diffusion = settings.Diffusion ?? DiffusionFromIncrements.Estimate(data);
-                DiffusionFromIncrements.Validate(diffusion, data.Dimension);
+                (diffusion, diffusionSource) = ResolveDiffusion(data, settings.Diffusion);
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
                     data.Dt, Flatten(diffusion), options.Folds);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
@@ -82,20 +112,24 @@ public static class NeuralEntropyProductionEstimator
         }
         // The networks move into the model; the objectives' other tensors (D) are released here.
         var networks = fit.Objectives.Select(o => o.Network).ToArray();
-        var estimate = Summarise(fit.HeldOut, settings.Method, data, diffusion, options, fit.Curves, settings.Windows);
+        string errors = $"held out: {options.Folds}-fold cross-fitting over {fit.HeldOut.Units.Length} {UnitName(data, fit.HeldOut.Units.Length)}";
+        var (estimate, series) = Summarise(fit.HeldOut, info, data, diffusion, diffusionSource, errors, settings.Windows);
         foreach (var objective in fit.Objectives) objective.ReleaseAllButNetwork();
-        return new NeuralFit(estimate, new NeuralModel(info, networks));
+        return new NeuralFit(estimate, series, fit.Curves, options, new NeuralModel(info, networks));
     }
 
     /// <summary>
     /// Applies a trained (e.g. loaded) model to data it was not trained on: the fold-averaged field scores every
-    /// transition, and the standard error comes from the data's trajectories (or segments).
+    /// transition, and the standard error comes from the data's trajectories (or segments). With
+    /// <paramref name="windows"/> &gt; 0 the time series is returned as well.
     /// </summary>
-    public static NeuralEntropyProductionEstimate Evaluate(NeuralModel model, TrajectoryEnsemble data, int windows = 0)
+    public static (EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries) Evaluate(NeuralModel model, TrajectoryEnsemble data,
+        int windows = 0)
     {
         var info = model.Info;
         if (data.Dimension != info.Dimension)
-            throw new InvalidInputException($"the model was trained on {info.Dimension}-dimensional data but these data have dimension {data.Dimension}.");
+            throw new InvalidInputException($"the model was trained on {info.Dimension}-dimensional data (input width {InputWidth(info)} of its "
+                + $"{Describe(info)} network) but these data have dimension {data.Dimension}.");
         if (info.Method == NeuralMethods.Neep && Math.Abs(data.Dt - info.Dt) > 1e-9 * info.Dt)
             throw new InvalidInputException($"a neep model learns Delta S per step of dt = {info.Dt}; these data have dt = {data.Dt}.");
         if (windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {windows}).");
@@ -111,8 +145,8 @@ public static class NeuralEntropyProductionEstimator
             using var all = TransitionTensors.Build(data, units);
             double[] values = Trainer.Contributions(objective, all);
             var heldOut = new HeldOutValues(units, values, all.Unit, all.Time);
-            var options = new TrainingOptions { Hidden = info.Hidden, Layers = info.Layers, Folds = info.Folds };
-            return Summarise(heldOut, info.Method, data, diffusion, options, [], windows);
+            string errors = $"loaded model ({info.Folds} fold networks averaged) on {units.Length} {UnitName(data, units.Length)}";
+            return Summarise(heldOut, info, data, diffusion, info.Diffusion is null ? "" : "saved with the model", errors, windows);
         }
         finally
         {
@@ -120,24 +154,54 @@ public static class NeuralEntropyProductionEstimator
         }
     }
 
-    private static NeuralEntropyProductionEstimate Summarise(HeldOutValues heldOut, string method, TrajectoryEnsemble data,
-        double[,]? diffusion, TrainingOptions options, IReadOnlyList<TrainingCurve> curves, int windows)
+    /// <summary>The network as the <c>basis</c> of an estimate, e.g. "mlp:2x64" (current) or "antisymmetric-mlp:2x64" (NEEP), "+t" with a time input.</summary>
+    public static string Describe(NeuralModelInfo info) =>
+        (info.Method == NeuralMethods.Neep ? "antisymmetric-mlp:" : "mlp:") + $"{info.Layers}x{info.Hidden}" + (info.TimeInput ? "+t" : "");
+
+    private static int InputWidth(NeuralModelInfo info) => info.Method == NeuralMethods.Neep ? 2 * info.Dimension : info.Dimension + (info.TimeInput ? 1 : 0);
+
+    private static string UnitName(TrajectoryEnsemble data, int units) => units == data.Trajectories ? "trajectories" : "trajectory segments";
+
+    /// <summary>D by Core's resolution (as the linear current estimator does): given, or the drift-corrected second cumulant
+    /// with a linear drift model (<see cref="DynamicsEstimator"/>).</summary>
+    private static (double[,] Matrix, string Source) ResolveDiffusion(TrajectoryEnsemble data, DiffusionSpec spec)
+    {
+        int d = data.Dimension;
+        double[] matrix;
+        string source;
+        if (spec.Matrix is { } given)
+        {
+            matrix = given;
+            source = "given";
+        }
+        else
+        {
+            var estimate = DynamicsEstimator.Infer(data, new PolynomialBasis(d, 1), spec.NoiseRobust).Diffusion;
+            matrix = estimate.Matrix.ToArray();
+            source = estimate.Method;
+        }
+        var m = Unflatten(matrix, d);
+        return (m, source);
+    }
+
+    private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutValues heldOut, NeuralModelInfo info,
+        TrajectoryEnsemble data, double[,]? diffusion, string diffusionSource, string errors, int windows)
     {
         HeldOutMean total = HeldOutStatistics.Mean(heldOut);
-        var rates = new List<WindowRate>();
-        if (windows > 0)
+        var settings = new EstimateSettings(data.Dt, 1, errors, diffusion is null ? [] : Flatten(diffusion), diffusionSource);
+        var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, info.Method, Describe(info),
+            (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings);
+        if (windows == 0) return (estimate, null);
+        var rates = new List<WindowedRate>();
+        double start = data.StartTime, span = (data.Frames - 1) * data.Dt;
+        for (int w = 0; w < windows; w++)
         {
-            double start = data.StartTime, span = (data.Frames - 1) * data.Dt;
-            for (int w = 0; w < windows; w++)
-            {
-                double a = start + span * w / windows, b = start + span * (w + 1) / windows;
-                bool last = w == windows - 1;
-                HeldOutMean m = HeldOutStatistics.Mean(heldOut, t => t >= a && (t < b || last));
-                rates.Add(new WindowRate(a, b, m.Mean, m.StandardError, m.Transitions));
-            }
+            double a = start + span * w / windows, b = start + span * (w + 1) / windows;
+            bool last = w == windows - 1;
+            HeldOutMean m = HeldOutStatistics.Mean(heldOut, t => t >= a && (t < b || last));
+            rates.Add(new WindowedRate(a, b, m.Mean, m.StandardError, m.Mean));
         }
-        return new NeuralEntropyProductionEstimate(total.Mean, total.StandardError, method, total.Transitions, data.Trajectories,
-            data.Dt, diffusion, options, curves, rates);
+        return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{info.Method} {Describe(info)}, held-out per window"));
     }
 
     private static double[] Flatten(double[,] m)

@@ -8,7 +8,9 @@ namespace ThermoLearn.Neural.Training;
 /// Minibatch Adam with early stopping: each epoch visits the training transitions in a seeded random
 /// order (a permutation drawn from <see cref="RandomStream"/> keyed by (seed, epoch)), every step runs
 /// inside its own dispose scope, and the weights of the epoch with the lowest validation loss are
-/// restored at the end.
+/// restored at the end. A non-finite loss (training diverged, e.g. a learning rate far too large) stops
+/// training before the bad step is applied; the best weights so far are kept (epoch 0: the initial
+/// network, scored before training) and the curve records where it diverged.
 /// </summary>
 internal static class Trainer
 {
@@ -28,12 +30,14 @@ internal static class Trainer
         var trainLoss = new List<double>();
         var validationLoss = new List<double>();
         Tensor[] best = Snapshot(parameters);
-        double bestLoss = double.PositiveInfinity;
+        double bestLoss = MeanLoss(objective, validation);
+        if (!double.IsFinite(bestLoss)) bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, sinceBest = 0;
         bool stoppedEarly = false;
+        Divergence? diverged = null;
         try
         {
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
+            for (int epoch = 1; epoch <= options.Epochs && diverged is null; epoch++)
             {
                 cancellation.ThrowIfCancellationRequested();
                 var random = RandomStream.For(seed, (ulong)epoch, purpose: 0xBA7C);
@@ -51,18 +55,28 @@ internal static class Trainer
                         TransitionBatch batch = train.Select(permutation.narrow(0, start, length));
                         adam.zero_grad();
                         Tensor loss = objective.Loss(batch);
+                        double value = loss.item<float>();
+                        if (!double.IsFinite(value))
+                        {
+                            diverged = new Divergence(epoch, steps + 1, value);
+                            break;
+                        }
                         loss.backward();
                         adam.step();
                         schedule.step();
-                        sum += loss.item<float>();
+                        sum += value;
                         steps++;
                     }
                 }
+                if (diverged is not null) break;
                 double epochLoss = sum / steps;
                 double check = MeanLoss(objective, validation);
-                if (!double.IsFinite(epochLoss) || !double.IsFinite(check))
-                    throw new InvalidInputException($"training diverged in epoch {epoch} (loss {epochLoss}, validation {check}); "
-                        + "lower the learning rate or check the data for outliers.");
+                if (!double.IsFinite(check))
+                {
+                    // the last steps produced weights whose held-out loss overflows: stop before using them
+                    diverged = new Divergence(epoch, steps, check);
+                    break;
+                }
                 trainLoss.Add(epochLoss);
                 validationLoss.Add(check);
                 progress?.Report(new TrainingProgress(fold, options.Folds, epoch, options.Epochs, epochLoss, check));
@@ -90,7 +104,7 @@ internal static class Trainer
             Dispose(best);
         }
         objective.Network.eval();
-        return new TrainingCurve(trainLoss, validationLoss, bestEpoch, stoppedEarly);
+        return new TrainingCurve(trainLoss, validationLoss, bestEpoch, stoppedEarly, diverged);
     }
 
     /// <summary>Mean loss over all transitions (no gradient), accumulated in float64.</summary>

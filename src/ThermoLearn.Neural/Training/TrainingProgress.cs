@@ -13,5 +13,21 @@ public readonly record struct TrainingProgress(int Fold, int Folds, int Epoch, i
     public double Fraction => (Fold + (double)Epoch / Epochs) / Folds;
 }
 
-/// <summary>Loss per epoch of one trained network (the training curve) and the epoch whose weights were kept.</summary>
-public sealed record TrainingCurve(IReadOnlyList<double> TrainLoss, IReadOnlyList<double> ValidationLoss, int BestEpoch, bool StoppedEarly);
+/// <summary>Where training diverged: the first minibatch step (1-based, within <paramref name="Epoch"/>) whose loss was
+/// not finite, or the held-out check after the epoch's last step.</summary>
+/// <param name="Epoch">Epoch (1-based) in which it happened.</param>
+/// <param name="Step">Adam step within that epoch.</param>
+/// <param name="Loss">The non-finite loss (NaN or +-infinity).</param>
+public sealed record Divergence(int Epoch, long Step, double Loss);
+
+/// <summary>
+/// Loss per epoch of one trained network (the training curve) and the epoch whose weights were kept
+/// (0: the initial weights, when no epoch improved the held-out loss).
+/// </summary>
+/// <param name="TrainLoss">Mean minibatch loss of each completed epoch.</param>
+/// <param name="ValidationLoss">Loss on the early-stopping trajectories after each completed epoch.</param>
+/// <param name="BestEpoch">Epoch whose weights were kept.</param>
+/// <param name="StoppedEarly">Whether early stopping ended training before the last epoch.</param>
+/// <param name="Diverged">Where the loss became NaN or infinite, if it did (training stopped there).</param>
+public sealed record TrainingCurve(IReadOnlyList<double> TrainLoss, IReadOnlyList<double> ValidationLoss, int BestEpoch, bool StoppedEarly,
+    Divergence? Diverged = null);

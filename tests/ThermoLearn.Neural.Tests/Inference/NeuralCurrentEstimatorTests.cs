@@ -1,3 +1,4 @@
+using ThermoLearn.Inference;
 using ThermoLearn.Neural.Inference;
 using ThermoLearn.Neural.Tests.TestData;
 using ThermoLearn.Neural.Training;
@@ -19,7 +20,7 @@ public sealed class DrivenTrapFit : IDisposable
     private readonly Lazy<NeuralFit> _current;
 
     public DrivenTrapFit() => _current = new(() => NeuralEntropyProductionEstimator.Fit(Data,
-        new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = NeuralCurrentEstimatorTests.Fast, Diffusion = new double[,] { { 0.5, 0 }, { 0, 0.5 } } }));
+        new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = NeuralCurrentEstimatorTests.Fast, Diffusion = DiffusionSpec.Isotropic(0.5, 2) }));
 
     /// <summary>One current-loss fit shared by the tests that inspect it.</summary>
     public NeuralFit Current => _current.Value;
@@ -43,8 +44,12 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
         Assert.Equal(trap.Data.Transitions, e.Transitions);
         Assert.InRange(e.StandardError, 0.01, 0.03); // about sqrt(8 sigma / tau) = 0.019 for this data size
         Assert.InRange(e.Rate, ExactSigma - 3 * e.StandardError, ExactSigma + 3 * e.StandardError);
-        Assert.Equal(2, e.Curves.Count);
-        Assert.All(e.Curves, c => Assert.True(c.BestEpoch >= 1 && c.ValidationLoss.Count >= c.BestEpoch));
+        Assert.Equal("neural-current", e.Method);
+        Assert.Equal("mlp:2x32", e.Basis);
+        Assert.Equal(e.Rate, e.Debiased);
+        Assert.Equal(trap.Data.Trajectories * (long)trap.Data.Frames, e.Frames);
+        Assert.Equal(2, trap.Current.Curves.Count);
+        Assert.All(trap.Current.Curves, c => Assert.True(c.BestEpoch >= 1 && c.ValidationLoss.Count >= c.BestEpoch));
     }
 
     [Fact]
@@ -87,7 +92,7 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
         using var c = NeuralEntropyProductionEstimator.Fit(small, settings with { Training = options with { Seed = 6 } });
         Assert.Equal(a.Estimate.Rate, b.Estimate.Rate);
         Assert.Equal(a.Estimate.StandardError, b.Estimate.StandardError);
-        Assert.Equal(a.Estimate.Curves[1].TrainLoss, b.Estimate.Curves[1].TrainLoss);
+        Assert.Equal(a.Curves[1].TrainLoss, b.Curves[1].TrainLoss);
         Assert.NotEqual(a.Estimate.Rate, c.Estimate.Rate);
     }
 
@@ -106,14 +111,35 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
             Assert.Equal(fit.Model.Info.Diffusion, loaded.Info.Diffusion);
             double[] points = [0.3, -0.2, 1.0, 0.4];
             Assert.Equal(fit.Model.ThermodynamicForce(points), loaded.ThermodynamicForce(points));
-            var before = NeuralEntropyProductionEstimator.Evaluate(fit.Model, small);
-            var after = NeuralEntropyProductionEstimator.Evaluate(loaded, small);
+            var before = NeuralEntropyProductionEstimator.Evaluate(fit.Model, small).Estimate;
+            var after = NeuralEntropyProductionEstimator.Evaluate(loaded, small).Estimate;
             Assert.Equal(before.Rate, after.Rate);
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    [Theory]
+    [InlineData(NeuralMethods.Current)]
+    [InlineData(NeuralMethods.Neep)]
+    public void DivergingTrainingStopsAndKeepsTheBestFiniteWeights(string method)
+    {
+        // Adam moves every weight by about lr per step, so lr = 1e30 overflows float32 within a few steps.
+        var small = OverdampedData.DrivenTrap(12, 1000, 0.01, seed: 7);
+        using var fit = NeuralEntropyProductionEstimator.Fit(small,
+            new NeuralEstimatorSettings { Method = method, Training = Fast with { Epochs = 4, LearningRate = 1e30 } });
+        Assert.True(fit.Diverged);
+        Assert.All(fit.Curves, c =>
+        {
+            Assert.NotNull(c.Diverged);
+            Assert.False(double.IsFinite(c.Diverged!.Loss));
+            Assert.True(c.BestEpoch < c.Diverged.Epoch);
+            Assert.All(c.TrainLoss.Concat(c.ValidationLoss), v => Assert.True(double.IsFinite(v)));
+        });
+        Assert.True(double.IsFinite(fit.Estimate.Rate));
+        Assert.True(double.IsFinite(fit.Estimate.StandardError));
     }
 
     [Fact]
@@ -128,7 +154,7 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
         Assert.Contains("unknown neural method", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
             new NeuralEstimatorSettings { Method = "magic", Training = Fast })).Message);
         Assert.Contains("positive definite", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
-            new NeuralEstimatorSettings { Training = Fast, Diffusion = new double[,] { { 1, 0 }, { 0, -1 } } })).Message);
+            new NeuralEstimatorSettings { Training = Fast, Diffusion = DiffusionSpec.Given([1, 0, 0, -1], 2) })).Message);
         data.Data[17] = double.NaN;
         Assert.Contains("finite", Assert.Throws<InvalidInputException>(() => NeuralEntropyProductionEstimator.Fit(data,
             new NeuralEstimatorSettings { Training = Fast })).Message);
