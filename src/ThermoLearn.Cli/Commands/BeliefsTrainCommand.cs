@@ -69,7 +69,7 @@ internal static class BeliefsTrainCommand
             options.Validate();
             var dataset = task.CreateDataset(hmm);
             var reporter = new ProgressReporter(console, "train");
-            var progress = new SynchronousProgress(p =>
+            var progress = new SynchronousProgress<TrainingProgress>(p =>
                 reporter.Report(p.Fraction, $"{p.Tokens:N0} tokens, train CE {p.TrainLoss:F4}" + (p.ValidationLoss is { } v ? $", val CE {v:F5}" : "")));
             using var model = TransformerTrainer.CreateModel(config, task.Seed);
             var run = TrainingRun.Execute(runDir, task.ToJson(), model, options, BeliefTask.Batches(hmm, task.NCtx, task.Seed), dataset, progress, cancel);
@@ -114,11 +114,5 @@ internal static class BeliefsTrainCommand
             double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 1 && v < 9e18 && Math.Floor(v) == v
                 ? (long)v
                 : throw new InvalidInputException($"--checkpoints: '{part}' is not a positive whole number of tokens (e.g. 64000,6.4e5).")).ToArray();
-    }
-
-    /// <summary>Reports on the training thread: <see cref="Progress{T}"/> would post to the thread pool and could print after the command returns.</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

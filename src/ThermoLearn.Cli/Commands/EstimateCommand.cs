@@ -13,7 +13,9 @@ namespace ThermoLearn.Cli.Commands;
 /// <summary>
 /// <c>thermolearn estimate --in FILE [--dt DT] --method current|tur|jump|underdamped [--basis poly:2|fourier:K|rbf:M]
 /// [--diffusion D|[[..]]|auto|auto-robust] [--windows K] [--time-degree K] [--joint] [--correction none|richardson|richardson2]
-/// [--per-trajectory FILE.csv] [--bootstrap B] [--seed S] [--plot FILE.png] [--json]</c>: entropy production from trajectories
+/// [--per-trajectory FILE.csv] [--bootstrap B] [--seed S] [--plot FILE.png] [--json]</c>, and for <c>--method neural-current|neep</c>
+/// <c>[--hidden 2x64] [--epochs N] [--batch B] [--lr LR] [--folds K] [--threads T] [--save-model FILE | --load-model FILE]</c>
+/// (<see cref="NeuralEstimateOptions"/>; JSON adds "training" with the per-epoch curves, --plot draws them): entropy production from trajectories
 /// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames (+ ep_rate_t with --windows,
 /// exact_ep_rate when the file's metadata names a catalogue model). Methods live in <see cref="EstimateMethods"/>.
 /// </summary>
@@ -32,16 +34,27 @@ internal static class EstimateCommand
         var perTrajectory = new Option<string?>("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var neuralOptions = new NeuralEstimateOptions();
         var command = new Command("estimate", "Estimate the entropy-production rate of trajectories, with a calibrated standard error.");
         input.AddTo(command);
         foreach (var o in new Option[] { method, basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, plot, json }) command.Add(o);
+        neuralOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var m = EstimateMethods.Find(parse.GetValue(method)!);
             string? plotPath = parse.GetValue(plot), csvPath = parse.GetValue(perTrajectory);
             if (plotPath is not null) PlotFile.Validate(plotPath);
+            var neural = neuralOptions.Parse(parse, m.Name, parse.GetValue(input.Seed), plotPath);
+            if (neural is not null)
+            {
+                if (parse.GetResult(basis) is { Implicit: false })
+                    throw new InvalidInputException($"--basis sets the linear basis; --method {m.Name} learns a network (set its size with --hidden).");
+                if (parse.GetResult(timeDegree) is { Implicit: false } || parse.GetValue(joint))
+                    throw new InvalidInputException($"--time-degree and --joint belong to the linear time basis; --method {m.Name} with --windows takes t as a network input.");
+            }
             if (csvPath is not null)
             {
+                if (m.Name != "current") throw new InvalidInputException("--per-trajectory needs --method current.");
                 SimulateCommand.CheckWritable(csvPath);
                 if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
                     throw new InvalidInputException($"--per-trajectory {csvPath}: the file is CSV; give a name ending in .csv.");
@@ -65,7 +78,9 @@ internal static class EstimateCommand
             if (plotPath is not null && k == 1 && data.Dimension > 2 && m.Name == "current")
                 throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {data.Dimension} coordinates.");
 
-            var outcome = m.Run(new EstimateContext(data, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console));
+            var outcome = m.Run(new EstimateContext(data, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console,
+                parse.GetResult(correction) is { Implicit: false }, neural));
+            using var fit = outcome.Neural;
             var e = outcome.Estimate;
             var result = new JsonObject
             {
@@ -134,9 +149,17 @@ internal static class EstimateCommand
                     AtomicFile.WriteText(csvPath!, text.ToString());
                     written.Add(csvPath!);
                 }
+                if (fit is not null && parse.GetValue(neuralOptions.SaveModel) is { } modelPath)
+                {
+                    fit.Model.Save(modelPath);
+                    written.Add(modelPath);
+                }
                 if (plotPath is not null)
                 {
-                    if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
+                    if (fit is not null)
+                        InferencePlots.TrainingCurves(fit.Curves, $"training curve: {e.Method} {e.Basis}",
+                            e.Method == Neural.Inference.NeuralMethods.Current ? model?.EntropyProductionRate(data.StartTime) : null, plotPath);
+                    else if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
                     else if (outcome.Force is { } force && data.Dimension == 2)
                         InferencePlots.Field2D(data, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
                     else if (outcome.Force is { } force1 && data.Dimension == 1)
@@ -156,6 +179,10 @@ internal static class EstimateCommand
                 console.Out.WriteLine($"EP rate ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
                     + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
                 if (model?.EntropyProductionRate(data.StartTime) is { } exact && k == 1) console.Out.WriteLine($"exact ({model.Name}): {exact:G6}");
+                if (fit is not null)
+                    foreach (var (c, i) in fit.Curves.Select((c, i) => (c, i)))
+                        console.Out.WriteLine($"  fold {i + 1}: {c.ValidationLoss.Count} epochs, kept epoch {c.BestEpoch}"
+                            + (c.ValidationLoss.Count > 0 ? $", held-out loss {c.ValidationLoss[^1]:G5}" : "") + (c.Diverged is not null ? ", DIVERGED" : ""));
                 if (outcome.TimeSeries is { } s)
                     foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
                 if (trajectories is not null)

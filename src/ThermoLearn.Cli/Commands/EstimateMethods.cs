@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Inference;
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.Neural.Inference;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Cli.Commands;
@@ -15,12 +16,17 @@ namespace ThermoLearn.Cli.Commands;
 /// <param name="CorrectionOrder">--correction: 0 none, 1 richardson, 2 richardson2.</param>
 /// <param name="Errors">Batches, bootstrap replicates and seed of the standard errors.</param>
 /// <param name="Console">For progress text on stderr.</param>
+/// <param name="CorrectionExplicit">Whether --correction was given (rather than its default).</param>
+/// <param name="Neural">Training settings or a saved model for the neural methods; null for the others.</param>
 internal sealed record EstimateContext(TrajectoryEnsemble Data, string Basis, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint,
-    int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console);
+    int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console, bool CorrectionExplicit = false, NeuralArguments? Neural = null);
 
-/// <summary>What a method returns: the overall estimate, and optionally sigma(t), the learned force (for plots) and extra JSON fields.</summary>
+/// <summary>
+/// What a method returns: the overall estimate, and optionally sigma(t), the learned force (for plots), extra JSON fields,
+/// and for a trained neural method its fit (training curves for --plot, networks for --save-model; the command disposes it).
+/// </summary>
 internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null,
-    JsonObject? Extra = null);
+    JsonObject? Extra = null, NeuralFit? Neural = null);
 
 /// <summary>A method of <c>thermolearn estimate --method NAME</c>.</summary>
 internal sealed record EstimateMethod(string Name, string Description, bool SupportsWindows, Func<EstimateContext, EstimateOutcome> Run);
@@ -40,6 +46,10 @@ internal static class EstimateMethods
             new EstimateOutcome(JumpEntropyProduction.Estimate(context.Data, context.Errors))),
         new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)", false, context =>
             new EstimateOutcome(UnderdampedEntropyProduction.Estimate(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
+        new(NeuralMethods.Current, "neural network d(x) trained on the current loss, held-out rate by cross-fitting (--hidden, --epochs, --batch, --lr; "
+            + "with --windows: d(x, t) and sigma(t))", true, context => NeuralEstimateOptions.Run(context, NeuralMethods.Current)),
+        new(NeuralMethods.Neep, "NEEP: antisymmetric network Delta S(x_i, x_{i+1}) trained on -<Delta S> + <exp(-Delta S)>, held-out rate", false,
+            context => NeuralEstimateOptions.Run(context, NeuralMethods.Neep)),
     ];
 
     public static IReadOnlyList<EstimateMethod> All => Methods;

@@ -16,7 +16,7 @@ internal sealed class InferenceInput
     public Option<string?> Columns { get; } = new("--columns") { Description = "Use only these coordinates, e.g. 0,1 (the positions of an underdamped (x, v) file)." };
     public Option<int> Batches { get; } = new("--batches") { Description = "Batches (whole trajectories or time blocks) for standard errors.", DefaultValueFactory = _ => 50 };
     public Option<int> Bootstrap { get; } = new("--bootstrap") { Description = "Bootstrap replicates over batches instead of the jackknife (0: jackknife).", DefaultValueFactory = _ => 0 };
-    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the bootstrap.", DefaultValueFactory = _ => 0UL };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the bootstrap, and of the neural methods' weights, folds and minibatches.", DefaultValueFactory = _ => 0UL };
 
     public void AddTo(Command command)
     {

@@ -31,6 +31,42 @@ internal static class InferencePlots
     }
 
     /// <summary>
+    /// Training curves of a neural estimate: per epoch, the mean minibatch loss (solid) and the held-out early-stopping
+    /// loss (dashed) of every cross-fitting fold, the kept epoch marked; for the current loss, whose minimum is -sigma,
+    /// the line -sigma_exact when the model is known.
+    /// </summary>
+    public static void TrainingCurves(IReadOnlyList<Neural.Training.TrainingCurve> curves, string title, double? exactSigma, string path)
+    {
+        var plot = PlotFile.Create(title, "epoch", "loss");
+        for (int k = 0; k < curves.Count; k++)
+        {
+            var c = curves[k];
+            var color = Colors.Category10[k % 10];
+            if (c.TrainLoss.Count > 0)
+            {
+                var epochs = Enumerable.Range(1, c.TrainLoss.Count).Select(i => (double)i).ToArray();
+                var train = plot.Add.ScatterLine(epochs, c.TrainLoss.ToArray(), color);
+                train.LegendText = $"fold {k + 1} train";
+                var held = plot.Add.ScatterLine(epochs, c.ValidationLoss.ToArray(), color);
+                held.LinePattern = LinePattern.Dashed;
+                held.LegendText = $"fold {k + 1} held-out";
+            }
+            if (c.BestEpoch >= 1)
+            {
+                var best = plot.Add.Marker(c.BestEpoch, c.ValidationLoss[c.BestEpoch - 1], MarkerShape.OpenCircle, 10, color);
+                best.LegendText = $"fold {k + 1} kept (epoch {c.BestEpoch})";
+            }
+        }
+        if (exactSigma is { } sigma)
+        {
+            var line = plot.Add.HorizontalLine(-sigma, 1, Colors.Black, LinePattern.Dotted);
+            line.LegendText = "-sigma exact (minimum of the current loss)";
+        }
+        plot.ShowLegend();
+        PlotFile.Save(plot, path);
+    }
+
+    /// <summary>
     /// A scalar field of a learned 2-D vector field on a grid over the data's range (2nd to 98th percentile):
     /// the local EP rate per particle d^T D d for a thermodynamic force, or |v| for a drift.
     /// </summary>

@@ -28,6 +28,13 @@ public sealed record NeuralEstimatorSettings
 
     /// <summary>Report sigma(t) on this many equal time windows (0: none).</summary>
     public int Windows { get; init; }
+
+    /// <summary>
+    /// Current loss only: coarse-sampling correction as for the linear estimator. The held-out data are also scored at
+    /// lag 2 (order 1: 2 sigma(dt) - sigma(2 dt)) or lags 2 and 3 (order 2: 3 sigma(dt) - 3 sigma(2 dt) + sigma(3 dt)),
+    /// which cancels the O(dt) (and O(dt^2)) bias of the current loss; 0: none.
+    /// </summary>
+    public int Correction { get; init; }
 }
 
 /// <summary>
@@ -86,6 +93,7 @@ public static class NeuralEntropyProductionEstimator
         var options = settings.Training;
         options.Validate();
         if (settings.Windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {settings.Windows}).");
+        CheckCorrection(settings.Correction, settings.Method, data);
         data.EnsureFinite("trajectory data");
         TransitionUnits.Plan(TransitionUnits.Split(data), options); // enough trajectory pieces? (before any other work)
         double[,]? diffusion = null;
@@ -99,7 +107,7 @@ public static class NeuralEntropyProductionEstimator
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
                     data.Dt, Flatten(diffusion), options.Folds);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
-                    _ => new CurrentObjective((Mlp)NeuralModel.Create(info), diffusion, data.Dt, settings.TimeInput), progress, cancellation);
+                    _ => new CurrentObjective((Mlp)NeuralModel.Create(info), diffusion, settings.TimeInput), progress, cancellation, settings.Correction + 1);
                 break;
             case NeuralMethods.Neep:
                 if (settings.TimeInput) throw new InvalidInputException("neep has no time input; use neural-current for non-stationary data.");
@@ -113,7 +121,7 @@ public static class NeuralEntropyProductionEstimator
         // The networks move into the model; the objectives' other tensors (D) are released here.
         var networks = fit.Objectives.Select(o => o.Network).ToArray();
         string errors = $"held out: {options.Folds}-fold cross-fitting over {fit.HeldOut.Units.Length} {UnitName(data, fit.HeldOut.Units.Length)}";
-        var (estimate, series) = Summarise(fit.HeldOut, info, data, diffusion, diffusionSource, errors, settings.Windows);
+        var (estimate, series) = Summarise(fit.HeldOutByLag, info, data, diffusion, diffusionSource, errors, settings.Windows);
         foreach (var objective in fit.Objectives) objective.ReleaseAllButNetwork();
         return new NeuralFit(estimate, series, fit.Curves, options, new NeuralModel(info, networks));
     }
@@ -124,7 +132,7 @@ public static class NeuralEntropyProductionEstimator
     /// <paramref name="windows"/> &gt; 0 the time series is returned as well.
     /// </summary>
     public static (EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries) Evaluate(NeuralModel model, TrajectoryEnsemble data,
-        int windows = 0)
+        int windows = 0, int correction = 0)
     {
         var info = model.Info;
         if (data.Dimension != info.Dimension)
@@ -133,18 +141,22 @@ public static class NeuralEntropyProductionEstimator
         if (info.Method == NeuralMethods.Neep && Math.Abs(data.Dt - info.Dt) > 1e-9 * info.Dt)
             throw new InvalidInputException($"a neep model learns Delta S per step of dt = {info.Dt}; these data have dt = {data.Dt}.");
         if (windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {windows}).");
+        CheckCorrection(correction, info.Method, data);
         data.EnsureFinite("trajectory data");
         TorchRuntime.Initialise();
         double[,]? diffusion = info.Diffusion is null ? null : Unflatten(info.Diffusion, info.Dimension);
         TransitionObjective objective = info.Method == NeuralMethods.Current
-            ? new CurrentObjective(new FieldAverage(model.Networks.Cast<Module<Tensor, Tensor>>().ToArray()), diffusion!, data.Dt, info.TimeInput)
+            ? new CurrentObjective(new FieldAverage(model.Networks.Cast<Module<Tensor, Tensor>>().ToArray()), diffusion!, info.TimeInput)
             : new NeepObjective(new PairAverage(model.Networks.Cast<Module<Tensor, Tensor, Tensor>>().ToArray()), data.Dt);
         try
         {
             TransitionUnit[] units = TransitionUnits.Split(data);
-            using var all = TransitionTensors.Build(data, units);
-            double[] values = Trainer.Contributions(objective, all);
-            var heldOut = new HeldOutValues(units, values, all.Unit, all.Time);
+            var heldOut = new HeldOutValues[correction + 1];
+            for (int l = 0; l <= correction; l++)
+            {
+                using var all = TransitionTensors.Build(data, units, l + 1);
+                heldOut[l] = new HeldOutValues(units, Trainer.Contributions(objective, all), all.Unit, all.Time);
+            }
             string errors = $"loaded model ({info.Folds} fold networks averaged) on {units.Length} {UnitName(data, units.Length)}";
             return Summarise(heldOut, info, data, diffusion, info.Diffusion is null ? "" : "saved with the model", errors, windows);
         }
@@ -184,12 +196,27 @@ public static class NeuralEntropyProductionEstimator
         return (m, source);
     }
 
-    private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutValues heldOut, NeuralModelInfo info,
+    private static void CheckCorrection(int order, string method, TrajectoryEnsemble data)
+    {
+        if (order is < 0 or > 2) throw new InvalidInputException($"the coarse-sampling correction order must be 0 (none), 1 (lags 1, 2) or 2 (lags 1-3); got {order}.");
+        if (order > 0 && method != NeuralMethods.Current)
+            throw new InvalidInputException($"the coarse-sampling correction needs the current loss ({NeuralMethods.Current}); {method} learns Delta S for one step dt only.");
+        if (data.Frames < order + 2)
+            throw new InvalidInputException($"the order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {data.Frames}).");
+    }
+
+    /// <summary>Richardson weights of sigma(l dt), l = 1.. (as the linear estimator's).</summary>
+    private static double[] RichardsonWeights(int order) => order switch { 0 => [1.0], 1 => [2.0, -1.0], _ => [3.0, -3.0, 1.0] };
+
+    private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutValues[] heldOut, NeuralModelInfo info,
         TrajectoryEnsemble data, double[,]? diffusion, string diffusionSource, string errors, int windows)
     {
-        HeldOutMean total = HeldOutStatistics.Mean(heldOut);
+        int order = heldOut.Length - 1;
+        double[] weights = RichardsonWeights(order);
+        string method = info.Method + order switch { 0 => "", 1 => "+richardson", _ => "+richardson2" };
+        HeldOutMean total = HeldOutStatistics.Combination(heldOut, weights);
         var settings = new EstimateSettings(data.Dt, 1, errors, diffusion is null ? [] : Flatten(diffusion), diffusionSource);
-        var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, info.Method, Describe(info),
+        var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, method, Describe(info),
             (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings);
         if (windows == 0) return (estimate, null);
         var rates = new List<WindowedRate>();
@@ -198,10 +225,10 @@ public static class NeuralEntropyProductionEstimator
         {
             double a = start + span * w / windows, b = start + span * (w + 1) / windows;
             bool last = w == windows - 1;
-            HeldOutMean m = HeldOutStatistics.Mean(heldOut, t => t >= a && (t < b || last));
+            HeldOutMean m = HeldOutStatistics.Combination(heldOut, weights, t => t >= a && (t < b || last));
             rates.Add(new WindowedRate(a, b, m.Mean, m.StandardError, m.Mean));
         }
-        return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{info.Method} {Describe(info)}, held-out per window"));
+        return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{method} {Describe(info)}, held-out per window"));
     }
 
     private static double[] Flatten(double[,] m)

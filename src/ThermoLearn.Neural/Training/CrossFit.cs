@@ -20,7 +20,10 @@ internal sealed class CrossFitResult<TObjective> : IDisposable where TObjective 
     public required TObjective[] Objectives { get; init; }
     public required FoldPlan[] Plans { get; init; }
     public required TrainingCurve[] Curves { get; init; }
-    public required HeldOutValues HeldOut { get; init; }
+    /// <summary>Held-out values at lag 1, 2, ... (index lag - 1): lags above 1 feed the coarse-sampling correction.</summary>
+    public required HeldOutValues[] HeldOutByLag { get; init; }
+
+    public HeldOutValues HeldOut => HeldOutByLag[0];
 
     public void Dispose()
     {
@@ -32,11 +35,13 @@ internal sealed class CrossFitResult<TObjective> : IDisposable where TObjective 
 /// Trains one network per fold on the other folds (early stopping on a validation subset of them)
 /// and scores the held-out fold: K-fold cross-fitting, so the estimate uses all data while each
 /// transition is evaluated out of sample, and its standard error comes from held-out trajectories.
+/// With <c>lags</c> &gt; 1 the held-out units are also scored at lags 2.. (same network) for the
+/// coarse-sampling correction.
 /// </summary>
 internal static class CrossFit
 {
     public static CrossFitResult<TObjective> Run<TObjective>(TrajectoryEnsemble data, TrainingOptions options,
-        Func<int, TObjective> createObjective, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+        Func<int, TObjective> createObjective, IProgress<TrainingProgress>? progress, CancellationToken cancellation, int lags = 1)
         where TObjective : TransitionObjective
     {
         options.Validate();
@@ -49,9 +54,10 @@ internal static class CrossFit
 
         var objectives = new List<TObjective>();
         var curves = new TrainingCurve[plans.Length];
-        var contribution = new List<double>();
-        var unitOf = new List<int>();
-        var time = new List<double>();
+        var contribution = new List<double>[lags];
+        var unitOf = new List<int>[lags];
+        var time = new List<double>[lags];
+        for (int l = 0; l < lags; l++) (contribution[l], unitOf[l], time[l]) = ([], [], []);
         try
         {
             for (int k = 0; k < plans.Length; k++)
@@ -65,11 +71,13 @@ internal static class CrossFit
                 {
                     curves[k] = Trainer.Train(objective, train, validation, options, foldSeed, k, progress, cancellation);
                 }
-                using var held = TransitionTensors.Build(data, plans[k].HeldOut);
-                double[] values = Trainer.Contributions(objective, held);
-                contribution.AddRange(values);
-                time.AddRange(held.Time);
-                foreach (int u in held.Unit) unitOf.Add(unitIndex[plans[k].HeldOut[u]]);
+                for (int l = 0; l < lags; l++)
+                {
+                    using var held = TransitionTensors.Build(data, plans[k].HeldOut, l + 1);
+                    contribution[l].AddRange(Trainer.Contributions(objective, held));
+                    time[l].AddRange(held.Time);
+                    foreach (int u in held.Unit) unitOf[l].Add(unitIndex[plans[k].HeldOut[u]]);
+                }
             }
         }
         catch
@@ -82,7 +90,8 @@ internal static class CrossFit
             Objectives = objectives.ToArray(),
             Plans = plans,
             Curves = curves,
-            HeldOut = new HeldOutValues(units, contribution.ToArray(), unitOf.ToArray(), time.ToArray()),
+            HeldOutByLag = Enumerable.Range(0, lags)
+                .Select(l => new HeldOutValues(units, contribution[l].ToArray(), unitOf[l].ToArray(), time[l].ToArray())).ToArray(),
         };
     }
 }

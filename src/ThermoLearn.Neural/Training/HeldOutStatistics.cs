@@ -7,41 +7,62 @@ public readonly record struct HeldOutMean(double Mean, double StandardError, lon
 /// Means of per-transition values with standard errors from independent units (trajectories, or
 /// segments of long ones). For units u with sums S_u over n_u transitions and N = sum n_u, the mean is
 /// m = sum S_u / N and its variance the ratio-estimator form U/(U-1) sum_u (S_u - m n_u)^2 / N^2, which
-/// accounts for correlations within a unit.
+/// accounts for correlations within a unit. A combination sum_l w_l m_l of means over the same units (e.g.
+/// the Richardson combination 2 m_1 - m_2 of lags 1 and 2) uses the summed influences
+/// r_u = sum_l w_l (S_{l,u} - m_l n_{l,u}) / N_l in the same formula.
 /// </summary>
 internal static class HeldOutStatistics
 {
-    public static HeldOutMean Mean(HeldOutValues values, Func<double, bool>? timeFilter = null)
+    public static HeldOutMean Mean(HeldOutValues values, Func<double, bool>? timeFilter = null) => Combination([values], [1.0], timeFilter);
+
+    /// <param name="values">Held-out values over the same units (one set per lag).</param>
+    /// <param name="weights">Weight of each set's mean.</param>
+    /// <param name="timeFilter">Keeps transitions whose midpoint time passes (null: all).</param>
+    public static HeldOutMean Combination(IReadOnlyList<HeldOutValues> values, IReadOnlyList<double> weights, Func<double, bool>? timeFilter = null)
     {
-        int unitCount = values.Units.Length;
-        var sums = new double[unitCount];
-        var counts = new long[unitCount];
-        for (long i = 0; i < values.Contribution.LongLength; i++)
+        int unitCount = values[0].Units.Length;
+        var influence = new double[unitCount];
+        var present = new bool[unitCount];
+        double estimate = 0;
+        long transitions = 0;
+        for (int l = 0; l < values.Count; l++)
         {
-            if (timeFilter is not null && !timeFilter(values.Time[i])) continue;
-            sums[values.Unit[i]] += values.Contribution[i];
-            counts[values.Unit[i]]++;
+            var v = values[l];
+            var sums = new double[unitCount];
+            var counts = new long[unitCount];
+            for (long i = 0; i < v.Contribution.LongLength; i++)
+            {
+                if (timeFilter is not null && !timeFilter(v.Time[i])) continue;
+                sums[v.Unit[i]] += v.Contribution[i];
+                counts[v.Unit[i]]++;
+            }
+            double total = 0;
+            long n = 0;
+            for (int u = 0; u < unitCount; u++)
+            {
+                total += sums[u];
+                n += counts[u];
+            }
+            if (n == 0) return new HeldOutMean(double.NaN, double.NaN, 0, 0);
+            double mean = total / n;
+            estimate += weights[l] * mean;
+            if (l == 0) transitions = n;
+            for (int u = 0; u < unitCount; u++)
+            {
+                if (counts[u] == 0) continue;
+                present[u] = true;
+                influence[u] += weights[l] * (sums[u] - mean * counts[u]) / n;
+            }
         }
-        double total = 0;
-        long n = 0;
         int used = 0;
-        for (int u = 0; u < unitCount; u++)
-        {
-            if (counts[u] == 0) continue;
-            total += sums[u];
-            n += counts[u];
-            used++;
-        }
-        if (n == 0) return new HeldOutMean(double.NaN, double.NaN, 0, 0);
-        double mean = total / n;
         double squares = 0;
         for (int u = 0; u < unitCount; u++)
         {
-            if (counts[u] == 0) continue;
-            double r = sums[u] - mean * counts[u];
-            squares += r * r;
+            if (!present[u]) continue;
+            used++;
+            squares += influence[u] * influence[u];
         }
-        double stderr = used > 1 ? Math.Sqrt(used / (used - 1.0) * squares) / n : double.NaN;
-        return new HeldOutMean(mean, stderr, n, used);
+        double stderr = used > 1 ? Math.Sqrt(used / (used - 1.0) * squares) : double.NaN;
+        return new HeldOutMean(estimate, stderr, transitions, used);
     }
 }

@@ -9,20 +9,20 @@ namespace ThermoLearn.Neural.Training;
 /// Current loss for the thermodynamic force (spec section 4; Lyu, Ray &amp; Crutchfield 2025):
 /// per transition l = d^T D d - 2 d(x_mid[, t_mid]) . dx / dt (Stratonovich), whose mean is
 /// L(d) = &lt;(d - D^-1 v)^T D (d - D^-1 v)&gt; - sigma. The contribution -l has mean -L(d) &lt;= sigma,
-/// equal at the optimum with a second-order gap ||d - D^-1 v||_D^2.
+/// equal at the optimum with a second-order gap ||d - D^-1 v||_D^2. dt is the batch's step, so the field
+/// trained at lag 1 also scores lag-2 (and lag-3) transitions for the coarse-sampling correction; the optimal
+/// field at lag L differs by O(dt), which changes the loss only at O(dt^2).
 /// </summary>
 internal sealed class CurrentObjective : TransitionObjective
 {
     private readonly Module<Tensor, Tensor> _field;
     private readonly Tensor _diffusion;
-    private readonly double _dt;
     private readonly bool _timeInput;
 
-    public CurrentObjective(Module<Tensor, Tensor> field, double[,] diffusion, double dt, bool timeInput)
+    public CurrentObjective(Module<Tensor, Tensor> field, double[,] diffusion, bool timeInput)
     {
         _field = field;
         _diffusion = DiffusionTensor(diffusion);
-        _dt = dt;
         _timeInput = timeInput;
     }
 
@@ -42,8 +42,9 @@ internal sealed class CurrentObjective : TransitionObjective
     {
         Tensor d = _field.forward(Input(batch.Mid, batch.TMid));
         Tensor quadratic = (d * d.matmul(_diffusion)).sum(1);
-        Tensor current = (d * batch.Dx).sum(1) / _dt;
-        return quadratic - 2 * current;
+        // an explicit scalar disposed after its last use (see AdamStep on temporary scalars)
+        using Scalar twoOverStep = (2 / batch.Step).ToScalar();
+        return quadratic - (d * batch.Dx).sum(1).mul_(twoOverStep);
     }
 
     public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();

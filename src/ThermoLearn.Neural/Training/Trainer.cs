@@ -21,12 +21,11 @@ internal static class Trainer
     {
         objective.Standardise(train);
         var parameters = objective.Network.parameters().ToArray();
-        using var adam = optim.Adam(parameters, lr: options.LearningRate);
         long n = train.Count;
         long stepsPerEpoch = (n + options.BatchSize - 1) / options.BatchSize;
         // The current and NEEP losses are dominated by increment noise (per-transition variance ~ 8 sigma / dt),
         // so constant-rate Adam leaves the weights jittering; a cosine decay to 1% averages that noise out.
-        var schedule = optim.lr_scheduler.CosineAnnealingLR(adam, stepsPerEpoch * options.Epochs, options.LearningRate * 0.01);
+        using var adam = new AdamStep(parameters, options.LearningRate, options.LearningRate * 0.01, stepsPerEpoch * options.Epochs);
         var trainLoss = new List<double>();
         var validationLoss = new List<double>();
         Tensor[] best = Snapshot(parameters);
@@ -53,7 +52,7 @@ internal static class Trainer
                         using var scope = NewDisposeScope();
                         long length = Math.Min(options.BatchSize, n - start);
                         TransitionBatch batch = train.Select(permutation.narrow(0, start, length));
-                        adam.zero_grad();
+                        objective.Network.zero_grad(set_to_none: true);
                         Tensor loss = objective.Loss(batch);
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
@@ -62,8 +61,7 @@ internal static class Trainer
                             break;
                         }
                         loss.backward();
-                        adam.step();
-                        schedule.step();
+                        adam.Step();
                         sum += value;
                         steps++;
                     }

@@ -5,14 +5,18 @@ using static TorchSharp.torch;
 namespace ThermoLearn.Neural.Training;
 
 /// <summary>
-/// A minibatch of transitions x_i -> x_{i+1} as float32 tensors: start <see cref="X0"/> [B, d],
+/// A minibatch of transitions x_i -> x_{i+lag} as float32 tensors: start <see cref="X0"/> [B, d],
 /// end <see cref="X1"/> [B, d], increment <see cref="Dx"/> [B, d] (taken in float64 before the cast,
-/// so small increments keep their digits) and the midpoint time <see cref="TMid"/> [B, 1].
+/// so small increments keep their digits), the midpoint time <see cref="TMid"/> [B, 1] and the time
+/// <see cref="Step"/> = lag dt that one transition spans.
 /// </summary>
-internal readonly record struct TransitionBatch(Tensor X0, Tensor X1, Tensor Dx, Tensor TMid)
+internal readonly record struct TransitionBatch(Tensor X0, Tensor X1, Tensor Dx, Tensor TMid, double Step)
 {
+    // A scalar that lives as long as the process (see AdamStep on temporary scalars).
+    private static readonly Scalar Half = 0.5.ToScalar();
+
     /// <summary>Stratonovich midpoint (x_i + x_{i+1}) / 2.</summary>
-    public Tensor Mid => (X0 + X1) * 0.5;
+    public Tensor Mid => (X0 + X1).mul_(Half);
 }
 
 /// <summary>
@@ -21,8 +25,9 @@ internal readonly record struct TransitionBatch(Tensor X0, Tensor X1, Tensor Dx,
 /// </summary>
 internal sealed class TransitionTensors : IDisposable
 {
-    private TransitionTensors(Tensor x0, Tensor x1, Tensor dx, Tensor tMid, int[] unit, double[] time, int dimension)
+    private TransitionTensors(Tensor x0, Tensor x1, Tensor dx, Tensor tMid, int[] unit, double[] time, int dimension, double step)
     {
+        Step = step;
         X0 = x0;
         X1 = x1;
         Dx = dx;
@@ -45,13 +50,21 @@ internal sealed class TransitionTensors : IDisposable
 
     public int Dimension { get; }
 
+    /// <summary>Time lag dt spanned by each transition.</summary>
+    public double Step { get; }
+
     public long Count => Unit.LongLength;
 
-    public static TransitionTensors Build(TrajectoryEnsemble data, IReadOnlyList<TransitionUnit> units)
+    /// <summary>
+    /// The transitions x_f -> x_{f+lag} of the units (a unit's transitions f in [Start, End) cover frames Start..End,
+    /// so at lag L it gives the Count - L + 1 pairs that stay inside it).
+    /// </summary>
+    public static TransitionTensors Build(TrajectoryEnsemble data, IReadOnlyList<TransitionUnit> units, int lag = 1)
     {
+        if (lag < 1) throw new ArgumentOutOfRangeException(nameof(lag));
         int d = data.Dimension;
         long n = 0;
-        foreach (var u in units) n += u.Count;
+        foreach (var u in units) n += Math.Max(0, u.Count - lag + 1);
         if (n * d > int.MaxValue)
             throw new InvalidInputException($"{n} transitions of dimension {d} exceed what one training tensor holds; subsample the data.");
         var x0 = new float[n * d];
@@ -65,16 +78,16 @@ internal sealed class TransitionTensors : IDisposable
         {
             var u = units[ui];
             ReadOnlySpan<double> path = data.Trajectory(u.Trajectory);
-            for (int f = u.Start; f < u.End; f++, row++)
+            for (int f = u.Start; f + lag <= u.End; f++, row++)
             {
                 for (int j = 0; j < d; j++)
                 {
-                    double a = path[f * d + j], b = path[(f + 1) * d + j];
+                    double a = path[f * d + j], b = path[(f + lag) * d + j];
                     x0[row * d + j] = (float)a;
                     x1[row * d + j] = (float)b;
                     dx[row * d + j] = (float)(b - a);
                 }
-                double tm = data.StartTime + (f + 0.5) * data.Dt;
+                double tm = data.StartTime + (f + 0.5 * lag) * data.Dt;
                 t[row] = (float)tm;
                 time[row] = tm;
                 unit[row] = ui;
@@ -83,16 +96,16 @@ internal sealed class TransitionTensors : IDisposable
         long[] shape = [n, d];
         return new TransitionTensors(
             tensor(x0, shape).DetachFromDisposeScope(), tensor(x1, shape).DetachFromDisposeScope(),
-            tensor(dx, shape).DetachFromDisposeScope(), tensor(t, [n, 1]).DetachFromDisposeScope(), unit, time, d);
+            tensor(dx, shape).DetachFromDisposeScope(), tensor(t, [n, 1]).DetachFromDisposeScope(), unit, time, d, lag * data.Dt);
     }
 
     /// <summary>The rows <paramref name="index"/> (int64 [B]) as a batch; tensors belong to the caller's dispose scope.</summary>
     public TransitionBatch Select(Tensor index) =>
-        new(X0.index_select(0, index), X1.index_select(0, index), Dx.index_select(0, index), TMid.index_select(0, index));
+        new(X0.index_select(0, index), X1.index_select(0, index), Dx.index_select(0, index), TMid.index_select(0, index), Step);
 
     /// <summary>Rows [start, start + length) as a batch (views).</summary>
     public TransitionBatch Slice(long start, long length) =>
-        new(X0.narrow(0, start, length), X1.narrow(0, start, length), Dx.narrow(0, start, length), TMid.narrow(0, start, length));
+        new(X0.narrow(0, start, length), X1.narrow(0, start, length), Dx.narrow(0, start, length), TMid.narrow(0, start, length), Step);
 
     public void Dispose()
     {

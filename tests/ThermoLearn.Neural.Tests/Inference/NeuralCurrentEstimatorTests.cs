@@ -20,7 +20,7 @@ public sealed class DrivenTrapFit : IDisposable
     private readonly Lazy<NeuralFit> _current;
 
     public DrivenTrapFit() => _current = new(() => NeuralEntropyProductionEstimator.Fit(Data,
-        new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = NeuralCurrentEstimatorTests.Fast, Diffusion = DiffusionSpec.Isotropic(0.5, 2) }));
+        new NeuralEstimatorSettings { Method = NeuralMethods.Current, Training = NeuralCurrentEstimatorTests.Fast, Diffusion = DiffusionSpec.Isotropic(0.5, 2), Correction = 1 }));
 
     /// <summary>One current-loss fit shared by the tests that inspect it.</summary>
     public NeuralFit Current => _current.Value;
@@ -42,9 +42,11 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
     {
         var e = trap.Current.Estimate;
         Assert.Equal(trap.Data.Transitions, e.Transitions);
-        Assert.InRange(e.StandardError, 0.01, 0.03); // about sqrt(8 sigma / tau) = 0.019 for this data size
+        // about sqrt(8 sigma / tau) = 0.019 for this data size; the Richardson combination 2 sigma(dt) - sigma(2 dt)
+        // of strongly correlated lags adds a little
+        Assert.InRange(e.StandardError, 0.01, 0.035);
         Assert.InRange(e.Rate, ExactSigma - 3 * e.StandardError, ExactSigma + 3 * e.StandardError);
-        Assert.Equal("neural-current", e.Method);
+        Assert.Equal("neural-current+richardson", e.Method);
         Assert.Equal("mlp:2x32", e.Basis);
         Assert.Equal(e.Rate, e.Debiased);
         Assert.Equal(trap.Data.Trajectories * (long)trap.Data.Frames, e.Frames);
