@@ -52,6 +52,17 @@ public class ControlCliTests
     }
 
     [Fact]
+    public void FlipReportsTheOverdampedObjectiveBound()
+    {
+        var (code, output, error) = Run("optimize", "--task", "flip-underdamped", "--tau", "1", "--set", "steps=100", "--alpha", "6",
+            "--iterations", "2", "--trajectories", "64", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal(3.0, json["overdamped_objective_bound"]!.GetValue<double>());
+        Assert.Equal(3.0, json["baseline"]!["overdamped_objective_bound"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameResult()
     {
         var first = Run(QuickTrap);
