@@ -27,8 +27,8 @@ internal static class BeliefsAnalyzeCommand
         command.SetAction(parse =>
         {
             string? plots = parse.GetValue(plotDir);
-            if (plots is not null && !Directory.Exists(plots))
-                throw new InvalidInputException($"--plot-dir {plots}: the folder does not exist.");
+            if (plots is not null && File.Exists(plots))
+                throw new InvalidInputException($"--plot-dir {plots}: this is a file, not a folder.");
             var training = TrainingRun.Load(parse.GetValue(run)!);
             var task = BeliefTask.FromJson(training.Process, Path.Combine(training.Directory, "run.json"));
             var process = task.CreateProcess();

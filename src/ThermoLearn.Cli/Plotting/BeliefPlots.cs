@@ -14,6 +14,7 @@ internal static class BeliefPlots
     public static IReadOnlyList<string> WriteAll(string folder, TrainingRun run, BeliefDataset data,
         IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor)
     {
+        Directory.CreateDirectory(folder);
         var files = new List<string>();
         var last = checkpoints[^1].Report;
         if (data.States == 3)

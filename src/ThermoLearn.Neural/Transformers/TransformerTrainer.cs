@@ -163,6 +163,14 @@ public static class TransformerTrainer
             lastLog = clock.Elapsed.TotalSeconds;
         }
 
+        // A record made with no step since the previous one has no training loss (NaN): progress shows the latest real one.
+        double LastTrainLoss()
+        {
+            for (int i = log.Count - 1; i >= 0; i--)
+                if (!double.IsNaN(log[i].TrainLoss)) return log[i].TrainLoss;
+            return double.NaN;
+        }
+
         double Fraction()
         {
             double f = 0;
@@ -213,7 +221,7 @@ public static class TransformerTrainer
             else if (now - lastValidation >= options.ValidationIntervalSeconds) Record(Validate());
             else if (now - lastLog >= 1.0) Record(null);
             if (progress is not null && (checkpoint || step % 64 == 0))
-                progress.Report(new TrainingProgress(Fraction(), tokens, log[^1].TrainLoss, lastVal));
+                progress.Report(new TrainingProgress(Fraction(), tokens, LastTrainLoss(), lastVal));
         }
 
         double final = Validate();
@@ -223,7 +231,7 @@ public static class TransformerTrainer
             string name = saveCheckpoint?.Invoke(tokens, model) ?? "";
             checkpoints.Add(new TrainingCheckpoint(tokens, step, clock.Elapsed.TotalSeconds, final, name));
         }
-        progress?.Report(new TrainingProgress(1, tokens, log[^1].TrainLoss, final));
+        progress?.Report(new TrainingProgress(1, tokens, LastTrainLoss(), final));
         return new TrainingResult(log, checkpoints, step, tokens, clock.Elapsed.TotalSeconds, final, minimum);
     }
 }
