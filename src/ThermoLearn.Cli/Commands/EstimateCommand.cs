@@ -29,7 +29,7 @@ internal static class EstimateCommand
         var diffusion = new Option<string>("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (second cumulant) or auto-robust (measurement noise).", DefaultValueFactory = _ => "auto" };
         var windows = new Option<int>("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
         var timeDegree = new Option<int?>("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
-        var joint = new Option<bool>("--joint") { Description = "One joint (x, t) fit instead of a fit per window." };
+        var joint = new Option<bool>("--joint") { Description = "One joint (x, t) fit instead of a fit per window; sigma per window is then the plug-in <v^T D^-1 v>, which pools the whole record (smaller error bars, docs/inference.md)." };
         var correction = new Option<string>("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => "richardson" };
         var perTrajectory = new Option<string?>("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };

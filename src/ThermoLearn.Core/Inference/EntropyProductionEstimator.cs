@@ -85,8 +85,11 @@ public static class EntropyProductionEstimator
     /// a separate fit per window with the spatial basis times Legendre polynomials in time of degree
     /// <paramref name="timeDegree"/> local to the window (degree 1 removes the first-order effect of the force changing
     /// within a window). <paramref name="joint"/> true: one fit of d(x, t) over the whole record in the spatial basis times
-    /// Legendre polynomials of degree <paramref name="timeDegree"/>, then sigma_w = 2 theta . J_w - theta^T G_w theta per window,
-    /// debiased by 2 tr(G^-1 G_w)/tau. <paramref name="correctionOrder"/> 1 or 2 applies the coarse-sampling (Richardson)
+    /// Legendre polynomials of degree <paramref name="timeDegree"/>, then the plug-in sigma_w = theta^T G_w theta = &lt;d^T D d&gt;_w
+    /// = &lt;v^T D^-1 v&gt;_w per window (v = D d), debiased by 2 d tr(M^-1 M_w)/tau. The plug-in pools the whole record: its noise is
+    /// that of theta (inverse information of all windows), whereas a window's own current (2 theta . J_w - theta^T G_w theta)
+    /// would carry the window's martingale noise, variance 8 sigma_w / tau_w, whatever the fit (docs/inference.md).
+    /// <paramref name="correctionOrder"/> 1 or 2 applies the coarse-sampling (Richardson)
     /// correction of <see cref="CoarseSamplingCorrected"/> window by window: at dt = 0.01 the breathing trap's windows
     /// otherwise carry O(dt) biases of several standard errors (docs/inference.md).
     /// </summary>
@@ -113,7 +116,7 @@ public static class EntropyProductionEstimator
             for (int k = 0; k < w; k++)
             {
                 var mk = st.Moments(k, weights);
-                result[k] = joint ? LinearisedRate(mk, theta!, Dm) : Fit(st, mk, Dm, diagnose).Sigma;
+                result[k] = joint ? PlugInRate(mk, theta!, Dm) : Fit(st, mk, Dm, diagnose).Sigma;
                 total += result[k] * mk.ObservedTime;
                 time += mk.ObservedTime;
             }
@@ -177,16 +180,19 @@ public static class EntropyProductionEstimator
         return (DenseAlgebra.Dot(m.Strat, theta), theta);
     }
 
-    /// <summary>2 theta . J - theta^T (M (x) D) theta on a subset with theta fixed: the loss value with the sign flipped.</summary>
-    internal static double LinearisedRate(CurrentMoments m, double[] theta, double[] D)
+    /// <summary>theta^T (M (x) D) theta = &lt;d^T D d&gt; on a subset with theta fixed (the plug-in rate &lt;v^T D^-1 v&gt;, v = D d).</summary>
+    internal static double PlugInRate(CurrentMoments m, double[] theta, double[] D)
     {
         int n = m.N, d = m.D;
         var mt = DenseAlgebra.Multiply(m.GramMid, n, n, theta, d);   // M Theta
         var mtd = DenseAlgebra.Multiply(mt, n, d, D, d);             // M Theta D
-        return 2 * DenseAlgebra.Dot(theta, m.Strat) - DenseAlgebra.Dot(theta, mtd);
+        return DenseAlgebra.Dot(theta, mtd);
     }
 
-    /// <summary>tr(M^-1 M_w): with G = M (x) D, the noise bias of window w in a joint fit is 2 d tr(M^-1 M_w)/tau.</summary>
+    /// <summary>
+    /// tr(M^-1 M_w): with G = M (x) D and Cov(theta) = 2 G^-1 / tau, the noise bias of the plug-in rate of window w in a joint fit is
+    /// E[dtheta^T G_w dtheta] = 2 d tr(M^-1 M_w)/tau.
+    /// </summary>
     private static double Trace(CurrentMoments full, CurrentMoments window, int n)
     {
         var x = DenseAlgebra.SolveGram(full.GramMid, n, window.GramMid, n, a => $"function {a}", "Gram matrix", false);
