@@ -125,7 +125,11 @@ cmp "$RUN_DIR/merged.npy" "$work/local/merged.npy" \
 # 2. The acceptance check: sharded and merged equals one process.
 # shellcheck disable=SC2086
 $THERMOLEARN simulate --model "$MODEL" $SETTINGS --trajectories "$TRAJECTORIES" --steps "$STEPS" --dt "$DT" \
-  --save-every "$SAVE_EVERY" --seed "$SEED" --out "$work/single.npy" --json > "$work/single.json" 2>/dev/null
+  --save-every "$SAVE_EVERY" --seed "$SEED" --out "$work/single.npy" --energetics "$work/single.energetics.csv" \
+  --json > "$work/single.json" 2>/dev/null
+cmp "$RUN_DIR/merged.energetics.csv" "$work/single.energetics.csv" \
+  && echo "merged energetics CSV equals the single-process run's byte for byte" \
+  || { echo "FAIL: merged energetics differ from the single-process run"; exit 1; }
 ls -l "$RUN_DIR"/merged.npy "$work/single.npy"
 if cmp "$RUN_DIR/merged.npy" "$work/single.npy"; then
   echo "merged output of the 4-task array equals the single-process run byte for byte ($(stat -c %s "$work/single.npy") bytes)"

@@ -68,11 +68,12 @@ internal static class SimulateCommand
             TrajectoryFile.Write(outPath, result.Trajectories);
             if (energeticsPath is not null && result.Energetics is { } e)
             {
-                try { AtomicFile.WriteText(energeticsPath, EnergeticsCsv(e, result.FirstTrajectory)); }
+                try { EnergeticsFile.Write(energeticsPath, e, result.Trajectories.Metadata); }
                 catch
                 {
                     TryDelete(outPath);
                     TryDelete(TrajectorySidecar.PathFor(outPath));
+                    TryDelete(energeticsPath);
                     throw;
                 }
             }
@@ -125,21 +126,5 @@ internal static class SimulateCommand
     private static void TryDelete(string path)
     {
         try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static string EnergeticsCsv(TrajectoryEnergetics e, long first)
-    {
-        var text = new StringBuilder("traj,work,heat,delta_energy,medium_entropy");
-        if (e.SystemEntropy is not null) text.Append(",system_entropy,total_entropy");
-        text.Append('\n');
-        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        for (int i = 0; i < e.Count; i++)
-        {
-            text.Append(first + i).Append(',').Append(F(e.Work[i])).Append(',').Append(F(e.Heat[i])).Append(',')
-                .Append(F(e.DeltaEnergy[i])).Append(',').Append(F(e.MediumEntropy[i]));
-            if (e.SystemEntropy is not null) text.Append(',').Append(F(e.SystemEntropy[i])).Append(',').Append(F(e.TotalEntropy![i]));
-            text.Append('\n');
-        }
-        return text.ToString();
     }
 }

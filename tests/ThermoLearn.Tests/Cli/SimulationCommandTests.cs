@@ -101,6 +101,46 @@ public sealed class SimulationCommandTests : IDisposable
         Assert.Equal(2, Run("merge", "--out", PathOf("twice.npy"), PathOf("a.csv"), PathOf("a.csv"), PathOf("b.npy")).Code);
     }
 
+    /// <summary>
+    /// The shards' --energetics CSVs merge into the single run's file byte for byte (rows and sidecar), in any
+    /// argument order; a missing shard, a shard of another run, a mix with trajectory files or a tampered row is bad
+    /// input (exit 2) and leaves no output.
+    /// </summary>
+    [Fact]
+    public void EnergeticsShardsMergedEqualTheSingleRun()
+    {
+        string[] common = ["simulate", "--model", "breathing-trap", "--trajectories", "13", "--steps", "50", "--dt", "0.01", "--save-every", "10", "--seed", "5"];
+        Assert.Equal(0, Run([.. common, "--out", PathOf("e-whole.npy"), "--energetics", PathOf("e-whole.csv")]).Code);
+        for (int k = 1; k <= 3; k++)
+            Assert.Equal(0, Run([.. common, "--shard", $"{k}/3", "--out", PathOf($"e-{k}.npy"), "--energetics", PathOf($"e-{k}.csv")]).Code);
+        var (code, stdout, error) = Run("merge", "--out", PathOf("e-merged.csv"), "--json", PathOf("e-3.csv"), PathOf("e-1.csv"), PathOf("e-2.csv"));
+        Assert.True(code == 0, error);
+        Assert.Equal(13, (int)JsonNode.Parse(stdout)!["trajectories"]!);
+        Assert.Equal(File.ReadAllBytes(PathOf("e-whole.csv")), File.ReadAllBytes(PathOf("e-merged.csv")));
+        Assert.Equal(File.ReadAllBytes(PathOf("e-whole.csv.json")), File.ReadAllBytes(PathOf("e-merged.csv.json")));
+
+        var missing = Run("merge", "--out", PathOf("e-partial.csv"), PathOf("e-1.csv"), PathOf("e-3.csv"));
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("missing", missing.Error);
+        var lastMissing = Run("merge", "--out", PathOf("e-partial.csv"), PathOf("e-1.csv"), PathOf("e-2.csv"));
+        Assert.Equal(2, lastMissing.Code);
+        Assert.Contains("the run has 13", lastMissing.Error);
+        var mixed = Run("merge", "--out", PathOf("e-partial.csv"), PathOf("e-1.csv"), PathOf("e-2.npy"), PathOf("e-3.csv"));
+        Assert.Equal(2, mixed.Code);
+        Assert.Contains("separate", mixed.Error);
+        Assert.Equal(0, Run([.. common[..^1], "6", "--shard", "3/3", "--out", PathOf("o-3.npy"), "--energetics", PathOf("o-3.csv")]).Code);
+        var otherRun = Run("merge", "--out", PathOf("e-partial.csv"), PathOf("e-1.csv"), PathOf("e-2.csv"), PathOf("o-3.csv"));
+        Assert.Equal(2, otherRun.Code);
+        Assert.Contains("seed", otherRun.Error);
+        var lines = File.ReadAllLines(PathOf("e-2.csv"));
+        lines[2] = lines[2].Replace(",", ",x", StringComparison.Ordinal);
+        File.WriteAllLines(PathOf("e-2.csv"), lines);
+        var tampered = Run("merge", "--out", PathOf("e-partial.csv"), PathOf("e-1.csv"), PathOf("e-2.csv"), PathOf("e-3.csv"));
+        Assert.Equal(2, tampered.Code);
+        Assert.Contains("e-2.csv line 3", tampered.Error);
+        Assert.False(File.Exists(PathOf("e-partial.csv")));
+    }
+
     [Theory]
     [InlineData("--model", "nope")]
     [InlineData("--model", "driven-trap-2d", "--set", "kk=2")]

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ThermoLearn.Energetics;
+using ThermoLearn.IO;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// The per-trajectory energetics CSV of <c>thermolearn simulate --energetics FILE.csv</c>: one row per trajectory,
+/// <c>traj,work,heat,delta_energy,medium_entropy[,system_entropy,total_entropy]</c> with the global trajectory index
+/// and round-trip ("R") numbers, plus a sidecar <c>FILE.csv.json</c> (format "thermolearn-energetics": model,
+/// parameters, seed, first trajectory, rows, size of the whole run) so <c>thermolearn merge</c> can check shards
+/// as it does for trajectory files. Merging passes the rows through unchanged, so merged shards equal the single
+/// run's file byte for byte.
+/// </summary>
+internal static class EnergeticsFile
+{
+    public const string Header = "traj,work,heat,delta_energy,medium_entropy";
+    private const string SidecarFormat = "thermolearn-energetics";
+
+    /// <summary>Whether <paramref name="path"/> is a CSV whose first line is an energetics header.</summary>
+    public static bool IsEnergeticsCsv(string path)
+    {
+        if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || !File.Exists(path)) return false;
+        using var reader = new StreamReader(path);
+        string? first = reader.ReadLine();
+        return first is not null && (first == Header || first.StartsWith(Header + ",", StringComparison.Ordinal));
+    }
+
+    /// <summary>Writes the CSV and its sidecar (each atomically; the sidecar last).</summary>
+    public static void Write(string path, TrajectoryEnergetics e, TrajectoryMetadata provenance)
+    {
+        var text = new StringBuilder(Header);
+        if (e.SystemEntropy is not null) text.Append(",system_entropy,total_entropy");
+        text.Append('\n');
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        for (int i = 0; i < e.Count; i++)
+        {
+            text.Append(provenance.FirstTrajectory + i).Append(',').Append(F(e.Work[i])).Append(',').Append(F(e.Heat[i])).Append(',')
+                .Append(F(e.DeltaEnergy[i])).Append(',').Append(F(e.MediumEntropy[i]));
+            if (e.SystemEntropy is not null) text.Append(',').Append(F(e.SystemEntropy[i])).Append(',').Append(F(e.TotalEntropy![i]));
+            text.Append('\n');
+        }
+        AtomicFile.WriteText(path, text.ToString());
+        AtomicFile.WriteText(TrajectorySidecar.PathFor(path), SidecarJson(provenance, e.Count));
+    }
+
+    private static string SidecarJson(TrajectoryMetadata m, long rows) => new JsonObject
+    {
+        ["format"] = SidecarFormat,
+        ["trajectories"] = rows,
+        ["model"] = m.Model,
+        ["parameters"] = m.ParametersJson is null ? null : JsonNode.Parse(m.ParametersJson),
+        ["seed"] = m.Seed,
+        ["first_trajectory"] = m.FirstTrajectory,
+        ["total_trajectories"] = m.TotalTrajectories,
+    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    private sealed record Part(string Path, string ColumnsLine, List<string> Rows, long First, TrajectoryMetadata? Provenance);
+
+    /// <summary>Summary of a merge: rows written and the provenance of the merged file (null without sidecars).</summary>
+    public sealed record MergeResult(long Rows, TrajectoryMetadata? Provenance);
+
+    /// <summary>
+    /// Merges energetics CSV shards into <paramref name="outPath"/>: same columns; rows in order of the global
+    /// trajectory index, covering 0 .. N-1 exactly once; with sidecars also the same model, parameters, seed and
+    /// run size, and rows matching each sidecar. Any mismatch is <see cref="InvalidInputException"/> and writes nothing.
+    /// </summary>
+    public static MergeResult Merge(IReadOnlyList<string> paths, string outPath)
+    {
+        var parts = paths.Select(Read).ToList();
+        var reference = parts[0];
+        foreach (var p in parts)
+        {
+            if (p.ColumnsLine != reference.ColumnsLine)
+                throw new InvalidInputException($"{p.Path}: columns '{p.ColumnsLine}' differ from {reference.Path} ('{reference.ColumnsLine}'); shards of one run have the same columns.");
+            if ((p.Provenance is null) != (reference.Provenance is null))
+                throw new InvalidInputException($"{(p.Provenance is null ? p.Path : reference.Path)} has no sidecar ({TrajectorySidecar.PathFor(p.Path)}) but other shards do; give the shards of one run, each with its sidecar.");
+            if (p.Provenance is { } m && reference.Provenance is { } r
+                && (m.Model != r.Model || m.ParametersJson != r.ParametersJson || m.Seed != r.Seed || m.TotalTrajectories != r.TotalTrajectories))
+                throw new InvalidInputException($"{p.Path}: model, parameters, seed or run size differ from {reference.Path}; merge only shards of the same run.");
+        }
+        parts = parts.OrderBy(p => p.First).ToList();
+        long expected = 0;
+        foreach (var p in parts)
+        {
+            if (p.First != expected)
+                throw new InvalidInputException(p.First < expected
+                    ? $"{p.Path}: trajectories {p.First}..{p.First + p.Rows.Count - 1} overlap another shard; give each shard once."
+                    : $"{p.Path}: trajectories {expected}..{p.First - 1} are missing before this shard; give every shard of the run.");
+            expected = p.First + p.Rows.Count;
+        }
+        if (reference.Provenance?.TotalTrajectories is { } total && expected != total)
+            throw new InvalidInputException($"the shards hold trajectories 0..{expected - 1} but the run has {total}; shards are missing.");
+
+        var text = new StringBuilder(reference.ColumnsLine).Append('\n');
+        foreach (var p in parts)
+            foreach (var row in p.Rows) text.Append(row).Append('\n');
+        var merged = reference.Provenance is { } provenance ? provenance with { FirstTrajectory = 0, TotalTrajectories = null } : null;
+        AtomicFile.WriteText(outPath, text.ToString());
+        string sidecar = TrajectorySidecar.PathFor(outPath);
+        if (merged is not null) AtomicFile.WriteText(sidecar, SidecarJson(merged, expected));
+        else if (File.Exists(sidecar)) File.Delete(sidecar);   // a stale sidecar would describe another file
+        return new MergeResult(expected, merged);
+    }
+
+    private static Part Read(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such file.");
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || !(lines[0] == Header || lines[0].StartsWith(Header + ",", StringComparison.Ordinal)))
+            throw new InvalidInputException($"{path}: not an energetics CSV (its first line must start with '{Header}'); energetics and trajectory files merge separately.");
+        int columns = lines[0].Split(',').Length;
+        var rows = new List<string>(lines.Length - 1);
+        long first = 0;
+        for (int i = 1; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            if (line.Length == 0 && i == lines.Length - 1) break;
+            var cells = line.Split(',');
+            if (cells.Length != columns)
+                throw new InvalidInputException($"{path} line {i + 1}: {cells.Length} columns, but the header has {columns}.");
+            if (!long.TryParse(cells[0], NumberStyles.None, CultureInfo.InvariantCulture, out long traj))
+                throw new InvalidInputException($"{path} line {i + 1}: trajectory index '{cells[0]}' is not a non-negative integer.");
+            for (int c = 1; c < columns; c++)
+                if (!double.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                    throw new InvalidInputException($"{path} line {i + 1} column {c + 1}: '{cells[c]}' is not a number.");
+            if (rows.Count == 0) first = traj;
+            else if (traj != first + rows.Count)
+                throw new InvalidInputException($"{path} line {i + 1}: trajectory {traj} follows {first + rows.Count - 1}; a shard's rows are consecutive trajectories.");
+            rows.Add(line);
+        }
+        if (rows.Count == 0) throw new InvalidInputException($"{path}: no rows after the header.");
+        var provenance = ReadSidecar(path);
+        if (provenance is { } p)
+        {
+            if (p.Metadata.FirstTrajectory != first || p.Rows != rows.Count)
+                throw new InvalidInputException($"{path}: rows hold trajectories {first}..{first + rows.Count - 1}, but its sidecar says "
+                    + $"{p.Metadata.FirstTrajectory}..{p.Metadata.FirstTrajectory + p.Rows - 1}; the file was changed after it was written.");
+        }
+        return new Part(path, lines[0], rows, first, provenance?.Metadata);
+    }
+
+    private static (TrajectoryMetadata Metadata, long Rows)? ReadSidecar(string dataPath)
+    {
+        string path = TrajectorySidecar.PathFor(dataPath);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            if ((string?)json["format"] != SidecarFormat)
+                throw new InvalidInputException($"{path}: not an energetics sidecar (format '{(string?)json["format"]}'); remove it or give the right file.");
+            var metadata = new TrajectoryMetadata((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
+                (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"]);
+            return (metadata, (long)json["trajectories"]!);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
+        {
+            throw new InvalidInputException($"{path}: malformed energetics sidecar ({e.Message}).");
+        }
+    }
+}
