@@ -64,7 +64,8 @@ echo "== thermolearn beliefs train (loads libtorch)"
 python3 -c "import json,sys; b=json.load(open('beliefs.json')); print(f\"  trained {b['tokens']} tokens, validation cross-entropy {b['min_val_ce']:.4f} nats\")"
 native=$(find "$work/tools/.store" -name libLibTorchSharp.so | head -n 1)
 if command -v readelf > /dev/null; then
-  readelf -V "$native" | grep -q "GLIBCXX_3.4.32 *Flags: WEAK" && echo "  packed libLibTorchSharp.so: GLIBCXX_3.4.32 need is weak" \
+  versions=$(readelf -V "$native")   # (not piped into grep -q: with pipefail, readelf's SIGPIPE would fail the check)
+  grep -q "GLIBCXX_3.4.32 *Flags: WEAK" <<<"$versions" && echo "  packed libLibTorchSharp.so: GLIBCXX_3.4.32 need is weak" \
     || { echo "FAIL: the packed libLibTorchSharp.so still needs GLIBCXX_3.4.32 strictly"; exit 1; }
 fi
 echo "validate-pack: PASS in $(( $(date +%s) - start )) s"
