@@ -19,7 +19,7 @@ internal sealed record NeuralArguments(TrainingOptions Training, string? LoadMod
 /// </summary>
 internal sealed class NeuralEstimateOptions
 {
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Neural methods: maximum training epochs (default 40; early stopping on held-out trajectories)." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Neural methods: maximum training epochs, the length of the cosine learning-rate decay (default 30; the epoch with the best held-out loss is kept)." };
     public Option<string?> Hidden { get; } = new("--hidden") { Description = "Neural methods: hidden layers x width, e.g. 2x64 (default)." };
     public Option<int?> Batch { get; } = new("--batch") { Description = "Neural methods: transitions per Adam step (default 4096)." };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Neural methods: initial Adam learning rate, cosine decay to 1% (default 0.003)." };
@@ -68,7 +68,7 @@ internal sealed class NeuralEstimateOptions
         var (layers, width) = ParseHidden(parse.GetValue(Hidden) ?? "2x64");
         var training = new TrainingOptions
         {
-            Epochs = parse.GetValue(Epochs) ?? 40,
+            Epochs = parse.GetValue(Epochs) ?? 30,
             Layers = layers,
             Hidden = width,
             BatchSize = parse.GetValue(Batch) ?? 4096,
