@@ -9,8 +9,8 @@ namespace ThermoLearn.Neural.Training;
 /// order (a permutation drawn from <see cref="RandomStream"/> keyed by (seed, epoch)), every step runs
 /// inside its own dispose scope, and the weights of the epoch with the lowest validation loss are
 /// restored at the end. A non-finite loss (training diverged, e.g. a learning rate far too large) stops
-/// training before the bad step is applied; the best weights so far are kept (epoch 0: the initial
-/// network, scored before training) and the curve records where it diverged.
+/// training before the bad step is applied; the best weights so far are kept (epoch 0, the initial network, when
+/// it diverged in the first epoch) and the curve records where it diverged.
 /// </summary>
 internal static class Trainer
 {
@@ -28,9 +28,11 @@ internal static class Trainer
         using var adam = new AdamStep(parameters, options.LearningRate, options.LearningRate * 0.01, stepsPerEpoch * options.Epochs);
         var trainLoss = new List<double>();
         var validationLoss = new List<double>();
+        // The initial weights are kept only if training diverges before one epoch completes: they are not a
+        // candidate otherwise, since on small data the noisy held-out loss of an untrained (near-zero) field can
+        // beat a trained one by chance and the estimate would collapse to about 0.
         Tensor[] best = Snapshot(parameters);
-        double bestLoss = MeanLoss(objective, validation);
-        if (!double.IsFinite(bestLoss)) bestLoss = double.PositiveInfinity;
+        double bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, sinceBest = 0;
         bool stoppedEarly = false;
         Divergence? diverged = null;
