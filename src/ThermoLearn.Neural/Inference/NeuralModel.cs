@@ -113,7 +113,7 @@ public sealed class NeuralModel : IDisposable
             input = cat([input, tensor(Array.ConvertAll(t, v => (float)v), [n, 1])], 1);
         }
         Tensor sum = zeros(n, d);
-        foreach (var network in Networks) sum += ((Mlp)network).forward(input);
+        foreach (var network in Networks) sum = sum.Plus(((Mlp)network).forward(input));
         return Array.ConvertAll((sum / Networks.Count).data<float>().ToArray(), v => (double)v);
     }
 

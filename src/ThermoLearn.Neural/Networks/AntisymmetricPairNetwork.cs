@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -27,6 +28,6 @@ public sealed class AntisymmetricPairNetwork : Module<Tensor, Tensor, Tensor>
     {
         Tensor forwardPair = cat([x0, x1], 1);
         Tensor backwardPair = cat([x1, x0], 1);
-        return (_h.forward(forwardPair) - _h.forward(backwardPair)).squeeze(1);
+        return _h.forward(forwardPair).Minus(_h.forward(backwardPair)).squeeze(1);
     }
 }

@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -10,7 +11,7 @@ internal sealed class FieldAverage(IReadOnlyList<Module<Tensor, Tensor>> members
     public override Tensor forward(Tensor input)
     {
         Tensor sum = members[0].forward(input);
-        for (int k = 1; k < members.Count; k++) sum = sum + members[k].forward(input);
+        for (int k = 1; k < members.Count; k++) sum = sum.Plus(members[k].forward(input));
         return sum / members.Count;
     }
 }
@@ -21,7 +22,7 @@ internal sealed class PairAverage(IReadOnlyList<Module<Tensor, Tensor, Tensor>> 
     public override Tensor forward(Tensor x0, Tensor x1)
     {
         Tensor sum = members[0].forward(x0, x1);
-        for (int k = 1; k < members.Count; k++) sum = sum + members[k].forward(x0, x1);
+        for (int k = 1; k < members.Count; k++) sum = sum.Plus(members[k].forward(x0, x1));
         return sum / members.Count;
     }
 }

@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,6 +13,7 @@ namespace ThermoLearn.Neural.Networks;
 /// </summary>
 public sealed class Mlp : Module<Tensor, Tensor>
 {
+    private static readonly Scalar MinimumScale = 1e-6.ToScalar();
     private readonly Sequential _layers;
     private readonly Tensor _shift;
     private readonly Tensor _scale;
@@ -50,10 +52,10 @@ public sealed class Mlp : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor mean = sample.mean([0L]);
-        Tensor std = sample.std(0L).clamp_min(1e-6);
+        Tensor std = sample.std(0L).clamp_min(MinimumScale);
         _shift.copy_(mean);
         _scale.copy_(std);
     }
 
-    public override Tensor forward(Tensor input) => _layers.forward((input - _shift) / _scale);
+    public override Tensor forward(Tensor input) => _layers.forward(input.Minus(_shift) / _scale);
 }

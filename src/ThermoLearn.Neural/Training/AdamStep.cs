@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,7 +9,8 @@ namespace ThermoLearn.Neural.Training;
 /// handed to libtorch is an object this class keeps alive. TorchSharp's optimizer converts doubles to native
 /// scalars implicitly; such a temporary can be finalised by the garbage collector while the native call that
 /// reads it is still running, which under load showed up as "Expected false to be true ... toDouble" from
-/// Adam.step. Here the constant scalars are fields and the per-step ones are disposed only after their last use.
+/// Adam.step (<see cref="StableScalars"/>). Here the constant scalars are fields and the per-step ones are disposed
+/// only after their last use.
 /// Update: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr_t / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps),
 /// with lr_t = lr_min + (lr - lr_min) (1 + cos(pi (t - 1) / T)) / 2 over T steps.
 /// </summary>
@@ -58,7 +60,7 @@ internal sealed class AdamStep : IDisposable
             _m[i].mul_(_beta1).add_(g, alpha: _oneMinusBeta1);
             _v[i].mul_(_beta2).addcmul_(g, g, value: _oneMinusBeta2);
             using Tensor denominator = _v[i].sqrt();
-            denominator.mul_(inverseRoot).add_(_epsilon);
+            denominator.mul_(inverseRoot).add_(_epsilon, StableScalars.One);
             _parameters[i].addcdiv_(_m[i], denominator, value: stepSize);
         }
         GC.KeepAlive(this);

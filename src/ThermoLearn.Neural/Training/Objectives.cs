@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Neural.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,7 +45,7 @@ internal sealed class CurrentObjective : TransitionObjective
         Tensor quadratic = (d * d.matmul(_diffusion)).sum(1);
         // an explicit scalar disposed after its last use (see AdamStep on temporary scalars)
         using Scalar twoOverStep = (2 / batch.Step).ToScalar();
-        return quadratic - (d * batch.Dx).sum(1).mul_(twoOverStep);
+        return quadratic.Minus((d * batch.Dx).sum(1).mul_(twoOverStep));
     }
 
     public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
@@ -74,7 +75,7 @@ internal sealed class CurrentObjective : TransitionObjective
 internal sealed class NeepObjective : TransitionObjective
 {
     // exp(-Delta S) of an untrained network must not overflow float32 on an outlier pair.
-    private const double MaxNegativeEntropy = 30;
+    private static readonly Scalar MaxNegativeEntropy = 30.0.ToScalar();
     private readonly Module<Tensor, Tensor, Tensor> _network;
     private readonly double _dt;
 
@@ -99,13 +100,13 @@ internal sealed class NeepObjective : TransitionObjective
     public override Tensor Loss(TransitionBatch batch)
     {
         Tensor s = EntropyProduction(batch);
-        return (s.neg() + s.neg().clamp_max(MaxNegativeEntropy).exp()).mean();
+        return s.neg().Plus(s.neg().clamp_max(MaxNegativeEntropy).exp()).mean();
     }
 
     public override Tensor Contributions(TransitionBatch batch)
     {
         Tensor s = EntropyProduction(batch);
-        return (s - s.neg().clamp_max(MaxNegativeEntropy).exp() + 1) / _dt;
+        return (s.Minus(s.neg().clamp_max(MaxNegativeEntropy).exp()) + 1) / _dt;
     }
 }
 
@@ -149,8 +150,8 @@ internal sealed class ScoreObjective : TransitionObjective
         Tensor sMid = _score.forward(Input(batch.Mid, batch.TMid));
         Tensor sStart = _score.forward(Input(batch.X0, batch.TMid - 0.5 * _dt));
         Tensor quadratic = (sMid * sMid.matmul(_diffusion)).sum(1);
-        Tensor divergence = ((sMid - sStart) * batch.Dx).sum(1) / _dt;
-        return quadratic + 2 * divergence;
+        Tensor divergence = (sMid.Minus(sStart) * batch.Dx).sum(1) / _dt;
+        return quadratic.Plus(2 * divergence);
     }
 
     public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();

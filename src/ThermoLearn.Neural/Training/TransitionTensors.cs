@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Trajectories;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,11 +13,11 @@ namespace ThermoLearn.Neural.Training;
 /// </summary>
 internal readonly record struct TransitionBatch(Tensor X0, Tensor X1, Tensor Dx, Tensor TMid, double Step)
 {
-    // A scalar that lives as long as the process (see AdamStep on temporary scalars).
+    // A scalar that lives as long as the process (see StableScalars).
     private static readonly Scalar Half = 0.5.ToScalar();
 
     /// <summary>Stratonovich midpoint (x_i + x_{i+1}) / 2.</summary>
-    public Tensor Mid => (X0 + X1).mul_(Half);
+    public Tensor Mid => X0.Plus(X1).mul_(Half);
 }
 
 /// <summary>
