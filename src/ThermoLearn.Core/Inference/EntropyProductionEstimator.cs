@@ -8,8 +8,9 @@ namespace ThermoLearn.Inference;
 /// Crutchfield 2025). For d(x) = sum theta_{a mu} b_a(x) e_mu the loss L(d) = &lt;d^T D d&gt; - 2 &lt;J_d&gt;/tau is
 /// quadratic, minimised by theta = G^-1 J with G = M (x) D, M_ab = &lt;b_a b_b&gt;, J_{a mu} = &lt;J^S_{a mu}&gt;/tau
 /// (Stratonovich), so Theta = M^-1 J D^-1 and sigma_hat = -L_min = J^T G^-1 J. Noise in J biases sigma_hat
-/// upwards by 2 n d / tau_total (n basis functions, d dimensions); <see cref="EntropyProductionEstimate.Debiased"/>
-/// removes it. Units: k_B = 1 per unit time of the data.
+/// upwards by tr(G^-1 Cov J), at most 2 n d / tau_total (n basis functions, d dimensions) and less when some basis fields are
+/// gradients, whose Stratonovich currents are boundary terms; <see cref="EntropyProductionEstimate.Debiased"/> removes the
+/// jackknife estimate of the bias (see <see cref="Resampling.Errors"/>). Units: k_B = 1 per unit time of the data.
 /// </summary>
 public static class EntropyProductionEstimator
 {
@@ -28,7 +29,7 @@ public static class EntropyProductionEstimator
         var full = stats.Moments();
         var D = diffusion.Resolve(full);
         var (sigma, theta) = Fit(stats, full, D, diagnose: true);
-        var se = Resampling.StandardErrors(stats.Batches, errors, w =>
+        var (se, bias) = Resampling.Errors(stats.Batches, errors, w =>
         {
             var m = stats.Moments(-1, w);
             var (s, t) = Fit(stats, m, diffusion.Resolve(m), diagnose: false);
@@ -36,9 +37,8 @@ public static class EntropyProductionEstimator
             r[0] = s;
             t.CopyTo(r, 1);
             return r;
-        });
-        int nd = stats.BasisCount * stats.Dimension;
-        var estimate = new EntropyProductionEstimate(sigma, se[0], sigma - 2.0 * nd / full.ObservedTime, "current", stats.BasisName,
+        }, [sigma, .. theta]);
+        var estimate = new EntropyProductionEstimate(sigma, se[0], sigma - bias[0], "current", stats.BasisName,
             stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
         var field = new LinearVectorField(stats.Basis, stats.Options.TimeDegree, stats.WindowEdges[0], stats.WindowEdges[^1], theta, se[1..]);
         return new ThermodynamicForceEstimate(estimate, field);
@@ -74,9 +74,8 @@ public static class EntropyProductionEstimator
         var m1 = one.Moments();
         var D1 = diffusion.Resolve(m1);
         double corrected = Combine(default, true);
-        var se = Resampling.StandardErrors(one.Batches, errors, w => [Combine(w, false)]);
-        int nd = one.BasisCount * one.Dimension;
-        return new EntropyProductionEstimate(corrected, se[0], corrected - 2.0 * nd / m1.ObservedTime, order == 1 ? "current+richardson" : "current+richardson2", one.BasisName,
+        var (se, bias) = Resampling.Errors(one.Batches, errors, w => [Combine(w, false)], [corrected]);
+        return new EntropyProductionEstimate(corrected, se[0], corrected - bias[0], order == 1 ? "current+richardson" : "current+richardson2", one.BasisName,
             one.Frames, (long)m1.Count, m1.ObservedTime, Settings(one, errors, D1, diffusion.Source));
     }
 
@@ -86,7 +85,7 @@ public static class EntropyProductionEstimator
     /// <paramref name="timeDegree"/> local to the window (degree 1 removes the first-order effect of the force changing
     /// within a window). <paramref name="joint"/> true: one fit of d(x, t) over the whole record in the spatial basis times
     /// Legendre polynomials of degree <paramref name="timeDegree"/>, then the plug-in sigma_w = theta^T G_w theta = &lt;d^T D d&gt;_w
-    /// = &lt;v^T D^-1 v&gt;_w per window (v = D d), debiased by 2 d tr(M^-1 M_w)/tau. The plug-in pools the whole record: its noise is
+    /// = &lt;v^T D^-1 v&gt;_w per window (v = D d). The plug-in pools the whole record: its noise is
     /// that of theta (inverse information of all windows), whereas a window's own current (2 theta . J_w - theta^T G_w theta)
     /// would carry the window's martingale noise, variance 8 sigma_w / tau_w, whatever the fit (docs/inference.md).
     /// <paramref name="correctionOrder"/> 1 or 2 applies the coarse-sampling (Richardson)
@@ -136,19 +135,12 @@ public static class EntropyProductionEstimator
         }
 
         var value = Evaluate(default, true);
-        var se = Resampling.StandardErrors(stats.Batches, errors, weights => Evaluate(weights, false));
+        var (se, bias) = Resampling.Errors(stats.Batches, errors, weights => Evaluate(weights, false), value);
         var list = new List<WindowedRate>();
-        double biasTotal = 0;
         for (int k = 0; k < w; k++)
-        {
-            var mk = stats.Moments(k);
-            // the noise bias is the same at every lag, so the Richardson weights (summing to 1) keep it once
-            double bias = joint ? 2.0 * d * Trace(full, mk, n) / full.ObservedTime : 2.0 * n * d / mk.ObservedTime;
-            biasTotal += bias * mk.ObservedTime;
-            list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias));
-        }
+            list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias[k]));
         string method = (joint ? "current-joint-time" : "current-windows") + (correctionOrder switch { 0 => "", 1 => "+richardson", _ => "+richardson2" });
-        var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - biasTotal / full.ObservedTime, method,
+        var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - bias[w], method,
             stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
         return new EntropyProductionTimeSeries(list, overall, joint ? $"joint (x, t) fit, Legendre time degree {timeDegree}" : $"per-window fits, local Legendre time degree {timeDegree}");
     }
@@ -165,9 +157,8 @@ public static class EntropyProductionEstimator
         var stats = CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors);
         var full = stats.Moments();
         double sigma = TurRate(stats, full, true);
-        var se = Resampling.StandardErrors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)]);
-        int nd = stats.BasisCount * stats.Dimension;
-        return new EntropyProductionEstimate(sigma, se[0], sigma - 2.0 * nd / full.ObservedTime, "tur", stats.BasisName,
+        var (se, bias) = Resampling.Errors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)], [sigma]);
+        return new EntropyProductionEstimate(sigma, se[0], sigma - bias[0], "tur", stats.BasisName,
             stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], "not used"));
     }
 
@@ -187,18 +178,6 @@ public static class EntropyProductionEstimator
         var mt = DenseAlgebra.Multiply(m.GramMid, n, n, theta, d);   // M Theta
         var mtd = DenseAlgebra.Multiply(mt, n, d, D, d);             // M Theta D
         return DenseAlgebra.Dot(theta, mtd);
-    }
-
-    /// <summary>
-    /// tr(M^-1 M_w): with G = M (x) D and Cov(theta) = 2 G^-1 / tau, the noise bias of the plug-in rate of window w in a joint fit is
-    /// E[dtheta^T G_w dtheta] = 2 d tr(M^-1 M_w)/tau.
-    /// </summary>
-    private static double Trace(CurrentMoments full, CurrentMoments window, int n)
-    {
-        var x = DenseAlgebra.SolveGram(full.GramMid, n, window.GramMid, n, a => $"function {a}", "Gram matrix", false);
-        double tr = 0;
-        for (int a = 0; a < n; a++) tr += x[a * n + a];
-        return tr;
     }
 
     private static double TurRate(CurrentStatistics stats, CurrentMoments m, bool diagnose)

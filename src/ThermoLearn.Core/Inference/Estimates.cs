@@ -17,7 +17,7 @@ public sealed record EstimateSettings(double Dt, int Lag, string Errors, IReadOn
 /// </summary>
 /// <param name="Rate">The estimate sigma_hat.</param>
 /// <param name="StandardError">One standard error of <paramref name="Rate"/> (calibrated: batch resampling, see <see cref="ErrorOptions"/>).</param>
-/// <param name="Debiased">Rate minus the known positive bias (for J^T G^-1 J: 2 n_basis / tau_total); equals Rate when the method has no such bias.</param>
+/// <param name="Debiased">Rate minus its finite-data bias (current, TUR, windows: the jackknife or bootstrap estimate over batches; jump counts: the closed form); equals Rate when the method has no such bias.</param>
 /// <param name="Method">"current", "current+richardson", "tur", "jump", "underdamped", ...</param>
 /// <param name="Basis">Basis specification, e.g. "poly:2"; "" for basis-free methods.</param>
 /// <param name="Frames">Frames used (trajectories x frames).</param>

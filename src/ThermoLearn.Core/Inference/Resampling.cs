@@ -29,7 +29,25 @@ internal static class Resampling
     /// Standard errors of each component of f. <paramref name="evaluate"/> receives batch weights
     /// (1 = included once) and returns f of the weighted sums.
     /// </summary>
-    public static double[] StandardErrors(int batches, ErrorOptions options, Func<double[], double[]> evaluate)
+    public static double[] StandardErrors(int batches, ErrorOptions options, Func<double[], double[]> evaluate) =>
+        Errors(batches, options, evaluate, null).StandardErrors;
+
+    /// <summary>
+    /// Standard errors and finite-data bias of each component of f, whose full-data value is <paramref name="value"/>.
+    /// Jackknife bias (B - 1)(mean_b f(S - S_b) - f(S)): exact for a bias c / tau, since each replicate sees (B - 1)/B of the data
+    /// (Quenouille 1956; Efron &amp; Stein 1981); bootstrap: mean of the replicates - f(S).
+    /// </summary>
+    public static (double[] StandardErrors, double[] Bias) Errors(int batches, ErrorOptions options, Func<double[], double[]> evaluate, double[]? value)
+    {
+        var se = StandardErrorsAndMeans(batches, options, evaluate, out var means);
+        var bias = new double[se.Length];
+        if (value is not null)
+            for (int k = 0; k < se.Length; k++)
+                bias[k] = options.Bootstrap > 0 ? means[k] - value[k] : (batches - 1.0) * (means[k] - value[k]);
+        return (se, bias);
+    }
+
+    private static double[] StandardErrorsAndMeans(int batches, ErrorOptions options, Func<double[], double[]> evaluate, out double[] means)
     {
         var weights = new double[batches];
         if (options.Bootstrap > 0)
@@ -47,9 +65,11 @@ internal static class Resampling
             }
             int nb = options.Bootstrap;
             var se = new double[sum!.Length];
+            means = new double[se.Length];
             for (int k = 0; k < se.Length; k++)
             {
                 double mean = sum[k] / nb;
+                means[k] = mean;
                 se[k] = Math.Sqrt(Math.Max(0, (sumSq![k] - nb * mean * mean) / (nb - 1)));
             }
             return se;
@@ -63,11 +83,13 @@ internal static class Resampling
         }
         int m = leaveOut[0].Length;
         var result = new double[m];
+        means = new double[m];
         for (int k = 0; k < m; k++)
         {
             double mean = 0;
             for (int b = 0; b < batches; b++) mean += leaveOut[b][k];
             mean /= batches;
+            means[k] = mean;
             double ss = 0;
             for (int b = 0; b < batches; b++) { double e = leaveOut[b][k] - mean; ss += e * e; }
             result[k] = Math.Sqrt((batches - 1.0) / batches * ss);
