@@ -158,7 +158,7 @@ internal static class EstimateCommand
                 {
                     if (fit is not null)
                         InferencePlots.TrainingCurves(fit.Curves, $"training curve: {e.Method} {e.Basis}",
-                            e.Method == Neural.Inference.NeuralMethods.Current ? model?.EntropyProductionRate(data.StartTime) : null, plotPath);
+                            e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && k == 1 ? model?.EntropyProductionRate(data.StartTime) : null, plotPath);
                     else if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
                     else if (outcome.Force is { } force && data.Dimension == 2)
                         InferencePlots.Field2D(data, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);

@@ -62,7 +62,7 @@ internal static class InferencePlots
             var line = plot.Add.HorizontalLine(-sigma, 1, Colors.Black, LinePattern.Dotted);
             line.LegendText = "-sigma exact (minimum of the current loss)";
         }
-        plot.ShowLegend();
+        plot.ShowLegend(Alignment.UpperRight); // the curves fall from the upper left
         PlotFile.Save(plot, path);
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
+using ThermoLearn.Models;
 using ThermoLearn.Tests.Inference;
 using ThermoLearn.Trajectories;
 using Xunit;
@@ -95,6 +96,21 @@ public class NeuralEstimateCommandTests
         var json = JsonNode.Parse(a.Out)!.AsObject();
         Assert.Equal("neep", (string)json["method"]!);
         Assert.Equal("antisymmetric-mlp:1x16", (string)json["basis"]!);
+    }
+
+    [Fact]
+    public void WindowsGiveSigmaOfTimeFromAFieldWithTimeInput()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "breathing.npy");
+        TrajectoryFile.Write(file, InferenceData.Run(new BreathingTrapModel(), 0.02, 4, 400, 51, seed: 206).Trajectories);
+        var (code, output, error) = Run("estimate", "--in", file, "--method", "neural-current", "--windows", "4", "--epochs", "2", "--hidden", "1x16",
+            "--diffusion", "1", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal("mlp:1x16+t", (string)json["basis"]!);
+        var windows = json["ep_rate_t"]!.AsArray();
+        Assert.Equal(4, windows.Count);
+        Assert.All(windows, w => Assert.True(w!["stderr"] is not null && w["exact_ep_rate"] is not null));
     }
 
     [Fact]
