@@ -18,7 +18,8 @@ public sealed record TrajectoryEntropyEstimate(IReadOnlyList<double> TotalEntrop
 /// with a joint (x, t) basis: the thermodynamic force d = D^-1 v from the current loss and the score
 /// s = grad ln p from the Stratonovich/Ito difference. The continuity equation d_t p = -div(p v) gives
 /// -d_t ln p = div v + v . s with v = D d, so no density estimate is needed (physics spec section 4; for
-/// stationary data the second term vanishes and Delta s_tot = int d o dx). Both integrals use the trapezoid rule.
+/// stationary data the second term vanishes and Delta s_tot = int d o dx). Both integrals use the trapezoid rule. The score's
+/// O(dt) bias is removed by Richardson over lags 1 and 2 when there are at least 3 frames.
 /// </summary>
 public static class TrajectoryEntropy
 {
@@ -30,11 +31,16 @@ public static class TrajectoryEntropy
         var D = diffusion.Resolve(full);
         int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
         var (_, theta) = EntropyProductionEstimator.Fit(stats, full, D, true);
-        var k = new double[nd];
-        for (int i = 0; i < nd; i++) k[i] = full.Strat[i] - full.Ito[i];
-        var mk = DenseAlgebra.SolveGram(full.GramMid, n, k, d, a => LinearVectorField.Describe(basis, timeDegree, a), "Gram matrix <b b^T> of the basis", false);
-        var score = DenseAlgebra.Multiply(mk, n, d, DenseAlgebra.InverseSpd(D, d, "diffusion matrix"), d);
-        for (int i = 0; i < nd; i++) score[i] = -score[i];
+        // The score from the Stratonovich/Ito difference K = J^S - J^I carries the second cumulant's O(dt) drift bias (for b = x,
+        // K is <dx dx^T>/(2 dt) = D + (dt/2) S): on the breathing trap at dt = 0.01 it shifted <Delta s_tot> by -2%. The
+        // Richardson combination of lags 1 and 2, 2 s(dt) - s(2 dt), removes the leading term for any model.
+        var score = Score(stats, full, D, basis, timeDegree);
+        if (data.Frames >= 3)
+        {
+            var two = CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: 2, TimeDegree: timeDegree, TimeLocalToWindow: false), errors);
+            var coarse = Score(two, two.Moments(), D, basis, timeDegree);
+            for (int i = 0; i < nd; i++) score[i] = 2 * score[i] - coarse[i];
+        }
         double t0 = stats.WindowEdges[0], t1 = stats.WindowEdges[^1];
         var force = new LinearVectorField(basis, timeDegree, t0, t1, theta, null);
         var scoreField = new LinearVectorField(basis, timeDegree, t0, t1, score, null);
@@ -74,5 +80,17 @@ public static class TrajectoryEntropy
         mean /= count;
         double stderr = count > 1 ? Math.Sqrt(Math.Max(0, (sq / count - mean * mean) * count / (count - 1)) / count) : double.NaN;
         return new TrajectoryEntropyEstimate(total, mean, stderr, force, scoreField, stats.BasisName);
+    }
+
+    /// <summary>Score coefficients s = -M^-1 (J^S - J^I) D^-1 (score matching through the Stratonovich/Ito difference).</summary>
+    private static double[] Score(CurrentStatistics stats, CurrentMoments m, double[] D, IBasis basis, int timeDegree)
+    {
+        int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
+        var k = new double[nd];
+        for (int i = 0; i < nd; i++) k[i] = m.Strat[i] - m.Ito[i];
+        var mk = DenseAlgebra.SolveGram(m.GramMid, n, k, d, a => LinearVectorField.Describe(basis, timeDegree, a), "Gram matrix <b b^T> of the basis", false);
+        var score = DenseAlgebra.Multiply(mk, n, d, DenseAlgebra.InverseSpd(D, d, "diffusion matrix"), d);
+        for (int i = 0; i < nd; i++) score[i] = -score[i];
+        return score;
     }
 }
