@@ -2,7 +2,7 @@
 # Checks that the packed tool installs and runs on a clean setup, as README says:
 #   dotnet pack -c Release                     (-> ./artifacts)
 #   dotnet tool install --add-source ./artifacts thermolearn
-# The install uses a fresh DOTNET_CLI_HOME, a fresh NUGET_PACKAGES and a NuGet config that lists only ./artifacts
+# The install uses a fresh HOME and DOTNET_CLI_HOME, a fresh NUGET_PACKAGES and a NuGet config that lists only ./artifacts
 # (<clear/>: no nuget.org, no machine cache), into a temporary --tool-path. The installed tool then runs --help, a
 # simulation, the current estimator on it, and a libtorch command (beliefs train), and the script checks that the
 # packed libLibTorchSharp.so carries the weak GLIBCXX version need (build/LibTorchNatives.targets). Prints package
@@ -35,7 +35,8 @@ cat > "$work/nuget.config" <<EOF
   </packageSources>
 </configuration>
 EOF
-export DOTNET_CLI_HOME="$work/home" NUGET_PACKAGES="$work/nuget-packages" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+# HOME too, so that nothing under the user's ~/.nuget can stand in for the tool's own libtorch.
+export HOME="$work/home" DOTNET_CLI_HOME="$work/home" NUGET_PACKAGES="$work/nuget-packages" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 mkdir -p "$DOTNET_CLI_HOME"
 (cd "$work" && dotnet tool install --tool-path "$work/tools" --configfile "$work/nuget.config" --add-source "$repo/artifacts" thermolearn --version "$version")
 tool="$work/tools/thermolearn"

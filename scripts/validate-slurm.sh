@@ -3,7 +3,8 @@
 # slurm-wlm and munge if missing, starts munged, slurmctld and slurmd with a private config, key, socket and
 # ports in a temporary folder (nothing under /etc is changed), submits a 4-task simulate array and a merge
 # that depends on it (deploy/slurm/submit-simulate.sh), waits, and requires the merged file to equal a
-# single-process run of the same simulation byte for byte (cmp). Prints its run time. Needs root.
+# single-process run of the same simulation byte for byte (cmp), and the merged energetics CSV to equal that
+# run's. Prints its run time. Needs root.
 # Usage: bash scripts/validate-slurm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
