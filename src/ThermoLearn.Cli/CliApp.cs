@@ -6,7 +6,7 @@ namespace ThermoLearn.Cli;
 /// <summary>
 /// The <c>thermolearn</c> tool: parse, validate, run. Commands write to an injected <see cref="CliConsole"/>
 /// so tests read exactly what a user sees. Exit codes: 0 success, 2 bad input (a message on stderr,
-/// no output file left behind), 1 an internal error.
+/// no output file left behind), 1 an internal error or libtorch missing on this machine (a message on stderr).
 /// </summary>
 public static class CliApp
 {
@@ -62,6 +62,11 @@ public static class CliApp
         {
             console.Error.WriteLine($"error: {e.Message}");
             return ExitBadInput;
+        }
+        catch (Exception e) when (ThermoLearn.Neural.Runtime.TorchRuntime.LoadFailureMessage(e) is { } message)
+        {
+            console.Error.WriteLine($"error: {message}");
+            return ExitInternalError;
         }
         catch (OperationCanceledException)
         {

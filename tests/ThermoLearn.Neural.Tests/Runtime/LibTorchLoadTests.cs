@@ -42,4 +42,24 @@ public class LibTorchLoadTests
         Assert.Equal(-1.9, updated[1], 6);
         Assert.Equal(0.4, updated[2], 6);
     }
+
+    /// <summary>
+    /// When libtorch is missing, the CLI prints TorchRuntime.LoadFailureMessage instead of a stack trace: it names the
+    /// platform and the missing dependency (the loader's message of a tool whose libtorch_cpu.so was removed), and it
+    /// leaves other errors alone.
+    /// </summary>
+    [Fact]
+    public void LoadFailureMessageNamesThePlatformAndTheMissingLibrary()
+    {
+        var loader = new DllNotFoundException("Unable to load shared library 'LibTorchSharp' or one of its dependencies. In order to help diagnose loading problems, consider using a tool like strace.\n"
+            + "/opt/tool/runtimes/linux-x64/native/LibTorchSharp.so: cannot open shared object file: No such file or directory\n"
+            + "libtorch_cpu.so: cannot open shared object file: No such file or directory\n");
+        string? message = TorchRuntime.LoadFailureMessage(new TypeInitializationException("TorchSharp.torch", loader));
+        Assert.NotNull(message);
+        Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, message);
+        Assert.Contains("libtorch_cpu.so: cannot open shared object file", message);
+        Assert.DoesNotContain("/opt/tool", message);
+        Assert.Null(TorchRuntime.LoadFailureMessage(new InvalidOperationException("libtorch tensor shape mismatch")));
+        Assert.Null(TorchRuntime.LoadFailureMessage(new DllNotFoundException("Unable to load shared library 'libSkiaSharp'")));
+    }
 }
