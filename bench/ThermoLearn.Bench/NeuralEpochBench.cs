@@ -64,13 +64,32 @@ internal static class NeuralEpochBench
             loss.backward();
             adam.Step();
         }
+        void Forward(long i)
+        {
+            using var scope = NewDisposeScope();
+            var batch = train.Select(order.narrow(0, i * 4096 % (train.Count - 4096), 4096));
+            objective.Loss(batch).item<float>();
+        }
+        void ForwardBackward(long i)
+        {
+            using var scope = NewDisposeScope();
+            var batch = train.Select(order.narrow(0, i * 4096 % (train.Count - 4096), 4096));
+            objective.Network.zero_grad(set_to_none: true);
+            objective.Loss(batch).backward();
+        }
         for (int i = 0; i < 30; i++) Step(i);
         const int n = 300;
         var (wall, cpu) = Measure(() => { for (int i = 0; i < n; i++) Step(i); });
         double wallMs = wall * 1000 / n, cpuMs = cpu * 1000 / n;
+        var (_, forwardCpu) = Measure(() => { for (int i = 0; i < n; i++) Forward(i); });
+        var (_, backwardCpu) = Measure(() => { for (int i = 0; i < n; i++) ForwardBackward(i); });
+        var (_, adamCpu) = Measure(() => { for (int i = 0; i < n; i++) adam.Step(); });
+
         Console.WriteLine($"Adam step (2->64->64->2, batch 4096, forward+backward+update): {wallMs:F2} ms wall, {cpuMs:F2} ms CPU per step; "
             + $"PyTorch reference {ReferenceStepMs} ms: ratio {ReferenceStepMs / wallMs:F2}x (wall), {ReferenceStepMs / cpuMs:F2}x per CPU time"
             + (threads > 1 ? $" ({threads} threads: CPU time sums the threads)" : ""));
+        Console.WriteLine($"  CPU per step: batch gather + forward + loss {forwardCpu * 1000 / n:F2} ms; with backward {backwardCpu * 1000 / n:F2} ms; "
+            + $"Adam update alone {adamCpu * 1000 / n:F2} ms");
     }
 
     /// <summary>The trainer's epochs on all 1e6 transitions, with the population accuracy of the field after each.</summary>

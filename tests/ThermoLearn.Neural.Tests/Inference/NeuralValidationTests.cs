@@ -101,6 +101,32 @@ public class NeuralValidationTests(ITestOutputHelper output)
         Check(e, model.EntropyProductionRateValue, frames);
     }
 
+    /// <summary>NEEP on the 1e6-frame data sets, next to the plain linear current estimate (NEEP has no coarse-sampling correction).</summary>
+    [Fact]
+    public void NeepOneMillion()
+    {
+        var cases = new (LinearModel Model, int Substeps, ulong Seed)[]
+        {
+            (LinearModel.DrivenTrap2D(1, 0.3, 1, 0.5), 2, 6002),
+            (LinearModel.BeadSpring(2, 1, 1, 10, 1), 4, 7000 + 2 + 1000),
+            (LinearModel.BeadSpring(5, 1, 1, 10, 1), 4, 7000 + 5 + 1000),
+        };
+        foreach (var (model, substeps, seed) in cases)
+        {
+            var data = Run(model, 0.01, substeps, 1, 1_000_000, seed);
+            var spec = DiffusionSpec.Given(RowMajor(model.Diffusion), data.Dimension);
+            var linear = EntropyProductionEstimator.Current(data, new PolynomialBasis(data.Dimension, 1), spec).EntropyProduction;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var fit = NeuralEntropyProductionEstimator.Fit(data, new NeuralEstimatorSettings { Method = NeuralMethods.Neep, Training = new TrainingOptions { Seed = 1 } });
+            var e = fit.Estimate;
+            double exact = model.EntropyProductionRateValue;
+            output.WriteLine($"{model.Name} 1E+006 frames: neep {e.Rate:F5} +- {e.StandardError:F5} ({(e.Rate - exact) / exact:P2}, {(e.Rate - exact) / e.StandardError:F2} stderr; "
+                + $"{clock.Elapsed.TotalSeconds:F0} s, load {LoadAverage()}); linear plain {linear.Debiased:F5} +- {linear.StandardError:F5} ({(linear.Debiased - exact) / exact:P2}); exact {exact:F6}");
+            Assert.False(fit.Diverged);
+            Assert.InRange(e.Rate, exact - 3 * e.StandardError, exact + 3 * e.StandardError);
+        }
+    }
+
     private static void Check(EntropyProductionEstimate e, double exact, int frames)
     {
         Assert.InRange(e.Rate, exact - 3 * e.StandardError, exact + 3 * e.StandardError);
