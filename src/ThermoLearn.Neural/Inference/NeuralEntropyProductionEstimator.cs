@@ -176,7 +176,7 @@ public static class NeuralEntropyProductionEstimator
 
     /// <summary>D by Core's resolution (as the linear current estimator does): given, or the drift-corrected second cumulant
     /// with a linear drift model (<see cref="DynamicsEstimator"/>).</summary>
-    private static (double[,] Matrix, string Source) ResolveDiffusion(TrajectoryEnsemble data, DiffusionSpec spec)
+    internal static (double[,] Matrix, string Source) ResolveDiffusion(TrajectoryEnsemble data, DiffusionSpec spec)
     {
         int d = data.Dimension;
         double[] matrix;
