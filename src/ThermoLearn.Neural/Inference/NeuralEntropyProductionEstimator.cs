@@ -35,6 +35,14 @@ public sealed record NeuralEstimatorSettings
     /// which cancels the O(dt) (and O(dt^2)) bias of the current loss; 0: none.
     /// </summary>
     public int Correction { get; init; }
+
+    /// <summary>
+    /// Current loss only: evaluate d at both ends of each transition (trapezoid, as Core's linear estimators) instead of
+    /// at the midpoint. The midpoint's quadratic term &lt;d(x_mid)^T D d(x_mid)&gt; is low by O(dt) (&lt;x_mid x_mid^T&gt; falls short of
+    /// &lt;x x^T&gt; by D dt / 2), an O(dt) bias of the rate and of the learned field; the trapezoid's is O(dt^2) for linear
+    /// fields, and it needs no second lag, so it suits sigma(t) on short windows. Costs two network passes per transition.
+    /// </summary>
+    public bool Trapezoid { get; init; }
 }
 
 /// <summary>
@@ -107,10 +115,14 @@ public static class NeuralEntropyProductionEstimator
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
                     data.Dt, Flatten(diffusion), options.Folds);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
-                    _ => new CurrentObjective((Mlp)NeuralModel.Create(info), diffusion, settings.TimeInput), progress, cancellation, settings.Correction + 1);
+                    _ => settings.Trapezoid
+                        ? new TrapezoidFieldObjective((Mlp)NeuralModel.Create(info), diffusion, score: false, settings.TimeInput)
+                        : new CurrentObjective((Mlp)NeuralModel.Create(info), diffusion, settings.TimeInput),
+                    progress, cancellation, settings.Correction + 1);
                 break;
             case NeuralMethods.Neep:
                 if (settings.TimeInput) throw new InvalidInputException("neep has no time input; use neural-current for non-stationary data.");
+                if (settings.Trapezoid) throw new InvalidInputException("the trapezoid rule applies to the current loss (neural-current); neep scores whole transitions.");
                 info = new NeuralModelInfo(NeuralMethods.Neep, data.Dimension, false, options.Hidden, options.Layers, data.Dt, null, options.Folds);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
                     _ => new NeepObjective((AntisymmetricPairNetwork)NeuralModel.Create(info), data.Dt), progress, cancellation);

@@ -40,12 +40,13 @@ public sealed record NeuralTrajectoryEntropyEstimate(IReadOnlyList<double> Total
 /// s(x, t) = grad ln p learned by score matching from the Stratonovich/Ito difference. No density is estimated:
 /// the continuity equation gives -d_t ln p = div v + v . s with v = D d (div by automatic differentiation).
 /// <para>
-/// Discretisation, chosen by running the exact fields of the breathing trap through it (docs): the current term uses
-/// d at the midpoint (x_mid, t_mid), as the current loss that trained it; the -d_t ln p term uses the trapezoid in x at
-/// the midpoint time, (g(x_i) + g(x_{i+1}))/2 dt. Evaluating g at x_mid instead shifts &lt;exp(-Delta s_tot)&gt; by
-/// +0.6% (about 4 standard errors at 1e5 trajectories of the default breathing trap), because &lt;x_mid^2&gt; is
-/// smaller than &lt;x^2&gt; by D dt / 2. Note that int d o dx already holds the system-entropy part
-/// -int grad ln p o dx; adding ln p(x_0) / p(x_t) to it would count it twice.
+/// Discretisation, chosen by running the exact fields of the breathing trap through it (docs/neural-nonstationary.md):
+/// both networks are trained with the trapezoid in x at the midpoint time (<see cref="TrapezoidFieldObjective"/>), the
+/// current term is int d o dx = sum (d(x_i) + d(x_{i+1}))/2 . dx, and the -d_t ln p term is the trapezoid
+/// (g(x_i) + g(x_{i+1}))/2 dt. Evaluating g at x_mid instead shifts &lt;exp(-Delta s_tot)&gt; by +0.6% (about 4 standard
+/// errors at 1e5 trajectories of the default breathing trap), because &lt;x_mid^2&gt; is smaller than &lt;x^2&gt; by D dt / 2.
+/// Note that int d o dx already holds the system-entropy part -int grad ln p o dx; adding ln p(x_0) / p(x_t) to it
+/// would count it twice.
 /// </para>
 /// <para>
 /// Cross-fitting: the trajectories are dealt into folds once (the fold plan depends only on the seed), fold k's force
@@ -73,9 +74,9 @@ public static class NeuralTrajectoryEntropy
         int d = data.Dimension;
 
         using var forces = CrossFit.Run(data, options,
-            _ => new CurrentObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, timeInput: true), progress, cancellation);
+            _ => new TrapezoidFieldObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, score: false, timeInput: true), progress, cancellation);
         using var scores = CrossFit.Run(data, options,
-            _ => new ScoreObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, data.Dt, timeInput: true), progress, cancellation);
+            _ => new TrapezoidFieldObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, score: true, timeInput: true), progress, cancellation);
 
         var total = new double[data.Trajectories];
         var current = new double[data.Trajectories];
@@ -105,7 +106,7 @@ public static class NeuralTrajectoryEntropy
     }
 
     /// <summary>
-    /// Per transition: d(x_mid, t_mid) . dx, and g = -d_t ln p = div(D d) + (D d) . s averaged over both ends at t_mid.
+    /// Per transition: (d(x_i) + d(x_{i+1}))/2 . dx at t_mid, and g = -d_t ln p = div(D d) + (D d) . s averaged over both ends at t_mid.
     /// </summary>
     private static (float[] Current, float[] Rate) Terms(Mlp force, Mlp score, Tensor diffusion, TransitionTensors tensors, long start, long length)
     {
@@ -114,13 +115,15 @@ public static class NeuralTrajectoryEntropy
         float[] currentValues;
         using (no_grad())
         {
-            Tensor dMid = force.forward(cat([batch.Mid, batch.TMid], 1));
-            currentValues = (dMid * batch.Dx).sum(1).data<float>().ToArray();
+            // trapezoid, as in training: (d(x_i) + d(x_{i+1})) / 2 . dx, both at t_mid (halved on the host)
+            Tensor dSum = force.forward(cat([batch.X0, batch.TMid], 1)).Plus(force.forward(cat([batch.X1, batch.TMid], 1)));
+            currentValues = (dSum * batch.Dx).sum(1).data<float>().ToArray();
+            for (int i = 0; i < currentValues.Length; i++) currentValues[i] *= 0.5f;
         }
-        Tensor rate = zeros(batch.TMid.shape[0]);
-        foreach (Tensor end in new[] { batch.X0, batch.X1 })
-            rate = rate + 0.5 * RateAt(force, score, diffusion, end, batch.TMid);
-        return (currentValues, rate.data<float>().ToArray());
+        // Trapezoid in x: (g(x_i) + g(x_{i+1})) / 2, halved on the host (no implicit scalars in tensor arithmetic).
+        float[] rate = RateAt(force, score, diffusion, batch.X0, batch.TMid).Plus(RateAt(force, score, diffusion, batch.X1, batch.TMid)).data<float>().ToArray();
+        for (int i = 0; i < rate.Length; i++) rate[i] *= 0.5f;
+        return (currentValues, rate);
     }
 
     /// <summary>g(x, t) = div(D d) + (D d) . s at points x [B, dim] and times t [B, 1], the divergence by automatic differentiation.</summary>
@@ -133,10 +136,10 @@ public static class NeuralTrajectoryEntropy
         for (int i = 0; i < dim; i++)
         {
             var gradient = torch.autograd.grad([v.select(1, i).sum()], [input], retain_graph: i + 1 < dim)[0];
-            divergence = divergence + gradient.select(1, i).detach();
+            divergence = divergence.Plus(gradient.select(1, i).detach());
         }
         using var noGrad = no_grad();
         Tensor s = score.forward(cat([x, t], 1));
-        return divergence + (v.detach() * s).sum(1);
+        return divergence.Plus((v.detach() * s).sum(1));
     }
 }
