@@ -1,67 +1,78 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using ThermoLearn.Simd;
 
 namespace ThermoLearn.Randomness;
 
 /// <summary>
-/// Four independent standard-normal streams, one per <see cref="Vector256{T}"/> lane: lane j runs the
-/// xoshiro256** stream of <see cref="RandomStream.For(ulong, ulong, ulong)"/>(seed, first + j, purpose),
-/// so the numbers of a trajectory depend only on (seed, trajectory index, purpose), never on which lanes,
-/// threads or shards the neighbours went to. Uniforms take the top 52 bits as a mantissa in [1, 2)
-/// (the exponent trick); normals come from Box-Muller with vectorised log and sin/cos written here with
-/// +, -, *, / only (no FMA, no library calls), so the numbers are the same on every IEEE-754 machine. Two per
-/// lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
-/// <see cref="GaussianLanes8"/> is the same generator eight lanes wide: every lane runs the same operations
-/// in the same order, so lane j of either gives the same numbers for the same trajectory.
+/// Independent standard-normal streams, one per SIMD lane, written once for any width (<see cref="ILanes{TDouble, TBits}"/>:
+/// four lanes with <see cref="Lanes256"/>, eight with <see cref="Lanes512"/>). Lane j runs the xoshiro256** stream of
+/// <see cref="RandomStream.For(ulong, ulong, ulong)"/>(seed, first + j, purpose), so the numbers of a trajectory depend
+/// only on (seed, trajectory index, purpose), never on which lanes, threads or shards the neighbours went to, nor on the
+/// width. Uniforms take the top 52 bits as a mantissa in [1, 2) (the exponent trick); normals come from Box-Muller with
+/// vectorised log and sin/cos written here with +, -, *, / only (no FMA, no library calls), so the numbers are the same
+/// on every IEEE-754 machine. Two per lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
+/// Start one with <see cref="GaussianLanes.For"/> (four lanes) or <see cref="GaussianLanes8.For"/> (eight).
 /// </summary>
-public struct GaussianLanes
+public struct GaussianLanes<TLanes, TDouble, TBits>
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
 {
-    private Vector256<ulong> _s0, _s1, _s2, _s3;
-    private Vector256<double> _spare;
+    private TBits _s0, _s1, _s2, _s3;
+    private TDouble _spare;
     private bool _hasSpare;
 
-    /// <summary>Streams for trajectories first .. first + 3 of <paramref name="seed"/>.</summary>
-    public static GaussianLanes For(ulong seed, long first, ulong purpose)
+    /// <summary>Streams for trajectories first .. first + Count - 1 of <paramref name="seed"/>.</summary>
+    public static GaussianLanes<TLanes, TDouble, TBits> For(ulong seed, long first, ulong purpose)
     {
-        Span<ulong> s0 = stackalloc ulong[4], s1 = stackalloc ulong[4], s2 = stackalloc ulong[4], s3 = stackalloc ulong[4];
-        for (int j = 0; j < 4; j++)
+        int count = TLanes.Count;
+        Span<ulong> s0 = stackalloc ulong[count], s1 = stackalloc ulong[count], s2 = stackalloc ulong[count], s3 = stackalloc ulong[count];
+        for (int j = 0; j < count; j++)
         {
             var st = RandomStream.For(seed, (ulong)(first + j), purpose).State;
             s0[j] = st.S0; s1[j] = st.S1; s2[j] = st.S2; s3[j] = st.S3;
         }
-        return new GaussianLanes
+        return new GaussianLanes<TLanes, TDouble, TBits>
         {
-            _s0 = Vector256.Create<ulong>(s0), _s1 = Vector256.Create<ulong>(s1),
-            _s2 = Vector256.Create<ulong>(s2), _s3 = Vector256.Create<ulong>(s3),
+            _s0 = TLanes.Create(s0), _s1 = TLanes.Create(s1),
+            _s2 = TLanes.Create(s2), _s3 = TLanes.Create(s3),
         };
     }
 
-    /// <summary>Next 64 random bits per lane (xoshiro256**; the multiplications by 5 and 9 are shifts and adds, which AVX2 has).</summary>
+    /// <summary>
+    /// Next 64 random bits per lane, xoshiro256**: result = rotl(5 s1, 7) * 9, then the state update
+    /// s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= s1 &lt;&lt; 17, s3 = rotl(s3, 45). The multiplications by 5 and 9
+    /// are shifts and adds, which AVX2 has.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<ulong> NextBits()
+    public TBits NextBits()
     {
         var s1 = _s1;
-        var times5 = (s1 << 2) + s1;
-        var rotated = (times5 << 7) | (times5 >>> 57);
-        var result = (rotated << 3) + rotated;
-        var t = s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= s1;
-        _s1 = s1 ^ _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = (_s3 << 45) | (_s3 >>> 19);
+        var times5 = TLanes.AddBits(TLanes.ShiftLeft(s1, 2), s1);
+        var rotated = RotateLeft(times5, 7);
+        var result = TLanes.AddBits(TLanes.ShiftLeft(rotated, 3), rotated);
+        var t = TLanes.ShiftLeft(s1, 17);
+        _s2 = TLanes.XorBits(_s2, _s0);
+        _s3 = TLanes.XorBits(_s3, s1);
+        _s1 = TLanes.XorBits(s1, _s2);
+        _s0 = TLanes.XorBits(_s0, _s3);
+        _s2 = TLanes.XorBits(_s2, t);
+        _s3 = RotateLeft(_s3, 45);
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBits RotateLeft(TBits x, int k) => TLanes.OrBits(TLanes.ShiftLeft(x, k), TLanes.ShiftRightLogical(x, 64 - k));
+
     /// <summary>Uniform in [1, 2) per lane from the top 52 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector256<double> NextOneToTwo() =>
-        ((NextBits() >>> 12) | Vector256.Create(0x3FF0000000000000UL)).AsDouble();
+    private TDouble NextOneToTwo() =>
+        TLanes.AsDouble(TLanes.OrBits(TLanes.ShiftRightLogical(NextBits(), 12), TLanes.Create(0x3FF0000000000000UL)));
 
     /// <summary>One standard normal per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<double> Next()
+    public TDouble Next()
     {
         if (_hasSpare)
         {
@@ -75,14 +86,14 @@ public struct GaussianLanes
 
     /// <summary>Two standard normals per lane (Box-Muller): r cos(theta) and r sin(theta), r = sqrt(-2 ln u1), theta = 2 pi u2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void NextPair(out Vector256<double> first, out Vector256<double> second)
+    public void NextPair(out TDouble first, out TDouble second)
     {
-        var u1 = Vector256.Create(2.0) - NextOneToTwo();                 // (0, 1]: safe for the log
-        var quarterTurns = (NextOneToTwo() - Vector256<double>.One) * Vector256.Create(4.0);   // 4 u2 in [0, 4), exact
-        var r = Vector256.Sqrt(Vector256.Create(-2.0) * LogUnit(u1));
+        var u1 = TLanes.Subtract(TLanes.Create(2.0), NextOneToTwo());                                            // (0, 1]: safe for the log
+        var quarterTurns = TLanes.Multiply(TLanes.Subtract(NextOneToTwo(), TLanes.Create(1.0)), TLanes.Create(4.0));   // 4 u2 in [0, 4), exact
+        var r = TLanes.Sqrt(TLanes.Multiply(TLanes.Create(-2.0), LogUnit(u1)));
         SinCosQuarterTurns(quarterTurns, out var sin, out var cos);
-        first = r * cos;
-        second = r * sin;
+        first = TLanes.Multiply(r, cos);
+        second = TLanes.Multiply(r, sin);
     }
 
     /// <summary>
@@ -91,27 +102,28 @@ public struct GaussianLanes
     /// 2 atanh(s) = 2s + s R(s^2) with the degree-7 minimax R of <see cref="NormalPolynomials"/>. Accurate to a few ulp.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<double> LogUnit(Vector256<double> u)
+    internal static TDouble LogUnit(TDouble u)
     {
-        var bits = u.AsUInt64();
-        var exponentField = bits >>> 52;
+        var one = TLanes.Create(1.0);
+        var bits = TLanes.AsBits(u);
+        var exponentField = TLanes.ShiftRightLogical(bits, 52);
         // Exponent field as a double via the 2^52 trick (AVX2 has no int64 -> double conversion).
-        var e = (exponentField | Vector256.Create(0x4330000000000000UL)).AsDouble() - Vector256.Create(4503599627370496.0 + 1023.0);
-        var m = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFUL)) | Vector256.Create(0x3FF0000000000000UL)).AsDouble();  // [1, 2)
-        var large = Vector256.GreaterThan(m, Vector256.Create(1.4142135623730951));
-        m = Vector256.ConditionalSelect(large, m * Vector256.Create(0.5), m);
-        e += large & Vector256<double>.One;
-        var s = (m - Vector256<double>.One) / (m + Vector256<double>.One);
-        var z = s * s;
-        var p = Vector256.Create(NormalPolynomials.Lg7);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg6);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg5);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg4);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg3);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg2);
-        p = p * z + Vector256.Create(NormalPolynomials.Lg1);
-        var logM = (s + s) + s * (z * p);
-        return e * Vector256.Create(NormalPolynomials.Ln2) + logM;
+        var e = TLanes.Subtract(TLanes.AsDouble(TLanes.OrBits(exponentField, TLanes.Create(0x4330000000000000UL))), TLanes.Create(4503599627370496.0 + 1023.0));
+        var m = TLanes.AsDouble(TLanes.OrBits(TLanes.AndBits(bits, TLanes.Create(0x000FFFFFFFFFFFFFUL)), TLanes.Create(0x3FF0000000000000UL)));  // [1, 2)
+        var large = TLanes.GreaterThan(m, TLanes.Create(1.4142135623730951));
+        m = TLanes.ConditionalSelect(large, TLanes.Multiply(m, TLanes.Create(0.5)), m);
+        e = TLanes.Add(e, TLanes.And(large, one));
+        var s = TLanes.Divide(TLanes.Subtract(m, one), TLanes.Add(m, one));
+        var z = TLanes.Multiply(s, s);
+        var p = TLanes.Create(NormalPolynomials.Lg7);   // R(z) / z by Horner: p = p z + Lg_k
+        p = TimesPlus(p, z, NormalPolynomials.Lg6);
+        p = TimesPlus(p, z, NormalPolynomials.Lg5);
+        p = TimesPlus(p, z, NormalPolynomials.Lg4);
+        p = TimesPlus(p, z, NormalPolynomials.Lg3);
+        p = TimesPlus(p, z, NormalPolynomials.Lg2);
+        p = TimesPlus(p, z, NormalPolynomials.Lg1);
+        var logM = TLanes.Add(TLanes.Add(s, s), TLanes.Multiply(s, TLanes.Multiply(z, p)));   // 2s + s (z p)
+        return TLanes.Add(TLanes.Multiply(e, TLanes.Create(NormalPolynomials.Ln2)), logM);    // e ln 2 + ln m
     }
 
     /// <summary>
@@ -120,32 +132,69 @@ public struct GaussianLanes
     /// for sin, 12 for cos) are exact to double precision; the quadrant n swaps and negates them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void SinCosQuarterTurns(Vector256<double> y, out Vector256<double> sin, out Vector256<double> cos)
+    internal static void SinCosQuarterTurns(TDouble y, out TDouble sin, out TDouble cos)
     {
-        var shifted = y + Vector256.Create(NormalPolynomials.RoundingShift);
-        var n = shifted.AsUInt64();
-        var f = y - (shifted - Vector256.Create(NormalPolynomials.RoundingShift));
-        var a = f * Vector256.Create(NormalPolynomials.HalfPi);
-        var z = a * a;
-        var sp = Vector256.Create(NormalPolynomials.S6);
-        sp = sp * z + Vector256.Create(NormalPolynomials.S5);
-        sp = sp * z + Vector256.Create(NormalPolynomials.S4);
-        sp = sp * z + Vector256.Create(NormalPolynomials.S3);
-        sp = sp * z + Vector256.Create(NormalPolynomials.S2);
-        sp = sp * z + Vector256.Create(NormalPolynomials.S1);
-        var sinA = a + a * z * sp;
-        var cp = Vector256.Create(NormalPolynomials.C6);
-        cp = cp * z + Vector256.Create(NormalPolynomials.C5);
-        cp = cp * z + Vector256.Create(NormalPolynomials.C4);
-        cp = cp * z + Vector256.Create(NormalPolynomials.C3);
-        cp = cp * z + Vector256.Create(NormalPolynomials.C2);
-        cp = cp * z + Vector256.Create(NormalPolynomials.C1);
-        var cosA = Vector256<double>.One - (Vector256.Create(0.5) * z - z * z * cp);
+        var shifted = TLanes.Add(y, TLanes.Create(NormalPolynomials.RoundingShift));
+        var n = TLanes.AsBits(shifted);
+        var f = TLanes.Subtract(y, TLanes.Subtract(shifted, TLanes.Create(NormalPolynomials.RoundingShift)));
+        var a = TLanes.Multiply(f, TLanes.Create(NormalPolynomials.HalfPi));
+        var z = TLanes.Multiply(a, a);
+        var sp = TLanes.Create(NormalPolynomials.S6);
+        sp = TimesPlus(sp, z, NormalPolynomials.S5);
+        sp = TimesPlus(sp, z, NormalPolynomials.S4);
+        sp = TimesPlus(sp, z, NormalPolynomials.S3);
+        sp = TimesPlus(sp, z, NormalPolynomials.S2);
+        sp = TimesPlus(sp, z, NormalPolynomials.S1);
+        var sinA = TLanes.Add(a, TLanes.Multiply(TLanes.Multiply(a, z), sp));   // a + (a z) sp
+        var cp = TLanes.Create(NormalPolynomials.C6);
+        cp = TimesPlus(cp, z, NormalPolynomials.C5);
+        cp = TimesPlus(cp, z, NormalPolynomials.C4);
+        cp = TimesPlus(cp, z, NormalPolynomials.C3);
+        cp = TimesPlus(cp, z, NormalPolynomials.C2);
+        cp = TimesPlus(cp, z, NormalPolynomials.C1);
+        // 1 - (z/2 - (z z) cp)
+        var cosA = TLanes.Subtract(TLanes.Create(1.0),
+            TLanes.Subtract(TLanes.Multiply(TLanes.Create(0.5), z), TLanes.Multiply(TLanes.Multiply(z, z), cp)));
         // theta = n pi/2 + a: n = 0: (s, c); 1: (c, -s); 2: (-s, -c); 3: (-c, s).
-        var odd = Vector256.Equals(n & Vector256<ulong>.One, Vector256<ulong>.One).AsDouble();
-        var sinSign = ((n & Vector256.Create(2UL)) << 62).AsDouble();
-        var cosSign = (((n + Vector256<ulong>.One) & Vector256.Create(2UL)) << 62).AsDouble();
-        sin = Vector256.ConditionalSelect(odd, cosA, sinA) ^ sinSign;
-        cos = Vector256.ConditionalSelect(odd, sinA, cosA) ^ cosSign;
+        var oneBit = TLanes.Create(1UL);
+        var twoBit = TLanes.Create(2UL);
+        var odd = TLanes.AsDouble(TLanes.Equal(TLanes.AndBits(n, oneBit), oneBit));
+        var sinSign = TLanes.AsDouble(TLanes.ShiftLeft(TLanes.AndBits(n, twoBit), 62));
+        var cosSign = TLanes.AsDouble(TLanes.ShiftLeft(TLanes.AndBits(TLanes.AddBits(n, oneBit), twoBit), 62));
+        sin = TLanes.Xor(TLanes.ConditionalSelect(odd, cosA, sinA), sinSign);
+        cos = TLanes.Xor(TLanes.ConditionalSelect(odd, sinA, cosA), cosSign);
     }
+
+    /// <summary>One Horner step, p z + c, rounded after the product and after the sum (no fused multiply-add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TDouble TimesPlus(TDouble p, TDouble z, double c) => TLanes.Add(TLanes.Multiply(p, z), TLanes.Create(c));
+}
+
+/// <summary>Four-lane normal streams (<see cref="Vector256{T}"/>): <see cref="GaussianLanes{TLanes, TDouble, TBits}"/> with <see cref="Lanes256"/>.</summary>
+public static class GaussianLanes
+{
+    /// <summary>Streams for trajectories first .. first + 3 of <paramref name="seed"/>.</summary>
+    public static GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>> For(ulong seed, long first, ulong purpose) =>
+        GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.For(seed, first, purpose);
+
+    internal static Vector256<double> LogUnit(Vector256<double> u) => GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.LogUnit(u);
+
+    internal static void SinCosQuarterTurns(Vector256<double> y, out Vector256<double> sin, out Vector256<double> cos) =>
+        GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.SinCosQuarterTurns(y, out sin, out cos);
+}
+
+/// <summary>
+/// Eight-lane normal streams (<see cref="Vector512{T}"/>, for AVX-512 machines): the same code as <see cref="GaussianLanes"/>
+/// at twice the width, so lane j here and lane j - 4k of a four-lane group give bit-identical normals for the same trajectory.
+/// </summary>
+public static class GaussianLanes8
+{
+    /// <summary>Streams for trajectories first .. first + 7 of <paramref name="seed"/>.</summary>
+    public static GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>> For(ulong seed, long first, ulong purpose) =>
+        GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.For(seed, first, purpose);
+
+    internal static Vector512<double> LogUnit(Vector512<double> u) => GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.LogUnit(u);
+
+    internal static void SinCosQuarterTurns(Vector512<double> y, out Vector512<double> sin, out Vector512<double> cos) =>
+        GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.SinCosQuarterTurns(y, out sin, out cos);
 }

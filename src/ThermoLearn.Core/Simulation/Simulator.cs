@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using ThermoLearn.Energetics;
 using ThermoLearn.Models;
 using ThermoLearn.Randomness;
+using ThermoLearn.Simd;
 using ThermoLearn.Simulation.Kernels;
 using ThermoLearn.Simulation.Schemes;
 using ThermoLearn.Trajectories;
@@ -95,9 +96,9 @@ public static class Simulator
             // AVX-512 is hardware-accelerated, four otherwise (same numbers again).
             var energies = new EnergeticsArrays(work, heat, deltaE, entropy);
             if (Vector512.IsHardwareAccelerated && !o.NarrowVectorsOnly)
-                RunDoubleWellWide(well, o, first, count, frames, data, energetics ? energies : null, progress);
+                RunDoubleWell<Lanes512, Vector512<double>, Vector512<ulong>>(well, o, first, count, frames, data, energetics ? energies : null, progress);
             else
-                RunDoubleWellNarrow(well, o, first, count, frames, data, energetics ? energies : null, progress);
+                RunDoubleWell<Lanes256, Vector256<double>, Vector256<ulong>>(well, o, first, count, frames, data, energetics ? energies : null, progress);
             return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, scheme.Name);
         }
 
@@ -190,75 +191,43 @@ public static class Simulator
         return start[0];
     }
 
-    private static void RunDoubleWellNarrow(DoubleWellModel well, SimulationOptions o, long first, int count, int frames, double[] data,
-        EnergeticsArrays? energetics, IProgress<double>? progress)
+    /// <summary>The double well on the vector kernel, <typeparamref name="TLanes"/> trajectories per group.</summary>
+    private static void RunDoubleWell<TLanes, TDouble, TBits>(DoubleWellModel well, SimulationOptions o, long first, int count, int frames,
+        double[] data, EnergeticsArrays? energetics, IProgress<double>? progress)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
     {
-        const int lanes = 4, perBlock = ScalarOverdampedKernel.GroupsPerBlock;
+        int lanes = TLanes.Count, perBlock = ScalarOverdampedKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
         double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
-        var force = new DoubleWellForce(well.Barrier, well.Tilt);
+        var force = new DoubleWellForce<TLanes, TDouble, TBits>(well.Barrier, well.Tilt);
         int groups = (count + lanes - 1) / lanes, blocks = (groups + perBlock - 1) / perBlock;
         var tracker = new Progress(progress, blocks);
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
         {
             int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
-            Span<Vector256<double>> x = stackalloc Vector256<double>[blockGroups];
-            Span<GaussianLanes> noise = stackalloc GaussianLanes[blockGroups];
-            Span<ScalarOverdampedKernel.Sums> sums = stackalloc ScalarOverdampedKernel.Sums[blockGroups];
+            Span<TDouble> x = stackalloc TDouble[blockGroups];
+            Span<GaussianLanes<TLanes, TDouble, TBits>> noise = stackalloc GaussianLanes<TLanes, TDouble, TBits>[blockGroups];
+            Span<ScalarOverdampedKernel<TLanes, TDouble, TBits>.Sums> sums = stackalloc ScalarOverdampedKernel<TLanes, TDouble, TBits>.Sums[blockGroups];
             Span<double> start = stackalloc double[lanes];
             for (int k = 0; k < blockGroups; k++)
             {
                 int g = firstGroup + k;
                 start.Clear();
                 for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++) start[j] = InitialState(well, o, first, lanes * g + j);
-                x[k] = Vector256.Create<double>(start);
-                noise[k] = GaussianLanes.For(o.Seed, first + lanes * g, NoisePurpose);
+                x[k] = TLanes.Create(start);
+                noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + lanes * g, NoisePurpose);
             }
             int lastLanes = Math.Min(lanes, count - lanes * (firstGroup + blockGroups - 1));
-            ScalarOverdampedKernel.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
+            ScalarOverdampedKernel<TLanes, TDouble, TBits>.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
                 well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics is not null, data);
             if (energetics is not null)
                 for (int k = 0; k < blockGroups; k++)
                 {
                     int g = firstGroup + k;
                     for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++)
-                        energetics.Store(lanes * g + j, sums[k].Heat.GetElement(j), sums[k].DeltaEnergy.GetElement(j), sums[k].MediumEntropy.GetElement(j));
-                }
-            tracker.GroupDone();
-        });
-    }
-
-    private static void RunDoubleWellWide(DoubleWellModel well, SimulationOptions o, long first, int count, int frames, double[] data,
-        EnergeticsArrays? energetics, IProgress<double>? progress)
-    {
-        const int lanes = 8, perBlock = ScalarOverdampedKernel8.GroupsPerBlock;
-        double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
-        var force = new DoubleWellForce(well.Barrier, well.Tilt);
-        int groups = (count + lanes - 1) / lanes, blocks = (groups + perBlock - 1) / perBlock;
-        var tracker = new Progress(progress, blocks);
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
-        {
-            int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
-            Span<Vector512<double>> x = stackalloc Vector512<double>[blockGroups];
-            Span<GaussianLanes8> noise = stackalloc GaussianLanes8[blockGroups];
-            Span<ScalarOverdampedKernel8.Sums> sums = stackalloc ScalarOverdampedKernel8.Sums[blockGroups];
-            Span<double> start = stackalloc double[lanes];
-            for (int k = 0; k < blockGroups; k++)
-            {
-                int g = firstGroup + k;
-                start.Clear();
-                for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++) start[j] = InitialState(well, o, first, lanes * g + j);
-                x[k] = Vector512.Create<double>(start);
-                noise[k] = GaussianLanes8.For(o.Seed, first + lanes * g, NoisePurpose);
-            }
-            int lastLanes = Math.Min(lanes, count - lanes * (firstGroup + blockGroups - 1));
-            ScalarOverdampedKernel8.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
-                well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics is not null, data);
-            if (energetics is not null)
-                for (int k = 0; k < blockGroups; k++)
-                {
-                    int g = firstGroup + k;
-                    for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++)
-                        energetics.Store(lanes * g + j, sums[k].Heat.GetElement(j), sums[k].DeltaEnergy.GetElement(j), sums[k].MediumEntropy.GetElement(j));
+                        energetics.Store(lanes * g + j, TLanes.GetElement(sums[k].Heat, j), TLanes.GetElement(sums[k].DeltaEnergy, j),
+                            TLanes.GetElement(sums[k].MediumEntropy, j));
                 }
             tracker.GroupDone();
         });
