@@ -39,18 +39,7 @@ public sealed class BreathingTrapModel : PotentialModel
     private double Integrate(double from, double to, double s)
     {
         if (to <= from) return s;
-        int n = Math.Max(16, (int)Math.Ceiling((to - from) / _tau * StepsPerTau));
-        double h = (to - from) / n;
-        for (int i = 0; i < n; i++)
-        {
-            double t = from + i * h;
-            double q1 = VarianceRate(t, s);
-            double q2 = VarianceRate(t + h / 2, s + h / 2 * q1);
-            double q3 = VarianceRate(t + h / 2, s + h / 2 * q2);
-            double q4 = VarianceRate(t + h, s + h * q3);
-            s += h / 6 * (q1 + 2 * q2 + 2 * q3 + q4);
-        }
-        return s;
+        return Integrate(from, to, s, Math.Max(16, (int)Math.Ceiling((to - from) / _tau * StepsPerTau)));
     }
 
     private sealed record Cached(double Time, double Value);
@@ -107,6 +96,7 @@ public sealed class BreathingTrapModel : PotentialModel
         return sum * h / 3;
     }
 
+    /// <summary>dS/dt = -2 mu k(t) S + 2 D from <paramref name="from"/> to <paramref name="to"/> by classical RK4 in <paramref name="steps"/> equal steps.</summary>
     private double Integrate(double from, double to, double s, int steps)
     {
         double h = (to - from) / steps;
