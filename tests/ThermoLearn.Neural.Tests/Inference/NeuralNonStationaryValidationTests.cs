@@ -56,7 +56,9 @@ public class NeuralNonStationaryValidationTests(ITestOutputHelper output)
     /// trajectories of 101 frames (dt = 0.001), d(x, t) with t as input, current loss with the trapezoid rule (the midpoint
     /// rule's O(dt) bias is 1-5% per window here, and the lag-2 Richardson correction samples each window at other
     /// times, which a sigma(t) that grows 25-fold within 0.02 does not forgive): sigma(t) in each of 10 windows within
-    /// 3 stderr of the window mean of the exact sigma(t), each stderr below 7% of it.
+    /// 3 stderr of the window mean of the exact sigma(t), each stderr below 7% of it. Seed 6, not 5: on seed 5's data the
+    /// exact field itself puts [0.08, 0.09) 3.13 stderr high (docs/neural-nonstationary.md); with ten windows at 3 stderr a
+    /// perfect estimator fails about 2.7% of seeds.
     /// </summary>
     [Fact]
     public void BreathingTrapSigmaOfTimeMatchesPerWindow()
@@ -64,7 +66,7 @@ public class NeuralNonStationaryValidationTests(ITestOutputHelper output)
         var model = (BreathingTrapModel)ModelCatalog.Create("breathing-trap", new Dictionary<string, string> { ["k1"] = "41", ["tau"] = "0.1" });
         var data = Simulator.Run(model, new SimulationOptions
         {
-            Trajectories = 100_000, Steps = 200, Dt = 0.0005, SaveEvery = 2, Scheme = "heun", Seed = 5, ComputeEnergetics = false,
+            Trajectories = 100_000, Steps = 200, Dt = 0.0005, SaveEvery = 2, Scheme = "heun", Seed = 6, ComputeEnergetics = false,
         }).Trajectories;
         using var fit = NeuralEntropyProductionEstimator.Fit(data, new NeuralEstimatorSettings
         {
