@@ -1,3 +1,4 @@
+using ThermoLearn.Neural.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -74,7 +75,7 @@ public sealed class BeliefTransformer : nn.Module<Tensor, Tensor>
         if (position < 0 || position >= Config.NCtx) throw new InvalidInputException($"position {position} is outside the context 0..{Config.NCtx - 1}.");
         if ((position == 0) != (parents is null)) throw new InvalidInputException("prefixes of length 1 have no parents; longer prefixes need them.");
         var residuals = new Tensor[Config.Layers + 1];
-        var x = token_embedding.forward(tokens) + position_embedding[position];
+        var x = token_embedding.forward(tokens).Plus(position_embedding[position]);
         residuals[0] = x;
         next = new (Tensor, Tensor)[Config.Layers];
         for (int l = 0; l < Config.Layers; l++)
@@ -98,7 +99,7 @@ public sealed class BeliefTransformer : nn.Module<Tensor, Tensor>
             throw new InvalidInputException($"the transformer reads (batch, T) token ids with 1 <= T <= {Config.NCtx}, not shape [{string.Join(", ", tokens.shape)}].");
         long t = tokens.shape[1];
         var positions = t == Config.NCtx ? position_embedding : position_embedding.narrow(0, 0, t);
-        return token_embedding.forward(tokens) + positions;
+        return token_embedding.forward(tokens).Plus(positions);
     }
 }
 
@@ -134,8 +135,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         long batch = x.shape[0], t = x.shape[1];
         var h = qkv.forward(ln1.forward(x)).view(batch, t, 3, _heads, _dHead).permute(2, 0, 3, 1, 4);
         var attended = nn.functional.scaled_dot_product_attention(h[0], h[1], h[2], is_casual: true);
-        x = x + attn_out.forward(attended.transpose(1, 2).reshape(batch, t, _heads * _dHead));
-        return x + mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x))));
+        x = x.Plus(attn_out.forward(attended.transpose(1, 2).reshape(batch, t, _heads * _dHead)));
+        return x.Plus(mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x)))));
     }
 
     /// <summary>
@@ -153,7 +154,7 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         values = values is null ? v.contiguous() : cat([values, v], 2);
         // One query attending to all earlier keys is causal attention at the last position: no mask.
         var attended = nn.functional.scaled_dot_product_attention(q, keys, values);
-        x = x + attn_out.forward(attended.reshape(n, _heads * _dHead));
-        return x + mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x))));
+        x = x.Plus(attn_out.forward(attended.reshape(n, _heads * _dHead)));
+        return x.Plus(mlp_out.forward(nn.functional.relu(mlp_in.forward(ln2.forward(x)))));
     }
 }

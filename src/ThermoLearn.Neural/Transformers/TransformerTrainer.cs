@@ -133,9 +133,11 @@ public static class TransformerTrainer
         long tokensPerStep = (long)batch * t;
         var pending = new Queue<long>(options.CheckpointTokens.Distinct().Order());
         var parameters = model.parameters().ToArray();
-        using var optimizer = options.Optimizer == TransformerOptimizer.Sgd
-            ? (optim.Optimizer)optim.SGD(parameters, options.LearningRate)
-            : optim.Adam(parameters, options.LearningRate);
+        // Plain SGD is written out, theta <- theta - lr grad, with its scalar held for the whole run: an implicit native
+        // scalar can be finalised while the native call still reads it (Runtime/StableScalars.cs). Adam is TorchSharp's.
+        bool sgd = options.Optimizer == TransformerOptimizer.Sgd;
+        using var minusLearningRate = (-options.LearningRate).ToScalar();
+        using var adam = sgd ? null : optim.Adam(parameters, options.LearningRate);
         var buffer = new long[batch * (t + 1)];
         var log = new List<TrainingLogEntry>();
         var checkpoints = new List<TrainingCheckpoint>();
@@ -194,7 +196,11 @@ public static class TransformerTrainer
                 // Dropping the gradients (set to none) saves a fill kernel per parameter per step.
                 model.zero_grad(set_to_none: true);
                 loss.backward();
-                optimizer.step();
+                if (adam is not null) adam.step();
+                else
+                    using (no_grad())
+                        foreach (var parameter in parameters)
+                            if (parameter.grad is { } gradient) parameter.add_(gradient, minusLearningRate);
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
                     throw new InvalidInputException($"training diverged at step {step} (loss {value}); use a smaller learning rate.");
