@@ -54,7 +54,8 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         var (_, report, _) = ThreeMess3();
         var factored = report.FactoredFinal!;
         Assert.Equal("factored", factored.CloserTo);
-        Assert.True(factored.ObservedDimension95 <= 12, $"95% dimension {factored.ObservedDimension95}");
+        // "Close to the factored prediction": within a factor 2 of it (far below the midpoint to the joint one, which CloserTo checks).
+        Assert.True(factored.ObservedDimension95 <= 2 * factored.FactoredDimension, $"95% dimension {factored.ObservedDimension95}");
         Assert.True(factored.MeanOffDiagonalOverlap < 0.2, $"mean overlap {factored.MeanOffDiagonalOverlap}");
         Assert.All(factored.Factors, f => Assert.True(f.RSquared >= 0.95, $"factor {f.Factor} R^2 {f.RSquared}"));
     }
@@ -69,6 +70,9 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         var f0 = independent.FactoredFinal!;
         var f1 = coupled.FactoredFinal!;
         Assert.Equal("joint", f1.CloserTo);
-        Assert.True(f1.ObservedDimension95 >= f0.ObservedDimension95 + 8, $"95% dimension {f1.ObservedDimension95} coupled vs {f0.ObservedDimension95} independent");
+        // The coupled representation moves at least half the distance between the two predictions (joint - factored).
+        int halfGap = (f0.JointDimension - f0.FactoredDimension) / 2;
+        Assert.True(f1.ObservedDimension95 - f0.ObservedDimension95 >= halfGap,
+            $"95% dimension {f1.ObservedDimension95} coupled vs {f0.ObservedDimension95} independent (needs a rise of {halfGap})");
     }
 }
