@@ -26,6 +26,7 @@ public class FlipTests(ITestOutputHelper output)
     [Fact]
     public void OverdampedFlipNeverSucceedsAboveOneHalf()
     {
+        const double alpha = 10;
         var task = new FlipTask(tau: 1, overdamped: true);
         var family = task.KnotFamily(4);
         var random = RandomStream.For(42, 0);
@@ -38,10 +39,10 @@ public class FlipTests(ITestOutputHelper output)
                 double lower = c switch { 0 => 1, 1 => -4, _ => 0.5 }, upper = c switch { 0 => 6, 1 => 4, _ => 10 };
                 theta[p] = lower + (upper - lower) * random.NextDouble() - task.Start[c];
             }
-            var m = task.Measure(family.WithParameters(theta), 10, seed: (ulong)(100 + r), trajectories: 2000);
+            var m = task.Measure(family.WithParameters(theta), alpha, seed: (ulong)(100 + r), trajectories: 2000);
             output.WriteLine($"protocol {r}: success {1 - m.Error:F4} +- {m.ErrorStandardError:F4}, W = {m.Work:F3}");
             Assert.True(1 - m.Error <= 0.5 + 3 * m.ErrorStandardError, $"protocol {r}: success {1 - m.Error} +- {m.ErrorStandardError}");
-            Assert.Equal(5, m.References.OverdampedObjectiveBound);
+            Assert.Equal(alpha / 2, m.References.OverdampedObjectiveBound);
         }
     }
 

@@ -23,8 +23,9 @@ public class MexicanHatSwirlTests
     [Fact]
     public void ConstantSwirlMatchesTheClosedForm()
     {
-        var model = new MexicanHatSwirlModel(a: 1, r0: 2, w: 0.7, rc: 2, s: 1e7, mu: 1.3, temperature: 1);
-        Assert.Equal(1.3 * 0.49 * 4, model.EntropyProductionRateValue, 5);
+        const double r0 = 2, w = 0.7, mu = 1.3, temperature = 1;
+        var model = new MexicanHatSwirlModel(a: 1, r0: r0, w: w, rc: r0, s: 1e7, mu: mu, temperature: temperature);
+        Assert.Equal(mu / temperature * w * w * r0 * r0, model.EntropyProductionRateValue, 5);
     }
 
     /// <summary>
@@ -89,8 +90,8 @@ public class MexicanHatSwirlTests
             }
             Assert.Equal(0, divergence, 6);
             model.ThermodynamicForce(x, y);
-            Assert.Equal(f[0] / 1.0, y[0], 12);
-            Assert.Equal(f[1] / 1.0, y[1], 12);
+            Assert.Equal(f[0] / model.Temperature, y[0], 12);
+            Assert.Equal(f[1] / model.Temperature, y[1], 12);
         }
         double mass = 0, step = 0.01;
         for (double u = -5; u < 5; u += step)
