@@ -61,8 +61,9 @@ public class GradientEstimatorTests
     /// <summary>
     /// The reported standard error is the spread of the estimate: 40 seeds x 4 components of
     /// z = (LR - exact) / stderr (4,000 paths, 200 steps) must have mean z^2 in [0.55, 1.6]. For a calibrated error
-    /// mean z^2 is ~1 with sd ~0.15-0.2 (components of one seed are correlated), so the band is more than 2.5 sd wide
-    /// on each side (false failure well under 1 %); an error bar off by 30 % fails it.
+    /// mean z^2 is ~1 with sd ~0.15-0.2 (components of one seed are correlated), so the band reaches 2.25-3 sd below
+    /// and 3-4 sd above (false failure about 1-2 % at sd 0.2, well under 1 % at sd 0.15; the seeds are fixed). An error
+    /// bar 30 % too small (mean z^2 ~2.0) or 40 % too large (~0.51) fails it; one only 30 % too large (~0.59) does not.
     /// </summary>
     [Fact]
     public void StandardErrorIsCalibratedOverSeeds()
