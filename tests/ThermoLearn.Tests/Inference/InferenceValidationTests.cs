@@ -196,8 +196,10 @@ public class InferenceValidationTests(ITestOutputHelper output)
         output.WriteLine($"{inside}/10 windows within 3 stderr, {precise}/10 with stderr below 5%; per-trajectory Delta s_tot: r = {r:F4}; "
             + $"<exp(-Delta s_tot)> = {ds.ExpMinusMean:F5} +- {ds.ExpMinusStandardError:F5}; mean {ds.TotalEntropy.Average():F5} vs exact total {model.TotalEntropyProduction:F5}");
         Assert.True(inside >= 9, $"{inside}/10 windows within 3 stderr");
-        // the first and last windows cannot reach 5% in this family (Cramer-Rao 11.4% and 6.5%; the first not even for an oracle, 9.5%)
-        Assert.True(precise >= 8, $"{precise}/10 windows with stderr below 5%");
+        // only windows whose Cramer-Rao bound in this family is below 5% can reach it: all but the first and last (11.4% and 6.5%;
+        // the first not even for an oracle, 9.5%)
+        int reachable = family.Count(v => v < 0.05);
+        Assert.True(precise >= reachable, $"{precise}/10 windows with stderr below 5%, {reachable} reachable by the Cramer-Rao bound");
         Assert.True(r >= 0.95);
         Assert.InRange(ds.ExpMinusMean, 1 - 3 * ds.ExpMinusStandardError, 1 + 3 * ds.ExpMinusStandardError);
     }

@@ -44,7 +44,7 @@ public class InformationBoundTests(ITestOutputHelper output)
         output.WriteLine("force Legendre degree 4: " + string.Join(" ", legendre.Select(v => v.ToString("P1"))));
         Assert.True(oracle[0] > 0.05);
         Assert.True(legendre[0] > 0.1 && legendre[^1] > 0.05);
-        Assert.All(legendre[2..8], v => Assert.True(v < 0.05));
+        Assert.All(legendre[1..^1], v => Assert.True(v < 0.05)); // every window but the first and last can reach 5 %
     }
 }
 
