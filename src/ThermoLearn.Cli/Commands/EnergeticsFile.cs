@@ -79,22 +79,11 @@ internal static class EnergeticsFile
                 throw new InvalidInputException($"{p.Path}: columns '{p.ColumnsLine}' differ from {reference.Path} ('{reference.ColumnsLine}'); shards of one run have the same columns.");
             if ((p.Provenance is null) != (reference.Provenance is null))
                 throw new InvalidInputException($"{(p.Provenance is null ? p.Path : reference.Path)} has no sidecar ({TrajectorySidecar.PathFor(p.Path)}) but other shards do; give the shards of one run, each with its sidecar.");
-            if (p.Provenance is { } m && reference.Provenance is { } r
-                && (m.Model != r.Model || m.ParametersJson != r.ParametersJson || m.Seed != r.Seed || m.TotalTrajectories != r.TotalTrajectories))
+            if (p.Provenance is { } m && reference.Provenance is { } r && !MergeCommand.SameRun(m, r))
                 throw new InvalidInputException($"{p.Path}: model, parameters, seed or run size differ from {reference.Path}; merge only shards of the same run.");
         }
-        parts = parts.OrderBy(p => p.First).ToList();
-        long expected = 0;
-        foreach (var p in parts)
-        {
-            if (p.First != expected)
-                throw new InvalidInputException(p.First < expected
-                    ? $"{p.Path}: trajectories {p.First}..{p.First + p.Rows.Count - 1} overlap another shard; give each shard once."
-                    : $"{p.Path}: trajectories {expected}..{p.First - 1} are missing before this shard; give every shard of the run.");
-            expected = p.First + p.Rows.Count;
-        }
-        if (reference.Provenance?.TotalTrajectories is { } total && expected != total)
-            throw new InvalidInputException($"the shards hold trajectories 0..{expected - 1} but the run has {total}; shards are missing.");
+        parts = MergeCommand.InOrderCovering(parts, p => p.Path, p => p.First, p => p.Rows.Count,
+            reference.Provenance?.TotalTrajectories, out long expected);
 
         var text = new StringBuilder(reference.ColumnsLine).Append('\n');
         foreach (var p in parts)

@@ -85,28 +85,14 @@ internal static class MergeCommand
                 throw new InvalidInputException($"{path}: {e.Frames} frames x {e.Dimension} coordinates, but {parts[0].Path} has {reference.Frames} x {reference.Dimension}; shards of one run have the same shape.");
             if (Math.Abs(e.Dt - reference.Dt) > 1e-12 * reference.Dt || e.StartTime != reference.StartTime)
                 throw new InvalidInputException($"{path}: frame spacing {e.Dt} / start {e.StartTime} differ from {parts[0].Path} ({reference.Dt} / {reference.StartTime}).");
-            var m = e.Metadata;
-            var r = reference.Metadata;
-            if (m.Model != r.Model || m.ParametersJson != r.ParametersJson || m.Seed != r.Seed || m.TotalTrajectories != r.TotalTrajectories)
+            if (!SameRun(e.Metadata, reference.Metadata))
                 throw new InvalidInputException($"{path}: model, parameters, seed or run size differ from {parts[0].Path}; merge only shards of the same run.");
         }
         bool sharded = reference.Metadata.TotalTrajectories is not null;
         if (sharded)
         {
-            parts = parts.OrderBy(p => p.Ensemble.Metadata.FirstTrajectory).ToList();
-            long expected = 0;
-            foreach (var (path, e) in parts)
-            {
-                long first = e.Metadata.FirstTrajectory;
-                if (first != expected)
-                    throw new InvalidInputException(first < expected
-                        ? $"{path}: trajectories {first}..{first + e.Trajectories - 1} overlap another shard; give each shard once."
-                        : $"{path}: trajectories {expected}..{first - 1} are missing before this shard; give every shard of the run.");
-                expected = first + e.Trajectories;
-            }
-            long total = reference.Metadata.TotalTrajectories!.Value;
-            if (expected != total)
-                throw new InvalidInputException($"the shards hold trajectories 0..{expected - 1} but the run has {total}; shards are missing.");
+            parts = InOrderCovering(parts, p => p.Path, p => p.Ensemble.Metadata.FirstTrajectory, p => p.Ensemble.Trajectories,
+                reference.Metadata.TotalTrajectories, out _);
         }
         long count = parts.Sum(p => (long)p.Ensemble.Trajectories);
         long values = count * reference.Frames * reference.Dimension;
@@ -120,5 +106,34 @@ internal static class MergeCommand
         }
         var metadata = reference.Metadata with { FirstTrajectory = sharded ? 0 : reference.Metadata.FirstTrajectory, TotalTrajectories = null };
         return new TrajectoryEnsemble((int)count, reference.Frames, reference.Dimension, reference.Dt, data, metadata, reference.StartTime);
+    }
+
+    /// <summary>Whether two shards' provenance names the same run: model, parameters, seed and run size.</summary>
+    internal static bool SameRun(TrajectoryMetadata m, TrajectoryMetadata r) =>
+        m.Model == r.Model && m.ParametersJson == r.ParametersJson && m.Seed == r.Seed && m.TotalTrajectories == r.TotalTrajectories;
+
+    /// <summary>
+    /// Puts shards in order of their first global trajectory index and checks that they cover 0 .. end - 1 exactly once
+    /// (no overlap, no gap) and, when <paramref name="total"/> is known, that end equals it. Shared by trajectory and
+    /// energetics merges so both say the same thing about the same mistake.
+    /// </summary>
+    internal static List<T> InOrderCovering<T>(IEnumerable<T> parts, Func<T, string> path, Func<T, long> first, Func<T, long> count,
+        long? total, out long end)
+    {
+        var ordered = parts.OrderBy(first).ToList();
+        long expected = 0;
+        foreach (var p in ordered)
+        {
+            long f = first(p);
+            if (f != expected)
+                throw new InvalidInputException(f < expected
+                    ? $"{path(p)}: trajectories {f}..{f + count(p) - 1} overlap another shard; give each shard once."
+                    : $"{path(p)}: trajectories {expected}..{f - 1} are missing before this shard; give every shard of the run.");
+            expected = f + count(p);
+        }
+        if (total is { } t && expected != t)
+            throw new InvalidInputException($"the shards hold trajectories 0..{expected - 1} but the run has {t}; shards are missing.");
+        end = expected;
+        return ordered;
     }
 }
