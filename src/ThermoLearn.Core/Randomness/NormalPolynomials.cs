@@ -36,7 +36,7 @@ internal static class NormalPolynomials
     public const double C6 = -1.13596475577881948265e-11;
 
     public const double Ln2 = 0.6931471805599453;
-    public const double HalfPi = 1.5707963267948966;
+    public const double HalfPi = Math.PI / 2;   // exact: halving only changes the exponent
 
     /// <summary>1.5 x 2^52: adding it rounds a small double to an integer held in the low mantissa bits.</summary>
     public const double RoundingShift = 6755399441055744.0;
