@@ -27,8 +27,10 @@ internal static class EnergeticsFile
         if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || !File.Exists(path)) return false;
         using var reader = new StreamReader(path);
         string? first = reader.ReadLine();
-        return first is not null && (first == Header || first.StartsWith(Header + ",", StringComparison.Ordinal));
+        return first is not null && IsHeader(first);
     }
+
+    private static bool IsHeader(string line) => line == Header || line.StartsWith(Header + ",", StringComparison.Ordinal);
 
     /// <summary>Writes the CSV and its sidecar (each atomically; the sidecar last).</summary>
     public static void Write(string path, TrajectoryEnergetics e, TrajectoryMetadata provenance)
@@ -48,16 +50,9 @@ internal static class EnergeticsFile
         AtomicFile.WriteText(TrajectorySidecar.PathFor(path), SidecarJson(provenance, e.Count));
     }
 
-    private static string SidecarJson(TrajectoryMetadata m, long rows) => new JsonObject
-    {
-        ["format"] = SidecarFormat,
-        ["trajectories"] = rows,
-        ["model"] = m.Model,
-        ["parameters"] = m.ParametersJson is null ? null : JsonNode.Parse(m.ParametersJson),
-        ["seed"] = m.Seed,
-        ["first_trajectory"] = m.FirstTrajectory,
-        ["total_trajectories"] = m.TotalTrajectories,
-    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    private static string SidecarJson(TrajectoryMetadata m, long rows) =>
+        TrajectorySidecar.WithProvenance(new JsonObject { ["format"] = SidecarFormat, ["trajectories"] = rows }, m)
+            .ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     private sealed record Part(string Path, string ColumnsLine, List<string> Rows, long First, TrajectoryMetadata? Provenance);
 
@@ -100,7 +95,7 @@ internal static class EnergeticsFile
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such file.");
         var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || !(lines[0] == Header || lines[0].StartsWith(Header + ",", StringComparison.Ordinal)))
+        if (lines.Length == 0 || !IsHeader(lines[0]))
             throw new InvalidInputException($"{path}: not an energetics CSV (its first line must start with '{Header}'); energetics and trajectory files merge separately.");
         int columns = lines[0].Split(',').Length;
         var rows = new List<string>(lines.Length - 1);
@@ -142,8 +137,7 @@ internal static class EnergeticsFile
             var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
             if ((string?)json["format"] != SidecarFormat)
                 throw new InvalidInputException($"{path}: not an energetics sidecar (format '{(string?)json["format"]}'); remove it or give the right file.");
-            var metadata = new TrajectoryMetadata((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
-                (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"]);
+            var metadata = TrajectorySidecar.ReadProvenance(json);
             return (metadata, (long)json["trajectories"]!);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)

@@ -19,7 +19,6 @@ public static class TrajectorySidecar
 
     public static string ToJson(TrajectoryEnsemble e)
     {
-        var m = e.Metadata;
         var json = new JsonObject
         {
             ["format"] = "thermolearn-trajectories",
@@ -28,14 +27,28 @@ public static class TrajectorySidecar
             ["trajectories"] = e.Trajectories,
             ["frames"] = e.Frames,
             ["dimension"] = e.Dimension,
-            ["model"] = m.Model,
-            ["parameters"] = m.ParametersJson is null ? null : JsonNode.Parse(m.ParametersJson),
-            ["seed"] = m.Seed,
-            ["first_trajectory"] = m.FirstTrajectory,
-            ["total_trajectories"] = m.TotalTrajectories,
         };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return WithProvenance(json, e.Metadata).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>
+    /// Appends a run's provenance (model, parameters, seed, first trajectory, run size) to a sidecar object; the one
+    /// place that names these keys, shared by trajectory and energetics sidecars (see <see cref="ReadProvenance"/>).
+    /// </summary>
+    internal static JsonObject WithProvenance(JsonObject json, TrajectoryMetadata m)
+    {
+        json["model"] = m.Model;
+        json["parameters"] = m.ParametersJson is null ? null : JsonNode.Parse(m.ParametersJson);
+        json["seed"] = m.Seed;
+        json["first_trajectory"] = m.FirstTrajectory;
+        json["total_trajectories"] = m.TotalTrajectories;
+        return json;
+    }
+
+    /// <summary>The provenance written by <see cref="WithProvenance"/>.</summary>
+    internal static TrajectoryMetadata ReadProvenance(JsonObject json) =>
+        new((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
+            (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"]);
 
     /// <summary>The sidecar's content, or null when there is none.</summary>
     public static (double Dt, double StartTime, int Trajectories, int Frames, int Dimension, TrajectoryMetadata Metadata)? TryRead(string dataPath)
@@ -46,9 +59,7 @@ public static class TrajectorySidecar
         {
             var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
             if ((string?)json["format"] != "thermolearn-trajectories") return null;
-            var parameters = json["parameters"];
-            var metadata = new TrajectoryMetadata((string?)json["model"], parameters?.ToJsonString(), (ulong?)json["seed"],
-                (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"]);
+            var metadata = ReadProvenance(json);
             return ((double)json["dt"]!, (double?)json["start_time"] ?? 0, (int)json["trajectories"]!, (int)json["frames"]!, (int)json["dimension"]!, metadata);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
