@@ -186,13 +186,14 @@ public sealed class FlipTask : DoubleWellTask
     internal override InitialStateSampler Initial { get; }
     internal override EndpointFunctional ErrorFunctional { get; } = static (start, end) => start[0] * end[0] < 0 ? 0 : 1;
 
+    /// <summary>The least objective any overdamped 1-D flip can reach, alpha / 2 (see the class remarks).</summary>
+    internal override TaskReferences References(PathSample sample, GradientEstimate estimate) =>
+        new(OverdampedObjectiveBound: estimate.Alpha / 2);
+
     /// <summary>
     /// The physicist's flip to start from: switch to the harmonic well s x^2/2 with half period tau
     /// (s = m (pi / tau)^2, b = 0) for the whole interior; the end jump restores the double well.
     /// </summary>
-    internal override TaskReferences References(PathSample sample, GradientEstimate estimate) =>
-        new(OverdampedObjectiveBound: estimate.Alpha / 2);
-
     public override double[] InitialGuess(ProtocolFamily family)
     {
         double s = Math.Max(Mass * Math.Pow(Math.PI / Duration, 2), LowerBounds[2]);
