@@ -30,20 +30,19 @@ internal static class Resampling
     /// (1 = included once) and returns f of the weighted sums.
     /// </summary>
     public static double[] StandardErrors(int batches, ErrorOptions options, Func<double[], double[]> evaluate) =>
-        Errors(batches, options, evaluate, null).StandardErrors;
+        StandardErrorsAndMeans(batches, options, evaluate, out _);
 
     /// <summary>
     /// Standard errors and finite-data bias of each component of f, whose full-data value is <paramref name="value"/>.
     /// Jackknife bias (B - 1)(mean_b f(S - S_b) - f(S)): exact for a bias c / tau, since each replicate sees (B - 1)/B of the data
     /// (Quenouille 1956; Efron &amp; Stein 1981); bootstrap: mean of the replicates - f(S).
     /// </summary>
-    public static (double[] StandardErrors, double[] Bias) Errors(int batches, ErrorOptions options, Func<double[], double[]> evaluate, double[]? value)
+    public static (double[] StandardErrors, double[] Bias) Errors(int batches, ErrorOptions options, Func<double[], double[]> evaluate, double[] value)
     {
         var se = StandardErrorsAndMeans(batches, options, evaluate, out var means);
         var bias = new double[se.Length];
-        if (value is not null)
-            for (int k = 0; k < se.Length; k++)
-                bias[k] = options.Bootstrap > 0 ? means[k] - value[k] : (batches - 1.0) * (means[k] - value[k]);
+        for (int k = 0; k < se.Length; k++)
+            bias[k] = options.Bootstrap > 0 ? means[k] - value[k] : (batches - 1.0) * (means[k] - value[k]);
         return (se, bias);
     }
 
