@@ -14,6 +14,7 @@ namespace ThermoLearn.Neural.Runtime;
 internal static class StableScalars
 {
     public static readonly Scalar One = 1.0.ToScalar();
+    public static readonly Scalar Half = 0.5.ToScalar();
 
     /// <summary>a + b with a kept-alive alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

@@ -14,10 +14,9 @@ namespace ThermoLearn.Neural.Training;
 internal readonly record struct TransitionBatch(Tensor X0, Tensor X1, Tensor Dx, Tensor TMid, double Step)
 {
     // A scalar that lives as long as the process (see StableScalars).
-    private static readonly Scalar Half = 0.5.ToScalar();
 
     /// <summary>Stratonovich midpoint (x_i + x_{i+1}) / 2.</summary>
-    public Tensor Mid => X0.Plus(X1).mul_(Half);
+    public Tensor Mid => X0.Plus(X1).mul_(StableScalars.Half);
 }
 
 /// <summary>

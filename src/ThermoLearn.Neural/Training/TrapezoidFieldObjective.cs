@@ -50,9 +50,8 @@ internal sealed class TrapezoidFieldObjective : TransitionObjective
         Tensor quadratic = (a * a.matmul(_diffusion)).sum(1).Plus((b * b.matmul(_diffusion)).sum(1));
         Tensor current = ((_score ? b.Minus(a) : a.Plus(b)) * batch.Dx).sum(1);
         using Scalar twoOverStep = (2 / batch.Step).ToScalar();
-        using Scalar half = 0.5.ToScalar();
         Tensor scaled = current.mul_(twoOverStep);
-        return (_score ? quadratic.Plus(scaled) : quadratic.Minus(scaled)).mul_(half);
+        return (_score ? quadratic.Plus(scaled) : quadratic.Minus(scaled)).mul_(StableScalars.Half);
     }
 
     public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
