@@ -25,7 +25,33 @@ public sealed record EstimateSettings(double Dt, int Lag, string Errors, IReadOn
 /// <param name="ObservedTime">Total observed time tau_total.</param>
 /// <param name="Settings">How the estimate was made.</param>
 public sealed record EntropyProductionEstimate(double Rate, double StandardError, double Debiased, string Method, string Basis,
-    long Frames, long Transitions, double ObservedTime, EstimateSettings Settings);
+    long Frames, long Transitions, double ObservedTime, EstimateSettings Settings)
+{
+    /// <summary>What <see cref="Rate"/> estimates; an exact value is comparable only when it is of the same quantity.</summary>
+    public EstimatedQuantity? Quantity { get; init; }
+}
+
+/// <summary>
+/// The quantity an estimate targets. Data sampled every dt carry two different EP rates: the continuous-time rate sigma of
+/// the process, and the EP per unit time of the chain sampled every dt, KL(forward pair law || reversed pair law) / dt, which
+/// is smaller (data processing) and tends to sigma as dt -> 0. Bounds and per-step values are further quantities.
+/// </summary>
+/// <param name="Id">Machine name (JSON "quantity").</param>
+/// <param name="Description">For people.</param>
+public sealed record EstimatedQuantity(string Id, string Description)
+{
+    /// <summary>sigma of the continuous-time process (per unit time), possibly with a stated dt bias.</summary>
+    public static EstimatedQuantity ContinuousRate { get; } = new("continuous_ep_rate", "continuous-time EP rate (per unit time)");
+
+    /// <summary>KL rate of the chain sampled every dt: sum p_i P_ij ln(P_ij / P_ji) / dt.</summary>
+    public static EstimatedQuantity SampledChainRate { get; } = new("sampled_chain_ep_rate", "EP per unit time of the chain sampled every dt (KL rate of frame pairs / dt)");
+
+    /// <summary>A lower bound on sigma (TUR, or a variational value at a suboptimal field).</summary>
+    public static EstimatedQuantity ContinuousLowerBound { get; } = new("continuous_ep_rate_lower_bound", "lower bound on the continuous-time EP rate");
+
+    /// <summary>A variational lower bound on the sampled chain's KL rate (NEEP on frame pairs).</summary>
+    public static EstimatedQuantity SampledChainLowerBound { get; } = new("sampled_chain_ep_rate_lower_bound", "lower bound on the EP per unit time of the chain sampled every dt");
+}
 
 /// <summary>The rate in one time window [Start, End) of non-stationary data.</summary>
 public sealed record WindowedRate(double Start, double End, double Rate, double StandardError, double Debiased)

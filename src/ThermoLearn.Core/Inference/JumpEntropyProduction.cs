@@ -1,65 +1,92 @@
+using ThermoLearn.Inference.Jumps;
+using ThermoLearn.Statistics;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Inference;
 
 /// <summary>
-/// Entropy production of a Markov chain on discrete states from empirical transition counts n_ij:
-/// sigma = (1/dt) sum_{i != j} (n_ij / N) ln(n_ij / n_ji) per unit time (per step when dt = 1), the plug-in
-/// estimate of sum_ij p_i P_ij ln(P_ij / P_ji) for stationary data (physics spec section 3). The data are one
-/// coordinate holding integer state labels. Standard error by batch resampling; the debiased value removes
-/// the leading plug-in bias sum_{i&lt;j} (2 + n_ij/n_ji + n_ji/n_ij) / (2 N), which holds for independent transitions.
+/// What jump data sampled on a grid give: the continuous-time EP rate of the generator fitted by maximum likelihood
+/// (<see cref="Continuous"/>; null with <see cref="Note"/> saying why when no generator fits), the EP per unit time of the
+/// sampled chain (<see cref="SampledChain"/>), and the Richardson extrapolation of the sampled chain's rate over lags 1-3
+/// to dt -> 0 (<see cref="Richardson"/>, a model-free cross-check of <see cref="Continuous"/>).
+/// </summary>
+/// <param name="Continuous">sigma = sum_{i&lt;j} (pi_i q_ij - pi_j q_ji) ln(pi_i q_ij / (pi_j q_ji)) of the fitted generator.</param>
+/// <param name="SampledChain">sum_ij p_i P_ij ln(P_ij / P_ji) / dt from counts at lag 1 (null when a transition was seen one way only).</param>
+/// <param name="Richardson">3 s(dt) - 3 s(2 dt) + s(3 dt) of the sampled-chain rates s at lags 1-3 (null when a lag has one-way counts).</param>
+/// <param name="Labels">State labels, in the order of the generator's rows.</param>
+/// <param name="Generator">The fitted generator Q (rows sum to 0), or null when no generator fits.</param>
+/// <param name="Deviance">2 sum n_ij ln(P_hat_ij / P_ij(Q_hat)): how far the counts are from the nearest embeddable chain.</param>
+/// <param name="Note">Why there is no continuous-time value, or why a cross-check is missing; null when all are there.</param>
+public sealed record JumpEntropyProductionResult(EntropyProductionEstimate? Continuous, EntropyProductionEstimate? SampledChain,
+    EntropyProductionEstimate? Richardson, IReadOnlyList<double> Labels, double[,]? Generator, double? Deviance, string? Note)
+{
+    /// <summary>The continuous-time value when a generator fits, else the sampled chain's.</summary>
+    public EntropyProductionEstimate Best => Continuous ?? SampledChain!;
+}
+
+/// <summary>
+/// Entropy production of jump data: one coordinate holding integer state labels, frames every dt, stationary.
+/// <list type="bullet">
+/// <item>Sampled chain (<see cref="Estimate"/>): plug-in sigma_dt = (1/dt) sum_{i != j} (n_ij / N) ln(n_ij / n_ji) of the counts
+/// n_ij at lag 1, the EP per unit time of the chain P = exp(Q dt) (physics spec section 3); its debiased value removes the
+/// leading plug-in bias sum_{i&lt;j} (2 + n_ij/n_ji + n_ji/n_ij) / (2 N dt), which holds for independent transitions.
+/// Smaller than the process's sigma by O(dt): a jump and its return within one frame are invisible.</item>
+/// <item>Continuous time (<see cref="Analyse"/>): the generator Q by maximum likelihood of the counts under P = exp(Q dt)
+/// (<see cref="GeneratorFit"/>), then Schnakenberg's sigma of Q with its own stationary law. Pairs seen in both directions at
+/// lag dt carry rates; pairs seen one way only are attributed to paths through other states. No generator fits when the
+/// support is not irreducible (a state never left or never entered), when the fit runs to a boundary (a rate to 0 with its
+/// reverse positive: a one-way transition, infinite EP; rates to infinity: the frames are not resolved), or when the
+/// counts are far from every exp(Q dt) (deviance beyond the chi-square quantile 1 - 1e-6; e.g. a discrete-time chain with
+/// no self-transitions): the result then says so and its best value is the sampled chain's.</item>
+/// </list>
+/// Standard errors for all three by the same jackknife or bootstrap over batches (whole trajectories when there are at least
+/// as many as batches); the generator is refitted per replicate from the full-data fit.
 /// </summary>
 public static class JumpEntropyProduction
 {
     public const int MaxStates = 1000;
 
+    /// <summary>Largest number of states for the generator fit (its cost grows as n^6 per iteration).</summary>
+    public const int MaxGeneratorStates = 20;
+
+    /// <summary>The sampled chain's EP per unit time at lag 1 (throws when a transition was seen in one direction only).</summary>
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, ErrorOptions? errors = null)
     {
-        ArgumentNullException.ThrowIfNull(data);
         errors ??= ErrorOptions.Default;
         errors.Validate();
-        if (data.Dimension != 1)
-            throw new InvalidInputException($"Jump-process data must have one coordinate holding the state label (got dimension {data.Dimension}).");
-        data.EnsureFinite("trajectory data");
-        var states = new SortedSet<double>();
-        for (long i = 0; i < data.Data.LongLength; i++)
-        {
-            double v = data.Data[i];
-            if (v != Math.Round(v))
-                throw new InvalidInputException($"Jump-process data must hold integer state labels; value {v} at index {i} is not an integer (use --method current for continuous data).");
-            if (states.Add(v) && states.Count > MaxStates)
-                throw new InvalidInputException($"Jump-process data have more than {MaxStates} distinct states; use --method current for continuous data.");
-        }
-        var index = new Dictionary<double, int>();
-        foreach (double s in states) index[s] = index.Count;
-        int S = states.Count;
-        var layout = BatchLayout.Create(data, errors.Batches);
-        var cells = new double[layout.Count * S * S];
-        Parallel.For(0, layout.Count, b =>
-        {
-            var batch = layout.Batches[b];
-            for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
-                for (int f = batch.FrameFrom; f < batch.FrameTo && f + 1 < data.Frames; f++)
-                {
-                    int i = index[data.Frame(r, f)[0]], j = index[data.Frame(r, f + 1)[0]];
-                    cells[(long)b * S * S + i * S + j] += 1;
-                }
-        });
-        var labels = states.ToArray();
+        var counts = TransitionCounts.Count(data, errors, 1);
+        return SampledChainRate(counts, data, errors, 1, strict: true)!;
+    }
 
-        double[] Counts(ReadOnlySpan<double> weights)
-        {
-            var c = new double[S * S];
-            for (int b = 0; b < layout.Count; b++)
-            {
-                double w = weights.IsEmpty ? 1 : weights[b];
-                if (w == 0) continue;
-                for (int k = 0; k < S * S; k++) c[k] += w * cells[(long)b * S * S + k];
-            }
-            return c;
-        }
+    /// <summary>Continuous-time EP from the fitted generator, the sampled chain's value and the Richardson cross-check.</summary>
+    public static JumpEntropyProductionResult Analyse(TrajectoryEnsemble data, ErrorOptions? errors = null)
+    {
+        errors ??= ErrorOptions.Default;
+        errors.Validate();
+        var counts = TransitionCounts.Count(data, errors, data.Frames > 3 ? 3 : 1);
+        var notes = new List<string>();
+        EntropyProductionEstimate? sampled = null;
+        try { sampled = SampledChainRate(counts, data, errors, 1, strict: true); }
+        catch (InvalidInputException e) { notes.Add("sampled chain: " + e.Message); }
+        var richardson = counts.MaxLag == 3 ? Richardson(counts, data, errors, notes) : null;
+        if (counts.MaxLag < 3) notes.Add("Richardson over lags 1-3 needs at least 4 frames per trajectory.");
+        var (continuous, generator, deviance) = ContinuousRate(counts, data, errors, notes);
+        if (continuous is null && sampled is null)
+            throw new InvalidInputException("No entropy production can be estimated from these jump data: " + string.Join(" ", notes));
+        return new JumpEntropyProductionResult(continuous, sampled, richardson, counts.Labels, generator, deviance, notes.Count > 0 ? string.Join(" ", notes) : null);
+    }
 
-        double Rate(double[] c, bool strict, out double bias)
+    private static EstimateSettings Settings(TransitionCounts counts, ErrorOptions errors, int lag) =>
+        new(counts.Dt, lag, errors.Describe(counts.Layout.Count, counts.Layout.Unit), [], "not used");
+
+    /// <summary>Plug-in sampled-chain rate at one lag (per unit time of the data, i.e. divided by lag x dt).</summary>
+    private static EntropyProductionEstimate? SampledChainRate(TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, int lag, bool strict)
+    {
+        var labels = counts.Labels;
+        int S = counts.States;
+        double dt = counts.Dt * lag;
+
+        double Rate(double[] c, bool full, out double bias)
         {
             double total = c.Sum(), sum = 0;
             bias = 0;
@@ -70,23 +97,189 @@ public static class JumpEntropyProduction
                     if (nij == 0 && nji == 0) continue;
                     if (nij == 0 || nji == 0)
                     {
-                        if (strict)
-                            throw new InvalidInputException($"Transitions {labels[i]} -> {labels[j]} were seen {nij} times and {labels[j]} -> {labels[i]} {nji} times: "
-                                + "a transition seen in one direction only makes the EP from counts infinite. Use longer data or lump these states.");
-                        continue; // a resample that lost a rare reverse transition: the pair contributes as in the full data would not be defined
+                        if (full)
+                            throw new InvalidInputException($"Transitions {labels[i]} -> {labels[j]} were seen {nij} times and {labels[j]} -> {labels[i]} {nji} times"
+                                + (lag > 1 ? $" at lag {lag}" : "") + ": a transition seen in one direction only makes the EP from counts infinite. Use longer data or lump these states.");
+                        continue; // a resample that lost a rare reverse transition: the pair is left out of that replicate
                     }
                     sum += (nij - nji) * Math.Log(nij / nji);
                     bias += 2 + nij / nji + nji / nij;
                 }
-            bias /= 2 * total * data.Dt;
-            return sum / total / data.Dt;
+            bias /= 2 * total * dt;
+            return sum / total / dt;
         }
 
-        var counts = Counts(default);
-        double rate = Rate(counts, true, out double bias);
-        var se = Resampling.StandardErrors(layout.Count, errors, w => [Rate(Counts(w), false, out _)]);
-        double n = counts.Sum();
-        return new EntropyProductionEstimate(rate, se[0], rate - bias, "jump", "", (long)data.Trajectories * data.Frames, (long)n, n * data.Dt,
-            new EstimateSettings(data.Dt, 1, errors.Describe(layout.Count, layout.Unit), [], "not used"));
+        var all = counts.Sum(lag, default);
+        double rate;
+        double bias;
+        try { rate = Rate(all, true, out bias); }
+        catch (InvalidInputException) when (!strict) { return null; }
+        var se = Resampling.StandardErrors(counts.Layout.Count, errors, w => [Rate(counts.Sum(lag, w), false, out _)]);
+        double n = all.Sum();
+        return new EntropyProductionEstimate(rate, se[0], rate - bias, lag == 1 ? "jump-sampled-chain" : $"jump-sampled-chain-lag{lag}", "",
+            (long)data.Trajectories * data.Frames, (long)n, n * counts.Dt, Settings(counts, errors, lag))
+        { Quantity = EstimatedQuantity.SampledChainRate };
+    }
+
+    /// <summary>3 s(dt) - 3 s(2 dt) + s(3 dt): cancels the O(dt) and O(dt^2) terms of the sampled chain's rate s(dt).</summary>
+    private static EntropyProductionEstimate? Richardson(TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, List<string> notes)
+    {
+        for (int lag = 1; lag <= 3; lag++)
+            if (SampledChainRate(counts, data, errors, lag, strict: false) is null)
+            {
+                notes.Add($"Richardson cross-check: a transition is seen one way only at lag {lag}.");
+                return null;
+            }
+        int S = counts.States;
+        double Combined(ReadOnlySpan<double> w)
+        {
+            double value = 0;
+            ReadOnlySpan<double> weights = [3, -3, 1];
+            for (int lag = 1; lag <= 3; lag++)
+            {
+                var c = counts.Sum(lag, w);
+                double total = c.Sum(), sum = 0;
+                for (int i = 0; i < S; i++)
+                    for (int j = i + 1; j < S; j++)
+                    {
+                        double nij = c[i * S + j], nji = c[j * S + i];
+                        if (nij > 0 && nji > 0) sum += (nij - nji) * Math.Log(nij / nji);
+                    }
+                value += weights[lag - 1] * sum / total / (lag * counts.Dt);
+            }
+            return value;
+        }
+        double rate = Combined(default);
+        var (se, bias) = Resampling.Errors(counts.Layout.Count, errors, w => [Combined(w)], [rate]);
+        double n = counts.Sum(1, default).Sum();
+        return new EntropyProductionEstimate(rate, se[0], rate - bias[0], "jump-sampled-chain+richardson2", "",
+            (long)data.Trajectories * data.Frames, (long)n, n * counts.Dt, Settings(counts, errors, 3))
+        { Quantity = EstimatedQuantity.ContinuousRate };
+    }
+
+    private static (EntropyProductionEstimate? Estimate, double[,]? Generator, double? Deviance) ContinuousRate(
+        TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, List<string> notes)
+    {
+        int S = counts.States;
+        double dt = counts.Dt;
+        var labels = counts.Labels;
+        if (S > MaxGeneratorStates)
+        {
+            notes.Add($"No generator fit for {S} states (at most {MaxGeneratorStates}); the value is the sampled chain's.");
+            return (null, null, null);
+        }
+        var all = counts.Sum(1, default);
+        var support = GeneratorFit.Support(all, S);
+        if (Unreachable(support, S) is { } unreachable)
+        {
+            notes.Add($"No generator fits: {unreachable}; a continuous-time EP needs an irreducible process. The value is the sampled chain's.");
+            return (null, null, null);
+        }
+        var theta = GeneratorFit.Seed(all, S, dt, support);
+        var fit = GeneratorFit.Maximise(all, S, dt, support, theta);
+        double deviance = Deviance(all, fit.Rates, S, dt);
+        if (Boundary(fit.Rates, S, dt, labels) is { } boundary)
+        {
+            notes.Add($"No generator fits these counts at dt = {dt:G4}: {boundary}. The value is the sampled chain's.");
+            return (null, null, deviance);
+        }
+        int free = 0;
+        for (int i = 0; i < S; i++)
+        {
+            int seen = 0;
+            for (int j = 0; j < S; j++) if (all[i * S + j] > 0) seen++;
+            free += Math.Max(0, seen - 1);
+        }
+        int df = Math.Max(1, free - support.Length);
+        double critical = MathNet.Numerics.Distributions.ChiSquared.InvCDF(df, 1 - 1e-6);
+        if (deviance > critical)
+        {
+            notes.Add($"The counts are not those of a continuous-time jump process sampled every {dt:G4} (not embeddable): the best generator leaves "
+                + $"a deviance of {deviance:G4}, beyond {critical:G4} (chi-square, {df} degrees of freedom, p = 1e-6); e.g. a discrete-time chain "
+                + "without self-transitions. The value is the sampled chain's.");
+            return (null, null, deviance);
+        }
+        var pi = GeneratorFit.Stationary(fit.Rates, S);
+        if (pi is null)
+        {
+            notes.Add("The fitted generator has no unique positive stationary law; the value is the sampled chain's.");
+            return (null, null, deviance);
+        }
+        double rate = GeneratorFit.EntropyProduction(fit.Rates, pi, S);
+        var start = (double[])theta.Clone();
+        double Refit(double[] w)
+        {
+            var c = counts.Sum(1, w);
+            var t = (double[])start.Clone();
+            var q = GeneratorFit.Maximise(c, S, dt, support, t).Rates;
+            var p = GeneratorFit.Stationary(q, S);
+            return p is null ? double.NaN : GeneratorFit.EntropyProduction(q, p, S);
+        }
+        var (se, bias) = Resampling.Errors(counts.Layout.Count, errors, w => [Refit(w)], [rate]);
+        var generator = new double[S, S];
+        for (int i = 0; i < S; i++)
+            for (int j = 0; j < S; j++) generator[i, j] = fit.Rates[i * S + j];
+        double n = all.Sum();
+        var estimate = new EntropyProductionEstimate(rate, se[0], rate - bias[0], "jump-generator-mle", "",
+            (long)data.Trajectories * data.Frames, (long)n, n * dt, Settings(counts, errors, 1))
+        { Quantity = EstimatedQuantity.ContinuousRate };
+        if (!fit.Converged) notes.Add($"The generator fit stopped after {fit.Iterations} iterations without meeting its tolerance.");
+        return (estimate, generator, deviance);
+    }
+
+    /// <summary>A state that the support graph cannot leave or reach from state 0, described; null when irreducible.</summary>
+    private static string? Unreachable((int I, int J)[] support, int n)
+    {
+        var outgoing = new bool[n];
+        foreach (var (i, _) in support) outgoing[i] = true;
+        for (int i = 0; i < n; i++)
+            if (!outgoing[i]) return $"state index {i} is never left to a state it is also entered from";
+        var seen = new bool[n];
+        var stack = new Stack<int>();
+        stack.Push(0);
+        seen[0] = true;
+        while (stack.Count > 0)
+        {
+            int i = stack.Pop();
+            foreach (var (a, b) in support)
+                if (a == i && !seen[b]) { seen[b] = true; stack.Push(b); }
+        }
+        for (int i = 0; i < n; i++)
+            if (!seen[i]) return $"states split into groups with no transitions seen both ways between them (state index {i} is not reached from state index 0)";
+        return null;
+    }
+
+    private static string? Boundary(double[] q, int n, double dt, double[] labels)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            if (-q[i * n + i] * dt > GeneratorFit.InfiniteRateTimesDt)
+                return $"the likelihood grows without bound as the exit rate of state {labels[i]} goes to infinity (exit rate x dt > {GeneratorFit.InfiniteRateTimesDt}): "
+                    + "the chain forgets its state within one frame (the counts are not embeddable at this frame spacing)";
+            for (int j = 0; j < n; j++)
+                if (i != j && q[i * n + j] > 0 && q[i * n + j] * dt < GeneratorFit.ZeroRateTimesDt && q[j * n + i] * dt >= GeneratorFit.ZeroRateTimesDt)
+                    return $"the best fit sends the rate {labels[i]} -> {labels[j]} to zero while {labels[j]} -> {labels[i]} stays at {q[j * n + i]:G4}: "
+                        + "a one-way transition, whose EP is infinite";
+        }
+        return null;
+    }
+
+    private static double Deviance(double[] counts, double[] q, int n, double dt)
+    {
+        var a = (double[])q.Clone();
+        for (int k = 0; k < a.Length; k++) a[k] *= dt;
+        var p = MatrixExponential.Exp(a, n);
+        double g = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < n; j++) row += counts[i * n + j];
+            for (int j = 0; j < n; j++)
+            {
+                double c = counts[i * n + j];
+                if (c > 0) g += 2 * c * Math.Log(c / row / Math.Max(p[i * n + j], 1e-300));
+            }
+        }
+        return Math.Max(0, g);
     }
 }

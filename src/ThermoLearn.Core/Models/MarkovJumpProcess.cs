@@ -119,6 +119,22 @@ public sealed class MarkovJumpProcess : StochasticModel
         return sum;
     }
 
+    /// <summary>
+    /// EP per unit time of the chain sampled every dt, sum_ij p_i P_ij ln(P_ij / P_ji) / dt with P = exp(Q dt): what counts at
+    /// lag dt estimate without a generator fit. Below <see cref="EntropyProductionRateValue"/> (jumps undone within a frame are
+    /// invisible) and equal to it as dt -> 0; for rates W of issue 20, 1.6916 at dt = 0.01 against 1.7920.
+    /// </summary>
+    public double SampledChainEntropyProductionRate(double dt)
+    {
+        var p = TransitionMatrix(dt);
+        int n = States;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i != j && p[i, j] > 0 && p[j, i] > 0) sum += _stationary[i] * p[i, j] * Math.Log(p[i, j] / p[j, i]);
+        return sum / dt;
+    }
+
     /// <summary>Draws a state from the stationary law.</summary>
     public int SampleStationary(ref RandomStream random) => DiscreteMarkovChain.Categorical(_stationary, random.NextDouble());
 
