@@ -16,8 +16,10 @@ namespace ThermoLearn.Cli.Commands;
 /// [--per-trajectory FILE.csv] [--bootstrap B] [--seed S] [--plot FILE.png] [--json]</c>, and for <c>--method neural-current|neep</c>
 /// <c>[--hidden 2x64] [--epochs N] [--batch B] [--lr LR] [--folds K] [--threads T] [--save-model FILE | --load-model FILE]</c>
 /// (<see cref="NeuralEstimateOptions"/>; JSON adds "training" with the per-epoch curves, --plot draws them): entropy production from trajectories
-/// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames (+ ep_rate_t with --windows,
-/// exact_ep_rate when the file's metadata names a catalogue model). Methods live in <see cref="EstimateMethods"/>.
+/// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames, quantity (what ep_rate
+/// estimates: <see cref="EstimatedQuantity"/>) (+ ep_rate_t with --windows; when the file's metadata names a catalogue model: exact_ep_rate,
+/// the model's own value, exact_sampled_chain_ep_rate where known, and exact_of_quantity, the exact value of the estimate's own quantity).
+/// Methods live in <see cref="EstimateMethods"/>.
 /// </summary>
 internal static class EstimateCommand
 {
@@ -100,10 +102,22 @@ internal static class EstimateCommand
             };
             if (outcome.Extra is { } extra)
                 foreach (var (key, value) in extra) result[key] = value?.DeepClone();
+            result["quantity"] = e.Quantity?.Id;
+            result["quantity_description"] = e.Quantity?.Description;
+            var exact = model is not null && k == 1 ? ExactReference.For(model, data.Dt, data.StartTime) : null;
             if (model is not null)
             {
                 result["model"] = model.Name;
+                // exact_ep_rate keeps its meaning (the model's own EP value); exact_of_quantity is what this estimate is compared with
                 result["exact_ep_rate"] = k == 1 ? JsonOutput.Number(model.EntropyProductionRate(data.StartTime)) : null;
+                if (exact is not null)
+                {
+                    result["exact_ep_rate_quantity"] = exact.PerStep is not null ? "ep_per_step" : EstimatedQuantity.ContinuousRate.Id;
+                    if (exact.SampledChainRate is { } chain) result["exact_sampled_chain_ep_rate"] = JsonOutput.Number(chain);
+                    result["exact_of_quantity"] = exact.For(e.Quantity) is { } same ? JsonOutput.Number(same) : null;
+                    result["exact_comparison"] = exact.For(e.Quantity) is null ? "none: the model has no exact value of this quantity"
+                        : ExactReference.IsBound(e.Quantity) ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity";
+                }
             }
             if (outcome.TimeSeries is { } series)
             {
@@ -115,7 +129,7 @@ internal static class EstimateCommand
                         ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
                         ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
                     };
-                    if (model?.EntropyProductionRate(w.Centre) is { } exact) item["exact_ep_rate"] = exact;
+                    if (model?.EntropyProductionRate(w.Centre) is { } exactAtT) item["exact_ep_rate"] = exactAtT;
                     list.Add(item);
                 }
                 result["ep_rate_t"] = list;
@@ -176,9 +190,22 @@ internal static class EstimateCommand
             if (parse.GetValue(json)) JsonOutput.Write(console, result);
             else
             {
-                console.Out.WriteLine($"EP rate ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
+                console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
                     + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
-                if (model?.EntropyProductionRate(data.StartTime) is { } exact && k == 1) console.Out.WriteLine($"exact ({model.Name}): {exact:G6}");
+                if (exact is not null)
+                {
+                    if (exact.ContinuousRate is { } rate) console.Out.WriteLine($"exact continuous-time EP rate ({model!.Name}): {rate:G6}");
+                    if (exact.PerStep is { } step) console.Out.WriteLine($"exact EP per step ({model!.Name}, a discrete-time chain): {step:G6}");
+                    if (exact.SampledChainRate is { } chain) console.Out.WriteLine($"exact EP per unit time of the chain sampled every {data.Dt:G4}: {chain:G6}");
+                    console.Out.WriteLine(exact.For(e.Quantity) is { } same
+                        ? $"compare with: {same:G6} ({(ExactReference.IsBound(e.Quantity) ? "a lower bound, expected at or below it" : "same quantity")}; "
+                            + $"difference {(e.Rate - same) / e.StandardError:+0.0;-0.0} stderr)"
+                        : "no exact value of this quantity for this model");
+                }
+                if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
+                foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
+                    if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)
+                        console.Out.WriteLine($"  {label} ({other["quantity"]}): {(double)other["ep_rate"]!:G6} +- {(double)other["stderr"]!:G3}");
                 if (fit is not null)
                     foreach (var (c, i) in fit.Curves.Select((c, i) => (c, i)))
                         console.Out.WriteLine($"  fold {i + 1}: {c.ValidationLoss.Count} epochs, kept epoch {c.BestEpoch}"

@@ -42,8 +42,8 @@ internal static class EstimateMethods
         new("current", "linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with --windows: sigma(t))", true, Current),
         new("tur", "short-time TUR lower bound with the optimal current in the basis", false, context =>
             new EstimateOutcome(EntropyProductionEstimator.Tur(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
-        new("jump", "discrete states: EP from transition counts (data hold integer state labels)", false, context =>
-            new EstimateOutcome(JumpEntropyProduction.Estimate(context.Data, context.Errors))),
+        new("jump", "discrete states (integer labels): continuous-time EP of the maximum-likelihood generator of the counts, with the sampled "
+            + "chain's EP per unit time and its Richardson extrapolation beside it", false, Jump),
         new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)", false, context =>
             new EstimateOutcome(UnderdampedEntropyProduction.Estimate(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
         new(NeuralMethods.Current, "neural network d(x) trained on the current loss, held-out rate by cross-fitting (--hidden, --epochs, --batch, --lr; "
@@ -71,6 +71,33 @@ internal static class EstimateMethods
             return Methods.FirstOrDefault(m => m.Name == name)
                 ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Methods.Select(m => m.Name))}.");
         }
+    }
+
+    private static EstimateOutcome Jump(EstimateContext c)
+    {
+        var result = JumpEntropyProduction.Analyse(c.Data, c.Errors);
+        static JsonNode? Summary(EntropyProductionEstimate? e) => e is null ? null : new JsonObject
+        {
+            ["ep_rate"] = Infrastructure.JsonOutput.Number(e.Rate),
+            ["stderr"] = Infrastructure.JsonOutput.Number(e.StandardError),
+            ["ep_rate_debiased"] = Infrastructure.JsonOutput.Number(e.Debiased),
+            ["method"] = e.Method,
+            ["quantity"] = e.Quantity?.Id,
+        };
+        var extra = new JsonObject
+        {
+            ["continuous"] = Summary(result.Continuous),
+            ["sampled_chain"] = Summary(result.SampledChain),
+            ["richardson_lags_1_3"] = Summary(result.Richardson),
+            ["state_labels"] = Infrastructure.JsonOutput.Array(result.Labels),
+            ["generator"] = result.Generator is { } q
+                ? new JsonArray(Enumerable.Range(0, q.GetLength(0)).Select(i => (JsonNode)Infrastructure.JsonOutput.Array(
+                    Enumerable.Range(0, q.GetLength(1)).Select(j => q[i, j]).ToArray())).ToArray())
+                : null,
+            ["deviance"] = result.Deviance is { } g ? Infrastructure.JsonOutput.Number(g) : null,
+            ["note"] = result.Note,
+        };
+        return new EstimateOutcome(result.Best, null, null, extra);
     }
 
     private static EstimateOutcome Current(EstimateContext c)

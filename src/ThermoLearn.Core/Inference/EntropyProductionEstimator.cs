@@ -39,7 +39,8 @@ public static class EntropyProductionEstimator
             return r;
         }, [sigma, .. theta]);
         var estimate = new EntropyProductionEstimate(sigma, se[0], sigma - bias[0], "current", stats.BasisName,
-            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
+            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source))
+        { Quantity = EstimatedQuantity.ContinuousRate };
         var field = new LinearVectorField(stats.Basis, stats.Options.TimeDegree, stats.WindowEdges[0], stats.WindowEdges[^1], theta, se[1..]);
         return new ThermodynamicForceEstimate(estimate, field);
     }
@@ -76,7 +77,8 @@ public static class EntropyProductionEstimator
         double corrected = Combine(default, true);
         var (se, bias) = Resampling.Errors(one.Batches, errors, w => [Combine(w, false)], [corrected]);
         return new EntropyProductionEstimate(corrected, se[0], corrected - bias[0], order == 1 ? "current+richardson" : "current+richardson2", one.BasisName,
-            one.Frames, (long)m1.Count, m1.ObservedTime, Settings(one, errors, D1, diffusion.Source));
+            one.Frames, (long)m1.Count, m1.ObservedTime, Settings(one, errors, D1, diffusion.Source))
+        { Quantity = EstimatedQuantity.ContinuousRate };
     }
 
     /// <summary>
@@ -141,7 +143,8 @@ public static class EntropyProductionEstimator
             list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias[k]));
         string method = (joint ? "current-joint-time" : "current-windows") + (correctionOrder switch { 0 => "", 1 => "+richardson", _ => "+richardson2" });
         var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - bias[w], method,
-            stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source));
+            stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source))
+        { Quantity = EstimatedQuantity.ContinuousRate };
         return new EntropyProductionTimeSeries(list, overall, joint ? $"joint (x, t) fit, Legendre time degree {timeDegree}" : $"per-window fits, local Legendre time degree {timeDegree}");
     }
 
@@ -159,7 +162,8 @@ public static class EntropyProductionEstimator
         double sigma = TurRate(stats, full, true);
         var (se, bias) = Resampling.Errors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)], [sigma]);
         return new EntropyProductionEstimate(sigma, se[0], sigma - bias[0], "tur", stats.BasisName,
-            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], "not used"));
+            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], "not used"))
+        { Quantity = EstimatedQuantity.ContinuousLowerBound };
     }
 
     internal static (double Sigma, double[] Theta) Fit(CurrentStatistics stats, CurrentMoments m, double[] D, bool diagnose)

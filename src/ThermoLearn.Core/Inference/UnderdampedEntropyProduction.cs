@@ -114,6 +114,7 @@ public static class UnderdampedEntropyProduction
         var dv = new double[d * d];
         for (int i = 0; i < d * d; i++) dv[i] = 0.75 * dt * total[1 + nu * nu + nu * d + i] / total[0];
         return new EntropyProductionEstimate(rate, se[0], rate, "underdamped", basis.Name, (long)data.Trajectories * data.Frames, (long)total[0], time,
-            new EstimateSettings(dt, 1, errors.Describe(layout.Count, layout.Unit), dv, "velocity diffusion (3/4) dt <a a^T>"));
+            new EstimateSettings(dt, 1, errors.Describe(layout.Count, layout.Unit), dv, "velocity diffusion (3/4) dt <a a^T>"))
+        { Quantity = EstimatedQuantity.ContinuousRate };
     }
 }

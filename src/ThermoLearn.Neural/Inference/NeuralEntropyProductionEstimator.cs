@@ -229,7 +229,12 @@ public static class NeuralEntropyProductionEstimator
         HeldOutMean total = HeldOutStatistics.Combination(heldOut, weights);
         var settings = new EstimateSettings(data.Dt, 1, errors, diffusion is null ? [] : Flatten(diffusion), diffusionSource);
         var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, method, Describe(info),
-            (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings);
+            (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings)
+        {
+            // held-out values of variational objectives: the current loss at a learned field is at most sigma (equal at the
+            // thermodynamic force); NEEP's -<e^-dS> + <dS> + 1 at most the KL rate of frame pairs, i.e. the sampled chain's EP
+            Quantity = info.Method == NeuralMethods.Neep ? EstimatedQuantity.SampledChainLowerBound : EstimatedQuantity.ContinuousLowerBound,
+        };
         if (windows == 0) return (estimate, null);
         var rates = new List<WindowedRate>();
         double start = data.StartTime, span = (data.Frames - 1) * data.Dt;

@@ -94,6 +94,67 @@ public class EstimateCommandTests
         Assert.Equal("tur", (string)JsonNode.Parse(tur.Out)!["method"]!);
     }
 
+    /// <summary>
+    /// Issue 20: `simulate --model mjp` data and `estimate --method jump`: every number names its quantity and is compared with the
+    /// exact value of that quantity (continuous-time 1.7920, sampled chain at dt = 0.01 1.6916); 3-stderr checks, 0.27% false failures each.
+    /// </summary>
+    [Fact]
+    public void JumpEstimateNamesItsQuantityAndItsExactValue()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "mjp.npy");
+        var simulate = Run("simulate", "--model", "mjp", "--set", "W=[[0,1.5,0.2,0.7],[0.4,0,2.0,0.3],[1.1,0.5,0,1.8],[2.2,0.6,0.9,0]]", "--trajectories", "200", "--steps", "5000", "--dt", "0.01", "--seed", "20", "--out", file);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        var (code, output, error) = Run("estimate", "--in", file, "--method", "jump", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal("continuous_ep_rate", (string)json["quantity"]!);
+        Assert.Equal("jump-generator-mle", (string)json["method"]!);
+        double rate = (double)json["ep_rate"]!, se = (double)json["stderr"]!, exact = (double)json["exact_of_quantity"]!;
+        Assert.Equal((double)json["exact_ep_rate"]!, exact);
+        Assert.InRange(exact, rate - 3 * se, rate + 3 * se);
+        var chain = json["sampled_chain"]!.AsObject();
+        Assert.Equal("sampled_chain_ep_rate", (string)chain["quantity"]!);
+        double chainExact = (double)json["exact_sampled_chain_ep_rate"]!;
+        Assert.InRange(chainExact, (double)chain["ep_rate"]! - 3 * (double)chain["stderr"]!, (double)chain["ep_rate"]! + 3 * (double)chain["stderr"]!);
+        Assert.Equal("continuous_ep_rate", (string)json["richardson_lags_1_3"]!["quantity"]!);
+        var text = Run("estimate", "--in", file, "--method", "jump");
+        Assert.Contains("continuous-time EP rate", text.Out);
+        Assert.Contains("sampled every 0.01", text.Out);
+    }
+
+    /// <summary>Each non-neural method names its quantity, and a lower bound is compared as a bound.</summary>
+    [Fact]
+    public void EveryMethodNamesItsQuantity()
+    {
+        string folder = Folder(), trap = Path.Combine(folder, "trap.npy"), under = Path.Combine(folder, "under.npy"), ratchet = Path.Combine(folder, "ratchet.npy");
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 105).Trajectories);
+        var expected = new Dictionary<string, string> { ["current"] = "continuous_ep_rate", ["tur"] = "continuous_ep_rate_lower_bound" };
+        foreach (var (method, quantity) in expected)
+        {
+            var run = Run("estimate", "--in", trap, "--method", method, "--basis", "poly:1", "--json");
+            Assert.True(run.Code == 0, run.Error);
+            var json = JsonNode.Parse(run.Out)!;
+            Assert.Equal(quantity, (string)json["quantity"]!);
+            Assert.Equal(0.18, (double)json["exact_of_quantity"]!, 10);
+            Assert.True((double)json["exact_sampled_chain_ep_rate"]! < 0.18);
+            Assert.Equal(method == "tur" ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity", (string)json["exact_comparison"]!);
+        }
+        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--trajectories", "1", "--steps", "20000", "--dt", "0.01", "--scheme", "baoab", "--seed", "3", "--out", under);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        var u = Run("estimate", "--in", under, "--columns", "0,1", "--method", "underdamped", "--basis", "poly:1", "--json");
+        Assert.True(u.Code == 0, u.Error);
+        Assert.Equal("continuous_ep_rate", (string)JsonNode.Parse(u.Out)!["quantity"]!);
+        // a discrete-time chain: no continuous-time rate; the exact per-step value is named as such
+        TrajectoryFile.Write(ratchet, DiscreteMarkovChain.FlashingRatchet(1).Sample(new ThermoLearn.Simulation.SimulationOptions { Steps = 50_000, Dt = 1, Seed = 8 }));
+        var r = Run("estimate", "--in", ratchet, "--method", "jump", "--json");
+        Assert.True(r.Code == 0, r.Error);
+        var rj = JsonNode.Parse(r.Out)!;
+        Assert.Equal("sampled_chain_ep_rate", (string)rj["quantity"]!);
+        Assert.Equal("ep_per_step", (string)rj["exact_ep_rate_quantity"]!);
+        Assert.Equal(0.062364, (double)rj["exact_of_quantity"]!, 5);
+        Assert.Contains("No generator fits", (string)rj["note"]!);
+    }
+
     [Fact]
     public void BadInputExitsWithCode2AndWritesNothing()
     {
