@@ -44,6 +44,7 @@ public class NeuralEstimateCommandTests
         double rate = (double)json["ep_rate"]!, se = (double)json["stderr"]!;
         Assert.InRange(rate, 0.18 - 3 * se, 0.18 + 3 * se); // 0.27% false failures for a calibrated stderr; the seed is fixed
         Assert.Equal("neural-current+richardson", (string)json["method"]!);
+        Assert.Equal("continuous_ep_rate_lower_bound", (string)json["quantity"]!);
         Assert.Equal("mlp:2x32", (string)json["basis"]!);
         Assert.Equal(200_000, (long)json["n_frames"]!);
         var training = json["training"]!.AsObject();
@@ -95,6 +96,7 @@ public class NeuralEstimateCommandTests
         Assert.NotEqual(JsonNode.Parse(a.Out)!["ep_rate"]!.ToJsonString(), JsonNode.Parse(c.Out)!["ep_rate"]!.ToJsonString());
         var json = JsonNode.Parse(a.Out)!.AsObject();
         Assert.Equal("neep", (string)json["method"]!);
+        Assert.Equal("sampled_chain_ep_rate_lower_bound", (string)json["quantity"]!);
         Assert.Equal("antisymmetric-mlp:1x16", (string)json["basis"]!);
     }
 
