@@ -1,0 +1,170 @@
+using ThermoLearn.Neural.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace ThermoLearn.Neural.ActiveMatter;
+
+/// <summary>Shape of a <see cref="LocalScoreNetwork"/>.</summary>
+/// <param name="Neighbours">K: neighbour slots per particle (the nearest within the cutoff).</param>
+/// <param name="Cutoff">r_c: neighbours farther away are not seen; messages fade as (1 - r^2 / R_i^2)^2, R_i = min(r_c, distance
+/// to the (K + 1)-th nearest).</param>
+/// <param name="Hidden">Width of the particle state and of every hidden layer.</param>
+/// <param name="Rounds">Message-passing rounds (receptive field: Rounds x r_c).</param>
+/// <param name="RadialBasis">Gaussians exp(-((r - mu_b) / w)^2), mu_b evenly in [0, r_c], encoding |r_ij|.</param>
+public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16)
+{
+    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16".</summary>
+    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}");
+
+    internal void Validate()
+    {
+        if (Neighbours < 1) throw new InvalidInputException($"neighbours must be at least 1, got {Neighbours}.");
+        if (!(Cutoff > 0) || !double.IsFinite(Cutoff)) throw new InvalidInputException($"the neighbour cutoff must be positive, got {Cutoff}.");
+        if (Hidden < 1 || Rounds < 1 || RadialBasis < 1)
+            throw new InvalidInputException($"hidden width, rounds and radial basis size must be at least 1, got {Hidden}, {Rounds}, {RadialBasis}.");
+    }
+}
+
+/// <summary>
+/// Tensors describing B configurations of N particles for <see cref="LocalScoreNetwork"/>.
+/// Positions enter through constants plus a zero-valued displacement <see cref="Shift"/> that carries the gradient:
+/// r_ij = R_ij + (shift_j - shift_i) and x_i = X_i + shift_i, so d/dx_i of the network is d/d shift_i at shift = 0 while
+/// the constants R_ij keep the float64 minimum image.
+/// </summary>
+/// <param name="G">g_i, [B, N, 2] (requires grad when the g-divergence is needed).</param>
+/// <param name="Shift">Zero, [B, N, 2] (requires grad when the x-divergence is needed).</param>
+/// <param name="Centred">x_i relative to the trap centre, [B, N, 2], or null without a trap.</param>
+/// <param name="Displacement">R_ij, [B, N, K + 1, 2] (slot K: the (K + 1)-th nearest, which only sets the fading radius).</param>
+/// <param name="Index">j of each slot, [B, N (K + 1)] (int64).</param>
+/// <param name="Mask">1 for a neighbour, 0 for an empty slot, [B, N, K + 1].</param>
+internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask);
+
+/// <summary>
+/// A permutation-equivariant, spatially local network for the score s = grad log rho of N active particles in 2-D,
+/// s_i = (s_{x_i}, s_{g_i}) = f(particle i and its neighbourhood). Particle state h_i^0 = phi_0(g_i [, x_i / l_x]) (x_i only
+/// with a trap); each round l: m_ij = w(r_ij) phi_l(h_i, h_j, r_ij / r_c, RBF(|r_ij|), g_j), h_i &lt;- h_i + psi_l(h_i, sum_j m_ij);
+/// output s_i = W h_i (scaled per channel). w(r_ij) = (1 - r_ij^2/R_i^2)^2 with R_i = min(r_c, |r_{i,(K+1)}|), the distance to
+/// the nearest particle not among the K, makes the output continuous in the positions even as neighbours enter or leave
+/// (they do so at weight 0), so its x-divergence has no hidden jumps: implicit score matching would otherwise exploit the
+/// missing delta terms and run its loss to minus infinity. Shared weights and sums over neighbours make it
+/// permutation-equivariant; relative positions make it translation-equivariant in a periodic box, so one network serves
+/// any N (Boffi &amp; Vanden-Eijnden, PNAS 2024, arXiv:2309.12991, use a local transformer in the same role).
+/// SiLU throughout: smooth, so the divergences of score matching exist.
+/// </summary>
+public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
+{
+    private readonly Sequential _embed;
+    private readonly ModuleList<Sequential> _messages;
+    private readonly ModuleList<Sequential> _updates;
+    private readonly Linear _output;
+    private readonly Tensor _centres;
+    private readonly Tensor _positionScale;
+    private readonly Tensor _outputScale;
+    private readonly Scalar _inverseCutoff, _inverseWidth, _tiny, _zero, _cutoff;
+
+    /// <param name="shape">Sizes.</param>
+    /// <param name="trapped">Whether particle i also sees x_i (a trap breaks translation invariance).</param>
+    public LocalScoreNetwork(LocalScoreShape shape, bool trapped) : base(nameof(LocalScoreNetwork))
+    {
+        shape.Validate();
+        Shape = shape;
+        Trapped = trapped;
+        int h = shape.Hidden;
+        int nodeInputs = trapped ? 4 : 2;
+        int edgeInputs = 2 * h + 2 + shape.RadialBasis + 2;
+        _embed = Sequential(("linear0", Linear(nodeInputs, h)), ("silu0", SiLU()), ("linear1", Linear(h, h)));
+        _messages = new ModuleList<Sequential>();
+        _updates = new ModuleList<Sequential>();
+        for (int l = 0; l < shape.Rounds; l++)
+        {
+            _messages.Add(Sequential(("linear0", Linear(edgeInputs, h)), ("silu0", SiLU()), ("linear1", Linear(h, h)), ("silu1", SiLU())));
+            _updates.Add(Sequential(("linear0", Linear(2 * h, h)), ("silu0", SiLU()), ("linear1", Linear(h, h))));
+        }
+        _output = Linear(h, 4);
+        _centres = linspace(0, shape.Cutoff, shape.RadialBasis);
+        _positionScale = ones(1);
+        _outputScale = ones(4);
+        register_buffer("centres", _centres);
+        register_buffer("position_scale", _positionScale);
+        register_buffer("output_scale", _outputScale);
+        _inverseCutoff = (1.0 / shape.Cutoff).ToScalar();
+        _inverseWidth = (shape.RadialBasis / shape.Cutoff).ToScalar();
+        _tiny = 1e-12.ToScalar();
+        _zero = 0.0.ToScalar();
+        _cutoff = shape.Cutoff.ToScalar();
+        RegisterComponents();
+    }
+
+    public LocalScoreShape Shape { get; }
+    public bool Trapped { get; }
+
+    /// <summary>
+    /// Sets the input length l_x (trap) and the output scales: s_x in units of 1 / l_x (1 / r_c without a trap), s_g in
+    /// units of <paramref name="gScoreScale"/>, so the last layer starts near the right magnitude.
+    /// </summary>
+    internal void SetScales(double positionScale, double gScoreScale)
+    {
+        using var noGrad = no_grad();
+        _positionScale.fill_(positionScale);
+        double sx = Trapped ? 1 / positionScale : 1 / Shape.Cutoff;
+        using var scales = tensor(new float[] { (float)sx, (float)sx, (float)gScoreScale, (float)gScoreScale });
+        _outputScale.copy_(scales);
+    }
+
+    /// <summary>Not used: the network needs neighbour lists; call <see cref="Score"/>.</summary>
+    public override Tensor forward(Tensor input) => throw new NotSupportedException("LocalScoreNetwork.forward needs neighbour lists: use Score.");
+
+    /// <summary>(s_x, s_g) as one tensor [B, N, 4]: columns 0-1 s_x, 2-3 s_g.</summary>
+    internal Tensor Score(ScoreInput input)
+    {
+        long b = input.G.shape[0], n = input.G.shape[1], slots = input.Mask.shape[2], k = slots - 1, h = Shape.Hidden;
+        Tensor node = input.Centred is null ? input.G : cat([input.G, input.Centred.Plus(input.Shift) / _positionScale], 2);
+        Tensor state = _embed.forward(node);
+        // r_ij with the gradient of the positions: R_ij + shift_j - shift_i
+        Tensor shiftJ = Gather(input.Shift, input.Index, b, n, slots);
+        Tensor all = input.Displacement.Plus(shiftJ).Minus(input.Shift.unsqueeze(2));
+        Tensor allDistance = all.square().sum(3, keepdim: true).add(_tiny, StableScalars.One).sqrt();
+        // fading radius R_i: the (K + 1)-th nearest when one lies within r_c, else r_c
+        Tensor boundaryMask = input.Mask.narrow(2, k, 1).unsqueeze(3);
+        Tensor radius = allDistance.narrow(2, k, 1) * boundaryMask + (boundaryMask.neg().add(StableScalars.One, StableScalars.One)) * _cutoff;
+        Tensor r = all.narrow(2, 0, k);
+        Tensor distance = allDistance.narrow(2, 0, k);
+        Tensor scaled = distance / radius;
+        Tensor weight = scaled.square().neg().add(StableScalars.One, StableScalars.One).clamp_min(_zero).square() * input.Mask.narrow(2, 0, k).unsqueeze(3);
+        Tensor radial = (distance.Minus(_centres) * _inverseWidth).square().neg().exp();
+        Tensor index = input.Index.view(b, n, slots).narrow(2, 0, k).reshape(b, n * k);
+        Tensor gJ = Gather(input.G, index, b, n, k);
+        Tensor edge = cat([r * _inverseCutoff, radial, gJ], 3);
+        for (int l = 0; l < Shape.Rounds; l++)
+        {
+            Tensor hI = state.unsqueeze(2).expand(b, n, k, h);
+            Tensor hJ = Gather(state, index, b, n, k);
+            Tensor message = _messages[l].forward(cat([hI, hJ, edge], 3)) * weight;
+            Tensor pooled = message.sum(2);
+            state = state.Plus(_updates[l].forward(cat([state, pooled], 2)));
+        }
+        return _output.forward(state) * _outputScale;
+    }
+
+    /// <summary>Rows of <paramref name="values"/> [B, N, C] at the neighbour indices: [B, N, K, C].</summary>
+    private static Tensor Gather(Tensor values, Tensor index, long b, long n, long k)
+    {
+        long c = values.shape[2];
+        return values.gather(1, index.unsqueeze(2).expand(b, n * k, c)).view(b, n, k, c);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inverseCutoff.Dispose();
+            _inverseWidth.Dispose();
+            _tiny.Dispose();
+            _zero.Dispose();
+            _cutoff.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

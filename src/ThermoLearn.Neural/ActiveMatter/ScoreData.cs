@@ -1,0 +1,96 @@
+namespace ThermoLearn.Neural.ActiveMatter;
+
+/// <summary>
+/// Parameters of active Ornstein-Uhlenbeck particles (AOUP) in 2-D that the score estimator needs:
+/// dx_i = [v0 g_i + F_i - A x_i] dt + sqrt(2 eps) dW_i, dg_i = -gamma g_i dt + sqrt(2 gamma) dB_i, with F_i = k sum_j F(x_i - x_j)
+/// the interaction force. D = diag(eps I, gamma I) on (x, g).
+/// </summary>
+/// <param name="V0">Self-propulsion speed v0.</param>
+/// <param name="Gamma">Rate gamma of the active force (persistence time 1 / gamma).</param>
+/// <param name="Epsilon">Translational diffusion eps (0 allowed: then only g is noisy).</param>
+/// <param name="Trap">Stiffness A of the harmonic trap centred at the origin (0: none).</param>
+internal sealed record AoupParameters(double V0, double Gamma, double Epsilon, double Trap)
+{
+    internal void Validate()
+    {
+        if (!(Gamma > 0) || !double.IsFinite(Gamma)) throw new InvalidInputException($"gamma must be positive, got {Gamma}.");
+        if (!(Epsilon >= 0) || !double.IsFinite(Epsilon)) throw new InvalidInputException($"eps must be non-negative, got {Epsilon}.");
+        if (!(Trap >= 0) || !double.IsFinite(Trap)) throw new InvalidInputException($"the trap stiffness A must be non-negative, got {Trap}.");
+        if (!double.IsFinite(V0)) throw new InvalidInputException($"v0 must be finite, got {V0}.");
+    }
+}
+
+/// <summary>
+/// S snapshots of N active particles in 2-D: positions x and active forces g per particle per snapshot, row-major
+/// [S, N, 2], in a periodic square box [0, L)^2 (L &gt; 0) or in open space (L = 0, e.g. a trap). Optionally the interaction
+/// force F_i = k sum_j F(x_i - x_j) per particle, which the x-part of the entropy production needs when eps &gt; 0.
+/// Snapshots are in time order (standard errors use contiguous blocks).
+/// </summary>
+internal sealed class ScoreData
+{
+    public const int Dimension = 2;
+
+    public ScoreData(int snapshots, int particles, double box, double[] positions, double[] g, double[]? interactionForces = null,
+        double[]? forceDivergence = null)
+    {
+        if (snapshots < 1 || particles < 1) throw new InvalidInputException($"need at least one snapshot of one particle, got {snapshots} x {particles}.");
+        long size = (long)snapshots * particles * Dimension;
+        if (positions.LongLength != size) throw new InvalidInputException($"positions: expected {size} values ({snapshots} snapshots x {particles} particles x 2), got {positions.LongLength}.");
+        if (g.LongLength != size) throw new InvalidInputException($"g (active force): expected {size} values ({snapshots} snapshots x {particles} particles x 2), got {g.LongLength}.");
+        if (interactionForces is not null && interactionForces.LongLength != size)
+            throw new InvalidInputException($"interaction forces: expected {size} values, got {interactionForces.LongLength}.");
+        if (!(box >= 0) || !double.IsFinite(box)) throw new InvalidInputException($"the box side L must be positive (periodic) or 0 (open), got {box}.");
+        if (forceDivergence is not null && forceDivergence.Length != snapshots)
+            throw new InvalidInputException($"force divergence: expected one value per snapshot ({snapshots}), got {forceDivergence.Length}.");
+        CheckFinite(positions, "positions", particles);
+        CheckFinite(g, "g", particles);
+        if (interactionForces is not null) CheckFinite(interactionForces, "interaction forces", particles);
+        Snapshots = snapshots;
+        Particles = particles;
+        Box = box;
+        Positions = positions;
+        G = g;
+        InteractionForces = interactionForces;
+        ForceDivergence = forceDivergence;
+    }
+
+    /// <summary>k sum_i div_i F_i per snapshot, or null.</summary>
+    public double[]? ForceDivergence { get; }
+
+    public int Snapshots { get; }
+    public int Particles { get; }
+
+    /// <summary>L of the periodic box, or 0 for open space.</summary>
+    public double Box { get; }
+
+    /// <summary>x, [S, N, 2].</summary>
+    public double[] Positions { get; }
+
+    /// <summary>g, [S, N, 2].</summary>
+    public double[] G { get; }
+
+    /// <summary>F_i = k sum_j F(x_i - x_j), [S, N, 2], or null (no interactions, or not given).</summary>
+    public double[]? InteractionForces { get; }
+
+    internal ReadOnlySpan<double> PositionsOf(int snapshot) => Positions.AsSpan(snapshot * Particles * Dimension, Particles * Dimension);
+
+    internal ReadOnlySpan<double> GOf(int snapshot) => G.AsSpan(snapshot * Particles * Dimension, Particles * Dimension);
+
+    /// <summary>Snapshots [start, start + count) as a new set (arrays copied).</summary>
+    public ScoreData Slice(int start, int count)
+    {
+        int row = Particles * Dimension;
+        double[] Cut(double[] a) => a.AsSpan(start * row, count * row).ToArray();
+        return new ScoreData(count, Particles, Box, Cut(Positions), Cut(G), InteractionForces is null ? null : Cut(InteractionForces),
+            ForceDivergence?.AsSpan(start, count).ToArray());
+    }
+
+    private static void CheckFinite(double[] values, string what, int particles)
+    {
+        for (long i = 0; i < values.LongLength; i++)
+        {
+            if (!double.IsFinite(values[i]))
+                throw new InvalidInputException($"{what}: value {values[i]} at snapshot {i / (2L * particles)}, particle {i / 2 % particles}, component {i % 2} is not finite.");
+        }
+    }
+}

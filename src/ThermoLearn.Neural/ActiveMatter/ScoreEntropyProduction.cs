@@ -1,0 +1,452 @@
+using System.Diagnostics;
+using ThermoLearn.Neural.Runtime;
+using ThermoLearn.Neural.Training;
+using ThermoLearn.Randomness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ThermoLearn.Neural.ActiveMatter;
+
+/// <summary>How the score network is trained and the estimate is made.</summary>
+/// <param name="Shape">Network shape.</param>
+/// <param name="Steps">Adam steps (learning rate decaying along a cosine to 1%).</param>
+/// <param name="ParticlesPerStep">Particles per step: whole snapshots, max(1, this / N) of them.</param>
+/// <param name="LearningRate">Initial Adam learning rate.</param>
+/// <param name="HeldOutFraction">Fraction of the snapshots (the last ones in time) kept out of training and scored.</param>
+/// <param name="Grid">Cells per side of the spatial EP map.</param>
+/// <param name="Seed">Seed of the weights, the snapshot order and the Hutchinson probes.</param>
+/// <param name="Threads">libtorch threads (1: bit-identical results run to run).</param>
+public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int ParticlesPerStep = 4096, double LearningRate = 2e-3,
+    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1)
+{
+    internal void Validate()
+    {
+        Shape.Validate();
+        if (Steps < 1) throw new InvalidInputException($"training steps must be at least 1, got {Steps}.");
+        if (ParticlesPerStep < 1) throw new InvalidInputException($"particles per step must be at least 1, got {ParticlesPerStep}.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"the learning rate must be positive, got {LearningRate}.");
+        if (!(HeldOutFraction > 0 && HeldOutFraction < 1)) throw new InvalidInputException($"the held-out fraction must be in (0, 1), got {HeldOutFraction}.");
+        if (Grid < 1) throw new InvalidInputException($"the map grid needs at least 1 cell a side, got {Grid}.");
+    }
+}
+
+/// <summary>A value with its standard error.</summary>
+public readonly record struct Measured(double Value, double StandardError);
+
+/// <summary>
+/// Entropy production on a G x G grid of cells: particle values averaged per cell over all held-out snapshots.
+/// Cell (cx, cy) covers [Origin + cx W, Origin + (cx + 1) W) x [Origin + cy W, ...), W = Width / G; row-major by cy.
+/// </summary>
+/// <param name="Cells">G.</param>
+/// <param name="Origin">Lower corner (0 in a periodic box).</param>
+/// <param name="Width">Side of the mapped square (L in a periodic box).</param>
+/// <param name="MeanRate">Mean sigma_i of the particles in the cell (NaN where none fell).</param>
+/// <param name="Density">Particles per unit area per snapshot.</param>
+public sealed record EntropyProductionMap(int Cells, double Origin, double Width, double[] MeanRate, double[] Density);
+
+/// <summary>
+/// Entropy production rate of active particles from a learned score, on held-out snapshots, with its local parts.
+/// sigma_i = |v_{x_i}|^2 / eps + |v_{g_i}|^2 / gamma with v = b - D s (the x-part absent when eps = 0), sigma = sum_i E sigma_i.
+/// Standard errors: contiguous blocks of held-out snapshots (at most 20), the spread of block means.
+/// </summary>
+/// <param name="Method">"score".</param>
+/// <param name="Network">Network shape name.</param>
+/// <param name="Rate">sigma: the whole system's rate (sum over particles), per unit time, in the variational form
+/// sigma = sum over noisy sets S of E[ |b_S|^2 / D_S + 2 div_S b_S ] - L(s_hat), with L the held-out score-matching loss: its error
+/// is second order in the score's error (-E|s_hat - s|_D^2 &lt;= 0), where the plug-in form's is first order.</param>
+/// <param name="RateX">Part from the positions (0 when eps = 0).</param>
+/// <param name="RateG">Part from the active forces.</param>
+/// <param name="PlugIn">The plug-in form sum_i E[ |v_{x_i}|^2 / eps + |v_{g_i}|^2 / gamma ], v = b - D s_hat, whose per-particle terms
+/// are the local maps.</param>
+/// <param name="Particles">N.</param>
+/// <param name="Snapshots">Held-out snapshots scored.</param>
+/// <param name="TrainingSnapshots">Snapshots the network was trained on.</param>
+/// <param name="ParticleRates">sigma_i per held-out snapshot and particle, [S, N] (float).</param>
+/// <param name="Map">The grid map.</param>
+/// <param name="ScoreMatchingLoss">Held-out score-matching loss per particle, E[|s|_D^2 + 2 div(D s)] / (N max(eps, gamma)).</param>
+public sealed record ScoreEstimate(string Method, string Network, Measured Rate, Measured RateX, Measured RateG, Measured PlugIn, int Particles,
+    int Snapshots, int TrainingSnapshots, float[] ParticleRates, EntropyProductionMap Map, double ScoreMatchingLoss)
+{
+    /// <summary>sigma / N.</summary>
+    public Measured PerParticle => new(Rate.Value / Particles, Rate.StandardError / Particles);
+}
+
+/// <summary>Training record of a score network.</summary>
+/// <param name="Loss">Mean training loss per block of steps (score-matching loss per particle).</param>
+/// <param name="Steps">Adam steps taken.</param>
+/// <param name="WallSeconds">Wall-clock training time.</param>
+/// <param name="CpuSeconds">Process CPU time during training (all threads).</param>
+public sealed record ScoreTraining(IReadOnlyList<double> Loss, int Steps, double WallSeconds, double CpuSeconds);
+
+/// <summary>A trained network, its training record and the held-out estimate.</summary>
+public sealed class ScoreFit(LocalScoreNetwork network, ScoreTraining training, ScoreEstimate estimate) : IDisposable
+{
+    public LocalScoreNetwork Network { get; } = network;
+    public ScoreTraining Training { get; } = training;
+    public ScoreEstimate Estimate { get; } = estimate;
+
+    public void Dispose() => Network.Dispose();
+}
+
+/// <summary>
+/// The score-based entropy-production estimator of Boffi &amp; Vanden-Eijnden (PNAS 2024, arXiv:2309.12991) for AOUP
+/// snapshots. The stationary density rho(x, g) is learned through its D-weighted score by implicit score matching
+/// (Hyvarinen, JMLR 6, 695, 2005): L(s) = E[ s^T D s + 2 div(D s) ] = E|s - grad log rho|_D^2 - E|grad log rho|_D^2, minimal at
+/// D s = D grad log rho, with no noise added to the data (denoising score matching would smooth away the narrow
+/// conditional law of g given x at eps = 0, where sigma lives). The divergence is Hutchinson's estimate v^T grad(v^T D s)
+/// with Rademacher v over all particles and components (unbiased). Only the noisy coordinates are learned: s_x is
+/// trained only when eps &gt; 0. Then v = b - D s with b_x = v0 g - A x + F, b_g = -gamma g, and
+/// sigma = E[ v_x . v_x / eps + v_g . v_g / gamma ] (eps = 0: sigma = gamma sum_i E|g_i + s_{g_i}|^2, no forces needed).
+/// </summary>
+public static class ScoreEntropyProduction
+{
+    private const int MaxBlocks = 20;
+    private const int LossBlocks = 50;
+    private const int EvaluationProbes = 4;
+    private const int EvaluationParticles = 4096;
+
+    /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest.</summary>
+    internal static ScoreFit Fit(ScoreData data, AoupParameters parameters, ScoreSettings settings,
+        IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default)
+    {
+        settings.Validate();
+        parameters.Validate();
+        int heldOut = (int)Math.Round(data.Snapshots * settings.HeldOutFraction);
+        if (heldOut < 2 || data.Snapshots - heldOut < 1)
+            throw new InvalidInputException($"the score estimator needs at least 1 training and 2 held-out snapshots; {data.Snapshots} snapshots with held-out fraction {settings.HeldOutFraction} give {data.Snapshots - heldOut} and {heldOut}.");
+        var train = data.Slice(0, data.Snapshots - heldOut);
+        var test = data.Slice(data.Snapshots - heldOut, heldOut);
+        TorchRuntime.Initialise(settings.Threads);
+        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
+        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
+        try
+        {
+            network.SetScales(PositionScale(train, parameters), GScoreScale(parameters));
+            var training = Train(network, train, parameters, settings, progress, cancellation);
+            var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
+            return new ScoreFit(network, training, estimate);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores all snapshots of <paramref name="data"/> with a trained network (e.g. N = 32,768 with a network trained at N = 4,096).</summary>
+    internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0)
+    {
+        parameters.Validate();
+        if (data.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {data.Snapshots}.");
+        if (network.Trapped != parameters.Trap > 0)
+            throw new InvalidInputException(network.Trapped ? "the network was trained in a trap (A > 0) but these data have A = 0." : "the network was trained without a trap but these data have A > 0.");
+        if (parameters.Epsilon > 0 && data.InteractionForces is not null && data.ForceDivergence is null)
+            throw new InvalidInputException("eps > 0 with interactions: the score estimate needs k sum_i div_i F_i of every snapshot besides the forces.");
+        int n = data.Particles, s = data.Snapshots;
+        network.eval();
+        var rates = new float[s * n];
+        var plugIn = new double[s];
+        var variationalX = new double[s];
+        var variationalG = new double[s];
+        var variational = new double[s];
+        var neighbours = new LocalNeighbours(n, network.Shape.Neighbours);
+        double lossSum = 0;
+        bool noisyX = parameters.Epsilon > 0;
+        double eps = parameters.Epsilon, gamma = parameters.Gamma;
+        int batch = Math.Max(1, EvaluationParticles / n);
+        for (int first = 0; first < s; first += batch)
+        {
+            using var scope = NewDisposeScope();
+            int[] chosen = Enumerable.Range(first, Math.Min(batch, s - first)).ToArray();
+            var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
+            Tensor score = network.Score(input);
+            var random = RandomStream.For(0x5C0BE, (ulong)first, purpose: 2);
+            var (quadX, quadG, divX, divG) = MatchingTerms(score, input, parameters, ref random);
+            float[] all = score.detach().to_type(ScalarType.Float32).data<float>().ToArray();
+            for (int c = 0; c < chosen.Length; c++)
+            {
+                int t = chosen[c];
+                lossSum += (quadX[c] + quadG[c] + 2 * (divX[c] + divG[c])) / (n * Math.Max(eps, gamma));
+                ReadOnlySpan<float> sv = all.AsSpan(c * n * 4, n * 4);
+                ReadOnlySpan<double> x = data.PositionsOf(t), g = data.GOf(t);
+                ReadOnlySpan<double> f = data.InteractionForces is null ? default : data.InteractionForces.AsSpan(t * n * 2, n * 2);
+                double sumPlugIn = 0, driftX = 0, driftG = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    double sigmaI = 0;
+                    for (int a = 0; a < 2; a++)
+                    {
+                        double gi = g[2 * i + a];
+                        double vg = gi + sv[4 * i + 2 + a];
+                        sigmaI += gamma * vg * vg;
+                        driftG += gamma * gi * gi;
+                        if (noisyX)
+                        {
+                            double b = parameters.V0 * gi - parameters.Trap * x[2 * i + a] + (f.IsEmpty ? 0 : f[2 * i + a]);
+                            double vx = b - eps * sv[4 * i + a];
+                            sigmaI += vx * vx / eps;
+                            driftX += b * b / eps;
+                        }
+                    }
+                    rates[t * n + i] = (float)sigmaI;
+                    sumPlugIn += sigmaI;
+                }
+                plugIn[t] = sumPlugIn;
+                // sigma_S = E[ |b_S|^2 / D_S + 2 div_S b_S ] + E|s_S|_D^2, with E|s|_D^2 = -min L >= -L(s_hat)
+                variationalG[t] = driftG - 2 * gamma * 2 * n - (quadG[c] + 2 * divG[c]);
+                if (noisyX)
+                {
+                    double divergenceX = -2 * parameters.Trap * n + (data.ForceDivergence?[t] ?? 0);
+                    variationalX[t] = driftX + 2 * divergenceX - (quadX[c] + 2 * divX[c]);
+                }
+                variational[t] = variationalX[t] + variationalG[t];
+            }
+        }
+        return new ScoreEstimate("score", network.Shape.Name, BlockMean(variational), BlockMean(variationalX), BlockMean(variationalG), BlockMean(plugIn),
+            n, s, trainingSnapshots, rates, Map(data, rates, grid), lossSum / s);
+    }
+
+    /// <summary>The learned score (s_x, s_g) of every snapshot and particle, [S, N, 4] row-major.</summary>
+    internal static float[] Scores(LocalScoreNetwork network, ScoreData data)
+    {
+        var result = new float[data.Snapshots * data.Particles * 4];
+        var neighbours = new LocalNeighbours(data.Particles, network.Shape.Neighbours);
+        var parameters = new AoupParameters(0, 1, 0, network.Trapped ? 1 : 0);
+        using var noGrad = no_grad();
+        for (int t = 0; t < data.Snapshots; t++)
+        {
+            using var scope = NewDisposeScope();
+            var input = BuildInput(network, data, [t], neighbours, parameters, gradients: false, noisyX: false);
+            network.Score(input).data<float>().ToArray().CopyTo(result, t * data.Particles * 4);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The terms of the score-matching loss of one batch in absolute units, summed over particles: eps sum|s_x|^2, gamma sum|s_g|^2,
+    /// div_x(eps s_x) and div_g(gamma s_g), the divergences as the mean of Hutchinson estimates over <see cref="EvaluationProbes"/> probes.
+    /// </summary>
+    private static (double[] QuadX, double[] QuadG, double[] DivX, double[] DivG) MatchingTerms(Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random)
+    {
+        bool noisyX = parameters.Epsilon > 0;
+        long b = input.G.shape[0];
+        Tensor sx = score.narrow(2, 0, 2), sg = score.narrow(2, 2, 2);
+        double[] PerSnapshot(Tensor t, double factor) =>
+            Array.ConvertAll(t.sum([1L, 2L]).to_type(ScalarType.Float64).data<double>().ToArray(), v => factor * v);
+        double[] quadX = noisyX ? PerSnapshot(sx.detach().square(), parameters.Epsilon) : new double[b];
+        double[] quadG = PerSnapshot(sg.detach().square(), parameters.Gamma);
+        var divX = new double[b];
+        var divG = new double[b];
+        for (int probe = 0; probe < EvaluationProbes; probe++)
+        {
+            bool last = probe == EvaluationProbes - 1;
+            Tensor probeG = Rademacher(input.G.shape, ref random);
+            if (noisyX)
+            {
+                Tensor probeX = Rademacher(input.Shift.shape, ref random);
+                var grads = autograd.grad([(sx * probeX).sum()], [input.Shift], retain_graph: true);
+                double[] d = PerSnapshot(grads[0] * probeX, parameters.Epsilon / EvaluationProbes);
+                for (int c = 0; c < b; c++) divX[c] += d[c];
+            }
+            var gradsG = autograd.grad([(sg * probeG).sum()], [input.G], retain_graph: !last);
+            double[] dg = PerSnapshot(gradsG[0] * probeG, parameters.Gamma / EvaluationProbes);
+            for (int c = 0; c < b; c++) divG[c] += dg[c];
+        }
+        return (quadX, quadG, divX, divG);
+    }
+
+    private static ScoreTraining Train(LocalScoreNetwork network, ScoreData train, AoupParameters parameters, ScoreSettings settings,
+        IProgress<(int, int, double)>? progress, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        int n = train.Particles;
+        int batch = Math.Min(train.Snapshots, Math.Max(1, settings.ParticlesPerStep / n));
+        var parametersList = network.parameters().ToArray();
+        using var adam = new AdamStep(parametersList, settings.LearningRate, settings.LearningRate * 0.01, settings.Steps);
+        var neighbours = new LocalNeighbours(n, settings.Shape.Neighbours);
+        bool noisyX = parameters.Epsilon > 0;
+        var curve = new List<double>();
+        int block = Math.Max(1, settings.Steps / LossBlocks);
+        double blockSum = 0;
+        int blockCount = 0;
+        network.train();
+        for (int step = 0; step < settings.Steps; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var random = RandomStream.For(settings.Seed, (ulong)step, purpose: 1);
+            var chosen = new int[batch];
+            for (int b = 0; b < batch; b++) chosen[b] = (int)(random.NextUInt64() % (ulong)train.Snapshots);
+            var input = BuildInput(network, train, chosen, neighbours, parameters, gradients: true, noisyX);
+            network.zero_grad(set_to_none: true);
+            Tensor loss = Loss(network.Score(input), input, parameters, ref random, createGraph: true);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new InvalidOperationException($"score matching diverged at step {step + 1} (loss {value}); lower the learning rate.");
+            loss.backward();
+            adam.Step();
+            blockSum += value;
+            if (++blockCount == block || step == settings.Steps - 1)
+            {
+                curve.Add(blockSum / blockCount);
+                progress?.Report((step + 1, settings.Steps, blockSum / blockCount));
+                blockSum = 0;
+                blockCount = 0;
+            }
+        }
+        network.eval();
+        return new ScoreTraining(curve, settings.Steps, clock.Elapsed.TotalSeconds,
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    /// <summary>
+    /// Implicit score-matching loss per particle, D normalised by max(eps, gamma):
+    /// (1/(B N)) [ sum_i s_i^T D s_i + 2 v^T grad(v^T D s) ], v Rademacher over the noisy coordinates.
+    /// </summary>
+    private static Tensor Loss(Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random, bool createGraph)
+    {
+        double scale = Math.Max(parameters.Epsilon, parameters.Gamma);
+        double dx = parameters.Epsilon / scale, dg = parameters.Gamma / scale;
+        long count = input.G.shape[0] * input.G.shape[1];
+        Tensor sx = score.narrow(2, 0, 2), sg = score.narrow(2, 2, 2);
+        Tensor probeG = Rademacher(input.G.shape, ref random);
+        using Scalar dgScalar = dg.ToScalar(), dxScalar = dx.ToScalar(), two = 2.0.ToScalar(), perParticle = (1.0 / count).ToScalar();
+        Tensor quadratic = sg.square().sum() * dgScalar;
+        Tensor projected = (sg * probeG).sum() * dgScalar;
+        Tensor divergence;
+        if (parameters.Epsilon > 0)
+        {
+            Tensor probeX = Rademacher(input.Shift.shape, ref random);
+            quadratic = quadratic.Plus(sx.square().sum() * dxScalar);
+            projected = projected.Plus((sx * probeX).sum() * dxScalar);
+            var grads = autograd.grad([projected], [input.Shift, input.G], retain_graph: createGraph, create_graph: createGraph);
+            divergence = (grads[0] * probeX).sum().Plus((grads[1] * probeG).sum());
+        }
+        else
+        {
+            var grads = autograd.grad([projected], [input.G], retain_graph: createGraph, create_graph: createGraph);
+            divergence = (grads[0] * probeG).sum();
+        }
+        Tensor result = quadratic.add(divergence, two) * perParticle;
+        GC.KeepAlive(dgScalar);
+        GC.KeepAlive(dxScalar);
+        GC.KeepAlive(two);
+        GC.KeepAlive(perParticle);
+        return result;
+    }
+
+    private static Tensor Rademacher(long[] shape, ref RandomStream random)
+    {
+        long size = shape.Aggregate(1L, (a, b) => a * b);
+        var values = new float[size];
+        for (long i = 0; i < size; i += 64)
+        {
+            ulong bits = random.NextUInt64();
+            for (int k = 0; k < 64 && i + k < size; k++) values[i + k] = ((bits >> k) & 1) == 0 ? -1f : 1f;
+        }
+        return tensor(values, shape);
+    }
+
+    private static ScoreInput BuildInput(LocalScoreNetwork network, ScoreData data, int[] snapshots, LocalNeighbours neighbours,
+        AoupParameters parameters, bool gradients, bool noisyX)
+    {
+        int n = data.Particles, k = network.Shape.Neighbours + 1, b = snapshots.Length;
+        var g = new float[b * n * 2];
+        var centred = network.Trapped ? new float[b * n * 2] : null;
+        var index = new long[b * n * k];
+        var displacement = new float[b * n * k * 2];
+        var mask = new float[b * n * k];
+        for (int c = 0; c < b; c++)
+        {
+            int t = snapshots[c];
+            ReadOnlySpan<double> x = data.PositionsOf(t), gt = data.GOf(t);
+            for (int i = 0; i < 2 * n; i++) g[c * 2 * n + i] = (float)gt[i];
+            if (centred is not null)
+                for (int i = 0; i < 2 * n; i++) centred[c * 2 * n + i] = (float)x[i];
+            neighbours.Build(x, network.Shape.Cutoff, data.Box);
+            Array.Copy(neighbours.Index, 0, index, c * n * k, n * k);
+            Array.Copy(neighbours.Displacement, 0, displacement, c * n * k * 2, n * k * 2);
+            Array.Copy(neighbours.Mask, 0, mask, c * n * k, n * k);
+        }
+        Tensor gTensor = tensor(g, [b, n, 2]);
+        if (gradients) gTensor.requires_grad_(true);
+        Tensor shift = zeros(b, n, 2);
+        if (gradients && noisyX) shift.requires_grad_(true);
+        return new ScoreInput(gTensor, shift, centred is null ? null : tensor(centred, [b, n, 2]), tensor(displacement, [b, n, k, 2]),
+            tensor(index, [b, n * k]), tensor(mask, [b, n, k]));
+    }
+
+    /// <summary>Trap: the root-mean-square |x| component of the training data; box: 1 (not used).</summary>
+    private static double PositionScale(ScoreData data, AoupParameters parameters)
+    {
+        if (parameters.Trap <= 0) return 1;
+        double sum = 0;
+        foreach (double v in data.Positions) sum += v * v;
+        return Math.Max(1e-12, Math.Sqrt(sum / data.Positions.Length));
+    }
+
+    /// <summary>Start the s_g output at unit scale: g ~ N(0, 1) marginally, so |s_g| is at least of order 1.</summary>
+    private static double GScoreScale(AoupParameters parameters) => 1;
+
+    private static Measured BlockMean(double[] values)
+    {
+        int blocks = Math.Min(MaxBlocks, values.Length);
+        var means = new double[blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            int start = (int)((long)values.Length * b / blocks), end = (int)((long)values.Length * (b + 1) / blocks);
+            double sum = 0;
+            for (int i = start; i < end; i++) sum += values[i];
+            means[b] = sum / (end - start);
+        }
+        double mean = values.Average();
+        double variance = 0;
+        foreach (double m in means) variance += (m - means.Average()) * (m - means.Average());
+        variance /= blocks - 1;
+        return new Measured(mean, Math.Sqrt(variance / blocks));
+    }
+
+    private static EntropyProductionMap Map(ScoreData data, float[] rates, int cells)
+    {
+        double origin, width;
+        if (data.Box > 0)
+        {
+            (origin, width) = (0, data.Box);
+        }
+        else
+        {
+            double reach = 0;
+            foreach (double v in data.Positions) reach = Math.Max(reach, Math.Abs(v));
+            (origin, width) = (-reach, 2 * reach * (1 + 1e-9) + 1e-12);
+        }
+        var sum = new double[cells * cells];
+        var count = new long[cells * cells];
+        int n = data.Particles;
+        for (int t = 0; t < data.Snapshots; t++)
+        {
+            ReadOnlySpan<double> x = data.PositionsOf(t);
+            for (int i = 0; i < n; i++)
+            {
+                double px = x[2 * i] - origin, py = x[2 * i + 1] - origin;
+                if (data.Box > 0)
+                {
+                    px -= data.Box * Math.Floor(px / data.Box);
+                    py -= data.Box * Math.Floor(py / data.Box);
+                }
+                int cx = Math.Clamp((int)(px / width * cells), 0, cells - 1), cy = Math.Clamp((int)(py / width * cells), 0, cells - 1);
+                sum[cy * cells + cx] += rates[t * n + i];
+                count[cy * cells + cx]++;
+            }
+        }
+        double area = width / cells * (width / cells);
+        var mean = new double[cells * cells];
+        var density = new double[cells * cells];
+        for (int c = 0; c < mean.Length; c++)
+        {
+            mean[c] = count[c] == 0 ? double.NaN : sum[c] / count[c];
+            density[c] = count[c] / area / data.Snapshots;
+        }
+        return new EntropyProductionMap(cells, origin, width, mean, density);
+    }
+}
