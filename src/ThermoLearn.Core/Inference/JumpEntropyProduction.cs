@@ -194,9 +194,18 @@ public static class JumpEntropyProduction
         double critical = MathNet.Numerics.Distributions.ChiSquared.InvCDF(df, 1 - 1e-6);
         if (deviance > critical)
         {
-            notes.Add($"The counts are not those of a continuous-time jump process sampled every {dt:G4} (not embeddable): the best generator leaves "
-                + $"a deviance of {deviance:G4}, beyond {critical:G4} (chi-square, {df} degrees of freedom, p = 1e-6); e.g. a discrete-time chain "
-                + "without self-transitions. The value is the sampled chain's.");
+            var oneWay = new List<string>();
+            for (int i = 0; i < S; i++)
+                for (int j = 0; j < S; j++)
+                    if (i != j && all[i * S + j] > 0 && all[j * S + i] == 0) oneWay.Add($"{labels[i]} -> {labels[j]} ({all[i * S + j]} times)");
+            notes.Add(oneWay.Count > 0
+                ? $"No generator fits: transitions seen in one direction only ({string.Join(", ", oneWay.Take(5))}, never back) are too frequent to be "
+                    + $"paths through other states within dt = {dt:G4} (deviance {deviance:G4} beyond {critical:G4}, chi-square, {df} degrees of freedom, p = 1e-6); "
+                    + "a direct jump whose reverse was never seen makes the continuous-time EP unbounded by these data: longer data, or lump these states. "
+                    + "The value is the sampled chain's."
+                : $"The counts are not those of a continuous-time jump process sampled every {dt:G4} (not embeddable): the best generator leaves "
+                    + $"a deviance of {deviance:G4}, beyond {critical:G4} (chi-square, {df} degrees of freedom, p = 1e-6); e.g. a discrete-time chain "
+                    + "without self-transitions. The value is the sampled chain's.");
             return (null, null, deviance);
         }
         var pi = GeneratorFit.Stationary(fit.Rates, S);
