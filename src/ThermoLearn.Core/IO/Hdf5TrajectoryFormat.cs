@@ -37,6 +37,8 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
         if (meta.Seed is { } seed) dataset.Attributes["seed"] = seed;
         if (meta.FirstTrajectory != 0) dataset.Attributes["first_trajectory"] = meta.FirstTrajectory;
         if (meta.TotalTrajectories is { } total) dataset.Attributes["total_trajectories"] = total;
+        if (meta.Scheme is { } scheme) dataset.Attributes["scheme"] = scheme;
+        if (meta.IntegrationDt is { } step) dataset.Attributes["integration_dt"] = step;
         var file = new H5File { [DatasetName] = dataset };
         file.Write(stream);
     }
@@ -80,7 +82,9 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
             ReadString(path, file, dataset, "parameters"),
             ReadSeed(path, file, dataset),
             ReadCount(path, file, dataset, "first_trajectory", allowZero: true) ?? 0,
-            ReadCount(path, file, dataset, "total_trajectories", allowZero: false));
+            ReadCount(path, file, dataset, "total_trajectories", allowZero: false),
+            ReadString(path, file, dataset, "scheme"),
+            ReadDouble(path, file, dataset, "integration_dt"));
 
         var data = new double[count];
         dataset.Read(data);

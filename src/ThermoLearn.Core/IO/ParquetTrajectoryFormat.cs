@@ -46,6 +46,8 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
         if (e.Metadata.ParametersJson is { } parameters) metadata["parameters"] = parameters;
         if (e.Metadata.Seed is { } seed) metadata["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (e.Metadata.TotalTrajectories is { } total) metadata["total_trajectories"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (e.Metadata.Scheme is { } scheme) metadata["scheme"] = scheme;
+        if (e.Metadata.IntegrationDt is { } step) metadata["integration_dt"] = FileFormatGuard.RoundTrip(step);
         long firstTrajectory = e.Metadata.FirstTrajectory;
         if (firstTrajectory < 0 || firstTrajectory + e.Trajectories > int.MaxValue)
             throw new InvalidInputException($"trajectory indices {firstTrajectory}..{firstTrajectory + e.Trajectories - 1} do not fit the Parquet format's int32 'traj' column.");
@@ -141,7 +143,9 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
             ReleaseDecoderBuffers();
         }
         var (firstTrajectory, trajectories, frames, dt, startTime) = grid.Finish(dtFallback);
-        var metadata = new TrajectoryMetadata(meta.GetValueOrDefault("model"), meta.GetValueOrDefault("parameters"), seed, firstTrajectory, total);
+        double? integrationDt = meta.TryGetValue("integration_dt", out string? stepText) ? FileFormatGuard.ParseDouble(path, "integration_dt", stepText) : null;
+        var metadata = new TrajectoryMetadata(meta.GetValueOrDefault("model"), meta.GetValueOrDefault("parameters"), seed, firstTrajectory, total,
+            meta.GetValueOrDefault("scheme"), integrationDt);
         long count = rows * xs.Count;
         if (count > Array.MaxLength)
             throw new InvalidInputException($"{path}: {rows} rows x {xs.Count} coordinates is more than one array can hold ({Array.MaxLength}); split the ensemble into several files.");

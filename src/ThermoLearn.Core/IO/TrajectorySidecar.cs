@@ -32,7 +32,7 @@ public static class TrajectorySidecar
     }
 
     /// <summary>
-    /// Appends a run's provenance (model, parameters, seed, first trajectory, run size) to a sidecar object; the one
+    /// Appends a run's provenance (model, parameters, seed, first trajectory, run size, scheme and its step) to a sidecar object; the one
     /// place that names these keys, shared by trajectory and energetics sidecars (see <see cref="ReadProvenance"/>).
     /// </summary>
     internal static JsonObject WithProvenance(JsonObject json, TrajectoryMetadata m)
@@ -42,13 +42,15 @@ public static class TrajectorySidecar
         json["seed"] = m.Seed;
         json["first_trajectory"] = m.FirstTrajectory;
         json["total_trajectories"] = m.TotalTrajectories;
+        if (m.Scheme is not null) json["scheme"] = m.Scheme;
+        if (m.IntegrationDt is { } step) json["integration_dt"] = step;
         return json;
     }
 
     /// <summary>The provenance written by <see cref="WithProvenance"/>.</summary>
     internal static TrajectoryMetadata ReadProvenance(JsonObject json) =>
         new((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
-            (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"]);
+            (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"], (string?)json["scheme"], (double?)json["integration_dt"]);
 
     /// <summary>The sidecar's content, or null when there is none.</summary>
     public static (double Dt, double StartTime, int Trajectories, int Frames, int Dimension, TrajectoryMetadata Metadata)? TryRead(string dataPath)

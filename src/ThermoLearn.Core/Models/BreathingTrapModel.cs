@@ -12,7 +12,7 @@ namespace ThermoLearn.Models;
 /// total EP over [0, tau] by Simpson's rule on the same grid.
 /// (Li, Horowitz, Gingrich &amp; Fakhri, Nat. Commun. 10, 1666 (2019); Otsubo et al., PRE 101, 062106 (2020).)
 /// </summary>
-public sealed class BreathingTrapModel : PotentialModel
+public sealed class BreathingTrapModel : PotentialModel, ILinearDynamics
 {
     private const int StepsPerTau = 4000;
     private readonly double _k0, _k1, _tau, _diffusion;
@@ -110,6 +110,27 @@ public sealed class BreathingTrapModel : PotentialModel
             s += h / 6 * (q1 + 2 * q2 + 2 * q3 + q4);
         }
         return s;
+    }
+
+    public bool IsTimeIndependent => false;
+
+    /// <summary>
+    /// dx = -mu k(s) x ds + sqrt(2D) dW: x(t + h) = e^(-mu int_t^(t+h) k) x(t) + sqrt(Q) z, the integral of the piecewise
+    /// linear k exact (trapezoid on each side of tau) and Q the variance ODE dQ/ds = -2 mu k(s) Q + 2D from Q(t) = 0,
+    /// by RK4 with inner steps of at most 1/(50 mu k_max) (local error (2 mu k h)^5/120, below 1e-9 relative), split at tau where k has its kink.
+    /// </summary>
+    public GaussianTransition Transition(double t, double dt)
+    {
+        double end = t + dt;
+        double integral = 0, q = 0;
+        foreach (var (from, to) in (ReadOnlySpan<(double, double)>)[(t, Math.Min(end, _tau)), (Math.Max(t, _tau), end)])
+        {
+            if (!(to > from)) continue;
+            integral += 0.5 * (Stiffness(from) + Stiffness(to)) * (to - from);
+            int inner = Math.Max(4, (int)Math.Ceiling((to - from) * 50 * MobilityValue * Math.Max(_k0, _k1)));
+            q = Integrate(from, to, q, inner);
+        }
+        return new GaussianTransition([Math.Exp(-MobilityValue * integral)], [0.0], [Math.Sqrt(q)]);
     }
 
     public override void SampleInitial(ref RandomStream random, Span<double> x) =>

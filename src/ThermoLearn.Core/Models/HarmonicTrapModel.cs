@@ -12,7 +12,7 @@ namespace ThermoLearn.Models;
 /// &lt;W(t)&gt; = (v^2 / mu) (t - tau_r (1 - exp(-t/tau_r))); Delta F = 0, so Jarzynski reads &lt;exp(-W/T)&gt; = 1
 /// (Mazonka &amp; Jarzynski, arXiv:cond-mat/9912121; van Zon &amp; Cohen, PRL 91, 110601 (2003)).
 /// </summary>
-public sealed class HarmonicTrapModel : PotentialModel
+public sealed class HarmonicTrapModel : PotentialModel, ILinearDynamics
 {
     private readonly double _k, _c0, _c1, _tau, _relaxation, _speed;
 
@@ -72,6 +72,34 @@ public sealed class HarmonicTrapModel : PotentialModel
             double integral = _speed * _speed * r * r * (_tau + 2 * r * double.ExpM1(-_tau / r) - 0.5 * r * double.ExpM1(-2 * _tau / r));
             return MobilityValue * _k * _k * integral / Temperature;
         }
+    }
+
+    public bool IsTimeIndependent => false;
+
+    /// <summary>
+    /// dx = -a (x - c(s)) ds + sqrt(2 mu T) dW with a = mu k and c piecewise linear: x(t + h) = e^(-a h) x(t) + m + sqrt(Q) z
+    /// with m = int_t^(t+h) a e^(-a (t + h - s)) c(s) ds, exact on each linear piece of c
+    /// (c_A (1 - e^(-a w)) + v (w - (1 - e^(-a w)) / a) for a piece of width w, start value c_A and slope v, then
+    /// carried by e^(-a (t + h - s_B)) to the end), and Q = (T / k) (1 - e^(-2 a h)).
+    /// </summary>
+    public GaussianTransition Transition(double t, double dt)
+    {
+        double a = MobilityValue * _k, end = t + dt;
+        double offset = 0;
+        // pieces: [t, min(end, tau)] while the trap moves (when t < tau), [max(t, tau), end] after it stops
+        if (t < _tau) offset += Piece(a, t, Math.Min(end, _tau), _speed) * Math.Exp(-a * (end - Math.Min(end, _tau)));
+        if (end > _tau) offset += Piece(a, Math.Max(t, _tau), end, 0);
+        double variance = Temperature / _k * -double.ExpM1(-2 * a * dt);
+        return new GaussianTransition([Math.Exp(-a * dt)], [offset], [Math.Sqrt(variance)]);
+    }
+
+    /// <summary>int_from^to a e^(-a (to - s)) c(s) ds for c linear with slope <paramref name="slope"/> on the piece.</summary>
+    private double Piece(double a, double from, double to, double slope)
+    {
+        double w = to - from;
+        if (!(w > 0)) return 0;
+        double decayed = -double.ExpM1(-a * w);
+        return Centre(from) * decayed + slope * (w - decayed / a);
     }
 
     public override void SampleInitial(ref RandomStream random, Span<double> x) =>

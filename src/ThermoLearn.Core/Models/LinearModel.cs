@@ -13,7 +13,7 @@ namespace ThermoLearn.Models;
 /// force of V = x^T K x / 2 (K = sym(M^-1 A)) and its antisymmetric part the non-conservative force.
 /// The driven 2-D trap and the bead-spring chain are cases (<see cref="DrivenTrap2D"/>, <see cref="BeadSpring"/>).
 /// </summary>
-public sealed class LinearModel : OverdampedModel
+public sealed class LinearModel : OverdampedModel, ILinearDynamics
 {
     private readonly double[,] _a, _d, _c, _cInverse, _cFactor, _stiffness, _circulation;
     private readonly double _logNormaliser;
@@ -222,6 +222,36 @@ public sealed class LinearModel : OverdampedModel
             for (int j = 0; j < n; j++) s -= _circulation[i, j] * x[j];
             force[i] += s;
         }
+    }
+
+    public bool IsTimeIndependent => true;
+
+    /// <summary>
+    /// Phi = e^(-A dt) and Q = C - Phi C Phi^T (the stationary covariance minus what the step carries over), L its
+    /// Cholesky factor; no offset.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Q is not positive definite in floating point (a dt so small that C - Phi C Phi^T cancels).</exception>
+    public GaussianTransition Transition(double t, double dt)
+    {
+        int n = Dimension;
+        var minusADt = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) minusADt[i * n + j] = -_a[i, j] * dt;
+        var phiFlat = MatrixExponential.Exp(minusADt, n);
+        var phi = new double[n, n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) phi[i, j] = phiFlat[i * n + j];
+        var carried = DenseMatrix.Multiply(DenseMatrix.Multiply(phi, _c), DenseMatrix.Transpose(phi));
+        var q = new double[n, n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) q[i, j] = _c[i, j] - 0.5 * (carried[i, j] + carried[j, i]);
+        var l = DenseMatrix.TryCholesky(q)
+            ?? throw new InvalidInputException($"{Name}: the exact step's noise covariance C - e^(-A dt) C e^(-A^T dt) is not positive definite at dt = {dt:G6} "
+                + "(rounding); use a larger dt or --scheme heun.");
+        var factor = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) factor[i * n + j] = l[i, j];
+        return new GaussianTransition(phiFlat, new double[n], factor);
     }
 
     /// <summary>x(0) ~ N(0, C): the stationary law, so every frame is stationary.</summary>

@@ -8,8 +8,10 @@ namespace ThermoLearn.Trajectories;
 /// <param name="Seed">Seed of the simulation, or null.</param>
 /// <param name="FirstTrajectory">Global index of trajectory 0 of this ensemble (non-zero for a shard of a larger run).</param>
 /// <param name="TotalTrajectories">Size of the whole run this ensemble is a shard of, or null when it is the whole run.</param>
+/// <param name="Scheme">The integrator that made the data (e.g. "euler-maruyama", "exact"), or null.</param>
+/// <param name="IntegrationDt">The integrator's step (the frame spacing divided by save-every), or null.</param>
 public sealed record TrajectoryMetadata(string? Model = null, string? ParametersJson = null, ulong? Seed = null,
-    long FirstTrajectory = 0, long? TotalTrajectories = null)
+    long FirstTrajectory = 0, long? TotalTrajectories = null, string? Scheme = null, double? IntegrationDt = null)
 {
     public static TrajectoryMetadata None { get; } = new();
 }

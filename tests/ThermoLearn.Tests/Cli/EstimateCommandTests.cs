@@ -187,4 +187,24 @@ public class EstimateCommandTests
         Assert.Equal(2, Run("estimate", "--in", line, "--method", "tur", "--windows", "3").Code);
         Assert.Equal(2, Run("infer", "--in", Path.Combine(folder, "missing.npy")).Code);
     }
+
+    /// <summary>estimate warns (stderr and JSON) when the provenance says Euler-Maruyama at the frame spacing, and only then.</summary>
+    [Fact]
+    public void WarnsWhenEulerDataAtTheirOwnStepMeetTheCorrection()
+    {
+        string folder = Folder();
+        string euler = Path.Combine(folder, "euler.npy"), exact = Path.Combine(folder, "exact.npy"), fine = Path.Combine(folder, "fine.npy");
+        string[] model = ["--model", "bead-spring", "--set", "n=3", "--set", "k=2", "--set", "gamma=1.5", "--set", "th=5", "--set", "tc=0.5"];
+        Assert.Equal(0, Run(["simulate", .. model, "--trajectories", "2", "--steps", "400", "--dt", "0.01", "--scheme", "euler-maruyama", "--out", euler]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--trajectories", "2", "--steps", "400", "--dt", "0.01", "--out", exact]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--trajectories", "2", "--steps", "400", "--dt", "0.001", "--save-every", "10", "--scheme", "euler-maruyama", "--out", fine]).Code);
+        var warned = Run("estimate", "--in", euler, "--basis", "poly:1", "--json");
+        Assert.Equal(0, warned.Code);
+        Assert.Contains("warning: ", warned.Error);
+        Assert.Contains("--correction none", warned.Error);
+        Assert.Contains("--scheme exact", (string?)JsonNode.Parse(warned.Out)!["warning"]);
+        Assert.DoesNotContain("warning", Run("estimate", "--in", euler, "--basis", "poly:1", "--correction", "none").Error);
+        Assert.DoesNotContain("warning", Run("estimate", "--in", exact, "--basis", "poly:1").Error);
+        Assert.DoesNotContain("warning", Run("estimate", "--in", fine, "--basis", "poly:1").Error);
+    }
 }
