@@ -10,7 +10,7 @@ namespace ThermoLearn.Bench;
 /// <summary>
 /// `doublewell [particles] [steps]`: overdamped Euler-Maruyama for independent particles in V = (x^2 - 1)^2
 /// (mu = T = 1, dt = 1e-3, start at -1), default 1,000,000 x 1,000 float64 steps, saving only the first and last
-/// frame. Prints particle-steps per second of <see cref="Simulator.Run"/> and of a plain scalar reference loop
+/// frame. Prints particle-steps per second of <c>Simulator.Run</c> and of a plain scalar reference loop
 /// (one thread, RandomStream Box-Muller normals) run on a slice of the particles in the same process, their
 /// ratio, and the bytes allocated per particle-step beyond the output array. Where AVX-512 is accelerated it also
 /// times the four-lane kernel on the same run (and checks that its output is identical).

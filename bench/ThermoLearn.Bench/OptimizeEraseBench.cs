@@ -13,7 +13,7 @@ namespace ThermoLearn.Bench;
 /// optimize-erase: one optimiser iteration of the erase task (10,000 trajectories x 1,000 steps, 3 controls x
 /// 6 knots = 18 parameters): likelihood-ratio gradient with work, score and explicit work derivative accumulated
 /// on every step. References measured in the same process on the same trajectories x steps:
-/// (a) the project's plain simulator, <see cref="Simulator.Run"/>, on the same model (the tunable double well driven
+/// (a) the project's plain simulator, <c>Simulator.Run</c>, on the same model (the tunable double well driven
 /// by the same protocol, Euler-Maruyama, same h, start in equilibrium), with and without its energetics;
 /// (b) the control kernel measuring the work only; (c) a bare Euler-Maruyama loop over the protocol table (no work);
 /// (d) the simulator's vector kernel on the static double well (its fastest path; a different, undriven model).
@@ -113,7 +113,7 @@ internal static class OptimizeEraseBench
     /// <summary>The erase task's system as a plain simulator model: V(x; lambda(t)) of the tunable double well, mu = T = 1,
     /// equilibrium start in the symmetric well.</summary>
     private sealed class DrivenDoubleWellModel(EraseTask task, ParameterisedProtocol protocol)
-        : PotentialModel("driven-double-well", new Dictionary<string, string>(), new TunableDoubleWell(), protocol, 1, 1)
+        : PotentialModel<TunableDoubleWell>("driven-double-well", new Dictionary<string, string>(), new TunableDoubleWell(), protocol, 1, 1)
     {
         public override void SampleInitial(ref RandomStream random, Span<double> x) => x[0] = task.Equilibrium.Draw(ref random);
     }

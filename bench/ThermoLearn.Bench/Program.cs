@@ -12,6 +12,7 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     ["io-read-peak"] = a => IoBench.ReadPeakChild(a[0]),
     ["optimize-erase"] = OptimizeEraseBench.Run,
     ["doublewell"] = DoubleWellBenchmark.Run,
+    ["simulate-cli"] = SimulateCliBench.Run,
     ["neural-epoch"] = NeuralEpochBench.Run,
 };
 

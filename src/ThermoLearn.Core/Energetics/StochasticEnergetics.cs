@@ -12,37 +12,50 @@ public readonly record struct EnergeticsStep(double Work, double Heat, double De
 /// <summary>
 /// Sekimoto's stochastic energetics along a discretised trajectory ("Stochastic Energetics", Springer 2010;
 /// Seifert, Rep. Prog. Phys. 75, 126001 (2012)). For a step x0 -> x1 over [t0, t1] the control changes
-/// first at fixed x (work V(x0,t1) - V(x0,t0)) and the particle then moves in the potential at t1 (heat
-/// F(x_mid, t1) . dx). The first law Delta V = W - Q then closes exactly for quadratic potentials and to
-/// O(|dx|^3) otherwise, per step, on every trajectory.
+/// first at fixed x (work V(x0,t1) - V(x0,t0)) and the particle then moves in the potential at t1: the heat
+/// released is the Stratonovich integral of the force along the straight step, which for the conservative part is
+/// exactly V(x0,t1) - V(x1,t1), plus f_nc(x_mid, t1) . dx. The first law Delta V = W - Q then holds per step to
+/// rounding on every trajectory. The lane engine (OverdampedLaneKernel) computes the same numbers in the same order.
 /// </summary>
 public static class StochasticEnergetics
 {
-    /// <summary>The energetics of the overdamped step x0 (at t0) -> x1 (at t1).</summary>
+    /// <summary>
+    /// The energetics of the overdamped step x0 (at t0) -> x1 (at t1). Medium entropy: Q / T for one bath
+    /// (<see cref="OverdampedModel.BathTemperature"/>; the simulator divides the summed heat once), else (D^-1 mu F)(x_mid) . dx.
+    /// </summary>
     public static EnergeticsStep OverdampedStep(OverdampedModel model, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, double t0, double t1)
     {
         int d = model.Dimension;
-        Span<double> buffer = d <= 32 ? stackalloc double[4 * d] : new double[4 * d];
-        var mid = buffer[..d];
-        var conservative = buffer.Slice(d, d);
-        var nonConservative = buffer.Slice(2 * d, d);
-        var entropyForce = buffer.Slice(3 * d, d);
-        for (int i = 0; i < d; i++) mid[i] = 0.5 * (x0[i] + x1[i]);
-        model.ConservativeForce(mid, t1, conservative);
-        nonConservative.Clear();
-        model.AddNonConservativeForce(mid, t1, nonConservative);
-        model.EntropyForce(mid, t1, entropyForce);
         double v00 = model.Energy(x0, t0);
         double v01 = t1 == t0 ? v00 : model.Energy(x0, t1);
         double v11 = model.Energy(x1, t1);
-        double work = v01 - v00, heat = 0, entropy = 0;
-        for (int i = 0; i < d; i++)
+        double work = v01 - v00, heat = v01 - v11, entropy = 0;
+        bool nonConservative = model.HasNonConservativeForce, oneBath = model.BathTemperature is not null;
+        if (nonConservative || !oneBath)
         {
-            double dx = x1[i] - x0[i];
-            work += nonConservative[i] * dx;
-            heat += (conservative[i] + nonConservative[i]) * dx;
-            entropy += entropyForce[i] * dx;
+            Span<double> buffer = d <= 32 ? stackalloc double[3 * d] : new double[3 * d];
+            var mid = buffer[..d];
+            var force = buffer.Slice(d, d);
+            var entropyForce = buffer.Slice(2 * d, d);
+            for (int i = 0; i < d; i++) mid[i] = 0.5 * (x0[i] + x1[i]);
+            if (nonConservative)
+            {
+                force.Clear();
+                model.AddNonConservativeForce(mid, t1, force);
+                for (int i = 0; i < d; i++)
+                {
+                    double dx = x1[i] - x0[i];
+                    work += force[i] * dx;
+                    heat += force[i] * dx;
+                }
+            }
+            if (!oneBath)
+            {
+                model.EntropyForce(mid, t1, entropyForce);
+                for (int i = 0; i < d; i++) entropy += entropyForce[i] * (x1[i] - x0[i]);
+            }
         }
+        if (model.BathTemperature is { } temperature) entropy = heat / temperature;
         return new EnergeticsStep(work, heat, v11 - v00, entropy);
     }
 

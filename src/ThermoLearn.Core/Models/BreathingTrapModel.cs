@@ -12,7 +12,7 @@ namespace ThermoLearn.Models;
 /// total EP over [0, tau] by Simpson's rule on the same grid.
 /// (Li, Horowitz, Gingrich &amp; Fakhri, Nat. Commun. 10, 1666 (2019); Otsubo et al., PRE 101, 062106 (2020).)
 /// </summary>
-public sealed class BreathingTrapModel : PotentialModel, ILinearDynamics
+public sealed class BreathingTrapModel : PotentialModel<Parabola>, ILinearDynamics
 {
     private const int StepsPerTau = 4000;
     private readonly double _k0, _k1, _tau, _diffusion;

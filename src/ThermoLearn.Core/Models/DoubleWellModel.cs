@@ -9,7 +9,7 @@ namespace ThermoLearn.Models;
 /// temperature T, started at x0. It relaxes to equilibrium, so no exact EP rate is reported for the
 /// transient; it is the workload of the simulator benchmark.
 /// </summary>
-public sealed class DoubleWellModel : PotentialModel
+public sealed class DoubleWellModel : PotentialModel<DoubleWell>
 {
     public DoubleWellModel(double b = 1, double c = 0, double mu = 1, double temperature = 1, double x0 = -1)
         : base("double-well", new Dictionary<string, string>

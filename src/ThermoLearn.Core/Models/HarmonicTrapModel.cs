@@ -12,7 +12,7 @@ namespace ThermoLearn.Models;
 /// &lt;W(t)&gt; = (v^2 / mu) (t - tau_r (1 - exp(-t/tau_r))); Delta F = 0, so Jarzynski reads &lt;exp(-W/T)&gt; = 1
 /// (Mazonka &amp; Jarzynski, arXiv:cond-mat/9912121; van Zon &amp; Cohen, PRL 91, 110601 (2003)).
 /// </summary>
-public sealed class HarmonicTrapModel : PotentialModel, ILinearDynamics
+public sealed class HarmonicTrapModel : PotentialModel<HarmonicTrap>, ILinearDynamics
 {
     private readonly double _k, _c0, _c1, _tau, _relaxation, _speed;
 

@@ -114,6 +114,9 @@ public abstract class OverdampedModel : StochasticModel
         }
     }
 
+    /// <summary>The temperature T when one bath drives every coordinate (D = mu T), so the medium entropy is Q / T; null otherwise.</summary>
+    public virtual double? BathTemperature => null;
+
     /// <summary>Draws x(0) from the model's initial distribution using <paramref name="random"/>.</summary>
     public abstract void SampleInitial(ref RandomStream random, Span<double> x);
 

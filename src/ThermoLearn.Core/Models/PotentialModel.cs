@@ -1,4 +1,5 @@
 using ThermoLearn.Protocols;
+using ThermoLearn.Simulation.ForceFields;
 
 namespace ThermoLearn.Models;
 
@@ -32,6 +33,12 @@ public abstract class PotentialModel : OverdampedModel
 
     public IPotential Potential => _potential;
 
+    /// <summary>One bath: the temperature T (medium entropy Q / T).</summary>
+    public override double? BathTemperature => Temperature;
+
+    /// <summary>Hands the potential, unboxed, to <paramref name="visitor"/> when it runs on lanes; default when it does not.</summary>
+    internal virtual TResult? Accept<TResult>(IForceFieldVisitor<TResult> visitor) => default;
+
     public IProtocol Protocol => _protocol;
 
     public override double? Duration => _protocol.Duration;
@@ -49,4 +56,26 @@ public abstract class PotentialModel : OverdampedModel
         _protocol.Evaluate(t, lambda);
         _potential.Force(x, lambda, force);
     }
+}
+
+/// <summary>Receives a model's potential as its own struct type, so the engine is compiled for it (no interface call per step).</summary>
+internal interface IForceFieldVisitor<TResult>
+{
+    TResult Visit<TField>(TField field) where TField : struct, ILaneForceField;
+}
+
+/// <summary>
+/// A <see cref="PotentialModel"/> whose potential is a struct the engine evaluates on SIMD lanes
+/// (<see cref="ILaneForceField"/>): the simulator runs it on the lane kernel for any protocol.
+/// </summary>
+public abstract class PotentialModel<TField> : PotentialModel
+    where TField : struct, ILaneForceField
+{
+    private readonly TField _field;
+
+    protected PotentialModel(string name, IReadOnlyDictionary<string, string> parameters, TField potential, IProtocol protocol,
+        double mobility, double temperature)
+        : base(name, parameters, potential, protocol, mobility, temperature) => _field = potential;
+
+    internal override TResult? Accept<TResult>(IForceFieldVisitor<TResult> visitor) where TResult : default => visitor.Visit(_field);
 }

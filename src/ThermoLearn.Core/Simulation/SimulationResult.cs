@@ -4,7 +4,7 @@ using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Simulation;
 
-/// <summary>What <see cref="Simulator.Run"/> produced: the trajectories (with provenance metadata), the
+/// <summary>What <c>Simulator.Run</c> produced: the trajectories (with provenance metadata), the
 /// per-trajectory energetics (null when not computed), the model and options used, and the scheme's name.</summary>
 public sealed record SimulationResult(
     TrajectoryEnsemble Trajectories,

@@ -3,6 +3,7 @@ using ThermoLearn.Energetics;
 using ThermoLearn.Models;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 using ThermoLearn.Simulation.Kernels;
 using ThermoLearn.Simulation.Schemes;
 using ThermoLearn.Trajectories;
@@ -10,11 +11,15 @@ using ThermoLearn.Trajectories;
 namespace ThermoLearn.Simulation;
 
 /// <summary>
-/// Simulates many independent trajectories of a model in parallel. Model, scheme and options are separate
-/// values: <c>Simulator.Run(model, options)</c>. Trajectory i draws its initial state from
-/// RandomStream.For(seed, i, <see cref="InitialPurpose"/>) and its noise from lane streams keyed by
-/// (seed, i, <see cref="NoisePurpose"/>), so the output is bit-identical for any thread count and any
-/// <see cref="Shard"/> split. Trajectories run in groups of four (one SIMD lane of noise each).
+/// The one engine: simulates many independent trajectories of a model in parallel. Problem (the model's force field),
+/// scheme and options are separate values: <c>Simulator.Run(model, scheme, options)</c>. Potential models
+/// (<see cref="PotentialModel{TField}"/>, static or protocol-driven) run on the lane engine
+/// (<see cref="Kernels.OverdampedLaneKernel{TLanes, TDouble, TBits}"/>: generic over the struct potential and the struct
+/// scheme step, one trajectory per SIMD lane, energetics fused into the step); linear models take the exact scheme by
+/// default; other overdamped models, underdamped models (BAOAB) and the samplers of jump processes and chains share the
+/// same keys and options. Trajectory i draws its initial state from RandomStream.For(seed, i, <see cref="InitialPurpose"/>)
+/// and its noise from lane streams keyed by (seed, i, <see cref="NoisePurpose"/>), so the output is bit-identical for any
+/// thread count, any <see cref="Shard"/> split and either vector width, and the lane engine equals the per-trajectory loop.
 /// </summary>
 public static class Simulator
 {
@@ -24,7 +29,12 @@ public static class Simulator
     /// <summary>Purpose key of the noise stream.</summary>
     public const ulong NoisePurpose = 2;
 
-    /// <summary>Runs the simulation.</summary>
+    /// <summary>Runs <paramref name="model"/> (the problem) with <paramref name="scheme"/> under <paramref name="options"/> (its Scheme is replaced).</summary>
+    /// <exception cref="InvalidInputException">Bad options, or a scheme that does not fit the model.</exception>
+    public static SimulationResult Run(StochasticModel model, IScheme scheme, SimulationOptions options, IProgress<double>? progress = null) =>
+        Run(model, options with { Scheme = scheme.Name }, progress);
+
+    /// <summary>Runs the simulation with the scheme named in <paramref name="options"/> (null: the model's default).</summary>
     /// <exception cref="InvalidInputException">Bad options, or a scheme that does not fit the model.</exception>
     public static SimulationResult Run(StochasticModel model, SimulationOptions options, IProgress<double>? progress = null)
     {
@@ -88,23 +98,9 @@ public static class Simulator
                 (int step, Span<double> x, ReadOnlySpan<double> normals, Span<double> scratch) => table.Step(step, x, normals, scratch), progress);
         }
         var scheme = SchemeCatalog.FindOverdamped(name);
-        if (scheme is EulerMaruyama && model is DoubleWellModel well && !o.GenericPathOnly)
-        {
-            // The vector kernels: same numbers as the generic loop, about 50x faster; eight lanes where
-            // AVX-512 is hardware-accelerated, four otherwise (same numbers again).
-            var (first, count) = o.Shard.Range(o.Trajectories);
-            int frames = o.Steps / o.SaveEvery + 1;
-            var data = new double[(long)count * frames];
-            bool energetics = o.ComputeEnergetics;
-            double[]? work = energetics ? new double[count] : null, heat = energetics ? new double[count] : null;
-            double[]? deltaE = energetics ? new double[count] : null, entropy = energetics ? new double[count] : null;
-            var energies = new EnergeticsArrays(work, heat, deltaE, entropy);
-            if (Vector512.IsHardwareAccelerated && !o.NarrowVectorsOnly)
-                RunDoubleWell<Lanes512, Vector512<double>, Vector512<ulong>>(well, o, first, count, frames, data, energetics ? energies : null, progress);
-            else
-                RunDoubleWell<Lanes256, Vector256<double>, Vector256<ulong>>(well, o, first, count, frames, data, energetics ? energies : null, progress);
-            return Finish(model, o, first, count, frames, 1, data, energetics, work, heat, deltaE, entropy, null, scheme.Name);
-        }
+        if (!o.GenericPathOnly && model is PotentialModel potential && !potential.HasNonConservativeForce
+            && potential.Accept(new LaneVisitor(potential, o, scheme, progress)) is { } onLanes)
+            return onLanes;
         return RunGeneric(model, o, scheme.Name, scheme.NormalsPerStep(model.Dimension),
             (int step, Span<double> x, ReadOnlySpan<double> normals, Span<double> scratch) => scheme.Step(model, x, step * o.Dt, o.Dt, normals, scratch),
             progress, scheme.ScratchLength(model.Dimension));
@@ -186,7 +182,7 @@ public static class Simulator
                     work![local] = sums[4 * j];
                     heat![local] = sums[4 * j + 1];
                     deltaE![local] = sums[4 * j + 2];
-                    entropy![local] = sums[4 * j + 3];
+                    entropy![local] = model.BathTemperature is { } temperature ? sums[4 * j + 1] / temperature : sums[4 * j + 3];   // Q / T for one bath
                 }
                 if (density) systemEntropy![local] -= model.LogDensity(x.AsSpan(j * d, d), tEnd)!.Value;
             }
@@ -235,67 +231,117 @@ public static class Simulator
         }
     }
 
-    /// <summary>The per-trajectory energetics arrays the kernels fill (work is zero: the double well's potential is fixed).</summary>
-    private sealed record EnergeticsArrays(double[]? Work, double[]? Heat, double[]? DeltaEnergy, double[]? MediumEntropy)
+    /// <summary>Runs a potential model on the lane engine with its own struct potential and the scheme's lane step.</summary>
+    private sealed class LaneVisitor(PotentialModel model, SimulationOptions o, IOverdampedScheme scheme, IProgress<double>? progress)
+        : IForceFieldVisitor<SimulationResult?>
     {
-        public void Store(int local, double heat, double deltaEnergy, double mediumEntropy)
+        public SimulationResult? Visit<TField>(TField field) where TField : struct, ILaneForceField => scheme switch
         {
-            Work![local] = 0;
-            Heat![local] = heat;
-            DeltaEnergy![local] = deltaEnergy;
-            MediumEntropy![local] = mediumEntropy;
-        }
+            EulerMaruyama => RunLanes<TField, EulerMaruyamaLanes>(field, model, o, scheme.Name, progress),
+            StochasticHeun => RunLanes<TField, HeunLanes>(field, model, o, scheme.Name, progress),
+            _ => null,
+        };
     }
 
-    /// <summary>Initial state of local trajectory <paramref name="local"/> (1-D models), from its own stream.</summary>
-    private static double InitialState(OverdampedModel model, SimulationOptions o, long first, int local)
+    /// <summary>Eight lanes where AVX-512 is hardware-accelerated, four otherwise (the same numbers either way).</summary>
+    private static SimulationResult RunLanes<TField, TStep>(TField field, PotentialModel model, SimulationOptions o, string scheme, IProgress<double>? progress)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep =>
+        Vector512.IsHardwareAccelerated && !o.NarrowVectorsOnly
+            ? RunLanes<TField, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(field, model, o, scheme, progress)
+            : RunLanes<TField, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(field, model, o, scheme, progress);
+
+    /// <summary>
+    /// The protocol tabulated at the step times, lambda_n = lambda(n dt) for n = 0 .. steps (what the per-trajectory loop
+    /// evaluates at those times), collapsed to one row when it never changes (a static potential: no work, one energy per step).
+    /// </summary>
+    private static double[] ControlTable(PotentialModel model, int steps, double dt)
     {
-        Span<double> start = stackalloc double[1];
-        var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
-        model.SampleInitial(ref random, start);
-        return start[0];
+        int k = model.Protocol.ControlCount;
+        var table = new double[(long)(steps + 1) * k];
+        bool constant = true;
+        for (int n = 0; n <= steps; n++)
+        {
+            var row = table.AsSpan(n * k, k);
+            model.Protocol.Evaluate(n * dt, row);
+            constant &= row.SequenceEqual(table.AsSpan(0, k));
+        }
+        return constant ? table[..k] : table;
     }
 
-    /// <summary>The double well on the vector kernel, <typeparamref name="TLanes"/> trajectories per group.</summary>
-    private static void RunDoubleWell<TLanes, TDouble, TBits>(DoubleWellModel well, SimulationOptions o, long first, int count, int frames,
-        double[] data, EnergeticsArrays? energetics, IProgress<double>? progress)
+    private static SimulationResult RunLanes<TField, TStep, TLanes, TDouble, TBits>(TField field, PotentialModel model, SimulationOptions o, string scheme,
+        IProgress<double>? progress)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged
     {
-        int lanes = TLanes.Count, perBlock = ScalarOverdampedKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
-        double noiseScale = Math.Sqrt(2 * o.Dt) * Math.Sqrt(well.MobilityValue * well.Temperature);
-        var force = new DoubleWellForce<TLanes, TDouble, TBits>(well.Barrier, well.Tilt);
-        int groups = (count + lanes - 1) / lanes, blocks = (groups + perBlock - 1) / perBlock;
+        var (first, count) = o.Shard.Range(o.Trajectories);
+        int d = model.Dimension, frames = o.Steps / o.SaveEvery + 1, width = TLanes.Count;
+        var data = new double[(long)count * frames * d];
+        bool energetics = o.ComputeEnergetics, density = energetics && model.HasExactDensity;
+        double[]? work = energetics ? new double[count] : null, heat = energetics ? new double[count] : null;
+        double[]? deltaE = energetics ? new double[count] : null, entropy = energetics ? new double[count] : null;
+        double[]? systemEntropy = density ? new double[count] : null;
+        var run = new LaneRun
+        {
+            Steps = o.Steps, SaveEvery = o.SaveEvery, Frames = frames, Dimension = d,
+            Controls = ControlTable(model, o.Steps, o.Dt), ControlCount = model.Protocol.ControlCount,
+            Mobility = model.MobilityValue, Dt = o.Dt, Kick = Math.Sqrt(2 * o.Dt) * Math.Sqrt(model.MobilityValue * model.Temperature),
+            Energetics = energetics, Data = data,
+        };
+        int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
+        int groups = (count + width - 1) / width, blocks = (groups + perBlock - 1) / perBlock;
+        double tEnd = o.Steps * o.Dt;
         var tracker = new Progress(progress, blocks);
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, b =>
         {
             int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
-            Span<TDouble> x = stackalloc TDouble[blockGroups];
+            // state of the block on the stack (at most 256 trajectories x 16 coordinates), on the heap beyond
+            Span<TDouble> x = d <= 16 ? stackalloc TDouble[blockGroups * d] : new TDouble[blockGroups * d];
             Span<GaussianLanes<TLanes, TDouble, TBits>> noise = stackalloc GaussianLanes<TLanes, TDouble, TBits>[blockGroups];
-            Span<ScalarOverdampedKernel<TLanes, TDouble, TBits>.Sums> sums = stackalloc ScalarOverdampedKernel<TLanes, TDouble, TBits>.Sums[blockGroups];
-            Span<double> start = stackalloc double[lanes];
+            Span<OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums> sums = stackalloc OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums[blockGroups];
+            Span<double> lanesOfCoordinate = d <= 16 ? stackalloc double[d * width] : new double[d * width];
+            Span<double> state = stackalloc double[d];
             for (int k = 0; k < blockGroups; k++)
             {
                 int g = firstGroup + k;
-                start.Clear();
-                for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++) start[j] = InitialState(well, o, first, lanes * g + j);
-                x[k] = TLanes.Create(start);
-                noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + lanes * g, NoisePurpose);
+                lanesOfCoordinate.Clear();
+                for (int j = 0; j < Math.Min(width, count - width * g); j++)
+                {
+                    int local = width * g + j;
+                    var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                    model.SampleInitial(ref random, state);
+                    for (int i = 0; i < d; i++) lanesOfCoordinate[i * width + j] = state[i];
+                    if (density) systemEntropy![local] = model.LogDensity(state, 0)!.Value;
+                }
+                for (int i = 0; i < d; i++) x[k * d + i] = TLanes.Create(lanesOfCoordinate.Slice(i * width, width));
+                noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + width * g, NoisePurpose);
             }
-            int lastLanes = Math.Min(lanes, count - lanes * (firstGroup + blockGroups - 1));
-            ScalarOverdampedKernel<TLanes, TDouble, TBits>.RunBlock(force, x, noise, sums, firstGroup, lastLanes, o.Steps, o.SaveEvery, frames,
-                well.MobilityValue, o.Dt, noiseScale, 1 / (well.MobilityValue * well.Temperature), energetics is not null, data);
-            if (energetics is not null)
+            int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
+            OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep>(field, run, x, noise, sums, firstGroup, lastLanes);
+            if (energetics)
                 for (int k = 0; k < blockGroups; k++)
                 {
                     int g = firstGroup + k;
-                    for (int j = 0; j < Math.Min(lanes, count - lanes * g); j++)
-                        energetics.Store(lanes * g + j, TLanes.GetElement(sums[k].Heat, j), TLanes.GetElement(sums[k].DeltaEnergy, j),
-                            TLanes.GetElement(sums[k].MediumEntropy, j));
+                    for (int j = 0; j < Math.Min(width, count - width * g); j++)
+                    {
+                        int local = width * g + j;
+                        work![local] = TLanes.GetElement(sums[k].Work, j);
+                        heat![local] = TLanes.GetElement(sums[k].Heat, j);
+                        deltaE![local] = TLanes.GetElement(sums[k].DeltaEnergy, j);
+                        entropy![local] = heat[local] / model.Temperature;
+                        if (density)
+                        {
+                            for (int i = 0; i < d; i++) state[i] = TLanes.GetElement(x[k * d + i], j);
+                            systemEntropy![local] -= model.LogDensity(state, tEnd)!.Value;
+                        }
+                    }
                 }
             tracker.GroupDone();
         });
+        return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, scheme);
     }
 
     private static SimulationResult Finish(StochasticModel model, SimulationOptions o, long first, int count, int frames, int d, double[] data,

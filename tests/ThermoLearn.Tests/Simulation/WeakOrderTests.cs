@@ -80,4 +80,56 @@ public class WeakOrderTests
         Assert.InRange(slope, 1.8, 2.2);
         Assert.Equal(2, StochasticHeun.Instance.WeakOrder);
     }
+
+    /// <summary>
+    /// BAOAB on the underdamped harmonic oscillator (k = 1.5, gamma = 0.7, m = 1.2, T = 0.5; x(0) = 1, v(0) = 0): the step
+    /// is affine in (x, v, z), probed as above, and E x_T^2 at T = 1 is compared with the exact mean e^(A T) (1, 0) and
+    /// covariance Sigma_inf - e^(A T) Sigma_inf e^(A^T T), Sigma_inf = diag(T/k, T/m). Declared weak order 2; the fitted
+    /// log-log slope over dt = 0.2 .. 0.025 must be within 0.2 of it (deterministic: no sampling).
+    /// </summary>
+    [Fact]
+    public void BaoabHasWeakOrderTwo()
+    {
+        const double k = 1.5, gamma = 0.7, mass = 1.2, temperature = 0.5, horizon = 1.0;
+        var model = new UnderdampedDrivenTrap(k, 0, gamma, mass, temperature);
+        var flat = ThermoLearn.Statistics.MatrixExponential.Exp([0, horizon, -k / mass * horizon, -gamma / mass * horizon], 2);
+        var e = new double[,] { { flat[0], flat[1] }, { flat[2], flat[3] } };
+        double[] sInf = [temperature / k, temperature / mass];
+        double exactMean = e[0, 0];
+        double exactVariance = sInf[0] - (e[0, 0] * e[0, 0] * sInf[0] + e[0, 1] * e[0, 1] * sInf[1]);
+        double exact = exactMean * exactMean + exactVariance;
+        double Error(double dt)
+        {
+            // probe the 1-D motion of coordinate 0 (the 2-D trap at eps = 0 is two independent oscillators)
+            var m = new double[2, 2];
+            var n = new double[2];
+            var force = new double[2];
+            for (int c = 0; c < 2; c++)
+            {
+                double[] x = [c == 0 ? 1 : 0, 0], v = [c == 1 ? 1 : 0, 0];
+                Baoab.Instance.Step(model, x, v, 0, dt, [0, 0], force);
+                m[0, c] = x[0]; m[1, c] = v[0];
+            }
+            double[] x0 = [0, 0], v0 = [0, 0];
+            Baoab.Instance.Step(model, x0, v0, 0, dt, [1, 0], force);
+            n[0] = x0[0]; n[1] = v0[0];
+            double[] mean = [1, 0];
+            double sxx = 0, sxv = 0, svv = 0;
+            for (int s = 0; s < (int)Math.Round(horizon / dt); s++)
+            {
+                mean = [m[0, 0] * mean[0] + m[0, 1] * mean[1], m[1, 0] * mean[0] + m[1, 1] * mean[1]];
+                double nxx = m[0, 0] * m[0, 0] * sxx + 2 * m[0, 0] * m[0, 1] * sxv + m[0, 1] * m[0, 1] * svv + n[0] * n[0];
+                double nxv = m[0, 0] * m[1, 0] * sxx + (m[0, 0] * m[1, 1] + m[0, 1] * m[1, 0]) * sxv + m[0, 1] * m[1, 1] * svv + n[0] * n[1];
+                double nvv = m[1, 0] * m[1, 0] * sxx + 2 * m[1, 0] * m[1, 1] * sxv + m[1, 1] * m[1, 1] * svv + n[1] * n[1];
+                (sxx, sxv, svv) = (nxx, nxv, nvv);
+            }
+            return Math.Abs(mean[0] * mean[0] + sxx - exact);
+        }
+        double[] dts = [0.2, 0.1, 0.05, 0.025];
+        var xs = dts.Select(dt => Math.Log(dt)).ToArray();
+        var ys = dts.Select(dt => Math.Log(Error(dt))).ToArray();
+        double mx = xs.Average(), my = ys.Average();
+        double slope = xs.Zip(ys).Sum(p => (p.First - mx) * (p.Second - my)) / xs.Sum(x => (x - mx) * (x - mx));
+        Assert.InRange(slope, Baoab.Instance.WeakOrder - 0.2, Baoab.Instance.WeakOrder + 0.2);
+    }
 }

@@ -1,10 +1,12 @@
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 namespace ThermoLearn.Models.Potentials;
 
 /// <summary>
 /// One-dimensional double well with barrier and tilt controls: V(x; b, c) = b (x^2 - 1)^2 + c x,
 /// lambda = (b, c). Force -4 b x (x^2 - 1) - c; dV/db = (x^2 - 1)^2, dV/dc = x.
 /// </summary>
-public readonly struct DoubleWell : IDifferentiablePotential
+public readonly struct DoubleWell : IDifferentiablePotential, ILaneForceField
 {
     public int Dimension => 1;
     public int ControlCount => 2;
@@ -38,4 +40,28 @@ public readonly struct DoubleWell : IDifferentiablePotential
     /// <summary>dF/dx = -4 b (3 x^2 - 1).</summary>
     public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian) =>
         jacobian[0] = -4 * lambda[0] * (3 * x[0] * x[0] - 1);
+
+    /// <summary>Lane form of <see cref="ForceAt"/>: ((-4 b) x)(x x - 1) - c, the scalar operations in the scalar order (-4 b is exact either way).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        force[0] = TLanes.Subtract(TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0))),
+            lambda[1]);
+    }
+
+    /// <summary>Lane form of <see cref="Energy"/>: (b u) u + c x with u = x x - 1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
+        return TLanes.Add(TLanes.Multiply(TLanes.Multiply(lambda[0], u), u), TLanes.Multiply(lambda[1], y));
+    }
 }

@@ -1,10 +1,12 @@
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 namespace ThermoLearn.Models.Potentials;
 
 /// <summary>
 /// Harmonic trap with a moving centre in d dimensions: V(x; c) = k/2 |x - c|^2, controls lambda = c (length d).
 /// Force -k (x - c); dV/dc = -k (x - c).
 /// </summary>
-public readonly struct HarmonicTrap : IDifferentiablePotential
+public readonly struct HarmonicTrap : IDifferentiablePotential, ILaneForceField
 {
     public HarmonicTrap(double stiffness, int dimension = 1)
     {
@@ -52,5 +54,32 @@ public readonly struct HarmonicTrap : IDifferentiablePotential
     {
         jacobian.Clear();
         for (int i = 0; i < x.Length; i++) jacobian[i * x.Length + i] = -Stiffness;
+    }
+
+    /// <summary>Lane form of <see cref="Force"/>: (-k)(x_i - c_i).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var minusK = TLanes.Create(-Stiffness);
+        for (int i = 0; i < x.Length; i++) force[i] = TLanes.Multiply(minusK, TLanes.Subtract(x[i], lambda[i]));
+    }
+
+    /// <summary>Lane form of <see cref="Energy"/>: (k / 2) sum_i (x_i - c_i)^2, summed from 0 in coordinate order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var s = TLanes.Create(0.0);
+        for (int i = 0; i < x.Length; i++)
+        {
+            var u = TLanes.Subtract(x[i], lambda[i]);
+            s = TLanes.Add(s, TLanes.Multiply(u, u));
+        }
+        return TLanes.Multiply(TLanes.Create(0.5 * Stiffness), s);
     }
 }

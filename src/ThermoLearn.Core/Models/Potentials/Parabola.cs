@@ -1,10 +1,12 @@
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 namespace ThermoLearn.Models.Potentials;
 
 /// <summary>
 /// One-dimensional parabola with its stiffness as the control: V(x; k) = k x^2 / 2, lambda = (k).
 /// Force -k x; dV/dk = x^2 / 2 (the work of a breathing trap).
 /// </summary>
-public readonly struct Parabola : IPotential
+public readonly struct Parabola : IPotential, ILaneForceField
 {
     public int Dimension => 1;
     public int ControlCount => 1;
@@ -15,4 +17,20 @@ public readonly struct Parabola : IPotential
 
     public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative) =>
         derivative[0] = 0.5 * x[0] * x[0];
+
+    /// <summary>Lane form of <see cref="Force"/>: (-k) x.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged =>
+        force[0] = TLanes.Multiply(TLanes.Xor(TLanes.Create(-0.0), lambda[0]), x[0]);   // -k: the sign bit flipped, as scalar negation does
+
+    /// <summary>Lane form of <see cref="Energy"/>: ((k / 2) x) x.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged =>
+        TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[0]), x[0]), x[0]);
 }

@@ -1,3 +1,5 @@
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 namespace ThermoLearn.Models.Potentials;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace ThermoLearn.Models.Potentials;
 /// bit-flip protocol needs (lowering b alone also loosens the confinement). Units: energies in k_B T.
 /// Force -4 b x (x^2 - 1) - c - s x; dV/db = (x^2 - 1)^2, dV/dc = x, dV/ds = x^2 / 2.
 /// </summary>
-public readonly struct TunableDoubleWell : IDifferentiablePotential
+public readonly struct TunableDoubleWell : IDifferentiablePotential, ILaneForceField
 {
     public int Dimension => 1;
     public int ControlCount => 3;
@@ -42,4 +44,29 @@ public readonly struct TunableDoubleWell : IDifferentiablePotential
 
     public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian) =>
         jacobian[0] = -4 * lambda[0] * (3 * x[0] * x[0] - 1) - lambda[2];
+
+    /// <summary>Lane form of <see cref="Force"/>: ((((-4 b) x)(x x - 1)) - c) - s x.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        var quartic = TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0)));
+        force[0] = TLanes.Subtract(TLanes.Subtract(quartic, lambda[1]), TLanes.Multiply(lambda[2], y));
+    }
+
+    /// <summary>Lane form of <see cref="Energy"/>: ((b u) u + c x) + ((s / 2) x) x.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
+        var well = TLanes.Add(TLanes.Multiply(TLanes.Multiply(lambda[0], u), u), TLanes.Multiply(lambda[1], y));
+        return TLanes.Add(well, TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[2]), y), y));
+    }
 }

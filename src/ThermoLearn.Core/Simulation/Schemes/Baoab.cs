@@ -9,12 +9,16 @@ namespace ThermoLearn.Simulation.Schemes;
 /// Configurational averages are accurate to O(dt^2) (weak order 2). The kinetic energy the O step removes is
 /// the heat given to the bath (Sivak, Chodera &amp; Crooks, PRX 3, 011007 (2013)).
 /// </summary>
-public sealed class Baoab
+public sealed class Baoab : IScheme
 {
     public static Baoab Instance { get; } = new();
 
     public string Name => "baoab";
-    public int WeakOrder => 2;
+    public double WeakOrder => 2;
+
+    /// <summary>Strong order 1 for additive noise (a symmetric splitting of exact flows; not measured here).</summary>
+    public double StrongOrder => 1;
+    public string Noise => "additive";
 
     /// <summary>Standard normals per step: one per velocity component.</summary>
     public int NormalsPerStep(int dimension) => dimension;

@@ -12,8 +12,9 @@ public sealed class EulerMaruyama : IOverdampedScheme
     public static EulerMaruyama Instance { get; } = new();
 
     public string Name => "euler-maruyama";
-    public int WeakOrder => 1;
+    public double WeakOrder => 1;
     public double StrongOrder => 1.0;
+    public string Noise => "additive";
     public int NormalsPerStep(int dimension) => dimension;
     public int ScratchLength(int dimension) => dimension;
 

@@ -10,12 +10,19 @@ namespace ThermoLearn.Simulation.Schemes;
 /// coarse-sampling correction applies to them as to measured data. One transition per run when the model is
 /// time-independent, one per step (shared by all trajectories) otherwise. The default for linear models.
 /// </summary>
-public sealed class ExactLinear
+public sealed class ExactLinear : IScheme
 {
     public static ExactLinear Instance { get; } = new();
 
     /// <summary>Name used by --scheme.</summary>
     public string Name => "exact";
+
+    /// <summary>Exact in law: no discretisation error of any order.</summary>
+    public double WeakOrder => double.PositiveInfinity;
+
+    /// <summary>Exact in law (each step samples the true transition).</summary>
+    public double StrongOrder => double.PositiveInfinity;
+    public string Noise => "additive";
 
     /// <summary>Standard normals per step: one per coordinate.</summary>
     public int NormalsPerStep(int dimension) => dimension;

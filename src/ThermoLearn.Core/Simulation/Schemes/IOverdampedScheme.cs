@@ -7,16 +7,8 @@ namespace ThermoLearn.Simulation.Schemes;
 /// The caller supplies the standard normals, so a scheme is a pure function of (x, t, dt, normals):
 /// the same noise gives the same path whatever thread or shard runs it, and tests can probe the step.
 /// </summary>
-public interface IOverdampedScheme
+public interface IOverdampedScheme : IScheme
 {
-    /// <summary>Name used by --scheme, e.g. "euler-maruyama".</summary>
-    string Name { get; }
-
-    /// <summary>Weak order: |E f(x_T) - E f(X_T)| = O(dt^WeakOrder) for smooth f.</summary>
-    int WeakOrder { get; }
-
-    /// <summary>Strong (pathwise) order for additive noise.</summary>
-    double StrongOrder { get; }
 
     /// <summary>Standard normals consumed per step for a model of dimension d.</summary>
     int NormalsPerStep(int dimension);

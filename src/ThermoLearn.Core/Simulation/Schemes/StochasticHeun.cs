@@ -13,8 +13,9 @@ public sealed class StochasticHeun : IOverdampedScheme
     public static StochasticHeun Instance { get; } = new();
 
     public string Name => "heun";
-    public int WeakOrder => 2;
+    public double WeakOrder => 2;
     public double StrongOrder => 1.0;
+    public string Noise => "additive";
     public int NormalsPerStep(int dimension) => dimension;
     public int ScratchLength(int dimension) => 4 * dimension;
 

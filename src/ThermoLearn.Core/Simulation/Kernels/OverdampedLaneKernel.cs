@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using ThermoLearn.Randomness;
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
+
+namespace ThermoLearn.Simulation.Kernels;
+
+/// <summary>What one block of the lane kernel needs besides its state: the run's shape, the control table and constants.</summary>
+internal sealed class LaneRun
+{
+    public required int Steps { get; init; }
+    public required int SaveEvery { get; init; }
+    public required int Frames { get; init; }
+    public required int Dimension { get; init; }
+
+    /// <summary>lambda_n for n = 0 .. Steps, row-major (ControlCount each); one row when the potential is static.</summary>
+    public required double[] Controls { get; init; }
+    public required int ControlCount { get; init; }
+    public bool Static => Controls.Length == ControlCount;
+
+    public required double Mobility { get; init; }
+    public required double Dt { get; init; }
+
+    /// <summary>sqrt(2 dt) sqrt(mu T): the noise amplitude per normal.</summary>
+    public required double Kick { get; init; }
+
+    public required bool Energetics { get; init; }
+    public required double[] Data { get; init; }
+}
+
+/// <summary>
+/// The overdamped engine on SIMD lanes: one trajectory per lane (four with <see cref="Lanes256"/>, eight with
+/// <see cref="Lanes512"/>), any dimension (structure-of-arrays), any struct force field and struct scheme, the control
+/// lambda_n shared by all lanes. A block of groups advances step by step with its state in L1; the groups' update chains
+/// are independent, so their latencies overlap. No allocation and no interface call per step.
+/// <para>
+/// Fused energetics (Sekimoto, one bath at temperature T), from energies the step needs anyway: the control changes first
+/// at fixed x (work V(x_n; lambda_(n+1)) - V(x_n; lambda_n)), then the particle moves in the potential at lambda_(n+1)
+/// (heat released V(x_n; lambda_(n+1)) - V(x_(n+1); lambda_(n+1)), the exact Stratonovich line integral of the conservative
+/// force along the step), energy change V(x_(n+1); lambda_(n+1)) - V(x_n; lambda_n): one energy
+/// evaluation per step for a static potential (V(x_n; lambda_n) is carried over), two for a driven one. The first law
+/// Delta V = W - Q holds per step to rounding; the caller turns the heat into medium entropy Q / T. <see cref="Energetics.StochasticEnergetics.OverdampedStep"/> computes the same
+/// numbers in the same order for the per-trajectory loop.
+/// </para>
+/// </summary>
+internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    /// <summary>Groups of Count trajectories advanced together (256 trajectories at either width).</summary>
+    public static int GroupsPerBlock => 256 / TLanes.Count;
+
+    /// <summary>Per-lane sums of one group, and V(x_n; lambda_n) carried to the next step.</summary>
+    internal struct Sums
+    {
+        public TDouble Work, Heat, DeltaEnergy, Energy;
+    }
+
+    /// <summary>
+    /// Advances groups firstGroup .. firstGroup + groups - 1 (local trajectories Count g .. Count g + Count - 1; the last
+    /// group has <paramref name="lastLanes"/> real lanes) from the states in <paramref name="x"/> (group g's coordinate i at
+    /// x[g d + i]), writing frames (frame 0 included) into the run's data and energetics into <paramref name="sums"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunBlock<TField, TStep>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
+        Span<Sums> sums, int firstGroup, int lastLanes)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep
+    {
+        int width = TLanes.Count, d = run.Dimension, k = run.ControlCount, groups = noise.Length;
+        int steps = run.Steps, saveEvery = run.SaveEvery;
+        bool energetics = run.Energetics, isStatic = run.Static;
+        var c = new LaneConstants<TDouble>(TLanes.Create(run.Mobility), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5));
+        // Normals for two steps at a time, drawn as Box-Muller pairs: the same sequence per lane as d calls of Next() per step.
+        Span<TDouble> z = stackalloc TDouble[2 * d];
+        Span<TDouble> previous = stackalloc TDouble[d];
+        Span<TDouble> scratch = stackalloc TDouble[TStep.ScratchPerDimension * d];
+        // lambda_s, lambda_(s+1), lambda_(s+2) broadcast once per pair of steps, shared by every group
+        Span<TDouble> controls = stackalloc TDouble[3 * k];
+        Broadcast(run.Controls, 0, k, controls[..k]);
+        for (int g = 0; g < groups; g++)
+        {
+            var xg = x.Slice(g * d, d);
+            Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, 0);
+            if (energetics) sums[g] = new Sums { Energy = field.LaneEnergy<TLanes, TDouble, TBits>(xg, controls[..k]) };
+        }
+        if (isStatic)
+        {
+            controls[..k].CopyTo(controls.Slice(k, k));
+            controls[..k].CopyTo(controls.Slice(2 * k, k));
+        }
+        for (int s = 0; s < steps; s += 2)
+        {
+            bool second = s + 1 < steps;
+            if (!isStatic)
+            {
+                Broadcast(run.Controls, s, k, controls[..k]);
+                Broadcast(run.Controls, s + 1, k, controls.Slice(k, k));
+                if (second) Broadcast(run.Controls, s + 2, k, controls.Slice(2 * k, k));
+            }
+            ReadOnlySpan<TDouble> lambda0 = controls[..k], lambda1 = controls.Slice(k, k), lambda2 = controls.Slice(2 * k, k);
+            bool saveFirst = (s + 1) % saveEvery == 0, saveSecond = second && (s + 2) % saveEvery == 0;
+            int pairs = second ? d : (d + 1) / 2;
+            for (int g = 0; g < groups; g++)
+            {
+                ref var lanes = ref noise[g];
+                for (int m = 0; m < pairs; m++) lanes.NextPair(out z[2 * m], out z[2 * m + 1]);
+                var xg = x.Slice(g * d, d);
+                ref var sum = ref sums[g];
+                Advance<TField, TStep>(field, xg, z[..d], lambda0, lambda1, ref sum, previous, scratch, c, energetics, isStatic);
+                if (saveFirst) Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 1) / saveEvery);
+                if (!second) continue;
+                Advance<TField, TStep>(field, xg, z.Slice(d, d), lambda1, lambda2, ref sum, previous, scratch, c, energetics, isStatic);
+                if (saveSecond) Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 2) / saveEvery);
+            }
+        }
+    }
+
+    /// <summary>Row n of the control table, broadcast.</summary>
+    private static void Broadcast(double[] table, int n, int k, Span<TDouble> into)
+    {
+        for (int q = 0; q < k; q++) into[q] = TLanes.Create(table[n * k + q]);
+    }
+
+    /// <summary>One step of one group from lambda_n (and lambda_(n+1)): the scheme's step and the fused energetics.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Advance<TField, TStep>(in TField field, Span<TDouble> x, ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda,
+        ReadOnlySpan<TDouble> lambdaNext, ref Sums sum, Span<TDouble> previous, Span<TDouble> scratch, in LaneConstants<TDouble> c,
+        bool energetics, bool isStatic)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep
+    {
+        if (energetics) x.CopyTo(previous);
+        TStep.Step<TField, TLanes, TDouble, TBits>(field, x, z, lambda, lambdaNext, c, scratch);
+        if (!energetics) return;
+        var before = sum.Energy;   // V(x_n; lambda_n)
+        var shifted = isStatic ? before : field.LaneEnergy<TLanes, TDouble, TBits>(previous, lambdaNext);
+        var after = field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext);
+        if (!isStatic) sum.Work = TLanes.Add(sum.Work, TLanes.Subtract(shifted, before));
+        sum.Heat = TLanes.Add(sum.Heat, TLanes.Subtract(shifted, after));
+        sum.DeltaEnergy = TLanes.Add(sum.DeltaEnergy, TLanes.Subtract(after, before));
+        sum.Energy = after;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ReadOnlySpan<TDouble> x, LaneRun run, int group, int lanes, int frame)
+    {
+        int d = run.Dimension;
+        var data = run.Data;
+        long offset = ((long)TLanes.Count * group * run.Frames + frame) * d;
+        long stride = (long)run.Frames * d;
+        for (int j = 0; j < lanes; j++)
+            for (int i = 0; i < d; i++) data[offset + j * stride + i] = TLanes.GetElement(x[i], j);
+    }
+}
