@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The fast test suite: builds in Release and runs every test not marked [Trait("Category", "Validation")].
+# The fast test suite: builds in Release and runs every test not marked [Trait("Category", "Validation")], then the
+# Python interface's tests (python/tests, Debian's python3-pytest and python3-numpy, installed when missing).
 # Prints, as its last line, "Tests: N passed, M failed" summed over all test projects; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,42 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
 done
+
+# Python interface (python/): pytest against the Release build just made.
+python_tests() {
+  local py=""
+  for candidate in python3 /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import numpy, pytest' >/dev/null 2>&1; then py=$candidate; break; fi
+  done
+  if [ -z "$py" ]; then
+    echo "test.sh: python3 with numpy and pytest not found; installing Debian's python3-numpy python3-pytest" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-pytest) >&2 || true
+    if /usr/bin/python3 -c 'import numpy, pytest' >/dev/null 2>&1; then py=/usr/bin/python3; fi
+  fi
+  if [ -z "$py" ]; then
+    echo "test.sh: could not install python3-numpy and python3-pytest" >&2
+    failed=$((failed + 1)); return
+  fi
+  local report="$results/pytest.xml" code=0
+  THERMOLEARN_CLI="$PWD/src/ThermoLearn.Cli/bin/Release/net10.0/thermolearn.dll" \
+    "$py" -m pytest python/tests -q -p no:cacheprovider --junitxml="$report" || code=$?
+  if [ "$code" -eq 5 ]; then
+    echo "test.sh: pytest collected no tests" >&2; failed=$((failed + 1)); return
+  fi
+  local suite t f e s
+  suite=$(grep -o '<testsuite [^>]*>' "$report" 2>/dev/null | head -n 1)
+  t=$(sed -n 's/.* tests="\([0-9]*\)".*/\1/p' <<<"$suite")
+  f=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<<"$suite")
+  e=$(sed -n 's/.* errors="\([0-9]*\)".*/\1/p' <<<"$suite")
+  s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$suite")
+  if [ -z "$t" ]; then
+    echo "test.sh: pytest wrote no results (exit code $code)" >&2; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + t - ${f:-0} - ${e:-0} - ${s:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0}))
+  if [ "$code" -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ "${e:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+}
+python_tests
 
 if [ "$files" -eq 0 ]; then
   echo "Tests: 0 passed, 1 failed (no test results were written)"

@@ -1,0 +1,423 @@
+"""The package's functions: one CLI command each, run with ``--json``, returning a typed result.
+
+Arguments left at ``None`` are not passed, so the CLI's own defaults apply (``thermolearn COMMAND --help`` lists them).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from ._runner import run_json, scratch_folder
+from .results import (BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult, ProcessInfo,
+                      SimulationResult, TrainingResult, Trajectories, as_ensemble)
+
+PathLike = Union[str, "os.PathLike[str]"]
+Data = Union[PathLike, np.ndarray, Trajectories, SimulationResult]
+Parameters = Optional[Union[Mapping[str, Any], Sequence[str]]]
+
+
+def _set_options(params: Parameters) -> List[str]:
+    """``--set name=value`` for each parameter; numbers and matrices as JSON (e.g. ``A=[[1,0.5],[-0.5,1]]``)."""
+    if params is None:
+        return []
+    if isinstance(params, Mapping):
+        items = []
+        for name, value in params.items():
+            if isinstance(value, str):
+                text = value
+            elif isinstance(value, np.ndarray):
+                text = json.dumps(value.tolist())
+            elif isinstance(value, (bool, np.bool_)):
+                text = str(bool(value)).lower()
+            else:
+                text = json.dumps(value.item() if isinstance(value, np.generic) else value)
+            items.append(f"{name}={text}")
+    else:
+        items = [str(p) for p in params]
+    return [token for item in items for token in ("--set", item)]
+
+
+def _flag(args: List[str], option: str, value: Any) -> None:
+    """Appends ``option value`` when value is not None (True alone for a switch; lists comma-joined)."""
+    if value is None or value is False:
+        return
+    if value is True:
+        args.append(option)
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        args += [option, ",".join(_text(v) for v in value)]
+    else:
+        args += [option, _text(value)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+
+
+def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
+    """``--in FILE [--dt DT]`` for a path, an array (saved as .npy) or Trajectories (.npy with its provenance sidecar)."""
+    if isinstance(data, SimulationResult):
+        data = data.trajectories
+    if isinstance(data, (str, os.PathLike)):
+        path = os.fspath(data)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such trajectory file.")
+        return ["--in", path] + ([] if dt is None else ["--dt", _text(dt)])
+    path = folder / "input.npy"
+    if isinstance(data, Trajectories):
+        if dt is not None and not np.isclose(dt, data.dt, rtol=1e-12, atol=0):
+            raise ValueError(f"dt={dt} disagrees with the trajectories' frame spacing {data.dt}; leave dt out.")
+        np.save(path, data.x)
+        Path(str(path) + ".json").write_text(json.dumps(data.sidecar()), encoding="utf-8")
+        return ["--in", str(path)]
+    if dt is None:
+        raise ValueError("an array of trajectories needs dt, the time between frames (e.g. estimate(x, dt=0.01)).")
+    np.save(path, as_ensemble(data))
+    return ["--in", str(path), "--dt", _text(dt)]
+
+
+def _read_energetics(path: Path) -> Dict[str, np.ndarray]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    return {name: np.array([float(r[i]) for r in body]) for i, name in enumerate(header)}
+
+
+def simulate(model: str, *, trajectories: int, steps: int, dt: float, save_every: int = 1, seed: int = 0,
+             params: Parameters = None, scheme: Optional[str] = None, threads: Optional[int] = None,
+             energetics: bool = False, out: Optional[PathLike] = None, progress: bool = False) -> SimulationResult:
+    """Simulate trajectories of a catalogue model with per-trajectory energetics.
+
+    Parameters
+    ----------
+    model : str
+        Model name (``thermolearn models`` lists them), e.g. ``'driven-trap-2d'``.
+    trajectories, steps : int
+        Number of trajectories and integration steps per trajectory.
+    dt : float
+        Integration step; frames are saved every ``save_every`` steps (frame spacing ``dt * save_every``).
+    seed : int, optional
+        Trajectory i uses the random streams of (seed, i): same seed, same numbers, whatever the thread count.
+    params : dict or list of str, optional
+        Model parameters, e.g. ``{'n': 5}`` or ``{'A': [[1, 0.5], [-0.5, 1]]}``.
+    scheme : str, optional
+        ``'euler-maruyama'`` (default), ``'heun'`` or ``'baoab'``.
+    energetics : bool, optional
+        Also return the per-trajectory work, heat, energy change and medium entropy.
+    out : path, optional
+        Keep the trajectories in this ``.npy`` file (with its ``.npy.json`` sidecar); by default they live only in memory.
+
+    Returns
+    -------
+    SimulationResult
+        ``trajectories.x`` of shape (trajectories, frames, dimension), exact EP rate, mean work/heat with stderr.
+
+    Examples
+    --------
+    >>> sim = tl.simulate('driven-trap-2d', trajectories=200, steps=10000, dt=0.001, save_every=10, seed=1)
+    >>> sim.exact_ep_rate
+    0.18000000000000016
+    """
+    if out is not None and not os.fspath(out).lower().endswith(".npy"):
+        raise ValueError(f"out={out}: the Python interface keeps trajectories as .npy (convert with 'thermolearn convert').")
+    with scratch_folder() as folder:
+        path = Path(out) if out is not None else folder / "trajectories.npy"
+        args = ["simulate", "--model", model, *_set_options(params), "--trajectories", str(trajectories),
+                "--steps", str(steps), "--dt", _text(dt), "--save-every", str(save_every), "--seed", str(seed),
+                "--out", str(path)]
+        _flag(args, "--scheme", scheme)
+        _flag(args, "--threads", threads)
+        energy_path = folder / "energetics.csv"
+        if energetics:
+            args += ["--energetics", str(energy_path)]
+        d = run_json(args, progress=progress)
+        x = np.load(path)
+        sidecar = json.loads(Path(str(path) + ".json").read_text(encoding="utf-8"))
+        table = _read_energetics(energy_path) if energetics else None
+    data = Trajectories(x, float(sidecar["dt"]), float(sidecar.get("start_time") or 0.0), sidecar.get("model"),
+                        sidecar.get("parameters"), sidecar.get("seed"))
+    return SimulationResult.from_json(d, data, table)
+
+
+def exact(model: str, *, params: Parameters = None, at: Optional[float] = None) -> ExactResult:
+    """A model's exact entropy production: the rate at time ``at`` and, with a protocol, the total over [0, tau].
+
+    Parameters
+    ----------
+    model : str
+        Model name, e.g. ``'bead-spring'``.
+    params : dict or list of str, optional
+        Model parameters, e.g. ``{'n': 5}``.
+    at : float, optional
+        Time at which to evaluate the rate (default 0).
+
+    Returns
+    -------
+    ExactResult
+    """
+    args = ["exact", "--model", model, *_set_options(params)]
+    _flag(args, "--at", at)
+    return ExactResult.from_json(run_json(args))
+
+
+def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = None, basis: Optional[str] = None,
+             diffusion: Optional[Union[float, str, Sequence[Sequence[float]]]] = None, windows: Optional[int] = None,
+             time_degree: Optional[int] = None, joint: bool = False, correction: Optional[str] = None,
+             columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
+             seed: Optional[int] = None, hidden: Optional[str] = None, epochs: Optional[int] = None,
+             batch: Optional[int] = None, lr: Optional[float] = None, folds: Optional[int] = None,
+             threads: Optional[int] = None, plot: Optional[PathLike] = None, save_model: Optional[PathLike] = None,
+             load_model: Optional[PathLike] = None, progress: bool = False) -> EstimateResult:
+    """Estimate the entropy-production rate of trajectories, with a calibrated standard error.
+
+    Parameters
+    ----------
+    data : array, Trajectories, SimulationResult or path
+        An array of shape (trajectories, frames, dimension) (or (frames, dimension), or (frames,)) with ``dt``; a
+        result of :func:`simulate` (its provenance gives the exact rate); or a trajectory file (.npy, .csv, .h5, .parquet).
+    dt : float, optional
+        Time between frames; required for a plain array, optional for a file that stores it.
+    method : str, optional
+        ``'current'`` (default; linear basis, coarse-sampling corrected), ``'tur'`` (short-time TUR lower bound),
+        ``'jump'``, ``'underdamped'``, ``'neural-current'`` or ``'neep'``.
+    basis : str, optional
+        Linear basis, e.g. ``'poly:1'``, ``'poly:2'`` (default), ``'fourier:3'``, ``'rbf:10'``.
+    diffusion : float, matrix or str, optional
+        A number, a matrix, ``'auto'`` (default) or ``'auto-robust'``.
+    windows : int, optional
+        sigma(t) on this many time windows (non-stationary data); see ``result.windows``.
+    hidden, epochs, batch, lr, folds, threads : optional
+        Neural methods: network size (e.g. ``'2x64'``) and training settings; ``seed`` seeds weights, folds and batches.
+    plot : path, optional
+        Write a figure (.png/.svg): sigma(t), the learned field, or a neural method's training curve.
+
+    Returns
+    -------
+    EstimateResult
+        ``ep_rate`` (a :class:`Measured`: ``.value``, ``.stderr``), ``exact_ep_rate`` when known, ``quantity`` when named.
+
+    Raises
+    ------
+    InvalidInputError
+        When the CLI refuses the data or options (its message says what and where).
+    """
+    with scratch_folder() as folder:
+        args = ["estimate", *_write_input(data, folder, dt)]
+        _flag(args, "--method", method)
+        _flag(args, "--basis", basis)
+        if diffusion is not None:
+            args += ["--diffusion", diffusion if isinstance(diffusion, str) else
+                     json.dumps(np.asarray(diffusion, dtype=float).tolist()) if np.ndim(diffusion) else _text(diffusion)]
+        _flag(args, "--windows", windows)
+        _flag(args, "--time-degree", time_degree)
+        _flag(args, "--joint", joint)
+        _flag(args, "--correction", correction)
+        _flag(args, "--columns", columns)
+        _flag(args, "--batches", batches)
+        _flag(args, "--bootstrap", bootstrap)
+        _flag(args, "--seed", seed)
+        _flag(args, "--hidden", hidden)
+        _flag(args, "--epochs", epochs)
+        _flag(args, "--batch", batch)
+        _flag(args, "--lr", lr)
+        _flag(args, "--folds", folds)
+        _flag(args, "--threads", threads)
+        _flag(args, "--plot", plot)
+        _flag(args, "--save-model", save_model)
+        _flag(args, "--load-model", load_model)
+        return EstimateResult.from_json(run_json(args, progress=progress))
+
+
+def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None, noise_robust: bool = False,
+          columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
+          seed: Optional[int] = None, plot: Optional[PathLike] = None) -> InferResult:
+    """Infer drift (force), diffusion, score and mean local velocity from trajectories, with standard errors.
+
+    Parameters
+    ----------
+    data : array, Trajectories, SimulationResult or path
+        As for :func:`estimate`.
+    dt : float, optional
+        Time between frames (required for a plain array).
+    basis : str, optional
+        Basis of the fields (default ``'poly:1'``); ``result.functions`` names its functions.
+    noise_robust : bool, optional
+        Diffusion from successive increments (robust to measurement noise).
+
+    Returns
+    -------
+    InferResult
+        ``drift.coefficients`` of shape (functions, dimension) with ``drift.stderr`` beside it; ``diffusion`` matrix.
+    """
+    with scratch_folder() as folder:
+        args = ["infer", *_write_input(data, folder, dt)]
+        _flag(args, "--basis", basis)
+        _flag(args, "--noise-robust", noise_robust)
+        _flag(args, "--columns", columns)
+        _flag(args, "--batches", batches)
+        _flag(args, "--bootstrap", bootstrap)
+        _flag(args, "--seed", seed)
+        _flag(args, "--plot", plot)
+        return InferResult.from_json(run_json(args))
+
+
+def optimize(task: str, *, tau: float, settings: Parameters = None, alpha: Optional[float] = None,
+             knots: Optional[int] = None, basis: Optional[str] = None, iterations: Optional[int] = None,
+             trajectories: Optional[int] = None, learning_rate: Optional[float] = None, seed: Optional[int] = None,
+             out: Optional[PathLike] = None, plot: Optional[PathLike] = None, progress: bool = False) -> OptimizeResult:
+    """Optimise a control protocol minimising ``<W> + alpha * error`` from likelihood-ratio gradients.
+
+    Parameters
+    ----------
+    task : str
+        ``'translate-trap'`` (exact optimum: Schmiedl-Seifert), ``'erase'`` (Landauer and finite-time bounds) or
+        ``'flip-underdamped'``.
+    tau : float
+        Protocol duration.
+    settings : dict or list of str, optional
+        Task settings, e.g. ``{'k': 1, 'barrier': 4, 'steps': 1000}``.
+    alpha, knots, basis, iterations, trajectories, learning_rate, seed : optional
+        Objective weight, protocol family (``'piecewise-linear'`` or ``'sine'``) and optimiser settings.
+    out : path, optional
+        Write the protocol (JSON) for ``thermolearn evaluate-protocol``.
+
+    Returns
+    -------
+    OptimizeResult
+        ``work``, ``error`` (:class:`Measured`), ``baseline`` (the linear ramp on the same paths), ``references``
+        (e.g. ``optimum_work``, ``finite_time_bound``), ``protocol.t`` and ``protocol.lam``.
+    """
+    args = ["optimize", "--task", task, "--tau", _text(tau), *_set_options(settings)]
+    _flag(args, "--alpha", alpha)
+    _flag(args, "--knots", knots)
+    _flag(args, "--basis", basis)
+    _flag(args, "--iterations", iterations)
+    _flag(args, "--trajectories", trajectories)
+    _flag(args, "--learning-rate", learning_rate)
+    _flag(args, "--seed", seed)
+    _flag(args, "--out", out)
+    _flag(args, "--plot", plot)
+    return OptimizeResult.from_json(run_json(args, progress=progress))
+
+
+def process_info(process: str, *, params: Parameters = None, depth: Optional[int] = None, n_ctx: Optional[int] = None,
+                 tolerance: Optional[float] = None) -> ProcessInfo:
+    """Exact information measures of a hidden Markov process.
+
+    Parameters
+    ----------
+    process : str
+        ``'mess3'``, ``'rrxor'``, ``'z1r'``, ``'tom_quantum'``, a product such as ``'mess3*mess3'``, or a JSON file.
+    params : dict or list of str, optional
+        Process parameters, e.g. ``{'x': 0.05, 'a': 0.85}`` (``'1:a'`` for factor 1 only).
+    depth, n_ctx, tolerance : optional
+        Mixed-state depth, context length of the cross-entropy floor, belief-identity tolerance.
+
+    Returns
+    -------
+    ProcessInfo
+        ``entropy_rate`` (bits/token), ``excess_entropy``, ``statistical_complexity``, ``ce_floor_nats``, ...
+    """
+    args = ["process", "info", "--process", process, *_set_options(params)]
+    _flag(args, "--depth", depth)
+    _flag(args, "--n-ctx", n_ctx)
+    _flag(args, "--tolerance", tolerance)
+    return ProcessInfo.from_json(run_json(args))
+
+
+def beliefs_train(process: str, out: PathLike, *, params: Parameters = None, tokens: Optional[int] = None,
+                  max_seconds: Optional[float] = None, seed: Optional[int] = None, layers: Optional[int] = None,
+                  d_model: Optional[int] = None, heads: Optional[int] = None, d_head: Optional[int] = None,
+                  d_mlp: Optional[int] = None, n_ctx: Optional[int] = None, optimizer: Optional[str] = None,
+                  lr: Optional[float] = None, batch: Optional[int] = None, checkpoints: Optional[Iterable[int]] = None,
+                  validate_every: Optional[float] = None, validation_sequences: Optional[int] = None,
+                  threads: Optional[int] = None, progress: bool = False) -> TrainingResult:
+    """Train a decoder-only transformer on sequences of a process; the run folder ``out`` holds its checkpoints.
+
+    Parameters
+    ----------
+    process : str
+        As for :func:`process_info`.
+    out : path
+        Run folder to create (must not exist, or be empty).
+    tokens : int, optional
+        Training budget in tokens (reproducible for a given seed); ``max_seconds`` instead bounds wall time
+        (default 300 s when neither is given).
+    checkpoints : list of int, optional
+        Token counts at which to save the model (the end is always saved).
+
+    Returns
+    -------
+    TrainingResult
+        ``val_ce``, ``ce_floor_nats`` and ``gap_nats`` (nats), tokens per second, checkpoints.
+    """
+    args = ["beliefs", "train", "--process", process, *_set_options(params), "--out", os.fspath(out)]
+    for option, value in (("--tokens", tokens), ("--max-seconds", max_seconds), ("--seed", seed), ("--layers", layers),
+                          ("--d-model", d_model), ("--heads", heads), ("--d-head", d_head), ("--d-mlp", d_mlp),
+                          ("--n-ctx", n_ctx), ("--optimizer", optimizer), ("--lr", lr), ("--batch", batch),
+                          ("--validate-every", validate_every), ("--validation-sequences", validation_sequences),
+                          ("--threads", threads)):
+        _flag(args, option, value)
+    if checkpoints is not None:
+        args += ["--checkpoints", ",".join(str(int(c)) for c in checkpoints)]
+    return TrainingResult.from_json(run_json(args, progress=progress))
+
+
+def beliefs_analyze(run: Union[PathLike, TrainingResult], *, plot_dir: Optional[PathLike] = None,
+                    seed: Optional[int] = None, threads: Optional[int] = None, progress: bool = False) -> BeliefAnalysis:
+    """Belief geometry of a trained run: regression of exact beliefs on each residual stream, PCA, controls.
+
+    Parameters
+    ----------
+    run : path or TrainingResult
+        The run folder written by :func:`beliefs_train`.
+    plot_dir : path, optional
+        Folder for figures (belief simplex, explained variance, metrics over training).
+
+    Returns
+    -------
+    BeliefAnalysis
+        ``r2_final``, ``val_ce`` (with stderr), ``gap_nats``, ``layers``, ``plots``.
+    """
+    folder = run.run if isinstance(run, TrainingResult) else os.fspath(run)
+    args = ["beliefs", "analyze", "--run", folder]
+    _flag(args, "--plot-dir", plot_dir)
+    _flag(args, "--seed", seed)
+    _flag(args, "--threads", threads)
+    return BeliefAnalysis.from_json(run_json(args, progress=progress))
+
+
+def report(results: Iterable[Any], out: PathLike, *, title: Optional[str] = None) -> Dict[str, Any]:
+    """Render results (or JSON dicts) as one self-contained HTML page with ``thermolearn report``.
+
+    Parameters
+    ----------
+    results : iterable
+        Results of this package's functions (their ``json``), or dicts in the CLI's ``--json`` form.
+    out : path
+        The ``.html`` page to write.
+    title : str, optional
+        Page title.
+
+    Returns
+    -------
+    dict
+        The report command's JSON: ``output``, ``measurements``, ``figures``, ``bytes``.
+    """
+    with scratch_folder() as folder:
+        paths = []
+        for i, result in enumerate(results):
+            d = result if isinstance(result, Mapping) else getattr(result, "json")
+            path = folder / f"{i:02d}-{type(result).__name__.lower()}.json"
+            path.write_text(json.dumps(d), encoding="utf-8")
+            paths.append(str(path))
+        args = ["report", "--in", *paths, "--out", os.fspath(out)]
+        _flag(args, "--title", title)
+        return run_json(args)

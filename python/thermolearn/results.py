@@ -1,0 +1,628 @@
+"""Typed results of the CLI's ``--json`` objects.
+
+Each result keeps the values it names as attributes (numbers as ``float``, arrays as ``numpy.ndarray``, a value
+with a standard error as :class:`Measured`), every key it does not name in ``extra`` (the CLI may gain keys), and
+the whole object in ``json`` (what :func:`thermolearn.report` renders).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured value with its standard error.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (NaN when the CLI wrote null).
+    stderr : float
+        Its standard error, as the CLI computed it (NaN when unknown).
+    """
+
+    value: float
+    stderr: float
+
+    def __float__(self) -> float:
+        return self.value
+
+    def z(self, reference: float) -> float:
+        """Distance to ``reference`` in standard errors, ``(value - reference) / stderr``."""
+        return (self.value - reference) / self.stderr
+
+    def agrees(self, reference: float, sigmas: float = 3.0) -> bool:
+        """Whether ``reference`` lies within ``sigmas`` standard errors of the value.
+
+        At 3 standard errors a correct Gaussian estimate disagrees with its true value 0.27 % of the time.
+        """
+        return bool(abs(self.z(reference)) <= sigmas)
+
+    def __str__(self) -> str:
+        return f"{self.value:.6g} +- {self.stderr:.2g}"
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _optional(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _array(value: Any) -> np.ndarray:
+    """A JSON number array (nulls as NaN) as float64."""
+    if value is None:
+        return np.empty(0)
+    return np.array(_nan_for_none(value), dtype=float)
+
+
+def _nan_for_none(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_nan_for_none(v) for v in value]
+    return math.nan if value is None else value
+
+
+def _measured(d: Dict[str, Any], key: str, stderr_key: Optional[str] = None) -> Optional[Measured]:
+    if key not in d:
+        return None
+    return Measured(_number(d.get(key)), _number(d.get(stderr_key or key + "_stderr")))
+
+
+class _Reader:
+    """Reads named keys from a JSON object and remembers which it used, so the others go to ``extra``."""
+
+    def __init__(self, d: Dict[str, Any]):
+        self.d = d
+        self.used: set = set()
+
+    def get(self, *keys: str) -> Any:
+        self.used.update(keys)
+        return self.d.get(keys[0])
+
+    def measured(self, key: str, stderr_key: Optional[str] = None) -> Optional[Measured]:
+        stderr_key = stderr_key or key + "_stderr"
+        self.used.update((key, stderr_key))
+        return _measured(self.d, key, stderr_key)
+
+    def extra(self) -> Dict[str, Any]:
+        return {k: v for k, v in self.d.items() if k not in self.used}
+
+
+@dataclass
+class Trajectories:
+    """An ensemble of trajectories x[trajectory, frame, dimension] at frame spacing ``dt``, with provenance.
+
+    Passing one to :func:`thermolearn.estimate` or :func:`thermolearn.infer` keeps its provenance, so the CLI can
+    put the model's exact entropy production next to the estimate.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        float64 array of shape (trajectories, frames, dimension).
+    dt : float
+        Time between frames.
+    start_time : float
+        Time of frame 0.
+    model, parameters, seed
+        The simulated model's name, its parameters and the seed (None for data from elsewhere).
+    """
+
+    x: np.ndarray
+    dt: float
+    start_time: float = 0.0
+    model: Optional[str] = None
+    parameters: Optional[Dict[str, Any]] = None
+    seed: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        self.x = as_ensemble(self.x)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.x if dtype is None else self.x.astype(dtype)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time of each frame, ``start_time + dt * arange(frames)``."""
+        return self.start_time + self.dt * np.arange(self.x.shape[1])
+
+    def sidecar(self) -> Dict[str, Any]:
+        """The JSON sidecar the CLI reads next to a ``.npy`` file (docs/formats.md)."""
+        n, frames, dim = self.x.shape
+        return {"format": "thermolearn-trajectories", "dt": float(self.dt), "start_time": float(self.start_time),
+                "trajectories": n, "frames": frames, "dimension": dim, "model": self.model,
+                "parameters": self.parameters, "seed": self.seed, "first_trajectory": 0, "total_trajectories": None}
+
+
+def as_ensemble(x: Any) -> np.ndarray:
+    """An array as float64, C-ordered, of shape (trajectories, frames, dimension).
+
+    A 1-D array is one trajectory of a scalar; a 2-D array is one trajectory of shape (frames, dimension).
+    """
+    a = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    if a.ndim == 1:
+        a = a[None, :, None]
+    elif a.ndim == 2:
+        a = a[None, :, :]
+    elif a.ndim != 3:
+        raise ValueError(f"trajectories must have shape (trajectories, frames, dimension); got an array with {a.ndim} axes.")
+    return a
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`thermolearn.simulate` returns.
+
+    Attributes
+    ----------
+    trajectories : Trajectories
+        The saved frames (x has shape (trajectories, frames, dimension)); ``trajectories.dt = dt * save_every``.
+    exact_ep_rate : float or None
+        The model's exact entropy-production rate (None when the model has no closed form).
+    mean_work, mean_heat, mean_medium_entropy : Measured or None
+        Ensemble means per trajectory with standard errors.
+    energetics : dict of numpy.ndarray or None
+        The per-trajectory energetics table (one array per CSV column) when requested.
+    """
+
+    model: str
+    parameters: Dict[str, Any]
+    trajectories: Trajectories
+    exact_ep_rate: Optional[float]
+    mean_work: Optional[Measured]
+    mean_heat: Optional[Measured]
+    mean_medium_entropy: Optional[Measured]
+    dt: float
+    steps: int
+    save_every: int
+    seed: int
+    scheme: str
+    energetics: Optional[Dict[str, np.ndarray]] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any], trajectories: Trajectories,
+                  energetics: Optional[Dict[str, np.ndarray]] = None) -> "SimulationResult":
+        r = _Reader(d)
+        result = cls(
+            model=r.get("model"), parameters=r.get("parameters") or {}, trajectories=trajectories,
+            exact_ep_rate=_optional(r.get("exact_ep_rate")), mean_work=r.measured("mean_work"),
+            mean_heat=r.measured("mean_heat"), mean_medium_entropy=r.measured("mean_medium_entropy"),
+            dt=float(r.get("dt")), steps=int(r.get("steps")), save_every=int(r.get("save_every")), seed=int(r.get("seed")),
+            scheme=r.get("scheme"), energetics=energetics, json=d)
+        r.get("output", "energetics", "trajectories", "frames")
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class ExactResult:
+    """A model's exact entropy production (:func:`thermolearn.exact`).
+
+    Attributes
+    ----------
+    ep_rate : float or None
+        Exact EP rate at time ``at`` (per unit time; per step for discrete-time models, see ``ep_unit``).
+    ep_total : float or None
+        Total EP over [0, tau] for models with a protocol.
+    stationary_covariance : numpy.ndarray or None
+        The Lyapunov covariance of linear models.
+    """
+
+    model: str
+    parameters: Dict[str, Any]
+    at: float
+    ep_rate: Optional[float]
+    ep_total: Optional[float]
+    ep_unit: str
+    tau: Optional[float] = None
+    stationary_covariance: Optional[np.ndarray] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ExactResult":
+        r = _Reader(d)
+        cov = r.get("stationary_covariance")
+        result = cls(model=r.get("model"), parameters=r.get("parameters") or {}, at=float(r.get("at")),
+                     ep_rate=_optional(r.get("ep_rate")), ep_total=_optional(r.get("ep_total")), ep_unit=r.get("ep_unit"),
+                     tau=_optional(r.get("tau")), stationary_covariance=None if cov is None else _array(cov), json=d)
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class RateWindows:
+    """sigma(t) on time windows (``estimate(..., windows=K)``): one entry per window, as arrays."""
+
+    t: np.ndarray
+    t_start: np.ndarray
+    t_end: np.ndarray
+    ep_rate: np.ndarray
+    stderr: np.ndarray
+    ep_rate_debiased: np.ndarray
+    exact_ep_rate: Optional[np.ndarray]
+
+    @classmethod
+    def from_json(cls, items: List[Dict[str, Any]]) -> "RateWindows":
+        def column(key: str) -> np.ndarray:
+            return np.array([_number(w.get(key)) for w in items])
+        exact = column("exact_ep_rate") if all("exact_ep_rate" in w for w in items) else None
+        return cls(column("t"), column("t_start"), column("t_end"), column("ep_rate"), column("stderr"),
+                   column("ep_rate_debiased"), exact)
+
+
+@dataclass
+class EstimateResult:
+    """Entropy production estimated from trajectories (:func:`thermolearn.estimate`).
+
+    Attributes
+    ----------
+    ep_rate : Measured
+        The estimate and its calibrated standard error (``value``, ``stderr``).
+    ep_rate_debiased : float
+        The estimate with its finite-sample bias removed (same standard error).
+    quantity : str or None
+        What the estimate measures, when the CLI names it (e.g. a lower bound for ``method='tur'``).
+    exact_ep_rate : float or None
+        The exact rate when the data's provenance names a catalogue model.
+    ep_rate_uncorrected : Measured or None
+        The estimate without the coarse-sampling correction (``method='current'``).
+    windows : RateWindows or None
+        sigma(t) per window (``windows > 1``).
+    diffusion : numpy.ndarray
+        The diffusion matrix used, shape (dimension, dimension) (empty when the method uses none).
+    training : dict or None
+        Training curves of the neural methods (per fold: ``train_loss``, ``heldout_loss``, ``best_epoch``).
+    """
+
+    ep_rate: Measured
+    ep_rate_debiased: float
+    method: str
+    basis: str
+    n_frames: int
+    n_transitions: int
+    observed_time: float
+    dt: float
+    errors: str
+    diffusion: np.ndarray
+    diffusion_source: str
+    quantity: Optional[str] = None
+    model: Optional[str] = None
+    exact_ep_rate: Optional[float] = None
+    ep_rate_uncorrected: Optional[Measured] = None
+    windows: Optional[RateWindows] = None
+    training: Optional[Dict[str, Any]] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def stderr(self) -> float:
+        """Standard error of ``ep_rate``."""
+        return self.ep_rate.stderr
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "EstimateResult":
+        r = _Reader(d)
+        diffusion = _array(r.get("diffusion"))
+        dim = int(round(math.sqrt(diffusion.size)))
+        if dim * dim == diffusion.size and dim > 0:
+            diffusion = diffusion.reshape(dim, dim)
+        windows = r.get("ep_rate_t")
+        uncorrected = r.measured("ep_rate_uncorrected", "stderr_uncorrected")
+        quantity = r.get("quantity")
+        result = cls(
+            ep_rate=r.measured("ep_rate", "stderr"), ep_rate_debiased=_number(r.get("ep_rate_debiased")),
+            method=r.get("method"), basis=r.get("basis"), n_frames=int(r.get("n_frames")),
+            n_transitions=int(r.get("n_transitions")), observed_time=_number(r.get("observed_time")),
+            dt=float(r.get("dt")), errors=r.get("errors"), diffusion=diffusion, diffusion_source=r.get("diffusion_source"),
+            quantity=quantity if isinstance(quantity, str) else None, model=r.get("model"),
+            exact_ep_rate=_optional(r.get("exact_ep_rate")), ep_rate_uncorrected=uncorrected,
+            windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"), json=d)
+        if not isinstance(quantity, (str, type(None))):
+            r.used.discard("quantity")
+        r.get("input")
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class Field:
+    """A vector field in a basis: ``coefficients[a, m]`` of basis function a for coordinate m, with standard errors."""
+
+    coefficients: np.ndarray
+    stderr: np.ndarray
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Field":
+        return cls(_array(d.get("coefficients")), _array(d.get("stderr")))
+
+
+@dataclass
+class InferResult:
+    """Drift, diffusion, score and mean local velocity inferred from trajectories (:func:`thermolearn.infer`).
+
+    Attributes
+    ----------
+    functions : list of str
+        The basis functions (rows of each field's coefficients).
+    drift, score, mean_local_velocity : Field
+        Coefficients of shape (functions, dimension) with standard errors of the same shape.
+    diffusion : numpy.ndarray
+        Diffusion matrix (dimension, dimension); ``diffusion_stderr`` beside it.
+    """
+
+    basis: str
+    functions: List[str]
+    dimension: int
+    drift: Field
+    diffusion: np.ndarray
+    diffusion_stderr: np.ndarray
+    diffusion_method: str
+    score: Field
+    mean_local_velocity: Field
+    n_frames: int
+    n_transitions: int
+    dt: float
+    errors: str
+    model: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "InferResult":
+        r = _Reader(d)
+        diffusion = r.get("diffusion") or {}
+        result = cls(basis=r.get("basis"), functions=list(r.get("functions") or []), dimension=int(r.get("dimension")),
+                     drift=Field.from_json(r.get("drift") or {}), diffusion=_array(diffusion.get("matrix")),
+                     diffusion_stderr=_array(diffusion.get("stderr")), diffusion_method=diffusion.get("method"),
+                     score=Field.from_json(r.get("score") or {}),
+                     mean_local_velocity=Field.from_json(r.get("mean_local_velocity") or {}),
+                     n_frames=int(r.get("n_frames")), n_transitions=int(r.get("n_transitions")), dt=float(r.get("dt")),
+                     errors=r.get("errors"), model=r.get("model"), json=d)
+        r.get("input")
+        result.extra = r.extra()
+        return result
+
+
+_REFERENCE_KEYS = ("optimum_work", "linear_ramp_work", "landauer_bound", "finite_time_bound", "wasserstein_2",
+                   "delta_f_neq", "overdamped_objective_bound")
+
+
+@dataclass
+class ProtocolMeasurement:
+    """A protocol's mean work, error and objective ``<W> + alpha * error``, each with its standard error."""
+
+    work: Measured
+    error: Measured
+    objective: Measured
+    trajectories: int
+    seed: int
+    references: Dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ProtocolMeasurement":
+        return cls(_measured(d, "work"), _measured(d, "error"), _measured(d, "objective"), int(d.get("trajectories", 0)),
+                   int(d.get("seed", 0)), {k: _number(d[k]) for k in _REFERENCE_KEYS if k in d})
+
+
+@dataclass
+class Protocol:
+    """A sampled protocol: ``lam[i, c]`` is control c at time ``t[i]``; ``theta`` its parameters in ``family``."""
+
+    controls: List[str]
+    t: np.ndarray
+    lam: np.ndarray
+    family: str
+    theta: np.ndarray
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Protocol":
+        return cls(list(d.get("controls") or []), _array(d.get("t")), _array(d.get("lambda")), d.get("family"),
+                   _array(d.get("theta")))
+
+
+@dataclass
+class OptimizeResult:
+    """An optimised protocol next to the linear ramp and the task's references (:func:`thermolearn.optimize`).
+
+    Attributes
+    ----------
+    work, error, objective : Measured
+        The optimised protocol measured on fresh paths (common random numbers with ``baseline``).
+    baseline : ProtocolMeasurement
+        The linear ramp on the same paths.
+    references : dict of float
+        What the task knows exactly: ``optimum_work`` (Schmiedl-Seifert), ``linear_ramp_work``, ``landauer_bound``,
+        ``finite_time_bound``, ... (only those the task has).
+    protocol : Protocol
+        lambda(t) of the optimised protocol.
+    iterations : dict of numpy.ndarray
+        The optimiser's log, one array per column (``objective``, ``work``, ``work_stderr``, ...).
+    """
+
+    task: str
+    tau: float
+    alpha: float
+    settings: Dict[str, float]
+    work: Measured
+    error: Measured
+    objective: Measured
+    trajectories: int
+    seed: int
+    references: Dict[str, float]
+    baseline: ProtocolMeasurement
+    protocol: Protocol
+    stop_reason: str
+    iterations: Dict[str, np.ndarray] = field(default_factory=dict)
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "OptimizeResult":
+        r = _Reader(d)
+        log = r.get("iterations") or []
+        columns = sorted({k for item in log for k in item})
+        result = cls(task=r.get("task"), tau=float(r.get("tau")), alpha=float(r.get("alpha")), settings=r.get("settings") or {},
+                     work=r.measured("work"), error=r.measured("error"), objective=r.measured("objective"),
+                     trajectories=int(r.get("trajectories")), seed=int(r.get("seed")),
+                     references={k: _number(r.get(k)) for k in _REFERENCE_KEYS if k in d},
+                     baseline=ProtocolMeasurement.from_json(r.get("baseline") or {}),
+                     protocol=Protocol.from_json(r.get("protocol") or {}), stop_reason=r.get("stop_reason"),
+                     iterations={c: np.array([_number(item.get(c)) for item in log]) for c in columns}, json=d)
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class ProcessInfo:
+    """Exact information measures of a hidden Markov process (:func:`thermolearn.process_info`).
+
+    Entropies in bits (``entropy_rate`` h_mu per token, ``excess_entropy`` E, ``statistical_complexity`` C_mu);
+    the cross-entropy floor for context ``n_ctx`` in nats (``ce_floor_nats``).
+    """
+
+    process: str
+    tokens: int
+    states: int
+    generalized: bool
+    stationary: np.ndarray
+    entropy_rate: float
+    excess_entropy: float
+    statistical_complexity: Optional[float]
+    measures_exact: bool
+    extrapolation_error: float
+    block_entropies: np.ndarray
+    myopic_entropies: np.ndarray
+    msp_states: int
+    msp_finite: bool
+    n_ctx: int
+    ce_floor_nats: Optional[float]
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ProcessInfo":
+        r = _Reader(d)
+        result = cls(process=r.get("process"), tokens=int(r.get("tokens")), states=int(r.get("states")),
+                     generalized=bool(r.get("generalized")), stationary=_array(r.get("stationary")),
+                     entropy_rate=_number(r.get("entropy_rate")), excess_entropy=_number(r.get("excess_entropy")),
+                     statistical_complexity=_optional(r.get("statistical_complexity")),
+                     measures_exact=bool(r.get("measures_exact")), extrapolation_error=_number(r.get("extrapolation_error")),
+                     block_entropies=_array(r.get("block_entropies")), myopic_entropies=_array(r.get("myopic_entropies")),
+                     msp_states=int(r.get("msp_states")), msp_finite=bool(r.get("msp_finite")), n_ctx=int(r.get("n_ctx")),
+                     ce_floor_nats=_optional(r.get("ce_floor_nats")), json=d)
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class TrainingResult:
+    """A transformer trained on a process (:func:`thermolearn.beliefs_train`); the run folder is ``run``.
+
+    ``val_ce`` is the validation cross-entropy (nats; exact over all prefixes when ``exact_validation``),
+    ``gap_nats = val_ce - ce_floor_nats``.
+    """
+
+    run: str
+    process: str
+    exact_validation: bool
+    val_ce: float
+    min_val_ce: float
+    ce_floor_nats: float
+    gap_nats: float
+    steps: int
+    tokens: int
+    seconds: float
+    tokens_per_second: float
+    checkpoints: List[Dict[str, Any]]
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "TrainingResult":
+        r = _Reader(d)
+        result = cls(run=r.get("run"), process=r.get("process"), exact_validation=bool(r.get("exact_validation")),
+                     val_ce=_number(r.get("val_ce")), min_val_ce=_number(r.get("min_val_ce")),
+                     ce_floor_nats=_number(r.get("ce_floor_nats")), gap_nats=_number(r.get("gap_nats")),
+                     steps=int(r.get("steps")), tokens=int(r.get("tokens")), seconds=_number(r.get("seconds")),
+                     tokens_per_second=_number(r.get("tokens_per_second")), checkpoints=list(r.get("checkpoints") or []),
+                     json=d)
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class LayerGeometry:
+    """Belief regression of one residual stream (``layer`` '0'..'L' or 'concat'): R^2 and RMSE in sample, held out and
+    with shuffled labels (a control that should be near or below 0), and its PCA dimensions."""
+
+    layer: str
+    r2: float
+    rmse: float
+    r2_held_out: float
+    rmse_held_out: float
+    r2_shuffled: float
+    pca: Dict[str, Any]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "LayerGeometry":
+        return cls(str(d.get("layer")), _number(d.get("r2")), _number(d.get("rmse")), _number(d.get("r2_held_out")),
+                   _number(d.get("rmse_held_out")), _number(d.get("r2_shuffled")), d.get("pca") or {})
+
+
+@dataclass
+class BeliefAnalysis:
+    """Belief geometry of a trained run at its last checkpoint (:func:`thermolearn.beliefs_analyze`).
+
+    Attributes
+    ----------
+    val_ce : Measured
+        Validation cross-entropy (nats) and its standard error (0 when exact over all prefixes).
+    r2_final, r2_concat : float
+        R^2 of the weighted regression of the exact beliefs on the final residual stream, and on all streams.
+    layers : list of LayerGeometry
+        Per stream, held-out and shuffled-label controls included.
+    plots : list of str
+        Figures written (with ``plot_dir``), e.g. the belief simplex.
+    """
+
+    run: str
+    process: str
+    checkpoint_tokens: int
+    exact: bool
+    prefixes: int
+    val_ce: Measured
+    ce_floor_nats: float
+    gap_nats: float
+    r2_final: float
+    rmse_final: float
+    r2_concat: float
+    layers: List[LayerGeometry]
+    pca_dimensions: Dict[str, Any]
+    factored: Optional[Dict[str, Any]]
+    checkpoints: List[Dict[str, Any]]
+    plots: List[str]
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "BeliefAnalysis":
+        r = _Reader(d)
+        result = cls(run=r.get("run"), process=r.get("process"), checkpoint_tokens=int(r.get("checkpoint_tokens")),
+                     exact=bool(r.get("exact")), prefixes=int(r.get("prefixes")), val_ce=r.measured("val_ce"),
+                     ce_floor_nats=_number(r.get("ce_floor_nats")), gap_nats=_number(r.get("gap_nats")),
+                     r2_final=_number(r.get("r2_final")), rmse_final=_number(r.get("rmse_final")),
+                     r2_concat=_number(r.get("r2_concat")),
+                     layers=[LayerGeometry.from_json(g) for g in r.get("layers") or []],
+                     pca_dimensions=r.get("pca_dimensions") or {}, factored=r.get("factored"),
+                     checkpoints=list(r.get("checkpoints") or []), plots=list(r.get("plots") or []), json=d)
+        r.get("val_ce_exact")
+        result.extra = r.extra()
+        return result
