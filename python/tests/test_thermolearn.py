@@ -60,7 +60,9 @@ def test_current_estimate_agrees_with_the_exact_rate_within_its_stderr(trap):
     # 4 standard errors: a calibrated Gaussian estimate fails this 6e-5 of the time (the seed is fixed, so never here)
     assert abs(est.ep_rate.z(exact)) < 4, est.ep_rate
     assert est.ep_rate.stderr < 0.25 * exact   # informative: the bar is tighter than a quarter of the value
+    assert est.quantity is not None and est.exact_of_quantity == pytest.approx(exact, rel=1e-12)   # the same quantity
     tur = tl.estimate(trap, basis="poly:1", method="tur")
+    assert tur.quantity != est.quantity and "bound" in tur.exact_comparison
     assert tur.ep_rate.value < exact + 4 * tur.ep_rate.stderr   # a lower bound
 
 
@@ -157,9 +159,10 @@ def test_temporary_folders_are_removed_after_success_and_failure(trap, tmp_path,
 def test_unknown_keys_are_kept_and_quantity_is_read():
     d = {"ep_rate": 0.2, "stderr": 0.01, "ep_rate_debiased": 0.19, "method": "tur", "basis": "poly:1", "n_frames": 10,
          "n_transitions": 9, "observed_time": 0.9, "dt": 0.1, "errors": "jackknife", "diffusion": [],
-         "diffusion_source": "not used", "input": "x.npy", "quantity": "lower bound on the EP rate", "new_key": [1, 2]}
+         "diffusion_source": "not used", "input": "x.npy", "quantity": "tur_lower_bound", "exact_of_quantity": 0.25,
+         "new_key": [1, 2]}
     r = tl.EstimateResult.from_json(d)
-    assert r.quantity == "lower bound on the EP rate"
+    assert r.quantity == "tur_lower_bound" and r.exact_of_quantity == 0.25 and r.quantity_description is None
     assert r.extra == {"new_key": [1, 2]}
     assert r.ep_rate == tl.Measured(0.2, 0.01) and r.stderr == 0.01
     d["ep_rate"] = None   # the CLI writes NaN as null

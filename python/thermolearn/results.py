@@ -269,9 +269,13 @@ class EstimateResult:
     ep_rate_debiased : float
         The estimate with its finite-sample bias removed (same standard error).
     quantity : str or None
-        What the estimate measures, when the CLI names it (e.g. a lower bound for ``method='tur'``).
+        What ``ep_rate`` estimates (the CLI's id, e.g. a continuous-time rate or a lower bound for ``method='tur'``);
+        ``quantity_description`` says it in words.
     exact_ep_rate : float or None
-        The exact rate when the data's provenance names a catalogue model.
+        The model's own exact EP rate when the data's provenance names a catalogue model.
+    exact_of_quantity : float or None
+        The exact value of the estimate's own quantity: compare ``ep_rate`` with this one (``exact_comparison`` says
+        whether it is the same quantity or a bound, ``ep_rate <= exact_of_quantity``).
     ep_rate_uncorrected : Measured or None
         The estimate without the coarse-sampling correction (``method='current'``).
     windows : RateWindows or None
@@ -294,8 +298,11 @@ class EstimateResult:
     diffusion: np.ndarray
     diffusion_source: str
     quantity: Optional[str] = None
+    quantity_description: Optional[str] = None
     model: Optional[str] = None
     exact_ep_rate: Optional[float] = None
+    exact_of_quantity: Optional[float] = None
+    exact_comparison: Optional[str] = None
     ep_rate_uncorrected: Optional[Measured] = None
     windows: Optional[RateWindows] = None
     training: Optional[Dict[str, Any]] = None
@@ -322,8 +329,10 @@ class EstimateResult:
             method=r.get("method"), basis=r.get("basis"), n_frames=int(r.get("n_frames")),
             n_transitions=int(r.get("n_transitions")), observed_time=_number(r.get("observed_time")),
             dt=float(r.get("dt")), errors=r.get("errors"), diffusion=diffusion, diffusion_source=r.get("diffusion_source"),
-            quantity=quantity if isinstance(quantity, str) else None, model=r.get("model"),
-            exact_ep_rate=_optional(r.get("exact_ep_rate")), ep_rate_uncorrected=uncorrected,
+            quantity=quantity if isinstance(quantity, str) else None,
+            quantity_description=r.get("quantity_description"), model=r.get("model"),
+            exact_ep_rate=_optional(r.get("exact_ep_rate")), exact_of_quantity=_optional(r.get("exact_of_quantity")),
+            exact_comparison=r.get("exact_comparison"), ep_rate_uncorrected=uncorrected,
             windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"), json=d)
         if not isinstance(quantity, (str, type(None))):
             r.used.discard("quantity")
