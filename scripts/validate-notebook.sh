@@ -17,9 +17,10 @@ fi
 dotnet build src/ThermoLearn.Cli -c Release -nologo -v quiet >/dev/null
 export THERMOLEARN_CLI="$PWD/src/ThermoLearn.Cli/bin/Release/net10.0/thermolearn.dll"
 export MPLBACKEND=Agg
-target=${1:-examples/quickstart.ipynb}
+target=$(realpath -m "${1:-examples/quickstart.ipynb}")
+mkdir -p "$(dirname "$target")"
 start=$SECONDS
 # Debian's kernel is /usr/bin/python3; the notebook puts python/ on its path when the package is not installed.
-(cd examples && /usr/bin/python3 -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=1200 \
-  --ExecutePreprocessor.kernel_name=python3 --output "$(basename "$target")" --output-dir "$(cd "$(dirname "../$target")" && pwd)" quickstart.ipynb)
+(cd examples && /usr/bin/python3 -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
+  --ExecutePreprocessor.kernel_name=python3 --output "$(basename "$target")" --output-dir "$(dirname "$target")" quickstart.ipynb)
 echo "notebook executed in $((SECONDS - start)) s: $target"
