@@ -52,6 +52,10 @@ public class BeliefsCliTests
             Assert.True((double)a["r2_concat"]! >= r2 - 1e-9);
             Assert.Equal(2, a["checkpoints"]!.AsArray().Count);
             Assert.Null(a["factored"]);
+            Assert.Null(a["factored_vs_joint"]);
+            // The belief-conditioned centroids of one Mess3 live in its 2-dimensional simplex plane.
+            Assert.InRange((int)a["centroids"]!["belief_explained"]!["d99"]!, 1, 2);
+            Assert.True((double)a["centroids"]!["dimension_stderr"]! >= 0);
             foreach (var file in a["plots"]!.AsArray()) Assert.True(new FileInfo((string)file!).Length > 1000);
             Assert.Contains(a["plots"]!.AsArray(), f => ((string)f!).EndsWith("belief-simplex.png"));
 
@@ -59,6 +63,41 @@ public class BeliefsCliTests
             var again = Run([.. new[] { "beliefs", "train", "--process", "mess3", "--out", run, "--tokens", "640" }, .. TinyModel]);
             Assert.Equal(CliApp.ExitBadInput, again.Code);
             Assert.Contains("not empty", again.Error);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AnalyzeOfAProductReportsTheVerdictWithItsMargin()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "thermolearn-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            string run = Path.Combine(root, "run");
+            string[] model = ["--layers", "1", "--d-model", "16", "--heads", "1", "--d-head", "8", "--d-mlp", "32", "--n-ctx", "3", "--threads", "1"];
+            var train = Run([.. new[] { "beliefs", "train", "--process", "mess3*mess3", "--set", "x=0.05", "--set", "a=0.85", "--out", run, "--tokens", "19200",
+                "--optimizer", "adam", "--lr", "0.01", "--checkpoints", "9600", "--seed", "3" }, .. model]);
+            Assert.True(train.Code == 0, train.Error);
+            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--bootstrap", "5", "--json");
+            Assert.True(analyze.Code == 0, analyze.Error);
+            var a = JsonNode.Parse(analyze.Out)!;
+            var verdict = a["factored_vs_joint"]!;
+            Assert.Contains((string)verdict["verdict"]!, new[] { "factored", "joint", "neither" });
+            Assert.StartsWith((string)verdict["verdict"]!, (string)verdict["reason"]!);
+            Assert.True((double)verdict["margin_stderr"]! > 0);
+            Assert.Equal((double)verdict["r2_joint_held_out"]! - (double)verdict["r2_factored_held_out"]!, (double)verdict["margin"]!, 12);
+            Assert.Equal(4, (int)verdict["factored_rank"]!);
+            Assert.Equal(4, (int)a["centroids"]!["factored_dimension"]!);
+            Assert.Equal(8, (int)a["centroids"]!["joint_dimension"]!);
+            Assert.Equal(2, a["belief_linked_checkpoints"]!.AsArray().Count);
+            Assert.Equal(2, a["checkpoint_verdicts"]!.AsArray().Count);
+            var bad = Run("beliefs", "analyze", "--run", run, "--bootstrap", "1", "--json");
+            Assert.Equal(CliApp.ExitBadInput, bad.Code);
+            Assert.Contains("--bootstrap", bad.Error);
         }
         finally
         {

@@ -22,13 +22,16 @@ internal static class BeliefsAnalyzeCommand
         var plotDir = new Option<string?>("--plot-dir") { Description = "Folder for figures (PNG): belief simplex, explained variance, overlaps, metrics over training." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the held-out split and label shuffle (default: the run's seed)." };
         var threads = new Option<int>("--threads") { Description = "libtorch CPU threads.", DefaultValueFactory = _ => 2 };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap replicates for the centroid dimension's standard errors.", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, json };
+        var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, bootstrap, json };
         command.SetAction(parse =>
         {
             string? plots = parse.GetValue(plotDir);
             if (plots is not null && File.Exists(plots))
                 throw new InvalidInputException($"--plot-dir {plots}: this is a file, not a folder.");
+            int replicates = parse.GetValue(bootstrap);
+            if (replicates < 2) throw new InvalidInputException($"--bootstrap must be at least 2, not {replicates}.");
             var training = TrainingRun.Load(parse.GetValue(run)!);
             var task = BeliefTask.FromJson(training.Process, Path.Combine(training.Directory, "run.json"));
             var process = task.CreateProcess();
@@ -45,7 +48,7 @@ internal static class BeliefsAnalyzeCommand
                 var checkpoint = training.Checkpoints[c];
                 using var model = training.LoadModel(checkpoint);
                 var probe = TransformerProbe.Run(model, data, captureResiduals: true);
-                var report = BeliefGeometryReport.Compute(probe.Residuals!, data, analysisSeed);
+                var report = BeliefGeometryReport.Compute(probe.Residuals!, data, analysisSeed, replicates);
                 // Keep only what the summary and plots need: the residual matrices are large.
                 perCheckpoint.Add((checkpoint, probe with { Residuals = null }, report));
                 reporter.Report((c + 1.0) / training.Checkpoints.Count, $"checkpoint {checkpoint.Tokens:N0} tokens: R^2 {report.Final.InSample.RSquared:F4}");
@@ -72,6 +75,8 @@ internal static class BeliefsAnalyzeCommand
                 ["r2_concat"] = JsonOutput.Number(last.Concatenated.InSample.RSquared),
                 ["layers"] = new JsonArray(last.Layers.Append(last.Concatenated).Select(g => (JsonNode?)Layer(g)).ToArray()),
                 ["pca_dimensions"] = new JsonObject { ["final"] = Pca(last.Final.Pca), ["concat"] = Pca(last.Concatenated.Pca) },
+                ["centroids"] = Centroids(last.Centroids, last.FactoredFinal),
+                ["factored_vs_joint"] = last.Comparison is { } comparison ? Comparison(comparison) : null,
                 ["factored"] = last.FactoredFinal is null ? null : new JsonObject
                 {
                     ["final"] = Factored(last.FactoredFinal),
@@ -89,6 +94,13 @@ internal static class BeliefsAnalyzeCommand
                     ["participation_ratio_final"] = JsonOutput.Number(p.Report.Final.Pca.ParticipationRatio),
                     ["mean_factor_overlap_final"] = p.Report.FactoredFinal is { } f ? JsonOutput.Number(f.MeanOffDiagonalOverlap) : null,
                 }).ToArray()),
+                ["belief_linked_checkpoints"] = new JsonArray(perCheckpoint.Select(p => (JsonNode?)BeliefLinked(p.Checkpoint.Tokens, p.Report)).ToArray()),
+                ["checkpoint_verdicts"] = last.Comparison is null ? null : new JsonArray(perCheckpoint.Select(p => (JsonNode?)new JsonObject
+                {
+                    ["tokens"] = p.Checkpoint.Tokens,
+                    ["verdict"] = p.Report.Comparison!.Verdict,
+                    ["reason"] = p.Report.Comparison.Reason,
+                }).ToArray()),
                 ["plots"] = files,
             };
             if (parse.GetValue(json)) JsonOutput.Write(console, result);
@@ -97,8 +109,15 @@ internal static class BeliefsAnalyzeCommand
                 console.Out.WriteLine($"{process.Name}, checkpoint at {lastCheckpoint.Tokens:N0} tokens: validation CE {lastProbe.CrossEntropy:F6} nats (floor {floor:F6}, gap {lastProbe.CrossEntropy - floor:F6})");
                 foreach (var g in last.Layers.Append(last.Concatenated))
                     console.Out.WriteLine($"  layer {g.Layer,-6} R^2 {g.InSample.RSquared:F4}  RMSE {g.InSample.Rmse:F4}  held-out R^2 {g.HeldOut.RSquared:F4}  shuffled R^2 {g.ShuffledLabels.RSquared:F4}  PCA 95% {g.Pca.For95}");
+                var c = last.Centroids;
+                foreach (var (label, d) in new[] { ("belief-explained centroid dimension", c.BeliefExplained), ("raw centroid dimension", c.Centroids) })
+                    console.Out.WriteLine($"  {label} (final layer, {c.Groups:N0} groups): 80/90/95/99% {d.Pca.For80}/{d.Pca.For90}/{d.Pca.For95}/{d.Pca.For99} "
+                        + $"(95%: {d.Pca.For95} +- {d.For95StandardError:F2}), participation ratio {d.Pca.ParticipationRatio:F2} +- {d.ParticipationRatioStandardError:F2} ({c.Replicates} bootstrap replicates over {c.Units:N0} units)");
                 if (last.FactoredFinal is { } f)
-                    console.Out.WriteLine($"  factored: 95% dimension {f.ObservedDimension95} (factored {f.FactoredDimension}, joint {f.JointDimension}) -> {f.CloserTo}; mean overlap {f.MeanOffDiagonalOverlap:F4}");
+                    console.Out.WriteLine($"  supporting: per-factor R^2 {string.Join(" / ", f.Factors.Select(x => x.RSquared.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}, "
+                        + $"factor subspace dimensions {string.Join(" / ", f.Factors.Select(x => x.Dimension))}, mean overlap {f.MeanOffDiagonalOverlap:F4}; raw 95% PCA dimension {f.ObservedDimension95} (predictions: factored {f.FactoredDimension}, joint {f.JointDimension})");
+                if (last.Comparison is { } m)
+                    console.Out.WriteLine($"  verdict {m.Reason}");
             }
             return CliApp.ExitOk;
         });
@@ -115,6 +134,81 @@ internal static class BeliefsAnalyzeCommand
         ["r2_shuffled"] = JsonOutput.Number(g.ShuffledLabels.RSquared),
         ["pca"] = Pca(g.Pca),
     };
+
+    private static JsonObject Dimension(DimensionEstimate d) => new()
+    {
+        ["d80"] = d.Pca.For80,
+        ["d80_stderr"] = JsonOutput.Number(d.For80StandardError),
+        ["d90"] = d.Pca.For90,
+        ["d90_stderr"] = JsonOutput.Number(d.For90StandardError),
+        ["d95"] = d.Pca.For95,
+        ["d95_stderr"] = JsonOutput.Number(d.For95StandardError),
+        ["d99"] = d.Pca.For99,
+        ["d99_stderr"] = JsonOutput.Number(d.For99StandardError),
+        ["participation_ratio"] = JsonOutput.Number(d.Pca.ParticipationRatio),
+        ["participation_ratio_stderr"] = JsonOutput.Number(d.ParticipationRatioStandardError),
+        ["explained_ratio"] = JsonOutput.Array(d.Pca.ExplainedRatio.Take(32)),
+    };
+
+    private static JsonObject Centroids(CentroidDimension c, FactoredAnalysis? f) => new()
+    {
+        ["groups"] = c.Groups,
+        ["belief_tolerance"] = JsonOutput.Number(c.Tolerance),
+        ["dimension"] = c.BeliefExplained.Pca.For95,
+        ["dimension_stderr"] = JsonOutput.Number(c.BeliefExplained.For95StandardError),
+        ["belief_explained"] = Dimension(c.BeliefExplained),
+        ["raw"] = Dimension(c.Centroids),
+        ["factored_dimension"] = f?.FactoredDimension,
+        ["joint_dimension"] = f?.JointDimension,
+        ["bootstrap_replicates"] = c.Replicates,
+        ["bootstrap_units"] = c.Units,
+    };
+
+    private static JsonObject Comparison(ModelComparison m) => new()
+    {
+        ["verdict"] = m.Verdict,
+        ["reason"] = m.Reason,
+        ["margin"] = JsonOutput.Number(m.Margin),
+        ["margin_stderr"] = JsonOutput.Number(m.MarginStandardError),
+        ["margin_z"] = JsonOutput.Number(m.MarginZ),
+        ["r2_factored_held_out"] = JsonOutput.Number(m.FactoredRSquared),
+        ["r2_factored_held_out_stderr"] = JsonOutput.Number(m.FactoredRSquaredStandardError),
+        ["r2_joint_held_out"] = JsonOutput.Number(m.JointRSquared),
+        ["r2_joint_held_out_stderr"] = JsonOutput.Number(m.JointRSquaredStandardError),
+        ["r2_factored_in_sample"] = JsonOutput.Number(m.FactoredInSample),
+        ["r2_joint_in_sample"] = JsonOutput.Number(m.JointInSample),
+        ["jointness"] = JsonOutput.Number(m.Jointness),
+        ["jointness_stderr"] = JsonOutput.Number(m.JointnessStandardError),
+        ["reference_share"] = JsonOutput.Number(m.ReferenceShare),
+        ["factored_rank"] = m.FactoredRank,
+        ["joint_rank"] = m.JointRank,
+        ["folds"] = m.Folds,
+    };
+
+    private static JsonObject BeliefLinked(long tokens, BeliefGeometryReport r)
+    {
+        var o = new JsonObject
+        {
+            ["tokens"] = tokens,
+            ["centroid_dimension"] = r.Centroids.BeliefExplained.Pca.For95,
+            ["centroid_dimension_stderr"] = JsonOutput.Number(r.Centroids.BeliefExplained.For95StandardError),
+            ["centroid_participation_ratio"] = JsonOutput.Number(r.Centroids.BeliefExplained.Pca.ParticipationRatio),
+            ["centroid_participation_ratio_stderr"] = JsonOutput.Number(r.Centroids.BeliefExplained.ParticipationRatioStandardError),
+            ["raw_centroid_d95"] = r.Centroids.Centroids.Pca.For95,
+        };
+        if (r.Comparison is { } m)
+        {
+            o["r2_factored_held_out"] = JsonOutput.Number(m.FactoredRSquared);
+            o["r2_factored_held_out_stderr"] = JsonOutput.Number(m.FactoredRSquaredStandardError);
+            o["r2_joint_held_out"] = JsonOutput.Number(m.JointRSquared);
+            o["r2_joint_held_out_stderr"] = JsonOutput.Number(m.JointRSquaredStandardError);
+            o["margin"] = JsonOutput.Number(m.Margin);
+            o["margin_stderr"] = JsonOutput.Number(m.MarginStandardError);
+            o["jointness"] = JsonOutput.Number(m.Jointness);
+            o["jointness_stderr"] = JsonOutput.Number(m.JointnessStandardError);
+        }
+        return o;
+    }
 
     private static JsonObject Pca(PcaSummary p) => new()
     {
@@ -142,7 +236,6 @@ internal static class BeliefsAnalyzeCommand
             ["factored_dimension"] = f.FactoredDimension,
             ["joint_dimension"] = f.JointDimension,
             ["joint_belief_rank"] = f.JointBeliefRank,
-            ["closer_to"] = f.CloserTo,
         };
     }
 }

@@ -35,6 +35,9 @@ internal static class BeliefPlots
         string metrics = Path.Combine(folder, "training-metrics.png");
         Metrics(run, checkpoints, floor, metrics);
         files.Add(metrics);
+        string linked = Path.Combine(folder, "belief-linked.png");
+        BeliefLinked(checkpoints, linked);
+        files.Add(linked);
         return files;
     }
 
@@ -96,11 +99,59 @@ internal static class BeliefPlots
 
     private static void Overlaps(FactoredAnalysis factored, string path)
     {
-        var plot = PlotFile.Create($"Overlap of factor belief subspaces (final layer; 95% dimension {factored.ObservedDimension95}, factored {factored.FactoredDimension}, joint {factored.JointDimension})", "factor", "factor");
+        var plot = PlotFile.Create($"Overlap of factor belief subspaces (final layer; factored dimension {factored.FactoredDimension}, joint {factored.JointDimension})", "factor", "factor");
         var map = plot.Add.Heatmap(factored.Overlaps);
         map.Colormap = new ScottPlot.Colormaps.Viridis();
         plot.Add.ColorBar(map);
         PlotFile.Save(plot, path, 700, 600);
+    }
+
+    /// <summary>
+    /// Over training: the centroid dimension (95 % components and participation ratio, +-1 bootstrap standard error;
+    /// left axis, with the factored and joint predictions as dashed lines) and the held-out explained variance of the
+    /// centroids by the factor beliefs and by the joint belief (+-1 standard error over folds; right axis).
+    /// </summary>
+    private static void BeliefLinked(IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, string path)
+    {
+        var last = checkpoints[^1].Report;
+        string title = last.Comparison is { } final
+            ? $"Belief-linked geometry over training (final verdict: {final.Verdict}, margin {final.Margin:F4} +- {final.MarginStandardError:F4}, jointness {final.Jointness:F2} +- {final.JointnessStandardError:F2})"
+            : "Belief-linked geometry over training";
+        var plot = PlotFile.Create(title, "log10 training tokens", "centroid dimension");
+        var cps = checkpoints.Where(c => c.Tokens > 0).ToArray();
+        if (cps.Length == 0) cps = checkpoints.ToArray();
+        var xs = cps.Select(c => Math.Log10(Math.Max(c.Tokens, 1))).ToArray();
+        void Series(double[] ys, double[] errors, string label, Color color, bool right)
+        {
+            var line = plot.Add.Scatter(xs, ys, color);
+            line.LegendText = label;
+            var bars = plot.Add.ErrorBar(xs, ys, errors);
+            bars.Color = color;
+            if (right)
+            {
+                line.Axes.YAxis = plot.Axes.Right;
+                bars.Axes.YAxis = plot.Axes.Right;
+            }
+        }
+        Series(cps.Select(c => (double)c.Report.Centroids.BeliefExplained.Pca.For95).ToArray(), cps.Select(c => c.Report.Centroids.BeliefExplained.For95StandardError).ToArray(),
+            "centroid dimension (95%, belief-explained)", Colors.Category10[0], right: false);
+        Series(cps.Select(c => c.Report.Centroids.BeliefExplained.Pca.ParticipationRatio).ToArray(), cps.Select(c => c.Report.Centroids.BeliefExplained.ParticipationRatioStandardError).ToArray(),
+            "centroid participation ratio", Colors.Category10[1], right: false);
+        if (last.FactoredFinal is { } f)
+        {
+            plot.Add.HorizontalLine(f.FactoredDimension, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {f.FactoredDimension}";
+            plot.Add.HorizontalLine(f.JointDimension, 1, Colors.Category10[3], LinePattern.Dashed).LegendText = $"joint prediction {f.JointDimension}";
+        }
+        if (cps.All(c => c.Report.Comparison is not null))
+        {
+            Series(cps.Select(c => c.Report.Comparison!.FactoredRSquared).ToArray(), cps.Select(c => c.Report.Comparison!.FactoredRSquaredStandardError).ToArray(),
+                "held-out R^2, factor beliefs (right)", Colors.Category10[2], right: true);
+            Series(cps.Select(c => c.Report.Comparison!.JointRSquared).ToArray(), cps.Select(c => c.Report.Comparison!.JointRSquaredStandardError).ToArray(),
+                "held-out R^2, joint belief (right)", Colors.Category10[4], right: true);
+            plot.Axes.Right.Label.Text = "held-out explained variance of the centroids";
+        }
+        plot.ShowLegend(Edge.Right);
+        PlotFile.Save(plot, path, 1100, 600);
     }
 
     private static void Metrics(TrainingRun run, IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor, string path)

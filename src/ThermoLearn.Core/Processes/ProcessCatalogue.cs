@@ -5,10 +5,13 @@ namespace ThermoLearn.Processes;
 /// <summary>
 /// Processes by name, as the command line names them: <c>mess3</c> (x, a), <c>rrxor</c> (p1, p2), <c>z1r</c> (p),
 /// <c>tom_quantum</c> (a, b), a process file <c>FILE.json</c>, or a product of these joined by <c>*</c>
-/// (e.g. <c>mess3*mess3*mess3</c>; factor 0 first = most significant token digit).
+/// (e.g. <c>mess3*mess3*mess3</c>; factor 0 first = most significant token digit), or a chain joined by <c>&gt;</c>
+/// (e.g. <c>mess3&gt;mess3</c>: factor i's parameters chosen by the token factor i-1 emits at the same step,
+/// <see cref="ProcessComposition.Chain"/>; factor i has one variant per token of factor i-1).
 /// </summary>
 /// <remarks>
 /// Settings are <c>key=value</c>: <c>x=0.05</c> sets x in every factor that has it, <c>1:a=0.7</c> only in factor 1,
+/// <c>1.2:a=0.3</c> only in variant 2 of factor 1 of a chain (used when factor 0 emits token 2),
 /// and <c>noise=e</c> mixes the whole process with the uniform tensor (<see cref="ProcessComposition.WithNoise"/>).
 /// Defaults: mess3 x=0.15, a=0.6; rrxor p1=p2=0.5; z1r p=0.5; tom_quantum a=1, b=4.3.
 /// </remarks>
@@ -40,46 +43,59 @@ public static class ProcessCatalogue
         if (string.IsNullOrWhiteSpace(spec)) throw new InvalidInputException("no process given: name one of " + string.Join(", ", Names) + ", or a FILE.json.");
         var parsed = ParseSettings(settings ?? []);
         double? noise = null;
-        if (parsed.Remove((null, "noise"), out double e)) noise = e;
+        if (parsed.Remove((null, null, "noise"), out double e)) noise = e;
 
-        var parts = spec.Split('*', StringSplitOptions.TrimEntries);
-        var factors = new HiddenMarkovProcess[parts.Length];
-        var used = new HashSet<(int?, string)>();
+        bool chain = spec.Contains('>');
+        if (chain && spec.Contains('*'))
+            throw new InvalidInputException($"process '{spec}': use either '*' (independent product) or '>' (chain), not both.");
+        var parts = spec.Split(chain ? '>' : '*', StringSplitOptions.TrimEntries);
+        var variants = new HiddenMarkovProcess[parts.Length][];
+        var used = new HashSet<(int?, int?, string)>();
         for (int f = 0; f < parts.Length; f++)
         {
             string part = parts[f];
+            int count = chain && f > 0 ? variants[f - 1][0].Tokens : 1;
+            variants[f] = new HiddenMarkovProcess[count];
             if (part.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(part))
             {
-                factors[f] = ProcessFile.Read(part);
+                var file = ProcessFile.Read(part);
+                Array.Fill(variants[f], file);
                 continue;
             }
             string key = part.ToLowerInvariant().Replace('-', '_');
             if (key == "tomquantum") key = "tom_quantum";
             var entry = Entries.FirstOrDefault(x => x.Name == key)
                 ?? throw new InvalidInputException($"unknown process '{part}'; known: {string.Join(", ", Names)}, or a process file FILE.json.");
-            var values = (double[])entry.Defaults.Clone();
-            for (int k = 0; k < entry.Parameters.Length; k++)
+            for (int v = 0; v < count; v++)
             {
-                string p = entry.Parameters[k];
-                if (parsed.TryGetValue((f, p), out double specific)) { values[k] = specific; used.Add((f, p)); }
-                else if (parsed.TryGetValue((null, p), out double general)) { values[k] = general; used.Add((null, p)); }
+                var values = (double[])entry.Defaults.Clone();
+                for (int k = 0; k < entry.Parameters.Length; k++)
+                {
+                    string p = entry.Parameters[k];
+                    if (chain && parsed.TryGetValue((f, v, p), out double variant)) { values[k] = variant; used.Add((f, v, p)); }
+                    else if (parsed.TryGetValue((f, null, p), out double specific)) { values[k] = specific; used.Add((f, null, p)); }
+                    else if (parsed.TryGetValue((null, null, p), out double general)) { values[k] = general; used.Add((null, null, p)); }
+                }
+                variants[f][v] = entry.Build(values);
             }
-            factors[f] = entry.Build(values);
         }
-        foreach (var (factor, name) in parsed.Keys)
-            if (!used.Contains((factor, name)))
+        foreach (var (factor, variant, name) in parsed.Keys)
+            if (!used.Contains((factor, variant, name)))
             {
                 string where = factor is { } fi ? $"factor {fi} ({(fi < parts.Length ? parts[fi] : "none")})" : $"'{spec}'";
-                throw new InvalidInputException($"setting '{(factor is null ? "" : factor + ":")}{name}' does not apply to {where}; parameters: "
+                if (variant is { } vi) where = $"variant {vi} of {where}" + (chain ? "" : " (variants exist only in a chain, a>b)");
+                throw new InvalidInputException($"setting '{(factor is null ? "" : factor + (variant is null ? "" : "." + variant) + ":")}{name}' does not apply to {where}; parameters: "
                     + string.Join("; ", Entries.Select(x => $"{x.Name}: {string.Join(", ", x.Parameters)}")) + "; and noise for any process.");
             }
-        var process = parts.Length == 1 ? factors[0] : ProcessComposition.Product(factors);
+        var process = parts.Length == 1 ? variants[0][0]
+            : chain ? ProcessComposition.Chain(variants.Select(v => (IReadOnlyList<HiddenMarkovProcess>)v).ToArray())
+            : ProcessComposition.Product(variants.Select(v => v[0]).ToArray());
         return noise is { } n ? ProcessComposition.WithNoise(process, n) : process;
     }
 
-    private static Dictionary<(int?, string), double> ParseSettings(IEnumerable<string> settings)
+    private static Dictionary<(int?, int?, string), double> ParseSettings(IEnumerable<string> settings)
     {
-        var result = new Dictionary<(int?, string), double>();
+        var result = new Dictionary<(int?, int?, string), double>();
         foreach (string raw in settings)
         {
             int eq = raw.IndexOf('=');
@@ -87,18 +103,27 @@ public static class ProcessCatalogue
                 throw new InvalidInputException($"setting '{raw}' is not of the form name=value (e.g. x=0.05, or 1:a=0.7 for factor 1).");
             string name = raw[..eq].Trim().ToLowerInvariant();
             string text = raw[(eq + 1)..].Trim();
-            int? factor = null;
+            int? factor = null, variant = null;
             int colon = name.IndexOf(':');
             if (colon >= 0)
             {
-                if (!int.TryParse(name[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out int fi))
-                    throw new InvalidInputException($"setting '{raw}': '{name[..colon]}' is not a factor index (0, 1, ...).");
+                string target = name[..colon];
+                int dot = target.IndexOf('.');
+                if (dot >= 0)
+                {
+                    if (!int.TryParse(target[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int vi))
+                        throw new InvalidInputException($"setting '{raw}': '{target[(dot + 1)..]}' is not a variant index (0, 1, ...).");
+                    variant = vi;
+                    target = target[..dot];
+                }
+                if (!int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out int fi))
+                    throw new InvalidInputException($"setting '{raw}': '{target}' is not a factor index (0, 1, ...).");
                 factor = fi;
                 name = name[(colon + 1)..];
             }
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
                 throw new InvalidInputException($"setting '{raw}': '{text}' is not a finite number.");
-            if (!result.TryAdd((factor, name), value))
+            if (!result.TryAdd((factor, variant, name), value))
                 throw new InvalidInputException($"setting '{raw}' is given twice.");
         }
         return result;

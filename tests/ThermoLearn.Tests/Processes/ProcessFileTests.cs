@@ -96,4 +96,19 @@ public class ProcessFileTests
         Assert.Contains("not a finite number", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("z1r", ["p=abc"])).Message);
         Assert.Contains("x = 0.9", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3", ["x=0.9"])).Message);
     }
+
+    [Fact]
+    public void CatalogueBuildsChainsWithPerVariantSettings()
+    {
+        // mess3>mess3: factor 1 has one variant per factor-0 token; 1.k:a sets variant k, 1:x every variant of factor 1.
+        var chain = ProcessCatalogue.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1:x=0.1", "1.0:a=0.9", "1.2:a=0.3"]);
+        var expected = ProcessComposition.Chain([[StandardProcesses.Mess3(0.05, 0.85)],
+            [StandardProcesses.Mess3(0.1, 0.9), StandardProcesses.Mess3(0.1, 0.6), StandardProcesses.Mess3(0.1, 0.3)]]);
+        AssertVector(expected.Transitions.ToArray(), chain.Transitions);
+        Assert.Equal([3, 3], chain.FactorStates);
+        Assert.Contains("not both", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3*mess3")).Message);
+        Assert.Contains("variant 3", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3", ["1.3:a=0.5"])).Message);
+        Assert.Contains("only in a chain", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3*mess3", ["1.0:a=0.5"])).Message);
+        Assert.Contains("variant index", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3", ["1.x:a=0.5"])).Message);
+    }
 }

@@ -19,18 +19,26 @@ public sealed record RepresentationGeometry(string Layer, RegressionScore InSamp
 /// layer and concatenated, the weighted least-squares map from activations to beliefs with its controls, the
 /// weighted PCA of the activations, and for product processes the factored analysis of the final layer and of
 /// the concatenation. <see cref="FinalPrediction"/> holds the final layer's regressed beliefs (rows x states).
+/// The belief-linked geometry of the final layer: <see cref="Centroids"/> (dimension of the belief-conditioned
+/// centroids, with bootstrap errors) and, for products, <see cref="Comparison"/> (factored / joint / neither).
 /// </summary>
 public sealed record BeliefGeometryReport(
     IReadOnlyList<RepresentationGeometry> Layers,
     RepresentationGeometry Concatenated,
     FactoredAnalysis? FactoredFinal,
     FactoredAnalysis? FactoredConcatenated,
-    RowMatrix FinalPrediction)
+    RowMatrix FinalPrediction,
+    CentroidDimension Centroids,
+    ModelComparison? Comparison)
 {
     public RepresentationGeometry Final => Layers[^1];
 
-    /// <summary>Analyses <paramref name="residuals"/> (one matrix per stream, rows = the dataset's rows); the seed drives the held-out split and the label shuffle.</summary>
-    public static BeliefGeometryReport Compute(IReadOnlyList<RowMatrix> residuals, BeliefDataset data, ulong seed)
+    /// <summary>
+    /// Analyses <paramref name="residuals"/> (one matrix per stream, rows = the dataset's rows); the seed drives the
+    /// held-out split, the label shuffle, the centroid bootstrap (<paramref name="bootstrap"/> replicates) and the
+    /// model-comparison folds.
+    /// </summary>
+    public static BeliefGeometryReport Compute(IReadOnlyList<RowMatrix> residuals, BeliefDataset data, ulong seed, int bootstrap = 100)
     {
         if (residuals.Count == 0) throw new InvalidInputException("no residual streams to analyse.");
         foreach (var r in residuals)
@@ -55,7 +63,10 @@ public sealed record BeliefGeometryReport(
             factoredFinal = FactoredGeometry.Analyze(residuals[^1], data.Beliefs, factors, weights, finalSpectrum);
             factoredConcat = FactoredGeometry.Analyze(concatenated, data.Beliefs, factors, weights, concatSpectrum);
         }
-        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]));
+        var centroids = BeliefCentroids.Compute(residuals[^1], data);
+        var dimension = centroids.Dimension(residuals[^1], data, bootstrap, seed);
+        var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed) : null;
+        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, comparison);
     }
 
     private static (RepresentationGeometry, WeightedLinearFit, PcaSpectrum) Analyse(string name, RowMatrix x, BeliefDataset data, ulong seed)

@@ -18,9 +18,10 @@ public sealed record FactorSubspace(int Factor, int States, double RSquared, int
 /// <param name="JointDimension">prod_i d_i - 1.</param>
 /// <param name="Overlaps">Overlap between factor subspaces i and j (sum of squared principal-angle cosines over the smaller dimension); 1 on the diagonal.</param>
 /// <param name="MeanOffDiagonalOverlap">Mean overlap over pairs i &lt; j (0 = orthogonal factor subspaces).</param>
-/// <param name="ObservedDimension95">Principal components of the activations needed for 95 % of the weighted variance.</param>
+/// <param name="ObservedDimension95">Principal components of the raw activations needed for 95 % of the weighted variance
+/// (descriptive only: the raw residual stream also carries position and token; the verdict comes from
+/// <see cref="BeliefModelComparison"/> on the belief-conditioned centroids).</param>
 /// <param name="JointBeliefRank">Affine rank of the joint beliefs themselves (what a joint representation would need).</param>
-/// <param name="CloserTo">"factored" or "joint": which prediction <see cref="ObservedDimension95"/> is closer to (absolute difference).</param>
 public sealed record FactoredAnalysis(
     IReadOnlyList<FactorSubspace> Factors,
     double[,] Overlaps,
@@ -28,8 +29,7 @@ public sealed record FactoredAnalysis(
     int FactoredDimension,
     int JointDimension,
     int JointBeliefRank,
-    int ObservedDimension95,
-    string CloserTo);
+    int ObservedDimension95);
 
 public static class FactoredGeometry
 {
@@ -91,7 +91,6 @@ public static class FactoredGeometry
         int factored = factorStates.Sum(s => s - 1);
         int joint = checked(factorStates.Aggregate(1, (a, s) => a * s) - 1);
         int jointRank = WeightedPca.Fit(jointBeliefs, weights).Rank();
-        string closer = Math.Abs(observed - factored) <= Math.Abs(observed - joint) ? "factored" : "joint";
-        return new FactoredAnalysis(factors, overlaps, pairs > 0 ? offDiagonal / pairs : 0, factored, joint, jointRank, observed, closer);
+        return new FactoredAnalysis(factors, overlaps, pairs > 0 ? offDiagonal / pairs : 0, factored, joint, jointRank, observed);
     }
 }

@@ -269,7 +269,6 @@ public class FactoredGeometryTests
         Assert.Equal(26, result.JointDimension);
         Assert.Equal(26, result.JointBeliefRank);
         Assert.InRange(result.ObservedDimension95, 4, 6);
-        Assert.Equal("factored", result.CloserTo);
     }
 
     [Fact]

@@ -1,0 +1,160 @@
+using ThermoLearn.Processes;
+using ThermoLearn.Processes.Geometry;
+using ThermoLearn.Randomness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ThermoLearn.Tests.Processes.Geometry;
+
+/// <summary>
+/// Factored versus joint on synthetic activations whose truth is known: a linear image of the factor beliefs
+/// (factored), of the joint belief (joint), or pure noise (neither), each plus an arbitrary per-token embedding
+/// (what a residual stream also carries) and Gaussian scatter. Data: 800 sampled sequences of length 4 from
+/// Mess3(0.05, 0.85) x Mess3(0.05, 0.85) (factored dimension 4, joint 8).
+/// </summary>
+public class BeliefCentroidTests(ITestOutputHelper output)
+{
+    private const int Width = 16;
+
+    private static readonly Lazy<BeliefDataset> Data = new(() =>
+        BeliefDataset.Sample(ProcessCatalogue.Create("mess3*mess3", ["x=0.05", "a=0.85"]), 4, 800, 11));
+
+    /// <summary>Orthonormal columns (Width x k) from a seeded Gaussian matrix.</summary>
+    private static double[,] Embedding(int k, ulong seed) =>
+        SubspaceOverlap.OrthonormalBasis(RandomMatrix(Width, k, seed));
+
+    private static double[,] RandomMatrix(int rows, int columns, ulong seed)
+    {
+        var r = RandomStream.For(seed, 0);
+        var m = new double[rows, columns];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) m[i, j] = r.NextGaussian();
+        return m;
+    }
+
+    /// <summary>a_r = M f(belief_r) + E[token_r] + noise * N(0, 1): f = concatenated factor beliefs, the joint belief, or nothing.</summary>
+    private static RowMatrix Activations(BeliefDataset data, string truth, double noise, ulong seed)
+    {
+        var marginals = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
+        var features = truth switch
+        {
+            "factored" => marginals,
+            "joint" => data.Beliefs,
+            _ => null,
+        };
+        var map = features is null ? null : Embedding(features.Columns, seed);
+        var tokens = RandomMatrix(data.Vocabulary, Width, seed + 1);
+        var values = new double[data.RowCount * Width];
+        Parallel.For(0, data.RowCount, r =>
+        {
+            var random = RandomStream.For(seed + 2, (ulong)r);
+            for (int j = 0; j < Width; j++)
+            {
+                double v = tokens[data.RowTokens[r], j] + noise * random.NextGaussian();
+                if (features is not null)
+                    for (int k = 0; k < features.Columns; k++) v += map![j, k] * features[r, k];
+                values[r * Width + j] = v;
+            }
+        });
+        return new RowMatrix(data.RowCount, Width, values);
+    }
+
+    private (CentroidDimension Dimension, ModelComparison Comparison) Analyse(string truth, double noise)
+    {
+        var data = Data.Value;
+        var x = Activations(data, truth, noise, 21);
+        var centroids = BeliefCentroids.Compute(x, data);
+        var dimension = centroids.Dimension(x, data, replicates: 30, seed: 5);
+        var comparison = BeliefModelComparison.Compare(centroids, data.FactorStates, seed: 5);
+        var e = dimension.BeliefExplained;
+        output.WriteLine($"{truth}: belief-explained d80/90/95/99 {e.Pca.For80}/{e.Pca.For90}/{e.Pca.For95}/{e.Pca.For99} (95% +- {e.For95StandardError:F2}), PR {e.Pca.ParticipationRatio:F3} +- {e.ParticipationRatioStandardError:F3}; "
+            + $"raw d95 {dimension.Centroids.Pca.For95}; {comparison.Reason}");
+        return (dimension, comparison);
+    }
+
+    [Fact]
+    public void LinearImageOfTheFactorBeliefsIsFactored()
+    {
+        var (dimension, comparison) = Analyse("factored", 0.02);
+        Assert.Equal("factored", comparison.Verdict);
+        Assert.Equal(4, comparison.FactoredRank);
+        Assert.Equal(8, comparison.JointRank);
+        // No non-additive signal: jointness not above 0 by 4 fold standard errors (false failure 3e-5 for a Gaussian estimate).
+        // Held out it sits slightly below 0: the joint model's 4 extra features fit scatter (a bias of order 4 / 3200 groups of the scatter share).
+        Assert.True(comparison.Jointness <= 4 * comparison.JointnessStandardError, $"jointness {comparison.Jointness} +- {comparison.JointnessStandardError}");
+        Assert.True(comparison.Jointness > -0.01, $"jointness {comparison.Jointness}");
+        // The belief-explained centroids span the 4 = sum (3 - 1) factored dimensions: 99 % of their variance in 4 components.
+        Assert.Equal(4, dimension.BeliefExplained.Pca.For99);
+        Assert.InRange(dimension.BeliefExplained.Pca.For95, 3, 4);
+        Assert.True(comparison.FactoredRSquared > 0.9, $"factored held-out R^2 {comparison.FactoredRSquared}");
+    }
+
+    [Fact]
+    public void LinearImageOfTheJointBeliefIsJoint()
+    {
+        var (dimension, comparison) = Analyse("joint", 0.02);
+        Assert.Equal("joint", comparison.Verdict);
+        Assert.True(comparison.MarginZ > BeliefModelComparison.ZThreshold, $"margin z {comparison.MarginZ}");
+        // An isometric image of the joint belief has jointness 1 (held out): within 4 fold standard errors.
+        Assert.True(Math.Abs(comparison.Jointness - 1) <= 4 * comparison.JointnessStandardError, $"jointness {comparison.Jointness} +- {comparison.JointnessStandardError}");
+        Assert.Equal(8, dimension.BeliefExplained.Pca.For99);
+    }
+
+    [Fact]
+    public void NoiseIsNeither()
+    {
+        var (_, comparison) = Analyse("noise", 1.0);
+        Assert.Equal("neither", comparison.Verdict);
+        // Held-out R^2 of pure scatter is slightly negative (the fit's 8 features cost about 8/3200 of the variance); it
+        // must not exceed 0 by 4 fold standard errors (false failure 3e-5). The verdict itself uses 2 standard errors:
+        // on a fresh seed it would call noise "factored" or "joint" with about 2 x 2.3 % probability.
+        Assert.True(comparison.JointRSquared <= 4 * comparison.JointRSquaredStandardError, $"joint held-out R^2 {comparison.JointRSquared} +- {comparison.JointRSquaredStandardError}");
+        Assert.True(comparison.FactoredRSquared <= 4 * comparison.FactoredRSquaredStandardError, $"factored held-out R^2 {comparison.FactoredRSquared} +- {comparison.FactoredRSquaredStandardError}");
+    }
+
+    [Fact]
+    public void TheTokenBaselineRemovesTheEmbedding()
+    {
+        // Activations = a per-token embedding only: every centroid is exactly 0 after the (position, token) mean.
+        var data = Data.Value;
+        var x = Activations(data, "noise", 0, 3);
+        var centroids = BeliefCentroids.Compute(x, data);
+        Assert.All(centroids.Centroids.Data, v => Assert.Equal(0, v, 12));
+        // With the position baseline only, the embedding remains.
+        var position = BeliefCentroids.Compute(x, data, tokenBaseline: false);
+        Assert.Contains(position.Centroids.Data, v => Math.Abs(v) > 0.1);
+    }
+
+    [Fact]
+    public void GroupsAverageWithPrefixWeights()
+    {
+        // Exact dataset of Mess3 at n_ctx 2: 3 + 9 prefixes, all beliefs distinct; activation = position + belief.
+        var data = BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(StandardProcesses.Mess3(0.05, 0.85), 2), 2);
+        var values = new double[data.RowCount * 3];
+        for (int r = 0; r < data.RowCount; r++)
+            for (int j = 0; j < 3; j++) values[r * 3 + j] = 10 * data.RowPosition[r] + data.Beliefs[r, j];
+        var x = new RowMatrix(data.RowCount, 3, values);
+        var centroids = BeliefCentroids.Compute(x, data, tokenBaseline: false);
+        Assert.Equal(12, centroids.Groups);
+        // Each centroid is its belief minus the probability-weighted mean belief at its position (pi = uniform).
+        for (int g = 0; g < centroids.Groups; g++)
+            for (int j = 0; j < 3; j++) Assert.Equal(centroids.Beliefs[g, j], centroids.Centroids[g, j], 12);
+        Assert.Equal(2.0, centroids.Weights.Sum(), 12);
+        var d = centroids.Dimension(x, data, replicates: 10);
+        Assert.Equal(2, d.Centroids.Pca.For99);
+        Assert.Equal(2, d.BeliefExplained.Pca.For99);
+    }
+
+    [Fact]
+    public void BadInputIsReported()
+    {
+        var data = Data.Value;
+        var x = Activations(data, "noise", 1, 1);
+        Assert.Contains("rows", Assert.Throws<InvalidInputException>(() => BeliefCentroids.Compute(x.SelectRows([0, 1]), data)).Message);
+        Assert.Throws<InvalidInputException>(() => BeliefCentroids.Compute(x, data, tolerance: 0));
+        var centroids = BeliefCentroids.Compute(x, data);
+        Assert.Contains("two factors", Assert.Throws<InvalidInputException>(() => BeliefModelComparison.Compare(centroids, [9])).Message);
+        Assert.Throws<InvalidInputException>(() => BeliefModelComparison.Compare(centroids, data.FactorStates, folds: 1));
+        Assert.Throws<InvalidInputException>(() => centroids.Dimension(x, data, replicates: 1));
+    }
+}
