@@ -41,6 +41,55 @@ public sealed class CsvFormat : ISidecarTrajectoryFormat
 
     public TrajectoryEnsemble Read(string path, double? dt)
     {
+        using var reader = new Reader(path, dt);
+        return reader.ReadAll();
+    }
+
+    /// <summary>Opens a CSV file for chunked reading (<see cref="TrajectoryReader"/>).</summary>
+    internal static TrajectoryReader OpenReader(string path, double? dt) => new Reader(path, dt);
+
+    /// <summary>
+    /// Pass 1 (on opening) reads the traj and t columns: the shape, and checks that rows are grouped by trajectory with
+    /// consecutive indices on one evenly spaced time grid. Pass 2 (the chunks) parses the coordinates line by line.
+    /// </summary>
+    private sealed class Reader : TrajectoryReader
+    {
+        private readonly StreamReader _lines;
+        private readonly string[] _columns;
+        private long _lineNumber = 1;
+
+        public Reader(string path, double? dt)
+        {
+            _columns = ReadHeaderLine(path);
+            SetHeader(Scan(path, _columns.Length - 2, dt));
+            _lines = new StreamReader(path, Encoding.UTF8, true, 1 << 16);
+            _lines.ReadLine();
+        }
+
+        protected override int ReadValues(Span<double> destination)
+        {
+            int dimension = _columns.Length - 2, filled = 0;
+            string? line;
+            while (filled + dimension <= destination.Length && (line = _lines.ReadLine()) is not null)
+            {
+                _lineNumber++;
+                if (line.Length == 0) continue;
+                var cells = line.Split(',');
+                if (cells.Length != _columns.Length)
+                    throw new InvalidInputException($"{Header.Path}, line {_lineNumber}: {cells.Length} columns but the header has {_columns.Length}.");
+                for (int k = 0; k < dimension; k++) destination[filled++] = Parse(Header.Path, _lineNumber, _columns[k + 2], cells[k + 2]);
+            }
+            return filled;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _lines.Dispose();
+        }
+    }
+
+    private static string[] ReadHeaderLine(string path)
+    {
         using var reader = new StreamReader(path);
         string? headerLine = reader.ReadLine();
         if (headerLine is null) throw new InvalidInputException($"{path}: empty CSV file; expected a header traj,t,x0,...");
@@ -50,50 +99,50 @@ public sealed class CsvFormat : ISidecarTrajectoryFormat
         for (int k = 2; k < columns.Length; k++)
             if (columns[k] != $"x{k - 2}")
                 throw new InvalidInputException($"{path}: header column {k + 1} is '{columns[k]}'; expected x{k - 2}.");
-        int dimension = columns.Length - 2;
-        // Count the rows first (a cheap pass next to parsing) so the values go straight into one array of the
-        // final size: reading needs about one copy of the data, not a growing list plus its copy (2.7x).
-        long rows = CountRows(path);
-        if ((long)rows * dimension > Array.MaxLength)
-            throw new InvalidInputException($"{path}: {rows} rows x {dimension} coordinates is more than one array can hold ({Array.MaxLength}); split the file.");
-        var values = new double[rows * dimension];
-        long filled = 0;
+        return columns;
+    }
+
+    /// <summary>The shape and time grid from the traj and t columns, checked row by row.</summary>
+    private static TrajectoryHeader Scan(string path, int dimension, double? dt)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, true, 1 << 16);
+        reader.ReadLine();
         var times = new List<double>();
-        var ids = new List<long>();
-        var frameCounts = new List<int>();
+        long firstId = -1, lastId = -1, trajectories = 0;
+        int frame = 0, frames = -1;
         long lineNumber = 1;
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
             lineNumber++;
             if (line.Length == 0) continue;
-            var cells = line.Split(',');
-            if (cells.Length != columns.Length)
-                throw new InvalidInputException($"{path}, line {lineNumber}: {cells.Length} columns but the header has {columns.Length}.");
-            if (!long.TryParse(cells[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long id))
-                throw new InvalidInputException($"{path}, line {lineNumber}: traj '{cells[0]}' is not an integer.");
-            double t = Parse(path, lineNumber, "t", cells[1]);
-            if (ids.Count == 0 || ids[^1] != id)
+            int c0 = line.IndexOf(','), c1 = c0 < 0 ? -1 : line.IndexOf(',', c0 + 1);
+            if (c1 < 0) throw new InvalidInputException($"{path}, line {lineNumber}: fewer columns than the header's {dimension + 2}.");
+            if (!long.TryParse(line.AsSpan(0, c0), NumberStyles.Integer, CultureInfo.InvariantCulture, out long id))
+                throw new InvalidInputException($"{path}, line {lineNumber}: traj '{line[..c0]}' is not an integer.");
+            double t = Parse(path, lineNumber, "t", line[(c0 + 1)..c1]);
+            if (trajectories == 0 || id != lastId)
             {
-                if (ids.Count > 0 && id != ids[^1] + 1)
-                    throw new InvalidInputException($"{path}, line {lineNumber}: trajectory {id} follows {ids[^1]}; rows must be grouped by trajectory with consecutive indices.");
-                ids.Add(id);
-                frameCounts.Add(0);
+                if (trajectories > 0 && id != lastId + 1)
+                    throw new InvalidInputException($"{path}, line {lineNumber}: trajectory {id} follows {lastId}; rows must be grouped by trajectory with consecutive indices.");
+                if (trajectories == 1) frames = frame;
+                else if (trajectories > 1 && frame != frames)
+                    throw new InvalidInputException($"{path}: trajectory {lastId} has {frame} frames but trajectory {firstId} has {frames}; all need the same number.");
+                if (trajectories == 0) firstId = id;
+                trajectories++;
+                lastId = id;
+                frame = 0;
             }
-            int frame = frameCounts[^1]++;
-            if (ids.Count == 1) times.Add(t);
+            if (trajectories == 1) times.Add(t);
             else if (frame >= times.Count || Math.Abs(times[frame] - t) > 1e-9 * Math.Max(1, Math.Abs(t)))
-                throw new InvalidInputException($"{path}, line {lineNumber}: trajectory {id} frame {frame} is at t = {t} but trajectory {ids[0]} has "
+                throw new InvalidInputException($"{path}, line {lineNumber}: trajectory {id} frame {frame} is at t = {t} but trajectory {firstId} has "
                     + (frame < times.Count ? $"t = {times[frame]}" : $"only {times.Count} frames") + "; all trajectories need the same time grid.");
-            if (filled + dimension > values.LongLength)
-                throw new InvalidInputException($"{path}, line {lineNumber}: the file changed while it was read.");
-            for (int k = 0; k < dimension; k++) values[filled++] = Parse(path, lineNumber, columns[k + 2], cells[k + 2]);
+            frame++;
         }
-        if (ids.Count == 0) throw new InvalidInputException($"{path}: no data rows after the header.");
-        int frames = times.Count;
-        for (int i = 0; i < ids.Count; i++)
-            if (frameCounts[i] != frames)
-                throw new InvalidInputException($"{path}: trajectory {ids[i]} has {frameCounts[i]} frames but trajectory {ids[0]} has {frames}; all need the same number.");
+        if (trajectories == 0) throw new InvalidInputException($"{path}: no data rows after the header.");
+        if (trajectories == 1) frames = frame;
+        else if (frame != frames)
+            throw new InvalidInputException($"{path}: trajectory {lastId} has {frame} frames but trajectory {firstId} has {frames}; all need the same number.");
         double spacing;
         if (frames >= 2)
         {
@@ -104,20 +153,8 @@ public sealed class CsvFormat : ISidecarTrajectoryFormat
                     throw new InvalidInputException($"{path}: frames are not evenly spaced (frame {f} at t = {times[f]}, expected {times[0] + f * spacing}).");
         }
         else spacing = dt ?? throw new InvalidInputException($"{path}: one frame per trajectory, so the frame spacing is unknown; give dt.");
-        return new TrajectoryEnsemble(ids.Count, frames, dimension, spacing, values,
-            new TrajectoryMetadata(FirstTrajectory: ids[0]), times[0]);
-    }
-
-    /// <summary>Non-empty lines after the header.</summary>
-    private static long CountRows(string path)
-    {
-        using var reader = new StreamReader(path);
-        reader.ReadLine();
-        long rows = 0;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
-            if (line.Length != 0) rows++;
-        return rows;
+        if (trajectories > int.MaxValue) throw new InvalidInputException($"{path}: {trajectories} trajectories are too many for one file; split it.");
+        return new TrajectoryHeader(path, (int)trajectories, frames, dimension, spacing, times[0], new TrajectoryMetadata(FirstTrajectory: firstId));
     }
 
     private static double Parse(string path, long line, string column, string text)

@@ -48,7 +48,75 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
 
     private static TrajectoryEnsemble ReadChecked(string path, double? dtFallback)
     {
-        using var file = H5File.OpenRead(path);
+        using var reader = new Reader(path, dtFallback);
+        return reader.ReadAll();
+    }
+
+    /// <summary>Opens an HDF5 file for chunked reading by hyperslabs of '/trajectories' (<see cref="TrajectoryReader"/>).</summary>
+    internal static TrajectoryReader OpenReader(string path, double? dt) =>
+        FileFormatGuard.Read(path, "HDF5", Expected, () => (TrajectoryReader)new Reader(path, dt));
+
+    /// <summary>Reads whole trajectories, or frames of one trajectory, as hyperslabs [t, f, 0] x [count, frames, dim].</summary>
+    private sealed class Reader : TrajectoryReader
+    {
+        private readonly PureHDF.VOL.Native.NativeFile _file;
+        private readonly IH5Dataset _dataset;
+        private double[] _buffer = [];
+        private long _position;
+
+        public Reader(string path, double? dtFallback)
+        {
+            _file = H5File.OpenRead(path);
+            try
+            {
+                (_dataset, var header) = OpenDataset(path, _file, dtFallback);
+                SetHeader(header);
+            }
+            catch
+            {
+                _file.Dispose();
+                throw;
+            }
+        }
+
+        protected override int ReadValues(Span<double> destination)
+        {
+            var h = Header;
+            long perTrajectory = (long)h.Frames * h.Dimension;
+            long t = _position / perTrajectory;
+            if (t >= h.Trajectories) return 0;
+            int f = (int)(_position % perTrajectory / h.Dimension);
+            ulong[] start, block;
+            long count;
+            if (f == 0 && destination.Length >= perTrajectory)
+            {
+                long k = Math.Min(h.Trajectories - t, destination.Length / perTrajectory);
+                start = [(ulong)t, 0, 0];
+                block = [(ulong)k, (ulong)h.Frames, (ulong)h.Dimension];
+                count = k * perTrajectory;
+            }
+            else
+            {
+                int n = Math.Min(h.Frames - f, destination.Length / h.Dimension);
+                start = [(ulong)t, (ulong)f, 0];
+                block = [1, (ulong)n, (ulong)h.Dimension];
+                count = (long)n * h.Dimension;
+            }
+            if (_buffer.LongLength != count) _buffer = new double[count];
+            _dataset.Read(_buffer, new PureHDF.Selections.HyperslabSelection(3, start, block), null, [(ulong)count]);
+            _buffer.AsSpan().CopyTo(destination);
+            _position += count;
+            return (int)count;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _file.Dispose();
+        }
+    }
+
+    private static (IH5Dataset Dataset, TrajectoryHeader Header) OpenDataset(string path, PureHDF.VOL.Native.NativeFile file, double? dtFallback)
+    {
         if (!file.LinkExists(DatasetName))
         {
             string found = string.Join(", ", file.Children().Select(c => "'" + c.Name + "'"));
@@ -67,8 +135,6 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
             if (d == 0 || d > int.MaxValue)
                 throw new InvalidInputException($"{path}: '/{DatasetName}' has shape ({string.Join(", ", dims)}); every axis must hold between 1 and {int.MaxValue} entries.");
         ulong count = dims[0] * dims[1] * dims[2];
-        if (count > (ulong)Array.MaxLength)
-            throw new InvalidInputException($"{path}: '/{DatasetName}' holds {count} values, more than one array can hold ({Array.MaxLength}); split the ensemble into several files.");
 
         long fileLength = new FileInfo(path).Length;
         if (dataset.Layout.Class is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact && (ulong)fileLength < count * 8)
@@ -86,9 +152,7 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
             ReadString(path, file, dataset, "scheme"),
             ReadDouble(path, file, dataset, "integration_dt"));
 
-        var data = new double[count];
-        dataset.Read(data);
-        return new TrajectoryEnsemble((int)dims[0], (int)dims[1], (int)dims[2], dt, data, metadata, startTime);
+        return (dataset, new TrajectoryHeader(path, (int)dims[0], (int)dims[1], (int)dims[2], dt, startTime, metadata));
     }
 
     private static string Describe(IH5DataType type) => type.Class switch

@@ -74,9 +74,67 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
 
     public TrajectoryEnsemble Read(string path, double? dt)
     {
+        using var reader = OpenReader(path, dt);
+        return reader.ReadAll();
+    }
+
+    /// <summary>Opens a .npy file for sequential chunked reading (<see cref="TrajectoryReader"/>); the header is checked here.</summary>
+    internal static TrajectoryReader OpenReader(string path, double? dt)
+    {
         if (dt is null)
             throw new InvalidInputException($"{path}: a .npy file does not store the frame spacing; give dt (--dt) or keep ThermoLearn's sidecar {Path.GetFileName(path)}.json next to it.");
-        using var stream = File.OpenRead(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        try
+        {
+            return new Reader(path, dt.Value, stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Plain sequential reads straight into the chunk's array (float64), or through a small buffer (float32).</summary>
+    private sealed class Reader : TrajectoryReader
+    {
+        private readonly FileStream _stream;
+        private readonly int _itemSize;
+        private readonly byte[] _buffer = [];
+
+        public Reader(string path, double dt, FileStream stream)
+        {
+            _stream = stream;
+            var (itemSize, trajectories, frames, dimension) = ReadHeader(path, stream);
+            _itemSize = itemSize;
+            if (itemSize == 4 || !BitConverter.IsLittleEndian) _buffer = new byte[1 << 16];
+            SetHeader(new TrajectoryHeader(path, trajectories, frames, dimension, dt, 0.0, TrajectoryMetadata.None));
+        }
+
+        protected override int ReadValues(Span<double> destination)
+        {
+            if (_itemSize == 8 && BitConverter.IsLittleEndian)
+            {
+                int bytes = _stream.ReadAtLeast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination), 8, throwOnEndOfStream: false);
+                if (bytes % 8 != 0) _stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination).Slice(bytes, 8 - bytes % 8));
+                return (bytes + 7) / 8;
+            }
+            int n = Math.Min(destination.Length, _buffer.Length / _itemSize);
+            int got = _stream.ReadAtLeast(_buffer.AsSpan(0, n * _itemSize), n * _itemSize, throwOnEndOfStream: false) / _itemSize;
+            for (int k = 0; k < got; k++)
+                destination[k] = _itemSize == 8 ? BinaryPrimitives.ReadDoubleLittleEndian(_buffer.AsSpan(8 * k)) : BinaryPrimitives.ReadSingleLittleEndian(_buffer.AsSpan(4 * k));
+            return got;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _stream.Dispose();
+        }
+    }
+
+    /// <summary>Reads and checks the header; leaves the stream at the first value.</summary>
+    private static (int ItemSize, int Trajectories, int Frames, int Dimension) ReadHeader(string path, Stream stream)
+    {
         var prefix = new byte[10];
         if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidInputException($"{path}: not a NumPy .npy file (the magic string \\x93NUMPY is missing).");
@@ -114,26 +172,13 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
         long frames = dims.Length == 1 ? dims[0] : dims[1];
         long dimension = dims.Length == 3 ? dims[2] : 1;
         long count = trajectories * frames * dimension;
-        if (count > Array.MaxLength || trajectories > int.MaxValue || frames > int.MaxValue || dimension > int.MaxValue)
-            throw new InvalidInputException($"{path}: {count} values are too many for one ensemble; split the file.");
+        if (trajectories > int.MaxValue || frames > int.MaxValue || dimension > int.MaxValue)
+            throw new InvalidInputException($"{path}: shape ({string.Join(", ", dims)}) has an axis longer than {int.MaxValue}; split the file.");
         int itemSize = type == "<f8" ? 8 : 4;
         long expectedBytes = consumed + headerLength + count * itemSize;
         if (stream.Length != expectedBytes)
             throw new InvalidInputException($"{path}: the file has {stream.Length} bytes but shape ({string.Join(", ", dims)}) of {type} needs {expectedBytes}; the file is truncated or corrupt.");
-        var data = new double[count];
-        var buffer = new byte[1 << 16];
-        long read = 0;
-        while (read < count)
-        {
-            int n = (int)Math.Min(buffer.Length / itemSize, count - read);
-            stream.ReadExactly(buffer, 0, n * itemSize);
-            for (int k = 0; k < n; k++)
-                data[read + k] = itemSize == 8 ? BinaryPrimitives.ReadDoubleLittleEndian(buffer.AsSpan(8 * k)) : BinaryPrimitives.ReadSingleLittleEndian(buffer.AsSpan(4 * k));
-            read += n;
-        }
-        var ensemble = new TrajectoryEnsemble((int)trajectories, (int)frames, (int)dimension, dt.Value, data);
-        ensemble.EnsureFinite(path);
-        return ensemble;
+        return (itemSize, (int)trajectories, (int)frames, (int)dimension);
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]

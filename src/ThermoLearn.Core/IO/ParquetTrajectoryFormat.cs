@@ -85,10 +85,87 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
         }
     }
 
-    private static async Task<TrajectoryEnsemble> ReadAsync(string path, double? dtFallback)
+    private static Task<TrajectoryEnsemble> ReadAsync(string path, double? dtFallback)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        await using var reader = await ParquetReader.CreateAsync(stream);
+        using var reader = new Reader(path, dtFallback);
+        return Task.FromResult(reader.ReadAll());
+    }
+
+    /// <summary>Opens a Parquet file for chunked reading, one row group at a time (<see cref="TrajectoryReader"/>).</summary>
+    internal static TrajectoryReader OpenReader(string path, double? dt) =>
+        FileFormatGuard.Read(path, "Parquet", Expected, () => (TrajectoryReader)new Reader(path, dt));
+
+    /// <summary>
+    /// Pass 1 (on opening) reads the traj and t columns, which give the shape and check the time grid; pass 2 (the chunks)
+    /// reads the coordinate columns one row group at a time, interleaved into x[row, dim].
+    /// </summary>
+    private sealed class Reader : TrajectoryReader
+    {
+        private readonly FileStream _stream;
+        private readonly ParquetReader _reader;
+        private readonly List<DataField> _xs;
+        private int _group;
+        private long _row;
+        private double[] _values = [];
+        private double[] _column = [];
+        private int _have, _used;
+
+        public Reader(string path, double? dtFallback)
+        {
+            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            try
+            {
+                _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+                (_xs, var header) = ScanAsync(path, _reader, dtFallback).GetAwaiter().GetResult();
+                SetHeader(header);
+            }
+            catch
+            {
+                _stream.Dispose();
+                throw;
+            }
+        }
+
+        protected override int ReadValues(Span<double> destination)
+        {
+            if (_used == _have)
+            {
+                if (_group >= _reader.RowGroupCount) return 0;
+                LoadGroupAsync().GetAwaiter().GetResult();
+            }
+            int n = Math.Min(destination.Length, _have - _used);
+            _values.AsSpan(_used, n).CopyTo(destination);
+            _used += n;
+            return n;
+        }
+
+        private async Task LoadGroupAsync()
+        {
+            using var rowGroup = _reader.OpenRowGroupReader(_group++);
+            int n = checked((int)rowGroup.RowCount), dim = _xs.Count;
+            EnsureCapacity(ref _column, n);
+            EnsureCapacity(ref _values, n * dim);
+            for (int d = 0; d < dim; d++)
+            {
+                await ReadDoubles(Header.Path, rowGroup, _xs[d], _column.AsMemory(0, n), _row);
+                for (int i = 0; i < n; i++) _values[i * dim + d] = _column[i];
+            }
+            _row += n;
+            _have = n * dim;
+            _used = 0;
+            ReleaseDecoderBuffers();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (!disposing) return;
+            _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _stream.Dispose();
+        }
+    }
+
+    private static async Task<(List<DataField> Xs, TrajectoryHeader Header)> ScanAsync(string path, ParquetReader reader, double? dtFallback)
+    {
         var fields = reader.Schema.GetDataFields();
         var traj = Field(path, fields, "traj");
         var time = Field(path, fields, "t");
@@ -146,27 +223,7 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
         double? integrationDt = meta.TryGetValue("integration_dt", out string? stepText) ? FileFormatGuard.ParseDouble(path, "integration_dt", stepText) : null;
         var metadata = new TrajectoryMetadata(meta.GetValueOrDefault("model"), meta.GetValueOrDefault("parameters"), seed, firstTrajectory, total,
             meta.GetValueOrDefault("scheme"), integrationDt);
-        long count = rows * xs.Count;
-        if (count > Array.MaxLength)
-            throw new InvalidInputException($"{path}: {rows} rows x {xs.Count} coordinates is more than one array can hold ({Array.MaxLength}); split the ensemble into several files.");
-
-        // Pass 2: coordinates, one column of one row group at a time, scattered into x[traj, frame, dim].
-        var data = new double[count];
-        int dim = xs.Count;
-        offset = 0;
-        for (int g = 0; g < reader.RowGroupCount; g++)
-        {
-            using var rowGroup = reader.OpenRowGroupReader(g);
-            int n = (int)rowGroup.RowCount;
-            for (int d = 0; d < dim; d++)
-            {
-                await ReadDoubles(path, rowGroup, xs[d], doubleBuffer.AsMemory(0, n), offset);
-                for (int i = 0; i < n; i++) data[(offset + i) * dim + d] = doubleBuffer[i];
-            }
-            offset += n;
-            ReleaseDecoderBuffers();
-        }
-        return new TrajectoryEnsemble(trajectories, frames, dim, dt, data, metadata, startTime);
+        return (xs, new TrajectoryHeader(path, trajectories, frames, xs.Count, dt, startTime, metadata));
     }
 
     /// <summary>

@@ -1,9 +1,10 @@
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Inference;
 
-/// <summary>Options of <see cref="CurrentStatistics.Accumulate"/>.</summary>
+/// <summary>Options of <see cref="CurrentStatistics"/>.</summary>
 /// <param name="Lag">Transitions pair frames f and f + Lag (Lag 2 on the same data gives the coarse-sampling correction).</param>
 /// <param name="Windows">Number of equal time windows over the record; statistics are kept per window.</param>
 /// <param name="TimeDegree">Degree K of the Legendre time basis multiplying the spatial basis (0: stationary fields).</param>
@@ -36,7 +37,7 @@ public sealed class CurrentStatistics
     private readonly double[] _cells; // [window][batch][layout]
     internal readonly Layout L;
 
-    private CurrentStatistics(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches, double[] cells, Layout layout,
+    internal CurrentStatistics(DataShape shape, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches, double[] cells, Layout layout,
         double[] windowEdges)
     {
         Basis = basis;
@@ -45,11 +46,31 @@ public sealed class CurrentStatistics
         _cells = cells;
         L = layout;
         WindowEdges = windowEdges;
-        Dimension = data.Dimension;
-        FrameDt = data.Dt;
-        Frames = (long)data.Trajectories * data.Frames;
-        Trajectories = data.Trajectories;
+        Dimension = shape.Dimension;
+        FrameDt = shape.Dt;
+        Frames = shape.TotalFrames;
+        Trajectories = shape.Trajectories;
+        FramesPerTrajectory = shape.Frames;
+        StartTime = shape.StartTime;
     }
+
+    /// <summary>What the statistics need to know of the data besides their values.</summary>
+    /// <param name="Trajectories">Trajectories accumulated.</param>
+    /// <param name="Frames">Frames per trajectory.</param>
+    /// <param name="Dimension">Coordinates per frame.</param>
+    /// <param name="Dt">Time between frames.</param>
+    /// <param name="StartTime">Time of frame 0.</param>
+    /// <param name="TotalFrames">Frames accumulated over all trajectories (parts of a run add theirs).</param>
+    internal sealed record DataShape(long Trajectories, int Frames, int Dimension, double Dt, double StartTime, long TotalFrames);
+
+    /// <summary>The raw sums, [window][batch][layout] (for the statistics file).</summary>
+    internal ReadOnlySpan<double> Cells => _cells;
+
+    /// <summary>Frames per trajectory.</summary>
+    public int FramesPerTrajectory { get; }
+
+    /// <summary>Time of frame 0.</summary>
+    public double StartTime { get; }
 
     public IBasis Basis { get; }
     public CurrentStatisticsOptions Options { get; }
@@ -68,7 +89,7 @@ public sealed class CurrentStatistics
     public double Step => Options.Lag * FrameDt;
 
     public long Frames { get; }
-    public int Trajectories { get; }
+    public long Trajectories { get; }
     public int Batches => BatchLayout.Count;
     public int Windows => Options.Windows;
 
@@ -86,31 +107,119 @@ public sealed class CurrentStatistics
         options ??= CurrentStatisticsOptions.Default;
         errors ??= ErrorOptions.Default;
         errors.Validate();
-        if (basis.Dimension != data.Dimension)
-            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {data.Dimension}.");
-        if (options.Lag < 1) throw new InvalidInputException($"The lag must be >= 1 frame (got {options.Lag}).");
-        if (data.Frames < options.Lag + 1)
-            throw new InvalidInputException($"Trajectories have {data.Frames} frames; at least {options.Lag + 1} are needed for transitions of lag {options.Lag}.");
-        if (options.Windows < 1 || options.Windows > Math.Max(1, data.Frames - 1))
-            throw new InvalidInputException($"Windows must be between 1 and the number of transitions per trajectory ({data.Frames - 1}); got {options.Windows}.");
-        if (options.TimeDegree < 0 || options.TimeDegree > 12) throw new InvalidInputException($"The time degree must be between 0 and 12 (got {options.TimeDegree}).");
+        Check(basis, options, data.Dimension, data.Frames);
         data.EnsureFinite("trajectory data");
-
-        var batches = BatchLayout.Create(data, errors.Batches);
-        var layout = new Layout(basis.Count * (options.TimeDegree + 1), data.Dimension, options.CurrentCovariance);
-        int w = options.Windows, nb = batches.Count;
-        var cells = new double[(long)w * nb * layout.Length];
-        double t0 = data.StartTime, t1 = data.StartTime + (data.Frames - 1) * data.Dt;
-        var edges = new double[w + 1];
-        for (int k = 0; k <= w; k++) edges[k] = t0 + (t1 - t0) * k / w;
-
-        Parallel.For(0, nb, Parallelism, b => AccumulateBatch(data, basis, options, layout, batches.Batches[b], b, nb, edges, cells));
-        return new CurrentStatistics(data, basis, options, batches, cells, layout, edges);
+        var shape = new DataShape(data.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, (long)data.Trajectories * data.Frames);
+        var sums = new Sums(shape, basis, options, BatchLayout.Create(data.Trajectories, data.Frames, errors.Batches));
+        sums.Add(new TrajectoryChunk(data, 0, 0, 0, data.Frames));
+        return sums.Finish();
     }
 
-    private static void AccumulateBatch(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions options, Layout lay,
+    /// <summary>
+    /// Accumulates the statistics of a file read in chunks of at most about <paramref name="chunkValues"/> values, one
+    /// set per entry of <paramref name="options"/> (e.g. lags 1 and 2 for the coarse-sampling correction) in one pass, in
+    /// memory bounded by the chunk size. Every sum is added in the order <see cref="Accumulate(TrajectoryEnsemble, IBasis, CurrentStatisticsOptions?, ErrorOptions?)"/>
+    /// adds it (per batch: trajectories in order, frames in order), so the result is bit for bit the in-memory one
+    /// whatever the chunk size. <paramref name="runLayout"/>: for a shard of a larger run (the file's metadata gives
+    /// its first trajectory and the run's size), batches are those of the whole run (<see cref="Inference.BatchLayout.ForPart"/>),
+    /// so that statistics of the shards add up to the run's.
+    /// </summary>
+    public static IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, IReadOnlyList<CurrentStatisticsOptions> options,
+        ErrorOptions errors, long chunkValues, bool runLayout = false)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(basis);
+        errors.Validate();
+        var h = reader.Header;
+        foreach (var o in options) Check(basis, o, h.Dimension, h.Frames);
+        var layout = runLayout && h.Metadata.TotalTrajectories is { } total
+            ? BatchLayout.ForPart(h.Metadata.FirstTrajectory, h.Trajectories, total, h.Frames, errors.Batches, h.Path)
+            : BatchLayout.Create(h.Trajectories, h.Frames, errors.Batches);
+        var shape = new DataShape(h.Trajectories, h.Frames, h.Dimension, h.Dt, h.StartTime, (long)h.Trajectories * h.Frames);
+        var sums = options.Select(o => new Sums(shape, basis, o, layout)).ToArray();
+        int overlap = 2 * options.Max(o => o.Lag);
+        using var chunks = reader.Chunks(Math.Max(chunkValues, (long)(overlap + 2) * reader.Header.Dimension * 2), overlap).GetEnumerator();
+        bool more = chunks.MoveNext();
+        while (more)
+        {
+            var chunk = chunks.Current;
+            // read the next chunk while this one is accumulated (the reader keeps two arrays)
+            var next = Task.Run(chunks.MoveNext);
+            try
+            {
+                Parallel.ForEach(sums, Parallelism, s => s.Add(chunk));
+            }
+            finally
+            {
+                more = next.GetAwaiter().GetResult();
+            }
+        }
+        return sums.Select(s => s.Finish()).ToArray();
+    }
+
+    /// <summary>Window boundaries t_0 + (t_end - t_0) k / w over the record.</summary>
+    internal static double[] Edges(DataShape shape, int w)
+    {
+        double t0 = shape.StartTime, t1 = shape.StartTime + (shape.Frames - 1) * shape.Dt;
+        var edges = new double[w + 1];
+        for (int k = 0; k <= w; k++) edges[k] = t0 + (t1 - t0) * k / w;
+        return edges;
+    }
+
+    private static void Check(IBasis basis, CurrentStatisticsOptions options, int dimension, int frames)
+    {
+        if (basis.Dimension != dimension)
+            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {dimension}.");
+        if (options.Lag < 1) throw new InvalidInputException($"The lag must be >= 1 frame (got {options.Lag}).");
+        if (frames < options.Lag + 1)
+            throw new InvalidInputException($"Trajectories have {frames} frames; at least {options.Lag + 1} are needed for transitions of lag {options.Lag}.");
+        if (options.Windows < 1 || options.Windows > Math.Max(1, frames - 1))
+            throw new InvalidInputException($"Windows must be between 1 and the number of transitions per trajectory ({frames - 1}); got {options.Windows}.");
+        if (options.TimeDegree < 0 || options.TimeDegree > 12) throw new InvalidInputException($"The time degree must be between 0 and 12 (got {options.TimeDegree}).");
+    }
+
+    /// <summary>Sums being accumulated chunk by chunk.</summary>
+    private sealed class Sums
+    {
+        private readonly DataShape _shape;
+        private readonly IBasis _basis;
+        private readonly CurrentStatisticsOptions _options;
+        private readonly BatchLayout _batches;
+        private readonly Layout _layout;
+        private readonly double[] _cells;
+        private readonly double[] _edges;
+
+        public Sums(DataShape shape, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches)
+        {
+            _shape = shape;
+            _basis = basis;
+            _options = options;
+            _batches = batches;
+            _layout = new Layout(basis.Count * (options.TimeDegree + 1), shape.Dimension, options.CurrentCovariance);
+            _cells = new double[(long)options.Windows * batches.Count * _layout.Length];
+            _edges = Edges(shape, options.Windows);
+        }
+
+        /// <summary>Adds the transitions whose start frame the chunk owns, batch by batch (batches in parallel).</summary>
+        public void Add(TrajectoryChunk chunk)
+        {
+            int from = chunk.FirstTrajectory, to = chunk.FirstTrajectory + chunk.Data.Trajectories;
+            var list = _batches.Batches;
+            int lo = 0, hi = list.Count;
+            while (lo < hi) { int mid = (lo + hi) / 2; if (list[mid].TrajectoryTo <= from) lo = mid + 1; else hi = mid; }
+            int first = lo, last = first;
+            while (last < list.Count && list[last].TrajectoryFrom < to) last++;
+            Parallel.For(first, last, Parallelism, b =>
+                AccumulateBatch(chunk, _shape, _basis, _options, _layout, list[b], b, list.Count, _edges, _cells));
+        }
+
+        public CurrentStatistics Finish() => new(_shape, _basis, _options, _batches, _cells, _layout, _edges);
+    }
+
+    private static void AccumulateBatch(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
         BatchLayout.Batch batch, int b, int nb, double[] edges, double[] cells)
     {
+        var data = chunk.Data;
         int d = data.Dimension, ns = basis.Count, lag = options.Lag, kt = options.TimeDegree + 1, n = lay.N;
         int slots = lag + 1;
         var spatial = new double[slots * ns];
@@ -121,19 +230,23 @@ public sealed class CurrentStatistics
         var dx = new double[d];
         var j = lay.Covariance ? new double[n * d] : Array.Empty<double>();
         var x = data.Data;
-        int frames = data.Frames, windows = options.Windows;
-        double dt = data.Dt, start = data.StartTime, span = edges[^1] - edges[0];
+        // f and e are frame indices in the file; the chunk holds frames [f0, f0 + data.Frames) of trajectories [r0, ...)
+        int frames = shape.Frames, windows = options.Windows, f0 = chunk.FirstFrame, r0 = chunk.FirstTrajectory, held = data.Frames;
+        double dt = shape.Dt, start = shape.StartTime, span = edges[^1] - edges[0];
         bool timeDependent = kt > 1;
 
-        for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
+        int rFrom = Math.Max(batch.TrajectoryFrom, r0), rTo = Math.Min(batch.TrajectoryTo, r0 + data.Trajectories);
+        int fFrom = Math.Max(batch.FrameFrom, chunk.OwnedFrom);
+        for (int r = rFrom; r < rTo; r++)
         {
-            long trajectoryOffset = (long)r * frames * d;
-            int last = Math.Min(batch.FrameTo, frames - lag); // start frames f with f + lag <= frames - 1
-            if (batch.FrameFrom >= last) continue;
+            // x index of (r, f): ((r - r0) * held + f - f0) * d
+            long trajectoryOffset = ((long)(r - r0) * held - f0) * d;
+            int last = Math.Min(Math.Min(batch.FrameTo, chunk.OwnedTo), frames - lag); // start frames f with f + lag <= frames - 1
+            if (fFrom >= last) continue;
             // ring buffer of spatial basis values: frame f lives in slot f % slots
-            for (int f = batch.FrameFrom; f < batch.FrameFrom + lag && f < frames; f++)
+            for (int f = fFrom; f < fFrom + lag && f < frames; f++)
                 basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)f * d), d), spatial.AsSpan(f % slots * ns, ns));
-            for (int f = batch.FrameFrom; f < last; f++)
+            for (int f = fFrom; f < last; f++)
             {
                 int e = f + lag;
                 basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)e * d), d), spatial.AsSpan(e % slots * ns, ns));

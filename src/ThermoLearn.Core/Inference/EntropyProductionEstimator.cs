@@ -56,15 +56,27 @@ public static class EntropyProductionEstimator
         int order = 1)
     {
         errors ??= ErrorOptions.Default;
+        CheckCorrection(order, data.Frames);
+        var stats = Enumerable.Range(1, order + 1).Select(lag => CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: lag), errors)).ToArray();
+        return CoarseSamplingCorrected(stats, diffusion, errors, order);
+    }
+
+    private static void CheckCorrection(int order, int frames)
+    {
         if (order is < 1 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 1 (lags 1, 2) or 2 (lags 1, 2, 3); got {order}.");
-        if (data.Frames < order + 2) throw new InvalidInputException($"The order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {data.Frames}).");
+        if (frames < order + 2) throw new InvalidInputException($"The order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {frames}).");
+    }
+
+    /// <summary><see cref="CoarseSamplingCorrected(TrajectoryEnsemble, IBasis, DiffusionSpec, ErrorOptions?, int)"/> from the statistics of lags 1..order+1 (same batches).</summary>
+    public static EntropyProductionEstimate CoarseSamplingCorrected(IReadOnlyList<CurrentStatistics> stats, DiffusionSpec diffusion, ErrorOptions errors, int order)
+    {
+        CheckCorrection(order, stats[0].FramesPerTrajectory);
         // Richardson weights cancelling dt (order 1) or dt and dt^2 (order 2) in sum_l w_l sigma(l dt)
         double[] weights = order == 1 ? [2, -1] : [3, -3, 1];
-        var stats = weights.Select((_, l) => CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: l + 1), errors)).ToArray();
         double Combine(ReadOnlySpan<double> w, bool diagnose)
         {
             double sum = 0;
-            for (int l = 0; l < stats.Length; l++)
+            for (int l = 0; l < weights.Length; l++)
             {
                 var m = stats[l].Moments(-1, w);
                 sum += weights[l] * Fit(stats[l], m, diffusion.Resolve(m), diagnose).Sigma;
@@ -91,7 +103,7 @@ public static class EntropyProductionEstimator
     /// that of theta (inverse information of all windows), whereas a window's own current (2 theta . J_w - theta^T G_w theta)
     /// would carry the window's martingale noise, variance 8 sigma_w / tau_w, whatever the fit (docs/inference.md).
     /// <paramref name="correctionOrder"/> 1 or 2 applies the coarse-sampling (Richardson)
-    /// correction of <see cref="CoarseSamplingCorrected"/> window by window: at dt = 0.01 the breathing trap's windows
+    /// correction of <see cref="CoarseSamplingCorrected(TrajectoryEnsemble, IBasis, DiffusionSpec, ErrorOptions?, int)"/> window by window: at dt = 0.01 the breathing trap's windows
     /// otherwise carry O(dt) biases of several standard errors (docs/inference.md).
     /// </summary>
     public static EntropyProductionTimeSeries Windows(TrajectoryEnsemble data, IBasis basis, DiffusionSpec diffusion, int windows,
@@ -99,9 +111,17 @@ public static class EntropyProductionEstimator
     {
         errors ??= ErrorOptions.Default;
         if (correctionOrder is < 0 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 0, 1 or 2 (got {correctionOrder}).");
+        var all = Enumerable.Range(1, correctionOrder + 1).Select(lag => CurrentStatistics.Accumulate(data, basis,
+            new CurrentStatisticsOptions(Lag: lag, Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors)).ToArray();
+        return Windows(all, diffusion, joint, errors, correctionOrder);
+    }
+
+    /// <summary><see cref="Windows(TrajectoryEnsemble, IBasis, DiffusionSpec, int, int, bool, ErrorOptions?, int)"/> from the windowed statistics of lags 1..correctionOrder+1.</summary>
+    public static EntropyProductionTimeSeries Windows(IReadOnlyList<CurrentStatistics> all, DiffusionSpec diffusion, bool joint, ErrorOptions errors, int correctionOrder)
+    {
+        if (correctionOrder is < 0 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 0, 1 or 2 (got {correctionOrder}).");
         double[] lagWeights = correctionOrder switch { 0 => [1], 1 => [2, -1], _ => [3, -3, 1] };
-        var all = lagWeights.Select((_, l) => CurrentStatistics.Accumulate(data, basis,
-            new CurrentStatisticsOptions(Lag: l + 1, Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors)).ToArray();
+        int timeDegree = all[0].Options.TimeDegree;
         var stats = all[0];
         var full = stats.Moments();
         var D = diffusion.Resolve(full);
@@ -128,7 +148,7 @@ public static class EntropyProductionEstimator
         double[] Evaluate(ReadOnlySpan<double> weights, bool diagnose)
         {
             var sum = new double[w + 1];
-            for (int l = 0; l < all.Length; l++)
+            for (int l = 0; l < lagWeights.Length; l++)
             {
                 var r = EvaluateLag(all[l], weights, diagnose);
                 for (int k = 0; k <= w; k++) sum[k] += lagWeights[l] * r[k];
@@ -157,7 +177,13 @@ public static class EntropyProductionEstimator
     public static EntropyProductionEstimate Tur(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
     {
         errors ??= ErrorOptions.Default;
-        var stats = CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors);
+        return Tur(CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors), errors);
+    }
+
+    /// <summary>The TUR bound from statistics accumulated with <see cref="CurrentStatisticsOptions.CurrentCovariance"/>.</summary>
+    public static EntropyProductionEstimate Tur(CurrentStatistics stats, ErrorOptions errors)
+    {
+        if (!stats.Options.CurrentCovariance) throw new InvalidInputException("The TUR bound needs statistics accumulated with the current covariance.");
         var full = stats.Moments();
         double sigma = TurRate(stats, full, true);
         var (se, bias) = Resampling.Errors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)], [sigma]);

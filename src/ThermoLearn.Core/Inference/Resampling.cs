@@ -39,6 +39,8 @@ internal static class Resampling
     /// </summary>
     public static (double[] StandardErrors, double[] Bias) Errors(int batches, ErrorOptions options, Func<double[], double[]> evaluate, double[] value)
     {
+        // one batch (a shard holding part of one batch of its run): no error from this part alone; reduce the parts
+        if (batches < 2) return (Enumerable.Repeat(double.NaN, value.Length).ToArray(), new double[value.Length]);
         var se = StandardErrorsAndMeans(batches, options, evaluate, out var means);
         var bias = new double[se.Length];
         for (int k = 0; k < se.Length; k++)

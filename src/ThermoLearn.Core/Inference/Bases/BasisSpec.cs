@@ -17,8 +17,17 @@ public static class BasisSpec
     public static IBasis Parse(string spec, TrajectoryEnsemble data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Parse(spec, data.Dimension, () => Range(data.Data, data.Dimension));
+    }
+
+    /// <summary>
+    /// Builds the basis named by <paramref name="spec"/> in <paramref name="dimension"/> dimensions; <paramref name="range"/>
+    /// gives the data's lower and upper corners when the basis needs them (rbf), and is not called otherwise.
+    /// </summary>
+    public static IBasis Parse(string spec, int dimension, Func<(double[] Lower, double[] Upper)> range)
+    {
         string[] parts = (spec ?? "").Trim().ToLowerInvariant().Split(':');
-        int d = data.Dimension;
+        int d = dimension;
         try
         {
             switch (parts[0])
@@ -29,18 +38,9 @@ public static class BasisSpec
                     return new FourierBasis(d, ParseInt(parts[1], spec!), parts.Length == 3 ? ParseDouble(parts[2], spec!) : 2 * Math.PI);
                 case "rbf" when parts.Length == 2:
                 {
-                    var lower = new double[d];
-                    var upper = new double[d];
-                    Array.Fill(lower, double.PositiveInfinity);
-                    Array.Fill(upper, double.NegativeInfinity);
-                    var x = data.Data;
-                    for (long i = 0; i < x.LongLength; i++)
-                    {
-                        int j = (int)(i % d);
-                        if (x[i] < lower[j]) lower[j] = x[i];
-                        if (x[i] > upper[j]) upper[j] = x[i];
-                    }
-                    return new RadialBasis(ParseInt(parts[1], spec!), lower, upper);
+                    int m = ParseInt(parts[1], spec!);
+                    var (lower, upper) = range();
+                    return new RadialBasis(m, lower, upper);
                 }
             }
         }
@@ -49,6 +49,27 @@ public static class BasisSpec
             throw new InvalidInputException($"basis '{spec}': {e.Message}", e);
         }
         throw new InvalidInputException($"Unknown basis '{spec}'; use {Help}.");
+    }
+
+    /// <summary>Lower and upper corners of points x[i * d + j], accumulated over calls (start from +inf / -inf).</summary>
+    public static void Extend(ReadOnlySpan<double> x, int d, double[] lower, double[] upper)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            int j = i % d;
+            if (x[i] < lower[j]) lower[j] = x[i];
+            if (x[i] > upper[j]) upper[j] = x[i];
+        }
+    }
+
+    private static (double[] Lower, double[] Upper) Range(ReadOnlySpan<double> x, int d)
+    {
+        var lower = new double[d];
+        var upper = new double[d];
+        Array.Fill(lower, double.PositiveInfinity);
+        Array.Fill(upper, double.NegativeInfinity);
+        Extend(x, d, lower, upper);
+        return (lower, upper);
     }
 
     private static int ParseInt(string text, string spec) =>

@@ -8,7 +8,7 @@ namespace ThermoLearn.Inference.Bases;
 /// </summary>
 public sealed class RadialBasis : IBasis
 {
-    private readonly double[] _lower, _spacing;
+    private readonly double[] _lower, _upper, _spacing;
 
     public RadialBasis(int perDimension, ReadOnlySpan<double> lower, ReadOnlySpan<double> upper)
     {
@@ -19,6 +19,7 @@ public sealed class RadialBasis : IBasis
         Dimension = d;
         PerDimension = perDimension;
         _lower = lower.ToArray();
+        _upper = upper.ToArray();
         _spacing = new double[d];
         for (int j = 0; j < d; j++)
         {
@@ -31,6 +32,12 @@ public sealed class RadialBasis : IBasis
 
     public int Dimension { get; }
     public int PerDimension { get; }
+
+    /// <summary>Lower corner of the grid of centres.</summary>
+    public IReadOnlyList<double> Lower => _lower;
+
+    /// <summary>Upper corner of the grid of centres.</summary>
+    public IReadOnlyList<double> Upper => _upper;
     public int Count { get; }
     public string Name => $"rbf:{PerDimension}";
 

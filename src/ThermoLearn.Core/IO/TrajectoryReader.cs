@@ -1,0 +1,219 @@
+using System.Globalization;
+using ThermoLearn.Trajectories;
+
+namespace ThermoLearn.IO;
+
+/// <summary>What a trajectory file holds, without its values: shape, frame spacing, start time and provenance.</summary>
+/// <param name="Path">The file.</param>
+/// <param name="Trajectories">Trajectories in the file.</param>
+/// <param name="Frames">Frames per trajectory.</param>
+/// <param name="Dimension">Coordinates per frame (after a column selection).</param>
+/// <param name="Dt">Time between frames.</param>
+/// <param name="StartTime">Time of frame 0.</param>
+/// <param name="Metadata">Provenance (model, seed, shard position).</param>
+public sealed record TrajectoryHeader(string Path, int Trajectories, int Frames, int Dimension, double Dt, double StartTime, TrajectoryMetadata Metadata)
+{
+    /// <summary>Values in the file: trajectories x frames x dimension.</summary>
+    public long Values => (long)Trajectories * Frames * Dimension;
+}
+
+/// <summary>
+/// A block of a trajectory file held in memory: trajectories [FirstTrajectory, FirstTrajectory + Data.Trajectories) and
+/// frames [FirstFrame, FirstFrame + Data.Frames) of the file (indices within the file). Statistics of transitions
+/// count a transition in the chunk whose <see cref="OwnedFrom"/>..<see cref="OwnedTo"/> range holds its start frame;
+/// the frames after OwnedTo are the overlap the next time block starts with (transitions of a larger lag, successive increments).
+/// </summary>
+/// <param name="Data">The values; Data.StartTime is the time of FirstFrame.</param>
+/// <param name="FirstTrajectory">Index in the file of the chunk's trajectory 0.</param>
+/// <param name="FirstFrame">Index in the file of the chunk's frame 0.</param>
+/// <param name="OwnedFrom">First start frame (file index) this chunk owns.</param>
+/// <param name="OwnedTo">One past the last start frame this chunk owns.</param>
+public sealed record TrajectoryChunk(TrajectoryEnsemble Data, int FirstTrajectory, int FirstFrame, int OwnedFrom, int OwnedTo);
+
+/// <summary>
+/// Reads a trajectory file in chunks of bounded size, for data larger than memory: whole trajectories when one
+/// trajectory fits the chunk, else time blocks of one trajectory that overlap by a few frames. Values are read
+/// once, sequentially, in the file's C order x[trajectory, frame, coordinate] (.npy: plain sequential reads; HDF5:
+/// hyperslabs; Parquet: one row group at a time; CSV: line by line), and checked as the whole-file readers check them:
+/// a NaN or infinity names the file, trajectory, frame and coordinate.
+/// </summary>
+public abstract class TrajectoryReader : IDisposable
+{
+    private int[]? _columns;
+    private int _rawDimension;
+
+    /// <summary>The file's shape and provenance (dimension after <see cref="SelectColumns"/>).</summary>
+    public TrajectoryHeader Header { get; private set; } = null!;
+
+    /// <summary>Sets the header (raw dimension) once the format has read it.</summary>
+    protected void SetHeader(TrajectoryHeader header)
+    {
+        Header = header;
+        _rawDimension = header.Dimension;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> (a whole number of frames) with the next values in C order; returns how many were read (0 at the end).</summary>
+    protected abstract int ReadValues(Span<double> destination);
+
+    /// <summary>Opens <paramref name="path"/> for chunked reading; dt comes from the file or its sidecar, else <paramref name="dt"/>.</summary>
+    public static TrajectoryReader Open(string path, double? dt = null)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
+        if (new FileInfo(path).Length == 0) throw new InvalidInputException($"{path}: file is empty.");
+        var format = TrajectoryFile.ForPath(path);
+        var sidecar = format is ISidecarTrajectoryFormat ? TrajectorySidecar.TryRead(path) : null;
+        TrajectoryReader reader = format switch
+        {
+            NpyFormat => NpyFormat.OpenReader(path, sidecar?.Dt ?? dt),
+            Hdf5TrajectoryFormat => Hdf5TrajectoryFormat.OpenReader(path, dt),
+            ParquetTrajectoryFormat => ParquetTrajectoryFormat.OpenReader(path, dt),
+            CsvFormat => CsvFormat.OpenReader(path, sidecar?.Dt ?? dt),
+            _ => throw new InvalidInputException($"{path}: the {format.Name} format has no chunked reader; convert the file to .npy, .h5, .parquet or .csv."),
+        };
+        if (sidecar is { } s && s.Trajectories == reader.Header.Trajectories && s.Frames == reader.Header.Frames && s.Dimension == reader.Header.Dimension)
+            reader.Header = reader.Header with { Metadata = s.Metadata, StartTime = s.StartTime };
+        return reader;
+    }
+
+    /// <summary>Keeps only the coordinates <paramref name="columns"/> (e.g. the positions of an (x, v) file), in that order.</summary>
+    public void SelectColumns(IReadOnlyList<int> columns)
+    {
+        foreach (int c in columns)
+            if (c < 0 || c >= _rawDimension)
+                throw new InvalidInputException($"{Header.Path}: coordinate {c} does not exist (the file has coordinates 0..{_rawDimension - 1}).");
+        _columns = columns.ToArray();
+        Header = Header with { Dimension = _columns.Length };
+    }
+
+    /// <summary>
+    /// The chunks of the file, in file order (trajectory-major, then time), each holding at most about
+    /// <paramref name="maxValues"/> values: whole trajectories when one fits, else time blocks of one trajectory
+    /// overlapping the next block by <paramref name="overlapFrames"/> frames. Reading is single pass. Two arrays
+    /// alternate, so a chunk stays valid while the next one is read (a consumer may read ahead by one chunk).
+    /// </summary>
+    public IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames)
+    {
+        var h = Header;
+        int frames = h.Frames, raw = _rawDimension, dim = h.Dimension;
+        if (overlapFrames < 0) throw new ArgumentOutOfRangeException(nameof(overlapFrames));
+        long perTrajectory = (long)frames * raw;
+        var arrays = new double[2][];
+        int turn = 0;
+        double[] Next(long length)
+        {
+            turn ^= 1;
+            if (arrays[turn]?.LongLength != length) arrays[turn] = new double[length];
+            return arrays[turn];
+        }
+        double[]? rawBuffer = null;
+        if (perTrajectory <= maxValues)
+        {
+            int perChunk = (int)Math.Min(h.Trajectories, Math.Max(1, maxValues / perTrajectory));
+            for (int first = 0; first < h.Trajectories; first += perChunk)
+            {
+                int count = Math.Min(perChunk, h.Trajectories - first);
+                var values = Next((long)count * frames * dim);
+                if (_columns is null) Fill(values, first, 0);
+                else
+                {
+                    if (rawBuffer?.LongLength != count * perTrajectory) rawBuffer = new double[count * perTrajectory];
+                    Fill(rawBuffer, first, 0);
+                    Select(rawBuffer, (long)count * frames, values);
+                }
+                var data = new TrajectoryEnsemble(count, frames, dim, h.Dt, values, h.Metadata, h.StartTime);
+                Check(data, first, 0);
+                yield return new TrajectoryChunk(data, first, 0, 0, frames);
+            }
+            yield break;
+        }
+        // Time blocks: a chunk owns start frames [s, s + owned) and holds frames [s, min(frames, s + owned + overlap)).
+        int owned = (int)Math.Max(1, maxValues / raw - overlapFrames);
+        for (int r = 0; r < h.Trajectories; r++)
+        {
+            double[]? previous = null;
+            int previousEnd = 0;
+            for (int s = 0; s < frames; s += owned)
+            {
+                int end = Math.Min(frames, s + owned + overlapFrames);
+                int kept = previous is null ? 0 : previousEnd - s; // overlap frames [s, previousEnd) already read
+                var values = Next((long)(end - s) * dim);
+                if (kept > 0) Array.Copy(previous!, (long)(previous!.LongLength - (long)kept * dim), values, 0, (long)kept * dim);
+                int fresh = end - s - kept;
+                if (fresh > 0)
+                {
+                    if (_columns is null) Fill(values.AsSpan(kept * dim, fresh * dim), r, s + kept);
+                    else
+                    {
+                        if (rawBuffer is null || rawBuffer.Length < fresh * raw) rawBuffer = new double[(long)(owned + overlapFrames) * raw];
+                        Fill(rawBuffer.AsSpan(0, fresh * raw), r, s + kept);
+                        Select(rawBuffer, fresh, values.AsSpan(kept * dim));
+                    }
+                }
+                var data = new TrajectoryEnsemble(1, end - s, dim, h.Dt, values, h.Metadata, h.StartTime + s * h.Dt);
+                Check(data, r, s);
+                yield return new TrajectoryChunk(data, r, s, s, Math.Min(frames, s + owned));
+                if (end == frames) break;
+                previous = values;
+                previousEnd = end;
+            }
+        }
+    }
+
+    private long _position; // values read so far (C order)
+
+    /// <summary>Reads the raw values of trajectory <paramref name="trajectory"/> from frame <paramref name="frame"/> on, which must be where the previous read ended.</summary>
+    private void Fill(Span<double> destination, int trajectory, int frame)
+    {
+        long at = ((long)trajectory * Header.Frames + frame) * _rawDimension;
+        if (at != _position) throw new InvalidOperationException($"chunked read out of order: at value {_position}, asked for {at}.");
+        int filled = 0;
+        while (filled < destination.Length)
+        {
+            int n = ReadValues(destination[filled..]);
+            if (n <= 0)
+                throw new InvalidInputException($"{Header.Path}: the file ended after {_position + filled} of {(long)Header.Trajectories * Header.Frames * _rawDimension} values; it is truncated or changed while it was read.");
+            filled += n;
+        }
+        _position += filled;
+    }
+
+    private void Select(ReadOnlySpan<double> raw, long rows, Span<double> into)
+    {
+        var columns = _columns!;
+        int rd = _rawDimension, d = columns.Length;
+        for (long i = 0; i < rows; i++)
+            for (int j = 0; j < d; j++) into[(int)(i * d + j)] = raw[(int)(i * rd + columns[j])];
+    }
+
+    private void Check(TrajectoryEnsemble data, int firstTrajectory, int firstFrame)
+    {
+        var x = data.Data;
+        for (long i = 0; i < x.LongLength; i++)
+        {
+            if (double.IsFinite(x[i])) continue;
+            long perTrajectory = (long)data.Frames * data.Dimension;
+            long t = firstTrajectory + i / perTrajectory, f = firstFrame + i % perTrajectory / data.Dimension, c = i % data.Dimension;
+            if (_columns is not null) c = _columns[c];
+            throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{Header.Path}: value {x[i]} at trajectory {t}, frame {f}, coordinate {c}; trajectory data must be finite."));
+        }
+    }
+
+    /// <summary>Reads the whole file into memory (for methods that need all of it at once).</summary>
+    public TrajectoryEnsemble ReadAll()
+    {
+        var h = Header;
+        long rawValues = (long)h.Trajectories * h.Frames * _rawDimension;
+        if (rawValues > Array.MaxLength) throw new InvalidInputException($"{h.Path}: {rawValues} values are too many for one ensemble in memory; split the file.");
+        foreach (var chunk in Chunks(rawValues, 0)) return chunk.Data;
+        throw new InvalidOperationException("a file without trajectories");
+    }
+
+    protected virtual void Dispose(bool disposing) { }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+}

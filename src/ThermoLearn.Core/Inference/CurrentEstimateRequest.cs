@@ -1,0 +1,79 @@
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
+
+namespace ThermoLearn.Inference;
+
+/// <summary>The estimate of <see cref="CurrentEstimateRequest.Estimate"/>.</summary>
+/// <param name="Estimate">The overall rate (corrected when a correction was asked for).</param>
+/// <param name="Uncorrected">With a coarse-sampling correction on stationary data: the lag-1 rate without it; else null.</param>
+/// <param name="TimeSeries">sigma(t) with windows or a time basis; else null.</param>
+/// <param name="Force">The learned thermodynamic force of stationary data (current method); else null.</param>
+public sealed record CurrentEstimateResult(EntropyProductionEstimate Estimate, EntropyProductionEstimate? Uncorrected = null,
+    EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null);
+
+/// <summary>
+/// A linear current-based estimate (<c>current</c>, with or without the coarse-sampling correction, stationary or sigma(t)
+/// on windows, or the <c>tur</c> bound) as a function of its sufficient statistics, so that it can be mapped over chunks
+/// or files and reduced: <see cref="StatisticsOptions"/> lists the statistics to accumulate (one set per lag),
+/// <see cref="Estimate"/> computes the estimate from them. The in-memory estimators
+/// (<see cref="EntropyProductionEstimator"/>) are the same functions of the same statistics, so the streamed,
+/// reduced and in-memory estimates agree bit for bit when their statistics do.
+/// </summary>
+/// <param name="Method">"current" or "tur".</param>
+/// <param name="Diffusion">The diffusion matrix (given or estimated; not used by tur).</param>
+/// <param name="Windows">Time windows (1: stationary).</param>
+/// <param name="TimeDegree">Legendre degree of the time basis.</param>
+/// <param name="Joint">One joint (x, t) fit instead of per-window fits.</param>
+/// <param name="CorrectionOrder">Coarse-sampling correction: 0 none, 1 Richardson over lags 1, 2, 2 over lags 1, 2, 3.</param>
+/// <param name="Errors">Batches and resampling of the standard errors.</param>
+public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors)
+{
+    /// <summary>The methods this request computes.</summary>
+    public static IReadOnlyList<string> Methods { get; } = ["current", "tur"];
+
+    /// <summary>True for sigma(t) (windows, a time basis or a joint fit).</summary>
+    public bool Windowed => Windows > 1 || TimeDegree > 0 || Joint;
+
+    /// <summary>The statistics to accumulate, one set per lag (all over the same batches).</summary>
+    public IReadOnlyList<CurrentStatisticsOptions> StatisticsOptions()
+    {
+        if (!Methods.Contains(Method)) throw new InvalidInputException($"method '{Method}' has no mergeable statistics; use {string.Join(" or ", Methods)}.");
+        if (Method == "tur") return [new CurrentStatisticsOptions(CurrentCovariance: true)];
+        return Enumerable.Range(1, CorrectionOrder + 1)
+            .Select(lag => Windowed ? new CurrentStatisticsOptions(Lag: lag, Windows: Windows, TimeDegree: TimeDegree, TimeLocalToWindow: !Joint) : new CurrentStatisticsOptions(Lag: lag))
+            .ToArray();
+    }
+
+    /// <summary>The estimate from statistics accumulated with <see cref="StatisticsOptions"/> (in that order).</summary>
+    public CurrentEstimateResult Estimate(IReadOnlyList<CurrentStatistics> stats)
+    {
+        var expected = StatisticsOptions();
+        if (stats.Count != expected.Count || stats.Zip(expected).Any(p => p.First.Options != p.Second))
+            throw new InvalidInputException($"the statistics were accumulated for other settings ({Describe(stats.Select(s => s.Options))}) than this estimate needs ({Describe(expected)}).");
+        if (Method == "tur") return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors));
+        if (Windowed)
+        {
+            var series = EntropyProductionEstimator.Windows(stats, Diffusion, Joint, Errors, CorrectionOrder);
+            return new CurrentEstimateResult(series.Overall, null, series);
+        }
+        var force = EntropyProductionEstimator.Current(stats[0], Diffusion, Errors);
+        if (CorrectionOrder == 0) return new CurrentEstimateResult(force.EntropyProduction, null, null, force.Force);
+        var corrected = EntropyProductionEstimator.CoarseSamplingCorrected(stats, Diffusion, Errors, CorrectionOrder);
+        return new CurrentEstimateResult(corrected, force.EntropyProduction, null, force.Force);
+    }
+
+    /// <summary>
+    /// Streams a file through the statistics in chunks of at most about <paramref name="chunkValues"/> values (two chunks
+    /// are held: one accumulated while the next is read). <paramref name="runLayout"/>: batches of the whole run for a shard
+    /// (see <see cref="CurrentStatistics.Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool)"/>).
+    /// </summary>
+    public IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, long chunkValues, bool runLayout = false)
+    {
+        if (CorrectionOrder > 0 && !Windowed && Method == "current" && reader.Header.Frames < CorrectionOrder + 2)
+            throw new InvalidInputException($"The order-{CorrectionOrder} coarse-sampling correction needs at least {CorrectionOrder + 2} frames per trajectory (got {reader.Header.Frames}).");
+        return CurrentStatistics.Accumulate(reader, basis, StatisticsOptions(), Errors, chunkValues, runLayout);
+    }
+
+    private static string Describe(IEnumerable<CurrentStatisticsOptions> options) =>
+        string.Join("; ", options.Select(o => $"lag {o.Lag}, {o.Windows} window(s), time degree {o.TimeDegree}{(o.TimeLocalToWindow ? "" : " joint")}{(o.CurrentCovariance ? ", current covariance" : "")}"));
+}
