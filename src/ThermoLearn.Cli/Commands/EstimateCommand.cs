@@ -37,10 +37,12 @@ internal static class EstimateCommand
         var perTrajectory = new Option<string?>("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var streaming = new StreamingOptions();
         var neuralOptions = new NeuralEstimateOptions();
         var command = new Command("estimate", "Estimate the entropy-production rate of trajectories, with a calibrated standard error.");
         input.AddTo(command);
         foreach (var o in new Option[] { method, basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, plot, json }) command.Add(o);
+        streaming.AddTo(command);
         neuralOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -72,19 +74,27 @@ internal static class EstimateCommand
                 "richardson2" => 2,
                 var other => throw new InvalidInputException($"--correction '{other}': use none, richardson or richardson2."),
             };
-            var data = input.Read(parse);
-            string? warning = order > 0 ? EulerChainWarning(parse.GetValue(input.In)!, data) : null;
-            if (warning is not null) console.Error.WriteLine("warning: " + warning);
-            var spec = InferenceInput.Diffusion(parse.GetValue(diffusion)!, data.Dimension);
             bool isJoint = parse.GetValue(joint);
             int degree = parse.GetValue(timeDegree) ?? (isJoint ? 4 : k > 1 ? 1 : 0);
             var errors = input.Errors(parse);
-            var model = InferenceInput.KnownModel(data);
-            if (plotPath is not null && k == 1 && data.Dimension > 2 && m.Name == "current")
-                throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {data.Dimension} coordinates.");
+            // current and tur stream the file through their sufficient statistics (memory bounded by --chunk-mb); other methods
+            // and the plots / per-trajectory sums need the data in memory
+            bool streamed = StreamingOptions.Applies(m.Name, plotPath, csvPath);
+            streaming.Check(parse, streamed);
+            using var reader = streamed ? input.Open(parse) : null;
+            var data = streamed ? null : input.Read(parse);
+            var header = reader?.Header ?? new TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
+            string? warning = order > 0 ? EulerChainWarning(parse.GetValue(input.In)!, header.Metadata, header.Dt) : null;
+            if (warning is not null) console.Error.WriteLine("warning: " + warning);
+            var spec = InferenceInput.Diffusion(parse.GetValue(diffusion)!, header.Dimension);
+            var model = InferenceInput.KnownModel(header.Metadata);
+            if (plotPath is not null && k == 1 && header.Dimension > 2 && m.Name == "current")
+                throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
 
-            var outcome = m.Run(new EstimateContext(data, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console,
-                parse.GetResult(correction) is { Implicit: false }, neural));
+            var outcome = reader is not null
+                ? streaming.Run(parse, input, reader, parse.GetValue(basis)!, new CurrentEstimateRequest(m.Name, spec, k, degree, isJoint, m.Name == "tur" ? 0 : order, errors))
+                : m.Run(new EstimateContext(data!, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console,
+                    parse.GetResult(correction) is { Implicit: false }, neural));
             using var fit = outcome.Neural;
             var e = outcome.Estimate;
             var result = new JsonObject
@@ -97,7 +107,7 @@ internal static class EstimateCommand
                 ["n_frames"] = e.Frames,
                 ["n_transitions"] = e.Transitions,
                 ["observed_time"] = JsonOutput.Number(e.ObservedTime),
-                ["dt"] = data.Dt,
+                ["dt"] = header.Dt,
                 ["errors"] = e.Settings.Errors,
                 ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
                 ["diffusion_source"] = e.Settings.DiffusionSource,
@@ -108,12 +118,12 @@ internal static class EstimateCommand
                 foreach (var (key, value) in extra) result[key] = value?.DeepClone();
             result["quantity"] = e.Quantity?.Id;
             result["quantity_description"] = e.Quantity?.Description;
-            var exact = model is not null && k == 1 ? ExactReference.For(model, data.Dt, data.StartTime) : null;
+            var exact = model is not null && k == 1 ? ExactReference.For(model, header.Dt, header.StartTime) : null;
             if (model is not null)
             {
                 result["model"] = model.Name;
                 // exact_ep_rate keeps its meaning (the model's own EP value); exact_of_quantity is what this estimate is compared with
-                result["exact_ep_rate"] = k == 1 ? JsonOutput.Number(model.EntropyProductionRate(data.StartTime)) : null;
+                result["exact_ep_rate"] = k == 1 ? JsonOutput.Number(model.EntropyProductionRate(header.StartTime)) : null;
                 if (exact is not null)
                 {
                     result["exact_ep_rate_quantity"] = exact.PerStep is not null ? "ep_per_step" : EstimatedQuantity.ContinuousRate.Id;
@@ -144,7 +154,7 @@ internal static class EstimateCommand
             {
                 if (m.Name != "current") throw new InvalidInputException("--per-trajectory needs --method current.");
                 int perDegree = parse.GetValue(timeDegree) ?? (k > 1 || isJoint ? 4 : 0);
-                trajectories = TrajectoryEntropy.Estimate(data, BasisSpec.Parse(parse.GetValue(basis)!, data), spec, perDegree, errors);
+                trajectories = TrajectoryEntropy.Estimate(data!, BasisSpec.Parse(parse.GetValue(basis)!, data!), spec, perDegree, errors);
                 result["per_trajectory"] = new JsonObject
                 {
                     ["file"] = csvPath,
@@ -158,10 +168,11 @@ internal static class EstimateCommand
             var written = new List<string>();
             try
             {
+                if (streaming.Write(parse, outcome) is { } statsPath) written.Add(statsPath);
                 if (trajectories is not null)
                 {
                     var text = new StringBuilder("traj,delta_s_tot\n");
-                    long first = data.Metadata.FirstTrajectory;
+                    long first = header.Metadata.FirstTrajectory;
                     for (int i = 0; i < trajectories.TotalEntropy.Count; i++)
                         text.Append(first + i).Append(',').Append(trajectories.TotalEntropy[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
                     AtomicFile.WriteText(csvPath!, text.ToString());
@@ -176,12 +187,12 @@ internal static class EstimateCommand
                 {
                     if (fit is not null)
                         InferencePlots.TrainingCurves(fit.Curves, $"training curve: {e.Method} {e.Basis}",
-                            e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && k == 1 ? model?.EntropyProductionRate(data.StartTime) : null, plotPath);
+                            e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && k == 1 ? model?.EntropyProductionRate(header.StartTime) : null, plotPath);
                     else if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
-                    else if (outcome.Force is { } force && data.Dimension == 2)
-                        InferencePlots.Field2D(data, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
-                    else if (outcome.Force is { } force1 && data.Dimension == 1)
-                        InferencePlots.Field1D(data, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
+                    else if (outcome.Force is { } force && header.Dimension == 2)
+                        InferencePlots.Field2D(data!, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
+                    else if (outcome.Force is { } force1 && header.Dimension == 1)
+                        InferencePlots.Field1D(data!, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
                     else throw new InvalidInputException($"--plot: method {m.Name} has no field or sigma(t) to draw; use --method current.");
                     written.Add(plotPath);
                 }
@@ -200,7 +211,7 @@ internal static class EstimateCommand
                 {
                     if (exact.ContinuousRate is { } rate) console.Out.WriteLine($"exact continuous-time EP rate ({model!.Name}): {rate:G6}");
                     if (exact.PerStep is { } step) console.Out.WriteLine($"exact EP per step ({model!.Name}, a discrete-time chain): {step:G6}");
-                    if (exact.SampledChainRate is { } chain) console.Out.WriteLine($"exact EP per unit time of the chain sampled every {data.Dt:G4}: {chain:G6}");
+                    if (exact.SampledChainRate is { } chain) console.Out.WriteLine($"exact EP per unit time of the chain sampled every {header.Dt:G4}: {chain:G6}");
                     console.Out.WriteLine(exact.For(e.Quantity) is { } same
                         ? $"compare with: {same:G6} ({(ExactReference.IsBound(e.Quantity) ? "a lower bound, expected at or below it" : "same quantity")}; "
                             + $"difference {(e.Rate - same) / e.StandardError:+0.0;-0.0} stderr)"
@@ -230,9 +241,11 @@ internal static class EstimateCommand
     /// (3-bead chain at dt = 0.01: 1.612 +- 0.012 against the exact 1.543). Returns the advice, or null when the provenance
     /// does not say so.
     /// </summary>
-    internal static string? EulerChainWarning(string path, TrajectoryEnsemble data)
+    internal static string? EulerChainWarning(string path, TrajectoryEnsemble data) => EulerChainWarning(path, data.Metadata, data.Dt);
+
+    internal static string? EulerChainWarning(string path, ThermoLearn.Trajectories.TrajectoryMetadata m, double dt)
     {
-        var m = data.Metadata;
+        var data = (Dt: dt, Metadata: m);
         if (m.Scheme != "euler-maruyama" || m.IntegrationDt is not { } step || Math.Abs(step - data.Dt) > 1e-9 * data.Dt) return null;
         string finer = (data.Dt / 10).ToString("G6", CultureInfo.InvariantCulture);
         return $"{path} was made by Euler-Maruyama with its step equal to the frame spacing (dt = {data.Dt.ToString("G6", CultureInfo.InvariantCulture)}); "

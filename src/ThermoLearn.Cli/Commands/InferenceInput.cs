@@ -44,15 +44,45 @@ internal sealed class InferenceInput
         return data;
     }
 
-    private static TrajectoryEnsemble Select(TrajectoryEnsemble e, string text, string path)
+    /// <summary>
+    /// Opens the file for chunked reading (dt from the file or --dt, --columns applied), for estimates in memory bounded by
+    /// the chunk size rather than by the file.
+    /// </summary>
+    public TrajectoryReader Open(ParseResult parse)
+    {
+        string path = parse.GetValue(In)!;
+        double? dt = parse.GetValue(Dt);
+        if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
+        var reader = TrajectoryReader.Open(path, dt);
+        try
+        {
+            if (reader.Header.Frames < 2)
+                throw new InvalidInputException($"{path}: trajectories have {reader.Header.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
+            if (parse.GetValue(Columns) is { } text) reader.SelectColumns(ParseColumns(text, reader.Header.Dimension, path));
+            return reader;
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    private static List<int> ParseColumns(string text, int dimension, string path)
     {
         var columns = new List<int>();
         foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) || c < 0 || c >= e.Dimension)
-                throw new InvalidInputException($"--columns '{text}': '{part}' is not a coordinate of {path} (it has coordinates 0..{e.Dimension - 1}).");
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) || c < 0 || c >= dimension)
+                throw new InvalidInputException($"--columns '{text}': '{part}' is not a coordinate of {path} (it has coordinates 0..{dimension - 1}).");
             columns.Add(c);
         }
+        return columns;
+    }
+
+    private static TrajectoryEnsemble Select(TrajectoryEnsemble e, string text, string path)
+    {
+        var columns = ParseColumns(text, e.Dimension, path);
         int d = columns.Count;
         var data = new double[(long)e.Trajectories * e.Frames * d];
         for (long i = 0; i < (long)e.Trajectories * e.Frames; i++)
@@ -61,9 +91,11 @@ internal sealed class InferenceInput
     }
 
     /// <summary>The model named in the file's metadata, when it is one of the catalogue's (for exact values), else null.</summary>
-    public static StochasticModel? KnownModel(TrajectoryEnsemble data)
+    public static StochasticModel? KnownModel(TrajectoryEnsemble data) => KnownModel(data.Metadata);
+
+    /// <summary>The catalogue model named in <paramref name="meta"/>, else null.</summary>
+    public static StochasticModel? KnownModel(TrajectoryMetadata meta)
     {
-        var meta = data.Metadata;
         if (meta.Model is null) return null;
         try
         {

@@ -151,7 +151,8 @@ public abstract class TrajectoryReader : IDisposable
                 }
                 var data = new TrajectoryEnsemble(1, end - s, dim, h.Dt, values, h.Metadata, h.StartTime + s * h.Dt);
                 Check(data, r, s);
-                yield return new TrajectoryChunk(data, r, s, s, Math.Min(frames, s + owned));
+                // the last block of a trajectory owns every start frame it holds
+                yield return new TrajectoryChunk(data, r, s, s, end == frames ? frames : s + owned);
                 if (end == frames) break;
                 previous = values;
                 previousEnd = end;

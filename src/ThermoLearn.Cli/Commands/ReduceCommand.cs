@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Inference;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn reduce PART.stats… [--batches auto|blocks|parts] [--json]</c>: the estimate of all parts' data from the
+/// statistics files of <c>estimate --statistics-out</c> (the reduce step of map-reduce on a cluster). Parts that are the
+/// shards of one run reduce to the estimate one process makes on the merged file (bit for bit; see <see cref="StatisticsFile"/>);
+/// other parts contribute their batches (<c>blocks</c>), or one batch each (<c>parts</c>). Parts with different settings are
+/// refused, naming the first difference. JSON keys as <c>estimate</c>'s, plus n_parts and inputs.
+/// </summary>
+internal static class ReduceCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var batches = new Option<string>("--batches")
+        {
+            Description = "Batches of the standard error: auto (the run's batches for shards of one run, else blocks), blocks (every batch of every part) or parts (one batch per file).",
+            DefaultValueFactory = _ => "auto",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var files = new Argument<string[]>("parts") { Description = "Statistics files written by 'thermolearn estimate --statistics-out'.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("reduce", "Combine statistics files of parts of a data set into the estimate on all of it.") { batches, json, files };
+        command.SetAction(parse =>
+        {
+            var mode = parse.GetValue(batches)!.Trim().ToLowerInvariant() switch
+            {
+                "auto" => ReduceBatches.Auto,
+                "blocks" => ReduceBatches.Blocks,
+                "parts" => ReduceBatches.Parts,
+                var other => throw new InvalidInputException($"--batches '{other}': use auto, blocks or parts."),
+            };
+            var paths = parse.GetValue(files)!;
+            var parts = new StatisticsPart[paths.Length];
+            Parallel.For(0, paths.Length, i => parts[i] = StatisticsFile.Read(paths[i]));
+            var (request, stats, metadata) = StatisticsFile.Reduce(parts, mode);
+            var outcome = StreamingOptions.Outcome(request.Estimate(stats));
+            var e = outcome.Estimate;
+            var model = InferenceInput.KnownModel(metadata);
+            double start = stats[0].StartTime;
+            bool stationary = request.Windows == 1;
+            var result = new JsonObject
+            {
+                ["ep_rate"] = JsonOutput.Number(e.Rate),
+                ["stderr"] = JsonOutput.Number(e.StandardError),
+                ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
+                ["method"] = e.Method,
+                ["basis"] = e.Basis,
+                ["n_frames"] = e.Frames,
+                ["n_transitions"] = e.Transitions,
+                ["observed_time"] = JsonOutput.Number(e.ObservedTime),
+                ["dt"] = stats[0].FrameDt,
+                ["errors"] = e.Settings.Errors,
+                ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
+                ["diffusion_source"] = e.Settings.DiffusionSource,
+                ["n_parts"] = parts.Length,
+                ["inputs"] = new JsonArray(parts.Select(p => (JsonNode?)p.Source).ToArray()),
+            };
+            foreach (var (key, value) in outcome.Extra!) result[key] = value?.DeepClone();
+            if (model is not null)
+            {
+                result["model"] = model.Name;
+                result["exact_ep_rate"] = stationary ? JsonOutput.Number(model.EntropyProductionRate(start)) : null;
+            }
+            if (outcome.TimeSeries is { } series)
+            {
+                var list = new JsonArray();
+                foreach (var w in series.Windows)
+                {
+                    var item = new JsonObject
+                    {
+                        ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
+                        ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
+                    };
+                    if (model?.EntropyProductionRate(w.Centre) is { } exact) item["exact_ep_rate"] = exact;
+                    list.Add(item);
+                }
+                result["ep_rate_t"] = list;
+                result["fit"] = series.Fit;
+            }
+            if (parse.GetValue(json)) JsonOutput.Write(console, result);
+            else
+            {
+                console.Out.WriteLine($"EP rate ({e.Method}, {e.Basis}): {e.Rate:G6} +- {e.StandardError:G3} "
+                    + $"(debiased {e.Debiased:G6}; {e.Frames} frames from {parts.Length} parts, {e.Settings.Errors})");
+                if (model?.EntropyProductionRate(start) is { } exact && stationary) console.Out.WriteLine($"exact ({model.Name}): {exact:G6}");
+                if (outcome.TimeSeries is { } s)
+                    foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// The chunked path of <c>estimate --method current|tur</c>: the file is read once in chunks of <c>--chunk-mb</c> (two held at a
+/// time) into the sufficient statistics, which <c>--statistics-out</c> also writes for <c>thermolearn reduce</c>.
+/// </summary>
+internal sealed class StreamingOptions
+{
+    public Option<int> ChunkMb { get; } = new("--chunk-mb")
+    {
+        Description = "current, tur: megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read).",
+        DefaultValueFactory = _ => 128,
+    };
+
+    public Option<string?> StatisticsOut { get; } = new("--statistics-out")
+    {
+        Description = "current, tur: also write the sufficient statistics (.stats) for thermolearn reduce; a shard of a run keeps the run's batches.",
+    };
+
+    private StatisticsPart? _part;
+
+    public void AddTo(Command command)
+    {
+        command.Add(ChunkMb);
+        command.Add(StatisticsOut);
+    }
+
+    /// <summary>Whether the estimate streams: current and tur without the figures and sums that need all data in memory.</summary>
+    public static bool Applies(string method, string? plot, string? perTrajectory) =>
+        CurrentEstimateRequest.Methods.Contains(method) && plot is null && perTrajectory is null;
+
+    public void Check(ParseResult parse, bool streamed)
+    {
+        if (parse.GetValue(ChunkMb) is < 1 or > 65536) throw new InvalidInputException($"--chunk-mb must be between 1 and 65536 (got {parse.GetValue(ChunkMb)}).");
+        if (parse.GetValue(StatisticsOut) is not { } path) return;
+        if (!streamed)
+            throw new InvalidInputException("--statistics-out needs --method current or tur, without --plot and --per-trajectory (their statistics are the mergeable ones).");
+        if (!path.EndsWith(".stats", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidInputException($"--statistics-out {path}: give a name ending in .stats.");
+        SimulateCommand.CheckWritable(path);
+    }
+
+    /// <summary>Streams the file through the statistics of <paramref name="request"/> and finishes the estimate.</summary>
+    public EstimateOutcome Run(ParseResult parse, InferenceInput input, TrajectoryReader reader, string basisSpec, CurrentEstimateRequest request)
+    {
+        var header = reader.Header;
+        long chunkValues = (long)parse.GetValue(ChunkMb) * (1 << 20) / sizeof(double);
+        var basis = BasisSpec.Parse(basisSpec, header.Dimension, () => Range(input, parse, chunkValues));
+        bool forReduce = parse.GetValue(StatisticsOut) is not null;
+        var stats = request.Accumulate(reader, basis, chunkValues, runLayout: forReduce);
+        _part = forReduce ? new StatisticsPart(request, stats, header.Path, header.Metadata) : null;
+        return Outcome(request.Estimate(stats));
+    }
+
+    /// <summary>Writes the statistics when --statistics-out was given; returns the path written, or null.</summary>
+    public string? Write(ParseResult parse, EstimateOutcome outcome)
+    {
+        if (parse.GetValue(StatisticsOut) is not { } path || _part is null) return null;
+        StatisticsFile.Write(path, _part);
+        return path;
+    }
+
+    /// <summary>The command's outcome of a current or TUR estimate (also used by reduce).</summary>
+    public static EstimateOutcome Outcome(CurrentEstimateResult r)
+    {
+        var extra = new JsonObject();
+        if (r.Uncorrected is { } u)
+        {
+            extra["ep_rate_uncorrected"] = JsonOutput.Number(u.Rate);
+            extra["stderr_uncorrected"] = JsonOutput.Number(u.StandardError);
+        }
+        return new EstimateOutcome(r.Estimate, r.TimeSeries, r.Force, extra);
+    }
+
+    /// <summary>The data's range (for rbf centres): one more pass over the file.</summary>
+    private static (double[] Lower, double[] Upper) Range(InferenceInput input, ParseResult parse, long chunkValues)
+    {
+        using var reader = input.Open(parse);
+        int d = reader.Header.Dimension;
+        var lower = Enumerable.Repeat(double.PositiveInfinity, d).ToArray();
+        var upper = Enumerable.Repeat(double.NegativeInfinity, d).ToArray();
+        foreach (var chunk in reader.Chunks(chunkValues, 0)) BasisSpec.Extend(chunk.Data.Data, d, lower, upper);
+        return (lower, upper);
+    }
+}
