@@ -4,7 +4,9 @@
 # ports in a temporary folder (nothing under /etc is changed), submits a 4-task simulate array and a merge
 # that depends on it (deploy/slurm/submit-simulate.sh), waits, and requires the merged file to equal a
 # single-process run of the same simulation byte for byte (cmp), and the merged energetics CSV to equal that
-# run's. Prints its run time. Needs root.
+# run's. Then the map-reduce estimate (deploy/slurm/submit-estimate.sh: estimate-map.sbatch per shard, then
+# estimate-reduce.sbatch afterok) on the same shards, which must equal `estimate` of the single-process file bit for
+# bit (40 batches: the 4 shards' boundaries fall on batch boundaries). Prints its run time. Needs root.
 # Usage: bash scripts/validate-slurm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,4 +149,34 @@ print(f"trajectories that differ: {bad} (of {len(a) // per}; header {header.stri
 PY
   echo "FAIL: merged output differs from the single-process run"; exit 1
 fi
+# 3. Map-reduce estimate on the cluster against one process estimating the single-process file.
+export ESTIMATE_OPTIONS="--method current --basis poly:2 --batches 40" CHUNK_MB=1 REPORT=1
+ids=$(bash "$repo/deploy/slurm/submit-estimate.sh")
+echo "submitted: $ids"
+reduce_id=${ids##* }
+for _ in $(seq 600); do
+  state=$(scontrol show job "$reduce_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
+  sleep 1
+done
+echo "reduce job $reduce_id: $state"
+if [ "$state" != "COMPLETED" ]; then
+  tail -n 5 "$work"/thermolearn-map-*.out "$work"/thermolearn-reduce-*.out 2>/dev/null || true
+  echo "FAIL: the map array or the reduce did not complete"; exit 1
+fi
+# shellcheck disable=SC2086
+$THERMOLEARN estimate --in "$work/single.npy" $ESTIMATE_OPTIONS --json > "$work/single-estimate.json"
+python3 - "$RUN_DIR/estimate.json" "$work/single-estimate.json" <<'PY'
+import json, sys
+reduced, single = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ["ep_rate", "stderr", "ep_rate_debiased", "ep_rate_uncorrected", "stderr_uncorrected", "n_frames", "n_transitions", "errors", "diffusion"]
+bad = [k for k in keys if reduced.get(k) != single.get(k)]
+print(f"reduced over {reduced['n_parts']} parts: EP rate {reduced['ep_rate']!r} +- {reduced['stderr']!r} ({reduced['errors']}); "
+      f"single process: {single['ep_rate']!r} +- {single['stderr']!r}; exact {single.get('exact_ep_rate')}")
+if bad:
+    print("FAIL: reduced and single-process estimates differ in " + ", ".join(f"{k}: {reduced.get(k)!r} vs {single.get(k)!r}" for k in bad))
+    sys.exit(1)
+print("the map-reduce estimate equals the single-process estimate bit for bit (" + ", ".join(keys) + ")")
+PY
+[ -s "$RUN_DIR/report.html" ] || { echo "FAIL: the reduce step wrote no report"; exit 1; }
 echo "validate-slurm: PASS in $(( $(date +%s) - start )) s"

@@ -14,6 +14,9 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     ["doublewell"] = DoubleWellBenchmark.Run,
     ["simulate-cli"] = SimulateCliBench.Run,
     ["neural-epoch"] = NeuralEpochBench.Run,
+    ["stream"] = StreamBench.Run,
+    // The child process in which `stream` estimates under a heap limit.
+    ["stream-child"] = StreamBench.ChildMain,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))
