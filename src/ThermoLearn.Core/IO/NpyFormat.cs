@@ -75,7 +75,9 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
     public TrajectoryEnsemble Read(string path, double? dt)
     {
         using var reader = OpenReader(path, dt);
-        return reader.ReadAll();
+        var ensemble = reader.ReadAll();
+        ensemble.EnsureFinite(path);
+        return ensemble;
     }
 
     /// <summary>Opens a .npy file for sequential chunked reading (<see cref="TrajectoryReader"/>); the header is checked here.</summary>

@@ -91,7 +91,10 @@ public abstract class TrajectoryReader : IDisposable
     /// overlapping the next block by <paramref name="overlapFrames"/> frames. Reading is single pass. Two arrays
     /// alternate, so a chunk stays valid while the next one is read (a consumer may read ahead by one chunk).
     /// </summary>
-    public IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames)
+    public IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames) => Chunks(maxValues, overlapFrames, true);
+
+    /// <summary>The chunks; <paramref name="finite"/> false skips the check for NaN and infinities (formats store them faithfully).</summary>
+    private IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames, bool finite)
     {
         var h = Header;
         int frames = h.Frames, raw = _rawDimension, dim = h.Dimension;
@@ -121,7 +124,7 @@ public abstract class TrajectoryReader : IDisposable
                     Select(rawBuffer, (long)count * frames, values);
                 }
                 var data = new TrajectoryEnsemble(count, frames, dim, h.Dt, values, h.Metadata, h.StartTime);
-                Check(data, first, 0);
+                if (finite) Check(data, first, 0);
                 yield return new TrajectoryChunk(data, first, 0, 0, frames);
             }
             yield break;
@@ -150,7 +153,7 @@ public abstract class TrajectoryReader : IDisposable
                     }
                 }
                 var data = new TrajectoryEnsemble(1, end - s, dim, h.Dt, values, h.Metadata, h.StartTime + s * h.Dt);
-                Check(data, r, s);
+                if (finite) Check(data, r, s);
                 // the last block of a trajectory owns every start frame it holds
                 yield return new TrajectoryChunk(data, r, s, s, end == frames ? frames : s + owned);
                 if (end == frames) break;
@@ -200,13 +203,13 @@ public abstract class TrajectoryReader : IDisposable
         }
     }
 
-    /// <summary>Reads the whole file into memory (for methods that need all of it at once).</summary>
+    /// <summary>Reads the whole file into memory (for methods that need all of it at once), as the format stores it: NaN and infinities are kept.</summary>
     public TrajectoryEnsemble ReadAll()
     {
         var h = Header;
         long rawValues = (long)h.Trajectories * h.Frames * _rawDimension;
         if (rawValues > Array.MaxLength) throw new InvalidInputException($"{h.Path}: {rawValues} values are too many for one ensemble in memory; split the file.");
-        foreach (var chunk in Chunks(rawValues, 0)) return chunk.Data;
+        foreach (var chunk in Chunks(rawValues, 0, finite: false)) return chunk.Data;
         throw new InvalidOperationException("a file without trajectories");
     }
 
