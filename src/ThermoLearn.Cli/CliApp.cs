@@ -52,6 +52,7 @@ public static class CliApp
         }
         try
         {
+            FileRoles.Check(parse);
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = console.Out,
