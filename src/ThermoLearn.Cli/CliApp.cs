@@ -52,7 +52,7 @@ public static class CliApp
         }
         try
         {
-            FileRoles.Check(parse);
+            OptionRules.Check(parse);
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = console.Out,

@@ -67,6 +67,9 @@ internal static class BeliefsTrainCommand
                 Threads = parse.GetValue(threads),
             };
             options.Validate();
+            if (maxTokens is { } total && parse.GetResult(checkpoints) is { Implicit: false } && options.CheckpointTokens.Where(c => c > total).ToList() is { Count: > 0 } beyond)
+                throw new InvalidInputException($"--checkpoints {string.Join(",", beyond)} lie beyond the run's --tokens {total}; they would never be saved. "
+                    + "Give checkpoints up to --tokens (the end of the run is always saved), or train longer.");
             var dataset = task.CreateDataset(hmm);
             var reporter = new ProgressReporter(console, "train");
             var progress = new SynchronousProgress<TrainingProgress>(p =>

@@ -18,26 +18,26 @@ internal static class ConvertCommand
     {
         var input = new Option<string>("--in") { Description = "Trajectory file to read (format from its extension).", Required = true };
         var output = new Option<string>("--out") { Description = "File to write (format from its extension); written under a temporary name, then renamed.", Required = true };
-        var dt = new Option<double?>("--dt") { Description = "Time between frames, used only when the input file does not store it (e.g. .npy)." };
+        var dt = new Option<double?>("--dt") { Description = "Time between frames, for an input that does not store it (e.g. .npy without sidecar); one that disagrees with a stored dt is refused unless --dt-override." };
+        var dtOverride = new Option<bool>("--dt-override") { Description = "Write --dt even where the input stores another frame spacing." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var command = new Command("convert", "Convert trajectories between .npy, .csv, .h5 and .parquet, keeping data and metadata.")
         {
-            input, output, dt, json,
+            input, output, dt, dtOverride, json,
         };
-        command.SetAction(parse => Run(console, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(dt), parse.GetValue(json)));
+        command.SetAction(parse => Run(console, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(dt), parse.GetValue(dtOverride), parse.GetValue(json)));
         return command;
     }
 
-    private static int Run(CliConsole console, string input, string output, double? dt, bool json)
+    private static int Run(CliConsole console, string input, string output, double? dt, bool dtOverride, bool json)
     {
+        if (dtOverride && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
         if (dt is { } d && (!(d > 0) || !double.IsFinite(d)))
             throw new InvalidInputException($"--dt {d}: the time between frames must be a positive finite number.");
         var inFormat = TrajectoryFile.ForPath(input);
         var outFormat = TrajectoryFile.ForPath(output);
-        if (Path.GetFullPath(input) == Path.GetFullPath(output))
-            throw new InvalidInputException($"--out {output} is the input file; choose another name.");
 
-        var ensemble = TrajectoryFile.Read(input, dt);
+        var ensemble = TrajectoryFile.Read(input, dt, dtOverride);
         TrajectoryFile.Write(output, ensemble);
         var dropped = Verify(output, ensemble);
         if (dropped.Count > 0)

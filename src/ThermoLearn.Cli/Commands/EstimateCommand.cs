@@ -24,6 +24,14 @@ namespace ThermoLearn.Cli.Commands;
 /// </summary>
 internal static class EstimateCommand
 {
+    /// <summary>Options that a method does not read: giving one is an error rather than silently ignored.</summary>
+    private static readonly Dictionary<string, string[]> UnreadOptions = new()
+    {
+        ["tur"] = ["--diffusion", "--correction", "--time-degree", "--joint"],
+        ["jump"] = ["--basis", "--diffusion", "--correction", "--time-degree", "--joint"],
+        ["underdamped"] = ["--diffusion", "--correction", "--time-degree", "--joint"],
+    };
+
     public static Command Create(CliConsole console)
     {
         var input = new InferenceInput();
@@ -56,6 +64,13 @@ internal static class EstimateCommand
                     throw new InvalidInputException($"--basis sets the linear basis; --method {m.Name} learns a network (set its size with --hidden).");
                 if (parse.GetResult(timeDegree) is { Implicit: false } || parse.GetValue(joint))
                     throw new InvalidInputException($"--time-degree and --joint belong to the linear time basis; --method {m.Name} with --windows takes t as a network input.");
+            }
+            if (UnreadOptions.TryGetValue(m.Name, out var unread))
+            {
+                var given = command.Options.Where(o => unread.Contains(o.Name) && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (given.Count > 0)
+                    throw new InvalidInputException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used by --method {m.Name}; drop {(given.Count == 1 ? "it" : "them")} "
+                        + "(--method current reads the basis, diffusion, time and correction options).");
             }
             if (csvPath is not null)
             {

@@ -12,7 +12,8 @@ namespace ThermoLearn.Cli.Commands;
 internal sealed class InferenceInput
 {
     public Option<string> In { get; } = new("--in") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
-    public Option<double?> Dt { get; } = new("--dt") { Description = "Frame spacing, when the file does not store it." };
+    public Option<double?> Dt { get; } = new("--dt") { Description = "Frame spacing, when the file does not store it (a value that disagrees with a stored dt is refused unless --dt-override)." };
+    public Option<bool> DtOverride { get; } = new("--dt-override") { Description = "Use --dt even where the file or its sidecar stores another frame spacing." };
     public Option<string?> Columns { get; } = new("--columns") { Description = "Use only these coordinates, e.g. 0,1 (the positions of an underdamped (x, v) file)." };
     public Option<int> Batches { get; } = new("--batches") { Description = "Batches (whole trajectories or time blocks) for standard errors.", DefaultValueFactory = _ => 50 };
     public Option<int> Bootstrap { get; } = new("--bootstrap") { Description = "Bootstrap replicates over batches instead of the jackknife (0: jackknife).", DefaultValueFactory = _ => 0 };
@@ -20,7 +21,7 @@ internal sealed class InferenceInput
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { In, Dt, Columns, Batches, Bootstrap, Seed }) command.Add(o);
+        foreach (var o in new Option[] { In, Dt, DtOverride, Columns, Batches, Bootstrap, Seed }) command.Add(o);
     }
 
     public ErrorOptions Errors(ParseResult parse)
@@ -36,7 +37,8 @@ internal sealed class InferenceInput
         string path = parse.GetValue(In)!;
         double? dt = parse.GetValue(Dt);
         if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
-        var data = TrajectoryFile.Read(path, dt);
+        if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
+        var data = TrajectoryFile.Read(path, dt, parse.GetValue(DtOverride));
         data.EnsureFinite(path);
         if (data.Frames < 2)
             throw new InvalidInputException($"{path}: trajectories have {data.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
@@ -126,6 +128,7 @@ internal sealed class InferenceInput
         catch (System.Text.Json.JsonException) { }
         if (rows is null || rows.Length != dimension || rows.Any(r => r is null || r.Length != dimension))
             throw new InvalidInputException($"--diffusion '{text}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
-        return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension);
+        try { return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension); }
+        catch (InvalidInputException e) { throw new InvalidInputException($"--diffusion '{text}': {e.Message}", e); }
     }
 }

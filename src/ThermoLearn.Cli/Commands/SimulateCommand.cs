@@ -63,6 +63,8 @@ internal static class SimulateCommand
             };
             if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
                 throw new InvalidInputException($"--threads must be -1 (all cores) or a positive count (got {options.MaxDegreeOfParallelism}).");
+            if (SimulationHealth.Limit(m, options.Scheme ?? Simulator.DefaultScheme(m), options.Steps * options.Dt) is { } limit && options.Dt > limit.MaxDt)
+                console.Error.WriteLine($"warning: --dt {options.Dt:G6} is past the scheme's stability limit {limit.Description}; the run will likely blow up.");
             var progress = new ProgressReporter(console, "simulate");
             var result = Simulator.Run(m, options, progress);
             TrajectoryFile.Write(outPath, result.Trajectories);

@@ -84,7 +84,7 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
     internal static TrajectoryReader OpenReader(string path, double? dt)
     {
         if (dt is null)
-            throw new InvalidInputException($"{path}: a .npy file does not store the frame spacing; give dt (--dt) or keep ThermoLearn's sidecar {Path.GetFileName(path)}.json next to it.");
+            throw new InvalidInputException($"{path}: a .npy file does not store the frame spacing; give dt (--dt), or write a sidecar {Path.GetFileName(path)}.json next to it holding {{\"dt\": <time between frames>}}.");
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         try
         {

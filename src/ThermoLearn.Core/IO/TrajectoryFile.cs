@@ -44,18 +44,42 @@ public static class TrajectoryFile
         }
     }
 
-    /// <summary>Reads trajectories from <paramref name="path"/>; <paramref name="dt"/> overrides nothing stored in the file but fills in when the file has no dt.</summary>
-    public static TrajectoryEnsemble Read(string path, double? dt = null)
+    /// <summary>
+    /// Reads trajectories from <paramref name="path"/>. The frame spacing is the one the file stores (in the file, or in
+    /// its sidecar when that still describes the data, <see cref="TrajectorySidecar.Check"/>); <paramref name="dt"/> fills
+    /// in when nothing is stored. A <paramref name="dt"/> that disagrees with a stored one is an error, unless
+    /// <paramref name="dtOverrides"/> says that the caller's value wins.
+    /// </summary>
+    public static TrajectoryEnsemble Read(string path, double? dt = null, bool dtOverrides = false)
     {
+        if (Directory.Exists(path))
+            throw new InvalidInputException($"{path} is a folder; give a trajectory file (.npy, .csv, .h5, .parquet).");
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
         if (new FileInfo(path).Length == 0) throw new InvalidInputException($"{path}: file is empty.");
         var format = ForPath(path);
         var sidecar = format is ISidecarTrajectoryFormat ? TrajectorySidecar.TryRead(path) : null;
+        if (sidecar is not null && !(sidecar.Dt > 0 && double.IsFinite(sidecar.Dt)))
+            throw new InvalidInputException($"{sidecar.Path}: dt is {sidecar.Dt}; the time between frames must be a positive finite number.");
         var ensemble = format.Read(path, sidecar?.Dt ?? dt);
-        if (sidecar is { } s && s.Trajectories == ensemble.Trajectories && s.Frames == ensemble.Frames && s.Dimension == ensemble.Dimension)
-            return new TrajectoryEnsemble(ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.Data, s.Metadata, s.StartTime);
-        return ensemble;
+        if (sidecar is not null) TrajectorySidecar.Check(sidecar, path, ensemble);
+        string where = sidecar is null ? $"{path} itself" : $"the sidecar {sidecar.Path}";
+        double storedDt = ensemble.Dt;
+        double useDt = ensemble.Dt;
+        if (dt is { } requested && !SameDt(storedDt, requested))
+        {
+            if (!dtOverrides)
+                throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {storedDt} stored in {where}; "
+                    + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
+            useDt = requested;
+        }
+        var metadata = sidecar is { UserWritten: false } ? sidecar.Metadata : ensemble.Metadata;
+        double start = sidecar?.StartTime ?? ensemble.StartTime;
+        if (useDt == ensemble.Dt && ReferenceEquals(metadata, ensemble.Metadata) && start == ensemble.StartTime) return ensemble;
+        return new TrajectoryEnsemble(ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, useDt, ensemble.Data, metadata, start);
     }
+
+    /// <summary>Two frame spacings agree to 1e-9 relative (a CSV's t column gives dt back only to rounding).</summary>
+    private static bool SameDt(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
 
     /// <summary>Writes trajectories to <paramref name="path"/> atomically (temporary file, then rename).</summary>
     public static void Write(string path, TrajectoryEnsemble ensemble)
@@ -63,6 +87,6 @@ public static class TrajectoryFile
         var format = ForPath(path);
         AtomicFile.Write(path, stream => format.Write(stream, ensemble));
         if (format is ISidecarTrajectoryFormat)
-            AtomicFile.WriteText(TrajectorySidecar.PathFor(path), TrajectorySidecar.ToJson(ensemble));
+            AtomicFile.WriteText(TrajectorySidecar.PathFor(path), TrajectorySidecar.ToJson(ensemble, new FileInfo(path).Length));
     }
 }

@@ -10,14 +10,24 @@ public interface ISidecarTrajectoryFormat : ITrajectoryFormat { }
 /// <summary>
 /// The JSON file written next to every trajectory file (<c>FILE.npy.json</c>): frame spacing, start time,
 /// shape and provenance (model, parameters, seed, global index of the first trajectory, size of the whole
-/// run for shards). It lets .npy files keep dt and lets <c>thermolearn merge</c> check shard order.
+/// run for shards), and a description of the data it belongs to (<c>"data"</c>: dtype, byte size of the data
+/// file, and a <see cref="DataFingerprint"/> of the values). It lets .npy files keep dt and lets
+/// <c>thermolearn merge</c> check shard order. A sidecar is used only while it still describes its data
+/// (<see cref="Check"/>): a re-saved, sliced or edited data file makes it stale, and reading then stops with a
+/// message instead of applying the old dt to new data. A user may write a minimal sidecar by hand,
+/// <c>{"dt": 0.01}</c> (optionally <c>start_time</c> and the shape keys <c>trajectories</c>, <c>frames</c>,
+/// <c>dimension</c>, which are checked); it is taken as the user's statement of dt.
 /// </summary>
 public static class TrajectorySidecar
 {
+    /// <summary>The keys a hand-written sidecar (without <c>"format"</c>) may hold.</summary>
+    private static readonly string[] UserKeys = ["dt", "start_time", "trajectories", "frames", "dimension"];
+
     /// <summary>Path of the sidecar of <paramref name="dataPath"/>.</summary>
     public static string PathFor(string dataPath) => dataPath + ".json";
 
-    public static string ToJson(TrajectoryEnsemble e)
+    /// <summary>The sidecar of <paramref name="e"/> written to a data file of <paramref name="dataBytes"/> bytes.</summary>
+    public static string ToJson(TrajectoryEnsemble e, long dataBytes)
     {
         var json = new JsonObject
         {
@@ -27,6 +37,12 @@ public static class TrajectorySidecar
             ["trajectories"] = e.Trajectories,
             ["frames"] = e.Frames,
             ["dimension"] = e.Dimension,
+            ["data"] = new JsonObject
+            {
+                ["dtype"] = "float64",
+                ["bytes"] = dataBytes,
+                ["fingerprint"] = DataFingerprint.Of(e.Data),
+            },
         };
         return WithProvenance(json, e.Metadata).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
@@ -52,21 +68,71 @@ public static class TrajectorySidecar
         new((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
             (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"], (string?)json["scheme"], (double?)json["integration_dt"]);
 
-    /// <summary>The sidecar's content, or null when there is none.</summary>
-    public static (double Dt, double StartTime, int Trajectories, int Frames, int Dimension, TrajectoryMetadata Metadata)? TryRead(string dataPath)
+    /// <summary>
+    /// What a sidecar states. Shape, <see cref="Bytes"/> and <see cref="Fingerprint"/> are null when the sidecar does
+    /// not record them (a hand-written one, or one written before ThermoLearn recorded them).
+    /// </summary>
+    public sealed record Content(string Path, double Dt, double StartTime, int? Trajectories, int? Frames, int? Dimension,
+        string? Dtype, long? Bytes, string? Fingerprint, TrajectoryMetadata Metadata, bool UserWritten);
+
+    /// <summary>The sidecar's content, or null when there is none (or it is another tool's JSON, e.g. an energetics sidecar).</summary>
+    /// <exception cref="InvalidInputException">The sidecar is malformed; the message says what a valid one holds.</exception>
+    public static Content? TryRead(string dataPath)
     {
         string path = PathFor(dataPath);
         if (!File.Exists(path)) return null;
+        JsonObject json;
         try
         {
-            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            if ((string?)json["format"] != "thermolearn-trajectories") return null;
-            var metadata = ReadProvenance(json);
-            return ((double)json["dt"]!, (double?)json["start_time"] ?? 0, (int)json["trajectories"]!, (int)json["frames"]!, (int)json["dimension"]!, metadata);
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new InvalidInputException($"{path}: a sidecar is a JSON object such as {{\"dt\": 0.01}}.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}); a sidecar is a JSON object such as {{\"dt\": 0.01}}, or delete it and pass --dt.");
+        }
+        try
+        {
+            string? format = (string?)json["format"];
+            if (format is null)
+            {
+                var unknown = json.Select(kv => kv.Key).Where(k => !UserKeys.Contains(k)).ToList();
+                if (unknown.Count > 0)
+                    throw new InvalidInputException($"{path}: a hand-written sidecar may hold {string.Join(", ", UserKeys)}; '{string.Join("', '", unknown)}' "
+                        + "is not one of them (ThermoLearn's own sidecars also carry \"format\": \"thermolearn-trajectories\").");
+                if (json["dt"] is null)
+                    throw new InvalidInputException($"{path}: the sidecar has no \"dt\"; write e.g. {{\"dt\": 0.01}} (the time between frames).");
+                return new Content(path, (double)json["dt"]!, (double?)json["start_time"] ?? 0, (int?)json["trajectories"], (int?)json["frames"],
+                    (int?)json["dimension"], null, null, null, TrajectoryMetadata.None, true);
+            }
+            if (format != "thermolearn-trajectories") return null;
+            var data = json["data"] as JsonObject;
+            return new Content(path, (double)json["dt"]!, (double?)json["start_time"] ?? 0, (int)json["trajectories"]!, (int)json["frames"]!,
+                (int)json["dimension"]!, (string?)data?["dtype"], (long?)data?["bytes"], (string?)data?["fingerprint"], ReadProvenance(json), false);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
         {
-            throw new InvalidInputException($"{path}: malformed ThermoLearn sidecar ({e.Message}); delete it and pass dt explicitly.");
+            throw new InvalidInputException($"{path}: malformed sidecar ({e.Message}); it needs a number \"dt\" (and, when ThermoLearn wrote it, "
+                + "trajectories, frames, dimension); fix it, or delete it and pass --dt.");
         }
+    }
+
+    /// <summary>
+    /// Refuses a sidecar that no longer describes <paramref name="dataPath"/>'s values: a different shape, a different
+    /// byte size of the data file, or a different <see cref="DataFingerprint"/> of the values.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The sidecar is stale; the message names both files and what differs.</exception>
+    public static void Check(Content s, string dataPath, TrajectoryEnsemble e)
+    {
+        string Stale(string what) =>
+            $"{s.Path} does not describe {dataPath}: {what}. The data were changed after the sidecar was written, so its dt, start time "
+            + "and provenance may be wrong. Delete the sidecar and pass --dt (or write {\"dt\": ...} into it), or re-create both files together.";
+        if ((s.Trajectories is { } n && n != e.Trajectories) || (s.Frames is { } f && f != e.Frames) || (s.Dimension is { } d && d != e.Dimension))
+            throw new InvalidInputException(Stale($"the sidecar says {s.Trajectories?.ToString() ?? "?"} trajectories x {s.Frames?.ToString() ?? "?"} frames x "
+                + $"{s.Dimension?.ToString() ?? "?"} coordinates, the file holds {e.Trajectories} x {e.Frames} x {e.Dimension}"));
+        if (s.Bytes is { } bytes && new FileInfo(dataPath).Length is var actual && actual != bytes)
+            throw new InvalidInputException(Stale($"the sidecar records a {s.Dtype ?? "float64"} data file of {bytes} bytes, the file has {actual} bytes"));
+        if (s.Fingerprint is { } fingerprint && DataFingerprint.Of(e.Data) is var now && now != fingerprint)
+            throw new InvalidInputException(Stale($"the values' fingerprint is {now}, the sidecar recorded {fingerprint}"));
     }
 }

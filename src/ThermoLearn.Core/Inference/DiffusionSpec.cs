@@ -36,6 +36,17 @@ public sealed record DiffusionSpec
     {
         if (matrix.Length != dimension * dimension)
             throw new InvalidInputException($"A diffusion matrix for {dimension}-dimensional data needs {dimension * dimension} entries (got {matrix.Length}).");
+        double scale = 0;
+        foreach (double v in matrix)
+        {
+            if (!double.IsFinite(v)) throw new InvalidInputException($"The diffusion matrix has the entry {v}; every entry must be a finite number.");
+            scale = Math.Max(scale, Math.Abs(v));
+        }
+        for (int i = 0; i < dimension; i++)
+            for (int j = i + 1; j < dimension; j++)
+                if (Math.Abs(matrix[i * dimension + j] - matrix[j * dimension + i]) > 1e-12 * scale)
+                    throw new InvalidInputException($"The diffusion matrix is not symmetric: D[{i},{j}] = {matrix[i * dimension + j]} but D[{j},{i}] = {matrix[j * dimension + i]}; "
+                        + "a diffusion matrix is symmetric positive definite (D = <dx dx^T> / 2 dt).");
         DenseAlgebra.InverseSpd(matrix, dimension, "diffusion matrix");
         return new DiffusionSpec((double[])matrix.Clone(), false);
     }

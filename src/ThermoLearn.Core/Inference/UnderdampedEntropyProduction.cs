@@ -16,6 +16,50 @@ namespace ThermoLearn.Inference;
 /// </summary>
 public static class UnderdampedEntropyProduction
 {
+    /// <summary>
+    /// <see cref="IncrementCurvatureRatio"/> above which data are taken as overdamped. For an Ornstein-Uhlenbeck velocity of
+    /// relaxation rate gamma, R = 2 (1 - rho_1) with rho_1 = (1 - e^-a)^2 / (2 (a - 1 + e^-a)), a = gamma dt: R = 1 at a ~ 1.2,
+    /// where differences no longer resolve velocities; overdamped data give R = 2 + O(dt), so with N increments
+    /// the statistic's spread (~ 2 sqrt(3 / N)) puts either side far from 1 for any N worth estimating on.
+    /// </summary>
+    public const double OverdampedThreshold = 1.0;
+
+    /// <summary>
+    /// R = var(Delta^2 x) / var(Delta x), pooled over trajectories and coordinates (means removed per coordinate): the scale test
+    /// of section 3 of issue 15. Position increments of overdamped motion scale as dt^(1/2) and are independent, so the second
+    /// difference has twice their variance (R = 2); underdamped increments are v dt (order dt) and vary smoothly, so the second
+    /// difference is of order dt^(3/2) and R = O(gamma dt).
+    /// </summary>
+    public static double IncrementCurvatureRatio(TrajectoryEnsemble data)
+    {
+        int d = data.Dimension;
+        double r = 0, weight = 0;
+        for (int m = 0; m < d; m++)
+        {
+            double s1 = 0, s2 = 0, c1 = 0, c2 = 0;
+            long n1 = 0, n2 = 0;
+            for (int t = 0; t < data.Trajectories; t++)
+            {
+                var x = data.Trajectory(t);
+                for (int f = 0; f + 1 < data.Frames; f++)
+                {
+                    double dx = x[(f + 1) * d + m] - x[f * d + m];
+                    s1 += dx; s2 += dx * dx; n1++;
+                    if (f + 2 < data.Frames)
+                    {
+                        double ddx = x[(f + 2) * d + m] - 2 * x[(f + 1) * d + m] + x[f * d + m];
+                        c1 += ddx; c2 += ddx * ddx; n2++;
+                    }
+                }
+            }
+            if (n2 < 2) continue;
+            double v1 = s2 / n1 - (s1 / n1) * (s1 / n1), v2 = c2 / n2 - (c1 / n2) * (c1 / n2);
+            if (!(v1 > 0)) continue;
+            r += v2; weight += v1;
+        }
+        return weight > 0 ? r / weight : 0;
+    }
+
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -25,6 +69,12 @@ public static class UnderdampedEntropyProduction
             throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {data.Dimension}.");
         if (data.Frames < 3) throw new InvalidInputException($"Underdamped inference needs at least 3 frames per trajectory (got {data.Frames}).");
         data.EnsureFinite("trajectory data");
+        double ratio = IncrementCurvatureRatio(data);
+        if (ratio > OverdampedThreshold)
+            throw new InvalidInputException($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} "
+                + $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). "
+                + "Finite-difference velocities of these positions are noise, so --method underdamped would be wrong; use --method current, "
+                + "or record frames closer than the velocity relaxation time.");
         var layout = BatchLayout.Create(data, errors.Batches);
         int d = data.Dimension, ns = basis.Count, nu = ns + d;
         // cell: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d)

@@ -39,7 +39,7 @@ public static class Simulator
     public static SimulationResult Run(StochasticModel model, SimulationOptions options, IProgress<double>? progress = null)
     {
         Validate(options, model);
-        return model switch
+        var result = model switch
         {
             OverdampedModel overdamped => RunOverdamped(overdamped, options, progress),
             UnderdampedModel underdamped => RunUnderdamped(underdamped, options, progress),
@@ -47,7 +47,17 @@ public static class Simulator
             DiscreteMarkovChain chain => new SimulationResult(chain.Sample(RequireExact(options, model)), null, model, options, "exact"),
             _ => throw new InvalidInputException($"model '{model.Name}' is not a Langevin model; simulate it with its own sampler."),
         };
+        SimulationHealth.Check(result);
+        return result;
     }
+
+    /// <summary>The scheme <see cref="Run"/> uses for <paramref name="model"/> when none is named (for the pre-run stability warning).</summary>
+    public static string DefaultScheme(StochasticModel model) => model switch
+    {
+        UnderdampedModel => Baoab.Instance.Name,
+        OverdampedModel => EulerMaruyama.Instance.Name,
+        _ => "exact",
+    };
 
     private static SimulationOptions RequireExact(SimulationOptions o, StochasticModel model) =>
         o.Scheme is null or "exact" ? o

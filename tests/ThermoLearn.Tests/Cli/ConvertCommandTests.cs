@@ -81,7 +81,7 @@ public class ConvertCommandTests
 
     [Theory]
     [InlineData("out.txt", "unknown trajectory file extension")]
-    [InlineData("same", "is the input file")]
+    [InlineData("same", "would overwrite the input --in")]
     public void BadTargetsAreExit2(string target, string message)
     {
         string folder = TestEnsembles.TempFolder();
