@@ -15,6 +15,9 @@ internal sealed class PathSample
 {
     public PathSample(int count, int parameters, int dimension)
     {
+        Resources.MemoryBudget.Require(8.0 * count * (2 + 2.0 * parameters + 2.0 * dimension),
+            $"{count} trajectories x {2 + 2 * parameters + 2 * dimension} numbers each (work, error, score and work gradient of {parameters} parameters, start and end)",
+            "use fewer --trajectories (the standard errors fall as 1/sqrt(trajectories): 1e5 to 1e6 is plenty)");
         Count = count;
         Parameters = parameters;
         Dimension = dimension;

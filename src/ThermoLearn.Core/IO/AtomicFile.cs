@@ -1,8 +1,27 @@
+using System.Collections.Concurrent;
+
 namespace ThermoLearn.IO;
 
-/// <summary>Writes a file under a temporary name in the same folder and renames it when complete.</summary>
+/// <summary>
+/// Writes a file under a temporary name in the same folder and renames it when complete. The temporary files being
+/// written are tracked so that an interrupted process (Ctrl-C, SIGTERM) can remove them (<see cref="DeletePending"/>).
+/// </summary>
 public static class AtomicFile
 {
+    private static readonly ConcurrentDictionary<string, byte> Pending = new();
+
+    /// <summary>Deletes every temporary file still being written; returns how many were removed. For signal handlers.</summary>
+    public static int DeletePending()
+    {
+        int removed = 0;
+        foreach (string path in Pending.Keys)
+        {
+            if (TryDelete(path)) removed++;
+            Pending.TryRemove(path, out _);
+        }
+        return removed;
+    }
+
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
@@ -10,6 +29,7 @@ public static class AtomicFile
         if (folder is null || !Directory.Exists(folder))
             throw new InvalidInputException($"{path}: the folder '{folder}' does not exist.");
         string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Pending[temporary] = 0;
         try
         {
             // Read access too: HDF5 writers seek back and read what they wrote (superblock, object headers).
@@ -18,6 +38,7 @@ public static class AtomicFile
                 write(stream);
             }
             File.Move(temporary, full, overwrite: true);
+            Pending.TryRemove(temporary, out _);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -40,8 +61,16 @@ public static class AtomicFile
     public static void WriteText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s); w.Write(text); });
 
-    private static void TryDelete(string path)
+    private static bool TryDelete(string path)
     {
-        try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Pending.TryRemove(path, out _);
+        try
+        {
+            if (!File.Exists(path)) return false;
+            File.Delete(path);
+            return true;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 }

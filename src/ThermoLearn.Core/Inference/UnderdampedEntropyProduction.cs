@@ -79,6 +79,8 @@ public static class UnderdampedEntropyProduction
         int d = data.Dimension, ns = basis.Count, nu = ns + d;
         // cell: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d)
         int len = 1 + nu * nu + nu * d + d * d;
+        Resources.MemoryBudget.Require(8.0 * layout.Count * len, $"underdamped statistics of basis '{basis.Name}' ({nu} regressors x {layout.Count} error batches)",
+            "use a smaller basis or fewer --batches");
         var cells = new double[layout.Count * len];
         double dt = data.Dt;
         Parallel.For(0, layout.Count, b =>

@@ -22,7 +22,7 @@ public class Hdf5FormatTests
         string path = Path.Combine(TestEnsembles.TempFolder(), "a.hdf5");
         var original = TestEnsembles.Awkward(2, 1, 3, TrajectoryMetadata.None);
         TrajectoryFile.Write(path, original);
-        var back = TrajectoryFile.Read(path, dt: 7.0);
+        var back = TrajectoryFile.Read(path);
         TestEnsembles.AssertIdentical(original, back);
     }
 
