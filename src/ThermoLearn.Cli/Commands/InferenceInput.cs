@@ -77,6 +77,8 @@ internal sealed class InferenceInput
         {
             if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) || c < 0 || c >= dimension)
                 throw new InvalidInputException($"--columns '{text}': '{part}' is not a coordinate of {path} (it has coordinates 0..{dimension - 1}).");
+            if (columns.Contains(c))
+                throw new InvalidInputException($"--columns '{text}': coordinate {c} is given twice; name each coordinate once (a repeated column makes the fit singular).");
             columns.Add(c);
         }
         return columns;

@@ -65,9 +65,14 @@ internal static class SimulateCommand
                 throw new InvalidInputException($"--threads must be -1 (all cores) or a positive count (got {options.MaxDegreeOfParallelism}).");
             var (_, shardCount) = options.Shard.Range(options.Trajectories);
             if (options.Steps >= 1 && options.SaveEvery >= 1)
-                ThermoLearn.Resources.MemoryBudget.Require(8.0 * shardCount * ((double)(options.Steps / options.SaveEvery) + 1) * m.StateDimension + 40.0 * shardCount,
-                    $"{shardCount} trajectories x {options.Steps / options.SaveEvery + 1} frames x {m.StateDimension} coordinates",
+            {
+                double bytes = 8.0 * shardCount * ((double)(options.Steps / options.SaveEvery) + 1) * m.StateDimension + 40.0 * shardCount;
+                ThermoLearn.Resources.MemoryBudget.Require(bytes, $"{shardCount} trajectories x {options.Steps / options.SaveEvery + 1} frames x {m.StateDimension} coordinates",
                     "simulate fewer trajectories, save fewer frames (--save-every), or split the run with --shard k/N and 'thermolearn merge'");
+                if (bytes > 1e9)
+                    console.Error.WriteLine($"note: this run holds about {ThermoLearn.Resources.MemoryBudget.Format(bytes)} in memory "
+                        + $"({ThermoLearn.Resources.MemoryBudget.Format(ThermoLearn.Resources.MemoryBudget.AvailableBytes())} available).");
+            }
             if (SimulationHealth.Limit(m, options.Scheme ?? Simulator.DefaultScheme(m), options.Steps * options.Dt) is { } limit && options.Dt > limit.MaxDt)
                 console.Error.WriteLine($"warning: --dt {options.Dt:G6} is past the scheme's stability limit {limit.Description}; the run will likely blow up.");
             var progress = new ProgressReporter(console, "simulate");

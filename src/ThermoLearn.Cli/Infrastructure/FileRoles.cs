@@ -62,6 +62,8 @@ internal static class FileRoles
             if (string.IsNullOrWhiteSpace(value)) continue;
             if (role == Role.Input)
             {
+                if (option != "--run" && Directory.Exists(value))
+                    throw new InvalidInputException($"{option} {value} is a folder; give a file.");
                 foreach (string part in InputParts(option, value))
                 {
                     group++;

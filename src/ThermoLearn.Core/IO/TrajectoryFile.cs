@@ -64,7 +64,15 @@ public static class TrajectoryFile
         if (sidecar is not null) TrajectorySidecar.Check(sidecar, path, ensemble);
         string where = sidecar is null ? $"{path} itself" : $"the sidecar {sidecar.Path}";
         double storedDt = ensemble.Dt;
-        double useDt = ensemble.Dt;
+        if (sidecar is not null && storedDt != sidecar.Dt)
+        {
+            // a format with its own time axis (CSV's t column) gives dt back only to rounding; the sidecar holds it exactly
+            if (!SameDt(storedDt, sidecar.Dt))
+                throw new InvalidInputException($"{sidecar.Path} says dt = {sidecar.Dt} but the times in {path} are {storedDt} apart; one of them was edited. "
+                    + "Fix or delete the sidecar.");
+            storedDt = sidecar.Dt;
+        }
+        double useDt = storedDt;
         if (dt is { } requested && !SameDt(storedDt, requested))
         {
             if (!dtOverrides)

@@ -17,7 +17,10 @@ internal static class DenseAlgebra
         for (int a = 0; a < n; a++)
         {
             double v = m[a * n + a];
-            if (!(v > 0) || !double.IsFinite(v))
+            if (!double.IsFinite(v))
+                throw new InvalidInputException($"The {what} overflows: basis function {describe(a)} squared and summed over the data is {v}, so the data hold values too large "
+                    + "for this basis (e.g. 1e300, or |x| beyond 1e150 in a quadratic); rescale the coordinates, remove the outliers, or use a lower degree.");
+            if (!(v > 0))
                 throw new InvalidInputException($"The {what} is singular: basis function {describe(a)} is zero on all the data; remove it (use a smaller basis) or check the data.");
             scale[a] = 1 / Math.Sqrt(v);
         }

@@ -172,6 +172,8 @@ public static class ModelCatalog
             double[][]? rows;
             try { rows = JsonSerializer.Deserialize<double[][]>(text); }
             catch (JsonException) { rows = null; }
+            if (rows is null && System.Text.RegularExpressions.Regex.IsMatch(text, @"(?i)nan|inf"))
+                throw new InvalidInputException($"model '{model.Name}': parameter {name} = '{text}' has a non-finite entry (NaN or Infinity); every entry must be a finite number.");
             if (rows is null || rows.Length == 0 || rows.Any(r => r is null || r.Length != rows.Length))
                 throw new InvalidInputException($"model '{model.Name}': parameter {name} = '{text}' is not a square matrix; "
                     + "write JSON rows, e.g. [[1,0.5],[-0.5,1]].");
