@@ -28,7 +28,7 @@ done
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 for target in "${targets[@]}"; do
   out="$work/findings/$target"
-  rm -rf "$out"
+  rm -rf "$out"; mkdir -p "$work/findings"
   timeout --preserve-status $((minutes * 60 + 30)) \
     afl-fuzz -V $((minutes * 60)) -i "fuzz/corpus/$target" -o "$out" -t 10000 -m none -- dotnet "$work/bin/thermolearn-fuzz.dll" "$target" \
     >"$work/$target.log" 2>&1 || true

@@ -55,7 +55,7 @@ public static class Simulator
     public static string DefaultScheme(StochasticModel model) => model switch
     {
         UnderdampedModel => Baoab.Instance.Name,
-        OverdampedModel => EulerMaruyama.Instance.Name,
+        OverdampedModel m => m is ILinearDynamics ? ExactLinear.Instance.Name : EulerMaruyama.Instance.Name,
         _ => "exact",
     };
 

@@ -127,7 +127,8 @@ public sealed class InvalidOptionTests : IDisposable
     [InlineData("3")]
     public void ABlownUpSimulationIsAnErrorNamingTrajectoryStepAndLimit(string dt)
     {
-        var r = Run("simulate", "--model", "driven-trap-2d", "--trajectories", "20", "--steps", "100", "--dt", dt, "--out", PathOf("b.npy"));
+        // Euler-Maruyama named: linear models default to their exact propagator, which has no stability limit
+        var r = Run("simulate", "--model", "driven-trap-2d", "--scheme", "euler-maruyama", "--trajectories", "20", "--steps", "100", "--dt", dt, "--out", PathOf("b.npy"));
         Refused(r, "blew up", "trajectory ", "by step ", "stability limit dt < 2 / 1.04");
         Assert.Contains("warning: --dt", r.Error);   // announced before the run
         Assert.False(File.Exists(PathOf("b.npy")));
@@ -147,7 +148,7 @@ public sealed class InvalidOptionTests : IDisposable
     [Fact]
     public void AStableRunPassesTheScan()
     {
-        var r = Run("simulate", "--model", "driven-trap-2d", "--trajectories", "8", "--steps", "100", "--dt", "0.5", "--out", PathOf("ok.npy"));
+        var r = Run("simulate", "--model", "driven-trap-2d", "--scheme", "euler-maruyama", "--trajectories", "8", "--steps", "100", "--dt", "0.5", "--out", PathOf("ok.npy"));
         Assert.True(r.Code == 0, r.Error);
         Assert.DoesNotContain("warning", r.Error);
     }
