@@ -51,7 +51,7 @@ public static class Simulator
         return result;
     }
 
-    /// <summary>The scheme <see cref="Run"/> uses for <paramref name="model"/> when none is named (for the pre-run stability warning).</summary>
+    /// <summary>The scheme <see cref="Run(StochasticModel, SimulationOptions, IProgress{double})"/> uses for <paramref name="model"/> when none is named (for the pre-run stability warning).</summary>
     public static string DefaultScheme(StochasticModel model) => model switch
     {
         UnderdampedModel => Baoab.Instance.Name,
