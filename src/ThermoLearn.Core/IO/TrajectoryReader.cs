@@ -70,8 +70,13 @@ public abstract class TrajectoryReader : IDisposable
             CsvFormat => CsvFormat.OpenReader(path, sidecar?.Dt ?? dt),
             _ => throw new InvalidInputException($"{path}: the {format.Name} format has no chunked reader; convert the file to .npy, .h5, .parquet or .csv."),
         };
-        if (sidecar is { } s && s.Trajectories == reader.Header.Trajectories && s.Frames == reader.Header.Frames && s.Dimension == reader.Header.Dimension)
-            reader.Header = reader.Header with { Metadata = s.Metadata, StartTime = s.StartTime };
+        if (sidecar is { } s)
+        {
+            // stale sidecars are refused here too (shape and byte size; the value fingerprint needs the whole pass, see TrajectoryFile.Read)
+            try { TrajectorySidecar.CheckShapeAndSize(s, path, reader.Header.Trajectories, reader.Header.Frames, reader.Header.Dimension); }
+            catch { reader.Dispose(); throw; }
+            reader.Header = reader.Header with { Metadata = s.UserWritten ? reader.Header.Metadata : s.Metadata, StartTime = s.StartTime };
+        }
         return reader;
     }
 

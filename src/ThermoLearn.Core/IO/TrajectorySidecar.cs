@@ -124,15 +124,22 @@ public static class TrajectorySidecar
     /// <exception cref="InvalidInputException">The sidecar is stale; the message names both files and what differs.</exception>
     public static void Check(Content s, string dataPath, TrajectoryEnsemble e)
     {
-        string Stale(string what) =>
-            $"{s.Path} does not describe {dataPath}: {what}. The data were changed after the sidecar was written, so its dt, start time "
-            + "and provenance may be wrong. Delete the sidecar and pass --dt (or write {\"dt\": ...} into it), or re-create both files together.";
-        if ((s.Trajectories is { } n && n != e.Trajectories) || (s.Frames is { } f && f != e.Frames) || (s.Dimension is { } d && d != e.Dimension))
-            throw new InvalidInputException(Stale($"the sidecar says {s.Trajectories?.ToString() ?? "?"} trajectories x {s.Frames?.ToString() ?? "?"} frames x "
-                + $"{s.Dimension?.ToString() ?? "?"} coordinates, the file holds {e.Trajectories} x {e.Frames} x {e.Dimension}"));
-        if (s.Bytes is { } bytes && new FileInfo(dataPath).Length is var actual && actual != bytes)
-            throw new InvalidInputException(Stale($"the sidecar records a {s.Dtype ?? "float64"} data file of {bytes} bytes, the file has {actual} bytes"));
+        CheckShapeAndSize(s, dataPath, e.Trajectories, e.Frames, e.Dimension);
         if (s.Fingerprint is { } fingerprint && DataFingerprint.Of(e.Data) is var now && now != fingerprint)
-            throw new InvalidInputException(Stale($"the values' fingerprint is {now}, the sidecar recorded {fingerprint}"));
+            throw new InvalidInputException(Stale(s, dataPath, $"the values' fingerprint is {now}, the sidecar recorded {fingerprint}"));
+    }
+
+    private static string Stale(Content s, string dataPath, string what) =>
+        $"{s.Path} does not describe {dataPath}: {what}. The data were changed after the sidecar was written, so its dt, start time "
+        + "and provenance may be wrong. Delete the sidecar and pass --dt (or write {\"dt\": ...} into it), or re-create both files together.";
+
+    /// <summary>The checks that need no pass over the values (shape, byte size): what a chunked reader can check before reading.</summary>
+    public static void CheckShapeAndSize(Content s, string dataPath, int trajectories, int frames, int dimension)
+    {
+        if ((s.Trajectories is { } n && n != trajectories) || (s.Frames is { } f && f != frames) || (s.Dimension is { } d && d != dimension))
+            throw new InvalidInputException(Stale(s, dataPath, $"the sidecar says {s.Trajectories?.ToString() ?? "?"} trajectories x {s.Frames?.ToString() ?? "?"} frames x "
+                + $"{s.Dimension?.ToString() ?? "?"} coordinates, the file holds {trajectories} x {frames} x {dimension}"));
+        if (s.Bytes is { } bytes && new FileInfo(dataPath).Length is var actual && actual != bytes)
+            throw new InvalidInputException(Stale(s, dataPath, $"the sidecar records a {s.Dtype ?? "float64"} data file of {bytes} bytes, the file has {actual} bytes"));
     }
 }
