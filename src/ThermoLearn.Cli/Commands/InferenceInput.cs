@@ -55,9 +55,18 @@ internal sealed class InferenceInput
         string path = parse.GetValue(In)!;
         double? dt = parse.GetValue(Dt);
         if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
+        if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
         var reader = TrajectoryReader.Open(path, dt);
         try
         {
+            double stored = reader.Header.Dt;
+            if (dt is { } requested && Math.Abs(stored - requested) > 1e-9 * Math.Max(stored, requested))
+            {
+                if (!parse.GetValue(DtOverride))
+                    throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {stored} stored in {path} or its sidecar; "
+                        + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
+                reader.Header = reader.Header with { Dt = requested };
+            }
             if (reader.Header.Frames < 2)
                 throw new InvalidInputException($"{path}: trajectories have {reader.Header.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
             if (parse.GetValue(Columns) is { } text) reader.SelectColumns(ParseColumns(text, reader.Header.Dimension, path));

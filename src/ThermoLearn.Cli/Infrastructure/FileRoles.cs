@@ -24,6 +24,8 @@ internal static class FileRoles
         ["--process"] = Role.Input, // a catalogue name or a JSON file; only existing files are compared
         ["--run"] = Role.Input,
         ["shards"] = Role.Input,
+        ["parts"] = Role.Input,
+        ["--statistics-out"] = Role.Output,
         ["--out"] = Role.Output,
         ["--per-trajectory"] = Role.Output,
         ["--plot"] = Role.Output,
@@ -37,7 +39,7 @@ internal static class FileRoles
     internal static readonly IReadOnlySet<string> NotPaths = new HashSet<string>
     {
         "--method", "--basis", "--diffusion", "--correction", "--columns", "--hidden", "--task", "--set", "--model",
-        "--optimizer", "--checkpoints", "--title", "--sweep-tau", "--sweep-alpha", "--shard", "--scheme", "--dtype",
+        "--optimizer", "--checkpoints", "--batches", "--title", "--sweep-tau", "--sweep-alpha", "--shard", "--scheme", "--dtype",
     };
 
     /// <summary>Extensions whose files carry a JSON sidecar <c>FILE.json</c> that is read and written with them.</summary>

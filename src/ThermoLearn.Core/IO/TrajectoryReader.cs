@@ -43,7 +43,7 @@ public abstract class TrajectoryReader : IDisposable
     private int _rawDimension;
 
     /// <summary>The file's shape and provenance (dimension after <see cref="SelectColumns"/>).</summary>
-    public TrajectoryHeader Header { get; private set; } = null!;
+    public TrajectoryHeader Header { get; internal set; } = null!;
 
     /// <summary>Sets the header (raw dimension) once the format has read it.</summary>
     protected void SetHeader(TrajectoryHeader header)
