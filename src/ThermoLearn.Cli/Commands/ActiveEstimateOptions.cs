@@ -11,7 +11,7 @@ namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
 /// <c>thermolearn estimate --in SNAPSHOTS.h5|.npy --method current|identity [--blocks B] [--local FILE.csv] [--regions FILE.csv]
-/// [--plot FILE.png|svg] [--threads T] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
+/// [--plot FILE.png|svg] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
 /// standard error, sigma / N, the x and g parts, the exact value where a closed form applies, and for
 /// <c>--method current</c> the local maps (per particle as CSV and as a figure of particles coloured by their EP;
 /// per region as CSV). Flags that belong to trajectory ensembles are rejected.
@@ -21,11 +21,10 @@ internal sealed class ActiveEstimateOptions
     private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
     private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current: CSV of each particle's local EP rate (time average and at the last snapshot)." };
     private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current: CSV of the EP rate per unit area on a grid over the box." };
-    private readonly Option<int> _threads = new("--threads") { Description = "Snapshot files: threads (-1 all cores); the numbers do not depend on it.", DefaultValueFactory = _ => -1 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _blocks, _local, _regions, _threads }) command.Add(o);
+        foreach (var o in new Option[] { _blocks, _local, _regions }) command.Add(o);
     }
 
     /// <summary>Bad input when a snapshot-only flag is given for trajectory data.</summary>
@@ -39,14 +38,14 @@ internal sealed class ActiveEstimateOptions
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
-                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity, --blocks, --local, --regions, --plot, --threads.");
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity, --blocks, --local, --regions, --plot.");
         method = method.Trim().ToLowerInvariant();
         if (method is not ("current" or "identity"))
             throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current or identity (the score-based estimator: --method score).");
         string? localPath = parse.GetValue(_local), regionsPath = parse.GetValue(_regions);
-        int blocks = parse.GetValue(_blocks), threads = parse.GetValue(_threads);
+        int blocks = parse.GetValue(_blocks);
+        const int threads = -1;   // all cores: the numbers do not depend on the thread count
         if (blocks < 2) throw new InvalidInputException($"--blocks must be at least 2 (got {blocks}).");
-        if (threads == 0 || threads < -1) throw new InvalidInputException($"--threads must be -1 (all cores) or a positive count (got {threads}).");
         if (plotPath is not null) PlotFile.Validate(plotPath);
         foreach (var path in new[] { localPath, regionsPath })
             if (path is not null)
