@@ -82,3 +82,96 @@ public class EntropyReferenceTests
         Assert.Contains("eps = 0 only", Assert.Throws<InvalidInputException>(() => IdentityEntropyProduction.Estimate(s)).Message);
     }
 }
+
+public class IdentityOnALinearChainTests
+{
+    /// <summary>
+    /// Reference 4 checked without simulation on a system where everything is Gaussian: two AOUP particles in 1-D, eps = 0,
+    /// in a trap A and coupled by a spring kappa (b_{x_1} = v0 g_1 - A x_1 - kappa (x_1 - x_2)). For z = (x1, x2, g1, g2),
+    /// dz = -B z dt + sqrt(2 D) dW with D = diag(0, 0, gamma, gamma); the stationary covariance C solves B C + C B^T = 2 D,
+    /// s = -C^-1 z and v = (D C^-1 - B) z, so sigma = gamma^-1 E|v_g|^2 = tr(R C R^T) / gamma with R the g rows of
+    /// D C^-1 - B. The identity says sigma = -E[div_x b_x] = -tr(dB_x/dx) = 2 (A + kappa).
+    /// </summary>
+    [Theory]
+    [InlineData(1.0, 0.5, 1.0, 0.3)]
+    [InlineData(0.4, 2.0, 0.1, 1.5)]
+    public void IdentityEqualsTheGaussianRate(double v0, double gamma, double a, double kappa)
+    {
+        double[,] b =
+        {
+            { a + kappa, -kappa, -v0, 0 },
+            { -kappa, a + kappa, 0, -v0 },
+            { 0, 0, gamma, 0 },
+            { 0, 0, 0, gamma },
+        };
+        double[] diffusion = [0, 0, gamma, gamma];
+        var c = Lyapunov(b, diffusion);
+        var inverse = Invert(c);
+        double sigma = 0;
+        for (int row = 2; row < 4; row++)
+        {
+            var r = new double[4];
+            // v = (D C^-1 - B) z with dz = -B z dt: the drift is -B z, so v = -B z - D s = -B z + D C^-1 z.
+            for (int q = 0; q < 4; q++) r[q] = diffusion[row] * inverse[row, q] - b[row, q];
+            double quadratic = 0;
+            for (int p = 0; p < 4; p++) for (int q = 0; q < 4; q++) quadratic += r[p] * c[p, q] * r[q];
+            sigma += quadratic / gamma;
+        }
+        Assert.Equal(2 * (a + kappa), sigma, 1e-9 * sigma);
+    }
+
+    /// <summary>Solves B C + C B^T = 2 diag(D) for symmetric C (Kronecker form, Gaussian elimination with pivoting).</summary>
+    private static double[,] Lyapunov(double[,] b, double[] diffusion)
+    {
+        int n = b.GetLength(0), m = n * n;
+        var a = new double[m, m + 1];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                int row = i * n + j;
+                for (int k = 0; k < n; k++)
+                {
+                    a[row, k * n + j] += b[i, k];
+                    a[row, i * n + k] += b[j, k];
+                }
+                a[row, m] = i == j ? 2 * diffusion[i] : 0;
+            }
+        var x = SolveAugmented(a, m);
+        var c = new double[n, n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) c[i, j] = x[i * n + j];
+        return c;
+    }
+
+    private static double[,] Invert(double[,] c)
+    {
+        int n = c.GetLength(0);
+        var inverse = new double[n, n];
+        for (int col = 0; col < n; col++)
+        {
+            var a = new double[n, n + 1];
+            for (int i = 0; i < n; i++) { for (int j = 0; j < n; j++) a[i, j] = c[i, j]; a[i, n] = i == col ? 1 : 0; }
+            var x = SolveAugmented(a, n);
+            for (int i = 0; i < n; i++) inverse[i, col] = x[i];
+        }
+        return inverse;
+    }
+
+    private static double[] SolveAugmented(double[,] a, int n)
+    {
+        for (int p = 0; p < n; p++)
+        {
+            int pivot = p;
+            for (int r = p + 1; r < n; r++) if (Math.Abs(a[r, p]) > Math.Abs(a[pivot, p])) pivot = r;
+            for (int q = 0; q <= n; q++) (a[p, q], a[pivot, q]) = (a[pivot, q], a[p, q]);
+            for (int r = 0; r < n; r++)
+            {
+                if (r == p) continue;
+                double factor = a[r, p] / a[p, p];
+                for (int q = p; q <= n; q++) a[r, q] -= factor * a[p, q];
+            }
+        }
+        var x = new double[n];
+        for (int p = 0; p < n; p++) x[p] = a[p, n] / a[p, p];
+        return x;
+    }
+}
