@@ -117,3 +117,26 @@ public class ActiveModelTests
         Assert.Contains("g columns are missing", e.Message);
     }
 }
+
+public class ActiveObservablesTests
+{
+    [Fact]
+    public void ClustersAndLocalDensityOfAKnownConfiguration()
+    {
+        // 12 particles in a box of side 40: a chain of 5 touching discs (spacing 2), a pair, and 5 isolated ones.
+        var model = new ActiveModel { Particles = 12, PackingFraction = 12 * Math.PI / 1600, K = 0 };
+        Assert.Equal(40, model.Box!.Value, 10);
+        var xy = new List<(double, double)>();
+        for (int i = 0; i < 5; i++) xy.Add((5 + 2 * i, 5));
+        xy.Add((30, 30)); xy.Add((31.9, 30));
+        for (int i = 0; i < 5; i++) xy.Add((3 + 7 * i, 20 + (i % 2) * 8));
+        var data = xy.SelectMany(p => new[] { p.Item1, p.Item2, 0.0, 0.0 }).ToArray();
+        var s = new ActiveSnapshots(model, 1, 1, data);
+        Assert.Equal(new[] { 5, 2, 1, 1, 1, 1, 1 }, ActiveObservables.ClusterSizes(s, 0));
+        var (centres, density) = ActiveObservables.LocalDensityHistogram(s, bins: 10);
+        Assert.Equal(1.0, density.Sum() / 10, 12);          // a probability density on [0, 1]
+        // Within R = 5: the middle disc of the chain sees 4 others -> (4 + 1) / 25 = 0.2 -> bin 2; isolated ones 1/25 -> bin 0.
+        Assert.True(density[0] > 0 && density[2] > 0);
+        Assert.Equal(0.05, centres[0], 12);
+    }
+}
