@@ -17,6 +17,7 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     ["stream"] = StreamBench.Run,
     // The child process in which `stream` estimates under a heap limit.
     ["stream-child"] = StreamBench.ChildMain,
+    ["pair"] = PairBench.Run,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))

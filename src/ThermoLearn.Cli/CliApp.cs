@@ -30,6 +30,8 @@ public static class CliApp
         yield return ThermoLearn.Cli.Commands.EstimateCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.InferCommand.Create(console);
         yield return ThermoLearn.Cli.Commands.ReduceCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ActiveSweepCommand.Create(console);
+        yield return ThermoLearn.Cli.Commands.ActiveObserveCommand.Create(console);
     }
 
     public static RootCommand BuildRoot(CliConsole console)

@@ -47,13 +47,20 @@ internal static class EstimateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var streaming = new StreamingOptions();
         var neuralOptions = new NeuralEstimateOptions();
+        var active = new ActiveEstimateOptions();
         var command = new Command("estimate", "Estimate the entropy-production rate of trajectories, with a calibrated standard error.");
         input.AddTo(command);
         foreach (var o in new Option[] { method, basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, plot, json }) command.Add(o);
         streaming.AddTo(command);
         neuralOptions.AddTo(command);
+        active.AddTo(command);
         command.SetAction(parse =>
         {
+            string inPath = parse.GetValue(input.In)!;
+            if (ThermoLearn.ActiveMatter.ActiveSnapshotFile.IsSnapshotFile(inPath))
+                return active.Run(parse, console, inPath, parse.GetValue(method)!, parse.GetValue(plot), parse.GetValue(json),
+                    [basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, input.Dt, input.Columns, input.Batches, input.Bootstrap]);
+            active.RejectFor(parse);
             var m = EstimateMethods.Find(parse.GetValue(method)!);
             string? plotPath = parse.GetValue(plot), csvPath = parse.GetValue(perTrajectory);
             if (plotPath is not null) PlotFile.Validate(plotPath);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Models;
 using ThermoLearn.Simulation.Schemes;
@@ -18,7 +19,7 @@ internal static class ModelsCommand
             if (parse.GetValue(json))
             {
                 var models = new JsonArray();
-                foreach (var m in ModelCatalog.All)
+                foreach (var m in ModelCatalog.All.Concat(ActiveModelCatalog.All))
                 {
                     var parameters = new JsonArray();
                     foreach (var p in m.Parameters)
@@ -32,7 +33,7 @@ internal static class ModelsCommand
                 });
                 return CliApp.ExitOk;
             }
-            foreach (var m in ModelCatalog.All)
+            foreach (var m in ModelCatalog.All.Concat(ActiveModelCatalog.All))
             {
                 console.Out.WriteLine($"{m.Name}: {m.Description}");
                 foreach (var p in m.Parameters)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Energetics;
 using ThermoLearn.IO;
@@ -20,7 +21,7 @@ internal static class SimulateCommand
     public static Command Create(CliConsole console)
     {
         var model = new ModelArguments();
-        var trajectories = new Option<int>("--trajectories") { Description = "Number of trajectories (of the whole run when sharded).", Required = true };
+        var trajectories = new Option<int?>("--trajectories") { Description = "Number of trajectories (of the whole run when sharded); not for the active models aoup/abp (one system of n particles)." };
         var steps = new Option<int>("--steps") { Description = "Integration steps per trajectory.", Required = true };
         var dt = new Option<double>("--dt") { Description = "Integration step.", Required = true };
         var saveEvery = new Option<int>("--save-every") { Description = "Save every K-th step (steps must be a multiple).", DefaultValueFactory = _ => 1 };
@@ -31,12 +32,19 @@ internal static class SimulateCommand
         var output = new Option<string>("--out") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
         var energetics = new Option<string?>("--energetics") { Description = "CSV of per-trajectory work, heat, energy change and entropies." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var command = new Command("simulate", "Simulate trajectories of a model with per-trajectory energetics.");
+        var active = new ActiveSimulateOptions();
+        var command = new Command("simulate", "Simulate trajectories of a model with per-trajectory energetics, or snapshots of an active model (aoup, abp).");
         model.AddTo(command);
         foreach (var o in new Option[] { trajectories, steps, dt, saveEvery, seed, shard, scheme, threads, output, energetics, json }) command.Add(o);
+        active.AddTo(command);
         command.SetAction(parse =>
         {
             string outPath = parse.GetValue(output)!;
+            if (ActiveModelCatalog.Contains(parse.GetValue(model.Model)!))
+                return active.Run(parse, console, model, trajectories, steps, dt, saveEvery, seed, threads, output, json, [shard, scheme, energetics]);
+            active.RejectFor(parse);
+            if (parse.GetValue(trajectories) is not { } trajectoryCount)
+                throw new InvalidInputException("--trajectories is required: give the number of trajectories to simulate.");
             string? energeticsPath = parse.GetValue(energetics);
             CheckWritable(outPath);
             TrajectoryFile.ForPath(outPath);
@@ -51,7 +59,7 @@ internal static class SimulateCommand
             var m = model.Create(parse);
             var options = new SimulationOptions
             {
-                Trajectories = parse.GetValue(trajectories),
+                Trajectories = trajectoryCount,
                 Steps = parse.GetValue(steps),
                 Dt = parse.GetValue(dt),
                 SaveEvery = parse.GetValue(saveEvery),

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ThermoLearn.ActiveMatter;
+using ThermoLearn.Cli.Infrastructure;
+using ThermoLearn.Cli.Plotting;
+using ThermoLearn.IO;
+
+namespace ThermoLearn.Cli.Commands;
+
+/// <summary>
+/// <c>thermolearn estimate --in SNAPSHOTS.h5|.npy --method current|identity [--blocks B] [--local FILE.csv] [--regions FILE.csv]
+/// [--plot FILE.png|svg] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
+/// standard error, sigma / N, the x and g parts, the exact value where a closed form applies, and for
+/// <c>--method current</c> the local maps (per particle as CSV and as a figure of particles coloured by their EP;
+/// per region as CSV). Flags that belong to trajectory ensembles are rejected.
+/// </summary>
+internal sealed class ActiveEstimateOptions
+{
+    private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
+    private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current: CSV of each particle's local EP rate (time average and at the last snapshot)." };
+    private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current: CSV of the EP rate per unit area on a grid over the box." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _blocks, _local, _regions }) command.Add(o);
+    }
+
+    /// <summary>Bad input when a snapshot-only flag is given for trajectory data.</summary>
+    public void RejectFor(ParseResult parse)
+    {
+        if (parse.GetValue(_local) is not null || parse.GetValue(_regions) is not null || parse.GetResult(_blocks) is { Implicit: false })
+            throw new InvalidInputException("--local, --regions and --blocks belong to active-matter snapshot files (thermolearn simulate --model aoup).");
+    }
+
+    public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly)
+    {
+        foreach (var option in trajectoryOnly)
+            if (parse.GetResult(option) is { Implicit: false })
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity, --blocks, --local, --regions, --plot.");
+        method = method.Trim().ToLowerInvariant();
+        if (method is not ("current" or "identity"))
+            throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current or identity (the score-based estimator: --method score).");
+        string? localPath = parse.GetValue(_local), regionsPath = parse.GetValue(_regions);
+        int blocks = parse.GetValue(_blocks);
+        const int threads = -1;   // all cores: the numbers do not depend on the thread count
+        if (blocks < 2) throw new InvalidInputException($"--blocks must be at least 2 (got {blocks}).");
+        if (plotPath is not null) PlotFile.Validate(plotPath);
+        foreach (var path in new[] { localPath, regionsPath })
+            if (path is not null)
+            {
+                SimulateCommand.CheckWritable(path);
+                if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) throw new InvalidInputException($"{path}: local maps are written as CSV; give a name ending in .csv.");
+                if (method != "current") throw new InvalidInputException("--local and --regions need --method current (the identity gives the total only).");
+            }
+        var snapshots = ActiveSnapshotFile.Read(inPath);
+        var model = snapshots.Model;
+        ManyBodyEntropyEstimate estimate;
+        CurrentEstimateResult? current = null;
+        if (method == "identity") estimate = IdentityEntropyProduction.Estimate(snapshots, blocks, threads);
+        else
+        {
+            current = CurrentEntropyProduction.Estimate(snapshots, new CurrentEstimatorOptions { Blocks = blocks, MaxDegreeOfParallelism = threads });
+            estimate = current.Estimate;
+        }
+        var exact = ActiveEntropyReferences.For(model);
+        if (localPath is not null && current is not null) WriteLocal(localPath, snapshots, current.Maps);
+        if (regionsPath is not null && current is not null) WriteRegions(regionsPath, current.Maps);
+        if (plotPath is not null)
+        {
+            var values = current?.Maps.SnapshotRates;
+            string title = current is null
+                ? $"{model.Name} snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})"
+                : $"local EP rate per particle, snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})";
+            ActiveMatterPlots.Particles(snapshots, snapshots.Frames - 1, values, title, "local EP rate e_i", plotPath);
+        }
+        if (json)
+        {
+            var result = new JsonObject
+            {
+                ["quantity"] = "steady-state entropy production rate of the whole system (all particles), per unit time",
+                ["ep_rate"] = estimate.Rate,
+                ["stderr"] = estimate.StandardError,
+                ["ep_rate_debiased"] = estimate.Debiased,
+                ["ep_rate_per_particle"] = estimate.RatePerParticle,
+                ["stderr_per_particle"] = estimate.StandardErrorPerParticle,
+                ["ep_rate_x"] = estimate.RateX,
+                ["ep_rate_g"] = estimate.RateG,
+                ["method"] = estimate.Method,
+                ["n_snapshots"] = estimate.Snapshots,
+                ["particles"] = model.Particles,
+                ["blocks"] = blocks,
+                ["frame_dt"] = snapshots.FrameDt,
+                ["model"] = model.Name,
+                ["parameters"] = model.ToJson(),
+                ["exact_ep_rate"] = exact?.Total,
+                ["exact_ep_rate_x"] = exact?.X,
+                ["exact_ep_rate_g"] = exact?.G,
+                ["input"] = inPath,
+            };
+            if (current is not null)
+            {
+                result["ep_rate_lag1"] = current.RateLag1;
+                result["ep_rate_lag2"] = JsonOutput.Number(current.RateLag2);
+                result["features"] = new JsonArray(current.Features.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
+                result["coefficients_x"] = JsonOutput.Array(current.CoefficientsX);
+                result["coefficients_g"] = JsonOutput.Array(current.CoefficientsG);
+            }
+            JsonOutput.Write(console, result);
+        }
+        else
+        {
+            console.Out.WriteLine($"EP rate of the whole system ({model.Particles} particles), --method {estimate.Method}: {estimate.Rate:G6} +- {estimate.StandardError:G3} "
+                + $"(per particle {estimate.RatePerParticle:G6} +- {estimate.StandardErrorPerParticle:G3}; x part {estimate.RateX:G6}, g part {estimate.RateG:G6}; {estimate.Snapshots} snapshots)");
+            if (exact is { } e)
+            {
+                double z = (estimate.Rate - e.Total) / estimate.StandardError;
+                console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); estimate - exact = {estimate.Rate - e.Total:G4} ({z:F2} stderr, {(e.Total != 0 ? (estimate.Rate / e.Total - 1) * 100 : double.NaN):F2}%)");
+            }
+        }
+        return CliApp.ExitOk;
+    }
+
+    private static void WriteLocal(string path, ActiveSnapshots s, LocalEntropyMaps maps)
+    {
+        var text = new StringBuilder("particle,x,y,ep_rate_mean,ep_rate_snapshot\n");
+        for (int i = 0; i < s.Particles; i++)
+            text.Append(CultureInfo.InvariantCulture, $"{i},{s.Position(maps.SnapshotFrame, i, 0):R},{s.Position(maps.SnapshotFrame, i, 1):R},{maps.ParticleRates[i]:R},{maps.SnapshotRates[i]:R}\n");
+        AtomicFile.WriteText(path, text.ToString());
+    }
+
+    private static void WriteRegions(string path, LocalEntropyMaps maps)
+    {
+        var text = new StringBuilder("x_centre,y_centre,ep_rate_per_area\n");
+        for (int by = 0; by < maps.Bins; by++)
+            for (int bx = 0; bx < maps.Bins; bx++)
+                text.Append(CultureInfo.InvariantCulture, $"{maps.RegionOrigin + (bx + 0.5) * maps.RegionBin:R},{maps.RegionOrigin + (by + 0.5) * maps.RegionBin:R},{maps.RegionRates[by * maps.Bins + bx]:R}\n");
+        AtomicFile.WriteText(path, text.ToString());
+    }
+}

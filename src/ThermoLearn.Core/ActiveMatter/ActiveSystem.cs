@@ -1,0 +1,285 @@
+using ThermoLearn.Randomness;
+
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// Pair forces of an <see cref="ActiveModel"/> behind one interface: one call per step (the neighbour loop inside is
+/// monomorphic in the potential struct).
+/// </summary>
+public interface IPairForces
+{
+    /// <summary>Cutoff r_c of the interaction.</summary>
+    double Cutoff { get; }
+
+    /// <summary>forces[i d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij (without the strength k).</summary>
+    void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism);
+
+    /// <summary>Per particle div_{x_i} F_i; returns their sum.</summary>
+    double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism);
+
+    /// <summary>Total pair energy sum_{i &lt; j} U(r_ij).</summary>
+    double Energy(double[] positions, int maxDegreeOfParallelism);
+
+    /// <summary>The cell list the forces use (for other neighbour sweeps over the same positions).</summary>
+    CellList Cells { get; }
+
+    /// <summary>The pair force magnitude f(r).</summary>
+    double Force(double r);
+}
+
+/// <summary>Builds the <see cref="IPairForces"/> of a model.</summary>
+public static class PairForces
+{
+    /// <summary>The model's pair forces, or null when it does not interact.</summary>
+    public static IPairForces? For(ActiveModel model)
+    {
+        if (model.Interaction == PairInteraction.None) return null;
+        int n = model.Particles, d = model.Dimension;
+        double? box = model.Box;
+        return model.Interaction switch
+        {
+            PairInteraction.Softplus => new Of<SoftplusRepulsion>(new(new(model.R0, model.Beta), n, d, box)),
+            PairInteraction.Wca => new Of<WcaRepulsion>(new(new(2 * model.R0 / Math.Pow(2, 1.0 / 6), 1), n, d, box)),
+            PairInteraction.Harmonic => new Of<HarmonicRepulsion>(new(new(2 * model.R0, 1), n, d, box)),
+            _ => null,
+        };
+    }
+
+    private sealed class Of<T>(PairForceField<T> pairField) : IPairForces where T : struct, IPairPotential
+    {
+        public double Cutoff => pairField.Potential.Cutoff;
+
+        public CellList Cells => pairField.Cells;
+
+        public double Force(double r) => pairField.Potential.Force(r);
+
+        public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, maxDegreeOfParallelism);
+
+        public double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism) => pairField.Divergence(positions, perParticle, maxDegreeOfParallelism);
+
+        public double Energy(double[] positions, int maxDegreeOfParallelism) => pairField.Energy(positions, null, maxDegreeOfParallelism);
+    }
+}
+
+/// <summary>
+/// The state of an <see cref="ActiveModel"/> and its time step. AOUP: Euler-Maruyama for x,
+/// x += [v0 g + k F(x) - A x] dt + sqrt(2 eps dt) xi, and the exact Ornstein-Uhlenbeck update for g,
+/// g = e^(-gamma dt) g + sqrt(1 - e^(-2 gamma dt)) eta (g stays exactly N(0, I)); ABP: Euler-Maruyama for x and theta.
+/// Particle i draws its noise from its own <see cref="RandomStream"/> (seed, i), so the run is the same for any thread
+/// count. Positions in a periodic box are kept wrapped into [0, L)^d. No allocation per step.
+/// </summary>
+public sealed class ActiveSystem
+{
+    private const ulong InitialPurpose = 0x41435449UL, NoisePurpose = 0x4E4F4953UL;
+    private readonly RandomStream[] _streams;
+    private readonly IPairForces? _pairs;
+    private readonly double[] _forces;
+    private readonly int _threads;
+
+    /// <param name="model">The model (validated here).</param>
+    /// <param name="dt">Integration step.</param>
+    /// <param name="seed">Seed: particle i's initial state and noise come from streams of (seed, i).</param>
+    /// <param name="initial">Optional initial state, N rows of d positions followed by the active columns
+    /// (g or theta); null for a lattice start (random jitter, random stationary g / uniform theta).</param>
+    /// <param name="maxDegreeOfParallelism">-1 all cores; the results do not depend on it.</param>
+    public ActiveSystem(ActiveModel model, double dt, ulong seed, double[]? initial = null, int maxDegreeOfParallelism = -1)
+    {
+        model.Validate();
+        if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"dt must be a positive number (got {dt}).");
+        Model = model;
+        Dt = dt;
+        _threads = maxDegreeOfParallelism;
+        int n = model.Particles, d = model.Dimension;
+        Positions = new double[n * d];
+        Active = new double[n * model.ActiveColumns];
+        _forces = new double[n * d];
+        _streams = new RandomStream[n];
+        for (int i = 0; i < n; i++) _streams[i] = RandomStream.For(seed, (ulong)i, NoisePurpose);
+        _pairs = model.Interacting ? PairForces.For(model) : null;
+        if (initial is null) LatticeStart(seed);
+        else SetState(initial);
+        CheckOverlaps();
+    }
+
+    public ActiveModel Model { get; }
+
+    public double Dt { get; }
+
+    /// <summary>x[i d + a] (wrapped into [0, L) in a periodic box).</summary>
+    public double[] Positions { get; }
+
+    /// <summary>g[i d + a] (AOUP) or theta[i] (ABP).</summary>
+    public double[] Active { get; }
+
+    /// <summary>The pair forces (null without interaction).</summary>
+    public IPairForces? Pairs => _pairs;
+
+    /// <summary>Steps taken since construction.</summary>
+    public long StepsTaken { get; private set; }
+
+    /// <summary>Advances the state by <paramref name="steps"/> time steps.</summary>
+    public void Step(int steps = 1)
+    {
+        for (int s = 0; s < steps; s++)
+        {
+            if (_pairs is not null) _pairs.Forces(Positions, _forces, _threads);
+            int n = Model.Particles;
+            int chunks = n < 4096 || _threads == 1 ? 1 : Math.Min(n / 1024, 8 * Environment.ProcessorCount);
+            if (chunks == 1) Update(0, n);
+            else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads },
+                c => Update((int)((long)n * c / chunks), (int)((long)n * (c + 1) / chunks)));
+            StepsTaken++;
+        }
+    }
+
+    private void Update(int first, int end)
+    {
+        var m = Model;
+        int d = m.Dimension;
+        double dt = Dt, k = _pairs is null ? 0 : m.K, box = m.Box ?? 0;
+        double[] x = Positions, a = Active, f = _forces;
+        if (m.Kind == ActiveModelKind.Aoup)
+        {
+            double noiseX = Math.Sqrt(2 * m.Epsilon * dt), decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
+            double v0 = m.V0, trap = m.A;
+            for (int i = first; i < end; i++)
+            {
+                ref var rng = ref _streams[i];
+                for (int c = 0; c < d; c++)
+                {
+                    int q = i * d + c;
+                    double xi = x[q];
+                    xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
+                    if (noiseX > 0) xi += noiseX * rng.NextGaussian();
+                    if (box > 0) xi -= box * Math.Floor(xi / box);
+                    x[q] = xi;
+                    a[q] = decay * a[q] + noiseG * rng.NextGaussian();
+                }
+            }
+        }
+        else
+        {
+            double noiseX = Math.Sqrt(2 * m.TranslationalDiffusion * dt), noiseTheta = Math.Sqrt(2 * m.RotationalDiffusion * dt), v0 = m.V0;
+            for (int i = first; i < end; i++)
+            {
+                ref var rng = ref _streams[i];
+                (double sin, double cos) = Math.SinCos(a[i]);
+                for (int c = 0; c < 2; c++)
+                {
+                    int q = i * 2 + c;
+                    double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
+                    if (noiseX > 0) xi += noiseX * rng.NextGaussian();
+                    if (box > 0) xi -= box * Math.Floor(xi / box);
+                    x[q] = xi;
+                }
+                a[i] += noiseTheta * rng.NextGaussian();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Particles on a simple cubic lattice filling the box (or the initial cube of packing fraction phi, centred on the
+    /// trap), in random order with a small random jitter; g ~ N(0, I) (its stationary law) or theta uniform.
+    /// </summary>
+    private void LatticeStart(ulong seed)
+    {
+        var m = Model;
+        int n = m.Particles, d = m.Dimension;
+        double side = m.InitialSide;
+        int perAxis = (int)Math.Ceiling(Math.Pow(n, 1.0 / d) - 1e-9);
+        double spacing = side / perAxis;
+        double offset = m.Periodic ? 0.5 * spacing : -0.5 * side + 0.5 * spacing;
+        // A random permutation of the lattice sites (Fisher-Yates from the stream of (seed, N)), so particle
+        // indices are not spatially ordered.
+        int sites = (int)Math.Pow(perAxis, d);
+        var order = new int[sites];
+        for (int s = 0; s < sites; s++) order[s] = s;
+        var shuffle = RandomStream.For(seed, (ulong)n, InitialPurpose);
+        for (int s = sites - 1; s > 0; s--)
+        {
+            int r = (int)(shuffle.NextUInt64() % (ulong)(s + 1));
+            (order[s], order[r]) = (order[r], order[s]);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            var rng = RandomStream.For(seed, (ulong)i, InitialPurpose);
+            int site = order[i];
+            for (int c = 0; c < d; c++)
+            {
+                int index = site % perAxis;
+                site /= perAxis;
+                Positions[i * d + c] = offset + spacing * (index + 0.05 * (rng.NextDouble() - 0.5));
+            }
+            if (m.Kind == ActiveModelKind.Aoup)
+                for (int c = 0; c < d; c++) Active[i * d + c] = rng.NextGaussian();
+            else Active[i] = 2 * Math.PI * rng.NextDouble();
+        }
+    }
+
+    private void SetState(double[] initial)
+    {
+        var m = Model;
+        int n = m.Particles, d = m.Dimension, columns = d + m.ActiveColumns;
+        if (initial.Length != n * columns)
+        {
+            string hint = initial.Length == n * d ? $" (it has only the {d} position columns: the active state {(m.Kind == ActiveModelKind.Aoup ? "g" : "theta")} is missing)" : "";
+            throw new InvalidInputException($"the initial state holds {initial.Length} values; {m.Name} with n = {n}, d = {d} needs {n} rows of {columns} columns (x then {(m.Kind == ActiveModelKind.Aoup ? "g" : "theta")}){hint}.");
+        }
+        double box = m.Box ?? 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                double v = initial[i * columns + c];
+                if (!double.IsFinite(v)) throw new InvalidInputException($"the initial state of particle {i} has a non-finite value in column {c} ({v}).");
+                if (c < d) Positions[i * d + c] = box > 0 ? v - box * Math.Floor(v / box) : v;
+                else Active[i * m.ActiveColumns + c - d] = v;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Overlapping particles are bad input: a pair so close that one step of its force, k f(r) dt, would move a
+    /// particle by more than its radius r0 (the integrator would throw them apart or diverge).
+    /// </summary>
+    private void CheckOverlaps()
+    {
+        if (_pairs is null) return;
+        double limit = Model.R0;
+        double[] kick = new double[Model.Particles];
+        _pairs.Cells.Build(Positions);
+        _pairs.Cells.Sweep(new OverlapKernel(_pairs, Math.Abs(Model.K) * Dt, limit, kick), _threads);
+        for (int i = 0; i < kick.Length; i++)
+        {
+            if (kick[i] < 0) continue;
+            int j = (int)kick[i];
+            int d = Model.Dimension;
+            double r2 = 0;
+            for (int c = 0; c < d; c++)
+            {
+                double delta = _pairs.Cells.MinimumImage(Positions[i * d + c] - Positions[j * d + c]);
+                r2 += delta * delta;
+            }
+            double r = Math.Sqrt(r2);
+            throw new InvalidInputException(FormattableString.Invariant(
+                $"particles {i} and {j} overlap in the initial state (distance {r:G6}, contact at 2 r0 = {2 * Model.R0:G6}): one step of their pair force moves them by k f(r) dt = {Math.Abs(Model.K) * _pairs.Force(r) * Dt:G6} > r0 = {limit:G6}; separate them or use a smaller dt."));
+        }
+    }
+
+    /// <summary>1 - e^(-u) without cancellation for small u.</summary>
+    internal static double OneMinusExp(double u) => u < 1e-5 ? u * (1 - u / 2 * (1 - u / 3)) : 1 - Math.Exp(-u);
+
+    private struct OverlapKernel(IPairForces pairs, double kDt, double limit, double[] kick) : INeighbourKernel
+    {
+        private int _worst;
+
+        public void Begin(int i) => _worst = -1;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            if (_worst < 0 && kDt * pairs.Force(Math.Sqrt(r2)) > limit) _worst = j;
+        }
+
+        public void End(int i) => kick[i] = _worst;
+    }
+}

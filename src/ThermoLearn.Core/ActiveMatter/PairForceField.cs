@@ -1,0 +1,102 @@
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// Pairwise forces, energies and force divergences of N particles for one pair potential, on a position array
+/// x[i * d + a], through a <see cref="CellList"/> (O(N) per call, parallel over cells, the same bits for any thread
+/// count). F_i = sum_{j != i} f(r_ij) r_hat_ij with r_ij = x_i - x_j (minimum image in a periodic box).
+/// A value: the potential is a struct type argument, so the neighbour loop is monomorphic.
+/// </summary>
+public readonly struct PairForceField<TPotential> where TPotential : struct, IPairPotential
+{
+    public PairForceField(TPotential potential, int particles, int dimension, double? box)
+    {
+        Potential = potential;
+        Cells = new CellList(particles, dimension, potential.Cutoff, box);
+    }
+
+    public TPotential Potential { get; }
+
+    /// <summary>The cell list (rebuilt by every call from the positions it is given).</summary>
+    public CellList Cells { get; }
+
+    /// <summary>forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij.</summary>
+    public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1)
+    {
+        if (forces.Length != positions.Length) throw new ArgumentException("forces and positions must have the same length.", nameof(forces));
+        Cells.Build(positions);
+        Cells.Sweep(new ForceKernel(Potential, forces, Cells.Dimension), maxDegreeOfParallelism);
+    }
+
+    /// <summary>Total energy sum_{i &lt; j} U(r_ij), and per particle e_i = (1/2) sum_j U(r_ij) when <paramref name="perParticle"/> is given.</summary>
+    public double Energy(double[] positions, double[]? perParticle = null, int maxDegreeOfParallelism = -1)
+    {
+        var energies = perParticle ?? new double[Cells.Particles];
+        Cells.Build(positions);
+        Cells.Sweep(new EnergyKernel(Potential, energies), maxDegreeOfParallelism);
+        double total = 0;
+        foreach (double e in energies) total += e;
+        return total;
+    }
+
+    /// <summary>
+    /// Per particle div_{x_i} F_i = sum_j [f'(r_ij) + (d - 1) f(r_ij) / r_ij] into <paramref name="perParticle"/>;
+    /// returns the sum over particles (in index order).
+    /// </summary>
+    public double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism = -1)
+    {
+        Cells.Build(positions);
+        Cells.Sweep(new DivergenceKernel(Potential, perParticle, Cells.Dimension), maxDegreeOfParallelism);
+        double total = 0;
+        foreach (double v in perParticle) total += v;
+        return total;
+    }
+
+    private struct ForceKernel(TPotential potential, double[] forces, int d) : INeighbourKernel
+    {
+        private double _fx, _fy, _fz;
+
+        public void Begin(int i) => (_fx, _fy, _fz) = (0, 0, 0);
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2);
+            double s = potential.Force(r) / r;
+            _fx += s * dx;
+            _fy += s * dy;
+            _fz += s * dz;
+        }
+
+        public void End(int i)
+        {
+            forces[i * d] = _fx;
+            forces[i * d + 1] = _fy;
+            if (d == 3) forces[i * d + 2] = _fz;
+        }
+    }
+
+    private struct EnergyKernel(TPotential potential, double[] energies) : INeighbourKernel
+    {
+        private double _e;
+
+        public void Begin(int i) => _e = 0;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz) => _e += 0.5 * potential.Energy(Math.Sqrt(r2));
+
+        public void End(int i) => energies[i] = _e;
+    }
+
+    private struct DivergenceKernel(TPotential potential, double[] divergence, int d) : INeighbourKernel
+    {
+        private double _s;
+
+        public void Begin(int i) => _s = 0;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2);
+            _s += potential.ForceDerivative(r) + (d - 1) * potential.Force(r) / r;
+        }
+
+        public void End(int i) => divergence[i] = _s;
+    }
+}

@@ -1,0 +1,124 @@
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// A particle-local, permutation-invariant and rotation-equivariant linear basis for the thermodynamic force of a
+/// particle's noisy coordinates: component a of particle i is sum_k theta_k phi_k(i, a) with
+/// phi = g_{i,a} (own active force); x_{i,a} (own position, in a trap only: a box has no origin);
+/// sum_j f(r_ij) rhat_{ij,a} (the model's pair force, when it interacts); sum_j T_m(r_ij) rhat_{ij,a}, m = 0..M-1
+/// (tents T_m(r) = max(0, 1 - |r - m h| / h), h = r_f / M, over the feature range r_f); and
+/// sum_j T'_s(r_ij) g_{j,a}, s = 0, 1 (neighbours' active forces in two shells, h' = r_f / 2).
+/// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
+/// </summary>
+public sealed class ParticleBasis
+{
+    private readonly ActiveModel _model;
+    private readonly IPairForces? _pairs;
+    private readonly CellList? _cells;
+    private readonly int _tents, _shells;
+
+    public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2)
+    {
+        if (model.Kind != ActiveModelKind.Aoup) throw new InvalidInputException($"the particle basis is for AOUP snapshots ({model.Name} given).");
+        if (tents < 0 || shells < 0 || 1 + tents + shells > 16) throw new InvalidInputException($"tents and shells must be non-negative with tents + shells <= 15 (got {tents}, {shells}).");
+        _model = model;
+        var names = new List<string> { "g_i" };
+        if (!model.Periodic) names.Add("x_i");
+        if (model.Interacting)
+        {
+            _pairs = PairForces.For(model)!;
+            Range = Math.Max(model.Cutoff, 3 * model.R0);
+            if (model.Box is { } l && l < 2 * Range)
+                throw new InvalidInputException($"the box (L = {l:G6}) is smaller than twice the feature range ({2 * Range:G6}); use more particles.");
+            _cells = new CellList(model.Particles, model.Dimension, Range, model.Box);
+            _tents = tents;
+            _shells = shells;
+            names.Add("sum_j f(r) rhat");
+            for (int m = 0; m < tents; m++) names.Add($"sum_j T{m}(r) rhat");
+            for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
+        }
+        Names = names;
+    }
+
+    /// <summary>Feature names, in coefficient order.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    public int Count => Names.Count;
+
+    /// <summary>Range r_f of the pair features (0 without interaction).</summary>
+    public double Range { get; }
+
+    /// <summary>Fills phi[((i d) + a) K + k] for one configuration (positions x[i d + a], active g[i d + a]).</summary>
+    public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1)
+    {
+        int n = _model.Particles, d = _model.Dimension, k = Count;
+        for (int i = 0; i < n; i++)
+            for (int a = 0; a < d; a++)
+            {
+                int row = (i * d + a) * k;
+                phi[row] = g[i * d + a];
+                if (!_model.Periodic) phi[row + 1] = x[i * d + a];
+            }
+        if (_cells is null) return;
+        _cells.Build(x);
+        _cells.Sweep(new PairFeatureKernel(_pairs!, g, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range), maxDegreeOfParallelism);
+    }
+
+    private struct PairFeatureKernel(IPairForces pairs, double[] g, double[] phi, int d, int count, int first, int tents, int shells, double range) : INeighbourKernel
+    {
+        // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
+        private Sums _s;
+
+        public void Begin(int i) => _s = default;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2);
+            double ux = dx / r, uy = dy / r, uz = dz / r;
+            double f = pairs.Force(r);
+            _s.Add(0, f * ux, f * uy, f * uz);
+            double h = range / tents;
+            for (int m = 0; m < tents; m++)
+            {
+                double t = 1 - Math.Abs(r - m * h) / h;
+                if (t > 0) _s.Add(1 + m, t * ux, t * uy, t * uz);
+            }
+            double hs = range / shells;
+            for (int s = 0; s < shells; s++)
+            {
+                double t = 1 - Math.Abs(r - s * hs) / hs;
+                if (t > 0) _s.Add(1 + tents + s, t * g[j * d], t * g[j * d + 1], d == 3 ? t * g[j * d + 2] : 0);
+            }
+        }
+
+        public void End(int i)
+        {
+            int fields = 1 + tents + shells;
+            for (int a = 0; a < d; a++)
+            {
+                int row = (i * d + a) * count + first;
+                for (int q = 0; q < fields; q++) phi[row + q] = _s.Get(q, a);
+            }
+        }
+    }
+
+    /// <summary>Fixed-size per-particle accumulator (up to 16 fields x 3 axes), so the kernel does not allocate.</summary>
+    private struct Sums
+    {
+        private Buffer _v;
+
+        public void Add(int field, double x, double y, double z)
+        {
+            _v[3 * field] += x;
+            _v[3 * field + 1] += y;
+            _v[3 * field + 2] += z;
+        }
+
+        public readonly double Get(int field, int axis) => _v[3 * field + axis];
+
+        [System.Runtime.CompilerServices.InlineArray(48)]
+        private struct Buffer
+        {
+            private double _e0;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using ThermoLearn.ActiveMatter;
+using Xunit;
+
+namespace ThermoLearn.Tests.ActiveMatter;
+
+public class ActiveModelTests
+{
+    private static string TempFolder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "thermolearn-active-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    internal static ActiveModel Mips(int n = 512) => new()
+    {
+        Kind = ActiveModelKind.Aoup, Particles = n, PackingFraction = 0.5, V0 = 0.25, Gamma = 0.01, Epsilon = 0, K = 1,
+    };
+
+    [Fact]
+    public void SameSeedSameBitsForAnyThreadCount()
+    {
+        var model = Mips(4608);
+        var options = new ActiveRunOptions { Dt = 0.1, Frames = 3, SaveEvery = 2, Seed = 5 };
+        var serial = ActiveSimulator.Run(model, options with { MaxDegreeOfParallelism = 1 });
+        var parallel = ActiveSimulator.Run(model, options with { MaxDegreeOfParallelism = -1 });
+        Assert.Equal(serial.Data, parallel.Data);
+        var other = ActiveSimulator.Run(model, options with { Seed = 6 });
+        Assert.NotEqual(serial.Data, other.Data);
+    }
+
+    [Fact]
+    public void AbpRunsAndKeepsParticlesInTheBox()
+    {
+        var model = new ActiveModel { Kind = ActiveModelKind.Abp, Particles = 200, PackingFraction = 0.4, V0 = 1, K = 1, TranslationalDiffusion = 0.1, RotationalDiffusion = 0.5 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.01, Frames = 5, SaveEvery = 10, Seed = 1 });
+        double l = model.Box!.Value;
+        Assert.Equal(3, s.Columns);
+        for (int f = 0; f < s.Frames; f++)
+            for (int i = 0; i < s.Particles; i++)
+                for (int a = 0; a < 2; a++) Assert.InRange(s.Position(f, i, a), 0, l);
+    }
+
+    [Fact]
+    public void OuUpdateKeepsGStandardNormal()
+    {
+        // g's exact OU update leaves N(0, 1) invariant: over 2048 particles x 2 axes x 40 frames (correlated in time,
+        // gamma dt = 0.2 between frames), the sample variance is 1 within a few percent. Its standard error is about
+        // sqrt(2 / n_eff) with n_eff ~ 4096 x 40 / 10 = 16k: 0.011; 6% is over 5 standard errors (false failure < 1e-6).
+        var model = Mips(2048) with { K = 0, Gamma = 0.2 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 1, Frames = 40, Seed = 2 });
+        double sum = 0, sum2 = 0; long count = 0;
+        for (int f = 0; f < s.Frames; f++)
+            for (int i = 0; i < s.Particles; i++)
+                for (int a = 0; a < 2; a++) { double g = s.ActiveState(f, i, a); sum += g; sum2 += g * g; count++; }
+        double variance = sum2 / count - (sum / count) * (sum / count);
+        Assert.InRange(variance, 0.94, 1.06);
+    }
+
+    [Fact]
+    public void BadParametersAreClearErrors()
+    {
+        Assert.Contains("phi", Assert.Throws<InvalidInputException>(() => (Mips() with { PackingFraction = 1.0 }).Validate()).Message);
+        Assert.Contains("smaller than twice the interaction cutoff", Assert.Throws<InvalidInputException>(() => (Mips(4) with { PackingFraction = 0.5 }).Validate()).Message);
+        Assert.Contains("two-dimensional", Assert.Throws<InvalidInputException>(() => new ActiveModel { Kind = ActiveModelKind.Abp, Dimension = 3 }.Validate()).Message);
+        Assert.Contains("gamma", Assert.Throws<InvalidInputException>(() => (Mips() with { Gamma = 0 }).Validate()).Message);
+    }
+
+    [Fact]
+    public void OverlappingInitialParticlesAreBadInput()
+    {
+        var model = Mips(16) with { PackingFraction = 0.05, Interaction = PairInteraction.Wca };
+        var initial = new double[16 * 4];
+        double l = model.Box!.Value;
+        for (int i = 0; i < 16; i++) { initial[i * 4] = (i % 4 + 0.5) * l / 4; initial[i * 4 + 1] = (i / 4 + 0.5) * l / 4; }
+        initial[5 * 4] = initial[9 * 4] + 0.3;   // particle 5 sits 0.3 from particle 9 (contact at 2)
+        initial[5 * 4 + 1] = initial[9 * 4 + 1];
+        var e = Assert.Throws<InvalidInputException>(() => new ActiveSystem(model, 0.01, 1, initial));
+        Assert.Contains("overlap", e.Message);
+        Assert.Contains("5", e.Message);
+        Assert.Contains("9", e.Message);
+        var positionsOnly = Assert.Throws<InvalidInputException>(() => new ActiveSystem(model, 0.01, 1, new double[16 * 2]));
+        Assert.Contains("the active state g is missing", positionsOnly.Message);
+    }
+
+    [Theory]
+    [InlineData("s.h5")]
+    [InlineData("s.npy")]
+    public void SnapshotsRoundTripBitExact(string name)
+    {
+        string path = Path.Combine(TempFolder(), name);
+        var model = Mips(64) with { PackingFraction = 0.2, A = 0.5, Epsilon = 0.1 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.05, Frames = 4, SaveEvery = 3, Seed = 11 });
+        ActiveSnapshotFile.Write(path, s);
+        Assert.True(ActiveSnapshotFile.IsSnapshotFile(path));
+        var back = ActiveSnapshotFile.Read(path);
+        Assert.Equal(s.Data, back.Data);
+        Assert.Equal(s.Model, back.Model);
+        Assert.Equal(s.FrameDt, back.FrameDt);
+        Assert.Equal(s.StepDt, back.StepDt);
+        Assert.Equal(s.Seed, back.Seed);
+    }
+
+    [Fact]
+    public void SnapshotsWithoutGColumnsAreBadInput()
+    {
+        string folder = TempFolder();
+        string path = Path.Combine(folder, "x.npy");
+        var model = Mips(64) with { PackingFraction = 0.2 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.05, Frames = 2, Seed = 1 });
+        ActiveSnapshotFile.Write(path, s);
+        // Overwrite the array with positions only, as a user who saved x alone would.
+        var positions = new double[2 * 64 * 2];
+        for (int f = 0; f < 2; f++) for (int i = 0; i < 64; i++) for (int a = 0; a < 2; a++) positions[(f * 64 + i) * 2 + a] = s.Position(f, i, a);
+        ThermoLearn.IO.NpyFormat.WriteArray(path, positions, [2, 64, 2]);
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains("g columns are missing", e.Message);
+    }
+}
+
+public class ActiveObservablesTests
+{
+    [Fact]
+    public void ClustersAndLocalDensityOfAKnownConfiguration()
+    {
+        // 12 particles in a box of side 40: a chain of 5 touching discs (spacing 2), a pair, and 5 isolated ones.
+        var model = new ActiveModel { Particles = 12, PackingFraction = 12 * Math.PI / 1600, K = 0 };
+        Assert.Equal(40, model.Box!.Value, 10);
+        var xy = new List<(double, double)>();
+        for (int i = 0; i < 5; i++) xy.Add((5 + 2 * i, 5));
+        xy.Add((30, 30)); xy.Add((31.9, 30));
+        for (int i = 0; i < 5; i++) xy.Add((3 + 7 * i, 20 + (i % 2) * 8));
+        var data = xy.SelectMany(p => new[] { p.Item1, p.Item2, 0.0, 0.0 }).ToArray();
+        var s = new ActiveSnapshots(model, 1, 1, data);
+        Assert.Equal(new[] { 5, 2, 1, 1, 1, 1, 1 }, ActiveObservables.ClusterSizes(s, 0));
+        var (centres, density) = ActiveObservables.LocalDensityHistogram(s, bins: 10);
+        Assert.Equal(1.0, density.Sum() / 10, 12);          // a probability density on [0, 1]
+        // Within R = 5: the middle disc of the chain sees 4 others -> (4 + 1) / 25 = 0.2 -> bin 2; isolated ones 1/25 -> bin 0.
+        Assert.True(density[0] > 0 && density[2] > 0);
+        Assert.Equal(0.05, centres[0], 12);
+    }
+}

@@ -1,0 +1,76 @@
+using ThermoLearn.ActiveMatter;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ThermoLearn.Tests.ActiveMatter;
+
+/// <summary>
+/// The current-based estimator against the exact references 1-3 (docs/active-matter.md). Fast tests use small systems
+/// and require |estimate - exact| &lt; 3.5 standard errors (false-failure rate about 5e-4 each if the jackknife error is
+/// calibrated); the Validation tests use larger systems and also require 3% (and 3 standard errors).
+/// </summary>
+public class CurrentEstimatorTests(ITestOutputHelper output)
+{
+    private static ActiveSnapshots Simulate(ActiveModel model, double dt, int saveEvery, int frames, int burnIn, ulong seed) =>
+        ActiveSimulator.Run(model, new ActiveRunOptions { Dt = dt, SaveEvery = saveEvery, Frames = frames, BurnInSteps = burnIn, Seed = seed });
+
+    private static ActiveModel Trap(int n, double eps) => new() { Particles = n, PackingFraction = 0.2, V0 = 1, Gamma = 1, Epsilon = eps, A = 1, K = 0 };
+
+    private static ActiveModel Torus(int n) => new() { Particles = n, PackingFraction = 0.2, V0 = 1, Gamma = 1, Epsilon = 1, A = 0, K = 0 };
+
+    private static ActiveModel Equilibrium(int n) => new() { Particles = n, PackingFraction = 0.3, V0 = 0, Gamma = 1, Epsilon = 1, A = 0, K = 1 };
+
+    private void Check(string name, ActiveSnapshots s, double sigmas, double? relative, bool debiased = false)
+    {
+        var result = CurrentEntropyProduction.Estimate(s);
+        var e = result.Estimate;
+        var exact = ActiveEntropyReferences.For(s.Model)!.Value;
+        double value = debiased ? e.Debiased : e.Rate;
+        double z = (value - exact.Total) / e.StandardError;
+        output.WriteLine($"{name}: sigma = {value:G6} +- {e.StandardError:G3} (x {e.RateX:G5}, g {e.RateG:G5}); exact {exact.Total:G6} (x {exact.X:G5}, g {exact.G:G5}); z = {z:F2}");
+        Assert.True(Math.Abs(z) < sigmas, $"{name}: {value} +- {e.StandardError} vs exact {exact.Total}: {z:F2} standard errors");
+        if (relative is { } r && exact.Total != 0)
+            Assert.True(Math.Abs(value / exact.Total - 1) < r, $"{name}: {value} vs exact {exact.Total}: {(value / exact.Total - 1) * 100:F2}%");
+        if (exact.Total != 0)
+        {
+            // The parts have their own noise; they must agree with their exact values to 5 standard errors of the total.
+            Assert.True(Math.Abs(e.RateX - exact.X) < 5 * e.StandardError, $"{name}: x part {e.RateX} vs {exact.X}");
+            Assert.True(Math.Abs(e.RateG - exact.G) < 5 * e.StandardError, $"{name}: g part {e.RateG} vs {exact.G}");
+        }
+    }
+
+    [Fact]
+    public void TrappedAoupMatchesReference1() => Check("trap", Simulate(Trap(200, 1), 0.005, 2, 2001, 1000, 1), 3.5, null);
+
+    [Fact]
+    public void TrappedAoupWithoutThermalNoiseProducesA() => Check("trap eps=0", Simulate(Trap(200, 0), 0.005, 2, 2001, 1000, 2), 3.5, null);
+
+    [Fact]
+    public void FreeAoupOnATorusMatchesReference2() => Check("torus", Simulate(Torus(200), 0.005, 2, 2001, 200, 3), 3.5, null);
+
+    [Fact]
+    public void InteractingPassiveParticlesProduceNothing() => Check("v0=0", Simulate(Equilibrium(200), 0.005, 2, 1001, 2000, 4), 3.5, null, debiased: true);
+
+    [Fact]
+    public void TooFewSnapshotsAreBadInput()
+    {
+        var s = Simulate(Trap(20, 1), 0.01, 1, 10, 0, 1);
+        Assert.Contains("snapshots", Assert.Throws<InvalidInputException>(() => CurrentEntropyProduction.Estimate(s)).Message);
+    }
+
+    [Fact]
+    [Trait("Category", "Validation")]
+    public void ValidationReference1() => Check("trap N=2000", Simulate(Trap(2000, 1), 0.002, 5, 8001, 2000, 11), 3, 0.03);
+
+    [Fact]
+    [Trait("Category", "Validation")]
+    public void ValidationReference1WithoutThermalNoise() => Check("trap eps=0 N=2000", Simulate(Trap(2000, 0), 0.002, 5, 8001, 2000, 12), 3, 0.03);
+
+    [Fact]
+    [Trait("Category", "Validation")]
+    public void ValidationReference2() => Check("torus N=2000", Simulate(Torus(2000), 0.002, 5, 8001, 500, 13), 3, 0.03);
+
+    [Fact]
+    [Trait("Category", "Validation")]
+    public void ValidationReference3() => Check("v0=0 N=2000", Simulate(Equilibrium(2000), 0.002, 5, 4001, 5000, 14), 3, null, debiased: true);
+}

@@ -1,0 +1,213 @@
+using ThermoLearn.ActiveMatter;
+using ThermoLearn.Randomness;
+using Xunit;
+
+namespace ThermoLearn.Tests.ActiveMatter;
+
+public class PairInteractionTests
+{
+    public static TheoryData<string> Potentials => new() { "softplus", "wca", "harmonic" };
+
+    private static IPairPotential Make(string name) => name switch
+    {
+        "softplus" => new SoftplusRepulsion(1, 7.5),
+        "wca" => new WcaRepulsion(2 / Math.Pow(2, 1.0 / 6), 1),
+        _ => new HarmonicRepulsion(2, 3),
+    };
+
+    [Fact]
+    public void DilogarithmMatchesKnownValues()
+    {
+        // Li2(-1) = -pi^2/12, Li2(1/2) = pi^2/12 - ln(2)^2/2, Li2(1) = pi^2/6, Li2(-e^u) ~ -u^2/2 - pi^2/6 for large u.
+        Assert.Equal(-Math.PI * Math.PI / 12, Dilogarithm.OfMinusExp(0), 14);
+        Assert.Equal(Math.PI * Math.PI / 12 - 0.5 * Math.Log(2) * Math.Log(2), Dilogarithm.OfUnitInterval(0.5), 14);
+        Assert.Equal(Math.PI * Math.PI / 6, Dilogarithm.OfUnitInterval(1), 14);
+        double u = 30;
+        Assert.Equal(-u * u / 2 - Math.PI * Math.PI / 6 + Math.Exp(-u), Dilogarithm.OfMinusExp(u), 10);
+        // Li2(-z) = -z + z^2/4 - ... for small z.
+        double z = Math.Exp(-20);
+        Assert.True(Math.Abs(-z + z * z / 4 - Dilogarithm.OfMinusExp(-20)) < 1e-15 * z);
+    }
+
+    [Fact]
+    public void SoftplusIsTruncatedWhereTheForceFallsTo1e8()
+    {
+        var p = new SoftplusRepulsion(1, 7.5);
+        Assert.Equal(4.187437024788013, p.Cutoff, 12);   // 2 - log(expm1(7.5e-8)) / 7.5 (numpy): ln(1 + e^u) / beta = 1e-8 <=> e^u = e^(7.5e-8) - 1
+        double justInside = p.Cutoff * (1 - 1e-12);
+        Assert.Equal(SoftplusRepulsion.TruncationForce, p.Force(justInside), 1e-16);
+        Assert.Equal(0, p.Force(p.Cutoff));
+        Assert.Equal(Math.Log(2) / 7.5, p.Force(2), 15);   // softplus_beta(0) = ln 2 / beta at contact
+        Assert.Equal(0, p.Energy(p.Cutoff));
+    }
+
+    [Theory]
+    [MemberData(nameof(Potentials))]
+    public void ForceIsMinusTheDerivativeOfTheEnergy(string name)
+    {
+        var p = Make(name);
+        for (double fraction = 0.45; fraction < 0.999; fraction += 0.037)
+        {
+            double r = fraction * p.Cutoff, h = 1e-6 * p.Cutoff;
+            double numeric = -(p.Energy(r + h) - p.Energy(r - h)) / (2 * h);
+            double scale = Math.Max(1e-6, Math.Abs(p.Force(r)));
+            Assert.True(Math.Abs(numeric - p.Force(r)) < 1e-6 * scale + 1e-9, $"{name} at r = {r}: -U' = {numeric}, f = {p.Force(r)}");
+            double numericDerivative = (p.Force(r + h) - p.Force(r - h)) / (2 * h);
+            double derivativeScale = Math.Max(1e-6, Math.Abs(p.ForceDerivative(r)));
+            Assert.True(Math.Abs(numericDerivative - p.ForceDerivative(r)) < 1e-5 * derivativeScale + 1e-8, $"{name} at r = {r}: f' = {p.ForceDerivative(r)}, numeric {numericDerivative}");
+        }
+    }
+
+    /// <summary>Random positions: uniform in a box of side <paramref name="side"/> (periodic or open).</summary>
+    internal static double[] RandomPositions(int n, int d, double side, ulong seed)
+    {
+        var rng = RandomStream.For(seed, 0);
+        var x = new double[n * d];
+        for (int q = 0; q < x.Length; q++) x[q] = side * rng.NextDouble();
+        return x;
+    }
+
+    /// <summary>O(N^2) reference: all pairs with the minimum image.</summary>
+    private static double[] AllPairsForces(IPairPotential p, double[] x, int d, double? box)
+    {
+        int n = x.Length / d;
+        var f = new double[x.Length];
+        var delta = new double[d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                if (i == j) continue;
+                double r2 = 0;
+                for (int a = 0; a < d; a++)
+                {
+                    double v = x[i * d + a] - x[j * d + a];
+                    if (box is { } l) v -= l * Math.Round(v / l);
+                    delta[a] = v;
+                    r2 += v * v;
+                }
+                double r = Math.Sqrt(r2);
+                if (r >= p.Cutoff) continue;
+                for (int a = 0; a < d; a++) f[i * d + a] += p.Force(r) * delta[a] / r;
+            }
+        return f;
+    }
+
+    private static PairForceField<T> Field<T>(T p, int n, int d, double? box) where T : struct, IPairPotential => new(p, n, d, box);
+
+    private static (double[] Forces, double Energy) Evaluate(IPairPotential p, double[] x, int d, double? box, int threads)
+    {
+        int n = x.Length / d;
+        var f = new double[x.Length];
+        double e;
+        switch (p)
+        {
+            case SoftplusRepulsion s: { var field = Field(s, n, d, box); field.Forces(x, f, threads); e = field.Energy(x); break; }
+            case WcaRepulsion w: { var field = Field(w, n, d, box); field.Forces(x, f, threads); e = field.Energy(x); break; }
+            case HarmonicRepulsion h: { var field = Field(h, n, d, box); field.Forces(x, f, threads); e = field.Energy(x); break; }
+            default: throw new ArgumentException(p.GetType().Name);
+        }
+        return (f, e);
+    }
+
+    [Theory]
+    [InlineData("softplus", 2, true)]
+    [InlineData("softplus", 3, false)]
+    [InlineData("wca", 2, false)]
+    [InlineData("wca", 3, true)]
+    [InlineData("harmonic", 2, true)]
+    [InlineData("harmonic", 3, true)]
+    public void CellListAgreesWithAllPairsAndObeysNewtonsThirdLaw(string name, int d, bool periodic)
+    {
+        var p = Make(name);
+        int n = d == 2 ? 400 : name == "wca" ? 40 : 300;
+        // Density near contact so that most particles have neighbours; the 3-D periodic box holds 3 or more cells per axis.
+        double side = d == 2 ? 40 : 3.2 * p.Cutoff;
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            var x = RandomPositions(n, d, side, seed);
+            if (name == "wca") x = Spread(x, d, periodic ? side : null, 0.75 * p.Cutoff); // no r -> 0 singularities
+            double? box = periodic ? side : null;
+            var (f, _) = Evaluate(p, x, d, box, threads: -1);
+            var reference = AllPairsForces(p, x, d, box);
+            double scale = 0, total0 = 0, total1 = 0, total2 = 0;
+            for (int q = 0; q < f.Length; q++)
+            {
+                scale = Math.Max(scale, Math.Abs(reference[q]));
+                Assert.True(Math.Abs(f[q] - reference[q]) <= 1e-12 * Math.Max(1, Math.Abs(reference[q])), $"component {q}: cell list {f[q]}, all pairs {reference[q]}");
+            }
+            for (int i = 0; i < n; i++) { total0 += f[i * d]; total1 += f[i * d + 1]; if (d == 3) total2 += f[i * d + 2]; }
+            Assert.True(scale > 0, "the configuration has interacting pairs");
+            foreach (double t in new[] { total0, total1, total2 })
+                Assert.True(Math.Abs(t) < 1e-11 * scale * n, $"total force {t} (largest component {scale})");
+        }
+    }
+
+    /// <summary>Moves particles apart until no pair is closer than <paramref name="minimum"/> (simple rejection resampling).</summary>
+    private static double[] Spread(double[] x, int d, double? box, double minimum)
+    {
+        int n = x.Length / d;
+        var rng = RandomStream.For(99, 0);
+        double side = box ?? x.Max() + 1e-9;
+        var kept = new List<double[]>();
+        for (int i = 0; i < n; i++)
+        {
+            for (int attempt = 0; attempt < 1000; attempt++)
+            {
+                var c = Enumerable.Range(0, d).Select(_ => side * rng.NextDouble()).ToArray();
+                bool ok = kept.All(o =>
+                {
+                    double r2 = 0;
+                    for (int a = 0; a < d; a++) { double v = c[a] - o[a]; if (box is { } l) v -= l * Math.Round(v / l); r2 += v * v; }
+                    return r2 >= minimum * minimum;
+                });
+                if (ok) { kept.Add(c); break; }
+            }
+        }
+        if (kept.Count != n) throw new InvalidOperationException($"placed only {kept.Count} of {n} particles");
+        return kept.SelectMany(c => c).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Potentials))]
+    public void ForcesAreMinusTheGradientOfTheTotalEnergy(string name)
+    {
+        var p = Make(name);
+        foreach (int d in new[] { 2, 3 })
+        {
+            int n = name == "wca" ? 30 : 60;
+            double side = Math.Max(d == 2 ? 14 : 7, 2.1 * p.Cutoff);
+            var x = RandomPositions(n, d, side, 7);
+            if (name == "wca") x = Spread(x, d, side, 0.8 * p.Cutoff);
+            var (f, _) = Evaluate(p, x, d, side, threads: 1);
+            double h = 1e-6;
+            for (int q = 0; q < x.Length; q += 7)
+            {
+                var plus = (double[])x.Clone(); plus[q] += h;
+                var minus = (double[])x.Clone(); minus[q] -= h;
+                double numeric = -(Evaluate(p, plus, d, side, 1).Energy - Evaluate(p, minus, d, side, 1).Energy) / (2 * h);
+                Assert.True(Math.Abs(numeric - f[q]) < 1e-5 * Math.Max(1, Math.Abs(f[q])), $"{name}, d = {d}, component {q}: -dE/dx = {numeric}, F = {f[q]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ForcesDoNotDependOnTheThreadCount()
+    {
+        var p = new SoftplusRepulsion(1, 7.5);
+        int n = 8192;
+        double side = Math.Sqrt(n * Math.PI / 0.5);
+        var x = RandomPositions(n, 2, side, 3);
+        var one = Evaluate(p, x, 2, side, threads: 1).Forces;
+        var many = Evaluate(p, x, 2, side, threads: -1).Forces;
+        var two = Evaluate(p, x, 2, side, threads: 2).Forces;
+        Assert.Equal(one, many);
+        Assert.Equal(one, two);
+    }
+
+    [Fact]
+    public void ABoxSmallerThanTwiceTheCutoffIsBadInput()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => new CellList(10, 2, 4.1875, 8.0));
+        Assert.Contains("smaller than twice the interaction cutoff", e.Message);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using ThermoLearn.ActiveMatter;
+using ThermoLearn.Cli;
+using ThermoLearn.Cli.Infrastructure;
+using Xunit;
+
+namespace ThermoLearn.Tests.Cli;
+
+public sealed class ActiveMatterCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("thermolearn-active-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var (console, output, error) = CliConsole.ForTesting();
+        int code = CliApp.Run(args, console);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string PathOf(string name) => Path.Combine(_folder, name);
+
+    [Fact]
+    public void ModelsListsTheActiveModels()
+    {
+        var (code, output, _) = Run("models", "--json");
+        Assert.Equal(0, code);
+        var names = JsonNode.Parse(output)!["models"]!.AsArray().Select(m => (string)m!["name"]!).ToArray();
+        Assert.Contains("aoup", names);
+        Assert.Contains("abp", names);
+    }
+
+    [Fact]
+    public void SimulateThenEstimateBothMethods()
+    {
+        string h5 = PathOf("trap.h5"), npy = PathOf("trap.npy"), plot = PathOf("map.png"), local = PathOf("local.csv"), regions = PathOf("regions.csv");
+        string[] model = ["--model", "aoup", "--set", "n=100", "--set", "phi=0.2", "--set", "A=1", "--set", "k=0", "--set", "eps=0"];
+        var (code, output, error) = Run(["simulate", .. model, "--steps", "600", "--dt", "0.01", "--save-every", "2", "--burn-in", "300", "--seed", "3", "--out", h5, "--json"]);
+        Assert.True(code == 0, error);
+        var sim = JsonNode.Parse(output)!;
+        Assert.Equal(301, (int)sim["frames"]!);
+        Assert.Equal(0.02, (double)sim["frame_dt"]!, 12);
+        Assert.Equal(0, Run(["simulate", .. model, "--steps", "600", "--dt", "0.01", "--save-every", "2", "--burn-in", "300", "--seed", "3", "--out", npy]).Code);
+        Assert.Equal(ActiveSnapshotFile.Read(h5).Data, ActiveSnapshotFile.Read(npy).Data);
+
+        // eps = 0 in a trap without interactions: the identity is exact, d A N = 200, with zero spread.
+        (code, output, error) = Run("estimate", "--in", h5, "--method", "identity", "--json");
+        Assert.True(code == 0, error);
+        var identity = JsonNode.Parse(output)!;
+        Assert.Equal(200, (double)identity["ep_rate"]!, 10);
+        Assert.Equal(200, (double)identity["exact_ep_rate"]!, 10);
+
+        (code, output, error) = Run("estimate", "--in", npy, "--method", "current", "--blocks", "10", "--local", local, "--regions", regions, "--plot", plot, "--json");
+        Assert.True(code == 0, error);
+        var current = JsonNode.Parse(output)!;
+        Assert.Equal("current", (string)current["method"]!);
+        Assert.True((double)current["stderr"]! > 0);
+        Assert.Equal(0, (double)current["ep_rate_x"]!);   // eps = 0: the positions carry no noise
+        Assert.Equal(101, File.ReadAllLines(local).Length);
+        Assert.Equal(16 * 16 + 1, File.ReadAllLines(regions).Length);
+        Assert.True(new FileInfo(plot).Length > 1000);
+    }
+
+    [Theory]
+    [InlineData("phi=1", "phi")]
+    [InlineData("n=3", "smaller than twice the interaction cutoff")]
+    [InlineData("potential=lj", "unknown pair potential")]
+    public void BadModelParametersExitWithCode2AndWriteNothing(string set, string message)
+    {
+        string output = PathOf("bad.h5");
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", set, "--steps", "10", "--dt", "0.1", "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void OverlappingInitialParticlesAndTrajectoryFlagsAreBadInput()
+    {
+        // Two WCA discs 0.2 apart (contact at 2): rejected with both indices.
+        string initial = PathOf("init.npy");
+        var state = new double[16 * 4];
+        for (int i = 0; i < 16; i++) { state[i * 4] = 4 * (i % 4) + 2; state[i * 4 + 1] = 4 * (i / 4) + 2; }
+        state[3 * 4] = state[2 * 4] + 0.2;
+        state[3 * 4 + 1] = state[2 * 4 + 1];
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [16, 4]);
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "potential=wca", "--steps", "10", "--dt", "0.01",
+            "--initial", initial, "--out", PathOf("o.h5"));
+        Assert.Equal(2, code);
+        Assert.Contains("particles 2 and 3 overlap", error);
+        (code, _, error) = Run("simulate", "--model", "aoup", "--trajectories", "4", "--steps", "10", "--dt", "0.1", "--out", PathOf("o.h5"));
+        Assert.Equal(2, code);
+        Assert.Contains("--trajectories does not apply", error);
+        Assert.False(File.Exists(PathOf("o.h5")));
+    }
+}
