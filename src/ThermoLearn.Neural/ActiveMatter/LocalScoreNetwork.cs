@@ -13,10 +13,12 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="Hidden">Width of the particle state and of every hidden layer.</param>
 /// <param name="Rounds">Message-passing rounds (receptive field: Rounds x r_c).</param>
 /// <param name="RadialBasis">Gaussians exp(-((r - mu_b) / w)^2), mu_b evenly in [0, r_c], encoding |r_ij|.</param>
-public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16)
+/// <param name="ForceInput">Whether particle i also sees its pair force F_i / v0 (from the model; interacting data only): the
+/// active force that balances it in a jammed cluster, which the network would otherwise have to rebuild from the positions.</param>
+public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false)
 {
-    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16".</summary>
-    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}");
+    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16" (+ ",f" with the force input).</summary>
+    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}{(ForceInput ? ",f" : "")}");
 
     internal void Validate()
     {
@@ -39,7 +41,8 @@ public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, i
 /// <param name="Displacement">R_ij, [B, N, K + 1, 2] (slot K: the (K + 1)-th nearest, which only sets the fading radius).</param>
 /// <param name="Index">j of each slot, [B, N (K + 1)] (int64).</param>
 /// <param name="Mask">1 for a neighbour, 0 for an empty slot, [B, N, K + 1].</param>
-internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask);
+/// <param name="Force">F_i / v0, [B, N, 2], when the shape asks for it.</param>
+internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask, Tensor? Force = null);
 
 /// <summary>
 /// A permutation-equivariant, spatially local network for the score s = grad log rho of N active particles in 2-D,
@@ -72,7 +75,7 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         Shape = shape;
         Trapped = trapped;
         int h = shape.Hidden;
-        int nodeInputs = trapped ? 4 : 2;
+        int nodeInputs = (trapped ? 4 : 2) + (shape.ForceInput ? 2 : 0);
         int edgeInputs = 2 * h + 2 + shape.RadialBasis + 2;
         _embed = Sequential(("linear0", Linear(nodeInputs, h)), ("silu0", SiLU()), ("linear1", Linear(h, h)));
         _messages = new ModuleList<Sequential>();
@@ -120,7 +123,10 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     internal Tensor Score(ScoreInput input)
     {
         long b = input.G.shape[0], n = input.G.shape[1], slots = input.Mask.shape[2], k = slots - 1, h = Shape.Hidden;
-        Tensor node = input.Centred is null ? input.G : cat([input.G, input.Centred.Plus(input.Shift) / _positionScale], 2);
+        var nodeParts = new List<Tensor> { input.G };
+        if (input.Centred is not null) nodeParts.Add(input.Centred.Plus(input.Shift) / _positionScale);
+        if (Shape.ForceInput) nodeParts.Add(input.Force ?? throw new InvalidInputException("this score network reads the pair forces F_i; the data carry none."));
+        Tensor node = nodeParts.Count == 1 ? input.G : cat(nodeParts, 2);
         Tensor state = _embed.forward(node);
         // r_ij with the gradient of the positions: R_ij + shift_j - shift_i
         Tensor shiftJ = Gather(input.Shift, input.Index, b, n, slots);

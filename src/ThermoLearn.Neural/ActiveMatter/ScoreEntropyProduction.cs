@@ -369,12 +369,24 @@ public static class ScoreEntropyProduction
             Array.Copy(neighbours.Displacement, 0, displacement, c * n * k * 2, n * k * 2);
             Array.Copy(neighbours.Mask, 0, mask, c * n * k, n * k);
         }
+        float[]? force = null;
+        if (network.Shape.ForceInput)
+        {
+            if (data.InteractionForces is null) throw new InvalidInputException("this score network reads the pair forces F_i; the data carry none (non-interacting model?).");
+            force = new float[b * n * 2];
+            double scale = parameters.V0 != 0 ? 1 / parameters.V0 : 1;
+            for (int c = 0; c < b; c++)
+            {
+                ReadOnlySpan<double> f = data.InteractionForces.AsSpan(snapshots[c] * n * 2, n * 2);
+                for (int i = 0; i < 2 * n; i++) force[c * 2 * n + i] = (float)(scale * f[i]);
+            }
+        }
         Tensor gTensor = tensor(g, [b, n, 2]);
         if (gradients) gTensor.requires_grad_(true);
         Tensor shift = zeros(b, n, 2);
         if (gradients && noisyX) shift.requires_grad_(true);
         return new ScoreInput(gTensor, shift, centred is null ? null : tensor(centred, [b, n, 2]), tensor(displacement, [b, n, k, 2]),
-            tensor(index, [b, n * k]), tensor(mask, [b, n, k]));
+            tensor(index, [b, n * k]), tensor(mask, [b, n, k]), force is null ? null : tensor(force, [b, n, 2]));
     }
 
     /// <summary>Trap: the root-mean-square |x| component of the training data; box: 1 (not used).</summary>

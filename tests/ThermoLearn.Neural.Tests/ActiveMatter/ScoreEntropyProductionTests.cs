@@ -129,6 +129,9 @@ public class ScoreEntropyProductionTests
         Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(data, p, new ScoreSettings(TrapShape, HeldOutFraction: 0.5)));
         Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(data, new AoupParameters(1, -1, 0.5, 1), new ScoreSettings(TrapShape)));
         Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(data, p, new ScoreSettings(TrapShape with { Neighbours = 0 })));
+        var forceless = TrappedAoup.Sample(p, 8, 4, seed: 1);
+        var noForces = Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(forceless, p, new ScoreSettings(TrapShape with { ForceInput = true }, Steps: 1)));
+        Assert.Contains("pair forces", noForces.Message);
         var ex = Assert.Throws<InvalidInputException>(() => new ScoreData(1, 2, 0, [0, 0, 1, double.NaN], [0, 0, 0, 0]));
         Assert.Contains("particle 1, component 1", ex.Message);
         Assert.Throws<InvalidInputException>(() => new ScoreData(1, 2, 0, [0, 0, 1], [0, 0, 0, 0]));
