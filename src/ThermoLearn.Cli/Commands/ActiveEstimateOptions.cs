@@ -6,6 +6,7 @@ using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Cli.Plotting;
 using ThermoLearn.IO;
+using ThermoLearn.Neural.ActiveMatter;
 
 namespace ThermoLearn.Cli.Commands;
 
@@ -21,27 +22,34 @@ internal sealed class ActiveEstimateOptions
     private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
     private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current: CSV of each particle's local EP rate (time average and at the last snapshot)." };
     private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current: CSV of the EP rate per unit area on a grid over the box." };
+    private readonly Option<int> _scoreSteps = new("--score-steps") { Description = "Snapshot files, --method score: Adam steps of the score network (default 2000).", DefaultValueFactory = _ => 2000 };
+    private readonly Option<double> _heldOut = new("--held-out") { Description = "Snapshot files, --method score: fraction of the snapshots (the last ones) kept out of training and scored (default 0.5).", DefaultValueFactory = _ => 0.5 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _blocks, _local, _regions }) command.Add(o);
+        foreach (var o in new Option[] { _blocks, _local, _regions, _scoreSteps, _heldOut }) command.Add(o);
     }
 
     /// <summary>Bad input when a snapshot-only flag is given for trajectory data.</summary>
     public void RejectFor(ParseResult parse)
     {
-        if (parse.GetValue(_local) is not null || parse.GetValue(_regions) is not null || parse.GetResult(_blocks) is { Implicit: false })
-            throw new InvalidInputException("--local, --regions and --blocks belong to active-matter snapshot files (thermolearn simulate --model aoup).");
+        if (parse.GetValue(_local) is not null || parse.GetValue(_regions) is not null || parse.GetResult(_blocks) is { Implicit: false }
+            || parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_heldOut) is { Implicit: false })
+            throw new InvalidInputException("--local, --regions, --blocks, --score-steps and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
     }
 
     public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly)
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
-                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity, --blocks, --local, --regions, --plot.");
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --held-out.");
         method = method.Trim().ToLowerInvariant();
-        if (method is not ("current" or "identity"))
-            throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current or identity (the score-based estimator: --method score).");
+        if (method is not ("current" or "identity" or "score"))
+            throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current, identity or score.");
+        int scoreSteps = parse.GetValue(_scoreSteps);
+        double heldOut = parse.GetValue(_heldOut);
+        if (method != "score" && (parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_heldOut) is { Implicit: false }))
+            throw new InvalidInputException("--score-steps and --held-out belong to --method score.");
         string? localPath = parse.GetValue(_local), regionsPath = parse.GetValue(_regions);
         int blocks = parse.GetValue(_blocks);
         const int threads = -1;   // all cores: the numbers do not depend on the thread count
@@ -52,25 +60,34 @@ internal sealed class ActiveEstimateOptions
             {
                 SimulateCommand.CheckWritable(path);
                 if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) throw new InvalidInputException($"{path}: local maps are written as CSV; give a name ending in .csv.");
-                if (method != "current") throw new InvalidInputException("--local and --regions need --method current (the identity gives the total only).");
+                if (method == "identity") throw new InvalidInputException("--local and --regions need --method current or score (the identity gives the total only).");
             }
         var snapshots = ActiveSnapshotFile.Read(inPath);
         var model = snapshots.Model;
         ManyBodyEntropyEstimate estimate;
         CurrentEstimateResult? current = null;
+        ScoreFit? score = null;
+        LocalEntropyMaps? maps = null;
         if (method == "identity") estimate = IdentityEntropyProduction.Estimate(snapshots, blocks, threads);
+        else if (method == "score")
+        {
+            score = ScoreSnapshots.Fit(snapshots, ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut });
+            estimate = ScoreSnapshots.AsManyBody(score.Estimate);
+            maps = ScoreSnapshots.Maps(score.Estimate, snapshots.Frames - 1);
+        }
         else
         {
             current = CurrentEntropyProduction.Estimate(snapshots, new CurrentEstimatorOptions { Blocks = blocks, MaxDegreeOfParallelism = threads });
             estimate = current.Estimate;
+            maps = current.Maps;
         }
         var exact = ActiveEntropyReferences.For(model);
-        if (localPath is not null && current is not null) WriteLocal(localPath, snapshots, current.Maps);
-        if (regionsPath is not null && current is not null) WriteRegions(regionsPath, current.Maps);
+        if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
+        if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
         if (plotPath is not null)
         {
-            var values = current?.Maps.SnapshotRates;
-            string title = current is null
+            var values = maps?.SnapshotRates;
+            string title = maps is null
                 ? $"{model.Name} snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})"
                 : $"local EP rate per particle, snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})";
             ActiveMatterPlots.Particles(snapshots, snapshots.Frames - 1, values, title, "local EP rate e_i", plotPath);
@@ -107,6 +124,17 @@ internal sealed class ActiveEstimateOptions
                 result["coefficients_x"] = JsonOutput.Array(current.CoefficientsX);
                 result["coefficients_g"] = JsonOutput.Array(current.CoefficientsG);
             }
+            if (score is not null)
+            {
+                result["ep_rate_plugin"] = score.Estimate.PlugIn.Value;
+                result["stderr_plugin"] = score.Estimate.PlugIn.StandardError;
+                result["network"] = score.Estimate.Network;
+                result["training_snapshots"] = score.Estimate.TrainingSnapshots;
+                result["training_steps"] = score.Training.Steps;
+                result["training_wall_seconds"] = score.Training.WallSeconds;
+                result["training_cpu_seconds"] = score.Training.CpuSeconds;
+                result["score_matching_loss"] = score.Estimate.ScoreMatchingLoss;
+            }
             JsonOutput.Write(console, result);
         }
         else
@@ -118,6 +146,13 @@ internal sealed class ActiveEstimateOptions
                 double z = (estimate.Rate - e.Total) / estimate.StandardError;
                 console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); estimate - exact = {estimate.Rate - e.Total:G4} ({z:F2} stderr, {(e.Total != 0 ? (estimate.Rate / e.Total - 1) * 100 : double.NaN):F2}%)");
             }
+        }
+        if (score is not null)
+        {
+            var t = score.Training;
+            console.Error.WriteLine($"score network {score.Estimate.Network}: {t.Steps} steps on {score.Estimate.TrainingSnapshots} snapshots in {t.WallSeconds:F0} s ({t.CpuSeconds:F0} CPU-s); "
+                + $"plug-in form {score.Estimate.PlugIn.Value:G6} +- {score.Estimate.PlugIn.StandardError:G3} on the {score.Estimate.Snapshots} held-out snapshots");
+            score.Dispose();
         }
         return CliApp.ExitOk;
     }

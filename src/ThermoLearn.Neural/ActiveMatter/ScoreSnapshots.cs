@@ -1,0 +1,88 @@
+using ThermoLearn.ActiveMatter;
+
+namespace ThermoLearn.Neural.ActiveMatter;
+
+/// <summary>
+/// The score estimator on Core's active-matter snapshots (<see cref="ActiveSnapshots"/>, AOUP in 2-D): the model's
+/// parameters give the drift b; with interactions the pair forces k F_i and k sum_i div_i F_i of every snapshot are computed
+/// from Core's <see cref="PairForces"/> (b_x with eps &gt; 0, and the network's optional force input).
+/// </summary>
+public static class ScoreSnapshots
+{
+    /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest (<see cref="ScoreEntropyProduction"/>).</summary>
+    public static ScoreFit Fit(ActiveSnapshots snapshots, ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress = null,
+        CancellationToken cancellation = default) =>
+        ScoreEntropyProduction.Fit(Data(snapshots), Parameters(snapshots.Model), settings, progress, cancellation);
+
+    /// <summary>Scores every snapshot with a trained network (any N: the network is local).</summary>
+    public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16) =>
+        ScoreEntropyProduction.Evaluate(network, Data(snapshots), Parameters(snapshots.Model), grid);
+
+    /// <summary>
+    /// The CLI's default settings for a model: K = 12 neighbours within the pair cutoff (2 r0 without interactions), hidden
+    /// width 32, two message-passing rounds, 16 radial Gaussians, the pair-force input when the model interacts.
+    /// </summary>
+    public static ScoreSettings DefaultSettings(ActiveModel model) => new(new LocalScoreShape(Neighbours: 12,
+        Cutoff: model.Interacting ? model.Cutoff : 2 * model.R0, Hidden: 32, Rounds: 2, RadialBasis: 16, ForceInput: model.Interacting));
+
+    /// <summary>The estimate as Core's many-body result (rate = the variational form; no finite-data debiasing).</summary>
+    public static ManyBodyEntropyEstimate AsManyBody(ScoreEstimate e) =>
+        new(e.Rate.Value, e.Rate.StandardError, e.Rate.Value, e.RateX.Value, e.RateG.Value, e.Method, e.Snapshots, e.Particles);
+
+    /// <summary>
+    /// The local maps in Core's form: per particle the mean of sigma_i over the held-out snapshots, sigma_i at the last one,
+    /// and per grid cell the EP per unit area (mean sigma_i of the cell's particles times their density).
+    /// </summary>
+    /// <param name="e">The estimate.</param>
+    /// <param name="lastFrame">Frame index (in the scored file) of the last held-out snapshot.</param>
+    public static LocalEntropyMaps Maps(ScoreEstimate e, int lastFrame)
+    {
+        int n = e.Particles, s = e.Snapshots;
+        var mean = new double[n];
+        for (int t = 0; t < s; t++)
+            for (int i = 0; i < n; i++) mean[i] += e.ParticleRates[t * n + i] / (double)s;
+        var last = new double[n];
+        for (int i = 0; i < n; i++) last[i] = e.ParticleRates[(s - 1) * n + i];
+        var map = e.Map;
+        var perArea = new double[map.MeanRate.Length];
+        for (int c = 0; c < perArea.Length; c++) perArea[c] = map.Density[c] == 0 ? 0 : map.MeanRate[c] * map.Density[c];
+        return new LocalEntropyMaps(mean, lastFrame, last, perArea, map.Cells, map.Origin, map.Width / map.Cells);
+    }
+
+    internal static AoupParameters Parameters(ActiveModel model)
+    {
+        if (model.Kind != ActiveModelKind.Aoup) throw new InvalidInputException($"the score estimator takes AOUP snapshots ({model.Name} given).");
+        if (model.Dimension != 2) throw new InvalidInputException($"the score network is two-dimensional; these snapshots have d = {model.Dimension}.");
+        return new AoupParameters(model.V0, model.Gamma, model.Epsilon, model.A);
+    }
+
+    internal static ScoreData Data(ActiveSnapshots snapshots)
+    {
+        var model = snapshots.Model;
+        Parameters(model);
+        int s = snapshots.Frames, n = model.Particles;
+        var x = new double[(long)s * n * 2];
+        var g = new double[(long)s * n * 2];
+        var frameX = new double[n * 2];
+        var frameG = new double[n * 2];
+        bool forces = model.Interacting;
+        var pairs = forces ? PairForces.For(model) : null;
+        double[]? f = forces ? new double[(long)s * n * 2] : null;
+        double[]? divergence = forces ? new double[s] : null;
+        var frameF = new double[n * 2];
+        var perParticle = new double[n];
+        for (int t = 0; t < s; t++)
+        {
+            snapshots.CopyFrame(t, frameX, frameG);
+            frameX.CopyTo(x, (long)t * n * 2);
+            frameG.CopyTo(g, (long)t * n * 2);
+            if (pairs is not null)
+            {
+                pairs.Forces(frameX, frameF, -1);
+                for (int k = 0; k < 2 * n; k++) f![(long)t * n * 2 + k] = model.K * frameF[k];
+                divergence![t] = model.K * pairs.Divergence(frameX, perParticle, -1);
+            }
+        }
+        return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence);
+    }
+}
