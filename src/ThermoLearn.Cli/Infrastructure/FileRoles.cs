@@ -33,6 +33,10 @@ internal static class FileRoles
         ["--save-model"] = Role.Output,
         ["--energetics"] = Role.Output,
         ["--beliefs"] = Role.Output,
+        ["--initial"] = Role.Input,
+        ["--local"] = Role.Output,
+        ["--regions"] = Role.Output,
+        ["--density-plot"] = Role.Output,
     };
 
     /// <summary>String-valued options that are not paths.</summary>
