@@ -79,7 +79,7 @@ tl beliefs analyze --run "$out/mess3-run" --plot-dir "$out/beliefs-figures" --js
 f="$out/beliefs-analyze.json"
 awk -v v="$(top val_ce "$f")" -v c="$(top ce_floor_nats "$f")" -v n="$(top prefixes "$f")" 'BEGIN {
   printf "  %-44s measured %.6f (exact, all %d prefixes)   floor %.6f   -> %s, gap %.4f nats\n", "validation cross-entropy", v, n, c,
-    v >= c ? "bound holds" : "BOUND VIOLATED", v - c }'
+    (v >= c ? "bound holds" : "BOUND VIOLATED"), v - c }'
 awk '/"layer": "/ { l = $2; gsub(/[",]/, "", l) } /"r2_held_out":/ { h[l] = $2 } /"r2_shuffled":/ { s[l] = $2 }
   END { for (k in h) if (k != "concat" && (best == "" || k + 0 > best + 0)) best = k;
         gsub(/,/, "", h[best]); gsub(/,/, "", s[best]);
