@@ -32,7 +32,7 @@ public class NeuralTrajectoryEntropyTests
         var data = Breathing(400, 0.01, 21, out var model);
         var e = NeuralTrajectoryEntropy.Estimate(data, new NeuralTrajectoryEntropySettings
         {
-            Training = new TrainingOptions { Epochs = 8, Hidden = 16, BatchSize = 1024, Seed = 2 },
+            Training = new TrainingOptions { Epochs = 8, Hidden = 16, BatchSize = 1024, Seed = 2, Threads = 1 },
             Diffusion = DiffusionSpec.Isotropic(1, 1),
         });
         Assert.Equal(400, e.TotalEntropy.Count);
