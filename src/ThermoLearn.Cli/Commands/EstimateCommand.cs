@@ -24,6 +24,25 @@ namespace ThermoLearn.Cli.Commands;
 /// </summary>
 internal static class EstimateCommand
 {
+    /// <summary>The sigma(t) windows as `ep_rate_t` (with the model's exact rate at each window centre where known) and
+    /// the fit used; one rendering shared by `estimate` and `reduce`.</summary>
+    internal static void AddTimeSeries(JsonObject result, EntropyProductionTimeSeries series, ThermoLearn.Models.StochasticModel? model)
+    {
+        var list = new JsonArray();
+        foreach (var w in series.Windows)
+        {
+            var item = new JsonObject
+            {
+                ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
+                ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
+            };
+            if (model?.EntropyProductionRate(w.Centre) is { } exact) item["exact_ep_rate"] = exact;
+            list.Add(item);
+        }
+        result["ep_rate_t"] = list;
+        result["fit"] = series.Fit;
+    }
+
     /// <summary>Options that a method does not read: giving one is an error rather than silently ignored.</summary>
     private static readonly Dictionary<string, string[]> UnreadOptions = new()
     {
@@ -155,22 +174,7 @@ internal static class EstimateCommand
                         : ExactReference.IsBound(e.Quantity) ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity";
                 }
             }
-            if (outcome.TimeSeries is { } series)
-            {
-                var list = new JsonArray();
-                foreach (var w in series.Windows)
-                {
-                    var item = new JsonObject
-                    {
-                        ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
-                        ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
-                    };
-                    if (model?.EntropyProductionRate(w.Centre) is { } exactAtT) item["exact_ep_rate"] = exactAtT;
-                    list.Add(item);
-                }
-                result["ep_rate_t"] = list;
-                result["fit"] = series.Fit;
-            }
+            if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
             TrajectoryEntropyEstimate? trajectories = null;
             if (csvPath is not null)
             {

@@ -65,22 +65,7 @@ internal static class ReduceCommand
                 result["model"] = model.Name;
                 result["exact_ep_rate"] = stationary ? JsonOutput.Number(model.EntropyProductionRate(start)) : null;
             }
-            if (outcome.TimeSeries is { } series)
-            {
-                var list = new JsonArray();
-                foreach (var w in series.Windows)
-                {
-                    var item = new JsonObject
-                    {
-                        ["t"] = w.Centre, ["t_start"] = w.Start, ["t_end"] = w.End,
-                        ["ep_rate"] = JsonOutput.Number(w.Rate), ["stderr"] = JsonOutput.Number(w.StandardError), ["ep_rate_debiased"] = JsonOutput.Number(w.Debiased),
-                    };
-                    if (model?.EntropyProductionRate(w.Centre) is { } exact) item["exact_ep_rate"] = exact;
-                    list.Add(item);
-                }
-                result["ep_rate_t"] = list;
-                result["fit"] = series.Fit;
-            }
+            if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
             if (parse.GetValue(json)) JsonOutput.Write(console, result);
             else
             {
