@@ -48,6 +48,7 @@ internal static class ReduceCommand
                 ["stderr"] = JsonOutput.Number(e.StandardError),
                 ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
                 ["method"] = e.Method,
+                ["quantity"] = e.Quantity?.Id,
                 ["basis"] = e.Basis,
                 ["n_frames"] = e.Frames,
                 ["n_transitions"] = e.Transitions,
