@@ -113,7 +113,7 @@ public static class NeuralEntropyProductionEstimator
             case NeuralMethods.Current:
                 (diffusion, diffusionSource) = ResolveDiffusion(data, settings.Diffusion);
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
-                    data.Dt, Flatten(diffusion), options.Folds);
+                    data.Dt, Flatten(diffusion), options.Folds, settings.Trapezoid);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
                     _ => settings.Trapezoid
                         ? new TrapezoidFieldObjective((Mlp)NeuralModel.Create(info), diffusion, score: false, settings.TimeInput)
@@ -157,8 +157,13 @@ public static class NeuralEntropyProductionEstimator
         data.EnsureFinite("trajectory data");
         TorchRuntime.Initialise();
         double[,]? diffusion = info.Diffusion is null ? null : Unflatten(info.Diffusion, info.Dimension);
+        // A current model is scored by the rule it was trained with (midpoint or trapezoid): the two rules' optimal
+        // fields differ at O(dt), and scoring one with the other's loss moves the rate at O(dt).
+        var field = info.Method == NeuralMethods.Current ? new FieldAverage(model.Networks.Cast<Module<Tensor, Tensor>>().ToArray()) : null;
         TransitionObjective objective = info.Method == NeuralMethods.Current
-            ? new CurrentObjective(new FieldAverage(model.Networks.Cast<Module<Tensor, Tensor>>().ToArray()), diffusion!, info.TimeInput)
+            ? info.Trapezoid
+                ? new TrapezoidFieldObjective(field!, diffusion!, score: false, info.TimeInput)
+                : new CurrentObjective(field!, diffusion!, info.TimeInput)
             : new NeepObjective(new PairAverage(model.Networks.Cast<Module<Tensor, Tensor, Tensor>>().ToArray()), data.Dt);
         try
         {

@@ -17,7 +17,11 @@ namespace ThermoLearn.Neural.Inference;
 /// <param name="Dt">Frame spacing of the training data.</param>
 /// <param name="Diffusion">Diffusion matrix, row-major d*d (current models), else null.</param>
 /// <param name="Folds">Number of cross-fitted networks stored.</param>
-public sealed record NeuralModelInfo(string Method, int Dimension, bool TimeInput, int Hidden, int Layers, double Dt, double[]? Diffusion, int Folds);
+/// <param name="Trapezoid">Current models: whether the field was trained (and so must be scored) with the trapezoid
+/// rule (d at both ends of a transition) rather than at the midpoint. Files written before this field existed read
+/// as false, which is how they were trained.</param>
+public sealed record NeuralModelInfo(string Method, int Dimension, bool TimeInput, int Hidden, int Layers, double Dt, double[]? Diffusion, int Folds,
+    bool Trapezoid = false);
 
 /// <summary>
 /// The K cross-fitted networks of a neural estimate. Used on new data, the fields of the folds are

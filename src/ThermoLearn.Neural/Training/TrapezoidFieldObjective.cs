@@ -18,12 +18,12 @@ namespace ThermoLearn.Neural.Training;
 /// </summary>
 internal sealed class TrapezoidFieldObjective : TransitionObjective
 {
-    private readonly Mlp _field;
+    private readonly Module<Tensor, Tensor> _field;
     private readonly Tensor _diffusion;
     private readonly bool _score;
     private readonly bool _timeInput;
 
-    public TrapezoidFieldObjective(Mlp field, double[,] diffusion, bool score, bool timeInput)
+    public TrapezoidFieldObjective(Module<Tensor, Tensor> field, double[,] diffusion, bool score, bool timeInput)
     {
         _field = field;
         _diffusion = CurrentObjective.DiffusionTensor(diffusion);
@@ -37,9 +37,10 @@ internal sealed class TrapezoidFieldObjective : TransitionObjective
 
     public override void Standardise(TransitionTensors train)
     {
+        if (_field is not Mlp mlp) return; // a fold average of trained fields is already standardised
         using var scope = NewDisposeScope();
         var all = train.Slice(0, train.Count);
-        _field.Standardise(Input(all.Mid, all.TMid));
+        mlp.Standardise(Input(all.Mid, all.TMid));
     }
 
     private Tensor PerTransitionLoss(TransitionBatch batch)
