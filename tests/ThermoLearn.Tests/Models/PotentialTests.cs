@@ -53,4 +53,80 @@ public class PotentialTests
     {
         Assert.Throws<InvalidInputException>(() => new HarmonicTrap(0.0));
     }
+    /// <summary>Every potential the models and control tasks use, with a dimension and a range of controls where it is defined.</summary>
+    public static TheoryData<string> Potentials => new() { "harmonic-1", "harmonic-3", "double-well", "tunable-double-well", "parabola", "mexican-hat-2", "mexican-hat-3" };
+
+    private static (IPotential Potential, double ControlLow, double ControlHigh) Make(string name) => name switch
+    {
+        "harmonic-1" => (new HarmonicTrap(1.7, 1), -1.5, 1.5),
+        "harmonic-3" => (new HarmonicTrap(0.6, 3), -1.5, 1.5),
+        "double-well" => (new DoubleWell(), 0.2, 3.0),
+        "tunable-double-well" => (new TunableDoubleWell(), 0.2, 3.0),
+        "parabola" => (new Parabola(), 0.2, 3.0),
+        "mexican-hat-2" => (new MexicanHat(2), 0.2, 2.0),
+        "mexican-hat-3" => (new MexicanHat(3), 0.2, 2.0),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>
+    /// At 20 seeded random points (x in [-2, 2]^d, controls in the potential's range): F = -grad V and dV/dlambda
+    /// against central differences of V, and for differentiable potentials dF/dx and dF/dlambda against central
+    /// differences of F. Central differences err by h^2 |f'''| / 6 ~ 1e-7 here (h = 1e-4, third derivatives of these
+    /// polynomials at most ~1e2 on the box) plus rounding eps |f| / h ~ 1e-11: the tolerance 1e-6 (relative to the
+    /// value's size, at least 1) cannot be met by a wrong sign, factor or index, which errs by O(1).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Potentials))]
+    public void ForcesAndJacobiansMatchFiniteDifferences(string name)
+    {
+        var (potential, low, high) = Make(name);
+        int d = potential.Dimension, k = potential.ControlCount;
+        var random = new Random(20261204);
+        const double h = 1e-4;
+        for (int point = 0; point < 20; point++)
+        {
+            double[] x = Enumerable.Range(0, d).Select(_ => -2 + 4 * random.NextDouble()).ToArray();
+            double[] lambda = Enumerable.Range(0, k).Select(_ => low + (high - low) * random.NextDouble()).ToArray();
+            var force = new double[d];
+            potential.Force(x, lambda, force);
+            var derivative = new double[k];
+            potential.ControlDerivative(x, lambda, derivative);
+            for (int i = 0; i < d; i++)
+                Close(-Central(u => potential.Energy(Shift(x, i, u), lambda), h), force[i], $"{name} F_{i} at x = [{string.Join(", ", x)}]");
+            for (int j = 0; j < k; j++)
+                Close(Central(u => potential.Energy(x, Shift(lambda, j, u)), h), derivative[j], $"{name} dV/dlambda_{j}");
+            if (potential is not IDifferentiablePotential differentiable) continue;
+            var forceJacobian = new double[d * d];
+            differentiable.ForceJacobian(x, lambda, forceJacobian);
+            var controlJacobian = new double[d * k];
+            differentiable.ForceControlJacobian(x, lambda, controlJacobian);
+            for (int i = 0; i < d; i++)
+            {
+                for (int j = 0; j < d; j++)
+                    Close(Central(u => ForceComponent(potential, Shift(x, j, u), lambda, i), h), forceJacobian[i * d + j], $"{name} dF_{i}/dx_{j}");
+                for (int j = 0; j < k; j++)
+                    Close(Central(u => ForceComponent(potential, x, Shift(lambda, j, u), i), h), controlJacobian[i * k + j], $"{name} dF_{i}/dlambda_{j}");
+            }
+        }
+    }
+
+    private static double[] Shift(double[] v, int index, double by)
+    {
+        var shifted = (double[])v.Clone();
+        shifted[index] += by;
+        return shifted;
+    }
+
+    private static double Central(Func<double, double> f, double h) => (f(h) - f(-h)) / (2 * h);
+
+    private static double ForceComponent(IPotential potential, double[] x, double[] lambda, int i)
+    {
+        var force = new double[potential.Dimension];
+        potential.Force(x, lambda, force);
+        return force[i];
+    }
+
+    private static void Close(double expected, double actual, string what) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
+            $"{what}: analytic {actual:R}, finite difference {expected:R}");
 }
