@@ -43,6 +43,7 @@ public static class PlotFile
         string full = Path.GetFullPath(path);
         string ext = Path.GetExtension(full).ToLowerInvariant();
         string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileNameWithoutExtension(full)}.{Guid.NewGuid():N}.tmp{ext}");
+        FitTitle(plot, width, height);
         try
         {
             if (ext == ".svg") plot.SaveSvg(temporary, width, height);
@@ -53,6 +54,42 @@ public static class PlotFile
         {
             if (File.Exists(temporary)) File.Delete(temporary);
         }
+    }
+
+    /// <summary>
+    /// Breaks the title at spaces so that every line fits: ScottPlot centres the title over the data area (which a
+    /// legend on the right pushes left) and clips what runs past the figure's edges. A title already holding line
+    /// breaks is left alone.
+    /// </summary>
+    internal static void FitTitle(Plot plot, int width, int height)
+    {
+        var label = plot.Axes.Title.Label;
+        string text = label.Text;
+        if (string.IsNullOrWhiteSpace(text) || text.Contains('\n')) return;
+        plot.RenderInMemory(width, height);
+        var data = plot.RenderManager.LastRender.DataRect;
+        double centre = (data.Left + data.Right) / 2;
+        double room = 2 * Math.Min(centre, width - centre) - 16;
+        using var paint = Paint.NewDisposablePaint();
+        double Measure(string line)
+        {
+            label.Text = line;
+            return label.Measure(paint).Width;
+        }
+        var lines = new List<string>();
+        string current = "";
+        foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = current.Length == 0 ? word : current + " " + word;
+            if (current.Length > 0 && Measure(candidate) > room)
+            {
+                lines.Add(current);
+                current = word;
+            }
+            else current = candidate;
+        }
+        lines.Add(current);
+        label.Text = string.Join("\n", lines);
     }
 
     private static bool RegisterFont()
