@@ -177,6 +177,26 @@ public sealed class BeliefCentroids
         return (new RowMatrix(groups, p, sums), weights);
     }
 
+    /// <summary>
+    /// The same grouping with every unit's prefixes weighted by its count in <paramref name="unitCounts"/> (a bootstrap
+    /// replicate: multinomial counts over <see cref="Units"/>): centroids, group beliefs and baselines recomputed; groups
+    /// left with no weight get weight 0.
+    /// </summary>
+    public BeliefCentroids Resample(RowMatrix activations, BeliefDataset data, double[] unitCounts)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(unitCounts);
+        if (activations.Rows != _groupOfRow.Length || data.RowCount != _groupOfRow.Length)
+            throw new InvalidInputException($"centroids: activations have {activations.Rows} rows and the dataset {data.RowCount}, but the grouping was built for {_groupOfRow.Length}.");
+        if (unitCounts.Length != Units)
+            throw new InvalidInputException($"centroids: {unitCounts.Length} unit counts given for {Units} units.");
+        var w = Reweighted(data.RowWeights, unitCounts);
+        var (c, gw) = Average(activations, w, _groupOfRow, GroupCell, _cells);
+        var (b, _) = Average(data.Beliefs, w, _groupOfRow, GroupCell, _cells);
+        return new BeliefCentroids(_groupOfRow, GroupCell, _cells, _unitOfRow, Units, c, gw, b, Tolerance, TokenBaseline);
+    }
+
     /// <summary>Row weights with each unit's weight multiplied by its bootstrap count.</summary>
     private double[] Reweighted(ReadOnlySpan<double> rowWeights, double[] unitCounts)
     {

@@ -1,3 +1,4 @@
+using ThermoLearn.Inference;
 using ThermoLearn.Randomness;
 
 namespace ThermoLearn.Processes.Geometry;
@@ -48,8 +49,47 @@ public sealed record ModelComparison(
     public double MarginZ => MarginStandardError > 0 ? Margin / MarginStandardError : double.NaN;
 }
 
+/// <summary>A change of the factored-versus-joint margin between two representations of the same prefixes (e.g. two checkpoints).</summary>
+/// <param name="Before">Held-out margin R^2_joint - R^2_factored of the first representation.</param>
+/// <param name="After">Held-out margin of the second.</param>
+/// <param name="Change">After - Before.</param>
+/// <param name="StandardError">Paired bootstrap standard error of the change (units resampled once per replicate, both
+/// representations measured on the same resample and folds).</param>
+/// <param name="Replicates">Bootstrap replicates.</param>
+/// <param name="Units">Resampled units (sequences of a sampled dataset, prefixes of an exact one).</param>
+public sealed record MarginChange(double Before, double After, double Change, double StandardError, int Replicates, int Units)
+{
+    /// <summary>Change in standard errors.</summary>
+    public double Z => StandardError > 0 ? Change / StandardError : double.NaN;
+}
+
 public static class BeliefModelComparison
 {
+    /// <summary>
+    /// How the margin moved between two representations of the same prefixes (<paramref name="before"/> and
+    /// <paramref name="after"/>: activations with the dataset's rows, e.g. the final layer at two checkpoints), with a
+    /// paired bootstrap standard error: each replicate draws multinomial counts over the dataset's units once, recomputes
+    /// both sets of centroids with them (<see cref="BeliefCentroids.Resample"/>) and compares both on the same folds, so
+    /// the sampling of the validation prefixes, shared by the two, cancels in the difference. The fold standard errors
+    /// of <see cref="Compare"/> describe one margin, not a difference between checkpoints. Not in this error: the
+    /// training's own randomness (initial weights and batches, one seed).
+    /// </summary>
+    public static MarginChange CompareChange(RowMatrix before, RowMatrix after, BeliefDataset data, int replicates = 30, int folds = 10, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(data);
+        if (replicates < 2) throw new InvalidInputException($"margin change: at least 2 bootstrap replicates are needed, not {replicates}.");
+        var first = BeliefCentroids.Compute(before, data);
+        var second = BeliefCentroids.Compute(after, data);
+        double m0 = Compare(first, data.FactorStates, folds, seed).Margin;
+        double m1 = Compare(second, data.FactorStates, folds, seed).Margin;
+        var se = Resampling.StandardErrors(first.Units, new ErrorOptions(Batches: first.Units, Bootstrap: replicates, Seed: seed), counts =>
+            [Compare(second.Resample(after, data, counts), data.FactorStates, folds, seed).Margin
+                - Compare(first.Resample(before, data, counts), data.FactorStates, folds, seed).Margin]);
+        return new MarginChange(m0, m1, m1 - m0, se[0], replicates, first.Units);
+    }
+
     /// <summary>
     /// Standard errors a held-out explained variance (or the margin) must clear: one-sided 2.3 % chance of a false
     /// "joint" (or a false belief-linked signal) for a Gaussian estimate.

@@ -146,6 +146,28 @@ public class BeliefCentroidTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MarginChangeHasAPairedBootstrapError()
+    {
+        var data = Data.Value;
+        var factored = Activations(data, "factored", 0.02, 21);
+        var joint = Activations(data, "joint", 0.02, 21);
+        // The same representation twice: no change in any replicate, so no spread (the pairing cancels the shared sampling).
+        var same = BeliefModelComparison.CompareChange(factored, factored, data, replicates: 4, seed: 5);
+        Assert.Equal(0, same.Change);
+        Assert.Equal(0, same.StandardError);
+        // Factored -> joint: the change is the difference of the two comparisons on the same folds, far above its error.
+        var change = BeliefModelComparison.CompareChange(factored, joint, data, replicates: 10, seed: 5);
+        double direct = BeliefModelComparison.Compare(BeliefCentroids.Compute(joint, data), data.FactorStates, seed: 5).Margin
+            - BeliefModelComparison.Compare(BeliefCentroids.Compute(factored, data), data.FactorStates, seed: 5).Margin;
+        Assert.Equal(direct, change.Change, 12);
+        output.WriteLine($"factored -> joint: margin {change.Before:F4} -> {change.After:F4}, change {change.Change:F4} +- {change.StandardError:F4} (paired bootstrap, {change.Replicates} replicates over {change.Units} sequences)");
+        Assert.True(change.StandardError > 0 && change.Z > 10, $"change {change.Change} +- {change.StandardError}");
+        Assert.Throws<InvalidInputException>(() => BeliefModelComparison.CompareChange(factored, joint, data, replicates: 1));
+        var centroids = BeliefCentroids.Compute(factored, data);
+        Assert.Contains("unit counts", Assert.Throws<InvalidInputException>(() => centroids.Resample(factored, data, new double[3])).Message);
+    }
+
+    [Fact]
     public void BadInputIsReported()
     {
         var data = Data.Value;

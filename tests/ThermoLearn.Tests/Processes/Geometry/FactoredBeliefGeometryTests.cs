@@ -1,0 +1,84 @@
+using ThermoLearn.Processes;
+using ThermoLearn.Processes.Geometry;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ThermoLearn.Tests.Processes.Geometry;
+
+/// <summary>
+/// What the factored and joint hypotheses predict, computed from the processes themselves (mixed-state presentations
+/// and exact beliefs), before any network is trained: the affine dimension of each factor's belief set, and whether
+/// a coupled product's joint belief is still the Kronecker product of its factor beliefs (docs/beliefs.md).
+/// </summary>
+public class FactoredBeliefGeometryTests(ITestOutputHelper output)
+{
+    /// <summary>Largest |eta - eta_0 (x) eta_1| over the rows: 0 when the joint belief factorises.</summary>
+    private static double KroneckerDeviation(BeliefDataset data)
+    {
+        var marginals = FactoredGeometry.Marginals(data.Beliefs, data.FactorStates);
+        double max = 0;
+        for (int r = 0; r < data.RowCount; r++)
+        {
+            var product = ProcessComposition.Kronecker(marginals[0].Row(r), marginals[1].Row(r));
+            for (int j = 0; j < product.Length; j++) max = Math.Max(max, Math.Abs(product[j] - data.Beliefs[r, j]));
+        }
+        return max;
+    }
+
+    [Fact]
+    public void RrxorBeliefsSpanFourDimensions()
+    {
+        // RRXOR's 36 mixed states (5 recurrent, one-hot) span the whole 4-dimensional simplex of its 5 states: d - 1 = 4,
+        // so Mess3 x RRXOR predicts sum_i (d_i - 1) = 2 + 4 = 6 factored dimensions (joint: 3 * 5 - 1 = 14).
+        var msp = MixedStatePresentation.Build(StandardProcesses.Rrxor(0.5, 0.5), 12);
+        Assert.Equal(36, msp.StateCount);
+        var rows = Enumerable.Range(0, msp.StateCount).SelectMany(s => msp.Belief(s).ToArray()).ToArray();
+        var uniform = Enumerable.Repeat(1.0, msp.StateCount).ToArray();
+        Assert.Equal(4, WeightedPca.Fit(new RowMatrix(msp.StateCount, 5, rows), uniform).Rank());
+        // Weighted by prefix probability over the prefixes a model sees (lengths 1..10), the span is still 4-dimensional and
+        // no direction is negligible: the smallest of the 4 variances holds 17 % of the total.
+        var data = BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(StandardProcesses.Rrxor(0.5, 0.5), 10), 10);
+        var spectrum = WeightedPca.Fit(data.Beliefs, data.RowWeights);
+        output.WriteLine($"RRXOR belief spectrum (n_ctx 10): {string.Join(", ", spectrum.ExplainedRatio.Select(r => r.ToString("F4")))}");
+        Assert.Equal(4, spectrum.Rank());
+        Assert.True(spectrum.ExplainedRatio[3] > 0.15, $"4th variance share {spectrum.ExplainedRatio[3]}");
+    }
+
+    [Fact]
+    public void AnIdealFactoredCodeOfMess3TimesRrxorHasCentroidDimensionSix()
+    {
+        // The centroid dimension a perfectly trained factored network would show: activations = the concatenated factor
+        // beliefs (an isometric linear image), through the same (position, last token) baseline and belief-explained
+        // projection as a model's residual stream. 6 = 2 + 4 at 95 % (and 99 %): nothing of RRXOR's 4 dimensions is lost.
+        var process = ProcessCatalogue.Create("mess3*rrxor", ["x=0.05", "a=0.85"]);
+        Assert.Equal(new[] { 3, 5 }, process.FactorStates);
+        var data = BeliefDataset.Sample(process, 10, 2000, 3);
+        var code = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
+        var dimension = BeliefCentroids.Compute(code, data).Dimension(code, data, replicates: 10, seed: 1).BeliefExplained;
+        output.WriteLine($"ideal factored code: d80/90/95/99 {dimension.Pca.For80}/{dimension.Pca.For90}/{dimension.Pca.For95}/{dimension.Pca.For99}, PR {dimension.Pca.ParticipationRatio:F3}");
+        Assert.Equal(6, dimension.Pca.For95);
+        Assert.Equal(6, dimension.Pca.For99);
+    }
+
+    [Fact]
+    public void TokenChainCouplingKeepsTheJointBeliefAKroneckerProduct()
+    {
+        // Chain coupling by the token: T^(t0,t1) = T0[t0] (x) T1^(c(t0))[t1]. For eta = e0 (x) e1,
+        // eta T^(t0,t1) = (e0 T0[t0]) (x) (e1 T1^(c(t0))[t1]), and the normaliser factorises too, so the update keeps a
+        // Kronecker product; the root is one as well (every Mess3 variant has the same state transitions, so
+        // sum_t1 T1^(k)[t1] does not depend on k and pi = pi0 (x) pi1). Factor 1's belief is driven by factor 0's
+        // token, which the observer sees: the joint belief is a function of the two factor beliefs, exactly as for an
+        // independent product, and a factored representation loses nothing. Checked on every prefix up to length 4.
+        var chain = ProcessCatalogue.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"]);
+        var exact = BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(chain, 4), 4);
+        Assert.Equal(9 + 81 + 729 + 6561, exact.RowCount);
+        Assert.True(KroneckerDeviation(exact) < 1e-12, $"largest deviation {KroneckerDeviation(exact)}");
+        // Longer prefixes (length 10, sampled) too.
+        Assert.True(KroneckerDeviation(BeliefDataset.Sample(chain, 10, 500, 5)) < 1e-12);
+        // Noise coupling does break it: (1 - e) T + e/(V S) 1 1^T is no Kronecker product.
+        var noisy = ProcessCatalogue.Create("mess3*mess3", ["x=0.05", "a=0.85", "noise=0.1"]);
+        double noise = KroneckerDeviation(BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(noisy, 4), 4));
+        output.WriteLine($"noise 0.1: largest |eta - eta0 (x) eta1| {noise:G4}");
+        Assert.True(noise > 0.01, $"noise-coupled deviation {noise}");
+    }
+}
