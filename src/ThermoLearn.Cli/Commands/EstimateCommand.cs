@@ -26,6 +26,42 @@ internal static class EstimateCommand
 {
     /// <summary>The sigma(t) windows as `ep_rate_t` (with the model's exact rate at each window centre where known) and
     /// the fit used; one rendering shared by `estimate` and `reduce`.</summary>
+    /// <summary>
+    /// The estimate's quantity and, when the data name a catalogue model, its exact values (estimate and reduce): exact_ep_rate
+    /// keeps its meaning (the model's own EP rate; stationary estimates only), exact_of_quantity is the exact value of the
+    /// estimate's own quantity, the one it is compared with. Returns the exact reference (null: no model, or windows).
+    /// </summary>
+    internal static ExactReference? AddQuantityAndExact(JsonObject result, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model,
+        int windows, double dt, double startTime)
+    {
+        result["quantity"] = e.Quantity?.Id;
+        result["quantity_description"] = e.Quantity?.Description;
+        if (model is null) return null;
+        result["model"] = model.Name;
+        result["exact_ep_rate"] = windows == 1 ? JsonOutput.Number(model.EntropyProductionRate(startTime)) : null;
+        if (windows != 1) return null;
+        var exact = ExactReference.For(model, dt, startTime);
+        result["exact_ep_rate_quantity"] = exact.PerStep is not null ? "ep_per_step" : EstimatedQuantity.ContinuousRate.Id;
+        if (exact.SampledChainRate is { } chain) result["exact_sampled_chain_ep_rate"] = JsonOutput.Number(chain);
+        result["exact_of_quantity"] = exact.For(e.Quantity) is { } same ? JsonOutput.Number(same) : null;
+        result["exact_comparison"] = exact.For(e.Quantity) is null ? "none: the model has no exact value of this quantity"
+            : ExactReference.IsBound(e.Quantity) ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity";
+        return exact;
+    }
+
+    /// <summary>The text lines of <see cref="AddQuantityAndExact"/>'s exact values, with the estimate's distance from its own in standard errors.</summary>
+    internal static void WriteExact(CliConsole console, ExactReference? exact, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model, double dt)
+    {
+        if (exact is null) return;
+        if (exact.ContinuousRate is { } rate) console.Out.WriteLine($"exact continuous-time EP rate ({model!.Name}): {rate:G6}");
+        if (exact.PerStep is { } step) console.Out.WriteLine($"exact EP per step ({model!.Name}, a discrete-time chain): {step:G6}");
+        if (exact.SampledChainRate is { } chain) console.Out.WriteLine($"exact EP per unit time of the chain sampled every {dt:G4}: {chain:G6}");
+        console.Out.WriteLine(exact.For(e.Quantity) is { } same
+            ? $"compare with: {same:G6} ({(ExactReference.IsBound(e.Quantity) ? "a lower bound, expected at or below it" : "same quantity")}; "
+                + $"difference {(e.Rate - same) / e.StandardError:+0.0;-0.0} stderr)"
+            : "no exact value of this quantity for this model");
+    }
+
     internal static void AddTimeSeries(JsonObject result, EntropyProductionTimeSeries series, ThermoLearn.Models.StochasticModel? model)
     {
         var list = new JsonArray();
@@ -157,23 +193,7 @@ internal static class EstimateCommand
             if (warning is not null) result["warning"] = warning;
             if (outcome.Extra is { } extra)
                 foreach (var (key, value) in extra) result[key] = value?.DeepClone();
-            result["quantity"] = e.Quantity?.Id;
-            result["quantity_description"] = e.Quantity?.Description;
-            var exact = model is not null && k == 1 ? ExactReference.For(model, header.Dt, header.StartTime) : null;
-            if (model is not null)
-            {
-                result["model"] = model.Name;
-                // exact_ep_rate keeps its meaning (the model's own EP value); exact_of_quantity is what this estimate is compared with
-                result["exact_ep_rate"] = k == 1 ? JsonOutput.Number(model.EntropyProductionRate(header.StartTime)) : null;
-                if (exact is not null)
-                {
-                    result["exact_ep_rate_quantity"] = exact.PerStep is not null ? "ep_per_step" : EstimatedQuantity.ContinuousRate.Id;
-                    if (exact.SampledChainRate is { } chain) result["exact_sampled_chain_ep_rate"] = JsonOutput.Number(chain);
-                    result["exact_of_quantity"] = exact.For(e.Quantity) is { } same ? JsonOutput.Number(same) : null;
-                    result["exact_comparison"] = exact.For(e.Quantity) is null ? "none: the model has no exact value of this quantity"
-                        : ExactReference.IsBound(e.Quantity) ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity";
-                }
-            }
+            var exact = AddQuantityAndExact(result, e, model, k, header.Dt, header.StartTime);
             if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
             TrajectoryEntropyEstimate? trajectories = null;
             if (csvPath is not null)
@@ -233,16 +253,7 @@ internal static class EstimateCommand
             {
                 console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
                     + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
-                if (exact is not null)
-                {
-                    if (exact.ContinuousRate is { } rate) console.Out.WriteLine($"exact continuous-time EP rate ({model!.Name}): {rate:G6}");
-                    if (exact.PerStep is { } step) console.Out.WriteLine($"exact EP per step ({model!.Name}, a discrete-time chain): {step:G6}");
-                    if (exact.SampledChainRate is { } chain) console.Out.WriteLine($"exact EP per unit time of the chain sampled every {header.Dt:G4}: {chain:G6}");
-                    console.Out.WriteLine(exact.For(e.Quantity) is { } same
-                        ? $"compare with: {same:G6} ({(ExactReference.IsBound(e.Quantity) ? "a lower bound, expected at or below it" : "same quantity")}; "
-                            + $"difference {(e.Rate - same) / e.StandardError:+0.0;-0.0} stderr)"
-                        : "no exact value of this quantity for this model");
-                }
+                WriteExact(console, exact, e, model, header.Dt);
                 if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
                 foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
                     if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)

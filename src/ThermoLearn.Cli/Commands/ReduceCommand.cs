@@ -41,14 +41,12 @@ internal static class ReduceCommand
             var e = outcome.Estimate;
             var model = InferenceInput.KnownModel(metadata);
             double start = stats[0].StartTime;
-            bool stationary = request.Windows == 1;
             var result = new JsonObject
             {
                 ["ep_rate"] = JsonOutput.Number(e.Rate),
                 ["stderr"] = JsonOutput.Number(e.StandardError),
                 ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
                 ["method"] = e.Method,
-                ["quantity"] = e.Quantity?.Id,
                 ["basis"] = e.Basis,
                 ["n_frames"] = e.Frames,
                 ["n_transitions"] = e.Transitions,
@@ -61,18 +59,14 @@ internal static class ReduceCommand
                 ["inputs"] = new JsonArray(parts.Select(p => (JsonNode?)p.Source).ToArray()),
             };
             foreach (var (key, value) in outcome.Extra!) result[key] = value?.DeepClone();
-            if (model is not null)
-            {
-                result["model"] = model.Name;
-                result["exact_ep_rate"] = stationary ? JsonOutput.Number(model.EntropyProductionRate(start)) : null;
-            }
+            var exact = EstimateCommand.AddQuantityAndExact(result, e, model, request.Windows, stats[0].FrameDt, start);
             if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
             if (parse.GetValue(json)) JsonOutput.Write(console, result);
             else
             {
-                console.Out.WriteLine($"EP rate ({e.Method}, {e.Basis}): {e.Rate:G6} +- {e.StandardError:G3} "
+                console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {e.Basis}): {e.Rate:G6} +- {e.StandardError:G3} "
                     + $"(debiased {e.Debiased:G6}; {e.Frames} frames from {parts.Length} parts, {e.Settings.Errors})");
-                if (model?.EntropyProductionRate(start) is { } exact && stationary) console.Out.WriteLine($"exact ({model.Name}): {exact:G6}");
+                EstimateCommand.WriteExact(console, exact, e, model, stats[0].FrameDt);
                 if (outcome.TimeSeries is { } s)
                     foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
             }

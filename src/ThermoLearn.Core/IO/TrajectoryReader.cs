@@ -95,15 +95,18 @@ public abstract class TrajectoryReader : IDisposable
     /// <paramref name="maxValues"/> values: whole trajectories when one fits, else time blocks of one trajectory
     /// overlapping the next block by <paramref name="overlapFrames"/> frames. Reading is single pass. Two arrays
     /// alternate, so a chunk stays valid while the next one is read (a consumer may read ahead by one chunk).
+    /// A time block owns a multiple of <paramref name="alignFrames"/> start frames (at least one multiple, so a block may
+    /// hold more than <paramref name="maxValues"/> values when that is smaller than alignFrames + overlapFrames frames).
     /// </summary>
-    public IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames) => Chunks(maxValues, overlapFrames, true);
+    public IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames, int alignFrames = 1) => Chunks(maxValues, overlapFrames, true, alignFrames);
 
     /// <summary>The chunks; <paramref name="finite"/> false skips the check for NaN and infinities (formats store them faithfully).</summary>
-    private IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames, bool finite)
+    private IEnumerable<TrajectoryChunk> Chunks(long maxValues, int overlapFrames, bool finite, int alignFrames = 1)
     {
         var h = Header;
         int frames = h.Frames, raw = _rawDimension, dim = h.Dimension;
         if (overlapFrames < 0) throw new ArgumentOutOfRangeException(nameof(overlapFrames));
+        if (alignFrames < 1) throw new ArgumentOutOfRangeException(nameof(alignFrames));
         long perTrajectory = (long)frames * raw;
         var arrays = new double[2][];
         int turn = 0;
@@ -135,7 +138,7 @@ public abstract class TrajectoryReader : IDisposable
             yield break;
         }
         // Time blocks: a chunk owns start frames [s, s + owned) and holds frames [s, min(frames, s + owned + overlap)).
-        int owned = (int)Math.Max(1, maxValues / raw - overlapFrames);
+        int owned = (int)Math.Max(alignFrames, (maxValues / raw - overlapFrames) / alignFrames * alignFrames);
         for (int r = 0; r < h.Trajectories; r++)
         {
             double[]? previous = null;

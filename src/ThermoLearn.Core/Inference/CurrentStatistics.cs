@@ -1,5 +1,6 @@
 using ThermoLearn.Inference.Bases;
 using ThermoLearn.IO;
+using ThermoLearn.Simd;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Inference;
@@ -138,7 +139,8 @@ public sealed class CurrentStatistics
         var shape = new DataShape(h.Trajectories, h.Frames, h.Dimension, h.Dt, h.StartTime, (long)h.Trajectories * h.Frames);
         var sums = options.Select(o => new Sums(shape, basis, o, layout)).ToArray();
         int overlap = 2 * options.Max(o => o.Lag);
-        using var chunks = reader.Chunks(Math.Max(chunkValues, (long)(overlap + 2) * reader.Header.Dimension * 2), overlap).GetEnumerator();
+        // time blocks own whole segments, so that the segments do not depend on the chunk size
+        using var chunks = reader.Chunks(chunkValues, overlap, SegmentFrames).GetEnumerator();
         bool more = chunks.MoveNext();
         while (more)
         {
@@ -203,128 +205,272 @@ public sealed class CurrentStatistics
             _edges = Edges(shape, options.Windows);
         }
 
-        /// <summary>Adds the transitions whose start frame the chunk owns, batch by batch (batches in parallel).</summary>
+        /// <summary>
+        /// Adds the transitions whose start frame the chunk owns. They are cut into segments (<see cref="Segments"/>), whose
+        /// partial sums are computed in parallel and added to their (window, batch) cell in segment order, so the result does
+        /// not depend on the thread count or on where chunks end.
+        /// </summary>
         public void Add(TrajectoryChunk chunk)
+        {
+            var segments = Segments(chunk);
+            int len = _layout.Length;
+            // partial sums of a group of segments: a few MB whatever the basis
+            int group = (int)Math.Clamp((4L << 20) / (8L * len), 16, 4096);
+            var partials = new double[(long)Math.Min(group, Math.Max(1, segments.Count)) * len];
+            int nb = _batches.Count;
+            for (int g0 = 0; g0 < segments.Count; g0 += group)
+            {
+                int count = Math.Min(group, segments.Count - g0);
+                Parallel.For(0, count, Parallelism, () => new Scratch(_basis.Count, _layout, _options),
+                    (i, _, scratch) =>
+                    {
+                        SegmentSums(chunk, _shape, _basis, _options, _layout, _edges, segments[g0 + i], scratch, partials.AsSpan(i * len, len));
+                        return scratch;
+                    }, _ => { });
+                for (int i = 0; i < count; i++)
+                {
+                    var s = segments[g0 + i];
+                    var cell = _cells.AsSpan((int)(((long)s.Window * nb + s.Batch) * len), len);
+                    var partial = partials.AsSpan(i * len, len);
+                    for (int k = 0; k < len; k++) cell[k] += partial[k];
+                }
+            }
+        }
+
+        /// <summary>
+        /// The chunk's transitions in file order (batch, trajectory, start frame), cut into segments of one trajectory, one
+        /// batch and one time window that never cross a multiple of <see cref="SegmentFrames"/> in the start frame. Chunks of
+        /// time blocks own whole multiples of it (<see cref="Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool)"/>),
+        /// so the segments, and with them every sum, are the same however the file is chunked or held in memory.
+        /// </summary>
+        private List<Segment> Segments(TrajectoryChunk chunk)
         {
             int from = chunk.FirstTrajectory, to = chunk.FirstTrajectory + chunk.Data.Trajectories;
             var list = _batches.Batches;
             int lo = 0, hi = list.Count;
             while (lo < hi) { int mid = (lo + hi) / 2; if (list[mid].TrajectoryTo <= from) lo = mid + 1; else hi = mid; }
-            int first = lo, last = first;
-            while (last < list.Count && list[last].TrajectoryFrom < to) last++;
-            Parallel.For(first, last, Parallelism, b =>
-                AccumulateBatch(chunk, _shape, _basis, _options, _layout, list[b], b, list.Count, _edges, _cells));
+            var segments = new List<Segment>();
+            int lastStart = _shape.Frames - _options.Lag; // start frames f with f + lag <= frames - 1
+            for (int b = lo; b < list.Count && list[b].TrajectoryFrom < to; b++)
+            {
+                var batch = list[b];
+                int fFrom = Math.Max(batch.FrameFrom, chunk.OwnedFrom), fTo = Math.Min(Math.Min(batch.FrameTo, chunk.OwnedTo), lastStart);
+                for (int r = Math.Max(batch.TrajectoryFrom, from); r < Math.Min(batch.TrajectoryTo, to); r++)
+                    for (int f = fFrom; f < fTo;)
+                    {
+                        int end = Math.Min(fTo, (f / SegmentFrames + 1) * SegmentFrames);
+                        int window = Window(f);
+                        if (Window(end - 1) != window)
+                        {
+                            // windows are monotone in f: the first frame of the next window by bisection
+                            int a = f, c = end - 1;
+                            while (c - a > 1) { int m = (a + c) / 2; if (Window(m) == window) a = m; else c = m; }
+                            end = c;
+                        }
+                        segments.Add(new Segment(b, window, r, f, end));
+                        f = end;
+                    }
+            }
+            return segments;
+        }
+
+        /// <summary>Window of the transition starting at frame f: the one holding its midpoint time.</summary>
+        private int Window(int f)
+        {
+            int windows = _options.Windows;
+            if (windows == 1) return 0;
+            double tm = _shape.StartTime + 0.5 * (f + f + _options.Lag) * _shape.Dt;
+            return Math.Clamp((int)((tm - _edges[0]) / (_edges[^1] - _edges[0]) * windows), 0, windows - 1);
         }
 
         public CurrentStatistics Finish() => new(_shape, _basis, _options, _batches, _cells, _layout, _edges);
     }
 
-    private static void AccumulateBatch(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
-        BatchLayout.Batch batch, int b, int nb, double[] edges, double[] cells)
+    /// <summary>
+    /// Start frames per segment of partial sums (at most): the unit of parallel work and of the fixed summation order.
+    /// Chunks of time blocks own multiples of it.
+    /// </summary>
+    internal const int SegmentFrames = 256;
+
+    /// <summary>Transitions of trajectory <paramref name="Trajectory"/> (file index) with start frames [From, To), all in one batch and window.</summary>
+    private readonly record struct Segment(int Batch, int Window, int Trajectory, int From, int To);
+
+    /// <summary>One worker's buffers: basis values and the segment's columns (one array per quantity, transitions contiguous).</summary>
+    private sealed class Scratch
     {
-        var data = chunk.Data;
-        int d = data.Dimension, ns = basis.Count, lag = options.Lag, kt = options.TimeDegree + 1, n = lay.N;
-        int slots = lag + 1;
-        var spatial = new double[slots * ns];
-        var bs = new double[n];
-        var be = new double[n];
-        var bm = new double[n];
-        var cs = new double[kt];
-        var dx = new double[d];
-        var j = lay.Covariance ? new double[n * d] : Array.Empty<double>();
-        var x = data.Data;
-        // f and e are frame indices in the file; the chunk holds frames [f0, f0 + data.Frames) of trajectories [r0, ...)
-        int frames = shape.Frames, windows = options.Windows, f0 = chunk.FirstFrame, r0 = chunk.FirstTrajectory, held = data.Frames;
-        double dt = shape.Dt, start = shape.StartTime, span = edges[^1] - edges[0];
-        bool timeDependent = kt > 1;
-
-        int rFrom = Math.Max(batch.TrajectoryFrom, r0), rTo = Math.Min(batch.TrajectoryTo, r0 + data.Trajectories);
-        int fFrom = Math.Max(batch.FrameFrom, chunk.OwnedFrom);
-        for (int r = rFrom; r < rTo; r++)
+        public Scratch(int spatial, Layout lay, CurrentStatisticsOptions options)
         {
-            // x index of (r, f): ((r - r0) * held + f - f0) * d
-            long trajectoryOffset = ((long)(r - r0) * held - f0) * d;
-            int last = Math.Min(Math.Min(batch.FrameTo, chunk.OwnedTo), frames - lag); // start frames f with f + lag <= frames - 1
-            if (fFrom >= last) continue;
-            // ring buffer of spatial basis values: frame f lives in slot f % slots
-            for (int f = fFrom; f < fFrom + lag && f < frames; f++)
-                basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)f * d), d), spatial.AsSpan(f % slots * ns, ns));
-            for (int f = fFrom; f < last; f++)
-            {
-                int e = f + lag;
-                basis.Evaluate(x.AsSpan((int)(trajectoryOffset + (long)e * d), d), spatial.AsSpan(e % slots * ns, ns));
-                double tm = start + 0.5 * (f + e) * dt;
-                int window = windows == 1 ? 0 : Math.Clamp((int)((tm - edges[0]) / span * windows), 0, windows - 1);
-                var ss = spatial.AsSpan(f % slots * ns, ns);
-                var se = spatial.AsSpan(e % slots * ns, ns);
-                if (timeDependent)
-                {
-                    double lo = options.TimeLocalToWindow ? edges[window] : edges[0];
-                    double hi = options.TimeLocalToWindow ? edges[window + 1] : edges[^1];
-                    // Both ends use the time basis at the transition's midpoint time: a trapezoid over a time-dependent
-                    // field would add (d(t_e) - d(t_s)) dx^2 / 4, an O(dt) bias of dt * d(d)/dt * D per unit time.
-                    LegendreTimeBasis.Evaluate(tm, lo, hi, kt - 1, cs);
-                    for (int s = 0; s < ns; s++)
-                        for (int k = 0; k < kt; k++) { bs[s * kt + k] = ss[s] * cs[k]; be[s * kt + k] = se[s] * cs[k]; }
-                }
-                else
-                {
-                    ss.CopyTo(bs);
-                    se.CopyTo(be);
-                }
-                long xs = trajectoryOffset + (long)f * d, xe = trajectoryOffset + (long)e * d;
-                for (int m = 0; m < d; m++) dx[m] = x[xe + m] - x[xs + m];
-                for (int a = 0; a < n; a++) bm[a] = 0.5 * (bs[a] + be[a]);
+            int n = lay.N, d = lay.D, lag = options.Lag, frames = SegmentFrames + lag;
+            Spatial = new double[spatial * frames];
+            Start = options.TimeDegree > 0 ? new double[n * SegmentFrames] : [];
+            End = options.TimeDegree > 0 ? new double[n * SegmentFrames] : [];
+            Time = options.TimeDegree > 0 ? new double[(options.TimeDegree + 1) * SegmentFrames] : [];
+            TimeRow = new double[options.TimeDegree + 1];
+            Mid = new double[n * SegmentFrames];
+            Increments = new double[d * frames];
+            Currents = lay.Covariance ? new double[n * d * SegmentFrames] : [];
+        }
 
-                var cell = cells.AsSpan((int)(((long)window * nb + b) * lay.Length), lay.Length);
-                cell[0] += 1;
-                // Gram sums, lower triangles (mirrored when moments are formed)
-                var gs = cell.Slice(lay.GramStart, n * n);
-                var gm = cell.Slice(lay.GramMid, n * n);
-                for (int a = 0; a < n; a++)
+        public double[] Spatial { get; }
+        public double[] Start { get; }
+        public double[] End { get; }
+        public double[] Time { get; }
+        public double[] TimeRow { get; }
+        public double[] Mid { get; }
+        public double[] Increments { get; }
+        public double[] Currents { get; }
+    }
+
+    /// <summary>
+    /// The sums of one segment, written to <paramref name="partial"/> (a cell's layout): with the segment's transitions as
+    /// columns (b_s, b_e, b_m = (b_s + b_e)/2 per basis function, dx per coordinate), every sum is a dot product of two
+    /// columns (<see cref="FixedOrderSum.Dot"/>): sum b_s b_s^T, (sum b_s b_s^T + sum b_e b_e^T)/2, sum b_m dx^T,
+    /// sum b_s dx^T, sum dx dx^T, sum dx_f dx_{f+lag}^T and sum j j^T.
+    /// </summary>
+    private static void SegmentSums(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
+        double[] edges, Segment segment, Scratch scratch, Span<double> partial)
+    {
+        partial.Clear();
+        var data = chunk.Data;
+        var x = data.Data;
+        int d = data.Dimension, ns = basis.Count, lag = options.Lag, kt = options.TimeDegree + 1, n = lay.N;
+        int frames = shape.Frames, from = segment.From, count = segment.To - segment.From, held = count + lag;
+        // x index of (r, f): ((r - r0) * heldFrames + f - f0) * d
+        long offset = ((long)(segment.Trajectory - chunk.FirstTrajectory) * data.Frames - chunk.FirstFrame) * d;
+
+        // basis values of frames from .. from + count + lag - 1, column s at Spatial[s * held]
+        var spatial = scratch.Spatial;
+        basis.EvaluateColumns(x.AsSpan((int)(offset + (long)from * d), held * d), held, spatial, held);
+        double[] startValues, endValues;
+        int stride, endShift;
+        if (kt == 1)
+        {
+            // b_s and b_e are the same columns shifted by the lag
+            startValues = endValues = spatial;
+            stride = held;
+            endShift = lag;
+        }
+        else
+        {
+            // Both ends use the time basis at the transition's midpoint time: a trapezoid over a time-dependent
+            // field would add (d(t_e) - d(t_s)) dx^2 / 4, an O(dt) bias of dt * d(d)/dt * D per unit time.
+            var time = scratch.Time;
+            var cs = scratch.TimeRow;
+            double lo = options.TimeLocalToWindow ? edges[segment.Window] : edges[0];
+            double hi = options.TimeLocalToWindow ? edges[segment.Window + 1] : edges[^1];
+            for (int i = 0; i < count; i++)
+            {
+                int f = from + i;
+                LegendreTimeBasis.Evaluate(shape.StartTime + 0.5 * (f + f + lag) * shape.Dt, lo, hi, kt - 1, cs);
+                for (int k = 0; k < kt; k++) time[k * count + i] = cs[k];
+            }
+            startValues = scratch.Start;
+            endValues = scratch.End;
+            for (int s = 0; s < ns; s++)
+                for (int k = 0; k < kt; k++)
                 {
-                    double ua = bs[a], va = be[a];
-                    int row = a * n;
-                    for (int c = 0; c <= a; c++)
+                    int a = s * kt + k;
+                    for (int i = 0; i < count; i++)
                     {
-                        double p = ua * bs[c];
-                        gs[row + c] += p;
-                        gm[row + c] += 0.5 * (p + va * be[c]);
+                        startValues[a * count + i] = spatial[s * held + i] * time[k * count + i];
+                        endValues[a * count + i] = spatial[s * held + lag + i] * time[k * count + i];
                     }
                 }
-                var strat = cell.Slice(lay.Strat, n * d);
-                var ito = cell.Slice(lay.Ito, n * d);
-                for (int a = 0; a < n; a++)
+            stride = count;
+            endShift = 0;
+        }
+        ReadOnlySpan<double> Start(int a) => startValues.AsSpan(a * stride, count);
+        ReadOnlySpan<double> End(int a) => endValues.AsSpan(a * stride + endShift, count);
+
+        var mid = scratch.Mid;
+        for (int a = 0; a < n; a++)
+        {
+            var bs = Start(a);
+            var be = End(a);
+            for (int i = 0; i < count; i++) mid[a * count + i] = 0.5 * (bs[i] + be[i]);
+        }
+        // increments dx of the segment's transitions and, for successive products, of the lag transitions after them
+        int successive = Math.Clamp(frames - 2 * lag - from, 0, count); // transitions with f + 2 lag <= frames - 1
+        int incs = successive > 0 ? Math.Max(count, successive + lag) : count;
+        var dx = scratch.Increments;
+        for (int i = 0; i < incs; i++)
+        {
+            long xs = offset + (long)(from + i) * d, xe = xs + (long)lag * d;
+            for (int m = 0; m < d; m++) dx[m * incs + i] = x[xe + m] - x[xs + m];
+        }
+        ReadOnlySpan<double> Dx(int m, int shift, int length) => dx.AsSpan(m * incs + shift, length);
+        ReadOnlySpan<double> Mid(int a) => mid.AsSpan(a * count, count);
+
+        partial[0] = count;
+        // Gram sums, lower triangles (mirrored when moments are formed)
+        var gs = partial.Slice(lay.GramStart, n * n);
+        var gm = partial.Slice(lay.GramMid, n * n);
+        Span<double> four = stackalloc double[4], fourEnd = stackalloc double[4];
+        for (int a = 0; a < n; a++)
+        {
+            int c = 0;
+            for (; c + 3 <= a; c += 4)
+            {
+                FixedOrderSum.Dot4(Start(a), Start(c), Start(c + 1), Start(c + 2), Start(c + 3), four);
+                FixedOrderSum.Dot4(End(a), End(c), End(c + 1), End(c + 2), End(c + 3), fourEnd);
+                for (int k = 0; k < 4; k++)
                 {
-                    double ma = bm[a], sa = bs[a];
-                    for (int m = 0; m < d; m++) { strat[a * d + m] += ma * dx[m]; ito[a * d + m] += sa * dx[m]; }
-                }
-                var inc = cell.Slice(lay.Increment, d * d);
-                for (int m = 0; m < d; m++)
-                    for (int q = 0; q <= m; q++) inc[m * d + q] += dx[m] * dx[q];
-                if (e + lag <= frames - 1)
-                {
-                    // successive increments dx_f and dx_{f+lag}: their covariance is -(measurement noise variance)
-                    long xn = trajectoryOffset + (long)(e + lag) * d;
-                    var succ = cell.Slice(lay.Successive, d * d);
-                    cell[lay.SuccessiveCount] += 1;
-                    for (int m = 0; m < d; m++)
-                        for (int q = 0; q < d; q++) succ[m * d + q] += dx[m] * (x[xn + q] - x[xe + q]);
-                }
-                if (lay.Covariance)
-                {
-                    for (int a = 0; a < n; a++)
-                        for (int m = 0; m < d; m++) j[a * d + m] = bm[a] * dx[m];
-                    int nd = n * d;
-                    var cov = cell.Slice(lay.CurrentCovariance, nd * nd);
-                    for (int p = 0; p < nd; p++)
-                    {
-                        double jp = j[p];
-                        int row = p * nd;
-                        for (int q = 0; q <= p; q++) cov[row + q] += jp * j[q];
-                    }
+                    gs[a * n + c + k] = four[k];
+                    gm[a * n + c + k] = 0.5 * (four[k] + fourEnd[k]);
                 }
             }
+            for (; c <= a; c++)
+            {
+                double p = FixedOrderSum.Dot(Start(a), Start(c));
+                gs[a * n + c] = p;
+                gm[a * n + c] = 0.5 * (p + FixedOrderSum.Dot(End(a), End(c)));
+            }
+        }
+        var strat = partial.Slice(lay.Strat, n * d);
+        var ito = partial.Slice(lay.Ito, n * d);
+        for (int m = 0; m < d; m++)
+        {
+            var dxm = Dx(m, 0, count);
+            int a = 0;
+            for (; a + 4 <= n; a += 4)
+            {
+                FixedOrderSum.Dot4(dxm, Mid(a), Mid(a + 1), Mid(a + 2), Mid(a + 3), four);
+                FixedOrderSum.Dot4(dxm, Start(a), Start(a + 1), Start(a + 2), Start(a + 3), fourEnd);
+                for (int k = 0; k < 4; k++)
+                {
+                    strat[(a + k) * d + m] = four[k];
+                    ito[(a + k) * d + m] = fourEnd[k];
+                }
+            }
+            for (; a < n; a++)
+            {
+                strat[a * d + m] = FixedOrderSum.Dot(Mid(a), dxm);
+                ito[a * d + m] = FixedOrderSum.Dot(Start(a), dxm);
+            }
+        }
+        var inc = partial.Slice(lay.Increment, d * d);
+        for (int m = 0; m < d; m++)
+            for (int q = 0; q <= m; q++) inc[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, count), Dx(q, 0, count));
+        // successive increments dx_f and dx_{f+lag}: their covariance is -(measurement noise variance)
+        partial[lay.SuccessiveCount] = successive;
+        var succ = partial.Slice(lay.Successive, d * d);
+        for (int m = 0; m < d; m++)
+            for (int q = 0; q < d; q++) succ[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, successive), Dx(q, lag, successive));
+        if (lay.Covariance)
+        {
+            int nd = n * d;
+            var j = scratch.Currents;
+            for (int a = 0; a < n; a++)
+                for (int m = 0; m < d; m++)
+                {
+                    var ma = Mid(a);
+                    var dm = Dx(m, 0, count);
+                    int p = (a * d + m) * count;
+                    for (int i = 0; i < count; i++) j[p + i] = ma[i] * dm[i];
+                }
+            var cov = partial.Slice(lay.CurrentCovariance, nd * nd);
+            for (int p = 0; p < nd; p++)
+                for (int q = 0; q <= p; q++) cov[p * nd + q] = FixedOrderSum.Dot(j.AsSpan(p * count, count), j.AsSpan(q * count, count));
         }
     }
 

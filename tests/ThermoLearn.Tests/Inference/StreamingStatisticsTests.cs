@@ -58,6 +58,64 @@ public class StreamingStatisticsTests
     }
 
     [Fact]
+    public void BasisColumnsAreThePointwiseValuesBitForBit()
+    {
+        // the statistics evaluate bases column by column (vectorised); every value must be Evaluate's
+        var random = new Random(5);
+        foreach (var basis in new IBasis[] { new PolynomialBasis(1, 4), new PolynomialBasis(2, 2), new PolynomialBasis(3, 3), BasisSpec.Parse("fourier:2", 2, () => (new[] { -2.0, -2 }, new[] { 2.0, 2 })) })
+        {
+            int points = 37, d = basis.Dimension, n = basis.Count;
+            var x = Enumerable.Range(0, points * d).Select(_ => 4 * random.NextDouble() - 2).ToArray();
+            var columns = new double[n * (points + 3)];
+            basis.EvaluateColumns(x, points, columns, points + 3);
+            var row = new double[n];
+            for (int i = 0; i < points; i++)
+            {
+                basis.Evaluate(x.AsSpan(i * d, d), row);
+                for (int a = 0; a < n; a++) Assert.Equal(BitConverter.DoubleToInt64Bits(row[a]), BitConverter.DoubleToInt64Bits(columns[a * (points + 3) + i]));
+            }
+        }
+    }
+
+    [Fact]
+    public void StatisticsDoNotDependOnTheThreadCountOrTheChunkSize()
+    {
+        // segments of at most CurrentStatistics.SegmentFrames start frames are the unit of parallel work; their partial sums
+        // are added in file order, so one thread, all threads and any chunking give the same bits (here: time-dependent
+        // fields in 3 windows, whose edges cut segments, and the TUR's current covariance)
+        var data = InferenceData.Run(new BreathingTrapModel(), 0.02, 2, 3, 1500, seed: 304).Trajectories;
+        string path = Path.Combine(Folder(), "breathing.npy");
+        TrajectoryFile.Write(path, data);
+        var basis = BasisSpec.Parse("poly:2", data);
+        var errors = new ErrorOptions(12);
+        var windows = new CurrentEstimateRequest("current", DiffusionSpec.Estimated, 3, 2, false, 1, errors);
+        var tur = new CurrentEstimateRequest("tur", DiffusionSpec.Estimated, 1, 0, false, 0, errors);
+        foreach (var request in new[] { windows, tur })
+        {
+            var all = request.Estimate(request.StatisticsOptions().Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray());
+            CurrentStatistics.Parallelism = new ParallelOptions { MaxDegreeOfParallelism = 1 };
+            try
+            {
+                var one = request.Estimate(request.StatisticsOptions().Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray());
+                Same(all.Estimate, one.Estimate);
+                // time blocks of 256 and 512 owned frames (with the overlap of 2 lags)
+                foreach (long chunk in new[] { 100L, 600L * 2 })
+                {
+                    var streamed = Streamed(path, request, basis, chunk);
+                    Same(all.Estimate, streamed.Estimate);
+                    if (all.TimeSeries is { } series)
+                        for (int k = 0; k < 3; k++)
+                            Assert.Equal(BitConverter.DoubleToInt64Bits(series.Windows[k].Rate), BitConverter.DoubleToInt64Bits(streamed.TimeSeries!.Windows[k].Rate));
+                }
+            }
+            finally
+            {
+                CurrentStatistics.Parallelism = new ParallelOptions();
+            }
+        }
+    }
+
+    [Fact]
     public void StreamedSigmaOfTimeEqualsTheInMemoryOneBitForBit()
     {
         var data = InferenceData.Run(new BreathingTrapModel(), 0.02, 2, 400, 51, seed: 302).Trajectories;

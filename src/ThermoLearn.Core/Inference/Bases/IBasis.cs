@@ -20,6 +20,22 @@ public interface IBasis
     /// <summary>Writes b_a(x) for all a into <paramref name="values"/> (length <see cref="Count"/>).</summary>
     void Evaluate(ReadOnlySpan<double> x, Span<double> values);
 
+    /// <summary>
+    /// Writes b_a(x_i) of <paramref name="points"/> consecutive points (x holds points x Dimension values, C order) as
+    /// columns, values[a * stride + i]: the numbers <see cref="Evaluate"/> gives point by point, bit for bit. Bases whose
+    /// functions vectorise over points override it (the linear estimators' hot loop).
+    /// </summary>
+    internal void EvaluateColumns(ReadOnlySpan<double> x, int points, Span<double> values, int stride)
+    {
+        int d = Dimension, n = Count;
+        var row = new double[n];
+        for (int i = 0; i < points; i++)
+        {
+            Evaluate(x.Slice(i * d, d), row);
+            for (int a = 0; a < n; a++) values[a * stride + i] = row[a];
+        }
+    }
+
     /// <summary>Writes d b_a / d x_j into <paramref name="gradient"/>[a * d + j] (length Count * d).</summary>
     void EvaluateGradient(ReadOnlySpan<double> x, Span<double> gradient);
 

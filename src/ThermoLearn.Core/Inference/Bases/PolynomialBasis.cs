@@ -50,6 +50,44 @@ public sealed class PolynomialBasis : IBasis
         }
     }
 
+    /// <summary>
+    /// Column by column: the powers x_j^k of every point first (as <see cref="FillPowers"/> forms them), then each monomial
+    /// as 1 * x_0^{e_0} * x_1^{e_1} * ... in the order <see cref="Evaluate"/> multiplies, so the values are the same bits.
+    /// </summary>
+    void IBasis.EvaluateColumns(ReadOnlySpan<double> x, int points, Span<double> values, int stride)
+    {
+        int d = Dimension, p = Degree + 1;
+        var powers = t_powers is { } buffer && buffer.Length >= d * p * points ? buffer : t_powers = new double[d * p * points];
+        for (int j = 0; j < d; j++)
+        {
+            var one = powers.AsSpan(j * p * points, points);
+            one.Fill(1.0);
+            if (p == 1) continue;
+            var first = powers.AsSpan((j * p + 1) * points, points);
+            for (int i = 0; i < points; i++) first[i] = x[i * d + j]; // 1.0 * x is x
+            for (int k = 2; k < p; k++)
+                Multiply(powers.AsSpan((j * p + k - 1) * points, points), first, powers.AsSpan((j * p + k) * points, points));
+        }
+        var e = _exponents;
+        for (int a = 0; a < Count; a++)
+        {
+            var column = values.Slice(a * stride, points);
+            powers.AsSpan((0 * p + e[a * d]) * points, points).CopyTo(column); // 1.0 * x_0^e_0
+            for (int j = 1; j < d; j++) Multiply(column, powers.AsSpan((j * p + e[a * d + j]) * points, points), column);
+        }
+    }
+
+    [ThreadStatic] private static double[]? t_powers;
+
+    /// <summary>into[i] = a[i] * b[i] (lane-wise products, the same bits as the scalar ones).</summary>
+    private static void Multiply(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> into)
+    {
+        int i = 0, n = into.Length;
+        for (; i <= n - 4; i += 4)
+            System.Runtime.Intrinsics.Vector256.CopyTo(System.Runtime.Intrinsics.Vector256.Create(a.Slice(i, 4)) * System.Runtime.Intrinsics.Vector256.Create(b.Slice(i, 4)), into.Slice(i, 4));
+        for (; i < n; i++) into[i] = a[i] * b[i];
+    }
+
     public void EvaluateGradient(ReadOnlySpan<double> x, Span<double> gradient)
     {
         int d = Dimension, p = Degree + 1;
