@@ -16,7 +16,10 @@ namespace ThermoLearn.Simulation;
 /// initial states drawn from the model, at t = 0 and at the run's midpoint; it is a local estimate, so a run can still
 /// blow up elsewhere, which the scan then reports.</para>
 /// <para>Runaway: a value that is not finite, or whose magnitude exceeds <see cref="RunawayFactor"/> times
-/// max(1, largest |coordinate| of the initial states).</para>
+/// max(1, largest |coordinate| of that trajectory's initial state) (<see cref="RunawayBound"/>): a per-trajectory bound,
+/// so the verdict does not depend on how the ensemble is split into shards, lanes or threads.</para>
+/// <para>The engine watches the states while it runs (<see cref="BlowUpWatch"/>, every <see cref="BlowUpWatch.CheckEvery"/>
+/// steps) and stops at the first blow-up; <see cref="Check"/> scans the saved frames after a run as a backstop.</para>
 /// </summary>
 public static class SimulationHealth
 {
@@ -128,6 +131,30 @@ public static class SimulationHealth
         for (int i = 0; i < v.Length; i++) v[i] /= n;
     }
 
+    /// <summary>The runaway bound of one trajectory: <see cref="RunawayFactor"/> x max(1, largest |coordinate| of its initial state).</summary>
+    public static double RunawayBound(ReadOnlySpan<double> initial)
+    {
+        double scale = 1;
+        foreach (double v in initial)
+            if (double.IsFinite(v)) scale = Math.Max(scale, Math.Abs(v));
+        return RunawayFactor * scale;
+    }
+
+    /// <summary>What to do about a blow-up of <paramref name="scheme"/> at step size <paramref name="dt"/>: the stability limit, and whether dt is past it.</summary>
+    internal static string Advice(StochasticModel model, string scheme, double dt, double tEnd)
+    {
+        var limit = Limit(model, scheme, tEnd);
+        return limit is null
+            ? "use a smaller --dt."
+            : limit.MaxDt < dt
+                ? $"dt = {dt:G3} is past the scheme's stability limit {limit.Description}; use a smaller --dt."
+                : $"the stability limit estimated at the initial states is {limit.Description}, but the run left that region; use a smaller --dt.";
+    }
+
+    /// <summary>"became NaN" or "ran away to 1.2E+34 (more than 1E+08 x its initial scale)".</summary>
+    internal static string Describe(double value, double bound) =>
+        double.IsFinite(value) ? $"ran away to {value:G3} (more than {RunawayFactor:G1} x its initial scale {bound / RunawayFactor:G3})" : $"became {value}";
+
     /// <summary>
     /// Throws when a simulated ensemble holds a non-finite or runaway value: the message names the first frame (and the
     /// step it was saved at) where one appears, the lowest trajectory index there, the value, and the stability limit.
@@ -137,17 +164,10 @@ public static class SimulationHealth
     {
         var e = result.Trajectories;
         var o = result.Options;
-        int saveEvery = o.SaveEvery;
-        double dt = o.Dt;
-        long first = result.FirstTrajectory;
-        string scheme = result.Scheme;
         int d = e.Dimension, frames = e.Frames;
         var data = e.Data;
-        double scale = 1;
-        for (int t = 0; t < e.Trajectories; t++)
-            foreach (double v in e.Frame(t, 0))
-                if (double.IsFinite(v)) scale = Math.Max(scale, Math.Abs(v));
-        double bound = RunawayFactor * scale;
+        var bounds = new double[e.Trajectories];
+        for (int t = 0; t < e.Trajectories; t++) bounds[t] = RunawayBound(e.Frame(t, 0));
         for (int f = 0; f < frames; f++)
             for (int t = 0; t < e.Trajectories; t++)
             {
@@ -155,18 +175,79 @@ public static class SimulationHealth
                 for (int k = 0; k < d; k++)
                 {
                     double v = data[offset + k];
-                    if (double.IsFinite(v) && Math.Abs(v) <= bound) continue;
-                    long step = (long)f * saveEvery;
-                    var limit = Limit(result.Model, scheme, o.Steps * dt);
-                    string what = double.IsFinite(v) ? $"ran away to {v:G3} (more than {RunawayFactor:G1} x the initial scale {scale:G3})" : $"became {v}";
-                    string advice = limit is null
-                        ? "use a smaller --dt."
-                        : limit.MaxDt < dt
-                            ? $"dt = {dt:G3} is past the scheme's stability limit {limit.Description}; use a smaller --dt."
-                            : $"the stability limit estimated at the initial states is {limit.Description}, but the run left that region; use a smaller --dt.";
-                    throw new InvalidInputException($"the simulation blew up ({scheme}): trajectory {first + t}, coordinate {k} {what} by step {step} "
-                        + $"(t = {step * dt:G6}, saved frame {f}); nothing was written. {advice}");
+                    if (Math.Abs(v) <= bounds[t]) continue;
+                    long step = (long)f * o.SaveEvery;
+                    throw new InvalidInputException($"the simulation blew up ({result.Scheme}): trajectory {result.FirstTrajectory + t}, coordinate {k} "
+                        + $"{Describe(v, bounds[t])} by step {step} (t = {step * o.Dt:G6}, saved frame {f}); nothing was written; "
+                        + Advice(result.Model, result.Scheme, o.Dt, o.Steps * o.Dt));
                 }
             }
+    }
+}
+
+/// <summary>
+/// Watches a run for blow-up while it runs, so a run that blows up stops early instead of computing (and saving) NaN
+/// to the end. Every <see cref="CheckEvery"/> steps (and after the last) each worker tests its trajectories' states
+/// against <see cref="SimulationHealth.RunawayBound"/> (non-finite values fail too) and reports the first failure.
+/// The run's verdict is the failure with the lowest check step, then the lowest trajectory: once one is reported,
+/// every worker still runs to that check step (so an equal or earlier failure elsewhere is found) and stops there, so
+/// the message does not depend on thread timing, lane width or shard split. Checking per block of steps keeps the
+/// cost off the hot loop (one comparison per coordinate every 16 steps).
+/// </summary>
+internal sealed class BlowUpWatch(StochasticModel model, string scheme, SimulationOptions options, long firstTrajectory)
+{
+    /// <summary>Steps between checks (even: the lane kernel advances two steps at a time).</summary>
+    public const int CheckEvery = 16;
+
+    private long _stopStep = long.MaxValue;
+    private readonly object _gate = new();
+    private (long Step, long Trajectory, int Coordinate, double Value, double Bound)? _first;
+
+    /// <summary>True after step index <paramref name="stepsDone"/> (states after that many steps) when the states are to be checked.</summary>
+    public bool IsCheckStep(int stepsDone) => stepsDone % CheckEvery == 0 || stepsDone == options.Steps;
+
+    /// <summary>True when a worker that has checked its states after <paramref name="stepsDone"/> steps is to stop.</summary>
+    public bool ShouldStop(int stepsDone) => stepsDone >= Volatile.Read(ref _stopStep);
+
+    /// <summary>Index of the first coordinate of <paramref name="state"/> that is non-finite or beyond <paramref name="bound"/>, or -1.</summary>
+    public static int FirstBad(ReadOnlySpan<double> state, double bound)
+    {
+        for (int k = 0; k < state.Length; k++)
+            if (!(Math.Abs(state[k]) <= bound)) return k;
+        return -1;
+    }
+
+    /// <summary>Checks one trajectory's state after <paramref name="stepsDone"/> steps; false (and reported) when it blew up.</summary>
+    public bool Check(ReadOnlySpan<double> state, double bound, int stepsDone, int localTrajectory)
+    {
+        int k = FirstBad(state, bound);
+        if (k < 0) return true;
+        Report(stepsDone, localTrajectory, k, state[k], bound);
+        return false;
+    }
+
+    /// <summary>Records a blow-up of trajectory <paramref name="localTrajectory"/> seen after <paramref name="stepsDone"/> steps.</summary>
+    public void Report(int stepsDone, int localTrajectory, int coordinate, double value, double bound)
+    {
+        long trajectory = firstTrajectory + localTrajectory;
+        lock (_gate)
+        {
+            if (_first is { } f && (f.Step < stepsDone || f.Step == stepsDone && f.Trajectory <= trajectory)) return;
+            _first = (stepsDone, trajectory, coordinate, value, bound);
+            Volatile.Write(ref _stopStep, Math.Min(_stopStep, stepsDone));
+        }
+    }
+
+    /// <summary>Throws the blow-up seen during the run, if any: trajectory, coordinate, the window of steps, the stability limit.</summary>
+    /// <exception cref="InvalidInputException">The run blew up.</exception>
+    public void ThrowIfBlownUp()
+    {
+        if (_first is not { } f) return;
+        long from = (f.Step - 1) / CheckEvery * CheckEvery + 1;   // one past the previous check, where the state was sound
+        double dt = options.Dt;
+        throw new InvalidInputException($"the simulation blew up ({scheme}): trajectory {f.Trajectory}, coordinate {f.Coordinate} "
+            + $"{SimulationHealth.Describe(f.Value, f.Bound)} between steps {from} and {f.Step} (t = {from * dt:G6} to {f.Step * dt:G6}; states are checked "
+            + $"every {CheckEvery} steps), the first trajectory to do so; the run stopped there and nothing was written; "
+            + SimulationHealth.Advice(model, scheme, dt, options.Steps * dt));
     }
 }

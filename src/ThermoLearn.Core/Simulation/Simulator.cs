@@ -134,11 +134,13 @@ public static class Simulator
         int groups = (count + 3) / 4;
         var tracker = new Progress(progress, groups);
         double tEnd = o.Steps * o.Dt;
+        var watch = new BlowUpWatch(model, schemeName, o, first);
 
         Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, g =>
         {
             int lanes = Math.Min(4, count - 4 * g);
             var x = new double[4 * d];
+            Span<double> bounds = stackalloc double[4];
             var previous = new double[d];
             var normals = new double[4 * normalsPerStep];
             var scratch = new double[Math.Max(scratchLength, d)];
@@ -151,6 +153,7 @@ public static class Simulator
                 var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
                 var xj = x.AsSpan(j * d, d);
                 model.SampleInitial(ref random, xj);
+                bounds[j] = SimulationHealth.RunawayBound(xj);
                 xj.CopyTo(data.AsSpan((int)((long)local * frames * d), d));
                 if (density) systemEntropy![local] = model.LogDensity(xj, 0)!.Value;
             }
@@ -183,6 +186,11 @@ public static class Simulator
                         xj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * d), d));
                     }
                 }
+                if (watch.IsCheckStep(stepIndex + 1))
+                {
+                    for (int j = 0; j < lanes; j++) watch.Check(x.AsSpan(j * d, d), bounds[j], stepIndex + 1, 4 * g + j);
+                    if (watch.ShouldStop(stepIndex + 1)) return;
+                }
             }
             for (int j = 0; j < lanes; j++)
             {
@@ -198,7 +206,7 @@ public static class Simulator
             }
             tracker.GroupDone();
         });
-
+        watch.ThrowIfBlownUp();
         return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, schemeName);
     }
 
@@ -299,7 +307,7 @@ public static class Simulator
             Steps = o.Steps, SaveEvery = o.SaveEvery, Frames = frames, Dimension = d,
             Controls = ControlTable(model, o.Steps, o.Dt), ControlCount = model.Protocol.ControlCount,
             Mobility = model.MobilityValue, Dt = o.Dt, Kick = Math.Sqrt(2 * o.Dt) * Math.Sqrt(model.MobilityValue * model.Temperature),
-            Energetics = energetics, Data = data,
+            Energetics = energetics, Data = data, Watch = new BlowUpWatch(model, scheme, o, first),
         };
         int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
         int groups = (count + width - 1) / width, blocks = (groups + perBlock - 1) / perBlock;
@@ -314,23 +322,28 @@ public static class Simulator
             Span<OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums> sums = stackalloc OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums[blockGroups];
             Span<double> lanesOfCoordinate = d <= 16 ? stackalloc double[d * width] : new double[d * width];
             Span<double> state = stackalloc double[d];
+            Span<TDouble> bounds = stackalloc TDouble[blockGroups];
+            Span<double> boundOfLane = stackalloc double[width];
             for (int k = 0; k < blockGroups; k++)
             {
                 int g = firstGroup + k;
                 lanesOfCoordinate.Clear();
+                boundOfLane.Fill(double.PositiveInfinity);
                 for (int j = 0; j < Math.Min(width, count - width * g); j++)
                 {
                     int local = width * g + j;
                     var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
                     model.SampleInitial(ref random, state);
+                    boundOfLane[j] = SimulationHealth.RunawayBound(state);
                     for (int i = 0; i < d; i++) lanesOfCoordinate[i * width + j] = state[i];
                     if (density) systemEntropy![local] = model.LogDensity(state, 0)!.Value;
                 }
                 for (int i = 0; i < d; i++) x[k * d + i] = TLanes.Create(lanesOfCoordinate.Slice(i * width, width));
+                bounds[k] = TLanes.Create(boundOfLane);
                 noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + width * g, NoisePurpose);
             }
             int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
-            OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep>(field, run, x, noise, sums, firstGroup, lastLanes);
+            if (!OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep>(field, run, x, noise, sums, bounds, firstGroup, lastLanes)) return;
             if (energetics)
                 for (int k = 0; k < blockGroups; k++)
                 {
@@ -351,6 +364,7 @@ public static class Simulator
                 }
             tracker.GroupDone();
         });
+        run.Watch.ThrowIfBlownUp();
         return Finish(model, o, first, count, frames, d, data, energetics, work, heat, deltaE, entropy, systemEntropy, scheme);
     }
 
@@ -376,11 +390,13 @@ public static class Simulator
         double[]? deltaE = energetics ? new double[count] : null, entropy = energetics ? new double[count] : null;
         int groups = (count + 3) / 4;
         var tracker = new Progress(progress, groups);
+        var watch = new BlowUpWatch(model, scheme.Name, o, first);
 
         Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, g =>
         {
             int lanes = Math.Min(4, count - 4 * g);
             var state = new double[4 * stride];
+            Span<double> bounds = stackalloc double[4];
             var previousX = new double[d];
             var normals = new double[4 * d];
             var force = new double[d];
@@ -393,6 +409,7 @@ public static class Simulator
                 var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
                 var sj = state.AsSpan(j * stride, stride);
                 model.SampleInitial(ref random, sj[..d], sj[d..]);
+                bounds[j] = SimulationHealth.RunawayBound(sj);
                 sj.CopyTo(data.AsSpan((int)((long)local * frames * stride), stride));
                 if (energetics) sums[3 * j + 2] = -StochasticEnergetics.UnderdampedEnergy(model, sj[..d], sj[d..], 0);
             }
@@ -423,6 +440,11 @@ public static class Simulator
                         sj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * stride), stride));
                     }
                 }
+                if (watch.IsCheckStep(step + 1))
+                {
+                    for (int j = 0; j < lanes; j++) watch.Check(state.AsSpan(j * stride, stride), bounds[j], step + 1, 4 * g + j);
+                    if (watch.ShouldStop(step + 1)) return;
+                }
             }
             double tEnd = o.Steps * o.Dt;
             for (int j = 0; j < lanes; j++)
@@ -437,7 +459,7 @@ public static class Simulator
             }
             tracker.GroupDone();
         });
-
+        watch.ThrowIfBlownUp();
         var ensemble = new TrajectoryEnsemble(count, frames, stride, o.Dt * o.SaveEvery, data, Metadata(model, o, first, scheme.Name));
         var result = energetics ? new TrajectoryEnergetics(work!, heat!, deltaE!, entropy!, null) : null;
         return new SimulationResult(ensemble, result, model, o, scheme.Name);

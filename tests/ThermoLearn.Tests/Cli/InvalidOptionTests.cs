@@ -129,7 +129,7 @@ public sealed class InvalidOptionTests : IDisposable
     {
         // Euler-Maruyama named: linear models default to their exact propagator, which has no stability limit
         var r = Run("simulate", "--model", "driven-trap-2d", "--scheme", "euler-maruyama", "--trajectories", "20", "--steps", "100", "--dt", dt, "--out", PathOf("b.npy"));
-        Refused(r, "blew up", "trajectory ", "by step ", "stability limit dt < 2 / 1.04");
+        Refused(r, "blew up", "trajectory ", "between steps ", "stability limit dt < 2 / 1.04");
         Assert.Contains("warning: --dt", r.Error);   // announced before the run
         Assert.False(File.Exists(PathOf("b.npy")));
     }

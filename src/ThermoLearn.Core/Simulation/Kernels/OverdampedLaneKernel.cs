@@ -26,6 +26,9 @@ internal sealed class LaneRun
 
     public required bool Energetics { get; init; }
     public required double[] Data { get; init; }
+
+    /// <summary>The run's blow-up watch: states checked every <see cref="BlowUpWatch.CheckEvery"/> steps.</summary>
+    public required BlowUpWatch Watch { get; init; }
 }
 
 /// <summary>
@@ -61,10 +64,12 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
     /// Advances groups firstGroup .. firstGroup + groups - 1 (local trajectories Count g .. Count g + Count - 1; the last
     /// group has <paramref name="lastLanes"/> real lanes) from the states in <paramref name="x"/> (group g's coordinate i at
     /// x[g d + i]), writing frames (frame 0 included) into the run's data and energetics into <paramref name="sums"/>.
+    /// Every <see cref="BlowUpWatch.CheckEvery"/> steps the states are checked against the per-lane runaway
+    /// <paramref name="bounds"/>; returns false when the run's watch says stop (a blow-up here or elsewhere).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunBlock<TField, TStep>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
-        Span<Sums> sums, int firstGroup, int lastLanes)
+    public static bool RunBlock<TField, TStep>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
+        Span<Sums> sums, ReadOnlySpan<TDouble> bounds, int firstGroup, int lastLanes)
         where TField : struct, ILaneForceField
         where TStep : struct, ILaneStep
     {
@@ -113,6 +118,38 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
                 if (!second) continue;
                 Advance<TField, TStep>(field, xg, z.Slice(d, d), lambda1, lambda2, ref sum, previous, scratch, c, energetics, isStatic);
                 if (saveSecond) Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 2) / saveEvery);
+            }
+            int done = second ? s + 2 : s + 1;
+            if (run.Watch.IsCheckStep(done))
+            {
+                CheckStates(x, bounds, run.Watch, d, firstGroup, lastLanes, done);
+                if (run.Watch.ShouldStop(done)) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Reports to the watch every lane whose state is non-finite or beyond its bound (|x| &lt; bound, lane-wise, fails for NaN).</summary>
+    private static void CheckStates(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> bounds, BlowUpWatch watch, int d, int firstGroup, int lastLanes, int done)
+    {
+        int width = TLanes.Count, groups = bounds.Length;
+        var magnitude = TLanes.AsDouble(TLanes.Create(0x7FFF_FFFF_FFFF_FFFFUL));
+        for (int g = 0; g < groups; g++)
+        {
+            var sound = TLanes.Create(BitConverter.UInt64BitsToDouble(ulong.MaxValue));
+            for (int i = 0; i < d; i++) sound = TLanes.And(sound, TLanes.GreaterThan(bounds[g], TLanes.And(x[g * d + i], magnitude)));
+            int lanes = g == groups - 1 ? lastLanes : width;
+            for (int j = 0; j < lanes; j++)
+            {
+                if (BitConverter.DoubleToUInt64Bits(TLanes.GetElement(sound, j)) != 0) continue;
+                double bound = TLanes.GetElement(bounds[g], j);
+                for (int i = 0; i < d; i++)
+                {
+                    double v = TLanes.GetElement(x[g * d + i], j);
+                    if (Math.Abs(v) <= bound) continue;
+                    watch.Report(done, width * (firstGroup + g) + j, i, v, bound);
+                    break;
+                }
             }
         }
     }
