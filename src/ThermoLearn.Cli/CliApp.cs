@@ -72,6 +72,13 @@ public static class CliApp
             console.Error.WriteLine($"error: {message}");
             return ExitInternalError;
         }
+        catch (OutOfMemoryException e)
+        {
+            // the last resort: what a command needs is checked before it allocates (MemoryBudget), so this is a figure it missed
+            console.Error.WriteLine($"error: out of memory ({e.Message.TrimEnd('.')}) with {ThermoLearn.Resources.MemoryBudget.Format(ThermoLearn.Resources.MemoryBudget.AvailableBytes())} "
+                + "available; nothing was written. Run it on less data (fewer trajectories or frames, --shard) or on a machine with more memory.");
+            return ExitInternalError;
+        }
         catch (OperationCanceledException)
         {
             console.Error.WriteLine("cancelled");

@@ -34,7 +34,7 @@ public static class ActiveSnapshotFile
         if (!IsHdf5(path)) return false;
         try
         {
-            using var file = H5File.OpenRead(path);
+            using var file = GuardedReadStream.OpenHdf5(path);
             return file.LinkExists(DatasetName);
         }
         catch (Exception) { return false; }
@@ -113,7 +113,7 @@ public static class ActiveSnapshotFile
     {
         try
         {
-            using var file = H5File.OpenRead(path);
+            using var file = GuardedReadStream.OpenHdf5(path);
             if (!file.LinkExists(DatasetName))
                 throw new InvalidInputException($"{path}: no dataset '/{DatasetName}'; active-matter snapshots are a float64 dataset '/{DatasetName}' of shape (frames, particles, columns).");
             if (file.Get(DatasetName) is not IH5Dataset dataset)

@@ -17,9 +17,14 @@ internal static class FileFormatGuard
         {
             throw;
         }
-        catch (OutOfMemoryException)
+        catch (OutOfMemoryException e)
         {
-            throw;
+            // Our own allocations are checked against the machine's memory before they are made (MemoryBudget), so an
+            // allocation failing inside a decoder means a length field beyond anything the file can hold (found by
+            // fuzzing: a 4.6 kB HDF5 file whose global heap object claims more than 2^31 bytes).
+            throw new InvalidInputException(
+                $"{path}: not a readable {format} file: decoding it asked for more memory than exists ({e.Message.TrimEnd('.')}), so a size "
+                + $"field in it is corrupt. Expected {expected}.", e);
         }
         catch (FileNotFoundException)
         {

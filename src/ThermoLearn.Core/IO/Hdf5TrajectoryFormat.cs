@@ -66,7 +66,7 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
 
         public Reader(string path, double? dtFallback)
         {
-            _file = H5File.OpenRead(path);
+            _file = GuardedReadStream.OpenHdf5(path);
             try
             {
                 (_dataset, var header) = OpenDataset(path, _file, dtFallback);

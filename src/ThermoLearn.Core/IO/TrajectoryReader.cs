@@ -217,6 +217,8 @@ public abstract class TrajectoryReader : IDisposable
         var h = Header;
         long rawValues = (long)h.Trajectories * h.Frames * _rawDimension;
         if (rawValues > Array.MaxLength) throw new InvalidInputException($"{h.Path}: {rawValues} values are too many for one ensemble in memory; split the file.");
+        Resources.MemoryBudget.Require(8.0 * rawValues, $"reading {h.Path} ({h.Trajectories} trajectories x {h.Frames} frames x {_rawDimension} coordinates) into memory",
+            "read fewer columns (--columns), split the file, or use a command that reads it in chunks");
         foreach (var chunk in Chunks(rawValues, 0, finite: false)) return chunk.Data;
         throw new InvalidOperationException("a file without trajectories");
     }
