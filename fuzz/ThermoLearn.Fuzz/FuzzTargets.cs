@@ -60,9 +60,14 @@ public static class FuzzTargets
     /// <summary>A model as JSON, {"model": NAME, "parameters": {NAME: VALUE}}, built through the catalogue as the CLI's --model/--set do.</summary>
     private static void Model(ReadOnlySpan<byte> input)
     {
+        // the CLI receives --model and --set as strings (invalid UTF-8 already replaced), and a key given twice is refused as "repeated --set"
         JsonNode? root;
-        try { root = JsonNode.Parse(input.ToArray()); }
-        catch (JsonException) { return; }
+        try
+        {
+            root = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(input));
+            if (root is JsonObject whole && whole["parameters"] is JsonObject given) _ = given.Count;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException) { return; }
         if (root is not JsonObject o || o["model"] is not JsonValue name || !name.TryGetValue(out string? model)) return;
         var parameters = new Dictionary<string, string>();
         if (o["parameters"] is JsonObject p)

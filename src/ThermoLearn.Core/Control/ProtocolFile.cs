@@ -47,7 +47,7 @@ public static class ProtocolFile
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path));
+            root = ThermoLearn.IO.JsonInput.Parse(File.ReadAllText(path));
         }
         catch (JsonException e)
         {

@@ -148,8 +148,12 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
         {
             var more = new byte[2];
             if (stream.ReadAtLeast(more, 2, throwOnEndOfStream: false) < 2) throw new InvalidInputException($"{path}: truncated .npy header.");
-            headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], more[0], more[1]]);
+            uint stated = BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], more[0], more[1]]);
             consumed = 12;
+            // checked before allocating: a corrupt length would otherwise ask for up to 4 GB (or a negative size)
+            if (stated > stream.Length - consumed)
+                throw new InvalidInputException($"{path}: the .npy header claims {stated} bytes but the file has only {stream.Length - consumed} after the prefix; the file is corrupt.");
+            headerLength = (int)stated;
         }
         else throw new InvalidInputException($"{path}: unsupported .npy format version {major}.{prefix[7]} (1.0, 2.0 and 3.0 are read).");
         var headerBytes = new byte[headerLength];

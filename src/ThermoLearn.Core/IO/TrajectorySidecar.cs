@@ -84,7 +84,7 @@ public static class TrajectorySidecar
         JsonObject json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            json = JsonInput.Parse(File.ReadAllText(path)) as JsonObject
                 ?? throw new InvalidInputException($"{path}: a sidecar is a JSON object such as {{\"dt\": 0.01}}.");
         }
         catch (JsonException e)
