@@ -181,7 +181,18 @@ public abstract class TrajectoryReader : IDisposable
         int filled = 0;
         while (filled < destination.Length)
         {
-            int n = ReadValues(destination[filled..]);
+            int n;
+            try
+            {
+                n = ReadValues(destination[filled..]);
+            }
+            catch (Exception e) when (e is not InvalidInputException and not OutOfMemoryException)
+            {
+                // a decoder failing on a corrupt page or chunk mid-file: name the place, not only the decoder's words
+                long value = _position + filled, perTrajectory = (long)Header.Frames * _rawDimension;
+                throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{Header.Path}: the file cannot be read at trajectory {value / perTrajectory}, frame {value % perTrajectory / _rawDimension} ({e.Message.TrimEnd('.')}); it is corrupt or truncated there."), e);
+            }
             if (n <= 0)
                 throw new InvalidInputException($"{Header.Path}: the file ended after {_position + filled} of {(long)Header.Trajectories * Header.Frames * _rawDimension} values; it is truncated or changed while it was read.");
             filled += n;

@@ -57,6 +57,41 @@ public class StreamingStatisticsTests
         }
     }
 
+    /// <summary>A reader whose decoder fails at a given value, as a decoder does on a corrupt page or chunk.</summary>
+    private sealed class FailingReader : TrajectoryReader
+    {
+        private readonly long _failAt;
+        private long _position;
+
+        public FailingReader(long failAt)
+        {
+            _failAt = failAt;
+            SetHeader(new TrajectoryHeader("broken.h5", 4, 50, 2, 0.01, 0, ThermoLearn.Trajectories.TrajectoryMetadata.None));
+        }
+
+        protected override int ReadValues(Span<double> destination)
+        {
+            int n = (int)Math.Min(destination.Length, 10);
+            if (_position + n > _failAt) throw new InvalidDataException("Block type 3 is invalid");
+            destination[..n].Fill(0.5);
+            _position += n;
+            return n;
+        }
+    }
+
+    [Fact]
+    public void ADecoderFailingMidFileNamesTheFileAndPlace()
+    {
+        // value 250 = trajectory 2, frame 25 of 50 frames x 2 coordinates; streaming and whole-file reads both say so
+        using var reader = new FailingReader(255);
+        var basis = new PolynomialBasis(2, 1);
+        var request = new CurrentEstimateRequest("current", DiffusionSpec.Estimated, 1, 0, false, 0, new ErrorOptions(4));
+        var e = Assert.Throws<InvalidInputException>(() => request.Accumulate(reader, basis, 60));
+        Assert.Contains("broken.h5: the file cannot be read at trajectory 2, frame 25 (Block type 3 is invalid)", e.Message);
+        using var whole = new FailingReader(255);
+        Assert.Contains("trajectory 2, frame 25", Assert.Throws<InvalidInputException>(() => whole.ReadAll()).Message);
+    }
+
     [Fact]
     public void BasisColumnsAreThePointwiseValuesBitForBit()
     {
