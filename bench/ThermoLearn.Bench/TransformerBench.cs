@@ -37,9 +37,9 @@ internal static class TransformerBench
         using var model = TransformerTrainer.CreateModel(new TransformerConfig { Vocabulary = 3 }, 1);
         var source = BeliefTask.Batches(process, 10, 1);
         // Warm-up (allocator, kernels), then a timed run; the trainer's own first validation is excluded by timing steps only.
-        TransformerTrainer.Train(model, source, data, new TrainingOptions { BatchSize = batch, MaxTokens = 20L * batch * 10, Threads = threads, ValidationIntervalSeconds = 1e9 });
+        TransformerTrainer.Train(model, source, data, new TransformerTrainingOptions { BatchSize = batch, MaxTokens = 20L * batch * 10, Threads = threads, ValidationIntervalSeconds = 1e9 });
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var result = TransformerTrainer.Train(model, source, data, new TrainingOptions { BatchSize = batch, MaxSeconds = seconds, Threads = threads, ValidationIntervalSeconds = 1e9 });
+        var result = TransformerTrainer.Train(model, source, data, new TransformerTrainingOptions { BatchSize = batch, MaxSeconds = seconds, Threads = threads, ValidationIntervalSeconds = 1e9 });
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         // Two exact validations (start and end) ran inside: subtract their time measured separately.
         var clock = Stopwatch.StartNew();

@@ -54,7 +54,7 @@ internal static class BeliefsTrainCommand
             long? maxTokens = parse.GetValue(tokens);
             double? maxSeconds = parse.GetValue(seconds);
             if (maxTokens is null && maxSeconds is null) maxSeconds = 300;
-            var options = new TrainingOptions
+            var options = new TransformerTrainingOptions
             {
                 Optimizer = ParseOptimizer(parse.GetValue(optimizer)!),
                 LearningRate = parse.GetValue(lr),
@@ -72,7 +72,7 @@ internal static class BeliefsTrainCommand
                     + "Give checkpoints up to --tokens (the end of the run is always saved), or train longer.");
             var dataset = task.CreateDataset(hmm);
             var reporter = new ProgressReporter(console, "train");
-            var progress = new SynchronousProgress<TrainingProgress>(p =>
+            var progress = new SynchronousProgress<TransformerTrainingProgress>(p =>
                 reporter.Report(p.Fraction, $"{p.Tokens:N0} tokens, train CE {p.TrainLoss:F4}" + (p.ValidationLoss is { } v ? $", val CE {v:F5}" : "")));
             using var model = TransformerTrainer.CreateModel(config, task.Seed);
             var run = TrainingRun.Execute(runDir, task.ToJson(), model, options, BeliefTask.Batches(hmm, task.NCtx, task.Seed), dataset, progress, cancel);

@@ -144,13 +144,9 @@ internal static class EstimateCommand
             int k = parse.GetValue(windows);
             if (k < 1) throw new InvalidInputException($"--windows must be >= 1 (got {k}).");
             if (k > 1 && !m.SupportsWindows) throw new InvalidInputException($"--windows is not available for --method {m.Name}; use --method current.");
-            int order = parse.GetValue(correction)!.Trim().ToLowerInvariant() switch
-            {
-                "none" => 0,
-                "richardson" => 1,
-                "richardson2" => 2,
-                var other => throw new InvalidInputException($"--correction '{other}': use none, richardson or richardson2."),
-            };
+            string correctionName = parse.GetValue(correction)!.Trim().ToLowerInvariant();
+            int order = (CoarseSamplingCorrection.TryParse(correctionName)
+                ?? throw new InvalidInputException($"--correction '{correctionName}': use {string.Join(", ", CoarseSamplingCorrection.All.Select(c => c.Name))}.")).Order;
             bool isJoint = parse.GetValue(joint);
             int degree = parse.GetValue(timeDegree) ?? (isJoint ? 4 : k > 1 ? 1 : 0);
             var errors = input.Errors(parse);

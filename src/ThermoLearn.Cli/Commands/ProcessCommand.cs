@@ -18,7 +18,7 @@ internal static class ProcessCommand
     /// <summary>--process NAME|FILE.json (products with '*').</summary>
     public static Option<string> ProcessOption() => new("--process", "-p")
     {
-        Description = "Process: " + string.Join(", ", ProcessCatalogue.Names) + ", a FILE.json ({\"name\",\"tokens\",\"states\",\"T\"}), or a product such as mess3*mess3.",
+        Description = "Process: " + string.Join(", ", ProcessCatalog.Names) + ", a FILE.json ({\"name\",\"tokens\",\"states\",\"T\"}), or a product such as mess3*mess3.",
         Required = true,
     };
 
@@ -26,7 +26,7 @@ internal static class ProcessCommand
     public static Option<string[]> SetOption() => new("--set")
     {
         Description = "Parameter, repeatable: x=0.05 (every factor with x), 1:a=0.7 (factor 1 only), noise=0.1 (uniform mixing). "
-            + "Defaults: " + string.Join("; ", ProcessCatalogue.Describe()),
+            + "Defaults: " + string.Join("; ", ProcessCatalog.Describe()),
         AllowMultipleArgumentsPerToken = false,
     };
 }

@@ -23,7 +23,7 @@ internal static class ProcessInfoCommand
         var command = new Command("info", "Exact information measures and mixed-state counts of a process.") { process, set, depth, nCtx, tolerance, json };
         command.SetAction(parse =>
         {
-            var p = ProcessCatalogue.Create(parse.GetValue(process)!, parse.GetValue(set));
+            var p = ProcessCatalog.Create(parse.GetValue(process)!, parse.GetValue(set));
             int l = parse.GetValue(depth), n = parse.GetValue(nCtx);
             double tol = parse.GetValue(tolerance);
             if (l < 0 || l > 40) throw new InvalidInputException($"--depth {l} must be in 0..40.");

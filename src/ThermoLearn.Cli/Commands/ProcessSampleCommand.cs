@@ -29,7 +29,7 @@ internal static class ProcessSampleCommand
         { process, set, sequences, length, seed, output, dtype, beliefs, json };
         command.SetAction(parse =>
         {
-            var p = ProcessCatalogue.Create(parse.GetValue(process)!, parse.GetValue(set));
+            var p = ProcessCatalog.Create(parse.GetValue(process)!, parse.GetValue(set));
             int n = parse.GetValue(sequences), l = parse.GetValue(length);
             ulong s = parse.GetValue(seed);
             string path = parse.GetValue(output)!;

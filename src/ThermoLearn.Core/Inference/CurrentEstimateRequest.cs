@@ -39,7 +39,7 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
     {
         if (!Methods.Contains(Method)) throw new InvalidInputException($"method '{Method}' has no mergeable statistics; use {string.Join(" or ", Methods)}.");
         if (Method == "tur") return [new CurrentStatisticsOptions(CurrentCovariance: true)];
-        return Enumerable.Range(1, CorrectionOrder + 1)
+        return Enumerable.Range(1, CoarseSamplingCorrection.FromOrder(CorrectionOrder).Lags)
             .Select(lag => Windowed ? new CurrentStatisticsOptions(Lag: lag, Windows: Windows, TimeDegree: TimeDegree, TimeLocalToWindow: !Joint) : new CurrentStatisticsOptions(Lag: lag))
             .ToArray();
     }
@@ -69,8 +69,7 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
     /// </summary>
     public IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, long chunkValues, bool runLayout = false)
     {
-        if (CorrectionOrder > 0 && !Windowed && Method == "current" && reader.Header.Frames < CorrectionOrder + 2)
-            throw new InvalidInputException($"The order-{CorrectionOrder} coarse-sampling correction needs at least {CorrectionOrder + 2} frames per trajectory (got {reader.Header.Frames}).");
+        if (CorrectionOrder > 0 && !Windowed && Method == "current") CoarseSamplingCorrection.FromOrder(CorrectionOrder).CheckFrames(reader.Header.Frames);
         return CurrentStatistics.Accumulate(reader, basis, StatisticsOptions(), Errors, chunkValues, runLayout);
     }
 

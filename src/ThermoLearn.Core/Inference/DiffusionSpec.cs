@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.Inference;
 
 /// <summary>
@@ -47,7 +49,7 @@ public sealed record DiffusionSpec
                 if (Math.Abs(matrix[i * dimension + j] - matrix[j * dimension + i]) > 1e-12 * scale)
                     throw new InvalidInputException($"The diffusion matrix is not symmetric: D[{i},{j}] = {matrix[i * dimension + j]} but D[{j},{i}] = {matrix[j * dimension + i]}; "
                         + "a diffusion matrix is symmetric positive definite (D = <dx dx^T> / 2 dt).");
-        DenseAlgebra.InverseSpd(matrix, dimension, "diffusion matrix");
+        DenseMatrix.InverseSpd(matrix, dimension, "diffusion matrix");
         return new DiffusionSpec((double[])matrix.Clone(), false);
     }
 
@@ -67,10 +69,10 @@ public sealed record DiffusionSpec
         var r = new double[d * d];
         for (int i = 0; i < d * d; i++)
             r[i] = NoiseRobust ? m.SecondCumulant[i] + m.Successive[i] / m.Step : m.SecondCumulant[i];
-        var phi = DenseAlgebra.SolveGram(m.GramStart, n, m.Ito, d, a => $"function {a}", "Gram matrix", false);
+        var phi = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, a => $"function {a}", "Gram matrix", false);
         var k = new double[n * d];
         for (int i = 0; i < n * d; i++) k[i] = m.Strat[i] - m.Ito[i];
-        var mphi = DenseAlgebra.Multiply(m.GramStart, n, n, phi, d);
+        var mphi = DenseMatrix.MultiplyRowMajor(m.GramStart, n, n, phi, d);
         double factor = (NoiseRobust ? 3.0 : 1.0) * m.Step / 2;
         for (int mu = 0; mu < d; mu++)
             for (int rho = 0; rho < d; rho++)

@@ -1,3 +1,4 @@
+using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
 using ThermoLearn.Trajectories;
 
@@ -29,13 +30,13 @@ public static class DynamicsEstimator
         {
             var D = spec.Resolve(m);
             string Name(int a) => basis.Describe(a);
-            var drift = DenseAlgebra.SolveGram(m.GramStart, n, m.Ito, d, Name, "Gram matrix <b b^T> of the basis", diagnose);
+            var drift = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, Name, "Gram matrix <b b^T> of the basis", diagnose);
             var k = new double[nd];
             for (int i = 0; i < nd; i++) k[i] = m.Strat[i] - m.Ito[i];
-            var mk = DenseAlgebra.SolveGram(m.GramMid, n, k, d, Name, "Gram matrix <b b^T> of the basis", false);
-            var score = DenseAlgebra.Multiply(mk, n, d, DenseAlgebra.InverseSpd(D, d, "estimated diffusion matrix"), d);
+            var mk = DenseMatrix.SolveGram(m.GramMid, n, k, d, Name, "Gram matrix <b b^T> of the basis", false);
+            var score = DenseMatrix.MultiplyRowMajor(mk, n, d, DenseMatrix.InverseSpd(D, d, "estimated diffusion matrix"), d);
             for (int i = 0; i < nd; i++) score[i] = -score[i];
-            var sd = DenseAlgebra.Multiply(score, n, d, D, d);
+            var sd = DenseMatrix.MultiplyRowMajor(score, n, d, D, d);
             var r = new double[3 * nd + d * d];
             drift.CopyTo(r, 0);
             score.CopyTo(r, nd);

@@ -1,3 +1,4 @@
+using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
 using ThermoLearn.Trajectories;
 
@@ -56,39 +57,34 @@ public static class EntropyProductionEstimator
         int order = 1)
     {
         errors ??= ErrorOptions.Default;
-        CheckCorrection(order, data.Frames);
-        var stats = Enumerable.Range(1, order + 1).Select(lag => CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: lag), errors)).ToArray();
+        var correction = CheckCorrection(order, data.Frames);
+        var stats = Enumerable.Range(1, correction.Lags).Select(lag => CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(Lag: lag), errors)).ToArray();
         return CoarseSamplingCorrected(stats, diffusion, errors, order);
     }
 
-    private static void CheckCorrection(int order, int frames)
+    private static CoarseSamplingCorrection CheckCorrection(int order, int frames)
     {
         if (order is < 1 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 1 (lags 1, 2) or 2 (lags 1, 2, 3); got {order}.");
-        if (frames < order + 2) throw new InvalidInputException($"The order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {frames}).");
+        var correction = CoarseSamplingCorrection.FromOrder(order);
+        correction.CheckFrames(frames);
+        return correction;
     }
 
     /// <summary><see cref="CoarseSamplingCorrected(TrajectoryEnsemble, IBasis, DiffusionSpec, ErrorOptions?, int)"/> from the statistics of lags 1..order+1 (same batches).</summary>
     public static EntropyProductionEstimate CoarseSamplingCorrected(IReadOnlyList<CurrentStatistics> stats, DiffusionSpec diffusion, ErrorOptions errors, int order)
     {
-        CheckCorrection(order, stats[0].FramesPerTrajectory);
-        // Richardson weights cancelling dt (order 1) or dt and dt^2 (order 2) in sum_l w_l sigma(l dt)
-        double[] weights = order == 1 ? [2, -1] : [3, -3, 1];
-        double Combine(ReadOnlySpan<double> w, bool diagnose)
+        var correction = CheckCorrection(order, stats[0].FramesPerTrajectory);
+        double Combine(double[]? w, bool diagnose) => correction.Combine(lag =>
         {
-            double sum = 0;
-            for (int l = 0; l < weights.Length; l++)
-            {
-                var m = stats[l].Moments(-1, w);
-                sum += weights[l] * Fit(stats[l], m, diffusion.Resolve(m), diagnose).Sigma;
-            }
-            return sum;
-        }
+            var m = stats[lag - 1].Moments(-1, w);
+            return Fit(stats[lag - 1], m, diffusion.Resolve(m), diagnose).Sigma;
+        });
         var one = stats[0];
         var m1 = one.Moments();
         var D1 = diffusion.Resolve(m1);
-        double corrected = Combine(default, true);
+        double corrected = Combine(null, true);
         var (se, bias) = Resampling.Errors(one.Batches, errors, w => [Combine(w, false)], [corrected]);
-        return new EntropyProductionEstimate(corrected, se[0], corrected - bias[0], order == 1 ? "current+richardson" : "current+richardson2", one.BasisName,
+        return new EntropyProductionEstimate(corrected, se[0], corrected - bias[0], correction.Label("current"), one.BasisName,
             one.Frames, (long)m1.Count, m1.ObservedTime, Settings(one, errors, D1, diffusion.Source))
         { Quantity = EstimatedQuantity.ContinuousRate };
     }
@@ -110,8 +106,7 @@ public static class EntropyProductionEstimator
         int timeDegree = 1, bool joint = false, ErrorOptions? errors = null, int correctionOrder = 0)
     {
         errors ??= ErrorOptions.Default;
-        if (correctionOrder is < 0 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 0, 1 or 2 (got {correctionOrder}).");
-        var all = Enumerable.Range(1, correctionOrder + 1).Select(lag => CurrentStatistics.Accumulate(data, basis,
+        var all = Enumerable.Range(1, CoarseSamplingCorrection.FromOrder(correctionOrder).Lags).Select(lag => CurrentStatistics.Accumulate(data, basis,
             new CurrentStatisticsOptions(Lag: lag, Windows: windows, TimeDegree: timeDegree, TimeLocalToWindow: !joint), errors)).ToArray();
         return Windows(all, diffusion, joint, errors, correctionOrder);
     }
@@ -119,8 +114,7 @@ public static class EntropyProductionEstimator
     /// <summary><see cref="Windows(TrajectoryEnsemble, IBasis, DiffusionSpec, int, int, bool, ErrorOptions?, int)"/> from the windowed statistics of lags 1..correctionOrder+1.</summary>
     public static EntropyProductionTimeSeries Windows(IReadOnlyList<CurrentStatistics> all, DiffusionSpec diffusion, bool joint, ErrorOptions errors, int correctionOrder)
     {
-        if (correctionOrder is < 0 or > 2) throw new InvalidInputException($"The coarse-sampling correction order must be 0, 1 or 2 (got {correctionOrder}).");
-        double[] lagWeights = correctionOrder switch { 0 => [1], 1 => [2, -1], _ => [3, -3, 1] };
+        var correction = CoarseSamplingCorrection.FromOrder(correctionOrder);
         int timeDegree = all[0].Options.TimeDegree;
         var stats = all[0];
         var full = stats.Moments();
@@ -148,10 +142,10 @@ public static class EntropyProductionEstimator
         double[] Evaluate(ReadOnlySpan<double> weights, bool diagnose)
         {
             var sum = new double[w + 1];
-            for (int l = 0; l < lagWeights.Length; l++)
+            for (int l = 0; l < correction.Lags; l++)
             {
                 var r = EvaluateLag(all[l], weights, diagnose);
-                for (int k = 0; k <= w; k++) sum[k] += lagWeights[l] * r[k];
+                for (int k = 0; k <= w; k++) sum[k] += correction.Weights[l] * r[k];
             }
             return sum;
         }
@@ -161,7 +155,7 @@ public static class EntropyProductionEstimator
         var list = new List<WindowedRate>();
         for (int k = 0; k < w; k++)
             list.Add(new WindowedRate(stats.WindowEdges[k], stats.WindowEdges[k + 1], value[k], se[k], value[k] - bias[k]));
-        string method = (joint ? "current-joint-time" : "current-windows") + (correctionOrder switch { 0 => "", 1 => "+richardson", _ => "+richardson2" });
+        string method = correction.Label(joint ? "current-joint-time" : "current-windows");
         var overall = new EntropyProductionEstimate(value[w], se[w], value[w] - bias[w], method,
             stats.BasisName, stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, D, diffusion.Source))
         { Quantity = EstimatedQuantity.ContinuousRate };
@@ -195,19 +189,19 @@ public static class EntropyProductionEstimator
     internal static (double Sigma, double[] Theta) Fit(CurrentStatistics stats, CurrentMoments m, double[] D, bool diagnose)
     {
         int n = m.N, d = m.D;
-        var x = DenseAlgebra.SolveGram(m.GramMid, n, m.Strat, d, a => LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, a),
+        var x = DenseMatrix.SolveGram(m.GramMid, n, m.Strat, d, a => LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, a),
             "Gram matrix <b b^T> of the basis", diagnose);
-        var theta = DenseAlgebra.Multiply(x, n, d, DenseAlgebra.InverseSpd(D, d, "diffusion matrix"), d);
-        return (DenseAlgebra.Dot(m.Strat, theta), theta);
+        var theta = DenseMatrix.MultiplyRowMajor(x, n, d, DenseMatrix.InverseSpd(D, d, "diffusion matrix"), d);
+        return (DenseMatrix.Dot(m.Strat, theta), theta);
     }
 
     /// <summary>theta^T (M (x) D) theta = &lt;d^T D d&gt; on a subset with theta fixed (the plug-in rate &lt;v^T D^-1 v&gt;, v = D d).</summary>
     internal static double PlugInRate(CurrentMoments m, double[] theta, double[] D)
     {
         int n = m.N, d = m.D;
-        var mt = DenseAlgebra.Multiply(m.GramMid, n, n, theta, d);   // M Theta
-        var mtd = DenseAlgebra.Multiply(mt, n, d, D, d);             // M Theta D
-        return DenseAlgebra.Dot(theta, mtd);
+        var mt = DenseMatrix.MultiplyRowMajor(m.GramMid, n, n, theta, d);   // M Theta
+        var mtd = DenseMatrix.MultiplyRowMajor(mt, n, d, D, d);             // M Theta D
+        return DenseMatrix.Dot(theta, mtd);
     }
 
     private static double TurRate(CurrentStatistics stats, CurrentMoments m, bool diagnose)
@@ -218,9 +212,9 @@ public static class EntropyProductionEstimator
         var cov = (double[])m.CurrentSecondMoment!.Clone();
         for (int p = 0; p < nd; p++)
             for (int q = 0; q < nd; q++) cov[p * nd + q] -= mean[p] * mean[q];
-        var y = DenseAlgebra.SolveGram(cov, nd, mean, 1,
+        var y = DenseMatrix.SolveGram(cov, nd, mean, 1,
             p => $"{LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, p / m.D)} o dx{p % m.D}", "covariance of the basis currents", diagnose);
-        return 2 * DenseAlgebra.Dot(mean, y) / m.Step;
+        return 2 * DenseMatrix.Dot(mean, y) / m.Step;
     }
 
     internal static EstimateSettings Settings(CurrentStatistics stats, ErrorOptions errors, double[] D, string source) =>

@@ -131,28 +131,23 @@ public static class JumpEntropyProduction
                 return null;
             }
         int S = counts.States;
-        double Combined(ReadOnlySpan<double> w)
+        var correction = CoarseSamplingCorrection.Richardson2;
+        double Combined(double[]? w) => correction.Combine(lag =>
         {
-            double value = 0;
-            ReadOnlySpan<double> weights = [3, -3, 1];
-            for (int lag = 1; lag <= 3; lag++)
-            {
-                var c = counts.Sum(lag, w);
-                double total = c.Sum(), sum = 0;
-                for (int i = 0; i < S; i++)
-                    for (int j = i + 1; j < S; j++)
-                    {
-                        double nij = c[i * S + j], nji = c[j * S + i];
-                        if (nij > 0 && nji > 0) sum += (nij - nji) * Math.Log(nij / nji);
-                    }
-                value += weights[lag - 1] * sum / total / (lag * counts.Dt);
-            }
-            return value;
-        }
-        double rate = Combined(default);
+            var c = counts.Sum(lag, w);
+            double total = c.Sum(), sum = 0;
+            for (int i = 0; i < S; i++)
+                for (int j = i + 1; j < S; j++)
+                {
+                    double nij = c[i * S + j], nji = c[j * S + i];
+                    if (nij > 0 && nji > 0) sum += (nij - nji) * Math.Log(nij / nji);
+                }
+            return sum / total / (lag * counts.Dt);
+        });
+        double rate = Combined(null);
         var (se, bias) = Resampling.Errors(counts.Layout.Count, errors, w => [Combined(w)], [rate]);
         double n = counts.Sum(1, default).Sum();
-        return new EntropyProductionEstimate(rate, se[0], rate - bias[0], "jump-sampled-chain+richardson2", "",
+        return new EntropyProductionEstimate(rate, se[0], rate - bias[0], correction.Label("jump-sampled-chain"), "",
             (long)data.Trajectories * data.Frames, (long)n, n * counts.Dt, Settings(counts, errors, 3))
         { Quantity = EstimatedQuantity.ContinuousRate };
     }

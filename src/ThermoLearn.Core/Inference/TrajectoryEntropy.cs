@@ -1,3 +1,4 @@
+using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
 using ThermoLearn.Trajectories;
 
@@ -45,7 +46,7 @@ public static class TrajectoryEntropy
         var force = new LinearVectorField(basis, timeDegree, t0, t1, theta, null);
         var scoreField = new LinearVectorField(basis, timeDegree, t0, t1, score, null);
         // v = D d: its coefficients are Theta D (D symmetric)
-        var velocity = new LinearVectorField(basis, timeDegree, t0, t1, DenseAlgebra.Multiply(theta, n, d, D, d), null);
+        var velocity = new LinearVectorField(basis, timeDegree, t0, t1, DenseMatrix.MultiplyRowMajor(theta, n, d, D, d), null);
 
         var total = new double[data.Trajectories];
         Parallel.For(0, data.Trajectories, r =>
@@ -68,7 +69,7 @@ public static class TrajectoryEntropy
                     var x = end == 0 ? xs : xe;
                     velocity.Evaluate(x, tm, v);
                     scoreField.Evaluate(x, tm, s);
-                    g += 0.5 * (velocity.Divergence(x, tm) + DenseAlgebra.Dot(v, s));
+                    g += 0.5 * (velocity.Divergence(x, tm) + DenseMatrix.Dot(v, s));
                 }
                 sum += g * data.Dt;
             }
@@ -88,8 +89,8 @@ public static class TrajectoryEntropy
         int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
         var k = new double[nd];
         for (int i = 0; i < nd; i++) k[i] = m.Strat[i] - m.Ito[i];
-        var mk = DenseAlgebra.SolveGram(m.GramMid, n, k, d, a => LinearVectorField.Describe(basis, timeDegree, a), "Gram matrix <b b^T> of the basis", false);
-        var score = DenseAlgebra.Multiply(mk, n, d, DenseAlgebra.InverseSpd(D, d, "diffusion matrix"), d);
+        var mk = DenseMatrix.SolveGram(m.GramMid, n, k, d, a => LinearVectorField.Describe(basis, timeDegree, a), "Gram matrix <b b^T> of the basis", false);
+        var score = DenseMatrix.MultiplyRowMajor(mk, n, d, DenseMatrix.InverseSpd(D, d, "diffusion matrix"), d);
         for (int i = 0; i < nd; i++) score[i] = -score[i];
         return score;
     }

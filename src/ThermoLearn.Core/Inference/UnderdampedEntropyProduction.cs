@@ -1,3 +1,4 @@
+using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
 using ThermoLearn.Trajectories;
 
@@ -145,12 +146,12 @@ public static class UnderdampedEntropyProduction
             // remove the noise correlation of v_n with a_n from the velocity rows
             for (int m = 0; m < d; m++)
                 for (int q = 0; q < d; q++) A[(ns + m) * d + q] -= Dv[m * d + q];
-            var theta = DenseAlgebra.SolveGram(U, nu, A, d, Describe, "Gram matrix of [b(x), v]", diagnose);
+            var theta = DenseMatrix.SolveGram(U, nu, A, d, Describe, "Gram matrix of [b(x), v]", diagnose);
             // Gamma[mu, rho] = -Theta[ns + rho, mu]
             var gamma = new double[d * d];
             for (int m = 0; m < d; m++)
                 for (int q = 0; q < d; q++) gamma[m * d + q] = -theta[(ns + q) * d + m];
-            var coupling = DenseAlgebra.Multiply(DenseAlgebra.InverseSpd(Dv, d, "velocity diffusion matrix"), d, d, gamma, d);
+            var coupling = DenseMatrix.MultiplyRowMajor(DenseMatrix.InverseSpd(Dv, d, "velocity diffusion matrix"), d, d, gamma, d);
             // <a_x . D^-1 Gamma v> = sum_a sum_mu,rho Theta[a, mu] C[mu, rho] <b_a v_rho>
             double sigma = 0;
             for (int i = 0; i < ns; i++)

@@ -18,7 +18,7 @@ public abstract class StochasticModel
         _parameters = new Dictionary<string, string>(parameters, StringComparer.Ordinal);
     }
 
-    /// <summary>Catalogue name, e.g. "driven-trap-2d".</summary>
+    /// <summary>Catalog name, e.g. "driven-trap-2d".</summary>
     public string Name { get; }
 
     /// <summary>Every parameter with the value used (defaults included), as text (numbers, or JSON for matrices).</summary>

@@ -134,7 +134,7 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         Tensor allDistance = all.square().sum(3, keepdim: true).add(_tiny, StableScalars.One).sqrt();
         // fading radius R_i: the (K + 1)-th nearest when one lies within r_c, else r_c
         Tensor boundaryMask = input.Mask.narrow(2, k, 1).unsqueeze(3);
-        Tensor radius = allDistance.narrow(2, k, 1) * boundaryMask + (boundaryMask.neg().add(StableScalars.One, StableScalars.One)) * _cutoff;
+        Tensor radius = (allDistance.narrow(2, k, 1) * boundaryMask).Plus(boundaryMask.neg().add(StableScalars.One, StableScalars.One) * _cutoff);
         Tensor r = all.narrow(2, 0, k);
         Tensor distance = allDistance.narrow(2, 0, k);
         Tensor scaled = distance / radius;

@@ -104,7 +104,7 @@ public static class NeuralEntropyProductionEstimator
         CheckCorrection(settings.Correction, settings.Method, data);
         data.EnsureFinite("trajectory data");
         TransitionUnits.Plan(TransitionUnits.Split(data), options); // enough trajectory pieces? (before any other work)
-        double[,]? diffusion = null;
+        double[]? diffusion = null;
         string diffusionSource = "";
         CrossFitResult<TransitionObjective> fit;
         NeuralModelInfo info;
@@ -113,7 +113,7 @@ public static class NeuralEntropyProductionEstimator
             case NeuralMethods.Current:
                 (diffusion, diffusionSource) = ResolveDiffusion(data, settings.Diffusion);
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
-                    data.Dt, Flatten(diffusion), options.Folds, settings.Trapezoid);
+                    data.Dt, diffusion, options.Folds, settings.Trapezoid);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
                     _ => settings.Trapezoid
                         ? new TrapezoidFieldObjective((Mlp)NeuralModel.Create(info), diffusion, score: false, settings.TimeInput)
@@ -156,7 +156,9 @@ public static class NeuralEntropyProductionEstimator
         CheckCorrection(correction, info.Method, data);
         data.EnsureFinite("trajectory data");
         TorchRuntime.Initialise();
-        double[,]? diffusion = info.Diffusion is null ? null : Unflatten(info.Diffusion, info.Dimension);
+        if (info.Diffusion is not null && info.Diffusion.Length != info.Dimension * info.Dimension)
+            throw new InvalidInputException($"the model's diffusion matrix has {info.Diffusion.Length} entries, expected {info.Dimension * info.Dimension}.");
+        double[]? diffusion = info.Diffusion;
         // A current model is scored by the rule it was trained with (midpoint or trapezoid): the two rules' optimal
         // fields differ at O(dt), and scoring one with the other's loss moves the rate at O(dt).
         var field = info.Method == NeuralMethods.Current ? new FieldAverage(model.Networks.Cast<Module<Tensor, Tensor>>().ToArray()) : null;
@@ -193,7 +195,7 @@ public static class NeuralEntropyProductionEstimator
 
     /// <summary>D by Core's resolution (as the linear current estimator does): given, or the drift-corrected second cumulant
     /// with a linear drift model (<see cref="DynamicsEstimator"/>).</summary>
-    internal static (double[,] Matrix, string Source) ResolveDiffusion(TrajectoryEnsemble data, DiffusionSpec spec)
+    internal static (double[] Matrix, string Source) ResolveDiffusion(TrajectoryEnsemble data, DiffusionSpec spec)
     {
         int d = data.Dimension;
         double[] matrix;
@@ -209,30 +211,26 @@ public static class NeuralEntropyProductionEstimator
             matrix = estimate.Matrix.ToArray();
             source = estimate.Method;
         }
-        var m = Unflatten(matrix, d);
-        return (m, source);
+        if (matrix.Length != d * d)
+            throw new InvalidInputException($"the diffusion matrix has {matrix.Length} entries, but the data are {d}-dimensional ({d * d} entries expected).");
+        return (matrix, source);
     }
 
     private static void CheckCorrection(int order, string method, TrajectoryEnsemble data)
     {
-        if (order is < 0 or > 2) throw new InvalidInputException($"the coarse-sampling correction order must be 0 (none), 1 (lags 1, 2) or 2 (lags 1-3); got {order}.");
+        var correction = CoarseSamplingCorrection.FromOrder(order);
         if (order > 0 && method != NeuralMethods.Current)
             throw new InvalidInputException($"the coarse-sampling correction needs the current loss ({NeuralMethods.Current}); {method} learns Delta S for one step dt only.");
-        if (data.Frames < order + 2)
-            throw new InvalidInputException($"the order-{order} coarse-sampling correction needs at least {order + 2} frames per trajectory (got {data.Frames}).");
+        correction.CheckFrames(data.Frames);
     }
 
-    /// <summary>Richardson weights of sigma(l dt), l = 1.. (as the linear estimator's).</summary>
-    private static double[] RichardsonWeights(int order) => order switch { 0 => [1.0], 1 => [2.0, -1.0], _ => [3.0, -3.0, 1.0] };
-
     private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutValues[] heldOut, NeuralModelInfo info,
-        TrajectoryEnsemble data, double[,]? diffusion, string diffusionSource, string errors, int windows)
+        TrajectoryEnsemble data, double[]? diffusion, string diffusionSource, string errors, int windows)
     {
-        int order = heldOut.Length - 1;
-        double[] weights = RichardsonWeights(order);
-        string method = info.Method + order switch { 0 => "", 1 => "+richardson", _ => "+richardson2" };
-        HeldOutMean total = HeldOutStatistics.Combination(heldOut, weights);
-        var settings = new EstimateSettings(data.Dt, 1, errors, diffusion is null ? [] : Flatten(diffusion), diffusionSource);
+        var correction = CoarseSamplingCorrection.FromOrder(heldOut.Length - 1);
+        string method = correction.Label(info.Method);
+        HeldOutMean total = HeldOutStatistics.Combination(heldOut, correction.Weights);
+        var settings = new EstimateSettings(data.Dt, 1, errors, diffusion ?? [], diffusionSource);
         var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, method, Describe(info),
             (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings)
         {
@@ -247,27 +245,9 @@ public static class NeuralEntropyProductionEstimator
         {
             double a = start + span * w / windows, b = start + span * (w + 1) / windows;
             bool last = w == windows - 1;
-            HeldOutMean m = HeldOutStatistics.Combination(heldOut, weights, t => t >= a && (t < b || last));
+            HeldOutMean m = HeldOutStatistics.Combination(heldOut, correction.Weights, t => t >= a && (t < b || last));
             rates.Add(new WindowedRate(a, b, m.Mean, m.StandardError, m.Mean));
         }
         return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{method} {Describe(info)}, held-out per window"));
-    }
-
-    private static double[] Flatten(double[,] m)
-    {
-        int d = m.GetLength(0);
-        var r = new double[d * d];
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) r[i * d + j] = m[i, j];
-        return r;
-    }
-
-    internal static double[,] Unflatten(double[] values, int d)
-    {
-        if (values.Length != d * d) throw new InvalidInputException($"the model's diffusion matrix has {values.Length} entries, expected {d * d}.");
-        var m = new double[d, d];
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) m[i, j] = values[i * d + j];
-        return m;
     }
 }

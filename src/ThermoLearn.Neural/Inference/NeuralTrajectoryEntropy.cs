@@ -26,12 +26,12 @@ public sealed record NeuralTrajectoryEntropySettings
 /// <param name="CurrentTerm">Its first part, int d o dx (the rest is -int d_t ln p dt).</param>
 /// <param name="MeanTotal">&lt;Delta s_tot&gt; with its standard error over trajectories.</param>
 /// <param name="ExpMinus">&lt;exp(-Delta s_tot)&gt; with its standard error: the integral fluctuation theorem sets it to 1.</param>
-/// <param name="Diffusion">The diffusion matrix used.</param>
+/// <param name="Diffusion">The diffusion matrix used (row-major d x d, as in <see cref="EstimateSettings.Diffusion"/>).</param>
 /// <param name="Options">Training settings.</param>
 /// <param name="ForceCurves">Training curve of each fold's force network.</param>
 /// <param name="ScoreCurves">Training curve of each fold's score network.</param>
 public sealed record NeuralTrajectoryEntropyEstimate(IReadOnlyList<double> TotalEntropy, IReadOnlyList<double> CurrentTerm,
-    MeanEstimate MeanTotal, MeanEstimate ExpMinus, double[,] Diffusion, TrainingOptions Options,
+    MeanEstimate MeanTotal, MeanEstimate ExpMinus, IReadOnlyList<double> Diffusion, TrainingOptions Options,
     IReadOnlyList<TrainingCurve> ForceCurves, IReadOnlyList<TrainingCurve> ScoreCurves);
 
 /// <summary>

@@ -20,7 +20,10 @@ internal sealed class CurrentObjective : TransitionObjective
     private readonly Tensor _diffusion;
     private readonly bool _timeInput;
 
-    public CurrentObjective(Module<Tensor, Tensor> field, double[,] diffusion, bool timeInput)
+    /// <param name="field">The network d(x) (or d(x, t) with <paramref name="timeInput"/>).</param>
+    /// <param name="diffusion">D, row-major d x d.</param>
+    /// <param name="timeInput">Whether t is the network's last input.</param>
+    public CurrentObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool timeInput)
     {
         _field = field;
         _diffusion = DiffusionTensor(diffusion);
@@ -54,13 +57,12 @@ internal sealed class CurrentObjective : TransitionObjective
 
     public override void ReleaseAllButNetwork() => _diffusion.Dispose();
 
-    /// <summary>D as a float32 [d, d] tensor (symmetric, so d D = d D^T) that lives as long as the objective.</summary>
-    internal static Tensor DiffusionTensor(double[,] diffusion)
+    /// <summary>D (row-major d x d) as a float32 [d, d] tensor (symmetric, so d D = d D^T) that lives as long as the objective.</summary>
+    internal static Tensor DiffusionTensor(IReadOnlyList<double> diffusion)
     {
-        int d = diffusion.GetLength(0);
+        int d = (int)Math.Round(Math.Sqrt(diffusion.Count));
         var values = new float[d * d];
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) values[i * d + j] = (float)diffusion[i, j];
+        for (int k = 0; k < d * d; k++) values[k] = (float)diffusion[k];
         return tensor(values, [d, d]).DetachFromDisposeScope();
     }
 }
@@ -106,57 +108,8 @@ internal sealed class NeepObjective : TransitionObjective
     public override Tensor Contributions(TransitionBatch batch)
     {
         Tensor s = EntropyProduction(batch);
-        return (s.Minus(s.neg().clamp_max(MaxNegativeEntropy).exp()) + 1) / _dt;
+        // explicit scalars (StableScalars; the step's disposed after its last use), not implicit temporaries
+        using Scalar step = _dt.ToScalar();
+        return s.Minus(s.neg().clamp_max(MaxNegativeEntropy).exp()).add_(StableScalars.One).div_(step);
     }
-}
-
-/// <summary>
-/// Score matching from trajectories (spec section 4): the Stratonovich/Ito difference of the current of a
-/// field s gives &lt;(s(x_mid) - s(x_i)) . dx&gt; / dt -&gt; &lt;div(D s)&gt;, so
-/// l = s^T D s + 2 (s(x_mid) - s(x_i)) . dx / dt has mean &lt;(s - grad ln p)^T D (s - grad ln p)&gt; - &lt;grad ln p^T D grad ln p&gt;,
-/// minimised by the score s = grad ln p(x[, t]). The contribution -l estimates the Fisher information
-/// &lt;grad ln p^T D grad ln p&gt;.
-/// </summary>
-internal sealed class ScoreObjective : TransitionObjective
-{
-    private readonly Mlp _score;
-    private readonly Tensor _diffusion;
-    private readonly double _dt;
-    private readonly bool _timeInput;
-
-    public ScoreObjective(Mlp score, double[,] diffusion, double dt, bool timeInput)
-    {
-        _score = score;
-        _diffusion = CurrentObjective.DiffusionTensor(diffusion);
-        _dt = dt;
-        _timeInput = timeInput;
-    }
-
-    public override nn.Module Network => _score;
-
-    public Mlp Score => _score;
-
-    public override void Standardise(TransitionTensors train)
-    {
-        using var scope = NewDisposeScope();
-        var all = train.Slice(0, train.Count);
-        _score.Standardise(Input(all.Mid, all.TMid));
-    }
-
-    public Tensor Input(Tensor x, Tensor t) => _timeInput ? cat([x, t], 1) : x;
-
-    private Tensor PerTransitionLoss(TransitionBatch batch)
-    {
-        Tensor sMid = _score.forward(Input(batch.Mid, batch.TMid));
-        Tensor sStart = _score.forward(Input(batch.X0, batch.TMid - 0.5 * _dt));
-        Tensor quadratic = (sMid * sMid.matmul(_diffusion)).sum(1);
-        Tensor divergence = (sMid.Minus(sStart) * batch.Dx).sum(1) / _dt;
-        return quadratic.Plus(2 * divergence);
-    }
-
-    public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
-
-    public override Tensor Contributions(TransitionBatch batch) => -PerTransitionLoss(batch);
-
-    public override void ReleaseAllButNetwork() => _diffusion.Dispose();
 }

@@ -23,7 +23,7 @@ internal sealed class TrapezoidFieldObjective : TransitionObjective
     private readonly bool _score;
     private readonly bool _timeInput;
 
-    public TrapezoidFieldObjective(Module<Tensor, Tensor> field, double[,] diffusion, bool score, bool timeInput)
+    public TrapezoidFieldObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool score, bool timeInput)
     {
         _field = field;
         _diffusion = CurrentObjective.DiffusionTensor(diffusion);

@@ -16,7 +16,7 @@ public sealed record BeliefTask(string Spec, IReadOnlyList<string> Settings, int
     /// <summary>Prefixes (all lengths) above which the dataset is sampled: 1 + V + ... + V^n_ctx for Mess3 at n_ctx 10 is 88,573.</summary>
     public const long MaxExactPrefixes = 400_000;
 
-    public HiddenMarkovProcess CreateProcess() => ProcessCatalogue.Create(Spec, Settings);
+    public HiddenMarkovProcess CreateProcess() => ProcessCatalog.Create(Spec, Settings);
 
     /// <summary>Training batches: batch b holds sequences b*batch .. (b+1)*batch-1 of the run seed, each from pi.</summary>
     public static TrainingBatchSource Batches(HiddenMarkovProcess process, int nCtx, ulong seed)

@@ -18,7 +18,7 @@ public sealed record TrainingRun(
     string Directory,
     JsonNode Process,
     TransformerConfig Model,
-    TrainingOptions Training,
+    TransformerTrainingOptions Training,
     double CeFloorNats,
     bool ExactValidation,
     TrainingSummary Result,
@@ -52,8 +52,8 @@ public sealed record TrainingRun(
     }
 
     /// <summary>Trains <paramref name="model"/> and writes the run folder (atomically, by renaming a finished temporary folder).</summary>
-    public static TrainingRun Execute(string directory, JsonNode process, BeliefTransformer model, TrainingOptions options,
-        TrainingBatchSource source, BeliefDataset validation, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    public static TrainingRun Execute(string directory, JsonNode process, BeliefTransformer model, TransformerTrainingOptions options,
+        TrainingBatchSource source, BeliefDataset validation, IProgress<TransformerTrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         CheckTarget(directory);
         options.Validate();
@@ -104,7 +104,7 @@ public sealed record TrainingRun(
             foreach (var c in checkpoints)
                 if (!File.Exists(Path.Combine(full, c.Name))) throw new InvalidInputException($"{runFile}: checkpoint file '{c.Name}' is missing.");
             return new TrainingRun(full, root["process"]?.DeepClone() ?? throw new InvalidInputException($"{runFile}: 'process' is missing."),
-                model, Get<TrainingOptions>("training"), Get<double>("ce_floor_nats"), Get<bool>("exact_validation"),
+                model, Get<TransformerTrainingOptions>("training"), Get<double>("ce_floor_nats"), Get<bool>("exact_validation"),
                 Get<TrainingSummary>("result"), checkpoints, Get<List<TrainingLogEntry>>("log"));
         }
         catch (JsonException e)

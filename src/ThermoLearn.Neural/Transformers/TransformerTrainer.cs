@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ThermoLearn.Neural.Runtime;
+using ThermoLearn.Neural.Training;
 using ThermoLearn.Processes.Geometry;
 using ThermoLearn.Randomness;
 using TorchSharp;
@@ -21,7 +22,7 @@ public enum TransformerOptimizer
 /// (predicted tokens = steps x batch x n_ctx) and/or wall-clock seconds, the token counts at which to checkpoint,
 /// and the seed of the initial weights and of the data stream. Defaults: SGD, lr 0.01, batch 64 (NeurIPS 2024).
 /// </summary>
-public sealed record TrainingOptions
+public sealed record TransformerTrainingOptions
 {
     public TransformerOptimizer Optimizer { get; init; } = TransformerOptimizer.Sgd;
     public double LearningRate { get; init; } = 0.01;
@@ -62,7 +63,7 @@ public sealed record TrainingLogEntry(long Step, long Tokens, double Seconds, do
 /// <summary>A saved model: Name is the name it was saved under (relative to the run folder); losses in nats.</summary>
 public sealed record TrainingCheckpoint(long Tokens, long Step, double Seconds, double ValidationLoss, string Name);
 
-public sealed record TrainingProgress(double Fraction, long Tokens, double TrainLoss, double? ValidationLoss);
+public sealed record TransformerTrainingProgress(double Fraction, long Tokens, double TrainLoss, double? ValidationLoss);
 
 public sealed record TrainingResult(
     IReadOnlyList<TrainingLogEntry> Log,
@@ -121,8 +122,8 @@ public static class TransformerTrainer
     /// Trains until the token or time budget is spent; saveCheckpoint is called at each checkpoint (and at the
     /// end) with the token count and returns the name it saved under.
     /// </summary>
-    public static TrainingResult Train(BeliefTransformer model, TrainingBatchSource source, BeliefDataset validation, TrainingOptions options,
-        Func<long, BeliefTransformer, string>? saveCheckpoint = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    public static TrainingResult Train(BeliefTransformer model, TrainingBatchSource source, BeliefDataset validation, TransformerTrainingOptions options,
+        Func<long, BeliefTransformer, string>? saveCheckpoint = null, IProgress<TransformerTrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         options.Validate();
         var config = model.Config;
@@ -133,11 +134,12 @@ public static class TransformerTrainer
         long tokensPerStep = (long)batch * t;
         var pending = new Queue<long>(options.CheckpointTokens.Distinct().Order());
         var parameters = model.parameters().ToArray();
-        // Plain SGD is written out, theta <- theta - lr grad, with its scalar held for the whole run: an implicit native
-        // scalar can be finalised while the native call still reads it (Runtime/StableScalars.cs). Adam is TorchSharp's.
+        // Plain SGD is written out, theta <- theta - lr grad, with its scalar held for the whole run, and Adam is the
+        // neural estimators' AdamStep at a constant rate: an implicit native scalar (as TorchSharp's optim.Adam makes
+        // every step) can be finalised while the native call still reads it (Runtime/StableScalars.cs).
         bool sgd = options.Optimizer == TransformerOptimizer.Sgd;
         using var minusLearningRate = (-options.LearningRate).ToScalar();
-        using var adam = sgd ? null : optim.Adam(parameters, options.LearningRate);
+        using var adam = sgd ? null : new AdamStep(parameters, options.LearningRate, options.LearningRate, 1);
         var buffer = new long[batch * (t + 1)];
         var log = new List<TrainingLogEntry>();
         var checkpoints = new List<TrainingCheckpoint>();
@@ -196,7 +198,7 @@ public static class TransformerTrainer
                 // Dropping the gradients (set to none) saves a fill kernel per parameter per step.
                 model.zero_grad(set_to_none: true);
                 loss.backward();
-                if (adam is not null) adam.step();
+                if (adam is not null) adam.Step();
                 else
                     using (no_grad())
                         foreach (var parameter in parameters)
@@ -227,7 +229,7 @@ public static class TransformerTrainer
             else if (now - lastValidation >= options.ValidationIntervalSeconds) Record(Validate());
             else if (now - lastLog >= 1.0) Record(null);
             if (progress is not null && (checkpoint || step % 64 == 0))
-                progress.Report(new TrainingProgress(Fraction(), tokens, LastTrainLoss(), lastVal));
+                progress.Report(new TransformerTrainingProgress(Fraction(), tokens, LastTrainLoss(), lastVal));
         }
 
         double final = Validate();
@@ -237,7 +239,7 @@ public static class TransformerTrainer
             string name = saveCheckpoint?.Invoke(tokens, model) ?? "";
             checkpoints.Add(new TrainingCheckpoint(tokens, step, clock.Elapsed.TotalSeconds, final, name));
         }
-        progress?.Report(new TrainingProgress(1, tokens, LastTrainLoss(), final));
+        progress?.Report(new TransformerTrainingProgress(1, tokens, LastTrainLoss(), final));
         return new TrainingResult(log, checkpoints, step, tokens, clock.Elapsed.TotalSeconds, final, minimum);
     }
 }

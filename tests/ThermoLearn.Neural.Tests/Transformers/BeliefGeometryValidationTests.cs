@@ -16,7 +16,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
 {
     /// <summary>Trains, analysing the model at every checkpoint; returns the reports in token order (the last at the end of training).</summary>
     private (TrainingResult Result, List<(long Tokens, BeliefGeometryReport Report)> Reports, BeliefDataset Data) TrainAndAnalyse(BeliefTask task,
-        TransformerConfig config, TrainingOptions options)
+        TransformerConfig config, TransformerTrainingOptions options)
     {
         var process = task.CreateProcess();
         var data = task.CreateDataset(process);
@@ -41,7 +41,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         return (result, reports, data);
     }
 
-    private static TrainingOptions Adam(long tokens) => new()
+    private static TransformerTrainingOptions Adam(long tokens) => new()
     {
         Optimizer = TransformerOptimizer.Adam, LearningRate = 1e-3, BatchSize = 128, MaxTokens = tokens, Threads = 2, ValidationIntervalSeconds = 1e9,
         CheckpointTokens = [tokens / 20, tokens / 6, tokens / 2],
@@ -83,7 +83,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     {
         var task = new BeliefTask("mess3", ["x=0.05", "a=0.85"], 10, 4096, 1);
         var (result, reports, data) = TrainAndAnalyse(task, new TransformerConfig { Vocabulary = 3 },
-            new TrainingOptions { MaxSeconds = 300, Threads = 2, ValidationIntervalSeconds = 30 });
+            new TransformerTrainingOptions { MaxSeconds = 300, Threads = 2, ValidationIntervalSeconds = 30 });
         double floor = data.CrossEntropyFloor();
         Assert.Equal(0.802512, floor, 6);
         Assert.All(result.Log.Where(e => e.ValidationLoss is not null), e => Assert.True(e.ValidationLoss >= floor));
@@ -98,7 +98,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     {
         // The run (mess3*mess3, x = 0.08, a = 0.8, seed 4, SGD defaults), by its token budget: 7.4 M tokens.
         var (_, reports, _) = TrainAndAnalyse(new BeliefTask("mess3*mess3", ["x=0.08", "a=0.8"], 10, 4096, 4), new TransformerConfig { Vocabulary = 9 },
-            new TrainingOptions { MaxTokens = 7_439_360, Threads = 2, ValidationIntervalSeconds = 1e9, CheckpointTokens = [64_000, 640_000, 3_200_000] });
+            new TransformerTrainingOptions { MaxTokens = 7_439_360, Threads = 2, ValidationIntervalSeconds = 1e9, CheckpointTokens = [64_000, 640_000, 3_200_000] });
         AssertFactored(reports[^1].Report);
     }
 

@@ -84,7 +84,7 @@ public class TransformerTests
     {
         var process = StandardProcesses.Mess3(0.05, 0.85);
         using var model = TransformerTrainer.CreateModel(Tiny with { NCtx = data.Length }, seed);
-        var options = new TrainingOptions { Optimizer = optimizer, LearningRate = lr, BatchSize = 64, MaxTokens = tokens, Seed = seed, Threads = 1, ValidationIntervalSeconds = 1e9 };
+        var options = new TransformerTrainingOptions { Optimizer = optimizer, LearningRate = lr, BatchSize = 64, MaxTokens = tokens, Seed = seed, Threads = 1, ValidationIntervalSeconds = 1e9 };
         var result = TransformerTrainer.Train(model, BeliefTask.Batches(process, data.Length, seed), data, options);
         var weights = model.parameters().SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
         return (result, weights);
@@ -132,7 +132,7 @@ public class TransformerTests
             Assert.True(data.Exact);
             string dir = Path.Combine(root, "run");
             using var model = TransformerTrainer.CreateModel(Tiny, 2);
-            var options = new TrainingOptions { MaxTokens = 64 * 4 * 20, CheckpointTokens = [64 * 4 * 10], Threads = 1 };
+            var options = new TransformerTrainingOptions { MaxTokens = 64 * 4 * 20, CheckpointTokens = [64 * 4 * 10], Threads = 1 };
             var run = TrainingRun.Execute(dir, task.ToJson(), model, options, BeliefTask.Batches(process, 4, 2), data);
             Assert.Equal(2, run.Checkpoints.Count);
             Assert.Equal(64 * 4 * 10, run.Checkpoints[0].Tokens);
@@ -159,10 +159,10 @@ public class TransformerTests
     [Fact]
     public void BadTrainingOptionsAreRejected()
     {
-        Assert.Throws<InvalidInputException>(() => new TrainingOptions().Validate());
-        Assert.Throws<InvalidInputException>(() => new TrainingOptions { MaxTokens = 10, LearningRate = double.NaN }.Validate());
-        Assert.Throws<InvalidInputException>(() => new TrainingOptions { MaxTokens = 10, BatchSize = 0 }.Validate());
-        Assert.Throws<InvalidInputException>(() => new TrainingOptions { MaxSeconds = -1 }.Validate());
+        Assert.Throws<InvalidInputException>(() => new TransformerTrainingOptions().Validate());
+        Assert.Throws<InvalidInputException>(() => new TransformerTrainingOptions { MaxTokens = 10, LearningRate = double.NaN }.Validate());
+        Assert.Throws<InvalidInputException>(() => new TransformerTrainingOptions { MaxTokens = 10, BatchSize = 0 }.Validate());
+        Assert.Throws<InvalidInputException>(() => new TransformerTrainingOptions { MaxSeconds = -1 }.Validate());
         var data = Mess3Exact(3);
         using var model = TransformerTrainer.CreateModel(Tiny, 1);
         Assert.Throws<InvalidInputException>(() => TransformerProbe.Run(model, data, false));

@@ -83,32 +83,32 @@ public class ProcessFileTests
     [Fact]
     public void CatalogueAppliesSettingsPerFactorAndRejectsUnknownNames()
     {
-        var p = ProcessCatalogue.Create("mess3", ["x=0.05", "a=0.85"]);
+        var p = ProcessCatalog.Create("mess3", ["x=0.05", "a=0.85"]);
         AssertVector(StandardProcesses.Mess3(0.05, 0.85).Transitions.ToArray(), p.Transitions);
-        var product = ProcessCatalogue.Create("mess3*rrxor*mess3", ["x=0.05", "2:a=0.7", "p1=0.3"]);
+        var product = ProcessCatalog.Create("mess3*rrxor*mess3", ["x=0.05", "2:a=0.7", "p1=0.3"]);
         var expected = ProcessComposition.Product(StandardProcesses.Mess3(0.05, 0.6), StandardProcesses.Rrxor(0.3, 0.5), StandardProcesses.Mess3(0.05, 0.7));
         AssertVector(expected.Transitions.ToArray(), product.Transitions);
-        var noisy = ProcessCatalogue.Create("z1r*z1r", ["noise=0.1"]);
+        var noisy = ProcessCatalog.Create("z1r*z1r", ["noise=0.1"]);
         AssertVector(ProcessComposition.WithNoise(ProcessComposition.Product(StandardProcesses.Z1R(), StandardProcesses.Z1R()), 0.1).Transitions.ToArray(), noisy.Transitions);
-        Assert.Contains("unknown process 'mess4'", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess4")).Message);
-        Assert.Contains("does not apply", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("z1r", ["x=0.1"])).Message);
-        Assert.Contains("name=value", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("z1r", ["p"])).Message);
-        Assert.Contains("not a finite number", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("z1r", ["p=abc"])).Message);
-        Assert.Contains("x = 0.9", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3", ["x=0.9"])).Message);
+        Assert.Contains("unknown process 'mess4'", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess4")).Message);
+        Assert.Contains("does not apply", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("z1r", ["x=0.1"])).Message);
+        Assert.Contains("name=value", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("z1r", ["p"])).Message);
+        Assert.Contains("not a finite number", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("z1r", ["p=abc"])).Message);
+        Assert.Contains("x = 0.9", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3", ["x=0.9"])).Message);
     }
 
     [Fact]
     public void CatalogueBuildsChainsWithPerVariantSettings()
     {
         // mess3>mess3: factor 1 has one variant per factor-0 token; 1.k:a sets variant k, 1:x every variant of factor 1.
-        var chain = ProcessCatalogue.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1:x=0.1", "1.0:a=0.9", "1.2:a=0.3"]);
+        var chain = ProcessCatalog.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1:x=0.1", "1.0:a=0.9", "1.2:a=0.3"]);
         var expected = ProcessComposition.Chain([[StandardProcesses.Mess3(0.05, 0.85)],
             [StandardProcesses.Mess3(0.1, 0.9), StandardProcesses.Mess3(0.1, 0.6), StandardProcesses.Mess3(0.1, 0.3)]]);
         AssertVector(expected.Transitions.ToArray(), chain.Transitions);
         Assert.Equal([3, 3], chain.FactorStates);
-        Assert.Contains("not both", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3*mess3")).Message);
-        Assert.Contains("variant 3", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3", ["1.3:a=0.5"])).Message);
-        Assert.Contains("only in a chain", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3*mess3", ["1.0:a=0.5"])).Message);
-        Assert.Contains("variant index", Assert.Throws<InvalidInputException>(() => ProcessCatalogue.Create("mess3>mess3", ["1.x:a=0.5"])).Message);
+        Assert.Contains("not both", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>mess3*mess3")).Message);
+        Assert.Contains("variant 3", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>mess3", ["1.3:a=0.5"])).Message);
+        Assert.Contains("only in a chain", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3*mess3", ["1.0:a=0.5"])).Message);
+        Assert.Contains("variant index", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>mess3", ["1.x:a=0.5"])).Message);
     }
 }

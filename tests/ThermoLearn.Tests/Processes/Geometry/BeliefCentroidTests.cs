@@ -17,7 +17,7 @@ public class BeliefCentroidTests(ITestOutputHelper output)
     private const int Width = 16;
 
     private static readonly Lazy<BeliefDataset> Data = new(() =>
-        BeliefDataset.Sample(ProcessCatalogue.Create("mess3*mess3", ["x=0.05", "a=0.85"]), 4, 800, 11));
+        BeliefDataset.Sample(ProcessCatalog.Create("mess3*mess3", ["x=0.05", "a=0.85"]), 4, 800, 11));
 
     /// <summary>Orthonormal columns (Width x k) from a seeded Gaussian matrix.</summary>
     private static double[,] Embedding(int k, ulong seed) =>

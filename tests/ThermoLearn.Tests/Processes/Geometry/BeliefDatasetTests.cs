@@ -54,7 +54,7 @@ public class BeliefDatasetTests
     public void AffineRankOfJointBeliefs(string spec, int rank)
     {
         // Spec section 5: affine rank of joint beliefs: one Mess3 2; Mess3 (x) Mess3 8; three Mess3 26.
-        var process = ProcessCatalogue.Create(spec, ["x=0.05", "a=0.85"]);
+        var process = ProcessCatalog.Create(spec, ["x=0.05", "a=0.85"]);
         var data = BeliefDataset.Sample(process, 6, 400, seed: 1);
         Assert.Equal(rank, WeightedPca.Fit(data.Beliefs, data.RowWeights).Rank());
         var marginals = FactoredGeometry.Marginals(data.Beliefs, data.FactorStates);

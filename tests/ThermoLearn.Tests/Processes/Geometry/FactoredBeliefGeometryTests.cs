@@ -50,7 +50,7 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
         // The centroid dimension a perfectly trained factored network would show: activations = the concatenated factor
         // beliefs (an isometric linear image), through the same (position, last token) baseline and belief-explained
         // projection as a model's residual stream. 6 = 2 + 4 at 95 % (and 99 %): nothing of RRXOR's 4 dimensions is lost.
-        var process = ProcessCatalogue.Create("mess3*rrxor", ["x=0.05", "a=0.85"]);
+        var process = ProcessCatalog.Create("mess3*rrxor", ["x=0.05", "a=0.85"]);
         Assert.Equal(new[] { 3, 5 }, process.FactorStates);
         var data = BeliefDataset.Sample(process, 10, 2000, 3);
         var code = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
@@ -69,14 +69,14 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
         // sum_t1 T1^(k)[t1] does not depend on k and pi = pi0 (x) pi1). Factor 1's belief is driven by factor 0's
         // token, which the observer sees: the joint belief is a function of the two factor beliefs, exactly as for an
         // independent product, and a factored representation loses nothing. Checked on every prefix up to length 4.
-        var chain = ProcessCatalogue.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"]);
+        var chain = ProcessCatalog.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"]);
         var exact = BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(chain, 4), 4);
         Assert.Equal(9 + 81 + 729 + 6561, exact.RowCount);
         Assert.True(KroneckerDeviation(exact) < 1e-12, $"largest deviation {KroneckerDeviation(exact)}");
         // Longer prefixes (length 10, sampled) too.
         Assert.True(KroneckerDeviation(BeliefDataset.Sample(chain, 10, 500, 5)) < 1e-12);
         // Noise coupling does break it: (1 - e) T + e/(V S) 1 1^T is no Kronecker product.
-        var noisy = ProcessCatalogue.Create("mess3*mess3", ["x=0.05", "a=0.85", "noise=0.1"]);
+        var noisy = ProcessCatalog.Create("mess3*mess3", ["x=0.05", "a=0.85", "noise=0.1"]);
         double noise = KroneckerDeviation(BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(noisy, 4), 4));
         output.WriteLine($"noise 0.1: largest |eta - eta0 (x) eta1| {noise:G4}");
         Assert.True(noise > 0.01, $"noise-coupled deviation {noise}");

@@ -15,7 +15,7 @@ namespace ThermoLearn.Processes;
 /// and <c>noise=e</c> mixes the whole process with the uniform tensor (<see cref="ProcessComposition.WithNoise"/>).
 /// Defaults: mess3 x=0.15, a=0.6; rrxor p1=p2=0.5; z1r p=0.5; tom_quantum a=1, b=4.3.
 /// </remarks>
-public static class ProcessCatalogue
+public static class ProcessCatalog
 {
     private sealed record Entry(string Name, string[] Parameters, double[] Defaults, Func<double[], HiddenMarkovProcess> Build, string Summary);
 
