@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace ThermoLearn.ActiveMatter;
@@ -24,7 +25,10 @@ public interface INeighbourKernel
 /// neighbour j in the same order (cells in a fixed stencil order, particles by index within a cell) and writes only
 /// particle i's results, so it runs in parallel over cells and gives the same bits for any thread count. Every pair is
 /// visited from both ends (no Newton's-third-law half shell): twice the pair work, but no write races and no
-/// order that depends on threads. Buffers are allocated once; <see cref="Build"/> and sweeps do not allocate.
+/// order that depends on threads. Particles are stored sorted by cell (structure of arrays, wrapped into the box), and
+/// a cell's neighbours are runs of consecutive cells, each with its periodic image shift precomputed, so the candidate
+/// loop is a contiguous scan with no rounding; candidates within the cutoff are collected without branches before the
+/// kernel sees them. Buffers are allocated once (the hit list is rented); <see cref="Build"/> and sweeps do not allocate.
 /// </summary>
 public sealed class CellList
 {
@@ -38,9 +42,14 @@ public sealed class CellList
     private int[] _cellStart = [];                 // particles of cell c: sorted slots [_cellStart[c], _cellStart[c + 1])
     private int[] _neighbours = [];                // distinct neighbour cells of c (itself included), fixed order
     private int[] _neighbourStart = [];
+    private double[] _imageShift = [];             // per neighbour entry and axis: the periodic image x_j + shift next to cell c
+    private int[] _rangeFirst = [], _rangeEnd = [], _rangeStart = [];   // neighbour cells of c as runs of consecutive cells with one shift
+    private double[] _rangeShift = [];
+    private int _largestRange;                     // most particles in one run of cells (after Build)
+    private bool _shiftedImages;                   // images from the stencil (periodic with >= 3 cells per axis, or open space)
     private readonly int[] _cellOf;                // cell of each particle (by original index)
     private readonly int[] _sortedIndex;           // original index of sorted slot k
-    private readonly double[] _sorted;             // positions in sorted order, _d per slot
+    private readonly double[] _sortedX, _sortedY, _sortedZ;   // positions by sorted slot (wrapped into [0, L) in a periodic box)
     private int[] _counts = [];
 
     /// <param name="particles">N.</param>
@@ -62,7 +71,9 @@ public sealed class CellList
         _box = box ?? 0;
         _cellOf = new int[particles];
         _sortedIndex = new int[particles];
-        _sorted = new double[particles * dimension];
+        _sortedX = new double[particles];
+        _sortedY = new double[particles];
+        _sortedZ = new double[dimension == 3 ? particles : 0];
         if (_box > 0)
         {
             var dims = new int[dimension];
@@ -115,15 +126,24 @@ public sealed class CellList
         }
         _cellStart[0] = 0;
         for (int c = 0; c < _cells; c++) _cellStart[c + 1] = _cellStart[c] + _counts[c];
+        int largest = 0;
+        for (int q = 0; q < _rangeFirst.Length; q++) largest = Math.Max(largest, _cellStart[_rangeEnd[q]] - _cellStart[_rangeFirst[q]]);
+        _largestRange = largest;
         // Stable counting sort: within a cell, particles keep increasing index order.
         for (int c = 0; c < _cells; c++) _counts[c] = _cellStart[c];
         for (int i = 0; i < _n; i++)
         {
             int slot = _counts[_cellOf[i]]++;
             _sortedIndex[slot] = i;
-            for (int a = 0; a < _d; a++) _sorted[slot * _d + a] = positions[i * _d + a];
+            _sortedX[slot] = Wrap(positions[i * _d]);
+            _sortedY[slot] = Wrap(positions[i * _d + 1]);
+            if (_d == 3) _sortedZ[slot] = Wrap(positions[i * _d + 2]);
         }
     }
+
+    /// <summary>x wrapped into [0, L) in a periodic box (unchanged in open space).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Wrap(double x) => _box > 0 ? x - _box * Math.Floor(x / _box) : x;
 
     /// <summary>
     /// Runs <paramref name="kernel"/> over every particle and its neighbours within the cutoff (after <see cref="Build"/>).
@@ -144,17 +164,77 @@ public sealed class CellList
 
     private void SweepCells<TKernel>(TKernel kernel, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
     {
-        double[] sorted = _sorted;
+        if (!_shiftedImages)
+        {
+            SweepCellsRoundingImages(kernel, firstCell, endCell);
+            return;
+        }
+        // The neighbour cells of c come as runs of consecutive cells (along the last axis, contiguous in the sorted order)
+        // that share one periodic image shift (zero inside the box and in open space): x_i - (x_j + shift) is then the
+        // minimum-image separation with no rounding per candidate. The candidates of a run within the cutoff are first
+        // collected without branches, then handed to the kernel in slot order (the same fixed order for any thread count).
+        double[] sx = _sortedX, sy = _sortedY, sz = _sortedZ, shift = _rangeShift;
+        int[] index = _sortedIndex, start = _cellStart, first = _rangeFirst, rangeEnd = _rangeEnd, rStart = _rangeStart;
+        double rc2 = _cutoff2;
+        bool threeD = _d == 3;
+        int[] hits = ArrayPool<int>.Shared.Rent(Math.Max(1, _largestRange));
+        try
+        {
+            for (int c = firstCell; c < endCell; c++)
+            {
+                for (int si = start[c]; si < start[c + 1]; si++)
+                {
+                    int i = index[si];
+                    double xi = sx[si], yi = sy[si], zi = threeD ? sz[si] : 0;
+                    kernel.Begin(i);
+                    for (int q = rStart[c]; q < rStart[c + 1]; q++)
+                    {
+                        double ox = xi - shift[3 * q], oy = yi - shift[3 * q + 1], oz = zi - shift[3 * q + 2];
+                        int from = start[first[q]], end = start[rangeEnd[q]], m = 0;
+                        if (threeD)
+                            for (int sj = from; sj < end; sj++)
+                            {
+                                double dx = ox - sx[sj], dy = oy - sy[sj], dz = oz - sz[sj];
+                                hits[m] = sj;
+                                m += (dx * dx + dy * dy + dz * dz < rc2) & (sj != si) ? 1 : 0;
+                            }
+                        else
+                            for (int sj = from; sj < end; sj++)
+                            {
+                                double dx = ox - sx[sj], dy = oy - sy[sj];
+                                hits[m] = sj;
+                                m += (dx * dx + dy * dy < rc2) & (sj != si) ? 1 : 0;
+                            }
+                        for (int h = 0; h < m; h++)
+                        {
+                            int sj = hits[h];
+                            double dx = ox - sx[sj], dy = oy - sy[sj], dz = threeD ? oz - sz[sj] : 0;
+                            kernel.Add(i, index[sj], dx * dx + dy * dy + dz * dz, dx, dy, dz);
+                        }
+                    }
+                    kernel.End(i);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(hits);
+        }
+    }
+
+    /// <summary>The sweep for periodic boxes with fewer than three cells along an axis (a cell is then its own neighbour across the boundary): minimum image by rounding per candidate.</summary>
+    private void SweepCellsRoundingImages<TKernel>(TKernel kernel, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
+    {
+        double[] sx = _sortedX, sy = _sortedY, sz = _sortedZ;
         int[] index = _sortedIndex, start = _cellStart, neighbours = _neighbours, nStart = _neighbourStart;
         double box = _box, inverseBox = box > 0 ? 1 / box : 0, rc2 = _cutoff2;
         bool threeD = _d == 3;
-        int d = _d;
         for (int c = firstCell; c < endCell; c++)
         {
             for (int si = start[c]; si < start[c + 1]; si++)
             {
                 int i = index[si];
-                double xi = sorted[si * d], yi = sorted[si * d + 1], zi = threeD ? sorted[si * d + 2] : 0;
+                double xi = sx[si], yi = sy[si], zi = threeD ? sz[si] : 0;
                 kernel.Begin(i);
                 for (int q = nStart[c]; q < nStart[c + 1]; q++)
                 {
@@ -162,13 +242,10 @@ public sealed class CellList
                     for (int sj = start[nc]; sj < start[nc + 1]; sj++)
                     {
                         if (sj == si) continue;
-                        double dx = xi - sorted[sj * d], dy = yi - sorted[sj * d + 1], dz = threeD ? zi - sorted[sj * d + 2] : 0;
-                        if (box > 0)
-                        {
-                            dx -= box * Math.Round(dx * inverseBox);
-                            dy -= box * Math.Round(dy * inverseBox);
-                            if (threeD) dz -= box * Math.Round(dz * inverseBox);
-                        }
+                        double dx = xi - sx[sj], dy = yi - sy[sj], dz = threeD ? zi - sz[sj] : 0;
+                        dx -= box * Math.Round(dx * inverseBox);
+                        dy -= box * Math.Round(dy * inverseBox);
+                        if (threeD) dz -= box * Math.Round(dz * inverseBox);
                         double r2 = dx * dx + dy * dy + dz * dz;
                         if (r2 < rc2) kernel.Add(i, index[sj], r2, dx, dy, dz);
                     }
@@ -223,6 +300,37 @@ public sealed class CellList
         SetGrid(dims, lo, sides);
     }
 
+    /// <summary>Merges each cell's neighbour entries into runs of consecutive cell indices with equal image shifts.</summary>
+    private void BuildRanges()
+    {
+        var first = new List<int>(_neighbours.Length);
+        var end = new List<int>(_neighbours.Length);
+        var shifts = new List<double>(_imageShift.Length);
+        _rangeStart = new int[_cells + 1];
+        for (int c = 0; c < _cells; c++)
+        {
+            _rangeStart[c] = first.Count;
+            for (int q = _neighbourStart[c]; q < _neighbourStart[c + 1]; q++)
+            {
+                int r = first.Count - 1;
+                bool extends = r >= _rangeStart[c] && end[r] == _neighbours[q]
+                    && shifts[3 * r] == _imageShift[3 * q] && shifts[3 * r + 1] == _imageShift[3 * q + 1] && shifts[3 * r + 2] == _imageShift[3 * q + 2];
+                if (extends)
+                {
+                    end[r]++;
+                    continue;
+                }
+                first.Add(_neighbours[q]);
+                end.Add(_neighbours[q] + 1);
+                for (int a = 0; a < 3; a++) shifts.Add(_imageShift[3 * q + a]);
+            }
+        }
+        _rangeStart[_cells] = first.Count;
+        _rangeFirst = first.ToArray();
+        _rangeEnd = end.ToArray();
+        _rangeShift = shifts.ToArray();
+    }
+
     private void SetGrid(int[] dims, double[] origin, double[] sides)
     {
         _dims = dims;
@@ -234,7 +342,10 @@ public sealed class CellList
         _counts = new int[_cells];
         int stencil = _d == 2 ? 9 : 27;
         var list = new List<int>(_cells * stencil);
+        var shifts = new List<double>(3 * _cells * stencil);
+        _shiftedImages = _box == 0 || dims.All(m => m >= 3);
         _neighbourStart = new int[_cells + 1];
+        Span<double> shift = stackalloc double[3];
         var coordinate = new int[_d];
         var seen = new HashSet<int>();
         for (int c = 0; c < _cells; c++)
@@ -245,21 +356,36 @@ public sealed class CellList
             _neighbourStart[c] = list.Count;
             for (int s = 0; s < stencil; s++)
             {
-                int cell = 0, code = s;
+                int cell = 0;
                 bool inside = true;
+                shift.Clear();
+                // offsets of the last axis vary fastest, so consecutive entries are consecutive cells (runs, see BuildRanges)
                 for (int a = 0; a < _d; a++)
                 {
-                    int k = coordinate[a] + code % 3 - 1;
-                    code /= 3;
-                    if (_box > 0) k = (k + dims[a]) % dims[a];
+                    int k = coordinate[a] + (s / (_d == 2 ? (a == 0 ? 3 : 1) : (a == 0 ? 9 : a == 1 ? 3 : 1))) % 3 - 1;
+                    if (_box > 0)
+                    {
+                        // the image of a cell reached across the boundary lies one box length away
+                        if (k < 0) shift[a] = -_box;
+                        else if (k >= dims[a]) shift[a] = _box;
+                        k = (k + dims[a]) % dims[a];
+                    }
                     else if (k < 0 || k >= dims[a]) { inside = false; break; }
                     cell = cell * dims[a] + k;
                 }
                 if (!inside) continue;
-                if (seen.Add(cell)) list.Add(cell);
+                if (seen.Add(cell))
+                {
+                    list.Add(cell);
+                    shifts.Add(shift[0]);
+                    shifts.Add(shift[1]);
+                    shifts.Add(shift[2]);
+                }
             }
         }
         _neighbourStart[_cells] = list.Count;
         _neighbours = list.ToArray();
+        _imageShift = shifts.ToArray();
+        BuildRanges();
     }
 }

@@ -12,6 +12,7 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
     {
         Potential = potential;
         Cells = new CellList(particles, dimension, potential.Cutoff, box);
+        Table = PairForceTable.For(potential);
     }
 
     public TPotential Potential { get; }
@@ -19,12 +20,15 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
     /// <summary>The cell list (rebuilt by every call from the positions it is given).</summary>
     public CellList Cells { get; }
 
-    /// <summary>forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij.</summary>
+    /// <summary>f(r) tabulated for the force sweep (within about 2e-14 of the potential's formula; <see cref="PairForceTable"/>).</summary>
+    public PairForceTable Table { get; }
+
+    /// <summary>forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f from <see cref="Table"/>.</summary>
     public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1)
     {
         if (forces.Length != positions.Length) throw new ArgumentException("forces and positions must have the same length.", nameof(forces));
         Cells.Build(positions);
-        Cells.Sweep(new ForceKernel(Potential, forces, Cells.Dimension), maxDegreeOfParallelism);
+        Cells.Sweep(new ForceKernel(Potential, Table, forces, Cells.Dimension), maxDegreeOfParallelism);
     }
 
     /// <summary>Total energy sum_{i &lt; j} U(r_ij), and per particle e_i = (1/2) sum_j U(r_ij) when <paramref name="perParticle"/> is given.</summary>
@@ -51,7 +55,7 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
         return total;
     }
 
-    private struct ForceKernel(TPotential potential, double[] forces, int d) : INeighbourKernel
+    private struct ForceKernel(TPotential potential, PairForceTable table, double[] forces, int d) : INeighbourKernel
     {
         private double _fx, _fy, _fz;
 
@@ -60,7 +64,7 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
         {
             double r = Math.Sqrt(r2);
-            double s = potential.Force(r) / r;
+            double s = table.Force(potential, r) / r;
             _fx += s * dx;
             _fy += s * dy;
             _fz += s * dz;

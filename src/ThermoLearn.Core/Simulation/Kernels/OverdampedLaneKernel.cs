@@ -168,7 +168,9 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
         where TField : struct, ILaneForceField
         where TStep : struct, ILaneStep
     {
-        if (energetics) x.CopyTo(previous);
+        // x_n is needed after the step only for the driven work V(x_n; lambda_(n+1)); a plain loop, not a memmove call, for a few vectors
+        if (energetics && !isStatic)
+            for (int i = 0; i < x.Length; i++) previous[i] = x[i];
         TStep.Step<TField, TLanes, TDouble, TBits>(field, x, z, lambda, lambdaNext, c, scratch);
         if (!energetics) return;
         var before = sum.Energy;   // V(x_n; lambda_n)
