@@ -14,25 +14,31 @@ namespace ThermoLearn.Neural.Tests.Transformers;
 [Trait("Category", "Validation")]
 public class BeliefGeometryValidationTests(ITestOutputHelper output)
 {
+    /// <summary>One analysed checkpoint: its token count, report and final-layer activations (rows = the dataset's prefixes).</summary>
+    private sealed record Checkpoint(long Tokens, BeliefGeometryReport Report, RowMatrix Final);
+
     /// <summary>Trains, analysing the model at every checkpoint; returns the reports in token order (the last at the end of training).</summary>
-    private (TrainingResult Result, List<(long Tokens, BeliefGeometryReport Report)> Reports, BeliefDataset Data) TrainAndAnalyse(BeliefTask task,
+    private (TrainingResult Result, List<Checkpoint> Reports, BeliefDataset Data) TrainAndAnalyse(BeliefTask task,
         TransformerConfig config, TransformerTrainingOptions options)
     {
         var process = task.CreateProcess();
         var data = task.CreateDataset(process);
         using var model = TransformerTrainer.CreateModel(config with { Vocabulary = process.Tokens, NCtx = task.NCtx }, task.Seed);
-        var reports = new List<(long, BeliefGeometryReport)>();
-        BeliefGeometryReport Analyse(BeliefTransformer m) =>
-            BeliefGeometryReport.Compute(TransformerProbe.Run(m, data, captureResiduals: true).Residuals!, data, task.Seed, bootstrap: 20);
+        var reports = new List<Checkpoint>();
+        Checkpoint Analyse(long tokens, BeliefTransformer m)
+        {
+            var residuals = TransformerProbe.Run(m, data, captureResiduals: true).Residuals!;
+            return new Checkpoint(tokens, BeliefGeometryReport.Compute(residuals, data, task.Seed, bootstrap: 20), residuals[^1]);
+        }
         var result = TransformerTrainer.Train(model, BeliefTask.Batches(process, task.NCtx, task.Seed), data, options with { Seed = task.Seed },
             (tokens, m) =>
             {
-                reports.Add((tokens, Analyse(m)));
+                reports.Add(Analyse(tokens, m));
                 return $"checkpoint {tokens}";
             });
-        if (reports.Count == 0 || reports[^1].Item1 != result.Tokens) reports.Add((result.Tokens, Analyse(model)));
+        if (reports.Count == 0 || reports[^1].Tokens != result.Tokens) reports.Add(Analyse(result.Tokens, model));
         output.WriteLine($"{process.Name}: {result.Tokens:N0} tokens in {result.Seconds:F0} s ({result.TokensPerSecond:N0}/s); val CE {result.FinalValidationLoss:F6}, floor {data.CrossEntropyFloor():F6}");
-        foreach (var (tokens, report) in reports)
+        foreach (var (tokens, report, _) in reports)
         {
             var d = report.Centroids.BeliefExplained;
             output.WriteLine($"  {tokens,10:N0} tokens: R^2 {report.Final.InSample.RSquared:F4}; centroid dimension {d.Pca.For95} +- {d.For95StandardError:F2} (PR {d.Pca.ParticipationRatio:F2}); "
@@ -48,8 +54,11 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     };
 
     /// <summary>Three Mess3(0.05, 0.85) factors (vocabulary 27), n_ctx 10, default model, Adam 1e-3 at batch 128.</summary>
-    private List<(long Tokens, BeliefGeometryReport Report)> ThreeMess3(long tokens, params string[] coupling) =>
-        TrainAndAnalyse(new BeliefTask("mess3*mess3*mess3", ["x=0.05", "a=0.85", .. coupling], 10, 4096, 1), new TransformerConfig { Vocabulary = 27 }, Adam(tokens)).Reports;
+    private (List<Checkpoint> Reports, BeliefDataset Data) ThreeMess3(long tokens, params string[] coupling)
+    {
+        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3*mess3*mess3", ["x=0.05", "a=0.85", .. coupling], 10, 4096, 1), new TransformerConfig { Vocabulary = 27 }, Adam(tokens));
+        return (reports, data);
+    }
 
     /// <summary>Factored verdict, with the belief-explained centroid dimension within 1 of sum_i (d_i - 1).</summary>
     private static void AssertFactored(BeliefGeometryReport report)
@@ -63,19 +72,36 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Coupling moves the representation towards joint over training: the final margin exceeds the smallest margin
-    /// over the checkpoints by more than 3 combined fold standard errors (false failure 0.1 % for Gaussian estimates),
-    /// and the final centroid dimension is above the factored prediction. (Measured on the noise-coupled run: margin
-    /// 0.040, 0.036, 0.049, 0.058, dimension 6, 6, 7, 9; the jointness, 0.104, 0.063, 0.077, 0.088, is not monotone.)
+    /// The margin's change from the first checkpoint to the end of training (a contrast fixed before the run, not the
+    /// smallest margin picked afterwards), with its paired bootstrap standard error over the validation sequences.
     /// </summary>
-    private static void AssertMovesTowardsJoint(List<(long Tokens, BeliefGeometryReport Report)> reports)
+    private MarginChange MarginOverTraining(List<Checkpoint> reports, BeliefDataset data)
     {
-        var smallest = reports.Select(r => r.Report.Comparison!).MinBy(c => c.Margin)!;
-        var last = reports[^1].Report.Comparison!;
-        double se = Math.Sqrt(smallest.MarginStandardError * smallest.MarginStandardError + last.MarginStandardError * last.MarginStandardError);
-        Assert.True(last.Margin - smallest.Margin > 3 * se, $"margin {smallest.Margin:F4} +- {smallest.MarginStandardError:F4} at its smallest, {last.Margin:F4} +- {last.MarginStandardError:F4} at the end");
-        int dimension = reports[^1].Report.Centroids.BeliefExplained.Pca.For95;
-        Assert.True(dimension > reports[^1].Report.FactoredFinal!.FactoredDimension, $"final centroid dimension {dimension}");
+        var change = BeliefModelComparison.CompareChange(reports[0].Final, reports[^1].Final, data, replicates: 30, seed: 1);
+        output.WriteLine($"margin {change.Before:F5} at {reports[0].Tokens:N0} tokens -> {change.After:F5} at {reports[^1].Tokens:N0}: change {change.Change:F5} +- {change.StandardError:F5} "
+            + $"(paired bootstrap, {change.Replicates} replicates over {change.Units} sequences; z {change.Z:F1})");
+        return change;
+    }
+
+    /// <summary>
+    /// Coupling moves the representation towards joint over training, on two measures with thresholds set by their
+    /// own standard errors: (1) the margin R^2_joint - R^2_factored grows from the first checkpoint to the end by more
+    /// than 3 paired bootstrap standard errors; (2) the belief-explained centroid participation ratio grows by more than
+    /// 3 combined bootstrap standard errors sqrt(se_first^2 + se_last^2) (unpaired: the two share the validation
+    /// sequences, whose positive covariance makes this error an upper bound). One-sided z 3: a representation that does
+    /// not move passes each check with probability at most 0.13 % (Gaussian estimates); a move of true size z
+    /// standard errors fails with probability Phi(3 - z), below 1e-6 for the measured noise run (docs/beliefs.md).
+    /// Only the validation sequences' sampling is in these errors, not the training seed's.
+    /// </summary>
+    private void AssertMovesTowardsJoint(List<Checkpoint> reports, BeliefDataset data)
+    {
+        var change = MarginOverTraining(reports, data);
+        Assert.True(change.Change > 3 * change.StandardError, $"margin change {change.Change:F5} +- {change.StandardError:F5}");
+        var first = reports[0].Report.Centroids.BeliefExplained;
+        var last = reports[^1].Report.Centroids.BeliefExplained;
+        double se = Math.Sqrt(first.ParticipationRatioStandardError * first.ParticipationRatioStandardError + last.ParticipationRatioStandardError * last.ParticipationRatioStandardError);
+        Assert.True(last.Pca.ParticipationRatio - first.Pca.ParticipationRatio > 3 * se,
+            $"participation ratio {first.Pca.ParticipationRatio:F3} +- {first.ParticipationRatioStandardError:F3} -> {last.Pca.ParticipationRatio:F3} +- {last.ParticipationRatioStandardError:F3}");
     }
 
     [Fact]
@@ -105,7 +131,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     [Fact]
     public void ThreeMess3FactorsAreRepresentedFactored()
     {
-        var reports = ThreeMess3(6_000_000);
+        var (reports, _) = ThreeMess3(6_000_000);
         AssertFactored(reports[^1].Report);
         Assert.True(reports[^1].Report.FactoredFinal!.MeanOffDiagonalOverlap < 0.2, $"mean overlap {reports[^1].Report.FactoredFinal!.MeanOffDiagonalOverlap}");
     }
@@ -121,15 +147,25 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     public void NoiseCouplingMovesTowardsJoint()
     {
         // Mixing the product with uniform noise (e = 0.1) couples the factors: the joint belief no longer factorises.
-        AssertMovesTowardsJoint(ThreeMess3(3_000_000, "noise=0.1"));
+        var (reports, data) = ThreeMess3(3_000_000, "noise=0.1");
+        AssertMovesTowardsJoint(reports, data);
     }
 
+    /// <summary>
+    /// Chain coupling by the token (factor 1's emission sharpness a chosen by factor 0's token: 0.9, 0.6, 0.3) keeps
+    /// the joint belief the Kronecker product of the factor beliefs exactly (derivation and check:
+    /// FactoredBeliefGeometryTests.TokenChainCouplingKeepsTheJointBeliefAKroneckerProduct), so it predicts what an
+    /// independent product does: a factored verdict with the centroid dimension within 1 of 2 + 2 = 4, and no move towards
+    /// joint: the margin's change over training not above 0 by 3 paired bootstrap standard errors (one-sided false
+    /// failure 0.13 % when the true change is at most 0).
+    /// </summary>
     [Fact]
-    public void ChainCouplingMovesTowardsJoint()
+    public void TokenChainCouplingStaysFactored()
     {
-        // Factor 1's emission sharpness a is chosen by factor 0's token (0.9, 0.6, 0.3).
-        var (_, reports, _) = TrainAndAnalyse(new BeliefTask("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"], 10, 4096, 1),
+        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"], 10, 4096, 1),
             new TransformerConfig { Vocabulary = 9 }, Adam(3_000_000));
-        AssertMovesTowardsJoint(reports);
+        AssertFactored(reports[^1].Report);
+        var change = MarginOverTraining(reports, data);
+        Assert.True(change.Change <= 3 * change.StandardError, $"margin change {change.Change:F5} +- {change.StandardError:F5}");
     }
 }
