@@ -131,15 +131,15 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         // r_ij with the gradient of the positions: R_ij + shift_j - shift_i
         Tensor shiftJ = Gather(input.Shift, input.Index, b, n, slots);
         Tensor all = input.Displacement.Plus(shiftJ).Minus(input.Shift.unsqueeze(2));
-        Tensor allDistance = all.square().sum(3, keepdim: true).add(_tiny, StableScalars.One).sqrt();
+        Tensor allDistance = all.Squared().sum(3, keepdim: true).add(_tiny, StableScalars.One).sqrt();
         // fading radius R_i: the (K + 1)-th nearest when one lies within r_c, else r_c
         Tensor boundaryMask = input.Mask.narrow(2, k, 1).unsqueeze(3);
         Tensor radius = (allDistance.narrow(2, k, 1) * boundaryMask).Plus(boundaryMask.neg().add(StableScalars.One, StableScalars.One) * _cutoff);
         Tensor r = all.narrow(2, 0, k);
         Tensor distance = allDistance.narrow(2, 0, k);
         Tensor scaled = distance / radius;
-        Tensor weight = scaled.square().neg().add(StableScalars.One, StableScalars.One).clamp_min(_zero).square() * input.Mask.narrow(2, 0, k).unsqueeze(3);
-        Tensor radial = (distance.Minus(_centres) * _inverseWidth).square().neg().exp();
+        Tensor weight = scaled.Squared().neg().add(StableScalars.One, StableScalars.One).clamp_min(_zero).Squared() * input.Mask.narrow(2, 0, k).unsqueeze(3);
+        Tensor radial = (distance.Minus(_centres) * _inverseWidth).Squared().neg().exp();
         Tensor index = input.Index.view(b, n, slots).narrow(2, 0, k).reshape(b, n * k);
         Tensor gJ = Gather(input.G, index, b, n, k);
         Tensor edge = cat([r * _inverseCutoff, radial, gJ], 3);

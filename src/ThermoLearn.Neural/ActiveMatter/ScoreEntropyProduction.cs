@@ -233,8 +233,8 @@ public static class ScoreEntropyProduction
         Tensor sx = score.narrow(2, 0, 2), sg = score.narrow(2, 2, 2);
         double[] PerSnapshot(Tensor t, double factor) =>
             Array.ConvertAll(t.sum([1L, 2L]).to_type(ScalarType.Float64).data<double>().ToArray(), v => factor * v);
-        double[] quadX = noisyX ? PerSnapshot(sx.detach().square(), parameters.Epsilon) : new double[b];
-        double[] quadG = PerSnapshot(sg.detach().square(), parameters.Gamma);
+        double[] quadX = noisyX ? PerSnapshot(sx.detach().Squared(), parameters.Epsilon) : new double[b];
+        double[] quadG = PerSnapshot(sg.detach().Squared(), parameters.Gamma);
         var divX = new double[b];
         var divG = new double[b];
         for (int probe = 0; probe < EvaluationProbes; probe++)
@@ -312,13 +312,13 @@ public static class ScoreEntropyProduction
         Tensor sx = score.narrow(2, 0, 2), sg = score.narrow(2, 2, 2);
         Tensor probeG = Rademacher(input.G.shape, ref random);
         using Scalar dgScalar = dg.ToScalar(), dxScalar = dx.ToScalar(), two = 2.0.ToScalar(), perParticle = (1.0 / count).ToScalar();
-        Tensor quadratic = sg.square().sum() * dgScalar;
+        Tensor quadratic = sg.Squared().sum() * dgScalar;
         Tensor projected = (sg * probeG).sum() * dgScalar;
         Tensor divergence;
         if (parameters.Epsilon > 0)
         {
             Tensor probeX = Rademacher(input.Shift.shape, ref random);
-            quadratic = quadratic.Plus(sx.square().sum() * dxScalar);
+            quadratic = quadratic.Plus(sx.Squared().sum() * dxScalar);
             projected = projected.Plus((sx * probeX).sum() * dxScalar);
             var grads = autograd.grad([projected], [input.Shift, input.G], retain_graph: createGraph, create_graph: createGraph);
             divergence = (grads[0] * probeX).sum().Plus((grads[1] * probeG).sum());

@@ -19,6 +19,13 @@ internal static class StableScalars
     /// <summary>a + b with a kept-alive alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
+    /// <summary>
+    /// a^2 elementwise as a * a. TorchSharp's <c>square()</c> calls pow(a, 2) with an implicit temporary scalar 2,
+    /// which the finaliser can free during the call: the stress test AdamStepSurvivesParallelTrainingUnderGarbageCollection
+    /// failed with "Unknown scalar type" from THSTensor_pow_scalar inside square().
+    /// </summary>
+    public static Tensor Squared(this Tensor a) => a.mul(a);
+
     /// <summary>a - b (TorchSharp's tensor subtraction takes no alpha; kept here so sums and differences read alike).</summary>
     public static Tensor Minus(this Tensor a, Tensor b) => a.sub(b);
 }

@@ -35,7 +35,7 @@ public class LibTorchLoadTests
         var w = new TorchSharp.Modules.Parameter(tensor(new double[] { 1.0, -2.0, 0.5 }, dtype: ScalarType.Float64));
         Tensor target = tensor(new double[] { 3.0, -1.0, 0.0 }, dtype: ScalarType.Float64);
         using var adam = new AdamStep([w], 0.1, 0.1, 1);
-        Tensor loss = w.Minus(target).square().sum();
+        Tensor loss = w.Minus(target).Squared().sum();
         loss.backward();
         adam.Step();
         double[] updated = w.detach().data<double>().ToArray();
@@ -63,8 +63,8 @@ public class LibTorchLoadTests
         {
             ours.grad?.zero_();
             theirs.grad?.zero_();
-            ours.Minus(target).square().sum().backward();
-            theirs.Minus(target).square().sum().backward();
+            ours.Minus(target).Squared().sum().backward();
+            theirs.Minus(target).Squared().sum().backward();
             adam.Step();
             reference.step();
         }
@@ -99,7 +99,7 @@ public class LibTorchLoadTests
                 using var inner = NewDisposeScope();
                 w1.grad?.zero_();
                 w2.grad?.zero_();
-                x.matmul(w1).tanh().matmul(w2).Minus(y).square().mean().backward();
+                x.matmul(w1).tanh().matmul(w2).Minus(y).Squared().mean().backward();
                 adam.Step();
             }
             return [.. w1.detach().data<float>().ToArray(), .. w2.detach().data<float>().ToArray()];
