@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
-using ThermoLearn.Models;
+using System.Runtime.Intrinsics;
 using ThermoLearn.Randomness;
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation;
+using ThermoLearn.Simulation.ForceFields;
+using ThermoLearn.Simulation.Kernels;
 
 namespace ThermoLearn.Control;
 
@@ -49,244 +53,364 @@ internal sealed class PathSample
 }
 
 /// <summary>
-/// Trajectory kernels of the control module: Euler-Maruyama (overdamped) and semi-implicit Euler-Maruyama
-/// (underdamped: v first, then x with the new v) paths under a <see cref="DiscreteProtocol"/>, accumulating
-/// along each path the work and, on request, the likelihood-ratio score
-/// d ln P / d theta = sum_n (mu h dF_n/dtheta)^T (2 D h)^-1 (x_(n+1) - x_n - mu F_n h) (overdamped) or
-/// sum_n (h/m dF_n/dtheta)^T (2 gamma T h / m^2)^-1 (v_(n+1) - v_n - (F_n - gamma v_n) h/m) (underdamped),
-/// and the explicit derivative of the work. Generic over a struct potential (monomorphic, no allocation per
-/// step); trajectory i draws from <see cref="RandomStream.For(ulong, ulong)"/>(seed, i) and writes only
-/// its own slot, so results are bit-identical for any thread count.
+/// The control module's paths on the engine's lane kernel (<see cref="OverdampedLaneKernel{TLanes, TDouble, TBits}"/>):
+/// Euler-Maruyama (overdamped) or semi-implicit Euler-Maruyama (underdamped: v first, then x with the new v) under a
+/// <see cref="DiscreteProtocol"/>, one trajectory per SIMD lane, with the control's accumulators as the kernel's observer:
+/// the work and, on request, the likelihood-ratio score
+/// d ln P / d theta = sum_n (mu h dF_n/dtheta)^T (2 D h)^-1 (x_(n+1) - x_n - mu F_n h) = sum_n c (dF_n/dtheta)^T xi_n with
+/// c = mu h / sqrt(2 mu T h) (overdamped), or the same for the velocity update with c = (h/m) / (sqrt(2 gamma T h) / m)
+/// (underdamped), and the explicit derivative of the work. Generic over a struct potential (monomorphic, no allocation per
+/// step). Keys as in <see cref="Simulator"/>: trajectory i draws its initial state from
+/// RandomStream.For(seed, i, <see cref="Simulator.InitialPurpose"/>) and its noise from the lane streams (seed, i,
+/// <see cref="Simulator.NoisePurpose"/>), and writes only its own slot, so results are bit-identical for any thread count
+/// and either vector width.
 /// </summary>
 internal static class PathKernel
 {
-    private const int ChunkSize = 32;
-
     public static PathSample Run<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, bool gradients,
-        int maxThreads = -1)
-        where TPotential : struct, IDifferentiablePotential
+        int maxThreads = -1, bool narrowVectors = false)
+        where TPotential : struct, ILaneDifferentiableField
     {
-        if (trajectories < 2) throw new InvalidInputException($"control: at least 2 trajectories are needed for a mean with a standard error (got {trajectories}).");
-        int d = potential.Dimension;
-        if (potential.ControlCount != protocol.Controls)
-            throw new InvalidInputException($"control: the protocol has {protocol.Controls} controls but the potential takes {potential.ControlCount}.");
+        Check(potential, protocol, trajectories);
         int parameters = gradients ? protocol.Parameters : 0;
-        var sample = new PathSample(trajectories, parameters, d);
-        int chunks = (trajectories + ChunkSize - 1) / ChunkSize;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads };
-        Parallel.For(0, chunks, options, chunk =>
-        {
-            var buffers = new Buffers(d, protocol.Controls);
-            int end = Math.Min(trajectories, (chunk + 1) * ChunkSize);
-            for (int i = chunk * ChunkSize; i < end; i++)
-            {
-                var random = RandomStream.For(seed, (ulong)i);
-                if (dynamics.IsUnderdamped)
-                    Trajectory<TPotential, Underdamped>(potential, dynamics, protocol, initial, endpoint, ref random, sample, i, parameters, buffers);
-                else
-                    Trajectory<TPotential, Overdamped>(potential, dynamics, protocol, initial, endpoint, ref random, sample, i, parameters, buffers);
-            }
-        });
+        var sample = new PathSample(trajectories, parameters, potential.Dimension);
+        var collector = new Collector(sample, protocol, gradients);
+        if (dynamics.IsUnderdamped)
+            Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors, collector);
+        else
+            Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors, collector);
         return sample;
-    }
-
-    /// <summary>Scratch space of one worker, allocated once per chunk of trajectories.</summary>
-    private sealed class Buffers(int d, int k)
-    {
-        public readonly double[] X = new double[d], XNew = new double[d], V = new double[d], Force = new double[d],
-            Noise = new double[d], Jacobian = new double[d * k], Derivative = new double[k], DerivativeNew = new double[k],
-            ScoreStep = new double[k];
-    }
-
-    private interface IScheme
-    {
-        /// <summary>Advances (x, v) by one step with force f and standard normals xi; returns the score coefficient c
-        /// such that the step's score is c * (dF/dtheta)^T xi.</summary>
-        static abstract double Step(Span<double> x, Span<double> xNew, Span<double> v, ReadOnlySpan<double> f,
-            ReadOnlySpan<double> xi, in Coefficients coefficients);
-    }
-
-    private readonly struct Coefficients
-    {
-        public Coefficients(LangevinDynamics dynamics, double h)
-        {
-            H = h;
-            if (dynamics.Mass is { } m)
-            {
-                Drift = h / m;
-                Damping = 1 - dynamics.Friction * h / m;
-                Noise = Math.Sqrt(2 * dynamics.Friction * dynamics.Temperature * h) / m;
-                Score = (h / m) / Noise;
-            }
-            else
-            {
-                double mu = dynamics.Mobility;
-                Drift = mu * h;
-                Damping = 1;
-                Noise = Math.Sqrt(2 * mu * dynamics.Temperature * h);
-                // The drift of a step is mu F h, so its theta-derivative carries h: mu h dF/dtheta.
-                Score = mu * h / Noise;
-            }
-        }
-
-        public readonly double H, Drift, Damping, Noise, Score;
-    }
-
-    private readonly struct Overdamped : IScheme
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static double Step(Span<double> x, Span<double> xNew, Span<double> v, ReadOnlySpan<double> f,
-            ReadOnlySpan<double> xi, in Coefficients c)
-        {
-            for (int j = 0; j < x.Length; j++) xNew[j] = x[j] + c.Drift * f[j] + c.Noise * xi[j];
-            return c.Score;
-        }
-    }
-
-    private readonly struct Underdamped : IScheme
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static double Step(Span<double> x, Span<double> xNew, Span<double> v, ReadOnlySpan<double> f,
-            ReadOnlySpan<double> xi, in Coefficients c)
-        {
-            for (int j = 0; j < x.Length; j++)
-            {
-                v[j] = c.Damping * v[j] + c.Drift * f[j] + c.Noise * xi[j];
-                xNew[j] = x[j] + c.H * v[j];
-            }
-            return c.Score;
-        }
-    }
-
-    private static void Trajectory<TPotential, TScheme>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ref RandomStream random, PathSample sample, int i,
-        int parameters, Buffers b)
-        where TPotential : struct, IDifferentiablePotential
-        where TScheme : struct, IScheme
-    {
-        int d = b.X.Length, k = protocol.Controls, steps = protocol.Steps;
-        Span<double> x = b.X, xNew = b.XNew, v = b.V, f = b.Force, xi = b.Noise, jac = b.Jacobian,
-            g = b.Derivative, gNew = b.DerivativeNew, scoreStep = b.ScoreStep;
-        v.Clear();
-        initial(ref random, x, v);
-        x.CopyTo(sample.Start.AsSpan(i * d, d));
-        var c = new Coefficients(dynamics, protocol.Dt);
-        ReadOnlySpan<double> table = protocol.Lambda, sparseValue = protocol.SparseValue;
-        ReadOnlySpan<int> rowStart = protocol.RowStart, sparseIndex = protocol.SparseIndex;
-        ReadOnlySpan<int> controlOf = protocol.ControlOf;
-        Span<double> score = sample.Score.AsSpan(i * parameters, parameters);
-        Span<double> workGradient = sample.WorkGradient.AsSpan(i * parameters, parameters);
-        bool gradients = parameters > 0;
-
-        ReadOnlySpan<double> lambda = table.Slice(0, k);
-        double work = potential.Energy(x, lambda) - potential.Energy(x, protocol.Start);
-        if (gradients) potential.ControlDerivative(x, lambda, g);
-        for (int n = 0; n < steps; n++)
-        {
-            ReadOnlySpan<double> lambdaNext = n + 1 < steps ? table.Slice((n + 1) * k, k) : protocol.End;
-            potential.Force(x, lambda, f);
-            for (int j = 0; j < d; j++) xi[j] = random.NextGaussian();
-            double coefficient = TScheme.Step(x, xNew, v, f, xi, c);
-            if (gradients)
-            {
-                potential.ForceControlJacobian(x, lambda, jac);
-                for (int q = 0; q < k; q++)
-                {
-                    double s = 0;
-                    for (int j = 0; j < d; j++) s += jac[j * k + q] * xi[j];
-                    scoreStep[q] = coefficient * s;
-                }
-                // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
-                potential.ControlDerivative(xNew, lambda, gNew);
-                for (int q = 0; q < k; q++) g[q] -= gNew[q];
-                for (int e = rowStart[n]; e < rowStart[n + 1]; e++)
-                {
-                    int p = sparseIndex[e], q = controlOf[p];
-                    double phi = sparseValue[e];
-                    score[p] += phi * scoreStep[q];
-                    workGradient[p] += phi * g[q];
-                }
-            }
-            work += potential.Energy(xNew, lambdaNext) - potential.Energy(xNew, lambda);
-            xNew.CopyTo(x);
-            lambda = lambdaNext;
-            if (gradients && n + 1 < steps) potential.ControlDerivative(x, lambda, g);
-        }
-        sample.Work[i] = work;
-        x.CopyTo(sample.End.AsSpan(i * d, d));
-        sample.Error[i] = endpoint(sample.Start.AsSpan(i * d, d), x);
     }
 
     /// <summary>
-    /// Pathwise (reparameterisation) reference for overdamped dynamics: the noise is held fixed and the
-    /// tangent dx_n/dtheta is propagated, dx_(n+1)/dtheta = dx_n/dtheta + mu h (dF/dx dx_n/dtheta + dF/dLambda dLambda_n/dtheta);
-    /// <see cref="PathSample.WorkGradient"/> receives the total dW/dtheta. Valid for smooth functionals only
-    /// (the work), not for an indicator such as a task error, which is why the likelihood ratio is the main tool.
+    /// Pathwise (reparameterisation) reference for overdamped dynamics: the noise is held fixed and the tangent dx_n/dtheta
+    /// is propagated, dx_(n+1)/dtheta = dx_n/dtheta + mu h (dF/dx dx_n/dtheta + dF/dLambda dLambda_n/dtheta);
+    /// <see cref="PathSample.WorkGradient"/> receives the total dW/dtheta. Valid for smooth functionals only (the work), not
+    /// for an indicator such as a task error, which is why the likelihood ratio is the main tool.
     /// </summary>
     public static PathSample RunPathwise<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxThreads = -1)
-        where TPotential : struct, IDifferentiablePotential
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxThreads = -1, bool narrowVectors = false)
+        where TPotential : struct, ILaneDifferentiableField
     {
         if (dynamics.IsUnderdamped) throw new InvalidInputException("control: the pathwise reference gradient is implemented for overdamped dynamics only.");
-        if (trajectories < 2) throw new InvalidInputException($"control: at least 2 trajectories are needed (got {trajectories}).");
-        int d = potential.Dimension, k = protocol.Controls, P = protocol.Parameters, steps = protocol.Steps;
-        var sample = new PathSample(trajectories, P, d);
-        var c = new Coefficients(dynamics, protocol.Dt);
-        Parallel.For(0, trajectories, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, i =>
-        {
-            var random = RandomStream.For(seed, (ulong)i);
-            double[] x = new double[d], xNew = new double[d], v = new double[d], f = new double[d], fOld = new double[d],
-                fx = new double[d * d], fl = new double[d * k], g = new double[k], tangent = new double[P * d], tangentNew = new double[P * d];
-            initial(ref random, x, v);
-            x.CopyTo(sample.Start, i * d);
-            ReadOnlySpan<double> lambda = protocol.Lambda.AsSpan(0, k);
-            double work = potential.Energy(x, lambda) - potential.Energy(x, protocol.Start);
-            Span<double> total = sample.WorkGradient.AsSpan(i * P, P);
-            potential.ControlDerivative(x, lambda, g);
-            for (int p = 0; p < P; p++) total[p] += protocol.Basis[p] * g[protocol.ControlOf[p]];
-            for (int n = 0; n < steps; n++)
-            {
-                ReadOnlySpan<double> lambdaNext = n + 1 < steps ? protocol.Lambda.AsSpan((n + 1) * k, k) : protocol.End;
-                potential.Force(x, lambda, f);
-                potential.ForceJacobian(x, lambda, fx);
-                potential.ForceControlJacobian(x, lambda, fl);
-                for (int j = 0; j < d; j++) xNew[j] = x[j] + c.Drift * f[j] + c.Noise * random.NextGaussian();
-                for (int p = 0; p < P; p++)
-                {
-                    double phi = protocol.Basis[n * P + p];
-                    int q = protocol.ControlOf[p];
-                    for (int j = 0; j < d; j++)
-                    {
-                        double s = fl[j * k + q] * phi;
-                        for (int l = 0; l < d; l++) s += fx[j * d + l] * tangent[p * d + l];
-                        tangentNew[p * d + j] = tangent[p * d + j] + c.Drift * s;
-                    }
-                }
-                work += potential.Energy(xNew, lambdaNext) - potential.Energy(xNew, lambda);
-                // d/dtheta [V(x'; Lambda_(n+1)) - V(x'; Lambda_n)] = (F(x'; Lambda_n) - F(x'; Lambda_(n+1))) . dx'/dtheta + explicit terms.
-                potential.Force(xNew, lambdaNext, f);
-                potential.Force(xNew, lambda, fOld);
-                potential.ControlDerivative(xNew, lambda, g);
-                for (int p = 0; p < P; p++)
-                {
-                    double s = -protocol.Basis[n * P + p] * g[protocol.ControlOf[p]];
-                    for (int j = 0; j < d; j++) s += (fOld[j] - f[j]) * tangentNew[p * d + j];
-                    total[p] += s;
-                }
-                if (n + 1 < steps)
-                {
-                    potential.ControlDerivative(xNew, lambdaNext, g);
-                    for (int p = 0; p < P; p++) total[p] += protocol.Basis[(n + 1) * P + p] * g[protocol.ControlOf[p]];
-                }
-                (x, xNew) = (xNew, x);
-                (tangent, tangentNew) = (tangentNew, tangent);
-                lambda = lambdaNext;
-            }
-            sample.Work[i] = work;
-            x.CopyTo(sample.End, i * d);
-            sample.Error[i] = endpoint(sample.Start.AsSpan(i * d, d), x);
-        });
+        Check(potential, protocol, trajectories);
+        var sample = new PathSample(trajectories, protocol.Parameters, potential.Dimension);
+        Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors,
+            new Collector(sample, protocol, Gradients: true, Pathwise: true));
         return sample;
+    }
+
+    private static void Check<TPotential>(TPotential potential, DiscreteProtocol protocol, int trajectories) where TPotential : struct, ILaneDifferentiableField
+    {
+        if (trajectories < 2) throw new InvalidInputException($"control: at least 2 trajectories are needed for a mean with a standard error (got {trajectories}).");
+        if (potential.ControlCount != protocol.Controls)
+            throw new InvalidInputException($"control: the protocol has {protocol.Controls} controls but the potential takes {potential.ControlCount}.");
+    }
+
+    /// <summary>Which observer runs and where its per-trajectory sums go.</summary>
+    private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false);
+
+    private static void Run<TPotential, TStep>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxThreads, bool narrowVectors, Collector collector)
+        where TPotential : struct, ILaneDifferentiableField
+        where TStep : struct, ILaneStep
+    {
+        if (Vector512.IsHardwareAccelerated && !narrowVectors)
+            Run<TPotential, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, collector);
+        else
+            Run<TPotential, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, collector);
+    }
+
+    private static void Run<TPotential, TStep, TLanes, TDouble, TBits>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxThreads, Collector collector)
+        where TPotential : struct, ILaneDifferentiableField
+        where TStep : struct, ILaneStep
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        int d = potential.Dimension, k = protocol.Controls, steps = protocol.Steps, count = sample.Count;
+        int state = TStep.StatePerDimension * d, width = TLanes.Count;
+        // The kernel's lambda_n: Lambda_0 .. Lambda_(N-1), then lambda_f, so step n moves under Lambda_n and the work of the
+        // jump Lambda_n -> Lambda_(n+1) is taken at x_(n+1).
+        var controls = new double[(steps + 1) * k];
+        protocol.Lambda.CopyTo(controls, 0);
+        protocol.End.CopyTo(controls, steps * k);
+        double h = protocol.Dt, mobility, kick, damping = 1;
+        if (dynamics.Mass is { } m)
+        {
+            mobility = 1 / m;
+            kick = Math.Sqrt(2 * dynamics.Friction * dynamics.Temperature * h) / m;
+            damping = 1 - dynamics.Friction * h / m;
+        }
+        else
+        {
+            mobility = dynamics.Mobility;
+            kick = Math.Sqrt(2 * h) * Math.Sqrt(mobility * dynamics.Temperature);
+        }
+        var run = new LaneRun
+        {
+            Steps = steps, SaveEvery = steps, Frames = 2, Dimension = d, Controls = controls, ControlCount = k,
+            Mobility = mobility, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state],
+        };
+        // The drift of a step is mobility F h, so its theta-derivative carries h: the score per step is (mobility h / kick) (dF/dtheta)^T xi.
+        double coefficient = mobility * h / kick;
+        int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
+        int groups = (count + width - 1) / width, blocks = (groups + perBlock - 1) / perBlock;
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, b =>
+        {
+            int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
+            var x = new TDouble[blockGroups * state];
+            var noise = new GaussianLanes<TLanes, TDouble, TBits>[blockGroups];
+            Span<double> lanes = stackalloc double[state * width];
+            Span<double> position = stackalloc double[d], velocity = stackalloc double[d];
+            for (int g = 0; g < blockGroups; g++)
+            {
+                int group = firstGroup + g;
+                lanes.Clear();
+                for (int j = 0; j < Math.Min(width, count - width * group); j++)
+                {
+                    var random = RandomStream.For(seed, (ulong)(width * group + j), Simulator.InitialPurpose);
+                    position.Clear();
+                    velocity.Clear();
+                    initial(ref random, position, velocity);
+                    for (int i = 0; i < d; i++) lanes[i * width + j] = position[i];
+                    if (state > d) for (int i = 0; i < d; i++) lanes[(d + i) * width + j] = velocity[i];
+                }
+                for (int i = 0; i < state; i++) x[g * state + i] = TLanes.Create(lanes.Slice(i * width, width));
+                noise[g] = GaussianLanes<TLanes, TDouble, TBits>.For(seed, width * group, Simulator.NoisePurpose);
+            }
+            int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
+            var accumulators = new ControlSums<TDouble>(blockGroups, k, collector.Gradients ? protocol.Parameters : 0, d, collector.Pathwise);
+            if (collector.Pathwise)
+            {
+                var observer = new PathwiseObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(mobility * h));
+                OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, PathwiseObserver<TPotential, TLanes, TDouble, TBits>>(
+                    potential, run, x, noise, ref observer, default, firstGroup, lastLanes);
+            }
+            else
+            {
+                var observer = new ScoreObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(coefficient));
+                OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, ScoreObserver<TPotential, TLanes, TDouble, TBits>>(
+                    potential, run, x, noise, ref observer, default, firstGroup, lastLanes);
+            }
+            accumulators.CopyTo<TLanes, TBits>(sample, firstGroup, count);
+        });
+        for (int i = 0; i < count; i++)
+        {
+            var start = sample.Start.AsSpan(i * d, d);
+            var end = sample.End.AsSpan(i * d, d);
+            run.Data.AsSpan((int)((long)2 * i * state), d).CopyTo(start);
+            run.Data.AsSpan((int)((long)(2 * i + 1) * state), d).CopyTo(end);
+            sample.Error[i] = endpoint(start, end);
+        }
+    }
+}
+
+/// <summary>Per-lane sums of one block of the control kernel: work, dV/dLambda carried between steps, score and dW/dtheta.</summary>
+internal sealed class ControlSums<TDouble>(int groups, int controls, int parameters, int dimension, bool pathwise) where TDouble : unmanaged
+{
+    public readonly int Controls = controls, Parameters = parameters;
+    public readonly TDouble[] Work = new TDouble[groups];
+    public readonly TDouble[] Derivative = new TDouble[groups * controls];
+    public readonly TDouble[] Score = new TDouble[groups * parameters];
+    public readonly TDouble[] WorkGradient = new TDouble[groups * parameters];
+
+    /// <summary>dx/dtheta_p per group (pathwise only), P x d.</summary>
+    public readonly TDouble[] Tangent = new TDouble[pathwise ? groups * parameters * dimension : 0];
+
+    /// <summary>Writes the block's sums into the trajectories' slots.</summary>
+    public void CopyTo<TLanes, TBits>(PathSample sample, int firstGroup, int count)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TBits : unmanaged
+    {
+        int width = TLanes.Count, p = Parameters;
+        for (int g = 0; g < Work.Length; g++)
+            for (int j = 0; j < Math.Min(width, count - width * (firstGroup + g)); j++)
+            {
+                int i = width * (firstGroup + g) + j;
+                sample.Work[i] = TLanes.GetElement(Work[g], j);
+                for (int q = 0; q < p; q++)
+                {
+                    sample.Score[i * p + q] = TLanes.GetElement(Score[g * p + q], j);
+                    sample.WorkGradient[i * p + q] = TLanes.GetElement(WorkGradient[g * p + q], j);
+                }
+            }
+    }
+}
+
+/// <summary>
+/// The likelihood-ratio kernel's accumulators on lanes. Work W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))]
+/// (Lambda_-1 = lambda_i, Lambda_N = lambda_f); per step, score += c phi_p(n) (dF/dLambda(x_n; Lambda_n))^T xi_n and
+/// dW/dtheta_p += phi_p(n) [dV/dLambda(x_n; Lambda_n) - dV/dLambda(x_(n+1); Lambda_n)], over the hat functions' non-zero
+/// phi_p(n) only (two per control and step).
+/// </summary>
+internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneDifferentiableField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    private readonly ControlSums<TDouble> _sums;
+    private readonly DiscreteProtocol _protocol;
+    private readonly TDouble[] _start, _jacobian, _derivative, _scoreStep;
+    private readonly TDouble _coefficient;
+    private readonly int _d;
+    private readonly bool _gradients;
+
+    public ScoreObserver(ControlSums<TDouble> sums, DiscreteProtocol protocol, int dimension, TDouble coefficient)
+    {
+        _sums = sums;
+        _protocol = protocol;
+        _d = dimension;
+        _coefficient = coefficient;
+        _gradients = sums.Parameters > 0;
+        int k = protocol.Controls;
+        _start = new TDouble[k];
+        for (int q = 0; q < k; q++) _start[q] = TLanes.Create(protocol.Start[q]);
+        _jacobian = new TDouble[dimension * k];
+        _derivative = new TDouble[k];
+        _scoreStep = new TDouble[k];
+    }
+
+    public readonly bool NeedsPrevious => _gradients;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda)
+    {
+        var x = state[.._d];
+        _sums.Work[group] = TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda), field.LaneEnergy<TLanes, TDouble, TBits>(x, _start));
+        if (_gradients) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        int d = _d, k = _sums.Controls;
+        var x = state[..d];
+        var g = _sums.Derivative.AsSpan(group * k, k);
+        if (_gradients)
+        {
+            int parameters = _sums.Parameters;
+            Span<TDouble> jacobian = _jacobian, scoreStep = _scoreStep, derivative = _derivative;
+            field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, jacobian);
+            for (int q = 0; q < k; q++)
+            {
+                var s = TLanes.Multiply(jacobian[q], z[0]);
+                for (int j = 1; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(jacobian[j * k + q], z[j]));
+                scoreStep[q] = TLanes.Multiply(_coefficient, s);
+            }
+            // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
+            field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, derivative);
+            for (int q = 0; q < k; q++) g[q] = TLanes.Subtract(g[q], derivative[q]);
+            var score = _sums.Score.AsSpan(group * parameters, parameters);
+            var workGradient = _sums.WorkGradient.AsSpan(group * parameters, parameters);
+            int[] rowStart = _protocol.RowStart, index = _protocol.SparseIndex, controlOf = _protocol.ControlOf;
+            double[] value = _protocol.SparseValue;
+            for (int e = rowStart[step]; e < rowStart[step + 1]; e++)
+            {
+                int p = index[e], q = controlOf[p];
+                var phi = TLanes.Create(value[e]);
+                score[p] = TLanes.Add(score[p], TLanes.Multiply(phi, scoreStep[q]));
+                workGradient[p] = TLanes.Add(workGradient[p], TLanes.Multiply(phi, g[q]));
+            }
+        }
+        _sums.Work[group] = TLanes.Add(_sums.Work[group],
+            TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
+        if (_gradients && step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, g);
+    }
+}
+
+/// <summary>
+/// The pathwise reference's accumulators on lanes: the tangent dx/dtheta_p propagated with the step's own linearisation,
+/// dx_(n+1)/dtheta = dx_n/dtheta + mu h (dF/dx dx_n/dtheta + dF/dLambda phi_p(n)), and the total dW/dtheta_p: the explicit
+/// terms phi_p(n+1) dV/dLambda(x_(n+1); Lambda_(n+1)) - phi_p(n) dV/dLambda(x_(n+1); Lambda_n) plus
+/// (F(x_(n+1); Lambda_n) - F(x_(n+1); Lambda_(n+1))) . dx_(n+1)/dtheta_p.
+/// </summary>
+internal struct PathwiseObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneDifferentiableField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    private readonly ControlSums<TDouble> _sums;
+    private readonly DiscreteProtocol _protocol;
+    private readonly TDouble[] _start, _forceJacobian, _controlJacobian, _derivative, _force, _forceBefore, _tangentNew;
+    private readonly TDouble _drift;
+    private readonly int _d;
+
+    public PathwiseObserver(ControlSums<TDouble> sums, DiscreteProtocol protocol, int dimension, TDouble drift)
+    {
+        _sums = sums;
+        _protocol = protocol;
+        _d = dimension;
+        _drift = drift;
+        int k = protocol.Controls;
+        _start = new TDouble[k];
+        for (int q = 0; q < k; q++) _start[q] = TLanes.Create(protocol.Start[q]);
+        _forceJacobian = new TDouble[dimension * dimension];
+        _controlJacobian = new TDouble[dimension * k];
+        _derivative = new TDouble[k];
+        _force = new TDouble[dimension];
+        _forceBefore = new TDouble[dimension];
+        _tangentNew = new TDouble[sums.Parameters * dimension];
+    }
+
+    public readonly bool NeedsPrevious => true;
+
+    public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda)
+    {
+        var x = state[.._d];
+        int parameters = _sums.Parameters;
+        _sums.Work[group] = TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda), field.LaneEnergy<TLanes, TDouble, TBits>(x, _start));
+        field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
+        var total = _sums.WorkGradient.AsSpan(group * parameters, parameters);
+        for (int p = 0; p < parameters; p++) total[p] = TLanes.Multiply(TLanes.Create(_protocol.Basis[p]), _derivative[_protocol.ControlOf[p]]);
+    }
+
+    public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        int d = _d, k = _sums.Controls, parameters = _sums.Parameters, steps = _protocol.Steps;
+        double[] basis = _protocol.Basis;
+        int[] controlOf = _protocol.ControlOf;
+        var x = state[..d];
+        var tangent = _sums.Tangent.AsSpan(group * parameters * d, parameters * d);
+        var total = _sums.WorkGradient.AsSpan(group * parameters, parameters);
+        Span<TDouble> fx = _forceJacobian, fl = _controlJacobian, g = _derivative, f = _force, fOld = _forceBefore, tangentNew = _tangentNew;
+        field.LaneForceJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, fx);
+        field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, fl);
+        for (int p = 0; p < parameters; p++)
+        {
+            var phi = TLanes.Create(basis[step * parameters + p]);
+            int q = controlOf[p];
+            for (int j = 0; j < d; j++)
+            {
+                var s = TLanes.Multiply(fl[j * k + q], phi);
+                for (int l = 0; l < d; l++) s = TLanes.Add(s, TLanes.Multiply(fx[j * d + l], tangent[p * d + l]));
+                tangentNew[p * d + j] = TLanes.Add(tangent[p * d + j], TLanes.Multiply(_drift, s));
+            }
+        }
+        _sums.Work[group] = TLanes.Add(_sums.Work[group],
+            TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
+        // d/dtheta [V(x'; Lambda_(n+1)) - V(x'; Lambda_n)] = (F(x'; Lambda_n) - F(x'; Lambda_(n+1))) . dx'/dtheta + explicit terms.
+        field.LaneForce<TLanes, TDouble, TBits>(x, lambdaNext, f);
+        field.LaneForce<TLanes, TDouble, TBits>(x, lambda, fOld);
+        field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, g);
+        for (int p = 0; p < parameters; p++)
+        {
+            var s = TLanes.Multiply(TLanes.Create(-basis[step * parameters + p]), g[controlOf[p]]);
+            for (int j = 0; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(TLanes.Subtract(fOld[j], f[j]), tangentNew[p * d + j]));
+            total[p] = TLanes.Add(total[p], s);
+        }
+        if (step + 1 < steps)
+        {
+            field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, g);
+            for (int p = 0; p < parameters; p++)
+                total[p] = TLanes.Add(total[p], TLanes.Multiply(TLanes.Create(basis[(step + 1) * parameters + p]), g[controlOf[p]]));
+        }
+        tangentNew.CopyTo(tangent);
     }
 }

@@ -307,7 +307,7 @@ public static class Simulator
             Steps = o.Steps, SaveEvery = o.SaveEvery, Frames = frames, Dimension = d,
             Controls = ControlTable(model, o.Steps, o.Dt), ControlCount = model.Protocol.ControlCount,
             Mobility = model.MobilityValue, Dt = o.Dt, Kick = Math.Sqrt(2 * o.Dt) * Math.Sqrt(model.MobilityValue * model.Temperature),
-            Energetics = energetics, Data = data, Watch = new BlowUpWatch(model, scheme, o, first),
+            Data = data, Watch = new BlowUpWatch(model, scheme, o, first),
         };
         int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
         int groups = (count + width - 1) / width, blocks = (groups + perBlock - 1) / perBlock;
@@ -319,7 +319,6 @@ public static class Simulator
             // state of the block on the stack (at most 256 trajectories x 16 coordinates), on the heap beyond
             Span<TDouble> x = d <= 16 ? stackalloc TDouble[blockGroups * d] : new TDouble[blockGroups * d];
             Span<GaussianLanes<TLanes, TDouble, TBits>> noise = stackalloc GaussianLanes<TLanes, TDouble, TBits>[blockGroups];
-            Span<OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums> sums = stackalloc OverdampedLaneKernel<TLanes, TDouble, TBits>.Sums[blockGroups];
             Span<double> lanesOfCoordinate = d <= 16 ? stackalloc double[d * width] : new double[d * width];
             Span<double> state = stackalloc double[d];
             Span<TDouble> bounds = stackalloc TDouble[blockGroups];
@@ -343,8 +342,18 @@ public static class Simulator
                 noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + width * g, NoisePurpose);
             }
             int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
-            if (!OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep>(field, run, x, noise, sums, bounds, firstGroup, lastLanes)) return;
-            if (energetics)
+            if (!energetics)
+            {
+                var none = new NoObserver<TField, TLanes, TDouble, TBits>();
+                if (!OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep, NoObserver<TField, TLanes, TDouble, TBits>>(
+                    field, run, x, noise, ref none, bounds, firstGroup, lastLanes)) return;
+            }
+            else
+            {
+                var fused = new FusedEnergetics<TField, TLanes, TDouble, TBits>(new EnergeticsSums<TDouble>[blockGroups], run.Static);
+                if (!OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep, FusedEnergetics<TField, TLanes, TDouble, TBits>>(
+                    field, run, x, noise, ref fused, bounds, firstGroup, lastLanes)) return;
+                var sums = fused.Sums;
                 for (int k = 0; k < blockGroups; k++)
                 {
                     int g = firstGroup + k;
@@ -362,6 +371,7 @@ public static class Simulator
                         }
                     }
                 }
+            }
             tracker.GroupDone();
         });
         run.Watch.ThrowIfBlownUp();

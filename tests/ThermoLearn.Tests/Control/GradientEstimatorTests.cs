@@ -126,4 +126,33 @@ public class GradientEstimatorTests
         var other = task.EstimateGradient(protocol, 20, seed: 10, trajectories: 300);
         Assert.NotEqual(one.Objective, other.Objective);
     }
+    /// <summary>
+    /// The control kernel runs on the engine's lane kernel: four and eight lanes, one and four threads give the same bits for
+    /// the likelihood-ratio sums (overdamped erase, underdamped flip) and the pathwise reference (trap). 301 paths leave a
+    /// partly filled last group at either width.
+    /// </summary>
+    [Fact]
+    public void ControlKernelGivesTheSameBitsAtEitherWidthAndAnyThreadCount()
+    {
+        static void Same(PathSample a, PathSample b)
+        {
+            Assert.Equal(a.Work, b.Work);
+            Assert.Equal(a.Score, b.Score);
+            Assert.Equal(a.WorkGradient, b.WorkGradient);
+            Assert.Equal(a.End, b.End);
+            Assert.Equal(a.Error, b.Error);
+        }
+        var erase = new EraseTask(tau: 2, steps: 100);
+        var eraseTable = DiscreteProtocol.From(erase.KnotFamily(3).WithParameters(erase.InitialGuess(erase.KnotFamily(3))), erase.Steps);
+        Same(PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxThreads: 1, narrowVectors: true),
+            PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxThreads: 4));
+        var flip = new FlipTask(tau: 1, steps: 100);
+        var flipTable = DiscreteProtocol.From(flip.KnotFamily(3).WithParameters(flip.InitialGuess(flip.KnotFamily(3))), flip.Steps);
+        Same(PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxThreads: 1, narrowVectors: true),
+            PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxThreads: 4));
+        var trap = new TranslateTrapTask(tau: 1, steps: 50);
+        var trapTable = DiscreteProtocol.From(trap.KnotFamily(4).WithParameters(Theta), trap.Steps);
+        Same(PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxThreads: 1, narrowVectors: true),
+            PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxThreads: 4));
+    }
 }

@@ -1,6 +1,7 @@
 using ThermoLearn.Control.Protocols;
 using ThermoLearn.Models;
 using ThermoLearn.Protocols;
+using ThermoLearn.Simulation.ForceFields;
 
 namespace ThermoLearn.Control.Tasks;
 
@@ -141,7 +142,7 @@ public abstract class ControlTask
 }
 
 /// <summary>A task over a concrete struct potential: the kernels are instantiated for it.</summary>
-public abstract class PotentialTask<TPotential> : ControlTask where TPotential : struct, IDifferentiablePotential
+public abstract class PotentialTask<TPotential> : ControlTask where TPotential : struct, ILaneDifferentiableField
 {
     protected PotentialTask(string name, double duration, LangevinDynamics dynamics, int steps, TPotential potential,
         string[] controlNames, double[] start, double[] end, double[] lower, double[] upper)

@@ -6,7 +6,7 @@ namespace ThermoLearn.Models.Potentials;
 /// Harmonic trap with a moving centre in d dimensions: V(x; c) = k/2 |x - c|^2, controls lambda = c (length d).
 /// Force -k (x - c); dV/dc = -k (x - c).
 /// </summary>
-public readonly struct HarmonicTrap : IDifferentiablePotential, ILaneForceField
+public readonly struct HarmonicTrap : ILaneDifferentiableField
 {
     public HarmonicTrap(double stiffness, int dimension = 1)
     {
@@ -81,5 +81,40 @@ public readonly struct HarmonicTrap : IDifferentiablePotential, ILaneForceField
             s = TLanes.Add(s, TLanes.Multiply(u, u));
         }
         return TLanes.Multiply(TLanes.Create(0.5 * Stiffness), s);
+    }
+    /// <summary>Lane form of <see cref="ControlDerivative"/>: (-k)(x_i - c_i).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var minusK = TLanes.Create(-Stiffness);
+        for (int i = 0; i < x.Length; i++) derivative[i] = TLanes.Multiply(minusK, TLanes.Subtract(x[i], lambda[i]));
+    }
+
+    /// <summary>Lane form of <see cref="ForceControlJacobian"/>: k on the diagonal.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged => Diagonal<TLanes, TDouble, TBits>(x.Length, Stiffness, jacobian);
+
+    /// <summary>Lane form of <see cref="ForceJacobian"/>: -k on the diagonal.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged => Diagonal<TLanes, TDouble, TBits>(x.Length, -Stiffness, jacobian);
+
+    private static void Diagonal<TLanes, TDouble, TBits>(int d, double value, Span<TDouble> matrix)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var zero = TLanes.Create(0.0);
+        var diagonal = TLanes.Create(value);
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++) matrix[i * d + j] = i == j ? diagonal : zero;
     }
 }

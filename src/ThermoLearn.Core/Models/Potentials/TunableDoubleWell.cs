@@ -9,7 +9,7 @@ namespace ThermoLearn.Models.Potentials;
 /// bit-flip protocol needs (lowering b alone also loosens the confinement). Units: energies in k_B T.
 /// Force -4 b x (x^2 - 1) - c - s x; dV/db = (x^2 - 1)^2, dV/dc = x, dV/ds = x^2 / 2.
 /// </summary>
-public readonly struct TunableDoubleWell : IDifferentiablePotential, ILaneForceField
+public readonly struct TunableDoubleWell : ILaneDifferentiableField
 {
     public int Dimension => 1;
     public int ControlCount => 3;
@@ -68,5 +68,43 @@ public readonly struct TunableDoubleWell : IDifferentiablePotential, ILaneForceF
         var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
         var well = TLanes.Add(TLanes.Multiply(TLanes.Multiply(lambda[0], u), u), TLanes.Multiply(lambda[1], y));
         return TLanes.Add(well, TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[2]), y), y));
+    }
+    /// <summary>Lane form of <see cref="ControlDerivative"/>: (u u, x, (0.5 x) x).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
+        derivative[0] = TLanes.Multiply(u, u);
+        derivative[1] = y;
+        derivative[2] = TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), y), y);
+    }
+
+    /// <summary>Lane form of <see cref="ForceControlJacobian"/>: ((-4 x)(x x - 1), -1, -x).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        jacobian[0] = TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0)));
+        jacobian[1] = TLanes.Create(-1.0);
+        jacobian[2] = TLanes.Multiply(TLanes.Create(-1.0), y);
+    }
+
+    /// <summary>Lane form of <see cref="ForceJacobian"/>: ((-4 b)((3 x) x - 1)) - s.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        var y = x[0];
+        var curvature = TLanes.Subtract(TLanes.Multiply(TLanes.Multiply(TLanes.Create(3.0), y), y), TLanes.Create(1.0));
+        jacobian[0] = TLanes.Subtract(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), curvature), lambda[2]);
     }
 }

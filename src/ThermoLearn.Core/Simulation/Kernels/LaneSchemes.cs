@@ -4,20 +4,26 @@ using ThermoLearn.Simulation.ForceFields;
 
 namespace ThermoLearn.Simulation.Kernels;
 
-/// <summary>Per-run constants of an overdamped lane step, broadcast once: mobility mu, dt and sqrt(2 dt) sqrt(mu T).</summary>
-internal readonly struct LaneConstants<TDouble>(TDouble mobility, TDouble dt, TDouble kick, TDouble half)
+/// <summary>
+/// Per-run constants of a lane step, broadcast once: mobility mu (1/m for an underdamped step), dt, the noise amplitude
+/// per normal (sqrt(2 dt) sqrt(mu T), or sqrt(2 gamma T dt) / m), 1/2, and the velocity damping 1 - gamma dt / m.
+/// </summary>
+internal readonly struct LaneConstants<TDouble>(TDouble mobility, TDouble dt, TDouble kick, TDouble half, TDouble damping)
     where TDouble : unmanaged
 {
-    public readonly TDouble Mobility = mobility, Dt = dt, Kick = kick, Half = half;
+    public readonly TDouble Mobility = mobility, Dt = dt, Kick = kick, Half = half, Damping = damping;
 }
 
 /// <summary>
-/// One overdamped step of a scheme on one vector of trajectories: x (structure-of-arrays, d vectors) advances from t_n to
-/// t_n + dt under lambda_n (and lambda_(n+1) where the scheme looks ahead) with the standard normals z. A struct per scheme,
-/// so the kernel is monomorphic.
+/// One step of a scheme on one vector of trajectories: the state (structure-of-arrays, StatePerDimension x d vectors:
+/// x, then v for an underdamped step) advances from t_n to t_n + dt under lambda_n (and lambda_(n+1) where the scheme
+/// looks ahead) with d standard normals z. A struct per scheme, so the kernel is monomorphic.
 /// </summary>
 internal interface ILaneStep
 {
+    /// <summary>State vectors per coordinate: 1 (x) overdamped, 2 (x, v) underdamped.</summary>
+    static abstract int StatePerDimension { get; }
+
     /// <summary>Scratch vectors the step needs per trajectory vector, in units of d.</summary>
     static abstract int ScratchPerDimension { get; }
 
@@ -32,6 +38,7 @@ internal interface ILaneStep
 /// <summary><see cref="Schemes.EulerMaruyama"/> on lanes: x += (F mu) dt; x += sqrt(2 D dt) z, in that order.</summary>
 internal readonly struct EulerMaruyamaLanes : ILaneStep
 {
+    public static int StatePerDimension => 1;
     public static int ScratchPerDimension => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,6 +66,7 @@ internal readonly struct EulerMaruyamaLanes : ILaneStep
 /// </summary>
 internal readonly struct HeunLanes : ILaneStep
 {
+    public static int StatePerDimension => 1;
     public static int ScratchPerDimension => 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -84,6 +92,39 @@ internal readonly struct HeunLanes : ILaneStep
         {
             var drift = TLanes.Multiply(TLanes.Multiply(c.Half, TLanes.Add(a0[i], TLanes.Multiply(a1[i], c.Mobility))), c.Dt);
             x[i] = TLanes.Add(x[i], TLanes.Add(drift, TLanes.Multiply(c.Kick, z[i])));
+        }
+    }
+}
+
+/// <summary>
+/// Semi-implicit (symplectic) Euler-Maruyama for underdamped Langevin dynamics m dv = (F - gamma v) dt + sqrt(2 gamma T) dW,
+/// velocity first: v_(n+1) = (1 - gamma dt / m) v_n + (F(x_n; lambda_n) / m) dt + (sqrt(2 gamma T dt) / m) z, then
+/// x_(n+1) = x_n + dt v_(n+1). Weak order 1. The state is (x, v): x in state[0, d), v in state[d, 2d). Used by the control
+/// gradients, whose likelihood-ratio score is the Gaussian transition density of the velocity update
+/// (<see cref="Control.PathKernel"/>); simulations of underdamped models use BAOAB.
+/// </summary>
+internal readonly struct SemiImplicitEulerLanes : ILaneStep
+{
+    public static int StatePerDimension => 2;
+    public static int ScratchPerDimension => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Step<TField, TLanes, TDouble, TBits>(in TField field, Span<TDouble> x, ReadOnlySpan<TDouble> z,
+        ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext, in LaneConstants<TDouble> c, Span<TDouble> scratch)
+        where TField : struct, ILaneForceField
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
+    {
+        int d = x.Length / 2;
+        var f = scratch[..d];
+        field.LaneForce<TLanes, TDouble, TBits>(x[..d], lambda, f);
+        for (int i = 0; i < d; i++)
+        {
+            var v = TLanes.Add(TLanes.Add(TLanes.Multiply(c.Damping, x[d + i]), TLanes.Multiply(TLanes.Multiply(f[i], c.Mobility), c.Dt)),
+                TLanes.Multiply(c.Kick, z[i]));
+            x[d + i] = v;
+            x[i] = TLanes.Add(x[i], TLanes.Multiply(c.Dt, v));
         }
     }
 }

@@ -11,6 +11,8 @@ internal sealed class LaneRun
     public required int Steps { get; init; }
     public required int SaveEvery { get; init; }
     public required int Frames { get; init; }
+
+    /// <summary>Coordinates d of the force field (the state holds <see cref="ILaneStep.StatePerDimension"/> x d numbers per trajectory).</summary>
     public required int Dimension { get; init; }
 
     /// <summary>lambda_n for n = 0 .. Steps, row-major (ControlCount each); one row when the potential is static.</summary>
@@ -18,33 +20,112 @@ internal sealed class LaneRun
     public required int ControlCount { get; init; }
     public bool Static => Controls.Length == ControlCount;
 
+    /// <summary>The step's constants (mobility mu, or 1/m for underdamped steps; dt; noise amplitude; damping).</summary>
     public required double Mobility { get; init; }
     public required double Dt { get; init; }
 
-    /// <summary>sqrt(2 dt) sqrt(mu T): the noise amplitude per normal.</summary>
+    /// <summary>sqrt(2 dt) sqrt(mu T) (overdamped) or sqrt(2 gamma T dt) / m (underdamped): the noise amplitude per normal.</summary>
     public required double Kick { get; init; }
 
-    public required bool Energetics { get; init; }
+    /// <summary>1 - gamma dt / m of the underdamped velocity update (unused by overdamped steps).</summary>
+    public double Damping { get; init; } = 1;
+
+    /// <summary>Frames of the whole run (trajectory-major, <see cref="Frames"/> frames of the state each).</summary>
     public required double[] Data { get; init; }
 
-    /// <summary>The run's blow-up watch: states checked every <see cref="BlowUpWatch.CheckEvery"/> steps.</summary>
-    public required BlowUpWatch Watch { get; init; }
+    /// <summary>The run's blow-up watch: states checked every <see cref="BlowUpWatch.CheckEvery"/> steps (none for the control
+    /// kernel, whose estimators refuse non-finite sums).</summary>
+    public BlowUpWatch? Watch { get; init; }
 }
 
 /// <summary>
-/// The overdamped engine on SIMD lanes: one trajectory per lane (four with <see cref="Lanes256"/>, eight with
-/// <see cref="Lanes512"/>), any dimension (structure-of-arrays), any struct force field and struct scheme, the control
-/// lambda_n shared by all lanes. A block of groups advances step by step with its state in L1; the groups' update chains
-/// are independent, so their latencies overlap. No allocation and no interface call per step.
-/// <para>
+/// What the lane kernel accumulates along each path besides the frames (the fused energetics, the control gradients'
+/// work, score and dW/dtheta), one struct per kind so the kernel stays monomorphic. <see cref="Begin"/> sees each group's
+/// initial state at lambda_0; <see cref="Step"/> sees each step n (state before and after, the step's standard normals,
+/// lambda_n and lambda_(n+1)).
+/// </summary>
+internal interface ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneForceField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    /// <summary>Whether <see cref="Step"/> reads the state before the step (the kernel copies it only then).</summary>
+    bool NeedsPrevious { get; }
+
+    void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda);
+
+    void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> z,
+        ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext);
+}
+
+/// <summary>Frames only.</summary>
+internal struct NoObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneForceField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    public readonly bool NeedsPrevious => false;
+
+    public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda) { }
+
+    public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
+}
+
+/// <summary>Per-lane sums of one group, and V(x_n; lambda_n) carried to the next step.</summary>
+internal struct EnergeticsSums<TDouble> where TDouble : unmanaged
+{
+    public TDouble Work, Heat, DeltaEnergy, Energy;
+}
+
+/// <summary>
 /// Fused energetics (Sekimoto, one bath at temperature T), from energies the step needs anyway: the control changes first
 /// at fixed x (work V(x_n; lambda_(n+1)) - V(x_n; lambda_n)), then the particle moves in the potential at lambda_(n+1)
 /// (heat released V(x_n; lambda_(n+1)) - V(x_(n+1); lambda_(n+1)), the exact Stratonovich line integral of the conservative
-/// force along the step), energy change V(x_(n+1); lambda_(n+1)) - V(x_n; lambda_n): one energy
-/// evaluation per step for a static potential (V(x_n; lambda_n) is carried over), two for a driven one. The first law
-/// Delta V = W - Q holds per step to rounding; the caller turns the heat into medium entropy Q / T. <see cref="Energetics.StochasticEnergetics.OverdampedStep"/> computes the same
-/// numbers in the same order for the per-trajectory loop.
-/// </para>
+/// force along the step), energy change V(x_(n+1); lambda_(n+1)) - V(x_n; lambda_n): one energy evaluation per step for a
+/// static potential (V(x_n; lambda_n) is carried over), two for a driven one. The first law Delta V = W - Q holds per step
+/// to rounding; the caller turns the heat into medium entropy Q / T. <see cref="Energetics.StochasticEnergetics.OverdampedStep"/>
+/// computes the same numbers in the same order for the per-trajectory loop.
+/// </summary>
+internal struct FusedEnergetics<TField, TLanes, TDouble, TBits>(EnergeticsSums<TDouble>[] sums, bool isStatic)
+    : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneForceField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    public readonly EnergeticsSums<TDouble>[] Sums = sums;
+
+    public readonly bool NeedsPrevious => !isStatic;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda) =>
+        Sums[group] = new EnergeticsSums<TDouble> { Energy = field.LaneEnergy<TLanes, TDouble, TBits>(state, lambda) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        ref var sum = ref Sums[group];
+        var before = sum.Energy;   // V(x_n; lambda_n)
+        var shifted = isStatic ? before : field.LaneEnergy<TLanes, TDouble, TBits>(previous, lambdaNext);
+        var after = field.LaneEnergy<TLanes, TDouble, TBits>(state, lambdaNext);
+        if (!isStatic) sum.Work = TLanes.Add(sum.Work, TLanes.Subtract(shifted, before));
+        sum.Heat = TLanes.Add(sum.Heat, TLanes.Subtract(shifted, after));
+        sum.DeltaEnergy = TLanes.Add(sum.DeltaEnergy, TLanes.Subtract(after, before));
+        sum.Energy = after;
+    }
+}
+
+/// <summary>
+/// The engine on SIMD lanes: one trajectory per lane (four with <see cref="Lanes256"/>, eight with <see cref="Lanes512"/>),
+/// any dimension (structure-of-arrays), any struct force field, struct scheme step (overdamped Euler-Maruyama and Heun;
+/// the semi-implicit underdamped step of the control gradients) and struct observer (what is accumulated along the path:
+/// nothing, the fused energetics, or the control gradients' work, score and dW/dtheta), the control lambda_n shared by all
+/// lanes. A block of groups advances step by step with its state in L1; the groups' update chains are independent, so
+/// their latencies overlap. No allocation and no interface call per step.
 /// </summary>
 internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
     where TLanes : struct, ILanes<TDouble, TBits>
@@ -54,41 +135,39 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
     /// <summary>Groups of Count trajectories advanced together (256 trajectories at either width).</summary>
     public static int GroupsPerBlock => 256 / TLanes.Count;
 
-    /// <summary>Per-lane sums of one group, and V(x_n; lambda_n) carried to the next step.</summary>
-    internal struct Sums
-    {
-        public TDouble Work, Heat, DeltaEnergy, Energy;
-    }
-
     /// <summary>
     /// Advances groups firstGroup .. firstGroup + groups - 1 (local trajectories Count g .. Count g + Count - 1; the last
-    /// group has <paramref name="lastLanes"/> real lanes) from the states in <paramref name="x"/> (group g's coordinate i at
-    /// x[g d + i]), writing frames (frame 0 included) into the run's data and energetics into <paramref name="sums"/>.
-    /// Every <see cref="BlowUpWatch.CheckEvery"/> steps the states are checked against the per-lane runaway
+    /// group has <paramref name="lastLanes"/> real lanes) from the states in <paramref name="x"/> (group g's state component
+    /// i at x[g s + i], s = StatePerDimension x d), writing frames (frame 0 included) into the run's data and handing
+    /// every step to <paramref name="observer"/>. Each step consumes d standard normals per lane. With a watch, every
+    /// <see cref="BlowUpWatch.CheckEvery"/> steps the states are checked against the per-lane runaway
     /// <paramref name="bounds"/>; returns false when the run's watch says stop (a blow-up here or elsewhere).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool RunBlock<TField, TStep>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
-        Span<Sums> sums, ReadOnlySpan<TDouble> bounds, int firstGroup, int lastLanes)
+    public static bool RunBlock<TField, TStep, TObserver>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
+        ref TObserver observer, ReadOnlySpan<TDouble> bounds, int firstGroup, int lastLanes)
         where TField : struct, ILaneForceField
         where TStep : struct, ILaneStep
+        where TObserver : struct, ILaneObserver<TField, TLanes, TDouble, TBits>
     {
         int width = TLanes.Count, d = run.Dimension, k = run.ControlCount, groups = noise.Length;
+        int state = TStep.StatePerDimension * d;
         int steps = run.Steps, saveEvery = run.SaveEvery;
-        bool energetics = run.Energetics, isStatic = run.Static;
-        var c = new LaneConstants<TDouble>(TLanes.Create(run.Mobility), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5));
+        bool isStatic = run.Static, keepPrevious = observer.NeedsPrevious;
+        var c = new LaneConstants<TDouble>(TLanes.Create(run.Mobility), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5),
+            TLanes.Create(run.Damping));
         // Normals for two steps at a time, drawn as Box-Muller pairs: the same sequence per lane as d calls of Next() per step.
         Span<TDouble> z = stackalloc TDouble[2 * d];
-        Span<TDouble> previous = stackalloc TDouble[d];
+        Span<TDouble> previous = stackalloc TDouble[state];
         Span<TDouble> scratch = stackalloc TDouble[TStep.ScratchPerDimension * d];
         // lambda_s, lambda_(s+1), lambda_(s+2) broadcast once per pair of steps, shared by every group
         Span<TDouble> controls = stackalloc TDouble[3 * k];
         Broadcast(run.Controls, 0, k, controls[..k]);
         for (int g = 0; g < groups; g++)
         {
-            var xg = x.Slice(g * d, d);
-            Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, 0);
-            if (energetics) sums[g] = new Sums { Energy = field.LaneEnergy<TLanes, TDouble, TBits>(xg, controls[..k]) };
+            var xg = x.Slice(g * state, state);
+            Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, 0);
+            observer.Begin(field, g, xg, controls[..k]);
         }
         if (isStatic)
         {
@@ -111,19 +190,18 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
             {
                 ref var lanes = ref noise[g];
                 for (int m = 0; m < pairs; m++) lanes.NextPair(out z[2 * m], out z[2 * m + 1]);
-                var xg = x.Slice(g * d, d);
-                ref var sum = ref sums[g];
-                Advance<TField, TStep>(field, xg, z[..d], lambda0, lambda1, ref sum, previous, scratch, c, energetics, isStatic);
-                if (saveFirst) Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 1) / saveEvery);
+                var xg = x.Slice(g * state, state);
+                Advance<TField, TStep, TObserver>(field, ref observer, g, s, xg, z[..d], lambda0, lambda1, previous, scratch, c, keepPrevious);
+                if (saveFirst) Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 1) / saveEvery);
                 if (!second) continue;
-                Advance<TField, TStep>(field, xg, z.Slice(d, d), lambda1, lambda2, ref sum, previous, scratch, c, energetics, isStatic);
-                if (saveSecond) Store(xg, run, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 2) / saveEvery);
+                Advance<TField, TStep, TObserver>(field, ref observer, g, s + 1, xg, z.Slice(d, d), lambda1, lambda2, previous, scratch, c, keepPrevious);
+                if (saveSecond) Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 2) / saveEvery);
             }
             int done = second ? s + 2 : s + 1;
-            if (run.Watch.IsCheckStep(done))
+            if (run.Watch is { } watch && watch.IsCheckStep(done))
             {
-                CheckStates(x, bounds, run.Watch, d, firstGroup, lastLanes, done);
-                if (run.Watch.ShouldStop(done)) return false;
+                CheckStates(x, bounds, watch, state, firstGroup, lastLanes, done);
+                if (watch.ShouldStop(done)) return false;
             }
         }
         return true;
@@ -160,36 +238,29 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
         for (int q = 0; q < k; q++) into[q] = TLanes.Create(table[n * k + q]);
     }
 
-    /// <summary>One step of one group from lambda_n (and lambda_(n+1)): the scheme's step and the fused energetics.</summary>
+    /// <summary>One step of one group from lambda_n (and lambda_(n+1)): the scheme's step, then the observer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Advance<TField, TStep>(in TField field, Span<TDouble> x, ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda,
-        ReadOnlySpan<TDouble> lambdaNext, ref Sums sum, Span<TDouble> previous, Span<TDouble> scratch, in LaneConstants<TDouble> c,
-        bool energetics, bool isStatic)
+    private static void Advance<TField, TStep, TObserver>(in TField field, ref TObserver observer, int group, int step, Span<TDouble> x,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext, Span<TDouble> previous, Span<TDouble> scratch,
+        in LaneConstants<TDouble> c, bool keepPrevious)
         where TField : struct, ILaneForceField
         where TStep : struct, ILaneStep
+        where TObserver : struct, ILaneObserver<TField, TLanes, TDouble, TBits>
     {
-        // x_n is needed after the step only for the driven work V(x_n; lambda_(n+1)); a plain loop, not a memmove call, for a few vectors
-        if (energetics && !isStatic)
+        // a plain loop, not a memmove call, for a few vectors
+        if (keepPrevious)
             for (int i = 0; i < x.Length; i++) previous[i] = x[i];
         TStep.Step<TField, TLanes, TDouble, TBits>(field, x, z, lambda, lambdaNext, c, scratch);
-        if (!energetics) return;
-        var before = sum.Energy;   // V(x_n; lambda_n)
-        var shifted = isStatic ? before : field.LaneEnergy<TLanes, TDouble, TBits>(previous, lambdaNext);
-        var after = field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext);
-        if (!isStatic) sum.Work = TLanes.Add(sum.Work, TLanes.Subtract(shifted, before));
-        sum.Heat = TLanes.Add(sum.Heat, TLanes.Subtract(shifted, after));
-        sum.DeltaEnergy = TLanes.Add(sum.DeltaEnergy, TLanes.Subtract(after, before));
-        sum.Energy = after;
+        observer.Step(field, group, step, previous, x, z, lambda, lambdaNext);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ReadOnlySpan<TDouble> x, LaneRun run, int group, int lanes, int frame)
+    private static void Store(ReadOnlySpan<TDouble> x, LaneRun run, int state, int group, int lanes, int frame)
     {
-        int d = run.Dimension;
         var data = run.Data;
-        long offset = ((long)TLanes.Count * group * run.Frames + frame) * d;
-        long stride = (long)run.Frames * d;
+        long offset = ((long)TLanes.Count * group * run.Frames + frame) * state;
+        long stride = (long)run.Frames * state;
         for (int j = 0; j < lanes; j++)
-            for (int i = 0; i < d; i++) data[offset + j * stride + i] = TLanes.GetElement(x[i], j);
+            for (int i = 0; i < state; i++) data[offset + j * stride + i] = TLanes.GetElement(x[i], j);
     }
 }
