@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using ThermoLearn.Control;
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
 using ThermoLearn.Models;
 using ThermoLearn.Models.Potentials;
+using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simulation;
 

@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Cli.Plotting;
 using ThermoLearn.Control;
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
+using ThermoLearn.Protocols;
 
 namespace ThermoLearn.Cli.Commands;
 
@@ -61,7 +61,7 @@ public static class OptimizeCommand
             {
                 var points = taus.Select(t => Optimise(console, TaskCatalog.Create(taskName, t, settings), run, $"tau={t}")).ToList();
                 result = SweepJson(points, "tau");
-                var fit = FitInverseTau(points);
+                var fit = InverseTauFit.Of(points.Select(p => p.Task.Duration).ToList(), points.Select(p => p.Final.Work).ToList());
                 result["fit"] = new JsonObject { ["w_inf"] = JsonOutput.Number(fit.WInf), ["b"] = JsonOutput.Number(fit.B) };
                 if (plotPath is not null) PlotWorkVersusTau(points, fit, plotPath);
                 if (!parse.GetValue(json))
@@ -164,7 +164,7 @@ public static class OptimizeCommand
         foreach (var (key, value) in MeasurementJson(o.Final)) json[key] = value?.DeepClone();
         if (o.Task is TranslateTrapTask trap) json["linear_ramp_work"] = JsonOutput.Number(trap.LinearRampWork);
         json["baseline"] = MeasurementJson(o.Baseline);
-        var samples = Samples(o.Result.Protocol);
+        var samples = o.Result.Protocol.Tabulate();
         json["protocol"] = new JsonObject
         {
             ["controls"] = new JsonArray(o.Task.ControlNames.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
@@ -204,11 +204,7 @@ public static class OptimizeCommand
     private static JsonObject Settings(ControlTask task) =>
         new(task.Parameters.Select(kv => KeyValuePair.Create(kv.Key, JsonOutput.Number(kv.Value))));
 
-    /// <summary>Samples including the knots exactly (piecewise-linear) and both jumps.</summary>
-    internal static TabulatedProtocol Samples(ParameterisedProtocol protocol) =>
-        TabulatedProtocol.Sample(protocol, protocol.Family is PiecewiseLinearFamily k ? (k.Knots - 1) * Math.Max(1, 200 / (k.Knots - 1)) + 1 : 201);
-
-    private static ProtocolDocument Document(Outcome o) => new(o.Task.Name, o.Task.Parameters, o.Task.ControlNames, Samples(o.Result.Protocol),
+    private static ProtocolDocument Document(Outcome o) => new(o.Task.Name, o.Task.Parameters, o.Task.ControlNames, o.Result.Protocol.Tabulate(),
         o.Result.Protocol.Family.Kind, o.Result.Protocol.Family.ParametersPerControl, o.Result.Protocol.Parameters.ToArray());
 
     private static void WriteText(CliConsole console, Outcome o)
@@ -224,7 +220,7 @@ public static class OptimizeCommand
 
     private static void PlotProtocol(Outcome o, string path)
     {
-        var samples = Samples(o.Result.Protocol);
+        var samples = o.Result.Protocol.Tabulate();
         var plot = PlotFile.Create($"{o.Task.Name}: optimised protocol (tau = {o.Task.Duration:G4})", "t", "lambda(t)");
         var t = samples.Times.ToArray();
         for (int c = 0; c < o.Task.ControlCount; c++)
@@ -234,7 +230,7 @@ public static class OptimizeCommand
         }
         if (o.Task is TranslateTrapTask trap)
         {
-            var exact = TabulatedProtocol.Sample(new OptimalTrapProtocol(trap), 201);
+            var exact = TabulatedProtocol.Sample(trap.OptimalProtocol, 201);
             var line = plot.Add.ScatterLine(exact.Times.ToArray(), exact.Values.Select(v => v[0]).ToArray());
             line.LegendText = "lambda*(t) (Schmiedl-Seifert)";
             line.LinePattern = ScottPlot.LinePattern.Dashed;
@@ -243,7 +239,7 @@ public static class OptimizeCommand
         PlotFile.Save(plot, path);
     }
 
-    private static void PlotWorkVersusTau(List<Outcome> points, (double WInf, double B) fit, string path)
+    private static void PlotWorkVersusTau(List<Outcome> points, InverseTauFit fit, string path)
     {
         var plot = PlotFile.Create($"{points[0].Task.Name}: optimised work vs duration", "tau", "<W>");
         var taus = points.Select(p => p.Task.Duration).ToArray();
@@ -279,16 +275,6 @@ public static class OptimizeCommand
         PlotFile.Save(plot, path);
     }
 
-    /// <summary>Least-squares fit of W(tau) = W_inf + B / tau (linear in 1/tau).</summary>
-    internal static (double WInf, double B) FitInverseTau(List<Outcome> points)
-    {
-        var x = points.Select(p => 1 / p.Task.Duration).ToArray();
-        var y = points.Select(p => p.Final.Work).ToArray();
-        if (x.Length < 2) return (double.NaN, double.NaN);
-        var (intercept, slope) = MathNet.Numerics.Fit.Line(x, y);
-        return (intercept, slope);
-    }
-
     internal static Dictionary<string, double> ParseSettings(string[]? values)
     {
         var settings = new Dictionary<string, double>();
@@ -318,15 +304,5 @@ public static class OptimizeCommand
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is null || !Directory.Exists(folder)) throw new InvalidInputException($"{path}: the folder '{folder}' does not exist.");
-    }
-
-    /// <summary>lambda*(t) of Schmiedl and Seifert as a protocol (for plotting against the optimised one).</summary>
-    private sealed class OptimalTrapProtocol(TranslateTrapTask task) : ThermoLearn.Protocols.IProtocol
-    {
-        public int ControlCount => 1;
-        public double Duration => task.Duration;
-
-        public void Evaluate(double t, Span<double> lambda) =>
-            lambda[0] = t <= 0 ? 0 : t >= Duration ? task.LambdaFinal : task.OptimalProtocol(t);
     }
 }

@@ -1,19 +1,18 @@
+using ThermoLearn.Protocols;
+
 namespace ThermoLearn.Control;
 
 /// <summary>
 /// Exact results for dragging a harmonic trap V = k (x - lambda)^2 / 2 from lambda_i to lambda_f in time tau,
 /// overdamped with friction gamma, starting in equilibrium (the mean work does not depend on T).
 /// Optimum (Schmiedl &amp; Seifert, PRL 98, 108301, 2007, doi:10.1103/PhysRevLett.98.108301):
-/// lambda*(t) = lambda_f (1 + k t / gamma) / (k tau / gamma + 2) inside (0, tau), W* = gamma lambda_f^2 / (tau + 2 gamma / k).
+/// lambda*(t) = lambda_f (1 + k t / gamma) / (k tau / gamma + 2) inside (0, tau) (<see cref="OptimalTrapProtocol"/>),
+/// W* = gamma lambda_f^2 / (tau + 2 gamma / k).
 /// </summary>
 public static class HarmonicTranslation
 {
     /// <summary>W* = gamma Delta^2 / (tau + 2 gamma / k), Delta = lambda_f - lambda_i.</summary>
     public static double OptimalWork(double k, double gamma, double distance, double tau) => gamma * distance * distance / (tau + 2 * gamma / k);
-
-    /// <summary>lambda*(t) - lambda_i = Delta (1 + k t / gamma) / (k tau / gamma + 2) for 0 &lt; t &lt; tau.</summary>
-    public static double OptimalProtocol(double t, double k, double gamma, double distance, double tau) =>
-        distance * (1 + k * t / gamma) / (k * tau / gamma + 2);
 
     /// <summary>W_lin = gamma Delta^2 / tau [1 - (gamma / (k tau)) (1 - exp(-k tau / gamma))] for the straight ramp.</summary>
     public static double LinearRampWork(double k, double gamma, double distance, double tau)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simd;
 using ThermoLearn.Simulation;

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using ThermoLearn.Control.Protocols;
+using System.Text.Json;
 using ThermoLearn.IO;
+using ThermoLearn.Protocols;
 
 namespace ThermoLearn.Control;
 

@@ -1,5 +1,5 @@
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
+using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
 
 namespace ThermoLearn.Control;

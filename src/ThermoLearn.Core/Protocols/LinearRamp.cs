@@ -28,7 +28,4 @@ public sealed class LinearRamp : IProtocol
         double s = Math.Clamp(t / Duration, 0.0, 1.0);
         for (int i = 0; i < _start.Length; i++) lambda[i] = _start[i] + (_end[i] - _start[i]) * s;
     }
-
-    /// <summary>dlambda/dt for control <paramref name="i"/> while the ramp runs.</summary>
-    public double Speed(int i) => (_end[i] - _start[i]) / Duration;
 }

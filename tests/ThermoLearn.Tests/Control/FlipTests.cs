@@ -1,5 +1,4 @@
 using ThermoLearn.Control;
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
 using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;

@@ -1,6 +1,6 @@
 using ThermoLearn.Control;
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
+using ThermoLearn.Protocols;
 using Xunit;
 
 namespace ThermoLearn.Tests.Control;

@@ -1,6 +1,6 @@
 using ThermoLearn.Control;
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Control.Tasks;
+using ThermoLearn.Protocols;
 using Xunit;
 
 namespace ThermoLearn.Tests.Control;
@@ -60,7 +60,7 @@ public class ProtocolFamilyTests
     {
         var task = new TranslateTrapTask(tau: 1);
         var family = task.KnotFamily(4);
-        var theta = family.Fit((t, _) => task.OptimalProtocol(t));
+        var theta = family.Fit((t, _) => task.OptimalProtocol.Interior(t));
         // lambda*(t) = (1 + t)/3 is linear inside, so the knots hold it exactly: offsets from the line t.
         Assert.Equal(1.0 / 3, theta[0], 9);
         Assert.Equal(-1.0 / 3, theta[3], 9);

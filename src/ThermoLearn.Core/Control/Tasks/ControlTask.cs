@@ -1,4 +1,3 @@
-using ThermoLearn.Control.Protocols;
 using ThermoLearn.Models;
 using ThermoLearn.Protocols;
 using ThermoLearn.Simulation.ForceFields;

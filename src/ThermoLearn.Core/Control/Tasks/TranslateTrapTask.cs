@@ -1,4 +1,5 @@
 using ThermoLearn.Models.Potentials;
+using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
 
 namespace ThermoLearn.Control.Tasks;
@@ -34,8 +35,8 @@ public sealed class TranslateTrapTask : PotentialTask<HarmonicTrap>
     /// <summary>W* of Schmiedl and Seifert.</summary>
     public double OptimalWork => HarmonicTranslation.OptimalWork(Stiffness, Dynamics.Friction, LambdaFinal, Duration);
 
-    /// <summary>lambda*(t) inside (0, tau).</summary>
-    public double OptimalProtocol(double t) => HarmonicTranslation.OptimalProtocol(t, Stiffness, Dynamics.Friction, LambdaFinal, Duration);
+    /// <summary>lambda*(t) of Schmiedl and Seifert, with its end jumps.</summary>
+    public OptimalTrapProtocol OptimalProtocol => new(Stiffness, Dynamics.Friction, 0, LambdaFinal, Duration);
 
     /// <summary>W_lin of the straight ramp.</summary>
     public double LinearRampWork => HarmonicTranslation.LinearRampWork(Stiffness, Dynamics.Friction, LambdaFinal, Duration);

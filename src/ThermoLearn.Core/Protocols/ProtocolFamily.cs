@@ -1,6 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 
-namespace ThermoLearn.Control.Protocols;
+namespace ThermoLearn.Protocols;
 
 /// <summary>
 /// A linear family of protocols on [0, tau] with fixed endpoints and free end jumps:

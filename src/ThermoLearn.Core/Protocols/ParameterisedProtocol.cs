@@ -1,6 +1,4 @@
-using ThermoLearn.Protocols;
-
-namespace ThermoLearn.Control.Protocols;
+namespace ThermoLearn.Protocols;
 
 /// <summary>
 /// One member of a <see cref="ProtocolFamily"/>: lambda(t) = lambda_i for t &lt;= 0, lambda_f for
@@ -28,6 +26,13 @@ public sealed class ParameterisedProtocol : IProtocol
         else if (t >= Duration) Family.End.CopyTo(lambda);
         else Family.EvaluateInterior(_theta, t, lambda);
     }
+
+    /// <summary>
+    /// The protocol as samples (its saved form): both end jumps, and for a piecewise-linear family every knot exactly
+    /// ((K - 1) * max(1, 200 / (K - 1)) + 1 interior times, so the straight segments between knots are exact), else 201 times.
+    /// </summary>
+    public TabulatedProtocol Tabulate() =>
+        TabulatedProtocol.Sample(this, Family is PiecewiseLinearFamily k ? (k.Knots - 1) * Math.Max(1, 200 / (k.Knots - 1)) + 1 : 201);
 
     /// <summary>
     /// d lambda_c(t) / d theta_p, row-major k x P, for 0 &lt; t &lt; tau (zero outside: the endpoints are fixed).

@@ -1,6 +1,4 @@
-using ThermoLearn.Protocols;
-
-namespace ThermoLearn.Control.Protocols;
+namespace ThermoLearn.Protocols;
 
 /// <summary>
 /// A protocol given by samples (t_m, lambda_m), linear in between; a repeated time is a jump

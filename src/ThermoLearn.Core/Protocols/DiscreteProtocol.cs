@@ -1,7 +1,4 @@
-using ThermoLearn.Control.Protocols;
-using ThermoLearn.Protocols;
-
-namespace ThermoLearn.Control;
+namespace ThermoLearn.Protocols;
 
 /// <summary>
 /// A protocol as the kernel sees it: N steps of length h = tau/N with lambda held at
