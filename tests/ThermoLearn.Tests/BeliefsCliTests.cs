@@ -1,19 +1,12 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests;
 
 public class BeliefsCliTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string[] TinyModel => ["--layers", "1", "--d-model", "16", "--heads", "1", "--d-head", "8", "--d-mlp", "32", "--n-ctx", "4", "--threads", "1"];
 
     [Fact]

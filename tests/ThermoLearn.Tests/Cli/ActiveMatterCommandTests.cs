@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
@@ -12,12 +12,6 @@ public sealed class ActiveMatterCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private string PathOf(string name) => Path.Combine(_folder, name);
 

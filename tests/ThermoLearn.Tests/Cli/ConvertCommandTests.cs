@@ -1,22 +1,15 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
 using ThermoLearn.Tests.IO;
 using ThermoLearn.Trajectories;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
 public class ConvertCommandTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void EveryFormatPairKeepsDataBitForBitAndWhatMetadataTheTargetHolds()
     {

@@ -1,23 +1,16 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
 using ThermoLearn.Models;
 using ThermoLearn.Tests.Inference;
 using ThermoLearn.Trajectories;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
 public class EstimateCommandTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string Folder() => Directory.CreateTempSubdirectory("tl-estimate").FullName;
 
     [Fact]

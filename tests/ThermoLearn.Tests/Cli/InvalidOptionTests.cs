@@ -1,10 +1,10 @@
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Inference;
 using ThermoLearn.IO;
 using ThermoLearn.Models;
 using ThermoLearn.Simulation;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
@@ -20,12 +20,6 @@ public sealed class InvalidOptionTests : IDisposable
 
     private string PathOf(string name) => Path.Combine(_folder, name);
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private string Simulated(string model = "driven-trap-2d", int steps = 200, double dt = 0.01)
     {

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
 using ThermoLearn.Models;
 using ThermoLearn.Tests.Inference;
 using ThermoLearn.Trajectories;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
@@ -15,13 +15,6 @@ namespace ThermoLearn.Tests.Cli;
 /// </summary>
 public class NeuralEstimateCommandTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string Folder() => Directory.CreateTempSubdirectory("tl-neural").FullName;
 
     private static string Trap(string folder, int trajectories, int frames, ulong seed)

@@ -4,6 +4,7 @@ using ThermoLearn.Cli;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
@@ -34,12 +35,6 @@ public sealed class OutputCollisionTests : IDisposable
 
     private string PathOf(string name) => Path.Combine(_folder, name);
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private string Hash(string name) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(PathOf(name))));
 

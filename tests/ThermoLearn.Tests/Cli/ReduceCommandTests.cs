@@ -1,20 +1,13 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
 /// <summary>Map (estimate --statistics-out per shard) and reduce against the estimate of the merged file.</summary>
 public class ReduceCommandTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static JsonObject Json(params string[] args)
     {
         var (code, output, error) = Run(args);

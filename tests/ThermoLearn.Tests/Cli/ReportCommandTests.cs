@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Cli.Reports;
 using ThermoLearn.Tests.IO;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Cli;
 
@@ -12,12 +12,6 @@ public class ReportCommandTests
 {
     private static readonly string Samples = Path.Combine(AppContext.BaseDirectory, "Cli", "ReportSamples");
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void ReportIsSelfContainedWithFiguresErrorBarsExactValuesAndSeeds()

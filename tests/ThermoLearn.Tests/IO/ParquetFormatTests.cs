@@ -10,15 +10,6 @@ namespace ThermoLearn.Tests.IO;
 public class ParquetFormatTests
 {
     [Fact]
-    public void RoundTripIsBitExactWithMetadata()
-    {
-        string path = Path.Combine(TestEnsembles.TempFolder(), "a.parquet");
-        var original = TestEnsembles.Awkward();
-        TrajectoryFile.Write(path, original);
-        TestEnsembles.AssertIdentical(original, TrajectoryFile.Read(path));
-    }
-
-    [Fact]
     public async Task RoundTripAcrossRowGroupsThatSplitTrajectories()
     {
         // 4 x 7 = 28 rows in groups of 5: every trajectory straddles a group boundary.
@@ -66,16 +57,6 @@ public class ParquetFormatTests
             Assert.Equal(0.25 + r % 4 * 0.1, t[r]);
             Assert.Equal(BitConverter.DoubleToInt64Bits(e.Data[r * 2 + 1]), BitConverter.DoubleToInt64Bits(x1[r]));
         }
-    }
-
-    [Fact]
-    public void ShardProvenanceRoundTrips()
-    {
-        // A shard (trajectories 5..7 of a run of 10) keeps its global first index and the run size, which merge checks.
-        string path = Path.Combine(TestEnsembles.TempFolder(), "shard.parquet");
-        var shard = TestEnsembles.Awkward(3, 4, 2, new TrajectoryMetadata("driven-trap-2d", "{\"k\":1}", 42, FirstTrajectory: 5, TotalTrajectories: 10));
-        TrajectoryFile.Write(path, shard);
-        TestEnsembles.AssertIdentical(shard, TrajectoryFile.Read(path));
     }
 
     [Fact]
@@ -150,34 +131,6 @@ public class ParquetFormatTests
         WriteTable(path, new Dictionary<string, string> { ["dt"] = "0.5" }, ("traj", new long?[] { 0, 0 }), ("t", Nullable([0, 1])), ("x0", Nullable([1, 2])));
         var error = Assert.Throws<InvalidInputException>(() => TrajectoryFile.Read(path));
         Assert.Contains("dt = 0.5", error.Message);
-    }
-
-    [Theory]
-    [InlineData(0.3)]
-    [InlineData(0.7)]
-    [InlineData(0.99)]
-    public void TruncatedFileIsBadInputNamingTheFile(double keep)
-    {
-        string path = Path.Combine(TestEnsembles.TempFolder(), "whole.parquet");
-        TrajectoryFile.Write(path, TestEnsembles.Awkward(20, 50, 2));
-        string cut = TestEnsembles.Truncated(path, keep);
-        var error = Assert.Throws<InvalidInputException>(() => TrajectoryFile.Read(cut));
-        Assert.Contains(cut, error.Message);
-        Assert.Contains("Parquet", error.Message);
-    }
-
-    [Fact]
-    public void CorruptFileIsBadInputNamingTheFile()
-    {
-        string path = Path.Combine(TestEnsembles.TempFolder(), "whole.parquet");
-        TrajectoryFile.Write(path, TestEnsembles.Awkward(20, 50, 2));
-        long length = new FileInfo(path).Length;
-        foreach (var (start, count) in new[] { (0, 4), ((int)length - 200, 150) })
-        {
-            string bad = TestEnsembles.Corrupted(path, start, count);
-            var error = Assert.Throws<InvalidInputException>(() => TrajectoryFile.Read(bad));
-            Assert.Contains(bad, error.Message);
-        }
     }
 
     private static double?[] Nullable(double[] values) => values.Select(v => (double?)v).ToArray();

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.IO;
 using ThermoLearn.Trajectories;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.IO;
 
@@ -27,12 +27,6 @@ public sealed class SidecarTrustTests : IDisposable
         return new TrajectoryEnsemble(n, frames, dim, dt, data, new TrajectoryMetadata("driven-trap-2d", null, 7));
     }
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void SidecarRecordsShapeDtypeBytesAndFingerprint()

@@ -64,25 +64,6 @@ public sealed class TrajectoryFormatTests : IDisposable
         Assert.Equal(0, NpyFormat.Header([1000000, 1001, 3]).Length % 64);
     }
 
-    [Theory]
-    [InlineData("traj.npy")]
-    [InlineData("traj.csv")]
-    public void RoundTripKeepsValuesDtAndProvenance(string name)
-    {
-        string path = Path.Combine(_folder, name);
-        var original = new TrajectoryEnsemble(2, 3, 2, 0.1, GoldenEnsemble().Data,
-            new TrajectoryMetadata("driven-trap-2d", "{\"k\":1}", 42, FirstTrajectory: 5, TotalTrajectories: 10));
-        TrajectoryFile.Write(path, original);
-        var read = TrajectoryFile.Read(path);
-        Assert.Equal(original.Data, read.Data);
-        Assert.Equal(0.1, read.Dt, 12);
-        Assert.Equal("driven-trap-2d", read.Metadata.Model);
-        Assert.Equal(42UL, read.Metadata.Seed);
-        Assert.Equal(5, read.Metadata.FirstTrajectory);
-        Assert.Equal(10, read.Metadata.TotalTrajectories);
-        Assert.Empty(Directory.GetFiles(_folder, "*.tmp"));
-    }
-
     [Fact]
     public void CsvIsTheLongFormat()
     {

@@ -1,5 +1,8 @@
+using System.Runtime.Intrinsics;
 using ThermoLearn.Models;
 using ThermoLearn.Models.Potentials;
+using ThermoLearn.Simd;
+using ThermoLearn.Simulation.ForceFields;
 using Xunit;
 
 namespace ThermoLearn.Tests.Models;
@@ -109,6 +112,62 @@ public class PotentialTests
             }
         }
     }
+
+    /// <summary>
+    /// The lane members (what the engine runs) give the scalar members' bits, lane by lane, at 20 seeded random points per
+    /// lane: energy, force and, for lane-differentiable fields, dV/dlambda and both force Jacobians. With the scalar members
+    /// checked against finite differences above, every derivative the engine uses is checked.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Potentials))]
+    public void LaneMembersGiveTheScalarBits(string name)
+    {
+        var (potential, low, high) = Make(name);
+        if (potential is not ILaneForceField field) return;   // MexicanHat runs on the scalar path only
+        int d = field.Dimension, k = field.ControlCount, lanes = Lanes256.Count;
+        var random = new Random(20261205);
+        for (int point = 0; point < 20; point++)
+        {
+            var x = new double[lanes][];
+            for (int j = 0; j < lanes; j++) x[j] = Enumerable.Range(0, d).Select(_ => -2 + 4 * random.NextDouble()).ToArray();
+            double[] lambda = Enumerable.Range(0, k).Select(_ => low + (high - low) * random.NextDouble()).ToArray();
+            var laneX = Enumerable.Range(0, d).Select(i => Vector256.Create(Enumerable.Range(0, lanes).Select(j => x[j][i]).ToArray())).ToArray();
+            var laneLambda = lambda.Select(Vector256.Create).ToArray();
+
+            var energy = field.LaneEnergy<Lanes256, Vector256<double>, Vector256<ulong>>(laneX, laneLambda);
+            var force = new Vector256<double>[d];
+            field.LaneForce<Lanes256, Vector256<double>, Vector256<ulong>>(laneX, laneLambda, force);
+            for (int j = 0; j < lanes; j++)
+            {
+                Same(field.Energy(x[j], lambda), energy.GetElement(j), $"{name} energy, lane {j}");
+                var scalar = new double[d];
+                field.Force(x[j], lambda, scalar);
+                for (int i = 0; i < d; i++) Same(scalar[i], force[i].GetElement(j), $"{name} F_{i}, lane {j}");
+            }
+            if (field is not ILaneDifferentiableField differentiable) continue;
+            var derivative = new Vector256<double>[k];
+            differentiable.LaneControlDerivative<Lanes256, Vector256<double>, Vector256<ulong>>(laneX, laneLambda, derivative);
+            var controlJacobian = new Vector256<double>[d * k];
+            differentiable.LaneForceControlJacobian<Lanes256, Vector256<double>, Vector256<ulong>>(laneX, laneLambda, controlJacobian);
+            var forceJacobian = new Vector256<double>[d * d];
+            differentiable.LaneForceJacobian<Lanes256, Vector256<double>, Vector256<ulong>>(laneX, laneLambda, forceJacobian);
+            for (int j = 0; j < lanes; j++)
+            {
+                var dl = new double[k];
+                differentiable.ControlDerivative(x[j], lambda, dl);
+                for (int q = 0; q < k; q++) Same(dl[q], derivative[q].GetElement(j), $"{name} dV/dlambda_{q}, lane {j}");
+                var cj = new double[d * k];
+                differentiable.ForceControlJacobian(x[j], lambda, cj);
+                for (int q = 0; q < d * k; q++) Same(cj[q], controlJacobian[q].GetElement(j), $"{name} dF/dlambda [{q}], lane {j}");
+                var fj = new double[d * d];
+                differentiable.ForceJacobian(x[j], lambda, fj);
+                for (int q = 0; q < d * d; q++) Same(fj[q], forceJacobian[q].GetElement(j), $"{name} dF/dx [{q}], lane {j}");
+            }
+        }
+    }
+
+    private static void Same(double expected, double actual, string what) =>
+        Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{what}: scalar {expected:R}, lane {actual:R}");
 
     private static double[] Shift(double[] v, int index, double by)
     {

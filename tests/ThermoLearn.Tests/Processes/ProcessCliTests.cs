@@ -2,21 +2,14 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli;
-using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Processes;
 using Xunit;
+using static ThermoLearn.Tests.Cli.CliRunner;
 
 namespace ThermoLearn.Tests.Processes;
 
 public class ProcessCliTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var (console, output, error) = CliConsole.ForTesting();
-        int code = CliApp.Run(args, console);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void InfoForRrxorReportsExactMeasuresAndCounts()
     {
