@@ -86,6 +86,7 @@ public sealed class HiddenMarkovProcess
         }
 
         _tau = tau ?? (generalized ? RightEigenvector() : Enumerable.Repeat(1.0, states).ToArray());
+        FactorTaus = [(double[])_tau.Clone()];
         _pi = stationary is null ? LeftEigenvector() : CheckStationary(stationary);
         _tokenTau = new double[tokens * states];
         for (int x = 0; x < tokens; x++)
@@ -118,6 +119,14 @@ public sealed class HiddenMarkovProcess
 
     /// <summary>State-space sizes of the factors (same radix layout as <see cref="FactorTokens"/>); a single entry S otherwise.</summary>
     public IReadOnlyList<int> FactorStates { get; internal init; } = Array.Empty<int>();
+
+    /// <summary>
+    /// The factors' tau vectors (same layout as <see cref="FactorStates"/>): what a factor's marginal belief is contracted
+    /// with (<see cref="ProcessComposition.MarginalBelief"/>). All ones for HMM factors; for a noise- or chain-coupled
+    /// GHMM the joint tau is not a Kronecker product and these (the uncoupled factors', variant 0 for a chain) define the
+    /// marginals used to test factored geometry. A single entry (this process's tau) otherwise.
+    /// </summary>
+    public IReadOnlyList<double[]> FactorTaus { get; internal init; } = Array.Empty<double[]>();
 
     /// <summary>
     /// The factors when this is an independent product (<see cref="ProcessComposition.Product"/>), else empty.

@@ -32,6 +32,7 @@ public static class ProcessComposition
         {
             FactorTokens = FlattenFactors(factors, p => p.FactorTokens),
             FactorStates = FlattenFactors(factors, p => p.FactorStates),
+            FactorTaus = factors.SelectMany(p => p.FactorTaus).ToArray(),
             IndependentFactors = factors.ToArray(),
         };
     }
@@ -57,6 +58,7 @@ public static class ProcessComposition
         {
             FactorTokens = process.FactorTokens,
             FactorStates = process.FactorStates,
+            FactorTaus = process.FactorTaus,
         };
     }
 
@@ -109,6 +111,7 @@ public static class ProcessComposition
         {
             FactorTokens = vs,
             FactorStates = ss,
+            FactorTaus = variants.Select(vv => vv[0].Tau.ToArray()).ToArray(),
         };
     }
 
@@ -123,20 +126,46 @@ public static class ProcessComposition
 
     /// <summary>
     /// The marginal belief of factor <paramref name="factor"/> from a joint belief over a product state space
-    /// (radix layout <paramref name="factorStates"/>): the sum of the joint belief over the other factors' states.
-    /// For an independent product this recovers the factor belief exactly.
+    /// (radix layout <paramref name="factorStates"/>): the joint belief contracted with the other factors' tau vectors,
+    /// <c>m[i_f] = sum over the other digits of eta[i_0..i_{F-1}] prod_{g != f} tau_g[i_g]</c>. For an HMM every tau is
+    /// (1,...,1) and this is the plain sum over the other factors' states; for a GHMM factor (tau not all ones) the
+    /// contraction is what makes <c>m tau_f = eta tau = 1</c>. For an independent product, eta = eta_0 (x) ... (x) eta_{F-1}
+    /// and <c>m = eta_f / (eta_f tau_f)</c>: the factor belief, exactly.
     /// </summary>
-    public static double[] MarginalBelief(ReadOnlySpan<double> joint, IReadOnlyList<int> factorStates, int factor)
+    /// <param name="joint">Joint belief, length prod_g S_g.</param>
+    /// <param name="factorStates">S_g per factor, factor 0 most significant.</param>
+    /// <param name="factor">Which factor's marginal.</param>
+    /// <param name="factorTaus">tau_g per factor (<see cref="HiddenMarkovProcess.FactorTaus"/>); null for HMM factors (all ones).</param>
+    public static double[] MarginalBelief(ReadOnlySpan<double> joint, IReadOnlyList<int> factorStates, int factor, IReadOnlyList<double[]>? factorTaus = null)
     {
         ArgumentNullException.ThrowIfNull(factorStates);
         if ((uint)factor >= (uint)factorStates.Count) throw new ArgumentOutOfRangeException(nameof(factor));
         int total = factorStates.Aggregate(1, (a, b) => a * b);
         if (joint.Length != total) throw new ArgumentException($"a joint belief over {total} states was expected (got {joint.Length}).", nameof(joint));
-        int inner = 1;
-        for (int f = factor + 1; f < factorStates.Count; f++) inner *= factorStates[f];
+        if (factorTaus is not null)
+        {
+            if (factorTaus.Count != factorStates.Count)
+                throw new ArgumentException($"{factorStates.Count} factors but {factorTaus.Count} tau vectors.", nameof(factorTaus));
+            for (int g = 0; g < factorStates.Count; g++)
+                if (factorTaus[g].Length != factorStates[g])
+                    throw new ArgumentException($"tau of factor {g} has {factorTaus[g].Length} entries; the factor has {factorStates[g]} states.", nameof(factorTaus));
+        }
         int size = factorStates[factor];
         var m = new double[size];
-        for (int k = 0; k < joint.Length; k++) m[k / inner % size] += joint[k];
+        for (int k = 0; k < joint.Length; k++)
+        {
+            // Digits of k in the radix layout, least significant (last factor) first.
+            int rest = k, own = 0;
+            double weight = 1;
+            for (int g = factorStates.Count - 1; g >= 0; g--)
+            {
+                int digit = rest % factorStates[g];
+                rest /= factorStates[g];
+                if (g == factor) own = digit;
+                else if (factorTaus is not null) weight *= factorTaus[g][digit];
+            }
+            m[own] += joint[k] * weight;
+        }
         return m;
     }
 

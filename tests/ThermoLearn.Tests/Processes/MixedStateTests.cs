@@ -209,9 +209,36 @@ public class MixedStateTests
             var expected = ProcessComposition.Kronecker(ProcessComposition.Kronecker(f0.BeliefAfter(w0), f1.BeliefAfter(w1)), f2.BeliefAfter(w2));
             var actual = p.BeliefAfter(joint);
             AssertVector(expected, actual);
-            AssertVector(f1.BeliefAfter(w1), ProcessComposition.MarginalBelief(actual, p.FactorStates, 1).Select(v => v).ToArray(), 1e-12);
+            // Each factor's marginal contracts the others with their tau vectors (TomQuantum's is (3,0,0), not ones).
+            AssertVector(f0.BeliefAfter(w0), ProcessComposition.MarginalBelief(actual, p.FactorStates, 0, p.FactorTaus), 1e-12);
+            AssertVector(f1.BeliefAfter(w1), ProcessComposition.MarginalBelief(actual, p.FactorStates, 1, p.FactorTaus), 1e-12);
+            AssertVector(f2.BeliefAfter(w2), ProcessComposition.MarginalBelief(actual, p.FactorStates, 2, p.FactorTaus), 1e-12);
             Assert.Equal(f0.WordProbability(w0) * f1.WordProbability(w1) * f2.WordProbability(w2), p.WordProbability(joint), 1e-15);
         }
+    }
+
+    /// <summary>
+    /// A GHMM factor's beliefs are normalised by eta . tau, not by their sum: contracting TomQuantum's index by a plain
+    /// sum (the HMM rule) rescales the other factor's marginal by sum(eta_TQ) / (eta_TQ . tau), which moves with the word.
+    /// </summary>
+    [Fact]
+    public void MarginalOfProductWithGhmmFactorContractsWithTau()
+    {
+        var f0 = StandardProcesses.Mess3(0.05, 0.85);
+        var f1 = StandardProcesses.TomQuantum(1, 4.3);
+        var p = ProcessComposition.Product(f0, f1);
+        Assert.Equal(2, p.FactorTaus.Count);
+        AssertVector([1, 1, 1], p.FactorTaus[0], 0);
+        AssertVector(f1.Tau.ToArray(), p.FactorTaus[1], 0);
+        int[] w0 = [0, 2, 1], w1 = [2, 3, 0];
+        int[] joint = [w0[0] * 4 + w1[0], w0[1] * 4 + w1[1], w0[2] * 4 + w1[2]];
+        var eta = p.BeliefAfter(joint);
+        var contracted = ProcessComposition.MarginalBelief(eta, p.FactorStates, 0, p.FactorTaus);
+        AssertVector(f0.BeliefAfter(w0), contracted, 1e-12);
+        var summed = ProcessComposition.MarginalBelief(eta, p.FactorStates, 0);
+        double scale = f1.BeliefAfter(w1).Sum() / f1.Normaliser(f1.BeliefAfter(w1));
+        AssertVector(f0.BeliefAfter(w0).Select(v => v * scale).ToArray(), summed, 1e-12);
+        Assert.True(Math.Abs(scale - 1) > 1e-3, $"the word should move sum(eta_TQ) away from eta_TQ . tau (scale {scale}).");
     }
 
     /// <summary>Affine rank of the joint beliefs: one Mess3 2; Mess3 x Mess3 8; three Mess3 26 (spec section 5).</summary>

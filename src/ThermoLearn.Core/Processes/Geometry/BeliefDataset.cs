@@ -15,7 +15,7 @@ public sealed class BeliefDataset
     private readonly double[] _laws;
 
     private BeliefDataset(int vocabulary, int length, int[] position, int[] parent, int[] token, double[] weights, int[] sequence,
-        int sequenceCount, double[] beliefs, int states, double[] laws, bool exact, IReadOnlyList<int> factorStates)
+        int sequenceCount, double[] beliefs, int states, double[] laws, bool exact, IReadOnlyList<int> factorStates, IReadOnlyList<double[]> factorTaus)
     {
         Vocabulary = vocabulary;
         Length = length;
@@ -28,6 +28,7 @@ public sealed class BeliefDataset
         _laws = laws;
         Exact = exact;
         FactorStates = factorStates;
+        FactorTaus = factorTaus;
         var matrix = new RowMatrix(weights.Length, states, beliefs);
         matrix.EnsureFinite("beliefs");
         Beliefs = matrix;
@@ -70,6 +71,9 @@ public sealed class BeliefDataset
     /// <summary>State counts of the factors of a product process (Kronecker order); a single entry otherwise.</summary>
     public IReadOnlyList<int> FactorStates { get; }
 
+    /// <summary>The factors' tau vectors (<see cref="HiddenMarkovProcess.FactorTaus"/>): all ones for HMM factors.</summary>
+    public IReadOnlyList<double[]> FactorTaus { get; }
+
     /// <summary>Next-token law after a row's prefix.</summary>
     public ReadOnlySpan<double> RowNextTokenLaw(int row) => _laws.AsSpan(row * Vocabulary, Vocabulary);
 
@@ -105,7 +109,7 @@ public sealed class BeliefDataset
             previousOffset = offset;
             offset += level.Count;
         }
-        return new BeliefDataset(v, nCtx, position, parent, token, weights, new int[rows], 1, beliefs, s, laws, exact: true, process.FactorStates);
+        return new BeliefDataset(v, nCtx, position, parent, token, weights, new int[rows], 1, beliefs, s, laws, exact: true, process.FactorStates, process.FactorTaus);
     }
 
     /// <summary>
@@ -139,7 +143,7 @@ public sealed class BeliefDataset
                 process.NextTokenLaw(beliefs.AsSpan(r * s, s), laws.AsSpan(r * v, v));
             }
         });
-        return new BeliefDataset(v, nCtx, position, parent, tokens, weights, sequence, sequences, beliefs, s, laws, exact: false, process.FactorStates);
+        return new BeliefDataset(v, nCtx, position, parent, tokens, weights, sequence, sequences, beliefs, s, laws, exact: false, process.FactorStates, process.FactorTaus);
     }
 
     /// <summary>

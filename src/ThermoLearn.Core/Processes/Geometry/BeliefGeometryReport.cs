@@ -60,12 +60,12 @@ public sealed record BeliefGeometryReport(
         FactoredAnalysis? factoredFinal = null, factoredConcat = null;
         if (data.FactorStates is { Count: > 1 } factors)
         {
-            factoredFinal = FactoredGeometry.Analyze(residuals[^1], data.Beliefs, factors, weights, finalSpectrum);
-            factoredConcat = FactoredGeometry.Analyze(concatenated, data.Beliefs, factors, weights, concatSpectrum);
+            factoredFinal = FactoredGeometry.Analyze(residuals[^1], data.Beliefs, factors, weights, finalSpectrum, data.FactorTaus);
+            factoredConcat = FactoredGeometry.Analyze(concatenated, data.Beliefs, factors, weights, concatSpectrum, data.FactorTaus);
         }
         var centroids = BeliefCentroids.Compute(residuals[^1], data);
         var dimension = centroids.Dimension(residuals[^1], data, bootstrap, seed);
-        var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed) : null;
+        var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
         return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, comparison);
     }
 

@@ -82,11 +82,11 @@ public static class BeliefModelComparison
         if (replicates < 2) throw new InvalidInputException($"margin change: at least 2 bootstrap replicates are needed, not {replicates}.");
         var first = BeliefCentroids.Compute(before, data);
         var second = BeliefCentroids.Compute(after, data);
-        double m0 = Compare(first, data.FactorStates, folds, seed).Margin;
-        double m1 = Compare(second, data.FactorStates, folds, seed).Margin;
+        double m0 = Compare(first, data.FactorStates, folds, seed, data.FactorTaus).Margin;
+        double m1 = Compare(second, data.FactorStates, folds, seed, data.FactorTaus).Margin;
         var se = Resampling.StandardErrors(first.Units, new ErrorOptions(Batches: first.Units, Bootstrap: replicates, Seed: seed), counts =>
-            [Compare(second.Resample(after, data, counts), data.FactorStates, folds, seed).Margin
-                - Compare(first.Resample(before, data, counts), data.FactorStates, folds, seed).Margin]);
+            [Compare(second.Resample(after, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin
+                - Compare(first.Resample(before, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin]);
         return new MarginChange(m0, m1, m1 - m0, se[0], replicates, first.Units);
     }
 
@@ -107,9 +107,11 @@ public static class BeliefModelComparison
     /// <summary>
     /// Compares the two models on <paramref name="centroids"/> (their group beliefs are joint beliefs in the radix
     /// layout <paramref name="factorStates"/>). Features have the per-position mean removed, as the centroids do
-    /// (position fixed effects in both models); folds are drawn from <paramref name="seed"/>.
+    /// (position fixed effects in both models); folds are drawn from <paramref name="seed"/>. GHMM factors'
+    /// marginals contract with <paramref name="factorTaus"/> (null: all ones, HMM factors).
     /// </summary>
-    public static ModelComparison Compare(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds = 10, ulong seed = 0)
+    public static ModelComparison Compare(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds = 10, ulong seed = 0,
+        IReadOnlyList<double[]>? factorTaus = null)
     {
         ArgumentNullException.ThrowIfNull(centroids);
         if (factorStates is null || factorStates.Count < 2)
@@ -122,7 +124,7 @@ public static class BeliefModelComparison
         var w = kept.Select(g => centroids.Weights[g]).ToArray();
         // Beliefs minus their baseline cell's mean; the factor beliefs are their marginals (a linear map, so the same baseline).
         var xj = centroids.Beliefs.SelectRows(kept);
-        var xf = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(xj, factorStates));
+        var xf = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(xj, factorStates, factorTaus));
         double reference = 1 - WeightedLeastSquares.Score(xj, WeightedLeastSquares.Fit(xf, xj, w).Predict(xf), w).RSquared;
 
         var fitF = WeightedLeastSquares.Fit(xf, y, w);

@@ -36,9 +36,10 @@ public static class FactoredGeometry
     /// <summary>
     /// Marginal beliefs of each factor from joint beliefs over the product state space, with the Kronecker
     /// ordering of the product process (factor 0 most significant): joint state
-    /// <c>s = s_0 (S_1...S_{F-1}) + ... + s_{F-1}</c>.
+    /// <c>s = s_0 (S_1...S_{F-1}) + ... + s_{F-1}</c>; GHMM factors are contracted with the other factors' tau
+    /// vectors (<see cref="ProcessComposition.MarginalBelief"/>; null <paramref name="factorTaus"/>: all ones).
     /// </summary>
-    public static RowMatrix[] Marginals(RowMatrix joint, IReadOnlyList<int> factorStates)
+    public static RowMatrix[] Marginals(RowMatrix joint, IReadOnlyList<int> factorStates, IReadOnlyList<double[]>? factorTaus = null)
     {
         if (factorStates.Count == 0 || factorStates.Any(s => s < 1))
             throw new InvalidInputException("factor state counts must be positive and at least one factor given.");
@@ -50,7 +51,7 @@ public static class FactoredGeometry
         {
             var data = new double[(long)joint.Rows * factorStates[f]];
             for (int r = 0; r < joint.Rows; r++)
-                ProcessComposition.MarginalBelief(joint.Row(r), factorStates, f).CopyTo(data, r * factorStates[f]);
+                ProcessComposition.MarginalBelief(joint.Row(r), factorStates, f, factorTaus).CopyTo(data, r * factorStates[f]);
             result[f] = new RowMatrix(joint.Rows, factorStates[f], data);
         }
         return result;
@@ -60,9 +61,10 @@ public static class FactoredGeometry
     /// Regresses each factor's marginal belief on <paramref name="activations"/> (weighted, with intercept),
     /// takes the slope matrix W_i, its orthonormal column basis Q_i, and compares all pairs of subspaces.
     /// </summary>
-    public static FactoredAnalysis Analyze(RowMatrix activations, RowMatrix jointBeliefs, IReadOnlyList<int> factorStates, double[] weights, PcaSpectrum? activationSpectrum = null)
+    public static FactoredAnalysis Analyze(RowMatrix activations, RowMatrix jointBeliefs, IReadOnlyList<int> factorStates, double[] weights, PcaSpectrum? activationSpectrum = null,
+        IReadOnlyList<double[]>? factorTaus = null)
     {
-        var marginals = Marginals(jointBeliefs, factorStates);
+        var marginals = Marginals(jointBeliefs, factorStates, factorTaus);
         var factors = new List<FactorSubspace>();
         for (int i = 0; i < marginals.Length; i++)
         {
