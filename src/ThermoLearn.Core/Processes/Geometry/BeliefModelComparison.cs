@@ -194,7 +194,9 @@ public static class BeliefModelComparison
             return ("joint", $"joint: only the joint belief explains held-out centroid variance ({numbers})");
         string why = z > ZThreshold
             ? $"the margin is significant but the jointness is below {F(JointnessThreshold)}"
-            : $"the margin is within {F(ZThreshold)} standard errors of 0";
+            : z < -ZThreshold
+                ? "the factor beliefs explain more held-out variance than the joint belief (the joint model's extra terms fit noise)"
+                : $"the margin is within {F(ZThreshold)} standard errors of 0";
         return ("factored", $"factored: {why} ({numbers})");
     }
 

@@ -179,4 +179,19 @@ public class BeliefCentroidTests(ITestOutputHelper output)
         Assert.Throws<InvalidInputException>(() => BeliefModelComparison.Compare(centroids, data.FactorStates, folds: 1));
         Assert.Throws<InvalidInputException>(() => centroids.Dimension(x, data, replicates: 1));
     }
+
+    /// <summary>Each branch of the decision says why, in words that match its numbers (a margin at z = -12 is not "within 2 standard errors").</summary>
+    [Theory]
+    [InlineData(0.0001, 0.0001, 0.0001, 0.0001, 0.0, 0.0001, 0.0, 0.1, "neither", "neither")]
+    [InlineData(0.50, 0.01, 0.52, 0.01, 0.02, 0.002, 0.8, 0.05, "joint", "at least half")]
+    [InlineData(0.50, 0.01, 0.52, 0.01, 0.02, 0.002, 0.1, 0.01, "factored", "jointness is below")]
+    [InlineData(0.50, 0.01, 0.50, 0.01, 0.001, 0.002, 0.0, 0.01, "factored", "within 2 standard errors")]
+    [InlineData(0.0057, 0.0002, 0.0019, 0.0004, -0.0038, 0.0003, -2.7, 2.6, "factored", "joint model's extra terms fit noise")]
+    public void DecisionReasonMatchesItsNumbers(double f, double fse, double j, double jse, double margin, double marginSe,
+        double jointness, double jointnessSe, string verdict, string phrase)
+    {
+        var (v, reason) = BeliefModelComparison.Decide(f, fse, j, jse, margin, marginSe, jointness, jointnessSe);
+        Assert.Equal(verdict, v);
+        Assert.Contains(phrase, reason);
+    }
 }
