@@ -150,10 +150,10 @@ internal static class EstimateCommand
             bool isJoint = parse.GetValue(joint);
             int degree = parse.GetValue(timeDegree) ?? (isJoint ? 4 : k > 1 ? 1 : 0);
             var errors = input.Errors(parse);
-            // current and tur stream the file through their sufficient statistics (memory bounded by --chunk-mb); other methods
-            // and the plots / per-trajectory sums need the data in memory
-            bool streamed = StreamingOptions.Applies(m.Name, plotPath, csvPath);
-            streaming.Check(parse, streamed);
+            // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
+            // --per-trajectory reads it once more; other methods and the plots need the data in memory
+            bool streamed = StreamingOptions.Applies(m.Name, plotPath);
+            streaming.Check(parse, streamed, m.Name);
             using var reader = streamed ? input.Open(parse) : null;
             var data = streamed ? null : input.Read(parse);
             var header = reader?.Header ?? new TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
@@ -165,7 +165,8 @@ internal static class EstimateCommand
                 throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
 
             var outcome = reader is not null
-                ? streaming.Run(parse, input, reader, parse.GetValue(basis)!, new CurrentEstimateRequest(m.Name, spec, k, degree, isJoint, m.Name == "tur" ? 0 : order, errors))
+                ? m.Name == "jump" ? EstimateMethods.Jump(JumpEntropyProduction.Analyse(reader, errors, streaming.ChunkValues(parse)))
+                : streaming.Run(parse, input, reader, parse.GetValue(basis)!, new CurrentEstimateRequest(m.Name, spec, k, degree, isJoint, m.Name == "tur" ? 0 : order, errors))
                 : m.Run(new EstimateContext(data!, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console,
                     parse.GetResult(correction) is { Implicit: false }, neural));
             using var fit = outcome.Neural;
@@ -192,33 +193,25 @@ internal static class EstimateCommand
             var exact = AddQuantityAndExact(result, e, model, k, header.Dt, header.StartTime);
             if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
             TrajectoryEntropyEstimate? trajectories = null;
-            if (csvPath is not null)
-            {
-                if (m.Name != "current") throw new InvalidInputException("--per-trajectory needs --method current.");
-                int perDegree = parse.GetValue(timeDegree) ?? (k > 1 || isJoint ? 4 : 0);
-                trajectories = TrajectoryEntropy.Estimate(data!, BasisSpec.Parse(parse.GetValue(basis)!, data!), spec, perDegree, errors);
-                result["per_trajectory"] = new JsonObject
-                {
-                    ["file"] = csvPath,
-                    ["time_degree"] = perDegree,
-                    ["mean_delta_s_tot"] = JsonOutput.Number(trajectories.TotalEntropy.Average()),
-                    ["ift_mean_exp_minus_delta_s_tot"] = JsonOutput.Number(trajectories.ExpMinusMean),
-                    ["ift_stderr"] = JsonOutput.Number(trajectories.ExpMinusStandardError),
-                };
-            }
             // outputs last, each atomic; a failure removes what this command already wrote
             var written = new List<string>();
             try
             {
                 if (streaming.Write(parse, outcome) is { } statsPath) written.Add(statsPath);
-                if (trajectories is not null)
+                if (csvPath is not null)
                 {
-                    var text = new StringBuilder("traj,delta_s_tot\n");
-                    long first = header.Metadata.FirstTrajectory;
-                    for (int i = 0; i < trajectories.TotalEntropy.Count; i++)
-                        text.Append(first + i).Append(',').Append(trajectories.TotalEntropy[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-                    AtomicFile.WriteText(csvPath!, text.ToString());
-                    written.Add(csvPath!);
+                    int perDegree = parse.GetValue(timeDegree) ?? (k > 1 || isJoint ? 4 : 0);
+                    trajectories = PerTrajectory(csvPath, header.Metadata.FirstTrajectory, data, () => input.Open(parse), parse.GetValue(basis)!, spec, perDegree, errors,
+                        streaming.ChunkValues(parse));
+                    written.Add(csvPath);
+                    result["per_trajectory"] = new JsonObject
+                    {
+                        ["file"] = csvPath,
+                        ["time_degree"] = perDegree,
+                        ["mean_delta_s_tot"] = JsonOutput.Number(trajectories.MeanTotalEntropy),
+                        ["ift_mean_exp_minus_delta_s_tot"] = JsonOutput.Number(trajectories.ExpMinusMean),
+                        ["ift_stderr"] = JsonOutput.Number(trajectories.ExpMinusStandardError),
+                    };
                 }
                 if (fit is not null && parse.GetValue(neuralOptions.SaveModel) is { } modelPath)
                 {
@@ -266,6 +259,42 @@ internal static class EstimateCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>
+    /// --per-trajectory: Delta s_tot of each trajectory into <paramref name="csvPath"/> (traj,delta_s_tot; traj counts from the
+    /// file's first trajectory), written under a temporary name as the values come and renamed at the end. From the data in
+    /// memory when the command holds them, else streamed from the file (two passes in chunks of <paramref name="chunkValues"/>;
+    /// the same values bit for bit).
+    /// </summary>
+    private static TrajectoryEntropyEstimate PerTrajectory(string csvPath, long first, TrajectoryEnsemble? data, Func<TrajectoryReader> open, string basisSpec,
+        DiffusionSpec spec, int degree, ErrorOptions errors, long chunkValues)
+    {
+        TrajectoryEntropyEstimate? estimate = null;
+        AtomicFile.Write(csvPath, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            writer.Write("traj,delta_s_tot\n");
+            void Row(long trajectory, double value)
+            {
+                writer.Write((first + trajectory).ToString(CultureInfo.InvariantCulture));
+                writer.Write(',');
+                writer.Write(value.ToString("R", CultureInfo.InvariantCulture));
+                writer.Write('\n');
+            }
+            if (data is not null)
+            {
+                estimate = TrajectoryEntropy.Estimate(data, BasisSpec.Parse(basisSpec, data), spec, degree, errors);
+                for (int i = 0; i < estimate.TotalEntropy.Count; i++) Row(i, estimate.TotalEntropy[i]);
+            }
+            else
+            {
+                IBasis basis;
+                using (var reader = open()) basis = BasisSpec.Parse(basisSpec, reader.Header.Dimension, () => StreamingOptions.Range(open, chunkValues));
+                estimate = TrajectoryEntropy.Estimate(open, basis, spec, degree, errors, chunkValues, (i, value) => Row(i, value));
+            }
+        });
+        return estimate!;
     }
 
     /// <summary>

@@ -73,9 +73,11 @@ internal static class EstimateMethods
         }
     }
 
-    private static EstimateOutcome Jump(EstimateContext c)
+    private static EstimateOutcome Jump(EstimateContext c) => Jump(JumpEntropyProduction.Analyse(c.Data, c.Errors));
+
+    /// <summary>The outcome of a jump analysis, in memory or streamed.</summary>
+    internal static EstimateOutcome Jump(JumpEntropyProductionResult result)
     {
-        var result = JumpEntropyProduction.Analyse(c.Data, c.Errors);
         static JsonNode? Summary(EntropyProductionEstimate? e) => e is null ? null : new JsonObject
         {
             ["ep_rate"] = Infrastructure.JsonOutput.Number(e.Rate),

@@ -8,14 +8,15 @@ using ThermoLearn.IO;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// The chunked path of <c>estimate --method current|tur</c>: the file is read once in chunks of <c>--chunk-mb</c> (two held at a
-/// time) into the sufficient statistics, which <c>--statistics-out</c> also writes for <c>thermolearn reduce</c>.
+/// The chunked path of <c>estimate --method current|tur|jump</c> (and <c>--per-trajectory</c>): the file is read in chunks of
+/// <c>--chunk-mb</c> (two held at a time) into the sufficient statistics, which <c>--statistics-out</c> also writes for
+/// <c>thermolearn reduce</c> (current, tur).
 /// </summary>
 internal sealed class StreamingOptions
 {
     public Option<int> ChunkMb { get; } = new("--chunk-mb")
     {
-        Description = "current, tur: megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read).",
+        Description = "current, tur, jump, --per-trajectory: megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read).",
         DefaultValueFactory = _ => 128,
     };
 
@@ -32,16 +33,22 @@ internal sealed class StreamingOptions
         command.Add(StatisticsOut);
     }
 
-    /// <summary>Whether the estimate streams: current and tur without the figures and sums that need all data in memory.</summary>
-    public static bool Applies(string method, string? plot, string? perTrajectory) =>
-        CurrentEstimateRequest.Methods.Contains(method) && plot is null && perTrajectory is null;
+    /// <summary>
+    /// Whether the estimate streams: current (stationary or windows, with or without --per-trajectory), tur and jump, without
+    /// the figures that draw the data themselves.
+    /// </summary>
+    public static bool Applies(string method, string? plot) =>
+        (CurrentEstimateRequest.Methods.Contains(method) || method == "jump") && plot is null;
 
-    public void Check(ParseResult parse, bool streamed)
+    /// <summary>Values held per chunk.</summary>
+    public long ChunkValues(ParseResult parse) => (long)parse.GetValue(ChunkMb) * (1 << 20) / sizeof(double);
+
+    public void Check(ParseResult parse, bool streamed, string method)
     {
         if (parse.GetValue(ChunkMb) is < 1 or > 65536) throw new InvalidInputException($"--chunk-mb must be between 1 and 65536 (got {parse.GetValue(ChunkMb)}).");
         if (parse.GetValue(StatisticsOut) is not { } path) return;
-        if (!streamed)
-            throw new InvalidInputException("--statistics-out needs --method current or tur, without --plot and --per-trajectory (their statistics are the mergeable ones).");
+        if (!streamed || !CurrentEstimateRequest.Methods.Contains(method))
+            throw new InvalidInputException("--statistics-out needs --method current or tur, without --plot (their statistics are the mergeable ones).");
         if (!path.EndsWith(".stats", StringComparison.OrdinalIgnoreCase))
             throw new InvalidInputException($"--statistics-out {path}: give a name ending in .stats.");
         SimulateCommand.CheckWritable(path);
@@ -51,7 +58,7 @@ internal sealed class StreamingOptions
     public EstimateOutcome Run(ParseResult parse, InferenceInput input, TrajectoryReader reader, string basisSpec, CurrentEstimateRequest request)
     {
         var header = reader.Header;
-        long chunkValues = (long)parse.GetValue(ChunkMb) * (1 << 20) / sizeof(double);
+        long chunkValues = ChunkValues(parse);
         var basis = BasisSpec.Parse(basisSpec, header.Dimension, () => Range(input, parse, chunkValues));
         bool forReduce = parse.GetValue(StatisticsOut) is not null;
         var stats = request.Accumulate(reader, basis, chunkValues, runLayout: forReduce);
@@ -80,9 +87,12 @@ internal sealed class StreamingOptions
     }
 
     /// <summary>The data's range (for rbf centres): one more pass over the file.</summary>
-    private static (double[] Lower, double[] Upper) Range(InferenceInput input, ParseResult parse, long chunkValues)
+    private static (double[] Lower, double[] Upper) Range(InferenceInput input, ParseResult parse, long chunkValues) => Range(() => input.Open(parse), chunkValues);
+
+    /// <summary>The data's range (for rbf centres) from one pass over the file <paramref name="open"/> opens.</summary>
+    internal static (double[] Lower, double[] Upper) Range(Func<TrajectoryReader> open, long chunkValues)
     {
-        using var reader = input.Open(parse);
+        using var reader = open();
         int d = reader.Header.Dimension;
         var lower = Enumerable.Repeat(double.PositiveInfinity, d).ToArray();
         var upper = Enumerable.Repeat(double.NegativeInfinity, d).ToArray();

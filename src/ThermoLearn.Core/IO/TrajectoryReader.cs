@@ -108,15 +108,21 @@ public abstract class TrajectoryReader : IDisposable
         if (overlapFrames < 0) throw new ArgumentOutOfRangeException(nameof(overlapFrames));
         if (alignFrames < 1) throw new ArgumentOutOfRangeException(nameof(alignFrames));
         long perTrajectory = (long)frames * raw;
-        var arrays = new double[2][];
+        var arrays = new double[]?[2];
         int turn = 0;
+        double[]? rawBuffer = null;
         double[] Next(long length)
         {
             turn ^= 1;
-            if (arrays[turn]?.LongLength != length) arrays[turn] = new double[length];
-            return arrays[turn];
+            if (arrays[turn]?.LongLength != length)
+            {
+                arrays[turn] = null; // let the old array go before the new one exists
+                arrays[turn] = new double[length];
+                Held();
+            }
+            return arrays[turn]!;
         }
-        double[]? rawBuffer = null;
+        void Held() => PeakValuesHeld = Math.Max(PeakValuesHeld, (arrays[0]?.LongLength ?? 0) + (arrays[1]?.LongLength ?? 0) + (rawBuffer?.LongLength ?? 0));
         if (perTrajectory <= maxValues)
         {
             int perChunk = (int)Math.Min(h.Trajectories, Math.Max(1, maxValues / perTrajectory));
@@ -127,7 +133,11 @@ public abstract class TrajectoryReader : IDisposable
                 if (_columns is null) Fill(values, first, 0);
                 else
                 {
-                    if (rawBuffer?.LongLength != count * perTrajectory) rawBuffer = new double[count * perTrajectory];
+                    if (rawBuffer?.LongLength != count * perTrajectory)
+                    {
+                        rawBuffer = new double[count * perTrajectory];
+                        Held();
+                    }
                     Fill(rawBuffer, first, 0);
                     Select(rawBuffer, (long)count * frames, values);
                 }
@@ -155,7 +165,11 @@ public abstract class TrajectoryReader : IDisposable
                     if (_columns is null) Fill(values.AsSpan(kept * dim, fresh * dim), r, s + kept);
                     else
                     {
-                        if (rawBuffer is null || rawBuffer.Length < fresh * raw) rawBuffer = new double[(long)(owned + overlapFrames) * raw];
+                        if (rawBuffer is null || rawBuffer.Length < fresh * raw)
+                        {
+                            rawBuffer = new double[(long)(owned + overlapFrames) * raw];
+                            Held();
+                        }
                         Fill(rawBuffer.AsSpan(0, fresh * raw), r, s + kept);
                         Select(rawBuffer, fresh, values.AsSpan(kept * dim));
                     }
@@ -170,6 +184,13 @@ public abstract class TrajectoryReader : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The most values this reader's chunk buffers have held at once (the two alternating chunks and, with a column
+    /// selection, the raw block): what reading costs in memory, bounded by the chunk size rather than by the file
+    /// (tests check that streaming commands stay within it).
+    /// </summary>
+    public long PeakValuesHeld { get; private set; }
 
     private long _position; // values read so far (C order)
 

@@ -1,4 +1,5 @@
 using ThermoLearn.Inference.Jumps;
+using ThermoLearn.IO;
 using ThermoLearn.Statistics;
 using ThermoLearn.Trajectories;
 
@@ -31,7 +32,7 @@ public sealed record JumpEntropyProductionResult(EntropyProductionEstimate? Cont
 /// n_ij at lag 1, the EP per unit time of the chain P = exp(Q dt) (physics spec section 3); its debiased value removes the
 /// leading plug-in bias sum_{i&lt;j} (2 + n_ij/n_ji + n_ji/n_ij) / (2 N dt), which holds for independent transitions.
 /// Smaller than the process's sigma by O(dt): a jump and its return within one frame are invisible.</item>
-/// <item>Continuous time (<see cref="Analyse"/>): the generator Q by maximum likelihood of the counts under P = exp(Q dt)
+/// <item>Continuous time (<see cref="Analyse(TrajectoryEnsemble, ErrorOptions?)"/>): the generator Q by maximum likelihood of the counts under P = exp(Q dt)
 /// (<see cref="GeneratorFit"/>), then Schnakenberg's sigma of Q with its own stationary law. Pairs seen in both directions at
 /// lag dt carry rates; pairs seen one way only are attributed to paths through other states. No generator fits when the
 /// support is not irreducible (a state never left or never entered), when the fit runs to a boundary (a rate to 0 with its
@@ -55,7 +56,7 @@ public static class JumpEntropyProduction
         errors ??= ErrorOptions.Default;
         errors.Validate();
         var counts = TransitionCounts.Count(data, errors, 1);
-        return SampledChainRate(counts, data, errors, 1, strict: true)!;
+        return SampledChainRate(counts, errors, 1, strict: true)!;
     }
 
     /// <summary>Continuous-time EP from the fitted generator, the sampled chain's value and the Richardson cross-check.</summary>
@@ -63,14 +64,33 @@ public static class JumpEntropyProduction
     {
         errors ??= ErrorOptions.Default;
         errors.Validate();
-        var counts = TransitionCounts.Count(data, errors, data.Frames > 3 ? 3 : 1);
+        return Analyse(TransitionCounts.Count(data, errors, MaxLagFor(data.Frames)), errors);
+    }
+
+    /// <summary>
+    /// <see cref="Analyse(TrajectoryEnsemble, ErrorOptions?)"/> of a file read in chunks of at most about <paramref name="chunkValues"/>
+    /// values, in memory bounded by the chunk size and the counts: the counts are whole numbers, so the result is bit for bit
+    /// the in-memory one.
+    /// </summary>
+    public static JumpEntropyProductionResult Analyse(TrajectoryReader reader, ErrorOptions errors, long chunkValues)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        errors.Validate();
+        return Analyse(TransitionCounts.Count(reader, errors, MaxLagFor(reader.Header.Frames), chunkValues), errors);
+    }
+
+    /// <summary>Lags 1-3 for the Richardson cross-check when there are at least 4 frames, else lag 1.</summary>
+    private static int MaxLagFor(int frames) => frames > 3 ? 3 : 1;
+
+    private static JumpEntropyProductionResult Analyse(TransitionCounts counts, ErrorOptions errors)
+    {
         var notes = new List<string>();
         EntropyProductionEstimate? sampled = null;
-        try { sampled = SampledChainRate(counts, data, errors, 1, strict: true); }
+        try { sampled = SampledChainRate(counts, errors, 1, strict: true); }
         catch (InvalidInputException e) { notes.Add("sampled chain: " + e.Message); }
-        var richardson = counts.MaxLag == 3 ? Richardson(counts, data, errors, notes) : null;
+        var richardson = counts.MaxLag == 3 ? Richardson(counts, errors, notes) : null;
         if (counts.MaxLag < 3) notes.Add("Richardson over lags 1-3 needs at least 4 frames per trajectory.");
-        var (continuous, generator, deviance) = ContinuousRate(counts, data, errors, notes);
+        var (continuous, generator, deviance) = ContinuousRate(counts, errors, notes);
         if (continuous is null && sampled is null)
             throw new InvalidInputException("No entropy production can be estimated from these jump data: " + string.Join(" ", notes));
         return new JumpEntropyProductionResult(continuous, sampled, richardson, counts.Labels, generator, deviance, notes.Count > 0 ? string.Join(" ", notes) : null);
@@ -80,7 +100,7 @@ public static class JumpEntropyProduction
         new(counts.Dt, lag, errors.Describe(counts.Layout.Count, counts.Layout.Unit), [], "not used");
 
     /// <summary>Plug-in sampled-chain rate at one lag (per unit time of the data, i.e. divided by lag x dt).</summary>
-    private static EntropyProductionEstimate? SampledChainRate(TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, int lag, bool strict)
+    private static EntropyProductionEstimate? SampledChainRate(TransitionCounts counts, ErrorOptions errors, int lag, bool strict)
     {
         var labels = counts.Labels;
         int S = counts.States;
@@ -117,15 +137,15 @@ public static class JumpEntropyProduction
         var se = Resampling.StandardErrors(counts.Layout.Count, errors, w => [Rate(counts.Sum(lag, w), false, out _)]);
         double n = all.Sum();
         return new EntropyProductionEstimate(rate, se[0], rate - bias, lag == 1 ? "jump-sampled-chain" : $"jump-sampled-chain-lag{lag}", "",
-            (long)data.Trajectories * data.Frames, (long)n, n * counts.Dt, Settings(counts, errors, lag))
+            counts.Frames, (long)n, n * counts.Dt, Settings(counts, errors, lag))
         { Quantity = EstimatedQuantity.SampledChainRate };
     }
 
     /// <summary>3 s(dt) - 3 s(2 dt) + s(3 dt): cancels the O(dt) and O(dt^2) terms of the sampled chain's rate s(dt).</summary>
-    private static EntropyProductionEstimate? Richardson(TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, List<string> notes)
+    private static EntropyProductionEstimate? Richardson(TransitionCounts counts, ErrorOptions errors, List<string> notes)
     {
         for (int lag = 1; lag <= 3; lag++)
-            if (SampledChainRate(counts, data, errors, lag, strict: false) is null)
+            if (SampledChainRate(counts, errors, lag, strict: false) is null)
             {
                 notes.Add($"Richardson cross-check: a transition is seen one way only at lag {lag}.");
                 return null;
@@ -148,12 +168,12 @@ public static class JumpEntropyProduction
         var (se, bias) = Resampling.Errors(counts.Layout.Count, errors, w => [Combined(w)], [rate]);
         double n = counts.Sum(1, default).Sum();
         return new EntropyProductionEstimate(rate, se[0], rate - bias[0], correction.Label("jump-sampled-chain"), "",
-            (long)data.Trajectories * data.Frames, (long)n, n * counts.Dt, Settings(counts, errors, 3))
+            counts.Frames, (long)n, n * counts.Dt, Settings(counts, errors, 3))
         { Quantity = EstimatedQuantity.ContinuousRate };
     }
 
     private static (EntropyProductionEstimate? Estimate, double[,]? Generator, double? Deviance) ContinuousRate(
-        TransitionCounts counts, TrajectoryEnsemble data, ErrorOptions errors, List<string> notes)
+        TransitionCounts counts, ErrorOptions errors, List<string> notes)
     {
         int S = counts.States;
         double dt = counts.Dt;
@@ -225,7 +245,7 @@ public static class JumpEntropyProduction
             for (int j = 0; j < S; j++) generator[i, j] = fit.Rates[i * S + j];
         double n = all.Sum();
         var estimate = new EntropyProductionEstimate(rate, se[0], rate - bias[0], "jump-generator-mle", "",
-            (long)data.Trajectories * data.Frames, (long)n, n * dt, Settings(counts, errors, 1))
+            counts.Frames, (long)n, n * dt, Settings(counts, errors, 1))
         { Quantity = EstimatedQuantity.ContinuousRate };
         if (!fit.Converged) notes.Add($"The generator fit stopped after {fit.Iterations} iterations without meeting its tolerance.");
         return (estimate, generator, deviance);

@@ -148,6 +148,41 @@ public class EstimateCommandTests
         Assert.Contains("No generator fits", (string)rj["note"]!);
     }
 
+    /// <summary>
+    /// A 1.6 MB file read in chunks of 1 MB (time blocks of each trajectory): the per-trajectory CSV, written as it streams, is the
+    /// in-memory one byte for byte (--plot keeps the data in memory), and so is the jump estimate's JSON.
+    /// </summary>
+    [Fact]
+    public void StreamedPerTrajectoryCsvAndJumpEstimateEqualTheInMemoryOnes()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "breathing.npy");
+        TrajectoryFile.Write(file, InferenceData.Run(new BreathingTrapModel(), 0.01, 2, 4, 50_001, seed: 1619).Trajectories);
+        string streamedCsv = Path.Combine(folder, "streamed.csv"), memoryCsv = Path.Combine(folder, "memory.csv"), plot = Path.Combine(folder, "sigma.png");
+        string[] common = ["estimate", "--in", file, "--basis", "poly:1", "--diffusion", "1", "--windows", "4", "--batches", "8", "--json"];
+        var streamed = Run([.. common, "--per-trajectory", streamedCsv, "--chunk-mb", "1"]);
+        Assert.True(streamed.Code == 0, streamed.Error);
+        var memory = Run([.. common, "--per-trajectory", memoryCsv, "--plot", plot]);
+        Assert.True(memory.Code == 0, memory.Error);
+        Assert.Equal(5, File.ReadAllLines(streamedCsv).Length);
+        Assert.Equal(File.ReadAllBytes(memoryCsv), File.ReadAllBytes(streamedCsv));
+        var (a, b) = (JsonNode.Parse(streamed.Out)!["per_trajectory"]!.AsObject(), JsonNode.Parse(memory.Out)!["per_trajectory"]!.AsObject());
+        foreach (string key in new[] { "mean_delta_s_tot", "ift_mean_exp_minus_delta_s_tot", "ift_stderr" })
+            Assert.Equal(b[key]!.ToJsonString(), a[key]!.ToJsonString());
+        Assert.Equal(JsonNode.Parse(memory.Out)!["ep_rate_t"]!.ToJsonString(), JsonNode.Parse(streamed.Out)!["ep_rate_t"]!.ToJsonString());
+
+        string jumps = Path.Combine(folder, "jumps.npy");
+        var model = new MarkovJumpProcess(JumpContinuousTimeTests.IssueRates);
+        var data = model.SampleFixedStep(new ThermoLearn.Simulation.SimulationOptions { Trajectories = 2, Steps = 100_000, Dt = 0.01, Seed = 1620 });
+        TrajectoryFile.Write(jumps, data);
+        var jump = Run("estimate", "--in", jumps, "--method", "jump", "--chunk-mb", "1", "--json");
+        Assert.True(jump.Code == 0, jump.Error);
+        var expected = JsonNode.Parse(jump.Out)!.AsObject();
+        var inMemory = ThermoLearn.Cli.Commands.EstimateMethods.Jump(ThermoLearn.Inference.JumpEntropyProduction.Analyse(data, new ThermoLearn.Inference.ErrorOptions(50)));
+        Assert.Equal(inMemory.Estimate.Rate, (double)expected["ep_rate"]!);
+        Assert.Equal(inMemory.Estimate.StandardError, (double)expected["stderr"]!);
+        Assert.Equal(inMemory.Extra!["generator"]!.ToJsonString(), expected["generator"]!.ToJsonString());
+    }
+
     [Fact]
     public void BadInputExitsWithCode2AndWritesNothing()
     {

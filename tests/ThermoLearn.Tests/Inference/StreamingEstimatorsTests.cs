@@ -1,0 +1,127 @@
+using ThermoLearn.Inference;
+using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
+using ThermoLearn.Models;
+using ThermoLearn.Simulation;
+using ThermoLearn.Trajectories;
+using Xunit;
+
+namespace ThermoLearn.Tests.Inference;
+
+/// <summary>
+/// The estimators beyond the current statistics read in chunks: the jump counts and the per-trajectory Delta s_tot give the
+/// in-memory results bit for bit, and the reader never holds more than two chunks (plus the overlap of a time block),
+/// a small part of the test file.
+/// </summary>
+public class StreamingEstimatorsTests
+{
+    private static string Folder() => Directory.CreateTempSubdirectory("tl-stream-est").FullName;
+
+    private static void Same(double expected, double actual, string what) =>
+        Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{what}: {expected:R} in memory, {actual:R} streamed");
+
+    private static void Same(EntropyProductionEstimate? expected, EntropyProductionEstimate? actual, string what)
+    {
+        Assert.Equal(expected is null, actual is null);
+        if (expected is null) return;
+        Same(expected.Rate, actual!.Rate, what + " rate");
+        Same(expected.StandardError, actual.StandardError, what + " stderr");
+        Same(expected.Debiased, actual.Debiased, what + " debiased");
+        Assert.Equal(expected.Method, actual.Method);
+        Assert.Equal(expected.Frames, actual.Frames);
+        Assert.Equal(expected.Transitions, actual.Transitions);
+        Assert.Equal(expected.Settings.Errors, actual.Settings.Errors);
+    }
+
+    /// <summary>The reader held at most two chunks of <paramref name="chunk"/> values plus <paramref name="overlap"/> frames each, and under a quarter of the file.</summary>
+    private static void Bounded(TrajectoryReader reader, long chunk, int overlap)
+    {
+        var h = reader.Header;
+        Assert.True(reader.PeakValuesHeld <= 2 * (chunk + (long)overlap * h.Dimension), $"held {reader.PeakValuesHeld} values with chunks of {chunk}");
+        Assert.True(reader.PeakValuesHeld * 4 < h.Values, $"held {reader.PeakValuesHeld} of the file's {h.Values} values");
+    }
+
+    [Fact]
+    public void StreamedJumpAnalysisEqualsTheInMemoryOneBitForBitInBoundedMemory()
+    {
+        var model = new MarkovJumpProcess(JumpContinuousTimeTests.IssueRates);
+        // many short trajectories (whole-trajectory chunks and batches) and 3 long ones (time blocks overlapping by the 3 lags;
+        // 50 batches over 3 trajectories: time-block batches that straddle chunks)
+        foreach (var (trajectories, steps, chunk) in new[] { (400, 199, 7L * 200), (3, 20_000, 1_000L) })
+        {
+            var data = model.SampleFixedStep(new SimulationOptions { Trajectories = trajectories, Steps = steps, Dt = 0.01, Seed = 1616 });
+            string path = Path.Combine(Folder(), "jumps.npy");
+            TrajectoryFile.Write(path, data);
+            var errors = new ErrorOptions(50);
+            var memory = JumpEntropyProduction.Analyse(data, errors);
+            using var reader = TrajectoryReader.Open(path);
+            var streamed = JumpEntropyProduction.Analyse(reader, errors, chunk);
+            Bounded(reader, chunk, 3);
+            Same(memory.Continuous, streamed.Continuous, "continuous");
+            Same(memory.SampledChain, streamed.SampledChain, "sampled chain");
+            Same(memory.Richardson, streamed.Richardson, "richardson");
+            Assert.Equal(memory.Labels, streamed.Labels);
+            Assert.NotNull(memory.Generator);
+            for (int i = 0; i < memory.Labels.Count; i++)
+                for (int j = 0; j < memory.Labels.Count; j++) Same(memory.Generator![i, j], streamed.Generator![i, j], $"Q[{i},{j}]");
+            Assert.Equal(memory.Note, streamed.Note);
+        }
+    }
+
+    [Fact]
+    public void ANonIntegerLabelInAStreamedFileNamesTheFileTrajectoryAndFrame()
+    {
+        var values = new double[3 * 40];
+        for (int i = 0; i < values.Length; i++) values[i] = i % 2;
+        values[2 * 40 + 17] = 0.5;
+        string path = Path.Combine(Folder(), "labels.npy");
+        TrajectoryFile.Write(path, new TrajectoryEnsemble(3, 40, 1, 0.1, values));
+        using var reader = TrajectoryReader.Open(path);
+        var e = Assert.Throws<InvalidInputException>(() => JumpEntropyProduction.Analyse(reader, new ErrorOptions(4), 50));
+        Assert.Contains($"{path}: Jump-process data must hold integer state labels; value 0.5 at trajectory 2, frame 17", e.Message);
+    }
+
+    [Fact]
+    public void StreamedPerTrajectoryEntropyEqualsTheInMemoryValuesBitForBitInBoundedMemory()
+    {
+        // the breathing trap (non-stationary): many trajectories in whole-trajectory chunks, and a few long ones in time blocks
+        foreach (var (trajectories, frames, chunk) in new[] { (600, 41, 9L * 41), (3, 3_000, 400L) })
+        {
+            var data = InferenceData.Run(new BreathingTrapModel(), 0.01, 2, trajectories, frames, seed: 1617).Trajectories;
+            string path = Path.Combine(Folder(), "breathing.npy");
+            TrajectoryFile.Write(path, data);
+            var basis = new PolynomialBasis(1, 2);
+            var errors = new ErrorOptions(20);
+            var memory = TrajectoryEntropy.Estimate(data, basis, DiffusionSpec.Estimated, 4, errors);
+            var readers = new List<TrajectoryReader>();
+            var streamedValues = new List<(int Index, double Value)>();
+            var streamed = TrajectoryEntropy.Estimate(() =>
+            {
+                var r = TrajectoryReader.Open(path);
+                readers.Add(r);
+                return r;
+            }, basis, DiffusionSpec.Estimated, 4, errors, chunk, (i, v) => streamedValues.Add((i, v)));
+            Assert.Equal(2, readers.Count);
+            foreach (var r in readers) Bounded(r, chunk, 4);
+            Assert.Empty(streamed.TotalEntropy);
+            Assert.Equal(Enumerable.Range(0, trajectories), streamedValues.Select(p => p.Index));
+            for (int i = 0; i < trajectories; i++) Same(memory.TotalEntropy[i], streamedValues[i].Value, $"Delta s_tot of trajectory {i}");
+            Same(memory.MeanTotalEntropy, streamed.MeanTotalEntropy, "<Delta s_tot>");
+            Same(memory.ExpMinusMean, streamed.ExpMinusMean, "<exp(-Delta s_tot)>");
+            Same(memory.ExpMinusStandardError, streamed.ExpMinusStandardError, "its stderr");
+        }
+    }
+
+    [Fact]
+    public void StreamedCurrentStatisticsHoldAtMostTwoChunks()
+    {
+        var data = InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 2, 20_000, seed: 1618).Trajectories;
+        string path = Path.Combine(Folder(), "trap.npy");
+        TrajectoryFile.Write(path, data);
+        var request = new CurrentEstimateRequest("current", DiffusionSpec.Estimated, 1, 0, false, 2, new ErrorOptions(20));
+        using var reader = TrajectoryReader.Open(path);
+        request.Accumulate(reader, new PolynomialBasis(2, 2), 2_000);
+        // lags 1-3 overlap by 6 frames; a time block owns a multiple of the 256-frame segments
+        Bounded(reader, 2_000, 6);
+    }
+}
