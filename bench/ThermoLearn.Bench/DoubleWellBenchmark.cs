@@ -46,7 +46,7 @@ internal static class DoubleWellBenchmark
         {
             process.Refresh();
             var narrowCpuBefore = process.TotalProcessorTime;
-            var narrow = Simulator.Run(model, options with { NarrowVectorsOnly = true });
+            var narrow = Simulator.Run(model, options with { Engine = SimulationEngine.FourLanes });
             process.Refresh();
             narrowPerCpu = particles * (double)steps / (process.TotalProcessorTime - narrowCpuBefore).TotalSeconds;
             if (!narrow.Trajectories.Data.AsSpan().SequenceEqual(result.Trajectories.Data))

@@ -32,12 +32,11 @@ internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, Entro
 internal sealed record EstimateMethod(string Name, string Description, bool SupportsWindows, Func<EstimateContext, EstimateOutcome> Run);
 
 /// <summary>
-/// The registry of <c>estimate</c> methods: adding a method (e.g. the neural current or NEEP estimators) is one
-/// <see cref="Register"/> entry here; the command, its options, JSON and plots stay as they are.
+/// The <c>estimate</c> methods: adding a method (e.g. the neural current or NEEP estimators) is one entry here; the command, its options, JSON and plots stay as they are.
 /// </summary>
 internal static class EstimateMethods
 {
-    private static readonly List<EstimateMethod> Methods =
+    private static readonly EstimateMethod[] Methods =
     [
         new("current", "linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with --windows: sigma(t))", true, Current),
         new("tur", "short-time TUR lower bound with the optimal current in the basis", false, context =>
@@ -54,23 +53,10 @@ internal static class EstimateMethods
 
     public static IReadOnlyList<EstimateMethod> All => Methods;
 
-    /// <summary>Adds (or replaces) a method.</summary>
-    public static void Register(EstimateMethod method)
-    {
-        lock (Methods)
-        {
-            Methods.RemoveAll(m => m.Name == method.Name);
-            Methods.Add(method);
-        }
-    }
-
     public static EstimateMethod Find(string name)
     {
-        lock (Methods)
-        {
-            return Methods.FirstOrDefault(m => m.Name == name)
-                ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Methods.Select(m => m.Name))}.");
-        }
+        return Methods.FirstOrDefault(m => m.Name == name)
+            ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Methods.Select(m => m.Name))}.");
     }
 
     private static EstimateOutcome Jump(EstimateContext c) => Jump(JumpEntropyProduction.Analyse(c.Data, c.Errors));

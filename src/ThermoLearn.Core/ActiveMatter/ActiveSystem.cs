@@ -70,7 +70,6 @@ public static class PairForces
 /// </summary>
 public sealed class ActiveSystem
 {
-    private const ulong InitialPurpose = 0x41435449UL, NoisePurpose = 0x4E4F4953UL;
     private readonly RandomStream[] _streams;
     private readonly IPairForces? _pairs;
     private readonly double[] _forces;
@@ -94,7 +93,7 @@ public sealed class ActiveSystem
         Active = new double[n * model.ActiveColumns];
         _forces = new double[n * d];
         _streams = new RandomStream[n];
-        for (int i = 0; i < n; i++) _streams[i] = RandomStream.For(seed, (ulong)i, NoisePurpose);
+        for (int i = 0; i < n; i++) _streams[i] = RandomStream.For(seed, (ulong)i, RandomPurposes.ActiveNoise);
         _pairs = model.Interacting ? PairForces.For(model) : null;
         if (initial is null) LatticeStart(seed);
         else SetState(initial);
@@ -194,7 +193,7 @@ public sealed class ActiveSystem
         int sites = (int)Math.Pow(perAxis, d);
         var order = new int[sites];
         for (int s = 0; s < sites; s++) order[s] = s;
-        var shuffle = RandomStream.For(seed, (ulong)n, InitialPurpose);
+        var shuffle = RandomStream.For(seed, (ulong)n, RandomPurposes.ActiveInitial);
         for (int s = sites - 1; s > 0; s--)
         {
             int r = (int)(shuffle.NextUInt64() % (ulong)(s + 1));
@@ -202,7 +201,7 @@ public sealed class ActiveSystem
         }
         for (int i = 0; i < n; i++)
         {
-            var rng = RandomStream.For(seed, (ulong)i, InitialPurpose);
+            var rng = RandomStream.For(seed, (ulong)i, RandomPurposes.ActiveInitial);
             int site = order[i];
             for (int c = 0; c < d; c++)
             {

@@ -62,8 +62,8 @@ internal sealed class PathSample
 /// c = mu h / sqrt(2 mu T h) (overdamped), or the same for the velocity update with c = (h/m) / (sqrt(2 gamma T h) / m)
 /// (underdamped), and the explicit derivative of the work. Generic over a struct potential (monomorphic, no allocation per
 /// step). Keys as in <see cref="Simulator"/>: trajectory i draws its initial state from
-/// RandomStream.For(seed, i, <see cref="Simulator.InitialPurpose"/>) and its noise from the lane streams (seed, i,
-/// <see cref="Simulator.NoisePurpose"/>), and writes only its own slot, so results are bit-identical for any thread count
+/// RandomStream.For(seed, i, <see cref="RandomPurposes.SimulationInitial"/>) and its noise from the lane streams (seed, i,
+/// <see cref="RandomPurposes.SimulationNoise"/>), and writes only its own slot, so results are bit-identical for any thread count
 /// and either vector width.
 /// </summary>
 internal static class PathKernel
@@ -172,7 +172,7 @@ internal static class PathKernel
                 lanes.Clear();
                 for (int j = 0; j < Math.Min(width, count - width * group); j++)
                 {
-                    var random = RandomStream.For(seed, (ulong)(width * group + j), Simulator.InitialPurpose);
+                    var random = RandomStream.For(seed, (ulong)(width * group + j), RandomPurposes.SimulationInitial);
                     position.Clear();
                     velocity.Clear();
                     initial(ref random, position, velocity);
@@ -180,7 +180,7 @@ internal static class PathKernel
                     if (state > d) for (int i = 0; i < d; i++) lanes[(d + i) * width + j] = velocity[i];
                 }
                 for (int i = 0; i < state; i++) x[g * state + i] = TLanes.Create(lanes.Slice(i * width, width));
-                noise[g] = GaussianLanes<TLanes, TDouble, TBits>.For(seed, width * group, Simulator.NoisePurpose);
+                noise[g] = GaussianLanes<TLanes, TDouble, TBits>.For(seed, width * group, RandomPurposes.SimulationNoise);
             }
             int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
             var accumulators = new ControlSums<TDouble>(blockGroups, k, collector.Gradients ? protocol.Parameters : 0, d, collector.Pathwise);

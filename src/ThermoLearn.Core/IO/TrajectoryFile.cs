@@ -10,38 +10,26 @@ namespace ThermoLearn.IO;
 /// </summary>
 public static class TrajectoryFile
 {
-    private static readonly List<ITrajectoryFormat> Formats = new()
-    {
+    private static readonly ITrajectoryFormat[] Formats =
+    [
         new Hdf5TrajectoryFormat(),
         new ParquetTrajectoryFormat(),
         new NpyFormat(),
         new CsvFormat(),
-    };
+    ];
 
-    /// <summary>Registers a format (later registrations win for the same extension).</summary>
-    public static void Register(ITrajectoryFormat format)
-    {
-        lock (Formats) Formats.Insert(0, format);
-    }
-
-    /// <summary>The registered formats.</summary>
-    public static IReadOnlyList<ITrajectoryFormat> All
-    {
-        get { lock (Formats) return Formats.ToArray(); }
-    }
+    /// <summary>The supported formats.</summary>
+    public static IReadOnlyList<ITrajectoryFormat> All { get; } = Array.AsReadOnly(Formats);
 
     /// <summary>The format for a path's extension.</summary>
     /// <exception cref="InvalidInputException">No registered format handles the extension.</exception>
     public static ITrajectoryFormat ForPath(string path)
     {
         string ext = Path.GetExtension(path).ToLowerInvariant();
-        lock (Formats)
-        {
-            foreach (var f in Formats)
-                if (f.Extensions.Contains(ext)) return f;
-            string known = string.Join(", ", Formats.SelectMany(f => f.Extensions).Distinct());
-            throw new InvalidInputException($"{path}: unknown trajectory file extension '{ext}'; use one of {known}.");
-        }
+        foreach (var f in Formats)
+            if (f.Extensions.Contains(ext)) return f;
+        string known = string.Join(", ", Formats.SelectMany(f => f.Extensions).Distinct());
+        throw new InvalidInputException($"{path}: unknown trajectory file extension '{ext}'; use one of {known}.");
     }
 
     /// <summary>

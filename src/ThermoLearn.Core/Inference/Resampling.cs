@@ -57,7 +57,7 @@ internal static class Resampling
             for (int r = 0; r < options.Bootstrap; r++)
             {
                 Array.Clear(weights);
-                var random = RandomStream.For(options.Seed, (ulong)r, 0xB0075);
+                var random = RandomStream.For(options.Seed, (ulong)r, RandomPurposes.BootstrapResample);
                 for (int i = 0; i < batches; i++) weights[(int)(random.NextUInt64() % (ulong)batches)] += 1;
                 var f = evaluate(weights);
                 sum ??= new double[f.Length];

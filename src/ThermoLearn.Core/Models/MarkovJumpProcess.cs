@@ -145,10 +145,10 @@ public sealed class MarkovJumpProcess : StochasticModel
     public JumpPath Gillespie(ulong seed, long index, double duration, int? initialState = null)
     {
         if (!(duration > 0) || !double.IsFinite(duration)) throw new InvalidInputException($"{Name}: duration must be positive and finite (got {duration}).");
-        var random = RandomStream.For(seed, (ulong)index, Simulator.InitialPurpose);
+        var random = RandomStream.For(seed, (ulong)index, RandomPurposes.SimulationInitial);
         int state = initialState ?? SampleStationary(ref random);
         if (state < 0 || state >= States) throw new InvalidInputException($"{Name}: initial state {state} is not in 0..{States - 1}.");
-        var noise = RandomStream.For(seed, (ulong)index, Simulator.NoisePurpose);
+        var noise = RandomStream.For(seed, (ulong)index, RandomPurposes.SimulationNoise);
         var states = new List<int> { state };
         var times = new List<double> { 0 };
         double t = 0;
@@ -311,9 +311,9 @@ public sealed class DiscreteMarkovChain : StochasticModel
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, local =>
         {
             long index = first + local;
-            var init = RandomStream.For(o.Seed, (ulong)index, Simulator.InitialPurpose);
+            var init = RandomStream.For(o.Seed, (ulong)index, RandomPurposes.SimulationInitial);
             int state = Categorical(stationary, init.NextDouble());
-            var noise = RandomStream.For(o.Seed, (ulong)index, Simulator.NoisePurpose);
+            var noise = RandomStream.For(o.Seed, (ulong)index, RandomPurposes.SimulationNoise);
             long offset = (long)local * frames;
             data[offset] = state;
             for (int step = 1; step <= o.Steps; step++)

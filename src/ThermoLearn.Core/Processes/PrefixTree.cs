@@ -32,7 +32,7 @@ public sealed class PrefixTree
     public int MaxDepth => _levels.Length - 1;
 
     /// <summary>Words of length <paramref name="depth"/> (0 = the empty word, whose belief is pi).</summary>
-    public PrefixLevel Level(int depth) => _levels[depth];
+    internal PrefixLevel Level(int depth) => _levels[depth];
 
     /// <summary>Total number of nodes (words of length 0..MaxDepth).</summary>
     public long NodeCount => _levels.Sum(l => (long)l.Count);
@@ -165,7 +165,7 @@ public sealed class PrefixTree
     /// (lexicographically smallest) positive-probability extension: feed that sequence to a causal model and read
     /// position depth - 1 to get the model's state after the word (one row per distinct prefix).
     /// </summary>
-    public int[] FirstExtension(int depth, int toDepth)
+    internal int[] FirstExtension(int depth, int toDepth)
     {
         if (toDepth < 0 || toDepth > MaxDepth || depth < 0 || depth > toDepth)
             throw new ArgumentOutOfRangeException(nameof(depth), $"need 0 <= depth <= toDepth <= {MaxDepth}.");
@@ -217,7 +217,7 @@ public sealed class PrefixTree
 /// <see cref="Probability"/> [Count], <see cref="Beliefs"/> [Count, S], <see cref="NextTokenLaw"/> [Count, V],
 /// <see cref="Parent"/> and <see cref="LastToken"/> [Count]; the token matrix [Count, d] on demand.
 /// </summary>
-public sealed class PrefixLevel
+internal sealed class PrefixLevel
 {
     private int[]? _tokens;
 

@@ -14,7 +14,7 @@ namespace ThermoLearn.Randomness;
 /// on every IEEE-754 machine. Two per lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
 /// Start one with <see cref="GaussianLanes.For"/> (four lanes) or <see cref="GaussianLanes8.For"/> (eight).
 /// </summary>
-public struct GaussianLanes<TLanes, TDouble, TBits>
+internal struct GaussianLanes<TLanes, TDouble, TBits>
     where TLanes : struct, ILanes<TDouble, TBits>
     where TDouble : unmanaged
     where TBits : unmanaged
@@ -171,7 +171,7 @@ public struct GaussianLanes<TLanes, TDouble, TBits>
 }
 
 /// <summary>Four-lane normal streams (<see cref="Vector256{T}"/>): <see cref="GaussianLanes{TLanes, TDouble, TBits}"/> with <see cref="Lanes256"/>.</summary>
-public static class GaussianLanes
+internal static class GaussianLanes
 {
     /// <summary>Streams for trajectories first .. first + 3 of <paramref name="seed"/>.</summary>
     public static GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>> For(ulong seed, long first, ulong purpose) =>
@@ -187,7 +187,7 @@ public static class GaussianLanes
 /// Eight-lane normal streams (<see cref="Vector512{T}"/>, for AVX-512 machines): the same code as <see cref="GaussianLanes"/>
 /// at twice the width, so lane j here and lane j - 4k of a four-lane group give bit-identical normals for the same trajectory.
 /// </summary>
-public static class GaussianLanes8
+internal static class GaussianLanes8
 {
     /// <summary>Streams for trajectories first .. first + 7 of <paramref name="seed"/>.</summary>
     public static GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>> For(ulong seed, long first, ulong purpose) =>

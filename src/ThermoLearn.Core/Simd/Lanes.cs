@@ -13,7 +13,7 @@ namespace ThermoLearn.Simd;
 /// (the runtime's interface over both widths, ISimdVector, is not public). Every lane performs the same IEEE-754
 /// operations at either width, so lane j gives the same bits whichever width computed it.
 /// </summary>
-public interface ILanes<TDouble, TBits>
+internal interface ILanes<TDouble, TBits>
     where TDouble : unmanaged
     where TBits : unmanaged
 {
@@ -91,7 +91,7 @@ public interface ILanes<TDouble, TBits>
 }
 
 /// <summary>Four lanes (<see cref="Vector256{T}"/>, AVX2).</summary>
-public readonly struct Lanes256 : ILanes<Vector256<double>, Vector256<ulong>>
+internal readonly struct Lanes256 : ILanes<Vector256<double>, Vector256<ulong>>
 {
     public static int Count => Vector256<double>.Count;
 
@@ -167,7 +167,7 @@ public readonly struct Lanes256 : ILanes<Vector256<double>, Vector256<ulong>>
 }
 
 /// <summary>Eight lanes (<see cref="Vector512{T}"/>, AVX-512).</summary>
-public readonly struct Lanes512 : ILanes<Vector512<double>, Vector512<ulong>>
+internal readonly struct Lanes512 : ILanes<Vector512<double>, Vector512<ulong>>
 {
     public static int Count => Vector512<double>.Count;
 

@@ -26,8 +26,6 @@ public static class SimulationHealth
     /// <summary>Growth over the initial scale taken as a runaway state.</summary>
     public const double RunawayFactor = 1e8;
 
-    private const ulong ProbePurpose = 0x57AB1E;
-
     /// <summary>A scheme's stability limit for a model: dt must stay below <see cref="MaxDt"/>.</summary>
     /// <param name="Rate">Largest |eigenvalue| of the drift Jacobian (overdamped), or the largest angular frequency omega (underdamped).</param>
     /// <param name="MaxDt">The limit 2 / Rate.</param>
@@ -80,7 +78,7 @@ public static class SimulationHealth
         var probe = new double[d];
         for (int s = 0; s < 4; s++)
         {
-            var random = RandomStream.For(0, (ulong)s, ProbePurpose);
+            var random = RandomStream.For(0, (ulong)s, RandomPurposes.SimulationHealthProbe);
             sample(ref random, x);
             foreach (double t in new[] { 0, tEnd / 2 })
             {

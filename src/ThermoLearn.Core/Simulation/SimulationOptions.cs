@@ -33,9 +33,25 @@ public sealed record SimulationOptions
     /// <summary>Threads to use (-1: all cores). Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
-    /// <summary>Forces the generic per-trajectory loop (tests compare it with the vector kernels bit for bit).</summary>
-    internal bool GenericPathOnly { get; init; }
+    /// <summary>Which code path runs potential models (<see cref="SimulationEngine"/>); every path gives the same bits, so this
+    /// changes speed only. The default picks the fastest.</summary>
+    public SimulationEngine Engine { get; init; } = SimulationEngine.Automatic;
+}
 
-    /// <summary>Uses the four-lane vector kernels where the eight-lane (AVX-512) ones would run (tests compare them bit for bit).</summary>
-    internal bool NarrowVectorsOnly { get; init; }
+/// <summary>
+/// The code path of a potential model's simulation. The lane engine runs one trajectory per SIMD lane and performs the
+/// per-trajectory loop's operations in the same order, so all three give the same numbers bit for bit (the tests and the
+/// benchmarks compare them); the choice is for those comparisons and for timing.
+/// </summary>
+public enum SimulationEngine
+{
+    /// <summary>The lane engine at the widest hardware-accelerated width (eight lanes with AVX-512, else four) where the
+    /// model fits it (a potential model without non-conservative forces); the per-trajectory loop otherwise.</summary>
+    Automatic,
+
+    /// <summary>The lane engine at four lanes, even where eight would run.</summary>
+    FourLanes,
+
+    /// <summary>The per-trajectory loop over the scheme's scalar step, for every model.</summary>
+    PerTrajectoryLoop,
 }

@@ -17,18 +17,12 @@ namespace ThermoLearn.Simulation;
 /// (<see cref="Kernels.OverdampedLaneKernel{TLanes, TDouble, TBits}"/>: generic over the struct potential and the struct
 /// scheme step, one trajectory per SIMD lane, energetics fused into the step); linear models take the exact scheme by
 /// default; other overdamped models, underdamped models (BAOAB) and the samplers of jump processes and chains share the
-/// same keys and options. Trajectory i draws its initial state from RandomStream.For(seed, i, <see cref="InitialPurpose"/>)
-/// and its noise from lane streams keyed by (seed, i, <see cref="NoisePurpose"/>), so the output is bit-identical for any
+/// same keys and options. Trajectory i draws its initial state from RandomStream.For(seed, i, <see cref="RandomPurposes.SimulationInitial"/>)
+/// and its noise from lane streams keyed by (seed, i, <see cref="RandomPurposes.SimulationNoise"/>), so the output is bit-identical for any
 /// thread count, any <see cref="Shard"/> split and either vector width, and the lane engine equals the per-trajectory loop.
 /// </summary>
 public static class Simulator
 {
-    /// <summary>Purpose key of the initial-condition stream.</summary>
-    public const ulong InitialPurpose = 1;
-
-    /// <summary>Purpose key of the noise stream.</summary>
-    public const ulong NoisePurpose = 2;
-
     /// <summary>Runs <paramref name="model"/> (the problem) with <paramref name="scheme"/> under <paramref name="options"/> (its Scheme is replaced).</summary>
     /// <exception cref="InvalidInputException">Bad options, or a scheme that does not fit the model.</exception>
     public static SimulationResult Run(StochasticModel model, IScheme scheme, SimulationOptions options, IProgress<double>? progress = null) =>
@@ -108,7 +102,7 @@ public static class Simulator
                 (int step, Span<double> x, ReadOnlySpan<double> normals, Span<double> scratch) => table.Step(step, x, normals, scratch), progress);
         }
         var scheme = SchemeCatalog.FindOverdamped(name);
-        if (!o.GenericPathOnly && model is PotentialModel potential && !potential.HasNonConservativeForce
+        if (o.Engine != SimulationEngine.PerTrajectoryLoop && model is PotentialModel potential && !potential.HasNonConservativeForce
             && potential.Accept(new LaneVisitor(potential, o, scheme, progress)) is { } onLanes)
             return onLanes;
         return RunGeneric(model, o, scheme.Name, scheme.NormalsPerStep(model.Dimension),
@@ -144,13 +138,13 @@ public static class Simulator
             var previous = new double[d];
             var normals = new double[4 * normalsPerStep];
             var scratch = new double[Math.Max(scratchLength, d)];
-            var noise = GaussianLanes.For(o.Seed, first + 4 * g, NoisePurpose);
+            var noise = GaussianLanes.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
             Span<double> sums = stackalloc double[16];
             sums.Clear();
             for (int j = 0; j < lanes; j++)
             {
                 int local = 4 * g + j;
-                var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                var random = RandomStream.For(o.Seed, (ulong)(first + local), RandomPurposes.SimulationInitial);
                 var xj = x.AsSpan(j * d, d);
                 model.SampleInitial(ref random, xj);
                 bounds[j] = SimulationHealth.RunawayBound(xj);
@@ -265,7 +259,7 @@ public static class Simulator
     private static SimulationResult RunLanes<TField, TStep>(TField field, PotentialModel model, SimulationOptions o, string scheme, IProgress<double>? progress)
         where TField : struct, ILaneForceField
         where TStep : struct, ILaneStep =>
-        Vector512.IsHardwareAccelerated && !o.NarrowVectorsOnly
+        Vector512.IsHardwareAccelerated && o.Engine != SimulationEngine.FourLanes
             ? RunLanes<TField, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(field, model, o, scheme, progress)
             : RunLanes<TField, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(field, model, o, scheme, progress);
 
@@ -331,7 +325,7 @@ public static class Simulator
                 for (int j = 0; j < Math.Min(width, count - width * g); j++)
                 {
                     int local = width * g + j;
-                    var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                    var random = RandomStream.For(o.Seed, (ulong)(first + local), RandomPurposes.SimulationInitial);
                     model.SampleInitial(ref random, state);
                     boundOfLane[j] = SimulationHealth.RunawayBound(state);
                     for (int i = 0; i < d; i++) lanesOfCoordinate[i * width + j] = state[i];
@@ -339,7 +333,7 @@ public static class Simulator
                 }
                 for (int i = 0; i < d; i++) x[k * d + i] = TLanes.Create(lanesOfCoordinate.Slice(i * width, width));
                 bounds[k] = TLanes.Create(boundOfLane);
-                noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + width * g, NoisePurpose);
+                noise[k] = GaussianLanes<TLanes, TDouble, TBits>.For(o.Seed, first + width * g, RandomPurposes.SimulationNoise);
             }
             int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
             if (!energetics)
@@ -410,13 +404,13 @@ public static class Simulator
             var previousX = new double[d];
             var normals = new double[4 * d];
             var force = new double[d];
-            var noise = GaussianLanes.For(o.Seed, first + 4 * g, NoisePurpose);
+            var noise = GaussianLanes.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
             Span<double> sums = stackalloc double[12];
             sums.Clear();
             for (int j = 0; j < lanes; j++)
             {
                 int local = 4 * g + j;
-                var random = RandomStream.For(o.Seed, (ulong)(first + local), InitialPurpose);
+                var random = RandomStream.For(o.Seed, (ulong)(first + local), RandomPurposes.SimulationInitial);
                 var sj = state.AsSpan(j * stride, stride);
                 model.SampleInitial(ref random, sj[..d], sj[d..]);
                 bounds[j] = SimulationHealth.RunawayBound(sj);

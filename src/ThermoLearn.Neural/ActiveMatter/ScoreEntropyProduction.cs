@@ -160,7 +160,7 @@ public static class ScoreEntropyProduction
             int[] chosen = Enumerable.Range(first, Math.Min(batch, s - first)).ToArray();
             var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
             Tensor score = network.Score(input);
-            var random = RandomStream.For(0x5C0BE, (ulong)first, purpose: 2);
+            var random = RandomStream.For(RandomPurposes.ScoreEvaluationSeed, (ulong)first, RandomPurposes.ScoreProbeNoise);
             var (quadX, quadG, divX, divG) = MatchingTerms(score, input, parameters, ref random);
             float[] all = score.detach().to_type(ScalarType.Float32).data<float>().ToArray();
             for (int c = 0; c < chosen.Length; c++)
@@ -275,7 +275,7 @@ public static class ScoreEntropyProduction
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var random = RandomStream.For(settings.Seed, (ulong)step, purpose: 1);
+            var random = RandomStream.For(settings.Seed, (ulong)step, RandomPurposes.ScoreMinibatch);
             var chosen = new int[batch];
             for (int b = 0; b < batch; b++) chosen[b] = (int)(random.NextUInt64() % (ulong)train.Snapshots);
             var input = BuildInput(network, train, chosen, neighbours, parameters, gradients: true, noisyX);

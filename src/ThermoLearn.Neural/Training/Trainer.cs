@@ -41,7 +41,7 @@ internal static class Trainer
             for (int epoch = 1; epoch <= options.Epochs && diverged is null; epoch++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var random = RandomStream.For(seed, (ulong)epoch, purpose: 0xBA7C);
+                var random = RandomStream.For(seed, (ulong)epoch, RandomPurposes.NeuralEpochOrder);
                 long[] order = Array.ConvertAll(TransitionUnits.Permutation(checked((int)n), ref random), i => (long)i);
                 double sum = 0;
                 long steps = 0;

@@ -67,7 +67,7 @@ internal static class TransitionUnits
         if (units.Length < needed)
             throw new InvalidInputException($"neural estimators with {options.Folds} folds need at least {needed} trajectory pieces "
                 + $"to train, stop early and hold out; the data give {units.Length}. Use more or longer trajectories, or fewer folds.");
-        var random = RandomStream.For(options.Seed, 0, purpose: 0x5EED_F01D);
+        var random = RandomStream.For(options.Seed, 0, RandomPurposes.NeuralFoldPlan);
         int[] order = Permutation(units.Length, ref random);
         var plans = new FoldPlan[options.Folds];
         for (int k = 0; k < options.Folds; k++)

@@ -99,7 +99,7 @@ public static class TransformerTrainer
         ulong index = 0;
         foreach (var (name, parameter) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            var stream = RandomStream.For(seed, index++, purpose: 7);
+            var stream = RandomStream.For(seed, index++, RandomPurposes.TransformerInitialisation);
             string leaf = name[(name.LastIndexOf('.') + 1)..];
             string owner = name.Contains('.') ? name[..name.LastIndexOf('.')] : "";
             var values = new float[parameter.numel()];

@@ -66,9 +66,9 @@ public class EnergeticsTests
             int count = 0;
             for (int i = 0; i < 64; i++)
             {
-                var initial = RandomStream.For(31, (ulong)i, Simulator.InitialPurpose);
+                var initial = RandomStream.For(31, (ulong)i, RandomPurposes.SimulationInitial);
                 model.SampleInitial(ref initial, x, v);
-                var noise = RandomStream.For(31, (ulong)i, Simulator.NoisePurpose);
+                var noise = RandomStream.For(31, (ulong)i, RandomPurposes.SimulationNoise);
                 for (int step = 0; step < 200; step++)
                 {
                     double t = step * dt;

@@ -37,8 +37,8 @@ public class BlowUpTests
         Assert.Contains("the stability limit estimated at the initial states is dt < 2 / 8 = 0.25", reference);
         Assert.Contains("nothing was written", reference);
         Assert.Equal(reference, Failure(model, options));
-        Assert.Equal(reference, Failure(model, options with { NarrowVectorsOnly = true }));
-        Assert.Equal(reference, Failure(model, options with { GenericPathOnly = true, MaxDegreeOfParallelism = 2 }));
+        Assert.Equal(reference, Failure(model, options with { Engine = SimulationEngine.FourLanes }));
+        Assert.Equal(reference, Failure(model, options with { Engine = SimulationEngine.PerTrajectoryLoop, MaxDegreeOfParallelism = 2 }));
         // the same trajectory, found in a shard that holds it, under its global index
         string shard = Failure(model, options with { Shard = Shard.Parse("2/3") });
         Assert.Equal(reference[..reference.IndexOf(" between")], shard[..shard.IndexOf(" between")]);

@@ -148,8 +148,8 @@ public class VectorKernelTests
         var model = new ThermoLearn.Models.DoubleWellModel(b: 1.3, c: 0.2, mu: 0.8, temperature: 0.7, x0: -0.9);
         var options = new SimulationOptions { Trajectories = trajectories, Steps = steps, Dt = 0.01, SaveEvery = saveEvery, Seed = 12 };
         var fast = Simulator.Run(model, options);
-        var narrow = Simulator.Run(model, options with { NarrowVectorsOnly = true });
-        var generic = Simulator.Run(model, options with { GenericPathOnly = true });
+        var narrow = Simulator.Run(model, options with { Engine = SimulationEngine.FourLanes });
+        var generic = Simulator.Run(model, options with { Engine = SimulationEngine.PerTrajectoryLoop });
         foreach (var kernel in new[] { fast, narrow })
         {
             Assert.Equal(generic.Trajectories.Data, kernel.Trajectories.Data);
@@ -182,8 +182,8 @@ public class VectorKernelTests
             _ => new BreathingTrapModel(k0: 1, k1: 3, tau: 0.5, mu: 1.1, temperature: 0.8),
         };
         var options = new SimulationOptions { Trajectories = 37, Steps = 80, Dt = 0.01, SaveEvery = 4, Seed = 5, Scheme = scheme };
-        var generic = Simulator.Run(model, options with { GenericPathOnly = true });
-        foreach (var lanes in new[] { Simulator.Run(model, options), Simulator.Run(model, options with { NarrowVectorsOnly = true }) })
+        var generic = Simulator.Run(model, options with { Engine = SimulationEngine.PerTrajectoryLoop });
+        foreach (var lanes in new[] { Simulator.Run(model, options), Simulator.Run(model, options with { Engine = SimulationEngine.FourLanes }) })
         {
             Assert.Equal(generic.Trajectories.Data, lanes.Trajectories.Data);
             Assert.Equal(generic.Energetics!.Work, lanes.Energetics!.Work);

@@ -43,10 +43,7 @@ public readonly struct DoubleWell : IDifferentiablePotential, ILaneForceField
 
     /// <summary>Lane form of <see cref="ForceAt"/>: ((-4 b) x)(x x - 1) - c, the scalar operations in the scalar order (-4 b is exact either way).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
     {
         var y = x[0];
         force[0] = TLanes.Subtract(TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0))),
@@ -55,10 +52,7 @@ public readonly struct DoubleWell : IDifferentiablePotential, ILaneForceField
 
     /// <summary>Lane form of <see cref="Energy"/>: (b u) u + c x with u = x x - 1.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
     {
         var y = x[0];
         var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));

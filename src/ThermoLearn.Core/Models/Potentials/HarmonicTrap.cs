@@ -58,10 +58,7 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="Force"/>: (-k)(x_i - c_i).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
     {
         var minusK = TLanes.Create(-Stiffness);
         for (int i = 0; i < x.Length; i++) force[i] = TLanes.Multiply(minusK, TLanes.Subtract(x[i], lambda[i]));
@@ -69,10 +66,7 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="Energy"/>: (k / 2) sum_i (x_i - c_i)^2, summed from 0 in coordinate order.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
     {
         var s = TLanes.Create(0.0);
         for (int i = 0; i < x.Length; i++)
@@ -84,10 +78,7 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
     }
     /// <summary>Lane form of <see cref="ControlDerivative"/>: (-k)(x_i - c_i).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneDifferentiableField.LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
     {
         var minusK = TLanes.Create(-Stiffness);
         for (int i = 0; i < x.Length; i++) derivative[i] = TLanes.Multiply(minusK, TLanes.Subtract(x[i], lambda[i]));
@@ -95,17 +86,11 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="ForceControlJacobian"/>: k on the diagonal.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged => Diagonal<TLanes, TDouble, TBits>(x.Length, Stiffness, jacobian);
+    void ILaneDifferentiableField.LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian) => Diagonal<TLanes, TDouble, TBits>(x.Length, Stiffness, jacobian);
 
     /// <summary>Lane form of <see cref="ForceJacobian"/>: -k on the diagonal.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged => Diagonal<TLanes, TDouble, TBits>(x.Length, -Stiffness, jacobian);
+    void ILaneDifferentiableField.LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian) => Diagonal<TLanes, TDouble, TBits>(x.Length, -Stiffness, jacobian);
 
     private static void Diagonal<TLanes, TDouble, TBits>(int d, double value, Span<TDouble> matrix)
         where TLanes : struct, ILanes<TDouble, TBits>

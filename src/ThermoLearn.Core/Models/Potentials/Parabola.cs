@@ -20,17 +20,11 @@ public readonly struct Parabola : IPotential, ILaneForceField
 
     /// <summary>Lane form of <see cref="Force"/>: (-k) x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged =>
+    void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force) =>
         force[0] = TLanes.Multiply(TLanes.Xor(TLanes.Create(-0.0), lambda[0]), x[0]);   // -k: the sign bit flipped, as scalar negation does
 
     /// <summary>Lane form of <see cref="Energy"/>: ((k / 2) x) x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged =>
+    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda) =>
         TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[0]), x[0]), x[0]);
 }

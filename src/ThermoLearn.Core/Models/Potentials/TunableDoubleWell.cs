@@ -47,10 +47,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="Force"/>: ((((-4 b) x)(x x - 1)) - c) - s x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
     {
         var y = x[0];
         var quartic = TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0)));
@@ -59,10 +56,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="Energy"/>: ((b u) u + c x) + ((s / 2) x) x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
     {
         var y = x[0];
         var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
@@ -71,10 +65,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
     }
     /// <summary>Lane form of <see cref="ControlDerivative"/>: (u u, x, (0.5 x) x).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneDifferentiableField.LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
     {
         var y = x[0];
         var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
@@ -85,10 +76,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="ForceControlJacobian"/>: ((-4 x)(x x - 1), -1, -x).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneDifferentiableField.LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
     {
         var y = x[0];
         jacobian[0] = TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0)));
@@ -98,10 +86,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="ForceJacobian"/>: ((-4 b)((3 x) x - 1)) - s.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
-        where TLanes : struct, ILanes<TDouble, TBits>
-        where TDouble : unmanaged
-        where TBits : unmanaged
+    void ILaneDifferentiableField.LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
     {
         var y = x[0];
         var curvature = TLanes.Subtract(TLanes.Multiply(TLanes.Multiply(TLanes.Create(3.0), y), y), TLanes.Create(1.0));

@@ -134,7 +134,7 @@ public static class BeliefModelComparison
 
         // Balanced random folds: a seeded permutation of the groups, group at rank i in fold i mod K.
         var order = Enumerable.Range(0, kept.Length).ToArray();
-        var random = RandomStream.For(seed, 0, purpose: 3);
+        var random = RandomStream.For(seed, 0, RandomPurposes.CrossValidationFolds);
         for (int i = order.Length - 1; i > 0; i--)
         {
             int j = (int)(random.NextUInt64() % (ulong)(i + 1));

@@ -162,7 +162,7 @@ public static class WeightedLeastSquares
         var fit = Fit(x, y, weights);
         var inSample = Score(y, fit.Predict(x), weights);
 
-        var split = RandomStream.For(seed, 0, purpose: 1);
+        var split = RandomStream.For(seed, 0, RandomPurposes.HeldOutSplit);
         var train = new List<int>();
         var test = new List<int>();
         for (int i = 0; i < x.Rows; i++) (split.NextDouble() < heldOutFraction ? test : train).Add(i);
@@ -179,7 +179,7 @@ public static class WeightedLeastSquares
         // Labels permuted across rows, fitted on the training rows and scored on the held-out rows: in-sample R^2
         // of shuffled labels is not near 0 when a few heavy rows dominate the weights (short prefixes carry most
         // probability), so the control is judged out of sample, where it is about 0 or negative.
-        var shuffle = RandomStream.For(seed, 0, purpose: 2);
+        var shuffle = RandomStream.For(seed, 0, RandomPurposes.ShuffledLabels);
         var order = Enumerable.Range(0, x.Rows).ToArray();
         for (int i = order.Length - 1; i > 0; i--)
         {

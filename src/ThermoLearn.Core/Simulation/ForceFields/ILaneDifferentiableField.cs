@@ -12,19 +12,19 @@ namespace ThermoLearn.Simulation.ForceFields;
 public interface ILaneDifferentiableField : ILaneForceField, IDifferentiablePotential
 {
     /// <summary>Writes dV/dlambda_q per lane (length <see cref="IPotential.ControlCount"/>).</summary>
-    void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
+    internal void LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;
 
     /// <summary>Writes dF_i/dlambda_j per lane, row-major d x k.</summary>
-    void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+    internal void LaneForceControlJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;
 
     /// <summary>Writes dF_i/dx_j = -d^2 V/dx_i dx_j per lane, row-major d x d.</summary>
-    void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
+    internal void LaneForceJacobian<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> jacobian)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;

@@ -10,7 +10,8 @@ namespace ThermoLearn.Simulation.ForceFields;
 /// Coordinates are structure-of-arrays: <c>x[i]</c> holds coordinate i of every lane. Implementations are readonly structs
 /// whose lane code performs the same IEEE-754 operations in the same order as their scalar <see cref="IPotential"/>
 /// members, so the lane engine and the per-trajectory loop give the same bits (tests compare them). The engine is generic
-/// over the struct, so every call is inlined: no interface call and no allocation per step.
+/// over the struct, so every call is inlined: no interface call and no allocation per step. The lane members are internal
+/// (the SIMD lane types are an implementation detail of the engine), so the implementations are Core's potentials.
 /// <para>
 /// Extension point: a field whose force on one coordinate depends on other trajectories' coordinates (pair or many-body
 /// interactions between the particles of one system) does not fit lanes across independent trajectories; it plugs in as
@@ -21,13 +22,13 @@ namespace ThermoLearn.Simulation.ForceFields;
 public interface ILaneForceField : IPotential
 {
     /// <summary>Writes F = -grad_x V(x; lambda) per lane (length <see cref="IPotential.Dimension"/>).</summary>
-    void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
+    internal void LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;
 
     /// <summary>V(x; lambda) per lane.</summary>
-    TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+    internal TDouble LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;
