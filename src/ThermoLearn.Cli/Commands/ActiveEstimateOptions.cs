@@ -65,7 +65,7 @@ internal sealed class ActiveEstimateOptions
         var snapshots = ActiveSnapshotFile.Read(inPath);
         var model = snapshots.Model;
         ManyBodyEntropyEstimate estimate;
-        CurrentEstimateResult? current = null;
+        ManyBodyCurrentEstimateResult? current = null;
         ScoreFit? score = null;
         LocalEntropyMaps? maps = null;
         if (method == "identity") estimate = IdentityEntropyProduction.Estimate(snapshots, blocks, threads);

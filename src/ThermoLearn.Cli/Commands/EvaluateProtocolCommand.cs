@@ -48,8 +48,8 @@ public static class EvaluateProtocolCommand
             else
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{taskName}, tau = {document.Tau}: W = {measured.Work:F4} +- {measured.WorkStandardError:F4}, error = {measured.Error:F4} +- {measured.ErrorStandardError:F4} ({count} trajectories, seed {s})"));
-                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {baseline.Work:F4} +- {baseline.WorkStandardError:F4}, error = {baseline.Error:F4}"));
+                    $"{taskName}, tau = {document.Tau}: W = {measured.Work.Mean:F4} +- {measured.Work.StandardError:F4}, error = {measured.Error.Mean:F4} +- {measured.Error.StandardError:F4} ({count} trajectories, seed {s})"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {baseline.Work.Mean:F4} +- {baseline.Work.StandardError:F4}, error = {baseline.Error.Mean:F4}"));
             }
             return CliApp.ExitOk;
         });

@@ -61,11 +61,11 @@ public static class OptimizeCommand
             {
                 var points = taus.Select(t => Optimise(console, TaskCatalog.Create(taskName, t, settings), run, $"tau={t}")).ToList();
                 result = SweepJson(points, "tau");
-                var fit = InverseTauFit.Of(points.Select(p => p.Task.Duration).ToList(), points.Select(p => p.Final.Work).ToList());
+                var fit = InverseTauFit.Of(points.Select(p => p.Task.Duration).ToList(), points.Select(p => p.Final.Work.Mean).ToList());
                 result["fit"] = new JsonObject { ["w_inf"] = JsonOutput.Number(fit.WInf), ["b"] = JsonOutput.Number(fit.B) };
                 if (plotPath is not null) PlotWorkVersusTau(points, fit, plotPath);
                 if (!parse.GetValue(json))
-                    foreach (var p in points) console.Out.WriteLine($"tau = {p.Task.Duration,8:G4}: W = {p.Final.Work:F4} +- {p.Final.WorkStandardError:F4}, error = {p.Final.Error:F4}");
+                    foreach (var p in points) console.Out.WriteLine($"tau = {p.Task.Duration,8:G4}: W = {p.Final.Work.Mean:F4} +- {p.Final.Work.StandardError:F4}, error = {p.Final.Error.Mean:F4}");
             }
             else if (alphas is not null)
             {
@@ -73,7 +73,7 @@ public static class OptimizeCommand
                 result = SweepJson(points, "alpha");
                 if (plotPath is not null) PlotPareto(points, plotPath);
                 if (!parse.GetValue(json))
-                    foreach (var p in points) console.Out.WriteLine($"alpha = {p.Alpha,8:G4}: W = {p.Final.Work:F4} +- {p.Final.WorkStandardError:F4}, error = {p.Final.Error:F4}");
+                    foreach (var p in points) console.Out.WriteLine($"alpha = {p.Alpha,8:G4}: W = {p.Final.Work.Mean:F4} +- {p.Final.Work.StandardError:F4}, error = {p.Final.Error.Mean:F4}");
             }
             else
             {
@@ -120,7 +120,7 @@ public static class OptimizeCommand
         var progress = new ProgressReporter(console, label);
         var result = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options, step => progress.Report(
             (step.Iteration + 1.0) / run.Iterations,
-            string.Create(CultureInfo.InvariantCulture, $"it {step.Iteration}: L = {step.Objective:F4}, W = {step.Work:F4} +- {step.WorkStandardError:F4}, error = {step.Error:F4}, |grad| = {step.GradientNorm:F3} (noise {step.GradientNoise:F3}), M = {step.Trajectories}")));
+            string.Create(CultureInfo.InvariantCulture, $"it {step.Iteration}: L = {step.Objective.Mean:F4}, W = {step.Work.Mean:F4} +- {step.Work.StandardError:F4}, error = {step.Error.Mean:F4}, |grad| = {step.GradientNorm:F3} (noise {step.GradientNoise:F3}), M = {step.Trajectories}")));
         progress.Report(1, result.StopReason);
         // Common random numbers: the optimised protocol and the baseline are measured on the same paths' noise.
         ulong evaluation = ProtocolOptimizer.EvaluationSeed(run.Seed);
@@ -133,12 +133,12 @@ public static class OptimizeCommand
     {
         var json = new JsonObject
         {
-            ["work"] = JsonOutput.Number(m.Work),
-            ["work_stderr"] = JsonOutput.Number(m.WorkStandardError),
-            ["error"] = JsonOutput.Number(m.Error),
-            ["error_stderr"] = JsonOutput.Number(m.ErrorStandardError),
-            ["objective"] = JsonOutput.Number(m.Objective),
-            ["objective_stderr"] = JsonOutput.Number(m.ObjectiveStandardError),
+            ["work"] = JsonOutput.Number(m.Work.Mean),
+            ["work_stderr"] = JsonOutput.Number(m.Work.StandardError),
+            ["error"] = JsonOutput.Number(m.Error.Mean),
+            ["error_stderr"] = JsonOutput.Number(m.Error.StandardError),
+            ["objective"] = JsonOutput.Number(m.Objective.Mean),
+            ["objective_stderr"] = JsonOutput.Number(m.Objective.StandardError),
             ["trajectories"] = m.Trajectories,
             ["seed"] = m.Seed,
         };
@@ -179,10 +179,10 @@ public static class OptimizeCommand
             {
                 ["iteration"] = s.Iteration,
                 ["trajectories"] = s.Trajectories,
-                ["objective"] = JsonOutput.Number(s.Objective),
-                ["work"] = JsonOutput.Number(s.Work),
-                ["work_stderr"] = JsonOutput.Number(s.WorkStandardError),
-                ["error"] = JsonOutput.Number(s.Error),
+                ["objective"] = JsonOutput.Number(s.Objective.Mean),
+                ["work"] = JsonOutput.Number(s.Work.Mean),
+                ["work_stderr"] = JsonOutput.Number(s.Work.StandardError),
+                ["error"] = JsonOutput.Number(s.Error.Mean),
                 ["gradient_norm"] = JsonOutput.Number(s.GradientNorm),
                 ["gradient_noise"] = JsonOutput.Number(s.GradientNoise),
             }).ToArray());
@@ -211,8 +211,8 @@ public static class OptimizeCommand
     {
         var f = o.Final;
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{o.Task.Name}, tau = {o.Task.Duration}, alpha = {o.Alpha}: {o.Result.StopReason}"));
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimised: W = {f.Work:F4} +- {f.WorkStandardError:F4}, error = {f.Error:F4} +- {f.ErrorStandardError:F4}"));
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {o.Baseline.Work:F4} +- {o.Baseline.WorkStandardError:F4}, error = {o.Baseline.Error:F4}"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimised: W = {f.Work.Mean:F4} +- {f.Work.StandardError:F4}, error = {f.Error.Mean:F4} +- {f.Error.StandardError:F4}"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {o.Baseline.Work.Mean:F4} +- {o.Baseline.Work.StandardError:F4}, error = {o.Baseline.Error.Mean:F4}"));
         if (f.References.OptimumWork is { } w) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimum (Schmiedl-Seifert): W* = {w:F4}"));
         if (f.References.OverdampedObjectiveBound is { } ob) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  any overdamped 1-D flip: success <= 1/2, objective >= alpha/2 = {ob:F4}"));
         if (f.References.LandauerBound is { } l) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Landauer bound: {l:F4}; finite-time bound: {f.References.FiniteTimeBound:F4}"));
@@ -243,9 +243,9 @@ public static class OptimizeCommand
     {
         var plot = PlotFile.Create($"{points[0].Task.Name}: optimised work vs duration", "tau", "<W>");
         var taus = points.Select(p => p.Task.Duration).ToArray();
-        var measured = plot.Add.ScatterPoints(taus, points.Select(p => p.Final.Work).ToArray());
+        var measured = plot.Add.ScatterPoints(taus, points.Select(p => p.Final.Work.Mean).ToArray());
         measured.LegendText = "optimised <W>";
-        plot.Add.ErrorBar(taus, points.Select(p => p.Final.Work).ToArray(), points.Select(p => 2 * p.Final.WorkStandardError).ToArray());
+        plot.Add.ErrorBar(taus, points.Select(p => p.Final.Work.Mean).ToArray(), points.Select(p => 2 * p.Final.Work.StandardError).ToArray());
         var grid = Enumerable.Range(0, 100).Select(i => taus.Min() + (taus.Max() - taus.Min()) * i / 99.0).ToArray();
         var fitted = plot.Add.ScatterLine(grid, grid.Select(t => fit.WInf + fit.B / t).ToArray());
         fitted.LegendText = string.Create(CultureInfo.InvariantCulture, $"W_inf + B/tau = {fit.WInf:F3} + {fit.B:F3}/tau");
@@ -269,7 +269,7 @@ public static class OptimizeCommand
     private static void PlotPareto(List<Outcome> points, string path)
     {
         var plot = PlotFile.Create($"{points[0].Task.Name}: work-error Pareto front (tau = {points[0].Task.Duration:G4})", "error", "<W>");
-        var front = plot.Add.ScatterLine(points.Select(p => p.Final.Error).ToArray(), points.Select(p => p.Final.Work).ToArray());
+        var front = plot.Add.ScatterLine(points.Select(p => p.Final.Error.Mean).ToArray(), points.Select(p => p.Final.Work.Mean).ToArray());
         front.LegendText = "optimised, one point per alpha";
         plot.ShowLegend();
         PlotFile.Save(plot, path);

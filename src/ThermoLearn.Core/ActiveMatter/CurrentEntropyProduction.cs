@@ -38,7 +38,7 @@ public sealed record LocalEntropyMaps(double[] ParticleRates, int SnapshotFrame,
     double RegionOrigin, double RegionBin);
 
 /// <summary>The current-based estimate with its fitted force field and local maps.</summary>
-public sealed record CurrentEstimateResult(ManyBodyEntropyEstimate Estimate, IReadOnlyList<string> Features, double[] CoefficientsX, double[] CoefficientsG,
+public sealed record ManyBodyCurrentEstimateResult(ManyBodyEntropyEstimate Estimate, IReadOnlyList<string> Features, double[] CoefficientsX, double[] CoefficientsG,
     double RateLag1, double RateLag2, LocalEntropyMaps Maps);
 
 /// <summary>
@@ -54,7 +54,7 @@ public sealed record CurrentEstimateResult(ManyBodyEntropyEstimate Estimate, IRe
 /// </summary>
 public static class CurrentEntropyProduction
 {
-    public static CurrentEstimateResult Estimate(ActiveSnapshots snapshots, CurrentEstimatorOptions? options = null)
+    public static ManyBodyCurrentEstimateResult Estimate(ActiveSnapshots snapshots, CurrentEstimatorOptions? options = null)
     {
         options ??= new CurrentEstimatorOptions();
         var m = snapshots.Model;
@@ -149,7 +149,7 @@ public static class CurrentEntropyProduction
         double[] thetaX = new double[k], thetaG = new double[k];
         for (int p = 0; p < k; p++) { thetaX[p] = Combine(theta1x[p], theta2x[p]); thetaG[p] = Combine(theta1g[p], theta2g[p]); }
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
-        return new CurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, s1, lags == 2 ? s2 : double.NaN, maps);
+        return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, s1, lags == 2 ? s2 : double.NaN, maps);
     }
 
     private static void Accumulate(double[] phiFrom, double[] phiTo, double[] xFrom, double[] xTo, double[] gFrom, double[] gTo, int rows, int k,

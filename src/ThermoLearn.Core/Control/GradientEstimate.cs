@@ -3,30 +3,27 @@ using ThermoLearn.Statistics;
 namespace ThermoLearn.Control;
 
 /// <summary>
-/// An estimate of the objective L(theta) = &lt;W&gt; + alpha * error and of its gradient, each with the
-/// standard error of the mean over independent trajectories. Units: energies in k_B T (T = 1 unless a
+/// An estimate of the objective L(theta) = &lt;W&gt; + alpha * error and of its gradient, each a mean over independent
+/// trajectories with its standard error (<see cref="MeanEstimate"/>). Units: energies in k_B T (T = 1 unless a
 /// task sets it), the error is a probability. Method: "likelihood-ratio" (fluctuation response,
-/// Lyu, Ray &amp; Crutchfield 2025), "pathwise" or "measurement" (no gradient).
+/// Lyu, Ray &amp; Crutchfield 2025), "pathwise" or "measurement" (no gradient). <see cref="Gradient"/> holds dL/dtheta_p,
+/// one estimate per parameter (empty for a measurement).
 /// </summary>
 public sealed record GradientEstimate(
     string Method,
     int Trajectories,
     ulong Seed,
     double Alpha,
-    double Objective,
-    double ObjectiveStandardError,
-    double Work,
-    double WorkStandardError,
-    double Error,
-    double ErrorStandardError,
-    double[] Gradient,
-    double[] GradientStandardError)
+    MeanEstimate Objective,
+    MeanEstimate Work,
+    MeanEstimate Error,
+    MeanEstimate[] Gradient)
 {
     /// <summary>|grad L|.</summary>
-    public double GradientNorm => Math.Sqrt(Gradient.Sum(g => g * g));
+    public double GradientNorm => Math.Sqrt(Gradient.Sum(g => g.Mean * g.Mean));
 
     /// <summary>sqrt(sum of squared standard errors): the size the norm would have from noise alone.</summary>
-    public double GradientNoise => Math.Sqrt(GradientStandardError.Sum(s => s * s));
+    public double GradientNoise => Math.Sqrt(Gradient.Sum(g => g.StandardError * g.StandardError));
 }
 
 /// <summary>
@@ -49,36 +46,34 @@ internal static class GradientEstimators
         var objective = Objective(sample, alpha);
         double mean = Mean(objective);
         double scale = m / (m - 1.0);
-        var gradient = new double[parameters];
-        var stderr = new double[parameters];
+        var gradient = new MeanEstimate[parameters];
         var column = new double[m];
         for (int p = 0; p < parameters; p++)
         {
             for (int i = 0; i < m; i++)
                 column[i] = sample.WorkGradient[i * parameters + p] + scale * (objective[i] - mean) * sample.Score[i * parameters + p];
-            (gradient[p], stderr[p]) = MeanAndStandardError(column);
+            gradient[p] = MeanEstimate.Of(column);
         }
-        return Assemble("likelihood-ratio", sample, alpha, seed, objective, gradient, stderr);
+        return Assemble("likelihood-ratio", sample, alpha, seed, objective, gradient);
     }
 
     /// <summary>Mean of the per-path total derivative dW/dtheta from <see cref="PathKernel.RunPathwise{TPotential}"/> (work only).</summary>
     public static GradientEstimate Pathwise(PathSample sample, ulong seed)
     {
         int m = sample.Count, parameters = sample.Parameters;
-        var gradient = new double[parameters];
-        var stderr = new double[parameters];
+        var gradient = new MeanEstimate[parameters];
         var column = new double[m];
         for (int p = 0; p < parameters; p++)
         {
             for (int i = 0; i < m; i++) column[i] = sample.WorkGradient[i * parameters + p];
-            (gradient[p], stderr[p]) = MeanAndStandardError(column);
+            gradient[p] = MeanEstimate.Of(column);
         }
-        return Assemble("pathwise", sample, 0, seed, Objective(sample, 0), gradient, stderr);
+        return Assemble("pathwise", sample, 0, seed, Objective(sample, 0), gradient);
     }
 
     /// <summary>Work and error only (no gradient).</summary>
     public static GradientEstimate Measure(PathSample sample, double alpha, ulong seed) =>
-        Assemble("measurement", sample, alpha, seed, Objective(sample, alpha), [], []);
+        Assemble("measurement", sample, alpha, seed, Objective(sample, alpha), []);
 
     private static double[] Objective(PathSample sample, double alpha)
     {
@@ -87,24 +82,16 @@ internal static class GradientEstimators
         return a;
     }
 
-    private static GradientEstimate Assemble(string method, PathSample sample, double alpha, ulong seed,
-        double[] objective, double[] gradient, double[] stderr)
+    private static GradientEstimate Assemble(string method, PathSample sample, double alpha, ulong seed, double[] objective, MeanEstimate[] gradient)
     {
-        var (l, lErr) = MeanAndStandardError(objective);
-        var (w, wErr) = MeanAndStandardError(sample.Work);
-        var (e, eErr) = MeanAndStandardError(sample.Error);
-        if (!double.IsFinite(l) || gradient.Any(g => !double.IsFinite(g)))
+        var l = MeanEstimate.Of(objective);
+        var w = MeanEstimate.Of(sample.Work);
+        var e = MeanEstimate.Of(sample.Error);
+        if (!double.IsFinite(l.Mean) || gradient.Any(g => !double.IsFinite(g.Mean)))
             throw new InvalidInputException("control: a trajectory diverged (non-finite work or gradient); the protocol drives the "
                 + "system too hard for the time step: use more steps (--set steps=...) or a gentler protocol.");
-        return new GradientEstimate(method, sample.Count, seed, alpha, l, lErr, w, wErr, e, eErr, gradient, stderr);
+        return new GradientEstimate(method, sample.Count, seed, alpha, l, w, e, gradient);
     }
 
     private static double Mean(ReadOnlySpan<double> values) => MeanEstimate.Of(values).Mean;
-
-    /// <summary>The project's one mean-with-standard-error (<see cref="MeanEstimate"/>) as a tuple.</summary>
-    internal static (double Mean, double StandardError) MeanAndStandardError(ReadOnlySpan<double> values)
-    {
-        var estimate = MeanEstimate.Of(values);
-        return (estimate.Mean, estimate.StandardError);
-    }
 }

@@ -70,7 +70,7 @@ internal static class PathKernel
 {
     public static PathSample Run<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, bool gradients,
-        int maxThreads = -1, bool narrowVectors = false)
+        int maxDegreeOfParallelism = -1, bool narrowVectors = false)
         where TPotential : struct, ILaneDifferentiableField
     {
         Check(potential, protocol, trajectories);
@@ -78,9 +78,9 @@ internal static class PathKernel
         var sample = new PathSample(trajectories, parameters, potential.Dimension);
         var collector = new Collector(sample, protocol, gradients);
         if (dynamics.IsUnderdamped)
-            Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors, collector);
+            Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors, collector);
         else
-            Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors, collector);
+            Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors, collector);
         return sample;
     }
 
@@ -91,13 +91,13 @@ internal static class PathKernel
     /// for an indicator such as a task error, which is why the likelihood ratio is the main tool.
     /// </summary>
     public static PathSample RunPathwise<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxThreads = -1, bool narrowVectors = false)
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxDegreeOfParallelism = -1, bool narrowVectors = false)
         where TPotential : struct, ILaneDifferentiableField
     {
         if (dynamics.IsUnderdamped) throw new InvalidInputException("control: the pathwise reference gradient is implemented for overdamped dynamics only.");
         Check(potential, protocol, trajectories);
         var sample = new PathSample(trajectories, protocol.Parameters, potential.Dimension);
-        Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, narrowVectors,
+        Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors,
             new Collector(sample, protocol, Gradients: true, Pathwise: true));
         return sample;
     }
@@ -113,18 +113,18 @@ internal static class PathKernel
     private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false);
 
     private static void Run<TPotential, TStep>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxThreads, bool narrowVectors, Collector collector)
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxDegreeOfParallelism, bool narrowVectors, Collector collector)
         where TPotential : struct, ILaneDifferentiableField
         where TStep : struct, ILaneStep
     {
         if (Vector512.IsHardwareAccelerated && !narrowVectors)
-            Run<TPotential, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, collector);
+            Run<TPotential, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, collector);
         else
-            Run<TPotential, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxThreads, collector);
+            Run<TPotential, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, collector);
     }
 
     private static void Run<TPotential, TStep, TLanes, TDouble, TBits>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxThreads, Collector collector)
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxDegreeOfParallelism, Collector collector)
         where TPotential : struct, ILaneDifferentiableField
         where TStep : struct, ILaneStep
         where TLanes : struct, ILanes<TDouble, TBits>
@@ -138,28 +138,29 @@ internal static class PathKernel
         var controls = new double[(steps + 1) * k];
         protocol.Lambda.CopyTo(controls, 0);
         protocol.End.CopyTo(controls, steps * k);
-        double h = protocol.Dt, mobility, kick, damping = 1;
+        double h = protocol.Dt, response, kick, damping = 1;
         if (dynamics.Mass is { } m)
         {
-            mobility = 1 / m;
+            response = 1 / m;
             kick = Math.Sqrt(2 * dynamics.Friction * dynamics.Temperature * h) / m;
             damping = 1 - dynamics.Friction * h / m;
         }
         else
         {
-            mobility = dynamics.Mobility;
-            kick = Math.Sqrt(2 * h) * Math.Sqrt(mobility * dynamics.Temperature);
+            response = dynamics.Mobility;
+            kick = Math.Sqrt(2 * h) * Math.Sqrt(response * dynamics.Temperature);
         }
         var run = new LaneRun
         {
             Steps = steps, SaveEvery = steps, Frames = 2, Dimension = d, Controls = controls, ControlCount = k,
-            Mobility = mobility, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state],
+            ForceResponse = response, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state],
         };
-        // The drift of a step is mobility F h, so its theta-derivative carries h: the score per step is (mobility h / kick) (dF/dtheta)^T xi.
-        double coefficient = mobility * h / kick;
+        // The drift of a step is response F h (mu F h of x, or F h / m of v), so its theta-derivative carries h: the score per step is
+        // (response h / kick) (dF/dtheta)^T xi.
+        double coefficient = response * h / kick;
         int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;
         int groups = (count + width - 1) / width, blocks = (groups + perBlock - 1) / perBlock;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, b =>
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, b =>
         {
             int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
             var x = new TDouble[blockGroups * state];
@@ -186,7 +187,7 @@ internal static class PathKernel
             var accumulators = new ControlSums<TDouble>(blockGroups, k, collector.Gradients ? protocol.Parameters : 0, d, collector.Pathwise);
             if (collector.Pathwise)
             {
-                var observer = new PathwiseObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(mobility * h));
+                var observer = new PathwiseObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(response * h));
                 OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, PathwiseObserver<TPotential, TLanes, TDouble, TBits>>(
                     potential, run, x, noise, ref observer, default, firstGroup, lastLanes);
             }

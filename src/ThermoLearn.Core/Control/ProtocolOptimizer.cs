@@ -1,6 +1,7 @@
 using ThermoLearn.Control.Tasks;
 using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Control;
 
@@ -29,7 +30,8 @@ public sealed record OptimizerOptions
     /// <summary>Stop after this many consecutive iterations at the largest batch whose gradient is indistinguishable from noise.</summary>
     public int Patience { get; init; } = 15;
 
-    public int MaxThreads { get; init; } = -1;
+    /// <summary>Threads to use (-1: all cores). Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
 
     internal void Validate()
     {
@@ -42,9 +44,8 @@ public sealed record OptimizerOptions
 }
 
 /// <summary>One line of the optimiser's log: the estimate at the iteration's parameters (before its step).</summary>
-public sealed record OptimizerStep(int Iteration, int Trajectories, double Objective, double ObjectiveStandardError,
-    double Work, double WorkStandardError, double Error, double ErrorStandardError, double GradientNorm, double GradientNoise,
-    double[] Parameters);
+public sealed record OptimizerStep(int Iteration, int Trajectories, MeanEstimate Objective, MeanEstimate Work, MeanEstimate Error,
+    double GradientNorm, double GradientNoise, double[] Parameters);
 
 /// <summary>The optimised protocol (the average of the iterates at the largest batch) and the log.</summary>
 public sealed record OptimizationResult(ParameterisedProtocol Protocol, IReadOnlyList<OptimizerStep> Log, string StopReason);
@@ -80,10 +81,9 @@ public static class ProtocolOptimizer
         {
             cancel.ThrowIfCancellationRequested();
             ulong seed = IterationSeed(options.Seed, iteration);
-            var estimate = task.EstimateGradient(family.WithParameters(theta), options.Alpha, seed, batch, options.MaxThreads);
-            var step = new OptimizerStep(iteration, batch, estimate.Objective, estimate.ObjectiveStandardError, estimate.Work,
-                estimate.WorkStandardError, estimate.Error, estimate.ErrorStandardError, estimate.GradientNorm, estimate.GradientNoise,
-                (double[])theta.Clone());
+            var estimate = task.EstimateGradient(family.WithParameters(theta), options.Alpha, seed, batch, options.MaxDegreeOfParallelism);
+            var step = new OptimizerStep(iteration, batch, estimate.Objective, estimate.Work, estimate.Error, estimate.GradientNorm,
+                estimate.GradientNoise, (double[])theta.Clone());
             steps.Add(step);
             log?.Invoke(step);
 
@@ -95,7 +95,7 @@ public static class ProtocolOptimizer
             double correction1 = 1 - Math.Pow(beta1, iteration + 1), correction2 = 1 - Math.Pow(beta2, iteration + 1);
             for (int j = 0; j < p; j++)
             {
-                double g = estimate.Gradient[j];
+                double g = estimate.Gradient[j].Mean;
                 first[j] = beta1 * first[j] + (1 - beta1) * g;
                 second[j] = beta2 * second[j] + (1 - beta2) * g * g;
                 theta[j] -= options.LearningRate * (first[j] / correction1) / (Math.Sqrt(second[j] / correction2) + epsilon);

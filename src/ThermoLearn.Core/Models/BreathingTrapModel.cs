@@ -34,7 +34,7 @@ public sealed class BreathingTrapModel : PotentialModel<Parabola>, ILinearDynami
     /// <summary>k(t).</summary>
     public double Stiffness(double t) => _k0 + (_k1 - _k0) * Math.Clamp(t / _tau, 0, 1);
 
-    private double VarianceRate(double t, double s) => -2 * MobilityValue * Stiffness(t) * s + 2 * _diffusion;
+    private double VarianceRate(double t, double s) => -2 * Mobility * Stiffness(t) * s + 2 * _diffusion;
 
     private double Integrate(double from, double to, double s)
     {
@@ -66,13 +66,13 @@ public sealed class BreathingTrapModel : PotentialModel<Parabola>, ILinearDynami
     public override double? EntropyProductionRate(double t)
     {
         double s = Variance(t);
-        double u = MobilityValue * Stiffness(t) * s - _diffusion;
+        double u = Mobility * Stiffness(t) * s - _diffusion;
         return u * u / (_diffusion * s);
     }
 
     public override double? TotalEntropyProduction => Quadrature((t, s) =>
     {
-        double u = MobilityValue * Stiffness(t) * s - _diffusion;
+        double u = Mobility * Stiffness(t) * s - _diffusion;
         return u * u / (_diffusion * s);
     });
 
@@ -127,10 +127,10 @@ public sealed class BreathingTrapModel : PotentialModel<Parabola>, ILinearDynami
         {
             if (!(to > from)) continue;
             integral += 0.5 * (Stiffness(from) + Stiffness(to)) * (to - from);
-            int inner = Math.Max(4, (int)Math.Ceiling((to - from) * 50 * MobilityValue * Math.Max(_k0, _k1)));
+            int inner = Math.Max(4, (int)Math.Ceiling((to - from) * 50 * Mobility * Math.Max(_k0, _k1)));
             q = Integrate(from, to, q, inner);
         }
-        return new GaussianTransition([Math.Exp(-MobilityValue * integral)], [0.0], [Math.Sqrt(q)]);
+        return new GaussianTransition([Math.Exp(-Mobility * integral)], [0.0], [Math.Sqrt(q)]);
     }
 
     public override void SampleInitial(ref RandomStream random, Span<double> x) =>

@@ -51,7 +51,7 @@ public sealed class HarmonicTrapModel : PotentialModel<HarmonicTrap>, ILinearDyn
     public double MeanWork(double t)
     {
         double s = Math.Clamp(t, 0, _tau);
-        return _speed * _speed / MobilityValue * (s + _relaxation * double.ExpM1(-s / _relaxation));
+        return _speed * _speed / Mobility * (s + _relaxation * double.ExpM1(-s / _relaxation));
     }
 
     /// <summary>Free-energy difference between the end and start equilibria: 0 for a translation.</summary>
@@ -60,7 +60,7 @@ public sealed class HarmonicTrapModel : PotentialModel<HarmonicTrap>, ILinearDyn
     public override double? EntropyProductionRate(double t)
     {
         double lag = Lag(t);
-        return MobilityValue * _k * _k * lag * lag / Temperature;
+        return Mobility * _k * _k * lag * lag / Temperature;
     }
 
     /// <summary>int_0^tau sigma dt = mu k^2 v^2 tau_r^2 / T [tau - 2 tau_r (1 - e^{-tau/tau_r}) + tau_r/2 (1 - e^{-2 tau/tau_r})].</summary>
@@ -70,7 +70,7 @@ public sealed class HarmonicTrapModel : PotentialModel<HarmonicTrap>, ILinearDyn
         {
             double r = _relaxation;
             double integral = _speed * _speed * r * r * (_tau + 2 * r * double.ExpM1(-_tau / r) - 0.5 * r * double.ExpM1(-2 * _tau / r));
-            return MobilityValue * _k * _k * integral / Temperature;
+            return Mobility * _k * _k * integral / Temperature;
         }
     }
 
@@ -84,7 +84,7 @@ public sealed class HarmonicTrapModel : PotentialModel<HarmonicTrap>, ILinearDyn
     /// </summary>
     public GaussianTransition Transition(double t, double dt)
     {
-        double a = MobilityValue * _k, end = t + dt;
+        double a = Mobility * _k, end = t + dt;
         double offset = 0;
         // pieces: [t, min(end, tau)] while the trap moves (when t < tau), [max(t, tau), end] after it stops
         if (t < _tau) offset += Piece(a, t, Math.Min(end, _tau), _speed) * Math.Exp(-a * (end - Math.Min(end, _tau)));

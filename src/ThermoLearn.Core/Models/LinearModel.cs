@@ -19,9 +19,9 @@ public sealed class LinearModel : OverdampedModel, ILinearDynamics
     private readonly double _logNormaliser;
 
     /// <summary>A linear model with drift matrix <paramref name="a"/>, diffusion <paramref name="d"/> and (optional) mobilities.</summary>
-    public LinearModel(double[,] a, double[,] d, double[]? mobility = null, string name = "linear", IReadOnlyDictionary<string, string>? parameters = null)
+    public LinearModel(double[,] a, double[,] d, double[]? mobilities = null, string name = "linear", IReadOnlyDictionary<string, string>? parameters = null)
         : base(name, parameters ?? new Dictionary<string, string> { ["A"] = Format(a), ["D"] = Format(d) },
-               mobility ?? Enumerable.Repeat(1.0, CheckSquare(name, "A", a)).ToArray(), d)
+               mobilities ?? Enumerable.Repeat(1.0, CheckSquare(name, "A", a)).ToArray(), d)
     {
         int n = Dimension;
         if (a.GetLength(0) != n) throw new InvalidInputException($"{name}: A is {a.GetLength(0)} x {a.GetLength(1)} but D is {n} x {n}; they must have the same size.");
@@ -40,7 +40,7 @@ public sealed class LinearModel : OverdampedModel, ILinearDynamics
         _cInverse = DenseMatrix.Inverse(_c);
         _cFactor = DenseMatrix.TryCholesky(_c) ?? throw new InvalidInputException($"{name}: the stationary covariance is not positive definite.");
         _logNormaliser = -0.5 * (n * Math.Log(2 * Math.PI) + DenseMatrix.LogDeterminant(_c));
-        var mob = Mobility;
+        var mob = Mobilities;
         _stiffness = new double[n, n];
         _circulation = new double[n, n];
         for (int i = 0; i < n; i++)

@@ -41,7 +41,7 @@ public sealed class MexicanHatSwirlModel : PotentialModel
         _s = RequirePositive(Name, "s", s);
         (double z, double moment) = RadialIntegrals();
         _logNormaliser = -Math.Log(2 * Math.PI * z);
-        EntropyProductionRateValue = MobilityValue / Temperature * moment / z;
+        EntropyProductionRateValue = Mobility / Temperature * moment / z;
     }
 
     private readonly double _logNormaliser;

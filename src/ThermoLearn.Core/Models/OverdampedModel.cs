@@ -12,19 +12,19 @@ namespace ThermoLearn.Models;
 /// </summary>
 public abstract class OverdampedModel : StochasticModel
 {
-    private readonly double[] _mobility;
+    private readonly double[] _mobilities;
     private readonly double[,] _diffusion;
     private readonly double[,] _diffusionInverse;
     private readonly double[] _noiseFactor; // Cholesky L of D, row-major lower triangle
     private readonly bool _diagonalNoise;
 
-    protected OverdampedModel(string name, IReadOnlyDictionary<string, string> parameters, double[] mobility, double[,] diffusion)
+    protected OverdampedModel(string name, IReadOnlyDictionary<string, string> parameters, double[] mobilities, double[,] diffusion)
         : base(name, parameters)
     {
-        int d = mobility.Length;
+        int d = mobilities.Length;
         if (diffusion.GetLength(0) != d || diffusion.GetLength(1) != d)
             throw new InvalidInputException($"{name}: D must be {d} x {d} to match the dimension (got {diffusion.GetLength(0)} x {diffusion.GetLength(1)}).");
-        foreach (double m in mobility)
+        foreach (double m in mobilities)
             if (!(m > 0) || !double.IsFinite(m)) throw new InvalidInputException($"{name}: mobilities must be positive and finite (got {m}).");
         foreach (double v in diffusion)
             if (!double.IsFinite(v)) throw new InvalidInputException($"{name}: D has a non-finite entry ({v}).");
@@ -32,7 +32,7 @@ public abstract class OverdampedModel : StochasticModel
             throw new InvalidInputException($"{name}: the diffusion matrix D must be symmetric (got {Format(diffusion)}).");
         var l = DenseMatrix.TryCholesky(diffusion)
             ?? throw new InvalidInputException($"{name}: the diffusion matrix D must be positive definite (got {Format(diffusion)}); its Cholesky factorisation fails.");
-        _mobility = (double[])mobility.Clone();
+        _mobilities = (double[])mobilities.Clone();
         _diffusion = (double[,])diffusion.Clone();
         _diffusionInverse = DenseMatrix.Inverse(diffusion);
         _noiseFactor = new double[d * d];
@@ -51,8 +51,8 @@ public abstract class OverdampedModel : StochasticModel
 
     public override int StateDimension => Dimension;
 
-    /// <summary>Diagonal mobility mu_i (velocity per unit force).</summary>
-    public ReadOnlySpan<double> Mobility => _mobility;
+    /// <summary>The diagonal of the mobility, mu_i (velocity per unit force), one per coordinate.</summary>
+    public ReadOnlySpan<double> Mobilities => _mobilities;
 
     /// <summary>The diffusion matrix D (a copy).</summary>
     public double[,] Diffusion => (double[,])_diffusion.Clone();
@@ -80,7 +80,7 @@ public abstract class OverdampedModel : StochasticModel
     public virtual void Drift(ReadOnlySpan<double> x, double t, Span<double> drift)
     {
         Force(x, t, drift);
-        for (int i = 0; i < drift.Length; i++) drift[i] *= _mobility[i];
+        for (int i = 0; i < drift.Length; i++) drift[i] *= _mobilities[i];
     }
 
     /// <summary>Adds scale * L z to x, where L L^T = D (so scale = sqrt(2 dt) gives the noise sqrt(2D) dW).</summary>

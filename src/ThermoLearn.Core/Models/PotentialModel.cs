@@ -21,12 +21,12 @@ public abstract class PotentialModel : OverdampedModel
             throw new InvalidInputException($"{name}: the protocol has {protocol.ControlCount} controls but the potential needs {potential.ControlCount}.");
         _potential = potential;
         _protocol = protocol;
-        MobilityValue = mobility;
+        Mobility = mobility;
         Temperature = temperature;
     }
 
-    /// <summary>The scalar mobility mu.</summary>
-    public double MobilityValue { get; }
+    /// <summary>The mobility mu, the same for every coordinate (each of <see cref="OverdampedModel.Mobilities"/>).</summary>
+    public double Mobility { get; }
 
     /// <summary>Bath temperature T.</summary>
     public double Temperature { get; }

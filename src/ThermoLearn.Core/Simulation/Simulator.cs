@@ -300,7 +300,7 @@ public static class Simulator
         {
             Steps = o.Steps, SaveEvery = o.SaveEvery, Frames = frames, Dimension = d,
             Controls = ControlTable(model, o.Steps, o.Dt), ControlCount = model.Protocol.ControlCount,
-            Mobility = model.MobilityValue, Dt = o.Dt, Kick = Math.Sqrt(2 * o.Dt) * Math.Sqrt(model.MobilityValue * model.Temperature),
+            ForceResponse = model.Mobility, Dt = o.Dt, Kick = Math.Sqrt(2 * o.Dt) * Math.Sqrt(model.Mobility * model.Temperature),
             Data = data, Watch = new BlowUpWatch(model, scheme, o, first),
         };
         int perBlock = OverdampedLaneKernel<TLanes, TDouble, TBits>.GroupsPerBlock;

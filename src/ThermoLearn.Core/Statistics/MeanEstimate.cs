@@ -1,12 +1,15 @@
 namespace ThermoLearn.Statistics;
 
 /// <summary>
-/// A sample mean with its standard error: mean = (1/n) sum x_i, stderr = s / sqrt(n) with the
-/// unbiased sample standard deviation s. Use it for any Monte Carlo average that is reported.
+/// The project's one value with its error: a mean with its standard error and the number of independent samples behind
+/// that error. <see cref="Of(ReadOnlySpan{double})"/> gives the sample mean, mean = (1/n) sum x_i, stderr = s / sqrt(n) with
+/// the unbiased sample standard deviation s; estimators with their own error formula (a ratio mean over units of
+/// correlated samples, a weighted combination of means) state it and say what <see cref="Count"/> counts. Use it for any
+/// Monte Carlo average that is reported (the control gradients and measurements, held-out neural losses, energetics).
 /// </summary>
-/// <param name="Mean">The sample mean.</param>
-/// <param name="StandardError">s / sqrt(n); NaN when fewer than two samples.</param>
-/// <param name="Count">Number of samples n.</param>
+/// <param name="Mean">The estimate (the sample mean for <see cref="Of(ReadOnlySpan{double})"/>).</param>
+/// <param name="StandardError">Its standard error (s / sqrt(n) for a sample mean); NaN when fewer than two samples.</param>
+/// <param name="Count">Number n of independent samples (trajectories, units) behind the standard error.</param>
 public readonly record struct MeanEstimate(double Mean, double StandardError, long Count)
 {
     /// <summary>Mean and standard error of <paramref name="values"/> (two-pass, so large means do not cancel the variance).</summary>

@@ -229,10 +229,10 @@ public static class NeuralEntropyProductionEstimator
     {
         var correction = CoarseSamplingCorrection.FromOrder(heldOut.Length - 1);
         string method = correction.Label(info.Method);
-        HeldOutMean total = HeldOutStatistics.Combination(heldOut, correction.Weights);
+        var (total, transitions) = HeldOutStatistics.Combination(heldOut, correction.Weights);
         var settings = new EstimateSettings(data.Dt, 1, errors, diffusion ?? [], diffusionSource);
         var estimate = new EntropyProductionEstimate(total.Mean, total.StandardError, total.Mean, method, Describe(info),
-            (long)data.Trajectories * data.Frames, total.Transitions, total.Transitions * data.Dt, settings)
+            (long)data.Trajectories * data.Frames, transitions, transitions * data.Dt, settings)
         {
             // held-out values of variational objectives: the current loss at a learned field is at most sigma (equal at the
             // thermodynamic force); NEEP's -<e^-dS> + <dS> + 1 at most the KL rate of frame pairs, i.e. the sampled chain's EP
@@ -245,7 +245,7 @@ public static class NeuralEntropyProductionEstimator
         {
             double a = start + span * w / windows, b = start + span * (w + 1) / windows;
             bool last = w == windows - 1;
-            HeldOutMean m = HeldOutStatistics.Combination(heldOut, correction.Weights, t => t >= a && (t < b || last));
+            var (m, _) = HeldOutStatistics.Combination(heldOut, correction.Weights, t => t >= a && (t < b || last));
             rates.Add(new WindowedRate(a, b, m.Mean, m.StandardError, m.Mean));
         }
         return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{method} {Describe(info)}, held-out per window"));

@@ -1,7 +1,6 @@
-namespace ThermoLearn.Neural.Training;
+using ThermoLearn.Statistics;
 
-/// <summary>A held-out mean with its standard error and the number of transitions and units behind it.</summary>
-public readonly record struct HeldOutMean(double Mean, double StandardError, long Transitions, int Units);
+namespace ThermoLearn.Neural.Training;
 
 /// <summary>
 /// Means of per-transition values with standard errors from independent units (trajectories, or
@@ -9,16 +8,16 @@ public readonly record struct HeldOutMean(double Mean, double StandardError, lon
 /// m = sum S_u / N and its variance the ratio-estimator form U/(U-1) sum_u (S_u - m n_u)^2 / N^2, which
 /// accounts for correlations within a unit. A combination sum_l w_l m_l of means over the same units (e.g.
 /// the Richardson combination 2 m_1 - m_2 of lags 1 and 2) uses the summed influences
-/// r_u = sum_l w_l (S_{l,u} - m_l n_{l,u}) / N_l in the same formula.
+/// r_u = sum_l w_l (S_{l,u} - m_l n_{l,u}) / N_l in the same formula. The result is a <see cref="MeanEstimate"/> whose
+/// count is the number U of units behind the standard error, with the number of transitions N of the first set beside it.
 /// </summary>
 internal static class HeldOutStatistics
 {
-    public static HeldOutMean Mean(HeldOutValues values, Func<double, bool>? timeFilter = null) => Combination([values], [1.0], timeFilter);
-
     /// <param name="values">Held-out values over the same units (one set per lag).</param>
     /// <param name="weights">Weight of each set's mean.</param>
     /// <param name="timeFilter">Keeps transitions whose midpoint time passes (null: all).</param>
-    public static HeldOutMean Combination(IReadOnlyList<HeldOutValues> values, IReadOnlyList<double> weights, Func<double, bool>? timeFilter = null)
+    public static (MeanEstimate Estimate, long Transitions) Combination(IReadOnlyList<HeldOutValues> values, IReadOnlyList<double> weights,
+        Func<double, bool>? timeFilter = null)
     {
         int unitCount = values[0].Units.Length;
         var influence = new double[unitCount];
@@ -43,7 +42,7 @@ internal static class HeldOutStatistics
                 total += sums[u];
                 n += counts[u];
             }
-            if (n == 0) return new HeldOutMean(double.NaN, double.NaN, 0, 0);
+            if (n == 0) return (new MeanEstimate(double.NaN, double.NaN, 0), 0);
             double mean = total / n;
             estimate += weights[l] * mean;
             if (l == 0) transitions = n;
@@ -63,6 +62,6 @@ internal static class HeldOutStatistics
             squares += influence[u] * influence[u];
         }
         double stderr = used > 1 ? Math.Sqrt(used / (used - 1.0) * squares) : double.NaN;
-        return new HeldOutMean(estimate, stderr, transitions, used);
+        return (new MeanEstimate(estimate, stderr, used), transitions);
     }
 }

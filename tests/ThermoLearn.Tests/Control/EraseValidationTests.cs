@@ -41,7 +41,7 @@ public class EraseValidationTests(ITestOutputHelper output)
         for (int b = 0; b < Batches; b++)
         {
             var m = task.Measure(result.Protocol, task.DefaultAlpha, evaluation + (ulong)b, BatchSize);
-            (work[b], error[b]) = (m.Work, m.Error);
+            (work[b], error[b]) = (m.Work.Mean, m.Error.Mean);
             bound[b] = m.References.FiniteTimeBound!.Value;
             landauer[b] = m.References.LandauerBound!.Value;
             w2[b] = m.References.Wasserstein2!.Value;

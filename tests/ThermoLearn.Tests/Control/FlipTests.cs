@@ -39,8 +39,8 @@ public class FlipTests(ITestOutputHelper output)
                 theta[p] = lower + (upper - lower) * random.NextDouble() - task.Start[c];
             }
             var m = task.Measure(family.WithParameters(theta), alpha, seed: (ulong)(100 + r), trajectories: 2000);
-            output.WriteLine($"protocol {r}: success {1 - m.Error:F4} +- {m.ErrorStandardError:F4}, W = {m.Work:F3}");
-            Assert.True(1 - m.Error <= 0.5 + 3 * m.ErrorStandardError, $"protocol {r}: success {1 - m.Error} +- {m.ErrorStandardError}");
+            output.WriteLine($"protocol {r}: success {1 - m.Error.Mean:F4} +- {m.Error.StandardError:F4}, W = {m.Work.Mean:F3}");
+            Assert.True(1 - m.Error.Mean <= 0.5 + 3 * m.Error.StandardError, $"protocol {r}: success {1 - m.Error.Mean} +- {m.Error.StandardError}");
             Assert.Equal(alpha / 2, m.References.OverdampedObjectiveBound);
         }
     }
@@ -52,11 +52,11 @@ public class FlipTests(ITestOutputHelper output)
         var task = new FlipTask(tau: 1, steps: 100);
         var family = task.KnotFamily(3);
         var options = new OptimizerOptions { Alpha = 10, Iterations = 3, InitialTrajectories = 200, MaxTrajectories = 200, LearningRate = 0.1, Seed = 4 };
-        var one = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options with { MaxThreads = 1 });
-        var many = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options with { MaxThreads = 4 });
+        var one = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options with { MaxDegreeOfParallelism = 1 });
+        var many = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options with { MaxDegreeOfParallelism = 4 });
         var other = ProtocolOptimizer.Run(task, family, task.InitialGuess(family), options with { Seed = 5 });
         Assert.Equal(one.Protocol.Parameters.ToArray(), many.Protocol.Parameters.ToArray());
-        Assert.Equal(one.Log.Select(s => s.Objective), many.Log.Select(s => s.Objective));
+        Assert.Equal(one.Log.Select(s => s.Objective.Mean), many.Log.Select(s => s.Objective.Mean));
         Assert.NotEqual(one.Protocol.Parameters.ToArray(), other.Protocol.Parameters.ToArray());
     }
 
@@ -78,7 +78,7 @@ public class FlipTests(ITestOutputHelper output)
         var underFamily = under.KnotFamily(under.DefaultKnots);
         var underResult = ProtocolOptimizer.Run(under, underFamily, under.InitialGuess(underFamily), options with { LearningRate = under.DefaultLearningRate });
         var u = under.Measure(underResult.Protocol, alpha, seed: 2024, trajectories: paths);
-        output.WriteLine($"underdamped optimised: success {1 - u.Error:F4} +- {u.ErrorStandardError:F4}, W = {u.Work:F4} +- {u.WorkStandardError:F4}, L = {u.Objective:F4} +- {u.ObjectiveStandardError:F4}");
+        output.WriteLine($"underdamped optimised: success {1 - u.Error.Mean:F4} +- {u.Error.StandardError:F4}, W = {u.Work.Mean:F4} +- {u.Work.StandardError:F4}, L = {u.Objective.Mean:F4} +- {u.Objective.StandardError:F4}");
 
         var over = new FlipTask(tau: 1, overdamped: true);
         var family = over.KnotFamily(over.DefaultKnots);
@@ -96,13 +96,13 @@ public class FlipTests(ITestOutputHelper output)
         foreach (var (name, protocol) in candidates)
         {
             var m = over.Measure(protocol, alpha, seed: 2024, trajectories: paths);
-            output.WriteLine($"overdamped {name}: success {1 - m.Error:F4} +- {m.ErrorStandardError:F4}, W = {m.Work:F4} +- {m.WorkStandardError:F4}, L = {m.Objective:F4} +- {m.ObjectiveStandardError:F4}");
-            Assert.True(1 - m.Error <= 0.5 + 3 * m.ErrorStandardError, $"overdamped {name}: success {1 - m.Error} +- {m.ErrorStandardError}");
-            Assert.True(u.Objective + 3 * u.ObjectiveStandardError < m.Objective - 3 * m.ObjectiveStandardError, $"overdamped {name}: L = {m.Objective} vs underdamped {u.Objective}");
-            bestOverObjective = Math.Min(bestOverObjective, m.Objective);
+            output.WriteLine($"overdamped {name}: success {1 - m.Error.Mean:F4} +- {m.Error.StandardError:F4}, W = {m.Work.Mean:F4} +- {m.Work.StandardError:F4}, L = {m.Objective.Mean:F4} +- {m.Objective.StandardError:F4}");
+            Assert.True(1 - m.Error.Mean <= 0.5 + 3 * m.Error.StandardError, $"overdamped {name}: success {1 - m.Error.Mean} +- {m.Error.StandardError}");
+            Assert.True(u.Objective.Mean + 3 * u.Objective.StandardError < m.Objective.Mean - 3 * m.Objective.StandardError, $"overdamped {name}: L = {m.Objective.Mean} vs underdamped {u.Objective.Mean}");
+            bestOverObjective = Math.Min(bestOverObjective, m.Objective.Mean);
         }
         output.WriteLine($"overdamped objective bound alpha/2 = {alpha / 2}; best measured overdamped L = {bestOverObjective:F4}");
-        Assert.True(1 - u.Error - 3 * u.ErrorStandardError >= 0.95, $"underdamped success {1 - u.Error} +- {u.ErrorStandardError}");
-        Assert.True(u.Objective + 3 * u.ObjectiveStandardError < alpha / 2, $"underdamped L = {u.Objective} vs alpha/2");
+        Assert.True(1 - u.Error.Mean - 3 * u.Error.StandardError >= 0.95, $"underdamped success {1 - u.Error.Mean} +- {u.Error.StandardError}");
+        Assert.True(u.Objective.Mean + 3 * u.Objective.StandardError < alpha / 2, $"underdamped L = {u.Objective.Mean} vs alpha/2");
     }
 }

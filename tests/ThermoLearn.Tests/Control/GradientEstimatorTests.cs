@@ -1,6 +1,7 @@
 using ThermoLearn.Control;
 using ThermoLearn.Control.Tasks;
 using ThermoLearn.Protocols;
+using ThermoLearn.Statistics;
 using Xunit;
 
 namespace ThermoLearn.Tests.Control;
@@ -49,13 +50,13 @@ public class GradientEstimatorTests
         var continuous = ExactGradient(t => ContinuousMeanWork(family, t), Theta);
         for (int p = 0; p < Theta.Length; p++)
         {
-            Assert.True(Math.Abs(estimate.Gradient[p] - discrete[p]) < 3 * estimate.GradientStandardError[p],
-                $"component {p}: LR {estimate.Gradient[p]:F4} +- {estimate.GradientStandardError[p]:F4}, exact (discrete chain) {discrete[p]:F4}");
+            Assert.True(Math.Abs(estimate.Gradient[p].Mean - discrete[p]) < 3 * estimate.Gradient[p].StandardError,
+                $"component {p}: LR {estimate.Gradient[p].Mean:F4} +- {estimate.Gradient[p].StandardError:F4}, exact (discrete chain) {discrete[p]:F4}");
             // The chain differs from continuous time by O(h) = O(0.0025).
             Assert.True(Math.Abs(discrete[p] - continuous[p]) < 0.01, $"component {p}: discrete {discrete[p]} vs continuous {continuous[p]}");
         }
         double exactWork = HarmonicTranslation.MeanWork(DiscreteProtocol.From(family.WithParameters(Theta), task.Steps), 1, 1);
-        Assert.True(Math.Abs(estimate.Work - exactWork) < 3.5 * estimate.WorkStandardError);
+        Assert.True(Math.Abs(estimate.Work.Mean - exactWork) < 3.5 * estimate.Work.StandardError);
     }
 
     /// <summary>
@@ -77,7 +78,7 @@ public class GradientEstimatorTests
         {
             var estimate = task.EstimateGradient(family.WithParameters(Theta), alpha: 0, seed: (ulong)(500 + seed), trajectories: 4000);
             for (int p = 0; p < Theta.Length; p++, count++)
-                sum += Math.Pow((estimate.Gradient[p] - exact[p]) / estimate.GradientStandardError[p], 2);
+                sum += Math.Pow((estimate.Gradient[p].Mean - exact[p]) / estimate.Gradient[p].StandardError, 2);
         }
         double meanSquare = sum / count;
         Assert.True(meanSquare is > 0.55 and < 1.6, $"mean z^2 = {meanSquare} over {count} components");
@@ -91,8 +92,8 @@ public class GradientEstimatorTests
         var estimate = task.EstimatePathwiseWorkGradient(family.WithParameters(Theta), seed: 5, trajectories: 4000);
         var discrete = ExactGradient(t => HarmonicTranslation.MeanWork(DiscreteProtocol.From(family.WithParameters(t), task.Steps), 1, 1), Theta);
         for (int p = 0; p < Theta.Length; p++)
-            Assert.True(Math.Abs(estimate.Gradient[p] - discrete[p]) < 3.5 * estimate.GradientStandardError[p] + 1e-9,
-                $"component {p}: pathwise {estimate.Gradient[p]:F5} +- {estimate.GradientStandardError[p]:F5}, exact {discrete[p]:F5}");
+            Assert.True(Math.Abs(estimate.Gradient[p].Mean - discrete[p]) < 3.5 * estimate.Gradient[p].StandardError + 1e-9,
+                $"component {p}: pathwise {estimate.Gradient[p].Mean:F5} +- {estimate.Gradient[p].StandardError:F5}, exact {discrete[p]:F5}");
     }
 
     [Fact]
@@ -103,12 +104,12 @@ public class GradientEstimatorTests
         var task = new FlipTask(tau: 1, steps: 200);
         var family = task.KnotFamily(3);
         var protocol = family.WithParameters(task.InitialGuess(family));
-        var sample = task.Simulate(DiscreteProtocol.From(protocol, task.Steps), 3, 4000, gradients: true, maxThreads: -1);
+        var sample = task.Simulate(DiscreteProtocol.From(protocol, task.Steps), 3, 4000, gradients: true, maxDegreeOfParallelism: -1);
         var column = new double[sample.Count];
         for (int p = 0; p < sample.Parameters; p++)
         {
             for (int i = 0; i < sample.Count; i++) column[i] = sample.Score[i * sample.Parameters + p];
-            var (mean, stderr) = GradientEstimators.MeanAndStandardError(column);
+            var (mean, stderr, _) = MeanEstimate.Of(column);
             Assert.True(Math.Abs(mean) < 3.5 * stderr, $"score component {p}: {mean} +- {stderr}");
         }
     }
@@ -119,8 +120,8 @@ public class GradientEstimatorTests
         var task = new EraseTask(tau: 2, steps: 100);
         var family = task.KnotFamily(3);
         var protocol = family.WithParameters(task.InitialGuess(family));
-        var one = task.EstimateGradient(protocol, 20, seed: 9, trajectories: 300, maxThreads: 1);
-        var many = task.EstimateGradient(protocol, 20, seed: 9, trajectories: 300, maxThreads: 4);
+        var one = task.EstimateGradient(protocol, 20, seed: 9, trajectories: 300, maxDegreeOfParallelism: 1);
+        var many = task.EstimateGradient(protocol, 20, seed: 9, trajectories: 300, maxDegreeOfParallelism: 4);
         Assert.Equal(one.Objective, many.Objective);
         Assert.Equal(one.Gradient, many.Gradient);
         var other = task.EstimateGradient(protocol, 20, seed: 10, trajectories: 300);
@@ -144,15 +145,15 @@ public class GradientEstimatorTests
         }
         var erase = new EraseTask(tau: 2, steps: 100);
         var eraseTable = DiscreteProtocol.From(erase.KnotFamily(3).WithParameters(erase.InitialGuess(erase.KnotFamily(3))), erase.Steps);
-        Same(PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxThreads: 1, narrowVectors: true),
-            PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxThreads: 4));
+        Same(PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxDegreeOfParallelism: 1, narrowVectors: true),
+            PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxDegreeOfParallelism: 4));
         var flip = new FlipTask(tau: 1, steps: 100);
         var flipTable = DiscreteProtocol.From(flip.KnotFamily(3).WithParameters(flip.InitialGuess(flip.KnotFamily(3))), flip.Steps);
-        Same(PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxThreads: 1, narrowVectors: true),
-            PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxThreads: 4));
+        Same(PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxDegreeOfParallelism: 1, narrowVectors: true),
+            PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxDegreeOfParallelism: 4));
         var trap = new TranslateTrapTask(tau: 1, steps: 50);
         var trapTable = DiscreteProtocol.From(trap.KnotFamily(4).WithParameters(Theta), trap.Steps);
-        Same(PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxThreads: 1, narrowVectors: true),
-            PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxThreads: 4));
+        Same(PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxDegreeOfParallelism: 1, narrowVectors: true),
+            PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxDegreeOfParallelism: 4));
     }
 }

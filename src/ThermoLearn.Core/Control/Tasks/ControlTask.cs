@@ -1,6 +1,7 @@
 using ThermoLearn.Models;
 using ThermoLearn.Protocols;
 using ThermoLearn.Simulation.ForceFields;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Control.Tasks;
 
@@ -104,37 +105,36 @@ public abstract class ControlTask
     }
 
     /// <summary>Likelihood-ratio estimate of L and dL/dtheta from <paramref name="trajectories"/> fresh paths of stream <paramref name="seed"/>.</summary>
-    public GradientEstimate EstimateGradient(ParameterisedProtocol protocol, double alpha, ulong seed, int trajectories, int maxThreads = -1)
+    public GradientEstimate EstimateGradient(ParameterisedProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
     {
         Validate(protocol, "protocol");
-        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: true, maxThreads);
+        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: true, maxDegreeOfParallelism);
         return GradientEstimators.LikelihoodRatio(sample, alpha, seed);
     }
 
     /// <summary>Pathwise (reparameterisation) estimate of d&lt;W&gt;/dtheta, the reference for the likelihood ratio.</summary>
-    public GradientEstimate EstimatePathwiseWorkGradient(ParameterisedProtocol protocol, ulong seed, int trajectories, int maxThreads = -1)
+    public GradientEstimate EstimatePathwiseWorkGradient(ParameterisedProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
     {
         Validate(protocol, "protocol");
-        var sample = SimulatePathwise(DiscreteProtocol.From(protocol, Steps), seed, trajectories, maxThreads);
+        var sample = SimulatePathwise(DiscreteProtocol.From(protocol, Steps), seed, trajectories, maxDegreeOfParallelism);
         return GradientEstimators.Pathwise(sample, seed);
     }
 
     /// <summary>Measures &lt;W&gt;, the error and the task's references for any protocol with the task's endpoints.</summary>
-    public ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxThreads = -1)
+    public ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
     {
         Validate(protocol, "protocol");
-        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: false, maxThreads);
+        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: false, maxDegreeOfParallelism);
         var estimate = GradientEstimators.Measure(sample, alpha, seed);
-        return new ProtocolMeasurement(estimate.Work, estimate.WorkStandardError, estimate.Error, estimate.ErrorStandardError,
-            estimate.Objective, estimate.ObjectiveStandardError, trajectories, seed, References(sample, estimate));
+        return new ProtocolMeasurement(estimate.Work, estimate.Error, estimate.Objective, trajectories, seed, References(sample, estimate));
     }
 
     /// <summary>The straight-line protocol between the endpoints (the baseline every result is compared with).</summary>
     public ParameterisedProtocol LinearRamp() => KnotFamily(2).WithParameters(new double[ControlCount * 2]);
 
-    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxThreads);
+    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism);
 
-    internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxThreads);
+    internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism);
 
     /// <summary>The task's reference values for a measured ensemble (optimum, bounds).</summary>
     internal virtual TaskReferences References(PathSample sample, GradientEstimate estimate) => new();
@@ -155,11 +155,11 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
     internal abstract InitialStateSampler Initial { get; }
     internal abstract EndpointFunctional ErrorFunctional { get; }
 
-    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxThreads) =>
-        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxThreads);
+    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism) =>
+        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism);
 
-    internal override PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxThreads) =>
-        PathKernel.RunPathwise(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, maxThreads);
+    internal override PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism) =>
+        PathKernel.RunPathwise(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, maxDegreeOfParallelism);
 }
 
 /// <summary>Reference values of a task: each is null where it does not apply.</summary>
@@ -173,6 +173,6 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
 public sealed record TaskReferences(double? OptimumWork = null, double? LandauerBound = null, double? FiniteTimeBound = null,
     double? Wasserstein2 = null, double? NonequilibriumFreeEnergyChange = null, double? OverdampedObjectiveBound = null);
 
-/// <summary>A protocol measured on fresh paths: means with standard errors, plus the task's references.</summary>
-public sealed record ProtocolMeasurement(double Work, double WorkStandardError, double Error, double ErrorStandardError,
-    double Objective, double ObjectiveStandardError, int Trajectories, ulong Seed, TaskReferences References);
+/// <summary>A protocol measured on <paramref name="Trajectories"/> fresh paths of stream <paramref name="Seed"/>: means with standard errors, plus the task's references.</summary>
+public sealed record ProtocolMeasurement(MeanEstimate Work, MeanEstimate Error, MeanEstimate Objective, int Trajectories, ulong Seed,
+    TaskReferences References);

@@ -112,7 +112,7 @@ public sealed class EraseTask : DoubleWellTask
         double freeStart = Equilibrium.MeanEnergy - Dynamics.Temperature * Equilibrium.Entropy;
         double deltaF = freeEnd - freeStart;
         return new TaskReferences(
-            LandauerBound: LandauerBound(estimate.Error),
+            LandauerBound: LandauerBound(estimate.Error.Mean),
             FiniteTimeBound: deltaF + Dynamics.Friction * w2 / Duration,
             Wasserstein2: Math.Sqrt(w2),
             NonequilibriumFreeEnergyChange: deltaF);

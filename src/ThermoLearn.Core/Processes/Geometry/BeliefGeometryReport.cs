@@ -60,8 +60,8 @@ public sealed record BeliefGeometryReport(
         FactoredAnalysis? factoredFinal = null, factoredConcat = null;
         if (data.FactorStates is { Count: > 1 } factors)
         {
-            factoredFinal = FactoredGeometry.Analyze(residuals[^1], data.Beliefs, factors, weights, finalSpectrum, data.FactorTaus);
-            factoredConcat = FactoredGeometry.Analyze(concatenated, data.Beliefs, factors, weights, concatSpectrum, data.FactorTaus);
+            factoredFinal = FactoredGeometry.Analyse(residuals[^1], data.Beliefs, factors, weights, finalSpectrum, data.FactorTaus);
+            factoredConcat = FactoredGeometry.Analyse(concatenated, data.Beliefs, factors, weights, concatSpectrum, data.FactorTaus);
         }
         var centroids = BeliefCentroids.Compute(residuals[^1], data);
         var dimension = centroids.Dimension(residuals[^1], data, bootstrap, seed);

@@ -61,7 +61,7 @@ public static class FactoredGeometry
     /// Regresses each factor's marginal belief on <paramref name="activations"/> (weighted, with intercept),
     /// takes the slope matrix W_i, its orthonormal column basis Q_i, and compares all pairs of subspaces.
     /// </summary>
-    public static FactoredAnalysis Analyze(RowMatrix activations, RowMatrix jointBeliefs, IReadOnlyList<int> factorStates, double[] weights, PcaSpectrum? activationSpectrum = null,
+    public static FactoredAnalysis Analyse(RowMatrix activations, RowMatrix jointBeliefs, IReadOnlyList<int> factorStates, double[] weights, PcaSpectrum? activationSpectrum = null,
         IReadOnlyList<double[]>? factorTaus = null)
     {
         var marginals = Marginals(jointBeliefs, factorStates, factorTaus);

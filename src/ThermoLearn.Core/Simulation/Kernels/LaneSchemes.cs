@@ -5,13 +5,14 @@ using ThermoLearn.Simulation.ForceFields;
 namespace ThermoLearn.Simulation.Kernels;
 
 /// <summary>
-/// Per-run constants of a lane step, broadcast once: mobility mu (1/m for an underdamped step), dt, the noise amplitude
+/// Per-run constants of a lane step, broadcast once: the force response (the mobility mu, velocity per unit force, for an
+/// overdamped step; 1/m, acceleration per unit force, for an underdamped one), dt, the noise amplitude
 /// per normal (sqrt(2 dt) sqrt(mu T), or sqrt(2 gamma T dt) / m), 1/2, and the velocity damping 1 - gamma dt / m.
 /// </summary>
-internal readonly struct LaneConstants<TDouble>(TDouble mobility, TDouble dt, TDouble kick, TDouble half, TDouble damping)
+internal readonly struct LaneConstants<TDouble>(TDouble forceResponse, TDouble dt, TDouble kick, TDouble half, TDouble damping)
     where TDouble : unmanaged
 {
-    public readonly TDouble Mobility = mobility, Dt = dt, Kick = kick, Half = half, Damping = damping;
+    public readonly TDouble ForceResponse = forceResponse, Dt = dt, Kick = kick, Half = half, Damping = damping;
 }
 
 /// <summary>
@@ -54,7 +55,7 @@ internal readonly struct EulerMaruyamaLanes : ILaneStep
         field.LaneForce<TLanes, TDouble, TBits>(x, lambda, f);
         for (int i = 0; i < d; i++)
         {
-            var xi = TLanes.Add(x[i], TLanes.Multiply(TLanes.Multiply(f[i], c.Mobility), c.Dt));
+            var xi = TLanes.Add(x[i], TLanes.Multiply(TLanes.Multiply(f[i], c.ForceResponse), c.Dt));
             x[i] = TLanes.Add(xi, TLanes.Multiply(c.Kick, z[i]));
         }
     }
@@ -84,13 +85,13 @@ internal readonly struct HeunLanes : ILaneStep
         field.LaneForce<TLanes, TDouble, TBits>(x, lambda, a0);
         for (int i = 0; i < d; i++)
         {
-            a0[i] = TLanes.Multiply(a0[i], c.Mobility);
+            a0[i] = TLanes.Multiply(a0[i], c.ForceResponse);
             y[i] = TLanes.Add(TLanes.Add(x[i], TLanes.Multiply(a0[i], c.Dt)), TLanes.Multiply(c.Kick, z[i]));
         }
         field.LaneForce<TLanes, TDouble, TBits>(y, lambdaNext, a1);
         for (int i = 0; i < d; i++)
         {
-            var drift = TLanes.Multiply(TLanes.Multiply(c.Half, TLanes.Add(a0[i], TLanes.Multiply(a1[i], c.Mobility))), c.Dt);
+            var drift = TLanes.Multiply(TLanes.Multiply(c.Half, TLanes.Add(a0[i], TLanes.Multiply(a1[i], c.ForceResponse))), c.Dt);
             x[i] = TLanes.Add(x[i], TLanes.Add(drift, TLanes.Multiply(c.Kick, z[i])));
         }
     }
@@ -121,7 +122,7 @@ internal readonly struct SemiImplicitEulerLanes : ILaneStep
         field.LaneForce<TLanes, TDouble, TBits>(x[..d], lambda, f);
         for (int i = 0; i < d; i++)
         {
-            var v = TLanes.Add(TLanes.Add(TLanes.Multiply(c.Damping, x[d + i]), TLanes.Multiply(TLanes.Multiply(f[i], c.Mobility), c.Dt)),
+            var v = TLanes.Add(TLanes.Add(TLanes.Multiply(c.Damping, x[d + i]), TLanes.Multiply(TLanes.Multiply(f[i], c.ForceResponse), c.Dt)),
                 TLanes.Multiply(c.Kick, z[i]));
             x[d + i] = v;
             x[i] = TLanes.Add(x[i], TLanes.Multiply(c.Dt, v));

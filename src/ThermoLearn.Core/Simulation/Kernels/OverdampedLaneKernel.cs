@@ -20,8 +20,8 @@ internal sealed class LaneRun
     public required int ControlCount { get; init; }
     public bool Static => Controls.Length == ControlCount;
 
-    /// <summary>The step's constants (mobility mu, or 1/m for underdamped steps; dt; noise amplitude; damping).</summary>
-    public required double Mobility { get; init; }
+    /// <summary>The step's constants (force response: the mobility mu, or 1/m for underdamped steps; dt; noise amplitude; damping).</summary>
+    public required double ForceResponse { get; init; }
     public required double Dt { get; init; }
 
     /// <summary>sqrt(2 dt) sqrt(mu T) (overdamped) or sqrt(2 gamma T dt) / m (underdamped): the noise amplitude per normal.</summary>
@@ -154,7 +154,7 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
         int state = TStep.StatePerDimension * d;
         int steps = run.Steps, saveEvery = run.SaveEvery;
         bool isStatic = run.Static, keepPrevious = observer.NeedsPrevious;
-        var c = new LaneConstants<TDouble>(TLanes.Create(run.Mobility), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5),
+        var c = new LaneConstants<TDouble>(TLanes.Create(run.ForceResponse), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5),
             TLanes.Create(run.Damping));
         // Normals for two steps at a time, drawn as Box-Muller pairs: the same sequence per lane as d calls of Next() per step.
         Span<TDouble> z = stackalloc TDouble[2 * d];

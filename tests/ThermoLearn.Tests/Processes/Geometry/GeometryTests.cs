@@ -261,7 +261,7 @@ public class FactoredGeometryTests
             }
         var x = new RowMatrix(rows, d, activations);
         var w = Enumerable.Repeat(1.0 / rows, rows).ToArray();
-        var result = FactoredGeometry.Analyze(x, joint, states, w);
+        var result = FactoredGeometry.Analyse(x, joint, states, w);
         Assert.All(result.Factors, f => Assert.Equal(1.0, f.RSquared, 10));
         Assert.All(result.Factors, f => Assert.Equal(2, f.Dimension));
         Assert.Equal(0.0, result.MeanOffDiagonalOverlap, 12);
@@ -284,7 +284,7 @@ public class FactoredGeometryTests
             data[i * 4] = factors[0][i, 0] + 3 * factors[1][i, 0];
             data[i * 4 + 1] = factors[0][i, 0] - 2 * factors[1][i, 0];
         }
-        var result = FactoredGeometry.Analyze(new RowMatrix(rows, 4, data), joint, [2, 2], Enumerable.Repeat(1.0, rows).ToArray());
+        var result = FactoredGeometry.Analyse(new RowMatrix(rows, 4, data), joint, [2, 2], Enumerable.Repeat(1.0, rows).ToArray());
         Assert.All(result.Factors, f => Assert.Equal(1, f.Dimension));
         Assert.Equal(1.0, result.Factors[0].RSquared, 10);
         Assert.Equal(1.0, result.Factors[1].RSquared, 10);
