@@ -20,7 +20,8 @@ internal static class MergeCommand
         var output = new Option<string>("--out") { Description = "Merged file: a trajectory file (format by extension), or a .csv for energetics shards.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var shards = new Argument<string[]>("shards") { Description = "Shard files written by 'thermolearn simulate --shard k/N' (--out files, or all the --energetics CSVs).", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("merge", "Merge shard files of one simulation (trajectories, or energetics CSVs) into a single file.") { output, json, shards };
+        var chunkMb = ConvertCommand.ChunkOption();
+        var command = new Command("merge", "Merge shard files of one simulation (trajectories, or energetics CSVs) into a single file.") { output, chunkMb, json, shards };
         command.SetAction(parse =>
         {
             string outPath = parse.GetValue(output)!;
@@ -35,9 +36,24 @@ internal static class MergeCommand
                 return MergeEnergetics(console, files, outPath, parse.GetValue(json));
             }
             TrajectoryFile.ForPath(outPath);
-            var parts = files.Select(f => (Path: f, Ensemble: TrajectoryFile.Read(f))).ToList();
-            var merged = Merge(parts);
-            TrajectoryFile.Write(outPath, merged);
+            long chunkValues = ConvertCommand.ChunkValues(parse.GetValue(chunkMb));
+            var readers = new List<TrajectoryReader>();
+            TrajectoryHeader merged;
+            try
+            {
+                foreach (string f in files) readers.Add(TrajectoryFile.OpenReader(f));
+                var (ordered, header) = Plan(readers);
+                merged = header;
+                // each shard's values are checked against its own sidecar's fingerprint as they pass, before the output gets its name
+                TrajectoryFile.Copy(ordered, header, outPath, chunkValues, r =>
+                {
+                    for (int i = 0; i < ordered.Count; i++) TrajectoryFile.CheckSidecarFingerprint(ordered[i].Header.Path, r.InputFingerprints[i]);
+                });
+            }
+            finally
+            {
+                foreach (var r in readers) r.Dispose();
+            }
             var report = new JsonObject
             {
                 ["output"] = outPath,
@@ -75,37 +91,33 @@ internal static class MergeCommand
         return CliApp.ExitOk;
     }
 
-    /// <summary>Checks that the parts fit together and concatenates them.</summary>
-    internal static TrajectoryEnsemble Merge(List<(string Path, TrajectoryEnsemble Ensemble)> parts)
+    /// <summary>
+    /// Checks that the parts fit together (shape, frame spacing, start time, run) and, for shards of one run, puts them in
+    /// order of their first trajectory, covering the run once; returns them in merge order and the merged file's header.
+    /// </summary>
+    internal static (List<TrajectoryReader> Ordered, TrajectoryHeader Merged) Plan(List<TrajectoryReader> parts)
     {
-        var reference = parts[0].Ensemble;
-        foreach (var (path, e) in parts)
+        var reference = parts[0].Header;
+        foreach (var part in parts)
         {
+            var e = part.Header;
             if (e.Frames != reference.Frames || e.Dimension != reference.Dimension)
-                throw new InvalidInputException($"{path}: {e.Frames} frames x {e.Dimension} coordinates, but {parts[0].Path} has {reference.Frames} x {reference.Dimension}; shards of one run have the same shape.");
+                throw new InvalidInputException($"{e.Path}: {e.Frames} frames x {e.Dimension} coordinates, but {reference.Path} has {reference.Frames} x {reference.Dimension}; shards of one run have the same shape.");
             if (Math.Abs(e.Dt - reference.Dt) > 1e-12 * reference.Dt || e.StartTime != reference.StartTime)
-                throw new InvalidInputException($"{path}: frame spacing {e.Dt} / start {e.StartTime} differ from {parts[0].Path} ({reference.Dt} / {reference.StartTime}).");
+                throw new InvalidInputException($"{e.Path}: frame spacing {e.Dt} / start {e.StartTime} differ from {reference.Path} ({reference.Dt} / {reference.StartTime}).");
             if (!SameRun(e.Metadata, reference.Metadata))
-                throw new InvalidInputException($"{path}: model, parameters, seed or run size differ from {parts[0].Path}; merge only shards of the same run.");
+                throw new InvalidInputException($"{e.Path}: model, parameters, seed or run size differ from {reference.Path}; merge only shards of the same run.");
         }
         bool sharded = reference.Metadata.TotalTrajectories is not null;
         if (sharded)
         {
-            parts = InOrderCovering(parts, p => p.Path, p => p.Ensemble.Metadata.FirstTrajectory, p => p.Ensemble.Trajectories,
+            parts = InOrderCovering(parts, p => p.Header.Path, p => p.Header.Metadata.FirstTrajectory, p => p.Header.Trajectories,
                 reference.Metadata.TotalTrajectories, out _);
         }
-        long count = parts.Sum(p => (long)p.Ensemble.Trajectories);
-        long values = count * reference.Frames * reference.Dimension;
-        if (values > Array.MaxLength) throw new InvalidInputException($"the merged ensemble would hold {values} values, more than one array can; keep the shards separate.");
-        var data = new double[values];
-        long offset = 0;
-        foreach (var (_, e) in parts)
-        {
-            Array.Copy(e.Data, 0, data, offset, e.Data.LongLength);
-            offset += e.Data.LongLength;
-        }
+        long count = parts.Sum(p => (long)p.Header.Trajectories);
+        if (count > int.MaxValue) throw new InvalidInputException($"the merged file would hold {count} trajectories, more than one file indexes ({int.MaxValue}); keep the shards separate.");
         var metadata = reference.Metadata with { FirstTrajectory = sharded ? 0 : reference.Metadata.FirstTrajectory, TotalTrajectories = null };
-        return new TrajectoryEnsemble((int)count, reference.Frames, reference.Dimension, reference.Dt, data, metadata, reference.StartTime);
+        return (parts, reference with { Path = "", Trajectories = (int)count, Metadata = metadata });
     }
 
     /// <summary>Whether two shards' provenance names the same run: model, parameters, seed and run size.</summary>

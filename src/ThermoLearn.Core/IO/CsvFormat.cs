@@ -10,7 +10,7 @@ namespace ThermoLearn.IO;
 /// their place) and numbers are written round-trip ("R", invariant culture). Reading recovers dt and the
 /// start time from the t column and checks that every trajectory has the same frames at the same times.
 /// </summary>
-public sealed class CsvFormat : ISidecarTrajectoryFormat
+public sealed class CsvFormat : ISidecarTrajectoryFormat, IStreamingTrajectoryFormat
 {
     public string Name => "csv";
 
@@ -18,20 +18,41 @@ public sealed class CsvFormat : ISidecarTrajectoryFormat
 
     public void Write(Stream stream, TrajectoryEnsemble ensemble)
     {
+        long at = 0;
+        var data = ensemble.Data;
+        Write(stream, new TrajectoryHeader("", ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.StartTime, ensemble.Metadata),
+            destination =>
+            {
+                data.AsSpan((int)at, destination.Length).CopyTo(destination);
+                at += destination.Length;
+            }, 1 << 13);
+    }
+
+    /// <summary>Writes the rows as the values come, a block of frames (up to 8192 values) at a time.</summary>
+    public void Write(Stream stream, TrajectoryHeader h, TrajectoryValueSource values, long bufferValues)
+    {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         var header = new StringBuilder("traj,t");
-        for (int k = 0; k < ensemble.Dimension; k++) header.Append(",x").Append(k);
+        for (int k = 0; k < h.Dimension; k++) header.Append(",x").Append(k);
         writer.WriteLine(header.ToString());
-        long first = ensemble.Metadata.FirstTrajectory;
+        long first = h.Metadata.FirstTrajectory;
         var line = new StringBuilder();
-        for (int i = 0; i < ensemble.Trajectories; i++)
+        int d = h.Dimension, framesPerBlock = (int)Math.Max(1, Math.Min(bufferValues, 1 << 13) / d);
+        var buffer = new double[(long)framesPerBlock * d];
+        long totalFrames = (long)h.Trajectories * h.Frames;
+        string id = "";
+        for (long done = 0; done < totalFrames; done += framesPerBlock)
         {
-            string id = (first + i).ToString(CultureInfo.InvariantCulture);
-            for (int f = 0; f < ensemble.Frames; f++)
+            int n = (int)Math.Min(framesPerBlock, totalFrames - done);
+            values(buffer.AsSpan(0, n * d));
+            for (int k = 0; k < n; k++)
             {
+                long g = done + k;
+                int f = (int)(g % h.Frames);
+                if (f == 0 || k == 0) id = (first + g / h.Frames).ToString(CultureInfo.InvariantCulture);
                 line.Clear();
-                line.Append(id).Append(',').Append(Format(ensemble.StartTime + f * ensemble.Dt));
-                foreach (double v in ensemble.Frame(i, f)) line.Append(',').Append(Format(v));
+                line.Append(id).Append(',').Append(Format(h.StartTime + f * h.Dt));
+                for (int c = 0; c < d; c++) line.Append(',').Append(Format(buffer[k * d + c]));
                 writer.WriteLine(line.ToString());
             }
         }

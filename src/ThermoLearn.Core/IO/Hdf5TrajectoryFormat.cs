@@ -14,7 +14,7 @@ namespace ThermoLearn.IO;
 /// Files from other tools may put the attributes on the root group instead; both are read.
 /// The dataset is read straight into the ensemble's array, so reading needs about one copy of the data.
 /// </summary>
-public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
+public sealed class Hdf5TrajectoryFormat : IStreamingTrajectoryFormat
 {
     /// <summary>Name of the dataset holding x[trajectory, frame, dimension].</summary>
     public const string DatasetName = "trajectories";
@@ -29,9 +29,49 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
     {
         var dataset = new H5Dataset(ensemble.Data,
             fileDims: [(ulong)ensemble.Trajectories, (ulong)ensemble.Frames, (ulong)ensemble.Dimension]);
-        dataset.Attributes["dt"] = ensemble.Dt;
-        if (ensemble.StartTime != 0.0) dataset.Attributes["start_time"] = ensemble.StartTime;
-        var meta = ensemble.Metadata;
+        Annotate(dataset, ensemble.Dt, ensemble.StartTime, ensemble.Metadata);
+        var file = new H5File { [DatasetName] = dataset };
+        file.Write(stream);
+    }
+
+    /// <summary>
+    /// The dataset is declared with its full shape and filled by hyperslab writes as the values come (PureHDF's deferred
+    /// writes): blocks of whole trajectories when one fits <paramref name="bufferValues"/>, else blocks of frames of one trajectory.
+    /// </summary>
+    public void Write(Stream stream, TrajectoryHeader header, TrajectoryValueSource values, long bufferValues)
+    {
+        int t = header.Trajectories, frames = header.Frames, d = header.Dimension;
+        var dataset = new H5Dataset<double[]>(fileDims: [(ulong)t, (ulong)frames, (ulong)d]);
+        Annotate(dataset, header.Dt, header.StartTime, header.Metadata);
+        var file = new H5File { [DatasetName] = dataset };
+        using var writer = file.BeginWrite(stream);
+        long perTrajectory = (long)frames * d;
+        double[] buffer = [];
+        void Block(ulong[] start, ulong[] block)
+        {
+            long count = (long)(block[0] * block[1] * block[2]);
+            if (buffer.LongLength != count) buffer = new double[count];
+            values(buffer);
+            writer.Write(dataset, buffer, null, new PureHDF.Selections.HyperslabSelection(3, start, block));
+        }
+        if (perTrajectory <= bufferValues)
+        {
+            int perBlock = (int)Math.Min(t, bufferValues / perTrajectory);
+            for (int first = 0; first < t; first += perBlock)
+                Block([(ulong)first, 0, 0], [(ulong)Math.Min(perBlock, t - first), (ulong)frames, (ulong)d]);
+            return;
+        }
+        int framesPerBlock = (int)Math.Max(1, bufferValues / d);
+        for (int r = 0; r < t; r++)
+            for (int f = 0; f < frames; f += framesPerBlock)
+                Block([(ulong)r, (ulong)f, 0], [1, (ulong)Math.Min(framesPerBlock, frames - f), (ulong)d]);
+    }
+
+    /// <summary>The attributes: dt, start time (when not 0) and the provenance.</summary>
+    private static void Annotate(H5Object dataset, double dt, double startTime, TrajectoryMetadata meta)
+    {
+        dataset.Attributes["dt"] = dt;
+        if (startTime != 0.0) dataset.Attributes["start_time"] = startTime;
         if (meta.Model is { } model) dataset.Attributes["model"] = model;
         if (meta.ParametersJson is { } parameters) dataset.Attributes["parameters"] = parameters;
         if (meta.Seed is { } seed) dataset.Attributes["seed"] = seed;
@@ -39,8 +79,6 @@ public sealed class Hdf5TrajectoryFormat : ITrajectoryFormat
         if (meta.TotalTrajectories is { } total) dataset.Attributes["total_trajectories"] = total;
         if (meta.Scheme is { } scheme) dataset.Attributes["scheme"] = scheme;
         if (meta.IntegrationDt is { } step) dataset.Attributes["integration_dt"] = step;
-        var file = new H5File { [DatasetName] = dataset };
-        file.Write(stream);
     }
 
     public TrajectoryEnsemble Read(string path, double? dt) =>

@@ -21,3 +21,23 @@ public interface ITrajectoryFormat
     /// <summary>Writes the ensemble to <paramref name="stream"/> (the caller handles temporary names and renaming).</summary>
     void Write(Stream stream, TrajectoryEnsemble ensemble);
 }
+
+/// <summary>Fills its argument with the next values of an ensemble, in C order x[trajectory, frame, coordinate]; always whole frames.</summary>
+public delegate void TrajectoryValueSource(Span<double> destination);
+
+/// <summary>
+/// A format that writes an ensemble whose values come in pieces, holding at most about <c>bufferValues</c> of them at once
+/// (at least one frame): for files larger than memory (<see cref="TrajectoryFile.Copy"/>: convert, merge). The file holds the
+/// same values, dt, start time and provenance as <see cref="ITrajectoryFormat.Write"/> of the same ensemble would.
+/// </summary>
+public interface IStreamingTrajectoryFormat : ITrajectoryFormat
+{
+    /// <summary>Writes <paramref name="header"/>'s shape, frame spacing, start time and metadata, taking the values from <paramref name="values"/>.</summary>
+    void Write(Stream stream, TrajectoryHeader header, TrajectoryValueSource values, long bufferValues);
+}
+
+/// <summary>
+/// What <see cref="TrajectoryFile.Copy"/> wrote: the fingerprint of the values (<see cref="DataFingerprint"/>), that of each
+/// input's values (to compare with the inputs' sidecars), and the most values it held at once.
+/// </summary>
+public sealed record TrajectoryCopyResult(string Fingerprint, IReadOnlyList<string> InputFingerprints, long PeakValuesHeld);

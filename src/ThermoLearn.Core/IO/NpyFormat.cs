@@ -15,7 +15,7 @@ namespace ThermoLearn.IO;
 /// format: it comes from the sidecar (see <see cref="TrajectoryFile"/>) or the caller.
 /// Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 /// </summary>
-public sealed partial class NpyFormat : ISidecarTrajectoryFormat
+public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTrajectoryFormat
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private const int Align = 64;
@@ -57,19 +57,35 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat
     public void Write(Stream stream, TrajectoryEnsemble ensemble)
     {
         stream.Write(Header([ensemble.Trajectories, ensemble.Frames, ensemble.Dimension]));
-        var buffer = new byte[1 << 16];
         var data = ensemble.Data;
-        long i = 0;
-        while (i < data.LongLength)
+        for (long i = 0; i < data.LongLength; i += 1 << 13)
+            WriteValues(stream, data.AsSpan((int)i, (int)Math.Min(1 << 13, data.LongLength - i)));
+    }
+
+    /// <summary>Writes the header, then the values as they come, in pieces of up to 8192 values (64 kB).</summary>
+    public void Write(Stream stream, TrajectoryHeader header, TrajectoryValueSource values, long bufferValues)
+    {
+        stream.Write(Header([header.Trajectories, header.Frames, header.Dimension]));
+        int block = (int)Math.Max(header.Dimension, Math.Min(bufferValues, 1 << 13) / header.Dimension * header.Dimension);
+        var buffer = new double[block];
+        for (long i = 0; i < header.Values; i += block)
         {
-            int n = (int)Math.Min(buffer.Length / 8, data.LongLength - i);
-            if (BitConverter.IsLittleEndian)
-                System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan((int)i, n)).CopyTo(buffer);
-            else
-                for (int k = 0; k < n; k++) BinaryPrimitives.WriteDoubleLittleEndian(buffer.AsSpan(8 * k), data[i + k]);
-            stream.Write(buffer, 0, 8 * n);
-            i += n;
+            var piece = buffer.AsSpan(0, (int)Math.Min(block, header.Values - i));
+            values(piece);
+            WriteValues(stream, piece);
         }
+    }
+
+    private static void WriteValues(Stream stream, ReadOnlySpan<double> values)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+            return;
+        }
+        var bytes = new byte[8 * values.Length];
+        for (int k = 0; k < values.Length; k++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 * k), values[k]);
+        stream.Write(bytes);
     }
 
     public TrajectoryEnsemble Read(string path, double? dt)

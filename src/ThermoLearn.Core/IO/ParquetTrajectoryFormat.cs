@@ -16,7 +16,7 @@ namespace ThermoLearn.IO;
 /// row group), accepts optional (nullable) columns and int64 <c>traj</c> as pandas writes them, and takes
 /// dt from the metadata or, failing that, from the spacing of <c>t</c>.
 /// </summary>
-public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
+public sealed class ParquetTrajectoryFormat : IStreamingTrajectoryFormat
 {
     private readonly int _rowsPerGroup;
     private const string Expected = "a Parquet table with columns traj (integer), t (float64), x0, x1, … (float64), one row per trajectory and frame, ordered by traj then t";
@@ -30,12 +30,26 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
 
     public IReadOnlyList<string> Extensions { get; } = [".parquet", ".pq"];
 
-    public void Write(Stream stream, TrajectoryEnsemble ensemble) => WriteAsync(stream, ensemble, _rowsPerGroup).GetAwaiter().GetResult();
+    public void Write(Stream stream, TrajectoryEnsemble ensemble)
+    {
+        long at = 0;
+        var data = ensemble.Data;
+        WriteAsync(stream, new TrajectoryHeader("", ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.StartTime, ensemble.Metadata),
+            destination =>
+            {
+                data.AsSpan((int)at, destination.Length).CopyTo(destination);
+                at += destination.Length;
+            }, _rowsPerGroup).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Row groups as the values come: 2^18 rows, or fewer when <paramref name="bufferValues"/> holds fewer.</summary>
+    public void Write(Stream stream, TrajectoryHeader header, TrajectoryValueSource values, long bufferValues) =>
+        WriteAsync(stream, header, values, (int)Math.Clamp(bufferValues / header.Dimension, 1, _rowsPerGroup)).GetAwaiter().GetResult();
 
     public TrajectoryEnsemble Read(string path, double? dt) =>
         FileFormatGuard.Read(path, "Parquet", Expected, () => ReadAsync(path, dt).GetAwaiter().GetResult());
 
-    private static async Task WriteAsync(Stream stream, TrajectoryEnsemble e, int rowsPerGroup)
+    private static async Task WriteAsync(Stream stream, TrajectoryHeader e, TrajectoryValueSource values, int rowsPerGroup)
     {
         var traj = new DataField<int>("traj");
         var time = new DataField<double>("t");
@@ -62,8 +76,8 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
         var trajBuffer = new int[group];
         var timeBuffer = new double[group];
         var xBuffer = new double[group];
-        var data = e.Data;
         int dim = e.Dimension;
+        var rowBuffer = new double[(long)group * dim];
         for (long first = 0; first < rows; first += group)
         {
             int n = (int)Math.Min(group, rows - first);
@@ -74,12 +88,13 @@ public sealed class ParquetTrajectoryFormat : ITrajectoryFormat
                 trajBuffer[i] = (int)(firstTrajectory + r / e.Frames);
                 timeBuffer[i] = e.StartTime + frame * e.Dt;
             }
+            values(rowBuffer.AsSpan(0, n * dim));
             using var rowGroup = writer.CreateRowGroup();
             await rowGroup.WriteAsync(traj, (ReadOnlyMemory<int>)trajBuffer.AsMemory(0, n));
             await rowGroup.WriteAsync(time, (ReadOnlyMemory<double>)timeBuffer.AsMemory(0, n));
             for (int d = 0; d < dim; d++)
             {
-                for (int i = 0; i < n; i++) xBuffer[i] = data[(first + i) * dim + d];
+                for (int i = 0; i < n; i++) xBuffer[i] = rowBuffer[(long)i * dim + d];
                 await rowGroup.WriteAsync(xs[d], (ReadOnlyMemory<double>)xBuffer.AsMemory(0, n));
             }
         }

@@ -74,8 +74,88 @@ public static class TrajectoryFile
         return new TrajectoryEnsemble(ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, useDt, ensemble.Data, metadata, start);
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading in chunks with <see cref="Read"/>'s rule for the frame spacing: the stored one,
+    /// <paramref name="dt"/> when nothing is stored, and a disagreeing <paramref name="dt"/> refused unless <paramref name="dtOverrides"/>.
+    /// </summary>
+    public static TrajectoryReader OpenReader(string path, double? dt = null, bool dtOverrides = false)
+    {
+        if (Directory.Exists(path))
+            throw new InvalidInputException($"{path} is a folder; give a trajectory file (.npy, .csv, .h5, .parquet).");
+        var reader = TrajectoryReader.Open(path, dt);
+        double stored = reader.Header.Dt;
+        if (dt is { } requested && !SameDt(stored, requested))
+        {
+            if (!dtOverrides)
+            {
+                reader.Dispose();
+                throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {stored} stored in {path} or its sidecar; "
+                    + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
+            }
+            reader.Header = reader.Header with { Dt = requested };
+        }
+        return reader;
+    }
+
+    /// <summary>
+    /// Refuses an input whose sidecar records a fingerprint other than that of the values just read (<paramref name="fingerprint"/>):
+    /// the check <see cref="Read"/> makes, for files read chunk by chunk.
+    /// </summary>
+    public static void CheckSidecarFingerprint(string path, string fingerprint)
+    {
+        if (ForPath(path) is ISidecarTrajectoryFormat && TrajectorySidecar.TryRead(path) is { } sidecar)
+            TrajectorySidecar.CheckFingerprint(sidecar, path, fingerprint);
+    }
+
     /// <summary>Two frame spacings agree to 1e-9 relative (a CSV's t column gives dt back only to rounding).</summary>
-    private static bool SameDt(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
+    internal static bool SameDt(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
+
+    /// <summary>
+    /// Writes <paramref name="path"/> (format by extension) from <paramref name="inputs"/> read one after the other, in chunks of at
+    /// most about <paramref name="chunkValues"/> values, so that neither the inputs nor the output are ever held in memory: the
+    /// values of the file are those of the inputs in order (shards in order for a merge), <paramref name="header"/> gives its
+    /// shape (the inputs' trajectories together), dt, start time and provenance. Written under a temporary name and renamed,
+    /// with the sidecar (its fingerprint from the values as they pass) for .npy and .csv. <paramref name="check"/> sees the
+    /// fingerprints before the file gets its name (to refuse an input whose own sidecar records another); throwing leaves nothing.
+    /// </summary>
+    public static TrajectoryCopyResult Copy(IReadOnlyList<TrajectoryReader> inputs, TrajectoryHeader header, string path, long chunkValues, Action<TrajectoryCopyResult>? check = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var format = ForPath(path);
+        if (format is not IStreamingTrajectoryFormat streaming)
+            throw new InvalidInputException($"{path}: the {format.Name} format cannot be written chunk by chunk; write .npy, .csv, .h5 or .parquet.");
+        if (inputs.Sum(r => (long)r.Header.Trajectories) != header.Trajectories || inputs.Any(r => r.Header.Frames != header.Frames || r.Header.Dimension != header.Dimension))
+            throw new ArgumentException("the inputs' shapes do not add up to the header's.", nameof(header));
+        var fingerprint = new DataFingerprint.Builder();
+        var inputPrints = inputs.Select(_ => new DataFingerprint.Builder()).ToArray();
+        long peak = 0, left = 0;
+        int current = -1;
+        void Source(Span<double> destination)
+        {
+            peak = Math.Max(peak, destination.Length);
+            int done = 0;
+            while (done < destination.Length)
+            {
+                while (left == 0) left = inputs[++current].Header.Values;
+                int n = (int)Math.Min(left, destination.Length - done);
+                inputs[current].ReadNext(destination.Slice(done, n));
+                inputPrints[current].Append(destination.Slice(done, n));
+                left -= n;
+                done += n;
+            }
+            fingerprint.Append(destination);
+        }
+        TrajectoryCopyResult? result = null;
+        AtomicFile.Write(path, stream =>
+        {
+            streaming.Write(stream, header, Source, Math.Max(chunkValues, header.Dimension));
+            result = new TrajectoryCopyResult(fingerprint.Finish(), inputPrints.Select(b => b.Finish()).ToArray(), peak);
+            check?.Invoke(result);
+        });
+        if (format is ISidecarTrajectoryFormat)
+            AtomicFile.WriteText(TrajectorySidecar.PathFor(path), TrajectorySidecar.ToJson(header, result!.Fingerprint, new FileInfo(path).Length));
+        return result!;
+    }
 
     /// <summary>Writes trajectories to <paramref name="path"/> atomically (temporary file, then rename).</summary>
     public static void Write(string path, TrajectoryEnsemble ensemble)

@@ -73,9 +73,16 @@ public abstract class TrajectoryReader : IDisposable
         if (sidecar is { } s)
         {
             // stale sidecars are refused here too (shape and byte size; the value fingerprint needs the whole pass, see TrajectoryFile.Read)
-            try { TrajectorySidecar.CheckShapeAndSize(s, path, reader.Header.Trajectories, reader.Header.Frames, reader.Header.Dimension); }
+            double stored = reader.Header.Dt;
+            try
+            {
+                TrajectorySidecar.CheckShapeAndSize(s, path, reader.Header.Trajectories, reader.Header.Frames, reader.Header.Dimension);
+                // a format with its own time axis (CSV's t column) gives dt back only to rounding; the sidecar holds it exactly
+                if (stored != s.Dt && !TrajectoryFile.SameDt(stored, s.Dt))
+                    throw new InvalidInputException($"{s.Path} says dt = {s.Dt} but the times in {path} are {stored} apart; one of them was edited. Fix or delete the sidecar.");
+            }
             catch { reader.Dispose(); throw; }
-            reader.Header = reader.Header with { Metadata = s.UserWritten ? reader.Header.Metadata : s.Metadata, StartTime = s.StartTime };
+            reader.Header = reader.Header with { Dt = s.Dt, Metadata = s.UserWritten ? reader.Header.Metadata : s.Metadata, StartTime = s.StartTime };
         }
         return reader;
     }
@@ -241,6 +248,19 @@ public abstract class TrajectoryReader : IDisposable
             throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
                 $"{Header.Path}: value {x[i]} at trajectory {t}, frame {f}, coordinate {c}; trajectory data must be finite."));
         }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (a whole number of frames) with the next values in C order, all coordinates as the
+    /// format stores them (no column selection; NaN and infinities kept): for copying a file without holding it
+    /// (<see cref="TrajectoryFile.Copy"/>). Not to be mixed with <see cref="Chunks(long, int, int)"/> on one reader.
+    /// </summary>
+    public void ReadNext(Span<double> destination)
+    {
+        if (destination.Length % _rawDimension != 0)
+            throw new ArgumentException($"reads take whole frames of {_rawDimension} values (got {destination.Length}).", nameof(destination));
+        long perTrajectory = (long)Header.Frames * _rawDimension;
+        Fill(destination, (int)(_position / perTrajectory), (int)(_position % perTrajectory / _rawDimension));
     }
 
     /// <summary>Reads the whole file into memory (for methods that need all of it at once), as the format stores it: NaN and infinities are kept.</summary>

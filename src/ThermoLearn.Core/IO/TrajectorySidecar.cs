@@ -27,24 +27,28 @@ public static class TrajectorySidecar
     public static string PathFor(string dataPath) => dataPath + ".json";
 
     /// <summary>The sidecar of <paramref name="e"/> written to a data file of <paramref name="dataBytes"/> bytes.</summary>
-    public static string ToJson(TrajectoryEnsemble e, long dataBytes)
+    public static string ToJson(TrajectoryEnsemble e, long dataBytes) =>
+        ToJson(new TrajectoryHeader("", e.Trajectories, e.Frames, e.Dimension, e.Dt, e.StartTime, e.Metadata), DataFingerprint.Of(e.Data), dataBytes);
+
+    /// <summary>The sidecar of values of shape <paramref name="h"/> with fingerprint <paramref name="fingerprint"/> (a file written chunk by chunk).</summary>
+    public static string ToJson(TrajectoryHeader h, string fingerprint, long dataBytes)
     {
         var json = new JsonObject
         {
             ["format"] = "thermolearn-trajectories",
-            ["dt"] = e.Dt,
-            ["start_time"] = e.StartTime,
-            ["trajectories"] = e.Trajectories,
-            ["frames"] = e.Frames,
-            ["dimension"] = e.Dimension,
+            ["dt"] = h.Dt,
+            ["start_time"] = h.StartTime,
+            ["trajectories"] = h.Trajectories,
+            ["frames"] = h.Frames,
+            ["dimension"] = h.Dimension,
             ["data"] = new JsonObject
             {
                 ["dtype"] = "float64",
                 ["bytes"] = dataBytes,
-                ["fingerprint"] = DataFingerprint.Of(e.Data),
+                ["fingerprint"] = fingerprint,
             },
         };
-        return WithProvenance(json, e.Metadata).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return WithProvenance(json, h.Metadata).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>
@@ -125,7 +129,13 @@ public static class TrajectorySidecar
     public static void Check(Content s, string dataPath, TrajectoryEnsemble e)
     {
         CheckShapeAndSize(s, dataPath, e.Trajectories, e.Frames, e.Dimension);
-        if (s.Fingerprint is { } fingerprint && DataFingerprint.Of(e.Data) is var now && now != fingerprint)
+        if (s.Fingerprint is not null) CheckFingerprint(s, dataPath, DataFingerprint.Of(e.Data));
+    }
+
+    /// <summary>Refuses a sidecar whose recorded fingerprint is not <paramref name="now"/>, the fingerprint of the values read (in one piece or in chunks).</summary>
+    public static void CheckFingerprint(Content s, string dataPath, string now)
+    {
+        if (s.Fingerprint is { } fingerprint && now != fingerprint)
             throw new InvalidInputException(Stale(s, dataPath, $"the values' fingerprint is {now}, the sidecar recorded {fingerprint}"));
     }
 
