@@ -126,7 +126,7 @@ internal sealed class ActiveEstimateOptions
             }
             if (score is not null)
             {
-                result["ep_rate_plugin"] = score.Estimate.PlugIn.Value;
+                result["ep_rate_plugin"] = score.Estimate.PlugIn.Mean;
                 result["stderr_plugin"] = score.Estimate.PlugIn.StandardError;
                 result["network"] = score.Estimate.Network;
                 result["training_snapshots"] = score.Estimate.TrainingSnapshots;
@@ -151,7 +151,7 @@ internal sealed class ActiveEstimateOptions
         {
             var t = score.Training;
             console.Error.WriteLine($"score network {score.Estimate.Network}: {t.Steps} steps on {score.Estimate.TrainingSnapshots} snapshots in {t.WallSeconds:F0} s ({t.CpuSeconds:F0} CPU-s); "
-                + $"plug-in form {score.Estimate.PlugIn.Value:G6} +- {score.Estimate.PlugIn.StandardError:G3} on the {score.Estimate.Snapshots} held-out snapshots");
+                + $"plug-in form {score.Estimate.PlugIn.Mean:G6} +- {score.Estimate.PlugIn.StandardError:G3} on the {score.Estimate.Snapshots} held-out snapshots");
             score.Dispose();
         }
         return CliApp.ExitOk;

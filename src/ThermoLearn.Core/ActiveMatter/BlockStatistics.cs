@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.ActiveMatter;
 
 /// <summary>
@@ -10,7 +12,8 @@ public static class BlockStatistics
 {
     public const int DefaultBlocks = 20;
 
-    public static (double Mean, double StandardError, int Blocks) Mean(ReadOnlySpan<double> series, int blocks = DefaultBlocks)
+    /// <summary>The mean of <paramref name="series"/> with its block standard error; the count is the number of blocks used, min(blocks, n).</summary>
+    public static MeanEstimate Mean(ReadOnlySpan<double> series, int blocks = DefaultBlocks)
     {
         int n = series.Length;
         if (n < 2) throw new InvalidInputException($"a standard error needs at least 2 snapshots (got {n}).");
@@ -29,6 +32,6 @@ public static class BlockStatistics
         double blockMean = means.Average(), variance = 0;
         foreach (double m in means) variance += (m - blockMean) * (m - blockMean);
         variance /= blocks - 1;
-        return (mean, Math.Sqrt(variance / blocks), blocks);
+        return new MeanEstimate(mean, Math.Sqrt(variance / blocks), blocks);
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using ThermoLearn.ActiveMatter;
 using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Neural.Training;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,9 +32,6 @@ public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int 
     }
 }
 
-/// <summary>A value with its standard error.</summary>
-public readonly record struct Measured(double Value, double StandardError);
-
 /// <summary>
 /// Entropy production on a G x G grid of cells: particle values averaged per cell over all held-out snapshots.
 /// Cell (cx, cy) covers [Origin + cx W, Origin + (cx + 1) W) x [Origin + cy W, ...), W = Width / G; row-major by cy.
@@ -47,7 +46,7 @@ public sealed record EntropyProductionMap(int Cells, double Origin, double Width
 /// <summary>
 /// Entropy production rate of active particles from a learned score, on held-out snapshots, with its local parts.
 /// sigma_i = |v_{x_i}|^2 / eps + |v_{g_i}|^2 / gamma with v = b - D s (the x-part absent when eps = 0), sigma = sum_i E sigma_i.
-/// Standard errors: contiguous blocks of held-out snapshots (at most 20), the spread of block means.
+/// Standard errors: contiguous blocks of held-out snapshots (at most 20), the spread of block means (<see cref="BlockStatistics"/>).
 /// </summary>
 /// <param name="Method">"score".</param>
 /// <param name="Network">Network shape name.</param>
@@ -64,11 +63,11 @@ public sealed record EntropyProductionMap(int Cells, double Origin, double Width
 /// <param name="ParticleRates">sigma_i per held-out snapshot and particle, [S, N] (float).</param>
 /// <param name="Map">The grid map.</param>
 /// <param name="ScoreMatchingLoss">Held-out score-matching loss per particle, E[|s|_D^2 + 2 div(D s)] / (N max(eps, gamma)).</param>
-public sealed record ScoreEstimate(string Method, string Network, Measured Rate, Measured RateX, Measured RateG, Measured PlugIn, int Particles,
+public sealed record ScoreEstimate(string Method, string Network, MeanEstimate Rate, MeanEstimate RateX, MeanEstimate RateG, MeanEstimate PlugIn, int Particles,
     int Snapshots, int TrainingSnapshots, float[] ParticleRates, EntropyProductionMap Map, double ScoreMatchingLoss)
 {
     /// <summary>sigma / N.</summary>
-    public Measured PerParticle => new(Rate.Value / Particles, Rate.StandardError / Particles);
+    public MeanEstimate PerParticle => new(Rate.Mean / Particles, Rate.StandardError / Particles, Rate.Count);
 }
 
 /// <summary>Training record of a score network.</summary>
@@ -100,7 +99,6 @@ public sealed class ScoreFit(LocalScoreNetwork network, ScoreTraining training, 
 /// </summary>
 public static class ScoreEntropyProduction
 {
-    private const int MaxBlocks = 20;
     private const int LossBlocks = 50;
     private const int EvaluationProbes = 4;
     private const int EvaluationParticles = 4096;
@@ -202,7 +200,8 @@ public static class ScoreEntropyProduction
                 variational[t] = variationalX[t] + variationalG[t];
             }
         }
-        return new ScoreEstimate("score", network.Shape.Name, BlockMean(variational), BlockMean(variationalX), BlockMean(variationalG), BlockMean(plugIn),
+        return new ScoreEstimate("score", network.Shape.Name, BlockStatistics.Mean(variational), BlockStatistics.Mean(variationalX),
+            BlockStatistics.Mean(variationalG), BlockStatistics.Mean(plugIn),
             n, s, trainingSnapshots, rates, Map(data, rates, grid), lossSum / s);
     }
 
@@ -400,24 +399,6 @@ public static class ScoreEntropyProduction
 
     /// <summary>Start the s_g output at unit scale: g ~ N(0, 1) marginally, so |s_g| is at least of order 1.</summary>
     private static double GScoreScale(AoupParameters parameters) => 1;
-
-    private static Measured BlockMean(double[] values)
-    {
-        int blocks = Math.Min(MaxBlocks, values.Length);
-        var means = new double[blocks];
-        for (int b = 0; b < blocks; b++)
-        {
-            int start = (int)((long)values.Length * b / blocks), end = (int)((long)values.Length * (b + 1) / blocks);
-            double sum = 0;
-            for (int i = start; i < end; i++) sum += values[i];
-            means[b] = sum / (end - start);
-        }
-        double mean = values.Average();
-        double variance = 0;
-        foreach (double m in means) variance += (m - means.Average()) * (m - means.Average());
-        variance /= blocks - 1;
-        return new Measured(mean, Math.Sqrt(variance / blocks));
-    }
 
     private static EntropyProductionMap Map(ScoreData data, float[] rates, int cells)
     {

@@ -27,7 +27,7 @@ public static class ScoreSnapshots
 
     /// <summary>The estimate as Core's many-body result (rate = the variational form; no finite-data debiasing).</summary>
     public static ManyBodyEntropyEstimate AsManyBody(ScoreEstimate e) =>
-        new(e.Rate.Value, e.Rate.StandardError, e.Rate.Value, e.RateX.Value, e.RateG.Value, e.Method, e.Snapshots, e.Particles);
+        new(e.Rate.Mean, e.Rate.StandardError, e.Rate.Mean, e.RateX.Mean, e.RateG.Mean, e.Method, e.Snapshots, e.Particles);
 
     /// <summary>
     /// The local maps in Core's form: per particle the mean of sigma_i over the held-out snapshots, sigma_i at the last one,

@@ -2,6 +2,7 @@ using ThermoLearn.Neural.ActiveMatter;
 using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Neural.Tests.TestData;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -115,9 +116,9 @@ public class ScoreEntropyProductionTests
         double exact = 2 * TrappedAoup.Exact(p).Sigma;
         Assert.Equal(400, e.Snapshots);
         Assert.Equal(16, e.ParticleRates.Length / e.Snapshots);
-        Assert.InRange(e.PerParticle.Value, 0.9 * exact, 1.1 * exact);
+        Assert.InRange(e.PerParticle.Mean, 0.9 * exact, 1.1 * exact);
         Assert.InRange(e.PerParticle.StandardError, 0.001, 0.1);
-        Assert.Equal(e.Rate.Value, e.RateX.Value + e.RateG.Value, 1e-9);
+        Assert.Equal(e.Rate.Mean, e.RateX.Mean + e.RateG.Mean, 1e-9);
         Assert.True(fit.Training.Loss[^1] < fit.Training.Loss[0]);
     }
 
@@ -153,7 +154,7 @@ public class ScoreEntropyProductionTests
         var e = fit.Estimate;
         var exact = TrappedAoup.Exact(p);
         Within(2 * exact.Sigma, e.PerParticle);
-        Within(2 * exact.SigmaG, new Measured(e.RateG.Value / 32, e.RateG.StandardError / 32));
+        Within(2 * exact.SigmaG, new MeanEstimate(e.RateG.Mean / 32, e.RateG.StandardError / 32, e.RateG.Count));
     }
 
     /// <summary>
@@ -170,16 +171,16 @@ public class ScoreEntropyProductionTests
         var data = TrappedAoup.Sample(p, 6000, 32, seed: 4);
         using var fit = ScoreEntropyProduction.Fit(data, p, new ScoreSettings(TrapShape, Steps: 800, ParticlesPerStep: 1024, LearningRate: 3e-3));
         var e = fit.Estimate;
-        double variational = e.PerParticle.Value, se = e.PerParticle.StandardError, plugIn = e.PlugIn.Value / e.Particles;
+        double variational = e.PerParticle.Mean, se = e.PerParticle.StandardError, plugIn = e.PlugIn.Mean / e.Particles;
         Assert.InRange(variational, -0.01 * p.Trap - 3 * se, 3 * se);
         Assert.InRange(plugIn, 0, 0.01 * p.Trap);
         Assert.InRange(variational + plugIn, -3 * se, 3 * se);
     }
 
-    private static void Within(double exact, Measured estimate)
+    private static void Within(double exact, MeanEstimate estimate)
     {
         double margin = 3 * estimate.StandardError;
-        Assert.InRange(estimate.Value, exact - margin, exact + margin);
-        Assert.InRange(estimate.Value, 0.97 * exact, 1.03 * exact);
+        Assert.InRange(estimate.Mean, exact - margin, exact + margin);
+        Assert.InRange(estimate.Mean, 0.97 * exact, 1.03 * exact);
     }
 }

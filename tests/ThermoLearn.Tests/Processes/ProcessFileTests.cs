@@ -81,7 +81,7 @@ public class ProcessFileTests
     }
 
     [Fact]
-    public void CatalogueAppliesSettingsPerFactorAndRejectsUnknownNames()
+    public void CatalogAppliesSettingsPerFactorAndRejectsUnknownNames()
     {
         var p = ProcessCatalog.Create("mess3", ["x=0.05", "a=0.85"]);
         AssertVector(StandardProcesses.Mess3(0.05, 0.85).Transitions.ToArray(), p.Transitions);
@@ -98,7 +98,7 @@ public class ProcessFileTests
     }
 
     [Fact]
-    public void CatalogueBuildsChainsWithPerVariantSettings()
+    public void CatalogBuildsChainsWithPerVariantSettings()
     {
         // mess3>mess3: factor 1 has one variant per factor-0 token; 1.k:a sets variant k, 1:x every variant of factor 1.
         var chain = ProcessCatalog.Create("mess3>mess3", ["x=0.05", "0:a=0.85", "1:x=0.1", "1.0:a=0.9", "1.2:a=0.3"]);
