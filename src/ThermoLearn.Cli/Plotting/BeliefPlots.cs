@@ -140,7 +140,15 @@ internal static class BeliefPlots
         if (last.FactoredFinal is { } f)
         {
             plot.Add.HorizontalLine(f.FactoredDimension, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {f.FactoredDimension}";
-            plot.Add.HorizontalLine(f.JointDimension, 1, Colors.Category10[3], LinePattern.Dashed).LegendText = $"joint prediction {f.JointDimension}";
+            // A joint prediction far above everything measured (242 for 3 Mess3 x 2 TomQuantum) would squash the
+            // measured curves into the axis: the line is left out and the axis label names the prediction.
+            double measured = cps.Max(c => Math.Max(c.Report.Centroids.BeliefExplained.Pca.For95 + c.Report.Centroids.BeliefExplained.For95StandardError,
+                c.Report.Centroids.BeliefExplained.Pca.ParticipationRatio));
+            double top = 1.5 * Math.Max(measured, f.FactoredDimension);
+            if (f.JointDimension <= top)
+                plot.Add.HorizontalLine(f.JointDimension, 1, Colors.Category10[3], LinePattern.Dashed).LegendText = $"joint prediction {f.JointDimension}";
+            else
+                plot.Axes.Left.Label.Text = $"centroid dimension (joint prediction {f.JointDimension}: off scale)";
         }
         if (cps.All(c => c.Report.Comparison is not null))
         {
