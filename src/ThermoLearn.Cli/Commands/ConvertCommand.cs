@@ -56,6 +56,7 @@ internal static class ConvertCommand
         using (var reader = TrajectoryFile.OpenReader(input, dt, dtOverride))
         {
             header = reader.Header;
+            InferenceInput.NoteLayout(console, input);
             copied = TrajectoryFile.Copy([reader], header, output, chunkValues, r => TrajectoryFile.CheckSidecarFingerprint(input, r.InputFingerprints[0]));
         }
         var dropped = Verify(output, header, copied.Fingerprint, chunkValues);

@@ -154,8 +154,8 @@ internal static class EstimateCommand
             // --per-trajectory reads it once more; other methods and the plots need the data in memory
             bool streamed = StreamingOptions.Applies(m.Name, plotPath);
             streaming.Check(parse, streamed, m.Name);
-            using var reader = streamed ? input.Open(parse) : null;
-            var data = streamed ? null : input.Read(parse);
+            using var reader = streamed ? input.Open(parse, console) : null;
+            var data = streamed ? null : input.Read(parse, console);
             var header = reader?.Header ?? new TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
             string? warning = order > 0 ? EulerChainWarning(parse.GetValue(input.In)!, header.Metadata, header.Dt) : null;
             if (warning is not null) console.Error.WriteLine("warning: " + warning);

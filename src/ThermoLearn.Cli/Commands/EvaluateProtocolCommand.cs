@@ -36,6 +36,7 @@ public static class EvaluateProtocolCommand
             foreach (var (name, value) in OptimizeCommand.ParseSettings(parse.GetValue(set))) settings[name] = value;
             var controlTask = TaskCatalog.Create(taskName, document.Tau, settings);
             controlTask.Validate(document.Samples, path);
+            OptimizeCommand.WarnIfPastStabilityLimit(console, controlTask, document.Samples, path);
             double a = parse.GetValue(alpha) ?? controlTask.DefaultAlpha;
             ulong s = parse.GetValue(seed);
             var measured = controlTask.Measure(document.Samples, a, s, count);

@@ -27,7 +27,7 @@ internal static class InferCommand
         {
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null) PlotFile.Validate(plotPath);
-            var data = input.Read(parse);
+            var data = input.Read(parse, console);
             if (plotPath is not null && data.Dimension > 2)
                 throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {data.Dimension} coordinates.");
             var b = BasisSpec.Parse(parse.GetValue(basis)!, data);

@@ -31,15 +31,24 @@ internal sealed class InferenceInput
         return e;
     }
 
+    /// <summary>Says on stderr how a .npy of fewer than three axes was read (class 7 of issue 15: never a silent guess).</summary>
+    public static void NoteLayout(Infrastructure.CliConsole console, string path)
+    {
+        if (Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase) && NpyFormat.LayoutNote(path) is { } note)
+            console.Error.WriteLine("note: " + note);
+    }
+
     /// <summary>Reads the file (dt from the file when stored, else --dt) and checks it for estimation.</summary>
-    public TrajectoryEnsemble Read(ParseResult parse)
+    public TrajectoryEnsemble Read(ParseResult parse, Infrastructure.CliConsole console)
     {
         string path = parse.GetValue(In)!;
         double? dt = parse.GetValue(Dt);
         if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
         if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
         var data = TrajectoryFile.Read(path, dt, parse.GetValue(DtOverride));
+        NoteLayout(console, path);
         data.EnsureFinite(path);
+        data.EnsureSquaresSummable(path);
         if (data.Frames < 2)
             throw new InvalidInputException($"{path}: trajectories have {data.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
         if (parse.GetValue(Columns) is { } text) data = Select(data, text, path);
@@ -50,7 +59,7 @@ internal sealed class InferenceInput
     /// Opens the file for chunked reading (dt from the file or --dt, --columns applied), for estimates in memory bounded by
     /// the chunk size rather than by the file.
     /// </summary>
-    public TrajectoryReader Open(ParseResult parse)
+    public TrajectoryReader Open(ParseResult parse, Infrastructure.CliConsole? console = null)
     {
         string path = parse.GetValue(In)!;
         double? dt = parse.GetValue(Dt);
@@ -59,6 +68,7 @@ internal sealed class InferenceInput
         var reader = TrajectoryReader.Open(path, dt);
         try
         {
+            if (console is not null) NoteLayout(console, path);
             double stored = reader.Header.Dt;
             if (dt is { } requested && Math.Abs(stored - requested) > 1e-9 * Math.Max(stored, requested))
             {
@@ -137,6 +147,8 @@ internal sealed class InferenceInput
         double[][]? rows = null;
         try { rows = System.Text.Json.JsonSerializer.Deserialize<double[][]>(text); }
         catch (System.Text.Json.JsonException) { }
+        if (rows is null && System.Text.RegularExpressions.Regex.IsMatch(text, @"(?i)nan|inf"))
+            throw new InvalidInputException($"--diffusion '{text}' has a non-finite entry (NaN or Infinity); every entry of D must be a finite number.");
         if (rows is null || rows.Length != dimension || rows.Any(r => r is null || r.Length != dimension))
             throw new InvalidInputException($"--diffusion '{text}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
         try { return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension); }

@@ -104,8 +104,21 @@ public static class OptimizeCommand
 
     internal sealed record Outcome(ControlTask Task, double Alpha, OptimizationResult Result, ProtocolMeasurement Final, ProtocolMeasurement Baseline);
 
+    /// <summary>
+    /// Class 4 of issue 15, before running: a step dt = tau / steps past the explicit scheme's stability limit gives wrong
+    /// numbers or a blow-up (which the run then reports), so it is said on stderr first.
+    /// </summary>
+    internal static void WarnIfPastStabilityLimit(CliConsole console, ControlTask task, ThermoLearn.Protocols.IProtocol protocol, string what)
+    {
+        if (task.StabilityLimit(protocol) is { } limit && task.Dt > limit.MaxDt)
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warning: {what}: dt = tau / steps = {task.Dt:G3} is past the stability limit {limit.Description}; the paths will be wrong or blow up. "
+                + $"Use --set steps={(int)Math.Ceiling(2 * task.Duration / limit.MaxDt)} or more."));
+    }
+
     private static Outcome Optimise(CliConsole console, ControlTask task, RunSettings run, string label)
     {
+        WarnIfPastStabilityLimit(console, task, task.LinearRamp(), label);
         ProtocolFamily family = run.Basis == "sine" ? task.SineFamily(run.Knots ?? 4) : task.KnotFamily(run.Knots ?? task.DefaultKnots);
         double alpha = run.Alpha ?? task.DefaultAlpha;
         var options = new OptimizerOptions

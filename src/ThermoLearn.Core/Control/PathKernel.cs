@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using ThermoLearn.Models;
 using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simd;
@@ -109,6 +110,18 @@ internal static class PathKernel
             throw new InvalidInputException($"control: the protocol has {protocol.Controls} controls but the potential takes {potential.ControlCount}.");
     }
 
+    /// <summary>What to do about a blow-up: the step size against the stability limit along the protocol.</summary>
+    internal static string ControlAdvice(IPotential potential, LangevinDynamics dynamics, double[] controls, int k, InitialStateSampler initial, double dt)
+    {
+        var limit = SimulationHealth.ControlLimit(potential, dynamics, controls, k, initial);
+        const string fix = "use more steps (the task's 'steps' setting: dt = duration / steps) or a gentler protocol.";
+        return limit is null
+            ? fix
+            : limit.MaxDt < dt
+                ? $"dt = {dt:G3} is past the stability limit {limit.Description}; {fix}"
+                : $"the stability limit estimated at the initial states is {limit.Description}, but the paths left that region; {fix}";
+    }
+
     /// <summary>Which observer runs and where its per-trajectory sums go.</summary>
     private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false);
 
@@ -150,10 +163,14 @@ internal static class PathKernel
             response = dynamics.Mobility;
             kick = Math.Sqrt(2 * h) * Math.Sqrt(response * dynamics.Temperature);
         }
+        // Blow-up (class 4 of issue 15): states are checked every BlowUpWatch.CheckEvery steps against a runaway bound per
+        // trajectory; the first blow-up (lowest step, then trajectory) stops the run and is reported with the stability limit.
+        var watch = new BlowUpWatch("control: the simulated paths", dynamics.IsUnderdamped ? "semi-implicit euler" : "euler-maruyama", h, steps, 0,
+            () => ControlAdvice(potential, dynamics, controls, k, initial, h));
         var run = new LaneRun
         {
             Steps = steps, SaveEvery = steps, Frames = 2, Dimension = d, Controls = controls, ControlCount = k,
-            ForceResponse = response, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state],
+            ForceResponse = response, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state], Watch = watch,
         };
         // The drift of a step is response F h (mu F h of x, or F h / m of v), so its theta-derivative carries h: the score per step is
         // (response h / kick) (dF/dtheta)^T xi.
@@ -165,21 +182,26 @@ internal static class PathKernel
             int firstGroup = b * perBlock, blockGroups = Math.Min(perBlock, groups - firstGroup);
             var x = new TDouble[blockGroups * state];
             var noise = new GaussianLanes<TLanes, TDouble, TBits>[blockGroups];
+            var bounds = new TDouble[blockGroups];
             Span<double> lanes = stackalloc double[state * width];
+            Span<double> boundOfLane = stackalloc double[width];
             Span<double> position = stackalloc double[d], velocity = stackalloc double[d];
             for (int g = 0; g < blockGroups; g++)
             {
                 int group = firstGroup + g;
                 lanes.Clear();
+                boundOfLane.Fill(double.PositiveInfinity);
                 for (int j = 0; j < Math.Min(width, count - width * group); j++)
                 {
                     var random = RandomStream.For(seed, (ulong)(width * group + j), RandomPurposes.SimulationInitial);
                     position.Clear();
                     velocity.Clear();
                     initial(ref random, position, velocity);
+                    boundOfLane[j] = Math.Max(SimulationHealth.RunawayBound(position), state > d ? SimulationHealth.RunawayBound(velocity) : 0);
                     for (int i = 0; i < d; i++) lanes[i * width + j] = position[i];
                     if (state > d) for (int i = 0; i < d; i++) lanes[(d + i) * width + j] = velocity[i];
                 }
+                bounds[g] = TLanes.Create(boundOfLane);
                 for (int i = 0; i < state; i++) x[g * state + i] = TLanes.Create(lanes.Slice(i * width, width));
                 noise[g] = GaussianLanes<TLanes, TDouble, TBits>.For(seed, width * group, RandomPurposes.SimulationNoise);
             }
@@ -189,16 +211,17 @@ internal static class PathKernel
             {
                 var observer = new PathwiseObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(response * h));
                 OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, PathwiseObserver<TPotential, TLanes, TDouble, TBits>>(
-                    potential, run, x, noise, ref observer, default, firstGroup, lastLanes);
+                    potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
             }
             else
             {
                 var observer = new ScoreObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(coefficient));
                 OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, ScoreObserver<TPotential, TLanes, TDouble, TBits>>(
-                    potential, run, x, noise, ref observer, default, firstGroup, lastLanes);
+                    potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
             }
             accumulators.CopyTo<TLanes, TBits>(sample, firstGroup, count);
         });
+        watch.ThrowIfBlownUp();
         for (int i = 0; i < count; i++)
         {
             var start = sample.Start.AsSpan(i * d, d);

@@ -21,6 +21,7 @@ internal sealed class GuardedReadStream : Stream
     private readonly FileStream _inner;
     private readonly long _length, _budget;
     private long _total;
+    private List<(long Start, long End)>? _allowed;
 
     public GuardedReadStream(string path)
     {
@@ -41,6 +42,12 @@ internal sealed class GuardedReadStream : Stream
         }
     }
 
+    /// <summary>
+    /// From now on, refuses a read that starts outside <paramref name="ranges"/> (sorted, disjoint [start, end) byte ranges):
+    /// for Parquet, the column chunks whose pages <see cref="ParquetStructure"/> has checked.
+    /// </summary>
+    public void Restrict(List<(long Start, long End)> ranges) => _allowed = ranges;
+
     public override bool CanRead => true;
     public override bool CanSeek => true;
     public override bool CanWrite => false;
@@ -59,11 +66,26 @@ internal sealed class GuardedReadStream : Stream
         if (buffer.Length == 0) return 0;
         long at = _inner.Position;
         if (at >= _length) throw new EndOfStreamException($"a structure points past the end of the file (offset {at} of {_length} bytes)");
+        if (_allowed is not null && !Allowed(at))
+            throw new InvalidDataException($"a structure points to byte {at}, outside the column data the file's footer describes");
         int n = _inner.Read(buffer);
         _total += n;
         if (_total > _budget)
             throw new InvalidDataException($"reading took more than {BudgetFactor} times the file's size; its structure loops back on itself");
         return n;
+    }
+
+    private bool Allowed(long at)
+    {
+        int lo = 0, hi = _allowed!.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (at < _allowed[mid].Start) hi = mid - 1;
+            else if (at >= _allowed[mid].End) lo = mid + 1;
+            else return true;
+        }
+        return false;
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>

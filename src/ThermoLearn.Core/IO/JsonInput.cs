@@ -15,10 +15,26 @@ internal static class JsonInput
     /// <exception cref="JsonException">Malformed JSON, or a key that appears twice in one object.</exception>
     public static JsonNode? Parse(string text, JsonDocumentOptions options = default)
     {
-        var root = JsonNode.Parse(text, documentOptions: options);
+        JsonNode? root;
+        try { root = JsonNode.Parse(text, documentOptions: options); }
+        catch (JsonException e) when (NonFiniteAt(text, e))
+        {
+            // "'N' is an invalid start of a value" does not say what is wrong (NaN written by Python's json.dump, say)
+            throw new JsonException("NaN and Infinity are not JSON numbers; every number must be finite (" + e.Message + ")", e.Path, e.LineNumber, e.BytePositionInLine, e);
+        }
         try { Build(root); }
         catch (ArgumentException e) { throw new JsonException($"a key appears twice in one object ({e.Message})", e); }
         return root;
+    }
+
+    /// <summary>Whether the parser stopped at NaN, Infinity or -Infinity (positions are 0-based lines and UTF-8 bytes; the text is taken as ASCII there).</summary>
+    private static bool NonFiniteAt(string text, JsonException e)
+    {
+        if (e.LineNumber is not { } line || e.BytePositionInLine is not { } column) return false;
+        string[] lines = text.Split('\n');
+        if (line >= lines.Length) return false;
+        string rest = lines[line][(int)Math.Min(column, lines[line].Length)..].TrimStart('-');
+        return rest.StartsWith("NaN", StringComparison.OrdinalIgnoreCase) || rest.StartsWith("Inf", StringComparison.OrdinalIgnoreCase);
     }
 
     private static void Build(JsonNode? node)

@@ -123,7 +123,7 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTraj
         public Reader(string path, double dt, FileStream stream)
         {
             _stream = stream;
-            var (itemSize, trajectories, frames, dimension) = ReadHeader(path, stream);
+            var (itemSize, trajectories, frames, dimension, _) = ReadHeader(path, stream);
             _itemSize = itemSize;
             if (itemSize == 4 || !BitConverter.IsLittleEndian) _buffer = new byte[1 << 16];
             SetHeader(new TrajectoryHeader(path, trajectories, frames, dimension, dt, 0.0, TrajectoryMetadata.None));
@@ -150,8 +150,26 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTraj
         }
     }
 
+    /// <summary>
+    /// For a .npy of fewer than three axes, the layout it is read with, in words (a 2-D array could equally be one
+    /// trajectory of frames x coordinates, so the reading is said, not silently assumed); null for a 3-D array.
+    /// </summary>
+    internal static string? LayoutNote(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+        var (_, trajectories, frames, _, rank) = ReadHeader(path, stream);
+        return rank switch
+        {
+            2 => $"{path} is a 2-D array of shape ({trajectories}, {frames}): read as {trajectories} trajectories x {frames} frames of one coordinate "
+                + $"(the layout (trajectories, frames, dimension) without its last axis). If it is one trajectory of {trajectories} frames x {frames} "
+                + "coordinates, save x[None] instead (shape (1, frames, dimension)).",
+            1 => $"{path} is a 1-D array of {frames} values: read as one trajectory of {frames} frames of one coordinate.",
+            _ => null,
+        };
+    }
+
     /// <summary>Reads and checks the header; leaves the stream at the first value.</summary>
-    private static (int ItemSize, int Trajectories, int Frames, int Dimension) ReadHeader(string path, Stream stream)
+    private static (int ItemSize, int Trajectories, int Frames, int Dimension, int Rank) ReadHeader(string path, Stream stream)
     {
         var prefix = new byte[10];
         if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix.AsSpan(0, 6).SequenceEqual(Magic))
@@ -200,7 +218,7 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTraj
         long expectedBytes = consumed + headerLength + count * itemSize;
         if (stream.Length != expectedBytes)
             throw new InvalidInputException($"{path}: the file has {stream.Length} bytes but shape ({string.Join(", ", dims)}) of {type} needs {expectedBytes}; the file is truncated or corrupt.");
-        return (itemSize, (int)trajectories, (int)frames, (int)dimension);
+        return (itemSize, (int)trajectories, (int)frames, (int)dimension, dims.Length);
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]

@@ -116,7 +116,7 @@ public sealed class ParquetTrajectoryFormat : IStreamingTrajectoryFormat
     /// </summary>
     private sealed class Reader : TrajectoryReader
     {
-        private readonly FileStream _stream;
+        private readonly GuardedReadStream _stream;
         private readonly ParquetReader _reader;
         private readonly List<DataField> _xs;
         private int _group;
@@ -127,10 +127,13 @@ public sealed class ParquetTrajectoryFormat : IStreamingTrajectoryFormat
 
         public Reader(string path, double? dtFallback)
         {
-            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            // checked before Parquet.Net sees it: its decoder loops for ever on some corrupt footers and page headers (ParquetStructure)
+            _stream = new GuardedReadStream(path);
             try
             {
+                long footerStart = ParquetStructure.CheckFooter(_stream, path);
                 _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+                _stream.Restrict(ParquetStructure.CheckColumnChunks(_stream, path, _reader.Metadata!, footerStart));
                 (_xs, var header) = ScanAsync(path, _reader, dtFallback).GetAwaiter().GetResult();
                 SetHeader(header);
             }

@@ -239,12 +239,18 @@ public abstract class TrajectoryReader : IDisposable
     private void Check(TrajectoryEnsemble data, int firstTrajectory, int firstFrame)
     {
         var x = data.Data;
+        // as TrajectoryEnsemble.EnsureSquaresSummable over the whole file: a square summed over every value must not overflow
+        double limit = Math.Sqrt(double.MaxValue / Math.Max(1, Header.Values));
         for (long i = 0; i < x.LongLength; i++)
         {
-            if (double.IsFinite(x[i])) continue;
+            if (Math.Abs(x[i]) <= limit) continue;
             long perTrajectory = (long)data.Frames * data.Dimension;
             long t = firstTrajectory + i / perTrajectory, f = firstFrame + i % perTrajectory / data.Dimension, c = i % data.Dimension;
             if (_columns is not null) c = _columns[c];
+            if (double.IsFinite(x[i]))
+                throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{Header.Path}: value {x[i]:G4} at trajectory {t}, frame {f}, coordinate {c} is too large to estimate with: its square summed over the "
+                    + $"{Header.Values} values overflows double precision (|x| must stay below {limit:G3}). Rescale the coordinates (e.g. change units) or remove the outlier."));
             throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
                 $"{Header.Path}: value {x[i]} at trajectory {t}, frame {f}, coordinate {c}; trajectory data must be finite."));
         }

@@ -69,7 +69,7 @@ public sealed record DiffusionSpec
         var r = new double[d * d];
         for (int i = 0; i < d * d; i++)
             r[i] = NoiseRobust ? m.SecondCumulant[i] + m.Successive[i] / m.Step : m.SecondCumulant[i];
-        var phi = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, a => $"function {a}", "Gram matrix", false);
+        var phi = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, a => a.ToString(System.Globalization.CultureInfo.InvariantCulture), "Gram matrix of the diffusion fit's basis", false);
         var k = new double[n * d];
         for (int i = 0; i < n * d; i++) k[i] = m.Strat[i] - m.Ito[i];
         var mphi = DenseMatrix.MultiplyRowMajor(m.GramStart, n, n, phi, d);

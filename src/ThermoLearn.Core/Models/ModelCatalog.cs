@@ -135,6 +135,23 @@ public static class ModelCatalog
         return result;
     }
 
+    /// <summary>Largest |value| of a parameter: models and tasks square and multiply their parameters (k^2, k^2 / T, …), which must stay within double precision (1.8e308).</summary>
+    public const double LargestParameter = 1e100;
+
+    /// <summary>
+    /// Refuses a parameter whose magnitude is beyond <see cref="LargestParameter"/> or, when not zero, below its inverse:
+    /// squares, products and inverses of such values overflow or underflow (k = 1e308 gave "the stationary covariance is
+    /// not positive definite" without naming k). The message names the parameter.
+    /// </summary>
+    internal static void CheckMagnitude(string owner, string kind, string name, double value)
+    {
+        double a = Math.Abs(value);
+        if (a > LargestParameter || a > 0 && a < 1 / LargestParameter)
+            throw new InvalidInputException($"{owner}: {kind} {name} = {value:G6} is out of the range the computation can hold: |{name}| must lie between "
+                + $"{1 / LargestParameter:G1} and {LargestParameter:G1} (or be 0), because its squares, products and inverses must stay within double "
+                + "precision. Choose units in which the parameters are of moderate size.");
+    }
+
     private static Entry Find(string name)
     {
         foreach (var e in Entries)
@@ -155,6 +172,7 @@ public static class ModelCatalog
             string text = Text(name);
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
                 throw new InvalidInputException($"model '{model.Name}': parameter {name} = '{text}' is not a finite number.");
+            CheckMagnitude($"model '{model.Name}'", "parameter", name, value);
             return value;
         }
 
@@ -182,6 +200,7 @@ public static class ModelCatalog
                 for (int j = 0; j < rows.Length; j++)
                 {
                     if (!double.IsFinite(rows[i][j])) throw new InvalidInputException($"model '{model.Name}': parameter {name} has a non-finite entry.");
+                    CheckMagnitude($"model '{model.Name}'", "parameter", $"{name}[{i},{j}]", rows[i][j]);
                     m[i, j] = rows[i][j];
                 }
             return m;

@@ -62,12 +62,45 @@ public static class SimulationHealth
         }
     }
 
+    /// <summary>
+    /// The stability limit of a controlled run: Euler-Maruyama (overdamped) or semi-implicit Euler (underdamped) in
+    /// <paramref name="potential"/> under the control values <paramref name="lambda"/> (rows of <paramref name="controls"/>
+    /// values; the largest rate over the first, middle and last rows), from initial states drawn by <paramref name="initial"/>.
+    /// </summary>
+    internal static StabilityLimit? ControlLimit(IPotential potential, Control.LangevinDynamics dynamics, double[] lambda, int controls,
+        Control.InitialStateSampler initial)
+    {
+        int d = potential.Dimension, rows = lambda.Length / Math.Max(1, controls);
+        double[] times = rows <= 1 ? [0] : [0, (rows - 1) / 2, rows - 1];
+        double scale = dynamics.Mass is { } mass ? 1 / mass : dynamics.Mobility;
+        double rate = LargestRate(d, (x, t, f) =>
+        {
+            potential.Force(x, lambda.AsSpan((int)t * controls, controls), f);
+            for (int i = 0; i < d; i++) f[i] *= scale;
+        }, (ref RandomStream r, Span<double> x) =>
+        {
+            Span<double> v = stackalloc double[x.Length];
+            initial(ref r, x, v);
+        }, times);
+        if (dynamics.Mass is null)
+            return rate > 0 && double.IsFinite(rate)
+                ? new StabilityLimit(rate, 2 / rate, $"dt < 2 / {rate:G3} = {2 / rate:G3} (euler-maruyama; {rate:G3} is the largest |eigenvalue| of the drift Jacobian, mobility x curvature, along the protocol)")
+                : null;
+        double omega = Math.Sqrt(rate);
+        return omega > 0 && double.IsFinite(omega)
+            ? new StabilityLimit(omega, 2 / omega, $"dt < 2 / omega = {2 / omega:G3} (semi-implicit euler; omega = sqrt(curvature / mass) = {omega:G3} along the protocol)")
+            : null;
+    }
+
     private delegate void Field(ReadOnlySpan<double> x, double t, Span<double> f);
 
     private delegate void Sampler(ref RandomStream random, Span<double> x);
 
     /// <summary>Largest |eigenvalue| of the Jacobian of <paramref name="field"/> over a few initial states and two times.</summary>
-    private static double LargestRate(int d, Field field, Sampler sample, double tEnd)
+    private static double LargestRate(int d, Field field, Sampler sample, double tEnd) => LargestRate(d, field, sample, [0, tEnd / 2]);
+
+    /// <summary>Largest |eigenvalue| of the Jacobian of <paramref name="field"/> over a few initial states at each of <paramref name="times"/>.</summary>
+    private static double LargestRate(int d, Field field, Sampler sample, double[] times)
     {
         if (d > 512) return double.NaN; // d^2 force evaluations per probe: leave very large systems to the scan
         double best = 0;
@@ -80,7 +113,7 @@ public static class SimulationHealth
         {
             var random = RandomStream.For(0, (ulong)s, RandomPurposes.SimulationHealthProbe);
             sample(ref random, x);
-            foreach (double t in new[] { 0, tEnd / 2 })
+            foreach (double t in times)
             {
                 for (int j = 0; j < d; j++)
                 {
@@ -192,8 +225,31 @@ public static class SimulationHealth
 /// the message does not depend on thread timing, lane width or shard split. Checking per block of steps keeps the
 /// cost off the hot loop (one comparison per coordinate every 16 steps).
 /// </summary>
-internal sealed class BlowUpWatch(StochasticModel model, string scheme, SimulationOptions options, long firstTrajectory)
+internal sealed class BlowUpWatch
 {
+    private readonly string _what, _scheme;
+    private readonly double _dt;
+    private readonly int _steps;
+    private readonly long _firstTrajectory;
+    private readonly Func<string> _advice;
+
+    /// <summary>The watch of a simulation of <paramref name="model"/> (the advice names the model's stability limit).</summary>
+    public BlowUpWatch(StochasticModel model, string scheme, SimulationOptions options, long firstTrajectory)
+        : this("the simulation", scheme, options.Dt, options.Steps, firstTrajectory, () => SimulationHealth.Advice(model, scheme, options.Dt, options.Steps * options.Dt))
+    {
+    }
+
+    /// <summary>A watch over <paramref name="steps"/> steps of size <paramref name="dt"/>; <paramref name="advice"/> (called only on a blow-up) says what to do.</summary>
+    public BlowUpWatch(string what, string scheme, double dt, int steps, long firstTrajectory, Func<string> advice)
+    {
+        _what = what;
+        _scheme = scheme;
+        _dt = dt;
+        _steps = steps;
+        _firstTrajectory = firstTrajectory;
+        _advice = advice;
+    }
+
     /// <summary>Steps between checks (even: the lane kernel advances two steps at a time).</summary>
     public const int CheckEvery = 16;
 
@@ -202,7 +258,7 @@ internal sealed class BlowUpWatch(StochasticModel model, string scheme, Simulati
     private (long Step, long Trajectory, int Coordinate, double Value, double Bound)? _first;
 
     /// <summary>True after step index <paramref name="stepsDone"/> (states after that many steps) when the states are to be checked.</summary>
-    public bool IsCheckStep(int stepsDone) => stepsDone % CheckEvery == 0 || stepsDone == options.Steps;
+    public bool IsCheckStep(int stepsDone) => stepsDone % CheckEvery == 0 || stepsDone == _steps;
 
     /// <summary>True when a worker that has checked its states after <paramref name="stepsDone"/> steps is to stop.</summary>
     public bool ShouldStop(int stepsDone) => stepsDone >= Volatile.Read(ref _stopStep);
@@ -227,7 +283,7 @@ internal sealed class BlowUpWatch(StochasticModel model, string scheme, Simulati
     /// <summary>Records a blow-up of trajectory <paramref name="localTrajectory"/> seen after <paramref name="stepsDone"/> steps.</summary>
     public void Report(int stepsDone, int localTrajectory, int coordinate, double value, double bound)
     {
-        long trajectory = firstTrajectory + localTrajectory;
+        long trajectory = _firstTrajectory + localTrajectory;
         lock (_gate)
         {
             if (_first is { } f && (f.Step < stepsDone || f.Step == stepsDone && f.Trajectory <= trajectory)) return;
@@ -242,10 +298,10 @@ internal sealed class BlowUpWatch(StochasticModel model, string scheme, Simulati
     {
         if (_first is not { } f) return;
         long from = (f.Step - 1) / CheckEvery * CheckEvery + 1;   // one past the previous check, where the state was sound
-        double dt = options.Dt;
-        throw new InvalidInputException($"the simulation blew up ({scheme}): trajectory {f.Trajectory}, coordinate {f.Coordinate} "
+        double dt = _dt;
+        throw new InvalidInputException($"{_what} blew up ({_scheme}): trajectory {f.Trajectory}, coordinate {f.Coordinate} "
             + $"{SimulationHealth.Describe(f.Value, f.Bound)} between steps {from} and {f.Step} (t = {from * dt:G6} to {f.Step * dt:G6}; states are checked "
             + $"every {CheckEvery} steps), the first trajectory to do so; the run stopped there and nothing was written; "
-            + SimulationHealth.Advice(model, scheme, dt, options.Steps * dt));
+            + _advice());
     }
 }

@@ -82,4 +82,33 @@ public sealed class TrajectoryEnsemble
             }
         }
     }
+
+    /// <summary>
+    /// Throws when the largest |value| is so large that its square summed over the data overflows double precision
+    /// (|x| &gt; sqrt(double.MaxValue / values)): every estimator sums squares of the coordinates (a Gram matrix), so such
+    /// data cannot be used at any basis. The message names the value and where it is, and what to do.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A value is too large.</exception>
+    public void EnsureSquaresSummable(string source)
+    {
+        var data = Data;
+        long worst = -1;
+        double largest = 0;
+        for (long i = 0; i < data.LongLength; i++)
+        {
+            double a = Math.Abs(data[i]);
+            if (a > largest)
+            {
+                largest = a;
+                worst = i;
+            }
+        }
+        double limit = Math.Sqrt(double.MaxValue / Math.Max(1, data.LongLength));
+        if (worst < 0 || largest <= limit) return;
+        long perTrajectory = (long)Frames * Dimension;
+        long t = worst / perTrajectory, f = worst % perTrajectory / Dimension, d = worst % Dimension;
+        throw new InvalidInputException($"{source}: value {data[worst]:G4} at trajectory {t}, frame {f}, coordinate {d} is too large to estimate with: "
+            + $"its square summed over the {data.LongLength} values overflows double precision (|x| must stay below {limit:G3}). "
+            + "Rescale the coordinates (e.g. change units) or remove the outlier.");
+    }
 }

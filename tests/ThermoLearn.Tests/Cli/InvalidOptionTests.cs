@@ -146,4 +146,36 @@ public sealed class InvalidOptionTests : IDisposable
         Assert.True(r.Code == 0, r.Error);
         Assert.DoesNotContain("warning", r.Error);
     }
+
+    [Fact]
+    public void ABlownUpControlRunIsAnErrorNamingTrajectoryStepAndLimitInOptimizeAndEvaluateProtocol()
+    {
+        // translate-trap at k = 1e4 (mobility 1): Euler-Maruyama needs dt < 2e-4; tau / steps = 0.005 is 25 times past it
+        string protocol = PathOf("p.json");
+        var made = Run("optimize", "--task", "translate-trap", "--tau", "1", "--set", "steps=200", "--iterations", "2", "--trajectories", "400", "--out", protocol);
+        Assert.True(made.Code == 0, made.Error);
+        Assert.DoesNotContain("warning", made.Error);   // k = 1, dt = 0.005: well inside the limit dt < 2
+        foreach (var r in new[]
+                 {
+                     Run("optimize", "--task", "translate-trap", "--tau", "1", "--set", "steps=200", "--set", "k=1e4", "--iterations", "2", "--trajectories", "400"),
+                     Run("evaluate-protocol", "--task", "translate-trap", "--protocol", protocol, "--set", "k=1e4", "--trajectories", "400"),
+                 })
+        {
+            Refused(r, "control: the simulated paths blew up (euler-maruyama): trajectory ", "between steps 1 and 16", "stability limit dt < 2 / 1E+04");
+            Assert.Contains("warning: ", r.Error);   // announced before the run
+            Assert.Contains("Use --set steps=10001 or more", r.Error);
+        }
+    }
+
+    [Theory]
+    [InlineData("translate-trap", 7.0, 2.0)]
+    [InlineData("translate-trap", 1.0, 0.5)]
+    public void TheControlStabilityLimitIsTwoOverMobilityTimesStiffness(string task, double k, double gamma)
+    {
+        // V = k/2 (x - lambda)^2 and mobility 1/gamma: the drift's Jacobian is -k/gamma everywhere and at every lambda
+        var t = ThermoLearn.Control.Tasks.TaskCatalog.Create(task, 1, new Dictionary<string, double> { ["k"] = k, ["gamma"] = gamma });
+        var limit = t.StabilityLimit(t.LinearRamp())!;
+        Assert.Equal(k / gamma, limit.Rate, 6);
+        Assert.Equal(2 * gamma / k, limit.MaxDt, 6);
+    }
 }

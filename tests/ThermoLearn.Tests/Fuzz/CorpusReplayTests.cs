@@ -10,11 +10,13 @@ namespace ThermoLearn.Tests.Fuzz;
 /// </summary>
 public sealed class CorpusReplayTests
 {
+    private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(30);
+
     public static TheoryData<string> Targets() => new(FuzzTargets.Names);
 
     [Theory]
     [MemberData(nameof(Targets))]
-    public void EveryCorpusAndCrashInputIsAcceptedOrRefusedCleanly(string target)
+    public async Task EveryCorpusAndCrashInputIsAcceptedOrRefusedCleanly(string target)
     {
         string root = Path.Combine(AppContext.BaseDirectory, "FuzzCorpus");
         var files = new[] { "corpus", "crashes" }
@@ -29,7 +31,11 @@ public sealed class CorpusReplayTests
         {
             foreach (string file in files)
             {
-                var e = Record.Exception(() => FuzzTargets.Run(target, File.ReadAllBytes(file), folder));
+                // hangs are kept too: each input gets a time limit far above a clean read's (milliseconds) even on a loaded machine
+                var run = Task.Run(() => FuzzTargets.Run(target, File.ReadAllBytes(file), folder));
+                Assert.True(await Task.WhenAny(run, Task.Delay(HangLimit)) == run,
+                    $"{target} on {Path.GetFileName(file)}: still running after {HangLimit.TotalSeconds} s (a hang)");
+                var e = run.Exception?.InnerException;
                 Assert.True(e is null, $"{target} on {Path.GetFileName(file)}: {e?.GetType().Name}: {e?.Message}");
             }
         }

@@ -132,6 +132,16 @@ public abstract class ControlTask
     /// <summary>The straight-line protocol between the endpoints (the baseline every result is compared with).</summary>
     public ParameterisedProtocol LinearRamp() => KnotFamily(2).WithParameters(new double[ControlCount * 2]);
 
+    /// <summary>
+    /// The explicit scheme's stability limit on the step dt = <see cref="Duration"/> / <see cref="Steps"/> under
+    /// <paramref name="protocol"/> (the largest drift curvature along it, at initial states): null when none is found.
+    /// A dt past <see cref="Simulation.SimulationHealth.StabilityLimit.MaxDt"/> gives wrong numbers or a blow-up.
+    /// </summary>
+    public abstract Simulation.SimulationHealth.StabilityLimit? StabilityLimit(IProtocol protocol);
+
+    /// <summary>dt = <see cref="Duration"/> / <see cref="Steps"/>.</summary>
+    public double Dt => Duration / Steps;
+
     internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism);
 
     internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism);
@@ -154,6 +164,15 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
 
     internal abstract InitialStateSampler Initial { get; }
     internal abstract EndpointFunctional ErrorFunctional { get; }
+
+    public override Simulation.SimulationHealth.StabilityLimit? StabilityLimit(IProtocol protocol)
+    {
+        var discrete = DiscreteProtocol.From(protocol, Steps);
+        var table = new double[(discrete.Steps + 1) * discrete.Controls];
+        discrete.Lambda.CopyTo(table, 0);
+        discrete.End.CopyTo(table, discrete.Steps * discrete.Controls);
+        return Simulation.SimulationHealth.ControlLimit(Potential, Dynamics, table, discrete.Controls, Initial);
+    }
 
     internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism) =>
         PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism);

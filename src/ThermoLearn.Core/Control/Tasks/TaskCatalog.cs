@@ -28,6 +28,7 @@ public static class TaskCatalog
             if (!known.ContainsKey(name))
                 throw new InvalidInputException($"task '{task}' has no setting '{name}'; known settings: {string.Join(", ", known.Keys)}.");
             if (!double.IsFinite(value)) throw new InvalidInputException($"task '{task}': setting {name} must be a finite number (got {value}).");
+            Models.ModelCatalog.CheckMagnitude($"task '{task}'", "setting", name, value);
         }
         double Get(string name) => settings.TryGetValue(name, out double v) ? v : known[name]!.Value;
         int? steps = settings.TryGetValue("steps", out double s) ? CheckSteps(s) : null;
