@@ -66,6 +66,7 @@ internal sealed class InferenceInput
         if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
         if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
         var reader = TrajectoryReader.Open(path, dt);
+        reader.RequireSummableSquares = true;
         try
         {
             if (console is not null) NoteLayout(console, path);

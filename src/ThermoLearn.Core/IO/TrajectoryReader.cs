@@ -236,11 +236,17 @@ public abstract class TrajectoryReader : IDisposable
             for (int j = 0; j < d; j++) into[(int)(i * d + j)] = raw[(int)(i * rd + columns[j])];
     }
 
+    /// <summary>
+    /// When set, a chunk value whose square summed over the whole file would overflow double precision is refused like a
+    /// non-finite one, naming its place (<see cref="TrajectoryEnsemble.EnsureSquaresSummable"/>): for estimators, which all sum squares.
+    /// </summary>
+    internal bool RequireSummableSquares { get; set; }
+
     private void Check(TrajectoryEnsemble data, int firstTrajectory, int firstFrame)
     {
         var x = data.Data;
-        // as TrajectoryEnsemble.EnsureSquaresSummable over the whole file: a square summed over every value must not overflow
-        double limit = Math.Sqrt(double.MaxValue / Math.Max(1, Header.Values));
+        // with RequireSummableSquares, as TrajectoryEnsemble.EnsureSquaresSummable over the whole file
+        double limit = RequireSummableSquares ? Math.Sqrt(double.MaxValue / Math.Max(1, Header.Values)) : double.MaxValue;
         for (long i = 0; i < x.LongLength; i++)
         {
             if (Math.Abs(x[i]) <= limit) continue;
