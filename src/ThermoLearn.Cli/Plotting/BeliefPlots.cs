@@ -1,6 +1,7 @@
 using ScottPlot;
 using ThermoLearn.Neural.Transformers;
 using ThermoLearn.Processes.Geometry;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Cli.Plotting;
 

@@ -1,3 +1,6 @@
+using ThermoLearn.Inference;
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.ActiveMatter;
 
 /// <summary>Settings of <see cref="CurrentEntropyProduction"/>.</summary>
@@ -12,8 +15,11 @@ public sealed record CurrentEstimatorOptions
     /// <summary>Contiguous blocks of snapshots for the jackknife standard error and bias.</summary>
     public int Blocks { get; init; } = BlockStatistics.DefaultBlocks;
 
-    /// <summary>Coarse-sampling correction: Richardson extrapolation from lags 1 and 2, sigma = 2 sigma(dt) - sigma(2 dt).</summary>
-    public bool Richardson { get; init; } = true;
+    /// <summary>
+    /// Coarse-sampling correction (the one the linear and neural estimators use): by default Richardson extrapolation from
+    /// lags 1 and 2, sigma = 2 sigma(dt) - sigma(2 dt); <see cref="CoarseSamplingCorrection.None"/> for lag 1 alone.
+    /// </summary>
+    public CoarseSamplingCorrection Correction { get; init; } = CoarseSamplingCorrection.Richardson;
 
     /// <summary>Square grid of the region map (bins per axis).</summary>
     public int GridBins { get; init; } = 16;
@@ -59,7 +65,8 @@ public static class CurrentEntropyProduction
         options ??= new CurrentEstimatorOptions();
         var m = snapshots.Model;
         if (m.Kind != ActiveModelKind.Aoup) throw new InvalidInputException($"the current estimator for many-body systems takes AOUP snapshots ({m.Name} given).");
-        int lags = options.Richardson ? 2 : 1;
+        var correction = options.Correction;
+        int lags = correction.Lags;
         if (snapshots.Frames < lags + 2 * options.Blocks)
             throw new InvalidInputException($"the current estimator needs at least {lags + 2 * options.Blocks} snapshots ({options.Blocks} blocks of 2 or more increments); the file has {snapshots.Frames}.");
         if (options.Blocks < 2) throw new InvalidInputException($"blocks must be at least 2 (got {options.Blocks}).");
@@ -73,22 +80,23 @@ public static class CurrentEntropyProduction
         var jg = new double[lags, blocks, k];
         var gram = new double[lags, blocks, k * k];
         var counts = new int[lags, blocks];
-        var phi = new double[frames >= 3 ? 3 : frames][];
-        var xs = new double[3][];
-        var gs = new double[3][];
-        for (int q = 0; q < 3; q++) { phi[q % phi.Length] = new double[rows * k]; xs[q] = new double[rows]; gs[q] = new double[rows]; }
+        int ring = lags + 1;
+        var phi = new double[frames >= ring ? ring : frames][];
+        var xs = new double[ring][];
+        var gs = new double[ring][];
+        for (int q = 0; q < ring; q++) { phi[q % phi.Length] = new double[rows * k]; xs[q] = new double[rows]; gs[q] = new double[rows]; }
         double box = m.Box ?? 0;
-        // Ring of the last three frames' positions, g and features: frame t sits in slot t % 3.
+        // Ring of the last lags + 1 frames' positions, g and features: frame t sits in slot t % ring.
         for (int t = 0; t < frames; t++)
         {
-            int slot = t % 3;
+            int slot = t % ring;
             snapshots.CopyFrame(t, xs[slot], gs[slot]);
             basis.Evaluate(xs[slot], gs[slot], phi[slot], options.MaxDegreeOfParallelism);
             for (int lag = 1; lag <= lags; lag++)
             {
                 int start = t - lag;
                 if (start < 0) continue;
-                int from = start % 3;
+                int from = start % ring;
                 int block = (int)((long)start * blocks / (frames - lag));
                 counts[lag - 1, block]++;
                 Accumulate(phi[from], phi[slot], xs[from], xs[slot], gs[from], gs[slot], rows, k, box, noisyX, lag - 1, block, jx, jg, gram);
@@ -112,12 +120,12 @@ public static class CurrentEntropyProduction
             double tau = (lag + 1) * dt;
             for (int p = 0; p < k; p++) { jxs[p] /= count * tau; jgs[p] /= count * tau; }
             for (int p = 0; p < k * k; p++) g2[p] /= count;
-            thetaG = Solve(g2, jgs, k, m.Gamma);
-            sg = Dot(jgs, thetaG);
+            thetaG = DenseMatrix.SolveRidgedCholesky(g2, jgs, k, m.Gamma);
+            sg = DenseMatrix.Dot(jgs, thetaG);
             if (noisyX)
             {
-                thetaX = Solve(g2, jxs, k, m.Epsilon);
-                sx = Dot(jxs, thetaX);
+                thetaX = DenseMatrix.SolveRidgedCholesky(g2, jxs, k, m.Epsilon);
+                sx = DenseMatrix.Dot(jxs, thetaX);
             }
             else
             {
@@ -127,17 +135,19 @@ public static class CurrentEntropyProduction
             return sx + sg;
         }
 
-        double s1 = Sigma(0, -1, out double s1x, out double s1g, out var theta1x, out var theta1g);
-        double s2 = 0, s2x = 0, s2g = 0;
-        double[] theta2x = theta1x, theta2g = theta1g;
-        if (lags == 2) s2 = Sigma(1, -1, out s2x, out s2g, out theta2x, out theta2g);
-        double Combine(double a, double b) => lags == 2 ? 2 * a - b : a;
-        double rate = Combine(s1, s2), rateX = Combine(s1x, s2x), rateG = Combine(s1g, s2g);
+        // Per lag l = 1..lags: sigma, its x and g parts and the fitted coefficients, combined with the correction's weights.
+        var sigma = new double[lags];
+        var sigmaX = new double[lags];
+        var sigmaG = new double[lags];
+        var thetaXs = new double[lags][];
+        var thetaGs = new double[lags][];
+        for (int l = 0; l < lags; l++) sigma[l] = Sigma(l, -1, out sigmaX[l], out sigmaG[l], out thetaXs[l], out thetaGs[l]);
+        double rate = correction.Combine(l => sigma[l - 1]), rateX = correction.Combine(l => sigmaX[l - 1]), rateG = correction.Combine(l => sigmaG[l - 1]);
         var leaveOut = new double[blocks];
         for (int b = 0; b < blocks; b++)
         {
-            double l1 = Sigma(0, b, out _, out _, out _, out _);
-            leaveOut[b] = lags == 2 ? Combine(l1, Sigma(1, b, out _, out _, out _, out _)) : l1;
+            int block = b;
+            leaveOut[b] = correction.Combine(l => Sigma(l - 1, block, out _, out _, out _, out _));
         }
         double mean = leaveOut.Average(), variance = 0;
         foreach (double v in leaveOut) variance += (v - mean) * (v - mean);
@@ -145,11 +155,16 @@ public static class CurrentEntropyProduction
         double debiased = blocks * rate - (blocks - 1) * mean;
         var estimate = new ManyBodyEntropyEstimate(rate, stderr, debiased, rateX, rateG, "current", frames, n);
 
-        // The fitted field: Richardson-combined coefficients theta = 2 theta(dt) - theta(2 dt) (theta is linear in J at fixed M).
+        // The fitted field: corrected coefficients, e.g. theta = 2 theta(dt) - theta(2 dt) (theta is linear in J at fixed M).
         double[] thetaX = new double[k], thetaG = new double[k];
-        for (int p = 0; p < k; p++) { thetaX[p] = Combine(theta1x[p], theta2x[p]); thetaG[p] = Combine(theta1g[p], theta2g[p]); }
+        for (int p = 0; p < k; p++)
+        {
+            int q = p;
+            thetaX[p] = correction.Combine(l => thetaXs[l - 1][q]);
+            thetaG[p] = correction.Combine(l => thetaGs[l - 1][q]);
+        }
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
-        return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, s1, lags == 2 ? s2 : double.NaN, maps);
+        return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps);
     }
 
     private static void Accumulate(double[] phiFrom, double[] phiTo, double[] xFrom, double[] xTo, double[] gFrom, double[] gTo, int rows, int k,
@@ -185,48 +200,6 @@ public static class CurrentEntropyProduction
                 if (q != p) gram[lag, block, q * k + p] += sumGram[p * k + q];
             }
         }
-    }
-
-    /// <summary>theta = (D G)^-1 J by Cholesky, with a relative ridge of 1e-12 (features that vanish, e.g. pair sums of an isolated system).</summary>
-    private static double[] Solve(double[] gram, double[] j, int k, double diffusion)
-    {
-        var a = new double[k * k];
-        double trace = 0;
-        for (int p = 0; p < k; p++) trace += gram[p * k + p];
-        double ridge = 1e-12 * Math.Max(trace / k, 1e-300);
-        for (int p = 0; p < k * k; p++) a[p] = diffusion * gram[p];
-        for (int p = 0; p < k; p++) a[p * k + p] += diffusion * ridge;
-        for (int p = 0; p < k; p++)
-        {
-            for (int q = 0; q <= p; q++)
-            {
-                double s = a[p * k + q];
-                for (int r = 0; r < q; r++) s -= a[p * k + r] * a[q * k + r];
-                a[p * k + q] = p == q ? Math.Sqrt(Math.Max(s, 1e-300)) : s / a[q * k + q];
-            }
-        }
-        var y = new double[k];
-        for (int p = 0; p < k; p++)
-        {
-            double s = j[p];
-            for (int r = 0; r < p; r++) s -= a[p * k + r] * y[r];
-            y[p] = s / a[p * k + p];
-        }
-        var theta = new double[k];
-        for (int p = k - 1; p >= 0; p--)
-        {
-            double s = y[p];
-            for (int r = p + 1; r < k; r++) s -= a[r * k + p] * theta[r];
-            theta[p] = s / a[p * k + p];
-        }
-        return theta;
-    }
-
-    private static double Dot(double[] a, double[] b)
-    {
-        double s = 0;
-        for (int p = 0; p < a.Length; p++) s += a[p] * b[p];
-        return s;
     }
 
     /// <summary>Local EP e_i = eps |theta_x . phi_i|^2 + gamma |theta_g . phi_i|^2 per particle, at one snapshot, and on a grid.</summary>

@@ -34,7 +34,7 @@ internal static class GradientEstimators
 {
     /// <summary>
     /// Likelihood-ratio (Girsanov, "fluctuation response") estimator of d&lt;A&gt;/dtheta for
-    /// A = W + alpha * error (spec control.md section 2):
+    /// A = W + alpha * error (docs/control.md, "Conventions and derivations", Estimator):
     /// g_i = dW_i/dtheta + (A_i - b_i) d ln P_i/dtheta with the leave-one-out baseline
     /// b_i = (sum_(j != i) A_j) / (M - 1), which keeps the estimator unbiased while removing most of the
     /// variance that the mean of A would otherwise bring; the estimate is the mean of g_i and its standard

@@ -1,7 +1,7 @@
 namespace ThermoLearn.Control;
 
 /// <summary>
-/// The dynamics a control task runs under (spec physics.md section 1, k_B = 1):
+/// The dynamics a control task runs under (docs/control.md, "Conventions and derivations", Dynamics; k_B = 1):
 /// overdamped <c>dx = mu F dt + sqrt(2 D) dW</c> with mu = 1/gamma, D = mu T, when <see cref="Mass"/> is null;
 /// underdamped <c>dx = v dt, m dv = (F - gamma v) dt + sqrt(2 gamma T) dW</c> otherwise.
 /// </summary>

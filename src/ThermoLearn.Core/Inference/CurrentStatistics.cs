@@ -29,7 +29,7 @@ public sealed record CurrentStatisticsOptions(int Lag = 1, int Windows = 1, int 
 /// <item>optionally sum j j^T for j = vec((b_s + b_e)/2 dx^T) (variance of currents, TUR).</item>
 /// </list>
 /// Kept per (time window, batch) so every estimator gets standard errors by resampling batches.
-/// These are the statistics of the losses of Lyu, Ray &amp; Crutchfield (2025), physics spec section 4:
+/// These are the statistics of the losses of Lyu, Ray &amp; Crutchfield (2025), docs/inference.md, "The losses, once":
 /// L(d) = &lt;d^T D d&gt; - 2 &lt;J_d&gt;/tau for the thermodynamic force, its Ito twin for the drift,
 /// the second cumulant for D and the Stratonovich-Ito difference for the score.
 /// </summary>

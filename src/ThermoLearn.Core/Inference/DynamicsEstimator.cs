@@ -6,7 +6,7 @@ namespace ThermoLearn.Inference;
 
 /// <summary>
 /// Force (drift) and diffusion inference, score and mean local velocity from the same current statistics
-/// (physics spec section 4):
+/// (docs/inference.md, "The losses, once"):
 /// <list type="bullet">
 /// <item>drift mu F: the Ito loss &lt;d^T D^-1 d&gt; - 2 &lt;d^T D^-1 dx&gt;_Ito / dt is minimised by Phi = M_I^-1 J^I
 /// (D cancels), M_I = &lt;b b^T&gt; at start points (Frishman &amp; Ronceray, PRX 10, 021009 (2020));</item>

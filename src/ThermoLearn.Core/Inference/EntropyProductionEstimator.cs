@@ -5,7 +5,7 @@ using ThermoLearn.Trajectories;
 namespace ThermoLearn.Inference;
 
 /// <summary>
-/// Entropy production from the current loss with a linear basis (physics spec section 4; Lyu, Ray &amp;
+/// Entropy production from the current loss with a linear basis (docs/inference.md, "The losses, once"; Lyu, Ray &amp;
 /// Crutchfield 2025). For d(x) = sum theta_{a mu} b_a(x) e_mu the loss L(d) = &lt;d^T D d&gt; - 2 &lt;J_d&gt;/tau is
 /// quadratic, minimised by theta = G^-1 J with G = M (x) D, M_ab = &lt;b_a b_b&gt;, J_{a mu} = &lt;J^S_{a mu}&gt;/tau
 /// (Stratonovich), so Theta = M^-1 J D^-1 and sigma_hat = -L_min = J^T G^-1 J. Noise in J biases sigma_hat

@@ -29,7 +29,7 @@ public sealed record JumpEntropyProductionResult(EntropyProductionEstimate? Cont
 /// Entropy production of jump data: one coordinate holding integer state labels, frames every dt, stationary.
 /// <list type="bullet">
 /// <item>Sampled chain (<see cref="Estimate"/>): plug-in sigma_dt = (1/dt) sum_{i != j} (n_ij / N) ln(n_ij / n_ji) of the counts
-/// n_ij at lag 1, the EP per unit time of the chain P = exp(Q dt) (physics spec section 3); its debiased value removes the
+/// n_ij at lag 1, the EP per unit time of the chain P = exp(Q dt) (docs/inference.md, "Jump data sampled on a grid"); its debiased value removes the
 /// leading plug-in bias sum_{i&lt;j} (2 + n_ij/n_ji + n_ji/n_ij) / (2 N dt), which holds for independent transitions.
 /// Smaller than the process's sigma by O(dt): a jump and its return within one frame are invisible.</item>
 /// <item>Continuous time (<see cref="Analyse(TrajectoryEnsemble, ErrorOptions?)"/>): the generator Q by maximum likelihood of the counts under P = exp(Q dt)

@@ -20,7 +20,7 @@ public sealed record TrajectoryEntropyEstimate(IReadOnlyList<double> TotalEntrop
 /// Delta s_tot = int d o dx - int d_t ln p dt along each trajectory, from fields learned on the whole ensemble
 /// with a joint (x, t) basis: the thermodynamic force d = D^-1 v from the current loss and the score
 /// s = grad ln p from the Stratonovich/Ito difference. The continuity equation d_t p = -div(p v) gives
-/// -d_t ln p = div v + v . s with v = D d, so no density estimate is needed (physics spec section 4; for
+/// -d_t ln p = div v + v . s with v = D d, so no density estimate is needed (docs/inference.md, "The losses, once"; for
 /// stationary data the second term vanishes and Delta s_tot = int d o dx). Both integrals use the trapezoid rule. The score's
 /// O(dt) bias is removed by Richardson over lags 1 and 2 when there are at least 3 frames.
 /// A file larger than memory is read twice in chunks (<see cref="Estimate(Func{TrajectoryReader}, IBasis, DiffusionSpec, int, ErrorOptions, long, Action{int, double})"/>):

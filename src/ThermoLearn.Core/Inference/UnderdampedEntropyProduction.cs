@@ -27,7 +27,7 @@ public static class UnderdampedEntropyProduction
 
     /// <summary>
     /// R = var(Delta^2 x) / var(Delta x), pooled over trajectories and coordinates (means removed per coordinate): the scale test
-    /// of section 3 of issue 15. Position increments of overdamped motion scale as dt^(1/2) and are independent, so the second
+    /// of docs/inference.md, "Overdamped or underdamped data". Position increments of overdamped motion scale as dt^(1/2) and are independent, so the second
     /// difference has twice their variance (R = 2); underdamped increments are v dt (order dt) and vary smoothly, so the second
     /// difference is of order dt^(3/2) and R = O(gamma dt).
     /// </summary>

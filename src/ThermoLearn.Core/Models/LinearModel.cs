@@ -173,14 +173,17 @@ public sealed class LinearModel : OverdampedModel, ILinearDynamics
         }
     }
 
-    public override void Drift(ReadOnlySpan<double> x, double t, Span<double> drift)
+    public override void Drift(ReadOnlySpan<double> x, double t, Span<double> drift) => MinusProduct(_a, x, drift);
+
+    /// <summary>y = -M x, summed over j in order (the drift -A x and the conservative force -K x).</summary>
+    private static void MinusProduct(double[,] m, ReadOnlySpan<double> x, Span<double> y)
     {
-        int n = Dimension;
+        int n = m.GetLength(0);
         for (int i = 0; i < n; i++)
         {
             double s = 0;
-            for (int j = 0; j < n; j++) s -= _a[i, j] * x[j];
-            drift[i] = s;
+            for (int j = 0; j < n; j++) s -= m[i, j] * x[j];
+            y[i] = s;
         }
     }
 
@@ -193,16 +196,7 @@ public sealed class LinearModel : OverdampedModel, ILinearDynamics
         return 0.5 * e;
     }
 
-    public override void ConservativeForce(ReadOnlySpan<double> x, double t, Span<double> force)
-    {
-        int n = Dimension;
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (int j = 0; j < n; j++) s -= _stiffness[i, j] * x[j];
-            force[i] = s;
-        }
-    }
+    public override void ConservativeForce(ReadOnlySpan<double> x, double t, Span<double> force) => MinusProduct(_stiffness, x, force);
 
     public override bool HasNonConservativeForce
     {

@@ -9,7 +9,7 @@ namespace ThermoLearn.Statistics;
 /// n x m matrix at i * m + j) for accumulated statistics and everything that is stored or serialised flat
 /// (Gram matrices, normal equations, diffusion matrices of estimates; <see cref="ToRowMajor"/> and
 /// <see cref="FromRowMajor"/> convert). Sample-by-feature data (activations, beliefs) use
-/// <see cref="Processes.Geometry.RowMatrix"/>, the same row-major layout with its shape attached.
+/// <see cref="RowMatrix"/>, the same row-major layout with its shape attached.
 /// </summary>
 internal static class DenseMatrix
 {
@@ -207,6 +207,45 @@ internal static class DenseMatrix
         for (int i = 0; i < d; i++)
             for (int j = 0; j < d; j++) r[i * d + j] = inverse[i, j];
         return r;
+    }
+
+    /// <summary>
+    /// theta = (D G)^-1 J for a row-major k x k Gram matrix G, scalar D, by Cholesky with a relative ridge of 1e-12 times the
+    /// mean diagonal (features that vanish, e.g. pair sums of an isolated system, stay solvable; pivots below 1e-300 are
+    /// clamped). For the many-body current estimator, whose Gram matrices may be singular by symmetry.
+    /// </summary>
+    public static double[] SolveRidgedCholesky(double[] gram, double[] j, int k, double diffusion)
+    {
+        var a = new double[k * k];
+        double trace = 0;
+        for (int p = 0; p < k; p++) trace += gram[p * k + p];
+        double ridge = 1e-12 * Math.Max(trace / k, 1e-300);
+        for (int p = 0; p < k * k; p++) a[p] = diffusion * gram[p];
+        for (int p = 0; p < k; p++) a[p * k + p] += diffusion * ridge;
+        for (int p = 0; p < k; p++)
+        {
+            for (int q = 0; q <= p; q++)
+            {
+                double s = a[p * k + q];
+                for (int r = 0; r < q; r++) s -= a[p * k + r] * a[q * k + r];
+                a[p * k + q] = p == q ? Math.Sqrt(Math.Max(s, 1e-300)) : s / a[q * k + q];
+            }
+        }
+        var y = new double[k];
+        for (int p = 0; p < k; p++)
+        {
+            double s = j[p];
+            for (int r = 0; r < p; r++) s -= a[p * k + r] * y[r];
+            y[p] = s / a[p * k + p];
+        }
+        var theta = new double[k];
+        for (int p = k - 1; p >= 0; p--)
+        {
+            double s = y[p];
+            for (int r = p + 1; r < k; r++) s -= a[r * k + p] * theta[r];
+            theta[p] = s / a[p * k + p];
+        }
+        return theta;
     }
 
     /// <summary>C = A (p x q) B (q x r), row-major.</summary>

@@ -83,7 +83,7 @@ public sealed class NeuralFit : IDisposable
 }
 
 /// <summary>
-/// Neural entropy-production estimators (spec section 4). <see cref="NeuralMethods.Current"/> learns the
+/// Neural entropy-production estimators (docs/neural-estimators.md; the losses in docs/inference.md, "The losses, once"). <see cref="NeuralMethods.Current"/> learns the
 /// thermodynamic force d = D^-1 v by minimising the current loss L(d) = &lt;d^T D d&gt; - 2&lt;J_d&gt;/tau
 /// (Lyu, Ray &amp; Crutchfield 2025), whose minimum is -sigma; <see cref="NeuralMethods.Neep"/> learns
 /// Delta S(x_i, x_{i+1}) with the NEEP loss -&lt;Delta S&gt; + &lt;exp(-Delta S)&gt; (Kim et al., PRL 125, 140604, 2020).

@@ -35,7 +35,7 @@ public sealed record NeuralTrajectoryEntropyEstimate(IReadOnlyList<double> Total
     IReadOnlyList<TrainingCurve> ForceCurves, IReadOnlyList<TrainingCurve> ScoreCurves);
 
 /// <summary>
-/// Delta s_tot = int d o dx - int d_t ln p dt along each trajectory (physics spec section 4), from two networks with
+/// Delta s_tot = int d o dx - int d_t ln p dt along each trajectory (docs/neural-nonstationary.md, section 3), from two networks with
 /// t as an input: the thermodynamic force d(x, t) = D^-1 v learned with the current loss, and the score
 /// s(x, t) = grad ln p learned by score matching from the Stratonovich/Ito difference. No density is estimated:
 /// the continuity equation gives -d_t ln p = div v + v . s with v = D d (div by automatic differentiation).
@@ -80,7 +80,7 @@ public static class NeuralTrajectoryEntropy
 
         var total = new double[data.Trajectories];
         var current = new double[data.Trajectories];
-        using var diffusionTensor = CurrentObjective.DiffusionTensor(diffusion);
+        using var diffusionTensor = FieldObjective.DiffusionTensor(diffusion);
         for (int k = 0; k < forces.Plans.Length; k++)
         {
             var held = forces.Plans[k].HeldOut;

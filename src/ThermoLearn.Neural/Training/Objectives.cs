@@ -7,55 +7,49 @@ using static TorchSharp.torch.nn;
 namespace ThermoLearn.Neural.Training;
 
 /// <summary>
-/// Current loss for the thermodynamic force (spec section 4; Lyu, Ray &amp; Crutchfield 2025):
-/// per transition l = d^T D d - 2 d(x_mid[, t_mid]) . dx / dt (Stratonovich), whose mean is
-/// L(d) = &lt;(d - D^-1 v)^T D (d - D^-1 v)&gt; - sigma. The contribution -l has mean -L(d) &lt;= sigma,
-/// equal at the optimum with a second-order gap ||d - D^-1 v||_D^2. dt is the batch's step, so the field
-/// trained at lag 1 also scores lag-2 (and lag-3) transitions for the coarse-sampling correction; the optimal
-/// field at lag L differs by O(dt), which changes the loss only at O(dt^2).
+/// What the losses on one field network d(x) (or d(x, t)) with diffusion D share: the network, D as a tensor, the input
+/// (x, with t appended when the field is time-dependent), standardisation on the training midpoints, the mean loss and the
+/// contributions (minus the per-transition loss, whose mean bounds sigma from below). Subclasses give the per-transition loss.
 /// </summary>
-internal sealed class CurrentObjective : TransitionObjective
+internal abstract class FieldObjective : TransitionObjective
 {
     private readonly Module<Tensor, Tensor> _field;
-    private readonly Tensor _diffusion;
     private readonly bool _timeInput;
 
     /// <param name="field">The network d(x) (or d(x, t) with <paramref name="timeInput"/>).</param>
     /// <param name="diffusion">D, row-major d x d.</param>
     /// <param name="timeInput">Whether t is the network's last input.</param>
-    public CurrentObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool timeInput)
+    protected FieldObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool timeInput)
     {
         _field = field;
-        _diffusion = DiffusionTensor(diffusion);
+        Diffusion = DiffusionTensor(diffusion);
         _timeInput = timeInput;
     }
 
+    /// <summary>D as a float32 [d, d] tensor.</summary>
+    protected Tensor Diffusion { get; }
+
     public override nn.Module Network => _field;
+
+    /// <summary>The field at <paramref name="x"/> (time <paramref name="t"/> used when the field takes it).</summary>
+    protected Tensor Field(Tensor x, Tensor t) => _field.forward(_timeInput ? cat([x, t], 1) : x);
 
     public override void Standardise(TransitionTensors train)
     {
-        if (_field is not Mlp mlp) return;
+        if (_field is not Mlp mlp) return; // a fold average of trained fields is already standardised
         using var scope = NewDisposeScope();
         var all = train.Slice(0, train.Count);
-        mlp.Standardise(Input(all.Mid, all.TMid));
+        mlp.Standardise(_timeInput ? cat([all.Mid, all.TMid], 1) : all.Mid);
     }
 
-    public Tensor Input(Tensor x, Tensor t) => _timeInput ? cat([x, t], 1) : x;
-
-    private Tensor PerTransitionLoss(TransitionBatch batch)
-    {
-        Tensor d = _field.forward(Input(batch.Mid, batch.TMid));
-        Tensor quadratic = (d * d.matmul(_diffusion)).sum(1);
-        // an explicit scalar disposed after its last use (see AdamStep on temporary scalars)
-        using Scalar twoOverStep = (2 / batch.Step).ToScalar();
-        return quadratic.Minus((d * batch.Dx).sum(1).mul_(twoOverStep));
-    }
+    /// <summary>The loss of each transition of the batch.</summary>
+    protected abstract Tensor PerTransitionLoss(TransitionBatch batch);
 
     public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
 
-    public override Tensor Contributions(TransitionBatch batch) => -PerTransitionLoss(batch);
+    public override Tensor Contributions(TransitionBatch batch) => PerTransitionLoss(batch).neg();
 
-    public override void ReleaseAllButNetwork() => _diffusion.Dispose();
+    public override void ReleaseAllButNetwork() => Diffusion.Dispose();
 
     /// <summary>D (row-major d x d) as a float32 [d, d] tensor (symmetric, so d D = d D^T) that lives as long as the objective.</summary>
     internal static Tensor DiffusionTensor(IReadOnlyList<double> diffusion)
@@ -64,6 +58,27 @@ internal sealed class CurrentObjective : TransitionObjective
         var values = new float[d * d];
         for (int k = 0; k < d * d; k++) values[k] = (float)diffusion[k];
         return tensor(values, [d, d]).DetachFromDisposeScope();
+    }
+}
+
+/// <summary>
+/// Current loss for the thermodynamic force (docs/neural.md, "Current loss"; Lyu, Ray &amp; Crutchfield 2025):
+/// per transition l = d^T D d - 2 d(x_mid[, t_mid]) . dx / dt (Stratonovich), whose mean is
+/// L(d) = &lt;(d - D^-1 v)^T D (d - D^-1 v)&gt; - sigma. The contribution -l has mean -L(d) &lt;= sigma,
+/// equal at the optimum with a second-order gap ||d - D^-1 v||_D^2. dt is the batch's step, so the field
+/// trained at lag 1 also scores lag-2 (and lag-3) transitions for the coarse-sampling correction; the optimal
+/// field at lag L differs by O(dt), which changes the loss only at O(dt^2).
+/// </summary>
+internal sealed class CurrentObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool timeInput)
+    : FieldObjective(field, diffusion, timeInput)
+{
+    protected override Tensor PerTransitionLoss(TransitionBatch batch)
+    {
+        Tensor d = Field(batch.Mid, batch.TMid);
+        Tensor quadratic = (d * d.matmul(Diffusion)).sum(1);
+        // an explicit scalar disposed after its last use (see AdamStep on temporary scalars)
+        using Scalar twoOverStep = (2 / batch.Step).ToScalar();
+        return quadratic.Minus((d * batch.Dx).sum(1).mul_(twoOverStep));
     }
 }
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch.nn;
 namespace ThermoLearn.Neural.Training;
 
 /// <summary>
-/// The current loss (score: false) or the score-matching loss (score: true) of spec section 4 with every field
+/// The current loss (score: false) or the score-matching loss (score: true) (docs/neural.md) with every field
 /// evaluated at both ends of a transition at its midpoint time (trapezoid), as Core's linear estimators do:
 /// current l = (d_i^T D d_i + d_e^T D d_e)/2 - (d_i + d_e) . dx / dt, minimised by D^-1 v;
 /// score l = (s_i^T D s_i + s_e^T D s_e)/2 + (s_e - s_i) . dx / dt, minimised by grad ln p.
@@ -16,48 +16,18 @@ namespace ThermoLearn.Neural.Training;
 /// per-trajectory Delta s_tot (<see cref="Inference.NeuralTrajectoryEntropy"/>) and moved &lt;exp(-Delta s_tot)&gt; on the breathing trap by several standard errors. The
 /// trapezoid's error is O(dt^2) for linear fields.
 /// </summary>
-internal sealed class TrapezoidFieldObjective : TransitionObjective
+internal sealed class TrapezoidFieldObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool score, bool timeInput)
+    : FieldObjective(field, diffusion, timeInput)
 {
-    private readonly Module<Tensor, Tensor> _field;
-    private readonly Tensor _diffusion;
-    private readonly bool _score;
-    private readonly bool _timeInput;
-
-    public TrapezoidFieldObjective(Module<Tensor, Tensor> field, IReadOnlyList<double> diffusion, bool score, bool timeInput)
+    protected override Tensor PerTransitionLoss(TransitionBatch batch)
     {
-        _field = field;
-        _diffusion = CurrentObjective.DiffusionTensor(diffusion);
-        _score = score;
-        _timeInput = timeInput;
-    }
-
-    private Tensor Input(Tensor x, Tensor t) => _timeInput ? cat([x, t], 1) : x;
-
-    public override nn.Module Network => _field;
-
-    public override void Standardise(TransitionTensors train)
-    {
-        if (_field is not Mlp mlp) return; // a fold average of trained fields is already standardised
-        using var scope = NewDisposeScope();
-        var all = train.Slice(0, train.Count);
-        mlp.Standardise(Input(all.Mid, all.TMid));
-    }
-
-    private Tensor PerTransitionLoss(TransitionBatch batch)
-    {
-        Tensor a = _field.forward(Input(batch.X0, batch.TMid));
-        Tensor b = _field.forward(Input(batch.X1, batch.TMid));
+        Tensor a = Field(batch.X0, batch.TMid);
+        Tensor b = Field(batch.X1, batch.TMid);
         // twice the loss, halved below with an explicit scalar: (a D a + b D b) - 2 (a + b) . dx / dt  or  + 2 (b - a) . dx / dt
-        Tensor quadratic = (a * a.matmul(_diffusion)).sum(1).Plus((b * b.matmul(_diffusion)).sum(1));
-        Tensor current = ((_score ? b.Minus(a) : a.Plus(b)) * batch.Dx).sum(1);
+        Tensor quadratic = (a * a.matmul(Diffusion)).sum(1).Plus((b * b.matmul(Diffusion)).sum(1));
+        Tensor current = ((score ? b.Minus(a) : a.Plus(b)) * batch.Dx).sum(1);
         using Scalar twoOverStep = (2 / batch.Step).ToScalar();
         Tensor scaled = current.mul_(twoOverStep);
-        return (_score ? quadratic.Plus(scaled) : quadratic.Minus(scaled)).mul_(StableScalars.Half);
+        return (score ? quadratic.Plus(scaled) : quadratic.Minus(scaled)).mul_(StableScalars.Half);
     }
-
-    public override Tensor Loss(TransitionBatch batch) => PerTransitionLoss(batch).mean();
-
-    public override Tensor Contributions(TransitionBatch batch) => PerTransitionLoss(batch).neg();
-
-    public override void ReleaseAllButNetwork() => _diffusion.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ThermoLearn.Processes.Geometry;
+using ThermoLearn.Statistics;
 using static TorchSharp.torch;
 
 namespace ThermoLearn.Neural.Transformers;

@@ -1,5 +1,6 @@
 using ThermoLearn.Neural.Transformers;
 using ThermoLearn.Processes.Geometry;
+using ThermoLearn.Statistics;
 using Xunit;
 using Xunit.Abstractions;
 

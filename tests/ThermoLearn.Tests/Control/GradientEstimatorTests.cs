@@ -48,9 +48,10 @@ public class GradientEstimatorTests
         var estimate = task.EstimateGradient(family.WithParameters(Theta), alpha: 0, seed: 11, trajectories: 40_000);
         var discrete = ExactGradient(t => HarmonicTranslation.MeanWork(DiscreteProtocol.From(family.WithParameters(t), task.Steps), 1, 1), Theta);
         var continuous = ExactGradient(t => ContinuousMeanWork(family, t), Theta);
+        double z = StatisticalTolerance.Z(0.0027, checks: Theta.Length);   // 4 components at a family-wise 0.27%: z = 3.40
         for (int p = 0; p < Theta.Length; p++)
         {
-            Assert.True(Math.Abs(estimate.Gradient[p].Mean - discrete[p]) < 3 * estimate.Gradient[p].StandardError,
+            Assert.True(Math.Abs(estimate.Gradient[p].Mean - discrete[p]) < z * estimate.Gradient[p].StandardError,
                 $"component {p}: LR {estimate.Gradient[p].Mean:F4} +- {estimate.Gradient[p].StandardError:F4}, exact (discrete chain) {discrete[p]:F4}");
             // The chain differs from continuous time by O(h) = O(0.0025).
             Assert.True(Math.Abs(discrete[p] - continuous[p]) < 0.01, $"component {p}: discrete {discrete[p]} vs continuous {continuous[p]}");

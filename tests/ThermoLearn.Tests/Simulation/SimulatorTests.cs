@@ -9,8 +9,10 @@ public class SimulatorTests
 {
     /// <summary>
     /// Stationary covariance of the driven 2-D trap vs the Lyapunov solution, from the last frame of 4,000
-    /// independent stationary trajectories. Each entry's tolerance is 4 standard errors of the product mean
-    /// (false-failure rate ~ 6e-5 per entry) plus the scheme's O(dt^2) bias for Heun at dt = 0.01 (below 1e-4).
+    /// independent stationary trajectories. Tolerance per entry: z standard errors of the product mean, z for a
+    /// family-wise false-failure rate of 1e-4 over the 4 entries (z = 4.17), plus the scheme's bias bound:
+    /// Heun's (a dt)^2 |C| (weak order 2, <see cref="StatisticalTolerance.SecondOrderBias"/>; 1.1e-4 relative here),
+    /// Euler-Maruyama's exact first-order a dt / 2 on top of it.
     /// </summary>
     [Theory]
     [InlineData("heun")]
@@ -22,22 +24,25 @@ public class SimulatorTests
         var c = model.StationaryCovariance;
         var e = result.Trajectories;
         // Euler-Maruyama's stationary variance is D / (a (1 - a dt / 2)): relative bias a dt / 2 = 0.005.
-        double bias = scheme == "heun" ? 1e-4 : 0.005 * c[0, 0] + 1e-4;
+        double rate = StatisticalTolerance.LargestRate(model.A), dt = 0.01, scale = c[0, 0];
+        double bias = StatisticalTolerance.SecondOrderBias(rate, dt, scale) + (scheme == "heun" ? 0 : rate * dt / 2 * scale);
+        double z = StatisticalTolerance.Z(1e-4, checks: 4);
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++)
             {
                 var products = new double[e.Trajectories];
                 for (int n = 0; n < e.Trajectories; n++) products[n] = e.Frame(n, 1)[i] * e.Frame(n, 1)[j];
                 var estimate = MeanEstimate.Of(products);
-                Assert.True(Math.Abs(estimate.Mean - c[i, j]) < 4 * estimate.StandardError + bias,
+                Assert.True(Math.Abs(estimate.Mean - c[i, j]) < z * estimate.StandardError + bias,
                     $"C[{i},{j}]: simulated {estimate} vs Lyapunov {c[i, j]}");
             }
     }
 
     /// <summary>
     /// In the steady state the mean medium entropy (and total entropy, with the exact density) per unit time is
-    /// the EP rate: bead-spring n = 2 (sigma = 2.025) over t = 1. Tolerance 4 standard errors plus Heun's
-    /// discretisation bias (O(dt^2) ~ 1e-3 relative at dt = 0.005).
+    /// the EP rate: bead-spring n = 2 (sigma = 2.025) over t = 1. Tolerance: z standard errors, z for a family-wise
+    /// false-failure rate of 1e-4 over the 2 checks (z = 4.06), plus Heun's bias bound (a dt)^2 sigma t with a = 3 the
+    /// chain's fastest rate (2.3e-4 relative at dt = 0.005; the medium entropy of a linear force is exact along each step).
     /// </summary>
     [Fact]
     public void MediumEntropyRateEqualsExactEntropyProduction()
@@ -48,8 +53,9 @@ public class SimulatorTests
         var medium = MeanEstimate.Of(result.Energetics!.MediumEntropy);
         var total = MeanEstimate.Of(result.Energetics.TotalEntropy!);
         double exact = model.EntropyProductionRateValue * t;
-        Assert.True(Math.Abs(medium.Mean - exact) < 4 * medium.StandardError + 0.01 * exact, $"medium entropy {medium} vs {exact}");
-        Assert.True(Math.Abs(total.Mean - exact) < 4 * total.StandardError + 0.01 * exact, $"total entropy {total} vs {exact}");
+        double z = StatisticalTolerance.Z(1e-4, checks: 2), bias = StatisticalTolerance.SecondOrderBias(StatisticalTolerance.LargestRate(model.A), 0.005, exact);
+        Assert.True(Math.Abs(medium.Mean - exact) < z * medium.StandardError + bias, $"medium entropy {medium} vs {exact}");
+        Assert.True(Math.Abs(total.Mean - exact) < z * total.StandardError + bias, $"total entropy {total} vs {exact}");
     }
 
     [Fact]
@@ -89,24 +95,29 @@ public class SimulatorTests
     [Fact]
     public void UnderdampedTrapKeepsItsStationaryCovariance()
     {
-        // BAOAB from the exact stationary law: after t = 2 the covariance of (x, v) must still be the Lyapunov one
-        // within 4 standard errors plus BAOAB's O(dt^2) bias (dt = 0.01: ~1e-4 relative for x, ~dt for v).
+        // BAOAB from the exact stationary law: after t = 2 the covariance of (x, v) must still be the Lyapunov one, and the
+        // mean heat rate 2 sigma. Tolerance: z standard errors, z for a family-wise false-failure rate of 1e-4 over the 5
+        // checks (z = 4.26), plus BAOAB's weak-order-2 bias bound (omega dt)^2 |value| with omega = max(sqrt(k/m), gamma/m)
+        // = 1, the fastest rate of the trap (1e-4 relative at dt = 0.01).
         var model = new UnderdampedDrivenTrap(1, 0.5, 1, 1, 1);
         var result = Simulator.Run(model, new SimulationOptions { Trajectories = 4000, Steps = 200, Dt = 0.01, SaveEvery = 200, Seed = 5 });
         Assert.Equal("baoab", result.Scheme);
         var c = model.StationaryCovariance;
         var e = result.Trajectories;
         Assert.Equal(4, e.Dimension);
+        double z = StatisticalTolerance.Z(1e-4, checks: 5);
         for (int i = 0; i < 4; i++)
         {
             var squares = new double[e.Trajectories];
             for (int n = 0; n < e.Trajectories; n++) squares[n] = e.Frame(n, 1)[i] * e.Frame(n, 1)[i];
             var estimate = MeanEstimate.Of(squares);
-            Assert.True(Math.Abs(estimate.Mean - c[i, i]) < 4 * estimate.StandardError + 0.01 * c[i, i], $"C[{i},{i}]: {estimate} vs {c[i, i]}");
+            Assert.True(Math.Abs(estimate.Mean - c[i, i]) < z * estimate.StandardError + StatisticalTolerance.SecondOrderBias(1, 0.01, c[i, i]),
+                $"C[{i},{i}]: {estimate} vs {c[i, i]}");
         }
         // Steady state: mean heat per unit time = sigma T (all the non-conservative work is dissipated).
         var heat = MeanEstimate.Of(result.Energetics!.Heat);
-        Assert.True(Math.Abs(heat.Mean - 2 * model.EntropyProductionRateValue) < 4 * heat.StandardError + 0.02, $"heat {heat} vs {2 * model.EntropyProductionRateValue}");
+        double heatRate = 2 * model.EntropyProductionRateValue;
+        Assert.True(Math.Abs(heat.Mean - heatRate) < z * heat.StandardError + StatisticalTolerance.SecondOrderBias(1, 0.01, heatRate), $"heat {heat} vs {heatRate}");
     }
 
     [Theory]

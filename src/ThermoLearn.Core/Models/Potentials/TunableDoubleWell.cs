@@ -14,44 +14,43 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
     public int Dimension => 1;
     public int ControlCount => 3;
 
+    // Each member is the DoubleWell member at (b, c) plus the stiffness term, added last.
+
     public double Energy(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda)
     {
-        double y = x[0], u = y * y - 1;
-        return lambda[0] * u * u + lambda[1] * y + 0.5 * lambda[2] * y * y;
+        double y = x[0];
+        return DoubleWell.EnergyAt(y, lambda[0], lambda[1]) + 0.5 * lambda[2] * y * y;
     }
 
     public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force)
     {
         double y = x[0];
-        force[0] = -4 * lambda[0] * y * (y * y - 1) - lambda[1] - lambda[2] * y;
+        force[0] = DoubleWell.ForceAt(y, lambda[0], lambda[1]) - lambda[2] * y;
     }
 
     public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative)
     {
-        double y = x[0], u = y * y - 1;
-        derivative[0] = u * u;
-        derivative[1] = y;
+        double y = x[0];
+        DoubleWell.ControlDerivativeAt(y, derivative);
         derivative[2] = 0.5 * y * y;
     }
 
     public void ForceControlJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian)
     {
         double y = x[0];
-        jacobian[0] = -4 * y * (y * y - 1);
-        jacobian[1] = -1;
+        DoubleWell.ForceControlJacobianAt(y, jacobian);
         jacobian[2] = -y;
     }
 
     public void ForceJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> jacobian) =>
-        jacobian[0] = -4 * lambda[0] * (3 * x[0] * x[0] - 1) - lambda[2];
+        jacobian[0] = DoubleWell.ForceJacobianAt(x[0], lambda[0]) - lambda[2];
 
     /// <summary>Lane form of <see cref="Force"/>: ((((-4 b) x)(x x - 1)) - c) - s x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force)
     {
         var y = x[0];
-        var quartic = TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(-4.0), lambda[0]), y), TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0)));
-        force[0] = TLanes.Subtract(TLanes.Subtract(quartic, lambda[1]), TLanes.Multiply(lambda[2], y));
+        force[0] = TLanes.Subtract(DoubleWell.LaneForceAt<TLanes, TDouble, TBits>(y, lambda[0], lambda[1]), TLanes.Multiply(lambda[2], y));
     }
 
     /// <summary>Lane form of <see cref="Energy"/>: ((b u) u + c x) + ((s / 2) x) x.</summary>
@@ -59,8 +58,7 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
     TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
     {
         var y = x[0];
-        var u = TLanes.Subtract(TLanes.Multiply(y, y), TLanes.Create(1.0));
-        var well = TLanes.Add(TLanes.Multiply(TLanes.Multiply(lambda[0], u), u), TLanes.Multiply(lambda[1], y));
+        var well = DoubleWell.LaneEnergyAt<TLanes, TDouble, TBits>(y, lambda[0], lambda[1]);
         return TLanes.Add(well, TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[2]), y), y));
     }
     /// <summary>Lane form of <see cref="ControlDerivative"/>: (u u, x, (0.5 x) x).</summary>

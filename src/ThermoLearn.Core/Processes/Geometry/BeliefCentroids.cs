@@ -1,4 +1,5 @@
 using ThermoLearn.Inference;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
 

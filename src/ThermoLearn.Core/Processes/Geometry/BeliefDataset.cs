@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.Processes.Geometry;
 
 /// <summary>

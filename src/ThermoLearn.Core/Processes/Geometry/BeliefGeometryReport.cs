@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.Processes.Geometry;
 
 /// <summary>Principal-component summary: components needed for 80/90/95/99 % of the weighted variance, and two continuous dimension measures.</summary>

@@ -1,5 +1,6 @@
 using ThermoLearn.Inference;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
 

@@ -1,5 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
 

@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
 

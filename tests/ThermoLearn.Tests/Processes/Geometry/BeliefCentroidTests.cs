@@ -1,6 +1,7 @@
 using ThermoLearn.Processes;
 using ThermoLearn.Processes.Geometry;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 using Xunit;
 using Xunit.Abstractions;
 

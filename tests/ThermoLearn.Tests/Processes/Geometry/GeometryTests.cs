@@ -1,5 +1,6 @@
 using ThermoLearn.Processes.Geometry;
 using ThermoLearn.Randomness;
+using ThermoLearn.Statistics;
 using Xunit;
 
 namespace ThermoLearn.Tests.Processes.Geometry;

@@ -1,8 +1,10 @@
-namespace ThermoLearn.Processes.Geometry;
+namespace ThermoLearn.Statistics;
 
 /// <summary>
-/// A dense matrix stored row by row (one row per sample: a prefix's activation vector or belief),
-/// the layout in which activations arrive from a model. Rows x columns, values in <see cref="Data"/>.
+/// A dense matrix stored row by row with its shape attached: the public value for sample-by-feature tables (one row per
+/// sample: a prefix's activation vector or belief), the layout in which activations arrive from a model. It is the
+/// row-major layout of <see cref="DenseMatrix"/> (element (i, j) at i * Columns + j), the one home of the matrix numerics,
+/// whose solves and decompositions go through MathNet.Numerics. Rows x columns, values in <see cref="Data"/>.
 /// </summary>
 public sealed class RowMatrix
 {
@@ -26,14 +28,7 @@ public sealed class RowMatrix
 
     public ReadOnlySpan<double> Row(int row) => Data.AsSpan(row * Columns, Columns);
 
-    public static RowMatrix FromArray(double[,] values)
-    {
-        int rows = values.GetLength(0), columns = values.GetLength(1);
-        var data = new double[rows * columns];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++) data[i * columns + j] = values[i, j];
-        return new RowMatrix(rows, columns, data);
-    }
+    public static RowMatrix FromArray(double[,] values) => new(values.GetLength(0), values.GetLength(1), DenseMatrix.ToRowMajor(values));
 
     /// <summary>The rows at <paramref name="indices"/>, in that order.</summary>
     public RowMatrix SelectRows(IReadOnlyList<int> indices)
