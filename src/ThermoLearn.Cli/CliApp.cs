@@ -64,7 +64,7 @@ public static class CliApp
         }
         catch (InvalidInputException e)
         {
-            console.Error.WriteLine($"error: {e.Message}");
+            console.Error.WriteLine($"error: {FlagNames.Render(e)}");
             return ExitBadInput;
         }
         catch (Exception e) when (ThermoLearn.Neural.Runtime.TorchRuntime.LoadFailureMessage(e) is { } message)

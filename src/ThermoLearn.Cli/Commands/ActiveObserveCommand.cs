@@ -20,7 +20,7 @@ internal static class ActiveObserveCommand
         var radius = new Option<double?>("--radius") { Description = "Radius of the local-density discs (default 5 r0)." };
         var plot = new Option<string?>("--plot") { Description = "Figure of the snapshot (.png/.svg)." };
         var densityPlot = new Option<string?>("--density-plot") { Description = "Figure of the local packing-fraction histogram (.png/.svg)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("active-observe", "Local density histogram, cluster sizes and snapshot figures of active-matter snapshots.");
         foreach (var o in new Option[] { input, frame, radius, plot, densityPlot, json }) command.Add(o);
         command.SetAction(parse =>

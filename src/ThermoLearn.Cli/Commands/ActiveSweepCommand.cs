@@ -19,7 +19,7 @@ internal static class ActiveSweepCommand
         var methods = new Option<string>("--method") { Description = "Comma-separated methods: identity (eps = 0), current.", DefaultValueFactory = _ => "identity,current" };
         var blocks = new Option<int>("--blocks") { Description = "Blocks of snapshots for the standard errors.", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
         var plot = new Option<string?>("--plot") { Description = "Figure of sigma / N against phi (.png/.svg)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("active-sweep", "EP rate per particle of several active-matter snapshot files (e.g. across MIPS), with a figure against phi.");
         foreach (var o in new Option[] { inputs, methods, blocks, plot, json }) command.Add(o);
         command.SetAction(parse =>

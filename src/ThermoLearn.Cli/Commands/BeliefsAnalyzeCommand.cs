@@ -20,10 +20,10 @@ internal static class BeliefsAnalyzeCommand
     {
         var run = new Option<string>("--run") { Description = "Run folder written by 'thermolearn beliefs train'.", Required = true };
         var plotDir = new Option<string?>("--plot-dir") { Description = "Folder for figures (PNG): belief simplex, explained variance, overlaps, metrics over training." };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed of the held-out split and label shuffle (default: the run's seed)." };
-        var threads = new Option<int>("--threads") { Description = "libtorch CPU threads.", DefaultValueFactory = _ => 2 };
+        var seed = SharedOptions.OptionalSeed("Seed of the held-out split and label shuffle (default: the run's seed).");
+        var threads = SharedOptions.TorchThreads(2);
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap replicates for the centroid dimension's standard errors.", DefaultValueFactory = _ => 100 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, bootstrap, json };
         command.SetAction(parse =>
         {

@@ -20,7 +20,7 @@ internal static class BeliefsTrainCommand
         var output = new Option<string>("--out") { Description = "Run folder to create (must not exist or be empty).", Required = true };
         var tokens = new Option<long?>("--tokens") { Description = "Training budget in tokens (steps x batch x n_ctx)." };
         var seconds = new Option<double?>("--max-seconds") { Description = "Training budget in seconds of wall clock (default 300 when --tokens is not given)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the initial weights and of the training sequences.", DefaultValueFactory = _ => 0UL };
+        var seed = SharedOptions.Seed("Seed of the initial weights and of the training sequences.");
         var layers = new Option<int>("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => 4 };
         var dModel = new Option<int>("--d-model") { Description = "Residual stream width.", DefaultValueFactory = _ => 64 };
         var heads = new Option<int>("--heads") { Description = "Attention heads per block.", DefaultValueFactory = _ => 1 };
@@ -33,8 +33,8 @@ internal static class BeliefsTrainCommand
         var checkpoints = new Option<string>("--checkpoints") { Description = "Comma-separated token counts at which to save the model (the end is always saved).", DefaultValueFactory = _ => "64000,640000,3200000" };
         var validateEvery = new Option<double>("--validate-every") { Description = "Seconds between validation-loss evaluations (also at every checkpoint).", DefaultValueFactory = _ => 30 };
         var validationSequences = new Option<int>("--validation-sequences") { Description = "Sequences sampled for validation when the prefix tree is too large to enumerate.", DefaultValueFactory = _ => 4096 };
-        var threads = new Option<int>("--threads") { Description = "libtorch CPU threads.", DefaultValueFactory = _ => 2 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var threads = SharedOptions.TorchThreads(2);
+        var json = SharedOptions.Json();
         var command = new Command("train", "Train a decoder-only transformer on sequences from a process; write config, checkpoints and training log to a run folder.");
         foreach (var o in new Option[] { process, settings, output, tokens, seconds, seed, layers, dModel, heads, dHead, dMlp, nCtx, optimizer, lr, batch, checkpoints, validateEvery, validationSequences, threads, json })
             command.Add(o);

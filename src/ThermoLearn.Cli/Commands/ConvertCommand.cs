@@ -22,7 +22,7 @@ internal static class ConvertCommand
         var dt = new Option<double?>("--dt") { Description = "Time between frames, for an input that does not store it (e.g. .npy without sidecar); one that disagrees with a stored dt is refused unless --dt-override." };
         var dtOverride = new Option<bool>("--dt-override") { Description = "Write --dt even where the input stores another frame spacing." };
         var chunkMb = ChunkOption();
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("convert", "Convert trajectories between .npy, .csv, .h5 and .parquet, keeping data and metadata.")
         {
             input, output, dt, dtOverride, chunkMb, json,

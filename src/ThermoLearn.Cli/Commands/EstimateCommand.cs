@@ -20,12 +20,11 @@ namespace ThermoLearn.Cli.Commands;
 /// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames, quantity (what ep_rate
 /// estimates: <see cref="EstimatedQuantity"/>) (+ ep_rate_t with --windows; when the file's metadata names a catalogue model: exact_ep_rate,
 /// the model's own value, exact_sampled_chain_ep_rate where known, and exact_of_quantity, the exact value of the estimate's own quantity).
-/// Methods live in <see cref="EstimateMethods"/>.
+/// Methods live in <see cref="EstimateRunners"/> (the library's in <see cref="Inference.EstimateMethods"/>, with the defaults); the command parses and
+/// checks the options (Validate), runs the method (Run), and renders JSON, files and text (Json, WriteFiles, WriteText).
 /// </summary>
 internal static class EstimateCommand
 {
-    /// <summary>The sigma(t) windows as `ep_rate_t` (with the model's exact rate at each window centre where known) and
-    /// the fit used; one rendering shared by `estimate` and `reduce`.</summary>
     /// <summary>
     /// The estimate's quantity and, when the data name a catalogue model, its exact values (estimate and reduce): exact_ep_rate
     /// keeps its meaning (the model's own EP rate; stationary estimates only), exact_of_quantity is the exact value of the
@@ -62,6 +61,8 @@ internal static class EstimateCommand
             : "no exact value of this quantity for this model");
     }
 
+    /// <summary>The sigma(t) windows as `ep_rate_t` (with the model's exact rate at each window centre where known) and
+    /// the fit used; one rendering shared by `estimate` and `reduce`.</summary>
     internal static void AddTimeSeries(JsonObject result, EntropyProductionTimeSeries series, ThermoLearn.Models.StochasticModel? model)
     {
         var list = new JsonArray();
@@ -79,186 +80,267 @@ internal static class EstimateCommand
         result["fit"] = series.Fit;
     }
 
-    /// <summary>Options that a method does not read: giving one is an error rather than silently ignored.</summary>
-    private static readonly Dictionary<string, string[]> UnreadOptions = new()
+    /// <summary>The flags of the inputs a method may not read: giving one to a method that does not read it is an error.</summary>
+    private static readonly (EstimateInputs Input, string[] Flags)[] InputFlags =
+    [
+        (EstimateInputs.Basis, ["--basis"]),
+        (EstimateInputs.Diffusion, ["--diffusion"]),
+        (EstimateInputs.Correction, ["--correction"]),
+        (EstimateInputs.TimeBasis, ["--time-degree", "--joint"]),
+    ];
+
+    /// <summary>The options of <c>estimate</c> on trajectory data (the snapshot options are <see cref="ActiveEstimateOptions"/>).</summary>
+    private sealed class Options
     {
-        ["tur"] = ["--diffusion", "--correction", "--time-degree", "--joint"],
-        ["jump"] = ["--basis", "--diffusion", "--correction", "--time-degree", "--joint"],
-        ["underdamped"] = ["--diffusion", "--correction", "--time-degree", "--joint"],
-    };
+        public InferenceInput Input { get; } = new();
+        public Option<string> Method { get; } = new("--method") { Description = "Estimator: " + string.Join("; ", EstimateRunners.All.Select(m => $"{m.Name} ({m.Help})")), DefaultValueFactory = _ => Inference.EstimateMethods.Default.Name };
+        public Option<string> Basis { get; } = new("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultBasis };
+        public Option<string> Diffusion { get; } = new("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (second cumulant) or auto-robust (measurement noise).", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultDiffusion };
+        public Option<int> Windows { get; } = new("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
+        public Option<int?> TimeDegree { get; } = new("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
+        public Option<bool> Joint { get; } = new("--joint") { Description = "One joint (x, t) fit instead of a fit per window; sigma per window is then the plug-in <v^T D^-1 v>, which pools the whole record (smaller error bars, docs/inference.md)." };
+        public Option<string> Correction { get; } = new("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultCorrection.Name };
+        public Option<string?> PerTrajectory { get; } = new("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
+        public Option<string?> Plot { get; } = new("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
+        public Option<bool> Json { get; } = SharedOptions.Json();
+        public StreamingOptions Streaming { get; } = new();
+        public NeuralEstimateOptions Neural { get; } = new();
+        public ActiveEstimateOptions Active { get; } = new();
+
+        public void AddTo(Command command)
+        {
+            Input.AddTo(command);
+            foreach (var o in new Option[] { Method, Basis, Diffusion, Windows, TimeDegree, Joint, Correction, PerTrajectory, Plot, Json }) command.Add(o);
+            Streaming.AddTo(command);
+            Neural.AddTo(command);
+            Active.AddTo(command);
+        }
+    }
+
+    /// <summary>An estimate of trajectory data, parsed and checked before any data are read.</summary>
+    /// <param name="Input">The trajectory file.</param>
+    /// <param name="Method">The method and the function that runs it.</param>
+    /// <param name="Basis">The basis specification.</param>
+    /// <param name="Diffusion">The diffusion specification (resolved once the data's dimension is known).</param>
+    /// <param name="Windows">Time windows (1: stationary).</param>
+    /// <param name="TimeDegree">Legendre degree in time of the estimate's fields (given, or <see cref="Inference.EstimateMethods.TimeDegree"/>).</param>
+    /// <param name="PerTrajectoryTimeDegree">The same for --per-trajectory (given, or <see cref="Inference.EstimateMethods.PerTrajectoryTimeDegree"/>).</param>
+    /// <param name="Joint">One joint (x, t) fit.</param>
+    /// <param name="Correction">The coarse-sampling correction.</param>
+    /// <param name="CorrectionGiven">Whether --correction was given rather than defaulted.</param>
+    /// <param name="Plot">The figure to draw, or null.</param>
+    /// <param name="PerTrajectory">The per-trajectory CSV to write, or null.</param>
+    /// <param name="Neural">The neural methods' arguments; null for the others.</param>
+    /// <param name="Errors">Batches and resampling of the standard errors.</param>
+    /// <param name="Streamed">Whether the file is read in chunks rather than into memory.</param>
+    /// <param name="Json">Print JSON rather than text.</param>
+    private sealed record Request(string Input, EstimateRunner Method, string Basis, string Diffusion, int Windows, int TimeDegree, int PerTrajectoryTimeDegree,
+        bool Joint, CoarseSamplingCorrection Correction, bool CorrectionGiven, string? Plot, string? PerTrajectory, NeuralArguments? Neural, ErrorOptions Errors,
+        bool Streamed, bool Json);
+
+    /// <summary>What an estimate produced, ready to render.</summary>
+    private sealed record Estimated(TrajectoryHeader Header, TrajectoryEnsemble? Data, DiffusionSpec Diffusion, EstimateOutcome Outcome,
+        ThermoLearn.Models.StochasticModel? Model, string? Warning);
 
     public static Command Create(CliConsole console)
     {
-        var input = new InferenceInput();
-        var method = new Option<string>("--method") { Description = "Estimator: " + string.Join("; ", EstimateMethods.All.Select(m => $"{m.Name} ({m.Description})")), DefaultValueFactory = _ => "current" };
-        var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:2" };
-        var diffusion = new Option<string>("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (second cumulant) or auto-robust (measurement noise).", DefaultValueFactory = _ => "auto" };
-        var windows = new Option<int>("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
-        var timeDegree = new Option<int?>("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
-        var joint = new Option<bool>("--joint") { Description = "One joint (x, t) fit instead of a fit per window; sigma per window is then the plug-in <v^T D^-1 v>, which pools the whole record (smaller error bars, docs/inference.md)." };
-        var correction = new Option<string>("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => "richardson" };
-        var perTrajectory = new Option<string?>("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
-        var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var streaming = new StreamingOptions();
-        var neuralOptions = new NeuralEstimateOptions();
-        var active = new ActiveEstimateOptions();
+        var options = new Options();
         var command = new Command("estimate", "Estimate the entropy-production rate of trajectories, with a calibrated standard error.");
-        input.AddTo(command);
-        foreach (var o in new Option[] { method, basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, plot, json }) command.Add(o);
-        streaming.AddTo(command);
-        neuralOptions.AddTo(command);
-        active.AddTo(command);
+        options.AddTo(command);
         command.SetAction(parse =>
         {
-            string inPath = parse.GetValue(input.In)!;
+            string inPath = parse.GetValue(options.Input.In)!;
             if (ThermoLearn.ActiveMatter.ActiveSnapshotFile.IsSnapshotFile(inPath))
-                return active.Run(parse, console, inPath, parse.GetValue(method)!, parse.GetValue(plot), parse.GetValue(json),
-                    [basis, diffusion, windows, timeDegree, joint, correction, perTrajectory, input.Dt, input.Columns, input.Batches, input.Bootstrap]);
-            active.RejectFor(parse);
-            var m = EstimateMethods.Find(parse.GetValue(method)!);
-            string? plotPath = parse.GetValue(plot), csvPath = parse.GetValue(perTrajectory);
-            if (plotPath is not null) PlotFile.Validate(plotPath);
-            var neural = neuralOptions.Parse(parse, m.Name, parse.GetValue(input.Seed), plotPath);
-            if (neural is not null)
-            {
-                if (parse.GetResult(basis) is { Implicit: false })
-                    throw new InvalidInputException($"--basis sets the linear basis; --method {m.Name} learns a network (set its size with --hidden).");
-                if (parse.GetResult(timeDegree) is { Implicit: false } || parse.GetValue(joint))
-                    throw new InvalidInputException($"--time-degree and --joint belong to the linear time basis; --method {m.Name} with --windows takes t as a network input.");
-            }
-            if (UnreadOptions.TryGetValue(m.Name, out var unread))
-            {
-                var given = command.Options.Where(o => unread.Contains(o.Name) && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
-                if (given.Count > 0)
-                    throw new InvalidInputException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used by --method {m.Name}; drop {(given.Count == 1 ? "it" : "them")} "
-                        + "(--method current reads the basis, diffusion, time and correction options).");
-            }
-            if (csvPath is not null)
-            {
-                if (m.Name != "current") throw new InvalidInputException("--per-trajectory needs --method current.");
-                SimulateCommand.CheckWritable(csvPath);
-                if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
-                    throw new InvalidInputException($"--per-trajectory {csvPath}: the file is CSV; give a name ending in .csv.");
-            }
-            int k = parse.GetValue(windows);
-            if (k < 1) throw new InvalidInputException($"--windows must be >= 1 (got {k}).");
-            if (k > 1 && !m.SupportsWindows) throw new InvalidInputException($"--windows is not available for --method {m.Name}; use --method current.");
-            string correctionName = parse.GetValue(correction)!.Trim().ToLowerInvariant();
-            int order = (CoarseSamplingCorrection.TryParse(correctionName)
-                ?? throw new InvalidInputException($"--correction '{correctionName}': use {string.Join(", ", CoarseSamplingCorrection.All.Select(c => c.Name))}.")).Order;
-            bool isJoint = parse.GetValue(joint);
-            int degree = parse.GetValue(timeDegree) ?? (isJoint ? 4 : k > 1 ? 1 : 0);
-            var errors = input.Errors(parse);
-            // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
-            // --per-trajectory reads it once more; other methods and the plots need the data in memory
-            bool streamed = StreamingOptions.Applies(m.Name, plotPath);
-            streaming.Check(parse, streamed, m.Name);
-            using var reader = streamed ? input.Open(parse, console) : null;
-            var data = streamed ? null : input.Read(parse, console);
-            var header = reader?.Header ?? new TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
-            string? warning = order > 0 ? EulerChainWarning(parse.GetValue(input.In)!, header.Metadata, header.Dt) : null;
-            if (warning is not null) console.Error.WriteLine("warning: " + warning);
-            var spec = InferenceInput.Diffusion(parse.GetValue(diffusion)!, header.Dimension);
-            var model = InferenceInput.KnownModel(header.Metadata);
-            if (plotPath is not null && k == 1 && header.Dimension > 2 && m.Name == "current")
-                throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
-
-            var outcome = reader is not null
-                ? m.Name == "jump" ? EstimateMethods.Jump(JumpEntropyProduction.Analyse(reader, errors, streaming.ChunkValues(parse)))
-                : streaming.Run(parse, input, reader, parse.GetValue(basis)!, new CurrentEstimateRequest(m.Name, spec, k, degree, isJoint, m.Name == "tur" ? 0 : order, errors))
-                : m.Run(new EstimateContext(data!, parse.GetValue(basis)!, spec, k, degree, isJoint, order, errors, console,
-                    parse.GetResult(correction) is { Implicit: false }, neural));
-            using var fit = outcome.Neural;
-            var e = outcome.Estimate;
-            var result = new JsonObject
-            {
-                ["ep_rate"] = JsonOutput.Number(e.Rate),
-                ["stderr"] = JsonOutput.Number(e.StandardError),
-                ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
-                ["method"] = e.Method,
-                ["basis"] = e.Basis,
-                ["n_frames"] = e.Frames,
-                ["n_transitions"] = e.Transitions,
-                ["observed_time"] = JsonOutput.Number(e.ObservedTime),
-                ["dt"] = header.Dt,
-                ["errors"] = e.Settings.Errors,
-                ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
-                ["diffusion_source"] = e.Settings.DiffusionSource,
-                ["input"] = parse.GetValue(input.In),
-            };
-            if (warning is not null) result["warning"] = warning;
-            if (outcome.Extra is { } extra)
-                foreach (var (key, value) in extra) result[key] = value?.DeepClone();
-            var exact = AddQuantityAndExact(result, e, model, k, header.Dt, header.StartTime);
-            if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
-            TrajectoryEntropyEstimate? trajectories = null;
-            // outputs last, each atomic; a failure removes what this command already wrote
-            var written = new List<string>();
-            try
-            {
-                if (streaming.Write(parse, outcome) is { } statsPath) written.Add(statsPath);
-                if (csvPath is not null)
-                {
-                    int perDegree = parse.GetValue(timeDegree) ?? (k > 1 || isJoint ? 4 : 0);
-                    trajectories = PerTrajectory(csvPath, header.Metadata.FirstTrajectory, data, () => input.Open(parse), parse.GetValue(basis)!, spec, perDegree, errors,
-                        streaming.ChunkValues(parse));
-                    written.Add(csvPath);
-                    result["per_trajectory"] = new JsonObject
-                    {
-                        ["file"] = csvPath,
-                        ["time_degree"] = perDegree,
-                        ["mean_delta_s_tot"] = JsonOutput.Number(trajectories.MeanTotalEntropy),
-                        ["ift_mean_exp_minus_delta_s_tot"] = JsonOutput.Number(trajectories.ExpMinusMean),
-                        ["ift_stderr"] = JsonOutput.Number(trajectories.ExpMinusStandardError),
-                    };
-                }
-                if (fit is not null && parse.GetValue(neuralOptions.SaveModel) is { } modelPath)
-                {
-                    fit.Model.Save(modelPath);
-                    written.Add(modelPath);
-                }
-                if (plotPath is not null)
-                {
-                    if (fit is not null)
-                        InferencePlots.TrainingCurves(fit.Curves, $"training curve: {e.Method} {e.Basis}",
-                            e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && k == 1 ? model?.EntropyProductionRate(header.StartTime) : null, plotPath);
-                    else if (outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, model, plotPath);
-                    else if (outcome.Force is { } force && header.Dimension == 2)
-                        InferencePlots.Field2D(data!, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
-                    else if (outcome.Force is { } force1 && header.Dimension == 1)
-                        InferencePlots.Field1D(data!, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
-                    else throw new InvalidInputException($"--plot: method {m.Name} has no field or sigma(t) to draw; use --method current.");
-                    written.Add(plotPath);
-                }
-            }
-            catch
-            {
-                foreach (var path in written) { try { File.Delete(path); } catch (IOException) { } }
-                throw;
-            }
-            if (parse.GetValue(json)) JsonOutput.Write(console, result);
-            else
-            {
-                console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
-                    + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
-                WriteExact(console, exact, e, model, header.Dt);
-                if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
-                foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
-                    if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)
-                        console.Out.WriteLine($"  {label} ({other["quantity"]}): {(double)other["ep_rate"]!:G6} +- {(double)other["stderr"]!:G3}");
-                if (fit is not null)
-                    foreach (var (c, i) in fit.Curves.Select((c, i) => (c, i)))
-                        console.Out.WriteLine($"  fold {i + 1}: {c.ValidationLoss.Count} epochs, kept epoch {c.BestEpoch}"
-                            + (c.ValidationLoss.Count > 0 ? $", held-out loss {c.ValidationLoss[^1]:G5}" : "") + (c.Diverged is not null ? ", DIVERGED" : ""));
-                if (outcome.TimeSeries is { } s)
-                    foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
-                if (trajectories is not null)
-                    console.Out.WriteLine($"<exp(-Delta s_tot)> = {trajectories.ExpMinusMean:G6} +- {trajectories.ExpMinusStandardError:G3} (integral fluctuation theorem: 1)");
-            }
+                return options.Active.Run(parse, console, inPath, parse.GetValue(options.Method)!, parse.GetValue(options.Plot), parse.GetValue(options.Json),
+                    [options.Basis, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
+                        options.Input.Dt, options.Input.Columns, options.Input.Batches, options.Input.Bootstrap]);
+            options.Active.RejectFor(parse);
+            var request = Validate(parse, options, command);
+            var estimated = Run(parse, options, request, console);
+            using var fit = estimated.Outcome.Neural;
+            var (json, exact) = Json(request, estimated);
+            var trajectories = WriteFiles(parse, options, request, estimated);
+            if (trajectories is not null) AddPerTrajectory(json, request, trajectories);
+            if (request.Json) JsonOutput.Write(console, json);
+            else WriteText(console, estimated, exact, trajectories);
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>Parses and checks the options, in flag terms, before any data are read.</summary>
+    private static Request Validate(ParseResult parse, Options o, Command command)
+    {
+        var m = EstimateRunners.Find(parse.GetValue(o.Method)!);
+        string? plotPath = parse.GetValue(o.Plot), csvPath = parse.GetValue(o.PerTrajectory);
+        if (plotPath is not null) PlotFile.Validate(plotPath);
+        var neural = o.Neural.Parse(parse, m.Name, parse.GetValue(o.Input.Seed), plotPath);
+        if (neural is not null)
+        {
+            if (parse.GetResult(o.Basis) is { Implicit: false })
+                throw new InvalidInputException($"--basis sets the linear basis; --method {m.Name} learns a network (set its size with --hidden).");
+            if (parse.GetResult(o.TimeDegree) is { Implicit: false } || parse.GetValue(o.Joint))
+                throw new InvalidInputException($"--time-degree and --joint belong to the linear time basis; --method {m.Name} with --windows takes t as a network input.");
+        }
+        else
+        {
+            var unread = InputFlags.Where(f => !m.Method.Reads.HasFlag(f.Input)).SelectMany(f => f.Flags).ToHashSet();
+            var given = command.Options.Where(opt => unread.Contains(opt.Name) && parse.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
+            if (given.Count > 0)
+                throw new InvalidInputException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used by --method {m.Name}; drop {(given.Count == 1 ? "it" : "them")} "
+                    + "(--method current reads the basis, diffusion, time and correction options).");
+        }
+        if (csvPath is not null)
+        {
+            if (m.Method != Inference.EstimateMethods.Current) throw new InvalidInputException("--per-trajectory needs --method current.");
+            SimulateCommand.CheckWritable(csvPath);
+            if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidInputException($"--per-trajectory {csvPath}: the file is CSV; give a name ending in .csv.");
+        }
+        int k = parse.GetValue(o.Windows);
+        if (k < 1) throw new InvalidInputException($"--windows must be >= 1 (got {k}).");
+        if (k > 1 && !m.Method.SupportsWindows) throw new InvalidInputException($"--windows is not available for --method {m.Name}; use --method current.");
+        string correctionName = parse.GetValue(o.Correction)!.Trim().ToLowerInvariant();
+        var correction = CoarseSamplingCorrection.TryParse(correctionName)
+            ?? throw new InvalidInputException($"--correction '{correctionName}': use {string.Join(", ", CoarseSamplingCorrection.All.Select(c => c.Name))}.");
+        bool joint = parse.GetValue(o.Joint);
+        int? degree = parse.GetValue(o.TimeDegree);
+        var errors = o.Input.Errors(parse);
+        // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
+        // --per-trajectory reads it once more; other methods and the plots need the data in memory
+        bool streamed = m.Method.Streams && plotPath is null;
+        o.Streaming.Check(parse, streamed, m.Name);
+        return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
+            degree ?? Inference.EstimateMethods.TimeDegree(k, joint), degree ?? Inference.EstimateMethods.PerTrajectoryTimeDegree(k, joint), joint,
+            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, streamed, parse.GetValue(o.Json));
+    }
+
+    /// <summary>Reads (or streams) the data and runs the method.</summary>
+    private static Estimated Run(ParseResult parse, Options o, Request r, CliConsole console)
+    {
+        using var reader = r.Streamed ? o.Input.Open(parse, console) : null;
+        var data = r.Streamed ? null : o.Input.Read(parse, console);
+        var header = reader?.Header ?? new TrajectoryHeader(r.Input, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
+        string? warning = r.Correction.Order > 0 ? EulerChainWarning(r.Input, header.Metadata, header.Dt) : null;
+        if (warning is not null) console.Error.WriteLine("warning: " + warning);
+        var spec = InferenceInput.Diffusion(r.Diffusion, header.Dimension);
+        var model = InferenceInput.KnownModel(header.Metadata);
+        if (r.Plot is not null && r.Windows == 1 && header.Dimension > 2 && r.Method.Method == Inference.EstimateMethods.Current)
+            throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
+        var outcome = reader is null
+            ? r.Method.Run(new EstimateContext(data!, r.Basis, spec, r.Windows, r.TimeDegree, r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural))
+            : r.Method.Method == Inference.EstimateMethods.Jump
+                ? EstimateRunners.Jump(JumpEntropyProduction.Analyse(reader, r.Errors, o.Streaming.ChunkValues(parse)))
+                : o.Streaming.Run(parse, o.Input, reader, r.Basis, new CurrentEstimateRequest(r.Method.Name, spec, r.Windows, r.TimeDegree, r.Joint,
+                    r.Method.Method == Inference.EstimateMethods.Tur ? 0 : r.Correction.Order, r.Errors));
+        return new Estimated(header, data, spec, outcome, model, warning);
+    }
+
+    /// <summary>The JSON object of the estimate, and the exact reference it was compared with.</summary>
+    private static (JsonObject Json, ExactReference? Exact) Json(Request r, Estimated x)
+    {
+        var e = x.Outcome.Estimate;
+        var result = new JsonObject
+        {
+            ["ep_rate"] = JsonOutput.Number(e.Rate),
+            ["stderr"] = JsonOutput.Number(e.StandardError),
+            ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
+            ["method"] = e.Method,
+            ["basis"] = e.Basis,
+            ["n_frames"] = e.Frames,
+            ["n_transitions"] = e.Transitions,
+            ["observed_time"] = JsonOutput.Number(e.ObservedTime),
+            ["dt"] = x.Header.Dt,
+            ["errors"] = e.Settings.Errors,
+            ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
+            ["diffusion_source"] = e.Settings.DiffusionSource,
+            ["input"] = r.Input,
+        };
+        if (x.Warning is not null) result["warning"] = x.Warning;
+        if (x.Outcome.Extra is { } extra)
+            foreach (var (key, value) in extra) result[key] = value?.DeepClone();
+        var exact = AddQuantityAndExact(result, e, x.Model, r.Windows, x.Header.Dt, x.Header.StartTime);
+        if (x.Outcome.TimeSeries is { } series) AddTimeSeries(result, series, x.Model);
+        return (result, exact);
+    }
+
+    /// <summary>The per-trajectory sums in the JSON object.</summary>
+    private static void AddPerTrajectory(JsonObject result, Request r, TrajectoryEntropyEstimate trajectories) =>
+        result["per_trajectory"] = new JsonObject
+        {
+            ["file"] = r.PerTrajectory,
+            ["time_degree"] = r.PerTrajectoryTimeDegree,
+            ["mean_delta_s_tot"] = JsonOutput.Number(trajectories.MeanTotalEntropy),
+            ["ift_mean_exp_minus_delta_s_tot"] = JsonOutput.Number(trajectories.ExpMinusMean),
+            ["ift_stderr"] = JsonOutput.Number(trajectories.ExpMinusStandardError),
+        };
+
+    /// <summary>
+    /// Writes the output files, each atomically; a failure removes what this command already wrote. Returns the per-trajectory
+    /// sums when --per-trajectory asked for them (computed as their CSV is written).
+    /// </summary>
+    private static TrajectoryEntropyEstimate? WriteFiles(ParseResult parse, Options o, Request r, Estimated x)
+    {
+        var e = x.Outcome.Estimate;
+        var fit = x.Outcome.Neural;
+        TrajectoryEntropyEstimate? trajectories = null;
+        var written = new List<string>();
+        try
+        {
+            if (o.Streaming.Write(parse, x.Outcome) is { } statsPath) written.Add(statsPath);
+            if (r.PerTrajectory is { } csvPath)
+            {
+                trajectories = PerTrajectory(csvPath, x.Header.Metadata.FirstTrajectory, x.Data, () => o.Input.Open(parse), r.Basis,
+                    x.Diffusion, r.PerTrajectoryTimeDegree, r.Errors, o.Streaming.ChunkValues(parse));
+                written.Add(csvPath);
+            }
+            if (fit is not null && parse.GetValue(o.Neural.SaveModel) is { } modelPath)
+            {
+                fit.Model.Save(modelPath);
+                written.Add(modelPath);
+            }
+            if (r.Plot is { } plotPath)
+            {
+                if (fit is not null)
+                    InferencePlots.TrainingCurves(fit.Curves, $"training curve: {e.Method} {e.Basis}",
+                        e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && r.Windows == 1 ? x.Model?.EntropyProductionRate(x.Header.StartTime) : null, plotPath);
+                else if (x.Outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, x.Model, plotPath);
+                else if (x.Outcome.Force is { } force && x.Header.Dimension == 2)
+                    InferencePlots.Field2D(x.Data!, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
+                else if (x.Outcome.Force is { } force1 && x.Header.Dimension == 1)
+                    InferencePlots.Field1D(x.Data!, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
+                else throw new InvalidInputException($"--plot: method {r.Method.Name} has no field or sigma(t) to draw; use --method current.");
+                written.Add(plotPath);
+            }
+        }
+        catch
+        {
+            foreach (var path in written) { try { File.Delete(path); } catch (IOException) { } }
+            throw;
+        }
+        return trajectories;
+    }
+
+    /// <summary>The estimate as text for people.</summary>
+    private static void WriteText(CliConsole console, Estimated x, ExactReference? exact, TrajectoryEntropyEstimate? trajectories)
+    {
+        var e = x.Outcome.Estimate;
+        var outcome = x.Outcome;
+        console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
+            + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
+        WriteExact(console, exact, e, x.Model, x.Header.Dt);
+        if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
+        foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
+            if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)
+                console.Out.WriteLine($"  {label} ({other["quantity"]}): {(double)other["ep_rate"]!:G6} +- {(double)other["stderr"]!:G3}");
+        if (outcome.Neural is { } fit)
+            foreach (var (c, i) in fit.Curves.Select((c, i) => (c, i)))
+                console.Out.WriteLine($"  fold {i + 1}: {c.ValidationLoss.Count} epochs, kept epoch {c.BestEpoch}"
+                    + (c.ValidationLoss.Count > 0 ? $", held-out loss {c.ValidationLoss[^1]:G5}" : "") + (c.Diverged is not null ? ", DIVERGED" : ""));
+        if (outcome.TimeSeries is { } s)
+            foreach (var w in s.Windows) console.Out.WriteLine($"  t in [{w.Start:G4}, {w.End:G4}): {w.Debiased:G6} +- {w.StandardError:G3}");
+        if (trajectories is not null)
+            console.Out.WriteLine($"<exp(-Delta s_tot)> = {trajectories.ExpMinusMean:G6} +- {trajectories.ExpMinusStandardError:G3} (integral fluctuation theorem: 1)");
     }
 
     /// <summary>

@@ -17,8 +17,8 @@ public static class EvaluateProtocolCommand
         var set = new Option<string[]>("--set") { Description = "Override a task setting name=value (the file's settings are used otherwise)." };
         var alpha = new Option<double?>("--alpha") { Description = "Weight of the error in the reported objective (task default if omitted)." };
         var trajectories = new Option<int>("--trajectories") { Description = "Trajectories to measure.", DefaultValueFactory = _ => 100_000 };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (use one not used for the optimisation).", DefaultValueFactory = _ => 1001UL };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var seed = SharedOptions.Seed("Random seed (use one not used for the optimisation).", 1001);
+        var json = SharedOptions.Json();
         var command = new Command("evaluate-protocol", "Measure a saved protocol's <W> and error (with standard errors) on fresh trajectories, next to the linear ramp and the task's references.")
         {
             task, protocol, set, alpha, trajectories, seed, json,

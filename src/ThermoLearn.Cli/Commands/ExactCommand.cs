@@ -16,7 +16,7 @@ internal static class ExactCommand
     {
         var model = new ModelArguments();
         var at = new Option<double>("--at") { Description = "Time t at which to evaluate the EP rate (default 0).", DefaultValueFactory = _ => 0.0 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("exact", "Print a model's exact entropy production.");
         model.AddTo(command);
         command.Add(at);

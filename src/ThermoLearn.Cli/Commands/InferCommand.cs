@@ -19,7 +19,7 @@ internal static class InferCommand
         var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:1" };
         var robust = new Option<bool>("--noise-robust") { Description = "Diffusion from successive increments (robust to measurement noise)." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg) of the inferred drift: |drift| over 2-D data, drift(x) for 1-D data." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors.");
         input.AddTo(command);
         foreach (var o in new Option[] { basis, robust, plot, json }) command.Add(o);

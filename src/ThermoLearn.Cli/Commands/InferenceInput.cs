@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Inference;
 using ThermoLearn.IO;
 using ThermoLearn.Models;
@@ -17,7 +18,7 @@ internal sealed class InferenceInput
     public Option<string?> Columns { get; } = new("--columns") { Description = "Use only these coordinates, e.g. 0,1 (the positions of an underdamped (x, v) file)." };
     public Option<int> Batches { get; } = new("--batches") { Description = "Batches (whole trajectories or time blocks) for standard errors.", DefaultValueFactory = _ => 50 };
     public Option<int> Bootstrap { get; } = new("--bootstrap") { Description = "Bootstrap replicates over batches instead of the jackknife (0: jackknife).", DefaultValueFactory = _ => 0 };
-    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the bootstrap, and of the neural methods' weights, folds and minibatches.", DefaultValueFactory = _ => 0UL };
+    public Option<ulong> Seed { get; } = SharedOptions.Seed("Seed of the bootstrap, and of the neural methods' weights, folds and minibatches.");
 
     public void AddTo(Command command)
     {
@@ -65,19 +66,11 @@ internal sealed class InferenceInput
         double? dt = parse.GetValue(Dt);
         if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
         if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
-        var reader = TrajectoryReader.Open(path, dt);
+        var reader = TrajectoryReader.Open(path, dt, parse.GetValue(DtOverride));
         reader.RequireSummableSquares = true;
         try
         {
             if (console is not null) NoteLayout(console, path);
-            double stored = reader.Header.Dt;
-            if (dt is { } requested && Math.Abs(stored - requested) > 1e-9 * Math.Max(stored, requested))
-            {
-                if (!parse.GetValue(DtOverride))
-                    throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {stored} stored in {path} or its sidecar; "
-                        + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
-                reader.Header = reader.Header with { Dt = requested };
-            }
             if (reader.Header.Frames < 2)
                 throw new InvalidInputException($"{path}: trajectories have {reader.Header.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
             if (parse.GetValue(Columns) is { } text) reader.SelectColumns(ParseColumns(text, reader.Header.Dimension, path));
@@ -153,6 +146,6 @@ internal sealed class InferenceInput
         if (rows is null || rows.Length != dimension || rows.Any(r => r is null || r.Length != dimension))
             throw new InvalidInputException($"--diffusion '{text}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
         try { return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension); }
-        catch (InvalidInputException e) { throw new InvalidInputException($"--diffusion '{text}': {e.Message}", e); }
+        catch (InvalidInputException e) { throw new InvalidInputException($"--diffusion '{text}': {FlagNames.Render(e)}", e); }
     }
 }

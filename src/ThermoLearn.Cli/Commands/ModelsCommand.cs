@@ -12,7 +12,7 @@ internal static class ModelsCommand
 {
     public static Command Create(CliConsole console)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("models", "List the models with their parameters, defaults and meanings.") { json };
         command.SetAction(parse =>
         {

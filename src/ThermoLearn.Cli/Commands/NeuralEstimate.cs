@@ -83,7 +83,7 @@ internal sealed class NeuralEstimateOptions
         }
         catch (InvalidInputException e)
         {
-            throw new InvalidInputException($"neural training options: {e.Message}", e);
+            throw new InvalidInputException($"neural training options: {FlagNames.Render(e)}", e);
         }
         return new NeuralArguments(training, load);
     }

@@ -27,12 +27,12 @@ public static class OptimizeCommand
         var iterations = new Option<int>("--iterations") { Description = "Most optimiser iterations.", DefaultValueFactory = _ => 200 };
         var trajectories = new Option<int>("--trajectories") { Description = "Largest batch of trajectories per gradient (the first is 1/8 of it); also the size of the final measurements.", DefaultValueFactory = _ => 16000 };
         var learningRate = new Option<double?>("--learning-rate") { Description = "Adam step in units of the controls (task default if omitted)." };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1UL };
+        var seed = SharedOptions.Seed("Random seed.", 1);
         var output = new Option<string?>("--out") { Description = "Write the optimised protocol (JSON) here." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png or .svg): lambda(t) (against the known optimum), or W vs tau / the Pareto front when sweeping." };
         var sweepTau = new Option<string?>("--sweep-tau") { Description = "Comma-separated durations: optimise at each and fit W(tau) = W_inf + B / tau." };
         var sweepAlpha = new Option<string?>("--sweep-alpha") { Description = "Comma-separated alphas: optimise at each and report the work-error Pareto front." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("optimize", "Optimise a control protocol from fluctuation responses (likelihood-ratio gradients) and compare it with the linear ramp and the task's bounds.")
         {
             task, tau, set, alpha, knots, basis, iterations, trajectories, learningRate, seed, output, plot, sweepTau, sweepAlpha, json,

@@ -19,7 +19,7 @@ internal static class ProcessInfoCommand
         var depth = new Option<int>("--depth") { Description = "Depth of the mixed-state presentation counts (and at least the longest block entropy).", DefaultValueFactory = _ => 10 };
         var nCtx = new Option<int>("--n-ctx") { Description = "Context length for the cross-entropy floor (nats).", DefaultValueFactory = _ => 10 };
         var tolerance = new Option<double>("--tolerance") { Description = "Grid spacing identifying equal beliefs.", DefaultValueFactory = _ => 1e-9 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("info", "Exact information measures and mixed-state counts of a process.") { process, set, depth, nCtx, tolerance, json };
         command.SetAction(parse =>
         {

@@ -20,11 +20,11 @@ internal static class ProcessSampleCommand
         var set = ProcessCommand.SetOption();
         var sequences = new Option<int>("--sequences", "-n") { Description = "Number of sequences.", DefaultValueFactory = _ => 1000 };
         var length = new Option<int>("--length", "-l") { Description = "Tokens per sequence (n_ctx + 1 for training data).", DefaultValueFactory = _ => 11 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed; sequence i uses the random stream (seed, i).", DefaultValueFactory = _ => 0UL };
+        var seed = SharedOptions.Seed("Seed; sequence i uses the random stream (seed, i).");
         var output = new Option<string>("--out", "-o") { Description = "Output .npy file: tokens, shape (sequences, length).", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "Token type in the file: int64 (numpy's default) or int32.", DefaultValueFactory = _ => "int64" };
         var beliefs = new Option<string?>("--beliefs") { Description = "Also write the belief after each prefix, float64 (sequences, length, states), to this .npy." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("sample", "Sample token sequences from a process (each from the stationary law pi).")
         { process, set, sequences, length, seed, output, dtype, beliefs, json };
         command.SetAction(parse =>

@@ -21,7 +21,7 @@ internal static class ReduceCommand
             Description = "Batches of the standard error: auto (the run's batches for shards of one run, else blocks), blocks (every batch of every part) or parts (one batch per file).",
             DefaultValueFactory = _ => "auto",
         };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var files = new Argument<string[]>("parts") { Description = "Statistics files written by 'thermolearn estimate --statistics-out'.", Arity = ArgumentArity.OneOrMore };
         var command = new Command("reduce", "Combine statistics files of parts of a data set into the estimate on all of it.") { batches, json, files };
         command.SetAction(parse =>

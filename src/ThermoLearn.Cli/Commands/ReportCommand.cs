@@ -24,7 +24,7 @@ internal static class ReportCommand
         };
         var output = new Option<string>("--out") { Description = "The HTML page to write (.html).", Required = true };
         var title = new Option<string>("--title") { Description = "Page title.", DefaultValueFactory = _ => "ThermoLearn report" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var command = new Command("report", "Render JSON results as a self-contained HTML page with figures, error bars, exact values and seeds.")
         {
             input, output, title, json,

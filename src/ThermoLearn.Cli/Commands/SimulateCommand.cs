@@ -25,13 +25,13 @@ internal static class SimulateCommand
         var steps = new Option<int>("--steps") { Description = "Integration steps per trajectory.", Required = true };
         var dt = new Option<double>("--dt") { Description = "Integration step.", Required = true };
         var saveEvery = new Option<int>("--save-every") { Description = "Save every K-th step (steps must be a multiple).", DefaultValueFactory = _ => 1 };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed; trajectory i uses streams of (seed, i).", DefaultValueFactory = _ => 0UL };
+        var seed = SharedOptions.Seed("Random seed; trajectory i uses streams of (seed, i).");
         var shard = new Option<string?>("--shard") { Description = "Simulate only part k of N (k/N) of the trajectories; merge the parts with 'thermolearn merge'." };
         var scheme = new Option<string?>("--scheme") { Description = "Integrator: exact (default for linear models: no integrator bias at any dt), euler-maruyama (default for other overdamped models), heun (weak order 2), baoab (underdamped)." };
         var threads = new Option<int>("--threads") { Description = "Threads (-1: all cores); the output does not depend on it.", DefaultValueFactory = _ => -1 };
         var output = new Option<string>("--out") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
         var energetics = new Option<string?>("--energetics") { Description = "CSV of per-trajectory work, heat, energy change and entropies." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var json = SharedOptions.Json();
         var active = new ActiveSimulateOptions();
         var command = new Command("simulate", "Simulate trajectories of a model with per-trajectory energetics, or snapshots of an active model (aoup, abp).");
         model.AddTo(command);
@@ -76,7 +76,7 @@ internal static class SimulateCommand
             {
                 double bytes = 8.0 * shardCount * ((double)(options.Steps / options.SaveEvery) + 1) * m.StateDimension + 40.0 * shardCount;
                 ThermoLearn.Resources.MemoryBudget.Require(bytes, $"{shardCount} trajectories x {options.Steps / options.SaveEvery + 1} frames x {m.StateDimension} coordinates",
-                    "simulate fewer trajectories, save fewer frames (--save-every), or split the run with --shard k/N and 'thermolearn merge'");
+                    $"simulate fewer trajectories, save fewer frames (--save-every), or split the run with --shard k/N and 'thermolearn merge'");
                 if (bytes > 1e9)
                     console.Error.WriteLine($"note: this run holds about {ThermoLearn.Resources.MemoryBudget.Format(bytes)} in memory "
                         + $"({ThermoLearn.Resources.MemoryBudget.Format(ThermoLearn.Resources.MemoryBudget.AvailableBytes())} available).");

@@ -33,13 +33,6 @@ internal sealed class StreamingOptions
         command.Add(StatisticsOut);
     }
 
-    /// <summary>
-    /// Whether the estimate streams: current (stationary or windows, with or without --per-trajectory), tur and jump, without
-    /// the figures that draw the data themselves.
-    /// </summary>
-    public static bool Applies(string method, string? plot) =>
-        (CurrentEstimateRequest.Methods.Contains(method) || method == "jump") && plot is null;
-
     /// <summary>Values held per chunk.</summary>
     public long ChunkValues(ParseResult parse) => (long)parse.GetValue(ChunkMb) * (1 << 20) / sizeof(double);
 

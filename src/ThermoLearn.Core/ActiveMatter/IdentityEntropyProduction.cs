@@ -33,7 +33,7 @@ public static class IdentityEntropyProduction
         if (m.Kind != ActiveModelKind.Aoup)
             throw new InvalidInputException($"the identity estimator is for AOUP snapshots ({m.Name} given).");
         if (m.Epsilon != 0)
-            throw new InvalidInputException($"the identity sigma = d A N - k E[sum_i div_i F_i] holds for eps = 0 only (these snapshots have eps = {m.Epsilon}); use --method current.");
+            throw InvalidInputException.Naming($"the identity sigma = d A N - k E[sum_i div_i F_i] holds for eps = 0 only (these snapshots have eps = {m.Epsilon}); use {InputParameter.Method} current.");
         var series = PerSnapshot(snapshots, maxDegreeOfParallelism);
         var (mean, se, _) = BlockStatistics.Mean(series, blocks);
         return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", snapshots.Frames, m.Particles);

@@ -88,8 +88,8 @@ internal static class GradientEstimators
         var w = MeanEstimate.Of(sample.Work);
         var e = MeanEstimate.Of(sample.Error);
         if (!double.IsFinite(l.Mean) || gradient.Any(g => !double.IsFinite(g.Mean)))
-            throw new InvalidInputException("control: a trajectory diverged (non-finite work or gradient); the protocol drives the "
-                + "system too hard for the time step: use more steps (--set steps=...) or a gentler protocol.");
+            throw InvalidInputException.Naming($"control: a trajectory diverged (non-finite work or gradient); the protocol drives the ",
+                $"system too hard for the time step: use more steps ({InputParameter.ModelParameters} steps=...) or a gentler protocol.");
         return new GradientEstimate(method, sample.Count, seed, alpha, l, w, e, gradient);
     }
 

@@ -23,7 +23,7 @@ internal sealed class PathSample
     {
         Resources.MemoryBudget.Require(8.0 * count * (2 + 2.0 * parameters + 2.0 * dimension),
             $"{count} trajectories x {2 + 2 * parameters + 2 * dimension} numbers each (work, error, score and work gradient of {parameters} parameters, start and end)",
-            "use fewer --trajectories (the standard errors fall as 1/sqrt(trajectories): 1e5 to 1e6 is plenty)");
+            $"use fewer {InputParameter.Trajectories} (the standard errors fall as 1/sqrt(trajectories): 1e5 to 1e6 is plenty)");
         Count = count;
         Parameters = parameters;
         Dimension = dimension;
@@ -166,7 +166,7 @@ internal static class PathKernel
         // Blow-up (class 4 of issue 15): states are checked every BlowUpWatch.CheckEvery steps against a runaway bound per
         // trajectory; the first blow-up (lowest step, then trajectory) stops the run and is reported with the stability limit.
         var watch = new BlowUpWatch("control: the simulated paths", dynamics.IsUnderdamped ? "semi-implicit euler" : "euler-maruyama", h, steps, 0,
-            () => ControlAdvice(potential, dynamics, controls, k, initial, h));
+            () => $"{ControlAdvice(potential, dynamics, controls, k, initial, h)}");
         var run = new LaneRun
         {
             Steps = steps, SaveEvery = steps, Frames = 2, Dimension = d, Controls = controls, ControlCount = k,

@@ -64,6 +64,6 @@ internal static class FileFormatGuard
             return s;
         }
         if (fallback is { } f) return f;
-        throw new InvalidInputException($"{path}: the file does not store the frame spacing ({whereStored}); pass it with --dt.");
+        throw InvalidInputException.Naming($"{path}: the file does not store the frame spacing ({whereStored}); pass it with {InputParameter.Dt}.");
     }
 }

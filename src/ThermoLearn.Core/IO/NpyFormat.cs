@@ -100,7 +100,7 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTraj
     internal static TrajectoryReader OpenReader(string path, double? dt)
     {
         if (dt is null)
-            throw new InvalidInputException($"{path}: a .npy file does not store the frame spacing; give dt (--dt), or write a sidecar {Path.GetFileName(path)}.json next to it holding {{\"dt\": <time between frames>}}.");
+            throw InvalidInputException.Naming($"{path}: a .npy file does not store the frame spacing; give {InputParameter.Dt}, or write a sidecar {Path.GetFileName(path)}.json next to it holding {{\"dt\": <time between frames>}}.");
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         try
         {
@@ -154,7 +154,7 @@ public sealed partial class NpyFormat : ISidecarTrajectoryFormat, IStreamingTraj
     /// For a .npy of fewer than three axes, the layout it is read with, in words (a 2-D array could equally be one
     /// trajectory of frames x coordinates, so the reading is said, not silently assumed); null for a 3-D array.
     /// </summary>
-    internal static string? LayoutNote(string path)
+    public static string? LayoutNote(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
         var (_, trajectories, frames, _, rank) = ReadHeader(path, stream);

@@ -21,6 +21,11 @@ public static class TrajectoryFile
     /// <summary>The supported formats.</summary>
     public static IReadOnlyList<ITrajectoryFormat> All { get; } = Array.AsReadOnly(Formats);
 
+    /// <summary>The error for a given frame spacing that disagrees with the one stored in <paramref name="where"/>.</summary>
+    internal static InvalidInputException DtDisagrees(double requested, double stored, string where) =>
+        InvalidInputException.Naming($"{InputParameter.Dt} {requested} disagrees with the frame spacing dt = {stored} stored in {where}; ",
+            $"drop {InputParameter.Dt} to use the stored value, or add {InputParameter.DtOverrides} to use {requested} (e.g. after keeping every k-th frame).");
+
     /// <summary>The format for a path's extension.</summary>
     /// <exception cref="InvalidInputException">No registered format handles the extension.</exception>
     public static ITrajectoryFormat ForPath(string path)
@@ -64,8 +69,7 @@ public static class TrajectoryFile
         if (dt is { } requested && !SameDt(storedDt, requested))
         {
             if (!dtOverrides)
-                throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {storedDt} stored in {where}; "
-                    + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
+                throw DtDisagrees(requested, storedDt, where);
             useDt = requested;
         }
         var metadata = sidecar is { UserWritten: false } ? sidecar.Metadata : ensemble.Metadata;
@@ -82,19 +86,7 @@ public static class TrajectoryFile
     {
         if (Directory.Exists(path))
             throw new InvalidInputException($"{path} is a folder; give a trajectory file (.npy, .csv, .h5, .parquet).");
-        var reader = TrajectoryReader.Open(path, dt);
-        double stored = reader.Header.Dt;
-        if (dt is { } requested && !SameDt(stored, requested))
-        {
-            if (!dtOverrides)
-            {
-                reader.Dispose();
-                throw new InvalidInputException($"--dt {requested} disagrees with the frame spacing dt = {stored} stored in {path} or its sidecar; "
-                    + $"drop --dt to use the stored value, or add --dt-override to use {requested} (e.g. after keeping every k-th frame).");
-            }
-            reader.Header = reader.Header with { Dt = requested };
-        }
-        return reader;
+        return TrajectoryReader.Open(path, dt, dtOverrides);
     }
 
     /// <summary>

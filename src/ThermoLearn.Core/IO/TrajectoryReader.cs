@@ -55,8 +55,12 @@ public abstract class TrajectoryReader : IDisposable
     /// <summary>Fills <paramref name="destination"/> (a whole number of frames) with the next values in C order; returns how many were read (0 at the end).</summary>
     protected abstract int ReadValues(Span<double> destination);
 
-    /// <summary>Opens <paramref name="path"/> for chunked reading; dt comes from the file or its sidecar, else <paramref name="dt"/>.</summary>
-    public static TrajectoryReader Open(string path, double? dt = null)
+    /// <summary>
+    /// Opens <paramref name="path"/> for chunked reading; dt comes from the file or its sidecar, else <paramref name="dt"/>. As for
+    /// <see cref="TrajectoryFile.Read"/>, a <paramref name="dt"/> that disagrees with a stored one is an error unless
+    /// <paramref name="dtOverrides"/> says that the caller's value wins.
+    /// </summary>
+    public static TrajectoryReader Open(string path, double? dt = null, bool dtOverrides = false)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found.");
         if (new FileInfo(path).Length == 0) throw new InvalidInputException($"{path}: file is empty.");
@@ -83,6 +87,16 @@ public abstract class TrajectoryReader : IDisposable
             }
             catch { reader.Dispose(); throw; }
             reader.Header = reader.Header with { Dt = s.Dt, Metadata = s.UserWritten ? reader.Header.Metadata : s.Metadata, StartTime = s.StartTime };
+        }
+        double storedDt = reader.Header.Dt;
+        if (dt is { } requested && !TrajectoryFile.SameDt(storedDt, requested))
+        {
+            if (!dtOverrides)
+            {
+                reader.Dispose();
+                throw TrajectoryFile.DtDisagrees(requested, storedDt, $"{path} or its sidecar");
+            }
+            reader.Header = reader.Header with { Dt = requested };
         }
         return reader;
     }
@@ -240,7 +254,7 @@ public abstract class TrajectoryReader : IDisposable
     /// When set, a chunk value whose square summed over the whole file would overflow double precision is refused like a
     /// non-finite one, naming its place (<see cref="TrajectoryEnsemble.EnsureSquaresSummable"/>): for estimators, which all sum squares.
     /// </summary>
-    internal bool RequireSummableSquares { get; set; }
+    public bool RequireSummableSquares { get; set; }
 
     private void Check(TrajectoryEnsemble data, int firstTrajectory, int firstFrame)
     {
@@ -282,7 +296,7 @@ public abstract class TrajectoryReader : IDisposable
         long rawValues = (long)h.Trajectories * h.Frames * _rawDimension;
         if (rawValues > Array.MaxLength) throw new InvalidInputException($"{h.Path}: {rawValues} values are too many for one ensemble in memory; split the file.");
         Resources.MemoryBudget.Require(8.0 * rawValues, $"reading {h.Path} ({h.Trajectories} trajectories x {h.Frames} frames x {_rawDimension} coordinates) into memory",
-            "read fewer columns (--columns), split the file, or use a command that reads it in chunks");
+            $"read fewer columns ({InputParameter.Columns}), split the file, or use a command that reads it in chunks");
         foreach (var chunk in Chunks(rawValues, 0, finite: false)) return chunk.Data;
         throw new InvalidOperationException("a file without trajectories");
     }

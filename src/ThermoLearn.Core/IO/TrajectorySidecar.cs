@@ -93,7 +93,7 @@ public static class TrajectorySidecar
         }
         catch (JsonException e)
         {
-            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}); a sidecar is a JSON object such as {{\"dt\": 0.01}}, or delete it and pass --dt.");
+            throw InvalidInputException.Naming($"{path}: not valid JSON ({e.Message}); a sidecar is a JSON object such as {{\"dt\": 0.01}}, or delete it and pass {InputParameter.Dt}.");
         }
         try
         {
@@ -116,8 +116,8 @@ public static class TrajectorySidecar
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
         {
-            throw new InvalidInputException($"{path}: malformed sidecar ({e.Message}); it needs a number \"dt\" (and, when ThermoLearn wrote it, "
-                + "trajectories, frames, dimension); fix it, or delete it and pass --dt.");
+            throw InvalidInputException.Naming($"{path}: malformed sidecar ({e.Message}); it needs a number \"dt\" (and, when ThermoLearn wrote it, ",
+                $"trajectories, frames, dimension); fix it, or delete it and pass {InputParameter.Dt}.");
         }
     }
 
@@ -136,20 +136,20 @@ public static class TrajectorySidecar
     public static void CheckFingerprint(Content s, string dataPath, string now)
     {
         if (s.Fingerprint is { } fingerprint && now != fingerprint)
-            throw new InvalidInputException(Stale(s, dataPath, $"the values' fingerprint is {now}, the sidecar recorded {fingerprint}"));
+            throw Stale(s, dataPath, $"the values' fingerprint is {now}, the sidecar recorded {fingerprint}");
     }
 
-    private static string Stale(Content s, string dataPath, string what) =>
-        $"{s.Path} does not describe {dataPath}: {what}. The data were changed after the sidecar was written, so its dt, start time "
-        + "and provenance may be wrong. Delete the sidecar and pass --dt (or write {\"dt\": ...} into it), or re-create both files together.";
+    private static InvalidInputException Stale(Content s, string dataPath, string what) =>
+        InvalidInputException.Naming($"{s.Path} does not describe {dataPath}: {what}. The data were changed after the sidecar was written, so its dt, start time ",
+            $"and provenance may be wrong. Delete the sidecar and pass {InputParameter.Dt} (or write {{\"dt\": ...}} into it), or re-create both files together.");
 
     /// <summary>The checks that need no pass over the values (shape, byte size): what a chunked reader can check before reading.</summary>
     public static void CheckShapeAndSize(Content s, string dataPath, int trajectories, int frames, int dimension)
     {
         if ((s.Trajectories is { } n && n != trajectories) || (s.Frames is { } f && f != frames) || (s.Dimension is { } d && d != dimension))
-            throw new InvalidInputException(Stale(s, dataPath, $"the sidecar says {s.Trajectories?.ToString() ?? "?"} trajectories x {s.Frames?.ToString() ?? "?"} frames x "
-                + $"{s.Dimension?.ToString() ?? "?"} coordinates, the file holds {trajectories} x {frames} x {dimension}"));
+            throw Stale(s, dataPath, $"the sidecar says {s.Trajectories?.ToString() ?? "?"} trajectories x {s.Frames?.ToString() ?? "?"} frames x "
+                + $"{s.Dimension?.ToString() ?? "?"} coordinates, the file holds {trajectories} x {frames} x {dimension}");
         if (s.Bytes is { } bytes && new FileInfo(dataPath).Length is var actual && actual != bytes)
-            throw new InvalidInputException(Stale(s, dataPath, $"the sidecar records a {s.Dtype ?? "float64"} data file of {bytes} bytes, the file has {actual} bytes"));
+            throw Stale(s, dataPath, $"the sidecar records a {s.Dtype ?? "float64"} data file of {bytes} bytes, the file has {actual} bytes");
     }
 }

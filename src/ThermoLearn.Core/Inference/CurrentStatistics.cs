@@ -200,7 +200,7 @@ public sealed class CurrentStatistics
             _layout = new Layout(basis.Count * (options.TimeDegree + 1), shape.Dimension, options.CurrentCovariance);
             Resources.MemoryBudget.Require(8.0 * options.Windows * batches.Count * _layout.Length,
                 $"the current statistics of basis '{basis.Name}' ({_layout.N} functions, {options.Windows} window(s) x {batches.Count} error batches)",
-                "use a smaller basis (lower degree, fewer modes), fewer coordinates (--columns) or fewer --batches");
+                $"use a smaller basis (lower degree, fewer modes), fewer coordinates ({InputParameter.Columns}) or fewer {InputParameter.Batches}");
             _cells = new double[(long)options.Windows * batches.Count * _layout.Length];
             _edges = Edges(shape, options.Windows);
         }

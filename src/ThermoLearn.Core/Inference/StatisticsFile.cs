@@ -115,7 +115,7 @@ public static class StatisticsFile
         int line1 = Array.IndexOf(bytes, (byte)'\n');
         string magic = line1 > 0 ? Encoding.ASCII.GetString(bytes, 0, line1) : "";
         if (!magic.StartsWith(Magic + " ", StringComparison.Ordinal))
-            throw new InvalidInputException($"{path}: not a ThermoLearn statistics file (it should start with '{Magic} {Version}'; write one with estimate --statistics-out).");
+            throw InvalidInputException.Naming($"{path}: not a ThermoLearn statistics file (it should start with '{Magic} {Version}'; write one with {InputParameter.StatisticsOutput}).");
         if (magic != $"{Magic} {Version}")
             throw new InvalidInputException($"{path}: statistics file version '{magic[(Magic.Length + 1)..]}' is not supported (this ThermoLearn reads version {Version}).");
         int line2 = Array.IndexOf(bytes, (byte)'\n', line1 + 1);
@@ -200,8 +200,8 @@ public static class StatisticsFile
                         + (ordered[i].Metadata.FirstTrajectory < end ? "parts overlap (a shard given twice?)." : "a shard is missing."));
             }
             if (ordered[0].Metadata.FirstTrajectory != 0 || trajectories != total)
-                throw new InvalidInputException($"the parts hold trajectories {ordered[0].Metadata.FirstTrajectory}..{ordered[0].Metadata.FirstTrajectory + trajectories - 1} of the run's 0..{total - 1}; "
-                    + "give every shard's statistics (or --batches blocks to reduce a subset).");
+                throw InvalidInputException.Naming($"the parts hold trajectories {ordered[0].Metadata.FirstTrajectory}..{ordered[0].Metadata.FirstTrajectory + trajectories - 1} of the run's 0..{total - 1}; ",
+                    $"give every shard's statistics (or {InputParameter.BatchMode} blocks to reduce a subset).");
             layout = BatchLayout.Create((int)total, s0.FramesPerTrajectory, p0.Request.Errors.Batches);
             if (layout.Count != s0.BatchLayout.RunCount)
                 throw new InvalidInputException($"{p0.Source}: the run has {s0.BatchLayout.RunCount} batches but its size gives {layout.Count}; the file is inconsistent.");
@@ -249,16 +249,17 @@ public static class StatisticsFile
             result.Add(new CurrentStatistics(shape, s0.Basis, o, layout, cells, lay, CurrentStatistics.Edges(shape, o.Windows)));
         }
         if (mode == ReduceBatches.Parts && ordered.Length < 2)
-            throw new InvalidInputException("--batches parts needs at least 2 statistics files (one batch each) for a standard error.");
+            throw InvalidInputException.Naming($"{InputParameter.BatchMode} parts needs at least 2 statistics files (one batch each) for a standard error.");
         return (p0.Request, result, metadata);
     }
 
     private static void CheckSame(StatisticsPart a, StatisticsPart b)
     {
-        void Same<T>(string what, T x, T y)
+        // what: a description, or an InputParameter (which a front end renders in its own terms)
+        void Same<T>(object what, T x, T y)
         {
             if (!EqualityComparer<T>.Default.Equals(x, y))
-                throw new InvalidInputException($"{b.Source}: {what} is {Show(y)} but {a.Source} has {Show(x)}; parts to reduce must share every setting (estimate each with the same options).");
+                throw InvalidInputException.Naming($"{b.Source}: {what} is {Show(y)} but {a.Source} has {Show(x)}; parts to reduce must share every setting (estimate each with the same options).");
         }
         static string Show<T>(T v) => v switch
         {
@@ -275,12 +276,12 @@ public static class StatisticsFile
             Same("the rbf basis range (centres are placed on each file's own range; reduce needs one basis)",
                 string.Join(",", x.Lower.Concat(x.Upper)), string.Join(",", y.Lower.Concat(y.Upper)));
         Same("the diffusion", Describe(ra.Diffusion), Describe(rb.Diffusion));
-        Same("--windows", ra.Windows, rb.Windows);
+        Same(InputParameter.Windows, ra.Windows, rb.Windows);
         Same("the time degree", ra.TimeDegree, rb.TimeDegree);
-        Same("--joint", ra.Joint, rb.Joint);
+        Same(InputParameter.Joint, ra.Joint, rb.Joint);
         Same("the correction order", ra.CorrectionOrder, rb.CorrectionOrder);
-        Same("--batches", ra.Errors.Batches, rb.Errors.Batches);
-        Same("--bootstrap", ra.Errors.Bootstrap, rb.Errors.Bootstrap);
+        Same(InputParameter.Batches, ra.Errors.Batches, rb.Errors.Batches);
+        Same(InputParameter.Bootstrap, ra.Errors.Bootstrap, rb.Errors.Bootstrap);
         Same("the bootstrap seed", ra.Errors.Seed, rb.Errors.Seed);
         Same("dt", sa.FrameDt, sb.FrameDt);
         Same("the start time", sa.StartTime, sb.StartTime);

@@ -72,16 +72,16 @@ public static class UnderdampedEntropyProduction
         data.EnsureFinite("trajectory data");
         double ratio = IncrementCurvatureRatio(data);
         if (ratio > OverdampedThreshold)
-            throw new InvalidInputException($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} "
-                + $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). "
-                + "Finite-difference velocities of these positions are noise, so --method underdamped would be wrong; use --method current, "
-                + "or record frames closer than the velocity relaxation time.");
+            throw InvalidInputException.Naming($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} ",
+                $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). ",
+                $"Finite-difference velocities of these positions are noise, so {InputParameter.Method} underdamped would be wrong; use {InputParameter.Method} current, ",
+                $"or record frames closer than the velocity relaxation time.");
         var layout = BatchLayout.Create(data, errors.Batches);
         int d = data.Dimension, ns = basis.Count, nu = ns + d;
         // cell: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d)
         int len = 1 + nu * nu + nu * d + d * d;
         Resources.MemoryBudget.Require(8.0 * layout.Count * len, $"underdamped statistics of basis '{basis.Name}' ({nu} regressors x {layout.Count} error batches)",
-            "use a smaller basis or fewer --batches");
+            $"use a smaller basis or fewer {InputParameter.Batches}");
         var cells = new double[layout.Count * len];
         double dt = data.Dt;
         Parallel.For(0, layout.Count, b =>

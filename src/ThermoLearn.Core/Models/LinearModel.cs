@@ -240,8 +240,8 @@ public sealed class LinearModel : OverdampedModel, ILinearDynamics
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) q[i, j] = _c[i, j] - 0.5 * (carried[i, j] + carried[j, i]);
         var l = DenseMatrix.TryCholesky(q)
-            ?? throw new InvalidInputException($"{Name}: the exact step's noise covariance C - e^(-A dt) C e^(-A^T dt) is not positive definite at dt = {dt:G6} "
-                + "(rounding); use a larger dt or --scheme heun.");
+            ?? throw InvalidInputException.Naming($"{Name}: the exact step's noise covariance C - e^(-A dt) C e^(-A^T dt) is not positive definite at dt = {dt:G6} ",
+                $"(rounding); use a larger {InputParameter.Dt} or {InputParameter.Scheme} heun.");
         var factor = new double[n * n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++) factor[i * n + j] = l[i, j];

@@ -120,7 +120,7 @@ public static class ModelCatalog
         return entry.Create(new ParameterReader(entry.Description, parameters));
     }
 
-    /// <summary>Parses "name=value" pairs (as given to --set) into a dictionary; later pairs win.</summary>
+    /// <summary>Parses "name=value" pairs (the CLI's --set) into a dictionary; later pairs win.</summary>
     /// <exception cref="InvalidInputException">A pair without '=' or with an empty name.</exception>
     public static Dictionary<string, string> ParseAssignments(IEnumerable<string> assignments)
     {
@@ -129,7 +129,7 @@ public static class ModelCatalog
         {
             int eq = item.IndexOf('=');
             if (eq <= 0 || eq == item.Length - 1)
-                throw new InvalidInputException($"--set '{item}' is malformed; write name=value, e.g. --set k=2 or --set 'A=[[1,0.5],[-0.5,1]]'.");
+                throw InvalidInputException.Naming($"{InputParameter.ModelParameters} '{item}' is malformed; write name=value, e.g. {InputParameter.ModelParameters} k=2 or {InputParameter.ModelParameters} 'A=[[1,0.5],[-0.5,1]]'.");
             result[item[..eq].Trim()] = item[(eq + 1)..].Trim();
         }
         return result;

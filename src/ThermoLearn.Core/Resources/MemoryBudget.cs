@@ -29,13 +29,14 @@ public static class MemoryBudget
     /// </summary>
     /// <param name="bytes">The memory the request needs.</param>
     /// <param name="what">What needs the memory, with the arguments it follows from, e.g. "2000000000 trajectories x 10 numbers".</param>
-    /// <param name="instead">What the user can do instead, e.g. "use fewer --trajectories".</param>
+    /// <param name="instead">What the user can do instead, e.g. $"use fewer {InputParameter.Trajectories}" (parameters as
+    /// <see cref="InputParameter"/> arguments, which a front end renders in its own terms).</param>
     /// <exception cref="InvalidInputException">The request exceeds <see cref="UsableFraction"/> of the available memory.</exception>
-    public static void Require(double bytes, string what, string instead)
+    public static void Require(double bytes, string what, FormattableString instead)
     {
         long available = AvailableBytes();
         if (bytes <= UsableFraction * available) return;
-        throw new InvalidInputException($"{what} needs about {Format(bytes)} of memory, but this machine has {Format(available)} available; {instead}.");
+        throw InvalidInputException.Naming($"{what} needs about {Format(bytes)} of memory, but this machine has {Format(available)} available; {instead}.");
     }
 
     /// <summary>A byte count for people: "3.2 GB".</summary>

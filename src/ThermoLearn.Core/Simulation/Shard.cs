@@ -21,7 +21,7 @@ public readonly record struct Shard(int Index, int Count)
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n)
             || n < 1 || k < 1 || k > n)
-            throw new InvalidInputException($"--shard '{text}' is malformed; write k/N with 1 <= k <= N, e.g. --shard 2/4.");
+            throw InvalidInputException.Naming($"{InputParameter.Shard} '{text}' is malformed; write k/N with 1 <= k <= N, e.g. {InputParameter.Shard} 2/4.");
         return new Shard(k, n);
     }
 

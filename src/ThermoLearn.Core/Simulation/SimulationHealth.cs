@@ -172,14 +172,12 @@ public static class SimulationHealth
     }
 
     /// <summary>What to do about a blow-up of <paramref name="scheme"/> at step size <paramref name="dt"/>: the stability limit, and whether dt is past it.</summary>
-    internal static string Advice(StochasticModel model, string scheme, double dt, double tEnd)
+    internal static FormattableString Advice(StochasticModel model, string scheme, double dt, double tEnd)
     {
         var limit = Limit(model, scheme, tEnd);
-        return limit is null
-            ? "use a smaller --dt."
-            : limit.MaxDt < dt
-                ? $"dt = {dt:G3} is past the scheme's stability limit {limit.Description}; use a smaller --dt."
-                : $"the stability limit estimated at the initial states is {limit.Description}, but the run left that region; use a smaller --dt.";
+        if (limit is null) return $"use a smaller {InputParameter.Dt}.";
+        if (limit.MaxDt < dt) return $"dt = {dt:G3} is past the scheme's stability limit {limit.Description}; use a smaller {InputParameter.Dt}.";
+        return $"the stability limit estimated at the initial states is {limit.Description}, but the run left that region; use a smaller {InputParameter.Dt}.";
     }
 
     /// <summary>"became NaN" or "ran away to 1.2E+34 (more than 1E+08 x its initial scale)".</summary>
@@ -208,9 +206,9 @@ public static class SimulationHealth
                     double v = data[offset + k];
                     if (Math.Abs(v) <= bounds[t]) continue;
                     long step = (long)f * o.SaveEvery;
-                    throw new InvalidInputException($"the simulation blew up ({result.Scheme}): trajectory {result.FirstTrajectory + t}, coordinate {k} "
-                        + $"{Describe(v, bounds[t])} by step {step} (t = {step * o.Dt:G6}, saved frame {f}); nothing was written; "
-                        + Advice(result.Model, result.Scheme, o.Dt, o.Steps * o.Dt));
+                    throw InvalidInputException.Naming($"the simulation blew up ({result.Scheme}): trajectory {result.FirstTrajectory + t}, coordinate {k} ",
+                        $"{Describe(v, bounds[t])} by step {step} (t = {step * o.Dt:G6}, saved frame {f}); nothing was written; ",
+                        Advice(result.Model, result.Scheme, o.Dt, o.Steps * o.Dt));
                 }
             }
     }
@@ -231,7 +229,7 @@ internal sealed class BlowUpWatch
     private readonly double _dt;
     private readonly int _steps;
     private readonly long _firstTrajectory;
-    private readonly Func<string> _advice;
+    private readonly Func<FormattableString> _advice;
 
     /// <summary>The watch of a simulation of <paramref name="model"/> (the advice names the model's stability limit).</summary>
     public BlowUpWatch(StochasticModel model, string scheme, SimulationOptions options, long firstTrajectory)
@@ -240,7 +238,7 @@ internal sealed class BlowUpWatch
     }
 
     /// <summary>A watch over <paramref name="steps"/> steps of size <paramref name="dt"/>; <paramref name="advice"/> (called only on a blow-up) says what to do.</summary>
-    public BlowUpWatch(string what, string scheme, double dt, int steps, long firstTrajectory, Func<string> advice)
+    public BlowUpWatch(string what, string scheme, double dt, int steps, long firstTrajectory, Func<FormattableString> advice)
     {
         _what = what;
         _scheme = scheme;
@@ -299,9 +297,9 @@ internal sealed class BlowUpWatch
         if (_first is not { } f) return;
         long from = (f.Step - 1) / CheckEvery * CheckEvery + 1;   // one past the previous check, where the state was sound
         double dt = _dt;
-        throw new InvalidInputException($"{_what} blew up ({_scheme}): trajectory {f.Trajectory}, coordinate {f.Coordinate} "
-            + $"{SimulationHealth.Describe(f.Value, f.Bound)} between steps {from} and {f.Step} (t = {from * dt:G6} to {f.Step * dt:G6}; states are checked "
-            + $"every {CheckEvery} steps), the first trajectory to do so; the run stopped there and nothing was written; "
-            + _advice());
+        throw InvalidInputException.Naming($"{_what} blew up ({_scheme}): trajectory {f.Trajectory}, coordinate {f.Coordinate} ",
+            $"{SimulationHealth.Describe(f.Value, f.Bound)} between steps {from} and {f.Step} (t = {from * dt:G6} to {f.Step * dt:G6}; states are checked ",
+            $"every {CheckEvery} steps), the first trajectory to do so; the run stopped there and nothing was written; ",
+            _advice());
     }
 }

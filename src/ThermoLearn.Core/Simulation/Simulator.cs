@@ -55,7 +55,7 @@ public static class Simulator
 
     private static SimulationOptions RequireExact(SimulationOptions o, StochasticModel model) =>
         o.Scheme is null or "exact" ? o
-            : throw new InvalidInputException($"model '{model.Name}' is sampled exactly; scheme '{o.Scheme}' does not apply (leave --scheme out).");
+            : throw InvalidInputException.Naming($"model '{model.Name}' is sampled exactly; scheme '{o.Scheme}' does not apply (leave {InputParameter.Scheme} out).");
 
     private static void Validate(SimulationOptions o, StochasticModel model)
     {
@@ -69,8 +69,8 @@ public static class Simulator
         if (count < 1) throw new InvalidInputException($"shard {o.Shard} of {o.Trajectories} trajectories is empty; use fewer shards.");
         long values = (long)count * (o.Steps / o.SaveEvery + 1) * model.StateDimension;
         if (values > Array.MaxLength)
-            throw new InvalidInputException($"{count} trajectories x {o.Steps / o.SaveEvery + 1} frames x {model.StateDimension} coordinates = {values} values "
-                + $"exceed one array ({Array.MaxLength}); save fewer frames (--save-every) or split the run with --shard.");
+            throw InvalidInputException.Naming($"{count} trajectories x {o.Steps / o.SaveEvery + 1} frames x {model.StateDimension} coordinates = {values} values ",
+                $"exceed one array ({Array.MaxLength}); save fewer frames ({InputParameter.SaveEvery}) or split the run with {InputParameter.Shard}.");
     }
 
     private static TrajectoryMetadata Metadata(StochasticModel model, SimulationOptions o, long first, string scheme) =>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ThermoLearn.Inference;
 using ThermoLearn.IO;
 using ThermoLearn.Neural.Networks;
 using ThermoLearn.Neural.Runtime;
@@ -31,6 +32,9 @@ public sealed record NeuralModelInfo(string Method, int Dimension, bool TimeInpu
 /// </summary>
 public sealed class NeuralModel : IDisposable
 {
+    /// <summary>What writes a model file, as error messages name it (<see cref="Save"/>; the CLI's --save-model).</summary>
+    public static InputParameter SaveParameter { get; } = new("NeuralModel.Save");
+
     private const string Magic = "thermolearn-neural-model/1";
 
     internal NeuralModel(NeuralModelInfo info, IReadOnlyList<nn.Module> networks)
@@ -77,7 +81,7 @@ public sealed class NeuralModel : IDisposable
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or IOException)
         {
-            throw new InvalidInputException($"{path}: not a ThermoLearn neural model (saved with --save-model): {e.Message}.", e);
+            throw InvalidInputException.Naming(e, $"{path}: not a ThermoLearn neural model (saved with {SaveParameter}): {e.Message}.");
         }
         if (info is null || info.Folds < 1 || info.Dimension < 1 || info.Hidden < 1 || info.Layers < 1 || !(info.Dt > 0))
             throw new InvalidInputException($"{path}: the model header is incomplete or invalid.");
@@ -132,4 +136,13 @@ public static class NeuralMethods
 {
     public const string Current = "neural-current";
     public const string Neep = "neep";
+
+    /// <summary>The neural current estimator as an estimate method: a network d(x) (with windows d(x, t)) trained on the current
+    /// loss, rated on held-out data; it reads the diffusion and the coarse-sampling correction.</summary>
+    public static EstimateMethod CurrentMethod { get; } = new(Current, "neural network d(x) trained on the current loss, held-out rate by cross-fitting "
+        + "(with windows: d(x, t) and sigma(t))", EstimateInputs.Diffusion | EstimateInputs.Correction, SupportsWindows: true);
+
+    /// <summary>NEEP as an estimate method: an antisymmetric network of one step, rated on held-out data.</summary>
+    public static EstimateMethod NeepMethod { get; } = new(Neep, "NEEP: antisymmetric network Delta S(x_i, x_{i+1}) trained on -<Delta S> + <exp(-Delta S)>, held-out rate",
+        EstimateInputs.Diffusion, SupportsWindows: false);
 }

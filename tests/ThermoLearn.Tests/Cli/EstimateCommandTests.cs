@@ -177,7 +177,7 @@ public class EstimateCommandTests
         var jump = Run("estimate", "--in", jumps, "--method", "jump", "--chunk-mb", "1", "--json");
         Assert.True(jump.Code == 0, jump.Error);
         var expected = JsonNode.Parse(jump.Out)!.AsObject();
-        var inMemory = ThermoLearn.Cli.Commands.EstimateMethods.Jump(ThermoLearn.Inference.JumpEntropyProduction.Analyse(data, new ThermoLearn.Inference.ErrorOptions(50)));
+        var inMemory = ThermoLearn.Cli.Commands.EstimateRunners.Jump(ThermoLearn.Inference.JumpEntropyProduction.Analyse(data, new ThermoLearn.Inference.ErrorOptions(50)));
         Assert.Equal(inMemory.Estimate.Rate, (double)expected["ep_rate"]!);
         Assert.Equal(inMemory.Estimate.StandardError, (double)expected["stderr"]!);
         Assert.Equal(inMemory.Extra!["generator"]!.ToJsonString(), expected["generator"]!.ToJsonString());

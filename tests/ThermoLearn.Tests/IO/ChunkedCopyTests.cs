@@ -70,7 +70,7 @@ public class ChunkedCopyTests
         var readers = files.Select(f => TrajectoryFile.OpenReader(f)).ToList();
         try
         {
-            var (ordered, header) = MergeCommand.Plan(readers);
+            var (ordered, header) = ShardMerge.Plan(readers);
             Assert.Equal(["shard-0.npy", "shard-10.parquet", "shard-17.h5"], ordered.Select(r => Path.GetFileName(r.Header.Path)));
             Bounded(TrajectoryFile.Copy(ordered, header, merged, 700), 700, run.Data.LongLength);
         }

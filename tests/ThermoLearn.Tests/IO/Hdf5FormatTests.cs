@@ -69,7 +69,8 @@ public class Hdf5FormatTests
         Assert.Equal(0.01, TrajectoryFile.Read(path, 0.01).Dt);
         var error = Assert.Throws<InvalidInputException>(() => TrajectoryFile.Read(path));
         Assert.Contains(path, error.Message);
-        Assert.Contains("--dt", error.Message);
+        Assert.Contains("pass it with dt", error.Message);
+        Assert.Contains(InputParameter.Dt, error.Parameters);
     }
 
     [Fact]

@@ -147,8 +147,10 @@ public sealed class SidecarTrustTests : IDisposable
     {
         TrajectoryFile.Write(PathOf(name), Ensemble(dt: 0.01));
         var error = Assert.Throws<InvalidInputException>(() => TrajectoryFile.Read(PathOf(name), 0.1));
-        Assert.Contains("--dt 0.1 disagrees with the frame spacing dt = 0.01", error.Message);
-        Assert.Contains("--dt-override", error.Message);
+        // the library names its parameters (dt, dtOverrides); the CLI renders them as its flags (next test)
+        Assert.Contains("dt 0.1 disagrees with the frame spacing dt = 0.01", error.Message);
+        Assert.Contains("add dtOverrides", error.Message);
+        Assert.Equal(new[] { InputParameter.Dt, InputParameter.DtOverrides }, error.Parameters);
         Assert.Equal(0.01, TrajectoryFile.Read(PathOf(name), 0.01).Dt);
         Assert.Equal(0.1, TrajectoryFile.Read(PathOf(name), 0.1, dtOverrides: true).Dt);
     }

@@ -19,7 +19,7 @@ public sealed class PolynomialBasis : IBasis
         for (int k = 1; k <= degree; k++) count = count * (dimension + k) / k;   // C(d + degree, degree)
         Resources.MemoryBudget.Require(count * (8.0 * count + 40 + 8.0 * dimension),
             $"basis poly:{degree} in {dimension} dimensions ({count:G4} functions; its Gram matrix alone holds {count:G4}^2 numbers)",
-            "use a lower degree or fewer coordinates (--columns)");
+            $"use a lower degree or fewer coordinates ({InputParameter.Columns})");
         var list = new List<int[]>();
         for (int total = 0; total <= degree; total++) AddMonomials(new int[dimension], 0, total, list);
         Count = list.Count;

@@ -93,12 +93,12 @@ internal sealed class TransitionCounts
             {
                 double v = x[i];
                 if (v != Math.Round(v))
-                    throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
-                        $"{source}Jump-process data must hold integer state labels; value {v} at trajectory {chunk.FirstTrajectory + i / chunk.Data.Frames}, "
-                        + $"frame {chunk.FirstFrame + i % chunk.Data.Frames} is not an integer (use --method current for continuous data)."));
+                    throw InvalidInputException.Naming(
+                        $"{source}Jump-process data must hold integer state labels; value {v.ToString(CultureInfo.InvariantCulture)} at trajectory {(chunk.FirstTrajectory + i / chunk.Data.Frames).ToString(CultureInfo.InvariantCulture)}, ",
+                        $"frame {(chunk.FirstFrame + i % chunk.Data.Frames).ToString(CultureInfo.InvariantCulture)} is not an integer (use {InputParameter.Method} current for continuous data).");
                 if (IndexOf(v) >= 0) continue;
                 if (_labels.Count == JumpEntropyProduction.MaxStates)
-                    throw new InvalidInputException($"{source}Jump-process data have more than {JumpEntropyProduction.MaxStates} distinct states; use --method current for continuous data.");
+                    throw InvalidInputException.Naming($"{source}Jump-process data have more than {JumpEntropyProduction.MaxStates} distinct states; use {InputParameter.Method} current for continuous data.");
                 if (v >= 0 && v < Direct) _direct[(int)v] = _labels.Count;
                 else _index[v] = _labels.Count;
                 _labels.Add(v);

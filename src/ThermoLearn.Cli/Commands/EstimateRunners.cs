@@ -28,36 +28,39 @@ internal sealed record EstimateContext(TrajectoryEnsemble Data, string Basis, Di
 internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null,
     JsonObject? Extra = null, NeuralFit? Neural = null);
 
-/// <summary>A method of <c>thermolearn estimate --method NAME</c>.</summary>
-internal sealed record EstimateMethod(string Name, string Description, bool SupportsWindows, Func<EstimateContext, EstimateOutcome> Run);
+/// <summary>A method of <c>thermolearn estimate --method NAME</c>: the library's description of it and the function that runs it.</summary>
+/// <param name="Method">Name, what it reads, whether it gives sigma(t) or streams (<see cref="Inference.EstimateMethods"/>, <see cref="NeuralMethods"/>).</param>
+/// <param name="Help">What --help says of it (the description, with the flags that tune it).</param>
+/// <param name="Run">Runs it on data in memory.</param>
+internal sealed record EstimateRunner(EstimateMethod Method, string Help, Func<EstimateContext, EstimateOutcome> Run)
+{
+    public string Name => Method.Name;
+}
 
 /// <summary>
-/// The <c>estimate</c> methods: adding a method (e.g. the neural current or NEEP estimators) is one entry here; the command, its options, JSON and plots stay as they are.
+/// The <c>estimate</c> methods: the library's (<see cref="Inference.EstimateMethods"/>) and the neural ones, each with the function that
+/// runs it; adding a method is one entry here; the command, its options, JSON and plots stay as they are.
 /// </summary>
-internal static class EstimateMethods
+internal static class EstimateRunners
 {
-    private static readonly EstimateMethod[] Methods =
+    private static readonly EstimateRunner[] Runners =
     [
-        new("current", "linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with --windows: sigma(t))", true, Current),
-        new("tur", "short-time TUR lower bound with the optimal current in the basis", false, context =>
+        new(Inference.EstimateMethods.Current, Inference.EstimateMethods.Current.Description, Current),
+        new(Inference.EstimateMethods.Tur, Inference.EstimateMethods.Tur.Description, context =>
             new EstimateOutcome(EntropyProductionEstimator.Tur(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
-        new("jump", "discrete states (integer labels): continuous-time EP of the maximum-likelihood generator of the counts, with the sampled "
-            + "chain's EP per unit time and its Richardson extrapolation beside it", false, Jump),
-        new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)", false, context =>
+        new(Inference.EstimateMethods.Jump, Inference.EstimateMethods.Jump.Description, Jump),
+        new(Inference.EstimateMethods.Underdamped, Inference.EstimateMethods.Underdamped.Description, context =>
             new EstimateOutcome(UnderdampedEntropyProduction.Estimate(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
-        new(NeuralMethods.Current, "neural network d(x) trained on the current loss, held-out rate by cross-fitting (--hidden, --epochs, --batch, --lr; "
-            + "with --windows: d(x, t) and sigma(t))", true, context => NeuralEstimateOptions.Run(context, NeuralMethods.Current)),
-        new(NeuralMethods.Neep, "NEEP: antisymmetric network Delta S(x_i, x_{i+1}) trained on -<Delta S> + <exp(-Delta S)>, held-out rate", false,
-            context => NeuralEstimateOptions.Run(context, NeuralMethods.Neep)),
+        new(NeuralMethods.CurrentMethod, NeuralMethods.CurrentMethod.Description + " (--hidden, --epochs, --batch, --lr)",
+            context => NeuralEstimateOptions.Run(context, NeuralMethods.Current)),
+        new(NeuralMethods.NeepMethod, NeuralMethods.NeepMethod.Description, context => NeuralEstimateOptions.Run(context, NeuralMethods.Neep)),
     ];
 
-    public static IReadOnlyList<EstimateMethod> All => Methods;
+    public static IReadOnlyList<EstimateRunner> All => Runners;
 
-    public static EstimateMethod Find(string name)
-    {
-        return Methods.FirstOrDefault(m => m.Name == name)
-            ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Methods.Select(m => m.Name))}.");
-    }
+    public static EstimateRunner Find(string name) =>
+        Runners.FirstOrDefault(m => m.Name == name)
+            ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Runners.Select(m => m.Name))}.");
 
     private static EstimateOutcome Jump(EstimateContext c) => Jump(JumpEntropyProduction.Analyse(c.Data, c.Errors));
 

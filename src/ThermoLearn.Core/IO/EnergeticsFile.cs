@@ -3,21 +3,21 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ThermoLearn.Energetics;
-using ThermoLearn.IO;
 using ThermoLearn.Trajectories;
 
-namespace ThermoLearn.Cli.Commands;
+namespace ThermoLearn.IO;
 
 /// <summary>
-/// The per-trajectory energetics CSV of <c>thermolearn simulate --energetics FILE.csv</c>: one row per trajectory,
+/// The per-trajectory energetics CSV (the CLI's <c>simulate --energetics FILE.csv</c>): one row per trajectory,
 /// <c>traj,work,heat,delta_energy,medium_entropy[,system_entropy,total_entropy]</c> with the global trajectory index
 /// and round-trip ("R") numbers, plus a sidecar <c>FILE.csv.json</c> (format "thermolearn-energetics": model,
-/// parameters, seed, first trajectory, rows, size of the whole run) so <c>thermolearn merge</c> can check shards
+/// parameters, seed, first trajectory, rows, size of the whole run) so <see cref="Merge"/> can check shards
 /// as it does for trajectory files. Merging passes the rows through unchanged, so merged shards equal the single
 /// run's file byte for byte.
 /// </summary>
-internal static class EnergeticsFile
+public static class EnergeticsFile
 {
+    /// <summary>The header line's first columns (system_entropy and total_entropy follow where the model has them).</summary>
     public const string Header = "traj,work,heat,delta_energy,medium_entropy";
     private const string SidecarFormat = "thermolearn-energetics";
 
@@ -120,10 +120,10 @@ internal static class EnergeticsFile
                 throw new InvalidInputException($"{p.Path}: columns '{p.ColumnsLine}' differ from {reference.Path} ('{reference.ColumnsLine}'); shards of one run have the same columns.");
             if ((p.Provenance is null) != (reference.Provenance is null))
                 throw new InvalidInputException($"{(p.Provenance is null ? p.Path : reference.Path)} has no sidecar ({TrajectorySidecar.PathFor(p.Path)}) but other shards do; give the shards of one run, each with its sidecar.");
-            if (p.Provenance is { } m && reference.Provenance is { } r && !MergeCommand.SameRun(m, r))
+            if (p.Provenance is { } m && reference.Provenance is { } r && !ShardMerge.SameRun(m, r))
                 throw new InvalidInputException($"{p.Path}: model, parameters, seed or run size differ from {reference.Path}; merge only shards of the same run.");
         }
-        parts = MergeCommand.InOrderCovering(parts, p => p.Path, p => p.First, p => p.Rows.Count,
+        parts = ShardMerge.InOrderCovering(parts, p => p.Path, p => p.First, p => p.Rows.Count,
             reference.Provenance?.TotalTrajectories, out long expected);
 
         var text = new StringBuilder(reference.ColumnsLine).Append('\n');
