@@ -64,13 +64,15 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
 
     /// <summary>
     /// Streams a file through the statistics in chunks of at most about <paramref name="chunkValues"/> values (two chunks
-    /// are held: one accumulated while the next is read). <paramref name="runLayout"/>: batches of the whole run for a shard
-    /// (see <see cref="CurrentStatistics.Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool)"/>).
+    /// are held: one accumulated while the next is read), on up to <paramref name="maxDegreeOfParallelism"/> threads (-1: all
+    /// cores; the same bits for any count). <paramref name="runLayout"/>: batches of the whole run for a shard
+    /// (see <see cref="CurrentStatistics.Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool, int)"/>).
     /// </summary>
-    public IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, long chunkValues, bool runLayout = false)
+    public IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, long chunkValues, bool runLayout = false,
+        int maxDegreeOfParallelism = -1)
     {
         if (CorrectionOrder > 0 && !Windowed && Method == "current") CoarseSamplingCorrection.FromOrder(CorrectionOrder).CheckFrames(reader.Header.Frames);
-        return CurrentStatistics.Accumulate(reader, basis, StatisticsOptions(), Errors, chunkValues, runLayout);
+        return CurrentStatistics.Accumulate(reader, basis, StatisticsOptions(), Errors, chunkValues, runLayout, maxDegreeOfParallelism);
     }
 
     private static string Describe(IEnumerable<CurrentStatisticsOptions> options) =>

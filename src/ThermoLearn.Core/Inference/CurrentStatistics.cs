@@ -97,11 +97,12 @@ public sealed class CurrentStatistics
     /// <summary>Window boundaries t_0 &lt; ... &lt; t_W (absolute times).</summary>
     public IReadOnlyList<double> WindowEdges { get; }
 
-    /// <summary>Parallelism of the accumulation (tests pin it to one thread to check that results do not depend on it).</summary>
-    internal static ParallelOptions Parallelism { get; set; } = new();
-
-    /// <summary>Accumulates the statistics of <paramref name="data"/> in <paramref name="basis"/>.</summary>
-    public static CurrentStatistics Accumulate(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions? options = null, ErrorOptions? errors = null)
+    /// <summary>
+    /// Accumulates the statistics of <paramref name="data"/> in <paramref name="basis"/> on up to
+    /// <paramref name="maxDegreeOfParallelism"/> threads (-1: all cores); the result does not depend on the thread count.
+    /// </summary>
+    public static CurrentStatistics Accumulate(TrajectoryEnsemble data, IBasis basis, CurrentStatisticsOptions? options = null, ErrorOptions? errors = null,
+        int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(basis);
@@ -111,7 +112,7 @@ public sealed class CurrentStatistics
         Check(basis, options, data.Dimension, data.Frames);
         data.EnsureFinite("trajectory data");
         var shape = new DataShape(data.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, (long)data.Trajectories * data.Frames);
-        var sums = new Sums(shape, basis, options, BatchLayout.Create(data.Trajectories, data.Frames, errors.Batches));
+        var sums = new Sums(shape, basis, options, BatchLayout.Create(data.Trajectories, data.Frames, errors.Batches), Parallelism(maxDegreeOfParallelism));
         sums.Add(new TrajectoryChunk(data, 0, 0, 0, data.Frames));
         return sums.Finish();
     }
@@ -119,14 +120,15 @@ public sealed class CurrentStatistics
     /// <summary>
     /// Accumulates the statistics of a file read in chunks of at most about <paramref name="chunkValues"/> values, one
     /// set per entry of <paramref name="options"/> (e.g. lags 1 and 2 for the coarse-sampling correction) in one pass, in
-    /// memory bounded by the chunk size. Every sum is added in the order <see cref="Accumulate(TrajectoryEnsemble, IBasis, CurrentStatisticsOptions?, ErrorOptions?)"/>
+    /// memory bounded by the chunk size. Every sum is added in the order <see cref="Accumulate(TrajectoryEnsemble, IBasis, CurrentStatisticsOptions?, ErrorOptions?, int)"/>
     /// adds it (per batch: trajectories in order, frames in order), so the result is bit for bit the in-memory one
     /// whatever the chunk size. <paramref name="runLayout"/>: for a shard of a larger run (the file's metadata gives
     /// its first trajectory and the run's size), batches are those of the whole run (<see cref="Inference.BatchLayout.ForPart"/>),
-    /// so that statistics of the shards add up to the run's.
+    /// so that statistics of the shards add up to the run's. Up to <paramref name="maxDegreeOfParallelism"/> threads (-1: all
+    /// cores); the result does not depend on the thread count.
     /// </summary>
     public static IReadOnlyList<CurrentStatistics> Accumulate(TrajectoryReader reader, IBasis basis, IReadOnlyList<CurrentStatisticsOptions> options,
-        ErrorOptions errors, long chunkValues, bool runLayout = false)
+        ErrorOptions errors, long chunkValues, bool runLayout = false, int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(basis);
@@ -137,7 +139,8 @@ public sealed class CurrentStatistics
             ? BatchLayout.ForPart(h.Metadata.FirstTrajectory, h.Trajectories, total, h.Frames, errors.Batches, h.Path)
             : BatchLayout.Create(h.Trajectories, h.Frames, errors.Batches);
         var shape = new DataShape(h.Trajectories, h.Frames, h.Dimension, h.Dt, h.StartTime, (long)h.Trajectories * h.Frames);
-        var sums = options.Select(o => new Sums(shape, basis, o, layout)).ToArray();
+        var parallel = Parallelism(maxDegreeOfParallelism);
+        var sums = options.Select(o => new Sums(shape, basis, o, layout, parallel)).ToArray();
         int overlap = 2 * options.Max(o => o.Lag);
         // time blocks own whole segments, so that the segments do not depend on the chunk size
         using var chunks = reader.Chunks(chunkValues, overlap, SegmentFrames).GetEnumerator();
@@ -149,7 +152,7 @@ public sealed class CurrentStatistics
             var next = Task.Run(chunks.MoveNext);
             try
             {
-                Parallel.ForEach(sums, Parallelism, s => s.Add(chunk));
+                Parallel.ForEach(sums, parallel, s => s.Add(chunk));
             }
             finally
             {
@@ -157,6 +160,13 @@ public sealed class CurrentStatistics
             }
         }
         return sums.Select(s => s.Finish()).ToArray();
+    }
+
+    private static ParallelOptions Parallelism(int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism == 0 || maxDegreeOfParallelism < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "-1 (all cores) or a positive thread count");
+        return new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
     }
 
     /// <summary>Window boundaries t_0 + (t_end - t_0) k / w over the record.</summary>
@@ -190,9 +200,11 @@ public sealed class CurrentStatistics
         private readonly Layout _layout;
         private readonly double[] _cells;
         private readonly double[] _edges;
+        private readonly ParallelOptions _parallel;
 
-        public Sums(DataShape shape, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches)
+        public Sums(DataShape shape, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches, ParallelOptions parallel)
         {
+            _parallel = parallel;
             _shape = shape;
             _basis = basis;
             _options = options;
@@ -221,7 +233,7 @@ public sealed class CurrentStatistics
             for (int g0 = 0; g0 < segments.Count; g0 += group)
             {
                 int count = Math.Min(group, segments.Count - g0);
-                Parallel.For(0, count, Parallelism, () => new Scratch(_basis.Count, _layout, _options),
+                Parallel.For(0, count, _parallel, () => new Scratch(_basis.Count, _layout, _options),
                     (i, _, scratch) =>
                     {
                         SegmentSums(chunk, _shape, _basis, _options, _layout, _edges, segments[g0 + i], scratch, partials.AsSpan(i * len, len));
@@ -240,7 +252,7 @@ public sealed class CurrentStatistics
         /// <summary>
         /// The chunk's transitions in file order (batch, trajectory, start frame), cut into segments of one trajectory, one
         /// batch and one time window that never cross a multiple of <see cref="SegmentFrames"/> in the start frame. Chunks of
-        /// time blocks own whole multiples of it (<see cref="Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool)"/>),
+        /// time blocks own whole multiples of it (<see cref="Accumulate(TrajectoryReader, IBasis, IReadOnlyList{CurrentStatisticsOptions}, ErrorOptions, long, bool, int)"/>),
         /// so the segments, and with them every sum, are the same however the file is chunked or held in memory.
         /// </summary>
         private List<Segment> Segments(TrajectoryChunk chunk)

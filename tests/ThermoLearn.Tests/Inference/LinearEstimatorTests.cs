@@ -135,18 +135,10 @@ public class LinearEstimatorTests
         var data = InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 61).Trajectories;
         var basis = new PolynomialBasis(2, 3);
         var spec = DiffusionSpec.Isotropic(0.5, 2);
-        var parallel = EntropyProductionEstimator.Current(data, basis, spec).EntropyProduction;
-        CurrentStatistics.Parallelism = new ParallelOptions { MaxDegreeOfParallelism = 1 };
-        try
-        {
-            var serial = EntropyProductionEstimator.Current(data, basis, spec).EntropyProduction;
-            Assert.Equal(parallel.Rate, serial.Rate);
-            Assert.Equal(parallel.StandardError, serial.StandardError);
-        }
-        finally
-        {
-            CurrentStatistics.Parallelism = new ParallelOptions();
-        }
+        var parallel = EntropyProductionEstimator.Current(CurrentStatistics.Accumulate(data, basis), spec).EntropyProduction;
+        var serial = EntropyProductionEstimator.Current(CurrentStatistics.Accumulate(data, basis, maxDegreeOfParallelism: 1), spec).EntropyProduction;
+        Assert.Equal(parallel.Rate, serial.Rate);
+        Assert.Equal(parallel.StandardError, serial.StandardError);
     }
 
     [Fact]

@@ -28,10 +28,11 @@ public class StreamingStatisticsTests
         Assert.Equal(expected.Settings.Diffusion, actual.Settings.Diffusion);
     }
 
-    private static CurrentEstimateResult Streamed(string path, CurrentEstimateRequest request, IBasis basis, long chunkValues, bool runLayout = false)
+    private static CurrentEstimateResult Streamed(string path, CurrentEstimateRequest request, IBasis basis, long chunkValues, bool runLayout = false,
+        int maxDegreeOfParallelism = -1)
     {
         using var reader = TrajectoryReader.Open(path);
-        return request.Estimate(request.Accumulate(reader, basis, chunkValues, runLayout));
+        return request.Estimate(request.Accumulate(reader, basis, chunkValues, runLayout, maxDegreeOfParallelism));
     }
 
     [Fact]
@@ -128,24 +129,16 @@ public class StreamingStatisticsTests
         foreach (var request in new[] { windows, tur })
         {
             var all = request.Estimate(request.StatisticsOptions().Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray());
-            CurrentStatistics.Parallelism = new ParallelOptions { MaxDegreeOfParallelism = 1 };
-            try
+            var one = request.Estimate(request.StatisticsOptions().Select(o => CurrentStatistics.Accumulate(data, basis, o, errors, maxDegreeOfParallelism: 1)).ToArray());
+            Same(all.Estimate, one.Estimate);
+            // time blocks of 256 and 512 owned frames (with the overlap of 2 lags)
+            foreach (long chunk in new[] { 100L, 600L * 2 })
             {
-                var one = request.Estimate(request.StatisticsOptions().Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray());
-                Same(all.Estimate, one.Estimate);
-                // time blocks of 256 and 512 owned frames (with the overlap of 2 lags)
-                foreach (long chunk in new[] { 100L, 600L * 2 })
-                {
-                    var streamed = Streamed(path, request, basis, chunk);
-                    Same(all.Estimate, streamed.Estimate);
-                    if (all.TimeSeries is { } series)
-                        for (int k = 0; k < 3; k++)
-                            Assert.Equal(BitConverter.DoubleToInt64Bits(series.Windows[k].Rate), BitConverter.DoubleToInt64Bits(streamed.TimeSeries!.Windows[k].Rate));
-                }
-            }
-            finally
-            {
-                CurrentStatistics.Parallelism = new ParallelOptions();
+                var streamed = Streamed(path, request, basis, chunk, maxDegreeOfParallelism: 1);
+                Same(all.Estimate, streamed.Estimate);
+                if (all.TimeSeries is { } series)
+                    for (int k = 0; k < 3; k++)
+                        Assert.Equal(BitConverter.DoubleToInt64Bits(series.Windows[k].Rate), BitConverter.DoubleToInt64Bits(streamed.TimeSeries!.Windows[k].Rate));
             }
         }
     }
