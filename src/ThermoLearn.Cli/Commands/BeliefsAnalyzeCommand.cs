@@ -76,6 +76,7 @@ internal static class BeliefsAnalyzeCommand
                 ["layers"] = new JsonArray(last.Layers.Append(last.Concatenated).Select(g => (JsonNode?)Layer(g)).ToArray()),
                 ["pca_dimensions"] = new JsonObject { ["final"] = Pca(last.Final.Pca), ["concat"] = Pca(last.Concatenated.Pca) },
                 ["centroids"] = Centroids(last.Centroids, last.FactoredFinal),
+                ["centroids_concat"] = Centroids(last.CentroidsConcatenated, last.FactoredFinal),
                 ["factored_vs_joint"] = last.Comparison is { } comparison ? Comparison(comparison) : null,
                 ["factored"] = last.FactoredFinal is null ? null : new JsonObject
                 {
@@ -110,8 +111,9 @@ internal static class BeliefsAnalyzeCommand
                 foreach (var g in last.Layers.Append(last.Concatenated))
                     console.Out.WriteLine($"  layer {g.Layer,-6} R^2 {g.InSample.RSquared:F4}  RMSE {g.InSample.Rmse:F4}  held-out R^2 {g.HeldOut.RSquared:F4}  shuffled R^2 {g.ShuffledLabels.RSquared:F4}  PCA 95% {g.Pca.For95}");
                 var c = last.Centroids;
-                foreach (var (label, d) in new[] { ("belief-explained centroid dimension", c.BeliefExplained), ("raw centroid dimension", c.Centroids) })
-                    console.Out.WriteLine($"  {label} (final layer, {c.Groups:N0} groups): 80/90/95/99% {d.Pca.For80}/{d.Pca.For90}/{d.Pca.For95}/{d.Pca.For99} "
+                foreach (var (label, stream, d) in new[] { ("belief-explained centroid dimension", "final layer", c.BeliefExplained), ("raw centroid dimension", "final layer", c.Centroids),
+                    ("belief-explained centroid dimension", "all layers concatenated, supporting", last.CentroidsConcatenated.BeliefExplained) })
+                    console.Out.WriteLine($"  {label} ({stream}, {c.Groups:N0} groups): 80/90/95/99% {d.Pca.For80}/{d.Pca.For90}/{d.Pca.For95}/{d.Pca.For99} "
                         + $"(95%: {d.Pca.For95} +- {d.For95StandardError:F2}), participation ratio {d.Pca.ParticipationRatio:F2} +- {d.ParticipationRatioStandardError:F2} ({c.Replicates} bootstrap replicates over {c.Units:N0} units)");
                 if (last.FactoredFinal is { } f)
                     console.Out.WriteLine($"  supporting: per-factor R^2 {string.Join(" / ", f.Factors.Select(x => x.RSquared.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}, "
@@ -195,6 +197,8 @@ internal static class BeliefsAnalyzeCommand
             ["centroid_participation_ratio"] = JsonOutput.Number(r.Centroids.BeliefExplained.Pca.ParticipationRatio),
             ["centroid_participation_ratio_stderr"] = JsonOutput.Number(r.Centroids.BeliefExplained.ParticipationRatioStandardError),
             ["raw_centroid_d95"] = r.Centroids.Centroids.Pca.For95,
+            ["centroid_dimension_concat"] = r.CentroidsConcatenated.BeliefExplained.Pca.For95,
+            ["centroid_dimension_concat_stderr"] = JsonOutput.Number(r.CentroidsConcatenated.BeliefExplained.For95StandardError),
         };
         if (r.Comparison is { } m)
         {

@@ -23,6 +23,8 @@ public sealed record RepresentationGeometry(string Layer, RegressionScore InSamp
 /// the concatenation. <see cref="FinalPrediction"/> holds the final layer's regressed beliefs (rows x states).
 /// The belief-linked geometry of the final layer: <see cref="Centroids"/> (dimension of the belief-conditioned
 /// centroids, with bootstrap errors) and, for products, <see cref="Comparison"/> (factored / joint / neither).
+/// <see cref="CentroidsConcatenated"/> is the same centroid dimension on all residual streams side by side
+/// (supporting evidence: Shai et al. find RRXOR's belief geometry in the concatenated layers, not in the final one).
 /// </summary>
 public sealed record BeliefGeometryReport(
     IReadOnlyList<RepresentationGeometry> Layers,
@@ -31,6 +33,7 @@ public sealed record BeliefGeometryReport(
     FactoredAnalysis? FactoredConcatenated,
     RowMatrix FinalPrediction,
     CentroidDimension Centroids,
+    CentroidDimension CentroidsConcatenated,
     ModelComparison? Comparison)
 {
     public RepresentationGeometry Final => Layers[^1];
@@ -67,8 +70,9 @@ public sealed record BeliefGeometryReport(
         }
         var centroids = BeliefCentroids.Compute(residuals[^1], data);
         var dimension = centroids.Dimension(residuals[^1], data, bootstrap, seed);
+        var concatenatedDimension = BeliefCentroids.Compute(concatenated, data).Dimension(concatenated, data, bootstrap, seed);
         var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
-        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, comparison);
+        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, concatenatedDimension, comparison);
     }
 
     private static (RepresentationGeometry, WeightedLinearFit, PcaSpectrum) Analyse(string name, RowMatrix x, BeliefDataset data, ulong seed)

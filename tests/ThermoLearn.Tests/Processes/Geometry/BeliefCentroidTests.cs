@@ -195,4 +195,37 @@ public class BeliefCentroidTests(ITestOutputHelper output)
         Assert.Equal(verdict, v);
         Assert.Contains(phrase, reason);
     }
+
+    /// <summary>
+    /// The concatenated-layer centroid dimension: one stream concatenated is that stream (same numbers as the final
+    /// layer's), and a factored code split over two streams (factor 0 in one, factor 1 in the other) is seen whole
+    /// only in the concatenation: dimension 4 there, 2 in the last stream alone.
+    /// </summary>
+    [Fact]
+    public void ConcatenatedCentroidsSeeGeometrySpreadOverLayers()
+    {
+        var data = Data.Value;
+        var single = BeliefGeometryReport.Compute([Activations(data, "factored", 0.01, 3)], data, seed: 5, bootstrap: 4);
+        Assert.Equal(single.Centroids.BeliefExplained.Pca.For95, single.CentroidsConcatenated.BeliefExplained.Pca.For95);
+        Assert.Equal(single.Centroids.BeliefExplained.Pca.ParticipationRatio, single.CentroidsConcatenated.BeliefExplained.Pca.ParticipationRatio, 12);
+
+        var marginals = FactoredGeometry.Marginals(data.Beliefs, data.FactorStates);
+        RowMatrix Stream(RowMatrix factor, ulong seed)
+        {
+            var map = RandomMatrix(Width, factor.Columns, seed);
+            var values = new double[data.RowCount * Width];
+            for (int r = 0; r < data.RowCount; r++)
+                for (int j = 0; j < Width; j++)
+                {
+                    double v = 0;
+                    for (int k = 0; k < factor.Columns; k++) v += map[j, k] * factor[r, k];
+                    values[r * Width + j] = v;
+                }
+            return new RowMatrix(data.RowCount, Width, values);
+        }
+        var split = BeliefGeometryReport.Compute([Stream(marginals[0], 21), Stream(marginals[1], 22)], data, seed: 5, bootstrap: 4);
+        output.WriteLine($"split code: final layer {split.Centroids.BeliefExplained.Pca.For95}, concatenated {split.CentroidsConcatenated.BeliefExplained.Pca.For95}");
+        Assert.Equal(2, split.Centroids.BeliefExplained.Pca.For95);
+        Assert.Equal(4, split.CentroidsConcatenated.BeliefExplained.Pca.For95);
+    }
 }
