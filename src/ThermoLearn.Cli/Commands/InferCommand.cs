@@ -8,8 +8,9 @@ using ThermoLearn.Inference.Bases;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// <c>thermolearn infer --in FILE [--dt DT] [--basis poly:1] [--noise-robust] [--plot FILE.png] [--json]</c>: drift (force)
+/// <c>thermolearn infer --in FILE [--dt DT] [--basis poly:1] [--noise-robust] [--plot FILE.png] [--chunk-mb M] [--json]</c>: drift (force)
 /// coefficients, diffusion matrix, score and mean local velocity with standard errors (see <see cref="DynamicsEstimator"/>).
+/// Without --plot the file is read in chunks into the current statistics (memory bounded by --chunk-mb; the same bits as in memory).
 /// </summary>
 internal static class InferCommand
 {
@@ -20,19 +21,31 @@ internal static class InferCommand
         var robust = new Option<bool>("--noise-robust") { Description = "Diffusion from successive increments (robust to measurement noise)." };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg) of the inferred drift: |drift| over 2-D data, drift(x) for 1-D data." };
         var json = SharedOptions.Json();
+        var chunkMb = new Option<int>("--chunk-mb")
+        {
+            Description = "Megabytes of the file held per chunk (two chunks are held); without --plot the file is read in chunks into the sums, never whole.",
+            DefaultValueFactory = _ => 128,
+        };
         var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors.");
         input.AddTo(command);
-        foreach (var o in new Option[] { basis, robust, plot, json }) command.Add(o);
+        foreach (var o in new Option[] { basis, robust, plot, chunkMb, json }) command.Add(o);
         command.SetAction(parse =>
         {
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null) PlotFile.Validate(plotPath);
-            var data = input.Read(parse, console);
-            if (plotPath is not null && data.Dimension > 2)
-                throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {data.Dimension} coordinates.");
-            var b = BasisSpec.Parse(parse.GetValue(basis)!, data);
-            var result = DynamicsEstimator.Infer(data, b, parse.GetValue(robust), input.Errors(parse));
-            int d = data.Dimension;
+            long chunkValues = ConvertCommand.ChunkValues(parse.GetValue(chunkMb));
+            // the estimate is a function of the current statistics, which stream; only the figure needs the data in memory
+            var data = plotPath is not null ? input.Read(parse, console) : null;
+            using var reader = data is null ? input.Open(parse, console) : null;
+            var header = reader?.Header ?? new ThermoLearn.IO.TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
+            if (plotPath is not null && header.Dimension > 2)
+                throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {header.Dimension} coordinates.");
+            var b = data is not null ? BasisSpec.Parse(parse.GetValue(basis)!, data)
+                : BasisSpec.Parse(parse.GetValue(basis)!, header.Dimension, () => StreamingOptions.Range(() => input.Open(parse), chunkValues));
+            var result = reader is not null
+                ? DynamicsEstimator.Infer(reader, b, parse.GetValue(robust), input.Errors(parse), chunkValues)
+                : DynamicsEstimator.Infer(data!, b, parse.GetValue(robust), input.Errors(parse));
+            int d = header.Dimension;
             JsonObject Field(LinearVectorField f) => new()
             {
                 ["coefficients"] = Rows(f.Coefficients, d),
@@ -54,15 +67,15 @@ internal static class InferCommand
                 ["mean_local_velocity"] = Field(result.MeanLocalVelocity),
                 ["n_frames"] = result.Frames,
                 ["n_transitions"] = result.Transitions,
-                ["dt"] = data.Dt,
+                ["dt"] = header.Dt,
                 ["errors"] = result.Settings.Errors,
                 ["input"] = parse.GetValue(input.In),
             };
-            if (InferenceInput.KnownModel(data) is { } model) output["model"] = model.Name;
+            if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
             if (plotPath is not null)
             {
-                if (d == 2) InferencePlots.Field2D(data, result.Drift, [], "|drift| of the inferred force field", plotPath);
-                else InferencePlots.Field1D(data, result.Drift, "inferred drift mu F(x)", "drift", plotPath);
+                if (d == 2) InferencePlots.Field2D(data!, result.Drift, [], "|drift| of the inferred force field", plotPath);
+                else InferencePlots.Field1D(data!, result.Drift, "inferred drift mu F(x)", "drift", plotPath);
             }
             if (parse.GetValue(json)) JsonOutput.Write(console, output);
             else

@@ -1,5 +1,6 @@
 using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Inference;
@@ -22,7 +23,19 @@ public static class DynamicsEstimator
     public static DynamicsEstimate Infer(TrajectoryEnsemble data, IBasis basis, bool noiseRobustDiffusion = false, ErrorOptions? errors = null)
     {
         errors ??= ErrorOptions.Default;
-        var stats = CurrentStatistics.Accumulate(data, basis, null, errors);
+        return Infer(CurrentStatistics.Accumulate(data, basis, null, errors), basis, noiseRobustDiffusion, errors);
+    }
+
+    /// <summary>
+    /// The same from a file read in chunks of at most about <paramref name="chunkValues"/> values (memory bounded by the chunk
+    /// size): every quantity is a function of the current statistics, which the chunked accumulation gives bit for bit as in
+    /// memory, so the estimate is the in-memory one bit for bit.
+    /// </summary>
+    public static DynamicsEstimate Infer(TrajectoryReader reader, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors, long chunkValues) =>
+        Infer(CurrentStatistics.Accumulate(reader, basis, [CurrentStatisticsOptions.Default], errors, chunkValues)[0], basis, noiseRobustDiffusion, errors);
+
+    private static DynamicsEstimate Infer(CurrentStatistics stats, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors)
+    {
         var spec = noiseRobustDiffusion ? DiffusionSpec.EstimatedNoiseRobust : DiffusionSpec.Estimated;
         int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
 

@@ -183,6 +183,21 @@ public class EstimateCommandTests
         Assert.Equal(inMemory.Extra!["generator"]!.ToJsonString(), expected["generator"]!.ToJsonString());
     }
 
+    /// <summary>infer on a 1.3 MB file in chunks of 1 MB (time blocks) prints the in-memory result (--plot keeps the data in memory).</summary>
+    [Fact]
+    public void StreamedInferEqualsTheInMemoryOne()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "trap.npy"), plot = Path.Combine(folder, "drift.png");
+        TrajectoryFile.Write(file, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 4, 20_001, seed: 1622).Trajectories);
+        var streamed = Run("infer", "--in", file, "--basis", "poly:1", "--batches", "8", "--chunk-mb", "1", "--json");
+        Assert.True(streamed.Code == 0, streamed.Error);
+        var memory = Run("infer", "--in", file, "--basis", "poly:1", "--batches", "8", "--plot", plot, "--json");
+        Assert.True(memory.Code == 0, memory.Error);
+        var (a, b) = (JsonNode.Parse(streamed.Out)!.AsObject(), JsonNode.Parse(memory.Out)!.AsObject());
+        foreach (string key in new[] { "drift", "diffusion", "score", "mean_local_velocity", "n_frames", "n_transitions", "dt", "errors", "model" })
+            Assert.Equal(b[key]!.ToJsonString(), a[key]!.ToJsonString());
+    }
+
     [Fact]
     public void BadInputExitsWithCode2AndWritesNothing()
     {

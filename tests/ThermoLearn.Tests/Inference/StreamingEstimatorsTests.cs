@@ -113,6 +113,40 @@ public class StreamingEstimatorsTests
     }
 
     [Fact]
+    public void StreamedInferenceEqualsTheInMemoryOneBitForBitInBoundedMemory()
+    {
+        // many short trajectories in whole-trajectory chunks, and 3 long ones in time blocks (lag 1: 2 frames of overlap)
+        foreach (var (trajectories, frames, chunk) in new[] { (300, 50, 7L * 50 * 2), (3, 6_000, 1_000L) })
+        {
+            var data = InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, trajectories, frames, seed: 1621).Trajectories;
+            string path = Path.Combine(Folder(), "trap.npy");
+            TrajectoryFile.Write(path, data);
+            var basis = new PolynomialBasis(2, 2);
+            var errors = new ErrorOptions(20);
+            foreach (bool robust in new[] { false, true })
+            {
+                var memory = DynamicsEstimator.Infer(data, basis, robust, errors);
+                using var reader = TrajectoryReader.Open(path);
+                var streamed = DynamicsEstimator.Infer(reader, basis, robust, errors, chunk);
+                Bounded(reader, chunk, 2);
+                foreach (var (a, b, what) in new[] { (memory.Drift, streamed.Drift, "drift"), (memory.Score, streamed.Score, "score"), (memory.MeanLocalVelocity, streamed.MeanLocalVelocity, "velocity") })
+                    for (int i = 0; i < a.Coefficients.Count; i++)
+                    {
+                        Same(a.Coefficients[i], b.Coefficients[i], $"{what} {i}");
+                        Same(a.StandardErrors![i], b.StandardErrors![i], $"{what} stderr {i}");
+                    }
+                for (int i = 0; i < memory.Diffusion.Matrix.Count; i++)
+                {
+                    Same(memory.Diffusion.Matrix[i], streamed.Diffusion.Matrix[i], $"D {i}");
+                    Same(memory.Diffusion.StandardErrors[i], streamed.Diffusion.StandardErrors[i], $"D stderr {i}");
+                }
+                Assert.Equal(memory.Transitions, streamed.Transitions);
+                Assert.Equal(memory.Settings.Errors, streamed.Settings.Errors);
+            }
+        }
+    }
+
+    [Fact]
     public void StreamedCurrentStatisticsHoldAtMostTwoChunks()
     {
         var data = InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 2, 20_000, seed: 1618).Trajectories;
