@@ -11,11 +11,13 @@ using ThermoLearn.Neural.ActiveMatter;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// <c>thermolearn estimate --in SNAPSHOTS.h5|.npy --method current|identity [--blocks B] [--local FILE.csv] [--regions FILE.csv]
-/// [--plot FILE.png|svg] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
+/// <c>thermolearn estimate --in SNAPSHOTS.h5|.npy --method current|identity|score [--blocks B] [--local FILE.csv] [--regions FILE.csv]
+/// [--plot FILE.png|svg] [--score-steps S] [--held-out F] [--save-model FILE | --load-model FILE] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
 /// standard error, sigma / N, the x and g parts, the exact value where a closed form applies, and for
 /// <c>--method current</c> the local maps (per particle as CSV and as a figure of particles coloured by their EP;
-/// per region as CSV). Flags that belong to trajectory ensembles are rejected.
+/// per region as CSV). Flags that belong to trajectory ensembles are rejected. With <c>--method score</c>, <c>--save-model</c> writes
+/// the trained network and the model it was trained on (<see cref="ScoreModel"/>), and <c>--load-model</c> applies such a network
+/// unchanged to every snapshot of the input (N may differ from the training data; any parameter that changes the score is refused).
 /// </summary>
 internal sealed class ActiveEstimateOptions
 {
@@ -38,11 +40,12 @@ internal sealed class ActiveEstimateOptions
             throw new InvalidInputException("--local, --regions, --blocks, --score-steps and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
     }
 
-    public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly)
+    public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly,
+        string? saveModel, string? loadModel)
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
-                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --held-out.");
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --held-out, --save-model, --load-model.");
         method = method.Trim().ToLowerInvariant();
         if (method is not ("current" or "identity" or "score"))
             throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current, identity or score.");
@@ -50,6 +53,20 @@ internal sealed class ActiveEstimateOptions
         double heldOut = parse.GetValue(_heldOut);
         if (method != "score" && (parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_heldOut) is { Implicit: false }))
             throw new InvalidInputException("--score-steps and --held-out belong to --method score.");
+        if (method != "score" && (saveModel is not null || loadModel is not null))
+            throw new InvalidInputException($"--save-model and --load-model on snapshot files belong to --method score (got --method {method}).");
+        if (loadModel is not null)
+        {
+            if (saveModel is not null) throw new InvalidInputException("--load-model and --save-model together would only copy the file; give one of them.");
+            if (parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_heldOut) is { Implicit: false })
+                throw new InvalidInputException("--score-steps and --held-out set up training; --load-model scores every snapshot with a trained network: give one or the other.");
+            if (!File.Exists(loadModel)) throw new InvalidInputException($"--load-model {loadModel}: no such file.");
+        }
+        if (saveModel is not null)
+        {
+            SimulateCommand.CheckWritable(saveModel);
+            if (Path.GetFullPath(saveModel) == Path.GetFullPath(inPath)) throw new InvalidInputException("--save-model names the input file; give another name.");
+        }
         string? localPath = parse.GetValue(_local), regionsPath = parse.GetValue(_regions);
         int blocks = parse.GetValue(_blocks);
         const int threads = -1;   // all cores: the numbers do not depend on the thread count
@@ -67,13 +84,33 @@ internal sealed class ActiveEstimateOptions
         ManyBodyEntropyEstimate estimate;
         ManyBodyCurrentEstimateResult? current = null;
         ScoreFit? score = null;
+        ScoreEstimate? scoreEstimate = null;
+        ScoreModelInfo? loaded = null;
         LocalEntropyMaps? maps = null;
         if (method == "identity") estimate = IdentityEntropyProduction.Estimate(snapshots, blocks, threads);
+        else if (method == "score" && loadModel is not null)
+        {
+            using var saved = ScoreModel.Load(loadModel);
+            loaded = saved.Info;
+            try
+            {
+                scoreEstimate = saved.Evaluate(snapshots);
+            }
+            catch (InvalidInputException e)
+            {
+                throw new InvalidInputException($"--load-model {loadModel}: {e.Message}", e);
+            }
+            estimate = ScoreSnapshots.AsManyBody(scoreEstimate);
+            maps = ScoreSnapshots.Maps(scoreEstimate, snapshots.Frames - 1);
+        }
         else if (method == "score")
         {
-            score = ScoreSnapshots.Fit(snapshots, ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut });
+            var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut };
+            score = ScoreSnapshots.Fit(snapshots, settings);
+            scoreEstimate = score.Estimate;
             estimate = ScoreSnapshots.AsManyBody(score.Estimate);
             maps = ScoreSnapshots.Maps(score.Estimate, snapshots.Frames - 1);
+            if (saveModel is not null) ScoreModel.Save(saveModel, score.Network, ScoreModelInfo.For(model, settings, score.Estimate.TrainingSnapshots));
         }
         else
         {
@@ -124,16 +161,31 @@ internal sealed class ActiveEstimateOptions
                 result["coefficients_x"] = JsonOutput.Array(current.CoefficientsX);
                 result["coefficients_g"] = JsonOutput.Array(current.CoefficientsG);
             }
+            if (scoreEstimate is not null)
+            {
+                result["ep_rate_plugin"] = scoreEstimate.PlugIn.Mean;
+                result["stderr_plugin"] = scoreEstimate.PlugIn.StandardError;
+                result["network"] = scoreEstimate.Network;
+                result["score_matching_loss"] = scoreEstimate.ScoreMatchingLoss;
+            }
+            if (loaded is not null)
+            {
+                result["loaded_model"] = new JsonObject
+                {
+                    ["file"] = loadModel,
+                    ["trained_particles"] = loaded.Particles,
+                    ["trained_box"] = loaded.Box,
+                    ["training_snapshots"] = loaded.TrainingSnapshots,
+                    ["training_steps"] = loaded.Steps,
+                };
+            }
             if (score is not null)
             {
-                result["ep_rate_plugin"] = score.Estimate.PlugIn.Mean;
-                result["stderr_plugin"] = score.Estimate.PlugIn.StandardError;
-                result["network"] = score.Estimate.Network;
                 result["training_snapshots"] = score.Estimate.TrainingSnapshots;
                 result["training_steps"] = score.Training.Steps;
                 result["training_wall_seconds"] = score.Training.WallSeconds;
                 result["training_cpu_seconds"] = score.Training.CpuSeconds;
-                result["score_matching_loss"] = score.Estimate.ScoreMatchingLoss;
+                if (saveModel is not null) result["saved_model"] = saveModel;
             }
             JsonOutput.Write(console, result);
         }
@@ -153,6 +205,11 @@ internal sealed class ActiveEstimateOptions
             console.Error.WriteLine($"score network {score.Estimate.Network}: {t.Steps} steps on {score.Estimate.TrainingSnapshots} snapshots in {t.WallSeconds:F0} s ({t.CpuSeconds:F0} CPU-s); "
                 + $"plug-in form {score.Estimate.PlugIn.Mean:G6} +- {score.Estimate.PlugIn.StandardError:G3} on the {score.Estimate.Snapshots} held-out snapshots");
             score.Dispose();
+        }
+        else if (loaded is not null && scoreEstimate is not null)
+        {
+            console.Error.WriteLine($"score network {scoreEstimate.Network} from {loadModel} (trained on N = {loaded.Particles}, {loaded.TrainingSnapshots} snapshots, {loaded.Steps} steps) "
+                + $"applied unchanged to all {scoreEstimate.Snapshots} snapshots of N = {model.Particles}; plug-in form {scoreEstimate.PlugIn.Mean:G6} +- {scoreEstimate.PlugIn.StandardError:G3}");
         }
         return CliApp.ExitOk;
     }

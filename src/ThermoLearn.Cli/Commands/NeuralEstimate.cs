@@ -28,7 +28,8 @@ internal sealed class NeuralEstimateOptions
     public Option<string?> SaveModel { get; } = new("--save-model") { Description = "Neural methods: write the trained networks and the settings that rebuild them to FILE." };
     public Option<string?> LoadModel { get; } = new("--load-model") { Description = "Neural methods: evaluate a model saved with --save-model on these data (no training)." };
 
-    private Option[] TrainingOptions => [Epochs, Hidden, Batch, Lr, Folds, Threads];
+    /// <summary>The options that set up trajectory-network training (refused on active-matter snapshots, whose score network has its own).</summary>
+    public Option[] TrainingOptions => [Epochs, Hidden, Batch, Lr, Folds, Threads];
 
     public void AddTo(Command command)
     {

@@ -25,6 +25,7 @@ internal static class FlagNames
         [InputParameter.ModelParameters] = "--set",
         [InputParameter.StatisticsOutput] = "estimate --statistics-out",
         [ThermoLearn.Neural.Inference.NeuralModel.SaveParameter] = "--save-model",
+        [ThermoLearn.Neural.ActiveMatter.ScoreModel.SaveParameter] = "--save-model",
     };
 
     /// <summary>The flag of <paramref name="parameter"/> (its library name when the tool has none).</summary>

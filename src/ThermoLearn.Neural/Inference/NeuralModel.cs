@@ -1,7 +1,4 @@
-using System.Text;
-using System.Text.Json;
 using ThermoLearn.Inference;
-using ThermoLearn.IO;
 using ThermoLearn.Neural.Networks;
 using ThermoLearn.Neural.Runtime;
 using TorchSharp;
@@ -54,53 +51,15 @@ public sealed class NeuralModel : IDisposable
         _ => throw new InvalidInputException($"unknown neural model method '{info.Method}'; known: {NeuralMethods.Current}, {NeuralMethods.Neep}."),
     };
 
-    /// <summary>Writes the model atomically to <paramref name="path"/>.</summary>
-    public void Save(string path)
-    {
-        AtomicFile.Write(path, stream =>
-        {
-            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            writer.Write(Magic);
-            writer.Write(JsonSerializer.Serialize(Info));
-            foreach (var network in Networks) network.save(writer);
-        });
-    }
+    /// <summary>Writes the model atomically to <paramref name="path"/> (<see cref="NetworkFile"/>).</summary>
+    public void Save(string path) => NetworkFile.Save(path, Magic, Info, Networks);
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
     public static NeuralModel Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such model file.");
-        TorchRuntime.Initialise();
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
-        NeuralModelInfo? info;
-        try
-        {
-            if (reader.ReadString() != Magic) throw new InvalidDataException("wrong header");
-            info = JsonSerializer.Deserialize<NeuralModelInfo>(reader.ReadString());
-        }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or IOException)
-        {
-            throw InvalidInputException.Naming(e, $"{path}: not a ThermoLearn neural model (saved with {SaveParameter}): {e.Message}.");
-        }
-        if (info is null || info.Folds < 1 || info.Dimension < 1 || info.Hidden < 1 || info.Layers < 1 || !(info.Dt > 0))
-            throw new InvalidInputException($"{path}: the model header is incomplete or invalid.");
-        var networks = new List<nn.Module>();
-        try
-        {
-            for (int k = 0; k < info.Folds; k++)
-            {
-                var network = Create(info);
-                networks.Add(network);
-                network.load(reader);
-                network.eval();
-            }
-        }
-        catch (Exception e) when (e is not InvalidInputException)
-        {
-            foreach (var n in networks) n.Dispose();
-            throw new InvalidInputException($"{path}: the model weights could not be read ({e.Message}).", e);
-        }
+        var (info, networks) = NetworkFile.Load<NeuralModelInfo, nn.Module>(path, Magic, SaveParameter,
+            info => info.Folds >= 1 && info.Dimension >= 1 && info.Hidden >= 1 && info.Layers >= 1 && info.Dt > 0,
+            info => info.Folds, Create);
         return new NeuralModel(info, networks);
     }
 

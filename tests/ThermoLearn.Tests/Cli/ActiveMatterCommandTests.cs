@@ -88,4 +88,67 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Contains("--trajectories does not apply", error);
         Assert.False(File.Exists(PathOf("o.h5")));
     }
+
+    [Fact]
+    public void MissingGColumnsInSnapshotsOrInTheInitialStateAreBadInput()
+    {
+        string npy = PathOf("x-only.npy"), local = PathOf("local.csv");
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "A=1", "--set", "k=0",
+            "--steps", "4", "--dt", "0.01", "--seed", "1", "--out", npy);
+        Assert.True(code == 0, error);
+        var s = ActiveSnapshotFile.Read(npy);
+        var positions = new double[s.Frames * 16 * 2];
+        for (int f = 0; f < s.Frames; f++) for (int i = 0; i < 16; i++) for (int a = 0; a < 2; a++) positions[(f * 16 + i) * 2 + a] = s.Position(f, i, a);
+        ThermoLearn.IO.NpyFormat.WriteArray(npy, positions, [s.Frames, 16, 2]);
+        (code, _, error) = Run("estimate", "--in", npy, "--method", "current", "--local", local);
+        Assert.Equal(2, code);
+        Assert.Contains("g columns are missing", error);
+        Assert.False(File.Exists(local));
+
+        string initial = PathOf("init.npy"), output = PathOf("o.h5");
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, positions.AsSpan(0, 32).ToArray(), [16, 2]);
+        (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "A=1", "--set", "k=0", "--steps", "4", "--dt", "0.01",
+            "--initial", initial, "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("g is missing", error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void ScoreNetworkSavedAtSixteenParticlesLoadsOnSixtyFourAndRefusesAnotherModel()
+    {
+        string small = PathOf("n16.h5"), large = PathOf("n64.h5"), other = PathOf("eps.h5"), model = PathOf("trap.score");
+        string[] trap = ["--model", "aoup", "--set", "phi=0.1", "--set", "A=1", "--set", "k=0"];
+        string[] run = ["--steps", "200", "--dt", "0.01", "--save-every", "5", "--burn-in", "100", "--seed", "4"];
+        Assert.Equal(0, Run(["simulate", .. trap, "--set", "n=16", "--set", "eps=0.5", .. run, "--out", small]).Code);
+        Assert.Equal(0, Run(["simulate", .. trap, "--set", "n=64", "--set", "eps=0.5", .. run, "--out", large]).Code);
+        Assert.Equal(0, Run(["simulate", .. trap, "--set", "n=64", "--set", "eps=0.25", .. run, "--out", other]).Code);
+
+        var (code, output, error) = Run("estimate", "--in", small, "--method", "score", "--score-steps", "3", "--save-model", model, "--json");
+        Assert.True(code == 0, error);
+        Assert.Equal(model, (string)JsonNode.Parse(output)!["saved_model"]!);
+        Assert.True(File.Exists(model));
+
+        (code, output, error) = Run("estimate", "--in", large, "--method", "score", "--load-model", model, "--json");
+        Assert.True(code == 0, error);
+        var loaded = JsonNode.Parse(output)!;
+        Assert.Equal(64, (int)loaded["particles"]!);
+        Assert.Equal(41, (int)loaded["n_snapshots"]!);   // every snapshot: the loaded network never saw these data
+        Assert.Equal(16, (int)loaded["loaded_model"]!["trained_particles"]!);
+        Assert.True(double.IsFinite((double)loaded["ep_rate"]!) && (double)loaded["stderr"]! > 0);
+
+        (code, _, error) = Run("estimate", "--in", other, "--method", "score", "--load-model", model);
+        Assert.Equal(2, code);
+        Assert.Contains("trained on eps = 0.5, these data have eps = 0.25", error);
+        (code, _, error) = Run("estimate", "--in", large, "--method", "score", "--load-model", model, "--score-steps", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("--load-model", error);
+        (code, _, error) = Run("estimate", "--in", large, "--method", "identity", "--save-model", PathOf("x.score"));
+        Assert.Equal(2, code);
+        Assert.Contains("belong to --method score", error);
+        (code, _, error) = Run("estimate", "--in", large, "--method", "score", "--epochs", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("--epochs does not apply", error);
+        Assert.False(File.Exists(PathOf("x.score")));
+    }
 }

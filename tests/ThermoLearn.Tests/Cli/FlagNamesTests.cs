@@ -17,6 +17,7 @@ public sealed class FlagNamesTests
         foreach (var parameter in InputParameter.All)
             Assert.True(FlagNames.Knows(parameter), $"the CLI has no flag for the library parameter '{parameter.Name}'");
         Assert.True(FlagNames.Knows(ThermoLearn.Neural.Inference.NeuralModel.SaveParameter));
+        Assert.True(FlagNames.Knows(ThermoLearn.Neural.ActiveMatter.ScoreModel.SaveParameter));
     }
 
     [Fact]
