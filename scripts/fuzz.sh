@@ -19,6 +19,8 @@ mkdir -p "$work/tools"
 if [ ! -x "$work/tools/sharpfuzz" ]; then
   dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$work/tools" >/dev/null
 fi
+# a fresh folder: SharpFuzz refuses to instrument an assembly twice, and publish leaves unchanged ones in place
+rm -rf "$work/bin"
 dotnet publish fuzz/ThermoLearn.Fuzz/ThermoLearn.Fuzz.csproj -c Release -o "$work/bin" -nologo -v quiet
 # instrument the code under test (the readers live in ThermoLearn.Core; the HDF5 and Parquet decoders in PureHDF and Parquet)
 for dll in ThermoLearn.Core.dll PureHDF.dll Parquet.dll; do

@@ -37,6 +37,8 @@ public static class EvaluateProtocolCommand
             var controlTask = TaskCatalog.Create(taskName, document.Tau, settings);
             controlTask.Validate(document.Samples, path);
             OptimizeCommand.WarnIfPastStabilityLimit(console, controlTask, document.Samples, path);
+            // the protocol and the linear ramp, each on count paths
+            OptimizeCommand.AnnounceTime(console, 2.0 * count * controlTask.Steps, $"evaluate-protocol: 2 x {count} paths x {controlTask.Steps} steps");
             double a = parse.GetValue(alpha) ?? controlTask.DefaultAlpha;
             ulong s = parse.GetValue(seed);
             var measured = controlTask.Measure(document.Samples, a, s, count);

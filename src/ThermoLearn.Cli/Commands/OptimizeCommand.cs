@@ -116,9 +116,19 @@ public static class OptimizeCommand
                 + $"Use --set steps={(int)Math.Ceiling(2 * task.Duration / limit.MaxDt)} or more."));
     }
 
+    /// <summary>Class 5 of issue 15: says on stderr when <paramref name="trajectorySteps"/> of the control kernel are estimated to take more than a minute.</summary>
+    internal static void AnnounceTime(CliConsole console, double trajectorySteps, string what)
+    {
+        double seconds = ThermoLearn.Resources.TimeEstimate.Seconds(trajectorySteps, ThermoLearn.Resources.TimeEstimate.ControlStepsPerCpuSecond);
+        if (ThermoLearn.Resources.TimeEstimate.Announcement(seconds, what) is { } line) console.Error.WriteLine("note: " + line);
+    }
+
     private static Outcome Optimise(CliConsole console, ControlTask task, RunSettings run, string label)
     {
         WarnIfPastStabilityLimit(console, task, task.LinearRamp(), label);
+        // at most: every iteration at the largest batch, then the final measurements (optimised protocol and ramp)
+        AnnounceTime(console, ((double)run.Iterations + 2) * run.Trajectories * task.Steps,
+            $"{label}: up to {run.Iterations} iterations of up to {run.Trajectories} paths x {task.Steps} steps");
         ProtocolFamily family = run.Basis == "sine" ? task.SineFamily(run.Knots ?? 4) : task.KnotFamily(run.Knots ?? task.DefaultKnots);
         double alpha = run.Alpha ?? task.DefaultAlpha;
         var options = new OptimizerOptions

@@ -83,6 +83,12 @@ internal static class SimulateCommand
             }
             if (SimulationHealth.Limit(m, options.Scheme ?? Simulator.DefaultScheme(m), options.Steps * options.Dt) is { } limit && options.Dt > limit.MaxDt)
                 console.Error.WriteLine($"warning: --dt {options.Dt:G6} is past the scheme's stability limit {limit.Description}; the run will likely blow up.");
+            // class 5 of issue 15: a long run is said before it starts (nothing is refused on time alone)
+            double stepsToRun = (double)shardCount * options.Steps * m.StateDimension;
+            if (ThermoLearn.Resources.TimeEstimate.Announcement(ThermoLearn.Resources.TimeEstimate.Seconds(stepsToRun, ThermoLearn.Resources.TimeEstimate.SimulationStepsPerCpuSecond,
+                    options.MaxDegreeOfParallelism), $"simulate: {shardCount} trajectories x {options.Steps} steps x {m.StateDimension} coordinates",
+                    options.MaxDegreeOfParallelism) is { } announcement)
+                console.Error.WriteLine("note: " + announcement);
             var progress = new ProgressReporter(console, "simulate");
             var result = Simulator.Run(m, options, progress);
             TrajectoryFile.Write(outPath, result.Trajectories);

@@ -32,6 +32,29 @@ public sealed record TransformerConfig
             throw new InvalidInputException($"transformer shape {this} is too large for this tool.");
     }
 
+    /// <summary>Weights and biases of the model: embeddings, per block attention (Q, K, V, O) and MLP, layer norms, unembedding.</summary>
+    public double Parameters()
+    {
+        double dm = DModel, attention = (double)Heads * DHead;
+        double block = 4 * dm * attention + 3 * attention + dm   // Q, K, V, O with biases
+            + 2 * dm * DMlp + DMlp + dm                            // MLP in and out with biases
+            + 4 * dm;                                              // two layer norms
+        return (double)Vocabulary * dm + (double)NCtx * dm + Layers * block + 2 * dm + dm * Vocabulary + Vocabulary;
+    }
+
+    /// <summary>
+    /// Memory one training step needs, in bytes (float32), from the shape and <paramref name="batch"/>: the weights with
+    /// their gradients and two Adam moments (4 copies), and twice the activations autograd keeps for the backward pass
+    /// (per block about 10 d_model + 3 d_mlp + 4 heads x d_head values per token plus 3 attention maps of n_ctx per head,
+    /// and 3 copies of the logits). An estimate to refuse an impossible run before it allocates, not an exact figure.
+    /// </summary>
+    public double TrainingBytes(int batch)
+    {
+        double tokens = (double)batch * NCtx;
+        double perToken = Layers * (10.0 * DModel + 3.0 * DMlp + 4.0 * Heads * DHead + 3.0 * Heads * NCtx) + 3.0 * Vocabulary + 2.0 * DModel;
+        return 4 * (4 * Parameters() + 2 * tokens * perToken);
+    }
+
     private static void Check(int value, string name, int minimum)
     {
         if (value < minimum) throw new InvalidInputException($"transformer {name} must be at least {minimum}, not {value}.");

@@ -27,10 +27,12 @@ public sealed class InterruptTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         string tool = typeof(CliApp).Assembly.Location;
-        // 300 x 8001 frames x 2 coordinates: a CSV of about 120 MB, seconds to write, so the signal lands mid-write.
+        // 300 x 2001 frames x 2 coordinates: a CSV of about 30 MB, seconds to write at CSV speed (5-8 MB/s, docs/formats.md),
+        // so the signal, sent within milliseconds of the temporary file appearing, lands mid-write; the simulation before it
+        // takes a fraction of a second (the test's time is mostly the child's start).
         // env --default-signal: a test host may start children with SIGINT ignored, which exec keeps.
         var start = new ProcessStartInfo("env", ["--default-signal=INT,TERM", "dotnet", tool, "simulate", "--model", "driven-trap-2d",
-            "--trajectories", "300", "--steps", "8000", "--dt", "0.01", "--threads", "1", "--out", Path.Combine(_folder, "big.csv")])
+            "--trajectories", "300", "--steps", "2000", "--dt", "0.01", "--threads", "1", "--out", Path.Combine(_folder, "big.csv")])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

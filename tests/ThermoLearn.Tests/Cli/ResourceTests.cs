@@ -63,4 +63,47 @@ public sealed class ResourceTests : IDisposable
         File.WriteAllText(PathOf("d20.npy.json"), "{\"dt\": 0.01}");
         RefusedForMemory(Run("estimate", "--in", PathOf("d20.npy"), "--basis", "poly:12"), "lower degree");
     }
+
+    [Fact]
+    public void BeliefsTrainBeyondMemoryIsRefusedBeforeAllocating()
+    {
+        // 200 blocks of d_model 60,000 and d_mlp 1e6: 2.4e13 parameters, hundreds of TB with gradients and Adam moments
+        string run = PathOf("run");
+        RefusedForMemory(Run("beliefs", "train", "--process", "mess3", "--out", run, "--layers", "200", "--d-model", "60000", "--d-mlp", "1000000",
+            "--tokens", "1000"), "use a smaller --batch, --d-model");
+        Assert.False(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any());
+        // the default shape is small: weights, gradients and two moments of 4.6e5 float32 numbers plus a 64 x 10 batch's activations
+        var config = new ThermoLearn.Neural.Transformers.TransformerConfig { Vocabulary = 3 };
+        Assert.InRange(config.TrainingBytes(64), 16 * config.Parameters(), 64e6);
+    }
+
+    [Fact]
+    public void ALongRunIsAnnouncedWithItsEstimatedTimeBeforeItStarts()
+    {
+        // 1e4 trajectories x 1e7 steps (2e11 coordinate-steps: minutes at 2e8 per core-second); dt = 1e6 blows up within 16 steps,
+        // so the run stops at once after the announcement
+        var r = Run("simulate", "--model", "driven-trap-2d", "--scheme", "euler-maruyama", "--trajectories", "10000", "--steps", "10000000",
+            "--save-every", "10000000", "--dt", "1e6", "--out", PathOf("long.npy"));
+        Assert.Equal(CliApp.ExitBadInput, r.Code);
+        int note = r.Error.IndexOf("note: simulate: 10000 trajectories x 10000000 steps x 2 coordinates is estimated to take about", StringComparison.Ordinal);
+        Assert.True(note >= 0 && note < r.Error.IndexOf("error: the simulation blew up", StringComparison.Ordinal), r.Error);
+        // optimize likewise: tau = 1e5 in 2e5 steps of 0.5 with k = 1e4 (limit dt < 2e-4) blows up within 16 steps of its first batch
+        var o = Run("optimize", "--task", "translate-trap", "--tau", "100000", "--set", "steps=200000", "--set", "k=1e4", "--iterations", "50");
+        Assert.Equal(CliApp.ExitBadInput, o.Code);
+        Assert.Contains("note: optimize: up to 50 iterations of up to 16000 paths x 200000 steps is estimated to take about", o.Error);
+        // a short run says nothing
+        Assert.DoesNotContain("estimated to take", Run("simulate", "--model", "driven-trap-2d", "--trajectories", "10", "--steps", "10", "--dt", "0.01",
+            "--out", PathOf("short.npy")).Error);
+    }
+
+    [Fact]
+    public void TimeEstimatesFollowTheMeasuredRates()
+    {
+        // 2e8 coordinate-steps per core-second: 2.4e11 on 2 cores is 600 s
+        Assert.Equal(600, TimeEstimate.Seconds(2.4e11, TimeEstimate.SimulationStepsPerCpuSecond, 2), 6);
+        Assert.Null(TimeEstimate.Announcement(59, "x"));
+        Assert.Equal("10 min", TimeEstimate.Format(600));
+        Assert.Equal("3.2 h", TimeEstimate.Format(3.2 * 3600));
+        Assert.Equal("45 s", TimeEstimate.Format(45));
+    }
 }

@@ -137,4 +137,45 @@ public sealed class PropertyTests
             Assert.Equal(1.0, law.Sum(), 12);
         }).Check(Runs);
     }
+
+    /// <summary>
+    /// Along random words, every belief update of a random HMM stays a probability vector (non-negative, summing to 1) and
+    /// the token probabilities P(x | eta) it returns sum to 1 over x: normalisation holds at every step, not only at pi.
+    /// </summary>
+    [Fact]
+    public void BeliefUpdatesAlongRandomWordsStayNormalised()
+    {
+        var gen = from tokens in Gen.Choose(1, 4)
+                  from states in Gen.Choose(1, 5)
+                  from length in Gen.Choose(1, 30)
+                  from seed in Gen.Choose(0, int.MaxValue)
+                  select (tokens, states, length, seed);
+        Prop.ForAll(gen.ToArbitrary(), c =>
+        {
+            var (v, s, length, seed) = c;
+            var random = new Random(seed);
+            var t = new double[v * s * s];
+            for (int i = 0; i < s; i++)
+            {
+                double sum = 0;
+                for (int x = 0; x < v; x++)
+                    for (int j = 0; j < s; j++) sum += t[(x * s + i) * s + j] = 0.05 + random.NextDouble();
+                for (int x = 0; x < v; x++)
+                    for (int j = 0; j < s; j++) t[(x * s + i) * s + j] /= sum;
+            }
+            var hmm = new HiddenMarkovProcess("random", v, s, t);
+            var eta = hmm.RootBelief();
+            var next = new double[s];
+            for (int k = 0; k < length; k++)
+            {
+                double total = 0;
+                for (int x = 0; x < v; x++) total += hmm.Update(eta, x, next);
+                Assert.Equal(1.0, total, 12);
+                hmm.Update(eta, random.Next(v), next);   // every token has positive probability here (all entries > 0)
+                Assert.Equal(1.0, next.Sum(), 12);
+                Assert.All(next, p => Assert.True(p >= 0));
+                next.CopyTo(eta, 0);
+            }
+        }).Check(Runs);
+    }
 }
