@@ -71,7 +71,7 @@ internal static class BeliefsTrainCommand
             Resources.MemoryBudget.Require(config.TrainingBytes(options.BatchSize),
                 $"training a transformer of {config.Parameters():G3} parameters ({config.Layers} blocks, d_model {config.DModel}, d_mlp {config.DMlp}) "
                 + $"on batches of {options.BatchSize} x {config.NCtx} tokens (weights, gradients, optimiser state and activations)",
-                "use a smaller --batch, --d-model, --d-mlp, --layers or --n-ctx");
+                $"use a smaller --batch, --d-model, --d-mlp, --layers or --n-ctx");
             if (maxTokens is { } total && parse.GetResult(checkpoints) is { Implicit: false } && options.CheckpointTokens.Where(c => c > total).ToList() is { Count: > 0 } beyond)
                 throw new InvalidInputException($"--checkpoints {string.Join(",", beyond)} lie beyond the run's --tokens {total}; they would never be saved. "
                     + "Give checkpoints up to --tokens (the end of the run is always saved), or train longer.");
