@@ -110,6 +110,9 @@ internal static class ReportCommand
                 break;
             case JsonValue v when v.TryGetValue(out string? text) && IsNonFiniteText(text):
                 throw new InvalidInputException($"{file}: \"{path}\" is the string \"{text}\", not a finite number; a result without a value is null.");
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number && !(v.TryGetValue(out double number) && double.IsFinite(number)):
+                throw new InvalidInputException($"{file}: \"{path}\" is {v.ToJsonString()}, beyond the range of double-precision numbers (about 1.8e308); "
+                    + "a report shows finite results only (a result without a value is null).");
         }
     }
 

@@ -109,6 +109,8 @@ public sealed class InvalidOptionTests : IDisposable
     [InlineData("{\"ep_rate\": 0.18, \"stderr\": -1}", "cannot be negative")]
     [InlineData("{\"ep_rate\": 0.18, \"stderr\": \"Infinity\"}", "a standard error is a finite number")]
     [InlineData("{\"windows\": [{\"ep_rate\": 0.18, \"ep_rate_stderr\": -0.5}]}", "windows[0].ep_rate_stderr")]
+    [InlineData("{\"ep_rate\": 1e400, \"stderr\": 0.1}", "\"ep_rate\" is 1e400, beyond the range of double-precision numbers")]
+    [InlineData("{\"windows\": [{\"t\": 1, \"ep_rate\": -2e308}]}", "\"windows[0].ep_rate\" is -2e308")]
     public void ReportRefusesNonFiniteAndNegativeErrors(string json, string message)
     {
         File.WriteAllText(PathOf("r.json"), json);
