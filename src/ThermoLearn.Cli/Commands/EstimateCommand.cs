@@ -237,26 +237,29 @@ internal static class EstimateCommand
         return new Estimated(header, data, spec, outcome, model, warning);
     }
 
+    /// <summary>The fields every EP estimate prints (estimate and reduce): rate, error, method and the data it came from.</summary>
+    internal static JsonObject EstimateFields(EntropyProductionEstimate e, double dt) => new()
+    {
+        ["ep_rate"] = JsonOutput.Number(e.Rate),
+        ["stderr"] = JsonOutput.Number(e.StandardError),
+        ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
+        ["method"] = e.Method,
+        ["basis"] = e.Basis,
+        ["n_frames"] = e.Frames,
+        ["n_transitions"] = e.Transitions,
+        ["observed_time"] = JsonOutput.Number(e.ObservedTime),
+        ["dt"] = dt,
+        ["errors"] = e.Settings.Errors,
+        ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
+        ["diffusion_source"] = e.Settings.DiffusionSource,
+    };
+
     /// <summary>The JSON object of the estimate, and the exact reference it was compared with.</summary>
     private static (JsonObject Json, ExactReference? Exact) Json(Request r, Estimated x)
     {
         var e = x.Outcome.Estimate;
-        var result = new JsonObject
-        {
-            ["ep_rate"] = JsonOutput.Number(e.Rate),
-            ["stderr"] = JsonOutput.Number(e.StandardError),
-            ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
-            ["method"] = e.Method,
-            ["basis"] = e.Basis,
-            ["n_frames"] = e.Frames,
-            ["n_transitions"] = e.Transitions,
-            ["observed_time"] = JsonOutput.Number(e.ObservedTime),
-            ["dt"] = x.Header.Dt,
-            ["errors"] = e.Settings.Errors,
-            ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
-            ["diffusion_source"] = e.Settings.DiffusionSource,
-            ["input"] = r.Input,
-        };
+        var result = EstimateFields(e, x.Header.Dt);
+        result["input"] = r.Input;
         if (x.Warning is not null) result["warning"] = x.Warning;
         if (x.Outcome.Extra is { } extra)
             foreach (var (key, value) in extra) result[key] = value?.DeepClone();

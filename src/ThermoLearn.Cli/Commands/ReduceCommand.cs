@@ -41,23 +41,9 @@ internal static class ReduceCommand
             var e = outcome.Estimate;
             var model = InferenceInput.KnownModel(metadata);
             double start = stats[0].StartTime;
-            var result = new JsonObject
-            {
-                ["ep_rate"] = JsonOutput.Number(e.Rate),
-                ["stderr"] = JsonOutput.Number(e.StandardError),
-                ["ep_rate_debiased"] = JsonOutput.Number(e.Debiased),
-                ["method"] = e.Method,
-                ["basis"] = e.Basis,
-                ["n_frames"] = e.Frames,
-                ["n_transitions"] = e.Transitions,
-                ["observed_time"] = JsonOutput.Number(e.ObservedTime),
-                ["dt"] = stats[0].FrameDt,
-                ["errors"] = e.Settings.Errors,
-                ["diffusion"] = JsonOutput.Array(e.Settings.Diffusion),
-                ["diffusion_source"] = e.Settings.DiffusionSource,
-                ["n_parts"] = parts.Length,
-                ["inputs"] = new JsonArray(parts.Select(p => (JsonNode?)p.Source).ToArray()),
-            };
+            var result = EstimateCommand.EstimateFields(e, stats[0].FrameDt);
+            result["n_parts"] = parts.Length;
+            result["inputs"] = new JsonArray(parts.Select(p => (JsonNode?)p.Source).ToArray());
             foreach (var (key, value) in outcome.Extra!) result[key] = value?.DeepClone();
             var exact = EstimateCommand.AddQuantityAndExact(result, e, model, request.Windows, stats[0].FrameDt, start);
             if (outcome.TimeSeries is { } series) EstimateCommand.AddTimeSeries(result, series, model);
