@@ -67,6 +67,11 @@ internal sealed class ActiveSimulateOptions
             MaxDegreeOfParallelism = threadCount,
             Initial = initial,
         };
+        // class 5 of issue 15: a run of hours is said before it starts
+        double particleSteps = (double)model.Particles * ((double)burnIn + totalSteps);
+        if (Resources.TimeEstimate.Announcement(Resources.TimeEstimate.Seconds(particleSteps, Resources.TimeEstimate.ActiveParticleStepsPerCpuSecond, threadCount),
+                $"simulate: {model.Particles} particles x {(double)burnIn + totalSteps:G3} steps", threadCount) is { } line)
+            console.Error.WriteLine("note: " + line);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var snapshots = ActiveSimulator.Run(model, options, new ProgressReporter(console, "simulate"));
         double seconds = clock.Elapsed.TotalSeconds;

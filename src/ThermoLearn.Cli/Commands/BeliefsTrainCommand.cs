@@ -72,6 +72,14 @@ internal static class BeliefsTrainCommand
                 $"training a transformer of {config.Parameters():G3} parameters ({config.Layers} blocks, d_model {config.DModel}, d_mlp {config.DMlp}) "
                 + $"on batches of {options.BatchSize} x {config.NCtx} tokens (weights, gradients, optimiser state and activations)",
                 $"use a smaller --batch, --d-model, --d-mlp, --layers or --n-ctx");
+            // class 5 of issue 15: a token budget of hours is said before it starts (a --max-seconds budget bounds itself)
+            if (maxTokens is { } budget)
+            {
+                double trainSeconds = Resources.TimeEstimate.Seconds((double)budget * config.Parameters(), Resources.TimeEstimate.TransformerParameterTokensPerCpuSecond, options.Threads);
+                if (maxSeconds is { } cap) trainSeconds = Math.Min(trainSeconds, cap);
+                if (Resources.TimeEstimate.Announcement(trainSeconds, $"beliefs train: {budget:G3} tokens on {config.Parameters():G3} parameters", options.Threads) is { } line)
+                    console.Error.WriteLine("note: " + line);
+            }
             if (maxTokens is { } total && parse.GetResult(checkpoints) is { Implicit: false } && options.CheckpointTokens.Where(c => c > total).ToList() is { Count: > 0 } beyond)
                 throw new InvalidInputException($"--checkpoints {string.Join(",", beyond)} lie beyond the run's --tokens {total}; they would never be saved. "
                     + "Give checkpoints up to --tokens (the end of the run is always saved), or train longer.");

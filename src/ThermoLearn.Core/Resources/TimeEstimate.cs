@@ -18,6 +18,19 @@ public static class TimeEstimate
     /// <summary>Trajectory-steps per CPU-second of the control kernel (likelihood-ratio gradient: work, score, dW/dtheta).</summary>
     public const double ControlStepsPerCpuSecond = 4.6e7;
 
+    /// <summary>
+    /// Particle-steps per CPU-second of an interacting active-matter simulation (pair forces through cell lists plus the
+    /// OU or rotational-diffusion update): the pair sweep measured 280-416 ns per particle-step per CPU from N = 1,024 to
+    /// 262,144 (docs/active-matter.md), so 2.5e6 with the rest of the step.
+    /// </summary>
+    public const double ActiveParticleStepsPerCpuSecond = 2.5e6;
+
+    /// <summary>
+    /// Parameter-tokens per CPU-second of transformer training (cost grows with parameters x tokens): the default model,
+    /// 143,075 parameters, trained at 96,809 tokens/s on the idle 2-core machine (docs/beliefs.md), 6.9e9 per CPU-second.
+    /// </summary>
+    public const double TransformerParameterTokensPerCpuSecond = 6.9e9;
+
     /// <summary>Runs estimated longer than this are announced.</summary>
     public const double AnnounceAboveSeconds = 60;
 

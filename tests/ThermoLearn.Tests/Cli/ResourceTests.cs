@@ -105,5 +105,23 @@ public sealed class ResourceTests : IDisposable
         Assert.Equal("10 min", TimeEstimate.Format(600));
         Assert.Equal("3.2 h", TimeEstimate.Format(3.2 * 3600));
         Assert.Equal("45 s", TimeEstimate.Format(45));
+        // 2.5e6 particle-steps per core-second: 4096 particles x 1e6 steps on 2 cores is about 8.2e2 s
+        Assert.Equal(4096 * 1e6 / 5e6, TimeEstimate.Seconds(4096 * 1e6, TimeEstimate.ActiveParticleStepsPerCpuSecond, 2), 6);
+        // the default transformer (143,075 parameters) at 6.9e9 parameter-tokens per core-second: 48,223 tokens per core-second
+        Assert.Equal(143075 / 6.9e9, TimeEstimate.Seconds(143075, TimeEstimate.TransformerParameterTokensPerCpuSecond, 1), 15);
+    }
+
+    [Fact]
+    public void ALongTrainingBudgetIsAnnouncedBeforeItStarts()
+    {
+        // 1e12 tokens is years at the measured rate; the checkpoint beyond the run then stops the command before training
+        var r = Run("beliefs", "train", "--process", "mess3", "--tokens", "1000000000000", "--checkpoints", "2000000000000", "--out", PathOf("never"));
+        Assert.Equal(CliApp.ExitBadInput, r.Code);
+        int note = r.Error.IndexOf("note: beliefs train: 1E+12 tokens on 1.43E+05 parameters is estimated to take about", StringComparison.Ordinal);
+        Assert.True(note >= 0 && note < r.Error.IndexOf("error:", StringComparison.Ordinal), r.Error);
+        Assert.False(Directory.Exists(PathOf("never")));
+        // a short budget says nothing
+        Assert.DoesNotContain("estimated to take", Run("beliefs", "train", "--process", "mess3", "--tokens", "1000", "--checkpoints", "2000",
+            "--out", PathOf("never2")).Error);
     }
 }
