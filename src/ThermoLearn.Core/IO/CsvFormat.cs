@@ -16,17 +16,8 @@ public sealed class CsvFormat : ISidecarTrajectoryFormat, IStreamingTrajectoryFo
 
     public IReadOnlyList<string> Extensions { get; } = [".csv"];
 
-    public void Write(Stream stream, TrajectoryEnsemble ensemble)
-    {
-        long at = 0;
-        var data = ensemble.Data;
-        Write(stream, new TrajectoryHeader("", ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.StartTime, ensemble.Metadata),
-            destination =>
-            {
-                data.AsSpan((int)at, destination.Length).CopyTo(destination);
-                at += destination.Length;
-            }, 1 << 13);
-    }
+    public void Write(Stream stream, TrajectoryEnsemble ensemble) =>
+        Write(stream, InMemoryTrajectory.Header(ensemble), InMemoryTrajectory.Values(ensemble.Data), 1 << 13);
 
     /// <summary>Writes the rows as the values come, a block of frames (up to 8192 values) at a time.</summary>
     public void Write(Stream stream, TrajectoryHeader h, TrajectoryValueSource values, long bufferValues)

@@ -25,6 +25,24 @@ public interface ITrajectoryFormat
 /// <summary>Fills its argument with the next values of an ensemble, in C order x[trajectory, frame, coordinate]; always whole frames.</summary>
 public delegate void TrajectoryValueSource(Span<double> destination);
 
+/// <summary>An in-memory ensemble as a header and a value source, for the streaming writers' <see cref="ITrajectoryFormat.Write"/>.</summary>
+internal static class InMemoryTrajectory
+{
+    public static TrajectoryHeader Header(TrajectoryEnsemble ensemble) =>
+        new("", ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.StartTime, ensemble.Metadata);
+
+    /// <summary>The values of <paramref name="data"/> in order, each call continuing where the last stopped.</summary>
+    public static TrajectoryValueSource Values(double[] data)
+    {
+        int at = 0;
+        return destination =>
+        {
+            data.AsSpan(at, destination.Length).CopyTo(destination);
+            at += destination.Length;
+        };
+    }
+}
+
 /// <summary>
 /// A format that writes an ensemble whose values come in pieces, holding at most about <c>bufferValues</c> of them at once
 /// (at least one frame): for files larger than memory (<see cref="TrajectoryFile.Copy"/>: convert, merge). The file holds the

@@ -30,17 +30,8 @@ public sealed class ParquetTrajectoryFormat : IStreamingTrajectoryFormat
 
     public IReadOnlyList<string> Extensions { get; } = [".parquet", ".pq"];
 
-    public void Write(Stream stream, TrajectoryEnsemble ensemble)
-    {
-        long at = 0;
-        var data = ensemble.Data;
-        WriteAsync(stream, new TrajectoryHeader("", ensemble.Trajectories, ensemble.Frames, ensemble.Dimension, ensemble.Dt, ensemble.StartTime, ensemble.Metadata),
-            destination =>
-            {
-                data.AsSpan((int)at, destination.Length).CopyTo(destination);
-                at += destination.Length;
-            }, _rowsPerGroup).GetAwaiter().GetResult();
-    }
+    public void Write(Stream stream, TrajectoryEnsemble ensemble) =>
+        WriteAsync(stream, InMemoryTrajectory.Header(ensemble), InMemoryTrajectory.Values(ensemble.Data), _rowsPerGroup).GetAwaiter().GetResult();
 
     /// <summary>Row groups as the values come: 2^18 rows, or fewer when <paramref name="bufferValues"/> holds fewer.</summary>
     public void Write(Stream stream, TrajectoryHeader header, TrajectoryValueSource values, long bufferValues) =>
