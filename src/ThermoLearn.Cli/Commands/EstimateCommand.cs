@@ -208,8 +208,8 @@ internal static class EstimateCommand
         int? degree = parse.GetValue(o.TimeDegree);
         var errors = o.Input.Errors(parse);
         // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
-        // --per-trajectory reads it once more; other methods and the plots need the data in memory
-        bool streamed = m.Method.Streams && plotPath is null;
+        // --per-trajectory and a field's --plot (its range) read it once more; the other methods need the data in memory
+        bool streamed = m.Method.Streams;
         o.Streaming.Check(parse, streamed, m.Name);
         return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
             degree ?? Inference.EstimateMethods.TimeDegree(k, joint), degree ?? Inference.EstimateMethods.PerTrajectoryTimeDegree(k, joint), joint,
@@ -294,7 +294,7 @@ internal static class EstimateCommand
             if (o.Streaming.Write(parse, x.Outcome) is { } statsPath) written.Add(statsPath);
             if (r.PerTrajectory is { } csvPath)
             {
-                trajectories = PerTrajectory(csvPath, x.Header.Metadata.FirstTrajectory, x.Data, () => o.Input.Open(parse), r.Basis,
+                trajectories = PerTrajectory(csvPath, x.Header.Metadata.FirstTrajectory, () => o.Input.Open(parse), r.Basis,
                     x.Diffusion, r.PerTrajectoryTimeDegree, r.Errors, o.Streaming.ChunkValues(parse));
                 written.Add(csvPath);
             }
@@ -310,9 +310,9 @@ internal static class EstimateCommand
                         e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && r.Windows == 1 ? x.Model?.EntropyProductionRate(x.Header.StartTime) : null, plotPath);
                 else if (x.Outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, x.Model, plotPath);
                 else if (x.Outcome.Force is { } force && x.Header.Dimension == 2)
-                    InferencePlots.Field2D(x.Data!, force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
+                    InferencePlots.Field2D(Range(x, 2), force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
                 else if (x.Outcome.Force is { } force1 && x.Header.Dimension == 1)
-                    InferencePlots.Field1D(x.Data!, force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
+                    InferencePlots.Field1D(Range(x, 1), force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
                 else throw new InvalidInputException($"--plot: method {r.Method.Name} has no field or sigma(t) to draw; use --method current.");
                 written.Add(plotPath);
             }
@@ -323,6 +323,14 @@ internal static class EstimateCommand
             throw;
         }
         return trajectories;
+
+        // the figure's range from the data in memory, or from one more pass over the file in chunks (the same frames)
+        PlotRange Range(Estimated x, int coordinates)
+        {
+            if (x.Data is not null) return PlotRange.Of(x.Data, coordinates);
+            using var reader = o.Input.Open(parse);
+            return PlotRange.Of(reader, coordinates, o.Streaming.ChunkValues(parse));
+        }
     }
 
     /// <summary>The estimate as text for people.</summary>
@@ -349,11 +357,10 @@ internal static class EstimateCommand
 
     /// <summary>
     /// --per-trajectory: Delta s_tot of each trajectory into <paramref name="csvPath"/> (traj,delta_s_tot; traj counts from the
-    /// file's first trajectory), written under a temporary name as the values come and renamed at the end. From the data in
-    /// memory when the command holds them, else streamed from the file (two passes in chunks of <paramref name="chunkValues"/>;
-    /// the same values bit for bit).
+    /// file's first trajectory), written under a temporary name as the values come and renamed at the end. Streamed from the
+    /// file (two passes in chunks of <paramref name="chunkValues"/>; the in-memory values bit for bit, StreamingEstimatorsTests).
     /// </summary>
-    private static TrajectoryEntropyEstimate PerTrajectory(string csvPath, long first, TrajectoryEnsemble? data, Func<TrajectoryReader> open, string basisSpec,
+    private static TrajectoryEntropyEstimate PerTrajectory(string csvPath, long first, Func<TrajectoryReader> open, string basisSpec,
         DiffusionSpec spec, int degree, ErrorOptions errors, long chunkValues)
     {
         TrajectoryEntropyEstimate? estimate = null;
@@ -368,17 +375,9 @@ internal static class EstimateCommand
                 writer.Write(value.ToString("R", CultureInfo.InvariantCulture));
                 writer.Write('\n');
             }
-            if (data is not null)
-            {
-                estimate = TrajectoryEntropy.Estimate(data, BasisSpec.Parse(basisSpec, data), spec, degree, errors);
-                for (int i = 0; i < estimate.TotalEntropy.Count; i++) Row(i, estimate.TotalEntropy[i]);
-            }
-            else
-            {
-                IBasis basis;
-                using (var reader = open()) basis = BasisSpec.Parse(basisSpec, reader.Header.Dimension, () => StreamingOptions.Range(open, chunkValues));
-                estimate = TrajectoryEntropy.Estimate(open, basis, spec, degree, errors, chunkValues, (i, value) => Row(i, value));
-            }
+            IBasis basis;
+            using (var reader = open()) basis = BasisSpec.Parse(basisSpec, reader.Header.Dimension, () => StreamingOptions.Range(open, chunkValues));
+            estimate = TrajectoryEntropy.Estimate(open, basis, spec, degree, errors, chunkValues, (i, value) => Row(i, value));
         });
         return estimate!;
     }

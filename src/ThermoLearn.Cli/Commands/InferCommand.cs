@@ -34,17 +34,14 @@ internal static class InferCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null) PlotFile.Validate(plotPath);
             long chunkValues = ConvertCommand.ChunkValues(parse.GetValue(chunkMb));
-            // the estimate is a function of the current statistics, which stream; only the figure needs the data in memory
-            var data = plotPath is not null ? input.Read(parse, console) : null;
-            using var reader = data is null ? input.Open(parse, console) : null;
-            var header = reader?.Header ?? new ThermoLearn.IO.TrajectoryHeader(parse.GetValue(input.In)!, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
+            // the estimate is a function of the current statistics, which stream, and the figure needs only the data's range
+            // (one more pass in chunks): the file is never held whole
+            using var reader = input.Open(parse, console);
+            var header = reader.Header;
             if (plotPath is not null && header.Dimension > 2)
                 throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {header.Dimension} coordinates.");
-            var b = data is not null ? BasisSpec.Parse(parse.GetValue(basis)!, data)
-                : BasisSpec.Parse(parse.GetValue(basis)!, header.Dimension, () => StreamingOptions.Range(() => input.Open(parse), chunkValues));
-            var result = reader is not null
-                ? DynamicsEstimator.Infer(reader, b, parse.GetValue(robust), input.Errors(parse), chunkValues)
-                : DynamicsEstimator.Infer(data!, b, parse.GetValue(robust), input.Errors(parse));
+            var b = BasisSpec.Parse(parse.GetValue(basis)!, header.Dimension, () => StreamingOptions.Range(() => input.Open(parse), chunkValues));
+            var result = DynamicsEstimator.Infer(reader, b, parse.GetValue(robust), input.Errors(parse), chunkValues);
             int d = header.Dimension;
             JsonObject Field(LinearVectorField f) => new()
             {
@@ -74,8 +71,10 @@ internal static class InferCommand
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
             if (plotPath is not null)
             {
-                if (d == 2) InferencePlots.Field2D(data!, result.Drift, [], "|drift| of the inferred force field", plotPath);
-                else InferencePlots.Field1D(data!, result.Drift, "inferred drift mu F(x)", "drift", plotPath);
+                PlotRange range;
+                using (var again = input.Open(parse)) range = PlotRange.Of(again, d, chunkValues);
+                if (d == 2) InferencePlots.Field2D(range, result.Drift, [], "|drift| of the inferred force field", plotPath);
+                else InferencePlots.Field1D(range, result.Drift, "inferred drift mu F(x)", "drift", plotPath);
             }
             if (parse.GetValue(json)) JsonOutput.Write(console, output);
             else

@@ -41,7 +41,7 @@ internal sealed class StreamingOptions
         if (parse.GetValue(ChunkMb) is < 1 or > 65536) throw new InvalidInputException($"--chunk-mb must be between 1 and 65536 (got {parse.GetValue(ChunkMb)}).");
         if (parse.GetValue(StatisticsOut) is not { } path) return;
         if (!streamed || !CurrentEstimateRequest.Methods.Contains(method))
-            throw new InvalidInputException("--statistics-out needs --method current or tur, without --plot (their statistics are the mergeable ones).");
+            throw new InvalidInputException("--statistics-out needs --method current or tur (their statistics are the mergeable ones).");
         if (!path.EndsWith(".stats", StringComparison.OrdinalIgnoreCase))
             throw new InvalidInputException($"--statistics-out {path}: give a name ending in .stats.");
         SimulateCommand.CheckWritable(path);

@@ -70,10 +70,10 @@ internal static class InferencePlots
     /// A scalar field of a learned 2-D vector field on a grid over the data's range (2nd to 98th percentile):
     /// the local EP rate per particle d^T D d for a thermodynamic force, or |v| for a drift.
     /// </summary>
-    public static void Field2D(TrajectoryEnsemble data, LinearVectorField field, double[] diffusion, string title, string path)
+    public static void Field2D(PlotRange range, LinearVectorField field, double[] diffusion, string title, string path)
     {
-        var (lo0, hi0) = Range(data, 0);
-        var (lo1, hi1) = Range(data, 1);
+        var (lo0, hi0) = range.Coordinates[0];
+        var (lo1, hi1) = range.Coordinates[1];
         const int n = 60;
         var z = new double[n, n];
         Span<double> x = stackalloc double[2];
@@ -83,7 +83,7 @@ internal static class InferencePlots
             {
                 x[0] = lo0 + (hi0 - lo0) * (j + 0.5) / n;
                 x[1] = hi1 - (hi1 - lo1) * (i + 0.5) / n; // row 0 at the top
-                field.Evaluate(x, data.StartTime, d);
+                field.Evaluate(x, range.StartTime, d);
                 z[i, j] = diffusion.Length == 4
                     ? d[0] * (diffusion[0] * d[0] + diffusion[1] * d[1]) + d[1] * (diffusion[2] * d[0] + diffusion[3] * d[1])
                     : Math.Sqrt(d[0] * d[0] + d[1] * d[1]);
@@ -96,31 +96,19 @@ internal static class InferencePlots
     }
 
     /// <summary>A learned 1-D field d(x) over the data's range.</summary>
-    public static void Field1D(TrajectoryEnsemble data, LinearVectorField field, string title, string yLabel, string path)
+    public static void Field1D(PlotRange range, LinearVectorField field, string title, string yLabel, string path)
     {
-        var (lo, hi) = Range(data, 0);
+        var (lo, hi) = range.Coordinates[0];
         var xs = Enumerable.Range(0, 201).Select(i => lo + (hi - lo) * i / 200).ToArray();
         var ys = new double[xs.Length];
         Span<double> d = stackalloc double[1];
         for (int i = 0; i < xs.Length; i++)
         {
-            field.Evaluate([xs[i]], data.StartTime, d);
+            field.Evaluate([xs[i]], range.StartTime, d);
             ys[i] = d[0];
         }
         var plot = PlotFile.Create(title, "x", yLabel);
         plot.Add.ScatterLine(xs, ys, Colors.Category10[0]);
         PlotFile.Save(plot, path);
-    }
-
-    private static (double, double) Range(TrajectoryEnsemble data, int coordinate)
-    {
-        long count = (long)data.Trajectories * data.Frames;
-        int stride = (int)Math.Max(1, count / 20_000);
-        var values = new List<double>();
-        for (long i = 0; i < count; i += stride) values.Add(data.Data[i * data.Dimension + coordinate]);
-        values.Sort();
-        double lo = values[(int)(0.02 * (values.Count - 1))], hi = values[(int)(0.98 * (values.Count - 1))];
-        if (!(hi > lo)) (lo, hi) = (lo - 1, hi + 1);
-        return (lo, hi);
     }
 }

@@ -100,7 +100,7 @@ public static class EnergeticsFile
         TrajectorySidecar.WithProvenance(new JsonObject { ["format"] = SidecarFormat, ["trajectories"] = rows }, m)
             .ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
-    private sealed record Part(string Path, string ColumnsLine, List<string> Rows, long First, TrajectoryMetadata? Provenance);
+    private sealed record Part(string Path, string ColumnsLine, long Rows, long First, TrajectoryMetadata? Provenance);
 
     /// <summary>Summary of a merge: rows written and the provenance of the merged file (null without sidecars).</summary>
     public sealed record MergeResult(long Rows, TrajectoryMetadata? Provenance);
@@ -109,10 +109,12 @@ public static class EnergeticsFile
     /// Merges energetics CSV shards into <paramref name="outPath"/>: same columns; rows in order of the global
     /// trajectory index, covering 0 .. N-1 exactly once; with sidecars also the same model, parameters, seed and
     /// run size, and rows matching each sidecar. Any mismatch is <see cref="InvalidInputException"/> and writes nothing.
+    /// Memory does not grow with the run: every shard is checked line by line in a first pass, and the rows are copied
+    /// line by line in a second (a shard changed between the passes is refused and the output discarded).
     /// </summary>
     public static MergeResult Merge(IReadOnlyList<string> paths, string outPath)
     {
-        var parts = paths.Select(Read).ToList();
+        var parts = paths.Select(path => Scan(path, null)).ToList();
         var reference = parts[0];
         foreach (var p in parts)
         {
@@ -123,55 +125,79 @@ public static class EnergeticsFile
             if (p.Provenance is { } m && reference.Provenance is { } r && !ShardMerge.SameRun(m, r))
                 throw new InvalidInputException($"{p.Path}: model, parameters, seed or run size differ from {reference.Path}; merge only shards of the same run.");
         }
-        parts = ShardMerge.InOrderCovering(parts, p => p.Path, p => p.First, p => p.Rows.Count,
+        parts = ShardMerge.InOrderCovering(parts, p => p.Path, p => p.First, p => p.Rows,
             reference.Provenance?.TotalTrajectories, out long expected);
 
-        var text = new StringBuilder(reference.ColumnsLine).Append('\n');
-        foreach (var p in parts)
-            foreach (var row in p.Rows) text.Append(row).Append('\n');
         var merged = reference.Provenance is { } provenance ? provenance with { FirstTrajectory = 0, TotalTrajectories = null } : null;
-        AtomicFile.WriteText(outPath, text.ToString());
+        AtomicFile.Write(outPath, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            writer.Write(reference.ColumnsLine);
+            writer.Write('\n');
+            foreach (var p in parts)
+                if (Scan(p.Path, writer) is var again && (again.Rows != p.Rows || again.First != p.First || again.ColumnsLine != p.ColumnsLine))
+                    throw new InvalidInputException($"{p.Path}: the file changed while it was merged (rows {p.First}..{p.First + p.Rows - 1} before, "
+                        + $"{again.First}..{again.First + again.Rows - 1} now); merge shards that are no longer being written.");
+        });
         string sidecar = TrajectorySidecar.PathFor(outPath);
         if (merged is not null) AtomicFile.WriteText(sidecar, SidecarJson(merged, expected));
         else if (File.Exists(sidecar)) File.Delete(sidecar);   // a stale sidecar would describe another file
         return new MergeResult(expected, merged);
     }
 
-    private static Part Read(string path)
+    /// <summary>
+    /// Reads a shard line by line, checking its header, columns, numbers and consecutive trajectory indices (and its sidecar);
+    /// with <paramref name="copyTo"/>, also writes each row there unchanged (a row and its newline: the merge's second pass).
+    /// </summary>
+    private static Part Scan(string path, TextWriter? copyTo)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such file.");
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || !IsHeader(lines[0]))
+        using var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, 1 << 16);
+        string? header = reader.ReadLine();
+        if (header is null || !IsHeader(header))
             throw new InvalidInputException($"{path}: not an energetics CSV (its first line must start with '{Header}'); energetics and trajectory files merge separately.");
-        int columns = lines[0].Split(',').Length;
-        var rows = new List<string>(lines.Length - 1);
-        long first = 0;
-        for (int i = 1; i < lines.Length; i++)
+        int columns = header.Split(',').Length;
+        long rows = 0, first = 0;
+        long lineNumber = 1;
+        bool emptyLine = false;
+        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {
-            string line = lines[i];
-            if (line.Length == 0 && i == lines.Length - 1) break;
+            lineNumber++;
+            if (emptyLine)
+                throw new InvalidInputException($"{path} line {lineNumber - 1}: 1 columns, but the header has {columns}.");
+            // an empty last line (a trailing newline) ends the file; an empty line before other rows is a bad row
+            if (line.Length == 0)
+            {
+                emptyLine = true;
+                continue;
+            }
             var cells = line.Split(',');
             if (cells.Length != columns)
-                throw new InvalidInputException($"{path} line {i + 1}: {cells.Length} columns, but the header has {columns}.");
+                throw new InvalidInputException($"{path} line {lineNumber}: {cells.Length} columns, but the header has {columns}.");
             if (!long.TryParse(cells[0], NumberStyles.None, CultureInfo.InvariantCulture, out long traj))
-                throw new InvalidInputException($"{path} line {i + 1}: trajectory index '{cells[0]}' is not a non-negative integer.");
+                throw new InvalidInputException($"{path} line {lineNumber}: trajectory index '{cells[0]}' is not a non-negative integer.");
             for (int c = 1; c < columns; c++)
                 if (!double.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                    throw new InvalidInputException($"{path} line {i + 1} column {c + 1}: '{cells[c]}' is not a number.");
-            if (rows.Count == 0) first = traj;
-            else if (traj != first + rows.Count)
-                throw new InvalidInputException($"{path} line {i + 1}: trajectory {traj} follows {first + rows.Count - 1}; a shard's rows are consecutive trajectories.");
-            rows.Add(line);
+                    throw new InvalidInputException($"{path} line {lineNumber} column {c + 1}: '{cells[c]}' is not a number.");
+            if (rows == 0) first = traj;
+            else if (traj != first + rows)
+                throw new InvalidInputException($"{path} line {lineNumber}: trajectory {traj} follows {first + rows - 1}; a shard's rows are consecutive trajectories.");
+            rows++;
+            if (copyTo is not null)
+            {
+                copyTo.Write(line);
+                copyTo.Write('\n');
+            }
         }
-        if (rows.Count == 0) throw new InvalidInputException($"{path}: no rows after the header.");
+        if (rows == 0) throw new InvalidInputException($"{path}: no rows after the header.");
         var provenance = ReadSidecar(path);
         if (provenance is { } p)
         {
-            if (p.Metadata.FirstTrajectory != first || p.Rows != rows.Count)
-                throw new InvalidInputException($"{path}: rows hold trajectories {first}..{first + rows.Count - 1}, but its sidecar says "
+            if (p.Metadata.FirstTrajectory != first || p.Rows != rows)
+                throw new InvalidInputException($"{path}: rows hold trajectories {first}..{first + rows - 1}, but its sidecar says "
                     + $"{p.Metadata.FirstTrajectory}..{p.Metadata.FirstTrajectory + p.Rows - 1}; the file was changed after it was written.");
         }
-        return new Part(path, lines[0], rows, first, provenance?.Metadata);
+        return new Part(path, header, rows, first, provenance?.Metadata);
     }
 
     private static (TrajectoryMetadata Metadata, long Rows)? ReadSidecar(string dataPath)

@@ -149,8 +149,9 @@ public class EstimateCommandTests
     }
 
     /// <summary>
-    /// A 1.6 MB file read in chunks of 1 MB (time blocks of each trajectory): the per-trajectory CSV, written as it streams, is the
-    /// in-memory one byte for byte (--plot keeps the data in memory), and so is the jump estimate's JSON.
+    /// A 1.6 MB file read in chunks of 1 MB (time blocks of each trajectory): the per-trajectory CSV, written as it streams, is
+    /// that of the file read as one chunk byte for byte (the in-memory values: StreamingEstimatorsTests), and the jump estimate's
+    /// JSON is the in-memory one.
     /// </summary>
     [Fact]
     public void StreamedPerTrajectoryCsvAndJumpEstimateEqualTheInMemoryOnes()
@@ -183,7 +184,8 @@ public class EstimateCommandTests
         Assert.Equal(inMemory.Extra!["generator"]!.ToJsonString(), expected["generator"]!.ToJsonString());
     }
 
-    /// <summary>infer on a 1.3 MB file in chunks of 1 MB (time blocks) prints the in-memory result (--plot keeps the data in memory).</summary>
+    /// <summary>infer on a 1.3 MB file in chunks of 1 MB (time blocks) prints the result of the file read as one chunk (with --plot,
+    /// one more pass for its range; the in-memory result: StreamingEstimatorsTests).</summary>
     [Fact]
     public void StreamedInferEqualsTheInMemoryOne()
     {
