@@ -41,7 +41,7 @@ internal sealed class ActiveEstimateOptions
     }
 
     public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly,
-        string? saveModel, string? loadModel)
+        string? saveModel, string? loadModel, Option<ulong> seedOption)
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
@@ -55,6 +55,13 @@ internal sealed class ActiveEstimateOptions
             throw new InvalidInputException("--score-steps and --held-out belong to --method score.");
         if (method != "score" && (saveModel is not null || loadModel is not null))
             throw new InvalidInputException($"--save-model and --load-model on snapshot files belong to --method score (got --method {method}).");
+        // The seed drives the score network's training only (weights, snapshot order, Hutchinson probes); the identity, the
+        // current estimator and a loaded network's evaluation draw no numbers from it, so a seed given there would be ignored.
+        ulong seed = parse.GetValue(seedOption);
+        if (parse.GetResult(seedOption) is { Implicit: false } && (method != "score" || loadModel is not null))
+            throw new InvalidInputException(method != "score"
+                ? $"--seed drives the training of --method score; --method {method} on snapshots draws no random numbers."
+                : "--seed drives the training of --method score; --load-model evaluates a trained network and draws nothing from it.");
         if (loadModel is not null)
         {
             if (saveModel is not null) throw new InvalidInputException("--load-model and --save-model together would only copy the file; give one of them.");
@@ -105,7 +112,7 @@ internal sealed class ActiveEstimateOptions
         }
         else if (method == "score")
         {
-            var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut };
+            var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut, Seed = seed };
             score = ScoreSnapshots.Fit(snapshots, settings);
             scoreEstimate = score.Estimate;
             estimate = ScoreSnapshots.AsManyBody(score.Estimate);
@@ -183,6 +190,7 @@ internal sealed class ActiveEstimateOptions
             {
                 result["training_snapshots"] = score.Estimate.TrainingSnapshots;
                 result["training_steps"] = score.Training.Steps;
+                result["seed"] = seed;
                 result["training_wall_seconds"] = score.Training.WallSeconds;
                 result["training_cpu_seconds"] = score.Training.CpuSeconds;
                 if (saveModel is not null) result["saved_model"] = saveModel;

@@ -154,7 +154,7 @@ internal static class EstimateCommand
                 return options.Active.Run(parse, console, inPath, parse.GetValue(options.Method)!, parse.GetValue(options.Plot), parse.GetValue(options.Json),
                     [options.Basis, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
                         options.Input.Dt, options.Input.Columns, options.Input.Batches, options.Input.Bootstrap, .. options.Neural.TrainingOptions],
-                    parse.GetValue(options.Neural.SaveModel), parse.GetValue(options.Neural.LoadModel));
+                    parse.GetValue(options.Neural.SaveModel), parse.GetValue(options.Neural.LoadModel), options.Input.Seed);
             options.Active.RejectFor(parse);
             var request = Validate(parse, options, command);
             var estimated = Run(parse, options, request, console);
