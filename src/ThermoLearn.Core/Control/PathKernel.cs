@@ -71,7 +71,7 @@ internal static class PathKernel
 {
     public static PathSample Run<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, bool gradients,
-        int maxDegreeOfParallelism = -1, bool narrowVectors = false)
+        int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic)
         where TPotential : struct, ILaneDifferentiableField
     {
         Check(potential, protocol, trajectories);
@@ -79,9 +79,9 @@ internal static class PathKernel
         var sample = new PathSample(trajectories, parameters, potential.Dimension);
         var collector = new Collector(sample, protocol, gradients);
         if (dynamics.IsUnderdamped)
-            Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors, collector);
+            Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, engine, collector);
         else
-            Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors, collector);
+            Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, engine, collector);
         return sample;
     }
 
@@ -92,13 +92,13 @@ internal static class PathKernel
     /// for an indicator such as a task error, which is why the likelihood ratio is the main tool.
     /// </summary>
     public static PathSample RunPathwise<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxDegreeOfParallelism = -1, bool narrowVectors = false)
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic)
         where TPotential : struct, ILaneDifferentiableField
     {
         if (dynamics.IsUnderdamped) throw new InvalidInputException("control: the pathwise reference gradient is implemented for overdamped dynamics only.");
         Check(potential, protocol, trajectories);
         var sample = new PathSample(trajectories, protocol.Parameters, potential.Dimension);
-        Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, narrowVectors,
+        Run<TPotential, EulerMaruyamaLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, engine,
             new Collector(sample, protocol, Gradients: true, Pathwise: true));
         return sample;
     }
@@ -126,11 +126,13 @@ internal static class PathKernel
     private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false);
 
     private static void Run<TPotential, TStep>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
-        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxDegreeOfParallelism, bool narrowVectors, Collector collector)
+        InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxDegreeOfParallelism, SimulationEngine engine, Collector collector)
         where TPotential : struct, ILaneDifferentiableField
         where TStep : struct, ILaneStep
     {
-        if (Vector512.IsHardwareAccelerated && !narrowVectors)
+        if (engine == SimulationEngine.PerTrajectoryLoop)
+            throw new InvalidInputException("control: the path kernel runs on lanes only; choose the automatic engine or four lanes.");
+        if (Vector512.IsHardwareAccelerated && engine != SimulationEngine.FourLanes)
             Run<TPotential, TStep, Lanes512, Vector512<double>, Vector512<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, collector);
         else
             Run<TPotential, TStep, Lanes256, Vector256<double>, Vector256<ulong>>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, collector);

@@ -1,6 +1,7 @@
 using ThermoLearn.Control;
 using ThermoLearn.Control.Tasks;
 using ThermoLearn.Protocols;
+using ThermoLearn.Simulation;
 using ThermoLearn.Statistics;
 using Xunit;
 
@@ -146,15 +147,15 @@ public class GradientEstimatorTests
         }
         var erase = new EraseTask(tau: 2, steps: 100);
         var eraseTable = DiscreteProtocol.From(erase.KnotFamily(3).WithParameters(erase.InitialGuess(erase.KnotFamily(3))), erase.Steps);
-        Same(PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxDegreeOfParallelism: 1, narrowVectors: true),
+        Same(PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxDegreeOfParallelism: 1, engine: SimulationEngine.FourLanes),
             PathKernel.Run(erase.Potential, erase.Dynamics, eraseTable, erase.Initial, erase.ErrorFunctional, 9, 301, true, maxDegreeOfParallelism: 4));
         var flip = new FlipTask(tau: 1, steps: 100);
         var flipTable = DiscreteProtocol.From(flip.KnotFamily(3).WithParameters(flip.InitialGuess(flip.KnotFamily(3))), flip.Steps);
-        Same(PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxDegreeOfParallelism: 1, narrowVectors: true),
+        Same(PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxDegreeOfParallelism: 1, engine: SimulationEngine.FourLanes),
             PathKernel.Run(flip.Potential, flip.Dynamics, flipTable, flip.Initial, flip.ErrorFunctional, 4, 301, true, maxDegreeOfParallelism: 4));
         var trap = new TranslateTrapTask(tau: 1, steps: 50);
         var trapTable = DiscreteProtocol.From(trap.KnotFamily(4).WithParameters(Theta), trap.Steps);
-        Same(PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxDegreeOfParallelism: 1, narrowVectors: true),
+        Same(PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxDegreeOfParallelism: 1, engine: SimulationEngine.FourLanes),
             PathKernel.RunPathwise(trap.Potential, trap.Dynamics, trapTable, trap.Initial, trap.ErrorFunctional, 5, 301, maxDegreeOfParallelism: 4));
     }
 }
