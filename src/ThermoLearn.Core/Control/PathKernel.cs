@@ -268,6 +268,28 @@ internal sealed class ControlSums<TDouble>(int groups, int controls, int paramet
 }
 
 /// <summary>
+/// What both control observers start from: lambda_i on every lane, and the work's first term
+/// V(x_0; Lambda_0) - V(x_0; lambda_i) (the jump from the initial control to the protocol's first value).
+/// </summary>
+internal static class ControlStart<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneDifferentiableField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    public static TDouble[] Broadcast(DiscreteProtocol protocol)
+    {
+        var start = new TDouble[protocol.Controls];
+        for (int q = 0; q < start.Length; q++) start[q] = TLanes.Create(protocol.Start[q]);
+        return start;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TDouble Work(in TField field, ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, TDouble[] start) =>
+        TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda), field.LaneEnergy<TLanes, TDouble, TBits>(x, start));
+}
+
+/// <summary>
 /// The likelihood-ratio kernel's accumulators on lanes. Work W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))]
 /// (Lambda_-1 = lambda_i, Lambda_N = lambda_f); per step, score += c phi_p(n) (dF/dLambda(x_n; Lambda_n))^T xi_n and
 /// dW/dtheta_p += phi_p(n) [dV/dLambda(x_n; Lambda_n) - dV/dLambda(x_(n+1); Lambda_n)], over the hat functions' non-zero
@@ -293,9 +315,8 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         _d = dimension;
         _coefficient = coefficient;
         _gradients = sums.Parameters > 0;
+        _start = ControlStart<TField, TLanes, TDouble, TBits>.Broadcast(protocol);
         int k = protocol.Controls;
-        _start = new TDouble[k];
-        for (int q = 0; q < k; q++) _start[q] = TLanes.Create(protocol.Start[q]);
         _jacobian = new TDouble[dimension * k];
         _derivative = new TDouble[k];
         _scoreStep = new TDouble[k];
@@ -307,7 +328,7 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
     public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda)
     {
         var x = state[.._d];
-        _sums.Work[group] = TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda), field.LaneEnergy<TLanes, TDouble, TBits>(x, _start));
+        _sums.Work[group] = ControlStart<TField, TLanes, TDouble, TBits>.Work(field, x, lambda, _start);
         if (_gradients) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
     }
 
@@ -374,9 +395,8 @@ internal struct PathwiseObserver<TField, TLanes, TDouble, TBits> : ILaneObserver
         _protocol = protocol;
         _d = dimension;
         _drift = drift;
+        _start = ControlStart<TField, TLanes, TDouble, TBits>.Broadcast(protocol);
         int k = protocol.Controls;
-        _start = new TDouble[k];
-        for (int q = 0; q < k; q++) _start[q] = TLanes.Create(protocol.Start[q]);
         _forceJacobian = new TDouble[dimension * dimension];
         _controlJacobian = new TDouble[dimension * k];
         _derivative = new TDouble[k];
@@ -391,7 +411,7 @@ internal struct PathwiseObserver<TField, TLanes, TDouble, TBits> : ILaneObserver
     {
         var x = state[.._d];
         int parameters = _sums.Parameters;
-        _sums.Work[group] = TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda), field.LaneEnergy<TLanes, TDouble, TBits>(x, _start));
+        _sums.Work[group] = ControlStart<TField, TLanes, TDouble, TBits>.Work(field, x, lambda, _start);
         field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
         var total = _sums.WorkGradient.AsSpan(group * parameters, parameters);
         for (int p = 0; p < parameters; p++) total[p] = TLanes.Multiply(TLanes.Create(_protocol.Basis[p]), _derivative[_protocol.ControlOf[p]]);

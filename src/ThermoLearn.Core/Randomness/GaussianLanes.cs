@@ -12,7 +12,7 @@ namespace ThermoLearn.Randomness;
 /// width. Uniforms take the top 52 bits as a mantissa in [1, 2) (the exponent trick); normals come from Box-Muller with
 /// vectorised log and sin/cos written here with +, -, *, / only (no FMA, no library calls), so the numbers are the same
 /// on every IEEE-754 machine. Two per lane per pair of uniforms: the cosine branch now and the sine branch on the next call.
-/// Start one with <see cref="GaussianLanes.For"/> (four lanes) or <see cref="GaussianLanes8.For"/> (eight).
+/// Start one with <see cref="For"/>; the width is the type argument (the engine picks it once per run).
 /// </summary>
 internal struct GaussianLanes<TLanes, TDouble, TBits>
     where TLanes : struct, ILanes<TDouble, TBits>
@@ -168,33 +168,4 @@ internal struct GaussianLanes<TLanes, TDouble, TBits>
     /// <summary>One Horner step, p z + c, rounded after the product and after the sum (no fused multiply-add).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TDouble TimesPlus(TDouble p, TDouble z, double c) => TLanes.Add(TLanes.Multiply(p, z), TLanes.Create(c));
-}
-
-/// <summary>Four-lane normal streams (<see cref="Vector256{T}"/>): <see cref="GaussianLanes{TLanes, TDouble, TBits}"/> with <see cref="Lanes256"/>.</summary>
-internal static class GaussianLanes
-{
-    /// <summary>Streams for trajectories first .. first + 3 of <paramref name="seed"/>.</summary>
-    public static GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>> For(ulong seed, long first, ulong purpose) =>
-        GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.For(seed, first, purpose);
-
-    internal static Vector256<double> LogUnit(Vector256<double> u) => GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.LogUnit(u);
-
-    internal static void SinCosQuarterTurns(Vector256<double> y, out Vector256<double> sin, out Vector256<double> cos) =>
-        GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.SinCosQuarterTurns(y, out sin, out cos);
-}
-
-/// <summary>
-/// Eight-lane normal streams (<see cref="Vector512{T}"/>, for AVX-512 machines): the same code as <see cref="GaussianLanes"/>
-/// at twice the width, so lane j here and lane j - 4k of a four-lane group give bit-identical normals for the same trajectory.
-/// </summary>
-internal static class GaussianLanes8
-{
-    /// <summary>Streams for trajectories first .. first + 7 of <paramref name="seed"/>.</summary>
-    public static GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>> For(ulong seed, long first, ulong purpose) =>
-        GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.For(seed, first, purpose);
-
-    internal static Vector512<double> LogUnit(Vector512<double> u) => GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.LogUnit(u);
-
-    internal static void SinCosQuarterTurns(Vector512<double> y, out Vector512<double> sin, out Vector512<double> cos) =>
-        GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.SinCosQuarterTurns(y, out sin, out cos);
 }

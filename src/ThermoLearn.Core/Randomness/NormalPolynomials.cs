@@ -1,8 +1,8 @@
 namespace ThermoLearn.Randomness;
 
 /// <summary>
-/// Constants of the vectorised Box-Muller transform shared by <see cref="GaussianLanes"/> (4 lanes) and
-/// <see cref="GaussianLanes8"/> (8 lanes), so both widths evaluate the same polynomials in the same order and
+/// Constants of the vectorised Box-Muller transform of <see cref="GaussianLanes{TLanes, TDouble, TBits}"/> at 4 and
+/// 8 lanes, so both widths evaluate the same polynomials in the same order and
 /// produce the same numbers per lane. The minimax coefficients are those of fdlibm's e_log.c, k_sin.c and k_cos.c
 /// (Sun Microsystems, 1993): on |s| &lt;= 0.1716, |2s + s R(s^2) - ln((1+s)/(1-s))| &lt; 2^-58.45, and on
 /// |a| &lt;= pi/4 the sin and cos polynomials are within 2^-58 of the functions (versus 12, 8 and 9 Taylor terms

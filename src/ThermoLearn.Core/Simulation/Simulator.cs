@@ -138,7 +138,7 @@ public static class Simulator
             var previous = new double[d];
             var normals = new double[4 * normalsPerStep];
             var scratch = new double[Math.Max(scratchLength, d)];
-            var noise = GaussianLanes.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
+            var noise = GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
             Span<double> sums = stackalloc double[16];
             sums.Clear();
             for (int j = 0; j < lanes; j++)
@@ -404,7 +404,7 @@ public static class Simulator
             var previousX = new double[d];
             var normals = new double[4 * d];
             var force = new double[d];
-            var noise = GaussianLanes.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
+            var noise = GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
             Span<double> sums = stackalloc double[12];
             sums.Clear();
             for (int j = 0; j < lanes; j++)

@@ -2,6 +2,8 @@ using System.Runtime.Intrinsics;
 using ThermoLearn.Randomness;
 using ThermoLearn.Statistics;
 using Xunit;
+using Gaussian4 = ThermoLearn.Randomness.GaussianLanes<ThermoLearn.Simd.Lanes256, System.Runtime.Intrinsics.Vector256<double>, System.Runtime.Intrinsics.Vector256<ulong>>;
+using Gaussian8 = ThermoLearn.Randomness.GaussianLanes<ThermoLearn.Simd.Lanes512, System.Runtime.Intrinsics.Vector512<double>, System.Runtime.Intrinsics.Vector512<ulong>>;
 
 namespace ThermoLearn.Tests.Randomness;
 
@@ -16,16 +18,16 @@ public class GaussianLanesTests
         {
             // u over (0, 1] including tiny values and exact powers of two.
             double u = i < 60 ? Math.Pow(2, -i) : random.NextDoubleNonZero() * Math.Pow(2, -(i % 53));
-            var log = GaussianLanes.LogUnit(Vector256.Create(u)).GetElement(0);
+            var log = Gaussian4.LogUnit(Vector256.Create(u)).GetElement(0);
             worstLog = Math.Max(worstLog, Math.Abs(log - Math.Log(u)) / Math.Max(1e-300, Math.Abs(Math.Log(u)) + 1e-16));
             double y = 4 * random.NextDouble();
-            GaussianLanes.SinCosQuarterTurns(Vector256.Create(y), out var sin, out var cos);
+            Gaussian4.SinCosQuarterTurns(Vector256.Create(y), out var sin, out var cos);
             var (s, c) = Math.SinCos(y * Math.PI / 2);
             worstTrig = Math.Max(worstTrig, Math.Max(Math.Abs(sin.GetElement(0) - s), Math.Abs(cos.GetElement(0) - c)));
         }
         Assert.True(worstLog < 1e-15, $"log relative error {worstLog}");
         Assert.True(worstTrig < 1e-15, $"sin/cos absolute error {worstTrig}");
-        Assert.Equal(0.0, GaussianLanes.LogUnit(Vector256.Create(1.0)).GetElement(0));
+        Assert.Equal(0.0, Gaussian4.LogUnit(Vector256.Create(1.0)).GetElement(0));
     }
 
     /// <summary>
@@ -35,7 +37,7 @@ public class GaussianLanesTests
     [Fact]
     public void LanesAreStandardNormalAndIndependentOfTheirNeighbours()
     {
-        var lanes = GaussianLanes.For(42, 8, 2);
+        var lanes = Gaussian4.For(42, 8, 2);
         const int n = 250_000;
         var values = new double[4 * n];
         for (int i = 0; i < n; i++)
@@ -53,22 +55,22 @@ public class GaussianLanesTests
         Assert.True(Math.Abs(tail.ZScore(0.0026998)) < 4, tail.ToString());
 
         // Lane 1 of the group starting at 8 is the same stream as lane 0 of a group starting at 9.
-        var a = GaussianLanes.For(42, 8, 2);
-        var b = GaussianLanes.For(42, 9, 2);
+        var a = Gaussian4.For(42, 8, 2);
+        var b = Gaussian4.For(42, 9, 2);
         for (int i = 0; i < 100; i++) Assert.Equal(a.Next().GetElement(1), b.Next().GetElement(0));
     }
 
     /// <summary>
-    /// The eight-lane generator is the four-lane one, wider: lane j of GaussianLanes8.For(seed, first) equals lane
-    /// j mod 4 of GaussianLanes.For(seed, first + 4 (j / 4)) bit for bit, through 10,000 pairs; and its log and
+    /// The eight-lane generator is the four-lane one, wider: lane j of Gaussian8.For(seed, first) equals lane
+    /// j mod 4 of Gaussian4.For(seed, first + 4 (j / 4)) bit for bit, through 10,000 pairs; and its log and
     /// sin/cos equal the four-lane functions on the same inputs (random u over all binades, y in [0, 4]).
     /// </summary>
     [Fact]
     public void EightLanesGiveTheFourLaneNumbersBitForBit()
     {
-        var wide = GaussianLanes8.For(7, 40, 2);
-        var low = GaussianLanes.For(7, 40, 2);
-        var high = GaussianLanes.For(7, 44, 2);
+        var wide = Gaussian8.For(7, 40, 2);
+        var low = Gaussian4.For(7, 40, 2);
+        var high = Gaussian4.For(7, 44, 2);
         for (int i = 0; i < 10_000; i++)
         {
             wide.NextPair(out var w1, out var w2);
@@ -91,12 +93,12 @@ public class GaussianLanesTests
                 u[j] = random.NextDoubleNonZero() * Math.Pow(2, -((8 * i + j) % 60));
                 y[j] = 4 * random.NextDouble();
             }
-            var log = GaussianLanes8.LogUnit(Vector512.Create<double>(u));
-            GaussianLanes8.SinCosQuarterTurns(Vector512.Create<double>(y), out var sin, out var cos);
+            var log = Gaussian8.LogUnit(Vector512.Create<double>(u));
+            Gaussian8.SinCosQuarterTurns(Vector512.Create<double>(y), out var sin, out var cos);
             for (int half = 0; half < 2; half++)
             {
-                var log4 = GaussianLanes.LogUnit(Vector256.Create<double>(u.Slice(4 * half, 4)));
-                GaussianLanes.SinCosQuarterTurns(Vector256.Create<double>(y.Slice(4 * half, 4)), out var sin4, out var cos4);
+                var log4 = Gaussian4.LogUnit(Vector256.Create<double>(u.Slice(4 * half, 4)));
+                Gaussian4.SinCosQuarterTurns(Vector256.Create<double>(y.Slice(4 * half, 4)), out var sin4, out var cos4);
                 for (int j = 0; j < 4; j++)
                 {
                     Assert.Equal(BitConverter.DoubleToInt64Bits(log4.GetElement(j)), BitConverter.DoubleToInt64Bits(log.GetElement(4 * half + j)));

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using ThermoLearn.Randomness;
 using Xunit;
+using Gaussian4 = ThermoLearn.Randomness.GaussianLanes<ThermoLearn.Simd.Lanes256, System.Runtime.Intrinsics.Vector256<double>, System.Runtime.Intrinsics.Vector256<ulong>>;
 
 namespace ThermoLearn.Tests.Randomness;
 
@@ -42,11 +43,11 @@ public class PinnedStreamTests
         Assert.Equal(BitConverter.DoubleToInt64Bits(-1.2555361532182274), BitConverter.DoubleToInt64Bits(normals.NextGaussian()));
     }
 
-    /// <summary>Lane j of GaussianLanes.For(seed, first, purpose) draws the words of RandomStream.For(seed, first + j, purpose).</summary>
+    /// <summary>Lane j of Gaussian4.For(seed, first, purpose) draws the words of RandomStream.For(seed, first + j, purpose).</summary>
     [Fact]
     public void LaneWordsArePinned()
     {
-        var lanes = GaussianLanes.For(20261205, 8, 2);
+        var lanes = Gaussian4.For(20261205, 8, 2);
         ulong[][] expected =
         [
             [0x5bc15876fbc44318UL, 0xd711314e82ae4fa3UL, 0xe34b14478bbca2ecUL, 0xf557da791f43ade7UL],
@@ -63,7 +64,7 @@ public class PinnedStreamTests
     [Fact]
     public void LaneNormalsArePinned()
     {
-        var lanes = GaussianLanes.For(20261205, 8, 2);
+        var lanes = Gaussian4.For(20261205, 8, 2);
         ulong[][] expected =
         [
             [0x3FE4C6D24015B6BBUL, 0x3FF3AC98D574A148UL, 0xBFE8C96E5E17BE8CUL, 0x3FE946C59FAF22F4UL],   // 0.64927, 1.22964, -0.77459, 0.78989
