@@ -63,19 +63,22 @@ public static class EnergeticsFile
 
     private static int FormatRows(Span<byte> into, TrajectoryEnergetics e, long first, int from, int to)
     {
-        int n = 0;
+        int n = 0, columns = e.SystemEntropy is not null ? 7 : 5;
+        Span<double> row = stackalloc double[columns];
+        Span<int> starts = stackalloc int[columns];
         for (int i = from; i < to; i++)
         {
             Append(into, ref n, first + i);
-            Append(into, ref n, e.Work[i]);
-            Append(into, ref n, e.Heat[i]);
-            Append(into, ref n, e.DeltaEnergy[i]);
-            Append(into, ref n, e.MediumEntropy[i]);
+            row[0] = e.Work[i];
+            row[1] = e.Heat[i];
+            row[2] = e.DeltaEnergy[i];
+            row[3] = e.MediumEntropy[i];
             if (e.SystemEntropy is not null)
             {
-                Append(into, ref n, e.SystemEntropy[i]);
-                Append(into, ref n, e.TotalEntropy![i]);
+                row[4] = e.SystemEntropy[i];
+                row[5] = e.TotalEntropy![i];
             }
+            for (int c = 0; c < columns - 1; c++) Append(into, ref n, row, c, starts);
             into[n - 1] = (byte)'\n';   // the last separator ends the row
         }
         return n;
@@ -88,13 +91,36 @@ public static class EnergeticsFile
         into[n++] = (byte)',';
     }
 
-    /// <summary>The round-trip ("R") text of <paramref name="value"/>, as double.ToString("R", InvariantCulture) writes it.</summary>
-    private static void Append(Span<byte> into, ref int n, double value)
+    /// <summary>
+    /// The round-trip ("R") text of row[c], as double.ToString("R", InvariantCulture) writes it. A value with the bits of an
+    /// earlier value of the row copies that text, and a finite one with its bits but the sign flipped copies it with the
+    /// minus sign added or dropped: the same bytes for a third of the formatting where the columns repeat (a static
+    /// potential's energy change is minus its heat, and the medium entropy Q / T is the heat at T = 1).
+    /// </summary>
+    private static void Append(Span<byte> into, ref int n, ReadOnlySpan<double> row, int c, Span<int> starts)
     {
+        double value = row[c];
+        ulong bits = BitConverter.DoubleToUInt64Bits(value);
+        starts[c] = n;
+        for (int p = 0; p < c; p++)
+        {
+            ulong earlier = BitConverter.DoubleToUInt64Bits(row[p]);
+            bool same = earlier == bits, negated = (earlier ^ bits) == SignBit && double.IsFinite(value);
+            if (!same && !negated) continue;
+            var text = into[starts[p]..(starts[p + 1] - 1)];   // without its separator
+            if (negated && text[0] == (byte)'-') text = text[1..];
+            else if (negated) into[n++] = (byte)'-';
+            text.CopyTo(into[n..]);
+            n += text.Length;
+            into[n++] = (byte)',';
+            return;
+        }
         value.TryFormat(into[n..], out int written, "R", CultureInfo.InvariantCulture);
         n += written;
         into[n++] = (byte)',';
     }
+
+    private const ulong SignBit = 1UL << 63;
 
     private static string SidecarJson(TrajectoryMetadata m, long rows) =>
         TrajectorySidecar.WithProvenance(new JsonObject { ["format"] = SidecarFormat, ["trajectories"] = rows }, m)

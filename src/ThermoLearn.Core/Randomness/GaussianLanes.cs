@@ -46,29 +46,30 @@ internal struct GaussianLanes<TLanes, TDouble, TBits>
     /// are shifts and adds, which AVX2 has.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TBits NextBits()
+    public TBits NextBits() => Xoshiro(ref _s0, ref _s1, ref _s2, ref _s3);
+
+    /// <summary>One xoshiro256** step on a state held in locals (so a pair of draws keeps it in registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBits Xoshiro(ref TBits s0, ref TBits s1, ref TBits s2, ref TBits s3)
     {
-        var s1 = _s1;
-        var times5 = TLanes.AddBits(TLanes.ShiftLeft(s1, 2), s1);
-        var rotated = RotateLeft(times5, 7);
+        var v1 = s1;
+        var times5 = TLanes.AddBits(TLanes.ShiftLeft(v1, 2), v1);
+        var rotated = TLanes.RotateLeft(times5, 7);
         var result = TLanes.AddBits(TLanes.ShiftLeft(rotated, 3), rotated);
-        var t = TLanes.ShiftLeft(s1, 17);
-        _s2 = TLanes.XorBits(_s2, _s0);
-        _s3 = TLanes.XorBits(_s3, s1);
-        _s1 = TLanes.XorBits(s1, _s2);
-        _s0 = TLanes.XorBits(_s0, _s3);
-        _s2 = TLanes.XorBits(_s2, t);
-        _s3 = RotateLeft(_s3, 45);
+        var t = TLanes.ShiftLeft(v1, 17);
+        s2 = TLanes.XorBits(s2, s0);
+        s3 = TLanes.XorBits(s3, v1);
+        s1 = TLanes.XorBits(v1, s2);
+        s0 = TLanes.XorBits(s0, s3);
+        s2 = TLanes.XorBits(s2, t);
+        s3 = TLanes.RotateLeft(s3, 45);
         return result;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBits RotateLeft(TBits x, int k) => TLanes.OrBits(TLanes.ShiftLeft(x, k), TLanes.ShiftRightLogical(x, 64 - k));
-
     /// <summary>Uniform in [1, 2) per lane from the top 52 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TDouble NextOneToTwo() =>
-        TLanes.AsDouble(TLanes.OrBits(TLanes.ShiftRightLogical(NextBits(), 12), TLanes.Create(0x3FF0000000000000UL)));
+    private static TDouble OneToTwo(TBits bits) =>
+        TLanes.AsDouble(TLanes.OrBits(TLanes.ShiftRightLogical(bits, 12), TLanes.Create(0x3FF0000000000000UL)));
 
     /// <summary>One standard normal per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -88,8 +89,12 @@ internal struct GaussianLanes<TLanes, TDouble, TBits>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NextPair(out TDouble first, out TDouble second)
     {
-        var u1 = TLanes.Subtract(TLanes.Create(2.0), NextOneToTwo());                                            // (0, 1]: safe for the log
-        var quarterTurns = TLanes.Multiply(TLanes.Subtract(NextOneToTwo(), TLanes.Create(1.0)), TLanes.Create(4.0));   // 4 u2 in [0, 4), exact
+        TBits s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        var bits1 = Xoshiro(ref s0, ref s1, ref s2, ref s3);
+        var bits2 = Xoshiro(ref s0, ref s1, ref s2, ref s3);
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+        var u1 = TLanes.Subtract(TLanes.Create(2.0), OneToTwo(bits1));                                            // (0, 1]: safe for the log
+        var quarterTurns = TLanes.Multiply(TLanes.Subtract(OneToTwo(bits2), TLanes.Create(1.0)), TLanes.Create(4.0));   // 4 u2 in [0, 4), exact
         var r = TLanes.Sqrt(TLanes.Multiply(TLanes.Create(-2.0), LogUnit(u1)));
         SinCosQuarterTurns(quarterTurns, out var sin, out var cos);
         first = TLanes.Multiply(r, cos);

@@ -208,14 +208,17 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
     }
 
     /// <summary>Reports to the watch every lane whose state is non-finite or beyond its bound (|x| &lt; bound, lane-wise, fails for NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckStates(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> bounds, BlowUpWatch watch, int d, int firstGroup, int lastLanes, int done)
     {
         int width = TLanes.Count, groups = bounds.Length;
         var magnitude = TLanes.AsDouble(TLanes.Create(0x7FFF_FFFF_FFFF_FFFFUL));
+        uint allLanes = (1u << width) - 1;
         for (int g = 0; g < groups; g++)
         {
             var sound = TLanes.Create(BitConverter.UInt64BitsToDouble(ulong.MaxValue));
             for (int i = 0; i < d; i++) sound = TLanes.And(sound, TLanes.GreaterThan(bounds[g], TLanes.And(x[g * d + i], magnitude)));
+            if (TLanes.SignBits(sound) == allLanes) continue;   // the usual case: every lane sound, no lane-by-lane look
             int lanes = g == groups - 1 ? lastLanes : width;
             for (int j = 0; j < lanes; j++)
             {
