@@ -1,66 +1,102 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using ThermoLearn.ActiveMatter;
 
 namespace ThermoLearn.Bench;
 
 /// <summary>
-/// <c>bench pair [N] [steps]</c>: one AOUP step (eps = 0) of N = 32,768 soft discs in 2-D at packing fraction 0.5 with the
-/// softplus repulsion (r0 = 1, beta = 7.5; cutoff 4.1874) through <see cref="ActiveSystem"/>, against the same step in
-/// numpy + scipy (cKDTree(boxsize=L).query_pairs, bench/pair/scipy_reference.py) run as a child process in the same
-/// run; then O(N): time per particle-step from N = 1,024 to 262,144. Prints best-of wall and CPU seconds per step and
-/// their ratios (the machine is shared, so the best of several steps and CPU time are the stable numbers).
+/// <c>bench pair [N] [block] [blocks]</c>: AOUP steps (eps = 0) of N = 32,768 soft discs in 2-D at packing fraction 0.5
+/// with the softplus repulsion (r0 = 1, beta = 7.5; cutoff 4.1875) through <see cref="ActiveSystem"/>, against the same
+/// step in numpy + scipy (cKDTree(boxsize=L).query_pairs, bench/pair/scipy_reference.py) run as a child process in the
+/// same run; then O(N): time per particle-step from N = 1,024 to 262,144. Each sample times a block of steps (default
+/// 20) by wall clock and by process CPU time (clock_gettime(CLOCK_PROCESS_CPUTIME_ID), nanosecond resolution, both
+/// here and in Python's time.process_time), so no sample is shorter than the clock it reads; per step figures are the
+/// best block (the machine is shared: CPU time per step and same-run ratios are the stable numbers) with the median block
+/// beside it.
 /// </summary>
 internal static class PairBench
 {
     public static int Run(string[] args)
     {
         int n = args.Length > 0 ? int.Parse(args[0]) : 32768;
-        int steps = args.Length > 1 ? int.Parse(args[1]) : 10;
+        int block = args.Length > 1 ? int.Parse(args[1]) : 20;
+        int blocks = args.Length > 2 ? int.Parse(args[2]) : 3;
         string script = FindScript();
         string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var reference = RunReference(python, script, n, steps);
-        double refWall = (double)reference["wall_s"]!, refCpu = (double)reference["cpu_s"]!;
-        var (wall, cpu) = Measure(n, steps);
         Console.WriteLine($"pair: AOUP step, 2-D, N = {n:N0}, phi = 0.5, softplus (r0 = 1, beta = 7.5, cutoff {new SoftplusRepulsion(1, 7.5).Cutoff:F4}), "
-            + $"{Environment.ProcessorCount} cores; best of {steps} steps");
-        Console.WriteLine($"  numpy {reference["numpy"]} + scipy {reference["scipy"]} cKDTree: {refWall * 1e3:F2} ms wall, {refCpu * 1e3:F2} ms CPU per step ({reference["pairs"]} pairs)");
-        Console.WriteLine($"  ThermoLearn ActiveSystem:          {wall * 1e3:F2} ms wall, {cpu * 1e3:F2} ms CPU per step");
+            + $"{Environment.ProcessorCount} cores, load average {LoadAverage()}; per step: best (median) of {blocks} blocks of {block} steps");
+        var reference = RunReference(python, script, n, block, blocks);
+        double refWall = (double)reference["wall_s"]!, refCpu = (double)reference["cpu_s"]!;
+        var (wall, cpu, wallMedian, cpuMedian) = Measure(n, block, blocks);
+        Console.WriteLine($"  numpy {reference["numpy"]} + scipy {reference["scipy"]} cKDTree: {refWall * 1e3:F2} ({(double)reference["wall_median_s"]! * 1e3:F2}) ms wall, "
+            + $"{refCpu * 1e3:F2} ({(double)reference["cpu_median_s"]! * 1e3:F2}) ms CPU per step ({reference["pairs"]} pairs)");
+        Console.WriteLine($"  ThermoLearn ActiveSystem: {wall * 1e3:F3} ({wallMedian * 1e3:F3}) ms wall, {cpu * 1e3:F3} ({cpuMedian * 1e3:F3}) ms CPU per step");
         Console.WriteLine($"  ratio (reference / ThermoLearn): {refWall / wall:F1}x wall, {refCpu / cpu:F1}x CPU (target >= 30x)");
-        Console.WriteLine("  O(N): N, ms wall per step, ns wall per particle-step, ns CPU per particle-step");
+        Console.WriteLine($"  O(N): N, ms wall per step, ns wall per particle-step, ns CPU per particle-step (best of {blocks} blocks of >= 2e5 particle-steps)");
         foreach (int size in new[] { 1024, 4096, 16384, 65536, 262144 })
         {
-            var (w, c) = Measure(size, size >= 65536 ? 5 : 10);
+            int steps = Math.Max(block, 200_000 / size);
+            var (w, c, _, _) = Measure(size, steps, blocks);
             Console.WriteLine($"    {size,7:N0}  {w * 1e3,9:F3}  {w / size * 1e9,8:F1}  {c / size * 1e9,8:F1}");
         }
+        Console.WriteLine($"  load average at the end: {LoadAverage()}");
         return 0;
     }
 
-    private static (double Wall, double Cpu) Measure(int n, int steps)
+    /// <summary>Best and median seconds per step (wall, CPU) over <paramref name="blocks"/> timed blocks of <paramref name="block"/> steps.</summary>
+    private static (double Wall, double Cpu, double WallMedian, double CpuMedian) Measure(int n, int block, int blocks)
     {
         var model = new ActiveModel { Particles = n, PackingFraction = 0.5, V0 = 0.25, Gamma = 0.01, Epsilon = 0, K = 1 };
         var system = new ActiveSystem(model, 0.1, 1);
-        system.Step(3);   // JIT and caches
-        var process = Process.GetCurrentProcess();
-        double bestWall = double.PositiveInfinity, bestCpu = double.PositiveInfinity;
-        for (int s = 0; s < steps; s++)
+        system.Step(Math.Max(3, block / 4));   // JIT, caches and the first neighbour lists
+        var walls = new double[blocks];
+        var cpus = new double[blocks];
+        for (int b = 0; b < blocks; b++)
         {
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
+            double cpu0 = ProcessCpuSeconds();
             long t0 = Stopwatch.GetTimestamp();
-            system.Step();
-            double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            process.Refresh();
-            double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
-            bestWall = Math.Min(bestWall, wall);
-            bestCpu = Math.Min(bestCpu, Math.Max(cpu, 1e-6));
+            system.Step(block);
+            walls[b] = Stopwatch.GetElapsedTime(t0).TotalSeconds / block;
+            cpus[b] = (ProcessCpuSeconds() - cpu0) / block;
         }
-        return (bestWall, bestCpu);
+        return (walls.Min(), cpus.Min(), Median(walls), Median(cpus));
     }
 
-    private static JsonNode RunReference(string python, string script, int n, int steps)
+    private static double Median(double[] values)
     {
-        var info = new ProcessStartInfo(python, [script, n.ToString(), steps.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var sorted = values.Order().ToArray();
+        int m = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
+    }
+
+    private static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "?"; }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>CPU time of this process (all threads) from CLOCK_PROCESS_CPUTIME_ID (Linux), else the runtime's process times.</summary>
+    private static double ProcessCpuSeconds()
+    {
+        const int processCpuTimeClock = 2;
+        if (OperatingSystem.IsLinux() && ClockGetTime(processCpuTimeClock, out var t) == 0) return t.Seconds + 1e-9 * t.Nanoseconds;
+        return Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    }
+
+    private static JsonNode RunReference(string python, string script, int n, int block, int blocks)
+    {
+        var info = new ProcessStartInfo(python, [script, n.ToString(), block.ToString(), blocks.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {python}");
         string output = process.StandardOutput.ReadToEnd();
         string error = process.StandardError.ReadToEnd();

@@ -1,9 +1,11 @@
 """numpy + scipy reference for `bench pair`: one AOUP step (eps = 0) of N soft discs in 2-D with the softplus
 repulsion f(r) = softplus_beta(2 r0 - r), neighbours from cKDTree(boxsize=L).query_pairs, forces summed with
 np.bincount, then x += (v0 g + k F) dt (wrapped) and the exact OU update of g. The same step as
-ThermoLearn's ActiveSystem. Prints one JSON line: seconds per step (wall and CPU), best of the timed steps.
+ThermoLearn's ActiveSystem. Times BLOCKS blocks of BLOCK steps (wall: perf_counter; CPU: process_time, which reads
+CLOCK_PROCESS_CPUTIME_ID at nanosecond resolution) and prints one JSON line: seconds per step (wall and CPU), best and
+median block.
 
-usage: python3 scipy_reference.py N STEPS
+usage: python3 scipy_reference.py N BLOCK BLOCKS
 """
 import json
 import sys
@@ -12,7 +14,7 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 
-n, steps = int(sys.argv[1]), int(sys.argv[2])
+n, block, blocks = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 phi, r0, beta, v0, k, gamma, dt = 0.5, 1.0, 7.5, 0.25, 1.0, 0.01, 0.1
 side = np.sqrt(n * np.pi * r0 ** 2 / phi)
 cutoff = 2 * r0 - np.log(np.expm1(1e-8 * beta)) / beta
@@ -44,10 +46,11 @@ def step(x, g):
 
 x, g, _ = step(x, g)  # warm-up
 wall, cpu = [], []
-for _ in range(steps):
+for _ in range(blocks):
     w0, c0 = time.perf_counter(), time.process_time()
-    x, g, npairs = step(x, g)
-    wall.append(time.perf_counter() - w0)
-    cpu.append(time.process_time() - c0)
+    for _ in range(block):
+        x, g, npairs = step(x, g)
+    wall.append((time.perf_counter() - w0) / block)
+    cpu.append((time.process_time() - c0) / block)
 print(json.dumps({"n": n, "pairs": int(npairs), "wall_s": min(wall), "cpu_s": min(cpu),
-                  "wall_median_s": float(np.median(wall)), "numpy": np.__version__, "scipy": __import__("scipy").__version__}))
+                  "wall_median_s": float(np.median(wall)), "cpu_median_s": float(np.median(cpu)), "numpy": np.__version__, "scipy": __import__("scipy").__version__}))
