@@ -20,8 +20,11 @@ public interface IPairForces
     /// <summary>Total pair energy sum_{i &lt; j} U(r_ij).</summary>
     double Energy(double[] positions, int maxDegreeOfParallelism);
 
-    /// <summary>The cell list the forces use (for other neighbour sweeps over the same positions).</summary>
+    /// <summary>A cell list at the interaction cutoff (for other neighbour sweeps; build it from the positions first).</summary>
     CellList Cells { get; }
+
+    /// <summary>The neighbour lists of the force sweep.</summary>
+    NeighbourList Neighbours { get; }
 
     /// <summary>The pair force magnitude f(r).</summary>
     double Force(double r);
@@ -50,6 +53,8 @@ public static class PairForces
         public double Cutoff => pairField.Potential.Cutoff;
 
         public CellList Cells => pairField.Cells;
+
+        public NeighbourList Neighbours => pairField.Neighbours;
 
         public double Force(double r) => pairField.Potential.Force(r);
 

@@ -94,6 +94,9 @@ public sealed class CellList
     /// <summary>Number of cells in the current grid.</summary>
     public int Cells => _cells;
 
+    /// <summary>Original index of each sorted slot (particles sorted by cell, by index within a cell) after <see cref="Build"/>.</summary>
+    internal int[] SortedIndex => _sortedIndex;
+
     /// <summary>
     /// Sorts the particles into cells. <paramref name="positions"/> holds x[i * d + a]; in a periodic box any real
     /// coordinate is accepted (it is wrapped into [0, L) for the cell index). NaN or infinite coordinates are bad input.

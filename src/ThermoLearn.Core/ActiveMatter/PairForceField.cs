@@ -8,27 +8,37 @@ namespace ThermoLearn.ActiveMatter;
 /// </summary>
 public readonly struct PairForceField<TPotential> where TPotential : struct, IPairPotential
 {
+    /// <summary>The skin of the force sweep's neighbour lists, as a fraction of the cutoff.</summary>
+    public const double SkinFraction = 0.25;
+
     public PairForceField(TPotential potential, int particles, int dimension, double? box)
     {
         Potential = potential;
         Cells = new CellList(particles, dimension, potential.Cutoff, box);
+        Neighbours = new NeighbourList(particles, dimension, potential.Cutoff, box, SkinFraction * potential.Cutoff);
         Table = PairForceTable.For(potential);
     }
 
     public TPotential Potential { get; }
 
-    /// <summary>The cell list (rebuilt by every call from the positions it is given).</summary>
+    /// <summary>The cell list of the energy and divergence sweeps (rebuilt by every call from the positions it is given).</summary>
     public CellList Cells { get; }
+
+    /// <summary>The neighbour lists of the force sweep (skin <see cref="SkinFraction"/> r_c; rebuilt when a particle has moved by more than half the skin).</summary>
+    public NeighbourList Neighbours { get; }
 
     /// <summary>f(r) tabulated for the force sweep (within about 2e-14 of the potential's formula; <see cref="PairForceTable"/>).</summary>
     public PairForceTable Table { get; }
 
-    /// <summary>forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f from <see cref="Table"/>.</summary>
+    /// <summary>
+    /// forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f from <see cref="Table"/>, through
+    /// <see cref="Neighbours"/> (the same pairs as a fresh cell list; each particle's sum in its list order).
+    /// </summary>
     public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1)
     {
         if (forces.Length != positions.Length) throw new ArgumentException("forces and positions must have the same length.", nameof(forces));
-        Cells.Build(positions);
-        Cells.Sweep(new ForceKernel(Potential, Table, forces, Cells.Dimension), maxDegreeOfParallelism);
+        Neighbours.Update(positions, maxDegreeOfParallelism);
+        Neighbours.Forces(Potential, Table, forces, maxDegreeOfParallelism);
     }
 
     /// <summary>Total energy sum_{i &lt; j} U(r_ij), and per particle e_i = (1/2) sum_j U(r_ij) when <paramref name="perParticle"/> is given.</summary>
@@ -53,29 +63,6 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
         double total = 0;
         foreach (double v in perParticle) total += v;
         return total;
-    }
-
-    private struct ForceKernel(TPotential potential, PairForceTable table, double[] forces, int d) : INeighbourKernel
-    {
-        private double _fx, _fy, _fz;
-
-        public void Begin(int i) => (_fx, _fy, _fz) = (0, 0, 0);
-
-        public void Add(int i, int j, double r2, double dx, double dy, double dz)
-        {
-            double r = Math.Sqrt(r2);
-            double s = table.Force(potential, r) / r;
-            _fx += s * dx;
-            _fy += s * dy;
-            _fz += s * dz;
-        }
-
-        public void End(int i)
-        {
-            forces[i * d] = _fx;
-            forces[i * d + 1] = _fy;
-            if (d == 3) forces[i * d + 2] = _fz;
-        }
     }
 
     private struct EnergyKernel(TPotential potential, double[] energies) : INeighbourKernel

@@ -31,6 +31,12 @@ public sealed class PairForceTable
         ExactIntervals = exactIntervals;
     }
 
+    /// <summary>Rows c0..c3 of the intervals (c0 = NaN: use the exact formula), for the vectorised force sweep.</summary>
+    internal double[] Coefficients => _coefficients;
+
+    /// <summary>1 / h.</summary>
+    internal double InverseStep => _inverseStep;
+
     /// <summary>Intervals where the interpolant missed the tolerance and the exact formula is used.</summary>
     public int ExactIntervals { get; }
 

@@ -1,0 +1,388 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// Verlet neighbour lists with a skin: for every particle, the particles within r_c + skin when the list was built
+/// (from a <see cref="CellList"/> of cutoff r_c + skin), kept until some particle has moved by more than skin / 2 since
+/// (minimum image in a periodic box). Until then every pair closer than r_c is on the list (each end moved less than
+/// skin / 2), so a sweep over the lists finds exactly the pairs a fresh cell list finds, with fewer candidates
+/// (about (r_c + skin)^2 / (9 r_c^2) of a 2-D cell sweep's) and no sorting per call. A particle's neighbours are summed in
+/// list order (the cell sweep's order at the last build), and the rebuild decision is the largest displacement over all
+/// particles, so the results do not depend on the thread count. Particles are kept in cell order (slots) so that
+/// neighbours lie close in memory; each list is a fixed-stride row of neighbour slots. Buffers are allocated at a build
+/// that needs more room than before, never per call otherwise.
+/// </summary>
+public sealed class NeighbourList
+{
+    private readonly CellList _cells;
+    private readonly int _n, _d;
+    private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
+    private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
+    private readonly double[] _x, _y, _z;             // positions by slot at the last Update
+    private readonly int[] _index = [];               // original index of slot k (copied at a build)
+    private readonly int[] _slotOf;
+    private readonly int[] _counts;
+    private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
+    private int _capacity;
+    private bool _built;
+    private readonly double[] _chunkMax;
+
+    /// <param name="particles">N.</param>
+    /// <param name="dimension">d = 2 or 3.</param>
+    /// <param name="cutoff">Interaction range r_c.</param>
+    /// <param name="box">Side L of the periodic box, or null for open space (L &gt;= 2 r_c).</param>
+    /// <param name="skin">Extra list range; reduced to L / 2 - r_c where the box is smaller than 2 (r_c + skin).</param>
+    public NeighbourList(int particles, int dimension, double cutoff, double? box, double skin)
+    {
+        if (!(skin >= 0) || !double.IsFinite(skin)) throw new InvalidInputException($"neighbour list: the skin must be a non-negative number (got {skin}).");
+        _ = new CellList(particles, dimension, cutoff, box);   // validates N, d, r_c and the box
+        if (box is { } l) skin = Math.Min(skin, 0.5 * l - cutoff);
+        Skin = skin;
+        Cutoff = cutoff;
+        _n = particles;
+        _d = dimension;
+        _cutoff2 = cutoff * cutoff;
+        _box = box ?? 0;
+        _inverseBox = _box > 0 ? 1 / _box : 0;
+        _halfSkin2 = 0.25 * skin * skin;
+        _cells = new CellList(particles, dimension, cutoff + skin, box);
+        _refX = new double[particles];
+        _refY = new double[particles];
+        _refZ = new double[dimension == 3 ? particles : 0];
+        _x = new double[particles];
+        _y = new double[particles];
+        _z = new double[dimension == 3 ? particles : 0];
+        _index = new int[particles];
+        _slotOf = new int[particles];
+        _counts = new int[particles];
+        _chunkMax = new double[Chunks(-1)];
+    }
+
+    public double Cutoff { get; }
+
+    /// <summary>The skin in use (after the box limit).</summary>
+    public double Skin { get; }
+
+    /// <summary>Lists built so far.</summary>
+    public long Builds { get; private set; }
+
+    /// <summary>Number of fixed particle blocks the loops run in parallel (a function of N and the cores, never of the result).</summary>
+    private int Chunks(int maxDegreeOfParallelism) =>
+        maxDegreeOfParallelism == 1 || _n < 2048 ? 1 : Math.Min(_n / 512, 8 * Environment.ProcessorCount);
+
+    /// <summary>
+    /// Takes the positions x[i d + a] of this call and rebuilds the lists when a particle has moved by more than skin / 2
+    /// since the last build (or any coordinate is not finite: the rebuild then names it). Returns whether it rebuilt.
+    /// </summary>
+    public bool Update(double[] positions, int maxDegreeOfParallelism = -1)
+    {
+        if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
+        if (_built && LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2) return false;
+        Build(positions, maxDegreeOfParallelism);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> over every particle and its neighbours closer than r_c at the positions of the last
+    /// <see cref="Update"/> (minimum image in a periodic box), each particle's neighbours in list order.
+    /// </summary>
+    public void Sweep<TKernel>(TKernel kernel, int maxDegreeOfParallelism = -1) where TKernel : struct, INeighbourKernel
+    {
+        if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
+        int chunks = Chunks(maxDegreeOfParallelism);
+        if (chunks == 1)
+        {
+            SweepSlots(kernel, 0, _n);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            c => SweepSlots(kernel, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+    }
+
+    private void SweepSlots<TKernel>(TKernel kernel, int first, int end) where TKernel : struct, INeighbourKernel
+    {
+        double[] x = _x, y = _y, z = _z;
+        int[] index = _index, counts = _counts, neighbours = _neighbours;
+        int capacity = _capacity;
+        double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
+        bool threeD = _d == 3, periodic = box > 0;
+        for (int k = first; k < end; k++)
+        {
+            int i = index[k];
+            double xi = x[k], yi = y[k], zi = threeD ? z[k] : 0;
+            kernel.Begin(i);
+            int row = k * capacity;
+            for (int m = row; m < row + counts[k]; m++)
+            {
+                int s = neighbours[m];
+                double dx = xi - x[s], dy = yi - y[s], dz = threeD ? zi - z[s] : 0;
+                if (periodic)
+                {
+                    dx -= box * Math.Round(dx * inverseBox);
+                    dy -= box * Math.Round(dy * inverseBox);
+                    if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                }
+                double r2 = dx * dx + dy * dy + dz * dz;
+                if (r2 < rc2) kernel.Add(i, index[s], r2, dx, dy, dz);
+            }
+            kernel.End(i);
+        }
+    }
+
+    /// <summary>
+    /// forces[i d + a] = sum_j f(r_ij) (x_i - x_j)_a / r_ij over the neighbours closer than r_c at the positions of the
+    /// last <see cref="Update"/>, f from <paramref name="table"/> (its exact-formula intervals from
+    /// <paramref name="potential"/>). A particle's list is taken four entries at a time (AVX2 gathers where the
+    /// machine has them): entry m adds to partial sum m mod 4, and the partial sums are added as (s0 + s1) + (s2 + s3),
+    /// the same order in the vector and the scalar path, so the bits depend neither on threads nor on the instruction set.
+    /// </summary>
+    public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
+        where TPotential : struct, IPairPotential
+    {
+        if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
+        if (forces.Length != _n * _d) throw new ArgumentException($"forces hold {forces.Length} values; expected N d = {_n * _d}.", nameof(forces));
+        int chunks = Chunks(maxDegreeOfParallelism);
+        if (chunks == 1)
+        {
+            ForceSlots(potential, table, forces, 0, _n);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            c => ForceSlots(potential, table, forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+    }
+
+    /// <summary>Tests set this to run the scalar path of <see cref="Forces"/> on a machine with AVX2.</summary>
+    internal bool ScalarForces { get; set; }
+
+    private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
+        where TPotential : struct, IPairPotential
+    {
+        if (Avx2.IsSupported && !ScalarForces) ForceSlotsAvx2(potential, table, forces, first, end);
+        else ForceSlotsScalar(potential, table, forces, first, end);
+    }
+
+    private unsafe void ForceSlotsAvx2<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
+        where TPotential : struct, IPairPotential
+    {
+        int d = _d, capacity = _capacity;
+        bool threeD = d == 3, periodic = _box > 0;
+        int[] index = _index, counts = _counts;
+        var box = Vector256.Create(_box);
+        var inverseBox = Vector256.Create(_inverseBox);
+        var rc2 = Vector256.Create(_cutoff2);
+        var safe = Vector256.Create(0.25 * _cutoff2);     // r^2 put in the lanes that add nothing, so they stay finite
+        var inverseStep = Vector256.Create(table.InverseStep);
+        var intervals = Vector256.Create((double)PairForceTable.Intervals);
+        var lanes = Vector256.Create(0.0, 1, 2, 3);
+        var lastRow = Vector128.Create(PairForceTable.Intervals - 1);
+        fixed (double* px = _x, py = _y, pz = _z, coefficients = table.Coefficients)
+        fixed (int* neighbours = _neighbours)
+        {
+            for (int k = first; k < end; k++)
+            {
+                var xi = Vector256.Create(px[k]);
+                var yi = Vector256.Create(py[k]);
+                var zi = threeD ? Vector256.Create(pz[k]) : Vector256<double>.Zero;
+                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX;
+                int* row = neighbours + (long)k * capacity;
+                int count = counts[k];
+                for (int m = 0; m < count; m += 4)
+                {
+                    var slots = Sse2.LoadVector128(row + m);
+                    var dx = xi - Avx2.GatherVector256(px, slots, 8);
+                    var dy = yi - Avx2.GatherVector256(py, slots, 8);
+                    var dz = threeD ? zi - Avx2.GatherVector256(pz, slots, 8) : Vector256<double>.Zero;
+                    if (periodic)
+                    {
+                        dx -= box * Vector256.Round(dx * inverseBox);
+                        dy -= box * Vector256.Round(dy * inverseBox);
+                        if (threeD) dz -= box * Vector256.Round(dz * inverseBox);
+                    }
+                    var r2 = dx * dx + dy * dy;
+                    if (threeD) r2 += dz * dz;
+                    var inside = Vector256.LessThan(r2, rc2) & Vector256.LessThan(lanes, Vector256.Create((double)(count - m)));
+                    var r = Vector256.Sqrt(Vector256.ConditionalSelect(inside, r2, safe));
+                    // table row k = (int) (r / h), t = r / h - k; its four coefficients are one row of four doubles
+                    var x = r * inverseStep;
+                    var rowIndex = Avx.ConvertToVector128Int32WithTruncation(x);
+                    var t = x - Avx.ConvertToVector256Double(rowIndex);
+                    rowIndex = Sse41.Min(rowIndex, lastRow);
+                    var a = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(0));
+                    var b = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(1));
+                    var c = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(2));
+                    var e = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(3));
+                    var ab0 = Avx.UnpackLow(a, b);     // a0 b0 a2 b2
+                    var ab1 = Avx.UnpackHigh(a, b);    // a1 b1 a3 b3
+                    var ce0 = Avx.UnpackLow(c, e);
+                    var ce1 = Avx.UnpackHigh(c, e);
+                    var c0 = Avx.Permute2x128(ab0, ce0, 0x20);
+                    var c1 = Avx.Permute2x128(ab1, ce1, 0x20);
+                    var c2 = Avx.Permute2x128(ab0, ce0, 0x31);
+                    var c3 = Avx.Permute2x128(ab1, ce1, 0x31);
+                    var f = c0 + t * (c1 + t * (c2 + t * c3));
+                    var exact = (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
+                    if (exact != Vector256<double>.Zero) f = ExactLanes(potential, f, r, exact);
+                    var s = Vector256.ConditionalSelect(inside, f / r, Vector256<double>.Zero);
+                    sumX += s * dx;
+                    sumY += s * dy;
+                    if (threeD) sumZ += s * dz;
+                }
+                int q = index[k] * d;
+                forces[q] = sumX.GetElement(0) + sumX.GetElement(1) + (sumX.GetElement(2) + sumX.GetElement(3));
+                forces[q + 1] = sumY.GetElement(0) + sumY.GetElement(1) + (sumY.GetElement(2) + sumY.GetElement(3));
+                if (threeD) forces[q + 2] = sumZ.GetElement(0) + sumZ.GetElement(1) + (sumZ.GetElement(2) + sumZ.GetElement(3));
+            }
+        }
+    }
+
+    /// <summary>f from the potential's formula in the lanes where the table has no accurate row (as <see cref="PairForceTable.Force"/> does).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<double> ExactLanes<TPotential>(TPotential potential, Vector256<double> f, Vector256<double> r, Vector256<double> exact)
+        where TPotential : struct, IPairPotential
+    {
+        for (int l = 0; l < 4; l++)
+            if (exact.GetElement(l) != 0) f = f.WithElement(l, potential.Force(r.GetElement(l)));
+        return f;
+    }
+
+    /// <summary>The same arithmetic as <see cref="ForceSlotsAvx2"/>, lane by lane.</summary>
+    private void ForceSlotsScalar<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
+        where TPotential : struct, IPairPotential
+    {
+        int d = _d, capacity = _capacity;
+        bool threeD = d == 3, periodic = _box > 0;
+        double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
+        double[] px = _x, py = _y, pz = _z;
+        int[] index = _index, counts = _counts, neighbours = _neighbours;
+        Span<double> sumX = stackalloc double[4], sumY = stackalloc double[4], sumZ = stackalloc double[4];
+        for (int k = first; k < end; k++)
+        {
+            sumX.Clear();
+            sumY.Clear();
+            sumZ.Clear();
+            int row = k * capacity, count = counts[k];
+            for (int m = 0; m < count; m += 4)
+                for (int l = 0; l < 4; l++)
+                {
+                    int sj = neighbours[row + m + l];
+                    double dx = px[k] - px[sj], dy = py[k] - py[sj], dz = threeD ? pz[k] - pz[sj] : 0;
+                    if (periodic)
+                    {
+                        dx -= box * Math.Round(dx * inverseBox);
+                        dy -= box * Math.Round(dy * inverseBox);
+                        if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                    }
+                    double r2 = dx * dx + dy * dy;
+                    if (threeD) r2 += dz * dz;
+                    double s = 0;
+                    if (r2 < rc2 && m + l < count)
+                    {
+                        double r = Math.Sqrt(r2);
+                        s = table.Force(potential, r) / r;
+                    }
+                    sumX[l] += s * dx;
+                    sumY[l] += s * dy;
+                    if (threeD) sumZ[l] += s * dz;
+                }
+            int q = index[k] * d;
+            forces[q] = sumX[0] + sumX[1] + (sumX[2] + sumX[3]);
+            forces[q + 1] = sumY[0] + sumY[1] + (sumY[2] + sumY[3]);
+            if (threeD) forces[q + 2] = sumZ[0] + sumZ[1] + (sumZ[2] + sumZ[3]);
+        }
+    }
+
+    /// <summary>Copies this call's positions into slot order and returns the largest squared displacement since the last build (NaN-safe: a non-finite coordinate gives +infinity).</summary>
+    private double LargestDisplacement2(double[] positions, int maxDegreeOfParallelism)
+    {
+        int chunks = Chunks(maxDegreeOfParallelism);
+        if (chunks == 1) return Refresh(positions, 0, _n);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            c => _chunkMax[c] = Refresh(positions, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+        double largest = 0;
+        for (int c = 0; c < chunks; c++) largest = Math.Max(largest, _chunkMax[c]);
+        return largest;
+    }
+
+    private double Refresh(ReadOnlySpan<double> positions, int first, int end)
+    {
+        int d = _d;
+        double box = _box, inverseBox = _inverseBox, largest = 0;
+        bool threeD = d == 3, periodic = box > 0;
+        int[] index = _index;
+        for (int k = first; k < end; k++)
+        {
+            int q = index[k] * d;
+            double px = positions[q], py = positions[q + 1], pz = threeD ? positions[q + 2] : 0;
+            double dx = px - _refX[k], dy = py - _refY[k], dz = threeD ? pz - _refZ[k] : 0;
+            if (periodic)
+            {
+                dx -= box * Math.Round(dx * inverseBox);
+                dy -= box * Math.Round(dy * inverseBox);
+                if (threeD) dz -= box * Math.Round(dz * inverseBox);
+            }
+            double r2 = dx * dx + dy * dy + dz * dz;
+            largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;
+            _x[k] = px;
+            _y[k] = py;
+            if (threeD) _z[k] = pz;
+        }
+        return largest;
+    }
+
+    private void Build(double[] positions, int maxDegreeOfParallelism)
+    {
+        _cells.Build(positions);
+        Array.Copy(_cells.SortedIndex, _index, _n);
+        for (int k = 0; k < _n; k++)
+        {
+            int q = _index[k] * _d;
+            _slotOf[_index[k]] = k;
+            _x[k] = _refX[k] = positions[q];
+            _y[k] = _refY[k] = positions[q + 1];
+            if (_d == 3) _z[k] = _refZ[k] = positions[q + 2];
+        }
+        if (_capacity == 0) Resize(16);
+        while (true)
+        {
+            _cells.Sweep(new FillKernel(_neighbours, _counts, _slotOf, _capacity), maxDegreeOfParallelism);
+            int largest = 0;
+            foreach (int c in _counts) largest = Math.Max(largest, c);
+            if (largest <= _capacity) break;
+            Resize((largest + largest / 4 + 7) / 4 * 4);
+        }
+        _built = true;
+        Builds++;
+    }
+
+    /// <summary>Rows of <paramref name="capacity"/> entries (a multiple of 4: the force sweep reads whole groups of four).</summary>
+    private void Resize(int capacity)
+    {
+        _capacity = capacity;
+        _neighbours = new int[(long)_n * capacity > int.MaxValue
+            ? throw new InvalidInputException($"neighbour list: {_n} particles with up to {capacity} neighbours each exceed one array; lower the density or the skin.")
+            : _n * capacity];
+    }
+
+    /// <summary>Writes the neighbour slots of particle i into its row (counting past the capacity so the caller can grow it).</summary>
+    private struct FillKernel(int[] neighbours, int[] counts, int[] slotOf, int capacity) : INeighbourKernel
+    {
+        private int _row, _m;
+
+        public void Begin(int i)
+        {
+            _row = slotOf[i] * capacity;
+            _m = 0;
+        }
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            if (_m < capacity) neighbours[_row + _m] = slotOf[j];
+            _m++;
+        }
+
+        public void End(int i) => counts[slotOf[i]] = _m;
+    }
+}
