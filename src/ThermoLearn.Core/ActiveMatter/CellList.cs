@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ThermoLearn.ActiveMatter;
 
@@ -180,7 +183,7 @@ public sealed class CellList
         int[] index = _sortedIndex, start = _cellStart, first = _rangeFirst, rangeEnd = _rangeEnd, rStart = _rangeStart;
         double rc2 = _cutoff2;
         bool threeD = _d == 3;
-        int[] hits = ArrayPool<int>.Shared.Rent(Math.Max(1, _largestRange));
+        int[] hits = ArrayPool<int>.Shared.Rent(_largestRange + 4);   // + 4: the vector scan stores four slots at a time
         try
         {
             for (int c = firstCell; c < endCell; c++)
@@ -202,12 +205,16 @@ public sealed class CellList
                                 m += (dx * dx + dy * dy + dz * dz < rc2) & (sj != si) ? 1 : 0;
                             }
                         else
-                            for (int sj = from; sj < end; sj++)
+                        {
+                            int sj = from;
+                            if (Avx2.IsSupported) m = CollectAvx2(sx, sy, from, end, si, ox, oy, rc2, hits, ref sj);
+                            for (; sj < end; sj++)
                             {
                                 double dx = ox - sx[sj], dy = oy - sy[sj];
                                 hits[m] = sj;
                                 m += (dx * dx + dy * dy < rc2) & (sj != si) ? 1 : 0;
                             }
+                        }
                         for (int h = 0; h < m; h++)
                         {
                             int sj = hits[h];
@@ -223,6 +230,50 @@ public sealed class CellList
         {
             ArrayPool<int>.Shared.Return(hits);
         }
+    }
+
+    /// <summary>
+    /// The 2-D candidate scan four slots at a time: r^2 by the scalar loop's arithmetic, the slots within the cutoff (other
+    /// than <paramref name="self"/>) left-packed into <paramref name="hits"/> in slot order. Returns the hit count and
+    /// leaves <paramref name="next"/> at the first slot not scanned (the scalar loop finishes the run).
+    /// </summary>
+    private static unsafe int CollectAvx2(double[] sx, double[] sy, int from, int end, int self, double ox, double oy, double rc2, int[] hits, ref int next)
+    {
+        int m = 0, sj = from;
+        var vx = Vector256.Create(ox);
+        var vy = Vector256.Create(oy);
+        var cut = Vector256.Create(rc2);
+        fixed (double* px = sx, py = sy)
+        fixed (int* pack = LeftPack, h = hits)
+        {
+            for (; sj + 4 <= end; sj += 4)
+            {
+                var dx = vx - Avx.LoadVector256(px + sj);
+                var dy = vy - Avx.LoadVector256(py + sj);
+                uint bits = Vector256.LessThan(dx * dx + dy * dy, cut).ExtractMostSignificantBits();
+                uint offset = (uint)(self - sj);
+                if (offset < 4) bits &= ~(1u << (int)offset);
+                (Vector128.Create(sj) + Sse2.LoadVector128(pack + 4 * bits)).Store(h + m);
+                m += BitOperations.PopCount(bits);
+            }
+        }
+        next = sj;
+        return m;
+    }
+
+    /// <summary>For each 4-bit mask, the positions of its set bits in increasing order (then zeros).</summary>
+    private static readonly int[] LeftPack = BuildLeftPack();
+
+    private static int[] BuildLeftPack()
+    {
+        var table = new int[64];
+        for (int bits = 0; bits < 16; bits++)
+        {
+            int m = 0;
+            for (int l = 0; l < 4; l++)
+                if ((bits >> l & 1) != 0) table[4 * bits + m++] = l;
+        }
+        return table;
     }
 
     /// <summary>The sweep for periodic boxes with fewer than three cells along an axis (a cell is then its own neighbour across the boundary): minimum image by rounding per candidate.</summary>
