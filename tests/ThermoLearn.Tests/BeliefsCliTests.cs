@@ -86,6 +86,15 @@ public class BeliefsCliTests
             Assert.Equal(4, (int)verdict["factored_rank"]!);
             Assert.Equal(4, (int)a["centroids"]!["factored_dimension"]!);
             Assert.Equal(8, (int)a["centroids"]!["joint_dimension"]!);
+            // The same measure on the true beliefs: rank bounds, and dimensions that cannot exceed them.
+            var truth = a["true_geometry"]!;
+            Assert.Equal(4, (int)truth["factored_rank"]!);
+            Assert.Equal(8, (int)truth["joint_rank"]!);
+            Assert.Equal(4, (int)truth["next_token_rank"]!);
+            Assert.InRange((int)truth["factor_beliefs"]!["d99"]!, 1, 4);
+            Assert.InRange((int)truth["joint_belief"]!["d99"]!, 1, 8);
+            Assert.InRange((int)truth["next_token_laws"]!["d99"]!, 1, 4);
+            Assert.True((double)truth["factor_beliefs"]!["d95_stderr"]! >= 0);
             Assert.Equal(2, a["belief_linked_checkpoints"]!.AsArray().Count);
             Assert.Equal(2, a["checkpoint_verdicts"]!.AsArray().Count);
             var bad = Run("beliefs", "analyze", "--run", run, "--bootstrap", "1", "--json");

@@ -42,6 +42,8 @@ internal static class BeliefsAnalyzeCommand
             double floor = data.CrossEntropyFloor();
             ulong analysisSeed = parse.GetValue(seed) ?? task.Seed;
             var reporter = new ProgressReporter(console, "analyze");
+            // What the hypotheses predict, measured on the true beliefs as the activations are (once: it does not depend on the model).
+            var truth = TrueBeliefGeometry.Compute(data, replicates, analysisSeed);
             var perCheckpoint = new List<(TrainingCheckpoint Checkpoint, ProbeResult Probe, BeliefGeometryReport Report)>();
             for (int c = 0; c < training.Checkpoints.Count; c++)
             {
@@ -56,7 +58,7 @@ internal static class BeliefsAnalyzeCommand
             var (lastCheckpoint, lastProbe, last) = perCheckpoint[^1];
             var files = new JsonArray();
             if (plots is not null)
-                foreach (string file in BeliefPlots.WriteAll(plots, training, data, perCheckpoint.Select(p => (p.Checkpoint.Tokens, p.Probe.CrossEntropy, p.Report)).ToList(), floor))
+                foreach (string file in BeliefPlots.WriteAll(plots, training, data, perCheckpoint.Select(p => (p.Checkpoint.Tokens, p.Probe.CrossEntropy, p.Report)).ToList(), floor, truth))
                     files.Add(file);
             var result = new JsonObject
             {
@@ -75,8 +77,17 @@ internal static class BeliefsAnalyzeCommand
                 ["r2_concat"] = JsonOutput.Number(last.Concatenated.InSample.RSquared),
                 ["layers"] = new JsonArray(last.Layers.Append(last.Concatenated).Select(g => (JsonNode?)Layer(g)).ToArray()),
                 ["pca_dimensions"] = new JsonObject { ["final"] = Pca(last.Final.Pca), ["concat"] = Pca(last.Concatenated.Pca) },
-                ["centroids"] = Centroids(last.Centroids, last.FactoredFinal),
-                ["centroids_concat"] = Centroids(last.CentroidsConcatenated, last.FactoredFinal),
+                ["centroids"] = Centroids(last.Centroids, last.FactoredFinal, last.NextTokenShare),
+                ["centroids_concat"] = Centroids(last.CentroidsConcatenated, last.FactoredFinal, last.NextTokenShareConcatenated),
+                ["true_geometry"] = new JsonObject
+                {
+                    ["factored_rank"] = truth.FactoredRank,
+                    ["joint_rank"] = truth.JointRank,
+                    ["next_token_rank"] = truth.NextTokenRank,
+                    ["factor_beliefs"] = Dimension(truth.FactorBeliefs.BeliefExplained),
+                    ["joint_belief"] = Dimension(truth.JointBelief.BeliefExplained),
+                    ["next_token_laws"] = Dimension(truth.NextTokenLaws.BeliefExplained),
+                },
                 ["factored_vs_joint"] = last.Comparison is { } comparison ? Comparison(comparison) : null,
                 ["factored"] = last.FactoredFinal is null ? null : new JsonObject
                 {
@@ -115,6 +126,10 @@ internal static class BeliefsAnalyzeCommand
                     ("belief-explained centroid dimension", "all layers concatenated, supporting", last.CentroidsConcatenated.BeliefExplained) })
                     console.Out.WriteLine($"  {label} ({stream}, {c.Groups:N0} groups): 80/90/95/99% {d.Pca.For80}/{d.Pca.For90}/{d.Pca.For95}/{d.Pca.For99} "
                         + $"(95%: {d.Pca.For95} +- {d.For95StandardError:F2}), participation ratio {d.Pca.ParticipationRatio:F2} +- {d.ParticipationRatioStandardError:F2} ({c.Replicates} bootstrap replicates over {c.Units:N0} units)");
+                string Measured(DimensionEstimate d) => $"{d.Pca.For95} +- {d.For95StandardError:F2} (80/90/95/99% {d.Pca.For80}/{d.Pca.For90}/{d.Pca.For95}/{d.Pca.For99}, participation ratio {d.Pca.ParticipationRatio:F2})";
+                console.Out.WriteLine($"  true beliefs, same measure: factor beliefs {Measured(truth.FactorBeliefs.BeliefExplained)} (rank bound sum_i (d_i - 1) = {truth.FactoredRank}); "
+                    + $"joint belief {Measured(truth.JointBelief.BeliefExplained)} (rank bound {truth.JointRank}); next-token laws {Measured(truth.NextTokenLaws.BeliefExplained)} (rank {truth.NextTokenRank}): "
+                    + $"the final layer must carry at least the next-token laws; they explain {last.NextTokenShare:F4} of its belief-explained centroid variance ({last.NextTokenShareConcatenated:F4} of all layers')");
                 if (last.FactoredFinal is { } f)
                     console.Out.WriteLine($"  supporting: per-factor R^2 {string.Join(" / ", f.Factors.Select(x => x.RSquared.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}, "
                         + $"factor subspace dimensions {string.Join(" / ", f.Factors.Select(x => x.Dimension))}, mean overlap {f.MeanOffDiagonalOverlap:F4}; raw 95% PCA dimension {f.ObservedDimension95} (predictions: factored {f.FactoredDimension}, joint {f.JointDimension})");
@@ -152,7 +167,7 @@ internal static class BeliefsAnalyzeCommand
         ["explained_ratio"] = JsonOutput.Array(d.Pca.ExplainedRatio.Take(32)),
     };
 
-    private static JsonObject Centroids(CentroidDimension c, FactoredAnalysis? f) => new()
+    private static JsonObject Centroids(CentroidDimension c, FactoredAnalysis? f, double nextTokenShare) => new()
     {
         ["groups"] = c.Groups,
         ["belief_tolerance"] = JsonOutput.Number(c.Tolerance),
@@ -160,6 +175,7 @@ internal static class BeliefsAnalyzeCommand
         ["dimension_stderr"] = JsonOutput.Number(c.BeliefExplained.For95StandardError),
         ["belief_explained"] = Dimension(c.BeliefExplained),
         ["raw"] = Dimension(c.Centroids),
+        ["next_token_share"] = JsonOutput.Number(nextTokenShare),
         ["factored_dimension"] = f?.FactoredDimension,
         ["joint_dimension"] = f?.JointDimension,
         ["bootstrap_replicates"] = c.Replicates,
@@ -199,6 +215,7 @@ internal static class BeliefsAnalyzeCommand
             ["raw_centroid_d95"] = r.Centroids.Centroids.Pca.For95,
             ["centroid_dimension_concat"] = r.CentroidsConcatenated.BeliefExplained.Pca.For95,
             ["centroid_dimension_concat_stderr"] = JsonOutput.Number(r.CentroidsConcatenated.BeliefExplained.For95StandardError),
+            ["next_token_share"] = JsonOutput.Number(r.NextTokenShare),
         };
         if (r.Comparison is { } m)
         {

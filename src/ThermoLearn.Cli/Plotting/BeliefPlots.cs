@@ -13,7 +13,7 @@ namespace ThermoLearn.Cli.Plotting;
 internal static class BeliefPlots
 {
     public static IReadOnlyList<string> WriteAll(string folder, TrainingRun run, BeliefDataset data,
-        IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor)
+        IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, double floor, TrueBeliefGeometry truth)
     {
         Directory.CreateDirectory(folder);
         var files = new List<string>();
@@ -37,7 +37,7 @@ internal static class BeliefPlots
         Metrics(run, checkpoints, floor, metrics);
         files.Add(metrics);
         string linked = Path.Combine(folder, "belief-linked.png");
-        BeliefLinked(checkpoints, linked);
+        BeliefLinked(checkpoints, truth, linked);
         files.Add(linked);
         return files;
     }
@@ -109,10 +109,11 @@ internal static class BeliefPlots
 
     /// <summary>
     /// Over training: the centroid dimension (95 % components and participation ratio, +-1 bootstrap standard error;
-    /// left axis, with the factored and joint predictions as dashed lines) and the held-out explained variance of the
-    /// centroids by the factor beliefs and by the joint belief (+-1 standard error over folds; right axis).
+    /// left axis, with the factored and joint rank bounds as dashed lines and the same dimension of the true factor
+    /// beliefs and next-token laws as dotted ones) and the held-out explained variance of the centroids by the factor
+    /// beliefs and by the joint belief (+-1 standard error over folds; right axis).
     /// </summary>
-    private static void BeliefLinked(IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, string path)
+    private static void BeliefLinked(IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, TrueBeliefGeometry truth, string path)
     {
         var last = checkpoints[^1].Report;
         string title = last.Comparison is { } final
@@ -140,16 +141,19 @@ internal static class BeliefPlots
             "centroid participation ratio", Colors.Category10[1], right: false);
         if (last.FactoredFinal is { } f)
         {
-            plot.Add.HorizontalLine(f.FactoredDimension, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {f.FactoredDimension}";
+            plot.Add.HorizontalLine(f.FactoredDimension, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored rank bound {f.FactoredDimension}";
+            int trueFactored = truth.FactorBeliefs.BeliefExplained.Pca.For95, trueLaws = truth.NextTokenLaws.BeliefExplained.Pca.For95;
+            plot.Add.HorizontalLine(trueFactored, 1, Colors.Category10[0], LinePattern.Dotted).LegendText = $"true factor beliefs, same measure: {trueFactored}";
+            plot.Add.HorizontalLine(trueLaws, 1, Colors.Category10[5], LinePattern.Dotted).LegendText = $"true next-token laws, same measure: {trueLaws}";
             // A joint prediction far above everything measured (242 for 3 Mess3 x 2 TomQuantum) would squash the
             // measured curves into the axis: the line is left out and the axis label names the prediction.
             double measured = cps.Max(c => Math.Max(c.Report.Centroids.BeliefExplained.Pca.For95 + c.Report.Centroids.BeliefExplained.For95StandardError,
                 c.Report.Centroids.BeliefExplained.Pca.ParticipationRatio));
             double top = 1.5 * Math.Max(measured, f.FactoredDimension);
             if (f.JointDimension <= top)
-                plot.Add.HorizontalLine(f.JointDimension, 1, Colors.Category10[3], LinePattern.Dashed).LegendText = $"joint prediction {f.JointDimension}";
+                plot.Add.HorizontalLine(f.JointDimension, 1, Colors.Category10[3], LinePattern.Dashed).LegendText = $"joint rank bound {f.JointDimension}";
             else
-                plot.Axes.Left.Label.Text = $"centroid dimension (joint prediction {f.JointDimension}: off scale)";
+                plot.Axes.Left.Label.Text = $"centroid dimension (joint rank bound {f.JointDimension}: off scale)";
         }
         if (cps.All(c => c.Report.Comparison is not null))
         {

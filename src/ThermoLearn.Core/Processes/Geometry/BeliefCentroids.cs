@@ -179,6 +179,25 @@ public sealed class BeliefCentroids
     }
 
     /// <summary>
+    /// Share of the belief-explained centroid variance that an affine function of <paramref name="features"/> explains
+    /// (in sample): per-prefix values such as the next-token laws, averaged in the same groups with the same baseline as
+    /// <paramref name="activations"/>, and the weighted R^2 of the belief-explained centroids regressed on them. Features
+    /// that are linear in the joint belief (next-token laws are) lie in the span the belief-explained part is projected
+    /// on, so the share is 1 when the centroids carry nothing of the belief beyond what the features carry.
+    /// </summary>
+    public double ExplainedShare(RowMatrix activations, RowMatrix features, BeliefDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(data);
+        if (activations.Rows != _groupOfRow.Length || features.Rows != _groupOfRow.Length || data.RowCount != _groupOfRow.Length)
+            throw new InvalidInputException($"centroids: activations ({activations.Rows} rows), features ({features.Rows}) and dataset ({data.RowCount}) must all have the {_groupOfRow.Length} rows the grouping was built for.");
+        var (groupFeatures, _) = Average(features, data.RowWeights, _groupOfRow, GroupCell, _cells);
+        var explained = WeightedLeastSquares.Fit(Beliefs, Centroids, Weights).Predict(Beliefs);
+        return WeightedLeastSquares.Score(explained, WeightedLeastSquares.Fit(groupFeatures, explained, Weights).Predict(groupFeatures), Weights).RSquared;
+    }
+
+    /// <summary>
     /// The same grouping with every unit's prefixes weighted by its count in <paramref name="unitCounts"/> (a bootstrap
     /// replicate: multinomial counts over <see cref="Units"/>): centroids, group beliefs and baselines recomputed; groups
     /// left with no weight get weight 0.

@@ -17,7 +17,7 @@ public sealed class BeliefDataset
     private readonly double[] _laws;
 
     private BeliefDataset(int vocabulary, int length, int[] position, int[] parent, int[] token, double[] weights, int[] sequence,
-        int sequenceCount, double[] beliefs, int states, double[] laws, bool exact, IReadOnlyList<int> factorStates, IReadOnlyList<double[]> factorTaus)
+        int sequenceCount, double[] beliefs, int states, double[] laws, bool exact, IReadOnlyList<int> factorStates, IReadOnlyList<int> factorTokens, IReadOnlyList<double[]> factorTaus)
     {
         Vocabulary = vocabulary;
         Length = length;
@@ -30,6 +30,7 @@ public sealed class BeliefDataset
         _laws = laws;
         Exact = exact;
         FactorStates = factorStates;
+        FactorTokens = factorTokens;
         FactorTaus = factorTaus;
         var matrix = new RowMatrix(weights.Length, states, beliefs);
         matrix.EnsureFinite("beliefs");
@@ -73,11 +74,40 @@ public sealed class BeliefDataset
     /// <summary>State counts of the factors of a product process (Kronecker order); a single entry otherwise.</summary>
     public IReadOnlyList<int> FactorStates { get; }
 
+    /// <summary>Token alphabet sizes of the factors (radix code, factor 0 most significant, as <see cref="HiddenMarkovProcess.FactorTokens"/>); a single entry otherwise.</summary>
+    public IReadOnlyList<int> FactorTokens { get; }
+
     /// <summary>The factors' tau vectors (<see cref="HiddenMarkovProcess.FactorTaus"/>): all ones for HMM factors.</summary>
     public IReadOnlyList<double[]> FactorTaus { get; }
 
     /// <summary>Next-token law after a row's prefix.</summary>
     public ReadOnlySpan<double> RowNextTokenLaw(int row) => _laws.AsSpan(row * Vocabulary, Vocabulary);
+
+    /// <summary>
+    /// Each factor's next-token law, side by side (rows x sum_i V_i): the joint law marginalised onto each digit of the
+    /// product token (<see cref="FactorTokens"/>). For a single process, the next-token law itself.
+    /// </summary>
+    public RowMatrix FactorNextTokenLaws()
+    {
+        int f = FactorTokens.Count, total = FactorTokens.Sum();
+        var result = new double[(long)RowCount * total];
+        for (int r = 0; r < RowCount; r++)
+        {
+            var law = RowNextTokenLaw(r);
+            var row = result.AsSpan(r * total, total);
+            for (int t = 0; t < law.Length; t++)
+            {
+                int rest = t, offset = total;
+                for (int i = f - 1; i >= 0; i--)
+                {
+                    offset -= FactorTokens[i];
+                    row[offset + rest % FactorTokens[i]] += law[t];
+                    rest /= FactorTokens[i];
+                }
+            }
+        }
+        return new RowMatrix(RowCount, total, result);
+    }
 
     /// <summary>Every prefix of length 1..<paramref name="nCtx"/> of an enumerated prefix tree, level by level.</summary>
     public static BeliefDataset FromPrefixTree(PrefixTree tree, int nCtx)
@@ -111,7 +141,7 @@ public sealed class BeliefDataset
             previousOffset = offset;
             offset += level.Count;
         }
-        return new BeliefDataset(v, nCtx, position, parent, token, weights, new int[rows], 1, beliefs, s, laws, exact: true, process.FactorStates, process.FactorTaus);
+        return new BeliefDataset(v, nCtx, position, parent, token, weights, new int[rows], 1, beliefs, s, laws, exact: true, process.FactorStates, process.FactorTokens, process.FactorTaus);
     }
 
     /// <summary>
@@ -145,7 +175,7 @@ public sealed class BeliefDataset
                 process.NextTokenLaw(beliefs.AsSpan(r * s, s), laws.AsSpan(r * v, v));
             }
         });
-        return new BeliefDataset(v, nCtx, position, parent, tokens, weights, sequence, sequences, beliefs, s, laws, exact: false, process.FactorStates, process.FactorTaus);
+        return new BeliefDataset(v, nCtx, position, parent, tokens, weights, sequence, sequences, beliefs, s, laws, exact: false, process.FactorStates, process.FactorTokens, process.FactorTaus);
     }
 
     /// <summary>

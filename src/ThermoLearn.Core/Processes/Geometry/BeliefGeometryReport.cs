@@ -25,6 +25,9 @@ public sealed record RepresentationGeometry(string Layer, RegressionScore InSamp
 /// centroids, with bootstrap errors) and, for products, <see cref="Comparison"/> (factored / joint / neither).
 /// <see cref="CentroidsConcatenated"/> is the same centroid dimension on all residual streams side by side
 /// (supporting evidence: Shai et al. find RRXOR's belief geometry in the concatenated layers, not in the final one).
+/// <see cref="NextTokenShare"/> (and <see cref="NextTokenShareConcatenated"/>): the share of the belief-explained centroid
+/// variance that the factors' next-token laws explain (<see cref="BeliefCentroids.ExplainedShare"/>), 1 when a
+/// representation carries of the belief only what the unembedding reads; compare <see cref="TrueBeliefGeometry"/>.
 /// </summary>
 public sealed record BeliefGeometryReport(
     IReadOnlyList<RepresentationGeometry> Layers,
@@ -34,7 +37,9 @@ public sealed record BeliefGeometryReport(
     RowMatrix FinalPrediction,
     CentroidDimension Centroids,
     CentroidDimension CentroidsConcatenated,
-    ModelComparison? Comparison)
+    ModelComparison? Comparison,
+    double NextTokenShare,
+    double NextTokenShareConcatenated)
 {
     public RepresentationGeometry Final => Layers[^1];
 
@@ -70,9 +75,12 @@ public sealed record BeliefGeometryReport(
         }
         var centroids = BeliefCentroids.Compute(residuals[^1], data);
         var dimension = centroids.Dimension(residuals[^1], data, bootstrap, seed);
-        var concatenatedDimension = BeliefCentroids.Compute(concatenated, data).Dimension(concatenated, data, bootstrap, seed);
+        var concatenatedCentroids = BeliefCentroids.Compute(concatenated, data);
+        var concatenatedDimension = concatenatedCentroids.Dimension(concatenated, data, bootstrap, seed);
+        var laws = data.FactorNextTokenLaws();
         var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
-        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, concatenatedDimension, comparison);
+        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, concatenatedDimension, comparison,
+            centroids.ExplainedShare(residuals[^1], laws, data), concatenatedCentroids.ExplainedShare(concatenated, laws, data));
     }
 
     private static (RepresentationGeometry, WeightedLinearFit, PcaSpectrum) Analyse(string name, RowMatrix x, BeliefDataset data, ulong seed)

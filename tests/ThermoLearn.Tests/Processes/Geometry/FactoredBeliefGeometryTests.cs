@@ -62,6 +62,34 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TrueGeometryOfMess3TimesRrxor()
+    {
+        // The same measure on the true beliefs (TrueBeliefGeometry): the factor beliefs fill their rank bound 2 + 4 = 6 at
+        // 95 %, but the next-token laws, all a final layer must carry, span 2 + 1 = 3: RRXOR's law over its two tokens
+        // depends on its belief only through P(next = 1) = (b_S + b_0 + b_1) / 2 + b_T.
+        var data = BeliefDataset.Sample(ProcessCatalog.Create("mess3*rrxor", ["x=0.05", "a=0.85"]), 10, 2000, 3);
+        var truth = TrueBeliefGeometry.Compute(data, replicates: 4, seed: 1);
+        output.WriteLine($"factor beliefs {truth.FactorBeliefs.BeliefExplained.Pca.For95}, joint {truth.JointBelief.BeliefExplained.Pca.For95}, next-token laws {truth.NextTokenLaws.BeliefExplained.Pca.For95}");
+        Assert.Equal((6, 14, 3), (truth.FactoredRank, truth.JointRank, truth.NextTokenRank));
+        Assert.Equal(6, truth.FactorBeliefs.BeliefExplained.Pca.For95);
+        Assert.Equal(3, truth.NextTokenLaws.BeliefExplained.Pca.For95);
+        // The joint belief's products spread its variance over nearly all of its 14 directions.
+        Assert.InRange(truth.JointBelief.BeliefExplained.Pca.For95, 12, 14);
+        // The next-token laws explain all of a code that is their own image, and only part of an ideal factored code,
+        // whose RRXOR directions beyond P(next = 1) they do not reach.
+        var laws = data.FactorNextTokenLaws();
+        Assert.True(BeliefCentroids.Compute(laws, data).ExplainedShare(laws, laws, data) > 1 - 1e-9);
+        var code = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
+        double share = BeliefCentroids.Compute(code, data).ExplainedShare(code, laws, data);
+        output.WriteLine($"next-token share of an ideal factored code: {share:F4}");
+        Assert.InRange(share, 0.2, 0.8);
+        // A single Mess3 (an exact dataset): belief and next-token law are affine images of each other, both 2-dimensional.
+        var mess3 = TrueBeliefGeometry.Compute(BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(StandardProcesses.Mess3(0.05, 0.85), 6), 6), replicates: 2, seed: 1);
+        Assert.Equal((2, 2, 2), (mess3.FactoredRank, mess3.JointRank, mess3.NextTokenRank));
+        Assert.Equal(2, mess3.NextTokenLaws.BeliefExplained.Pca.For95);
+    }
+
+    [Fact]
     public void TokenChainCouplingKeepsTheJointBeliefAKroneckerProduct()
     {
         // Chain coupling by the token: T^(t0,t1) = T0[t0] (x) T1^(c(t0))[t1]. For eta = e0 (x) e1,
