@@ -156,23 +156,39 @@ public sealed class CellList
     /// <paramref name="maxDegreeOfParallelism"/>: -1 all cores, 1 serial; the results do not depend on it.
     /// </summary>
     public void Sweep<TKernel>(TKernel kernel, int maxDegreeOfParallelism = -1) where TKernel : struct, INeighbourKernel
+        => SweepNamed(kernel, _sortedIndex, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// <see cref="Sweep"/> with particles named by their sorted slot (i and j of the kernel are slots, see
+    /// <see cref="SortedIndex"/>), for callers that keep their own data in cell order.
+    /// </summary>
+    internal void SweepBySlot<TKernel>(TKernel kernel, int maxDegreeOfParallelism = -1) where TKernel : struct, INeighbourKernel
+    {
+        if (_slots.Length != _n) _slots = Enumerable.Range(0, _n).ToArray();
+        SweepNamed(kernel, _slots, maxDegreeOfParallelism);
+    }
+
+    private int[] _slots = [];
+
+    /// <summary>The sweep, reporting slot k to the kernel as <paramref name="names"/>[k].</summary>
+    private void SweepNamed<TKernel>(TKernel kernel, int[] names, int maxDegreeOfParallelism) where TKernel : struct, INeighbourKernel
     {
         int chunks = Math.Min(_cells, Math.Max(1, 8 * Environment.ProcessorCount));
         if (maxDegreeOfParallelism == 1 || _n < 2048) chunks = 1;
         if (chunks == 1)
         {
-            SweepCells(kernel, 0, _cells);
+            SweepCells(kernel, names, 0, _cells);
             return;
         }
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            chunk => SweepCells(kernel, (int)((long)_cells * chunk / chunks), (int)((long)_cells * (chunk + 1) / chunks)));
+            chunk => SweepCells(kernel, names, (int)((long)_cells * chunk / chunks), (int)((long)_cells * (chunk + 1) / chunks)));
     }
 
-    private void SweepCells<TKernel>(TKernel kernel, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
+    private void SweepCells<TKernel>(TKernel kernel, int[] index, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
     {
         if (!_shiftedImages)
         {
-            SweepCellsRoundingImages(kernel, firstCell, endCell);
+            SweepCellsRoundingImages(kernel, index, firstCell, endCell);
             return;
         }
         // The neighbour cells of c come as runs of consecutive cells (along the last axis, contiguous in the sorted order)
@@ -180,7 +196,7 @@ public sealed class CellList
         // minimum-image separation with no rounding per candidate. The candidates of a run within the cutoff are first
         // collected without branches, then handed to the kernel in slot order (the same fixed order for any thread count).
         double[] sx = _sortedX, sy = _sortedY, sz = _sortedZ, shift = _rangeShift;
-        int[] index = _sortedIndex, start = _cellStart, first = _rangeFirst, rangeEnd = _rangeEnd, rStart = _rangeStart;
+        int[] start = _cellStart, first = _rangeFirst, rangeEnd = _rangeEnd, rStart = _rangeStart;
         double rc2 = _cutoff2;
         bool threeD = _d == 3;
         int[] hits = ArrayPool<int>.Shared.Rent(_largestRange + 4);   // + 4: the vector scan stores four slots at a time
@@ -277,10 +293,10 @@ public sealed class CellList
     }
 
     /// <summary>The sweep for periodic boxes with fewer than three cells along an axis (a cell is then its own neighbour across the boundary): minimum image by rounding per candidate.</summary>
-    private void SweepCellsRoundingImages<TKernel>(TKernel kernel, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
+    private void SweepCellsRoundingImages<TKernel>(TKernel kernel, int[] index, int firstCell, int endCell) where TKernel : struct, INeighbourKernel
     {
         double[] sx = _sortedX, sy = _sortedY, sz = _sortedZ;
-        int[] index = _sortedIndex, start = _cellStart, neighbours = _neighbours, nStart = _neighbourStart;
+        int[] start = _cellStart, neighbours = _neighbours, nStart = _neighbourStart;
         double box = _box, inverseBox = box > 0 ? 1 / box : 0, rc2 = _cutoff2;
         bool threeD = _d == 3;
         for (int c = firstCell; c < endCell; c++)

@@ -23,7 +23,6 @@ public sealed class NeighbourList
     private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
     private readonly double[] _x, _y, _z;             // positions by slot at the last Update
     private readonly int[] _index = [];               // original index of slot k (copied at a build)
-    private readonly int[] _slotOf;
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
     private int _capacity;
@@ -56,7 +55,6 @@ public sealed class NeighbourList
         _y = new double[particles];
         _z = new double[dimension == 3 ? particles : 0];
         _index = new int[particles];
-        _slotOf = new int[particles];
         _counts = new int[particles];
         _chunkMax = new double[Chunks(-1)];
     }
@@ -339,7 +337,6 @@ public sealed class NeighbourList
         for (int k = 0; k < _n; k++)
         {
             int q = _index[k] * _d;
-            _slotOf[_index[k]] = k;
             _x[k] = _refX[k] = positions[q];
             _y[k] = _refY[k] = positions[q + 1];
             if (_d == 3) _z[k] = _refZ[k] = positions[q + 2];
@@ -347,7 +344,7 @@ public sealed class NeighbourList
         if (_capacity == 0) Resize(16);
         while (true)
         {
-            _cells.Sweep(new FillKernel(_neighbours, _counts, _slotOf, _capacity), maxDegreeOfParallelism);
+            _cells.SweepBySlot(new FillKernel(_neighbours, _counts, _capacity), maxDegreeOfParallelism);
             int largest = 0;
             foreach (int c in _counts) largest = Math.Max(largest, c);
             if (largest <= _capacity) break;
@@ -366,23 +363,23 @@ public sealed class NeighbourList
             : _n * capacity];
     }
 
-    /// <summary>Writes the neighbour slots of particle i into its row (counting past the capacity so the caller can grow it).</summary>
-    private struct FillKernel(int[] neighbours, int[] counts, int[] slotOf, int capacity) : INeighbourKernel
+    /// <summary>Writes the neighbour slots of slot i into its row (counting past the capacity so the caller can grow it).</summary>
+    private struct FillKernel(int[] neighbours, int[] counts, int capacity) : INeighbourKernel
     {
         private int _row, _m;
 
         public void Begin(int i)
         {
-            _row = slotOf[i] * capacity;
+            _row = i * capacity;
             _m = 0;
         }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
         {
-            if (_m < capacity) neighbours[_row + _m] = slotOf[j];
+            if (_m < capacity) neighbours[_row + _m] = j;
             _m++;
         }
 
-        public void End(int i) => counts[slotOf[i]] = _m;
+        public void End(int i) => counts[i] = _m;
     }
 }
