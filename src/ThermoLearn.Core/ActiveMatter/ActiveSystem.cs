@@ -28,6 +28,9 @@ public interface IPairForces
 
     /// <summary>The pair force magnitude f(r).</summary>
     double Force(double r);
+
+    /// <summary>Its derivative f'(r).</summary>
+    double ForceDerivative(double r);
 }
 
 /// <summary>Builds the <see cref="IPairForces"/> of a model.</summary>
@@ -57,6 +60,8 @@ public static class PairForces
         public NeighbourList Neighbours => pairField.Neighbours;
 
         public double Force(double r) => pairField.Potential.Force(r);
+
+        public double ForceDerivative(double r) => pairField.Potential.ForceDerivative(r);
 
         public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, maxDegreeOfParallelism);
 

@@ -6,7 +6,13 @@ namespace ThermoLearn.ActiveMatter;
 /// phi = g_{i,a} (own active force); x_{i,a} (own position, in a trap only: a box has no origin);
 /// sum_j f(r_ij) rhat_{ij,a} (the model's pair force, when it interacts); sum_j T_m(r_ij) rhat_{ij,a}, m = 0..M-1
 /// (tents T_m(r) = max(0, 1 - |r - m h| / h), h = r_f / M, over the feature range r_f); and
-/// sum_j T'_s(r_ij) g_{j,a}, s = 0, 1 (neighbours' active forces in two shells, h' = r_f / 2).
+/// sum_j T'_s(r_ij) g_{j,a}, s = 0, 1 (neighbours' active forces in two shells, h' = r_f / 2); and the two contact
+/// features sum_j [J(r_ij) (g_i - g_j)]_a and sum_j [J(r_ij) (F_i - F_j)]_a with the pair Jacobian
+/// J(r) = d(f(r) rhat)/dx_i = f'(r) rhat rhat^T + (f(r) / r) (I - rhat rhat^T), so that v0 (first) + k (second) is
+/// dF_i/dt along the deterministic motion u = v0 g + k F. These resolve the thermodynamic force of g where the noise of x
+/// is degenerate (eps = 0): for a stiff contact network H (the Hessian of the pair energy) with gamma &lt;&lt; |H|, the law of
+/// g given the positions is narrow and -(g + s_g) ~ u / v0 - g + H u / (gamma v0), the last term being -k dF/dt /
+/// (gamma v0) (the trap of reference 1 is the linear case: -(g + s_g) = (A + gamma) u / (gamma v0) - g exactly).
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -15,11 +21,12 @@ public sealed class ParticleBasis
     private readonly IPairForces? _pairs;
     private readonly CellList? _cells;
     private readonly int _tents, _shells;
+    private readonly double[]? _forces;
 
     public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2)
     {
         if (model.Kind != ActiveModelKind.Aoup) throw new InvalidInputException($"the particle basis is for AOUP snapshots ({model.Name} given).");
-        if (tents < 0 || shells < 0 || 1 + tents + shells > 16) throw new InvalidInputException($"tents and shells must be non-negative with tents + shells <= 15 (got {tents}, {shells}).");
+        if (tents < 0 || shells < 0 || 3 + tents + shells > 16) throw new InvalidInputException($"tents and shells must be non-negative with tents + shells <= 13 (got {tents}, {shells}).");
         _model = model;
         var names = new List<string> { "g_i" };
         if (!model.Periodic) names.Add("x_i");
@@ -32,9 +39,12 @@ public sealed class ParticleBasis
             _cells = new CellList(model.Particles, model.Dimension, Range, model.Box);
             _tents = tents;
             _shells = shells;
+            _forces = new double[model.Particles * model.Dimension];
             names.Add("sum_j f(r) rhat");
             for (int m = 0; m < tents; m++) names.Add($"sum_j T{m}(r) rhat");
             for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
+            names.Add("sum_j J(r) (g_i - g_j)");
+            names.Add("sum_j J(r) (F_i - F_j)");
         }
         Names = names;
     }
@@ -59,11 +69,13 @@ public sealed class ParticleBasis
                 if (!_model.Periodic) phi[row + 1] = x[i * d + a];
             }
         if (_cells is null) return;
+        _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
-        _cells.Sweep(new PairFeatureKernel(_pairs!, g, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range), maxDegreeOfParallelism);
+        _cells.Sweep(new PairFeatureKernel(_pairs, g, _forces!, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range), maxDegreeOfParallelism);
     }
 
-    private struct PairFeatureKernel(IPairForces pairs, double[] g, double[] phi, int d, int count, int first, int tents, int shells, double range) : INeighbourKernel
+    private struct PairFeatureKernel(IPairForces pairs, double[] g, double[] forces, double[] phi, int d, int count, int first, int tents, int shells,
+        double range) : INeighbourKernel
     {
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
@@ -88,11 +100,23 @@ public sealed class ParticleBasis
                 double t = 1 - Math.Abs(r - s * hs) / hs;
                 if (t > 0) _s.Add(1 + tents + s, t * g[j * d], t * g[j * d + 1], d == 3 ? t * g[j * d + 2] : 0);
             }
+            if (f == 0) return;   // beyond the interaction's cutoff J = 0
+            double fp = pairs.ForceDerivative(r), fr = f / r;
+            AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
+            AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
+        }
+
+        /// <summary>Adds J(r) (w_i - w_j) = f' (rhat . dw) rhat + (f / r) (dw - (rhat . dw) rhat) to a field.</summary>
+        private void AddJacobian(int field, double[] w, int i, int j, double ux, double uy, double uz, double fp, double fr)
+        {
+            double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
+            double along = ux * wx + uy * wy + uz * wz, c = (fp - fr) * along;
+            _s.Add(field, c * ux + fr * wx, c * uy + fr * wy, c * uz + fr * wz);
         }
 
         public void End(int i)
         {
-            int fields = 1 + tents + shells;
+            int fields = 3 + tents + shells;
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * count + first;

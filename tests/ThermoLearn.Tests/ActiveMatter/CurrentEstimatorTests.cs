@@ -73,4 +73,44 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [Fact]
     [Trait("Category", "Validation")]
     public void ValidationReference3() => Check("v0=0 N=2000", Simulate(Equilibrium(2000), 0.002, 5, 4001, 5000, 14), 3, null, debiased: true);
+
+    /// <summary>
+    /// The contact features are directional derivatives of the pair force: sum_j J(r_ij) (w_i - w_j) = d/dh F_i(x + h w)
+    /// at h = 0, for w = g and for w = F (analytic pin against central differences of the forces).
+    /// </summary>
+    [Fact]
+    public void ContactFeaturesAreDirectionalDerivativesOfThePairForce()
+    {
+        var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 1 };
+        var system = new ActiveSystem(model, 0.01, seed: 3);
+        for (int step = 0; step < 50; step++) system.Step();   // off the lattice: contacts at many distances and angles
+        var basis = new ParticleBasis(model);
+        var pairs = PairForces.For(model)!;
+        int n = model.Particles, d = model.Dimension, k = basis.Count;
+        double box = model.Box!.Value;
+        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
+        pairs.Forces(x, forces, 1);
+        basis.Evaluate(x, g, phi, 1);
+        foreach (var (w, name) in new[] { (g, "sum_j J(r) (g_i - g_j)"), (forces, "sum_j J(r) (F_i - F_j)") })
+        {
+            const double h = 1e-5;
+            double[] plus = new double[n * d], minus = new double[n * d], shifted = new double[n * d];
+            for (int q = 0; q < n * d; q++) shifted[q] = ((x[q] + h * w[q]) % box + box) % box;
+            pairs.Forces(shifted, plus, 1);
+            for (int q = 0; q < n * d; q++) shifted[q] = ((x[q] - h * w[q]) % box + box) % box;
+            pairs.Forces(shifted, minus, 1);
+            int feature = basis.Names.ToList().IndexOf(name);
+            Assert.True(feature >= 0, name);
+            double largest = 0, worst = 0;
+            for (int q = 0; q < n * d; q++)
+            {
+                double fd = (plus[q] - minus[q]) / (2 * h), value = phi[q * k + feature];
+                largest = Math.Max(largest, Math.Abs(fd));
+                worst = Math.Max(worst, Math.Abs(value - fd));
+            }
+            output.WriteLine($"{name}: largest {largest:G4}, worst difference {worst:G3}");
+            Assert.True(largest > 0.1, $"{name}: no contacts ({largest})");
+            Assert.True(worst < 1e-6 * largest, $"{name}: {worst} against largest {largest}");
+        }
+    }
 }
