@@ -42,6 +42,9 @@ internal static class SimulateCliBench
         Console.WriteLine($"  numpy loop (one thread):                           wall {numpyRun.Wall,8:F2} s  cpu {numpyRun.Cpu,8:F2} s");
         Console.WriteLine($"  ratio numpy / CLI: wall {numpyRun.Wall / cliRun.Wall:F1}x, CPU {numpyRun.Cpu / cliRun.Cpu:F1}x "
             + $"(CPU ratio x {Environment.ProcessorCount} cores = {Environment.ProcessorCount * numpyRun.Cpu / cliRun.Cpu:F1}x if the cores were free); target >= 12x wall");
+        double wallRatio = numpyRun.Wall / cliRun.Wall;
+        Console.WriteLine($"verdict: {(wallRatio >= 12 ? "MET" : "NOT MET")}: CLI {wallRatio:F1}x the numpy loop in wall time (target >= 12x) "
+            + $"at load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; wall ratios mean something only on an idle machine");
         Directory.Delete(folder, recursive: true);
         return 0;
     }
