@@ -208,7 +208,8 @@ internal static class EstimateCommand
         int? degree = parse.GetValue(o.TimeDegree);
         var errors = o.Input.Errors(parse);
         // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
-        // --per-trajectory and a field's --plot (its range) read it once more; the other methods need the data in memory
+        // --per-trajectory and a field's --plot (its range) read it once more; underdamped sums its regressions chunk by
+        // chunk too, and the neural methods read the file once per epoch: no method holds the file
         bool streamed = m.Method.Streams;
         o.Streaming.Check(parse, streamed, m.Name);
         return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
@@ -230,6 +231,12 @@ internal static class EstimateCommand
             throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
         var outcome = reader is null
             ? r.Method.Run(new EstimateContext(data!, r.Basis, spec, r.Windows, r.TimeDegree, r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural))
+            : r.Neural is { } neural
+                ? NeuralEstimateOptions.Run(neural, r.Method.Name, r.Correction.Order, r.CorrectionGiven, r.Windows, spec, console, () => o.Input.Open(parse),
+                    o.Streaming.ChunkValues(parse))
+            : r.Method.Method == Inference.EstimateMethods.Underdamped
+                ? new EstimateOutcome(UnderdampedEntropyProduction.Estimate(reader, BasisSpec.Parse(r.Basis, header.Dimension,
+                    () => StreamingOptions.Range(() => o.Input.Open(parse), o.Streaming.ChunkValues(parse))), r.Errors, o.Streaming.ChunkValues(parse)))
             : r.Method.Method == Inference.EstimateMethods.Jump
                 ? EstimateRunners.Jump(JumpEntropyProduction.Analyse(reader, r.Errors, o.Streaming.ChunkValues(parse)))
                 : o.Streaming.Run(parse, o.Input, reader, r.Basis, new CurrentEstimateRequest(r.Method.Name, spec, r.Windows, r.TimeDegree, r.Joint,

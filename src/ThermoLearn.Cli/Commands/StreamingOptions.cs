@@ -8,7 +8,7 @@ using ThermoLearn.IO;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// The chunked path of <c>estimate --method current|tur|jump</c> (and <c>--per-trajectory</c>): the file is read in chunks of
+/// The chunked path of <c>estimate</c> (every method: current, tur, jump, underdamped, neural-current, neep) (and <c>--per-trajectory</c>, <c>--plot</c>): the file is read in chunks of
 /// <c>--chunk-mb</c> (two held at a time) into the sufficient statistics, which <c>--statistics-out</c> also writes for
 /// <c>thermolearn reduce</c> (current, tur).
 /// </summary>
@@ -16,7 +16,7 @@ internal sealed class StreamingOptions
 {
     public Option<int> ChunkMb { get; } = new("--chunk-mb")
     {
-        Description = "current, tur, jump, --per-trajectory: megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read).",
+        Description = "Megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read); every method reads the file in chunks (the neural ones once per epoch).",
         DefaultValueFactory = _ => 128,
     };
 

@@ -54,7 +54,7 @@ public static class EstimateMethods
 
     /// <summary>Underdamped dynamics from positions only (velocities and accelerations from differences).</summary>
     public static EstimateMethod Underdamped { get; } = new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)",
-        EstimateInputs.Basis, SupportsWindows: false);
+        EstimateInputs.Basis, SupportsWindows: false, Streams: true);
 
     /// <summary>The library's methods, <see cref="Current"/> first.</summary>
     public static IReadOnlyList<EstimateMethod> All { get; } = [Current, Tur, Jump, Underdamped];

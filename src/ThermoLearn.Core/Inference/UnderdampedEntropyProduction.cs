@@ -1,5 +1,6 @@
 using ThermoLearn.Statistics;
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
 using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Inference;
@@ -33,32 +34,9 @@ public static class UnderdampedEntropyProduction
     /// </summary>
     public static double IncrementCurvatureRatio(TrajectoryEnsemble data)
     {
-        int d = data.Dimension;
-        double r = 0, weight = 0;
-        for (int m = 0; m < d; m++)
-        {
-            double s1 = 0, s2 = 0, c1 = 0, c2 = 0;
-            long n1 = 0, n2 = 0;
-            for (int t = 0; t < data.Trajectories; t++)
-            {
-                var x = data.Trajectory(t);
-                for (int f = 0; f + 1 < data.Frames; f++)
-                {
-                    double dx = x[(f + 1) * d + m] - x[f * d + m];
-                    s1 += dx; s2 += dx * dx; n1++;
-                    if (f + 2 < data.Frames)
-                    {
-                        double ddx = x[(f + 2) * d + m] - 2 * x[(f + 1) * d + m] + x[f * d + m];
-                        c1 += ddx; c2 += ddx * ddx; n2++;
-                    }
-                }
-            }
-            if (n2 < 2) continue;
-            double v1 = s2 / n1 - (s1 / n1) * (s1 / n1), v2 = c2 / n2 - (c1 / n2) * (c1 / n2);
-            if (!(v1 > 0)) continue;
-            r += v2; weight += v1;
-        }
-        return weight > 0 ? r / weight : 0;
+        var sums = new CurvatureSums(data.Dimension);
+        for (int t = 0; t < data.Trajectories; t++) sums.Add(data.Trajectory(t), 0, 0, data.Frames - 1, data.Frames);
+        return sums.Ratio();
     }
 
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
@@ -66,59 +44,182 @@ public static class UnderdampedEntropyProduction
         ArgumentNullException.ThrowIfNull(data);
         errors ??= ErrorOptions.Default;
         errors.Validate();
-        if (basis.Dimension != data.Dimension)
-            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {data.Dimension}.");
-        if (data.Frames < 3) throw new InvalidInputException($"Underdamped inference needs at least 3 frames per trajectory (got {data.Frames}).");
+        Check(basis, data.Dimension, data.Frames);
         data.EnsureFinite("trajectory data");
-        double ratio = IncrementCurvatureRatio(data);
+        RefuseOverdamped(IncrementCurvatureRatio(data));
+        var layout = BatchLayout.Create(data, errors.Batches);
+        var cells = new Cells(basis, data.Dimension, data.Dt, layout.Count);
+        Parallel.For(0, layout.Count, b =>
+        {
+            var batch = layout.Batches[b];
+            var scratch = cells.Scratch();
+            for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
+            {
+                // centre frames n with n - 1 >= 0 and n + 1 <= Frames - 1, taken from this batch's start frames
+                int from = Math.Max(batch.FrameFrom, 1), to = Math.Min(batch.FrameTo, data.Frames - 1);
+                for (int f = from; f < to; f++) cells.Add(b, data.Frame(r, f - 1), data.Frame(r, f), data.Frame(r, f + 1), scratch);
+            }
+        });
+        return Finish(cells, layout, basis, data.Dimension, data.Dt, (long)data.Trajectories * data.Frames, errors);
+    }
+
+    /// <summary>
+    /// The same from a file read once, sequentially, in chunks of at most about <paramref name="chunkValues"/> values (two held,
+    /// time blocks overlapping by the two frames a centred difference needs): the ratio's sums and every batch's sums are added
+    /// in the in-memory order (trajectory, then frame), so the estimate is the in-memory one bit for bit. The overdamped check
+    /// comes after the pass, from the same sums.
+    /// </summary>
+    public static EntropyProductionEstimate Estimate(TrajectoryReader reader, IBasis basis, ErrorOptions? errors, long chunkValues)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        errors ??= ErrorOptions.Default;
+        errors.Validate();
+        var h = reader.Header;
+        Check(basis, h.Dimension, h.Frames);
+        var layout = BatchLayout.Create(h.Trajectories, h.Frames, errors.Batches);
+        var cells = new Cells(basis, h.Dimension, h.Dt, layout.Count);
+        var curvature = new CurvatureSums(h.Dimension);
+        var scratch = cells.Scratch();
+        int b = 0;
+        foreach (var chunk in reader.Chunks(chunkValues, 2))
+        {
+            var data = chunk.Data;
+            for (int local = 0; local < data.Trajectories; local++)
+            {
+                int r = chunk.FirstTrajectory + local;
+                var x = data.Trajectory(local);
+                curvature.Add(x, chunk.FirstFrame, chunk.OwnedFrom, Math.Min(chunk.OwnedTo, h.Frames - 1), h.Frames);
+                // centre frame f is taken by the chunk that owns start frame f - 1 (it holds f - 1, f and f + 1)
+                int from = Math.Max(chunk.OwnedFrom + 1, 1), to = Math.Min(chunk.OwnedTo + 1, h.Frames - 1);
+                for (int f = from; f < to; f++)
+                {
+                    while (!Holds(layout.Batches[b], r, f)) b++;
+                    int l = f - chunk.FirstFrame;
+                    cells.Add(b, data.Frame(local, l - 1), data.Frame(local, l), data.Frame(local, l + 1), scratch);
+                }
+            }
+        }
+        RefuseOverdamped(curvature.Ratio());
+        return Finish(cells, layout, basis, h.Dimension, h.Dt, (long)h.Trajectories * h.Frames, errors);
+
+        static bool Holds(BatchLayout.Batch batch, int r, int f) =>
+            r >= batch.TrajectoryFrom && r < batch.TrajectoryTo && f >= batch.FrameFrom && f < batch.FrameTo;
+    }
+
+    private static void Check(IBasis basis, int dimension, int frames)
+    {
+        if (basis.Dimension != dimension)
+            throw new InvalidInputException($"The basis '{basis.Name}' is for dimension {basis.Dimension} but the data have dimension {dimension}.");
+        if (frames < 3) throw new InvalidInputException($"Underdamped inference needs at least 3 frames per trajectory (got {frames}).");
+    }
+
+    private static void RefuseOverdamped(double ratio)
+    {
         if (ratio > OverdampedThreshold)
             throw InvalidInputException.Naming($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} ",
                 $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). ",
                 $"Finite-difference velocities of these positions are noise, so {InputParameter.Method} underdamped would be wrong; use {InputParameter.Method} current, ",
                 $"or record frames closer than the velocity relaxation time.");
-        var layout = BatchLayout.Create(data, errors.Batches);
-        int d = data.Dimension, ns = basis.Count, nu = ns + d;
-        // cell: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d)
-        int len = 1 + nu * nu + nu * d + d * d;
-        Resources.MemoryBudget.Require(8.0 * layout.Count * len, $"underdamped statistics of basis '{basis.Name}' ({nu} regressors x {layout.Count} error batches)",
-            $"use a smaller basis or fewer {InputParameter.Batches}");
-        var cells = new double[layout.Count * len];
-        double dt = data.Dt;
-        Parallel.For(0, layout.Count, b =>
+    }
+
+    /// <summary>
+    /// Per coordinate: sums of the increments x[f+1] - x[f] and second differences x[f+2] - 2 x[f+1] + x[f] (and their squares)
+    /// over start frames f, added trajectory by trajectory in frame order (<see cref="IncrementCurvatureRatio"/>).
+    /// </summary>
+    private sealed class CurvatureSums(int d)
+    {
+        private readonly double[] _s1 = new double[d], _s2 = new double[d], _c1 = new double[d], _c2 = new double[d];
+        private readonly long[] _n1 = new long[d], _n2 = new long[d];
+
+        /// <summary>Start frames [from, to) of one trajectory whose values <paramref name="x"/> begin at frame <paramref name="first"/>.</summary>
+        public void Add(ReadOnlySpan<double> x, int first, int from, int to, int frames)
         {
-            var batch = layout.Batches[b];
-            var cell = cells.AsSpan(b * len, len);
-            var u = new double[nu];
-            var a = new double[d];
-            for (int r = batch.TrajectoryFrom; r < batch.TrajectoryTo; r++)
+            for (int m = 0; m < d; m++)
             {
-                // centre frames n with n - 1 >= 0 and n + 1 <= Frames - 1, taken from this batch's start frames
-                int from = Math.Max(batch.FrameFrom, 1), to = Math.Min(batch.FrameTo, data.Frames - 1);
+                double s1 = _s1[m], s2 = _s2[m], c1 = _c1[m], c2 = _c2[m];
+                long n1 = _n1[m], n2 = _n2[m];
                 for (int f = from; f < to; f++)
                 {
-                    var xm = data.Frame(r, f - 1);
-                    var x0 = data.Frame(r, f);
-                    var xp = data.Frame(r, f + 1);
-                    basis.Evaluate(x0, u.AsSpan(0, ns));
-                    for (int m = 0; m < d; m++)
+                    int l = f - first;
+                    double dx = x[(l + 1) * d + m] - x[l * d + m];
+                    s1 += dx; s2 += dx * dx; n1++;
+                    if (f + 2 < frames)
                     {
-                        u[ns + m] = (xp[m] - xm[m]) / (2 * dt);
-                        a[m] = (xp[m] - 2 * x0[m] + xm[m]) / (dt * dt);
+                        double ddx = x[(l + 2) * d + m] - 2 * x[(l + 1) * d + m] + x[l * d + m];
+                        c1 += ddx; c2 += ddx * ddx; n2++;
                     }
-                    cell[0] += 1;
-                    int o = 1;
-                    for (int i = 0; i < nu; i++)
-                        for (int j = 0; j < nu; j++) cell[o + i * nu + j] += u[i] * u[j];
-                    o += nu * nu;
-                    for (int i = 0; i < nu; i++)
-                        for (int m = 0; m < d; m++) cell[o + i * d + m] += u[i] * a[m];
-                    o += nu * d;
-                    for (int m = 0; m < d; m++)
-                        for (int q = 0; q < d; q++) cell[o + m * d + q] += a[m] * a[q];
                 }
+                (_s1[m], _s2[m], _c1[m], _c2[m], _n1[m], _n2[m]) = (s1, s2, c1, c2, n1, n2);
             }
-        });
+        }
 
+        public double Ratio()
+        {
+            double r = 0, weight = 0;
+            for (int m = 0; m < d; m++)
+            {
+                double s1 = _s1[m], s2 = _s2[m], c1 = _c1[m], c2 = _c2[m];
+                long n1 = _n1[m], n2 = _n2[m];
+                if (n2 < 2) continue;
+                double v1 = s2 / n1 - (s1 / n1) * (s1 / n1), v2 = c2 / n2 - (c1 / n2) * (c1 / n2);
+                if (!(v1 > 0)) continue;
+                r += v2; weight += v1;
+            }
+            return weight > 0 ? r / weight : 0;
+        }
+    }
+
+    /// <summary>Per batch: count, U = sum u u^T (nu x nu), A = sum u a^T (nu x d), Q = sum a a^T (d x d), u = [b(x), v].</summary>
+    private sealed class Cells
+    {
+        private readonly IBasis _basis;
+        private readonly int _d, _ns, _nu;
+        private readonly double _dt;
+
+        public Cells(IBasis basis, int d, double dt, int batches)
+        {
+            (_basis, _d, _dt, _ns) = (basis, d, dt, basis.Count);
+            _nu = _ns + d;
+            Length = 1 + _nu * _nu + _nu * d + d * d;
+            Resources.MemoryBudget.Require(8.0 * batches * Length, $"underdamped statistics of basis '{basis.Name}' ({_nu} regressors x {batches} error batches)",
+                $"use a smaller basis or fewer {InputParameter.Batches}");
+            Values = new double[batches * Length];
+        }
+
+        public int Length { get; }
+        public double[] Values { get; }
+
+        public (double[] U, double[] A) Scratch() => (new double[_nu], new double[_d]);
+
+        /// <summary>Adds the centred differences at x0 (neighbours xm, xp) to batch <paramref name="b"/>.</summary>
+        public void Add(int b, ReadOnlySpan<double> xm, ReadOnlySpan<double> x0, ReadOnlySpan<double> xp, (double[] U, double[] A) scratch)
+        {
+            int d = _d, ns = _ns, nu = _nu;
+            var (u, a) = scratch;
+            var cell = Values.AsSpan(b * Length, Length);
+            _basis.Evaluate(x0, u.AsSpan(0, ns));
+            for (int m = 0; m < d; m++)
+            {
+                u[ns + m] = (xp[m] - xm[m]) / (2 * _dt);
+                a[m] = (xp[m] - 2 * x0[m] + xm[m]) / (_dt * _dt);
+            }
+            cell[0] += 1;
+            int o = 1;
+            for (int i = 0; i < nu; i++)
+                for (int j = 0; j < nu; j++) cell[o + i * nu + j] += u[i] * u[j];
+            o += nu * nu;
+            for (int i = 0; i < nu; i++)
+                for (int m = 0; m < d; m++) cell[o + i * d + m] += u[i] * a[m];
+            o += nu * d;
+            for (int m = 0; m < d; m++)
+                for (int q = 0; q < d; q++) cell[o + m * d + q] += a[m] * a[q];
+        }
+    }
+
+    private static EntropyProductionEstimate Finish(Cells statistics, BatchLayout layout, IBasis basis, int d, double dt, long frames, ErrorOptions errors)
+    {
+        int ns = basis.Count, nu = ns + d, len = statistics.Length;
+        var cells = statistics.Values;
         double[] Sum(ReadOnlySpan<double> weights)
         {
             var s = new double[len];
@@ -166,7 +267,7 @@ public static class UnderdampedEntropyProduction
         double time = total[0] * dt;
         var dv = new double[d * d];
         for (int i = 0; i < d * d; i++) dv[i] = 0.75 * dt * total[1 + nu * nu + nu * d + i] / total[0];
-        return new EntropyProductionEstimate(rate, se[0], rate, "underdamped", basis.Name, (long)data.Trajectories * data.Frames, (long)total[0], time,
+        return new EntropyProductionEstimate(rate, se[0], rate, "underdamped", basis.Name, frames, (long)total[0], time,
             new EstimateSettings(dt, 1, errors.Describe(layout.Count, layout.Unit), dv, "velocity diffusion (3/4) dt <a a^T>"))
         { Quantity = EstimatedQuantity.ContinuousRate };
     }

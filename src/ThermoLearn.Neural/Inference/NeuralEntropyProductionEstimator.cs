@@ -1,5 +1,6 @@
 using ThermoLearn.Inference;
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
 using ThermoLearn.Neural.Networks;
 using ThermoLearn.Neural.Runtime;
 using ThermoLearn.Neural.Training;
@@ -98,12 +99,32 @@ public static class NeuralEntropyProductionEstimator
     public static NeuralFit Fit(TrajectoryEnsemble data, NeuralEstimatorSettings settings,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        data.EnsureFinite("trajectory data");
+        return Fit(TransitionSource.InMemory(data), spec => ResolveDiffusion(data, spec), settings, progress, cancellation);
+    }
+
+    /// <summary>
+    /// The same from a file larger than memory: <paramref name="open"/> opens it once per pass (reading it sequentially in
+    /// chunks of at most about <paramref name="chunkValues"/> values, two held at a time), and every epoch of every fold reads it
+    /// once; memory holds a chunk pair, a shuffle block (<see cref="TrainingOptions.ShuffleBlock"/>) and per-unit sums, never the
+    /// file. The result is the in-memory one bit for bit (same diffusion, standardisation, minibatches and held-out sums).
+    /// </summary>
+    public static NeuralFit Fit(Func<TrajectoryReader> open, long chunkValues, NeuralEstimatorSettings settings,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        return Fit(TransitionSource.Streamed(open, chunkValues), spec => ResolveDiffusion(open, chunkValues, spec), settings, progress, cancellation);
+    }
+
+    private static NeuralFit Fit(TransitionSource data, Func<DiffusionSpec, (double[] Matrix, string Source)> resolveDiffusion, NeuralEstimatorSettings settings,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
         var options = settings.Training;
         options.Validate();
         if (settings.Windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {settings.Windows}).");
-        CheckCorrection(settings.Correction, settings.Method, data);
-        data.EnsureFinite("trajectory data");
-        TransitionUnits.Plan(TransitionUnits.Split(data), options); // enough trajectory pieces? (before any other work)
+        CheckCorrection(settings.Correction, settings.Method, data.Frames);
+        TransitionUnits.Plan(TransitionUnits.Split(data.Trajectories, data.Frames), options); // enough trajectory pieces? (before any other work)
         double[]? diffusion = null;
         string diffusionSource = "";
         CrossFitResult<TransitionObjective> fit;
@@ -111,29 +132,29 @@ public static class NeuralEntropyProductionEstimator
         switch (settings.Method)
         {
             case NeuralMethods.Current:
-                (diffusion, diffusionSource) = ResolveDiffusion(data, settings.Diffusion);
+                (diffusion, diffusionSource) = resolveDiffusion(settings.Diffusion);
                 info = new NeuralModelInfo(NeuralMethods.Current, data.Dimension, settings.TimeInput, options.Hidden, options.Layers,
                     data.Dt, diffusion, options.Folds, settings.Trapezoid);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
                     _ => settings.Trapezoid
                         ? new TrapezoidFieldObjective((Mlp)NeuralModel.Create(info), diffusion, score: false, settings.TimeInput)
                         : new CurrentObjective((Mlp)NeuralModel.Create(info), diffusion, settings.TimeInput),
-                    progress, cancellation, settings.Correction + 1);
+                    progress, cancellation, settings.Correction + 1, settings.Windows);
                 break;
             case NeuralMethods.Neep:
                 if (settings.TimeInput) throw new InvalidInputException("neep has no time input; use neural-current for non-stationary data.");
                 if (settings.Trapezoid) throw new InvalidInputException("the trapezoid rule applies to the current loss (neural-current); neep scores whole transitions.");
                 info = new NeuralModelInfo(NeuralMethods.Neep, data.Dimension, false, options.Hidden, options.Layers, data.Dt, null, options.Folds);
                 fit = CrossFit.Run<TransitionObjective>(data, options,
-                    _ => new NeepObjective((AntisymmetricPairNetwork)NeuralModel.Create(info), data.Dt), progress, cancellation);
+                    _ => new NeepObjective((AntisymmetricPairNetwork)NeuralModel.Create(info), data.Dt), progress, cancellation, 1, settings.Windows);
                 break;
             default:
                 throw new InvalidInputException($"unknown neural method '{settings.Method}'; known: {NeuralMethods.Current}, {NeuralMethods.Neep}.");
         }
         // The networks move into the model; the objectives' other tensors (D) are released here.
         var networks = fit.Objectives.Select(o => o.Network).ToArray();
-        string errors = $"held out: {options.Folds}-fold cross-fitting over {fit.HeldOut.Units.Length} {UnitName(data, fit.HeldOut.Units.Length)}";
-        var (estimate, series) = Summarise(fit.HeldOutByLag, info, data, diffusion, diffusionSource, errors, settings.Windows);
+        string errors = $"held out: {options.Folds}-fold cross-fitting over {fit.Units.Length} {UnitName(data.Trajectories, fit.Units.Length)}";
+        var (estimate, series) = Summarise(fit.HeldOutByLag, info, data.Header, diffusion, diffusionSource, errors);
         foreach (var objective in fit.Objectives) objective.ReleaseAllButNetwork();
         return new NeuralFit(estimate, series, fit.Curves, options, new NeuralModel(info, networks));
     }
@@ -146,15 +167,38 @@ public static class NeuralEntropyProductionEstimator
     public static (EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries) Evaluate(NeuralModel model, TrajectoryEnsemble data,
         int windows = 0, int correction = 0)
     {
-        var info = model.Info;
-        if (data.Dimension != info.Dimension)
-            throw new InvalidInputException($"the model was trained on {info.Dimension}-dimensional data (input width {InputWidth(info)} of its "
-                + $"{Describe(info)} network) but these data have dimension {data.Dimension}.");
-        if (info.Method == NeuralMethods.Neep && Math.Abs(data.Dt - info.Dt) > 1e-9 * info.Dt)
-            throw new InvalidInputException($"a neep model learns Delta S per step of dt = {info.Dt}; these data have dt = {data.Dt}.");
-        if (windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {windows}).");
-        CheckCorrection(correction, info.Method, data);
+        ArgumentNullException.ThrowIfNull(data);
+        Check(model, data.Dimension, data.Dt, data.Frames, windows, correction);
         data.EnsureFinite("trajectory data");
+        return Evaluate(model, TransitionSource.InMemory(data), windows, correction);
+    }
+
+    /// <summary>The same from a file read sequentially in chunks of at most about <paramref name="chunkValues"/> values (bit for bit the in-memory result).</summary>
+    public static (EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries) Evaluate(NeuralModel model, Func<TrajectoryReader> open,
+        long chunkValues, int windows = 0, int correction = 0)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        var source = TransitionSource.Streamed(open, chunkValues);
+        Check(model, source.Dimension, source.Dt, source.Frames, windows, correction);
+        return Evaluate(model, source, windows, correction);
+    }
+
+    private static void Check(NeuralModel model, int dimension, double dt, int frames, int windows, int correction)
+    {
+        var info = model.Info;
+        if (dimension != info.Dimension)
+            throw new InvalidInputException($"the model was trained on {info.Dimension}-dimensional data (input width {InputWidth(info)} of its "
+                + $"{Describe(info)} network) but these data have dimension {dimension}.");
+        if (info.Method == NeuralMethods.Neep && Math.Abs(dt - info.Dt) > 1e-9 * info.Dt)
+            throw new InvalidInputException($"a neep model learns Delta S per step of dt = {info.Dt}; these data have dt = {dt}.");
+        if (windows < 0) throw new InvalidInputException($"windows must be 0 or positive (got {windows}).");
+        CheckCorrection(correction, info.Method, frames);
+    }
+
+    private static (EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries) Evaluate(NeuralModel model, TransitionSource data,
+        int windows, int correction)
+    {
+        var info = model.Info;
         TorchRuntime.Initialise();
         if (info.Diffusion is not null && info.Diffusion.Length != info.Dimension * info.Dimension)
             throw new InvalidInputException($"the model's diffusion matrix has {info.Diffusion.Length} entries, expected {info.Dimension * info.Dimension}.");
@@ -169,15 +213,17 @@ public static class NeuralEntropyProductionEstimator
             : new NeepObjective(new PairAverage(model.Networks.Cast<Module<Tensor, Tensor, Tensor>>().ToArray()), data.Dt);
         try
         {
-            TransitionUnit[] units = TransitionUnits.Split(data);
-            var heldOut = new HeldOutValues[correction + 1];
+            TransitionUnit[] units = TransitionUnits.Split(data.Trajectories, data.Frames);
+            var identity = Enumerable.Range(0, units.Length).ToArray();
+            double span = (data.Frames - 1) * data.Dt;
+            var heldOut = new HeldOutSums[correction + 1];
             for (int l = 0; l <= correction; l++)
             {
-                using var all = TransitionTensors.Build(data, units, l + 1);
-                heldOut[l] = new HeldOutValues(units, Trainer.Contributions(objective, all), all.Unit, all.Time);
+                heldOut[l] = new HeldOutSums(units.Length, windows, data.Header.StartTime, span);
+                Trainer.Score(objective, data, units, identity, l + 1, heldOut[l]);
             }
-            string errors = $"loaded model ({info.Folds} fold networks averaged) on {units.Length} {UnitName(data, units.Length)}";
-            return Summarise(heldOut, info, data, diffusion, info.Diffusion is null ? "" : "saved with the model", errors, windows);
+            string errors = $"loaded model ({info.Folds} fold networks averaged) on {units.Length} {UnitName(data.Trajectories, units.Length)}";
+            return Summarise(heldOut, info, data.Header, diffusion, info.Diffusion is null ? "" : "saved with the model", errors);
         }
         finally
         {
@@ -191,7 +237,7 @@ public static class NeuralEntropyProductionEstimator
 
     private static int InputWidth(NeuralModelInfo info) => info.Method == NeuralMethods.Neep ? 2 * info.Dimension : info.Dimension + (info.TimeInput ? 1 : 0);
 
-    private static string UnitName(TrajectoryEnsemble data, int units) => units == data.Trajectories ? "trajectories" : "trajectory segments";
+    private static string UnitName(int trajectories, int units) => units == trajectories ? "trajectories" : "trajectory segments";
 
     /// <summary>D by Core's resolution (as the linear current estimator does): given, or the drift-corrected second cumulant
     /// with a linear drift model (<see cref="DynamicsEstimator"/>).</summary>
@@ -216,16 +262,31 @@ public static class NeuralEntropyProductionEstimator
         return (matrix, source);
     }
 
-    private static void CheckCorrection(int order, string method, TrajectoryEnsemble data)
+    /// <summary>The same from a file read in chunks (the chunked current statistics give the in-memory D bit for bit).</summary>
+    private static (double[] Matrix, string Source) ResolveDiffusion(Func<TrajectoryReader> open, long chunkValues, DiffusionSpec spec)
+    {
+        using var reader = open();
+        int d = reader.Header.Dimension;
+        if (spec.Matrix is { } given)
+        {
+            if (given.Length != d * d)
+                throw new InvalidInputException($"the diffusion matrix has {given.Length} entries, but the data are {d}-dimensional ({d * d} entries expected).");
+            return (given, "given");
+        }
+        var estimate = DynamicsEstimator.Infer(reader, new PolynomialBasis(d, 1), spec.NoiseRobust, ErrorOptions.Default, chunkValues).Diffusion;
+        return (estimate.Matrix.ToArray(), estimate.Method);
+    }
+
+    private static void CheckCorrection(int order, string method, int frames)
     {
         var correction = CoarseSamplingCorrection.FromOrder(order);
         if (order > 0 && method != NeuralMethods.Current)
             throw new InvalidInputException($"the coarse-sampling correction needs the current loss ({NeuralMethods.Current}); {method} learns Delta S for one step dt only.");
-        correction.CheckFrames(data.Frames);
+        correction.CheckFrames(frames);
     }
 
-    private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutValues[] heldOut, NeuralModelInfo info,
-        TrajectoryEnsemble data, double[]? diffusion, string diffusionSource, string errors, int windows)
+    private static (EntropyProductionEstimate, EntropyProductionTimeSeries?) Summarise(HeldOutSums[] heldOut, NeuralModelInfo info,
+        TrajectoryHeader data, double[]? diffusion, string diffusionSource, string errors)
     {
         var correction = CoarseSamplingCorrection.FromOrder(heldOut.Length - 1);
         string method = correction.Label(info.Method);
@@ -238,15 +299,13 @@ public static class NeuralEntropyProductionEstimator
             // thermodynamic force); NEEP's -<e^-dS> + <dS> + 1 at most the KL rate of frame pairs, i.e. the sampled chain's EP
             Quantity = info.Method == NeuralMethods.Neep ? EstimatedQuantity.SampledChainLowerBound : EstimatedQuantity.ContinuousLowerBound,
         };
+        int windows = heldOut[0].Windows;
         if (windows == 0) return (estimate, null);
         var rates = new List<WindowedRate>();
-        double start = data.StartTime, span = (data.Frames - 1) * data.Dt;
         for (int w = 0; w < windows; w++)
         {
-            double a = start + span * w / windows, b = start + span * (w + 1) / windows;
-            bool last = w == windows - 1;
-            var (m, _) = HeldOutStatistics.Combination(heldOut, correction.Weights, t => t >= a && (t < b || last));
-            rates.Add(new WindowedRate(a, b, m.Mean, m.StandardError, m.Mean));
+            var (m, _) = HeldOutStatistics.Combination(heldOut, correction.Weights, 1 + w);
+            rates.Add(new WindowedRate(heldOut[0].Start(w), heldOut[0].End(w), m.Mean, m.StandardError, m.Mean));
         }
         return (estimate, new EntropyProductionTimeSeries(rates, estimate, $"{method} {Describe(info)}, held-out per window"));
     }

@@ -73,9 +73,12 @@ public static class NeuralTrajectoryEntropy
         var (diffusion, _) = NeuralEntropyProductionEstimator.ResolveDiffusion(data, settings.Diffusion);
         int d = data.Dimension;
 
-        using var forces = CrossFit.Run(data, options,
+        // per-trajectory entropy reads the data in memory (each held-out trajectory is scored whole); training passes go
+        // through the same blocks as the streamed estimators
+        var source = TransitionSource.InMemory(data);
+        using var forces = CrossFit.Run(source, options,
             _ => new TrapezoidFieldObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, score: false, timeInput: true), progress, cancellation);
-        using var scores = CrossFit.Run(data, options,
+        using var scores = CrossFit.Run(source, options,
             _ => new TrapezoidFieldObjective(new Mlp(d + 1, d, options.Hidden, options.Layers), diffusion, score: true, timeInput: true), progress, cancellation);
 
         var total = new double[data.Trajectories];

@@ -13,7 +13,7 @@ namespace ThermoLearn.Neural.Networks;
 /// </summary>
 public sealed class Mlp : Module<Tensor, Tensor>
 {
-    private static readonly Scalar MinimumScale = 1e-6.ToScalar();
+    private const double MinimumScale = 1e-6;
     private readonly Sequential _layers;
     private readonly Tensor _shift;
     private readonly Tensor _scale;
@@ -46,15 +46,14 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public int Inputs { get; }
     public int Outputs { get; }
 
-    /// <summary>Sets the input standardisation from sample inputs [N, inputs] (mean and standard deviation per column).</summary>
-    public void Standardise(Tensor sample)
+    /// <summary>Sets the input standardisation: per input, its mean and standard deviation over the training sample (floored at the minimum scale).</summary>
+    public void Standardise(IReadOnlyList<double> mean, IReadOnlyList<double> std)
     {
+        if (mean.Count != Inputs || std.Count != Inputs) throw new ArgumentException($"standardisation needs {Inputs} means and deviations.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor mean = sample.mean([0L]);
-        Tensor std = sample.std(0L).clamp_min(MinimumScale);
-        _shift.copy_(mean);
-        _scale.copy_(std);
+        _shift.copy_(tensor(mean.Select(v => (float)v).ToArray()));
+        _scale.copy_(tensor(std.Select(v => (float)Math.Max(v, MinimumScale)).ToArray()));
     }
 
     public override Tensor forward(Tensor input) => _layers.forward(input.Minus(_shift) / _scale);

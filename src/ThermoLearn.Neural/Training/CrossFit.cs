@@ -4,26 +4,17 @@ using static TorchSharp.torch;
 
 namespace ThermoLearn.Neural.Training;
 
-/// <summary>
-/// Per-transition held-out values of a cross-fitted estimate: every transition is scored by the
-/// network of the fold that held its trajectory (or segment) out.
-/// </summary>
-/// <param name="Units">All units, in ensemble order.</param>
-/// <param name="Contribution">Per transition (grouped fold by fold): its held-out contribution.</param>
-/// <param name="Unit">Per transition: index into <paramref name="Units"/>.</param>
-/// <param name="Time">Per transition: midpoint time.</param>
-internal sealed record HeldOutValues(TransitionUnit[] Units, double[] Contribution, int[] Unit, double[] Time);
-
 /// <summary>Trained fold networks with the units each one held out, and their training curves.</summary>
 internal sealed class CrossFitResult<TObjective> : IDisposable where TObjective : TransitionObjective
 {
     public required TObjective[] Objectives { get; init; }
     public required FoldPlan[] Plans { get; init; }
     public required TrainingCurve[] Curves { get; init; }
-    /// <summary>Held-out values at lag 1, 2, ... (index lag - 1): lags above 1 feed the coarse-sampling correction.</summary>
-    public required HeldOutValues[] HeldOutByLag { get; init; }
+    /// <summary>Held-out sums per unit at lag 1, 2, ... (index lag - 1): lags above 1 feed the coarse-sampling correction.</summary>
+    public required HeldOutSums[] HeldOutByLag { get; init; }
 
-    public HeldOutValues HeldOut => HeldOutByLag[0];
+    /// <summary>All units, in ensemble order (the index of <see cref="HeldOutSums"/>).</summary>
+    public required TransitionUnit[] Units { get; init; }
 
     public void Dispose()
     {
@@ -40,24 +31,31 @@ internal sealed class CrossFitResult<TObjective> : IDisposable where TObjective 
 /// </summary>
 internal static class CrossFit
 {
-    public static CrossFitResult<TObjective> Run<TObjective>(TrajectoryEnsemble data, TrainingOptions options,
-        Func<int, TObjective> createObjective, IProgress<TrainingProgress>? progress, CancellationToken cancellation, int lags = 1)
+    /// <summary>Transitions per block of the held-out and validation passes (the evaluation's batch).</summary>
+    public const int EvaluationBlock = 1 << 16;
+
+    /// <param name="source">The data, in memory or streamed (every pass reads them sequentially).</param>
+    /// <param name="options">Training settings.</param>
+    /// <param name="createObjective">The objective of fold k.</param>
+    /// <param name="progress">Per-epoch progress.</param>
+    /// <param name="cancellation">Stops training.</param>
+    /// <param name="lags">Held-out lags scored (1 + the coarse-sampling correction's order).</param>
+    /// <param name="windows">Time windows of the held-out sums (0: none).</param>
+    public static CrossFitResult<TObjective> Run<TObjective>(TransitionSource source, TrainingOptions options,
+        Func<int, TObjective> createObjective, IProgress<TrainingProgress>? progress, CancellationToken cancellation, int lags = 1, int windows = 0)
         where TObjective : TransitionObjective
     {
         options.Validate();
-        data.EnsureFinite("trajectory data");
         TorchRuntime.Initialise(options.Threads);
-        TransitionUnit[] units = TransitionUnits.Split(data);
+        TransitionUnit[] units = TransitionUnits.Split(source.Trajectories, source.Frames);
         FoldPlan[] plans = TransitionUnits.Plan(units, options);
         var unitIndex = new Dictionary<TransitionUnit, int>(units.Length);
         for (int i = 0; i < units.Length; i++) unitIndex[units[i]] = i;
 
         var objectives = new List<TObjective>();
         var curves = new TrainingCurve[plans.Length];
-        var contribution = new List<double>[lags];
-        var unitOf = new List<int>[lags];
-        var time = new List<double>[lags];
-        for (int l = 0; l < lags; l++) (contribution[l], unitOf[l], time[l]) = ([], [], []);
+        double span = (source.Frames - 1) * source.Dt;
+        var heldOut = Enumerable.Range(0, lags).Select(_ => new HeldOutSums(units.Length, windows, source.Header.StartTime, span)).ToArray();
         try
         {
             for (int k = 0; k < plans.Length; k++)
@@ -66,18 +64,10 @@ internal static class CrossFit
                 manual_seed(unchecked((long)foldSeed));
                 TObjective objective = createObjective(k);
                 objectives.Add(objective);
-                using (var train = TransitionTensors.Build(data, plans[k].Train))
-                using (var validation = TransitionTensors.Build(data, plans[k].Validation))
-                {
-                    curves[k] = Trainer.Train(objective, train, validation, options, foldSeed, k, progress, cancellation);
-                }
-                for (int l = 0; l < lags; l++)
-                {
-                    using var held = TransitionTensors.Build(data, plans[k].HeldOut, l + 1);
-                    contribution[l].AddRange(Trainer.Contributions(objective, held));
-                    time[l].AddRange(held.Time);
-                    foreach (int u in held.Unit) unitOf[l].Add(unitIndex[plans[k].HeldOut[u]]);
-                }
+                curves[k] = Trainer.Train(objective, source, plans[k].Train, plans[k].Validation, options, foldSeed, k, progress, cancellation);
+                var held = plans[k].HeldOut;
+                var global = Array.ConvertAll(held, u => unitIndex[u]);
+                for (int l = 0; l < lags; l++) Trainer.Score(objective, source, held, global, l + 1, heldOut[l]);
             }
         }
         catch
@@ -90,8 +80,8 @@ internal static class CrossFit
             Objectives = objectives.ToArray(),
             Plans = plans,
             Curves = curves,
-            HeldOutByLag = Enumerable.Range(0, lags)
-                .Select(l => new HeldOutValues(units, contribution[l].ToArray(), unitOf[l].ToArray(), time[l].ToArray())).ToArray(),
+            HeldOutByLag = heldOut,
+            Units = units,
         };
     }
 }

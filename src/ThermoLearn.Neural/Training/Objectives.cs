@@ -34,12 +34,11 @@ internal abstract class FieldObjective : TransitionObjective
     /// <summary>The field at <paramref name="x"/> (time <paramref name="t"/> used when the field takes it).</summary>
     protected Tensor Field(Tensor x, Tensor t) => _field.forward(_timeInput ? cat([x, t], 1) : x);
 
-    public override void Standardise(TransitionTensors train)
+    public override void Standardise(TransitionMoments train)
     {
         if (_field is not Mlp mlp) return; // a fold average of trained fields is already standardised
-        using var scope = NewDisposeScope();
-        var all = train.Slice(0, train.Count);
-        mlp.Standardise(_timeInput ? cat([all.Mid, all.TMid], 1) : all.Mid);
+        var (mean, std) = train.Midpoint(_timeInput);
+        mlp.Standardise(mean, std);
     }
 
     /// <summary>The loss of each transition of the batch.</summary>
@@ -104,12 +103,11 @@ internal sealed class NeepObjective : TransitionObjective
 
     public override nn.Module Network => _network;
 
-    public override void Standardise(TransitionTensors train)
+    public override void Standardise(TransitionMoments train)
     {
         if (_network is not AntisymmetricPairNetwork pair) return;
-        using var scope = NewDisposeScope();
-        var all = train.Slice(0, train.Count);
-        pair.Inner.Standardise(cat([all.X0, all.X1], 1));
+        var (mean, std) = train.Pair();
+        pair.Inner.Standardise(mean, std);
     }
 
     private Tensor EntropyProduction(TransitionBatch batch) => _network.forward(batch.X0, batch.X1);

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace ThermoLearn.Neural.Training;
 
 /// <summary>
-/// Minibatch Adam with early stopping: each epoch visits the training transitions in a seeded random
-/// order (a permutation drawn from <see cref="RandomStream"/> keyed by (seed, epoch)), every step runs
+/// Minibatch Adam with early stopping: each epoch reads the training transitions sequentially in blocks and visits each
+/// block in a seeded random order (a permutation drawn from <see cref="RandomStream"/> keyed by (seed, epoch, block)), every step runs
 /// inside its own dispose scope, and the weights of the epoch with the lowest validation loss are
 /// restored at the end. A non-finite loss (training diverged, e.g. a learning rate far too large) stops
 /// training before the bad step is applied; the best weights so far are kept (epoch 0, the initial network, when
@@ -14,15 +14,20 @@ namespace ThermoLearn.Neural.Training;
 /// </summary>
 internal static class Trainer
 {
-    private const long EvaluationChunk = 1 << 16;
-
-    public static TrainingCurve Train(TransitionObjective objective, TransitionTensors train, TransitionTensors validation,
-        TrainingOptions options, ulong seed, int fold, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    /// <summary>
+    /// Trains on the units <paramref name="train"/> of <paramref name="source"/>, stopping early on <paramref name="validation"/>.
+    /// Every epoch reads the data once, in file order, in blocks of <see cref="TrainingOptions.ShuffleBlock"/> transitions;
+    /// block b of epoch e is visited in the order of a permutation from the stream (seed, e + 2^32 b) and cut into minibatches
+    /// (the last of a block may be shorter). Standardisation comes from one more pass (float64 moments in file order). No step
+    /// depends on how the file is chunked, so a streamed file trains the in-memory network bit for bit.
+    /// </summary>
+    public static TrainingCurve Train(TransitionObjective objective, TransitionSource source, IReadOnlyList<TransitionUnit> train,
+        IReadOnlyList<TransitionUnit> validation, TrainingOptions options, ulong seed, int fold, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
-        objective.Standardise(train);
+        objective.Standardise(source.Moments(train));
         var parameters = objective.Network.parameters().ToArray();
-        long n = train.Count;
-        long stepsPerEpoch = (n + options.BatchSize - 1) / options.BatchSize;
+        long n = TransitionSource.Count(train), block = options.ShuffleBlock, batch = options.BatchSize;
+        long stepsPerEpoch = n / block * ((block + batch - 1) / batch) + (n % block + batch - 1) / batch;
         // The current and NEEP losses are dominated by increment noise (per-transition variance ~ 8 sigma / dt),
         // so constant-rate Adam leaves the weights jittering; a cosine decay to 1% averages that noise out.
         using var adam = new AdamStep(parameters, options.LearningRate, options.LearningRate * 0.01, stepsPerEpoch * options.Epochs);
@@ -41,21 +46,24 @@ internal static class Trainer
             for (int epoch = 1; epoch <= options.Epochs && diverged is null; epoch++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var random = RandomStream.For(seed, (ulong)epoch, RandomPurposes.NeuralEpochOrder);
-                long[] order = Array.ConvertAll(TransitionUnits.Permutation(checked((int)n), ref random), i => (long)i);
                 double sum = 0;
                 long steps = 0;
+                ulong b = 0;
                 objective.Network.train();
-                using (var epochScope = NewDisposeScope())
+                foreach (var rows in source.Blocks(train, 1, block))
                 {
+                    var random = RandomStream.For(seed, (ulong)epoch + (b++ << 32), RandomPurposes.NeuralEpochOrder);
+                    long[] order = Array.ConvertAll(TransitionUnits.Permutation(rows.Length, ref random), i => (long)i);
+                    using var tensors = TransitionTensors.From(rows);
+                    using var blockScope = NewDisposeScope();
                     Tensor permutation = tensor(order);
-                    for (long start = 0; start < n; start += options.BatchSize)
+                    for (long start = 0; start < rows.Length; start += batch)
                     {
                         using var scope = NewDisposeScope();
-                        long length = Math.Min(options.BatchSize, n - start);
-                        TransitionBatch batch = train.Select(permutation.narrow(0, start, length));
+                        long length = Math.Min(batch, rows.Length - start);
+                        TransitionBatch minibatch = tensors.Select(permutation.narrow(0, start, length));
                         objective.Network.zero_grad(set_to_none: true);
-                        Tensor loss = objective.Loss(batch);
+                        Tensor loss = objective.Loss(minibatch);
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
                         {
@@ -67,10 +75,11 @@ internal static class Trainer
                         sum += value;
                         steps++;
                     }
+                    if (diverged is not null) break;
                 }
                 if (diverged is not null) break;
                 double epochLoss = sum / steps;
-                double check = MeanLoss(objective, validation);
+                double check = MeanLoss(objective, source, validation);
                 if (!double.IsFinite(check))
                 {
                     // the last steps produced weights whose held-out loss overflows: stop before using them
@@ -107,33 +116,37 @@ internal static class Trainer
         return new TrainingCurve(trainLoss, validationLoss, bestEpoch, stoppedEarly, diverged);
     }
 
-    /// <summary>Mean loss over all transitions (no gradient), accumulated in float64.</summary>
-    public static double MeanLoss(TransitionObjective objective, TransitionTensors data)
+    /// <summary>Mean loss over the units' transitions (no gradient): block means of <see cref="CrossFit.EvaluationBlock"/> transitions, weighted and summed in float64.</summary>
+    public static double MeanLoss(TransitionObjective objective, TransitionSource source, IReadOnlyList<TransitionUnit> units)
     {
         double sum = 0;
+        long count = 0;
         using var noGrad = no_grad();
-        for (long start = 0; start < data.Count; start += EvaluationChunk)
+        foreach (var rows in source.Blocks(units, 1, CrossFit.EvaluationBlock))
         {
+            using var tensors = TransitionTensors.From(rows);
             using var scope = NewDisposeScope();
-            long length = Math.Min(EvaluationChunk, data.Count - start);
-            sum += objective.Loss(data.Slice(start, length)).item<float>() * (double)length;
+            sum += objective.Loss(tensors.Slice(0, rows.Length)).item<float>() * (double)rows.Length;
+            count += rows.Length;
         }
-        return sum / data.Count;
+        return sum / count;
     }
 
-    /// <summary>Per-transition contributions of all transitions, as float64.</summary>
-    public static double[] Contributions(TransitionObjective objective, TransitionTensors data)
+    /// <summary>
+    /// Scores the units' transitions at <paramref name="lag"/> (no gradient) into <paramref name="into"/>: each value, as
+    /// float64, is added to unit <c>global[i]</c> (the index in the ensemble's units of <paramref name="units"/>[i]) in frame order.
+    /// </summary>
+    public static void Score(TransitionObjective objective, TransitionSource source, IReadOnlyList<TransitionUnit> units, int[] global, int lag, HeldOutSums into)
     {
-        var result = new double[data.Count];
         using var noGrad = no_grad();
-        for (long start = 0; start < data.Count; start += EvaluationChunk)
+        foreach (var rows in source.Blocks(units, lag, CrossFit.EvaluationBlock))
         {
-            using var scope = NewDisposeScope();
-            long length = Math.Min(EvaluationChunk, data.Count - start);
-            float[] values = objective.Contributions(data.Slice(start, length)).to_type(ScalarType.Float32).data<float>().ToArray();
-            for (long i = 0; i < length; i++) result[start + i] = values[i];
+            float[] values;
+            using (var tensors = TransitionTensors.From(rows))
+            using (var scope = NewDisposeScope())
+                values = objective.Contributions(tensors.Slice(0, rows.Length)).to_type(ScalarType.Float32).data<float>().ToArray();
+            for (int i = 0; i < rows.Length; i++) into.Add(global[rows.Unit[i]], rows.Time[i], values[i]);
         }
-        return result;
     }
 
     private static Tensor[] Snapshot(Tensor[] parameters)

@@ -21,6 +21,14 @@ public sealed record TrainingOptions
     /// <summary>Transitions per Adam step.</summary>
     public int BatchSize { get; init; } = 4096;
 
+    /// <summary>
+    /// Transitions per shuffle block. An epoch reads the training transitions in file order (trajectory, then frame) in blocks
+    /// of this many and visits each block in a random order, so data larger than memory train from sequential reads (a
+    /// shuffle over the whole file would need it in memory). A block of the default 2^18 holds 7 MB (2-D) and many
+    /// trajectories of typical length; data up to this many training transitions are shuffled as a whole.
+    /// </summary>
+    public int ShuffleBlock { get; init; } = 1 << 18;
+
     /// <summary>Initial Adam learning rate; it decays along a cosine to 1% of this over <see cref="Epochs"/>.</summary>
     public double LearningRate { get; init; } = 3e-3;
 
@@ -51,6 +59,7 @@ public sealed record TrainingOptions
         if (Hidden < 1) throw new InvalidInputException($"hidden width must be at least 1 (got {Hidden}).");
         if (Layers < 1) throw new InvalidInputException($"hidden layers must be at least 1 (got {Layers}).");
         if (BatchSize < 1) throw new InvalidInputException($"batch size must be at least 1 (got {BatchSize}).");
+        if (ShuffleBlock < 1) throw new InvalidInputException($"shuffle block must be at least 1 transition (got {ShuffleBlock}).");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
             throw new InvalidInputException($"learning rate must be a positive finite number (got {LearningRate}).");
         if (Patience < 1) throw new InvalidInputException($"patience must be at least 1 epoch (got {Patience}).");

@@ -12,8 +12,8 @@ internal abstract class TransitionObjective : IDisposable
     /// <summary>The trained network (its parameters and buffers are what is saved).</summary>
     public abstract nn.Module Network { get; }
 
-    /// <summary>Sets input standardisation from the training transitions.</summary>
-    public abstract void Standardise(TransitionTensors train);
+    /// <summary>Sets input standardisation from the moments of the training transitions.</summary>
+    public abstract void Standardise(TransitionMoments train);
 
     /// <summary>Mean loss of a batch (a scalar with gradient).</summary>
     public abstract Tensor Loss(TransitionBatch batch);

@@ -99,6 +99,29 @@ internal sealed class TransitionTensors : IDisposable
             tensor(dx, shape).DetachFromDisposeScope(), tensor(t, [n, 1]).DetachFromDisposeScope(), unit, time, d, lag * data.Dt);
     }
 
+    /// <summary>The float32 tensors of a block of rows, each value cast as <see cref="Build"/> casts it (the increment in float64 first).</summary>
+    public static TransitionTensors From(TransitionRows rows)
+    {
+        int d = rows.Dimension, n = rows.Length;
+        var x0 = new float[(long)n * d];
+        var x1 = new float[(long)n * d];
+        var dx = new float[(long)n * d];
+        var t = new float[n];
+        for (long k = 0; k < (long)n * d; k++)
+        {
+            double a = rows.Start[k], b = rows.End[k];
+            x0[k] = (float)a;
+            x1[k] = (float)b;
+            dx[k] = (float)(b - a);
+        }
+        for (int i = 0; i < n; i++) t[i] = (float)rows.Time[i];
+        long[] shape = [n, d];
+        return new TransitionTensors(
+            tensor(x0, shape).DetachFromDisposeScope(), tensor(x1, shape).DetachFromDisposeScope(),
+            tensor(dx, shape).DetachFromDisposeScope(), tensor(t, [n, 1]).DetachFromDisposeScope(),
+            rows.Unit.AsSpan(0, n).ToArray(), rows.Time.AsSpan(0, n).ToArray(), d, rows.Step);
+    }
+
     /// <summary>The rows <paramref name="index"/> (int64 [B]) as a batch; tensors belong to the caller's dispose scope.</summary>
     public TransitionBatch Select(Tensor index) =>
         new(X0.index_select(0, index), X1.index_select(0, index), Dx.index_select(0, index), TMid.index_select(0, index), Step);

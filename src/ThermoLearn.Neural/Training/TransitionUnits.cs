@@ -24,15 +24,18 @@ internal static class TransitionUnits
     /// otherwise each trajectory is cut into equal contiguous segments (their correlation is
     /// negligible when a segment is much longer than the relaxation time).
     /// </summary>
-    public static TransitionUnit[] Split(TrajectoryEnsemble data)
+    public static TransitionUnit[] Split(TrajectoryEnsemble data) => Split(data.Trajectories, data.Frames);
+
+    /// <summary>The same for <paramref name="trajectories"/> trajectories of <paramref name="frames"/> frames.</summary>
+    public static TransitionUnit[] Split(int trajectories, int frames)
     {
-        int transitions = data.Frames - 1;
+        int transitions = frames - 1;
         if (transitions < 1)
-            throw new InvalidInputException($"neural estimators need at least 2 frames per trajectory (got {data.Frames}).");
-        int perTrajectory = data.Trajectories >= MinimumUnits ? 1 : (MinimumUnits + data.Trajectories - 1) / data.Trajectories;
+            throw new InvalidInputException($"neural estimators need at least 2 frames per trajectory (got {frames}).");
+        int perTrajectory = trajectories >= MinimumUnits ? 1 : (MinimumUnits + trajectories - 1) / trajectories;
         perTrajectory = Math.Min(perTrajectory, transitions);
-        var units = new List<TransitionUnit>(data.Trajectories * perTrajectory);
-        for (int r = 0; r < data.Trajectories; r++)
+        var units = new List<TransitionUnit>(trajectories * perTrajectory);
+        for (int r = 0; r < trajectories; r++)
         {
             for (int s = 0; s < perTrajectory; s++)
             {
