@@ -15,7 +15,7 @@ namespace ThermoLearn.Bench;
 /// <c>neural-epoch</c>: the neural current estimator's training loop on 1e6 frames of the driven 2-D trap
 /// (k = 1, eps = 0.3, mu = 1, T = 0.5; sigma = 0.18) with a 2x64 SiLU MLP, batch 4,096, float32, the trainer of
 /// <c>estimate --method neural-current</c> (<see cref="Trainer"/>). Prints the time per epoch (training steps plus
-/// the held-out check on a separate 1e5-frame trajectory), the time per Adam step (forward, backward, update) against
+/// the held-out check on the last 4 of the trajectory's 40 segments), the time per Adam step (forward, backward, update) against
 /// the reference of about 2 ms for the same 2->64->64->1 step in PyTorch on this machine (issue 5; ratio above 1 is
 /// faster), and the time until the learned field is within 5% of sigma: its population value
 /// sigma - E[(d - F*)^T D (d - F*)] over the stationary law N(0, (T/k) I) (Monte Carlo, 65,536 fixed points), with
@@ -34,24 +34,28 @@ internal static class NeuralEpochBench
         TorchRuntime.Initialise(threads);
         var model = LinearModel.DrivenTrap2D(1, Eps, 1, Temperature);
         var data = Simulate(model, 1_000_000, 12345);
-        var check = Simulate(model, 100_000, 54321);
         Console.WriteLine($"neural-epoch bench: driven trap, {data.Transitions:N0} training transitions, 2x64 SiLU MLP, batch 4096, f32, "
             + $"{threads} torch thread(s), {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        using var train = TransitionTensors.Build(data, TransitionUnits.Split(data));
-        using var validation = TransitionTensors.Build(check, TransitionUnits.Split(check));
+        // the trainer reads its transitions from a source (in memory here, as one chunk); the held-out check uses the last
+        // 4 of the trajectory's 40 segments
+        var source = TransitionSource.InMemory(data);
+        var units = TransitionUnits.Split(data);
+        var trainUnits = units[..^4];
+        var validationUnits = units[^4..];
+        using var train = TransitionTensors.Build(data, trainUnits);
         double[] diffusion = [0.5, 0, 0, 0.5]; // row-major 2 x 2
 
-        Steps(train, diffusion, threads);
-        Epochs(train, validation, diffusion, epochs);
+        Steps(train, source.Moments(trainUnits), diffusion, threads);
+        Epochs(source, trainUnits, validationUnits, diffusion, epochs);
         return 0;
     }
 
     /// <summary>Forward + backward + Adam at batch 4096, timed over 300 steps after 30 warm-up steps.</summary>
-    private static void Steps(TransitionTensors train, double[] diffusion, int threads)
+    private static void Steps(TransitionTensors train, TransitionMoments moments, double[] diffusion, int threads)
     {
         manual_seed(1);
         using var objective = new CurrentObjective(new Mlp(2, 2, 64, 2), diffusion, timeInput: false);
-        objective.Standardise(train);
+        objective.Standardise(moments);
         var parameters = objective.Network.parameters().ToArray();
         using var adam = new AdamStep(parameters, 3e-3, 3e-5, 1000);
         using var order = arange(train.Count, ScalarType.Int64);
@@ -123,7 +127,7 @@ internal static class NeuralEpochBench
     }
 
     /// <summary>The trainer's epochs on all 1e6 transitions, with the population accuracy of the field after each.</summary>
-    private static void Epochs(TransitionTensors train, TransitionTensors validation, double[] diffusion, int epochs)
+    private static void Epochs(TransitionSource source, TransitionUnit[] train, TransitionUnit[] validation, double[] diffusion, int epochs)
     {
         manual_seed(2);
         using var objective = new CurrentObjective(new Mlp(2, 2, 64, 2), diffusion, timeInput: false);
@@ -162,10 +166,10 @@ internal static class NeuralEpochBench
                 + $"population rate of the field {accuracy:F5} ({(accuracy - Sigma) / Sigma:P1} of 0.18){(within ? " within 5%" : "")}");
         });
         var options = new TrainingOptions { Epochs = epochs, Hidden = 64, Layers = 2, BatchSize = 4096, LearningRate = 3e-3, Patience = epochs };
-        Trainer.Train(objective, train, validation, options, seed: 3, fold: 0, progress, CancellationToken.None);
+        Trainer.Train(objective, source, train, validation, options, 3, 0, progress, CancellationToken.None);
         double meanWall = wallPerEpoch.Average(), meanCpu = cpuPerEpoch.Average();
-        long steps = (train.Count + 4095) / 4096;
-        Console.WriteLine($"epoch ({train.Count:N0} transitions, {steps} steps, plus the held-out check on {validation.Count:N0}): mean {meanWall:F2} s wall, "
+        long trainCount = TransitionSource.Count(train), steps = (trainCount + 4095) / 4096;
+        Console.WriteLine($"epoch ({trainCount:N0} transitions, {steps} steps, plus the held-out check on {TransitionSource.Count(validation):N0}): mean {meanWall:F2} s wall, "
             + $"{meanCpu:F2} s CPU ({meanWall * 1000 / steps:F2} ms wall per step incl. batching and the check; PyTorch-step equivalent {steps * ReferenceStepMs / 1000:F2} s)");
         Console.WriteLine(reached is { } r
             ? $"time to 5% accuracy of sigma = 0.18 (population rate of the learned field): first within 5% after {first:F1} s wall, {firstCpu:F1} s CPU; "
