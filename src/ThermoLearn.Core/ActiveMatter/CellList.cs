@@ -313,9 +313,7 @@ public sealed class CellList
                     {
                         if (sj == si) continue;
                         double dx = xi - sx[sj], dy = yi - sy[sj], dz = threeD ? zi - sz[sj] : 0;
-                        dx -= box * Math.Round(dx * inverseBox);
-                        dy -= box * Math.Round(dy * inverseBox);
-                        if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                        WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
                         double r2 = dx * dx + dy * dy + dz * dz;
                         if (r2 < rc2) kernel.Add(i, index[sj], r2, dx, dy, dz);
                     }
@@ -323,6 +321,18 @@ public sealed class CellList
                 kernel.End(i);
             }
         }
+    }
+
+    /// <summary>
+    /// Minimum image of a separation (dx, dy, dz) in a periodic box of side <paramref name="box"/>: each component minus
+    /// box round(component / box), with 1 / box passed in (dz untouched in 2-D). The one copy every sweep uses.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WrapSeparation(ref double dx, ref double dy, ref double dz, double box, double inverseBox, bool threeD)
+    {
+        dx -= box * Math.Round(dx * inverseBox);
+        dy -= box * Math.Round(dy * inverseBox);
+        if (threeD) dz -= box * Math.Round(dz * inverseBox);
     }
 
     /// <summary>Minimum-image separation x_i - x_j along one axis (open space: the plain difference).</summary>

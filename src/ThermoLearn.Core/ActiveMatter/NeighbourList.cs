@@ -119,9 +119,7 @@ public sealed class NeighbourList
                 double dx = xi - x[s], dy = yi - y[s], dz = threeD ? zi - z[s] : 0;
                 if (periodic)
                 {
-                    dx -= box * Math.Round(dx * inverseBox);
-                    dy -= box * Math.Round(dy * inverseBox);
-                    if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                    CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
                 }
                 double r2 = dx * dx + dy * dy + dz * dz;
                 if (r2 < rc2) kernel.Add(i, index[s], r2, dx, dy, dz);
@@ -269,9 +267,7 @@ public sealed class NeighbourList
                     double dx = px[k] - px[sj], dy = py[k] - py[sj], dz = threeD ? pz[k] - pz[sj] : 0;
                     if (periodic)
                     {
-                        dx -= box * Math.Round(dx * inverseBox);
-                        dy -= box * Math.Round(dy * inverseBox);
-                        if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                        CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
                     }
                     double r2 = dx * dx + dy * dy;
                     if (threeD) r2 += dz * dz;
@@ -317,9 +313,7 @@ public sealed class NeighbourList
             double dx = px - _refX[k], dy = py - _refY[k], dz = threeD ? pz - _refZ[k] : 0;
             if (periodic)
             {
-                dx -= box * Math.Round(dx * inverseBox);
-                dy -= box * Math.Round(dy * inverseBox);
-                if (threeD) dz -= box * Math.Round(dz * inverseBox);
+                CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
             }
             double r2 = dx * dx + dy * dy + dz * dz;
             largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;
