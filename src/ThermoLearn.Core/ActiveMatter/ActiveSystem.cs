@@ -1,4 +1,6 @@
+using System.Runtime.Intrinsics;
 using ThermoLearn.Randomness;
+using ThermoLearn.Simd;
 
 namespace ThermoLearn.ActiveMatter;
 
@@ -75,12 +77,22 @@ public static class PairForces
 /// The state of an <see cref="ActiveModel"/> and its time step. AOUP: Euler-Maruyama for x,
 /// x += [v0 g + k F(x) - A x] dt + sqrt(2 eps dt) xi, and the exact Ornstein-Uhlenbeck update for g,
 /// g = e^(-gamma dt) g + sqrt(1 - e^(-2 gamma dt)) eta (g stays exactly N(0, I)); ABP: Euler-Maruyama for x and theta.
-/// Particle i draws its noise from its own <see cref="RandomStream"/> (seed, i), so the run is the same for any thread
-/// count. Positions in a periodic box are kept wrapped into [0, L)^d. No allocation per step.
+/// Particle i draws its noise from its own stream (seed, i, <see cref="RandomPurposes.ActiveNoise"/>): per step whole
+/// Box-Muller pairs, g's normals first (d of them, then d for x when eps &gt; 0; ABP: theta's, then x's two when D_t &gt; 0,
+/// an odd normal left over is dropped), drawn for eight particles at a time by <see cref="GaussianLanes{TLanes, TDouble, TBits}"/>
+/// (one stream per SIMD lane; the same numbers at four or eight lanes), so the run is the same for any thread count and
+/// vector width. Positions in a periodic box are kept wrapped into [0, L)^d. No allocation per step.
 /// </summary>
 public sealed class ActiveSystem
 {
-    private readonly RandomStream[] _streams;
+    /// <summary>Particles per noise block: a multiple of both lane widths, so blocks split the same way at either.</summary>
+    private const int NoiseBlock = 8;
+
+    /// <summary>Most Box-Muller pairs a particle draws per step (AOUP in 3-D with eps &gt; 0: 6 normals).</summary>
+    private const int MaxNormalPairs = 3;
+
+    private readonly ulong[] _s0, _s1, _s2, _s3;   // xoshiro256** state of particle i's noise stream, padded to whole blocks
+    private readonly int _normalPairs;             // Box-Muller pairs per particle and step
     private readonly IPairForces? _pairs;
     private readonly double[] _forces;
     private readonly int _threads;
@@ -102,8 +114,15 @@ public sealed class ActiveSystem
         Positions = new double[n * d];
         Active = new double[n * model.ActiveColumns];
         _forces = new double[n * d];
-        _streams = new RandomStream[n];
-        for (int i = 0; i < n; i++) _streams[i] = RandomStream.For(seed, (ulong)i, RandomPurposes.ActiveNoise);
+        int padded = (n + NoiseBlock - 1) / NoiseBlock * NoiseBlock;
+        _s0 = new ulong[padded];
+        _s1 = new ulong[padded];
+        _s2 = new ulong[padded];
+        _s3 = new ulong[padded];
+        for (int i = 0; i < padded; i++)
+            (_s0[i], _s1[i], _s2[i], _s3[i]) = RandomStream.For(seed, (ulong)i, RandomPurposes.ActiveNoise).State;
+        int normals = model.Kind == ActiveModelKind.Aoup ? (model.Epsilon > 0 ? 2 * d : d) : (model.TranslationalDiffusion > 0 ? 3 : 1);
+        _normalPairs = (normals + 1) / 2;
         _pairs = model.Interacting ? PairForces.For(model) : null;
         if (initial is null) LatticeStart(seed);
         else SetState(initial);
@@ -123,65 +142,97 @@ public sealed class ActiveSystem
     /// <summary>The pair forces (null without interaction).</summary>
     public IPairForces? Pairs => _pairs;
 
+    /// <summary>Tests set this to draw the noise four lanes at a time on a machine with AVX-512.</summary>
+    internal bool FourLanes { get; set; }
+
     /// <summary>Steps taken since construction.</summary>
     public long StepsTaken { get; private set; }
 
     /// <summary>Advances the state by <paramref name="steps"/> time steps.</summary>
     public void Step(int steps = 1)
     {
+        int n = Model.Particles, blocks = (n + NoiseBlock - 1) / NoiseBlock;
+        int chunks = n < 4096 || _threads == 1 ? 1 : Math.Min(n / 1024, 8 * Environment.ProcessorCount);
         for (int s = 0; s < steps; s++)
         {
             if (_pairs is not null) _pairs.Forces(Positions, _forces, _threads);
-            int n = Model.Particles;
-            int chunks = n < 4096 || _threads == 1 ? 1 : Math.Min(n / 1024, 8 * Environment.ProcessorCount);
-            if (chunks == 1) Update(0, n);
+            if (chunks == 1) Update(0, blocks);
             else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                c => Update((int)((long)n * c / chunks), (int)((long)n * (c + 1) / chunks)));
+                c => Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks)));
             StepsTaken++;
         }
     }
 
-    private void Update(int first, int end)
+    /// <summary>Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a time where AVX-512 is accelerated, four otherwise (the same numbers either way).</summary>
+    private void Update(int firstBlock, int endBlock)
+    {
+        if (Vector512.IsHardwareAccelerated && !FourLanes) UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock);
+        else UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock);
+    }
+
+    private void UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
     {
         var m = Model;
-        int d = m.Dimension;
+        int d = m.Dimension, n = m.Particles, width = TLanes.Count, pairs = _normalPairs;
         double dt = Dt, k = _pairs is null ? 0 : m.K, box = m.Box ?? 0;
         double[] x = Positions, a = Active, f = _forces;
-        if (m.Kind == ActiveModelKind.Aoup)
+        ulong[] s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        // normals[r * NoiseBlock + j]: normal r of particle j of the block (r = 2 p and 2 p + 1 from Box-Muller pair p)
+        Span<double> normals = stackalloc double[2 * MaxNormalPairs * NoiseBlock];
+        bool aoup = m.Kind == ActiveModelKind.Aoup;
+        double noiseX = Math.Sqrt(2 * (aoup ? m.Epsilon : m.TranslationalDiffusion) * dt);
+        double decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
+        double noiseTheta = Math.Sqrt(2 * m.RotationalDiffusion * dt), v0 = m.V0, trap = m.A;
+        for (int b = firstBlock; b < endBlock; b++)
         {
-            double noiseX = Math.Sqrt(2 * m.Epsilon * dt), decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
-            double v0 = m.V0, trap = m.A;
-            for (int i = first; i < end; i++)
+            int first = b * NoiseBlock;
+            for (int l = 0; l < NoiseBlock; l += width)
             {
-                ref var rng = ref _streams[i];
-                for (int c = 0; c < d; c++)
+                var lanes = GaussianLanes<TLanes, TDouble, TBits>.Load(s0, s1, s2, s3, first + l);
+                for (int p = 0; p < pairs; p++)
                 {
-                    int q = i * d + c;
-                    double xi = x[q];
-                    xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
-                    if (noiseX > 0) xi += noiseX * rng.NextGaussian();
-                    if (box > 0) xi -= box * Math.Floor(xi / box);
-                    x[q] = xi;
-                    a[q] = decay * a[q] + noiseG * rng.NextGaussian();
+                    lanes.NextPair(out var even, out var odd);
+                    TLanes.CopyTo(even, normals.Slice(2 * p * NoiseBlock + l, width));
+                    TLanes.CopyTo(odd, normals.Slice((2 * p + 1) * NoiseBlock + l, width));
                 }
+                lanes.Store(s0, s1, s2, s3, first + l);
             }
-        }
-        else
-        {
-            double noiseX = Math.Sqrt(2 * m.TranslationalDiffusion * dt), noiseTheta = Math.Sqrt(2 * m.RotationalDiffusion * dt), v0 = m.V0;
-            for (int i = first; i < end; i++)
+            int count = Math.Min(NoiseBlock, n - first);
+            if (aoup)
             {
-                ref var rng = ref _streams[i];
-                (double sin, double cos) = Math.SinCos(a[i]);
-                for (int c = 0; c < 2; c++)
+                // g takes normals 0 .. d - 1, x (eps > 0) normals d .. 2 d - 1
+                for (int j = 0; j < count; j++)
+                    for (int c = 0; c < d; c++)
+                    {
+                        int q = (first + j) * d + c;
+                        double xi = x[q];
+                        xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
+                        if (noiseX > 0) xi += noiseX * normals[(d + c) * NoiseBlock + j];
+                        if (box > 0) xi -= box * Math.Floor(xi / box);
+                        x[q] = xi;
+                        a[q] = decay * a[q] + noiseG * normals[c * NoiseBlock + j];
+                    }
+            }
+            else
+            {
+                // theta takes normal 0, x (D_t > 0) normals 1 and 2
+                for (int j = 0; j < count; j++)
                 {
-                    int q = i * 2 + c;
-                    double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
-                    if (noiseX > 0) xi += noiseX * rng.NextGaussian();
-                    if (box > 0) xi -= box * Math.Floor(xi / box);
-                    x[q] = xi;
+                    int i = first + j;
+                    (double sin, double cos) = Math.SinCos(a[i]);
+                    for (int c = 0; c < 2; c++)
+                    {
+                        int q = i * 2 + c;
+                        double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
+                        if (noiseX > 0) xi += noiseX * normals[(1 + c) * NoiseBlock + j];
+                        if (box > 0) xi -= box * Math.Floor(xi / box);
+                        x[q] = xi;
+                    }
+                    a[i] += noiseTheta * normals[j];
                 }
-                a[i] += noiseTheta * rng.NextGaussian();
             }
         }
     }

@@ -41,6 +41,33 @@ internal struct GaussianLanes<TLanes, TDouble, TBits>
     }
 
     /// <summary>
+    /// Lanes resuming the streams whose xoshiro256** states are held in arrays, one stream per element (state words
+    /// s0[k] .. s3[k] for k = first .. first + Count - 1; see <see cref="RandomStream.State"/>); <see cref="Store"/>
+    /// writes them back. Any spare normal is dropped, so a caller that stores after whole pairs loses nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static GaussianLanes<TLanes, TDouble, TBits> Load(ulong[] s0, ulong[] s1, ulong[] s2, ulong[] s3, int first)
+    {
+        int count = TLanes.Count;
+        return new GaussianLanes<TLanes, TDouble, TBits>
+        {
+            _s0 = TLanes.Create(s0.AsSpan(first, count)), _s1 = TLanes.Create(s1.AsSpan(first, count)),
+            _s2 = TLanes.Create(s2.AsSpan(first, count)), _s3 = TLanes.Create(s3.AsSpan(first, count)),
+        };
+    }
+
+    /// <summary>Writes the lanes' stream states back to the arrays <see cref="Load"/> read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(ulong[] s0, ulong[] s1, ulong[] s2, ulong[] s3, int first)
+    {
+        int count = TLanes.Count;
+        TLanes.CopyTo(_s0, s0.AsSpan(first, count));
+        TLanes.CopyTo(_s1, s1.AsSpan(first, count));
+        TLanes.CopyTo(_s2, s2.AsSpan(first, count));
+        TLanes.CopyTo(_s3, s3.AsSpan(first, count));
+    }
+
+    /// <summary>
     /// Next 64 random bits per lane, xoshiro256**: result = rotl(5 s1, 7) * 9, then the state update
     /// s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= s1 &lt;&lt; 17, s3 = rotl(s3, 45). The multiplications by 5 and 9
     /// are shifts and adds, which AVX2 has.

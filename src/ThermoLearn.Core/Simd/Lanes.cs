@@ -96,6 +96,12 @@ internal interface ILanes<TDouble, TBits>
 
     /// <summary>Bit j = the sign bit of lane j (all <see cref="Count"/> bits set when every lane of a compare mask is set).</summary>
     static abstract uint SignBits(TDouble x);
+
+    /// <summary>Stores the lanes into the first <see cref="Count"/> elements of <paramref name="destination"/>.</summary>
+    static abstract void CopyTo(TDouble x, Span<double> destination);
+
+    /// <summary>Stores the lanes into the first <see cref="Count"/> elements of <paramref name="destination"/>.</summary>
+    static abstract void CopyTo(TBits x, Span<ulong> destination);
 }
 
 /// <summary>Four lanes (<see cref="Vector256{T}"/>, AVX2).</summary>
@@ -178,6 +184,12 @@ internal readonly struct Lanes256 : ILanes<Vector256<double>, Vector256<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint SignBits(Vector256<double> x) => (uint)x.ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyTo(Vector256<double> x, Span<double> destination) => x.CopyTo(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyTo(Vector256<ulong> x, Span<ulong> destination) => x.CopyTo(destination);
 }
 
 /// <summary>Eight lanes (<see cref="Vector512{T}"/>, AVX-512).</summary>
@@ -262,4 +274,10 @@ internal readonly struct Lanes512 : ILanes<Vector512<double>, Vector512<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint SignBits(Vector512<double> x) => (uint)x.ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyTo(Vector512<double> x, Span<double> destination) => x.CopyTo(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyTo(Vector512<ulong> x, Span<ulong> destination) => x.CopyTo(destination);
 }
