@@ -43,9 +43,12 @@ public sealed record CurrentEstimatorOptions
 public sealed record LocalEntropyMaps(double[] ParticleRates, int SnapshotFrame, double[] SnapshotRates, double[] RegionRates, int Bins,
     double RegionOrigin, double RegionBin);
 
-/// <summary>The current-based estimate with its fitted force field and local maps.</summary>
+/// <summary>
+/// The current-based estimate with its fitted force field (coefficients of <see cref="Features"/> for the x and g sets, with
+/// jackknife standard errors over the same blocks as the rate) and local maps.
+/// </summary>
 public sealed record ManyBodyCurrentEstimateResult(ManyBodyEntropyEstimate Estimate, IReadOnlyList<string> Features, double[] CoefficientsX, double[] CoefficientsG,
-    double RateLag1, double RateLag2, LocalEntropyMaps Maps);
+    double[] CoefficientErrorsX, double[] CoefficientErrorsG, double RateLag1, double RateLag2, LocalEntropyMaps Maps);
 
 /// <summary>
 /// Model-free entropy production of a many-body AOUP system from snapshot increments with the current loss
@@ -144,10 +147,22 @@ public static class CurrentEntropyProduction
         for (int l = 0; l < lags; l++) sigma[l] = Sigma(l, -1, out sigmaX[l], out sigmaG[l], out thetaXs[l], out thetaGs[l]);
         double rate = correction.Combine(l => sigma[l - 1]), rateX = correction.Combine(l => sigmaX[l - 1]), rateG = correction.Combine(l => sigmaG[l - 1]);
         var leaveOut = new double[blocks];
+        var leaveOutThetaX = new double[blocks][];
+        var leaveOutThetaG = new double[blocks][];
         for (int b = 0; b < blocks; b++)
         {
-            int block = b;
-            leaveOut[b] = correction.Combine(l => Sigma(l - 1, block, out _, out _, out _, out _));
+            var tx = new double[lags][];
+            var tg = new double[lags][];
+            for (int l = 0; l < lags; l++) Sigma(l, b, out _, out _, out tx[l], out tg[l]);
+            leaveOut[b] = correction.Combine(l => Sigma(l - 1, b, out _, out _, out _, out _));
+            leaveOutThetaX[b] = new double[k];
+            leaveOutThetaG[b] = new double[k];
+            for (int p = 0; p < k; p++)
+            {
+                int q = p;
+                leaveOutThetaX[b][p] = correction.Combine(l => tx[l - 1][q]);
+                leaveOutThetaG[b][p] = correction.Combine(l => tg[l - 1][q]);
+            }
         }
         double mean = leaveOut.Average(), variance = 0;
         foreach (double v in leaveOut) variance += (v - mean) * (v - mean);
@@ -164,7 +179,23 @@ public static class CurrentEntropyProduction
             thetaG[p] = correction.Combine(l => thetaGs[l - 1][q]);
         }
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
-        return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps);
+        return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, JackknifeErrors(leaveOutThetaX), JackknifeErrors(leaveOutThetaG),
+            sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps);
+    }
+
+    /// <summary>Jackknife standard error of each component from its leave-one-block-out values.</summary>
+    private static double[] JackknifeErrors(double[][] leaveOut)
+    {
+        int blocks = leaveOut.Length, k = leaveOut[0].Length;
+        var errors = new double[k];
+        for (int p = 0; p < k; p++)
+        {
+            double mean = 0, variance = 0;
+            for (int b = 0; b < blocks; b++) mean += leaveOut[b][p] / blocks;
+            for (int b = 0; b < blocks; b++) variance += (leaveOut[b][p] - mean) * (leaveOut[b][p] - mean);
+            errors[p] = Math.Sqrt((blocks - 1.0) / blocks * variance);
+        }
+        return errors;
     }
 
     private static void Accumulate(double[] phiFrom, double[] phiTo, double[] xFrom, double[] xTo, double[] gFrom, double[] gTo, int rows, int k,

@@ -13,6 +13,14 @@ namespace ThermoLearn.ActiveMatter;
 /// is degenerate (eps = 0): for a stiff contact network H (the Hessian of the pair energy) with gamma &lt;&lt; |H|, the law of
 /// g given the positions is narrow and -(g + s_g) ~ u / v0 - g + H u / (gamma v0), the last term being -k dF/dt /
 /// (gamma v0) (the trap of reference 1 is the linear case: -(g + s_g) = (A + gamma) u / (gamma v0) - g exactly).
+/// Those two alone resolve only ~20% of the EP of a MIPS state (docs/active-matter.md): its particles are not
+/// relaxed (median |u_i| ~ 0.4 v0), and where contacts are in motion H u carries a large part that is not in the force.
+/// So the combined contact field c_i = (H u)_i = v0 [first] + k [second] also enters weighted by the particle's speed and
+/// stiffness: c_i w_q(|u_i|) with gates w_q = exp(-|u_i|^2 / (2 (s_q v0)^2)), s_q = 0.008 x 3^q, q = 0..5 (the slower a
+/// particle, the closer its law of g to the relaxed Gaussian, whose coefficient is -k / (gamma v0)); kappa_i c_i and
+/// kappa_i^2 c_i with the particle's contraction rate kappa_i = -k div_i F_i (its share of identity 4); and kappa_i c_i w_q,
+/// q = 1..3. u_i = v0 g_i + k F_i - A x_i is the particle's velocity: no new model input beyond the force the contact
+/// features already use.
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -45,6 +53,10 @@ public sealed class ParticleBasis
             for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
             names.Add("sum_j J(r) (g_i - g_j)");
             names.Add("sum_j J(r) (F_i - F_j)");
+            for (int q = 0; q < GateCount; q++) names.Add($"c_i w{q}(|u_i|)");
+            names.Add("kappa_i c_i");
+            names.Add("kappa_i^2 c_i");
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i c_i w{q}(|u_i|)");
         }
         Names = names;
     }
@@ -53,6 +65,16 @@ public sealed class ParticleBasis
     public IReadOnlyList<string> Names { get; }
 
     public int Count => Names.Count;
+
+    /// <summary>Speed gates w_q of the weighted contact features, q = 0..5, at |u| = s_q v0, s_q = 0.008 x 3^q.</summary>
+    internal const int GateCount = 6;
+
+    internal const double FirstGate = 0.008;
+
+    private const int KappaGateFirst = 1, KappaGateLast = 3;
+
+    /// <summary>Weighted contact features after the two contact fields.</summary>
+    private const int WeightedCount = GateCount + 2 + KappaGateLast - KappaGateFirst + 1;
 
     /// <summary>Range r_f of the pair features (0 without interaction).</summary>
     public double Range { get; }
@@ -71,16 +93,21 @@ public sealed class ParticleBasis
         if (_cells is null) return;
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
-        _cells.Sweep(new PairFeatureKernel(_pairs, g, _forces!, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range), maxDegreeOfParallelism);
+        _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range, _model), maxDegreeOfParallelism);
     }
 
-    private struct PairFeatureKernel(IPairForces pairs, double[] g, double[] forces, double[] phi, int d, int count, int first, int tents, int shells,
-        double range) : INeighbourKernel
+    private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] phi, int d, int count, int first, int tents, int shells,
+        double range, ActiveModel model) : INeighbourKernel
     {
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
+        private double _divergence;   // div_i F_i = sum_j tr J(r_ij)
 
-        public void Begin(int i) => _s = default;
+        public void Begin(int i)
+        {
+            _s = default;
+            _divergence = 0;
+        }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
         {
@@ -102,6 +129,7 @@ public sealed class ParticleBasis
             }
             if (f == 0) return;   // beyond the interaction's cutoff J = 0
             double fp = pairs.ForceDerivative(r), fr = f / r;
+            _divergence += fp + (d - 1) * fr;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
         }
@@ -116,11 +144,29 @@ public sealed class ParticleBasis
 
         public void End(int i)
         {
-            int fields = 3 + tents + shells;
+            int fields = 3 + tents + shells, contactG = 1 + tents + shells;
+            double v0 = model.V0, k = model.K, speed2 = 0;
+            for (int a = 0; a < d; a++)
+            {
+                double u = v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a];
+                speed2 += u * u;
+            }
+            double kappa = -k * _divergence;
+            Span<double> weights = stackalloc double[WeightedCount];
+            for (int q = 0; q < GateCount; q++)
+            {
+                double s = FirstGate * Math.Pow(3, q) * v0;
+                weights[q] = s > 0 ? Math.Exp(-0.5 * speed2 / (s * s)) : 0;
+            }
+            weights[GateCount] = kappa;
+            weights[GateCount + 1] = kappa * kappa;
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++) weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * count + first;
                 for (int q = 0; q < fields; q++) phi[row + q] = _s.Get(q, a);
+                double c = v0 * _s.Get(contactG, a) + k * _s.Get(contactG + 1, a);
+                for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
             }
         }
     }

@@ -210,18 +210,20 @@ internal static class DenseMatrix
     }
 
     /// <summary>
-    /// theta = (D G)^-1 J for a row-major k x k Gram matrix G, scalar D, by Cholesky with a relative ridge of 1e-12 times the
-    /// mean diagonal (features that vanish, e.g. pair sums of an isolated system, stay solvable; pivots below 1e-300 are
-    /// clamped). For the many-body current estimator, whose Gram matrices may be singular by symmetry.
+    /// theta = (D G)^-1 J for a row-major k x k Gram matrix G, scalar D, by Cholesky of the Jacobi-scaled matrix
+    /// S G S (S = diag(G_pp^-1/2); features whose diagonal is 0 keep scale 1 and get theta 0) with a ridge of 1e-12 on
+    /// its unit diagonal, so the regularisation is the same relative amount for every feature whatever their units
+    /// (pivots below 1e-300 are clamped). For the many-body current estimator, whose Gram matrices may be singular by
+    /// symmetry and whose features differ in scale by many orders of magnitude.
     /// </summary>
     public static double[] SolveRidgedCholesky(double[] gram, double[] j, int k, double diffusion)
     {
+        var scale = new double[k];
+        for (int p = 0; p < k; p++) scale[p] = gram[p * k + p] > 0 ? 1 / Math.Sqrt(gram[p * k + p]) : 1;
         var a = new double[k * k];
-        double trace = 0;
-        for (int p = 0; p < k; p++) trace += gram[p * k + p];
-        double ridge = 1e-12 * Math.Max(trace / k, 1e-300);
-        for (int p = 0; p < k * k; p++) a[p] = diffusion * gram[p];
-        for (int p = 0; p < k; p++) a[p * k + p] += diffusion * ridge;
+        for (int p = 0; p < k; p++)
+            for (int q = 0; q < k; q++) a[p * k + q] = diffusion * scale[p] * gram[p * k + q] * scale[q];
+        for (int p = 0; p < k; p++) a[p * k + p] += diffusion * 1e-12;
         for (int p = 0; p < k; p++)
         {
             for (int q = 0; q <= p; q++)
@@ -234,7 +236,7 @@ internal static class DenseMatrix
         var y = new double[k];
         for (int p = 0; p < k; p++)
         {
-            double s = j[p];
+            double s = j[p] * scale[p];
             for (int r = 0; r < p; r++) s -= a[p * k + r] * y[r];
             y[p] = s / a[p * k + p];
         }
@@ -245,6 +247,7 @@ internal static class DenseMatrix
             for (int r = p + 1; r < k; r++) s -= a[r * k + p] * theta[r];
             theta[p] = s / a[p * k + p];
         }
+        for (int p = 0; p < k; p++) theta[p] *= scale[p];
         return theta;
     }
 

@@ -119,8 +119,13 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     /// <summary>Not used: the network needs neighbour lists; call <see cref="Score"/>.</summary>
     public override Tensor forward(Tensor input) => throw new NotSupportedException("LocalScoreNetwork.forward needs neighbour lists: use Score.");
 
-    /// <summary>(s_x, s_g) as one tensor [B, N, 4]: columns 0-1 s_x, 2-3 s_g.</summary>
-    internal Tensor Score(ScoreInput input)
+    /// <summary>
+    /// (s_x, s_g) as one tensor [B, N, 4]: columns 0-1 s_x, 2-3 s_g. With <paramref name="layers"/> (a neighbourhood batch,
+    /// <see cref="ScoreInput"/> ordered by hops from its centres: layers[h] = particles within h hops, h = 0..Rounds) round l
+    /// updates only the particles within Rounds - 1 - l hops, whose neighbours' states are then exact, and the output is the
+    /// centres' scores [B, layers[0], 4]: the same values as on the whole configuration at a fraction of the cost.
+    /// </summary>
+    internal Tensor Score(ScoreInput input, int[]? layers = null)
     {
         long b = input.G.shape[0], n = input.G.shape[1], slots = input.Mask.shape[2], k = slots - 1, h = Shape.Hidden;
         var nodeParts = new List<Tensor> { input.G };
@@ -135,26 +140,35 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         // fading radius R_i: the (K + 1)-th nearest when one lies within r_c, else r_c
         Tensor boundaryMask = input.Mask.narrow(2, k, 1).unsqueeze(3);
         Tensor radius = (allDistance.narrow(2, k, 1) * boundaryMask).Plus(boundaryMask.neg().add(StableScalars.One, StableScalars.One) * _cutoff);
-        Tensor r = all.narrow(2, 0, k);
-        Tensor distance = allDistance.narrow(2, 0, k);
-        Tensor scaled = distance / radius;
-        Tensor weight = scaled.Squared().neg().add(StableScalars.One, StableScalars.One).clamp_min(_zero).Squared() * input.Mask.narrow(2, 0, k).unsqueeze(3);
+        // edges of the particles any round updates (all of them, or those within Rounds - 1 hops of a batch's centres)
+        long m = layers is null ? n : layers[Shape.Rounds - 1];
+        Tensor r = all.narrow(1, 0, m).narrow(2, 0, k);
+        Tensor distance = allDistance.narrow(1, 0, m).narrow(2, 0, k);
+        Tensor scaled = distance / radius.narrow(1, 0, m);
+        Tensor weight = scaled.Squared().neg().add(StableScalars.One, StableScalars.One).clamp_min(_zero).Squared() * input.Mask.narrow(1, 0, m).narrow(2, 0, k).unsqueeze(3);
         Tensor radial = (distance.Minus(_centres) * _inverseWidth).Squared().neg().exp();
-        Tensor index = input.Index.view(b, n, slots).narrow(2, 0, k).reshape(b, n * k);
-        Tensor gJ = Gather(input.G, index, b, n, k);
+        Tensor index = input.Index.view(b, n, slots).narrow(1, 0, m).narrow(2, 0, k).reshape(b, m * k);
+        Tensor gJ = Gather(input.G, index, b, m, k);
         Tensor edge = cat([r * _inverseCutoff, radial, gJ], 3);
         for (int l = 0; l < Shape.Rounds; l++)
         {
-            Tensor hI = state.unsqueeze(2).expand(b, n, k, h);
-            Tensor hJ = Gather(state, index, b, n, k);
-            Tensor message = _messages[l].forward(cat([hI, hJ, edge], 3)) * weight;
+            long u = layers is null ? n : layers[Shape.Rounds - 1 - l];
+            Tensor own = u == n ? state : state.narrow(1, 0, u);
+            Tensor hI = own.unsqueeze(2).expand(b, u, k, h);
+            Tensor edgeU = u == m ? edge : edge.narrow(1, 0, u);
+            Tensor indexU = u == m ? index : index.view(b, m, k).narrow(1, 0, u).reshape(b, u * k);
+            Tensor hJ = Gather(state, indexU, b, u, k);
+            Tensor weightU = u == m ? weight : weight.narrow(1, 0, u);
+            Tensor message = _messages[l].forward(cat([hI, hJ, edgeU], 3)) * weightU;
             Tensor pooled = message.sum(2);
-            state = state.Plus(_updates[l].forward(cat([state, pooled], 2)));
+            Tensor updated = own.Plus(_updates[l].forward(cat([own, pooled], 2)));
+            state = u == n ? updated : cat([updated, state.narrow(1, u, n - u)], 1);
         }
+        if (layers is not null) state = state.narrow(1, 0, layers[0]);
         return _output.forward(state) * _outputScale;
     }
 
-    /// <summary>Rows of <paramref name="values"/> [B, N, C] at the neighbour indices: [B, N, K, C].</summary>
+    /// <summary>Rows of <paramref name="values"/> [B, N', C] at the neighbour indices [B, n K]: [B, n, K, C].</summary>
     private static Tensor Gather(Tensor values, Tensor index, long b, long n, long k)
     {
         long c = values.shape[2];

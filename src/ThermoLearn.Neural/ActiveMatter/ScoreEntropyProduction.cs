@@ -12,20 +12,26 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <summary>How the score network is trained and the estimate is made.</summary>
 /// <param name="Shape">Network shape.</param>
 /// <param name="Steps">Adam steps (learning rate decaying along a cosine to 1%).</param>
-/// <param name="ParticlesPerStep">Particles per step: whole snapshots, max(1, this / N) of them.</param>
+/// <param name="ParticlesPerStep">Particles per step: whole snapshots, max(1, this / N) of them (when <paramref name="CentresPerStep"/> is 0).</param>
 /// <param name="LearningRate">Initial Adam learning rate.</param>
 /// <param name="HeldOutFraction">Fraction of the snapshots (the last ones in time) kept out of training and scored.</param>
 /// <param name="Grid">Cells per side of the spatial EP map.</param>
 /// <param name="Seed">Seed of the weights, the snapshot order and the Hutchinson probes.</param>
 /// <param name="Threads">libtorch threads (1: bit-identical results run to run).</param>
+/// <param name="CentresPerStep">0: train on whole snapshots. Otherwise particles per step as neighbourhoods: that many
+/// (snapshot, particle) pairs drawn uniformly over the training snapshots, each scored from the Rounds-hop neighbourhood its
+/// output reads (<see cref="LocalScoreNetwork.Score"/>). The network is local, so the loss is a sum over particles of terms
+/// that each need only that neighbourhood: an unbiased minibatch of the same loss, from many snapshots at once, at a cost
+/// per step that does not grow with N.</param>
 public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int ParticlesPerStep = 4096, double LearningRate = 2e-3,
-    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1)
+    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0)
 {
     internal void Validate()
     {
         Shape.Validate();
         if (Steps < 1) throw new InvalidInputException($"training steps must be at least 1, got {Steps}.");
         if (ParticlesPerStep < 1) throw new InvalidInputException($"particles per step must be at least 1, got {ParticlesPerStep}.");
+        if (CentresPerStep < 0) throw new InvalidInputException($"centres per step must be 0 (whole snapshots) or positive, got {CentresPerStep}.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"the learning rate must be positive, got {LearningRate}.");
         if (!(HeldOutFraction > 0 && HeldOutFraction < 1)) throw new InvalidInputException($"the held-out fraction must be in (0, 1), got {HeldOutFraction}.");
         if (Grid < 1) throw new InvalidInputException($"the map grid needs at least 1 cell a side, got {Grid}.");
@@ -205,12 +211,15 @@ public static class ScoreEntropyProduction
             n, s, trainingSnapshots, rates, Map(data, rates, grid), lossSum / s);
     }
 
-    /// <summary>The learned score (s_x, s_g) of every snapshot and particle, [S, N, 4] row-major.</summary>
-    internal static float[] Scores(LocalScoreNetwork network, ScoreData data)
+    /// <summary>
+    /// The learned score (s_x, s_g) of every snapshot and particle, [S, N, 4] row-major. <paramref name="parameters"/> give
+    /// v0 for a network that reads the pair force (as F_i / v0); without them the force is read as it is.
+    /// </summary>
+    internal static float[] Scores(LocalScoreNetwork network, ScoreData data, AoupParameters? parameters = null)
     {
         var result = new float[data.Snapshots * data.Particles * 4];
         var neighbours = new LocalNeighbours(data.Particles, network.Shape.Neighbours);
-        var parameters = new AoupParameters(0, 1, 0, network.Trapped ? 1 : 0);
+        parameters ??= new AoupParameters(0, 1, 0, network.Trapped ? 1 : 0);
         using var noGrad = no_grad();
         for (int t = 0; t < data.Snapshots; t++)
         {
@@ -265,6 +274,7 @@ public static class ScoreEntropyProduction
         using var adam = new AdamStep(parametersList, settings.LearningRate, settings.LearningRate * 0.01, settings.Steps);
         var neighbours = new LocalNeighbours(n, settings.Shape.Neighbours);
         bool noisyX = parameters.Epsilon > 0;
+        var patches = settings.CentresPerStep > 0 ? new NeighbourhoodBatches(network, train, parameters) : null;
         var curve = new List<double>();
         int block = Math.Max(1, settings.Steps / LossBlocks);
         double blockSum = 0;
@@ -275,11 +285,20 @@ public static class ScoreEntropyProduction
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var random = RandomStream.For(settings.Seed, (ulong)step, RandomPurposes.ScoreMinibatch);
-            var chosen = new int[batch];
-            for (int b = 0; b < batch; b++) chosen[b] = (int)(random.NextUInt64() % (ulong)train.Snapshots);
-            var input = BuildInput(network, train, chosen, neighbours, parameters, gradients: true, noisyX);
+            ScoreInput input;
+            int[]? layers = null;
+            if (patches is not null)
+            {
+                (input, layers, _) = patches.Draw(settings.CentresPerStep, ref random, noisyX);
+            }
+            else
+            {
+                var chosen = new int[batch];
+                for (int b = 0; b < batch; b++) chosen[b] = (int)(random.NextUInt64() % (ulong)train.Snapshots);
+                input = BuildInput(network, train, chosen, neighbours, parameters, gradients: true, noisyX);
+            }
             network.zero_grad(set_to_none: true);
-            Tensor loss = Loss(network.Score(input), input, parameters, ref random, createGraph: true);
+            Tensor loss = Loss(network.Score(input, layers), input, parameters, ref random, createGraph: true);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"score matching diverged at step {step + 1} (loss {value}); lower the learning rate.");
@@ -301,31 +320,33 @@ public static class ScoreEntropyProduction
 
     /// <summary>
     /// Implicit score-matching loss per particle, D normalised by max(eps, gamma):
-    /// (1/(B N)) [ sum_i s_i^T D s_i + 2 v^T grad(v^T D s) ], v Rademacher over the noisy coordinates.
+    /// (1/(B N)) [ sum_i s_i^T D s_i + 2 v^T grad(v^T D s) ], v Rademacher over the noisy coordinates of the particles
+    /// scored (all of them, or a neighbourhood batch's centres, the first rows of the input).
     /// </summary>
     private static Tensor Loss(Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random, bool createGraph)
     {
         double scale = Math.Max(parameters.Epsilon, parameters.Gamma);
         double dx = parameters.Epsilon / scale, dg = parameters.Gamma / scale;
-        long count = input.G.shape[0] * input.G.shape[1];
+        long scored = score.shape[1], count = score.shape[0] * scored;
+        Tensor Own(Tensor gradient) => gradient.shape[1] == scored ? gradient : gradient.narrow(1, 0, scored);
         Tensor sx = score.narrow(2, 0, 2), sg = score.narrow(2, 2, 2);
-        Tensor probeG = Rademacher(input.G.shape, ref random);
+        Tensor probeG = Rademacher(sg.shape, ref random);
         using Scalar dgScalar = dg.ToScalar(), dxScalar = dx.ToScalar(), two = 2.0.ToScalar(), perParticle = (1.0 / count).ToScalar();
         Tensor quadratic = sg.Squared().sum() * dgScalar;
         Tensor projected = (sg * probeG).sum() * dgScalar;
         Tensor divergence;
         if (parameters.Epsilon > 0)
         {
-            Tensor probeX = Rademacher(input.Shift.shape, ref random);
+            Tensor probeX = Rademacher(sx.shape, ref random);
             quadratic = quadratic.Plus(sx.Squared().sum() * dxScalar);
             projected = projected.Plus((sx * probeX).sum() * dxScalar);
             var grads = autograd.grad([projected], [input.Shift, input.G], retain_graph: createGraph, create_graph: createGraph);
-            divergence = (grads[0] * probeX).sum().Plus((grads[1] * probeG).sum());
+            divergence = (Own(grads[0]) * probeX).sum().Plus((Own(grads[1]) * probeG).sum());
         }
         else
         {
             var grads = autograd.grad([projected], [input.G], retain_graph: createGraph, create_graph: createGraph);
-            divergence = (grads[0] * probeG).sum();
+            divergence = (Own(grads[0]) * probeG).sum();
         }
         Tensor result = quadratic.add(divergence, two) * perParticle;
         GC.KeepAlive(dgScalar);

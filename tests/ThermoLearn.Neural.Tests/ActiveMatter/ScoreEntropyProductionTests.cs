@@ -105,6 +105,47 @@ public class ScoreEntropyProductionTests
             }
     }
 
+    /// <summary>
+    /// A neighbourhood batch (<see cref="NeighbourhoodBatches"/>) gives its centres the scores the network gives them on
+    /// the whole configurations: each centre's output reads only particles within Rounds hops, and the batch holds them
+    /// all (float32 arithmetic in another order: agreement to 1e-5 of the largest score).
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    public void NeighbourhoodBatchesScoreTheirCentresAsTheWholeConfiguration(int rounds, bool trapped)
+    {
+        TorchRuntime.Initialise(1);
+        manual_seed(4);
+        const int n = 120, snapshots = 3;
+        double box = trapped ? 0 : 12;
+        using var network = new LocalScoreNetwork(new LocalScoreShape(Neighbours: 5, Cutoff: 2.5, Hidden: 16, Rounds: rounds, RadialBasis: 6, ForceInput: true), trapped);
+        var random = RandomStream.For(11, 0);
+        var x = new double[snapshots * 2 * n];
+        var g = new double[snapshots * 2 * n];
+        var f = new double[snapshots * 2 * n];
+        for (int i = 0; i < x.Length; i++) (x[i], g[i], f[i]) = (12 * random.NextDouble() - (trapped ? 6 : 0), random.NextGaussian(), random.NextGaussian());
+        var data = new ScoreData(snapshots, n, box, x, g, f);
+        var parameters = new AoupParameters(V0: 0.5, Gamma: 1, Epsilon: 0, Trap: trapped ? 1 : 0);
+        float[] whole = ScoreEntropyProduction.Scores(network, data, parameters);
+        var batches = new NeighbourhoodBatches(network, data, parameters);
+        var draw = RandomStream.For(12, 0);
+        var (input, layers, centres) = batches.Draw(40, ref draw, noisyX: false);
+        Assert.Equal(centres.Length, layers[0]);
+        Assert.True(layers[rounds] < snapshots * n, "the batch should not need every particle");
+        using var noGrad = no_grad();
+        float[] batch = network.Score(input, layers).data<float>().ToArray();
+        Assert.Equal(4 * centres.Length, batch.Length);
+        float largest = whole.Max(Math.Abs);
+        for (int c = 0; c < centres.Length; c++)
+        {
+            var (t, i) = centres[c];
+            for (int q = 0; q < 4; q++)
+                Assert.True(Math.Abs(batch[4 * c + q] - whole[(t * n + i) * 4 + q]) < 1e-5 * largest, $"centre {c} (snapshot {t}, particle {i}) component {q}: {batch[4 * c + q]} vs {whole[(t * n + i) * 4 + q]}");
+        }
+    }
+
     [Fact]
     public void AShortFitOnTheTrapIsWithinTenPercentOfTheExactRate()
     {

@@ -45,6 +45,31 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [Fact]
     public void TrappedAoupWithoutThermalNoiseProducesA() => Check("trap eps=0", Simulate(Trap(200, 0), 0.005, 2, 2001, 1000, 2), 3.5, null);
 
+    /// <summary>
+    /// The basis holds the exact thermodynamic force of reference 1 at eps = 0: per axis the law is Gaussian with
+    /// s_g = -C^-1 z, so F_g = -(g + s_g) = (A + gamma) u / (gamma v0) - g with u = v0 g - A x, i.e.
+    /// F_g = (A / gamma) g_i - A (A + gamma) / (gamma v0) x_i: the fitted coefficients of the g_i and x_i features must be
+    /// these (1 and -2 for A = gamma = v0 = 1). Tolerance 4 jackknife standard errors each (false-failure rate about 1e-4
+    /// per coefficient for a calibrated error; two coefficients).
+    /// </summary>
+    [Fact]
+    public void TrappedAoupWithoutThermalNoiseRecoversTheExactForce()
+    {
+        var model = Trap(200, 0) with { A = 1.5, Gamma = 0.5, V0 = 2 };
+        var result = CurrentEntropyProduction.Estimate(Simulate(model, 0.005, 2, 2001, 1000, 5));
+        double a = model.A, gamma = model.Gamma, v0 = model.V0;
+        var expected = new Dictionary<string, double> { ["g_i"] = a / gamma, ["x_i"] = -a * (a + gamma) / (gamma * v0) };
+        foreach (var (feature, exact) in expected)
+        {
+            int p = result.Features.ToList().IndexOf(feature);
+            double theta = result.CoefficientsG[p], se = result.CoefficientErrorsG[p];
+            output.WriteLine($"{feature}: theta = {theta:G6} +- {se:G3}, exact {exact:G6}, z = {(theta - exact) / se:F2}");
+            Assert.True(se > 0 && Math.Abs(theta - exact) < 4 * se, $"{feature}: {theta} +- {se} vs exact {exact}");
+            Assert.Equal(0, result.CoefficientsX[p]);   // eps = 0: no x force is fitted
+        }
+        Assert.Equal(2, result.Features.Count);   // no pair features without interaction
+    }
+
     [Fact]
     public void FreeAoupOnATorusMatchesReference2() => Check("torus", Simulate(Torus(200), 0.005, 2, 2001, 200, 3), 3.5, null);
 
