@@ -132,15 +132,14 @@ internal static class EstimateCommand
     /// <param name="PerTrajectory">The per-trajectory CSV to write, or null.</param>
     /// <param name="Neural">The neural methods' arguments; null for the others.</param>
     /// <param name="Errors">Batches and resampling of the standard errors.</param>
-    /// <param name="Streamed">Whether the file is read in chunks rather than into memory.</param>
     /// <param name="Json">Print JSON rather than text.</param>
     private sealed record Request(string Input, EstimateRunner Method, string Basis, string Diffusion, int Windows, int TimeDegree, int PerTrajectoryTimeDegree,
         bool Joint, CoarseSamplingCorrection Correction, bool CorrectionGiven, string? Plot, string? PerTrajectory, NeuralArguments? Neural, ErrorOptions Errors,
-        bool Streamed, bool Json);
+        bool Json);
 
-    /// <summary>What an estimate produced, ready to render.</summary>
-    private sealed record Estimated(TrajectoryHeader Header, TrajectoryEnsemble? Data, DiffusionSpec Diffusion, EstimateOutcome Outcome,
-        ThermoLearn.Models.StochasticModel? Model, string? Warning);
+    /// <summary>What an estimate produced, ready to render (and the statistics for --statistics-out).</summary>
+    private sealed record Estimated(TrajectoryHeader Header, DiffusionSpec Diffusion, EstimateOutcome Outcome,
+        ThermoLearn.Models.StochasticModel? Model, string? Warning, StatisticsOutput Statistics);
 
     public static Command Create(CliConsole console)
     {
@@ -207,41 +206,31 @@ internal static class EstimateCommand
         bool joint = parse.GetValue(o.Joint);
         int? degree = parse.GetValue(o.TimeDegree);
         var errors = o.Input.Errors(parse);
-        // current, tur and jump stream the file through their sufficient statistics (memory bounded by --chunk-mb), and
-        // --per-trajectory and a field's --plot (its range) read it once more; underdamped sums its regressions chunk by
-        // chunk too, and the neural methods read the file once per epoch: no method holds the file
-        bool streamed = m.Method.Streams;
-        o.Streaming.Check(parse, streamed, m.Name);
+        o.Streaming.Check(parse, m.Name);
         return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
             degree ?? Inference.EstimateMethods.TimeDegree(k, joint), degree ?? Inference.EstimateMethods.PerTrajectoryTimeDegree(k, joint), joint,
-            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, streamed, parse.GetValue(o.Json));
+            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, parse.GetValue(o.Json));
     }
 
-    /// <summary>Reads (or streams) the data and runs the method.</summary>
+    /// <summary>
+    /// Runs the method on the file, which every method reads in chunks of --chunk-mb (current, tur and jump through their
+    /// sufficient statistics, underdamped through its regression sums, the neural methods once per epoch; --per-trajectory and a
+    /// field's --plot take one more pass): memory is bounded by the chunks, never by the file.
+    /// </summary>
     private static Estimated Run(ParseResult parse, Options o, Request r, CliConsole console)
     {
-        using var reader = r.Streamed ? o.Input.Open(parse, console) : null;
-        var data = r.Streamed ? null : o.Input.Read(parse, console);
-        var header = reader?.Header ?? new TrajectoryHeader(r.Input, data!.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, data.Metadata);
+        using var reader = o.Input.Open(parse, console);
+        var header = reader.Header;
         string? warning = r.Correction.Order > 0 ? EulerChainWarning(r.Input, header.Metadata, header.Dt) : null;
         if (warning is not null) console.Error.WriteLine("warning: " + warning);
         var spec = InferenceInput.Diffusion(r.Diffusion, header.Dimension);
         var model = InferenceInput.KnownModel(header.Metadata);
         if (r.Plot is not null && r.Windows == 1 && header.Dimension > 2 && r.Method.Method == Inference.EstimateMethods.Current)
             throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
-        var outcome = reader is null
-            ? r.Method.Run(new EstimateContext(data!, r.Basis, spec, r.Windows, r.TimeDegree, r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural))
-            : r.Neural is { } neural
-                ? NeuralEstimateOptions.Run(neural, r.Method.Name, r.Correction.Order, r.CorrectionGiven, r.Windows, spec, console, () => o.Input.Open(parse),
-                    o.Streaming.ChunkValues(parse))
-            : r.Method.Method == Inference.EstimateMethods.Underdamped
-                ? new EstimateOutcome(UnderdampedEntropyProduction.Estimate(reader, BasisSpec.Parse(r.Basis, header.Dimension,
-                    () => StreamingOptions.Range(() => o.Input.Open(parse), o.Streaming.ChunkValues(parse))), r.Errors, o.Streaming.ChunkValues(parse)))
-            : r.Method.Method == Inference.EstimateMethods.Jump
-                ? EstimateRunners.Jump(JumpEntropyProduction.Analyse(reader, r.Errors, o.Streaming.ChunkValues(parse)))
-                : o.Streaming.Run(parse, o.Input, reader, r.Basis, new CurrentEstimateRequest(r.Method.Name, spec, r.Windows, r.TimeDegree, r.Joint,
-                    r.Method.Method == Inference.EstimateMethods.Tur ? 0 : r.Correction.Order, r.Errors));
-        return new Estimated(header, data, spec, outcome, model, warning);
+        var statistics = o.Streaming.Output(parse);
+        var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
+            r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics));
+        return new Estimated(header, spec, outcome, model, warning, statistics);
     }
 
     /// <summary>The fields every EP estimate prints (estimate and reduce): rate, error, method and the data it came from.</summary>
@@ -298,7 +287,7 @@ internal static class EstimateCommand
         var written = new List<string>();
         try
         {
-            if (o.Streaming.Write(parse, x.Outcome) is { } statsPath) written.Add(statsPath);
+            if (StreamingOptions.Write(x.Statistics) is { } statsPath) written.Add(statsPath);
             if (r.PerTrajectory is { } csvPath)
             {
                 trajectories = PerTrajectory(csvPath, x.Header.Metadata.FirstTrajectory, () => o.Input.Open(parse), r.Basis,
@@ -317,9 +306,9 @@ internal static class EstimateCommand
                         e.Method.StartsWith(Neural.Inference.NeuralMethods.Current, StringComparison.Ordinal) && r.Windows == 1 ? x.Model?.EntropyProductionRate(x.Header.StartTime) : null, plotPath);
                 else if (x.Outcome.TimeSeries is { } s) InferencePlots.SigmaOfTime(s, x.Model, plotPath);
                 else if (x.Outcome.Force is { } force && x.Header.Dimension == 2)
-                    InferencePlots.Field2D(Range(x, 2), force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
+                    InferencePlots.Field2D(Range(2), force, e.Settings.Diffusion.ToArray(), "local EP rate d^T D d of the learned force", plotPath);
                 else if (x.Outcome.Force is { } force1 && x.Header.Dimension == 1)
-                    InferencePlots.Field1D(Range(x, 1), force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
+                    InferencePlots.Field1D(Range(1), force1, "learned thermodynamic force d(x) = v/D", "d(x)", plotPath);
                 else throw new InvalidInputException($"--plot: method {r.Method.Name} has no field or sigma(t) to draw; use --method current.");
                 written.Add(plotPath);
             }
@@ -331,10 +320,9 @@ internal static class EstimateCommand
         }
         return trajectories;
 
-        // the figure's range from the data in memory, or from one more pass over the file in chunks (the same frames)
-        PlotRange Range(Estimated x, int coordinates)
+        // the figure's range from one more pass over the file in chunks (the frames the in-memory range takes)
+        PlotRange Range(int coordinates)
         {
-            if (x.Data is not null) return PlotRange.Of(x.Data, coordinates);
             using var reader = o.Input.Open(parse);
             return PlotRange.Of(reader, coordinates, o.Streaming.ChunkValues(parse));
         }

@@ -1,13 +1,15 @@
 using System.Text.Json.Nodes;
 using ThermoLearn.Inference;
 using ThermoLearn.Inference.Bases;
+using ThermoLearn.IO;
 using ThermoLearn.Neural.Inference;
-using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Cli.Commands;
 
-/// <summary>What an <c>estimate</c> method receives: the data and the parsed, method-independent options.</summary>
-/// <param name="Data">The trajectories (coordinates already selected).</param>
+/// <summary>What an <c>estimate</c> method receives: the file, read in chunks, and the parsed, method-independent options.</summary>
+/// <param name="Reader">The file, opened (its header read; coordinates already selected) for the method's first pass.</param>
+/// <param name="Open">Opens the file again for further passes (rbf centres, the neural methods' epochs).</param>
+/// <param name="ChunkValues">Values held per chunk (--chunk-mb).</param>
 /// <param name="Basis">The --basis specification (e.g. "poly:2").</param>
 /// <param name="Diffusion">The --diffusion choice resolved for the data's dimension.</param>
 /// <param name="Windows">--windows K (1: stationary).</param>
@@ -18,8 +20,14 @@ namespace ThermoLearn.Cli.Commands;
 /// <param name="Console">For progress text on stderr.</param>
 /// <param name="CorrectionExplicit">Whether --correction was given (rather than its default).</param>
 /// <param name="Neural">Training settings or a saved model for the neural methods; null for the others.</param>
-internal sealed record EstimateContext(TrajectoryEnsemble Data, string Basis, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint,
-    int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console, bool CorrectionExplicit = false, NeuralArguments? Neural = null);
+/// <param name="Statistics">Where the current statistics go for --statistics-out (current, tur).</param>
+internal sealed record EstimateContext(TrajectoryReader Reader, Func<TrajectoryReader> Open, long ChunkValues, string Basis, DiffusionSpec Diffusion, int Windows,
+    int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console, bool CorrectionExplicit, NeuralArguments? Neural,
+    StatisticsOutput Statistics)
+{
+    /// <summary>The basis for the data's dimension (rbf centres from the data's range: one more pass in chunks).</summary>
+    public IBasis ParseBasis() => BasisSpec.Parse(Basis, Reader.Header.Dimension, () => StreamingOptions.Range(Open, ChunkValues));
+}
 
 /// <summary>
 /// What a method returns: the overall estimate, and optionally sigma(t), the learned force (for plots), extra JSON fields,
@@ -31,7 +39,7 @@ internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, Entro
 /// <summary>A method of <c>thermolearn estimate --method NAME</c>: the library's description of it and the function that runs it.</summary>
 /// <param name="Method">Name, what it reads, whether it gives sigma(t) or streams (<see cref="Inference.EstimateMethods"/>, <see cref="NeuralMethods"/>).</param>
 /// <param name="Help">What --help says of it (the description, with the flags that tune it).</param>
-/// <param name="Run">Runs it on data in memory.</param>
+/// <param name="Run">Runs it on the file, in chunks.</param>
 internal sealed record EstimateRunner(EstimateMethod Method, string Help, Func<EstimateContext, EstimateOutcome> Run)
 {
     public string Name => Method.Name;
@@ -45,12 +53,11 @@ internal static class EstimateRunners
 {
     private static readonly EstimateRunner[] Runners =
     [
-        new(Inference.EstimateMethods.Current, Inference.EstimateMethods.Current.Description, Current),
-        new(Inference.EstimateMethods.Tur, Inference.EstimateMethods.Tur.Description, context =>
-            new EstimateOutcome(EntropyProductionEstimator.Tur(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
-        new(Inference.EstimateMethods.Jump, Inference.EstimateMethods.Jump.Description, Jump),
-        new(Inference.EstimateMethods.Underdamped, Inference.EstimateMethods.Underdamped.Description, context =>
-            new EstimateOutcome(UnderdampedEntropyProduction.Estimate(context.Data, BasisSpec.Parse(context.Basis, context.Data), context.Errors))),
+        new(Inference.EstimateMethods.Current, Inference.EstimateMethods.Current.Description, c => Current(c, Inference.EstimateMethods.Current.Name, c.CorrectionOrder)),
+        new(Inference.EstimateMethods.Tur, Inference.EstimateMethods.Tur.Description, c => Current(c, Inference.EstimateMethods.Tur.Name, 0)),
+        new(Inference.EstimateMethods.Jump, Inference.EstimateMethods.Jump.Description, c => Jump(JumpEntropyProduction.Analyse(c.Reader, c.Errors, c.ChunkValues))),
+        new(Inference.EstimateMethods.Underdamped, Inference.EstimateMethods.Underdamped.Description, c =>
+            new EstimateOutcome(UnderdampedEntropyProduction.Estimate(c.Reader, c.ParseBasis(), c.Errors, c.ChunkValues))),
         new(NeuralMethods.CurrentMethod, NeuralMethods.CurrentMethod.Description + " (--hidden, --epochs, --batch, --lr)",
             context => NeuralEstimateOptions.Run(context, NeuralMethods.Current)),
         new(NeuralMethods.NeepMethod, NeuralMethods.NeepMethod.Description, context => NeuralEstimateOptions.Run(context, NeuralMethods.Neep)),
@@ -62,9 +69,7 @@ internal static class EstimateRunners
         Runners.FirstOrDefault(m => m.Name == name)
             ?? throw new InvalidInputException($"--method '{name}' is unknown; use one of {string.Join(", ", Runners.Select(m => m.Name))}.");
 
-    private static EstimateOutcome Jump(EstimateContext c) => Jump(JumpEntropyProduction.Analyse(c.Data, c.Errors));
-
-    /// <summary>The outcome of a jump analysis, in memory or streamed.</summary>
+    /// <summary>The outcome of a jump analysis (also the in-memory one's, for tests).</summary>
     internal static EstimateOutcome Jump(JumpEntropyProductionResult result)
     {
         static JsonNode? Summary(EntropyProductionEstimate? e) => e is null ? null : new JsonObject
@@ -91,23 +96,13 @@ internal static class EstimateRunners
         return new EstimateOutcome(result.Best, null, null, extra);
     }
 
-    private static EstimateOutcome Current(EstimateContext c)
+    /// <summary>current (with the correction of <paramref name="correctionOrder"/>) and tur: the chunked current statistics of <paramref name="method"/>.</summary>
+    private static EstimateOutcome Current(EstimateContext c, string method, int correctionOrder)
     {
-        var basis = BasisSpec.Parse(c.Basis, c.Data);
-        if (c.Windows > 1 || c.TimeDegree > 0 || c.Joint)
-        {
-            var series = EntropyProductionEstimator.Windows(c.Data, basis, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, c.Errors, c.CorrectionOrder);
-            return new EstimateOutcome(series.Overall, series);
-        }
-        var force = EntropyProductionEstimator.Current(c.Data, basis, c.Diffusion, c.Errors);
-        var estimate = c.CorrectionOrder == 0 ? force.EntropyProduction
-            : EntropyProductionEstimator.CoarseSamplingCorrected(c.Data, basis, c.Diffusion, c.Errors, c.CorrectionOrder);
-        var extra = new JsonObject();
-        if (c.CorrectionOrder > 0)
-        {
-            extra["ep_rate_uncorrected"] = Infrastructure.JsonOutput.Number(force.EntropyProduction.Rate);
-            extra["stderr_uncorrected"] = Infrastructure.JsonOutput.Number(force.EntropyProduction.StandardError);
-        }
-        return new EstimateOutcome(estimate, null, force.Force, extra);
+        var request = new CurrentEstimateRequest(method, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, correctionOrder, c.Errors);
+        var basis = c.ParseBasis();
+        var stats = request.Accumulate(c.Reader, basis, c.ChunkValues, runLayout: c.Statistics.Path is not null);
+        if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
+        return StreamingOptions.Outcome(request.Estimate(stats));
     }
 }

@@ -99,22 +99,16 @@ internal sealed class NeuralEstimateOptions
         throw new InvalidInputException($"--hidden '{text}': give hidden layers x width, e.g. 2x64 (1-16 layers, width 1-4096).");
     }
 
-    /// <summary>Trains (or loads and evaluates) a neural estimator for the registry, on data in memory.</summary>
+    /// <summary>
+    /// Trains (or loads and evaluates) a neural estimator for the registry on the file, read sequentially in chunks once per
+    /// pass (every epoch of every fold): memory is bounded by the chunks and a shuffle block, not by the file; the result is the
+    /// in-memory one bit for bit (<see cref="NeuralEntropyProductionEstimator.Fit(Func{IO.TrajectoryReader}, long, NeuralEstimatorSettings, IProgress{TrainingProgress}?, CancellationToken)"/>).
+    /// </summary>
     public static EstimateOutcome Run(EstimateContext c, string method) =>
         Run(c.Neural ?? throw new InvalidOperationException("neural arguments were not parsed."), method, c.CorrectionOrder, c.CorrectionExplicit,
             c.Windows, c.Diffusion, c.Console,
-            (settings, progress) => NeuralEntropyProductionEstimator.Fit(c.Data, settings, progress),
-            (model, windows, correction) => NeuralEntropyProductionEstimator.Evaluate(model, c.Data, windows, correction));
-
-    /// <summary>
-    /// The same on a file read sequentially in chunks of <paramref name="chunkValues"/> values, once per pass (every epoch of
-    /// every fold): memory is bounded by the chunks and a shuffle block, not by the file; the result is the in-memory one bit for bit.
-    /// </summary>
-    public static EstimateOutcome Run(NeuralArguments neural, string method, int correctionOrder, bool correctionExplicit, int windowCount,
-        Inference.DiffusionSpec diffusion, CliConsole console, Func<IO.TrajectoryReader> open, long chunkValues) =>
-        Run(neural, method, correctionOrder, correctionExplicit, windowCount, diffusion, console,
-            (settings, progress) => NeuralEntropyProductionEstimator.Fit(open, chunkValues, settings, progress),
-            (model, windows, correction) => NeuralEntropyProductionEstimator.Evaluate(model, open, chunkValues, windows, correction));
+            (settings, progress) => NeuralEntropyProductionEstimator.Fit(c.Open, c.ChunkValues, settings, progress),
+            (model, windows, correction) => NeuralEntropyProductionEstimator.Evaluate(model, c.Open, c.ChunkValues, windows, correction));
 
     private static EstimateOutcome Run(NeuralArguments neural, string method, int correctionOrder, bool correctionExplicit, int windowCount,
         Inference.DiffusionSpec diffusion, CliConsole console, Func<NeuralEstimatorSettings, IProgress<TrainingProgress>, NeuralFit> fitOn,

@@ -8,9 +8,9 @@ using ThermoLearn.IO;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// The chunked path of <c>estimate</c> (every method: current, tur, jump, underdamped, neural-current, neep) (and <c>--per-trajectory</c>, <c>--plot</c>): the file is read in chunks of
-/// <c>--chunk-mb</c> (two held at a time) into the sufficient statistics, which <c>--statistics-out</c> also writes for
-/// <c>thermolearn reduce</c> (current, tur).
+/// How <c>estimate</c> reads its file: in chunks of <c>--chunk-mb</c> (two held at a time), whatever the method (current, tur,
+/// jump, underdamped and the neural ones, once per epoch; <c>--per-trajectory</c> and <c>--plot</c> with another pass), and
+/// <c>--statistics-out</c>, the sufficient statistics of current and tur for <c>thermolearn reduce</c>.
 /// </summary>
 internal sealed class StreamingOptions
 {
@@ -25,8 +25,6 @@ internal sealed class StreamingOptions
         Description = "current, tur: also write the sufficient statistics (.stats) for thermolearn reduce; a shard of a run keeps the run's batches.",
     };
 
-    private StatisticsPart? _part;
-
     public void AddTo(Command command)
     {
         command.Add(ChunkMb);
@@ -36,34 +34,25 @@ internal sealed class StreamingOptions
     /// <summary>Values held per chunk.</summary>
     public long ChunkValues(ParseResult parse) => (long)parse.GetValue(ChunkMb) * (1 << 20) / sizeof(double);
 
-    public void Check(ParseResult parse, bool streamed, string method)
+    public void Check(ParseResult parse, string method)
     {
         if (parse.GetValue(ChunkMb) is < 1 or > 65536) throw new InvalidInputException($"--chunk-mb must be between 1 and 65536 (got {parse.GetValue(ChunkMb)}).");
         if (parse.GetValue(StatisticsOut) is not { } path) return;
-        if (!streamed || !CurrentEstimateRequest.Methods.Contains(method))
+        if (!CurrentEstimateRequest.Methods.Contains(method))
             throw new InvalidInputException("--statistics-out needs --method current or tur (their statistics are the mergeable ones).");
         if (!path.EndsWith(".stats", StringComparison.OrdinalIgnoreCase))
             throw new InvalidInputException($"--statistics-out {path}: give a name ending in .stats.");
         SimulateCommand.CheckWritable(path);
     }
 
-    /// <summary>Streams the file through the statistics of <paramref name="request"/> and finishes the estimate.</summary>
-    public EstimateOutcome Run(ParseResult parse, InferenceInput input, TrajectoryReader reader, string basisSpec, CurrentEstimateRequest request)
-    {
-        var header = reader.Header;
-        long chunkValues = ChunkValues(parse);
-        var basis = BasisSpec.Parse(basisSpec, header.Dimension, () => Range(input, parse, chunkValues));
-        bool forReduce = parse.GetValue(StatisticsOut) is not null;
-        var stats = request.Accumulate(reader, basis, chunkValues, runLayout: forReduce);
-        _part = forReduce ? new StatisticsPart(request, stats, header.Path, header.Metadata) : null;
-        return Outcome(request.Estimate(stats));
-    }
+    /// <summary>Where --statistics-out writes (null path: not asked); the method fills in the part.</summary>
+    public StatisticsOutput Output(ParseResult parse) => new(parse.GetValue(StatisticsOut));
 
     /// <summary>Writes the statistics when --statistics-out was given; returns the path written, or null.</summary>
-    public string? Write(ParseResult parse, EstimateOutcome outcome)
+    public static string? Write(StatisticsOutput output)
     {
-        if (parse.GetValue(StatisticsOut) is not { } path || _part is null) return null;
-        StatisticsFile.Write(path, _part);
+        if (output.Path is not { } path || output.Part is null) return null;
+        StatisticsFile.Write(path, output.Part);
         return path;
     }
 
@@ -79,9 +68,6 @@ internal sealed class StreamingOptions
         return new EstimateOutcome(r.Estimate, r.TimeSeries, r.Force, extra);
     }
 
-    /// <summary>The data's range (for rbf centres): one more pass over the file.</summary>
-    private static (double[] Lower, double[] Upper) Range(InferenceInput input, ParseResult parse, long chunkValues) => Range(() => input.Open(parse), chunkValues);
-
     /// <summary>The data's range (for rbf centres) from one pass over the file <paramref name="open"/> opens.</summary>
     internal static (double[] Lower, double[] Upper) Range(Func<TrajectoryReader> open, long chunkValues)
     {
@@ -92,4 +78,12 @@ internal sealed class StreamingOptions
         foreach (var chunk in reader.Chunks(chunkValues, 0)) BasisSpec.Extend(chunk.Data.Data, d, lower, upper);
         return (lower, upper);
     }
+}
+
+/// <summary>--statistics-out: the path (null when not asked) and, once a current or TUR estimate has accumulated them, its statistics.</summary>
+internal sealed class StatisticsOutput(string? path)
+{
+    public string? Path => path;
+
+    public StatisticsPart? Part { get; set; }
 }
