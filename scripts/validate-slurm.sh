@@ -7,11 +7,27 @@
 # run's. Then the map-reduce estimate (deploy/slurm/submit-estimate.sh: estimate-map.sbatch per shard, then
 # estimate-reduce.sbatch afterok) on the same shards, which must equal `estimate` of the single-process file bit for
 # bit (40 batches: the 4 shards' boundaries fall on batch boundaries). Prints its run time. Needs root.
-# Usage: bash scripts/validate-slurm.sh
+#
+# With --trajectories N (e.g. 1e7) it runs the path for data larger than a node instead, at scale: N trajectories of the
+# driven trap (10 frames each: N x 160 bytes of .npy, 1.6 GB for 1e7) simulated as a $SHARDS-task array (default 25),
+# then merged chunk by chunk and, in parallel, mapped per shard (estimate --statistics-out) and reduced into the
+# estimate and its HTML report; finally one process streams the merged file. Every call of the tool runs under
+# /usr/bin/time, and the script prints each step's wall time and peak resident memory, and requires (1) every step's
+# peak below 100 MB (the runtime) plus half the data's size, and below 1 GB, (2) the reduced estimate to equal the merged file's bit for bit (50
+# batches: every batch lies within one shard), (3) it to lie within 4 standard errors of the exact rate 0.18 (a
+# Gaussian's false-failure rate 6e-5), (4) the report. The data are deleted at the end (KEEP=1 keeps them).
+# Usage: bash scripts/validate-slurm.sh [--trajectories N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 start=$(date +%s)
+scale=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --trajectories) scale=$(printf '%.0f' "${2:?--trajectories needs a number, e.g. 1e7}"); shift 2 ;;
+    *) echo "validate-slurm: unknown argument '$1' (usage: validate-slurm.sh [--trajectories N])" >&2; exit 2 ;;
+  esac
+done
 
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
   echo "validate-slurm: installing Debian's slurm-wlm and munge" >&2
@@ -89,6 +105,95 @@ for _ in $(seq 60); do
 done
 echo "cluster: node $host ($cpus CPUs) is ${state:-down}"
 [ "$state" = "idle" ] || { tail -n 20 "$work/slurmctld.log" "$work/slurmd.log" 2>/dev/null; echo "FAIL: the node did not come up"; exit 1; }
+
+# Waits for job $1 to end (at most $2 seconds) and prints its state.
+wait_job() {
+  local state=""
+  for _ in $(seq "$2"); do
+    state=$(scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n1)
+    case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
+    sleep 1
+  done
+  echo "$state"
+}
+
+if [ -n "$scale" ]; then
+  # Every call of the tool through /usr/bin/time: step, output, wall seconds, user and system CPU seconds, peak RSS (kB).
+  timelog="$work/steps.tsv"
+  cat > "$work/measured.sh" <<WRAP
+#!/bin/bash
+out=""; prev=""
+for a in "\$@"; do case "\$prev" in --out|--statistics-out) out=\$(basename "\$a") ;; esac; prev=\$a; done
+exec /usr/bin/time -a -o "$timelog" -f "\$1\t\$out\t%e\t%U\t%S\t%M" $THERMOLEARN "\$@"
+WRAP
+  chmod +x "$work/measured.sh"
+  export THERMOLEARN="$work/measured.sh"
+  export MODEL=driven-trap-2d SETTINGS="--set k=1 --set eps=0.3 --set mu=1 --set T=0.5"
+  export TRAJECTORIES=$scale STEPS=90 DT=0.001 SAVE_EVERY=10 SEED=${SEED:-20261205} FORMAT=npy
+  export SHARDS=${SHARDS:-25} RUN_DIR="$work/run" CHUNK_MB=${CHUNK_MB:-128} REPORT=1
+  export ESTIMATE_OPTIONS="--method current --basis poly:2 --batches 50"
+  data_bytes=$(( scale * 10 * 2 * 8 ))
+  echo "scale run: $scale trajectories x 10 frames x 2 coordinates = $(( data_bytes / 1000000 )) MB of .npy in $SHARDS shards; $ESTIMATE_OPTIONS"
+  cd "$work"
+  t0=$(date +%s)
+  ids=$(bash "$repo/deploy/slurm/submit-simulate.sh")
+  array_id=$(echo "$ids" | sed -n 's/.*simulate array: \([0-9]*\).*/\1/p')
+  merge_id=${ids##* }
+  ids2=$(AFTER=$array_id bash "$repo/deploy/slurm/submit-estimate.sh")
+  reduce_id=${ids2##* }
+  echo "submitted: $ids; $ids2"
+  state=$(wait_job "$reduce_id" 7200)
+  t_reduce=$(date +%s)
+  echo "reduce job $reduce_id: $state after $(( t_reduce - t0 )) s (simulate array -> map array -> reduce + report)"
+  [ "$state" = COMPLETED ] || { tail -n 5 "$work"/thermolearn-*.out 2>/dev/null || true; echo "FAIL: the simulate, map or reduce jobs did not complete"; exit 1; }
+  state=$(wait_job "$merge_id" 7200)
+  echo "merge job $merge_id: $state after $(( $(date +%s) - t0 )) s"
+  [ "$state" = COMPLETED ] || { tail -n 5 "$work"/thermolearn-merge-*.out 2>/dev/null || true; echo "FAIL: the merge did not complete"; exit 1; }
+  ls -l "$RUN_DIR/merged.npy" "$RUN_DIR/merged.energetics.csv"
+  # One process streaming the merged file (bounded by --chunk-mb) must give the reduce's numbers bit for bit.
+  # shellcheck disable=SC2086
+  $THERMOLEARN estimate --in "$RUN_DIR/merged.npy" $ESTIMATE_OPTIONS --chunk-mb "$CHUNK_MB" --json > "$work/merged-estimate.json"
+  python3 - "$timelog" "$data_bytes" "$RUN_DIR/estimate.json" "$work/merged-estimate.json" "$SHARDS" <<'PY'
+import json, sys
+log, data_bytes, shards = sys.argv[1], int(sys.argv[2]), int(sys.argv[5])
+steps = {}
+for line in open(log):
+    f = line.rstrip("\n").split("\t")
+    if len(f) != 6:
+        continue
+    name = {"simulate": "simulate (array task)", "estimate": "map (estimate per shard)" if f[1].endswith(".stats") else "estimate of merged.npy",
+            "merge": "merge (.npy)" if f[1].endswith(".npy") else "merge (energetics CSV)"}.get(f[0], f[0])
+    s = steps.setdefault(name, [0, 0.0, 0.0, 0.0, 0])
+    s[0] += 1; s[1] += float(f[2]); s[2] = max(s[2], float(f[2])); s[3] += float(f[3]) + float(f[4]); s[4] = max(s[4], int(f[5]) * 1024)
+limit = min(100_000_000 + data_bytes // 2, 10**9)   # the runtime (under 100 MB) plus half the data; 1 GB at most
+print(f"{'step':28} {'calls':>5} {'wall s (sum)':>12} {'max wall s':>10} {'CPU s':>8} {'peak RSS MB':>11}")
+bad = []
+for name, (n, wall, most, cpu, rss) in steps.items():
+    print(f"{name:28} {n:5d} {wall:12.1f} {most:10.1f} {cpu:8.1f} {rss / 1e6:11.0f}")
+    if rss > limit:
+        bad.append(f"{name} peaked at {rss / 1e6:.0f} MB (limit {limit / 1e6:.0f} MB: 100 MB plus half the data's {data_bytes / 1e6:.0f} MB, at most 1 GB)")
+expected = {"simulate (array task)": shards, "map (estimate per shard)": shards, "reduce": 1, "report": 1, "merge (.npy)": 1, "estimate of merged.npy": 1}
+bad += [f"{k}: {steps.get(k, [0])[0]} calls recorded, expected {v}" for k, v in expected.items() if steps.get(k, [0])[0] != v]
+reduced, merged = (json.load(open(p)) for p in sys.argv[3:5])
+keys = ["ep_rate", "stderr", "ep_rate_debiased", "ep_rate_uncorrected", "stderr_uncorrected", "n_frames", "n_transitions", "errors", "diffusion"]
+bad += [f"reduced and merged-file estimates differ in {k}: {reduced.get(k)!r} vs {merged.get(k)!r}" for k in keys if reduced.get(k) != merged.get(k)]
+exact, rate, se = reduced["exact_of_quantity"], reduced["ep_rate"], reduced["stderr"]
+z = (rate - exact) / se
+print(f"reduced over {reduced['n_parts']} parts ({reduced['n_transitions']} transitions): EP rate {rate!r} +- {se!r} ({reduced['errors']}); "
+      f"exact {exact} ({reduced['exact_comparison']}): {z:+.2f} standard errors; uncorrected {reduced['ep_rate_uncorrected']!r} +- {reduced['stderr_uncorrected']!r} "
+      f"(exact sampled chain {reduced.get('exact_sampled_chain_ep_rate')})")
+if abs(z) > 4:   # a Gaussian estimate leaves 4 standard errors with probability 6e-5
+    bad.append(f"the reduced estimate is {z:+.2f} standard errors from the exact {exact}")
+if not bad:
+    print("the map-reduce estimate equals the merged file's one-process estimate bit for bit (" + ", ".join(keys) + ")")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+  [ -s "$RUN_DIR/report.html" ] || { echo "FAIL: the reduce step wrote no report"; exit 1; }
+  echo "validate-slurm --trajectories $scale: PASS in $(( $(date +%s) - start )) s"
+  exit 0
+fi
 
 # The simulation: small enough for 2 cores; 403 trajectories split 100/101/101/101, so shards 3 and 4 start
 # at indices (201, 302) that are not multiples of the simulator's SIMD group of 4: the case that shows whether

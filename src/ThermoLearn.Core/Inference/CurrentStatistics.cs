@@ -201,6 +201,9 @@ public sealed class CurrentStatistics
         private readonly double[] _cells;
         private readonly double[] _edges;
         private readonly ParallelOptions _parallel;
+        // kept from chunk to chunk (one Sums is fed one chunk at a time), so that a pass leaves no garbage per chunk
+        private readonly List<Segment> _segments = [];
+        private double[] _partials = [];
 
         public Sums(DataShape shape, IBasis basis, CurrentStatisticsOptions options, BatchLayout batches, ParallelOptions parallel)
         {
@@ -228,7 +231,9 @@ public sealed class CurrentStatistics
             int len = _layout.Length;
             // partial sums of a group of segments: a few MB whatever the basis
             int group = (int)Math.Clamp((4L << 20) / (8L * len), 16, 4096);
-            var partials = new double[(long)Math.Min(group, Math.Max(1, segments.Count)) * len];
+            long needed = (long)Math.Min(group, Math.Max(1, segments.Count)) * len;
+            if (_partials.LongLength < needed) _partials = new double[needed];
+            var partials = _partials;
             int nb = _batches.Count;
             for (int g0 = 0; g0 < segments.Count; g0 += group)
             {
@@ -261,7 +266,8 @@ public sealed class CurrentStatistics
             var list = _batches.Batches;
             int lo = 0, hi = list.Count;
             while (lo < hi) { int mid = (lo + hi) / 2; if (list[mid].TrajectoryTo <= from) lo = mid + 1; else hi = mid; }
-            var segments = new List<Segment>();
+            var segments = _segments;
+            segments.Clear();
             int lastStart = _shape.Frames - _options.Lag; // start frames f with f + lag <= frames - 1
             for (int b = lo; b < list.Count && list[b].TrajectoryFrom < to; b++)
             {

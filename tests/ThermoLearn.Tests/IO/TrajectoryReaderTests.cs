@@ -105,6 +105,31 @@ public class TrajectoryReaderTests
         }
     }
 
+    /// <summary>
+    /// The check runs four values at a time and hands the rest to the value-by-value loop: a bad value at any place (in a
+    /// group of four, in the tail of a chunk whose length is not a multiple of four) is found and named, the first one first.
+    /// </summary>
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void ANonFiniteValueAnywhereIsNamedByTheVectorCheck(double bad)
+    {
+        const int trajectories = 3, frames = 5, dim = 3; // 45 values: a tail of one after eleven groups of four
+        string folder = Folder();
+        for (int at = 0; at < trajectories * frames * dim; at++)
+        {
+            var ensemble = TestEnsembles.Awkward(trajectories, frames, dim, finite: true);
+            ensemble.Data[at] = bad;
+            if (at + 5 < ensemble.Data.Length) ensemble.Data[at + 5] = double.NaN; // a later one is not the one named
+            string path = Path.Combine(folder, $"bad-{at}.npy");
+            TrajectoryFile.Write(path, ensemble);
+            using var reader = TrajectoryReader.Open(path);
+            var e = Assert.Throws<InvalidInputException>(() => reader.Chunks(trajectories * frames * dim, 0).Count());
+            Assert.Contains($"trajectory {at / (frames * dim)}, frame {at % (frames * dim) / dim}, coordinate {at % dim}", e.Message);
+        }
+    }
+
     [Fact]
     public void ACsvValueThatIsNotANumberNamesTheLine()
     {
