@@ -130,8 +130,8 @@ public sealed class NeighbourList
 
     /// <summary>
     /// forces[i d + a] = sum_j f(r_ij) (x_i - x_j)_a / r_ij over the neighbours closer than r_c at the positions of the
-    /// last <see cref="Update"/>, f from <paramref name="table"/> (its exact-formula intervals from
-    /// <paramref name="potential"/>). A particle's list is taken four entries at a time (AVX2 gathers where the
+    /// last <see cref="Update"/>, f(r) / r from <paramref name="table"/> looked up by r^2, so no square root and no division
+    /// per pair (its exact-formula intervals from <paramref name="potential"/>). A particle's list is taken four entries at a time (AVX2 gathers where the
     /// machine has them): entry m adds to partial sum m mod 4, and the partial sums are added as (s0 + s1) + (s2 + s3),
     /// the same order in the vector and the scalar path, so the bits depend neither on threads nor on the instruction set.
     /// </summary>
@@ -200,9 +200,9 @@ public sealed class NeighbourList
                     var r2 = dx * dx + dy * dy;
                     if (threeD) r2 += dz * dz;
                     var inside = Vector256.LessThan(r2, rc2) & Vector256.LessThan(lanes, Vector256.Create((double)(count - m)));
-                    var r = Vector256.Sqrt(Vector256.ConditionalSelect(inside, r2, safe));
-                    // table row k = (int) (r / h), t = r / h - k; its four coefficients are one row of four doubles
-                    var x = r * inverseStep;
+                    var u = Vector256.ConditionalSelect(inside, r2, safe);
+                    // table row k = (int) (r^2 / h), t = r^2 / h - k; its four coefficients are one row of four doubles
+                    var x = u * inverseStep;
                     var rowIndex = Avx.ConvertToVector128Int32WithTruncation(x);
                     var t = x - Avx.ConvertToVector256Double(rowIndex);
                     rowIndex = Sse41.Min(rowIndex, lastRow);
@@ -218,10 +218,10 @@ public sealed class NeighbourList
                     var c1 = Avx.Permute2x128(ab1, ce1, 0x20);
                     var c2 = Avx.Permute2x128(ab0, ce0, 0x31);
                     var c3 = Avx.Permute2x128(ab1, ce1, 0x31);
-                    var f = c0 + t * (c1 + t * (c2 + t * c3));
+                    var g = c0 + t * (c1 + t * (c2 + t * c3));
                     var exact = (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
-                    if (exact != Vector256<double>.Zero) f = ExactLanes(potential, f, r, exact);
-                    var s = Vector256.ConditionalSelect(inside, f / r, Vector256<double>.Zero);
+                    if (exact != Vector256<double>.Zero) g = ExactLanes(potential, g, u, exact);
+                    var s = Vector256.ConditionalSelect(inside, g, Vector256<double>.Zero);
                     sumX += s * dx;
                     sumY += s * dy;
                     if (threeD) sumZ += s * dz;
@@ -234,14 +234,14 @@ public sealed class NeighbourList
         }
     }
 
-    /// <summary>f from the potential's formula in the lanes where the table has no accurate row (as <see cref="PairForceTable.Force"/> does).</summary>
+    /// <summary>f(r) / r from the potential's formula in the lanes where the table has no accurate row (as <see cref="PairForceTable.ForceOverDistance"/> does).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector256<double> ExactLanes<TPotential>(TPotential potential, Vector256<double> f, Vector256<double> r, Vector256<double> exact)
+    private static Vector256<double> ExactLanes<TPotential>(TPotential potential, Vector256<double> g, Vector256<double> r2, Vector256<double> exact)
         where TPotential : struct, IPairPotential
     {
         for (int l = 0; l < 4; l++)
-            if (exact.GetElement(l) != 0) f = f.WithElement(l, potential.Force(r.GetElement(l)));
-        return f;
+            if (exact.GetElement(l) != 0) g = g.WithElement(l, PairForceTable.Exact(potential, r2.GetElement(l)));
+        return g;
     }
 
     /// <summary>The same arithmetic as <see cref="ForceSlotsAvx2"/>, lane by lane.</summary>
@@ -272,11 +272,7 @@ public sealed class NeighbourList
                     double r2 = dx * dx + dy * dy;
                     if (threeD) r2 += dz * dz;
                     double s = 0;
-                    if (r2 < rc2 && m + l < count)
-                    {
-                        double r = Math.Sqrt(r2);
-                        s = table.Force(potential, r) / r;
-                    }
+                    if (r2 < rc2 && m + l < count) s = table.ForceOverDistance(potential, r2);
                     sumX[l] += s * dx;
                     sumY[l] += s * dy;
                     if (threeD) sumZ[l] += s * dz;

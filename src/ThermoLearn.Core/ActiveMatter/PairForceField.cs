@@ -27,11 +27,11 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
     /// <summary>The neighbour lists of the force sweep (skin <see cref="SkinFraction"/> r_c; rebuilt when a particle has moved by more than half the skin).</summary>
     public NeighbourList Neighbours { get; }
 
-    /// <summary>f(r) tabulated for the force sweep (within about 2e-14 of the potential's formula; <see cref="PairForceTable"/>).</summary>
+    /// <summary>f(r) / r tabulated against r^2 for the force sweep (the force within about 2e-14 of the potential's formula; <see cref="PairForceTable"/>).</summary>
     public PairForceTable Table { get; }
 
     /// <summary>
-    /// forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f from <see cref="Table"/>, through
+    /// forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f(r) / r from <see cref="Table"/>, through
     /// <see cref="Neighbours"/> (the same pairs as a fresh cell list; each particle's sum in its list order).
     /// </summary>
     public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1)

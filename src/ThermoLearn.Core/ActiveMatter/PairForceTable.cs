@@ -3,22 +3,24 @@ using System.Runtime.CompilerServices;
 namespace ThermoLearn.ActiveMatter;
 
 /// <summary>
-/// The pair force magnitude f(r) of a potential tabulated for the force sweep: r in [0, r_c) cut into
-/// <see cref="Intervals"/> equal intervals of width h, each a cubic Hermite interpolant of f and f' at its ends,
-/// f(r_k + t h) = c0 + t (c1 + t (c2 + t c3)) with c0 = f_k, c1 = h f'_k, c2 = 3 (f_(k+1) - f_k) - 2 h f'_k - h f'_(k+1),
-/// c3 = 2 (f_k - f_(k+1)) + h f'_k + h f'_(k+1) (error h^4 max|f''''| / 384). Every interval is checked when the table
-/// is built, at t = 1/4, 1/2 and 3/4 against the potential's own f: where the interpolant misses by more than
-/// <see cref="Tolerance"/> + 1e-15 |f| (near a singular core such as WCA's r^-13, where f is large) the interval keeps the
-/// exact formula. So the tabulated force agrees with <see cref="IPairPotential.Force"/> to about 2e-14 absolute, while the hot loop
-/// replaces a log, an exp (softplus) or a power (WCA) per pair by one table row. The top node takes the left limit
+/// The pair force over the distance, g = f(r) / r, of a potential tabulated against u = r^2 for the force sweep (which
+/// has r^2 and needs f(r) x_ij / r: no square root and no division per pair): u in [0, r_c^2) cut into
+/// <see cref="Intervals"/> equal intervals of width h, each a cubic Hermite interpolant of g and dg/du at its ends,
+/// g(u_k + t h) = c0 + t (c1 + t (c2 + t c3)) with c0 = g_k, c1 = h g'_k, c2 = 3 (g_(k+1) - g_k) - 2 h g'_k - h g'_(k+1),
+/// c3 = 2 (g_k - g_(k+1)) + h g'_k + h g'_(k+1), where dg/du = (r f'(r) - f(r)) / (2 r^3). Every interval is checked when
+/// the table is built, at t = 1/4, 1/2 and 3/4 against the potential's own f: where the force the interpolant gives,
+/// r g, misses f by more than <see cref="Tolerance"/> + 1e-15 |f| (near r = 0, where g = f / r diverges, and near a
+/// singular core such as WCA's r^-13) the interval keeps the exact formula f(sqrt u) / sqrt u. So the tabulated force
+/// agrees with <see cref="IPairPotential.Force"/> to about 2e-14 absolute, while the hot loop replaces a square root, a
+/// division and a log, an exp (softplus) or a power (WCA) per pair by one table row. The top node takes the left limit
 /// f(r_c - 0) (the softplus is truncated at f = 1e-8 there).
 /// </summary>
 public sealed class PairForceTable
 {
-    /// <summary>Intervals over [0, r_c).</summary>
-    public const int Intervals = 8192;
+    /// <summary>Intervals over [0, r_c^2).</summary>
+    public const int Intervals = 16384;
 
-    /// <summary>Largest accepted absolute interpolation error (plus 1e-15 |f| for rounding where f is large).</summary>
+    /// <summary>Largest accepted absolute error of the force r g (plus 1e-15 |f| for rounding where f is large).</summary>
     public const double Tolerance = 2e-14;
 
     private readonly double[] _coefficients;   // 4 per interval; c0 = NaN marks an interval evaluated exactly
@@ -34,7 +36,7 @@ public sealed class PairForceTable
     /// <summary>Rows c0..c3 of the intervals (c0 = NaN: use the exact formula), for the vectorised force sweep.</summary>
     internal double[] Coefficients => _coefficients;
 
-    /// <summary>1 / h.</summary>
+    /// <summary>1 / h (h: the interval width in r^2).</summary>
     internal double InverseStep => _inverseStep;
 
     /// <summary>Intervals where the interpolant missed the tolerance and the exact formula is used.</summary>
@@ -43,28 +45,29 @@ public sealed class PairForceTable
     /// <summary>Builds and checks the table of <paramref name="potential"/>.</summary>
     public static PairForceTable For<TPotential>(TPotential potential) where TPotential : struct, IPairPotential
     {
-        double cutoff = potential.Cutoff, h = cutoff / Intervals;
-        var f = new double[Intervals + 1];
+        double cutoff = potential.Cutoff, h = cutoff * cutoff / Intervals;
+        var g = new double[Intervals + 1];
         var slope = new double[Intervals + 1];
         for (int k = 0; k <= Intervals; k++)
         {
-            double r = k == Intervals ? Math.BitDecrement(cutoff) : k * h;
-            f[k] = potential.Force(r);
-            slope[k] = h * potential.ForceDerivative(r);
+            double r = k == Intervals ? Math.BitDecrement(cutoff) : Math.Sqrt(k * h);
+            double f = potential.Force(r);
+            g[k] = f / r;
+            slope[k] = h * (r * potential.ForceDerivative(r) - f) / (2 * r * r * r);
         }
         var c = new double[4 * Intervals];
         int exact = 0;
         for (int k = 0; k < Intervals; k++)
         {
-            double c0 = f[k], c1 = slope[k];
-            double c2 = 3 * (f[k + 1] - f[k]) - 2 * slope[k] - slope[k + 1];
-            double c3 = 2 * (f[k] - f[k + 1]) + slope[k] + slope[k + 1];
+            double c0 = g[k], c1 = slope[k];
+            double c2 = 3 * (g[k + 1] - g[k]) - 2 * slope[k] - slope[k + 1];
+            double c3 = 2 * (g[k] - g[k + 1]) + slope[k] + slope[k + 1];
             bool accurate = double.IsFinite(c0) && double.IsFinite(c1) && double.IsFinite(c2) && double.IsFinite(c3);
             for (int m = 1; m <= 3 && accurate; m++)
             {
-                double t = 0.25 * m, expected = potential.Force((k + t) * h);
+                double t = 0.25 * m, r = Math.Sqrt((k + t) * h), expected = potential.Force(r);
                 double value = c0 + t * (c1 + t * (c2 + t * c3));
-                accurate = Math.Abs(value - expected) <= Tolerance + 1e-15 * Math.Abs(expected);
+                accurate = Math.Abs(r * value - expected) <= Tolerance + 1e-15 * Math.Abs(expected);
             }
             if (!accurate)
             {
@@ -79,17 +82,27 @@ public sealed class PairForceTable
         return new PairForceTable(c, 1 / h, exact);
     }
 
-    /// <summary>f(r) for 0 &lt;= r &lt; r_c: the table row, or <paramref name="potential"/>'s formula where the table is not accurate.</summary>
+    /// <summary>
+    /// g = f(r) / r for 0 &lt; r^2 = <paramref name="r2"/> &lt; r_c^2: the table row, or <paramref name="potential"/>'s formula
+    /// f(sqrt(r2)) / sqrt(r2) where the table is not accurate.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double Force<TPotential>(in TPotential potential, double r) where TPotential : struct, IPairPotential
+    public double ForceOverDistance<TPotential>(in TPotential potential, double r2) where TPotential : struct, IPairPotential
     {
-        double x = r * _inverseStep;
+        double x = r2 * _inverseStep;
         int k = (int)x;
         var c = _coefficients;
-        if ((uint)(4 * k + 3) >= (uint)c.Length) return potential.Force(r);
+        if ((uint)(4 * k + 3) >= (uint)c.Length) return Exact(potential, r2);
         double c0 = c[4 * k];
-        if (double.IsNaN(c0)) return potential.Force(r);
+        if (double.IsNaN(c0)) return Exact(potential, r2);
         double t = x - k;
         return c0 + t * (c[4 * k + 1] + t * (c[4 * k + 2] + t * c[4 * k + 3]));
+    }
+
+    /// <summary>f(sqrt(r2)) / sqrt(r2) from the potential's formula (the vectorised sweep's exact lanes compute the same).</summary>
+    internal static double Exact<TPotential>(in TPotential potential, double r2) where TPotential : struct, IPairPotential
+    {
+        double r = Math.Sqrt(r2);
+        return potential.Force(r) / r;
     }
 }
