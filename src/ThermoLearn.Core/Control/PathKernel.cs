@@ -324,6 +324,8 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
 
     public readonly bool NeedsPrevious => _gradients;
 
+    public readonly void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda)
     {
@@ -406,6 +408,8 @@ internal struct PathwiseObserver<TField, TLanes, TDouble, TBits> : ILaneObserver
     }
 
     public readonly bool NeedsPrevious => true;
+
+    public readonly void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
 
     public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda)
     {

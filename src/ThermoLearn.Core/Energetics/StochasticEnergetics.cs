@@ -15,7 +15,10 @@ public readonly record struct EnergeticsStep(double Work, double Heat, double De
 /// first at fixed x (work V(x0,t1) - V(x0,t0)) and the particle then moves in the potential at t1: the heat
 /// released is the Stratonovich integral of the force along the straight step, which for the conservative part is
 /// exactly V(x0,t1) - V(x1,t1), plus f_nc(x_mid, t1) . dx. The first law Delta V = W - Q then holds per step to
-/// rounding on every trajectory. The lane engine (OverdampedLaneKernel) computes the same numbers in the same order.
+/// rounding on every trajectory. Over a path the energy change telescopes, Delta V = V(x_N, t_N) - V(x_0, t_0), and so
+/// does the heat, Q = W - Delta V: the simulator sums only the work (and, for several baths, the medium entropy) step by
+/// step (<see cref="OverdampedModel.ControlWork"/>, one energy evaluation for a potential linear in its controls, none for
+/// a static potential), the same numbers in the same order as the lane engine (OverdampedLaneKernel).
 /// </summary>
 public static class StochasticEnergetics
 {
@@ -29,7 +32,7 @@ public static class StochasticEnergetics
         double v00 = model.Energy(x0, t0);
         double v01 = t1 == t0 ? v00 : model.Energy(x0, t1);
         double v11 = model.Energy(x1, t1);
-        double work = v01 - v00, heat = v01 - v11, entropy = 0;
+        double work = model.ControlWork(x0, t0, t1), heat = v01 - v11, entropy = 0;
         bool nonConservative = model.HasNonConservativeForce, oneBath = model.BathTemperature is not null;
         if (nonConservative || !oneBath)
         {

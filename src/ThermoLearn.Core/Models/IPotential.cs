@@ -21,4 +21,12 @@ public interface IPotential
 
     /// <summary>Writes dV/dlambda (length k) into <paramref name="derivative"/>: the integrand of the work.</summary>
     void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative);
+
+    /// <summary>
+    /// The work of changing the control at fixed x, V(x; lambdaNext) - V(x; lambda) (one step of the Sekimoto work).
+    /// A potential linear in its controls, V = V_0(x) + sum_q lambda_q phi_q(x), overrides it with
+    /// sum_q (lambdaNext_q - lambda_q) phi_q(x): the same number without evaluating V twice.
+    /// </summary>
+    double ControlWork(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, ReadOnlySpan<double> lambdaNext) =>
+        Energy(x, lambdaNext) - Energy(x, lambda);
 }

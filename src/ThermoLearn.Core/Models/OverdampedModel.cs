@@ -60,6 +60,9 @@ public abstract class OverdampedModel : StochasticModel
     /// <summary>V(x; lambda(t)).</summary>
     public abstract double Energy(ReadOnlySpan<double> x, double t);
 
+    /// <summary>The work of the control change from t0 to t1 at fixed x, V(x; lambda(t1)) - V(x; lambda(t0)).</summary>
+    public virtual double ControlWork(ReadOnlySpan<double> x, double t0, double t1) => t1 == t0 ? 0 : Energy(x, t1) - Energy(x, t0);
+
     /// <summary>Writes -grad_x V(x; lambda(t)).</summary>
     public abstract void ConservativeForce(ReadOnlySpan<double> x, double t, Span<double> force);
 

@@ -50,6 +50,18 @@ public abstract class PotentialModel : OverdampedModel
         return _potential.Energy(x, lambda);
     }
 
+    /// <summary><see cref="IPotential.ControlWork"/> between lambda(t0) and lambda(t1) (one energy evaluation for a potential
+    /// linear in its controls).</summary>
+    public override double ControlWork(ReadOnlySpan<double> x, double t0, double t1)
+    {
+        if (t1 == t0) return 0;
+        int k = _protocol.ControlCount;
+        Span<double> lambda = stackalloc double[2 * k];
+        _protocol.Evaluate(t0, lambda[..k]);
+        _protocol.Evaluate(t1, lambda[k..]);
+        return _potential.ControlWork(x, lambda[..k], lambda[k..]);
+    }
+
     public override void ConservativeForce(ReadOnlySpan<double> x, double t, Span<double> force)
     {
         Span<double> lambda = stackalloc double[_protocol.ControlCount];

@@ -139,7 +139,8 @@ public static class Simulator
             var normals = new double[4 * normalsPerStep];
             var scratch = new double[Math.Max(scratchLength, d)];
             var noise = GaussianLanes<Lanes256, Vector256<double>, Vector256<ulong>>.For(o.Seed, first + 4 * g, RandomPurposes.SimulationNoise);
-            Span<double> sums = stackalloc double[16];
+            // per lane: work, V(x_0, 0), medium entropy (several baths); heat and energy change telescope (StochasticEnergetics)
+            Span<double> sums = stackalloc double[12];
             sums.Clear();
             for (int j = 0; j < lanes; j++)
             {
@@ -150,6 +151,7 @@ public static class Simulator
                 bounds[j] = SimulationHealth.RunawayBound(xj);
                 xj.CopyTo(data.AsSpan((int)((long)local * frames * d), d));
                 if (density) systemEntropy![local] = model.LogDensity(xj, 0)!.Value;
+                if (energetics) sums[3 * j + 1] = model.Energy(xj, 0);
             }
             for (int stepIndex = 0; stepIndex < o.Steps; stepIndex++)
             {
@@ -168,10 +170,8 @@ public static class Simulator
                     if (energetics)
                     {
                         var e = StochasticEnergetics.OverdampedStep(model, previous, xj, t, tNext);
-                        sums[4 * j] += e.Work;
-                        sums[4 * j + 1] += e.Heat;
-                        sums[4 * j + 2] += e.DeltaEnergy;
-                        sums[4 * j + 3] += e.MediumEntropy;
+                        sums[3 * j] += e.Work;
+                        sums[3 * j + 2] += e.MediumEntropy;
                     }
                     if (save)
                     {
@@ -191,10 +191,10 @@ public static class Simulator
                 int local = 4 * g + j;
                 if (energetics)
                 {
-                    work![local] = sums[4 * j];
-                    heat![local] = sums[4 * j + 1];
-                    deltaE![local] = sums[4 * j + 2];
-                    entropy![local] = model.BathTemperature is { } temperature ? sums[4 * j + 1] / temperature : sums[4 * j + 3];   // Q / T for one bath
+                    work![local] = sums[3 * j];
+                    deltaE![local] = model.Energy(x.AsSpan(j * d, d), tEnd) - sums[3 * j + 1];
+                    heat![local] = work[local] - deltaE[local];
+                    entropy![local] = model.BathTemperature is { } temperature ? heat[local] / temperature : sums[3 * j + 2];   // Q / T for one bath
                 }
                 if (density) systemEntropy![local] -= model.LogDensity(x.AsSpan(j * d, d), tEnd)!.Value;
             }
@@ -348,15 +348,18 @@ public static class Simulator
                 if (!OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TField, TStep, FusedEnergetics<TField, TLanes, TDouble, TBits>>(
                     field, run, x, noise, ref fused, bounds, firstGroup, lastLanes)) return;
                 var sums = fused.Sums;
+                Span<TDouble> lambdaLast = stackalloc TDouble[run.ControlCount];
+                for (int q = 0; q < lambdaLast.Length; q++) lambdaLast[q] = TLanes.Create(run.Controls[(run.Static ? 0 : o.Steps) * run.ControlCount + q]);
                 for (int k = 0; k < blockGroups; k++)
                 {
                     int g = firstGroup + k;
+                    fused.Finish(field, k, x.Slice(k * d, d), lambdaLast);
                     for (int j = 0; j < Math.Min(width, count - width * g); j++)
                     {
                         int local = width * g + j;
                         work![local] = TLanes.GetElement(sums[k].Work, j);
-                        heat![local] = TLanes.GetElement(sums[k].Heat, j);
                         deltaE![local] = TLanes.GetElement(sums[k].DeltaEnergy, j);
+                        heat![local] = work[local] - deltaE[local];
                         entropy![local] = heat[local] / model.Temperature;
                         if (density)
                         {

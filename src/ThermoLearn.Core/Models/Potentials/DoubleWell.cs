@@ -19,6 +19,10 @@ public readonly struct DoubleWell : IDifferentiablePotential, ILaneForceField
     public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative) =>
         ControlDerivativeAt(x[0], derivative);
 
+    /// <summary>V is linear in (b, c) with no control-free part, so V(x; b', c') - V(x; b, c) = V(x; b' - b, c' - c).</summary>
+    public double ControlWork(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, ReadOnlySpan<double> lambdaNext) =>
+        EnergyAt(x[0], lambdaNext[0] - lambda[0], lambdaNext[1] - lambda[1]);
+
     /// <summary>-dV/dx at x for barrier b and tilt c (scalar form for hot loops).</summary>
     public static double ForceAt(double x, double b, double c) => -4 * b * x * (x * x - 1) - c;
 
@@ -64,6 +68,11 @@ public readonly struct DoubleWell : IDifferentiablePotential, ILaneForceField
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda) =>
         LaneEnergyAt<TLanes, TDouble, TBits>(x[0], lambda[0], lambda[1]);
+
+    /// <summary>Lane form of <see cref="ControlWork"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    TDouble ILaneForceField.LaneControlWork<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) =>
+        LaneEnergyAt<TLanes, TDouble, TBits>(x[0], TLanes.Subtract(lambdaNext[0], lambda[0]), TLanes.Subtract(lambdaNext[1], lambda[1]));
 
     /// <summary>Lane form of <see cref="ForceAt"/>: ((-4 b) x)(x x - 1) - c.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -66,7 +66,14 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
 
     /// <summary>Lane form of <see cref="Energy"/>: (k / 2) sum_i (x_i - c_i)^2, summed from 0 in coordinate order.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+    TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda) =>
+        LaneEnergyAt<TLanes, TDouble, TBits>(x, lambda);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private TDouble LaneEnergyAt<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged
     {
         var s = TLanes.Create(0.0);
         for (int i = 0; i < x.Length; i++)
@@ -76,6 +83,12 @@ public readonly struct HarmonicTrap : ILaneDifferentiableField
         }
         return TLanes.Multiply(TLanes.Create(0.5 * Stiffness), s);
     }
+
+    /// <summary>Lane form of <see cref="IPotential.ControlWork"/> (not linear in the centre: two energies).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    TDouble ILaneForceField.LaneControlWork<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) =>
+        TLanes.Subtract(LaneEnergyAt<TLanes, TDouble, TBits>(x, lambdaNext), LaneEnergyAt<TLanes, TDouble, TBits>(x, lambda));
+
     /// <summary>Lane form of <see cref="ControlDerivative"/>: (-k)(x_i - c_i).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void ILaneDifferentiableField.LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)

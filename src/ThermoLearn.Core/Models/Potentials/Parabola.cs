@@ -18,6 +18,10 @@ public readonly struct Parabola : IPotential, ILaneForceField
     public void ControlDerivative(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> derivative) =>
         derivative[0] = 0.5 * x[0] * x[0];
 
+    /// <summary>V is linear in k with no control-free part: V(x; k') - V(x; k) = V(x; k' - k).</summary>
+    public double ControlWork(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, ReadOnlySpan<double> lambdaNext) =>
+        0.5 * (lambdaNext[0] - lambda[0]) * x[0] * x[0];
+
     /// <summary>Lane form of <see cref="Force"/>: (-k) x.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void ILaneForceField.LaneForce<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> force) =>
@@ -27,4 +31,9 @@ public readonly struct Parabola : IPotential, ILaneForceField
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     TDouble ILaneForceField.LaneEnergy<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda) =>
         TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[0]), x[0]), x[0]);
+
+    /// <summary>Lane form of <see cref="ControlWork"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    TDouble ILaneForceField.LaneControlWork<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) =>
+        TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), TLanes.Subtract(lambdaNext[0], lambda[0])), x[0]), x[0]);
 }

@@ -22,6 +22,13 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
         return DoubleWell.EnergyAt(y, lambda[0], lambda[1]) + 0.5 * lambda[2] * y * y;
     }
 
+    /// <summary>V is linear in (b, c, s) with no control-free part, so V(x; lambda') - V(x; lambda) = V(x; lambda' - lambda).</summary>
+    public double ControlWork(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, ReadOnlySpan<double> lambdaNext)
+    {
+        double y = x[0];
+        return DoubleWell.EnergyAt(y, lambdaNext[0] - lambda[0], lambdaNext[1] - lambda[1]) + 0.5 * (lambdaNext[2] - lambda[2]) * y * y;
+    }
+
     public void Force(ReadOnlySpan<double> x, ReadOnlySpan<double> lambda, Span<double> force)
     {
         double y = x[0];
@@ -61,6 +68,16 @@ public readonly struct TunableDoubleWell : ILaneDifferentiableField
         var well = DoubleWell.LaneEnergyAt<TLanes, TDouble, TBits>(y, lambda[0], lambda[1]);
         return TLanes.Add(well, TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), lambda[2]), y), y));
     }
+    /// <summary>Lane form of <see cref="ControlWork"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    TDouble ILaneForceField.LaneControlWork<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        var y = x[0];
+        var well = DoubleWell.LaneEnergyAt<TLanes, TDouble, TBits>(y, TLanes.Subtract(lambdaNext[0], lambda[0]), TLanes.Subtract(lambdaNext[1], lambda[1]));
+        var stiffness = TLanes.Subtract(lambdaNext[2], lambda[2]);
+        return TLanes.Add(well, TLanes.Multiply(TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5), stiffness), y), y));
+    }
+
     /// <summary>Lane form of <see cref="ControlDerivative"/>: (u u, x, (0.5 x) x).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void ILaneDifferentiableField.LaneControlDerivative<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, Span<TDouble> derivative)

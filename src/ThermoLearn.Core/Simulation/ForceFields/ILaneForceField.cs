@@ -32,4 +32,11 @@ public interface ILaneForceField : IPotential
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged;
+
+    /// <summary>Lane form of <see cref="IPotential.ControlWork"/>, V(x; lambdaNext) - V(x; lambda) per lane, with the scalar
+    /// member's operations in its order.</summary>
+    internal TDouble LaneControlWork<TLanes, TDouble, TBits>(ReadOnlySpan<TDouble> x, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+        where TLanes : struct, ILanes<TDouble, TBits>
+        where TDouble : unmanaged
+        where TBits : unmanaged;
 }

@@ -55,6 +55,10 @@ internal interface ILaneObserver<TField, TLanes, TDouble, TBits>
 
     void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda);
 
+    /// <summary>Sees the state x_n just before step n (the scheme reads the same values next, so shared subexpressions of the
+    /// field can be computed once).</summary>
+    void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext);
+
     void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> z,
         ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext);
 }
@@ -70,24 +74,25 @@ internal struct NoObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TFiel
 
     public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda) { }
 
+    public readonly void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
+
     public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
         ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
 }
 
-/// <summary>Per-lane sums of one group, and V(x_n; lambda_n) carried to the next step.</summary>
+/// <summary>Per-lane sums of one group: the work, V(x_0; lambda_0), and at the end the energy change.</summary>
 internal struct EnergeticsSums<TDouble> where TDouble : unmanaged
 {
-    public TDouble Work, Heat, DeltaEnergy, Energy;
+    public TDouble Work, InitialEnergy, DeltaEnergy;
 }
 
 /// <summary>
-/// Fused energetics (Sekimoto, one bath at temperature T), from energies the step needs anyway: the control changes first
-/// at fixed x (work V(x_n; lambda_(n+1)) - V(x_n; lambda_n)), then the particle moves in the potential at lambda_(n+1)
-/// (heat released V(x_n; lambda_(n+1)) - V(x_(n+1); lambda_(n+1)), the exact Stratonovich line integral of the conservative
-/// force along the step), energy change V(x_(n+1); lambda_(n+1)) - V(x_n; lambda_n): one energy evaluation per step for a
-/// static potential (V(x_n; lambda_n) is carried over), two for a driven one. The first law Delta V = W - Q holds per step
-/// to rounding; the caller turns the heat into medium entropy Q / T. <see cref="Energetics.StochasticEnergetics.OverdampedStep"/>
-/// computes the same numbers in the same order for the per-trajectory loop.
+/// Fused energetics (Sekimoto, one bath at temperature T; <see cref="Energetics.StochasticEnergetics"/>): per step only the
+/// work of the control change at fixed x_n, W_n = V(x_n; lambda_(n+1)) - V(x_n; lambda_n) (<see cref="ILaneForceField.LaneControlWork"/>:
+/// one energy-like evaluation for a potential linear in its controls, nothing for a static one), evaluated where the step's
+/// force at x_n is; the energy change telescopes, Delta V = V(x_N; lambda_N) - V(x_0; lambda_0) (<see cref="Finish"/>), and
+/// the heat is W - Delta V (the sum of the steps' V(x_n; lambda_(n+1)) - V(x_(n+1); lambda_(n+1))). The simulator's
+/// per-trajectory loop computes the same numbers in the same order; the caller turns the heat into medium entropy Q / T.
 /// </summary>
 internal struct FusedEnergetics<TField, TLanes, TDouble, TBits>(EnergeticsSums<TDouble>[] sums, bool isStatic)
     : ILaneObserver<TField, TLanes, TDouble, TBits>
@@ -98,24 +103,28 @@ internal struct FusedEnergetics<TField, TLanes, TDouble, TBits>(EnergeticsSums<T
 {
     public readonly EnergeticsSums<TDouble>[] Sums = sums;
 
-    public readonly bool NeedsPrevious => !isStatic;
+    public readonly bool NeedsPrevious => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda) =>
-        Sums[group] = new EnergeticsSums<TDouble> { Energy = field.LaneEnergy<TLanes, TDouble, TBits>(state, lambda) };
+        Sums[group] = new EnergeticsSums<TDouble> { InitialEnergy = field.LaneEnergy<TLanes, TDouble, TBits>(state, lambda) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        if (isStatic) return;
+        ref var sum = ref Sums[group];
+        sum.Work = TLanes.Add(sum.Work, field.LaneControlWork<TLanes, TDouble, TBits>(state, lambda, lambdaNext));
+    }
+
     public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
-        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
+
+    /// <summary>Delta V = V(x_N; lambda_N) - V(x_0; lambda_0) of one group, from its final state.</summary>
+    public readonly void Finish(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambdaLast)
     {
         ref var sum = ref Sums[group];
-        var before = sum.Energy;   // V(x_n; lambda_n)
-        var shifted = isStatic ? before : field.LaneEnergy<TLanes, TDouble, TBits>(previous, lambdaNext);
-        var after = field.LaneEnergy<TLanes, TDouble, TBits>(state, lambdaNext);
-        if (!isStatic) sum.Work = TLanes.Add(sum.Work, TLanes.Subtract(shifted, before));
-        sum.Heat = TLanes.Add(sum.Heat, TLanes.Subtract(shifted, after));
-        sum.DeltaEnergy = TLanes.Add(sum.DeltaEnergy, TLanes.Subtract(after, before));
-        sum.Energy = after;
+        sum.DeltaEnergy = TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(state, lambdaLast), sum.InitialEnergy);
     }
 }
 
@@ -253,11 +262,14 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
         // a plain loop, not a memmove call, for a few vectors
         if (keepPrevious)
             for (int i = 0; i < x.Length; i++) previous[i] = x[i];
+        observer.Prepare(field, group, x, lambda, lambdaNext);
         TStep.Step<TField, TLanes, TDouble, TBits>(field, x, z, lambda, lambdaNext, c, scratch);
         observer.Step(field, group, step, previous, x, z, lambda, lambdaNext);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined: frames are written at most once per step and group, and inlining this loop twice into RunBlock spent the
+    // JIT's inlining budget, leaving the span conversions of the observer calls as real calls on every step.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Store(ReadOnlySpan<TDouble> x, LaneRun run, int state, int group, int lanes, int frame)
     {
         var data = run.Data;
