@@ -72,8 +72,13 @@ public sealed class PolynomialBasis : IBasis
         for (int a = 0; a < Count; a++)
         {
             var column = values.Slice(a * stride, points);
-            powers.AsSpan((0 * p + e[a * d]) * points, points).CopyTo(column); // 1.0 * x_0^e_0
-            for (int j = 1; j < d; j++) Multiply(column, powers.AsSpan((j * p + e[a * d + j]) * points, points), column);
+            // factors x_j^0 = 1.0 are left out: multiplying by 1.0 is exact, so the product keeps its bits
+            int j = 0;
+            while (j < d && e[a * d + j] == 0) j++;
+            if (j == d) { column.Fill(1.0); continue; }
+            powers.AsSpan((j * p + e[a * d + j]) * points, points).CopyTo(column);
+            for (j++; j < d; j++)
+                if (e[a * d + j] != 0) Multiply(column, powers.AsSpan((j * p + e[a * d + j]) * points, points), column);
         }
     }
 
