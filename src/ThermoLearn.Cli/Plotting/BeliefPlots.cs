@@ -1,7 +1,7 @@
+using MathNet.Numerics.LinearAlgebra;
 using ScottPlot;
 using ThermoLearn.Neural.Transformers;
 using ThermoLearn.Processes.Geometry;
-using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Cli.Plotting;
 
@@ -45,7 +45,7 @@ internal static class BeliefPlots
     /// <summary>Barycentric projection of a belief onto the plane: corners (0,0), (1,0), (1/2, sqrt(3)/2).</summary>
     private static (double X, double Y) Project(ReadOnlySpan<double> b) => (b[1] + 0.5 * b[2], Math.Sqrt(3) / 2 * b[2]);
 
-    private static void Simplex(BeliefDataset data, RowMatrix predicted, string path)
+    private static void Simplex(BeliefDataset data, Matrix<double> predicted, string path)
     {
         var plot = PlotFile.Create("Belief simplex: ground truth (left) and regressed from the final residual stream (right)", "", "");
         const int levels = 6;
@@ -53,14 +53,14 @@ internal static class BeliefPlots
         const double offset = 1.25;
         for (int r = 0; r < data.RowCount; r++)
         {
-            var truth = data.Beliefs.Row(r);
+            var truth = data.RowBelief(r);
             int key = 0;
             for (int k = 0; k < 3; k++) key = key * levels + Math.Clamp((int)(truth[k] * levels), 0, levels - 1);
             if (!groups.TryGetValue(key, out var g)) groups[key] = g = ([], []);
             var (x, y) = Project(truth);
             g.X.Add(x);
             g.Y.Add(y);
-            var (px, py) = Project(predicted.Row(r));
+            var (px, py) = Project([predicted[r, 0], predicted[r, 1], predicted[r, 2]]);
             g.X.Add(px + offset);
             g.Y.Add(py);
         }

@@ -9,7 +9,8 @@ namespace ThermoLearn.Statistics;
 /// n x m matrix at i * m + j) for accumulated statistics and everything that is stored or serialised flat
 /// (Gram matrices, normal equations, diffusion matrices of estimates; <see cref="ToRowMajor"/> and
 /// <see cref="FromRowMajor"/> convert). Sample-by-feature data (activations, beliefs) use
-/// <see cref="RowMatrix"/>, the same row-major layout with its shape attached.
+/// <see cref="RowMatrix"/>, the same row-major layout with its shape attached. Both are internal: public signatures
+/// take and return MathNet.Numerics <c>Matrix&lt;double&gt;</c> (or <c>double[,]</c> for small model matrices).
 /// </summary>
 internal static class DenseMatrix
 {

@@ -1,12 +1,14 @@
+using MathNet.Numerics.LinearAlgebra;
+
 namespace ThermoLearn.Statistics;
 
 /// <summary>
-/// A dense matrix stored row by row with its shape attached: the public value for sample-by-feature tables (one row per
-/// sample: a prefix's activation vector or belief), the layout in which activations arrive from a model. It is the
-/// row-major layout of <see cref="DenseMatrix"/> (element (i, j) at i * Columns + j), the one home of the matrix numerics,
-/// whose solves and decompositions go through MathNet.Numerics. Rows x columns, values in <see cref="Data"/>.
+/// The row-major layout of <see cref="DenseMatrix"/> (element (i, j) at i * Columns + j) with its shape attached: how
+/// the library holds sample-by-feature tables (one row per sample: a prefix's activation vector or belief) while it
+/// computes on them. Internal: public signatures take and return MathNet.Numerics <see cref="Matrix{T}"/>
+/// (<see cref="From"/> and <see cref="ToMatrix"/> copy across, the same values). Rows x columns, values in <see cref="Data"/>.
 /// </summary>
-public sealed class RowMatrix
+internal sealed class RowMatrix
 {
     public RowMatrix(int rows, int columns, double[] data)
     {
@@ -27,6 +29,22 @@ public sealed class RowMatrix
     public double this[int row, int column] => Data[row * Columns + column];
 
     public ReadOnlySpan<double> Row(int row) => Data.AsSpan(row * Columns, Columns);
+
+    /// <summary>The values of <paramref name="matrix"/> in row-major order (a copy).</summary>
+    public static RowMatrix From(Matrix<double> matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        return new RowMatrix(matrix.RowCount, matrix.ColumnCount, matrix.ToRowMajorArray());
+    }
+
+    /// <summary>A dense MathNet matrix with these values (a copy; MathNet stores columns contiguously).</summary>
+    public Matrix<double> ToMatrix()
+    {
+        var columnMajor = new double[Data.Length];
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < Columns; j++) columnMajor[(long)j * Rows + i] = Data[(long)i * Columns + j];
+        return Matrix<double>.Build.Dense(Rows, Columns, columnMajor);
+    }
 
     public static RowMatrix FromArray(double[,] values) => new(values.GetLength(0), values.GetLength(1), DenseMatrix.ToRowMajor(values));
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
+using MathNet.Numerics.LinearAlgebra;
 using ThermoLearn.Processes.Geometry;
-using ThermoLearn.Statistics;
 using static TorchSharp.torch;
 
 namespace ThermoLearn.Neural.Transformers;
@@ -12,7 +12,7 @@ namespace ThermoLearn.Neural.Transformers;
 /// </param>
 /// <param name="StandardError">0 for an exact dataset; the standard error over sampled sequences otherwise.</param>
 /// <param name="Residuals">For each residual stream l = 0..layers (0 = embeddings): rows = the dataset's analysis rows, columns = d_model; null when not captured.</param>
-public sealed record ProbeResult(double CrossEntropy, double StandardError, RowMatrix[]? Residuals);
+public sealed record ProbeResult(double CrossEntropy, double StandardError, Matrix<double>[]? Residuals);
 
 /// <summary>
 /// Runs a transformer over every prefix of a <see cref="BeliefDataset"/> in inference mode, level by level
@@ -69,7 +69,7 @@ public static class TransformerProbe
                         var values = Floats(stream);
                         var target = residuals[l];
                         for (int i = 0; i < n; i++)
-                            for (int k = 0; k < d; k++) target[(long)rows[i] * d + k] = values[i * d + k];
+                            for (int k = 0; k < d; k++) target[(long)k * data.RowCount + rows[i]] = values[i * d + k];
                     }
                 if (cache is not null)
                     foreach (var (keys, values) in cache)
@@ -108,7 +108,7 @@ public static class TransformerProbe
             double variance = perSequence.Sum(x => (x - mean) * (x - mean)) / (perSequence.Length - 1);
             standardError = Math.Sqrt(variance / perSequence.Length);
         }
-        return new ProbeResult(mean, standardError, residuals?.Select(r => new RowMatrix(data.RowCount, d, r)).ToArray());
+        return new ProbeResult(mean, standardError, residuals?.Select(r => Matrix<double>.Build.Dense(data.RowCount, d, r)).ToArray());
     }
 
     /// <summary>The values of a contiguous float32 CPU tensor, without copying them element by element.</summary>

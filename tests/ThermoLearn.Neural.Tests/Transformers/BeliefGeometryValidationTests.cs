@@ -1,6 +1,6 @@
+using MathNet.Numerics.LinearAlgebra;
 using ThermoLearn.Neural.Transformers;
 using ThermoLearn.Processes.Geometry;
-using ThermoLearn.Statistics;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -16,7 +16,7 @@ namespace ThermoLearn.Neural.Tests.Transformers;
 public class BeliefGeometryValidationTests(ITestOutputHelper output)
 {
     /// <summary>One analysed checkpoint: its token count, report and final-layer activations (rows = the dataset's prefixes).</summary>
-    private sealed record Checkpoint(long Tokens, BeliefGeometryReport Report, RowMatrix Final);
+    private sealed record Checkpoint(long Tokens, BeliefGeometryReport Report, Matrix<double> Final);
 
     /// <summary>Trains, analysing the model at every checkpoint; returns the reports in token order (the last at the end of training).</summary>
     private (TrainingResult Result, List<Checkpoint> Reports, BeliefDataset Data) TrainAndAnalyse(BeliefTask task,

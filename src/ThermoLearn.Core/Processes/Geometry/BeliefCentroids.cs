@@ -44,7 +44,7 @@ public sealed record CentroidDimension(int Groups, double Tolerance, DimensionEs
 /// groups hold one prefix (non-unifilar processes, sampled datasets) a centroid is that prefix's activation with
 /// the position mean removed; within-group scatter then stays in the centroids and raises the 99 % dimension most.</para>
 /// </summary>
-public sealed class BeliefCentroids
+internal sealed class BeliefCentroids
 {
     /// <summary>Default grid spacing for grouping beliefs: identical mixed states up to float64 round-off of the belief update.</summary>
     public const double DefaultTolerance = 1e-9;

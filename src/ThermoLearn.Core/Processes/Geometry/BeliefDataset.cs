@@ -66,7 +66,10 @@ public sealed class BeliefDataset
     public int SequenceCount { get; }
 
     /// <summary>Belief after each row's prefix (rows x States).</summary>
-    public RowMatrix Beliefs { get; }
+    internal RowMatrix Beliefs { get; }
+
+    /// <summary>Belief after a row's prefix (<see cref="States"/> values).</summary>
+    public ReadOnlySpan<double> RowBelief(int row) => Beliefs.Row(row);
 
     /// <summary>True when the rows are every positive-probability prefix with its probability.</summary>
     public bool Exact { get; }
@@ -87,7 +90,7 @@ public sealed class BeliefDataset
     /// Each factor's next-token law, side by side (rows x sum_i V_i): the joint law marginalised onto each digit of the
     /// product token (<see cref="FactorTokens"/>). For a single process, the next-token law itself.
     /// </summary>
-    public RowMatrix FactorNextTokenLaws()
+    internal RowMatrix FactorNextTokenLaws()
     {
         int f = FactorTokens.Count, total = FactorTokens.Sum();
         var result = new double[(long)RowCount * total];

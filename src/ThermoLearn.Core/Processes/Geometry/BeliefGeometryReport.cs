@@ -1,3 +1,4 @@
+using MathNet.Numerics.LinearAlgebra;
 using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
@@ -5,7 +6,7 @@ namespace ThermoLearn.Processes.Geometry;
 /// <summary>Principal-component summary: components needed for 80/90/95/99 % of the weighted variance, and two continuous dimension measures.</summary>
 public sealed record PcaSummary(int For80, int For90, int For95, int For99, double ParticipationRatio, double EffectiveRank, IReadOnlyList<double> ExplainedRatio)
 {
-    public static PcaSummary From(PcaSpectrum spectrum) => new(
+    internal static PcaSummary From(PcaSpectrum spectrum) => new(
         spectrum.ComponentsFor(0.80), spectrum.ComponentsFor(0.90), spectrum.ComponentsFor(0.95), spectrum.ComponentsFor(0.99),
         spectrum.ParticipationRatio, spectrum.EffectiveRank, spectrum.ExplainedRatio);
 }
@@ -34,7 +35,7 @@ public sealed record BeliefGeometryReport(
     RepresentationGeometry Concatenated,
     FactoredAnalysis? FactoredFinal,
     FactoredAnalysis? FactoredConcatenated,
-    RowMatrix FinalPrediction,
+    Matrix<double> FinalPrediction,
     CentroidDimension Centroids,
     CentroidDimension CentroidsConcatenated,
     ModelComparison? Comparison,
@@ -48,7 +49,13 @@ public sealed record BeliefGeometryReport(
     /// held-out split, the label shuffle, the centroid bootstrap (<paramref name="bootstrap"/> replicates) and the
     /// model-comparison folds.
     /// </summary>
-    public static BeliefGeometryReport Compute(IReadOnlyList<RowMatrix> residuals, BeliefDataset data, ulong seed, int bootstrap = 100)
+    public static BeliefGeometryReport Compute(IReadOnlyList<Matrix<double>> residuals, BeliefDataset data, ulong seed, int bootstrap = 100)
+    {
+        ArgumentNullException.ThrowIfNull(residuals);
+        return Compute(residuals.Select(RowMatrix.From).ToArray(), data, seed, bootstrap);
+    }
+
+    internal static BeliefGeometryReport Compute(IReadOnlyList<RowMatrix> residuals, BeliefDataset data, ulong seed, int bootstrap = 100)
     {
         if (residuals.Count == 0) throw new InvalidInputException("no residual streams to analyse.");
         foreach (var r in residuals)
@@ -79,7 +86,7 @@ public sealed record BeliefGeometryReport(
         var concatenatedDimension = concatenatedCentroids.Dimension(concatenated, data, bootstrap, seed);
         var laws = data.FactorNextTokenLaws();
         var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
-        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]), dimension, concatenatedDimension, comparison,
+        return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]).ToMatrix(), dimension, concatenatedDimension, comparison,
             centroids.ExplainedShare(residuals[^1], laws, data), concatenatedCentroids.ExplainedShare(concatenated, laws, data));
     }
 

@@ -1,3 +1,4 @@
+using MathNet.Numerics.LinearAlgebra;
 using ThermoLearn.Inference;
 using ThermoLearn.Randomness;
 using ThermoLearn.Statistics;
@@ -75,10 +76,15 @@ public static class BeliefModelComparison
     /// of <see cref="Compare"/> describe one margin, not a difference between checkpoints. Not in this error: the
     /// training's own randomness (initial weights and batches, one seed).
     /// </summary>
-    public static MarginChange CompareChange(RowMatrix before, RowMatrix after, BeliefDataset data, int replicates = 30, int folds = 10, ulong seed = 0)
+    public static MarginChange CompareChange(Matrix<double> before, Matrix<double> after, BeliefDataset data, int replicates = 30, int folds = 10, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
+        return CompareChange(RowMatrix.From(before), RowMatrix.From(after), data, replicates, folds, seed);
+    }
+
+    internal static MarginChange CompareChange(RowMatrix before, RowMatrix after, BeliefDataset data, int replicates = 30, int folds = 10, ulong seed = 0)
+    {
         ArgumentNullException.ThrowIfNull(data);
         if (replicates < 2) throw new InvalidInputException($"margin change: at least 2 bootstrap replicates are needed, not {replicates}.");
         var first = BeliefCentroids.Compute(before, data);
@@ -111,7 +117,7 @@ public static class BeliefModelComparison
     /// (position fixed effects in both models); folds are drawn from <paramref name="seed"/>. GHMM factors'
     /// marginals contract with <paramref name="factorTaus"/> (null: all ones, HMM factors).
     /// </summary>
-    public static ModelComparison Compare(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds = 10, ulong seed = 0,
+    internal static ModelComparison Compare(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds = 10, ulong seed = 0,
         IReadOnlyList<double[]>? factorTaus = null)
     {
         ArgumentNullException.ThrowIfNull(centroids);

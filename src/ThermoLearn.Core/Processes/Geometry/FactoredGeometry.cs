@@ -33,7 +33,7 @@ public sealed record FactoredAnalysis(
     int JointBeliefRank,
     int ObservedDimension95);
 
-public static class FactoredGeometry
+internal static class FactoredGeometry
 {
     /// <summary>
     /// Marginal beliefs of each factor from joint beliefs over the product state space, with the Kronecker

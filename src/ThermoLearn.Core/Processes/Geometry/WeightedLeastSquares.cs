@@ -8,7 +8,7 @@ namespace ThermoLearn.Processes.Geometry;
 /// An affine map <c>y = x B + c</c> fitted by weighted least squares: B (features x outputs) are the
 /// slope coefficients, c the intercept.
 /// </summary>
-public sealed class WeightedLinearFit
+internal sealed class WeightedLinearFit
 {
     internal WeightedLinearFit(double[,] coefficients, double[] intercept, int rank)
     {
@@ -65,7 +65,7 @@ public sealed record RegressionScore(double RSquared, double Rmse, IReadOnlyList
 /// <param name="InSample">Fit and score on all rows.</param>
 /// <param name="HeldOut">Fit on a random (1 - fraction) of rows, scored on the rest.</param>
 /// <param name="ShuffledLabels">Labels permuted across rows, fitted on the training rows and scored on the held-out rows: about 0 (or below) when the fit is not an artefact of capacity.</param>
-public sealed record RegressionReport(WeightedLinearFit Fit, RegressionScore InSample, RegressionScore HeldOut, RegressionScore ShuffledLabels, int HeldOutRows);
+internal sealed record RegressionReport(WeightedLinearFit Fit, RegressionScore InSample, RegressionScore HeldOut, RegressionScore ShuffledLabels, int HeldOutRows);
 
 /// <summary>
 /// Weighted least squares with intercept: minimise <c>sum_i w_i |y_i - x_i B - c|^2</c>. Solved from the
@@ -75,7 +75,7 @@ public sealed record RegressionReport(WeightedLinearFit Fit, RegressionScore InS
 /// Used for the belief regression of Shai et al., "Transformers represent belief state geometry in their
 /// residual stream", NeurIPS 2024 (weights = prefix probabilities).
 /// </summary>
-public static class WeightedLeastSquares
+internal static class WeightedLeastSquares
 {
     private const double RelativeEigenvalueTolerance = 1e-10;
 

@@ -7,7 +7,7 @@ namespace ThermoLearn.Processes.Geometry;
 /// Spectrum of a weighted covariance <c>C = sum_i w_i (x_i - x_bar)(x_i - x_bar)^T / sum_i w_i</c>:
 /// eigenvalues (variances along principal directions, units of x squared) in descending order.
 /// </summary>
-public sealed class PcaSpectrum
+internal sealed class PcaSpectrum
 {
     internal PcaSpectrum(double[] variances)
     {
@@ -57,7 +57,7 @@ public sealed class PcaSpectrum
 }
 
 /// <summary>Weighted principal component analysis (weights = prefix probabilities; one row per distinct prefix).</summary>
-public static class WeightedPca
+internal static class WeightedPca
 {
     public static PcaSpectrum Fit(RowMatrix x, double[] weights)
     {

@@ -205,9 +205,15 @@ public class BeliefCentroidTests(ITestOutputHelper output)
     public void ConcatenatedCentroidsSeeGeometrySpreadOverLayers()
     {
         var data = Data.Value;
-        var single = BeliefGeometryReport.Compute([Activations(data, "factored", 0.01, 3)], data, seed: 5, bootstrap: 4);
+        var activations = Activations(data, "factored", 0.01, 3);
+        var single = BeliefGeometryReport.Compute([activations], data, seed: 5, bootstrap: 4);
         Assert.Equal(single.Centroids.BeliefExplained.Pca.For95, single.CentroidsConcatenated.BeliefExplained.Pca.For95);
         Assert.Equal(single.Centroids.BeliefExplained.Pca.ParticipationRatio, single.CentroidsConcatenated.BeliefExplained.Pca.ParticipationRatio, 12);
+        // The public entry (MathNet matrices in and out) computes the same report bit for bit.
+        var viaPublic = BeliefGeometryReport.Compute([activations.ToMatrix()], data, seed: 5, bootstrap: 4);
+        Assert.Equal(single.FinalPrediction, viaPublic.FinalPrediction);
+        Assert.Equal(single.Centroids.BeliefExplained.ParticipationRatioStandardError, viaPublic.Centroids.BeliefExplained.ParticipationRatioStandardError);
+        Assert.Equal(single.Final.HeldOut.RSquared, viaPublic.Final.HeldOut.RSquared);
 
         var marginals = FactoredGeometry.Marginals(data.Beliefs, data.FactorStates);
         RowMatrix Stream(RowMatrix factor, ulong seed)

@@ -120,6 +120,19 @@ public class WeightedLeastSquaresTests
         Assert.Contains("row 1, column 1", e.Message);
         Assert.Throws<InvalidInputException>(() => new RowMatrix(2, 2, [1, 2, 3]));
     }
+
+    [Fact]
+    public void PublicMatricesCarryTheSameValues()
+    {
+        // Public signatures take MathNet matrices (column-major) and the library computes on row-major RowMatrix:
+        // the copies across must keep every element in place (a transposed copy would fail the off-diagonal checks).
+        var x = Random(3, 2, 5);
+        var m = x.ToMatrix();
+        Assert.Equal((3, 2), (m.RowCount, m.ColumnCount));
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 2; j++) Assert.Equal(x[i, j], m[i, j]);
+        Assert.Equal(x.Data, RowMatrix.From(m).Data);
+    }
 }
 
 public class WeightedPcaTests
