@@ -237,7 +237,7 @@ internal sealed class ActiveEstimateOptions
         var text = new StringBuilder("particle,x,y,ep_rate_mean,ep_rate_snapshot\n");
         for (int i = 0; i < s.Particles; i++)
             text.Append(CultureInfo.InvariantCulture, $"{i},{s.Position(maps.SnapshotFrame, i, 0):R},{s.Position(maps.SnapshotFrame, i, 1):R},{maps.ParticleRates[i]:R},{maps.SnapshotRates[i]:R}\n");
-        AtomicFile.WriteText(path, text.ToString());
+        OutputFile.WriteText(path, text.ToString());
     }
 
     private static void WriteRegions(string path, LocalEntropyMaps maps)
@@ -246,6 +246,6 @@ internal sealed class ActiveEstimateOptions
         for (int by = 0; by < maps.Bins; by++)
             for (int bx = 0; bx < maps.Bins; bx++)
                 text.Append(CultureInfo.InvariantCulture, $"{maps.RegionOrigin + (bx + 0.5) * maps.RegionBin:R},{maps.RegionOrigin + (by + 0.5) * maps.RegionBin:R},{maps.RegionRates[by * maps.Bins + bx]:R}\n");
-        AtomicFile.WriteText(path, text.ToString());
+        OutputFile.WriteText(path, text.ToString());
     }
 }

@@ -359,7 +359,7 @@ internal static class EstimateCommand
         DiffusionSpec spec, int degree, ErrorOptions errors, long chunkValues)
     {
         TrajectoryEntropyEstimate? estimate = null;
-        AtomicFile.Write(csvPath, stream =>
+        OutputFile.Write(csvPath, stream =>
         {
             using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
             writer.Write("traj,delta_s_tot\n");

@@ -42,7 +42,7 @@ internal static class ReportCommand
             throw new InvalidInputException("--in: give at least one JSON result file.");
         var results = inputs.Select(Load).ToList();
         var rendered = HtmlReport.Render(title, results, DateTime.UtcNow);
-        AtomicFile.WriteText(output, rendered.Html);
+        OutputFile.WriteText(output, rendered.Html);
         if (json)
         {
             JsonOutput.Write(console, new JsonObject

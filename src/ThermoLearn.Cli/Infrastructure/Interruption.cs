@@ -5,7 +5,7 @@ namespace ThermoLearn.Cli.Infrastructure;
 
 /// <summary>
 /// Ctrl-C (SIGINT), SIGTERM and SIGHUP end the tool at once and cleanly: the temporary files of writes in progress
-/// (<see cref="AtomicFile"/>) are removed, so no hidden <c>.NAME.PID.GUID.tmp</c> is left behind, a finished output is
+/// (<see cref="OutputFile"/>) are removed, so no hidden <c>.NAME.PID.GUID.tmp</c> is left behind, a finished output is
 /// never half-replaced, and the exit code is the shell's convention 128 + signal number (130 for Ctrl-C, 143 for SIGTERM).
 /// Installed by the tool's entry point only: tests call <see cref="CliApp.Run"/> in-process without it.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class Interruption
                 Registrations.Add(PosixSignalRegistration.Create(signal, context =>
                 {
                     context.Cancel = true;   // the default would end the process without cleaning up
-                    int removed = AtomicFile.DeletePending();
+                    int removed = OutputFile.DeleteUnfinished();
                     try
                     {
                         console.Error.WriteLine($"interrupted ({signal}){(removed > 0 ? $": removed {removed} unfinished temporary file(s)" : "")}.");

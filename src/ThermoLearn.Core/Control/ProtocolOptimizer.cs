@@ -121,5 +121,5 @@ public static class ProtocolOptimizer
     public static ulong IterationSeed(ulong seed, int iteration) => RandomStream.SplitMix64(seed ^ RandomStream.SplitMix64((ulong)iteration + 1));
 
     /// <summary>The seed of the final measurements (optimised protocol and baseline share it: common random numbers).</summary>
-    public static ulong EvaluationSeed(ulong seed) => RandomStream.SplitMix64(seed ^ 0x5EEDE7A1UL);
+    public static ulong EvaluationSeed(ulong seed) => RandomStream.SplitMix64(seed ^ RandomPurposes.ProtocolEvaluationSeedKey);
 }

@@ -5,8 +5,9 @@ namespace ThermoLearn.IO;
 /// <summary>
 /// Writes a file under a temporary name in the same folder and renames it when complete. The temporary files being
 /// written are tracked so that an interrupted process (Ctrl-C, SIGTERM) can remove them (<see cref="DeletePending"/>).
+/// Internal: the library's writers call it, and code outside the library writes through <see cref="OutputFile"/>.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private static readonly ConcurrentDictionary<string, byte> Pending = new();
 

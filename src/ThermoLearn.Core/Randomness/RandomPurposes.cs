@@ -74,4 +74,19 @@ public static class RandomPurposes
     /// <summary>The fixed seed (not a purpose) of the score network's evaluation streams, see
     /// <see cref="ScoreProbeNoise"/>.</summary>
     public const ulong ScoreEvaluationSeed = 0x5C0BE;
+
+    // Seed derivations (not purposes): a run derives a second seed from its own, so that one seed feeds two
+    // independent sets of streams. Named here for the same reason as the purposes: the values are pinned.
+
+    /// <summary>Key of the final measurements' seed of the protocol optimiser, <c>SplitMix64(seed ^ key)</c>
+    /// (<c>ProtocolOptimizer.EvaluationSeed</c>: the optimised protocol and the baseline share it, common random numbers).</summary>
+    public const ulong ProtocolEvaluationSeedKey = 0x5EEDE7A1;
+
+    /// <summary>Key of the seed of a belief task's sampled validation sequences, <c>SplitMix64(seed ^ key)</c> (Neural's
+    /// <c>BeliefTask.CreateDataset</c>, when the prefixes are too many to enumerate).</summary>
+    public const ulong BeliefValidationSeedKey = 0x5EED_0F_DA7A;
+
+    /// <summary>Stride between the TorchSharp seeds of the neural estimators' cross-fitted folds: fold k's network is
+    /// initialised from <c>SplitMix64(seed + k * stride)</c> (Neural's <c>CrossFit</c>; the golden-ratio increment of SplitMix64).</summary>
+    public const ulong NeuralFoldSeedStride = 0x9E3779B97F4A7C15UL;
 }

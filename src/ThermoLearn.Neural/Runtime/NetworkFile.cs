@@ -24,7 +24,7 @@ internal static class NetworkFile
     public static void Save<TInfo>(string path, string header, TInfo info, IEnumerable<nn.Module> networks)
     {
         if (!Kinds.ContainsKey(header)) throw new InvalidOperationException($"unregistered model header '{header}'.");
-        AtomicFile.Write(path, stream =>
+        OutputFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             writer.Write(header);

@@ -60,7 +60,7 @@ internal static class CrossFit
         {
             for (int k = 0; k < plans.Length; k++)
             {
-                ulong foldSeed = Randomness.RandomStream.SplitMix64(options.Seed + (ulong)k * 0x9E3779B97F4A7C15UL);
+                ulong foldSeed = Randomness.RandomStream.SplitMix64(options.Seed + (ulong)k * Randomness.RandomPurposes.NeuralFoldSeedStride);
                 manual_seed(unchecked((long)foldSeed));
                 TObjective objective = createObjective(k);
                 objectives.Add(objective);

@@ -42,7 +42,7 @@ public sealed record BeliefTask(string Spec, IReadOnlyList<string> Settings, int
             bound += level;
         }
         if (bound <= MaxExactPrefixes) return BeliefDataset.FromPrefixTree(PrefixTree.Enumerate(process, NCtx), NCtx);
-        return BeliefDataset.Sample(process, NCtx, ValidationSequences, RandomStream.SplitMix64(Seed ^ 0x5EED_0F_DA7AUL));
+        return BeliefDataset.Sample(process, NCtx, ValidationSequences, RandomStream.SplitMix64(Seed ^ RandomPurposes.BeliefValidationSeedKey));
     }
 
     public JsonObject ToJson() => new()
