@@ -21,6 +21,45 @@ public class CoarseSamplingAnalysisTests(ITestOutputHelper output)
         return (j.Transpose() * c.Inverse() * j * d.Inverse()).Trace();
     }
 
+    /// <summary>
+    /// Large-data limit of the short-time TUR bound with the poly:1 basis (1, x_1..x_d) on a linear model sampled at spacing
+    /// dt: 2 m^T S^-1 m / dt, m and S the mean and covariance of the per-transition currents j = vec(b((x + x') / 2) dx^T),
+    /// as the estimator forms them. z = (x, x') is Gaussian (stationary C, cross covariance C Phi^T), every component of j is
+    /// (alpha + beta . z)(gamma . z), so m = beta^T Sigma gamma and, by Isserlis' theorem, S_pq = alpha_p alpha_q gamma_p^T
+    /// Sigma gamma_q + (beta_p Sigma beta_q)(gamma_p Sigma gamma_q) + (beta_p Sigma gamma_q)(gamma_p Sigma beta_q).
+    /// </summary>
+    internal static double TurLimit(LinearModel model, double dt)
+    {
+        var a = InferenceData.M(model.A);
+        var c = InferenceData.M(model.StationaryCovariance);
+        int d = a.RowCount, n = d + 1, m = n * d;
+        var phi = Expm(-a * dt);
+        var sigma = Matrix<double>.Build.Dense(2 * d, 2 * d);
+        sigma.SetSubMatrix(0, 0, c);
+        sigma.SetSubMatrix(d, d, c);
+        sigma.SetSubMatrix(0, d, c * phi.Transpose());
+        sigma.SetSubMatrix(d, 0, phi * c);
+        var alpha = new double[m];
+        var beta = new Vector<double>[m];
+        var gamma = new Vector<double>[m];
+        for (int f = 0; f < n; f++)
+            for (int mu = 0; mu < d; mu++)
+            {
+                int p = f * d + mu;
+                alpha[p] = f == 0 ? 1 : 0;
+                beta[p] = Vector<double>.Build.Dense(2 * d);
+                if (f > 0) beta[p][f - 1] = beta[p][d + f - 1] = 0.5;   // the basis function at the midpoint
+                gamma[p] = Vector<double>.Build.Dense(2 * d);
+                gamma[p][mu] = -1;                                      // dx_mu = x'_mu - x_mu
+                gamma[p][d + mu] = 1;
+            }
+        double Q(Vector<double> u, Vector<double> v) => u * (sigma * v);
+        var mean = Vector<double>.Build.Dense(m, p => Q(beta[p], gamma[p]));
+        var cov = Matrix<double>.Build.Dense(m, m, (p, q) => alpha[p] * alpha[q] * Q(gamma[p], gamma[q])
+            + Q(beta[p], beta[q]) * Q(gamma[p], gamma[q]) + Q(beta[p], gamma[q]) * Q(gamma[p], beta[q]));
+        return 2 * (mean * cov.Solve(mean)) / dt;
+    }
+
     /// <summary>exp(m) by scaling and squaring of a Taylor series (small matrices; analysis only).</summary>
     internal static Matrix<double> Expm(Matrix<double> m)
     {
