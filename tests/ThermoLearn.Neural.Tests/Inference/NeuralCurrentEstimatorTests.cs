@@ -1,3 +1,4 @@
+using MathNet.Numerics.Distributions;
 using ThermoLearn.Inference;
 using ThermoLearn.Neural.Inference;
 using ThermoLearn.Neural.Tests.TestData;
@@ -56,9 +57,16 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
     [Fact]
     public void LearnedFieldApproachesTheThermodynamicForce()
     {
-        // D^-1 v = (eps / T) J x for this trap (stationary covariance (T/k) I, so v = eps J x). Over a grid
-        // covering one stationary standard deviation (0.71) the learned field must match it to 35% in
-        // relative L2 norm (its noise from tau = 4,000 of data is about 20% here).
+        // D^-1 v = (eps / T) J x for this trap (stationary covariance (T/k) I, so v = eps J x). The statistic: the learned
+        // field's relative L2 distance from it over a grid covering one stationary standard deviation (0.71). Its sampling
+        // spread, measured over 12 replicates of this fit (data seeds 11, 111, ..., 1111; training seeds 5..16: new data and
+        // new weights each): mean 0.1366, standard deviation 0.0400 (this fixture's own fit 0.168). The check is the one-sided
+        // 99.865% prediction bound of a new replicate from those 12, mean + t_11 sd sqrt(1 + 1/12) = 0.30 (false-failure rate
+        // 0.135%, Student's t for the estimated spread). A field 30% too strong or weak fails, as does one without the
+        // inputs' standardisation undone, or the zero field (distance 1).
+        const double measuredMean = 0.1366, measuredSd = 0.0400;
+        const int replicates = 12;
+        double bound = measuredMean + StudentT.InvCDF(0, 1, replicates - 1, 0.99865) * measuredSd * Math.Sqrt(1 + 1.0 / replicates);
         var points = new List<double>();
         for (int i = -2; i <= 2; i++)
             for (int j = -2; j <= 2; j++) points.AddRange([0.35 * i, 0.35 * j]);
@@ -70,7 +78,7 @@ public class NeuralCurrentEstimatorTests(DrivenTrapFit trap) : IClassFixture<Dri
             error += Math.Pow(d[2 * p] - fx, 2) + Math.Pow(d[2 * p + 1] - fy, 2);
             norm += fx * fx + fy * fy;
         }
-        Assert.InRange(Math.Sqrt(error / norm), 0, 0.35);
+        Assert.InRange(Math.Sqrt(error / norm), 0, bound);
     }
 
     [Fact]
