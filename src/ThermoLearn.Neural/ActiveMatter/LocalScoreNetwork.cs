@@ -15,10 +15,15 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="RadialBasis">Gaussians exp(-((r - mu_b) / w)^2), mu_b evenly in [0, r_c], encoding |r_ij|.</param>
 /// <param name="ForceInput">Whether particle i also sees its pair force F_i / v0 (from the model; interacting data only): the
 /// active force that balances it in a jammed cluster, which the network would otherwise have to rebuild from the positions.</param>
-public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false)
+/// <param name="ContactInput">Whether particle i also reads its contact field c_i = k (H u)_i, contraction rate kappa_i and speed
+/// |u_i| (<see cref="ScoreData.Contacts"/>; needs the force input), and the output adds a learned multiple of c_i to s_{g_i}:
+/// s_g = W h_i + a(h_i) c_i / (gamma v0), a(h) = w . h + b. In the relaxed linear picture s_g = -g_i + c_i / (gamma v0) (a = 1); at MIPS
+/// the best constant a is far smaller and depends on the particle (docs/active-matter.md), which a(h_i) can learn.</param>
+public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false,
+    bool ContactInput = false)
 {
-    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16" (+ ",f" with the force input).</summary>
-    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}{(ForceInput ? ",f" : "")}");
+    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16" (+ ",f" with the force input, ",c" with the contact input).</summary>
+    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}{(ForceInput ? ",f" : "")}{(ContactInput ? ",c" : "")}");
 
     internal void Validate()
     {
@@ -26,6 +31,7 @@ public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, i
         if (!(Cutoff > 0) || !double.IsFinite(Cutoff)) throw new InvalidInputException($"the neighbour cutoff must be positive, got {Cutoff}.");
         if (Hidden < 1 || Rounds < 1 || RadialBasis < 1)
             throw new InvalidInputException($"hidden width, rounds and radial basis size must be at least 1, got {Hidden}, {Rounds}, {RadialBasis}.");
+        if (ContactInput && !ForceInput) throw new InvalidInputException("the contact input needs the force input (the speed |u_i| = |v0 g_i + F_i| reads F_i).");
     }
 }
 
@@ -42,7 +48,9 @@ public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, i
 /// <param name="Index">j of each slot, [B, N (K + 1)] (int64).</param>
 /// <param name="Mask">1 for a neighbour, 0 for an empty slot, [B, N, K + 1].</param>
 /// <param name="Force">F_i / v0, [B, N, 2], when the shape asks for it.</param>
-internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask, Tensor? Force = null);
+/// <param name="Contacts">P_xx, P_xy, P_yy, c0_x, c0_y, kappa per particle, [B, N, 6] (<see cref="ScoreData.Contacts"/>), when the shape asks for them.</param>
+internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask, Tensor? Force = null,
+    Tensor? Contacts = null);
 
 /// <summary>
 /// A permutation-equivariant, spatially local network for the score s = grad log rho of N active particles in 2-D,
@@ -62,6 +70,8 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     private readonly ModuleList<Sequential> _messages;
     private readonly ModuleList<Sequential> _updates;
     private readonly Linear _output;
+    private readonly Linear? _contactCoefficient;
+    private readonly Tensor? _contactScale;
     private readonly Tensor _centres;
     private readonly Tensor _positionScale;
     private readonly Tensor _outputScale;
@@ -75,7 +85,7 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         Shape = shape;
         Trapped = trapped;
         int h = shape.Hidden;
-        int nodeInputs = (trapped ? 4 : 2) + (shape.ForceInput ? 2 : 0);
+        int nodeInputs = (trapped ? 4 : 2) + (shape.ForceInput ? 2 : 0) + (shape.ContactInput ? 2 : 0);
         int edgeInputs = 2 * h + 2 + shape.RadialBasis + 2;
         _embed = Sequential(("linear0", Linear(nodeInputs, h)), ("silu0", SiLU()), ("linear1", Linear(h, h)));
         _messages = new ModuleList<Sequential>();
@@ -86,6 +96,13 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
             _updates.Add(Sequential(("linear0", Linear(2 * h, h)), ("silu0", SiLU()), ("linear1", Linear(h, h))));
         }
         _output = Linear(h, 4);
+        if (shape.ContactInput)
+        {
+            // only networks with the contact input carry this buffer, so files saved before it existed still load
+            _contactCoefficient = Linear(h, 1);
+            _contactScale = ones(1);
+            register_buffer("contact_scale", _contactScale);
+        }
         _centres = linspace(0, shape.Cutoff, shape.RadialBasis);
         _positionScale = ones(1);
         _outputScale = ones(4);
@@ -107,8 +124,10 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     /// Sets the input length l_x (trap) and the output scales: s_x in units of 1 / l_x (1 / r_c without a trap), s_g in
     /// units of <paramref name="gScoreScale"/>, so the last layer starts near the right magnitude.
     /// </summary>
-    internal void SetScales(double positionScale, double gScoreScale)
+    internal void SetScales(double positionScale, double gScoreScale, double contactScale = 1)
     {
+        if (_contactScale is not null)
+            using (no_grad()) _contactScale.fill_(contactScale);
         using var noGrad = no_grad();
         _positionScale.fill_(positionScale);
         double sx = Trapped ? 1 / positionScale : 1 / Shape.Cutoff;
@@ -131,6 +150,17 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         var nodeParts = new List<Tensor> { input.G };
         if (input.Centred is not null) nodeParts.Add(input.Centred.Plus(input.Shift) / _positionScale);
         if (Shape.ForceInput) nodeParts.Add(input.Force ?? throw new InvalidInputException("this score network reads the pair forces F_i; the data carry none."));
+        Tensor? contact = null;
+        if (Shape.ContactInput)
+        {
+            Tensor c = input.Contacts ?? throw new InvalidInputException("this score network reads the contact fields; the data carry none (non-interacting model?).");
+            // c_i = P_i g_i + c0_i with g live; speed |u_i| / v0 = |g_i + F_i / v0|; kappa_i
+            Tensor gx = input.G.narrow(2, 0, 1), gy = input.G.narrow(2, 1, 1);
+            Tensor pxx = c.narrow(2, 0, 1), pxy = c.narrow(2, 1, 1), pyy = c.narrow(2, 2, 1);
+            contact = cat([pxx * gx + pxy * gy, pxy * gx + pyy * gy], 2).Plus(c.narrow(2, 3, 2));
+            Tensor speed = input.G.Plus(input.Force!).Squared().sum(2, keepdim: true).add(_tiny, StableScalars.One).sqrt();
+            nodeParts.Add(cat([speed.log(), c.narrow(2, 5, 1).asinh()], 2));
+        }
         Tensor node = nodeParts.Count == 1 ? input.G : cat(nodeParts, 2);
         Tensor state = _embed.forward(node);
         // r_ij with the gradient of the positions: R_ij + shift_j - shift_i
@@ -165,7 +195,12 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
             state = u == n ? updated : cat([updated, state.narrow(1, u, n - u)], 1);
         }
         if (layers is not null) state = state.narrow(1, 0, layers[0]);
-        return _output.forward(state) * _outputScale;
+        Tensor output = _output.forward(state) * _outputScale;
+        if (_contactCoefficient is null) return output;
+        // s_g += a(h_i) c_i / (gamma v0): the contact field enters linearly, its weight per particle is learned
+        Tensor cI = layers is null ? contact! : contact!.narrow(1, 0, layers[0]);
+        Tensor added = _contactCoefficient.forward(state) * cI * _contactScale!;
+        return cat([output.narrow(2, 0, 2), output.narrow(2, 2, 2).Plus(added)], 2);
     }
 
     /// <summary>Rows of <paramref name="values"/> [B, N', C] at the neighbour indices [B, n K]: [B, n, K, C].</summary>

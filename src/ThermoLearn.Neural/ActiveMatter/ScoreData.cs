@@ -31,7 +31,7 @@ internal sealed class ScoreData
     public const int Dimension = 2;
 
     public ScoreData(int snapshots, int particles, double box, double[] positions, double[] g, double[]? interactionForces = null,
-        double[]? forceDivergence = null)
+        double[]? forceDivergence = null, double[]? contacts = null)
     {
         if (snapshots < 1 || particles < 1) throw new InvalidInputException($"need at least one snapshot of one particle, got {snapshots} x {particles}.");
         long size = (long)snapshots * particles * Dimension;
@@ -44,6 +44,9 @@ internal sealed class ScoreData
             throw new InvalidInputException($"force divergence: expected one value per snapshot ({snapshots}), got {forceDivergence.Length}.");
         CheckFinite(positions, "positions", particles);
         CheckFinite(g, "g", particles);
+        if (contacts is not null && contacts.LongLength != (long)snapshots * particles * ContactColumns)
+            throw new InvalidInputException($"contact fields: expected {(long)snapshots * particles * ContactColumns} values, got {contacts.LongLength}.");
+        Contacts = contacts;
         if (interactionForces is not null) CheckFinite(interactionForces, "interaction forces", particles);
         Snapshots = snapshots;
         Particles = particles;
@@ -53,6 +56,17 @@ internal sealed class ScoreData
         InteractionForces = interactionForces;
         ForceDivergence = forceDivergence;
     }
+
+    /// <summary>Values per particle of <see cref="Contacts"/>.</summary>
+    public const int ContactColumns = 6;
+
+    /// <summary>
+    /// Per snapshot and particle, [S, N, 6], or null: the contact field c_i = k (H u)_i = k sum_j J(r_ij) (u_i - u_j)
+    /// (u = v0 g + F the velocity at eps = 0, J the pair Jacobian d(f rhat)/dx_i) split as c_i = P_i g_i + c0_i, where
+    /// P_i = k v0 sum_j J(r_ij) is symmetric: columns P_xx, P_xy, P_yy, c0_x, c0_y, and kappa_i = -k sum_j tr J(r_ij), the
+    /// particle's contraction rate. The network reads c_i with g_i live, so its g-divergence is exact.
+    /// </summary>
+    public double[]? Contacts { get; }
 
     /// <summary>k sum_i div_i F_i per snapshot, or null.</summary>
     public double[]? ForceDivergence { get; }
@@ -82,7 +96,8 @@ internal sealed class ScoreData
         int row = Particles * Dimension;
         double[] Cut(double[] a) => a.AsSpan(start * row, count * row).ToArray();
         return new ScoreData(count, Particles, Box, Cut(Positions), Cut(G), InteractionForces is null ? null : Cut(InteractionForces),
-            ForceDivergence?.AsSpan(start, count).ToArray());
+            ForceDivergence?.AsSpan(start, count).ToArray(),
+            Contacts?.AsSpan(start * Particles * ContactColumns, count * Particles * ContactColumns).ToArray());
     }
 
     private static void CheckFinite(double[] values, string what, int particles)

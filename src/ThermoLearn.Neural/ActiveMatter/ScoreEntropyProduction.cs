@@ -125,7 +125,7 @@ public static class ScoreEntropyProduction
         var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
         try
         {
-            network.SetScales(PositionScale(train, parameters), GScoreScale(parameters));
+            network.SetScales(PositionScale(train, parameters), GScoreScale(train, parameters), 1 / (parameters.Gamma * (parameters.V0 != 0 ? parameters.V0 : 1)));
             var training = Train(network, train, parameters, settings, progress, cancellation);
             var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
             return new ScoreFit(network, training, estimate);
@@ -401,12 +401,22 @@ public static class ScoreEntropyProduction
                 for (int i = 0; i < 2 * n; i++) force[c * 2 * n + i] = (float)(scale * f[i]);
             }
         }
+        float[]? contacts = null;
+        if (network.Shape.ContactInput)
+        {
+            if (data.Contacts is null) throw new InvalidInputException("this score network reads the contact fields; the data carry none (non-interacting model?).");
+            int columns = ScoreData.ContactColumns;
+            contacts = new float[b * n * columns];
+            for (int c = 0; c < b; c++)
+                for (int i = 0; i < n * columns; i++) contacts[c * n * columns + i] = (float)data.Contacts[(long)snapshots[c] * n * columns + i];
+        }
         Tensor gTensor = tensor(g, [b, n, 2]);
         if (gradients) gTensor.requires_grad_(true);
         Tensor shift = zeros(b, n, 2);
         if (gradients && noisyX) shift.requires_grad_(true);
         return new ScoreInput(gTensor, shift, centred is null ? null : tensor(centred, [b, n, 2]), tensor(displacement, [b, n, k, 2]),
-            tensor(index, [b, n * k]), tensor(mask, [b, n, k]), force is null ? null : tensor(force, [b, n, 2]));
+            tensor(index, [b, n * k]), tensor(mask, [b, n, k]), force is null ? null : tensor(force, [b, n, 2]),
+            contacts is null ? null : tensor(contacts, [b, n, ScoreData.ContactColumns]));
     }
 
     /// <summary>Trap: the root-mean-square |x| component of the training data; box: 1 (not used).</summary>
@@ -418,8 +428,19 @@ public static class ScoreEntropyProduction
         return Math.Max(1e-12, Math.Sqrt(sum / data.Positions.Length));
     }
 
-    /// <summary>Start the s_g output at unit scale: g ~ N(0, 1) marginally, so |s_g| is at least of order 1.</summary>
-    private static double GScoreScale(AoupParameters parameters) => 1;
+    /// <summary>
+    /// Scale of the s_g output. g ~ N(0, 1) marginally, so |s_g| is at least of order 1: unit scale, except for interacting
+    /// particles at eps = 0, where sigma = gamma sum_i E|g_i + s_{g_i}|^2 equals identity 4, sigma = d A N - k E[sum_i div_i F_i],
+    /// computable from the positions alone: there |s_g| per component is about (sigma / (gamma d N))^(1/2) (~80 at MIPS), and
+    /// the output starts at that scale instead of having to grow by two orders of magnitude through the weights. A scale only:
+    /// the rate is still the variational form, whose error -E|s_hat - s|_D^2 is not positive.
+    /// </summary>
+    private static double GScoreScale(ScoreData train, AoupParameters parameters)
+    {
+        if (parameters.Epsilon > 0 || train.ForceDivergence is null) return 1;
+        double identity = 2 * parameters.Trap * train.Particles - train.ForceDivergence.Average();
+        return Math.Sqrt(Math.Max(1, identity / (parameters.Gamma * 2 * train.Particles)));
+    }
 
     private static EntropyProductionMap Map(ScoreData data, float[] rates, int cells)
     {

@@ -36,12 +36,14 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="TrainingSnapshots">Snapshots trained on.</param>
 /// <param name="Steps">Adam steps.</param>
 /// <param name="Seed">Training seed.</param>
+/// <param name="ContactInput">Whether the network reads the contact fields (absent in files written before it existed: false).</param>
 public sealed record ScoreModelInfo(string Method, string Kind, int Dimension, int Neighbours, double NetworkCutoff, int Hidden, int Rounds,
     int RadialBasis, bool ForceInput, bool Trapped, double V0, double Gamma, double Epsilon, double K, double A, double PackingFraction,
-    string Potential, double R0, double Beta, double InteractionCutoff, double? Box, int Particles, int TrainingSnapshots, int Steps, ulong Seed)
+    string Potential, double R0, double Beta, double InteractionCutoff, double? Box, int Particles, int TrainingSnapshots, int Steps, ulong Seed,
+    bool ContactInput = false)
 {
     /// <summary>The network shape this metadata rebuilds.</summary>
-    public LocalScoreShape Shape => new(Neighbours, NetworkCutoff, Hidden, Rounds, RadialBasis, ForceInput);
+    public LocalScoreShape Shape => new(Neighbours, NetworkCutoff, Hidden, Rounds, RadialBasis, ForceInput, ContactInput);
 
     /// <summary>The metadata of a network trained with <paramref name="settings"/> on snapshots of <paramref name="model"/>.</summary>
     public static ScoreModelInfo For(ActiveModel model, ScoreSettings settings, int trainingSnapshots)
@@ -50,7 +52,7 @@ public sealed record ScoreModelInfo(string Method, string Kind, int Dimension, i
         return new ScoreModelInfo("score", model.Name, model.Dimension, s.Neighbours, s.Cutoff, s.Hidden, s.Rounds, s.RadialBasis, s.ForceInput,
             model.A > 0, model.V0, model.Gamma, model.Epsilon, model.K, model.A, model.PackingFraction,
             model.Interaction.ToString().ToLowerInvariant(), model.R0, model.Beta, model.Cutoff, model.Box, model.Particles, trainingSnapshots,
-            settings.Steps, settings.Seed);
+            settings.Steps, settings.Seed, s.ContactInput);
     }
 
     /// <summary>

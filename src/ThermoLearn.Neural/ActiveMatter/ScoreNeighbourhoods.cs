@@ -100,6 +100,8 @@ internal sealed class NeighbourhoodBatches
         var g = new float[size * 2];
         var centred = _network.Trapped ? new float[size * 2] : null;
         var force = _network.Shape.ForceInput ? new float[size * 2] : null;
+        int columns = ScoreData.ContactColumns;
+        var contacts = _network.Shape.ContactInput ? new float[size * columns] : null;
         var index = new long[size * _slots];
         var displacement = new float[size * _slots * 2];
         var mask = new float[size * _slots];
@@ -124,6 +126,11 @@ internal sealed class NeighbourhoodBatches
                 force[2 * e] = (float)(_forceScale * f[row]);
                 force[2 * e + 1] = (float)(_forceScale * f[row + 1]);
             }
+            if (contacts is not null)
+            {
+                var source = _data.Contacts ?? throw new InvalidInputException("this score network reads the contact fields; the data carry none (non-interacting model?).");
+                for (int q = 0; q < columns; q++) contacts[e * columns + q] = (float)source[((long)t * _n + i) * columns + q];
+            }
             if (hop == _rounds) continue;   // the outermost particles are read, never updated: no lists
             for (int q = 0; q < _slots; q++)
             {
@@ -143,7 +150,8 @@ internal sealed class NeighbourhoodBatches
         Tensor shift = zeros(1, size, 2);
         if (noisyX) shift.requires_grad_(true);
         var input = new ScoreInput(gTensor, shift, centred is null ? null : tensor(centred, [1, size, 2]), tensor(displacement, [1, size, _slots, 2]),
-            tensor(index, [1, size * _slots]), tensor(mask, [1, size, _slots]), force is null ? null : tensor(force, [1, size, 2]));
+            tensor(index, [1, size * _slots]), tensor(mask, [1, size, _slots]), force is null ? null : tensor(force, [1, size, 2]),
+            contacts is null ? null : tensor(contacts, [1, size, columns]));
         var drawn = new (int, int)[ends[0]];
         for (int e = 0; e < ends[0]; e++) drawn[e] = (groups[order[e].Group].Snapshot, order[e].Particle);
         return (input, ends, drawn);

@@ -20,10 +20,11 @@ public static class ScoreSnapshots
 
     /// <summary>
     /// The CLI's default settings for a model: K = 12 neighbours within the pair cutoff (2 r0 without interactions), hidden
-    /// width 32, two message-passing rounds, 16 radial Gaussians, the pair-force input when the model interacts.
+    /// width 32, two message-passing rounds, 16 radial Gaussians, the pair-force and contact inputs when the model interacts.
     /// </summary>
     public static ScoreSettings DefaultSettings(ActiveModel model) => new(new LocalScoreShape(Neighbours: 12,
-        Cutoff: model.Interacting ? model.Cutoff : 2 * model.R0, Hidden: 32, Rounds: 2, RadialBasis: 16, ForceInput: model.Interacting));
+        Cutoff: model.Interacting ? model.Cutoff : 2 * model.R0, Hidden: 32, Rounds: 2, RadialBasis: 16, ForceInput: model.Interacting,
+        ContactInput: model.Interacting));
 
     /// <summary>The estimate as Core's many-body result (rate = the variational form; no finite-data debiasing).</summary>
     public static ManyBodyEntropyEstimate AsManyBody(ScoreEstimate e) =>
@@ -69,6 +70,8 @@ public static class ScoreSnapshots
         var pairs = forces ? PairForces.For(model) : null;
         double[]? f = forces ? new double[(long)s * n * 2] : null;
         double[]? divergence = forces ? new double[s] : null;
+        double[]? contacts = forces ? new double[(long)s * n * ScoreData.ContactColumns] : null;
+        var cells = forces ? new CellList(n, 2, model.Cutoff, model.Box) : null;
         var frameF = new double[n * 2];
         var perParticle = new double[n];
         for (int t = 0; t < s; t++)
@@ -81,8 +84,48 @@ public static class ScoreSnapshots
                 pairs.Forces(frameX, frameF, -1);
                 for (int k = 0; k < 2 * n; k++) f![(long)t * n * 2 + k] = model.K * frameF[k];
                 divergence![t] = model.K * pairs.Divergence(frameX, perParticle, -1);
+                cells!.Build(frameX);
+                cells.Sweep(new ContactKernel(pairs, frameG, frameF, contacts!, (long)t * n * ScoreData.ContactColumns, model.K, model.V0));
             }
         }
-        return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence);
+        return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence, contacts);
+    }
+
+    /// <summary>
+    /// <see cref="ScoreData.Contacts"/> of one configuration: with J = f' rhat rhat^T + (f / r)(I - rhat rhat^T) per pair,
+    /// P_i = k v0 sum_j J, c0_i = -k v0 sum_j J g_j + k^2 sum_j J (F_i - F_j) (F without k), kappa_i = -k sum_j tr J.
+    /// </summary>
+    private struct ContactKernel(IPairForces pairs, double[] g, double[] forces, double[] contacts, long offset, double k, double v0) : INeighbourKernel
+    {
+        private double _jxx, _jxy, _jyy, _gx, _gy, _fx, _fy;
+
+        public void Begin(int i) => (_jxx, _jxy, _jyy, _gx, _gy, _fx, _fy) = (0, 0, 0, 0, 0, 0, 0);
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2), ux = dx / r, uy = dy / r, f = pairs.Force(r);
+            if (f == 0) return;
+            double fp = pairs.ForceDerivative(r), fr = f / r, c = fp - fr;
+            double xx = c * ux * ux + fr, xy = c * ux * uy, yy = c * uy * uy + fr;
+            _jxx += xx;
+            _jxy += xy;
+            _jyy += yy;
+            _gx += xx * g[2 * j] + xy * g[2 * j + 1];
+            _gy += xy * g[2 * j] + yy * g[2 * j + 1];
+            double wx = forces[2 * i] - forces[2 * j], wy = forces[2 * i + 1] - forces[2 * j + 1];
+            _fx += xx * wx + xy * wy;
+            _fy += xy * wx + yy * wy;
+        }
+
+        public void End(int i)
+        {
+            long row = offset + (long)i * ScoreData.ContactColumns;
+            contacts[row] = k * v0 * _jxx;
+            contacts[row + 1] = k * v0 * _jxy;
+            contacts[row + 2] = k * v0 * _jyy;
+            contacts[row + 3] = -k * v0 * _gx + k * k * _fx;
+            contacts[row + 4] = -k * v0 * _gy + k * k * _fy;
+            contacts[row + 5] = -k * (_jxx + _jyy);
+        }
     }
 }

@@ -111,22 +111,25 @@ public class ScoreEntropyProductionTests
     /// all (float32 arithmetic in another order: agreement to 1e-5 of the largest score).
     /// </summary>
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(2, false)]
-    [InlineData(3, true)]
-    public void NeighbourhoodBatchesScoreTheirCentresAsTheWholeConfiguration(int rounds, bool trapped)
+    [InlineData(1, false, false)]
+    [InlineData(2, false, false)]
+    [InlineData(3, true, false)]
+    [InlineData(2, false, true)]
+    public void NeighbourhoodBatchesScoreTheirCentresAsTheWholeConfiguration(int rounds, bool trapped, bool contacts)
     {
         TorchRuntime.Initialise(1);
         manual_seed(4);
         const int n = 120, snapshots = 3;
         double box = trapped ? 0 : 12;
-        using var network = new LocalScoreNetwork(new LocalScoreShape(Neighbours: 5, Cutoff: 2.5, Hidden: 16, Rounds: rounds, RadialBasis: 6, ForceInput: true), trapped);
+        using var network = new LocalScoreNetwork(new LocalScoreShape(Neighbours: 5, Cutoff: 2.5, Hidden: 16, Rounds: rounds, RadialBasis: 6, ForceInput: true, ContactInput: contacts), trapped);
         var random = RandomStream.For(11, 0);
         var x = new double[snapshots * 2 * n];
         var g = new double[snapshots * 2 * n];
         var f = new double[snapshots * 2 * n];
         for (int i = 0; i < x.Length; i++) (x[i], g[i], f[i]) = (12 * random.NextDouble() - (trapped ? 6 : 0), random.NextGaussian(), random.NextGaussian());
-        var data = new ScoreData(snapshots, n, box, x, g, f);
+        var fields = new double[snapshots * n * ScoreData.ContactColumns];
+        for (int i = 0; i < fields.Length; i++) fields[i] = random.NextGaussian();
+        var data = new ScoreData(snapshots, n, box, x, g, f, contacts: contacts ? fields : null);
         var parameters = new AoupParameters(V0: 0.5, Gamma: 1, Epsilon: 0, Trap: trapped ? 1 : 0);
         float[] whole = ScoreEntropyProduction.Scores(network, data, parameters);
         var batches = new NeighbourhoodBatches(network, data, parameters);
@@ -143,6 +146,45 @@ public class ScoreEntropyProductionTests
             var (t, i) = centres[c];
             for (int q = 0; q < 4; q++)
                 Assert.True(Math.Abs(batch[4 * c + q] - whole[(t * n + i) * 4 + q]) < 1e-5 * largest, $"centre {c} (snapshot {t}, particle {i}) component {q}: {batch[4 * c + q]} vs {whole[(t * n + i) * 4 + q]}");
+        }
+    }
+
+    /// <summary>
+    /// The contact fields the network reads (<see cref="ScoreData.Contacts"/>) against Core's: P_i g_i + c0_i = k (v0 phi_g + k phi_F)
+    /// with the particle basis's contact features phi_g = sum_j J (g_i - g_j), phi_F = sum_j J (F_i - F_j), and
+    /// kappa_i = -k div_i F_i (analytic pin, same arithmetic up to summation order: 1e-9 of the largest value).
+    /// </summary>
+    [Fact]
+    public void ContactFieldsAreThoseOfTheParticleBasis()
+    {
+        var model = new ThermoLearn.ActiveMatter.ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.5, Gamma = 0.1, Epsilon = 0, K = 3 };
+        var run = ThermoLearn.ActiveMatter.ActiveSimulator.Run(model, new ThermoLearn.ActiveMatter.ActiveRunOptions { Dt = 0.01, Frames = 2, SaveEvery = 20, BurnInSteps = 50, Seed = 7 });
+        var data = ScoreSnapshots.Data(run);
+        var basis = new ThermoLearn.ActiveMatter.ParticleBasis(model);
+        var pairs = ThermoLearn.ActiveMatter.PairForces.For(model)!;
+        int n = model.Particles, k = basis.Count, fg = basis.Names.ToList().IndexOf("sum_j J(r) (g_i - g_j)"), ff = basis.Names.ToList().IndexOf("sum_j J(r) (F_i - F_j)");
+        var x = new double[2 * n];
+        var g = new double[2 * n];
+        var phi = new double[2 * n * k];
+        var divergence = new double[n];
+        for (int t = 0; t < 2; t++)
+        {
+            run.CopyFrame(t, x, g);
+            basis.Evaluate(x, g, phi, 1);
+            pairs.Divergence(x, divergence, 1);
+            double largest = 0, worst = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var row = data.Contacts!.AsSpan((t * n + i) * ScoreData.ContactColumns, ScoreData.ContactColumns);
+                double cx = row[0] * g[2 * i] + row[1] * g[2 * i + 1] + row[3], cy = row[1] * g[2 * i] + row[2] * g[2 * i + 1] + row[4];
+                double ex = model.K * (model.V0 * phi[2 * i * k + fg] + model.K * phi[2 * i * k + ff]);
+                double ey = model.K * (model.V0 * phi[(2 * i + 1) * k + fg] + model.K * phi[(2 * i + 1) * k + ff]);
+                double kappa = -model.K * divergence[i];
+                largest = Math.Max(largest, Math.Max(Math.Abs(ex), Math.Max(Math.Abs(ey), Math.Abs(kappa))));
+                worst = Math.Max(worst, Math.Max(Math.Abs(cx - ex), Math.Max(Math.Abs(cy - ey), Math.Abs(row[5] - kappa))));
+            }
+            Assert.True(largest > 0.1, $"no contacts at snapshot {t}");
+            Assert.True(worst < 1e-9 * largest, $"snapshot {t}: worst difference {worst} against largest {largest}");
         }
     }
 
