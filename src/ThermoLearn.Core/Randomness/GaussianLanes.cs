@@ -112,6 +112,20 @@ internal struct GaussianLanes<TLanes, TDouble, TBits>
         return first;
     }
 
+    /// <summary>
+    /// The next <paramref name="perLane"/> normals of every lane, laid out lane by lane (lane j's k-th at j * perLane + k),
+    /// for loops that step the group's trajectories one at a time: the same draws as <paramref name="perLane"/> calls of
+    /// <see cref="Next"/>.
+    /// </summary>
+    public void NextByLane(Span<double> normals, int perLane)
+    {
+        for (int k = 0; k < perLane; k++)
+        {
+            var z = Next();
+            for (int j = 0; j < TLanes.Count; j++) normals[j * perLane + k] = TLanes.GetElement(z, j);
+        }
+    }
+
     /// <summary>Two standard normals per lane (Box-Muller): r cos(theta) and r sin(theta), r = sqrt(-2 ln u1), theta = 2 pi u2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NextPair(out TDouble first, out TDouble second)

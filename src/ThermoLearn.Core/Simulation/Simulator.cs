@@ -149,18 +149,14 @@ public static class Simulator
                 var xj = x.AsSpan(j * d, d);
                 model.SampleInitial(ref random, xj);
                 bounds[j] = SimulationHealth.RunawayBound(xj);
-                xj.CopyTo(data.AsSpan((int)((long)local * frames * d), d));
+                StoreFrame(data, xj, local, 0, frames);
                 if (density) systemEntropy![local] = model.LogDensity(xj, 0)!.Value;
                 if (energetics) sums[3 * j + 1] = model.Energy(xj, 0);
             }
             for (int stepIndex = 0; stepIndex < o.Steps; stepIndex++)
             {
                 double t = stepIndex * o.Dt, tNext = (stepIndex + 1) * o.Dt;
-                for (int k = 0; k < normalsPerStep; k++)
-                {
-                    var z = noise.Next();
-                    for (int j = 0; j < 4; j++) normals[j * normalsPerStep + k] = z.GetElement(j);
-                }
+                noise.NextByLane(normals, normalsPerStep);
                 bool save = (stepIndex + 1) % o.SaveEvery == 0;
                 for (int j = 0; j < lanes; j++)
                 {
@@ -173,18 +169,9 @@ public static class Simulator
                         sums[3 * j] += e.Work;
                         sums[3 * j + 2] += e.MediumEntropy;
                     }
-                    if (save)
-                    {
-                        int local = 4 * g + j;
-                        int frame = (stepIndex + 1) / o.SaveEvery;
-                        xj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * d), d));
-                    }
+                    if (save) StoreFrame(data, xj, 4 * g + j, (stepIndex + 1) / o.SaveEvery, frames);
                 }
-                if (watch.IsCheckStep(stepIndex + 1))
-                {
-                    for (int j = 0; j < lanes; j++) watch.Check(x.AsSpan(j * d, d), bounds[j], stepIndex + 1, 4 * g + j);
-                    if (watch.ShouldStop(stepIndex + 1)) return;
-                }
+                if (CheckLanes(watch, x, d, lanes, bounds, stepIndex + 1, 4 * g)) return;
             }
             for (int j = 0; j < lanes; j++)
             {
@@ -417,17 +404,13 @@ public static class Simulator
                 var sj = state.AsSpan(j * stride, stride);
                 model.SampleInitial(ref random, sj[..d], sj[d..]);
                 bounds[j] = SimulationHealth.RunawayBound(sj);
-                sj.CopyTo(data.AsSpan((int)((long)local * frames * stride), stride));
+                StoreFrame(data, sj, local, 0, frames);
                 if (energetics) sums[3 * j + 2] = -StochasticEnergetics.UnderdampedEnergy(model, sj[..d], sj[d..], 0);
             }
             for (int step = 0; step < o.Steps; step++)
             {
                 double t = step * o.Dt, tNext = (step + 1) * o.Dt;
-                for (int k = 0; k < d; k++)
-                {
-                    var z = noise.Next();
-                    for (int j = 0; j < 4; j++) normals[j * d + k] = z.GetElement(j);
-                }
+                noise.NextByLane(normals, d);
                 bool save = (step + 1) % o.SaveEvery == 0;
                 for (int j = 0; j < lanes; j++)
                 {
@@ -440,18 +423,9 @@ public static class Simulator
                         sums[3 * j] += StochasticEnergetics.UnderdampedWork(model, previousX, xj, t, tNext);
                         sums[3 * j + 1] += q;
                     }
-                    if (save)
-                    {
-                        int local = 4 * g + j;
-                        int frame = (step + 1) / o.SaveEvery;
-                        sj.CopyTo(data.AsSpan((int)(((long)local * frames + frame) * stride), stride));
-                    }
+                    if (save) StoreFrame(data, sj, 4 * g + j, (step + 1) / o.SaveEvery, frames);
                 }
-                if (watch.IsCheckStep(step + 1))
-                {
-                    for (int j = 0; j < lanes; j++) watch.Check(state.AsSpan(j * stride, stride), bounds[j], step + 1, 4 * g + j);
-                    if (watch.ShouldStop(step + 1)) return;
-                }
+                if (CheckLanes(watch, state, stride, lanes, bounds, step + 1, 4 * g)) return;
             }
             double tEnd = o.Steps * o.Dt;
             for (int j = 0; j < lanes; j++)
@@ -470,5 +444,20 @@ public static class Simulator
         var ensemble = new TrajectoryEnsemble(count, frames, stride, o.Dt * o.SaveEvery, data, Metadata(model, o, first, scheme.Name));
         var result = energetics ? new TrajectoryEnergetics(work!, heat!, deltaE!, entropy!, null) : null;
         return new SimulationResult(ensemble, result, model, o, scheme.Name);
+    }
+
+    /// <summary>Copies one trajectory's state into frame <paramref name="frame"/> of the ensemble's values (trajectory, frame, state).</summary>
+    private static void StoreFrame(double[] data, ReadOnlySpan<double> state, int trajectory, int frame, int frames) =>
+        state.CopyTo(data.AsSpan((int)(((long)trajectory * frames + frame) * state.Length), state.Length));
+
+    /// <summary>
+    /// The health check of a group stepped one trajectory at a time (lane j's state at j * stride of
+    /// <paramref name="states"/>, trajectory firstTrajectory + j) after <paramref name="steps"/> steps; true when the run must stop.
+    /// </summary>
+    private static bool CheckLanes(BlowUpWatch watch, double[] states, int stride, int lanes, ReadOnlySpan<double> bounds, int steps, int firstTrajectory)
+    {
+        if (!watch.IsCheckStep(steps)) return false;
+        for (int j = 0; j < lanes; j++) watch.Check(states.AsSpan(j * stride, stride), bounds[j], steps, firstTrajectory + j);
+        return watch.ShouldStop(steps);
     }
 }
