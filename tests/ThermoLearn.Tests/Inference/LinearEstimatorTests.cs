@@ -33,7 +33,7 @@ public class LinearEstimatorTests
         // independent chi-square variables with n - 1 = 49 degrees of freedom, so it scatters relatively at most as chi^2_49 / 49
         // does. Its mean, measured on this run at seeds 11..50: bias * tau = 2.71 (standard deviation 0.44, so known to 0.07).
         // Checked between the chi^2_49 quantiles 0.135% and 99.865% times that mean (false-failure rate at most 0.27%): about
-        // 1.25 to 4.7. The naive 12 fails, as does a jackknife without its (n - 1) factor (2.71 / 49) or of the wrong sign.
+        // 1.36 to 4.65. The naive 12 fails, as does a jackknife without its (n - 1) factor (2.71 / 49) or of the wrong sign.
         double bias = result.Rate - result.Debiased;
         const double meanBiasTimesTau = 2.71;
         int dof = ErrorOptions.Default.Batches - 1;
