@@ -28,38 +28,58 @@ public static class StochasticEnergetics
     /// </summary>
     public static EnergeticsStep OverdampedStep(OverdampedModel model, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, double t0, double t1)
     {
-        int d = model.Dimension;
         double v00 = model.Energy(x0, t0);
         double v01 = t1 == t0 ? v00 : model.Energy(x0, t1);
         double v11 = model.Energy(x1, t1);
-        double work = model.ControlWork(x0, t0, t1), heat = v01 - v11, entropy = 0;
-        bool nonConservative = model.HasNonConservativeForce, oneBath = model.BathTemperature is not null;
-        if (nonConservative || !oneBath)
-        {
-            Span<double> buffer = d <= 32 ? stackalloc double[3 * d] : new double[3 * d];
-            var mid = buffer[..d];
-            var force = buffer.Slice(d, d);
-            var entropyForce = buffer.Slice(2 * d, d);
-            for (int i = 0; i < d; i++) mid[i] = 0.5 * (x0[i] + x1[i]);
-            if (nonConservative)
-            {
-                force.Clear();
-                model.AddNonConservativeForce(mid, t1, force);
-                for (int i = 0; i < d; i++)
-                {
-                    double dx = x1[i] - x0[i];
-                    work += force[i] * dx;
-                    heat += force[i] * dx;
-                }
-            }
-            if (!oneBath)
-            {
-                model.EntropyForce(mid, t1, entropyForce);
-                for (int i = 0; i < d; i++) entropy += entropyForce[i] * (x1[i] - x0[i]);
-            }
-        }
+        double work = model.ControlWork(x0, t0, t1), heat = v01 - v11;
+        double entropy = AddMidpointTerms(model, x0, x1, t1, ref work, ref heat);
         if (model.BathTemperature is { } temperature) entropy = heat / temperature;
         return new EnergeticsStep(work, heat, v11 - v00, entropy);
+    }
+
+    /// <summary>
+    /// What a path sums step by step (the heat and the energy change telescope): the step's work, as in
+    /// <see cref="OverdampedStep"/>, and for several baths its medium entropy (zero for one bath, whose Q / T the caller
+    /// takes from the telescoped heat). No energy is evaluated beyond <see cref="OverdampedModel.ControlWork"/>.
+    /// </summary>
+    public static (double Work, double MediumEntropy) OverdampedStepWork(OverdampedModel model, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1,
+        double t0, double t1)
+    {
+        double work = model.ControlWork(x0, t0, t1), unusedHeat = 0;
+        double entropy = AddMidpointTerms(model, x0, x1, t1, ref work, ref unusedHeat);
+        return (work, entropy);
+    }
+
+    /// <summary>Adds f_nc(x_mid, t1) . dx to the work and the heat; returns (D^-1 mu F)(x_mid) . dx when several baths act (else 0).</summary>
+    private static double AddMidpointTerms(OverdampedModel model, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, double t1,
+        ref double work, ref double heat)
+    {
+        int d = model.Dimension;
+        double entropy = 0;
+        bool nonConservative = model.HasNonConservativeForce, oneBath = model.BathTemperature is not null;
+        if (!nonConservative && oneBath) return entropy;
+        Span<double> buffer = d <= 32 ? stackalloc double[3 * d] : new double[3 * d];
+        var mid = buffer[..d];
+        var force = buffer.Slice(d, d);
+        var entropyForce = buffer.Slice(2 * d, d);
+        for (int i = 0; i < d; i++) mid[i] = 0.5 * (x0[i] + x1[i]);
+        if (nonConservative)
+        {
+            force.Clear();
+            model.AddNonConservativeForce(mid, t1, force);
+            for (int i = 0; i < d; i++)
+            {
+                double dx = x1[i] - x0[i];
+                work += force[i] * dx;
+                heat += force[i] * dx;
+            }
+        }
+        if (!oneBath)
+        {
+            model.EntropyForce(mid, t1, entropyForce);
+            for (int i = 0; i < d; i++) entropy += entropyForce[i] * (x1[i] - x0[i]);
+        }
+        return entropy;
     }
 
     /// <summary>Kinetic plus potential energy of an underdamped state.</summary>

@@ -165,9 +165,9 @@ public static class Simulator
                     step(stepIndex, xj, normals.AsSpan(j * normalsPerStep, normalsPerStep), scratch);
                     if (energetics)
                     {
-                        var e = StochasticEnergetics.OverdampedStep(model, previous, xj, t, tNext);
-                        sums[3 * j] += e.Work;
-                        sums[3 * j + 2] += e.MediumEntropy;
+                        var (stepWork, stepEntropy) = StochasticEnergetics.OverdampedStepWork(model, previous, xj, t, tNext);
+                        sums[3 * j] += stepWork;
+                        sums[3 * j + 2] += stepEntropy;
                     }
                     if (save) StoreFrame(data, xj, 4 * g + j, (stepIndex + 1) / o.SaveEvery, frames);
                 }

@@ -55,8 +55,7 @@ internal interface ILaneObserver<TField, TLanes, TDouble, TBits>
 
     void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda);
 
-    /// <summary>Sees the state x_n just before step n (the scheme reads the same values next, so shared subexpressions of the
-    /// field can be computed once).</summary>
+    /// <summary>Sees the state x_n just before step n, with lambda_n and lambda_(n+1) (so no copy of x_n need be kept).</summary>
     void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext);
 
     void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> z,
