@@ -153,8 +153,9 @@ public static class CurrentEntropyProduction
         {
             var tx = new double[lags][];
             var tg = new double[lags][];
-            for (int l = 0; l < lags; l++) Sigma(l, b, out _, out _, out tx[l], out tg[l]);
-            leaveOut[b] = correction.Combine(l => Sigma(l - 1, b, out _, out _, out _, out _));
+            var sl = new double[lags];
+            for (int l = 0; l < lags; l++) sl[l] = Sigma(l, b, out _, out _, out tx[l], out tg[l]);
+            leaveOut[b] = correction.Combine(l => sl[l - 1]);
             leaveOutThetaX[b] = new double[k];
             leaveOutThetaG[b] = new double[k];
             for (int p = 0; p < k; p++)

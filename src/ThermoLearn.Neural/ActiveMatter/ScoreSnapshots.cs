@@ -71,7 +71,6 @@ public static class ScoreSnapshots
         double[]? f = forces ? new double[(long)s * n * 2] : null;
         double[]? divergence = forces ? new double[s] : null;
         double[]? contacts = forces ? new double[(long)s * n * ScoreData.ContactColumns] : null;
-        var cells = forces ? new CellList(n, 2, model.Cutoff, model.Box) : null;
         var frameF = new double[n * 2];
         var perParticle = new double[n];
         for (int t = 0; t < s; t++)
@@ -84,8 +83,8 @@ public static class ScoreSnapshots
                 pairs.Forces(frameX, frameF, -1);
                 for (int k = 0; k < 2 * n; k++) f![(long)t * n * 2 + k] = model.K * frameF[k];
                 divergence![t] = model.K * pairs.Divergence(frameX, perParticle, -1);
-                cells!.Build(frameX);
-                cells.Sweep(new ContactKernel(pairs, frameG, frameF, contacts!, (long)t * n * ScoreData.ContactColumns, model.K, model.V0));
+                // Divergence has just built the pair field's cell list on this frame: sweep it again for the contacts.
+                pairs.Cells.Sweep(new ContactKernel(pairs, frameG, frameF, contacts!, (long)t * n * ScoreData.ContactColumns, model.K, model.V0));
             }
         }
         return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence, contacts);
