@@ -132,8 +132,9 @@ WRAP
   export TRAJECTORIES=$scale STEPS=90 DT=0.001 SAVE_EVERY=10 SEED=${SEED:-20261205} FORMAT=npy
   export SHARDS=${SHARDS:-25} RUN_DIR="$work/run" CHUNK_MB=${CHUNK_MB:-128} REPORT=1
   export ESTIMATE_OPTIONS="--method current --basis poly:2 --batches 50"
-  data_bytes=$(( scale * 10 * 2 * 8 ))
-  echo "scale run: $scale trajectories x 10 frames x 2 coordinates = $(( data_bytes / 1000000 )) MB of .npy in $SHARDS shards; $ESTIMATE_OPTIONS"
+  frames=$(( STEPS / SAVE_EVERY + 1 ))
+  data_bytes=$(( scale * frames * 2 * 8 ))
+  echo "scale run: $scale trajectories x $frames frames x 2 coordinates = $(( data_bytes / 1000000 )) MB of .npy in $SHARDS shards; $ESTIMATE_OPTIONS"
   cd "$work"
   t0=$(date +%s)
   ids=$(bash "$repo/deploy/slurm/submit-simulate.sh")
@@ -205,11 +206,7 @@ cd "$work"
 ids=$(bash "$repo/deploy/slurm/submit-simulate.sh")
 echo "submitted: $ids"
 merge_id=${ids##* }
-for _ in $(seq 600); do
-  state=$(scontrol show job "$merge_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
-  case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
-  sleep 1
-done
+state=$(wait_job "$merge_id" 600)
 echo "merge job $merge_id: $state"
 sacct_note=$(ls "$work"/thermolearn-simulate-*.out 2>/dev/null | wc -l)
 echo "array task logs: $sacct_note"
@@ -259,11 +256,7 @@ export ESTIMATE_OPTIONS="--method current --basis poly:2 --batches 40" CHUNK_MB=
 ids=$(bash "$repo/deploy/slurm/submit-estimate.sh")
 echo "submitted: $ids"
 reduce_id=${ids##* }
-for _ in $(seq 600); do
-  state=$(scontrol show job "$reduce_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
-  case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
-  sleep 1
-done
+state=$(wait_job "$reduce_id" 600)
 echo "reduce job $reduce_id: $state"
 if [ "$state" != "COMPLETED" ]; then
   tail -n 5 "$work"/thermolearn-map-*.out "$work"/thermolearn-reduce-*.out 2>/dev/null || true

@@ -39,7 +39,7 @@ internal static class NeuralEpochBench
         // the trainer reads its transitions from a source (in memory here, as one chunk); the held-out check uses the last
         // 4 of the trajectory's 40 segments
         var source = TransitionSource.InMemory(data);
-        var units = TransitionUnits.Split(data);
+        var units = TransitionUnits.Split(data.Trajectories, data.Frames);
         var trainUnits = units[..^4];
         var validationUnits = units[^4..];
         using var train = TransitionTensors.Build(data, trainUnits);

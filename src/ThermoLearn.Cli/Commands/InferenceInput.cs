@@ -39,23 +39,6 @@ internal sealed class InferenceInput
             console.Error.WriteLine("note: " + note);
     }
 
-    /// <summary>Reads the file (dt from the file when stored, else --dt) and checks it for estimation.</summary>
-    public TrajectoryEnsemble Read(ParseResult parse, Infrastructure.CliConsole console)
-    {
-        string path = parse.GetValue(In)!;
-        double? dt = parse.GetValue(Dt);
-        if (dt is { } v && (!(v > 0) || !double.IsFinite(v))) throw new InvalidInputException($"--dt must be a positive finite number (got {v}).");
-        if (parse.GetValue(DtOverride) && dt is null) throw new InvalidInputException("--dt-override says that --dt wins over a stored frame spacing; give --dt too.");
-        var data = TrajectoryFile.Read(path, dt, parse.GetValue(DtOverride));
-        NoteLayout(console, path);
-        data.EnsureFinite(path);
-        data.EnsureSquaresSummable(path);
-        if (data.Frames < 2)
-            throw new InvalidInputException($"{path}: trajectories have {data.Frames} frame(s); estimation needs at least 2 frames per trajectory.");
-        if (parse.GetValue(Columns) is { } text) data = Select(data, text, path);
-        return data;
-    }
-
     /// <summary>
     /// Opens the file for chunked reading (dt from the file or --dt, --columns applied), for estimates in memory bounded by
     /// the chunk size rather than by the file.
@@ -95,16 +78,6 @@ internal sealed class InferenceInput
             columns.Add(c);
         }
         return columns;
-    }
-
-    private static TrajectoryEnsemble Select(TrajectoryEnsemble e, string text, string path)
-    {
-        var columns = ParseColumns(text, e.Dimension, path);
-        int d = columns.Count;
-        var data = new double[(long)e.Trajectories * e.Frames * d];
-        for (long i = 0; i < (long)e.Trajectories * e.Frames; i++)
-            for (int j = 0; j < d; j++) data[i * d + j] = e.Data[i * e.Dimension + columns[j]];
-        return new TrajectoryEnsemble(e.Trajectories, e.Frames, d, e.Dt, data, e.Metadata, e.StartTime);
     }
 
     /// <summary>The model named in the file's metadata, when it is one of the catalogue's (for exact values), else null.</summary>

@@ -104,20 +104,13 @@ internal sealed class NeuralEstimateOptions
     /// pass (every epoch of every fold): memory is bounded by the chunks and a shuffle block, not by the file; the result is the
     /// in-memory one bit for bit (<see cref="NeuralEntropyProductionEstimator.Fit(Func{IO.TrajectoryReader}, long, NeuralEstimatorSettings, IProgress{TrainingProgress}?, CancellationToken)"/>).
     /// </summary>
-    public static EstimateOutcome Run(EstimateContext c, string method) =>
-        Run(c.Neural ?? throw new InvalidOperationException("neural arguments were not parsed."), method, c.CorrectionOrder, c.CorrectionExplicit,
-            c.Windows, c.Diffusion, c.Console,
-            (settings, progress) => NeuralEntropyProductionEstimator.Fit(c.Open, c.ChunkValues, settings, progress),
-            (model, windows, correction) => NeuralEntropyProductionEstimator.Evaluate(model, c.Open, c.ChunkValues, windows, correction));
-
-    private static EstimateOutcome Run(NeuralArguments neural, string method, int correctionOrder, bool correctionExplicit, int windowCount,
-        Inference.DiffusionSpec diffusion, CliConsole console, Func<NeuralEstimatorSettings, IProgress<TrainingProgress>, NeuralFit> fitOn,
-        Func<NeuralModel, int, int, (Inference.EntropyProductionEstimate, Inference.EntropyProductionTimeSeries?)> evaluateOn)
+    public static EstimateOutcome Run(EstimateContext c, string method)
     {
-        if (method == NeuralMethods.Neep && correctionOrder > 0 && correctionExplicit)
+        var neural = c.Neural ?? throw new InvalidOperationException("neural arguments were not parsed.");
+        if (method == NeuralMethods.Neep && c.CorrectionOrder > 0 && c.CorrectionExplicit)
             throw new InvalidInputException($"--correction applies to {NeuralMethods.Current}; neep learns Delta S for one step dt only (use --correction none).");
-        int correction = method == NeuralMethods.Current ? correctionOrder : 0;
-        int windows = windowCount > 1 ? windowCount : 0;
+        int correction = method == NeuralMethods.Current ? c.CorrectionOrder : 0;
+        int windows = c.Windows > 1 ? c.Windows : 0;
         if (neural.LoadModel is { } path)
         {
             var model = NeuralModel.Load(path);
@@ -127,7 +120,7 @@ internal sealed class NeuralEstimateOptions
                     throw new InvalidInputException($"--load-model {path}: the file holds a {model.Info.Method} model; use --method {model.Info.Method}.");
                 if (windows > 0 && !model.Info.TimeInput)
                     throw new InvalidInputException($"--load-model {path}: --windows needs a model trained with --windows (t as an input); this one is stationary.");
-                var (estimate, series) = evaluateOn(model, windows, correction);
+                var (estimate, series) = NeuralEntropyProductionEstimator.Evaluate(model, c.Open, c.ChunkValues, windows, correction);
                 var extra = new JsonObject { ["loaded_model"] = Describe(model.Info, path) };
                 return new EstimateOutcome(estimate, series, Extra: extra);
             }
@@ -136,23 +129,23 @@ internal sealed class NeuralEstimateOptions
                 model.Dispose();
             }
         }
-        var reporter = new ProgressReporter(console, method);
+        var reporter = new ProgressReporter(c.Console, method);
         var progress = new SynchronousProgress<TrainingProgress>(p =>
             reporter.Report(p.Fraction, $"fold {p.Fold + 1}/{p.Folds}, epoch {p.Epoch}/{p.Epochs}, loss {p.TrainLoss:G5}, held-out {p.ValidationLoss:G5}"));
         var settings = new NeuralEstimatorSettings
         {
             Method = method,
             Training = neural.Training,
-            Diffusion = diffusion,
+            Diffusion = c.Diffusion,
             Windows = windows,
             TimeInput = windows > 0,
             Correction = correction,
         };
-        var fit = fitOn(settings, progress);
+        var fit = NeuralEntropyProductionEstimator.Fit(c.Open, c.ChunkValues, settings, progress);
         foreach (var (curve, k) in fit.Curves.Select((curve, k) => (curve, k)))
         {
             if (curve.Diverged is { } d)
-                console.Error.WriteLine($"warning: training of fold {k + 1} diverged (loss {d.Loss} at epoch {d.Epoch}, step {d.Step}); kept the weights of epoch "
+                c.Console.Error.WriteLine($"warning: training of fold {k + 1} diverged (loss {d.Loss} at epoch {d.Epoch}, step {d.Step}); kept the weights of epoch "
                     + $"{curve.BestEpoch}{(curve.BestEpoch == 0 ? " (untrained: the estimate is not meaningful)" : "")}; lower --lr (now {neural.Training.LearningRate}).");
         }
         var training = Training(fit);

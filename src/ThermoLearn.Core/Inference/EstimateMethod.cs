@@ -22,16 +22,15 @@ public enum EstimateInputs
 
 /// <summary>
 /// An entropy-production method of trajectory data, by name: what it reads (<see cref="Reads"/>), whether it gives sigma(t)
-/// on time windows, and whether it reads a file in chunks (memory bounded by the chunk size rather than by the file; of
-/// these, <see cref="CurrentEstimateRequest.Methods"/> run on mergeable statistics that parts can be reduced from). The library's methods are <see cref="EstimateMethods"/>; the neural ones
+/// on time windows. Every method reads a file in chunks (memory bounded by the chunk size rather than by the file); of
+/// these, <see cref="CurrentEstimateRequest.Methods"/> run on mergeable statistics that parts can be reduced from. The library's methods are <see cref="EstimateMethods"/>; the neural ones
 /// are declared beside their estimator.
 /// </summary>
 /// <param name="Name">The method's name (current, tur, jump, underdamped, ...).</param>
 /// <param name="Description">One line: what it estimates and how.</param>
 /// <param name="Reads">The inputs it reads; others given to it are an error rather than silently ignored.</param>
 /// <param name="SupportsWindows">Whether it estimates sigma(t) on time windows.</param>
-/// <param name="Streams">Whether it reads a file in chunks.</param>
-public sealed record EstimateMethod(string Name, string Description, EstimateInputs Reads, bool SupportsWindows, bool Streams = false);
+public sealed record EstimateMethod(string Name, string Description, EstimateInputs Reads, bool SupportsWindows);
 
 /// <summary>
 /// The library's entropy-production methods and the defaults of an estimate, in one place: <see cref="Current"/> (the
@@ -42,19 +41,19 @@ public static class EstimateMethods
 {
     /// <summary>Linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with windows: sigma(t)).</summary>
     public static EstimateMethod Current { get; } = new("current", "linear-basis current loss: theta = G^-1 J, sigma = J^T G^-1 J (with windows: sigma(t))",
-        EstimateInputs.Basis | EstimateInputs.Diffusion | EstimateInputs.Correction | EstimateInputs.TimeBasis, SupportsWindows: true, Streams: true);
+        EstimateInputs.Basis | EstimateInputs.Diffusion | EstimateInputs.Correction | EstimateInputs.TimeBasis, SupportsWindows: true);
 
     /// <summary>Short-time TUR lower bound with the optimal current in the basis.</summary>
     public static EstimateMethod Tur { get; } = new("tur", "short-time TUR lower bound with the optimal current in the basis",
-        EstimateInputs.Basis, SupportsWindows: false, Streams: true);
+        EstimateInputs.Basis, SupportsWindows: false);
 
     /// <summary>Discrete states: the continuous-time EP of the maximum-likelihood generator, with the sampled chain's EP beside it.</summary>
     public static EstimateMethod Jump { get; } = new("jump", "discrete states (integer labels): continuous-time EP of the maximum-likelihood generator of the counts, with the sampled "
-        + "chain's EP per unit time and its Richardson extrapolation beside it", EstimateInputs.None, SupportsWindows: false, Streams: true);
+        + "chain's EP per unit time and its Richardson extrapolation beside it", EstimateInputs.None, SupportsWindows: false);
 
     /// <summary>Underdamped dynamics from positions only (velocities and accelerations from differences).</summary>
     public static EstimateMethod Underdamped { get; } = new("underdamped", "underdamped dynamics from positions only (velocities and accelerations from differences)",
-        EstimateInputs.Basis, SupportsWindows: false, Streams: true);
+        EstimateInputs.Basis, SupportsWindows: false);
 
     /// <summary>The library's methods, <see cref="Current"/> first.</summary>
     public static IReadOnlyList<EstimateMethod> All { get; } = [Current, Tur, Jump, Underdamped];

@@ -99,10 +99,10 @@ public static class NeuralMethods
     /// <summary>The neural current estimator as an estimate method: a network d(x) (with windows d(x, t)) trained on the current
     /// loss, rated on held-out data; it reads the diffusion and the coarse-sampling correction.</summary>
     public static EstimateMethod CurrentMethod { get; } = new(Current, "neural network d(x) trained on the current loss, held-out rate by cross-fitting "
-        + "(with windows: d(x, t) and sigma(t))", EstimateInputs.Diffusion | EstimateInputs.Correction, SupportsWindows: true, Streams: true);
+        + "(with windows: d(x, t) and sigma(t))", EstimateInputs.Diffusion | EstimateInputs.Correction, SupportsWindows: true);
 
     /// <summary>NEEP as an estimate method: an antisymmetric network of one step, rated on held-out data. Both neural methods
     /// stream: every epoch reads the file sequentially (<see cref="NeuralEntropyProductionEstimator"/>).</summary>
     public static EstimateMethod NeepMethod { get; } = new(Neep, "NEEP: antisymmetric network Delta S(x_i, x_{i+1}) trained on -<Delta S> + <exp(-Delta S)>, held-out rate",
-        EstimateInputs.Diffusion, SupportsWindows: false, Streams: true);
+        EstimateInputs.Diffusion, SupportsWindows: false);
 }

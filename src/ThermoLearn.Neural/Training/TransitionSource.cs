@@ -112,7 +112,7 @@ internal sealed class TransitionSource
     public TransitionMoments Moments(IReadOnlyList<TransitionUnit> units)
     {
         var moments = new TransitionMoments(Dimension);
-        foreach (var block in Blocks(units, 1, 1 << 16)) moments.Add(block);
+        foreach (var block in Blocks(units, 1, CrossFit.EvaluationBlock)) moments.Add(block);
         return moments;
     }
 }

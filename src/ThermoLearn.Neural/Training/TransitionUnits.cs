@@ -1,5 +1,4 @@
 using ThermoLearn.Randomness;
-using ThermoLearn.Trajectories;
 
 namespace ThermoLearn.Neural.Training;
 
@@ -20,13 +19,10 @@ internal static class TransitionUnits
     public const int MinimumUnits = 40;
 
     /// <summary>
-    /// One unit per trajectory when there are at least <see cref="MinimumUnits"/> trajectories;
-    /// otherwise each trajectory is cut into equal contiguous segments (their correlation is
-    /// negligible when a segment is much longer than the relaxation time).
+    /// Units of <paramref name="trajectories"/> trajectories of <paramref name="frames"/> frames: one unit per trajectory when
+    /// there are at least <see cref="MinimumUnits"/> trajectories; otherwise each trajectory is cut into equal contiguous
+    /// segments (their correlation is negligible when a segment is much longer than the relaxation time).
     /// </summary>
-    public static TransitionUnit[] Split(TrajectoryEnsemble data) => Split(data.Trajectories, data.Frames);
-
-    /// <summary>The same for <paramref name="trajectories"/> trajectories of <paramref name="frames"/> frames.</summary>
     public static TransitionUnit[] Split(int trajectories, int frames)
     {
         int transitions = frames - 1;
