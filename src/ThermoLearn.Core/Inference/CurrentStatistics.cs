@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using ThermoLearn.Inference.Bases;
@@ -227,6 +228,7 @@ public sealed class CurrentStatistics
         /// partial sums are computed in parallel and added to their (window, batch) cell in segment order, so the result does
         /// not depend on the thread count or on where chunks end.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(TrajectoryChunk chunk)
         {
             var segments = Segments(chunk);
@@ -326,7 +328,8 @@ public sealed class CurrentStatistics
             End = options.TimeDegree > 0 ? new double[n * SegmentFrames] : [];
             Time = options.TimeDegree > 0 ? new double[(options.TimeDegree + 1) * SegmentFrames] : [];
             TimeRow = new double[options.TimeDegree + 1];
-            Mid = new double[n * SegmentFrames];
+            Mid = lay.Covariance ? new double[n * SegmentFrames] : [];
+            GramEnd = new double[n * n];
             Increments = new double[d * frames];
             Currents = lay.Covariance ? new double[n * d * SegmentFrames] : [];
         }
@@ -337,16 +340,21 @@ public sealed class CurrentStatistics
         public double[] Time { get; }
         public double[] TimeRow { get; }
         public double[] Mid { get; }
+        public double[] GramEnd { get; }
         public double[] Increments { get; }
         public double[] Currents { get; }
     }
 
     /// <summary>
     /// The sums of one segment, written to <paramref name="partial"/> (a cell's layout): with the segment's transitions as
-    /// columns (b_s, b_e, b_m = (b_s + b_e)/2 per basis function, dx per coordinate), every sum is a dot product of two
-    /// columns (<see cref="FixedOrderSum.Dot"/>): sum b_s b_s^T, (sum b_s b_s^T + sum b_e b_e^T)/2, sum b_m dx^T,
-    /// sum b_s dx^T, sum dx dx^T, sum dx_f dx_{f+lag}^T and sum j j^T.
+    /// columns (b_s, b_e per basis function, dx per coordinate), every sum is a dot product of two columns in the order of
+    /// <see cref="FixedOrderSum.Dot"/> (register-blocked: <see cref="FixedOrderSum.Gram"/>, <see cref="FixedOrderSum.Cross3x2"/>):
+    /// sum b_s b_s^T, (sum b_s b_s^T + sum b_e b_e^T)/2, (sum b_s dx^T + sum b_e dx^T)/2, sum b_s dx^T, sum dx dx^T,
+    /// sum dx_f dx_{f+lag}^T and sum j j^T with j = vec((b_s + b_e)/2 dx^T). For a stationary basis the two Gram sums share
+    /// the frames both ends hold (summed once; see the Gram block below). The order is a function of the segment alone, so
+    /// the sums are the same however the data are chunked, held or threaded.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SegmentSums(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
         double[] edges, Segment segment, Scratch scratch, Span<double> partial)
     {
@@ -402,65 +410,89 @@ public sealed class CurrentStatistics
         ReadOnlySpan<double> Start(int a) => startValues.AsSpan(a * stride, count);
         ReadOnlySpan<double> End(int a) => endValues.AsSpan(a * stride + endShift, count);
 
-        var mid = scratch.Mid;
-        for (int a = 0; a < n; a++) Midpoints(Start(a), End(a), mid.AsSpan(a * count, count));
         // increments dx of the segment's transitions and, for successive products, of the lag transitions after them
         int successive = Math.Clamp(frames - 2 * lag - from, 0, count); // transitions with f + 2 lag <= frames - 1
         int incs = successive > 0 ? Math.Max(count, successive + lag) : count;
         var dx = scratch.Increments;
-        for (int i = 0; i < incs; i++)
+        var source = x.AsSpan((int)(offset + (long)from * d), (incs + lag) * d); // frames from .. from + incs + lag - 1
+        for (int m = 0; m < d; m++)
         {
-            long xs = offset + (long)(from + i) * d, xe = xs + (long)lag * d;
-            for (int m = 0; m < d; m++) dx[m * incs + i] = x[xe + m] - x[xs + m];
+            // coordinate m is every d-th value: a strided gather, without bounds checks inside the span
+            ref double xm = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), m);
+            ref double column = ref dx[m * incs];
+            for (int i = 0; i < incs; i++) Unsafe.Add(ref column, i) = Unsafe.Add(ref xm, (i + lag) * d) - Unsafe.Add(ref xm, i * d);
         }
         ReadOnlySpan<double> Dx(int m, int shift, int length) => dx.AsSpan(m * incs + shift, length);
-        ReadOnlySpan<double> Mid(int a) => mid.AsSpan(a * count, count);
 
         partial[0] = count;
         // Gram sums, lower triangles (mirrored when moments are formed)
         var gs = partial.Slice(lay.GramStart, n * n);
         var gm = partial.Slice(lay.GramMid, n * n);
-        Span<double> four = stackalloc double[4], fourEnd = stackalloc double[4];
-        for (int a = 0; a < n; a++)
+        var ge = scratch.GramEnd.AsSpan(0, n * n);
+        if (kt == 1 && count > lag)
         {
-            int c = 0;
-            for (; c + 3 <= a; c += 4)
+            // b_s are frames [0, count) and b_e frames [lag, count + lag) of the same columns: the frames [lag, count) that
+            // both hold are summed once, the lag frames at either end one by one: sum b_s b_s^T = S[0, lag) + M and
+            // sum b_e b_e^T = M + S[count, count + lag) with M over [lag, count)
+            FixedOrderSum.Gram(spatial, held, n, lag, count, ge);
+            for (int a = 0; a < n; a++)
             {
-                FixedOrderSum.Dot4(Start(a), Start(c), Start(c + 1), Start(c + 2), Start(c + 3), four);
-                FixedOrderSum.Dot4(End(a), End(c), End(c + 1), End(c + 2), End(c + 3), fourEnd);
-                for (int k = 0; k < 4; k++)
+                var ca = spatial.AsSpan(a * held, held);
+                for (int c = 0; c <= a; c++)
                 {
-                    gs[a * n + c + k] = four[k];
-                    gm[a * n + c + k] = 0.5 * (four[k] + fourEnd[k]);
+                    var cc = spatial.AsSpan(c * held, held);
+                    double shared = ge[a * n + c];
+                    double start = Sequential(ca, cc, 0, lag) + shared, end = shared + Sequential(ca, cc, count, count + lag);
+                    gs[a * n + c] = start;
+                    gm[a * n + c] = 0.5 * (start + end);
                 }
             }
-            for (; c <= a; c++)
-            {
-                double p = FixedOrderSum.Dot(Start(a), Start(c));
-                gs[a * n + c] = p;
-                gm[a * n + c] = 0.5 * (p + FixedOrderSum.Dot(End(a), End(c)));
-            }
         }
+        else
+        {
+            FixedOrderSum.Gram(startValues, stride, n, 0, count, gs);
+            FixedOrderSum.Gram(endValues, stride, n, endShift, endShift + count, ge);
+            for (int a = 0; a < n; a++)
+                for (int c = 0; c <= a; c++) gm[a * n + c] = 0.5 * (gs[a * n + c] + ge[a * n + c]);
+        }
+        // Stratonovich currents as the mean of the Ito sums at either end, 0.5 (sum b_s dx^T + sum b_e dx^T)
         var strat = partial.Slice(lay.Strat, n * d);
         var ito = partial.Slice(lay.Ito, n * d);
+        // in the plane, three basis functions against both increments at a time; the rest four functions against one
+        int blocked = d == 2 ? n - n % 3 : 0;
+        Span<double> six = stackalloc double[6], sixEnd = stackalloc double[6];
+        for (int a = 0; a < blocked; a += 3)
+        {
+            int s0 = a * stride, e0 = s0 + endShift;
+            FixedOrderSum.Cross3x2(ref startValues[s0], ref startValues[s0 + stride], ref startValues[s0 + 2 * stride], ref dx[0], ref dx[incs], count, six);
+            FixedOrderSum.Cross3x2(ref endValues[e0], ref endValues[e0 + stride], ref endValues[e0 + 2 * stride], ref dx[0], ref dx[incs], count, sixEnd);
+            for (int k = 0; k < 3; k++)
+                for (int m = 0; m < 2; m++)
+                {
+                    ito[(a + k) * d + m] = six[k * 2 + m];
+                    strat[(a + k) * d + m] = 0.5 * (six[k * 2 + m] + sixEnd[k * 2 + m]);
+                }
+        }
+        Span<double> four = stackalloc double[4], fourEnd = stackalloc double[4];
         for (int m = 0; m < d; m++)
         {
             var dxm = Dx(m, 0, count);
-            int a = 0;
+            int a = blocked;
             for (; a + 4 <= n; a += 4)
             {
-                FixedOrderSum.Dot4(dxm, Mid(a), Mid(a + 1), Mid(a + 2), Mid(a + 3), four);
-                FixedOrderSum.Dot4(dxm, Start(a), Start(a + 1), Start(a + 2), Start(a + 3), fourEnd);
+                FixedOrderSum.Dot4(dxm, Start(a), Start(a + 1), Start(a + 2), Start(a + 3), four);
+                FixedOrderSum.Dot4(dxm, End(a), End(a + 1), End(a + 2), End(a + 3), fourEnd);
                 for (int k = 0; k < 4; k++)
                 {
-                    strat[(a + k) * d + m] = four[k];
-                    ito[(a + k) * d + m] = fourEnd[k];
+                    ito[(a + k) * d + m] = four[k];
+                    strat[(a + k) * d + m] = 0.5 * (four[k] + fourEnd[k]);
                 }
             }
             for (; a < n; a++)
             {
-                strat[a * d + m] = FixedOrderSum.Dot(Mid(a), dxm);
-                ito[a * d + m] = FixedOrderSum.Dot(Start(a), dxm);
+                double start = FixedOrderSum.Dot(Start(a), dxm);
+                ito[a * d + m] = start;
+                strat[a * d + m] = 0.5 * (start + FixedOrderSum.Dot(End(a), dxm));
             }
         }
         var inc = partial.Slice(lay.Increment, d * d);
@@ -475,10 +507,12 @@ public sealed class CurrentStatistics
         {
             int nd = n * d;
             var j = scratch.Currents;
+            var mid = scratch.Mid;
+            for (int a = 0; a < n; a++) Midpoints(Start(a), End(a), mid.AsSpan(a * count, count));
             for (int a = 0; a < n; a++)
                 for (int m = 0; m < d; m++)
                 {
-                    var ma = Mid(a);
+                    var ma = mid.AsSpan(a * count, count);
                     var dm = Dx(m, 0, count);
                     int p = (a * d + m) * count;
                     for (int i = 0; i < count; i++) j[p + i] = ma[i] * dm[i];
@@ -490,6 +524,7 @@ public sealed class CurrentStatistics
     }
 
     /// <summary>into[i] = 0.5 * (a[i] + b[i]), four lanes at a time (the same operations, so the same bits, as one by one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Midpoints(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> into)
     {
         int n = into.Length, i = 0;
@@ -501,6 +536,15 @@ public sealed class CurrentStatistics
         for (; i <= n - 4; i += 4)
             (half * (Vector256.LoadUnsafe(ref pa, (nuint)i) + Vector256.LoadUnsafe(ref pb, (nuint)i))).StoreUnsafe(ref pi, (nuint)i);
         for (; i < n; i++) into[i] = 0.5 * (a[i] + b[i]);
+    }
+
+    /// <summary>sum_{j in [from, to)} a_j c_j, left to right.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Sequential(ReadOnlySpan<double> a, ReadOnlySpan<double> c, int from, int to)
+    {
+        double sum = 0;
+        for (int j = from; j < to; j++) sum += a[j] * c[j];
+        return sum;
     }
 
     /// <summary>Moments of window <paramref name="window"/> (-1: all windows) with batch weights (null: every batch once).</summary>

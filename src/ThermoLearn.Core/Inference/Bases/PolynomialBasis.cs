@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace ThermoLearn.Inference.Bases;
 
 /// <summary>
@@ -54,17 +58,19 @@ public sealed class PolynomialBasis : IBasis
     /// Column by column: the powers x_j^k of every point first (as <see cref="FillPowers"/> forms them), then each monomial
     /// as 1 * x_0^{e_0} * x_1^{e_1} * ... in the order <see cref="Evaluate"/> multiplies, so the values are the same bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IBasis.EvaluateColumns(ReadOnlySpan<double> x, int points, Span<double> values, int stride)
     {
         int d = Dimension, p = Degree + 1;
         var powers = t_powers is { } buffer && buffer.Length >= d * p * points ? buffer : t_powers = new double[d * p * points];
-        for (int j = 0; j < d; j++)
+        if (x.Length < points * d) throw new ArgumentException("fewer values than points x dimension", nameof(x));
+        // row j * p + k holds x_j^k for k >= 1 (x^0 = 1 is never read: factors 1.0 are left out below)
+        for (int j = 0; j < d && p > 1; j++)
         {
-            var one = powers.AsSpan(j * p * points, points);
-            one.Fill(1.0);
-            if (p == 1) continue;
             var first = powers.AsSpan((j * p + 1) * points, points);
-            for (int i = 0; i < points; i++) first[i] = x[i * d + j]; // 1.0 * x is x
+            ref double xj = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), j);
+            ref double into = ref MemoryMarshal.GetReference(first);
+            for (int i = 0; i < points; i++) Unsafe.Add(ref into, i) = Unsafe.Add(ref xj, i * d); // 1.0 * x is x
             for (int k = 2; k < p; k++)
                 Multiply(powers.AsSpan((j * p + k - 1) * points, points), first, powers.AsSpan((j * p + k) * points, points));
         }
@@ -85,11 +91,16 @@ public sealed class PolynomialBasis : IBasis
     [ThreadStatic] private static double[]? t_powers;
 
     /// <summary>into[i] = a[i] * b[i] (lane-wise products, the same bits as the scalar ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Multiply(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> into)
     {
         int i = 0, n = into.Length;
+        if (a.Length < n || b.Length < n) throw new ArgumentException("spans shorter than the output");
+        ref double pa = ref MemoryMarshal.GetReference(a);
+        ref double pb = ref MemoryMarshal.GetReference(b);
+        ref double pi = ref MemoryMarshal.GetReference(into);
         for (; i <= n - 4; i += 4)
-            System.Runtime.Intrinsics.Vector256.CopyTo(System.Runtime.Intrinsics.Vector256.Create(a.Slice(i, 4)) * System.Runtime.Intrinsics.Vector256.Create(b.Slice(i, 4)), into.Slice(i, 4));
+            (Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i)).StoreUnsafe(ref pi, (nuint)i);
         for (; i < n; i++) into[i] = a[i] * b[i];
     }
 
