@@ -116,7 +116,7 @@ public sealed class CurrentStatistics
         data.EnsureFinite("trajectory data");
         var shape = new DataShape(data.Trajectories, data.Frames, data.Dimension, data.Dt, data.StartTime, (long)data.Trajectories * data.Frames);
         var sums = new Sums(shape, basis, options, BatchLayout.Create(data.Trajectories, data.Frames, errors.Batches), Parallelism(maxDegreeOfParallelism));
-        sums.Add(new TrajectoryChunk(data, 0, 0, 0, data.Frames));
+        Sums.Add([sums], new TrajectoryChunk(data, 0, 0, 0, data.Frames), sums.Parallel);
         return sums.Finish();
     }
 
@@ -155,7 +155,7 @@ public sealed class CurrentStatistics
             var next = Task.Run(chunks.MoveNext);
             try
             {
-                Parallel.ForEach(sums, parallel, s => s.Add(chunk));
+                Sums.Add(sums, chunk, parallel);
             }
             finally
             {
@@ -223,39 +223,100 @@ public sealed class CurrentStatistics
             _edges = Edges(shape, options.Windows);
         }
 
+        public ParallelOptions Parallel => _parallel;
+
         /// <summary>
-        /// Adds the transitions whose start frame the chunk owns. They are cut into segments (<see cref="Segments"/>), whose
-        /// partial sums are computed in parallel and added to their (window, batch) cell in segment order, so the result does
-        /// not depend on the thread count or on where chunks end.
+        /// Adds the transitions whose start frame the chunk owns to every one of <paramref name="all"/> (sums of one data set
+        /// and basis, e.g. the lags 1 and 2 of the coarse-sampling correction). They are cut into segments (<see cref="Segments"/>),
+        /// whose partial sums are computed in parallel and added to their (window, batch) cell in segment order, so the result
+        /// does not depend on the thread count or on where chunks end. Where the sets' segments start at the same frames (the
+        /// same windows and batches), each segment's basis values are evaluated once for all of them (values are per point, so
+        /// the same bits).
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Add(TrajectoryChunk chunk)
+        public static void Add(Sums[] all, TrajectoryChunk chunk, ParallelOptions parallel)
         {
-            var segments = Segments(chunk);
-            int len = _layout.Length;
-            // partial sums of a group of segments: a few MB whatever the basis
-            int group = (int)Math.Clamp((4L << 20) / (8L * len), 16, 4096);
-            long needed = (long)Math.Min(group, Math.Max(1, segments.Count)) * len;
-            if (_partials.LongLength < needed) _partials = new double[needed];
-            var partials = _partials;
-            int nb = _batches.Count;
-            for (int g0 = 0; g0 < segments.Count; g0 += group)
+            var lists = new List<Segment>[all.Length];
+            for (int k = 0; k < all.Length; k++) lists[k] = all[k].Segments(chunk);
+            if (Aligned(lists)) Add(all, lists, chunk, parallel);
+            else System.Threading.Tasks.Parallel.For(0, all.Length, parallel, k => Add([all[k]], [lists[k]], chunk, parallel));
+        }
+
+        /// <summary>Whether segment i of every list starts at the same frame of the same trajectory, batch and window.</summary>
+        private static bool Aligned(List<Segment>[] lists)
+        {
+            var first = lists[0];
+            for (int k = 1; k < lists.Length; k++)
             {
-                int count = Math.Min(group, segments.Count - g0);
-                Parallel.For(0, count, _parallel, () => new Scratch(_basis.Count, _layout, _options),
-                    (i, _, scratch) =>
-                    {
-                        SegmentSums(chunk, _shape, _basis, _options, _layout, _edges, segments[g0 + i], scratch, partials.AsSpan(i * len, len));
-                        return scratch;
-                    }, _ => { });
-                for (int i = 0; i < count; i++)
+                var other = lists[k];
+                if (other.Count != first.Count) return false;
+                for (int i = 0; i < first.Count; i++)
                 {
-                    var s = segments[g0 + i];
-                    var cell = _cells.AsSpan((int)(((long)s.Window * nb + s.Batch) * len), len);
-                    var partial = partials.AsSpan(i * len, len);
-                    for (int k = 0; k < len; k++) cell[k] += partial[k];
+                    Segment a = first[i], b = other[i];
+                    if (a.Batch != b.Batch || a.Window != b.Window || a.Trajectory != b.Trajectory || a.From != b.From) return false;
                 }
             }
+            return true;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Add(Sums[] all, List<Segment>[] lists, TrajectoryChunk chunk, ParallelOptions parallel)
+        {
+            int sets = all.Length, segmentCount = lists[0].Count, lengths = 0, maxLag = 0;
+            foreach (var s in all)
+            {
+                lengths += s._layout.Length;
+                maxLag = Math.Max(maxLag, s._options.Lag);
+            }
+            // partial sums of a group of segments: a few MB whatever the basis
+            int group = (int)Math.Clamp((4L << 20) / (8L * lengths), 16, 4096);
+            foreach (var s in all)
+            {
+                long needed = (long)Math.Min(group, Math.Max(1, segmentCount)) * s._layout.Length;
+                if (s._partials.LongLength < needed) s._partials = new double[needed];
+            }
+            var basis = all[0]._basis;
+            var data = chunk.Data;
+            int d = data.Dimension;
+            for (int g0 = 0; g0 < segmentCount; g0 += group)
+            {
+                int count = Math.Min(group, segmentCount - g0);
+                System.Threading.Tasks.Parallel.For(0, count, parallel, () => new Worker(all, maxLag), (i, _, worker) =>
+                {
+                    // frames first.From .. first.From + held - 1 hold every set's transitions of this segment
+                    var first = lists[0][g0 + i];
+                    int held = 0;
+                    for (int k = 0; k < sets; k++) held = Math.Max(held, lists[k][g0 + i].To - first.From + all[k]._options.Lag);
+                    long at = FrameIndex(chunk, first.Trajectory, first.From) * d;
+                    basis.EvaluateColumns(data.Data.AsSpan((int)at, held * d), held, worker.Spatial, held);
+                    for (int k = 0; k < sets; k++)
+                    {
+                        var s = all[k];
+                        int len = s._layout.Length;
+                        SegmentSums(chunk, s._shape, basis, s._options, s._layout, s._edges, lists[k][g0 + i], worker.Spatial, held, worker.Scratch[k],
+                            s._partials.AsSpan(i * len, len));
+                    }
+                    return worker;
+                }, _ => { });
+                for (int k = 0; k < sets; k++)
+                {
+                    var s = all[k];
+                    int len = s._layout.Length, nb = s._batches.Count;
+                    for (int i = 0; i < count; i++)
+                    {
+                        var segment = lists[k][g0 + i];
+                        var cell = s._cells.AsSpan((int)(((long)segment.Window * nb + segment.Batch) * len), len);
+                        var partial = s._partials.AsSpan(i * len, len);
+                        for (int c = 0; c < len; c++) cell[c] += partial[c];
+                    }
+                }
+            }
+        }
+
+        /// <summary>One worker's buffers: the basis values of a segment's frames (all sets) and each set's columns.</summary>
+        private sealed class Worker(Sums[] all, int maxLag)
+        {
+            public double[] Spatial { get; } = new double[all[0]._basis.Count * (SegmentFrames + maxLag)];
+            public Scratch[] Scratch { get; } = all.Select(s => new Scratch(s._layout, s._options)).ToArray();
         }
 
         /// <summary>
@@ -314,16 +375,19 @@ public sealed class CurrentStatistics
     /// </summary>
     internal const int SegmentFrames = 256;
 
+    /// <summary>Index of frame <paramref name="frame"/> of trajectory <paramref name="trajectory"/> (file indices) among the chunk's frames.</summary>
+    private static long FrameIndex(TrajectoryChunk chunk, int trajectory, int frame) =>
+        (long)(trajectory - chunk.FirstTrajectory) * chunk.Data.Frames + frame - chunk.FirstFrame;
+
     /// <summary>Transitions of trajectory <paramref name="Trajectory"/> (file index) with start frames [From, To), all in one batch and window.</summary>
     private readonly record struct Segment(int Batch, int Window, int Trajectory, int From, int To);
 
-    /// <summary>One worker's buffers: basis values and the segment's columns (one array per quantity, transitions contiguous).</summary>
+    /// <summary>One worker's buffers for one set of sums: the segment's columns (one array per quantity, transitions contiguous).</summary>
     private sealed class Scratch
     {
-        public Scratch(int spatial, Layout lay, CurrentStatisticsOptions options)
+        public Scratch(Layout lay, CurrentStatisticsOptions options)
         {
             int n = lay.N, d = lay.D, lag = options.Lag, frames = SegmentFrames + lag;
-            Spatial = new double[spatial * frames];
             Start = options.TimeDegree > 0 ? new double[n * SegmentFrames] : [];
             End = options.TimeDegree > 0 ? new double[n * SegmentFrames] : [];
             Time = options.TimeDegree > 0 ? new double[(options.TimeDegree + 1) * SegmentFrames] : [];
@@ -334,7 +398,6 @@ public sealed class CurrentStatistics
             Currents = lay.Covariance ? new double[n * d * SegmentFrames] : [];
         }
 
-        public double[] Spatial { get; }
         public double[] Start { get; }
         public double[] End { get; }
         public double[] Time { get; }
@@ -356,26 +419,24 @@ public sealed class CurrentStatistics
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SegmentSums(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
-        double[] edges, Segment segment, Scratch scratch, Span<double> partial)
+        double[] edges, Segment segment, double[] spatial, int spatialStride, Scratch scratch, Span<double> partial)
     {
         partial.Clear();
         var data = chunk.Data;
         var x = data.Data;
         int d = data.Dimension, ns = basis.Count, lag = options.Lag, kt = options.TimeDegree + 1, n = lay.N;
-        int frames = shape.Frames, from = segment.From, count = segment.To - segment.From, held = count + lag;
+        int frames = shape.Frames, from = segment.From, count = segment.To - segment.From;
         // x index of (r, f): ((r - r0) * heldFrames + f - f0) * d
-        long offset = ((long)(segment.Trajectory - chunk.FirstTrajectory) * data.Frames - chunk.FirstFrame) * d;
+        long offset = FrameIndex(chunk, segment.Trajectory, 0) * d;
 
-        // basis values of frames from .. from + count + lag - 1, column s at Spatial[s * held]
-        var spatial = scratch.Spatial;
-        basis.EvaluateColumns(x.AsSpan((int)(offset + (long)from * d), held * d), held, spatial, held);
+        // spatial: basis values of frames from .. from + count + lag - 1 (at least), column s at spatial[s * spatialStride]
         double[] startValues, endValues;
         int stride, endShift;
         if (kt == 1)
         {
             // b_s and b_e are the same columns shifted by the lag
             startValues = endValues = spatial;
-            stride = held;
+            stride = spatialStride;
             endShift = lag;
         }
         else
@@ -400,8 +461,8 @@ public sealed class CurrentStatistics
                     int a = s * kt + k;
                     for (int i = 0; i < count; i++)
                     {
-                        startValues[a * count + i] = spatial[s * held + i] * time[k * count + i];
-                        endValues[a * count + i] = spatial[s * held + lag + i] * time[k * count + i];
+                        startValues[a * count + i] = spatial[s * spatialStride + i] * time[k * count + i];
+                        endValues[a * count + i] = spatial[s * spatialStride + lag + i] * time[k * count + i];
                     }
                 }
             stride = count;
@@ -434,13 +495,13 @@ public sealed class CurrentStatistics
             // b_s are frames [0, count) and b_e frames [lag, count + lag) of the same columns: the frames [lag, count) that
             // both hold are summed once, the lag frames at either end one by one: sum b_s b_s^T = S[0, lag) + M and
             // sum b_e b_e^T = M + S[count, count + lag) with M over [lag, count)
-            FixedOrderSum.Gram(spatial, held, n, lag, count, ge);
+            FixedOrderSum.Gram(spatial, spatialStride, n, lag, count, ge);
             for (int a = 0; a < n; a++)
             {
-                var ca = spatial.AsSpan(a * held, held);
+                var ca = spatial.AsSpan(a * spatialStride, count + lag);
                 for (int c = 0; c <= a; c++)
                 {
-                    var cc = spatial.AsSpan(c * held, held);
+                    var cc = spatial.AsSpan(c * spatialStride, count + lag);
                     double shared = ge[a * n + c];
                     double start = Sequential(ca, cc, 0, lag) + shared, end = shared + Sequential(ca, cc, count, count + lag);
                     gs[a * n + c] = start;
