@@ -476,12 +476,27 @@ public sealed class CurrentStatistics
         int incs = successive > 0 ? Math.Max(count, successive + lag) : count;
         var dx = scratch.Increments;
         var source = x.AsSpan((int)(offset + (long)from * d), (incs + lag) * d); // frames from .. from + incs + lag - 1
+        int gathered = 0;
+        if (d == 2)
+        {
+            // in the plane two frames per vector: the differences (x_0, y_0, x_1, y_1) reordered to (x_0, x_1, y_0, y_1), whose
+            // halves belong to the two columns
+            ref double xs = ref MemoryMarshal.GetReference(source);
+            ref double c0 = ref dx[0], c1 = ref dx[incs];
+            var order = Vector256.Create(0L, 2, 1, 3);
+            for (; gathered <= incs - 2; gathered += 2)
+            {
+                var v = Vector256.Shuffle(Vector256.LoadUnsafe(ref xs, (nuint)((gathered + lag) * 2)) - Vector256.LoadUnsafe(ref xs, (nuint)(gathered * 2)), order);
+                v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
+                v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
+            }
+        }
         for (int m = 0; m < d; m++)
         {
             // coordinate m is every d-th value: a strided gather, without bounds checks inside the span
             ref double xm = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), m);
             ref double column = ref dx[m * incs];
-            for (int i = 0; i < incs; i++) Unsafe.Add(ref column, i) = Unsafe.Add(ref xm, (i + lag) * d) - Unsafe.Add(ref xm, i * d);
+            for (int i = gathered; i < incs; i++) Unsafe.Add(ref column, i) = Unsafe.Add(ref xm, (i + lag) * d) - Unsafe.Add(ref xm, i * d);
         }
         ReadOnlySpan<double> Dx(int m, int shift, int length) => dx.AsSpan(m * incs + shift, length);
 
@@ -557,13 +572,25 @@ public sealed class CurrentStatistics
             }
         }
         var inc = partial.Slice(lay.Increment, d * d);
-        for (int m = 0; m < d; m++)
-            for (int q = 0; q <= m; q++) inc[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, count), Dx(q, 0, count));
         // successive increments dx_f and dx_{f+lag}: their covariance is -(measurement noise variance)
         partial[lay.SuccessiveCount] = successive;
         var succ = partial.Slice(lay.Successive, d * d);
-        for (int m = 0; m < d; m++)
-            for (int q = 0; q < d; q++) succ[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, successive), Dx(q, lag, successive));
+        if (d == 2 && successive == count)
+        {
+            Span<double> seven = stackalloc double[7];
+            FixedOrderSum.PlaneIncrements(ref dx[0], ref dx[incs], lag, count, seven);
+            inc[0] = seven[0];
+            inc[2] = seven[1];
+            inc[3] = seven[2];
+            seven.Slice(3, 4).CopyTo(succ);
+        }
+        else
+        {
+            for (int m = 0; m < d; m++)
+                for (int q = 0; q <= m; q++) inc[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, count), Dx(q, 0, count));
+            for (int m = 0; m < d; m++)
+                for (int q = 0; q < d; q++) succ[m * d + q] = FixedOrderSum.Dot(Dx(m, 0, successive), Dx(q, lag, successive));
+        }
         if (lay.Covariance)
         {
             int nd = n * d;

@@ -141,6 +141,53 @@ internal static class FixedOrderSum
         into[5] = r21;
     }
 
+    /// <summary>
+    /// The sums of two columns a_0, a_1 and their shifts b_m[i] = a_m[i + <paramref name="shift"/>] over i &lt; <paramref name="length"/>,
+    /// each bit for bit <see cref="Dot"/>'s: into = (a_0.a_0, a_1.a_0, a_1.a_1, a_0.b_0, a_0.b_1, a_1.b_0, a_1.b_1) (the plane's
+    /// second moments of increments and of successive increments, from four loads per four elements).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PlaneIncrements(ref double a0, ref double a1, int shift, int length, Span<double> into)
+    {
+        if (into.Length < 7) throw new ArgumentException("seven sums");
+        ref double b0 = ref Unsafe.Add(ref a0, shift), b1 = ref Unsafe.Add(ref a1, shift);
+        Vector256<double> s00 = default, s10 = default, s11 = default, t00 = default, t01 = default, t10 = default, t11 = default;
+        int i = 0;
+        for (; i <= length - 4; i += 4)
+        {
+            var x0 = Vector256.LoadUnsafe(ref a0, (nuint)i);
+            var x1 = Vector256.LoadUnsafe(ref a1, (nuint)i);
+            var y0 = Vector256.LoadUnsafe(ref b0, (nuint)i);
+            var y1 = Vector256.LoadUnsafe(ref b1, (nuint)i);
+            s00 += x0 * x0;
+            s10 += x1 * x0;
+            s11 += x1 * x1;
+            t00 += x0 * y0;
+            t01 += x0 * y1;
+            t10 += x1 * y0;
+            t11 += x1 * y1;
+        }
+        double r00 = Lanes(s00), r10 = Lanes(s10), r11 = Lanes(s11), q00 = Lanes(t00), q01 = Lanes(t01), q10 = Lanes(t10), q11 = Lanes(t11);
+        for (; i < length; i++)
+        {
+            double x0 = Unsafe.Add(ref a0, i), x1 = Unsafe.Add(ref a1, i), y0 = Unsafe.Add(ref b0, i), y1 = Unsafe.Add(ref b1, i);
+            r00 += x0 * x0;
+            r10 += x1 * x0;
+            r11 += x1 * x1;
+            q00 += x0 * y0;
+            q01 += x0 * y1;
+            q10 += x1 * y0;
+            q11 += x1 * y1;
+        }
+        into[0] = r00;
+        into[1] = r10;
+        into[2] = r11;
+        into[3] = q00;
+        into[4] = q01;
+        into[5] = q10;
+        into[6] = q11;
+    }
+
     /// <summary>Rows a0..a2 against columns c0..c2: into[at + k * n + m] = sum a_k c_m.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(ref double a0, ref double a1, ref double a2, ref double c0, ref double c1, ref double c2, int length, Span<double> into, int at, int n)

@@ -50,4 +50,23 @@ public class FixedOrderSumTests
             for (int m = 0; m < 2; m++)
                 Same(FixedOrderSum.Dot(v.AsSpan(k * length, length), v.AsSpan((3 + m) * length, length)), into[k * 2 + m], $"[{k},{m}]");
     }
+
+    [Theory]
+    [InlineData(256, 1)]
+    [InlineData(255, 2)]
+    [InlineData(2, 1)]
+    public void PlaneIncrementsAreDotProducts(int length, int shift)
+    {
+        int stride = length + shift;
+        var v = Values(2 * stride, length + 7 * shift);
+        var into = new double[7];
+        FixedOrderSum.PlaneIncrements(ref v[0], ref v[stride], shift, length, into);
+        ReadOnlySpan<double> A(int m) => v.AsSpan(m * stride, length);
+        ReadOnlySpan<double> B(int m) => v.AsSpan(m * stride + shift, length);
+        Same(FixedOrderSum.Dot(A(0), A(0)), into[0], "a0.a0");
+        Same(FixedOrderSum.Dot(A(1), A(0)), into[1], "a1.a0");
+        Same(FixedOrderSum.Dot(A(1), A(1)), into[2], "a1.a1");
+        for (int m = 0; m < 2; m++)
+            for (int q = 0; q < 2; q++) Same(FixedOrderSum.Dot(A(m), B(q)), into[3 + m * 2 + q], $"a{m}.b{q}");
+    }
 }
