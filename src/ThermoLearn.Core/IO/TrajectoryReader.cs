@@ -154,7 +154,8 @@ public abstract class TrajectoryReader : IDisposable
             {
                 int count = Math.Min(perChunk, h.Trajectories - first);
                 var values = Next((long)count * frames * dim);
-                if (_columns is null) Fill(values, first, 0);
+                bool clean = false;
+                if (_columns is null) clean = Fill(values, first, 0, finite);
                 else
                 {
                     if (rawBuffer?.LongLength != count * perTrajectory)
@@ -166,7 +167,7 @@ public abstract class TrajectoryReader : IDisposable
                     Select(rawBuffer, (long)count * frames, values);
                 }
                 var data = new TrajectoryEnsemble(count, frames, dim, h.Dt, values, h.Metadata, h.StartTime);
-                if (finite) Check(data, first, 0);
+                if (finite && !clean) Check(data, first, 0);
                 yield return new TrajectoryChunk(data, first, 0, 0, frames);
             }
             yield break;
@@ -184,9 +185,11 @@ public abstract class TrajectoryReader : IDisposable
                 var values = Next((long)(end - s) * dim);
                 if (kept > 0) Array.Copy(previous!, (long)(previous!.LongLength - (long)kept * dim), values, 0, (long)kept * dim);
                 int fresh = end - s - kept;
+                // the overlap was checked with the chunk before
+                bool clean = fresh == 0 && kept > 0;
                 if (fresh > 0)
                 {
-                    if (_columns is null) Fill(values.AsSpan(kept * dim, fresh * dim), r, s + kept);
+                    if (_columns is null) clean = Fill(values.AsSpan(kept * dim, fresh * dim), r, s + kept, finite);
                     else
                     {
                         if (rawBuffer is null || rawBuffer.Length < fresh * raw)
@@ -199,7 +202,7 @@ public abstract class TrajectoryReader : IDisposable
                     }
                 }
                 var data = new TrajectoryEnsemble(1, end - s, dim, h.Dt, values, h.Metadata, h.StartTime + s * h.Dt);
-                if (finite) Check(data, r, s);
+                if (finite && !clean) Check(data, r, s);
                 // the last block of a trajectory owns every start frame it holds
                 yield return new TrajectoryChunk(data, r, s, s, end == frames ? frames : s + owned);
                 if (end == frames) break;
@@ -219,17 +222,24 @@ public abstract class TrajectoryReader : IDisposable
     private long _position; // values read so far (C order)
 
     /// <summary>Reads the raw values of trajectory <paramref name="trajectory"/> from frame <paramref name="frame"/> on, which must be where the previous read ended.</summary>
-    private void Fill(Span<double> destination, int trajectory, int frame)
+    /// <summary>
+    /// Reads the next values into <paramref name="destination"/>. With <paramref name="check"/>, in pieces that stay in the
+    /// core's cache, each checked for <see cref="Check"/>'s limit as soon as it is read; true when every value passed (else
+    /// <see cref="Check"/> finds and names the first that did not).
+    /// </summary>
+    private bool Fill(Span<double> destination, int trajectory, int frame, bool check = false)
     {
         long at = ((long)trajectory * Header.Frames + frame) * _rawDimension;
         if (at != _position) throw new InvalidOperationException($"chunked read out of order: at value {_position}, asked for {at}.");
+        double limit = Limit;
+        bool clean = check;
         int filled = 0;
         while (filled < destination.Length)
         {
             int n;
             try
             {
-                n = ReadValues(destination[filled..]);
+                n = ReadValues(check ? destination.Slice(filled, Math.Min(CheckedPiece, destination.Length - filled)) : destination[filled..]);
             }
             catch (Exception e) when (e is not InvalidInputException and not OutOfMemoryException)
             {
@@ -240,10 +250,22 @@ public abstract class TrajectoryReader : IDisposable
             }
             if (n <= 0)
                 throw new InvalidInputException($"{Header.Path}: the file ended after {_position + filled} of {(long)Header.Trajectories * Header.Frames * _rawDimension} values; it is truncated or changed while it was read.");
+            if (clean)
+            {
+                var piece = destination.Slice(filled, n);
+                clean = WithinLimit(piece, limit) == n;
+            }
             filled += n;
         }
         _position += filled;
+        return clean;
     }
+
+    /// <summary>Values per read when reads are checked: 512 kB, within a core's L2 cache.</summary>
+    private const int CheckedPiece = 1 << 16;
+
+    /// <summary>The largest magnitude <see cref="Check"/> accepts.</summary>
+    private double Limit => RequireSummableSquares ? Math.Sqrt(double.MaxValue / Math.Max(1, Header.Values)) : double.MaxValue;
 
     private void Select(ReadOnlySpan<double> raw, long rows, Span<double> into)
     {
@@ -260,17 +282,19 @@ public abstract class TrajectoryReader : IDisposable
     public bool RequireSummableSquares { get; set; }
 
     /// <summary>
-    /// The length of the run of values from the start, in whole groups of four, whose magnitude is within <paramref name="limit"/>
-    /// (NaN compares false, so it ends the run too). Optimised at once: it is called once per chunk, and runs long.
+    /// The length of the run of values from the start whose magnitude is within <paramref name="limit"/> (NaN compares false,
+    /// so it ends the run too), four values at a time. Optimised at once: it runs over every value read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long WithinLimit(double[] x, double limit)
+    private static long WithinLimit(ReadOnlySpan<double> x, double limit)
     {
         var bound = Vector256.Create(limit);
-        ref double first = ref MemoryMarshal.GetArrayDataReference(x);
-        long i = 0;
-        for (; i <= x.LongLength - 4; i += 4)
+        ref double first = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        for (; i <= x.Length - 4; i += 4)
             if (!Vector256.LessThanOrEqualAll(Vector256.Abs(Vector256.LoadUnsafe(ref first, (nuint)i)), bound)) break;
+        for (; i < x.Length; i++)
+            if (!(Math.Abs(x[i]) <= limit)) break;
         return i;
     }
 
@@ -278,7 +302,7 @@ public abstract class TrajectoryReader : IDisposable
     {
         var x = data.Data;
         // with RequireSummableSquares, as TrajectoryEnsemble.EnsureSquaresSummable over the whole file
-        double limit = RequireSummableSquares ? Math.Sqrt(double.MaxValue / Math.Max(1, Header.Values)) : double.MaxValue;
+        double limit = Limit;
         // four values at a time while all are within the limit (NaN compares false, so it stops the run too): the reader
         // thread checks a chunk in a fraction of the time the estimator needs for it
         for (long i = WithinLimit(x, limit); i < x.LongLength; i++)

@@ -130,6 +130,32 @@ public class TrajectoryReaderTests
         }
     }
 
+    /// <summary>
+    /// Whole-trajectory chunks and time blocks are checked piece by piece as they are read (512 kB reads): a bad value in a
+    /// later piece, at a piece boundary, or in the frames a time block shares with the next one is still named.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 30_000, 1)]   // value 140,001 of 160,000: the third piece of a whole-trajectory chunk
+    [InlineData(0, 32_768, 0)]   // value 65,536: the first value of the second piece
+    [InlineData(0, 32_767, 1)]   // value 65,535: the last value of the first piece
+    [InlineData(1, 24_832, 0)]   // the first frame after the first time block's owned frames (held by both blocks)
+    public void ANonFiniteValueInALaterPieceIsNamed(int trajectory, int frame, int coordinate)
+    {
+        const int trajectories = 2, frames = 40_000, dim = 2;
+        var data = new double[trajectories * frames * dim];
+        for (int i = 0; i < data.Length; i++) data[i] = Math.Sin(i);
+        data[(trajectory * frames + frame) * dim + coordinate] = double.NaN;
+        string path = Path.Combine(Folder(), "late.npy");
+        TrajectoryFile.Write(path, new TrajectoryEnsemble(trajectories, frames, dim, 0.1, data));
+        // whole trajectories per chunk, then time blocks of 24,832 owned frames ((50,000 / 2 - 2) rounded down to a multiple of 256) overlapping by 2
+        foreach (long maxValues in new long[] { 200_000, 50_000 })
+        {
+            using var reader = TrajectoryReader.Open(path);
+            var e = Assert.Throws<InvalidInputException>(() => reader.Chunks(maxValues, 2, 256).Count());
+            Assert.Contains($"trajectory {trajectory}, frame {frame}, coordinate {coordinate}", e.Message);
+        }
+    }
+
     [Fact]
     public void ACsvValueThatIsNotANumberNamesTheLine()
     {
