@@ -29,6 +29,8 @@ internal static class BeliefsTrainCommand
         var nCtx = new Option<int>("--n-ctx") { Description = "Context length (inputs per sequence).", DefaultValueFactory = _ => 10 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd or adam.", DefaultValueFactory = _ => "sgd" };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 0.01 };
+        var lrFinal = new Option<double?>("--lr-final") { Description = "Adam only: decay the rate along a cosine to this value at the end of --tokens (default: constant rate)." };
+        var warmup = new Option<long>("--warmup-tokens") { Description = "Tokens of linear learning-rate warm-up before the decay (with --lr-final).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 64 };
         var checkpoints = new Option<string>("--checkpoints") { Description = "Comma-separated token counts at which to save the model (the end is always saved).", DefaultValueFactory = _ => "64000,640000,3200000" };
         var validateEvery = new Option<double>("--validate-every") { Description = "Seconds between validation-loss evaluations (also at every checkpoint).", DefaultValueFactory = _ => 30 };
@@ -36,7 +38,7 @@ internal static class BeliefsTrainCommand
         var threads = SharedOptions.TorchThreads(2);
         var json = SharedOptions.Json();
         var command = new Command("train", "Train a decoder-only transformer on sequences from a process; write config, checkpoints and training log to a run folder.");
-        foreach (var o in new Option[] { process, settings, output, tokens, seconds, seed, layers, dModel, heads, dHead, dMlp, nCtx, optimizer, lr, batch, checkpoints, validateEvery, validationSequences, threads, json })
+        foreach (var o in new Option[] { process, settings, output, tokens, seconds, seed, layers, dModel, heads, dHead, dMlp, nCtx, optimizer, lr, lrFinal, warmup, batch, checkpoints, validateEvery, validationSequences, threads, json })
             command.Add(o);
         command.SetAction((parse, cancel) =>
         {
@@ -54,10 +56,16 @@ internal static class BeliefsTrainCommand
             long? maxTokens = parse.GetValue(tokens);
             double? maxSeconds = parse.GetValue(seconds);
             if (maxTokens is null && maxSeconds is null) maxSeconds = 300;
+            if (parse.GetValue(lrFinal) is not null && (parse.GetValue(optimizer)!.ToLowerInvariant() != "adam" || maxTokens is null))
+                throw new InvalidInputException("--lr-final decays the rate of --optimizer adam over the --tokens budget; give both (sgd runs at a constant --lr).");
+            if (parse.GetValue(warmup) != 0 && parse.GetValue(lrFinal) is null)
+                throw new InvalidInputException("--warmup-tokens belongs to a schedule: give --lr-final too (the rate after the warm-up decays to it).");
             var options = new TransformerTrainingOptions
             {
                 Optimizer = ParseOptimizer(parse.GetValue(optimizer)!),
                 LearningRate = parse.GetValue(lr),
+                FinalLearningRate = parse.GetValue(lrFinal),
+                WarmupTokens = parse.GetValue(warmup),
                 BatchSize = parse.GetValue(batch),
                 Seed = task.Seed,
                 MaxTokens = maxTokens,

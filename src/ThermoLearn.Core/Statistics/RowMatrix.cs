@@ -38,13 +38,7 @@ internal sealed class RowMatrix
     }
 
     /// <summary>A dense MathNet matrix with these values (a copy; MathNet stores columns contiguously).</summary>
-    public Matrix<double> ToMatrix()
-    {
-        var columnMajor = new double[Data.Length];
-        for (int i = 0; i < Rows; i++)
-            for (int j = 0; j < Columns; j++) columnMajor[(long)j * Rows + i] = Data[(long)i * Columns + j];
-        return Matrix<double>.Build.Dense(Rows, Columns, columnMajor);
-    }
+    public Matrix<double> ToMatrix() => Matrix<double>.Build.DenseOfRowMajor(Rows, Columns, Data);
 
     public static RowMatrix FromArray(double[,] values) => new(values.GetLength(0), values.GetLength(1), DenseMatrix.ToRowMajor(values));
 

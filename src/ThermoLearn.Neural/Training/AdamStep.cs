@@ -12,7 +12,8 @@ namespace ThermoLearn.Neural.Training;
 /// Adam.step (<see cref="StableScalars"/>). Here the constant scalars are fields and the per-step ones are disposed
 /// only after their last use.
 /// Update: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr_t / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps),
-/// with lr_t = lr_min + (lr - lr_min) (1 + cos(pi (t - 1) / T)) / 2 over T steps.
+/// with lr_t = lr_min + (lr - lr_min) (1 + cos(pi (t - 1 - W) / (T - W))) / 2 over T steps, after W steps of linear
+/// warm-up lr_t = lr t / W (W = 0: no warm-up; the rate climbs from near 0 while the moment estimates are still noisy).
 /// </summary>
 internal sealed class AdamStep : IDisposable
 {
@@ -24,25 +25,37 @@ internal sealed class AdamStep : IDisposable
     private readonly Scalar _beta2 = Beta2.ToScalar(), _oneMinusBeta2 = (1 - Beta2).ToScalar();
     private readonly Scalar _epsilon = Epsilon.ToScalar();
     private readonly double _rate, _finalRate;
-    private readonly long _totalSteps;
+    private readonly long _totalSteps, _warmupSteps;
     private long _step;
 
     /// <param name="parameters">Tensors to optimise (leaf tensors with gradients).</param>
     /// <param name="rate">Initial learning rate.</param>
     /// <param name="finalRate">Learning rate reached after <paramref name="totalSteps"/> steps.</param>
-    /// <param name="totalSteps">Length of the cosine decay.</param>
-    public AdamStep(IReadOnlyList<Tensor> parameters, double rate, double finalRate, long totalSteps)
+    /// <param name="totalSteps">Steps until <paramref name="finalRate"/> is reached, warm-up included.</param>
+    /// <param name="warmupSteps">Steps of linear warm-up from rate / W to <paramref name="rate"/> before the decay; below <paramref name="totalSteps"/>.</param>
+    public AdamStep(IReadOnlyList<Tensor> parameters, double rate, double finalRate, long totalSteps, long warmupSteps = 0)
     {
+        if (warmupSteps < 0 || warmupSteps >= Math.Max(1, totalSteps))
+            throw new InvalidInputException($"Adam warm-up must be 0 to {Math.Max(1, totalSteps) - 1} steps (shorter than the {totalSteps} steps of the schedule), not {warmupSteps}.");
         _parameters = parameters.ToArray();
         _m = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         _v = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         _rate = rate;
         _finalRate = finalRate;
         _totalSteps = Math.Max(1, totalSteps);
+        _warmupSteps = warmupSteps;
     }
 
     /// <summary>Learning rate of the next step.</summary>
-    public double CurrentRate => _finalRate + (_rate - _finalRate) * (1 + Math.Cos(Math.PI * Math.Min(_step, _totalSteps) / _totalSteps)) / 2;
+    public double CurrentRate
+    {
+        get
+        {
+            if (_step < _warmupSteps) return _rate * (_step + 1) / _warmupSteps;
+            long decay = _totalSteps - _warmupSteps;
+            return _finalRate + (_rate - _finalRate) * (1 + Math.Cos(Math.PI * Math.Min(_step - _warmupSteps, decay) / decay)) / 2;
+        }
+    }
 
     /// <summary>Applies one update from the gradients now stored in the parameters.</summary>
     public void Step()

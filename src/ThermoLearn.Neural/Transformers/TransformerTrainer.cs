@@ -13,7 +13,7 @@ public enum TransformerOptimizer
     /// <summary>Plain stochastic gradient descent, <c>theta -= lr * grad</c> (the NeurIPS 2024 setting with lr 0.01).</summary>
     Sgd,
 
-    /// <summary>Adam (Kingma &amp; Ba 2015) with betas (0.9, 0.999).</summary>
+    /// <summary>Adam (Kingma &amp; Ba 2015) with betas (0.9, 0.999); optionally warmed up and decayed (<see cref="TransformerTrainingOptions.FinalLearningRate"/>).</summary>
     Adam,
 }
 
@@ -26,6 +26,16 @@ public sealed record TransformerTrainingOptions
 {
     public TransformerOptimizer Optimizer { get; init; } = TransformerOptimizer.Sgd;
     public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>
+    /// Adam only: when set, the rate climbs linearly over <see cref="WarmupTokens"/> and then follows a cosine from
+    /// <see cref="LearningRate"/> down to this value at the end of the token budget (which must then be given);
+    /// null: constant rate.
+    /// </summary>
+    public double? FinalLearningRate { get; init; }
+
+    /// <summary>Training tokens of linear warm-up before the cosine decay (with <see cref="FinalLearningRate"/>).</summary>
+    public long WarmupTokens { get; init; }
     public int BatchSize { get; init; } = 64;
     public ulong Seed { get; init; }
     public long? MaxTokens { get; init; }
@@ -41,6 +51,15 @@ public sealed record TransformerTrainingOptions
     public void Validate()
     {
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"learning rate must be a positive number, not {LearningRate}.");
+        if (FinalLearningRate is { } final)
+        {
+            if (!(final >= 0 && final <= LearningRate)) throw new InvalidInputException($"the final learning rate must be between 0 and the learning rate {LearningRate}, not {final}.");
+            if (Optimizer != TransformerOptimizer.Adam) throw new InvalidInputException("a learning-rate schedule (final rate, warm-up) is for the adam optimizer; sgd runs at a constant rate.");
+            if (MaxTokens is null) throw new InvalidInputException("a learning-rate schedule decays over the token budget: give a number of tokens.");
+        }
+        else if (WarmupTokens != 0) throw new InvalidInputException("warm-up belongs to a learning-rate schedule: give the final learning rate too.");
+        if (WarmupTokens < 0 || (MaxTokens is { } budget && FinalLearningRate is not null && WarmupTokens >= budget))
+            throw new InvalidInputException($"warm-up must be 0 or more tokens and shorter than the token budget {MaxTokens}, not {WarmupTokens}.");
         if (BatchSize < 1 || BatchSize > 1 << 20) throw new InvalidInputException($"batch size must be in 1..{1 << 20}, not {BatchSize}.");
         if (MaxTokens is null && MaxSeconds is null) throw new InvalidInputException("give a training budget: a number of tokens or of seconds.");
         if (MaxTokens is { } t && t < 1) throw new InvalidInputException($"the token budget must be positive, not {t}.");
@@ -135,11 +154,14 @@ public static class TransformerTrainer
         var pending = new Queue<long>(options.CheckpointTokens.Distinct().Order());
         var parameters = model.parameters().ToArray();
         // Plain SGD is written out, theta <- theta - lr grad, with its scalar held for the whole run, and Adam is the
-        // neural estimators' AdamStep at a constant rate: an implicit native scalar (as TorchSharp's optim.Adam makes
-        // every step) can be finalised while the native call still reads it (Runtime/StableScalars.cs).
+        // neural estimators' AdamStep: an implicit native scalar (as TorchSharp's optim.Adam makes
+        // every step) can be finalised while the native call still reads it (Runtime/StableScalars.cs); its schedule is
+        // AdamStep's (constant unless a final rate is given).
         bool sgd = options.Optimizer == TransformerOptimizer.Sgd;
         using var minusLearningRate = (-options.LearningRate).ToScalar();
-        using var adam = sgd ? null : new AdamStep(parameters, options.LearningRate, options.LearningRate, 1);
+        long totalSteps = options.FinalLearningRate is null ? 1 : (options.MaxTokens!.Value + tokensPerStep - 1) / tokensPerStep;
+        using var adam = sgd ? null : new AdamStep(parameters, options.LearningRate, options.FinalLearningRate ?? options.LearningRate, totalSteps,
+            Math.Min(options.WarmupTokens / tokensPerStep, totalSteps - 1));
         var buffer = new long[batch * (t + 1)];
         var log = new List<TrainingLogEntry>();
         var checkpoints = new List<TrainingCheckpoint>();

@@ -46,6 +46,26 @@ public class LibTorchLoadTests
     }
 
     [Fact]
+    public void AdamStepWarmsUpLinearlyThenDecaysAlongACosine()
+    {
+        // W = 4 warm-up steps of a 12-step schedule from 0.1 to 0.01: rates 0.1 k / 4 (k = 1..4), then
+        // 0.01 + 0.09 (1 + cos(pi j / 8)) / 2 for j = 0..8, and 0.01 after the schedule ends.
+        TorchRuntime.Initialise();
+        using var scope = NewDisposeScope();
+        var w = new TorchSharp.Modules.Parameter(tensor(new double[] { 1.0 }, dtype: ScalarType.Float64));
+        using var adam = new AdamStep([w], 0.1, 0.01, 12, warmupSteps: 4);
+        var expected = new List<double> { 0.025, 0.05, 0.075, 0.1 };
+        for (int j = 0; j <= 8; j++) expected.Add(0.01 + 0.09 * (1 + Math.Cos(Math.PI * j / 8)) / 2);
+        expected.Add(0.01);
+        foreach (double rate in expected)
+        {
+            Assert.Equal(rate, adam.CurrentRate, 12);
+            adam.Step();
+        }
+        Assert.Throws<InvalidInputException>(() => new AdamStep([w], 0.1, 0.01, 12, warmupSteps: 12));
+    }
+
+    [Fact]
     public void AdamStepAtAConstantRateFollowsTorchSharpsAdam()
     {
         // The transformer trainer's Adam (constant rate) was TorchSharp's optim.Adam: the same update to rounding,

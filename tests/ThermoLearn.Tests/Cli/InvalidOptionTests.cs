@@ -105,6 +105,16 @@ public sealed class InvalidOptionTests : IDisposable
             "--checkpoints 6400", "beyond");
 
     [Theory]
+    [InlineData("--lr-final", "1e-5", "--max-seconds", "1")]
+    [InlineData("--lr-final", "1e-5", "--tokens", "640", "--optimizer", "sgd")]
+    [InlineData("--warmup-tokens", "100", "--tokens", "640", "--optimizer", "adam")]
+    public void ALearningRateScheduleNeedsAdamATokenBudgetAndAFinalRate(params string[] args)
+    {
+        Refused(Run(["beliefs", "train", "--process", "mess3", "--out", PathOf("run"), .. args]), args[0]);
+        Assert.False(Directory.Exists(PathOf("run")));
+    }
+
+    [Theory]
     [InlineData("{\"ep_rate\": \"NaN\", \"stderr\": 0.1}", "\"ep_rate\" is the string \"NaN\"")]
     [InlineData("{\"ep_rate\": 0.18, \"stderr\": -1}", "cannot be negative")]
     [InlineData("{\"ep_rate\": 0.18, \"stderr\": \"Infinity\"}", "a standard error is a finite number")]

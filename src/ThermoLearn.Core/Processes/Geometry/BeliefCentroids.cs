@@ -85,6 +85,15 @@ internal sealed class BeliefCentroids
 
     public int Groups => Weights.Length;
 
+    /// <summary>
+    /// The centroids' weighted least-squares projection on the affine span of the group beliefs (groups x activation
+    /// dimension): the belief-explained part whose spectrum <see cref="Dimension"/> reports and that
+    /// <see cref="ExplainedShare"/> regresses. Fitted once, on first use.
+    /// </summary>
+    public RowMatrix BeliefExplained => _beliefExplained ??= Explain(Centroids, Beliefs, Weights);
+
+    private RowMatrix? _beliefExplained;
+
     public double Tolerance { get; }
 
     /// <summary>Independent resampling units: sequences of a sampled dataset, prefixes (rows) of an exact one.</summary>
@@ -181,19 +190,18 @@ internal sealed class BeliefCentroids
     /// <summary>
     /// Share of the belief-explained centroid variance that an affine function of <paramref name="features"/> explains
     /// (in sample): per-prefix values such as the next-token laws, averaged in the same groups with the same baseline as
-    /// <paramref name="activations"/>, and the weighted R^2 of the belief-explained centroids regressed on them. Features
+    /// the centroids, and the weighted R^2 of the belief-explained centroids regressed on them. Features
     /// that are linear in the joint belief (next-token laws are) lie in the span the belief-explained part is projected
     /// on, so the share is 1 when the centroids carry nothing of the belief beyond what the features carry.
     /// </summary>
-    public double ExplainedShare(RowMatrix activations, RowMatrix features, BeliefDataset data)
+    public double ExplainedShare(RowMatrix features, BeliefDataset data)
     {
-        ArgumentNullException.ThrowIfNull(activations);
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(data);
-        if (activations.Rows != _groupOfRow.Length || features.Rows != _groupOfRow.Length || data.RowCount != _groupOfRow.Length)
-            throw new InvalidInputException($"centroids: activations ({activations.Rows} rows), features ({features.Rows}) and dataset ({data.RowCount}) must all have the {_groupOfRow.Length} rows the grouping was built for.");
+        if (features.Rows != _groupOfRow.Length || data.RowCount != _groupOfRow.Length)
+            throw new InvalidInputException($"centroids: features ({features.Rows} rows) and dataset ({data.RowCount}) must both have the {_groupOfRow.Length} rows the grouping was built for.");
         var (groupFeatures, _) = Average(features, data.RowWeights, _groupOfRow, GroupCell, _cells);
-        var explained = WeightedLeastSquares.Fit(Beliefs, Centroids, Weights).Predict(Beliefs);
+        var explained = BeliefExplained;
         return WeightedLeastSquares.Score(explained, WeightedLeastSquares.Fit(groupFeatures, explained, Weights).Predict(groupFeatures), Weights).RSquared;
     }
 
@@ -235,23 +243,26 @@ internal sealed class BeliefCentroids
         if (replicates < 2) throw new InvalidInputException($"centroid dimension: at least 2 bootstrap replicates are needed, not {replicates}.");
         if (activations.Rows != _groupOfRow.Length)
             throw new InvalidInputException($"centroid dimension: activations have {activations.Rows} rows but the grouping was built for {_groupOfRow.Length}.");
-        var value = Measure(Centroids, Beliefs, Weights);
+        var value = Measure(Centroids, BeliefExplained, Weights);
         var errors = Resampling.StandardErrors(Units, new ErrorOptions(Batches: Units, Bootstrap: replicates, Seed: seed), counts =>
         {
             var w = Reweighted(data.RowWeights, counts);
             var (c, gw) = Average(activations, w, _groupOfRow, GroupCell, _cells);
             var (b, _) = Average(data.Beliefs, w, _groupOfRow, GroupCell, _cells);
-            return Measure(c, b, gw).Values;
+            return Measure(c, Explain(c, b, gw), gw).Values;
         });
         DimensionEstimate Estimate(PcaSummary pca, int offset) =>
             new(pca, errors[offset], errors[offset + 1], errors[offset + 2], errors[offset + 3], errors[offset + 4]);
         return new CentroidDimension(Weights.Count(w => w > 0), Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units);
     }
 
-    private static (PcaSummary Centroids, PcaSummary Explained, double[] Values) Measure(RowMatrix centroids, RowMatrix beliefs, double[] weights)
+    private static RowMatrix Explain(RowMatrix centroids, RowMatrix beliefs, double[] weights) =>
+        WeightedLeastSquares.Fit(beliefs, centroids, weights).Predict(beliefs);
+
+    private static (PcaSummary Centroids, PcaSummary Explained, double[] Values) Measure(RowMatrix centroids, RowMatrix beliefExplained, double[] weights)
     {
         var raw = PcaSummary.From(WeightedPca.Fit(centroids, weights));
-        var explained = PcaSummary.From(WeightedPca.Fit(WeightedLeastSquares.Fit(beliefs, centroids, weights).Predict(beliefs), weights));
+        var explained = PcaSummary.From(WeightedPca.Fit(beliefExplained, weights));
         return (raw, explained, [raw.For80, raw.For90, raw.For95, raw.For99, raw.ParticipationRatio,
             explained.For80, explained.For90, explained.For95, explained.For99, explained.ParticipationRatio]);
     }

@@ -87,7 +87,7 @@ public sealed record BeliefGeometryReport(
         var laws = data.FactorNextTokenLaws();
         var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
         return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]).ToMatrix(), dimension, concatenatedDimension, comparison,
-            centroids.ExplainedShare(residuals[^1], laws, data), concatenatedCentroids.ExplainedShare(concatenated, laws, data));
+            centroids.ExplainedShare(laws, data), concatenatedCentroids.ExplainedShare(laws, data));
     }
 
     private static (RepresentationGeometry, WeightedLinearFit, PcaSpectrum) Analyse(string name, RowMatrix x, BeliefDataset data, ulong seed)

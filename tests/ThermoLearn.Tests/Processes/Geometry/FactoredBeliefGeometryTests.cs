@@ -78,9 +78,9 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
         // The next-token laws explain all of a code that is their own image, and only part of an ideal factored code,
         // whose RRXOR directions beyond P(next = 1) they do not reach.
         var laws = data.FactorNextTokenLaws();
-        Assert.True(BeliefCentroids.Compute(laws, data).ExplainedShare(laws, laws, data) > 1 - 1e-9);
+        Assert.True(BeliefCentroids.Compute(laws, data).ExplainedShare(laws, data) > 1 - 1e-9);
         var code = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
-        double share = BeliefCentroids.Compute(code, data).ExplainedShare(code, laws, data);
+        double share = BeliefCentroids.Compute(code, data).ExplainedShare(laws, data);
         output.WriteLine($"next-token share of an ideal factored code: {share:F4}");
         Assert.InRange(share, 0.2, 0.8);
         // A single Mess3 (an exact dataset): belief and next-token law are affine images of each other, both 2-dimensional.
