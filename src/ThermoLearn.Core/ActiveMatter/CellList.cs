@@ -61,12 +61,7 @@ public sealed class CellList
     /// <param name="box">Side L of the periodic box, or null for open space. Needs L &gt;= 2 r_c (minimum image).</param>
     public CellList(int particles, int dimension, double cutoff, double? box)
     {
-        if (particles < 1) throw new InvalidInputException($"cell list: the number of particles must be positive (got {particles}).");
-        if (dimension is not (2 or 3)) throw new InvalidInputException($"cell list: dimension must be 2 or 3 (got {dimension}).");
-        if (!(cutoff > 0) || !double.IsFinite(cutoff)) throw new InvalidInputException($"cell list: the cutoff must be a positive number (got {cutoff}).");
-        if (box is { } l && !(l >= 2 * cutoff && double.IsFinite(l)))
-            throw new InvalidInputException(FormattableString.Invariant(
-                $"the periodic box (side L = {l:G6}) is smaller than twice the interaction cutoff (2 r_c = {2 * cutoff:G6}); the minimum image convention needs L >= 2 r_c: use more particles or a lower packing fraction."));
+        Validate(particles, dimension, cutoff, box);
         _n = particles;
         _d = dimension;
         _cutoff = cutoff;
@@ -83,6 +78,17 @@ public sealed class CellList
             Array.Fill(dims, (int)Math.Floor(_box / cutoff));
             SetGrid(dims, new double[dimension], new double[dimension]);
         }
+    }
+
+    /// <summary>Throws <see cref="InvalidInputException"/> unless N, d, r_c and the box make a cell list (L &gt;= 2 r_c for the minimum image).</summary>
+    internal static void Validate(int particles, int dimension, double cutoff, double? box)
+    {
+        if (particles < 1) throw new InvalidInputException($"cell list: the number of particles must be positive (got {particles}).");
+        if (dimension is not (2 or 3)) throw new InvalidInputException($"cell list: dimension must be 2 or 3 (got {dimension}).");
+        if (!(cutoff > 0) || !double.IsFinite(cutoff)) throw new InvalidInputException($"cell list: the cutoff must be a positive number (got {cutoff}).");
+        if (box is { } l && !(l >= 2 * cutoff && double.IsFinite(l)))
+            throw new InvalidInputException(FormattableString.Invariant(
+                $"the periodic box (side L = {l:G6}) is smaller than twice the interaction cutoff (2 r_c = {2 * cutoff:G6}); the minimum image convention needs L >= 2 r_c: use more particles or a lower packing fraction."));
     }
 
     public int Particles => _n;

@@ -22,7 +22,7 @@ public sealed class NeighbourList
     private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
     private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
     private readonly double[] _x, _y, _z;             // positions by slot at the last Update
-    private readonly int[] _index = [];               // original index of slot k (copied at a build)
+    private readonly int[] _index;                    // original index of slot k (copied at a build)
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
     private int _capacity;
@@ -37,7 +37,7 @@ public sealed class NeighbourList
     public NeighbourList(int particles, int dimension, double cutoff, double? box, double skin)
     {
         if (!(skin >= 0) || !double.IsFinite(skin)) throw new InvalidInputException($"neighbour list: the skin must be a non-negative number (got {skin}).");
-        _ = new CellList(particles, dimension, cutoff, box);   // validates N, d, r_c and the box
+        CellList.Validate(particles, dimension, cutoff, box);
         if (box is { } l) skin = Math.Min(skin, 0.5 * l - cutoff);
         Skin = skin;
         Cutoff = cutoff;
@@ -81,51 +81,6 @@ public sealed class NeighbourList
         if (_built && LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2) return false;
         Build(positions, maxDegreeOfParallelism);
         return true;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="kernel"/> over every particle and its neighbours closer than r_c at the positions of the last
-    /// <see cref="Update"/> (minimum image in a periodic box), each particle's neighbours in list order.
-    /// </summary>
-    public void Sweep<TKernel>(TKernel kernel, int maxDegreeOfParallelism = -1) where TKernel : struct, INeighbourKernel
-    {
-        if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
-        int chunks = Chunks(maxDegreeOfParallelism);
-        if (chunks == 1)
-        {
-            SweepSlots(kernel, 0, _n);
-            return;
-        }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            c => SweepSlots(kernel, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
-    }
-
-    private void SweepSlots<TKernel>(TKernel kernel, int first, int end) where TKernel : struct, INeighbourKernel
-    {
-        double[] x = _x, y = _y, z = _z;
-        int[] index = _index, counts = _counts, neighbours = _neighbours;
-        int capacity = _capacity;
-        double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
-        bool threeD = _d == 3, periodic = box > 0;
-        for (int k = first; k < end; k++)
-        {
-            int i = index[k];
-            double xi = x[k], yi = y[k], zi = threeD ? z[k] : 0;
-            kernel.Begin(i);
-            int row = k * capacity;
-            for (int m = row; m < row + counts[k]; m++)
-            {
-                int s = neighbours[m];
-                double dx = xi - x[s], dy = yi - y[s], dz = threeD ? zi - z[s] : 0;
-                if (periodic)
-                {
-                    CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
-                }
-                double r2 = dx * dx + dy * dy + dz * dz;
-                if (r2 < rc2) kernel.Add(i, index[s], r2, dx, dy, dz);
-            }
-            kernel.End(i);
-        }
     }
 
     /// <summary>
