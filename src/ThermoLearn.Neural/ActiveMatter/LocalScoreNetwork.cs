@@ -17,8 +17,9 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// active force that balances it in a jammed cluster, which the network would otherwise have to rebuild from the positions.</param>
 /// <param name="ContactInput">Whether particle i also reads its contact field c_i = k (H u)_i, contraction rate kappa_i and speed
 /// |u_i| (<see cref="ScoreData.Contacts"/>; needs the force input), and the output adds a learned multiple of c_i to s_{g_i}:
-/// s_g = W h_i + a(h_i) c_i / (gamma v0), a(h) = w . h + b. In the relaxed linear picture s_g = -g_i + c_i / (gamma v0) (a = 1); at MIPS
-/// the best constant a is far smaller and depends on the particle (docs/active-matter.md), which a(h_i) can learn.</param>
+/// s_g = W h_i + a(h_i) c_i x scale, a(h) = w . h + b (scale: the s_g scale over the data's root-mean-square c_i component). In the
+/// relaxed linear picture s_g = -g_i + c_i / (gamma v0); at MIPS the best constant multiple is far smaller and depends on the particle
+/// (docs/active-matter.md), which a(h_i) can learn. Training starts at the best constant (<see cref="LocalScoreNetwork.StartContactCoefficient"/>).</param>
 public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false,
     bool ContactInput = false)
 {
@@ -133,6 +134,21 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         double sx = Trapped ? 1 / positionScale : 1 / Shape.Cutoff;
         using var scales = tensor(new float[] { (float)sx, (float)sx, (float)gScoreScale, (float)gScoreScale });
         _outputScale.copy_(scales);
+    }
+
+    /// <summary>
+    /// Starts the contact coefficient a(h) = w . h + b at the constant <paramref name="coefficient"/> (w = 0) and the s_g rows
+    /// of the output layer at 0, so the network starts as s_g = coefficient x contact scale x c_i (the best shared multiple of
+    /// the contact field) instead of a random field of the s_g scale that training must first unlearn.
+    /// </summary>
+    internal void StartContactCoefficient(double coefficient)
+    {
+        if (_contactCoefficient is null) return;
+        using var noGrad = no_grad();
+        _contactCoefficient.weight!.zero_();
+        _contactCoefficient.bias!.fill_(coefficient);
+        _output.weight!.narrow(0, 2, 2).zero_();
+        _output.bias!.narrow(0, 2, 2).zero_();
     }
 
     /// <summary>Not used: the network needs neighbour lists; call <see cref="Score"/>.</summary>

@@ -125,7 +125,10 @@ public static class ScoreEntropyProduction
         var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
         try
         {
-            network.SetScales(PositionScale(train, parameters), GScoreScale(train, parameters), 1 / (parameters.Gamma * (parameters.V0 != 0 ? parameters.V0 : 1)));
+            double gScale = GScoreScale(train, parameters);
+            var (contactScale, coefficient) = ContactStart(train, gScale);
+            network.SetScales(PositionScale(train, parameters), gScale, contactScale);
+            if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
             var training = Train(network, train, parameters, settings, progress, cancellation);
             var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
             return new ScoreFit(network, training, estimate);
@@ -440,6 +443,35 @@ public static class ScoreEntropyProduction
         if (parameters.Epsilon > 0 || train.ForceDivergence is null) return 1;
         double identity = 2 * parameters.Trap * train.Particles - train.ForceDivergence.Average();
         return Math.Sqrt(Math.Max(1, identity / (parameters.Gamma * 2 * train.Particles)));
+    }
+
+    /// <summary>
+    /// Scale and start of the contact term a(h_i) c_i (scale) of s_g. Scale: the s_g scale over the root-mean-square |c_i|
+    /// component of the training data, so that a = O(1) moves s_g by its own scale (with the relaxed picture's 1 / (gamma v0)
+    /// instead, c / (gamma v0) is ~10^4 at MIPS and Adam's steps of ~1e-3 in a moved s_g by ~20 against its scale ~80; measured at
+    /// N = 1,024 MIPS this alone changed the held-out estimate by less than its standard error, docs/active-matter.md).
+    /// Start: the best constant beta in s_g = -g + beta c, in closed form from
+    /// the score-matching loss, quadratic in beta: gamma E|-g + beta c|^2 + 2 gamma E[-d + beta tr P] is least at
+    /// beta = (E[g . c] - E[tr P]) / E|c|^2 (c = P g + c0, so div_g c = tr P); a starts at beta / scale.
+    /// </summary>
+    private static (double Scale, double Coefficient) ContactStart(ScoreData train, double gScale)
+    {
+        if (train.Contacts is null) return (1, 0);
+        double gc = 0, trace = 0, cc = 0;
+        int columns = ScoreData.ContactColumns;
+        for (long row = 0; row < (long)train.Snapshots * train.Particles; row++)
+        {
+            ReadOnlySpan<double> p = train.Contacts.AsSpan((int)(row * columns), columns);
+            double gx = train.G[2 * row], gy = train.G[2 * row + 1];
+            double cx = p[0] * gx + p[1] * gy + p[3], cy = p[1] * gx + p[2] * gy + p[4];
+            gc += gx * cx + gy * cy;
+            trace += p[0] + p[2];
+            cc += cx * cx + cy * cy;
+        }
+        if (!(cc > 0)) return (1, 0);
+        double rms = Math.Sqrt(cc / (2.0 * train.Snapshots * train.Particles));
+        double scale = gScale / rms;
+        return (scale, (gc - trace) / cc / scale);
     }
 
     private static EntropyProductionMap Map(ScoreData data, float[] rates, int cells)
