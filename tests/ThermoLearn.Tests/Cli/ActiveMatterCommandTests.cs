@@ -120,17 +120,30 @@ public sealed class ActiveMatterCommandTests : IDisposable
         string data = PathOf("seed.h5");
         Assert.Equal(0, Run("simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "A=1", "--set", "k=0", "--set", "eps=0.5",
             "--steps", "100", "--dt", "0.01", "--save-every", "5", "--burn-in", "50", "--seed", "5", "--out", data).Code);
-        string Fit(string seed)
+        string Fit(string seed, params string[] extra)
         {
-            var (code, output, error) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--seed", seed, "--json");
+            var (code, output, error) = Run(["estimate", "--in", data, "--method", "score", "--score-steps", "3", "--seed", seed, .. extra, "--json"]);
             Assert.True(code == 0, error);
             var json = JsonNode.Parse(output)!;
             Assert.Equal(ulong.Parse(seed), (ulong)json["seed"]!);
+            Assert.Equal(extra.Length == 2 ? double.Parse(extra[1], System.Globalization.CultureInfo.InvariantCulture) : 2e-3, (double)json["learning_rate"]!);
             return $"{(double)json["ep_rate"]!:R} {(double)json["ep_rate_plugin"]!:R} {(double)json["score_matching_loss"]!:R}";
         }
         string first = Fit("7");
         Assert.Equal(first, Fit("7"));         // same seed: the same bits (one libtorch thread)
         Assert.NotEqual(first, Fit("8"));      // another seed: other weights, order and probes, so other numbers
+        Assert.Equal(first, Fit("7", "--score-lr", "0.002"));     // the default rate given explicitly: the same run
+        Assert.NotEqual(first, Fit("7", "--score-lr", "0.05"));   // another rate moves the weights, so other numbers
+
+        foreach (string bad in new[] { "0", "-1e-3", "NaN" })
+        {
+            var (code, _, error) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--score-lr", bad);
+            Assert.Equal(2, code);
+            Assert.Contains("--score-lr must be positive", error);
+        }
+        var (identityCode, _, identityError) = Run("estimate", "--in", data, "--method", "identity", "--score-lr", "1e-3");
+        Assert.Equal(2, identityCode);
+        Assert.Contains("--score-lr and --held-out belong to --method score", identityError);
 
         // Where nothing is drawn from it, a seed would be ignored: refused.
         foreach (string[] args in new[] { new[] { "--method", "identity" }, ["--method", "current"] })
