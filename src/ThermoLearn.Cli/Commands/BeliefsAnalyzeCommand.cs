@@ -87,6 +87,8 @@ internal static class BeliefsAnalyzeCommand
                     ["factor_beliefs"] = Dimension(truth.FactorBeliefs.BeliefExplained),
                     ["joint_belief"] = Dimension(truth.JointBelief.BeliefExplained),
                     ["next_token_laws"] = Dimension(truth.NextTokenLaws.BeliefExplained),
+                    ["factor_beliefs_rank"] = truth.FactorBeliefs.Rank?.Rank,
+                    ["joint_belief_rank"] = truth.JointBelief.Rank?.Rank,
                 },
                 ["factored_vs_joint"] = last.Comparison is { } comparison ? Comparison(comparison) : null,
                 ["factored"] = last.FactoredFinal is null ? null : new JsonObject
@@ -133,8 +135,11 @@ internal static class BeliefsAnalyzeCommand
                 if (last.FactoredFinal is { } f)
                     console.Out.WriteLine($"  supporting: per-factor R^2 {string.Join(" / ", f.Factors.Select(x => x.RSquared.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}, "
                         + $"factor subspace dimensions {string.Join(" / ", f.Factors.Select(x => x.Dimension))}, mean overlap {f.MeanOffDiagonalOverlap:F4}; raw 95% PCA dimension {f.ObservedDimension95} (predictions: factored {f.FactoredDimension}, joint {f.JointDimension})");
+                foreach (var (stream, d) in new[] { ("final layer", c), ("all layers concatenated", last.CentroidsConcatenated), ("true factor beliefs", truth.FactorBeliefs), ("true joint belief", truth.JointBelief) })
+                    if (d.Rank is { } r)
+                        console.Out.WriteLine($"  {stream}: {RankLine(r, last.FactoredFinal)}");
                 if (last.Comparison is { } m)
-                    console.Out.WriteLine($"  verdict {m.Reason}");
+                    console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; {RankLine(rank, last.FactoredFinal)}" : ""));
             }
             return CliApp.ExitOk;
         });
@@ -178,9 +183,28 @@ internal static class BeliefsAnalyzeCommand
         ["next_token_share"] = JsonOutput.Number(nextTokenShare),
         ["factored_dimension"] = f?.FactoredDimension,
         ["joint_dimension"] = f?.JointDimension,
+        ["rank"] = c.Rank is { } r ? Rank(r) : null,
         ["bootstrap_replicates"] = c.Replicates,
         ["bootstrap_units"] = c.Units,
     };
+
+    private static JsonObject Rank(BeliefRank r) => new()
+    {
+        ["rank"] = r.Rank,
+        ["rank_lower"] = r.LowerRank,
+        ["rank_best"] = r.BestRank,
+        ["rank_max"] = r.MaxRank,
+        ["drop_from_best"] = JsonOutput.Number(r.Drop),
+        ["last_direction_gain"] = JsonOutput.Number(r.LastGain),
+        ["r2_held_out_by_rank"] = JsonOutput.Array(r.HeldOutRSquared),
+        ["drop_stderr_by_rank"] = JsonOutput.Array(r.DropStandardError),
+        ["folds"] = r.Folds,
+    };
+
+    /// <summary>The scale-free rank against the factored prediction: "rank R [lower, best] of max, factored F, joint J: within 1 of factored" or not.</summary>
+    private static string RankLine(BeliefRank r, FactoredAnalysis? f) =>
+        $"scale-free belief rank {r.Rank} (ranks {r.LowerRank}..{r.BestRank} within 2 se of the best, held-out R^2 {r.HeldOutRSquared[r.Rank]:F4}, last direction adds {r.LastGain:F4}; of {r.MaxRank})"
+        + (f is null ? "" : $"; predictions factored {f.FactoredDimension}, joint {f.JointDimension}: {(Math.Abs(r.Rank - f.FactoredDimension) <= 1 ? "within" : "not within")} 1 of factored");
 
     private static JsonObject Comparison(ModelComparison m) => new()
     {
@@ -216,6 +240,10 @@ internal static class BeliefsAnalyzeCommand
             ["centroid_dimension_concat"] = r.CentroidsConcatenated.BeliefExplained.Pca.For95,
             ["centroid_dimension_concat_stderr"] = JsonOutput.Number(r.CentroidsConcatenated.BeliefExplained.For95StandardError),
             ["next_token_share"] = JsonOutput.Number(r.NextTokenShare),
+            ["belief_rank"] = r.Centroids.Rank?.Rank,
+            ["belief_rank_lower"] = r.Centroids.Rank?.LowerRank,
+            ["belief_rank_best"] = r.Centroids.Rank?.BestRank,
+            ["belief_rank_concat"] = r.CentroidsConcatenated.Rank?.Rank,
         };
         if (r.Comparison is { } m)
         {

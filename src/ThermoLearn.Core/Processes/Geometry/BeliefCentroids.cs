@@ -24,7 +24,10 @@ public sealed record DimensionEstimate(PcaSummary Pca, double For80StandardError
 /// free of the scatter that does not vary with the belief. This is the dimension that tests the hypotheses.</param>
 /// <param name="Replicates">Bootstrap replicates (resampling units with replacement: sequences of a sampled dataset, prefixes of an exact one).</param>
 /// <param name="Units">Resampled units.</param>
-public sealed record CentroidDimension(int Groups, double Tolerance, DimensionEstimate Centroids, DimensionEstimate BeliefExplained, int Replicates, int Units);
+/// <param name="Rank">Scale-free dimension: rank of the affine map from the joint belief to the centroids chosen by
+/// held-out prediction (<see cref="BeliefRankEstimator"/>); null when fewer than 20 groups have weight (10 folds of 2).</param>
+public sealed record CentroidDimension(int Groups, double Tolerance, DimensionEstimate Centroids, DimensionEstimate BeliefExplained, int Replicates, int Units,
+    BeliefRank? Rank);
 
 /// <summary>
 /// The belief-linked part of a representation: prefixes are grouped by (position, belief state), the activations
@@ -253,8 +256,13 @@ internal sealed class BeliefCentroids
         });
         DimensionEstimate Estimate(PcaSummary pca, int offset) =>
             new(pca, errors[offset], errors[offset + 1], errors[offset + 2], errors[offset + 3], errors[offset + 4]);
-        return new CentroidDimension(Weights.Count(w => w > 0), Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units);
+        int groups = Weights.Count(w => w > 0);
+        var rank = groups >= 2 * RankFolds ? BeliefRankEstimator.Estimate(Beliefs, Centroids, Weights, RankFolds, seed) : null;
+        return new CentroidDimension(groups, Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units, rank);
     }
+
+    /// <summary>Cross-validation folds of the scale-free rank (the model comparison's 10).</summary>
+    private const int RankFolds = 10;
 
     private static RowMatrix Explain(RowMatrix centroids, RowMatrix beliefs, double[] weights) =>
         WeightedLeastSquares.Fit(beliefs, centroids, weights).Predict(beliefs);

@@ -139,16 +139,7 @@ public static class BeliefModelComparison
         double inF = WeightedLeastSquares.Score(y, fitF.Predict(xf), w).RSquared;
         double inJ = WeightedLeastSquares.Score(y, fitJ.Predict(xj), w).RSquared;
 
-        // Balanced random folds: a seeded permutation of the groups, group at rank i in fold i mod K.
-        var order = Enumerable.Range(0, kept.Length).ToArray();
-        var random = RandomStream.For(seed, 0, RandomPurposes.CrossValidationFolds);
-        for (int i = order.Length - 1; i > 0; i--)
-        {
-            int j = (int)(random.NextUInt64() % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var fold = new int[kept.Length];
-        for (int i = 0; i < order.Length; i++) fold[order[i]] = i % folds;
+        var fold = Folds(kept.Length, folds, seed);
         var r2F = new double[folds];
         var r2J = new double[folds];
         var jointness = new double[folds];
@@ -205,6 +196,21 @@ public static class BeliefModelComparison
                 ? "the factor beliefs explain more held-out variance than the joint belief (the joint model's extra terms fit noise)"
                 : $"the margin is within {F(ZThreshold)} standard errors of 0";
         return ("factored", $"factored: {why} ({numbers})");
+    }
+
+    /// <summary>Balanced random folds: a seeded permutation of the <paramref name="count"/> groups, the group at rank i in fold i mod K.</summary>
+    internal static int[] Folds(int count, int folds, ulong seed)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        var random = RandomStream.For(seed, 0, RandomPurposes.CrossValidationFolds);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = (int)(random.NextUInt64() % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var fold = new int[count];
+        for (int i = 0; i < order.Length; i++) fold[order[i]] = i % folds;
+        return fold;
     }
 
     /// <summary>Weighted SSE of <paramref name="predicted"/> and SST about the weighted mean of <paramref name="y"/>, pooled over columns.</summary>

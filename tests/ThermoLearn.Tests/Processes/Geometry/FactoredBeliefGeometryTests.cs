@@ -75,6 +75,11 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
         Assert.Equal(3, truth.NextTokenLaws.BeliefExplained.Pca.For95);
         // The joint belief's products spread its variance over nearly all of its 14 directions.
         Assert.InRange(truth.JointBelief.BeliefExplained.Pca.For95, 12, 14);
+        // The scale-free rank counts every direction of the code: exactly 6 for the factor beliefs, and the joint belief's
+        // affine rank for the joint one (13 or 14: the reachable joint beliefs may not fill all 14).
+        output.WriteLine($"scale-free rank: factor beliefs {truth.FactorBeliefs.Rank!.Rank} of {truth.FactorBeliefs.Rank.MaxRank}, joint {truth.JointBelief.Rank!.Rank} of {truth.JointBelief.Rank.MaxRank}");
+        Assert.Equal(6, truth.FactorBeliefs.Rank!.Rank);
+        Assert.InRange(truth.JointBelief.Rank!.Rank, 13, 14);
         // The next-token laws explain all of a code that is their own image, and only part of an ideal factored code,
         // whose RRXOR directions beyond P(next = 1) they do not reach.
         var laws = data.FactorNextTokenLaws();
