@@ -12,7 +12,7 @@ namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
 /// <c>thermolearn estimate --in SNAPSHOTS.h5|.npy --method current|identity|score [--blocks B] [--local FILE.csv] [--regions FILE.csv]
-/// [--plot FILE.png|svg] [--score-steps S] [--score-centres C] [--score-lr R] [--held-out F] [--save-model FILE | --load-model FILE] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
+/// [--plot FILE.png|svg] [--score-steps S] [--score-centres C] [--score-lr R] [--score-linear] [--score-validation F] [--held-out F] [--save-model FILE | --load-model FILE] [--json]</c> on active-matter snapshots: the whole system's EP rate sigma with its
 /// standard error, sigma / N, the x and g parts, the exact value where a closed form applies, and for
 /// <c>--method current</c> the local maps (per particle as CSV and as a figure of particles coloured by their EP;
 /// per region as CSV). Flags that belong to trajectory ensembles are rejected. With <c>--method score</c>, <c>--save-model</c> writes
@@ -27,23 +27,26 @@ internal sealed class ActiveEstimateOptions
     private readonly Option<int> _scoreSteps = new("--score-steps") { Description = "Snapshot files, --method score: Adam steps of the score network (default 2000).", DefaultValueFactory = _ => 2000 };
     private readonly Option<int> _scoreCentres = new("--score-centres") { Description = "Snapshot files, --method score: train on this many particles' neighbourhoods per step, drawn across the training snapshots (default 0: whole snapshots).", DefaultValueFactory = _ => 0 };
     private readonly Option<double?> _scoreLr = new("--score-lr") { Description = "Snapshot files, --method score: initial Adam learning rate of the score network (cosine decay to 1% of it; default 2e-3)." };
+    private readonly Option<bool> _scoreLinear = new("--score-linear") { Description = "Snapshot files, --method score: add a linear head over the current estimator's particle basis and start training at its closed-form score-matching fit." };
+    private readonly Option<double> _scoreValidation = new("--score-validation") { Description = "Snapshot files, --method score: fraction of the training snapshots (the last ones) kept out of the steps to pick the checkpoint with the lowest validation loss (default 0: keep the last weights).", DefaultValueFactory = _ => 0 };
     private readonly Option<double> _heldOut = new("--held-out") { Description = "Snapshot files, --method score: fraction of the snapshots (the last ones) kept out of training and scored (default 0.5).", DefaultValueFactory = _ => 0.5 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _blocks, _local, _regions, _scoreSteps, _scoreCentres, _scoreLr, _heldOut }) command.Add(o);
+        foreach (var o in new Option[] { _blocks, _local, _regions, _scoreSteps, _scoreCentres, _scoreLr, _scoreLinear, _scoreValidation, _heldOut }) command.Add(o);
     }
 
     /// <summary>Whether a training flag of the score network was given.</summary>
     private bool Training(ParseResult parse) => parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_scoreCentres) is { Implicit: false }
-        || parse.GetResult(_scoreLr) is not null || parse.GetResult(_heldOut) is { Implicit: false };
+        || parse.GetResult(_scoreLr) is not null || parse.GetResult(_heldOut) is { Implicit: false } || parse.GetValue(_scoreLinear)
+        || parse.GetResult(_scoreValidation) is { Implicit: false };
 
     /// <summary>Bad input when a snapshot-only flag is given for trajectory data.</summary>
     public void RejectFor(ParseResult parse)
     {
         if (parse.GetValue(_local) is not null || parse.GetValue(_regions) is not null || parse.GetResult(_blocks) is { Implicit: false }
             || Training(parse))
-            throw new InvalidInputException("--local, --regions, --blocks, --score-steps, --score-centres, --score-lr and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
+            throw new InvalidInputException("--local, --regions, --blocks, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
     }
 
     public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly,
@@ -51,7 +54,7 @@ internal sealed class ActiveEstimateOptions
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
-                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --score-centres, --score-lr, --held-out, --save-model, --load-model.");
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --held-out, --save-model, --load-model.");
         method = method.Trim().ToLowerInvariant();
         if (method is not ("current" or "identity" or "score"))
             throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current, identity or score.");
@@ -61,8 +64,10 @@ internal sealed class ActiveEstimateOptions
         if (scoreCentres < 0) throw new InvalidInputException($"--score-centres must be 0 (whole snapshots) or positive, got {scoreCentres}.");
         double? scoreLr = parse.GetValue(_scoreLr);
         if (scoreLr is { } lr && (!(lr > 0) || !double.IsFinite(lr))) throw new InvalidInputException($"--score-lr must be positive and finite, got {lr}.");
+        double validation = parse.GetValue(_scoreValidation);
+        if (!(validation >= 0 && validation < 1)) throw new InvalidInputException($"--score-validation must be in [0, 1), got {validation}.");
         if (method != "score" && Training(parse))
-            throw new InvalidInputException("--score-steps, --score-centres, --score-lr and --held-out belong to --method score.");
+            throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out belong to --method score.");
         if (method != "score" && (saveModel is not null || loadModel is not null))
             throw new InvalidInputException($"--save-model and --load-model on snapshot files belong to --method score (got --method {method}).");
         // The seed drives the score network's training only (weights, snapshot order, Hutchinson probes); the identity, the
@@ -76,7 +81,7 @@ internal sealed class ActiveEstimateOptions
         {
             if (saveModel is not null) throw new InvalidInputException("--load-model and --save-model together would only copy the file; give one of them.");
             if (Training(parse))
-                throw new InvalidInputException("--score-steps, --score-centres, --score-lr and --held-out set up training; --load-model scores every snapshot with a trained network: give one or the other.");
+                throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out set up training; --load-model scores every snapshot with a trained network: give one or the other.");
             if (!File.Exists(loadModel)) throw new InvalidInputException($"--load-model {loadModel}: no such file.");
         }
         if (saveModel is not null)
@@ -125,6 +130,8 @@ internal sealed class ActiveEstimateOptions
         {
             var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut, Seed = seed, CentresPerStep = scoreCentres };
             if (scoreLr is { } rate) settings = settings with { LearningRate = rate };
+            if (parse.GetValue(_scoreLinear)) settings = settings with { Shape = settings.Shape with { LinearFeatures = ScoreSnapshots.LinearFeatures(model) } };
+            settings = settings with { ValidationFraction = validation };
             learningRate = settings.LearningRate;
             score = ScoreSnapshots.Fit(snapshots, settings);
             scoreEstimate = score.Estimate;
@@ -210,6 +217,13 @@ internal sealed class ActiveEstimateOptions
                 result["learning_rate"] = learningRate;
                 result["training_wall_seconds"] = score.Training.WallSeconds;
                 result["training_cpu_seconds"] = score.Training.CpuSeconds;
+                result["best_step"] = score.Training.BestStep;
+                if (score.Training.Validation.Count > 0)
+                {
+                    result["validation_steps"] = new JsonArray(score.Training.Validation.Select(v => (JsonNode?)JsonValue.Create(v.Step)).ToArray());
+                    result["validation_loss"] = JsonOutput.Array(score.Training.Validation.Select(v => v.Loss).ToArray());
+                }
+                if (double.IsFinite(score.Training.LinearLoss)) result["linear_start_loss"] = score.Training.LinearLoss;
                 if (saveModel is not null) result["saved_model"] = saveModel;
             }
             JsonOutput.Write(console, result);

@@ -79,25 +79,38 @@ public sealed class ParticleBasis
     /// <summary>Range r_f of the pair features (0 without interaction).</summary>
     public double Range { get; }
 
-    /// <summary>Fills phi[((i d) + a) K + k] for one configuration (positions x[i d + a], active g[i d + a]).</summary>
-    public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1)
+    /// <summary>
+    /// Fills phi[((i d) + a) K + k] for one configuration (positions x[i d + a], active g[i d + a]) and, when
+    /// <paramref name="divergence"/> is given, divergence[i K + k] = sum_a d phi_k(i, a) / d g_{i,a}: the own-g divergence
+    /// that implicit score matching of s_g = theta . phi needs (features of g_j, j != i, contribute none to it).
+    /// </summary>
+    public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1, double[]? divergence = null)
     {
         int n = _model.Particles, d = _model.Dimension, k = Count;
+        if (divergence is not null)
+        {
+            if (divergence.Length < n * k) throw new ArgumentException($"the divergence buffer needs {n * k} values (got {divergence.Length}).", nameof(divergence));
+            Array.Clear(divergence, 0, n * k);
+        }
         for (int i = 0; i < n; i++)
+        {
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * k;
                 phi[row] = g[i * d + a];
                 if (!_model.Periodic) phi[row + 1] = x[i * d + a];
             }
+            if (divergence is not null) divergence[i * k] = d;
+        }
         if (_cells is null) return;
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
-        _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, phi, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range, _model), maxDegreeOfParallelism);
+        _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, phi, divergence, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range, _model),
+            maxDegreeOfParallelism);
     }
 
-    private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] phi, int d, int count, int first, int tents, int shells,
-        double range, ActiveModel model) : INeighbourKernel
+    private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] phi, double[]? divergence, int d, int count,
+        int first, int tents, int shells, double range, ActiveModel model) : INeighbourKernel
     {
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
@@ -153,21 +166,37 @@ public sealed class ParticleBasis
             }
             double kappa = -k * _divergence;
             Span<double> weights = stackalloc double[WeightedCount];
+            // d w_q / d g_{i,a} = -w_q v0 u_a / s_q^2: the gates' own-g slopes, as (sum_a c_a u_a) times this factor
+            Span<double> slopes = stackalloc double[WeightedCount];
             for (int q = 0; q < GateCount; q++)
             {
                 double s = FirstGate * Math.Pow(3, q) * v0;
                 weights[q] = s > 0 ? Math.Exp(-0.5 * speed2 / (s * s)) : 0;
+                slopes[q] = s > 0 ? -weights[q] * v0 / (s * s) : 0;
             }
             weights[GateCount] = kappa;
             weights[GateCount + 1] = kappa * kappa;
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++) weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
+            slopes[GateCount] = slopes[GateCount + 1] = 0;
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++)
+            {
+                weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
+                slopes[GateCount + 2 + q - KappaGateFirst] = kappa * slopes[q];
+            }
+            double cu = 0;
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * count + first;
                 for (int q = 0; q < fields; q++) phi[row + q] = _s.Get(q, a);
                 double c = v0 * _s.Get(contactG, a) + k * _s.Get(contactG + 1, a);
                 for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
+                cu += c * (v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a]);
             }
+            if (divergence is null) return;
+            // sum_a d/dg_{i,a}: the J(g_i - g_j) field gives tr sum_j J = div_i F_i; c_i = v0 [that] + k [J(F_i - F_j)] gives
+            // v0 div_i F_i; a weighted feature w c gives w v0 div_i F_i + (dw/dg) . c
+            int o = i * count + first;
+            divergence[o + contactG] = _divergence;
+            for (int q = 0; q < WeightedCount; q++) divergence[o + fields + q] = weights[q] * v0 * _divergence + slopes[q] * cu;
         }
     }
 

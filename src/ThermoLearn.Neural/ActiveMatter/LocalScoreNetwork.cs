@@ -20,11 +20,15 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// s_g = W h_i + a(h_i) c_i x scale, a(h) = w . h + b (scale: the s_g scale over the data's root-mean-square c_i component). In the
 /// relaxed linear picture s_g = -g_i + c_i / (gamma v0); at MIPS the best constant multiple is far smaller and depends on the particle
 /// (docs/active-matter.md), which a(h_i) can learn. Training starts at the best constant (<see cref="LocalScoreNetwork.StartContactCoefficient"/>).</param>
+/// <param name="LinearFeatures">0, or the number of features of Core's particle basis (<see cref="ThermoLearn.ActiveMatter.ParticleBasis"/>)
+/// in a linear head: s_g += theta . phi_i with theta = theta_0 (1 + u), u learned from 0, theta_0 the closed-form linear score-matching
+/// fit on the training data (<see cref="LocalScoreNetwork.StartLinear"/>). The features are inputs (<see cref="ScoreData.Basis"/>) with
+/// their exact own-g divergence, so the head's part of the loss is exact; training starts at the linear estimate.</param>
 public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false,
-    bool ContactInput = false)
+    bool ContactInput = false, int LinearFeatures = 0)
 {
-    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16" (+ ",f" with the force input, ",c" with the contact input).</summary>
-    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}{(ForceInput ? ",f" : "")}{(ContactInput ? ",c" : "")}");
+    /// <summary>Short name, e.g. "local:k16,rc4,h32,r2,b16" (+ ",f" with the force input, ",c" with the contact input, ",lK" with a linear head of K features).</summary>
+    public string Name => FormattableString.Invariant($"local:k{Neighbours},rc{Cutoff:g4},h{Hidden},r{Rounds},b{RadialBasis}{(ForceInput ? ",f" : "")}{(ContactInput ? ",c" : "")}{(LinearFeatures > 0 ? $",l{LinearFeatures}" : "")}");
 
     internal void Validate()
     {
@@ -33,6 +37,7 @@ public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, i
         if (Hidden < 1 || Rounds < 1 || RadialBasis < 1)
             throw new InvalidInputException($"hidden width, rounds and radial basis size must be at least 1, got {Hidden}, {Rounds}, {RadialBasis}.");
         if (ContactInput && !ForceInput) throw new InvalidInputException("the contact input needs the force input (the speed |u_i| = |v0 g_i + F_i| reads F_i).");
+        if (LinearFeatures < 0) throw new InvalidInputException($"the linear head's feature count must be 0 (none) or positive, got {LinearFeatures}.");
     }
 }
 
@@ -50,8 +55,10 @@ public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, i
 /// <param name="Mask">1 for a neighbour, 0 for an empty slot, [B, N, K + 1].</param>
 /// <param name="Force">F_i / v0, [B, N, 2], when the shape asks for it.</param>
 /// <param name="Contacts">P_xx, P_xy, P_yy, c0_x, c0_y, kappa per particle, [B, N, 6] (<see cref="ScoreData.Contacts"/>), when the shape asks for them.</param>
+/// <param name="Basis">The linear head's features phi of the scored particles (all N, or a batch's centres), [B, N', 2, K], when the shape has the head.</param>
+/// <param name="BasisDivergence">Their own-g divergences sum_a d phi_k(i, a) / d g_{i,a}, [B, N', K].</param>
 internal sealed record ScoreInput(Tensor G, Tensor Shift, Tensor? Centred, Tensor Displacement, Tensor Index, Tensor Mask, Tensor? Force = null,
-    Tensor? Contacts = null);
+    Tensor? Contacts = null, Tensor? Basis = null, Tensor? BasisDivergence = null);
 
 /// <summary>
 /// A permutation-equivariant, spatially local network for the score s = grad log rho of N active particles in 2-D,
@@ -73,6 +80,8 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     private readonly Linear _output;
     private readonly Linear? _contactCoefficient;
     private readonly Tensor? _contactScale;
+    private readonly Tensor? _linearStart;
+    private readonly Parameter? _linearRelative;
     private readonly Tensor _centres;
     private readonly Tensor _positionScale;
     private readonly Tensor _outputScale;
@@ -103,6 +112,12 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
             _contactCoefficient = Linear(h, 1);
             _contactScale = ones(1);
             register_buffer("contact_scale", _contactScale);
+        }
+        if (shape.LinearFeatures > 0)
+        {
+            _linearStart = zeros(shape.LinearFeatures);
+            register_buffer("linear_start", _linearStart);
+            _linearRelative = new Parameter(zeros(shape.LinearFeatures));
         }
         _centres = linspace(0, shape.Cutoff, shape.RadialBasis);
         _positionScale = ones(1);
@@ -149,6 +164,39 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         _contactCoefficient.bias!.fill_(coefficient);
         _output.weight!.narrow(0, 2, 2).zero_();
         _output.bias!.narrow(0, 2, 2).zero_();
+    }
+
+    /// <summary>
+    /// Starts the network as the linear fit s_g = theta . phi_i: the head at <paramref name="theta"/> (u = 0), the s_g rows of the
+    /// output layer and the contact coefficient at 0, so the rest of the network adds nothing until training moves it.
+    /// </summary>
+    internal void StartLinear(double[] theta)
+    {
+        if (_linearStart is null || _linearRelative is null) throw new InvalidOperationException("this network has no linear head.");
+        if (theta.Length != Shape.LinearFeatures) throw new ArgumentException($"the linear head has {Shape.LinearFeatures} features, got {theta.Length} coefficients.", nameof(theta));
+        using var noGrad = no_grad();
+        using var values = tensor(Array.ConvertAll(theta, v => (float)v));
+        _linearStart.copy_(values);
+        _linearRelative.zero_();
+        _output.weight!.narrow(0, 2, 2).zero_();
+        _output.bias!.narrow(0, 2, 2).zero_();
+        if (_contactCoefficient is null) return;
+        _contactCoefficient.weight!.zero_();
+        _contactCoefficient.bias!.zero_();
+    }
+
+    /// <summary>theta = theta_0 (1 + u): a relative parametrisation, so Adam's steps move each coefficient in proportion to its size.</summary>
+    private Tensor LinearCoefficients() => _linearStart!.Plus(_linearStart! * _linearRelative!);
+
+    /// <summary>
+    /// The linear head's exact own-g divergence sum_a d s_lin(i, a) / d g_{i,a} = theta . div phi_i per scored particle, [B, N'];
+    /// null without the head. The head reads phi as constants, so Hutchinson's estimate over the output sees only the rest of the network.
+    /// </summary>
+    internal Tensor? LinearDivergence(ScoreInput input)
+    {
+        if (_linearStart is null) return null;
+        Tensor divergence = input.BasisDivergence ?? throw new InvalidInputException("this score network has a linear head over the particle basis; the data carry no basis.");
+        return (divergence * LinearCoefficients()).sum(2);
     }
 
     /// <summary>Not used: the network needs neighbour lists; call <see cref="Score"/>.</summary>
@@ -212,11 +260,20 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
         }
         if (layers is not null) state = state.narrow(1, 0, layers[0]);
         Tensor output = _output.forward(state) * _outputScale;
-        if (_contactCoefficient is null) return output;
-        // s_g += a(h_i) c_i / (gamma v0): the contact field enters linearly, its weight per particle is learned
-        Tensor cI = layers is null ? contact! : contact!.narrow(1, 0, layers[0]);
-        Tensor added = _contactCoefficient.forward(state) * cI * _contactScale!;
-        return cat([output.narrow(2, 0, 2), output.narrow(2, 2, 2).Plus(added)], 2);
+        if (_contactCoefficient is null && _linearStart is null) return output;
+        Tensor sg = output.narrow(2, 2, 2);
+        if (_contactCoefficient is not null)
+        {
+            // s_g += a(h_i) c_i / (gamma v0): the contact field enters linearly, its weight per particle is learned
+            Tensor cI = layers is null ? contact! : contact!.narrow(1, 0, layers[0]);
+            sg = sg.Plus(_contactCoefficient.forward(state) * cI * _contactScale!);
+        }
+        if (_linearStart is not null)
+        {
+            Tensor basis = input.Basis ?? throw new InvalidInputException("this score network has a linear head over the particle basis; the data carry no basis.");
+            sg = sg.Plus((basis * LinearCoefficients()).sum(3));
+        }
+        return cat([output.narrow(2, 0, 2), sg], 2);
     }
 
     /// <summary>Rows of <paramref name="values"/> [B, N', C] at the neighbour indices [B, n K]: [B, n, K, C].</summary>

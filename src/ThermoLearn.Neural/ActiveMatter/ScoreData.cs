@@ -31,7 +31,7 @@ internal sealed class ScoreData
     public const int Dimension = 2;
 
     public ScoreData(int snapshots, int particles, double box, double[] positions, double[] g, double[]? interactionForces = null,
-        double[]? forceDivergence = null, double[]? contacts = null)
+        double[]? forceDivergence = null, double[]? contacts = null, int basisFeatures = 0, float[]? basis = null, float[]? basisDivergence = null)
     {
         if (snapshots < 1 || particles < 1) throw new InvalidInputException($"need at least one snapshot of one particle, got {snapshots} x {particles}.");
         long size = (long)snapshots * particles * Dimension;
@@ -47,6 +47,13 @@ internal sealed class ScoreData
         if (contacts is not null && contacts.LongLength != (long)snapshots * particles * ContactColumns)
             throw new InvalidInputException($"contact fields: expected {(long)snapshots * particles * ContactColumns} values, got {contacts.LongLength}.");
         Contacts = contacts;
+        if (basisFeatures < 0 || (basisFeatures > 0) != (basis is not null) || (basis is null) != (basisDivergence is null))
+            throw new InvalidInputException($"the particle basis needs its feature count, values and divergences together (got {basisFeatures} features).");
+        if (basis is not null && (basis.LongLength != size * basisFeatures || basisDivergence!.LongLength != (long)snapshots * particles * basisFeatures))
+            throw new InvalidInputException($"particle basis: expected {size * basisFeatures} values and {(long)snapshots * particles * basisFeatures} divergences, got {basis.LongLength} and {basisDivergence!.LongLength}.");
+        BasisFeatures = basisFeatures;
+        Basis = basis;
+        BasisDivergence = basisDivergence;
         if (interactionForces is not null) CheckFinite(interactionForces, "interaction forces", particles);
         Snapshots = snapshots;
         Particles = particles;
@@ -67,6 +74,18 @@ internal sealed class ScoreData
     /// particle's contraction rate. The network reads c_i with g_i live, so its g-divergence is exact.
     /// </summary>
     public double[]? Contacts { get; }
+
+    /// <summary>Features K of <see cref="Basis"/> (0: none).</summary>
+    public int BasisFeatures { get; }
+
+    /// <summary>
+    /// Core's particle basis phi_k(i, a) (<see cref="ThermoLearn.ActiveMatter.ParticleBasis"/>) per snapshot, [S, N, 2, K], or null: the
+    /// inputs of a network's linear head (float: they enter float tensors).
+    /// </summary>
+    public float[]? Basis { get; }
+
+    /// <summary>sum_a d phi_k(i, a) / d g_{i,a} per snapshot and particle, [S, N, K], or null.</summary>
+    public float[]? BasisDivergence { get; }
 
     /// <summary>k sum_i div_i F_i per snapshot, or null.</summary>
     public double[]? ForceDivergence { get; }
@@ -97,7 +116,9 @@ internal sealed class ScoreData
         double[] Cut(double[] a) => a.AsSpan(start * row, count * row).ToArray();
         return new ScoreData(count, Particles, Box, Cut(Positions), Cut(G), InteractionForces is null ? null : Cut(InteractionForces),
             ForceDivergence?.AsSpan(start, count).ToArray(),
-            Contacts?.AsSpan(start * Particles * ContactColumns, count * Particles * ContactColumns).ToArray());
+            Contacts?.AsSpan(start * Particles * ContactColumns, count * Particles * ContactColumns).ToArray(), BasisFeatures,
+            Basis?.AsSpan(start * row * BasisFeatures, count * row * BasisFeatures).ToArray(),
+            BasisDivergence?.AsSpan(start * Particles * BasisFeatures, count * Particles * BasisFeatures).ToArray());
     }
 
     private static void CheckFinite(double[] values, string what, int particles)

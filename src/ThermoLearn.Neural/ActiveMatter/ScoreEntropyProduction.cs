@@ -23,8 +23,12 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// output reads (<see cref="LocalScoreNetwork.Score"/>). The network is local, so the loss is a sum over particles of terms
 /// that each need only that neighbourhood: an unbiased minibatch of the same loss, from many snapshots at once, at a cost
 /// per step that does not grow with N.</param>
+/// <param name="ValidationFraction">0: train on all training snapshots and keep the last weights. Otherwise that fraction of the
+/// training snapshots (the last ones) is kept out of the steps as a validation set: its score-matching loss (fixed probes) is taken
+/// before the first step and <see cref="ScoreEntropyProduction.ValidationChecks"/> times along training, and the weights with the
+/// lowest one are kept (early stopping at the best checkpoint).</param>
 public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int ParticlesPerStep = 4096, double LearningRate = 2e-3,
-    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0)
+    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0, double ValidationFraction = 0)
 {
     internal void Validate()
     {
@@ -35,6 +39,7 @@ public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int 
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"the learning rate must be positive, got {LearningRate}.");
         if (!(HeldOutFraction > 0 && HeldOutFraction < 1)) throw new InvalidInputException($"the held-out fraction must be in (0, 1), got {HeldOutFraction}.");
         if (Grid < 1) throw new InvalidInputException($"the map grid needs at least 1 cell a side, got {Grid}.");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new InvalidInputException($"the validation fraction must be in [0, 1), got {ValidationFraction}.");
     }
 }
 
@@ -81,7 +86,11 @@ public sealed record ScoreEstimate(string Method, string Network, MeanEstimate R
 /// <param name="Steps">Adam steps taken.</param>
 /// <param name="WallSeconds">Wall-clock training time.</param>
 /// <param name="CpuSeconds">Process CPU time during training (all threads).</param>
-public sealed record ScoreTraining(IReadOnlyList<double> Loss, int Steps, double WallSeconds, double CpuSeconds);
+/// <param name="Validation">(steps taken, validation loss per particle) at each check; empty without a validation set.</param>
+/// <param name="BestStep">Steps taken by the weights kept: the best check's, or <paramref name="Steps"/> without a validation set.</param>
+/// <param name="LinearLoss">The closed-form linear fit's score-matching loss per particle on the snapshots it was fitted on (NaN without a linear head).</param>
+public sealed record ScoreTraining(IReadOnlyList<double> Loss, int Steps, double WallSeconds, double CpuSeconds, IReadOnlyList<(int Step, double Loss)> Validation,
+    int BestStep, double LinearLoss);
 
 /// <summary>A trained network, its training record and the held-out estimate.</summary>
 public sealed class ScoreFit(LocalScoreNetwork network, ScoreTraining training, ScoreEstimate estimate) : IDisposable
@@ -109,6 +118,9 @@ public static class ScoreEntropyProduction
     private const int EvaluationProbes = 4;
     private const int EvaluationParticles = 4096;
 
+    /// <summary>Validation checks along training (besides the one before the first step).</summary>
+    public const int ValidationChecks = 10;
+
     /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest.</summary>
     internal static ScoreFit Fit(ScoreData data, AoupParameters parameters, ScoreSettings settings,
         IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default)
@@ -118,7 +130,11 @@ public static class ScoreEntropyProduction
         int heldOut = (int)Math.Round(data.Snapshots * settings.HeldOutFraction);
         if (heldOut < 2 || data.Snapshots - heldOut < 1)
             throw new InvalidInputException($"the score estimator needs at least 1 training and 2 held-out snapshots; {data.Snapshots} snapshots with held-out fraction {settings.HeldOutFraction} give {data.Snapshots - heldOut} and {heldOut}.");
-        var train = data.Slice(0, data.Snapshots - heldOut);
+        int trainable = data.Snapshots - heldOut, validating = (int)Math.Round(trainable * settings.ValidationFraction);
+        if (settings.ValidationFraction > 0 && (validating < 1 || trainable - validating < 1))
+            throw new InvalidInputException($"the validation fraction {settings.ValidationFraction} of {trainable} training snapshots leaves {trainable - validating} to train on and {validating} to validate; each needs at least 1.");
+        var train = data.Slice(0, trainable - validating);
+        var validation = validating > 0 ? data.Slice(trainable - validating, validating) : null;
         var test = data.Slice(data.Snapshots - heldOut, heldOut);
         TorchRuntime.Initialise(settings.Threads);
         manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
@@ -129,7 +145,13 @@ public static class ScoreEntropyProduction
             var (contactScale, coefficient) = ContactStart(train, gScale);
             network.SetScales(PositionScale(train, parameters), gScale, contactScale);
             if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
-            var training = Train(network, train, parameters, settings, progress, cancellation);
+            double linearLoss = double.NaN;
+            if (settings.Shape.LinearFeatures > 0)
+            {
+                (double[] theta, linearLoss) = LinearFit(train, parameters);
+                network.StartLinear(theta);
+            }
+            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss };
             var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
             return new ScoreFit(network, training, estimate);
         }
@@ -168,7 +190,7 @@ public static class ScoreEntropyProduction
             var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
             Tensor score = network.Score(input);
             var random = RandomStream.For(RandomPurposes.ScoreEvaluationSeed, (ulong)first, RandomPurposes.ScoreProbeNoise);
-            var (quadX, quadG, divX, divG) = MatchingTerms(score, input, parameters, ref random);
+            var (quadX, quadG, divX, divG) = MatchingTerms(network, score, input, parameters, ref random);
             float[] all = score.detach().to_type(ScalarType.Float32).data<float>().ToArray();
             for (int c = 0; c < chosen.Length; c++)
             {
@@ -237,7 +259,8 @@ public static class ScoreEntropyProduction
     /// The terms of the score-matching loss of one batch in absolute units, summed over particles: eps sum|s_x|^2, gamma sum|s_g|^2,
     /// div_x(eps s_x) and div_g(gamma s_g), the divergences as the mean of Hutchinson estimates over <see cref="EvaluationProbes"/> probes.
     /// </summary>
-    private static (double[] QuadX, double[] QuadG, double[] DivX, double[] DivG) MatchingTerms(Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random)
+    private static (double[] QuadX, double[] QuadG, double[] DivX, double[] DivG) MatchingTerms(LocalScoreNetwork network, Tensor score, ScoreInput input,
+        AoupParameters parameters, ref RandomStream random)
     {
         bool noisyX = parameters.Epsilon > 0;
         long b = input.G.shape[0];
@@ -263,10 +286,70 @@ public static class ScoreEntropyProduction
             double[] dg = PerSnapshot(gradsG[0] * probeG, parameters.Gamma / EvaluationProbes);
             for (int c = 0; c < b; c++) divG[c] += dg[c];
         }
+        // the linear head's divergence is exact (Hutchinson's estimate above sees only the rest of the network)
+        if (network.LinearDivergence(input) is { } linear)
+        {
+            double[] dl = Array.ConvertAll(linear.detach().sum(1).to_type(ScalarType.Float64).data<double>().ToArray(), v => parameters.Gamma * v);
+            for (int c = 0; c < b; c++) divG[c] += dl[c];
+        }
         return (quadX, quadG, divX, divG);
     }
 
-    private static ScoreTraining Train(LocalScoreNetwork network, ScoreData train, AoupParameters parameters, ScoreSettings settings,
+    /// <summary>
+    /// The closed-form linear score-matching fit s_g = theta . phi over the data's particle basis (<see cref="ScoreData.Basis"/>):
+    /// the loss gamma E[sum_i |s_{g_i}|^2 + 2 div_{g_i} s_{g_i}] = gamma (theta^T M theta + 2 theta . c) with M = E[sum_{i,a} phi phi^T],
+    /// c = E[sum_i div_{g_i} phi_i] is least at theta = -M^-1 c, where it is -gamma c . M^-1 c. Returns theta and that loss per particle
+    /// in the units of the training loss (D over max(eps, gamma)). The same projection the current estimator makes from increments,
+    /// here from snapshots alone and with no time-step bias.
+    /// </summary>
+    internal static (double[] Theta, double LossPerParticle) LinearFit(ScoreData data, AoupParameters parameters)
+    {
+        int k = data.BasisFeatures, n = data.Particles;
+        if (k == 0 || data.Basis is null || data.BasisDivergence is null)
+            throw new InvalidInputException("the linear start needs the particle basis of the snapshots (interacting or trapped AOUP data read from a snapshot file).");
+        var gram = new double[k * k];
+        var divergence = new double[k];
+        var row = new double[k];
+        long rows = (long)data.Snapshots * n * ScoreData.Dimension;
+        for (long r = 0; r < rows; r++)
+        {
+            for (int p = 0; p < k; p++) row[p] = data.Basis[r * k + p];
+            for (int p = 0; p < k; p++)
+            {
+                double a = row[p];
+                for (int q = 0; q <= p; q++) gram[p * k + q] += a * row[q];
+            }
+        }
+        for (int p = 0; p < k; p++)
+            for (int q = 0; q < p; q++) gram[q * k + p] = gram[p * k + q];
+        long particles = (long)data.Snapshots * n;
+        for (long i = 0; i < particles; i++)
+            for (int p = 0; p < k; p++) divergence[p] += data.BasisDivergence[i * k + p];
+        for (int p = 0; p < k; p++) divergence[p] = -divergence[p] / particles;
+        for (int p = 0; p < k * k; p++) gram[p] /= particles;
+        double[] theta = DenseMatrix.SolveRidgedCholesky(gram, divergence, k, 1);
+        double loss = -parameters.Gamma * DenseMatrix.Dot(divergence, theta) / Math.Max(parameters.Epsilon, parameters.Gamma);
+        return (theta, loss);
+    }
+
+    /// <summary>Score-matching loss per particle of <paramref name="data"/> with the evaluation's fixed probes (as <see cref="ScoreEstimate.ScoreMatchingLoss"/>).</summary>
+    internal static double ValidationLoss(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, LocalNeighbours neighbours)
+    {
+        int n = data.Particles, s = data.Snapshots, batch = Math.Max(1, EvaluationParticles / n);
+        double sum = 0, scale = Math.Max(parameters.Epsilon, parameters.Gamma);
+        for (int first = 0; first < s; first += batch)
+        {
+            using var scope = NewDisposeScope();
+            int[] chosen = Enumerable.Range(first, Math.Min(batch, s - first)).ToArray();
+            var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, parameters.Epsilon > 0);
+            var random = RandomStream.For(RandomPurposes.ScoreEvaluationSeed, (ulong)first, RandomPurposes.ScoreProbeNoise);
+            var (quadX, quadG, divX, divG) = MatchingTerms(network, network.Score(input), input, parameters, ref random);
+            for (int c = 0; c < chosen.Length; c++) sum += (quadX[c] + quadG[c] + 2 * (divX[c] + divG[c])) / (n * scale);
+        }
+        return sum / s;
+    }
+
+    private static ScoreTraining Train(LocalScoreNetwork network, ScoreData train, ScoreData? validation, AoupParameters parameters, ScoreSettings settings,
         IProgress<(int, int, double)>? progress, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
@@ -282,10 +365,26 @@ public static class ScoreEntropyProduction
         int block = Math.Max(1, settings.Steps / LossBlocks);
         double blockSum = 0;
         int blockCount = 0;
+        // early stopping: the weights of the best validation check so far, copied in place (no tensors made per check)
+        var checks = new List<(int, double)>();
+        Tensor[]? best = validation is null ? null : parametersList.Select(p => p.detach().clone()).ToArray();
+        double bestLoss = double.PositiveInfinity;
+        int bestStep = settings.Steps, every = Math.Max(1, settings.Steps / ValidationChecks);
+        void Check(int taken)
+        {
+            double loss = ValidationLoss(network, validation!, parameters, neighbours);
+            checks.Add((taken, loss));
+            if (!(loss < bestLoss)) return;
+            bestLoss = loss;
+            bestStep = taken;
+            using var noGrad = no_grad();
+            for (int p = 0; p < best!.Length; p++) best[p].copy_(parametersList[p]);
+        }
         network.train();
         for (int step = 0; step < settings.Steps; step++)
         {
             cancellation.ThrowIfCancellationRequested();
+            if (validation is not null && step % every == 0) Check(step);
             using var scope = NewDisposeScope();
             var random = RandomStream.For(settings.Seed, (ulong)step, RandomPurposes.ScoreMinibatch);
             ScoreInput input;
@@ -301,7 +400,7 @@ public static class ScoreEntropyProduction
                 input = BuildInput(network, train, chosen, neighbours, parameters, gradients: true, noisyX);
             }
             network.zero_grad(set_to_none: true);
-            Tensor loss = Loss(network.Score(input, layers), input, parameters, ref random, createGraph: true);
+            Tensor loss = Loss(network, network.Score(input, layers), input, parameters, ref random, createGraph: true);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"score matching diverged at step {step + 1} (loss {value}); lower the learning rate.");
@@ -316,9 +415,16 @@ public static class ScoreEntropyProduction
                 blockCount = 0;
             }
         }
+        if (best is not null)
+        {
+            Check(settings.Steps);
+            using (no_grad())
+                for (int p = 0; p < best.Length; p++) parametersList[p].copy_(best[p]);
+            foreach (var t in best) t.Dispose();
+        }
         network.eval();
         return new ScoreTraining(curve, settings.Steps, clock.Elapsed.TotalSeconds,
-            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, checks, bestStep, double.NaN);
     }
 
     /// <summary>
@@ -326,7 +432,7 @@ public static class ScoreEntropyProduction
     /// (1/(B N)) [ sum_i s_i^T D s_i + 2 v^T grad(v^T D s) ], v Rademacher over the noisy coordinates of the particles
     /// scored (all of them, or a neighbourhood batch's centres, the first rows of the input).
     /// </summary>
-    private static Tensor Loss(Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random, bool createGraph)
+    private static Tensor Loss(LocalScoreNetwork network, Tensor score, ScoreInput input, AoupParameters parameters, ref RandomStream random, bool createGraph)
     {
         double scale = Math.Max(parameters.Epsilon, parameters.Gamma);
         double dx = parameters.Epsilon / scale, dg = parameters.Gamma / scale;
@@ -351,6 +457,8 @@ public static class ScoreEntropyProduction
             var grads = autograd.grad([projected], [input.G], retain_graph: createGraph, create_graph: createGraph);
             divergence = (Own(grads[0]) * probeG).sum();
         }
+        // the linear head's exact divergence (its features are constants to autograd)
+        if (network.LinearDivergence(input) is { } linear) divergence = divergence.Plus(linear.sum() * dgScalar);
         Tensor result = quadratic.add(divergence, two) * perParticle;
         GC.KeepAlive(dgScalar);
         GC.KeepAlive(dxScalar);
@@ -413,13 +521,29 @@ public static class ScoreEntropyProduction
             for (int c = 0; c < b; c++)
                 for (int i = 0; i < n * columns; i++) contacts[c * n * columns + i] = (float)data.Contacts[(long)snapshots[c] * n * columns + i];
         }
+        Tensor? basis = null, basisDivergence = null;
+        int features = network.Shape.LinearFeatures;
+        if (features > 0)
+        {
+            if (data.Basis is null || data.BasisDivergence is null || data.BasisFeatures != features)
+                throw new InvalidInputException($"this score network has a linear head over {features} features of the particle basis; the data carry {data.BasisFeatures}.");
+            var values = new float[(long)b * n * 2 * features];
+            var divergences = new float[(long)b * n * features];
+            for (int c = 0; c < b; c++)
+            {
+                Array.Copy(data.Basis, (long)snapshots[c] * n * 2 * features, values, (long)c * n * 2 * features, n * 2 * features);
+                Array.Copy(data.BasisDivergence, (long)snapshots[c] * n * features, divergences, (long)c * n * features, n * features);
+            }
+            basis = tensor(values, [b, n, 2, features]);
+            basisDivergence = tensor(divergences, [b, n, features]);
+        }
         Tensor gTensor = tensor(g, [b, n, 2]);
         if (gradients) gTensor.requires_grad_(true);
         Tensor shift = zeros(b, n, 2);
         if (gradients && noisyX) shift.requires_grad_(true);
         return new ScoreInput(gTensor, shift, centred is null ? null : tensor(centred, [b, n, 2]), tensor(displacement, [b, n, k, 2]),
             tensor(index, [b, n * k]), tensor(mask, [b, n, k]), force is null ? null : tensor(force, [b, n, 2]),
-            contacts is null ? null : tensor(contacts, [b, n, ScoreData.ContactColumns]));
+            contacts is null ? null : tensor(contacts, [b, n, ScoreData.ContactColumns]), basis, basisDivergence);
     }
 
     /// <summary>Trap: the root-mean-square |x| component of the training data; box: 1 (not used).</summary>

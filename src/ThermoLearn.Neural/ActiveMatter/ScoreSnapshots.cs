@@ -12,11 +12,14 @@ public static class ScoreSnapshots
     /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest (<see cref="ScoreEntropyProduction"/>).</summary>
     public static ScoreFit Fit(ActiveSnapshots snapshots, ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress = null,
         CancellationToken cancellation = default) =>
-        ScoreEntropyProduction.Fit(Data(snapshots), Parameters(snapshots.Model), settings, progress, cancellation);
+        ScoreEntropyProduction.Fit(Data(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation);
 
     /// <summary>Scores every snapshot with a trained network (any N: the network is local).</summary>
     public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16) =>
-        ScoreEntropyProduction.Evaluate(network, Data(snapshots), Parameters(snapshots.Model), grid);
+        ScoreEntropyProduction.Evaluate(network, Data(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid);
+
+    /// <summary>Features of the particle basis of <paramref name="model"/>'s snapshots: the size of a linear head over it.</summary>
+    public static int LinearFeatures(ActiveModel model) => new ParticleBasis(model).Count;
 
     /// <summary>
     /// The CLI's default settings for a model: K = 12 neighbours within the pair cutoff (2 r0 without interactions), hidden
@@ -57,10 +60,21 @@ public static class ScoreSnapshots
         return new AoupParameters(model.V0, model.Gamma, model.Epsilon, model.A);
     }
 
-    internal static ScoreData Data(ActiveSnapshots snapshots)
+    /// <summary>
+    /// The snapshots as <see cref="ScoreData"/>; with <paramref name="linearFeatures"/> &gt; 0 also Core's particle basis and its own-g
+    /// divergences (a network's linear head; the count must be the basis's).
+    /// </summary>
+    internal static ScoreData Data(ActiveSnapshots snapshots, int linearFeatures = 0)
     {
         var model = snapshots.Model;
         Parameters(model);
+        var basis = linearFeatures > 0 ? new ParticleBasis(model) : null;
+        if (basis is not null && basis.Count != linearFeatures)
+            throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} ({string.Join(", ", basis.Names)}).");
+        float[]? basisValues = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
+        float[]? basisDivergence = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * basis.Count];
+        var framePhi = basis is null ? null : new double[model.Particles * 2 * basis.Count];
+        var frameDivergence = basis is null ? null : new double[model.Particles * basis.Count];
         int s = snapshots.Frames, n = model.Particles;
         var x = new double[(long)s * n * 2];
         var g = new double[(long)s * n * 2];
@@ -78,6 +92,12 @@ public static class ScoreSnapshots
             snapshots.CopyFrame(t, frameX, frameG);
             frameX.CopyTo(x, (long)t * n * 2);
             frameG.CopyTo(g, (long)t * n * 2);
+            if (basis is not null)
+            {
+                basis.Evaluate(frameX, frameG, framePhi!, -1, frameDivergence);
+                for (int q = 0; q < framePhi!.Length; q++) basisValues![(long)t * framePhi.Length + q] = (float)framePhi[q];
+                for (int q = 0; q < frameDivergence!.Length; q++) basisDivergence![(long)t * frameDivergence.Length + q] = (float)frameDivergence[q];
+            }
             if (pairs is not null)
             {
                 pairs.Forces(frameX, frameF, -1);
@@ -87,7 +107,7 @@ public static class ScoreSnapshots
                 pairs.Cells.Sweep(new ContactKernel(pairs, frameG, frameF, contacts!, (long)t * n * ScoreData.ContactColumns, model.K, model.V0));
             }
         }
-        return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence, contacts);
+        return new ScoreData(s, n, model.Box ?? 0, x, g, f, divergence, contacts, basis?.Count ?? 0, basisValues, basisDivergence);
     }
 
     /// <summary>

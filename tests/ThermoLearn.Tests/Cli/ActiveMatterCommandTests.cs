@@ -143,7 +143,28 @@ public sealed class ActiveMatterCommandTests : IDisposable
         }
         var (identityCode, _, identityError) = Run("estimate", "--in", data, "--method", "identity", "--score-lr", "1e-3");
         Assert.Equal(2, identityCode);
-        Assert.Contains("--score-lr and --held-out belong to --method score", identityError);
+        Assert.Contains("--score-validation and --held-out belong to --method score", identityError);
+
+        // the linear start with early stopping: the same bits again, on whole snapshots and on neighbourhood batches
+        foreach (string[] extra in new[] { new[] { "--score-linear", "--score-validation", "0.25" }, ["--score-linear", "--score-validation", "0.25", "--score-centres", "8"] })
+        {
+            string Linear()
+            {
+                var (code, output, error) = Run(["estimate", "--in", data, "--method", "score", "--score-steps", "3", "--seed", "7", .. extra, "--json"]);
+                Assert.True(code == 0, error);
+                var json = JsonNode.Parse(output)!;
+                Assert.Contains(",l2", (string)json["network"]!);   // g_i and x_i in a trap
+                Assert.Equal(4, json["validation_loss"]!.AsArray().Count);   // before steps 1, 2, 3 and after the last
+                return $"{(double)json["ep_rate"]!:R} {(double)json["score_matching_loss"]!:R} {(double)json["linear_start_loss"]!:R} {(int)json["best_step"]!}";
+            }
+            Assert.Equal(Linear(), Linear());
+        }
+        foreach (string bad in new[] { "1", "-0.1", "NaN" })
+        {
+            var (code, _, error) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--score-validation", bad);
+            Assert.Equal(2, code);
+            Assert.Contains("--score-validation must be in [0, 1)", error);
+        }
 
         // Where nothing is drawn from it, a seed would be ignored: refused.
         foreach (string[] args in new[] { new[] { "--method", "identity" }, ["--method", "current"] })
