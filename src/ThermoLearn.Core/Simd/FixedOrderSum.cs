@@ -5,12 +5,15 @@ using System.Runtime.Intrinsics;
 namespace ThermoLearn.Simd;
 
 /// <summary>
-/// Dot products summed in one fixed order, whatever the machine: sum_i a_i b_i with element i added into lane i mod 4 of
-/// a 4-lane accumulator (products rounded, never fused with the add), the lanes added as ((l0 + l1) + (l2 + l3)), then
-/// the tail (the last n mod 4 elements) added one by one. Every lane performs the same IEEE-754 operations with or
-/// without AVX, so the result has the same bits on every machine and thread count; it differs from the plain
-/// left-to-right sum only by rounding. <see cref="Dot4"/> gives four such dot products sharing one operand (one load of
-/// it for four products), each bit for bit <see cref="Dot"/>'s.
+/// Dot products summed in one fixed order, whatever the machine: sum_i a_i b_i with element i added into lane i mod 8 of
+/// an 8-lane accumulator by a fused multiply-add (a_i b_i + s rounded once), the lanes added as
+/// (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))), then the tail (the last n mod 8 elements) fused in one by one.
+/// <see cref="Vector512.FusedMultiplyAdd(Vector512{double}, Vector512{double}, Vector512{double})"/> and <see cref="Math.FusedMultiplyAdd"/> are the exact IEEE-754 fma on every
+/// machine (in hardware, or in software where the processor lacks it), and where AVX-512 is not accelerated a 512-bit vector
+/// runs as two 256-bit halves doing the same lane operations, so the result has the same bits on every machine and
+/// thread count; it differs from the plain left-to-right sum only by rounding. Eight lanes and fused products: on AVX-512
+/// one instruction per eight products, against two (multiply, add) per four. <see cref="Dot4"/> gives four such dot
+/// products sharing one operand (one load of it for four products), each bit for bit <see cref="Dot"/>'s.
 /// </summary>
 internal static class FixedOrderSum
 {
@@ -22,11 +25,11 @@ internal static class FixedOrderSum
         if (b.Length != n) throw new ArgumentException("spans of different lengths");
         ref double pa = ref MemoryMarshal.GetReference(a);
         ref double pb = ref MemoryMarshal.GetReference(b);
-        var s = Vector256<double>.Zero;
+        var s = Vector512<double>.Zero;
         int i = 0;
-        for (; i <= n - 4; i += 4) s += Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i);
+        for (; i <= n - 8; i += 8) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i), s);
         double sum = Lanes(s);
-        for (; i < n; i++) sum += Unsafe.Add(ref pa, i) * Unsafe.Add(ref pb, i);
+        for (; i < n; i++) sum = Math.FusedMultiplyAdd(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i), sum);
         return sum;
     }
 
@@ -42,24 +45,24 @@ internal static class FixedOrderSum
         ref double p1 = ref MemoryMarshal.GetReference(b1);
         ref double p2 = ref MemoryMarshal.GetReference(b2);
         ref double p3 = ref MemoryMarshal.GetReference(b3);
-        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector512<double> s0 = default, s1 = default, s2 = default, s3 = default;
         int i = 0;
-        for (; i <= n - 4; i += 4)
+        for (; i <= n - 8; i += 8)
         {
-            var v = Vector256.LoadUnsafe(ref pa, (nuint)i);
-            s0 += v * Vector256.LoadUnsafe(ref p0, (nuint)i);
-            s1 += v * Vector256.LoadUnsafe(ref p1, (nuint)i);
-            s2 += v * Vector256.LoadUnsafe(ref p2, (nuint)i);
-            s3 += v * Vector256.LoadUnsafe(ref p3, (nuint)i);
+            var v = Vector512.LoadUnsafe(ref pa, (nuint)i);
+            s0 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref p0, (nuint)i), s0);
+            s1 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref p1, (nuint)i), s1);
+            s2 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref p2, (nuint)i), s2);
+            s3 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref p3, (nuint)i), s3);
         }
         double r0 = Lanes(s0), r1 = Lanes(s1), r2 = Lanes(s2), r3 = Lanes(s3);
         for (; i < n; i++)
         {
             double x = Unsafe.Add(ref pa, i);
-            r0 += x * Unsafe.Add(ref p0, i);
-            r1 += x * Unsafe.Add(ref p1, i);
-            r2 += x * Unsafe.Add(ref p2, i);
-            r3 += x * Unsafe.Add(ref p3, i);
+            r0 = Math.FusedMultiplyAdd(x, Unsafe.Add(ref p0, i), r0);
+            r1 = Math.FusedMultiplyAdd(x, Unsafe.Add(ref p1, i), r1);
+            r2 = Math.FusedMultiplyAdd(x, Unsafe.Add(ref p2, i), r2);
+            r3 = Math.FusedMultiplyAdd(x, Unsafe.Add(ref p3, i), r3);
         }
         into[0] = r0;
         into[1] = r1;
@@ -71,7 +74,7 @@ internal static class FixedOrderSum
     /// The lower triangle of the Gram matrix of <paramref name="n"/> columns, column a at
     /// <paramref name="columns"/>[a * <paramref name="stride"/> + from .. a * stride + to): into[a * n + c] (c &lt;= a) is
     /// <see cref="Dot"/> of columns a and c over [from, to), bit for bit. Register-blocked: three columns against three at a
-    /// time (nine running sums from six loads per four elements), where <see cref="Dot4"/> needs five loads for four sums.
+    /// time (nine running sums from six loads per eight elements), where <see cref="Dot4"/> needs five loads for four sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gram(ReadOnlySpan<double> columns, int stride, int n, int from, int to, Span<double> into)
@@ -105,33 +108,33 @@ internal static class FixedOrderSum
     public static void Cross3x2(ref double a0, ref double a1, ref double a2, ref double b0, ref double b1, int length, Span<double> into)
     {
         if (into.Length < 6) throw new ArgumentException("six sums");
-        Vector256<double> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default;
+        Vector512<double> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default;
         int i = 0;
-        for (; i <= length - 4; i += 4)
+        for (; i <= length - 8; i += 8)
         {
-            var v0 = Vector256.LoadUnsafe(ref b0, (nuint)i);
-            var v1 = Vector256.LoadUnsafe(ref b1, (nuint)i);
-            var x = Vector256.LoadUnsafe(ref a0, (nuint)i);
-            s00 += x * v0;
-            s01 += x * v1;
-            x = Vector256.LoadUnsafe(ref a1, (nuint)i);
-            s10 += x * v0;
-            s11 += x * v1;
-            x = Vector256.LoadUnsafe(ref a2, (nuint)i);
-            s20 += x * v0;
-            s21 += x * v1;
+            var v0 = Vector512.LoadUnsafe(ref b0, (nuint)i);
+            var v1 = Vector512.LoadUnsafe(ref b1, (nuint)i);
+            var x = Vector512.LoadUnsafe(ref a0, (nuint)i);
+            s00 = Vector512.FusedMultiplyAdd(x, v0, s00);
+            s01 = Vector512.FusedMultiplyAdd(x, v1, s01);
+            x = Vector512.LoadUnsafe(ref a1, (nuint)i);
+            s10 = Vector512.FusedMultiplyAdd(x, v0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x, v1, s11);
+            x = Vector512.LoadUnsafe(ref a2, (nuint)i);
+            s20 = Vector512.FusedMultiplyAdd(x, v0, s20);
+            s21 = Vector512.FusedMultiplyAdd(x, v1, s21);
         }
         double r00 = Lanes(s00), r01 = Lanes(s01), r10 = Lanes(s10), r11 = Lanes(s11), r20 = Lanes(s20), r21 = Lanes(s21);
         for (; i < length; i++)
         {
             double v0 = Unsafe.Add(ref b0, i), v1 = Unsafe.Add(ref b1, i);
             double x0 = Unsafe.Add(ref a0, i), x1 = Unsafe.Add(ref a1, i), x2 = Unsafe.Add(ref a2, i);
-            r00 += x0 * v0;
-            r01 += x0 * v1;
-            r10 += x1 * v0;
-            r11 += x1 * v1;
-            r20 += x2 * v0;
-            r21 += x2 * v1;
+            r00 = Math.FusedMultiplyAdd(x0, v0, r00);
+            r01 = Math.FusedMultiplyAdd(x0, v1, r01);
+            r10 = Math.FusedMultiplyAdd(x1, v0, r10);
+            r11 = Math.FusedMultiplyAdd(x1, v1, r11);
+            r20 = Math.FusedMultiplyAdd(x2, v0, r20);
+            r21 = Math.FusedMultiplyAdd(x2, v1, r21);
         }
         into[0] = r00;
         into[1] = r01;
@@ -144,40 +147,40 @@ internal static class FixedOrderSum
     /// <summary>
     /// The sums of two columns a_0, a_1 and their shifts b_m[i] = a_m[i + <paramref name="shift"/>] over i &lt; <paramref name="length"/>,
     /// each bit for bit <see cref="Dot"/>'s: into = (a_0.a_0, a_1.a_0, a_1.a_1, a_0.b_0, a_0.b_1, a_1.b_0, a_1.b_1) (the plane's
-    /// second moments of increments and of successive increments, from four loads per four elements).
+    /// second moments of increments and of successive increments, from four loads per eight elements).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PlaneIncrements(ref double a0, ref double a1, int shift, int length, Span<double> into)
     {
         if (into.Length < 7) throw new ArgumentException("seven sums");
         ref double b0 = ref Unsafe.Add(ref a0, shift), b1 = ref Unsafe.Add(ref a1, shift);
-        Vector256<double> s00 = default, s10 = default, s11 = default, t00 = default, t01 = default, t10 = default, t11 = default;
+        Vector512<double> s00 = default, s10 = default, s11 = default, t00 = default, t01 = default, t10 = default, t11 = default;
         int i = 0;
-        for (; i <= length - 4; i += 4)
+        for (; i <= length - 8; i += 8)
         {
-            var x0 = Vector256.LoadUnsafe(ref a0, (nuint)i);
-            var x1 = Vector256.LoadUnsafe(ref a1, (nuint)i);
-            var y0 = Vector256.LoadUnsafe(ref b0, (nuint)i);
-            var y1 = Vector256.LoadUnsafe(ref b1, (nuint)i);
-            s00 += x0 * x0;
-            s10 += x1 * x0;
-            s11 += x1 * x1;
-            t00 += x0 * y0;
-            t01 += x0 * y1;
-            t10 += x1 * y0;
-            t11 += x1 * y1;
+            var x0 = Vector512.LoadUnsafe(ref a0, (nuint)i);
+            var x1 = Vector512.LoadUnsafe(ref a1, (nuint)i);
+            var y0 = Vector512.LoadUnsafe(ref b0, (nuint)i);
+            var y1 = Vector512.LoadUnsafe(ref b1, (nuint)i);
+            s00 = Vector512.FusedMultiplyAdd(x0, x0, s00);
+            s10 = Vector512.FusedMultiplyAdd(x1, x0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x1, x1, s11);
+            t00 = Vector512.FusedMultiplyAdd(x0, y0, t00);
+            t01 = Vector512.FusedMultiplyAdd(x0, y1, t01);
+            t10 = Vector512.FusedMultiplyAdd(x1, y0, t10);
+            t11 = Vector512.FusedMultiplyAdd(x1, y1, t11);
         }
         double r00 = Lanes(s00), r10 = Lanes(s10), r11 = Lanes(s11), q00 = Lanes(t00), q01 = Lanes(t01), q10 = Lanes(t10), q11 = Lanes(t11);
         for (; i < length; i++)
         {
             double x0 = Unsafe.Add(ref a0, i), x1 = Unsafe.Add(ref a1, i), y0 = Unsafe.Add(ref b0, i), y1 = Unsafe.Add(ref b1, i);
-            r00 += x0 * x0;
-            r10 += x1 * x0;
-            r11 += x1 * x1;
-            q00 += x0 * y0;
-            q01 += x0 * y1;
-            q10 += x1 * y0;
-            q11 += x1 * y1;
+            r00 = Math.FusedMultiplyAdd(x0, x0, r00);
+            r10 = Math.FusedMultiplyAdd(x1, x0, r10);
+            r11 = Math.FusedMultiplyAdd(x1, x1, r11);
+            q00 = Math.FusedMultiplyAdd(x0, y0, q00);
+            q01 = Math.FusedMultiplyAdd(x0, y1, q01);
+            q10 = Math.FusedMultiplyAdd(x1, y0, q10);
+            q11 = Math.FusedMultiplyAdd(x1, y1, q11);
         }
         into[0] = r00;
         into[1] = r10;
@@ -192,25 +195,25 @@ internal static class FixedOrderSum
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(ref double a0, ref double a1, ref double a2, ref double c0, ref double c1, ref double c2, int length, Span<double> into, int at, int n)
     {
-        Vector256<double> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default, s20 = default, s21 = default, s22 = default;
+        Vector512<double> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default, s20 = default, s21 = default, s22 = default;
         int i = 0;
-        for (; i <= length - 4; i += 4)
+        for (; i <= length - 8; i += 8)
         {
-            var v0 = Vector256.LoadUnsafe(ref c0, (nuint)i);
-            var v1 = Vector256.LoadUnsafe(ref c1, (nuint)i);
-            var v2 = Vector256.LoadUnsafe(ref c2, (nuint)i);
-            var x = Vector256.LoadUnsafe(ref a0, (nuint)i);
-            s00 += x * v0;
-            s01 += x * v1;
-            s02 += x * v2;
-            x = Vector256.LoadUnsafe(ref a1, (nuint)i);
-            s10 += x * v0;
-            s11 += x * v1;
-            s12 += x * v2;
-            x = Vector256.LoadUnsafe(ref a2, (nuint)i);
-            s20 += x * v0;
-            s21 += x * v1;
-            s22 += x * v2;
+            var v0 = Vector512.LoadUnsafe(ref c0, (nuint)i);
+            var v1 = Vector512.LoadUnsafe(ref c1, (nuint)i);
+            var v2 = Vector512.LoadUnsafe(ref c2, (nuint)i);
+            var x = Vector512.LoadUnsafe(ref a0, (nuint)i);
+            s00 = Vector512.FusedMultiplyAdd(x, v0, s00);
+            s01 = Vector512.FusedMultiplyAdd(x, v1, s01);
+            s02 = Vector512.FusedMultiplyAdd(x, v2, s02);
+            x = Vector512.LoadUnsafe(ref a1, (nuint)i);
+            s10 = Vector512.FusedMultiplyAdd(x, v0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x, v1, s11);
+            s12 = Vector512.FusedMultiplyAdd(x, v2, s12);
+            x = Vector512.LoadUnsafe(ref a2, (nuint)i);
+            s20 = Vector512.FusedMultiplyAdd(x, v0, s20);
+            s21 = Vector512.FusedMultiplyAdd(x, v1, s21);
+            s22 = Vector512.FusedMultiplyAdd(x, v2, s22);
         }
         double r00 = Lanes(s00), r01 = Lanes(s01), r02 = Lanes(s02), r10 = Lanes(s10), r11 = Lanes(s11), r12 = Lanes(s12);
         double r20 = Lanes(s20), r21 = Lanes(s21), r22 = Lanes(s22);
@@ -218,15 +221,15 @@ internal static class FixedOrderSum
         {
             double v0 = Unsafe.Add(ref c0, i), v1 = Unsafe.Add(ref c1, i), v2 = Unsafe.Add(ref c2, i);
             double x0 = Unsafe.Add(ref a0, i), x1 = Unsafe.Add(ref a1, i), x2 = Unsafe.Add(ref a2, i);
-            r00 += x0 * v0;
-            r01 += x0 * v1;
-            r02 += x0 * v2;
-            r10 += x1 * v0;
-            r11 += x1 * v1;
-            r12 += x1 * v2;
-            r20 += x2 * v0;
-            r21 += x2 * v1;
-            r22 += x2 * v2;
+            r00 = Math.FusedMultiplyAdd(x0, v0, r00);
+            r01 = Math.FusedMultiplyAdd(x0, v1, r01);
+            r02 = Math.FusedMultiplyAdd(x0, v2, r02);
+            r10 = Math.FusedMultiplyAdd(x1, v0, r10);
+            r11 = Math.FusedMultiplyAdd(x1, v1, r11);
+            r12 = Math.FusedMultiplyAdd(x1, v2, r12);
+            r20 = Math.FusedMultiplyAdd(x2, v0, r20);
+            r21 = Math.FusedMultiplyAdd(x2, v1, r21);
+            r22 = Math.FusedMultiplyAdd(x2, v2, r22);
         }
         into[at] = r00;
         into[at + 1] = r01;
@@ -243,30 +246,30 @@ internal static class FixedOrderSum
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Triangle(ref double a0, ref double a1, ref double a2, int length, Span<double> into, int at, int n)
     {
-        Vector256<double> s00 = default, s10 = default, s11 = default, s20 = default, s21 = default, s22 = default;
+        Vector512<double> s00 = default, s10 = default, s11 = default, s20 = default, s21 = default, s22 = default;
         int i = 0;
-        for (; i <= length - 4; i += 4)
+        for (; i <= length - 8; i += 8)
         {
-            var x0 = Vector256.LoadUnsafe(ref a0, (nuint)i);
-            var x1 = Vector256.LoadUnsafe(ref a1, (nuint)i);
-            var x2 = Vector256.LoadUnsafe(ref a2, (nuint)i);
-            s00 += x0 * x0;
-            s10 += x1 * x0;
-            s11 += x1 * x1;
-            s20 += x2 * x0;
-            s21 += x2 * x1;
-            s22 += x2 * x2;
+            var x0 = Vector512.LoadUnsafe(ref a0, (nuint)i);
+            var x1 = Vector512.LoadUnsafe(ref a1, (nuint)i);
+            var x2 = Vector512.LoadUnsafe(ref a2, (nuint)i);
+            s00 = Vector512.FusedMultiplyAdd(x0, x0, s00);
+            s10 = Vector512.FusedMultiplyAdd(x1, x0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x1, x1, s11);
+            s20 = Vector512.FusedMultiplyAdd(x2, x0, s20);
+            s21 = Vector512.FusedMultiplyAdd(x2, x1, s21);
+            s22 = Vector512.FusedMultiplyAdd(x2, x2, s22);
         }
         double r00 = Lanes(s00), r10 = Lanes(s10), r11 = Lanes(s11), r20 = Lanes(s20), r21 = Lanes(s21), r22 = Lanes(s22);
         for (; i < length; i++)
         {
             double x0 = Unsafe.Add(ref a0, i), x1 = Unsafe.Add(ref a1, i), x2 = Unsafe.Add(ref a2, i);
-            r00 += x0 * x0;
-            r10 += x1 * x0;
-            r11 += x1 * x1;
-            r20 += x2 * x0;
-            r21 += x2 * x1;
-            r22 += x2 * x2;
+            r00 = Math.FusedMultiplyAdd(x0, x0, r00);
+            r10 = Math.FusedMultiplyAdd(x1, x0, r10);
+            r11 = Math.FusedMultiplyAdd(x1, x1, r11);
+            r20 = Math.FusedMultiplyAdd(x2, x0, r20);
+            r21 = Math.FusedMultiplyAdd(x2, x1, r21);
+            r22 = Math.FusedMultiplyAdd(x2, x2, r22);
         }
         into[at] = r00;
         into[at + n] = r10;
@@ -277,5 +280,6 @@ internal static class FixedOrderSum
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Lanes(Vector256<double> s) => (s.GetElement(0) + s.GetElement(1)) + (s.GetElement(2) + s.GetElement(3));
+    private static double Lanes(Vector512<double> s) =>
+        ((s.GetElement(0) + s.GetElement(1)) + (s.GetElement(2) + s.GetElement(3))) + ((s.GetElement(4) + s.GetElement(5)) + (s.GetElement(6) + s.GetElement(7)));
 }

@@ -5,7 +5,7 @@ namespace ThermoLearn.Tests.Simd;
 
 /// <summary>
 /// The register-blocked sums are <see cref="FixedOrderSum.Dot"/> bit for bit (the statistics' summation order is defined by
-/// Dot): every Gram entry and every 3 x 2 cross product, for lengths with and without a tail (n mod 4) and column counts
+/// Dot): every Gram entry and every 3 x 2 cross product, for lengths with and without a tail (n mod 8) and column counts
 /// with and without a remainder (n mod 3).
 /// </summary>
 public class FixedOrderSumTests
@@ -19,6 +19,28 @@ public class FixedOrderSumTests
 
     private static void Same(double expected, double actual, string what) =>
         Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{what}: {expected:R} by Dot, {actual:R} blocked");
+
+    /// <summary>
+    /// Dot is its documented order, written out one element at a time: element i fused into lane i mod 8, the lanes added
+    /// pairwise, the tail fused in one by one; so it has these bits on every machine (with AVX-512 or as 256-bit halves).
+    /// </summary>
+    [Theory]
+    [InlineData(256)]
+    [InlineData(255)]
+    [InlineData(13)]
+    [InlineData(7)]
+    [InlineData(0)]
+    public void DotIsTheDocumentedOrder(int n)
+    {
+        var a = Values(n, 11 + n);
+        var b = Values(n, 12 + n);
+        var lanes = new double[8];
+        int body = n - n % 8;
+        for (int i = 0; i < body; i++) lanes[i % 8] = Math.FusedMultiplyAdd(a[i], b[i], lanes[i % 8]);
+        double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (int i = body; i < n; i++) sum = Math.FusedMultiplyAdd(a[i], b[i], sum);
+        Same(sum, FixedOrderSum.Dot(a, b), $"n = {n}");
+    }
 
     [Theory]
     [InlineData(6, 256, 0, 256)]
