@@ -12,6 +12,8 @@ namespace ThermoLearn.Inference.Bases;
 public sealed class PolynomialBasis : IBasis
 {
     private readonly int[] _exponents; // [Count * d]
+    private readonly int[] _powerFunction; // [j * (Degree + 1) + k]: the function x_j^k (k >= 1)
+    private readonly int[][] _factorFunctions; // [a]: the functions x_j^{e_j} with e_j > 0 whose product is function a, j ascending
 
     public PolynomialBasis(int dimension, int degree)
     {
@@ -29,6 +31,18 @@ public sealed class PolynomialBasis : IBasis
         Count = list.Count;
         _exponents = new int[Count * dimension];
         for (int a = 0; a < Count; a++) list[a].CopyTo(_exponents, a * dimension);
+        int p = degree + 1;
+        _powerFunction = new int[dimension * p];
+        _factorFunctions = new int[Count][];
+        for (int a = 0; a < Count; a++)
+        {
+            var nonzero = Enumerable.Range(0, dimension).Where(j => _exponents[a * dimension + j] != 0).ToArray();
+            if (nonzero.Length == 1) _powerFunction[nonzero[0] * p + _exponents[a * dimension + nonzero[0]]] = a;
+            _factorFunctions[a] = nonzero.Select(j => j * p + _exponents[a * dimension + j]).ToArray();
+        }
+        // from power slots to the functions that are those powers (every x_j^k with k <= degree is one)
+        foreach (var factors in _factorFunctions)
+            for (int f = 0; f < factors.Length; f++) factors[f] = _powerFunction[factors[f]];
     }
 
     public int Dimension { get; }
@@ -55,40 +69,58 @@ public sealed class PolynomialBasis : IBasis
     }
 
     /// <summary>
-    /// Column by column: the powers x_j^k of every point first (as <see cref="FillPowers"/> forms them), then each monomial
-    /// as 1 * x_0^{e_0} * x_1^{e_1} * ... in the order <see cref="Evaluate"/> multiplies, so the values are the same bits.
+    /// Column by column. Every power x_j^k with 1 &lt;= k &lt;= <see cref="Degree"/> is itself a function of the basis, so its
+    /// column is formed first, as <see cref="FillPowers"/> forms the power (x_j copied from the points, x_j^k = x_j^{k-1} * x_j),
+    /// and every other monomial is the product of those columns, 1 * x_0^{e_0} * x_1^{e_1} * ... in the order <see cref="Evaluate"/>
+    /// multiplies (factors x_j^0 = 1.0 left out: multiplying by 1.0 is exact), so the values are the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IBasis.EvaluateColumns(ReadOnlySpan<double> x, int points, Span<double> values, int stride)
     {
         int d = Dimension, p = Degree + 1;
-        var powers = t_powers is { } buffer && buffer.Length >= d * p * points ? buffer : t_powers = new double[d * p * points];
         if (x.Length < points * d) throw new ArgumentException("fewer values than points x dimension", nameof(x));
-        // row j * p + k holds x_j^k for k >= 1 (x^0 = 1 is never read: factors 1.0 are left out below)
-        for (int j = 0; j < d && p > 1; j++)
+        if (values.Length < (Count - 1) * stride + points) throw new ArgumentException("fewer values than functions x stride", nameof(values));
+        var power = _powerFunction;
+        if (p > 1)
         {
-            var first = powers.AsSpan((j * p + 1) * points, points);
-            ref double xj = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), j);
-            ref double into = ref MemoryMarshal.GetReference(first);
-            for (int i = 0; i < points; i++) Unsafe.Add(ref into, i) = Unsafe.Add(ref xj, i * d); // 1.0 * x is x
-            for (int k = 2; k < p; k++)
-                Multiply(powers.AsSpan((j * p + k - 1) * points, points), first, powers.AsSpan((j * p + k) * points, points));
+            ref double source = ref MemoryMarshal.GetReference(x);
+            int gathered = 0;
+            if (d == 2)
+            {
+                // in the plane two points per vector: (x_0, y_0, x_1, y_1) reordered to (x_0, x_1, y_0, y_1), whose halves
+                // belong to the two columns
+                ref double c0 = ref MemoryMarshal.GetReference(values.Slice(power[1] * stride, points));
+                ref double c1 = ref MemoryMarshal.GetReference(values.Slice(power[p + 1] * stride, points));
+                var order = Vector256.Create(0L, 2, 1, 3);
+                for (; gathered <= points - 2; gathered += 2)
+                {
+                    var v = Vector256.Shuffle(Vector256.LoadUnsafe(ref source, (nuint)(gathered * 2)), order);
+                    v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
+                    v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
+                }
+            }
+            for (int j = 0; j < d; j++)
+            {
+                // coordinate j is every d-th value: a strided gather, without bounds checks inside the span
+                ref double xj = ref Unsafe.Add(ref source, j);
+                ref double into = ref MemoryMarshal.GetReference(values.Slice(power[j * p + 1] * stride, points));
+                for (int i = gathered; i < points; i++) Unsafe.Add(ref into, i) = Unsafe.Add(ref xj, i * d); // 1.0 * x is x
+                for (int k = 2; k < p; k++)
+                    Multiply(values.Slice(power[j * p + k - 1] * stride, points), values.Slice(power[j * p + 1] * stride, points), values.Slice(power[j * p + k] * stride, points));
+            }
         }
-        var e = _exponents;
         for (int a = 0; a < Count; a++)
         {
-            var column = values.Slice(a * stride, points);
-            // factors x_j^0 = 1.0 are left out: multiplying by 1.0 is exact, so the product keeps its bits
-            int j = 0;
-            while (j < d && e[a * d + j] == 0) j++;
-            if (j == d) { column.Fill(1.0); continue; }
-            powers.AsSpan((j * p + e[a * d + j]) * points, points).CopyTo(column);
-            for (j++; j < d; j++)
-                if (e[a * d + j] != 0) Multiply(column, powers.AsSpan((j * p + e[a * d + j]) * points, points), column);
+            var factors = _factorFunctions[a];
+            if (factors.Length == 0) values.Slice(a * stride, points).Fill(1.0);
+            else if (factors.Length > 1)
+            {
+                var column = values.Slice(a * stride, points);
+                Multiply(values.Slice(factors[0] * stride, points), values.Slice(factors[1] * stride, points), column);
+                for (int f = 2; f < factors.Length; f++) Multiply(column, values.Slice(factors[f] * stride, points), column);
+            }
         }
     }
-
-    [ThreadStatic] private static double[]? t_powers;
 
     /// <summary>into[i] = a[i] * b[i] (lane-wise products, the same bits as the scalar ones).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
