@@ -89,6 +89,8 @@ internal static class BeliefsAnalyzeCommand
                     ["next_token_laws"] = Dimension(truth.NextTokenLaws.BeliefExplained),
                     ["factor_beliefs_rank"] = truth.FactorBeliefs.Rank?.Rank,
                     ["joint_belief_rank"] = truth.JointBelief.Rank?.Rank,
+                    ["factor_beliefs_rank_split"] = truth.FactorBeliefs.RankSplit is { } fs ? Split(fs) : null,
+                    ["joint_belief_rank_split"] = truth.JointBelief.RankSplit is { } js ? Split(js) : null,
                 },
                 ["factored_vs_joint"] = last.Comparison is { } comparison ? Comparison(comparison) : null,
                 ["factored"] = last.FactoredFinal is null ? null : new JsonObject
@@ -137,9 +139,9 @@ internal static class BeliefsAnalyzeCommand
                         + $"factor subspace dimensions {string.Join(" / ", f.Factors.Select(x => x.Dimension))}, mean overlap {f.MeanOffDiagonalOverlap:F4}; raw 95% PCA dimension {f.ObservedDimension95} (predictions: factored {f.FactoredDimension}, joint {f.JointDimension})");
                 foreach (var (stream, d) in new[] { ("final layer", c), ("all layers concatenated", last.CentroidsConcatenated), ("true factor beliefs", truth.FactorBeliefs), ("true joint belief", truth.JointBelief) })
                     if (d.Rank is { } r)
-                        console.Out.WriteLine($"  {stream}: {RankLine(r, last.FactoredFinal)}");
+                        console.Out.WriteLine($"  {stream}: {RankLine(r, d.RankSplit, last.FactoredFinal)}");
                 if (last.Comparison is { } m)
-                    console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; {RankLine(rank, last.FactoredFinal)}" : ""));
+                    console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; {RankLine(rank, c.RankSplit, last.FactoredFinal)}" : ""));
             }
             return CliApp.ExitOk;
         });
@@ -184,6 +186,7 @@ internal static class BeliefsAnalyzeCommand
         ["factored_dimension"] = f?.FactoredDimension,
         ["joint_dimension"] = f?.JointDimension,
         ["rank"] = c.Rank is { } r ? Rank(r) : null,
+        ["rank_split"] = c.RankSplit is { } split ? Split(split) : null,
         ["bootstrap_replicates"] = c.Replicates,
         ["bootstrap_units"] = c.Units,
     };
@@ -198,13 +201,28 @@ internal static class BeliefsAnalyzeCommand
         ["last_direction_gain"] = JsonOutput.Number(r.LastGain),
         ["r2_held_out_by_rank"] = JsonOutput.Array(r.HeldOutRSquared),
         ["drop_stderr_by_rank"] = JsonOutput.Array(r.DropStandardError),
+        ["gain"] = JsonOutput.Number(r.Gain),
+        ["gain_stderr"] = JsonOutput.Number(r.GainStandardError),
         ["folds"] = r.Folds,
     };
 
-    /// <summary>The scale-free rank against the factored prediction: "rank R [lower, best] of max, factored F, joint J: within 1 of factored" or not.</summary>
-    private static string RankLine(BeliefRank r, FactoredAnalysis? f) =>
+    private static JsonObject Split(BeliefRankSplit s) => new()
+    {
+        ["factored"] = Rank(s.Factored),
+        ["joint_excess"] = Rank(s.JointExcess),
+        ["excess_share"] = JsonOutput.Number(s.ExcessShare),
+        ["excess_share_stderr"] = JsonOutput.Number(s.ExcessShareStandardError),
+    };
+
+    /// <summary>
+    /// The scale-free rank against the factored prediction: "rank R [lower, best] of max", then for products its
+    /// factored part (which "within 1 of factored" reads) and the joint excess with the held-out variance it adds.
+    /// </summary>
+    private static string RankLine(BeliefRank r, BeliefRankSplit? split, FactoredAnalysis? f) =>
         $"scale-free belief rank {r.Rank} (ranks {r.LowerRank}..{r.BestRank} within 2 se of the best, held-out R^2 {r.HeldOutRSquared[r.Rank]:F4}, last direction adds {r.LastGain:F4}; of {r.MaxRank})"
-        + (f is null ? "" : $"; predictions factored {f.FactoredDimension}, joint {f.JointDimension}: {(Math.Abs(r.Rank - f.FactoredDimension) <= 1 ? "within" : "not within")} 1 of factored");
+        + (split is null ? "" : $"; factored part {split.Factored.Rank} (ranks {split.Factored.LowerRank}..{split.Factored.BestRank}, held-out R^2 {split.Factored.HeldOutRSquared[split.Factored.Rank]:F4}), "
+            + $"joint excess {split.JointExcess.Rank} adding {split.ExcessShare:G3} +- {split.ExcessShareStandardError:G2} of the variance")
+        + (f is null || split is null ? "" : $"; predictions factored {f.FactoredDimension}, joint {f.JointDimension}: factored part {(Math.Abs(split.Factored.Rank - f.FactoredDimension) <= 1 ? "within" : "not within")} 1 of factored");
 
     private static JsonObject Comparison(ModelComparison m) => new()
     {
@@ -244,6 +262,10 @@ internal static class BeliefsAnalyzeCommand
             ["belief_rank_lower"] = r.Centroids.Rank?.LowerRank,
             ["belief_rank_best"] = r.Centroids.Rank?.BestRank,
             ["belief_rank_concat"] = r.CentroidsConcatenated.Rank?.Rank,
+            ["belief_rank_factored"] = r.Centroids.RankSplit?.Factored.Rank,
+            ["belief_rank_excess"] = r.Centroids.RankSplit?.JointExcess.Rank,
+            ["belief_rank_excess_share"] = r.Centroids.RankSplit is { } split ? JsonOutput.Number(split.ExcessShare) : null,
+            ["belief_rank_excess_share_stderr"] = r.Centroids.RankSplit is { } s ? JsonOutput.Number(s.ExcessShareStandardError) : null,
         };
         if (r.Comparison is { } m)
         {

@@ -26,8 +26,11 @@ public sealed record DimensionEstimate(PcaSummary Pca, double For80StandardError
 /// <param name="Units">Resampled units.</param>
 /// <param name="Rank">Scale-free dimension: rank of the affine map from the joint belief to the centroids chosen by
 /// held-out prediction (<see cref="BeliefRankEstimator"/>); null when fewer than 20 groups have weight (10 folds of 2).</param>
+/// <param name="RankSplit">For products, the rank split into its factored part and the joint excess beyond it
+/// (<see cref="BeliefRankEstimator.Split"/>): the factored part is what "within 1 of sum_i (d_i - 1)" reads; null
+/// for a single process or when <paramref name="Rank"/> is.</param>
 public sealed record CentroidDimension(int Groups, double Tolerance, DimensionEstimate Centroids, DimensionEstimate BeliefExplained, int Replicates, int Units,
-    BeliefRank? Rank);
+    BeliefRank? Rank, BeliefRankSplit? RankSplit);
 
 /// <summary>
 /// The belief-linked part of a representation: prefixes are grouped by (position, belief state), the activations
@@ -257,8 +260,13 @@ internal sealed class BeliefCentroids
         DimensionEstimate Estimate(PcaSummary pca, int offset) =>
             new(pca, errors[offset], errors[offset + 1], errors[offset + 2], errors[offset + 3], errors[offset + 4]);
         int groups = Weights.Count(w => w > 0);
-        var rank = groups >= 2 * RankFolds ? BeliefRankEstimator.Estimate(Beliefs, Centroids, Weights, RankFolds, seed) : null;
-        return new CentroidDimension(groups, Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units, rank);
+        bool ranked = groups >= 2 * RankFolds;
+        var rank = ranked ? BeliefRankEstimator.Estimate(Beliefs, Centroids, Weights, RankFolds, seed) : null;
+        // Group factor beliefs are the marginals of the group joint beliefs (linear, so the same baseline).
+        var split = ranked && data.FactorStates.Count > 1
+            ? BeliefRankEstimator.Split(RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(Beliefs, data.FactorStates, data.FactorTaus)), Beliefs, Centroids, Weights, RankFolds, seed)
+            : null;
+        return new CentroidDimension(groups, Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units, rank, split);
     }
 
     /// <summary>Cross-validation folds of the scale-free rank (the model comparison's 10).</summary>

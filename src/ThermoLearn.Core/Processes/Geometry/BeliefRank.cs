@@ -14,15 +14,41 @@ namespace ThermoLearn.Processes.Geometry;
 /// <param name="MaxRank">Largest rank tried: min(affine rank of the joint-belief features, activation dimension).</param>
 /// <param name="HeldOutRSquared">Pooled held-out explained variance at ranks 0..MaxRank.</param>
 /// <param name="DropStandardError">Paired fold standard error of R^2(best) - R^2(r) at ranks 0..MaxRank (0 above the best).</param>
+/// <param name="GainStandardError">Paired fold standard error of <see cref="Gain"/>, sd_k(R^2_k(Rank) - R^2_k(0)) / sqrt(K).</param>
 /// <param name="Folds">Cross-validation folds (groups at random, seeded).</param>
 public sealed record BeliefRank(int Rank, int LowerRank, int BestRank, int MaxRank, IReadOnlyList<double> HeldOutRSquared,
-    IReadOnlyList<double> DropStandardError, int Folds)
+    IReadOnlyList<double> DropStandardError, double GainStandardError, int Folds)
 {
+    /// <summary>Held-out explained variance that the counted directions add to rank 0: R^2(Rank) - R^2(0).</summary>
+    public double Gain => HeldOutRSquared[Rank] - HeldOutRSquared[0];
+
     /// <summary>Held-out explained variance that the chosen rank gives up against the best: R^2(best) - R^2(rank).</summary>
     public double Drop => HeldOutRSquared[BestRank] - HeldOutRSquared[Rank];
 
     /// <summary>Held-out explained variance that the last counted direction adds: R^2(rank) - R^2(rank - 1) (0 at rank 0).</summary>
     public double LastGain => Rank == 0 ? 0 : HeldOutRSquared[Rank] - HeldOutRSquared[Rank - 1];
+}
+
+/// <summary>
+/// The scale-free rank split in two: the directions linear in the factor beliefs, and those the joint belief adds
+/// beyond them. A ReLU network that writes the factor beliefs linearly leaves small products of them in its
+/// activations (1e-4 of the variance in the trained products of docs/beliefs.md), which a rank on the joint belief
+/// resolves with tens of thousands of groups; the split keeps them out of the factored count and reports them with
+/// the variance they hold.
+/// </summary>
+/// <param name="Factored">Rank of the map from the concatenated factor beliefs to the centroids (at most
+/// sum_i (d_i - 1)): the part the factored prediction speaks of.</param>
+/// <param name="JointExcess">Rank of the map from the joint belief to what the full factored fit leaves, that fit made
+/// on each fold's training groups. Its <c>HeldOutRSquared</c> is the share of the centroid variance (not of the
+/// residual's), so R^2(0) is the factored fit's held-out R^2 and <see cref="BeliefRank.Gain"/> the held-out variance
+/// the excess directions add.</param>
+public sealed record BeliefRankSplit(BeliefRank Factored, BeliefRank JointExcess)
+{
+    /// <summary>Held-out share of the centroid variance that the joint excess adds to the factored fit.</summary>
+    public double ExcessShare => JointExcess.Gain;
+
+    /// <summary>Paired fold standard error of <see cref="ExcessShare"/>.</summary>
+    public double ExcessShareStandardError => JointExcess.GainStandardError;
 }
 
 /// <summary>
@@ -43,6 +69,9 @@ public sealed record BeliefRank(int Rank, int LowerRank, int BestRank, int MaxRa
 /// <c>se(r) = sd_k(d_k(r)) / sqrt(K)</c> (or below 1e-9, round-off, for noise-free data). The paired difference cancels
 /// the fold-to-fold spread that both ranks share, so a small direction is resolved when its held-out gain exceeds
 /// the spread of that gain. The lower rank uses two standard errors.</para>
+/// <para>With <c>given</c> regressors G (the factor beliefs), each fold replaces Y by its residual from the full
+/// least-squares fit on G over the fold's training groups, and the rank is that of the map from X to the residual
+/// (<see cref="Split"/>). R^2 stays a share of Y's held-out variance, so rank 0 scores the fit on G alone.</para>
 /// </summary>
 internal static class BeliefRankEstimator
 {
@@ -52,13 +81,21 @@ internal static class BeliefRankEstimator
     /// <summary>Held-out drops below this are round-off of noise-free data, not signal.</summary>
     private const double RoundOff = 1e-9;
 
-    public static BeliefRank Estimate(RowMatrix x, RowMatrix y, double[] weights, int folds = 10, ulong seed = 0)
+    /// <summary>
+    /// The factored part (rank on <paramref name="factorBeliefs"/>) and the joint excess (rank on
+    /// <paramref name="jointBelief"/> of what the factor beliefs leave), on the same folds.
+    /// </summary>
+    public static BeliefRankSplit Split(RowMatrix factorBeliefs, RowMatrix jointBelief, RowMatrix y, double[] weights, int folds = 10, ulong seed = 0) =>
+        new(Estimate(factorBeliefs, y, weights, folds, seed), Estimate(jointBelief, y, weights, folds, seed, given: factorBeliefs));
+
+    public static BeliefRank Estimate(RowMatrix x, RowMatrix y, double[] weights, int folds = 10, ulong seed = 0, RowMatrix? given = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(weights);
-        if (x.Rows != y.Rows || weights.Length != y.Rows)
-            throw new InvalidInputException($"belief rank: features ({x.Rows} rows), centroids ({y.Rows}) and weights ({weights.Length}) must have the same rows.");
+        if (x.Rows != y.Rows || weights.Length != y.Rows || (given is not null && given.Rows != y.Rows))
+            throw new InvalidInputException($"belief rank: features ({x.Rows} rows), centroids ({y.Rows}), weights ({weights.Length})"
+                + (given is null ? "" : $" and given features ({given.Rows})") + " must have the same rows.");
         if (folds < 2) throw new InvalidInputException($"belief rank: at least 2 folds are needed, not {folds}.");
         var kept = Enumerable.Range(0, y.Rows).Where(g => weights[g] > 0).ToArray();
         if (kept.Length < 2 * folds)
@@ -66,6 +103,7 @@ internal static class BeliefRankEstimator
         x = x.SelectRows(kept);
         y = y.SelectRows(kept);
         var w = kept.Select(g => weights[g]).ToArray();
+        given = given?.SelectRows(kept);
         int maxRank = Math.Min(Fit(x, y, w, Enumerable.Range(0, x.Rows).ToArray()).Rank, y.Columns);
         var fold = BeliefModelComparison.Folds(x.Rows, folds, seed);
         var sse = new double[folds, maxRank + 1];
@@ -74,8 +112,8 @@ internal static class BeliefRankEstimator
         {
             var train = Enumerable.Range(0, x.Rows).Where(i => fold[i] != k).ToArray();
             var test = Enumerable.Range(0, x.Rows).Where(i => fold[i] == k).ToArray();
-            var fit = Fit(x, y, w, train);
-            Score(fit, x, y, w, test, maxRank, sse, sst, k);
+            var response = given is null ? y : Residual(Fit(given, y, w, train), given, y);
+            Score(Fit(x, response, w, train), x, response, y, w, test, maxRank, sse, sst, k);
         }
         var r2 = new double[maxRank + 1];
         var perFold = new double[folds, maxRank + 1];
@@ -108,7 +146,33 @@ internal static class BeliefRankEstimator
                 if (r2[best] - r2[r] <= Math.Max(z * se[r], RoundOff)) return r;
             return best;
         }
-        return new BeliefRank(Smallest(1), Smallest(2), best, maxRank, r2, se, folds);
+        int rank = Smallest(1);
+        var gain = new double[folds];
+        for (int k = 0; k < folds; k++) gain[k] = perFold[k, rank] - perFold[k, 0];
+        double meanGain = gain.Average();
+        double gainSe = Math.Sqrt(gain.Sum(v => (v - meanGain) * (v - meanGain)) / (folds - 1) / folds);
+        return new BeliefRank(rank, Smallest(2), best, maxRank, r2, se, gainSe, folds);
+    }
+
+    /// <summary>Rows of <paramref name="y"/> minus the prediction of <paramref name="fit"/> (full rank) from <paramref name="x"/>.</summary>
+    private static RowMatrix Residual(RankFit fit, RowMatrix x, RowMatrix y)
+    {
+        int q = x.Columns, p = y.Columns;
+        var residual = new double[(long)y.Rows * p];
+        var centred = new double[q];
+        for (int i = 0; i < y.Rows; i++)
+        {
+            var xi = x.Row(i);
+            var yi = y.Row(i);
+            for (int j = 0; j < q; j++) centred[j] = xi[j] - fit.MeanX[j];
+            for (int c = 0; c < p; c++)
+            {
+                double predicted = fit.MeanY[c];
+                for (int j = 0; j < q; j++) predicted += centred[j] * fit.Coefficients[j, c];
+                residual[(long)i * p + c] = yi[c] - predicted;
+            }
+        }
+        return new RowMatrix(y.Rows, p, residual);
     }
 
     /// <summary>A weighted least-squares fit (centring means, slopes) and the right singular vectors of its fitted values.</summary>
@@ -156,8 +220,11 @@ internal static class BeliefRankEstimator
         return new RankFit(mx, my, coefficients, directions, rank);
     }
 
-    /// <summary>Adds fold <paramref name="k"/>'s weighted SSE at ranks 0..maxRank and its SST about the test rows' weighted mean.</summary>
-    private static void Score(RankFit fit, RowMatrix x, RowMatrix y, double[] w, int[] test, int maxRank, double[,] sse, double[] sst, int k)
+    /// <summary>
+    /// Adds fold <paramref name="k"/>'s weighted SSE of <paramref name="response"/> at ranks 0..maxRank and the SST of
+    /// <paramref name="y"/> about the test rows' weighted mean (the response is y, or y's residual from given regressors).
+    /// </summary>
+    private static void Score(RankFit fit, RowMatrix x, RowMatrix response, RowMatrix y, double[] w, int[] test, int maxRank, double[,] sse, double[] sst, int k)
     {
         int q = x.Columns, p = y.Columns;
         int usable = Math.Min(maxRank, fit.Directions.ColumnCount);
@@ -178,8 +245,8 @@ internal static class BeliefRankEstimator
         var e0 = Matrix<double>.Build.Dense(test.Length, p);
         for (int a = 0; a < test.Length; a++)
         {
-            var yi = y.Row(test[a]);
-            for (int j = 0; j < p; j++) e0[a, j] = yi[j] - fit.MeanY[j];
+            var ei = response.Row(test[a]);
+            for (int j = 0; j < p; j++) e0[a, j] = ei[j] - fit.MeanY[j];
         }
         var projected = e0 * fit.Directions.SubMatrix(0, p, 0, usable);
         for (int a = 0; a < test.Length; a++)

@@ -80,6 +80,13 @@ public class FactoredBeliefGeometryTests(ITestOutputHelper output)
         output.WriteLine($"scale-free rank: factor beliefs {truth.FactorBeliefs.Rank!.Rank} of {truth.FactorBeliefs.Rank.MaxRank}, joint {truth.JointBelief.Rank!.Rank} of {truth.JointBelief.Rank.MaxRank}");
         Assert.Equal(6, truth.FactorBeliefs.Rank!.Rank);
         Assert.InRange(truth.JointBelief.Rank!.Rank, 13, 14);
+        // Split: the factor beliefs are all factored part; the joint belief adds its products beyond the 6 factored directions.
+        var (factorSplit, jointSplit) = (truth.FactorBeliefs.RankSplit!, truth.JointBelief.RankSplit!);
+        output.WriteLine($"split: factor beliefs {factorSplit.Factored.Rank} + {factorSplit.JointExcess.Rank}, joint belief {jointSplit.Factored.Rank} + {jointSplit.JointExcess.Rank} "
+            + $"adding {jointSplit.ExcessShare:G4} +- {jointSplit.ExcessShareStandardError:G3}");
+        Assert.Equal((6, 0), (factorSplit.Factored.Rank, factorSplit.JointExcess.Rank));
+        Assert.Equal(6, jointSplit.Factored.Rank);
+        Assert.InRange(jointSplit.JointExcess.Rank, 7, 8);
         // The next-token laws explain all of a code that is their own image, and only part of an ideal factored code,
         // whose RRXOR directions beyond P(next = 1) they do not reach.
         var laws = data.FactorNextTokenLaws();
