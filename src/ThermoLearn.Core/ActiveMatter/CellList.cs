@@ -52,7 +52,7 @@ public sealed class CellList
     private bool _shiftedImages;                   // images from the stencil (periodic with >= 3 cells per axis, or open space)
     private readonly int[] _cellOf;                // cell of each particle (by original index)
     private readonly int[] _sortedIndex;           // original index of sorted slot k
-    private readonly double[] _sortedX, _sortedY, _sortedZ;   // positions by sorted slot (wrapped into [0, L) in a periodic box)
+    private readonly double[] _sortedX, _sortedY, _sortedZ;   // positions by sorted slot (wrapped into [0, L) in a periodic box), padded by RowPadding
     private int[] _counts = [];
 
     /// <param name="particles">N.</param>
@@ -69,9 +69,9 @@ public sealed class CellList
         _box = box ?? 0;
         _cellOf = new int[particles];
         _sortedIndex = new int[particles];
-        _sortedX = new double[particles];
-        _sortedY = new double[particles];
-        _sortedZ = new double[dimension == 3 ? particles : 0];
+        _sortedX = new double[particles + RowPadding];
+        _sortedY = new double[particles + RowPadding];
+        _sortedZ = new double[dimension == 3 ? particles + RowPadding : 0];
         if (_box > 0)
         {
             var dims = new int[dimension];
@@ -252,6 +252,71 @@ public sealed class CellList
         {
             ArrayPool<int>.Shared.Return(hits);
         }
+    }
+
+    /// <summary>Slots past N in the sorted position arrays, so an eight-lane load at any slot stays inside them.</summary>
+    private const int RowPadding = 8;
+
+    /// <summary>Whether <see cref="FillRows"/> can run here (AVX-512, and images from the stencil).</summary>
+    internal bool CanFillRows => Avx512F.IsSupported && _shiftedImages;
+
+    /// <summary>
+    /// Writes, for every sorted slot k of cells [<paramref name="firstCell"/>, <paramref name="endCell"/>), the slots
+    /// within the cutoff (itself excluded) into row k of <paramref name="rows"/> (<paramref name="capacity"/> entries per
+    /// row) in the order a sweep visits them, and their number into <paramref name="counts"/>[k] (counted on past the
+    /// capacity, so the caller can grow the rows and fill again). Eight candidates at a time (AVX-512): the hits of a group
+    /// are compressed into the row in slot order, so the rows are the ones the kernel sweep would give. Returns the
+    /// largest count. Needs <see cref="CanFillRows"/>.
+    /// </summary>
+    internal unsafe int FillRows(int[] rows, int capacity, int[] counts, int firstCell, int endCell)
+    {
+        int[] start = _cellStart, first = _rangeFirst, rangeEnd = _rangeEnd, rStart = _rangeStart;
+        double[] shift = _rangeShift;
+        bool threeD = _d == 3;
+        var rc2 = Vector512.Create(_cutoff2);
+        var lanes = Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        int largest = 0;
+        fixed (double* sx = _sortedX, sy = _sortedY, sz = _sortedZ)
+        fixed (int* table = rows)
+        {
+            for (int c = firstCell; c < endCell; c++)
+            {
+                for (int si = start[c]; si < start[c + 1]; si++)
+                {
+                    int* row = table + (long)si * capacity;
+                    int m = 0;
+                    var self = Vector512.Create((long)si);
+                    for (int q = rStart[c]; q < rStart[c + 1]; q++)
+                    {
+                        var ox = Vector512.Create(sx[si] - shift[3 * q]);
+                        var oy = Vector512.Create(sy[si] - shift[3 * q + 1]);
+                        var oz = Vector512.Create(threeD ? sz[si] - shift[3 * q + 2] : 0);
+                        int end = start[rangeEnd[q]];
+                        for (int sj = start[first[q]]; sj < end; sj += 8)
+                        {
+                            var dx = ox - Vector512.Load(sx + sj);
+                            var dy = oy - Vector512.Load(sy + sj);
+                            var r2 = dx * dx + dy * dy;
+                            if (threeD)
+                            {
+                                var dz = oz - Vector512.Load(sz + sj);
+                                r2 += dz * dz;
+                            }
+                            var slots = lanes + Vector512.Create((long)sj);
+                            var hit = Vector512.LessThan(r2, rc2).AsInt64() & Vector512.LessThan(slots, Vector512.Create((long)end))
+                                & ~Vector512.Equals(slots, self);
+                            int hits = BitOperations.PopCount(hit.ExtractMostSignificantBits());
+                            if (m + hits <= capacity)
+                                Avx512F.VL.CompressStore(row + m, Avx512F.ConvertToVector256Int32(hit), Avx512F.ConvertToVector256Int32(slots));
+                            m += hits;
+                        }
+                    }
+                    counts[si] = m;
+                    largest = Math.Max(largest, m);
+                }
+            }
+        }
+        return largest;
     }
 
     /// <summary>

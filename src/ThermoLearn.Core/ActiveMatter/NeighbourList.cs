@@ -28,6 +28,7 @@ public sealed class NeighbourList
     private int _capacity;
     private bool _built;
     private readonly double[] _chunkMax;
+    private readonly int[] _chunkLargest = new int[8 * Environment.ProcessorCount];
 
     /// <param name="particles">N.</param>
     /// <param name="dimension">d = 2 or 3.</param>
@@ -111,15 +112,36 @@ public sealed class NeighbourList
     private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
     {
-        if (Avx2.IsSupported && !ScalarForces) ForceSlotsAvx2(potential, table, forces, first, end);
-        else ForceSlotsScalar(potential, table, forces, first, end);
+        if (ScalarForces || !Avx2.IsSupported) ForceSlotsScalar(potential, table, forces, first, end);
+        else if (_d == 2 && _box > 0) ForceSlotsAvx2<TPotential, No, Yes>(potential, table, forces, first, end);
+        else if (_d == 2) ForceSlotsAvx2<TPotential, No, No>(potential, table, forces, first, end);
+        else if (_box > 0) ForceSlotsAvx2<TPotential, Yes, Yes>(potential, table, forces, first, end);
+        else ForceSlotsAvx2<TPotential, Yes, No>(potential, table, forces, first, end);
     }
 
-    private unsafe void ForceSlotsAvx2<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
+    /// <summary>A flag the JIT knows when it compiles a sweep (3-D, periodic), so each variant's loop holds only its own code.</summary>
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private readonly struct Yes : IFlag
+    {
+        public static bool Value => true;
+    }
+
+    private readonly struct No : IFlag
+    {
+        public static bool Value => false;
+    }
+
+    private unsafe void ForceSlotsAvx2<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
+        where TThreeD : struct, IFlag
+        where TPeriodic : struct, IFlag
     {
         int d = _d, capacity = _capacity;
-        bool threeD = d == 3, periodic = _box > 0;
+        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
         int[] index = _index, counts = _counts;
         var box = Vector256.Create(_box);
         var inverseBox = Vector256.Create(_inverseBox);
@@ -137,7 +159,7 @@ public sealed class NeighbourList
                 var xi = Vector256.Create(px[k]);
                 var yi = Vector256.Create(py[k]);
                 var zi = threeD ? Vector256.Create(pz[k]) : Vector256<double>.Zero;
-                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX;
+                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX, exactLanes = sumX;
                 int* row = neighbours + (long)k * capacity;
                 int count = counts[k];
                 for (int m = 0; m < count; m += 4)
@@ -174,12 +196,19 @@ public sealed class NeighbourList
                     var c2 = Avx.Permute2x128(ab0, ce0, 0x31);
                     var c3 = Avx.Permute2x128(ab1, ce1, 0x31);
                     var g = c0 + t * (c1 + t * (c2 + t * c3));
-                    var exact = (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
-                    if (exact != Vector256<double>.Zero) g = ExactLanes(potential, g, u, exact);
+                    exactLanes |= (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
                     var s = Vector256.ConditionalSelect(inside, g, Vector256<double>.Zero);
                     sumX += s * dx;
                     sumY += s * dy;
                     if (threeD) sumZ += s * dz;
+                }
+                if (exactLanes != Vector256<double>.Zero)
+                {
+                    // a pair in an interval the table does not cover (rare: near r = 0 or a singular core): the scalar
+                    // path does the same arithmetic with the potential's formula there (no call inside the vector loop,
+                    // which would make the JIT spill the vector registers on every group)
+                    ForceSlotsScalar(potential, table, forces, k, k + 1);
+                    continue;
                 }
                 int q = index[k] * d;
                 forces[q] = sumX.GetElement(0) + sumX.GetElement(1) + (sumX.GetElement(2) + sumX.GetElement(3));
@@ -189,17 +218,7 @@ public sealed class NeighbourList
         }
     }
 
-    /// <summary>f(r) / r from the potential's formula in the lanes where the table has no accurate row (as <see cref="PairForceTable.ForceOverDistance"/> does).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector256<double> ExactLanes<TPotential>(TPotential potential, Vector256<double> g, Vector256<double> r2, Vector256<double> exact)
-        where TPotential : struct, IPairPotential
-    {
-        for (int l = 0; l < 4; l++)
-            if (exact.GetElement(l) != 0) g = g.WithElement(l, PairForceTable.Exact(potential, r2.GetElement(l)));
-        return g;
-    }
-
-    /// <summary>The same arithmetic as <see cref="ForceSlotsAvx2"/>, lane by lane.</summary>
+    /// <summary>The same arithmetic as <see cref="ForceSlotsAvx2{TPotential, TThreeD, TPeriodic}"/>, lane by lane.</summary>
     private void ForceSlotsScalar<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
     {
@@ -289,14 +308,34 @@ public sealed class NeighbourList
         if (_capacity == 0) Resize(16);
         while (true)
         {
-            _cells.SweepBySlot(new FillKernel(_neighbours, _counts, _capacity), maxDegreeOfParallelism);
             int largest = 0;
-            foreach (int c in _counts) largest = Math.Max(largest, c);
+            if (_cells.CanFillRows && !KernelFill) largest = FillRows(maxDegreeOfParallelism);
+            else
+            {
+                _cells.SweepBySlot(new FillKernel(_neighbours, _counts, _capacity), maxDegreeOfParallelism);
+                foreach (int c in _counts) largest = Math.Max(largest, c);
+            }
             if (largest <= _capacity) break;
             Resize((largest + largest / 4 + 7) / 4 * 4);
         }
         _built = true;
         Builds++;
+    }
+
+    /// <summary>Tests set this to fill the rows through the kernel sweep on a machine where <see cref="CellList.FillRows"/> runs.</summary>
+    internal bool KernelFill { get; set; }
+
+    /// <summary>The rows straight from the cell list (<see cref="CellList.FillRows"/>), in parallel over fixed blocks of cells; returns the largest count.</summary>
+    private int FillRows(int maxDegreeOfParallelism)
+    {
+        int cells = _cells.Cells;
+        int chunks = maxDegreeOfParallelism == 1 || _n < 2048 ? 1 : Math.Min(cells, 8 * Environment.ProcessorCount);
+        if (chunks == 1) return _cells.FillRows(_neighbours, _capacity, _counts, 0, cells);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            c => _chunkLargest[c] = _cells.FillRows(_neighbours, _capacity, _counts, (int)((long)cells * c / chunks), (int)((long)cells * (c + 1) / chunks)));
+        int largest = 0;
+        for (int c = 0; c < chunks; c++) largest = Math.Max(largest, _chunkLargest[c]);
+        return largest;
     }
 
     /// <summary>Rows of <paramref name="capacity"/> entries (a multiple of 4: the force sweep reads whole groups of four).</summary>
