@@ -145,8 +145,10 @@ public sealed class CurrentStatistics
         var parallel = Parallelism(maxDegreeOfParallelism);
         var sums = options.Select(o => new Sums(shape, basis, o, layout, parallel)).ToArray();
         int overlap = 2 * options.Max(o => o.Lag);
-        // time blocks own whole segments, so that the segments do not depend on the chunk size
-        using var chunks = reader.Chunks(chunkValues, overlap, SegmentFrames).GetEnumerator();
+        // time blocks own whole segments, so that the segments do not depend on the chunk size; chunks of at most
+        // CachedChunkValues, so that the chunk being read stays in the processor's cache until it is summed (a chunk of
+        // tens of MB went out to memory as the kernel copied it in and was fetched back by the sums)
+        using var chunks = reader.Chunks(Math.Min(chunkValues, CachedChunkValues), overlap, SegmentFrames).GetEnumerator();
         bool more = chunks.MoveNext();
         while (more)
         {
@@ -288,11 +290,12 @@ public sealed class CurrentStatistics
                     for (int k = 0; k < sets; k++) held = Math.Max(held, lists[k][g0 + i].To - first.From + all[k]._options.Lag);
                     long at = FrameIndex(chunk, first.Trajectory, first.From) * d;
                     basis.EvaluateColumns(data.Data.AsSpan((int)at, held * d), held, worker.Spatial, held);
+                    worker.Parts.Count = -1;
                     for (int k = 0; k < sets; k++)
                     {
                         var s = all[k];
                         int len = s._layout.Length;
-                        SegmentSums(chunk, s._shape, basis, s._options, s._layout, s._edges, lists[k][g0 + i], worker.Spatial, held, worker.Scratch[k],
+                        SegmentSums(chunk, s._shape, basis, s._options, s._layout, s._edges, lists[k][g0 + i], worker.Spatial, held, worker.Parts, worker.Scratch[k],
                             s._partials.AsSpan(i * len, len));
                     }
                     return worker;
@@ -305,8 +308,7 @@ public sealed class CurrentStatistics
                     {
                         var segment = lists[k][g0 + i];
                         var cell = s._cells.AsSpan((int)(((long)segment.Window * nb + segment.Batch) * len), len);
-                        var partial = s._partials.AsSpan(i * len, len);
-                        for (int c = 0; c < len; c++) cell[c] += partial[c];
+                        AddTo(cell, s._partials.AsSpan(i * len, len));
                     }
                 }
             }
@@ -317,6 +319,7 @@ public sealed class CurrentStatistics
         {
             public double[] Spatial { get; } = new double[all[0]._basis.Count * (SegmentFrames + maxLag)];
             public Scratch[] Scratch { get; } = all.Select(s => new Scratch(s._layout, s._options)).ToArray();
+            public GramParts Parts { get; } = new(all[0]._layout.N);
         }
 
         /// <summary>
@@ -382,6 +385,23 @@ public sealed class CurrentStatistics
     /// <summary>Transitions of trajectory <paramref name="Trajectory"/> (file index) with start frames [From, To), all in one batch and window.</summary>
     private readonly record struct Segment(int Batch, int Window, int Trajectory, int From, int To);
 
+    /// <summary>
+    /// Start frames of a segment whose Gram sums are summed apart from the rest (one vector of <see cref="FixedOrderSum"/>'s
+    /// lanes): the rest, [8, count), and these, [0, 8), are the same for every lag below 8 (see <see cref="SegmentSums"/>).
+    /// </summary>
+    private const int HeadFrames = 8;
+
+    /// <summary>
+    /// The lag-independent Gram sums of the segment being summed (lower triangles), shared by its sets: over
+    /// [0, <see cref="HeadFrames"/>) and [HeadFrames, <see cref="Count"/>); Count -1 until a set has formed them.
+    /// </summary>
+    private sealed class GramParts(int n)
+    {
+        public double[] Head { get; } = new double[n * n];
+        public double[] Middle { get; } = new double[n * n];
+        public int Count { get; set; } = -1;
+    }
+
     /// <summary>One worker's buffers for one set of sums: the segment's columns (one array per quantity, transitions contiguous).</summary>
     private sealed class Scratch
     {
@@ -414,12 +434,13 @@ public sealed class CurrentStatistics
     /// <see cref="FixedOrderSum.Dot"/> (register-blocked: <see cref="FixedOrderSum.Gram"/>, <see cref="FixedOrderSum.Cross3x2"/>):
     /// sum b_s b_s^T, (sum b_s b_s^T + sum b_e b_e^T)/2, (sum b_s dx^T + sum b_e dx^T)/2, sum b_s dx^T, sum dx dx^T,
     /// sum dx_f dx_{f+lag}^T and sum j j^T with j = vec((b_s + b_e)/2 dx^T). For a stationary basis the two Gram sums share
-    /// the frames both ends hold (summed once; see the Gram block below). The order is a function of the segment alone, so
-    /// the sums are the same however the data are chunked, held or threaded.
+    /// the frames both ends hold, and the sets of a segment (lags below 8) share the lag-independent part, summed once in
+    /// <paramref name="parts"/> (see the Gram block below). The order is a function of the segment and the lag alone, so the
+    /// sums are the same however the data are chunked, held or threaded, and whichever other lags are summed with them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SegmentSums(TrajectoryChunk chunk, DataShape shape, IBasis basis, CurrentStatisticsOptions options, Layout lay,
-        double[] edges, Segment segment, double[] spatial, int spatialStride, Scratch scratch, Span<double> partial)
+        double[] edges, Segment segment, double[] spatial, int spatialStride, GramParts parts, Scratch scratch, Span<double> partial)
     {
         partial.Clear();
         var data = chunk.Data;
@@ -505,7 +526,32 @@ public sealed class CurrentStatistics
         var gs = partial.Slice(lay.GramStart, n * n);
         var gm = partial.Slice(lay.GramMid, n * n);
         var ge = scratch.GramEnd.AsSpan(0, n * n);
-        if (kt == 1 && count > lag)
+        if (kt == 1 && lag < HeadFrames && count > HeadFrames)
+        {
+            // b_s are frames [0, count) and b_e frames [lag, count + lag) of the same columns. The Gram sums over
+            // H = [0, 8) and M = [8, count) do not depend on the lag, so the sets of one segment (the correction's lags) share
+            // them: sum b_s b_s^T = S(H) + S(M) and sum b_e b_e^T = (S[lag, 8) + S(M)) + S[count, count + lag), the short
+            // ends one by one
+            if (parts.Count != count)
+            {
+                FixedOrderSum.Gram(spatial, spatialStride, n, 0, HeadFrames, parts.Head);
+                FixedOrderSum.Gram(spatial, spatialStride, n, HeadFrames, count, parts.Middle);
+                parts.Count = count;
+            }
+            for (int a = 0; a < n; a++)
+            {
+                var ca = spatial.AsSpan(a * spatialStride, count + lag);
+                for (int c = 0; c <= a; c++)
+                {
+                    var cc = spatial.AsSpan(c * spatialStride, count + lag);
+                    double middle = parts.Middle[a * n + c];
+                    double start = parts.Head[a * n + c] + middle, end = (Sequential(ca, cc, lag, HeadFrames) + middle) + Sequential(ca, cc, count, count + lag);
+                    gs[a * n + c] = start;
+                    gm[a * n + c] = 0.5 * (start + end);
+                }
+            }
+        }
+        else if (kt == 1 && count > lag)
         {
             // b_s are frames [0, count) and b_e frames [lag, count + lag) of the same columns: the frames [lag, count) that
             // both hold are summed once, the lag frames at either end one by one: sum b_s b_s^T = S[0, lag) + M and
@@ -609,6 +655,23 @@ public sealed class CurrentStatistics
             for (int p = 0; p < nd; p++)
                 for (int q = 0; q <= p; q++) cov[p * nd + q] = FixedOrderSum.Dot(j.AsSpan(p * count, count), j.AsSpan(q * count, count));
         }
+    }
+
+    /// <summary>
+    /// Values per chunk at most when a file is read (8 MB): the two chunks the pass holds stay in the last-level cache.
+    /// </summary>
+    internal const long CachedChunkValues = 1 << 20;
+
+    /// <summary>into[i] += add[i], eight lanes at a time (each element's additions in the same order, so the same bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddTo(Span<double> into, ReadOnlySpan<double> add)
+    {
+        int n = into.Length, i = 0;
+        if (add.Length < n) throw new ArgumentException("a span shorter than the sums");
+        ref double pa = ref MemoryMarshal.GetReference(add);
+        ref double pi = ref MemoryMarshal.GetReference(into);
+        for (; i <= n - 8; i += 8) (Vector512.LoadUnsafe(ref pi, (nuint)i) + Vector512.LoadUnsafe(ref pa, (nuint)i)).StoreUnsafe(ref pi, (nuint)i);
+        for (; i < n; i++) into[i] += add[i];
     }
 
     /// <summary>into[i] = 0.5 * (a[i] + b[i]), four lanes at a time (the same operations, so the same bits, as one by one).</summary>
