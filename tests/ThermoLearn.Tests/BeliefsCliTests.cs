@@ -75,9 +75,17 @@ public class BeliefsCliTests
             var train = Run([.. new[] { "beliefs", "train", "--process", "mess3*mess3", "--set", "x=0.05", "--set", "a=0.85", "--out", run, "--tokens", "19200",
                 "--optimizer", "adam", "--lr", "0.01", "--checkpoints", "9600", "--seed", "3" }, .. model]);
             Assert.True(train.Code == 0, train.Error);
-            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--bootstrap", "5", "--json");
+            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--bootstrap", "5", "--rank-bootstrap", "2", "--json");
             Assert.True(analyze.Code == 0, analyze.Error);
             var a = JsonNode.Parse(analyze.Out)!;
+            // The scale-free rank's factored part cannot exceed the factor beliefs' rank 4; its bootstrap has the split too.
+            var split = a["centroids"]!["rank_split"]!;
+            Assert.InRange((int)split["factored"]!["rank"]!, 0, 4);
+            Assert.True((int)split["factored"]!["rank_max"]! <= 4);
+            var rankBootstrap = a["rank_bootstrap"]!;
+            Assert.Equal(2, (int)rankBootstrap["replicates"]!);
+            Assert.Equal((int)split["factored"]!["rank"]!, (int)rankBootstrap["factored"]!);
+            Assert.True((double)rankBootstrap["rank_stderr"]! >= 0);
             var verdict = a["factored_vs_joint"]!;
             Assert.Contains((string)verdict["verdict"]!, new[] { "factored", "joint", "neither" });
             Assert.StartsWith((string)verdict["verdict"]!, (string)verdict["reason"]!);
@@ -100,6 +108,9 @@ public class BeliefsCliTests
             var bad = Run("beliefs", "analyze", "--run", run, "--bootstrap", "1", "--json");
             Assert.Equal(CliApp.ExitBadInput, bad.Code);
             Assert.Contains("--bootstrap", bad.Error);
+            var badRank = Run("beliefs", "analyze", "--run", run, "--rank-bootstrap", "1", "--json");
+            Assert.Equal(CliApp.ExitBadInput, badRank.Code);
+            Assert.Contains("--rank-bootstrap", badRank.Error);
         }
         finally
         {

@@ -23,8 +23,13 @@ internal static class BeliefsAnalyzeCommand
         var seed = SharedOptions.OptionalSeed("Seed of the held-out split and label shuffle (default: the run's seed).");
         var threads = SharedOptions.TorchThreads(2);
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap replicates for the centroid dimension's standard errors.", DefaultValueFactory = _ => 100 };
+        var rankBootstrap = new Option<int>("--rank-bootstrap")
+        {
+            Description = "Bootstrap replicates for the standard errors of the final checkpoint's scale-free ranks (final layer; each replicate re-chooses every rank). 0: off.",
+            DefaultValueFactory = _ => 0,
+        };
         var json = SharedOptions.Json();
-        var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, bootstrap, json };
+        var command = new Command("analyze", "Measure belief-state geometry in the residual streams of a trained run, at every checkpoint.") { run, plotDir, seed, threads, bootstrap, rankBootstrap, json };
         command.SetAction(parse =>
         {
             string? plots = parse.GetValue(plotDir);
@@ -32,6 +37,8 @@ internal static class BeliefsAnalyzeCommand
                 throw new InvalidInputException($"--plot-dir {plots}: this is a file, not a folder.");
             int replicates = parse.GetValue(bootstrap);
             if (replicates < 2) throw new InvalidInputException($"--bootstrap must be at least 2, not {replicates}.");
+            int rankReplicates = parse.GetValue(rankBootstrap);
+            if (rankReplicates is < 0 or 1) throw new InvalidInputException($"--rank-bootstrap must be 0 (off) or at least 2, not {rankReplicates}.");
             var training = TrainingRun.Load(parse.GetValue(run)!);
             var task = BeliefTask.FromJson(training.Process, Path.Combine(training.Directory, "run.json"));
             var process = task.CreateProcess();
@@ -45,12 +52,15 @@ internal static class BeliefsAnalyzeCommand
             // What the hypotheses predict, measured on the true beliefs as the activations are (once: it does not depend on the model).
             var truth = TrueBeliefGeometry.Compute(data, replicates, analysisSeed);
             var perCheckpoint = new List<(TrainingCheckpoint Checkpoint, ProbeResult Probe, BeliefGeometryReport Report)>();
+            BeliefRankErrors? rankErrors = null;
             for (int c = 0; c < training.Checkpoints.Count; c++)
             {
                 var checkpoint = training.Checkpoints[c];
                 using var model = training.LoadModel(checkpoint);
                 var probe = TransformerProbe.Run(model, data, captureResiduals: true);
                 var report = BeliefGeometryReport.Compute(probe.Residuals!, data, analysisSeed, replicates);
+                if (rankReplicates > 0 && c == training.Checkpoints.Count - 1)
+                    rankErrors = BeliefRankBootstrap.Compute(probe.Residuals![^1], data, rankReplicates, analysisSeed);
                 // Keep only what the summary and plots need: the residual matrices are large.
                 perCheckpoint.Add((checkpoint, probe with { Residuals = null }, report));
                 reporter.Report((c + 1.0) / training.Checkpoints.Count, $"checkpoint {checkpoint.Tokens:N0} tokens: R^2 {report.Final.InSample.RSquared:F4}");
@@ -79,6 +89,21 @@ internal static class BeliefsAnalyzeCommand
                 ["pca_dimensions"] = new JsonObject { ["final"] = Pca(last.Final.Pca), ["concat"] = Pca(last.Concatenated.Pca) },
                 ["centroids"] = Centroids(last.Centroids, last.FactoredFinal, last.NextTokenShare),
                 ["centroids_concat"] = Centroids(last.CentroidsConcatenated, last.FactoredFinal, last.NextTokenShareConcatenated),
+                ["rank_bootstrap"] = rankErrors is null ? null : new JsonObject
+                {
+                    ["replicates"] = rankErrors.Replicates,
+                    ["units"] = rankErrors.Units,
+                    ["rank"] = rankErrors.Rank.Rank,
+                    ["rank_mean"] = JsonOutput.Number(rankErrors.RankMean),
+                    ["rank_stderr"] = JsonOutput.Number(rankErrors.RankStandardError),
+                    ["factored"] = rankErrors.Split?.Factored.Rank,
+                    ["factored_mean"] = JsonOutput.Number(rankErrors.FactoredMean),
+                    ["factored_stderr"] = JsonOutput.Number(rankErrors.FactoredStandardError),
+                    ["excess"] = rankErrors.Split?.JointExcess.Rank,
+                    ["excess_mean"] = JsonOutput.Number(rankErrors.ExcessMean),
+                    ["excess_stderr"] = JsonOutput.Number(rankErrors.ExcessStandardError),
+                    ["excess_share_stderr"] = JsonOutput.Number(rankErrors.ExcessShareStandardError),
+                },
                 ["true_geometry"] = new JsonObject
                 {
                     ["factored_rank"] = truth.FactoredRank,
@@ -140,6 +165,9 @@ internal static class BeliefsAnalyzeCommand
                 foreach (var (stream, d) in new[] { ("final layer", c), ("all layers concatenated", last.CentroidsConcatenated), ("true factor beliefs", truth.FactorBeliefs), ("true joint belief", truth.JointBelief) })
                     if (d.Rank is { } r)
                         console.Out.WriteLine($"  {stream}: {RankLine(r, d.RankSplit, last.FactoredFinal)}");
+                if (rankErrors is { } e)
+                    console.Out.WriteLine($"  rank bootstrap ({e.Replicates} replicates over {e.Units:N0} units): rank {e.Rank.Rank} (mean {e.RankMean:F2} +- {e.RankStandardError:F2})"
+                        + (e.Split is { } es ? $", factored part {es.Factored.Rank} (mean {e.FactoredMean:F2} +- {e.FactoredStandardError:F2}), joint excess {es.JointExcess.Rank} (mean {e.ExcessMean:F2} +- {e.ExcessStandardError:F2}; share +- {e.ExcessShareStandardError:G2})" : ""));
                 if (last.Comparison is { } m)
                     console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; {RankLine(rank, c.RankSplit, last.FactoredFinal)}" : ""));
             }

@@ -260,17 +260,23 @@ internal sealed class BeliefCentroids
         DimensionEstimate Estimate(PcaSummary pca, int offset) =>
             new(pca, errors[offset], errors[offset + 1], errors[offset + 2], errors[offset + 3], errors[offset + 4]);
         int groups = Weights.Count(w => w > 0);
-        bool ranked = groups >= 2 * RankFolds;
-        var rank = ranked ? BeliefRankEstimator.Estimate(Beliefs, Centroids, Weights, RankFolds, seed) : null;
-        // Group factor beliefs are the marginals of the group joint beliefs (linear, so the same baseline).
-        var split = ranked && data.FactorStates.Count > 1
-            ? BeliefRankEstimator.Split(RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(Beliefs, data.FactorStates, data.FactorTaus)), Beliefs, Centroids, Weights, RankFolds, seed)
-            : null;
+        var (rank, split) = groups >= 2 * RankFolds ? Ranks(data, seed) : (null, null);
         return new CentroidDimension(groups, Tolerance, Estimate(value.Centroids, 0), Estimate(value.Explained, 5), replicates, Units, rank, split);
     }
 
     /// <summary>Cross-validation folds of the scale-free rank (the model comparison's 10).</summary>
-    private const int RankFolds = 10;
+    internal const int RankFolds = 10;
+
+    /// <summary>The scale-free rank on the joint belief and, for products of <paramref name="data"/>'s factors, its split.</summary>
+    internal (BeliefRank Rank, BeliefRankSplit? Split) Ranks(BeliefDataset data, ulong seed)
+    {
+        var rank = BeliefRankEstimator.Estimate(Beliefs, Centroids, Weights, RankFolds, seed);
+        // Group factor beliefs are the marginals of the group joint beliefs (linear, so the same baseline).
+        var split = data.FactorStates.Count > 1
+            ? BeliefRankEstimator.Split(RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(Beliefs, data.FactorStates, data.FactorTaus)), Beliefs, Centroids, Weights, RankFolds, seed)
+            : null;
+        return (rank, split);
+    }
 
     private static RowMatrix Explain(RowMatrix centroids, RowMatrix beliefs, double[] weights) =>
         WeightedLeastSquares.Fit(beliefs, centroids, weights).Predict(beliefs);

@@ -1,5 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
+using ThermoLearn.Inference;
 using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Processes.Geometry;
@@ -49,6 +50,55 @@ public sealed record BeliefRankSplit(BeliefRank Factored, BeliefRank JointExcess
 
     /// <summary>Paired fold standard error of <see cref="ExcessShare"/>.</summary>
     public double ExcessShareStandardError => JointExcess.GainStandardError;
+}
+
+/// <summary>How the chosen scale-free ranks move with the sample (<see cref="BeliefRankBootstrap"/>).</summary>
+/// <param name="Replicates">Bootstrap replicates.</param>
+/// <param name="Units">Resampled units (sequences of a sampled dataset, prefixes of an exact one).</param>
+/// <param name="Rank">The rank on the joint belief (full data).</param>
+/// <param name="RankMean">Its mean over the replicates.</param>
+/// <param name="RankStandardError">Its bootstrap standard error.</param>
+/// <param name="Split">The split (full data); null for a single process, and then the split's errors are NaN.</param>
+/// <param name="FactoredMean">Mean of the factored part over the replicates.</param>
+/// <param name="FactoredStandardError">Bootstrap standard error of the factored part.</param>
+/// <param name="ExcessMean">Mean of the joint excess's rank over the replicates.</param>
+/// <param name="ExcessStandardError">Bootstrap standard error of the joint excess's rank.</param>
+/// <param name="ExcessShareStandardError">Bootstrap standard error of the excess share.</param>
+public sealed record BeliefRankErrors(int Replicates, int Units, BeliefRank Rank, double RankMean, double RankStandardError, BeliefRankSplit? Split,
+    double FactoredMean, double FactoredStandardError, double ExcessMean, double ExcessStandardError, double ExcessShareStandardError);
+
+/// <summary>
+/// Bootstrap of the scale-free ranks: each replicate resamples the units with replacement (multinomial counts multiply
+/// the prefix weights, as for the centroid dimension), recomputes the centroids and group beliefs, and chooses every
+/// rank afresh (folds from the same seed over the groups that keep weight). The fold standard errors inside a rank
+/// describe the held-out comparison on one sample; this describes how the chosen rank itself moves with the sample.
+/// Each replicate costs one rank (three for a product), so it is separate from the dimension's bootstrap.
+/// </summary>
+public static class BeliefRankBootstrap
+{
+    /// <summary>Bootstraps the ranks of <paramref name="activations"/> (rows = <paramref name="data"/>'s prefixes, e.g. the final layer).</summary>
+    public static BeliefRankErrors Compute(Matrix<double> activations, BeliefDataset data, int replicates = 30, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        return Compute(RowMatrix.From(activations), data, replicates, seed);
+    }
+
+    internal static BeliefRankErrors Compute(RowMatrix activations, BeliefDataset data, int replicates, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (replicates < 2) throw new InvalidInputException($"belief rank bootstrap: at least 2 replicates are needed, not {replicates}.");
+        var centroids = BeliefCentroids.Compute(activations, data);
+        var (rank, split) = centroids.Ranks(data, seed);
+        double[] Values(BeliefRank r, BeliefRankSplit? s) =>
+            [r.Rank, s?.Factored.Rank ?? double.NaN, s?.JointExcess.Rank ?? double.NaN, s?.ExcessShare ?? double.NaN];
+        var value = Values(rank, split);
+        var (se, bias) = Resampling.Errors(centroids.Units, new ErrorOptions(Batches: centroids.Units, Bootstrap: replicates, Seed: seed), counts =>
+        {
+            var (r, s) = centroids.Resample(activations, data, counts).Ranks(data, seed);
+            return Values(r, s);
+        }, value);
+        return new BeliefRankErrors(replicates, centroids.Units, rank, value[0] + bias[0], se[0], split, value[1] + bias[1], se[1], value[2] + bias[2], se[2], se[3]);
+    }
 }
 
 /// <summary>

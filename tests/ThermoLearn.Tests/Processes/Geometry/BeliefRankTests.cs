@@ -190,6 +190,26 @@ public class BeliefRankTests(ITestOutputHelper output)
         Assert.True(jointSplit.ExcessShare > 4 * jointSplit.ExcessShareStandardError, $"joint excess share {jointSplit.ExcessShare} +- {jointSplit.ExcessShareStandardError}");
     }
 
+    /// <summary>
+    /// The bootstrap of the ranks with the true joint beliefs as activations (mess3 x mess3, sampled): the code is an
+    /// exact linear image, so every replicate chooses the same ranks (8 on the joint belief; 4 factored + 4 excess) and
+    /// their standard errors are 0, while the excess share, a property of the sample, moves.
+    /// </summary>
+    [Fact]
+    public void RankBootstrapOfAnExactCodeIsStable()
+    {
+        var data = BeliefDataset.Sample(ProcessCatalog.Create("mess3*mess3", ["x=0.05", "a=0.85"]), 6, 600, 3);
+        var errors = BeliefRankBootstrap.Compute(data.Beliefs, data, replicates: 4, seed: 1);
+        output.WriteLine($"rank {errors.Rank.Rank} ({errors.RankMean} +- {errors.RankStandardError}), factored {errors.Split!.Factored.Rank} ({errors.FactoredMean} +- {errors.FactoredStandardError}), "
+            + $"excess {errors.Split.JointExcess.Rank} ({errors.ExcessMean} +- {errors.ExcessStandardError}), share {errors.Split.ExcessShare:G4} +- {errors.ExcessShareStandardError:G3} (bootstrap) / {errors.Split.ExcessShareStandardError:G3} (folds)");
+        Assert.Equal((8, 4, 4), (errors.Rank.Rank, errors.Split.Factored.Rank, errors.Split.JointExcess.Rank));
+        Assert.Equal((8.0, 4.0, 4.0), (errors.RankMean, errors.FactoredMean, errors.ExcessMean));
+        Assert.Equal((0.0, 0.0, 0.0), (errors.RankStandardError, errors.FactoredStandardError, errors.ExcessStandardError));
+        Assert.True(errors.ExcessShareStandardError > 0);
+        Assert.Equal((4, 600), (errors.Replicates, errors.Units));
+        Assert.Throws<InvalidInputException>(() => BeliefRankBootstrap.Compute(data.Beliefs, data, replicates: 1, seed: 1));
+    }
+
     [Fact]
     public void BadInputIsReported()
     {
