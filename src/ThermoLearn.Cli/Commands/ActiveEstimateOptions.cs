@@ -223,7 +223,11 @@ internal sealed class ActiveEstimateOptions
                     result["validation_steps"] = new JsonArray(score.Training.Validation.Select(v => (JsonNode?)JsonValue.Create(v.Step)).ToArray());
                     result["validation_loss"] = JsonOutput.Array(score.Training.Validation.Select(v => v.Loss).ToArray());
                 }
-                if (double.IsFinite(score.Training.LinearLoss)) result["linear_start_loss"] = score.Training.LinearLoss;
+                if (double.IsFinite(score.Training.LinearLoss))
+                {
+                    result["linear_start_loss"] = score.Training.LinearLoss;
+                    result["linear_start_ridge"] = score.Training.LinearRidge;
+                }
                 if (saveModel is not null) result["saved_model"] = saveModel;
             }
             JsonOutput.Write(console, result);

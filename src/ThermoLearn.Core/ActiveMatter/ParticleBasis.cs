@@ -81,16 +81,17 @@ public sealed class ParticleBasis
 
     /// <summary>
     /// Fills phi[((i d) + a) K + k] for one configuration (positions x[i d + a], active g[i d + a]) and, when
-    /// <paramref name="divergence"/> is given, divergence[i K + k] = sum_a d phi_k(i, a) / d g_{i,a}: the own-g divergence
-    /// that implicit score matching of s_g = theta . phi needs (features of g_j, j != i, contribute none to it).
+    /// <paramref name="divergence"/> is given, divergence[((i d) + a) K + k] = d phi_k(i, a) / d g_{i,a}: the diagonal of the own-g
+    /// Jacobian, whose sum over a is the divergence that implicit score matching of s_g = theta . phi needs (features of g_j,
+    /// j != i, contribute none to it).
     /// </summary>
     public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1, double[]? divergence = null)
     {
         int n = _model.Particles, d = _model.Dimension, k = Count;
         if (divergence is not null)
         {
-            if (divergence.Length < n * k) throw new ArgumentException($"the divergence buffer needs {n * k} values (got {divergence.Length}).", nameof(divergence));
-            Array.Clear(divergence, 0, n * k);
+            if (divergence.Length < n * d * k) throw new ArgumentException($"the divergence buffer needs {n * d * k} values (got {divergence.Length}).", nameof(divergence));
+            Array.Clear(divergence, 0, n * d * k);
         }
         for (int i = 0; i < n; i++)
         {
@@ -99,8 +100,8 @@ public sealed class ParticleBasis
                 int row = (i * d + a) * k;
                 phi[row] = g[i * d + a];
                 if (!_model.Periodic) phi[row + 1] = x[i * d + a];
+                if (divergence is not null) divergence[row] = 1;
             }
-            if (divergence is not null) divergence[i * k] = d;
         }
         if (_cells is null) return;
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
@@ -115,11 +116,13 @@ public sealed class ParticleBasis
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
         private double _divergence;   // div_i F_i = sum_j tr J(r_ij)
+        private double _jxx, _jyy, _jzz;   // diagonal of sum_j J(r_ij)
 
         public void Begin(int i)
         {
             _s = default;
             _divergence = 0;
+            _jxx = _jyy = _jzz = 0;
         }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
@@ -143,6 +146,9 @@ public sealed class ParticleBasis
             if (f == 0) return;   // beyond the interaction's cutoff J = 0
             double fp = pairs.ForceDerivative(r), fr = f / r;
             _divergence += fp + (d - 1) * fr;
+            _jxx += (fp - fr) * ux * ux + fr;
+            _jyy += (fp - fr) * uy * uy + fr;
+            _jzz += (fp - fr) * uz * uz + fr;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
         }
@@ -166,7 +172,7 @@ public sealed class ParticleBasis
             }
             double kappa = -k * _divergence;
             Span<double> weights = stackalloc double[WeightedCount];
-            // d w_q / d g_{i,a} = -w_q v0 u_a / s_q^2: the gates' own-g slopes, as (sum_a c_a u_a) times this factor
+            // d w_q / d g_{i,a} = -w_q v0 u_a / s_q^2: the gates' own-g slopes, as u_a times this factor
             Span<double> slopes = stackalloc double[WeightedCount];
             for (int q = 0; q < GateCount; q++)
             {
@@ -182,21 +188,20 @@ public sealed class ParticleBasis
                 weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
                 slopes[GateCount + 2 + q - KappaGateFirst] = kappa * slopes[q];
             }
-            double cu = 0;
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * count + first;
                 for (int q = 0; q < fields; q++) phi[row + q] = _s.Get(q, a);
                 double c = v0 * _s.Get(contactG, a) + k * _s.Get(contactG + 1, a);
                 for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
-                cu += c * (v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a]);
+                if (divergence is null) continue;
+                // d/dg_{i,a}: the J(g_i - g_j) field gives [sum_j J]_aa; c_i = v0 [that] + k [J(F_i - F_j)] gives v0 [sum_j J]_aa;
+                // a weighted feature w c_a gives w v0 [sum_j J]_aa + c_a dw/dg_{i,a}
+                double jaa = a == 0 ? _jxx : a == 1 ? _jyy : _jzz;
+                double ua = v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a];
+                divergence[row + contactG] = jaa;
+                for (int q = 0; q < WeightedCount; q++) divergence[row + fields + q] = weights[q] * v0 * jaa + slopes[q] * c * ua;
             }
-            if (divergence is null) return;
-            // sum_a d/dg_{i,a}: the J(g_i - g_j) field gives tr sum_j J = div_i F_i; c_i = v0 [that] + k [J(F_i - F_j)] gives
-            // v0 div_i F_i; a weighted feature w c gives w v0 div_i F_i + (dw/dg) . c
-            int o = i * count + first;
-            divergence[o + contactG] = _divergence;
-            for (int q = 0; q < WeightedCount; q++) divergence[o + fields + q] = weights[q] * v0 * _divergence + slopes[q] * cu;
         }
     }
 

@@ -49,8 +49,8 @@ internal sealed class ScoreData
         Contacts = contacts;
         if (basisFeatures < 0 || (basisFeatures > 0) != (basis is not null) || (basis is null) != (basisDivergence is null))
             throw new InvalidInputException($"the particle basis needs its feature count, values and divergences together (got {basisFeatures} features).");
-        if (basis is not null && (basis.LongLength != size * basisFeatures || basisDivergence!.LongLength != (long)snapshots * particles * basisFeatures))
-            throw new InvalidInputException($"particle basis: expected {size * basisFeatures} values and {(long)snapshots * particles * basisFeatures} divergences, got {basis.LongLength} and {basisDivergence!.LongLength}.");
+        if (basis is not null && (basis.LongLength != size * basisFeatures || basisDivergence!.LongLength != size * basisFeatures))
+            throw new InvalidInputException($"particle basis: expected {size * basisFeatures} values and as many derivatives, got {basis.LongLength} and {basisDivergence!.LongLength}.");
         BasisFeatures = basisFeatures;
         Basis = basis;
         BasisDivergence = basisDivergence;
@@ -84,7 +84,7 @@ internal sealed class ScoreData
     /// </summary>
     public float[]? Basis { get; }
 
-    /// <summary>sum_a d phi_k(i, a) / d g_{i,a} per snapshot and particle, [S, N, K], or null.</summary>
+    /// <summary>d phi_k(i, a) / d g_{i,a} per snapshot, particle and axis, [S, N, 2, K], or null (summed over a: the own-g divergence).</summary>
     public float[]? BasisDivergence { get; }
 
     /// <summary>k sum_i div_i F_i per snapshot, or null.</summary>
@@ -118,7 +118,7 @@ internal sealed class ScoreData
             ForceDivergence?.AsSpan(start, count).ToArray(),
             Contacts?.AsSpan(start * Particles * ContactColumns, count * Particles * ContactColumns).ToArray(), BasisFeatures,
             Basis?.AsSpan(start * row * BasisFeatures, count * row * BasisFeatures).ToArray(),
-            BasisDivergence?.AsSpan(start * Particles * BasisFeatures, count * Particles * BasisFeatures).ToArray());
+            BasisDivergence?.AsSpan(start * row * BasisFeatures, count * row * BasisFeatures).ToArray());
     }
 
     private static void CheckFinite(double[] values, string what, int particles)

@@ -89,8 +89,9 @@ public sealed record ScoreEstimate(string Method, string Network, MeanEstimate R
 /// <param name="Validation">(steps taken, validation loss per particle) at each check; empty without a validation set.</param>
 /// <param name="BestStep">Steps taken by the weights kept: the best check's, or <paramref name="Steps"/> without a validation set.</param>
 /// <param name="LinearLoss">The closed-form linear fit's score-matching loss per particle on the snapshots it was fitted on (NaN without a linear head).</param>
+/// <param name="LinearRidge">The relative ridge of that fit, chosen on the validation snapshots (0 without them; NaN without a linear head).</param>
 public sealed record ScoreTraining(IReadOnlyList<double> Loss, int Steps, double WallSeconds, double CpuSeconds, IReadOnlyList<(int Step, double Loss)> Validation,
-    int BestStep, double LinearLoss);
+    int BestStep, double LinearLoss, double LinearRidge = double.NaN);
 
 /// <summary>A trained network, its training record and the held-out estimate.</summary>
 public sealed class ScoreFit(LocalScoreNetwork network, ScoreTraining training, ScoreEstimate estimate) : IDisposable
@@ -145,13 +146,13 @@ public static class ScoreEntropyProduction
             var (contactScale, coefficient) = ContactStart(train, gScale);
             network.SetScales(PositionScale(train, parameters), gScale, contactScale);
             if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
-            double linearLoss = double.NaN;
+            double linearLoss = double.NaN, linearRidge = double.NaN;
             if (settings.Shape.LinearFeatures > 0)
             {
-                (double[] theta, linearLoss) = LinearFit(train, parameters);
-                network.StartLinear(theta);
+                (double[] theta, linearLoss, linearRidge) = LinearFit(train, parameters, validation);
+                network.StartLinear(theta, LinearBounds(train));
             }
-            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss };
+            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss, LinearRidge = linearRidge };
             var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
             return new ScoreFit(network, training, estimate);
         }
@@ -301,8 +302,62 @@ public static class ScoreEntropyProduction
     /// c = E[sum_i div_{g_i} phi_i] is least at theta = -M^-1 c, where it is -gamma c . M^-1 c. Returns theta and that loss per particle
     /// in the units of the training loss (D over max(eps, gamma)). The same projection the current estimator makes from increments,
     /// here from snapshots alone and with no time-step bias.
+    /// With <paramref name="validation"/> snapshots, theta = -(M + lambda diag M)^-1 c with the ridge lambda of
+    /// <see cref="LinearRidges"/> whose theta has the lowest loss on them (closed form there too): features that are rare in
+    /// the training snapshots (a particle nearly at rest in a gate of width 0.002 v0) otherwise get coefficients of 10^4 that
+    /// one held-out particle turns into an estimate of 10^5 times identity 4 (measured at N = 4,096, docs/active-matter.md).
     /// </summary>
-    internal static (double[] Theta, double LossPerParticle) LinearFit(ScoreData data, AoupParameters parameters)
+    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(ScoreData data, AoupParameters parameters, ScoreData? validation = null)
+    {
+        var (gram, divergence) = LinearMoments(data);
+        int k = divergence.Length;
+        double units = parameters.Gamma / Math.Max(parameters.Epsilon, parameters.Gamma);
+        double[] Solve(double ridge)
+        {
+            var ridged = (double[])gram.Clone();
+            for (int p = 0; p < k; p++) ridged[p * k + p] *= 1 + ridge;
+            return DenseMatrix.SolveRidgedCholesky(ridged, divergence, k, 1);
+        }
+        double Loss(double[] theta, double[] m, double[] c)
+        {
+            double sum = 0;
+            for (int p = 0; p < k; p++)
+            {
+                double row = 0;
+                for (int q = 0; q < k; q++) row += m[p * k + q] * theta[q];
+                sum += theta[p] * row - 2 * theta[p] * c[p];
+            }
+            return units * sum;
+        }
+        double chosen = 0;
+        if (validation is not null)
+        {
+            var (validationGram, validationDivergence) = LinearMoments(validation);
+            double best = double.PositiveInfinity;
+            foreach (double ridge in LinearRidges)
+            {
+                double loss = Loss(Solve(ridge), validationGram, validationDivergence);
+                if (loss < best) (best, chosen) = (loss, ridge);
+            }
+        }
+        double[] fit = Solve(chosen);
+        return (fit, Loss(fit, gram, divergence), chosen);
+    }
+
+    /// <summary>Largest |phi_k| component over the snapshots of <paramref name="data"/>, per feature: the linear head's clipping bounds.</summary>
+    internal static double[] LinearBounds(ScoreData data)
+    {
+        int k = data.BasisFeatures;
+        var bounds = new double[k];
+        for (long r = 0; r < data.Basis!.LongLength; r++) bounds[r % k] = Math.Max(bounds[r % k], Math.Abs(data.Basis[r]));
+        return bounds;
+    }
+
+    /// <summary>Relative ridges tried by <see cref="LinearFit"/> on a validation set (0: none beyond the solver's 1e-12).</summary>
+    internal static readonly double[] LinearRidges = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
+
+    /// <summary>M = E[sum_{i,a} phi phi^T] and -c = -E[sum_i div_{g_i} phi_i] per particle over the snapshots of <paramref name="data"/>.</summary>
+    private static (double[] Gram, double[] MinusDivergence) LinearMoments(ScoreData data)
     {
         int k = data.BasisFeatures, n = data.Particles;
         if (k == 0 || data.Basis is null || data.BasisDivergence is null)
@@ -323,13 +378,11 @@ public static class ScoreEntropyProduction
         for (int p = 0; p < k; p++)
             for (int q = 0; q < p; q++) gram[q * k + p] = gram[p * k + q];
         long particles = (long)data.Snapshots * n;
-        for (long i = 0; i < particles; i++)
-            for (int p = 0; p < k; p++) divergence[p] += data.BasisDivergence[i * k + p];
+        for (long r = 0; r < rows; r++)
+            for (int p = 0; p < k; p++) divergence[p] += data.BasisDivergence[r * k + p];
         for (int p = 0; p < k; p++) divergence[p] = -divergence[p] / particles;
         for (int p = 0; p < k * k; p++) gram[p] /= particles;
-        double[] theta = DenseMatrix.SolveRidgedCholesky(gram, divergence, k, 1);
-        double loss = -parameters.Gamma * DenseMatrix.Dot(divergence, theta) / Math.Max(parameters.Epsilon, parameters.Gamma);
-        return (theta, loss);
+        return (gram, divergence);
     }
 
     /// <summary>Score-matching loss per particle of <paramref name="data"/> with the evaluation's fixed probes (as <see cref="ScoreEstimate.ScoreMatchingLoss"/>).</summary>
@@ -528,14 +581,14 @@ public static class ScoreEntropyProduction
             if (data.Basis is null || data.BasisDivergence is null || data.BasisFeatures != features)
                 throw new InvalidInputException($"this score network has a linear head over {features} features of the particle basis; the data carry {data.BasisFeatures}.");
             var values = new float[(long)b * n * 2 * features];
-            var divergences = new float[(long)b * n * features];
+            var divergences = new float[(long)b * n * 2 * features];
             for (int c = 0; c < b; c++)
             {
                 Array.Copy(data.Basis, (long)snapshots[c] * n * 2 * features, values, (long)c * n * 2 * features, n * 2 * features);
-                Array.Copy(data.BasisDivergence, (long)snapshots[c] * n * features, divergences, (long)c * n * features, n * features);
+                Array.Copy(data.BasisDivergence, (long)snapshots[c] * n * 2 * features, divergences, (long)c * n * 2 * features, n * 2 * features);
             }
             basis = tensor(values, [b, n, 2, features]);
-            basisDivergence = tensor(divergences, [b, n, features]);
+            basisDivergence = tensor(divergences, [b, n, 2, features]);
         }
         Tensor gTensor = tensor(g, [b, n, 2]);
         if (gradients) gTensor.requires_grad_(true);

@@ -160,14 +160,14 @@ internal sealed class NeighbourhoodBatches
             // the linear head scores the centres only: their features and divergences
             float[] source = _data.Basis ?? throw new InvalidInputException("this score network has a linear head over the particle basis; the data carry no basis.");
             var values = new float[ends[0] * 2 * features];
-            var divergences = new float[ends[0] * features];
+            var divergences = new float[ends[0] * 2 * features];
             for (int e = 0; e < ends[0]; e++)
             {
                 long row = (long)drawn[e].Item1 * _n + drawn[e].Item2;
                 Array.Copy(source, row * 2 * features, values, e * 2 * features, 2 * features);
-                Array.Copy(_data.BasisDivergence!, row * features, divergences, e * features, features);
+                Array.Copy(_data.BasisDivergence!, row * 2 * features, divergences, e * 2 * features, 2 * features);
             }
-            input = input with { Basis = tensor(values, [1, ends[0], 2, features]), BasisDivergence = tensor(divergences, [1, ends[0], features]) };
+            input = input with { Basis = tensor(values, [1, ends[0], 2, features]), BasisDivergence = tensor(divergences, [1, ends[0], 2, features]) };
         }
         return (input, ends, drawn);
     }

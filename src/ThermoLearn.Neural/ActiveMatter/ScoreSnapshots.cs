@@ -72,9 +72,9 @@ public static class ScoreSnapshots
         if (basis is not null && basis.Count != linearFeatures)
             throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} ({string.Join(", ", basis.Names)}).");
         float[]? basisValues = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
-        float[]? basisDivergence = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * basis.Count];
+        float[]? basisDivergence = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
         var framePhi = basis is null ? null : new double[model.Particles * 2 * basis.Count];
-        var frameDivergence = basis is null ? null : new double[model.Particles * basis.Count];
+        var frameDivergence = basis is null ? null : new double[model.Particles * 2 * basis.Count];
         int s = snapshots.Frames, n = model.Particles;
         var x = new double[(long)s * n * 2];
         var g = new double[(long)s * n * 2];

@@ -193,7 +193,8 @@ public class ScoreEntropyProductionTests
     /// is that fit, exactly: on the snapshots it was fitted on, the network's score-matching loss (Hutchinson over the rest of the
     /// network, which adds exactly 0 at the start; the head's divergence exact) and its plug-in rate gamma sum_i E|g_i + theta . phi_i|^2
     /// equal the closed forms -gamma c . M^-1 c and their double-precision evaluation; float32 features and head: 1e-4 relative.
-    /// Also the fit is the minimum: moving any one coefficient by 1% either way raises the loss (double precision).
+    /// Also the fit is the minimum: moving any one coefficient by 1% either way raises the loss (double precision); and with the
+    /// clipping bounds halved, the network's loss is that of the clipped features with their clipped derivatives at 0.
     /// </summary>
     [Fact]
     public void TheLinearStartReproducesTheClosedFormFit()
@@ -205,10 +206,15 @@ public class ScoreEntropyProductionTests
         int features = ScoreSnapshots.LinearFeatures(model);
         var data = ScoreSnapshots.Data(run, features);
         var p = ScoreSnapshots.Parameters(model);
-        var (theta, loss) = ScoreEntropyProduction.LinearFit(data, p);
+        var (theta, loss, ridge) = ScoreEntropyProduction.LinearFit(data, p);
+        Assert.Equal(0, ridge);
+        // validated on the snapshots it was fitted on, no ridge can beat the exact minimiser: the same fit
+        var (again, _, chosen) = ScoreEntropyProduction.LinearFit(data, p, data);
+        Assert.Equal(0, chosen);
+        Assert.Equal(theta, again);
         using var network = new LocalScoreNetwork(ScoreSnapshots.DefaultSettings(model).Shape with { LinearFeatures = features }, trapped: false);
         network.SetScales(1, 10, 0.1);
-        network.StartLinear(theta);
+        network.StartLinear(theta, ScoreEntropyProduction.LinearBounds(data));
         var e = ScoreEntropyProduction.Evaluate(network, data, p, grid: 4);
         Assert.True(Math.Abs(e.ScoreMatchingLoss - loss) < 1e-4 * Math.Abs(loss), $"network loss {e.ScoreMatchingLoss} against the closed form {loss}");
         int n = model.Particles, k = features;
@@ -223,17 +229,22 @@ public class ScoreEntropyProductionTests
         Assert.True(Math.Abs(e.PlugIn.Mean - plugIn) < 1e-4 * plugIn, $"plug-in {e.PlugIn.Mean} against {plugIn}");
         Assert.True(loss < 0);
         // the closed form is the minimum of the loss, recomputed here in double from the features: L(theta) = E[sum |theta . phi|^2 + 2 theta . div phi]
-        double Loss(double[] th)
+        // (with bounds: each component clipped to +-bound, a clipped one's derivative 0)
+        double Loss(double[] th, double[]? bounds = null)
         {
             double sum = 0;
             for (long r = 0; r < (long)data.Snapshots * 2 * n; r++)
             {
                 double v = 0;
-                for (int q = 0; q < k; q++) v += th[q] * data.Basis![r * k + q];
+                for (int q = 0; q < k; q++)
+                {
+                    double phi = data.Basis![r * k + q];
+                    bool inside = bounds is null || Math.Abs(phi) <= bounds[q];
+                    v += th[q] * (inside ? phi : Math.Sign(phi) * bounds![q]);
+                    if (inside) sum += 2 * th[q] * data.BasisDivergence![r * k + q];
+                }
                 sum += v * v;
             }
-            for (long i = 0; i < (long)data.Snapshots * n; i++)
-                for (int q = 0; q < k; q++) sum += 2 * th[q] * data.BasisDivergence![i * k + q];
             return sum / ((long)data.Snapshots * n);
         }
         Assert.Equal(loss, Loss(theta), 1e-9 * Math.Abs(loss));
@@ -247,6 +258,13 @@ public class ScoreEntropyProductionTests
                 Assert.True(Loss(moved) > loss, $"{q}: moving {factor} does not raise the loss");
             }
         }
+        // the head does not extrapolate: with bounds at half the data's largest components, the network's loss is that of the
+        // clipped features (float32 bounds, so the closed form uses the same rounded values)
+        double[] half = Array.ConvertAll(ScoreEntropyProduction.LinearBounds(data), b => (double)(float)(b / 2));
+        network.StartLinear(theta, half);
+        double clipped = ScoreEntropyProduction.Evaluate(network, data, p, grid: 4).ScoreMatchingLoss, expected = Loss(theta, half);
+        Assert.True(Math.Abs(clipped - expected) < 1e-4 * Math.Abs(expected), $"clipped head: loss {clipped} against {expected}");
+        Assert.True(Math.Abs(expected - loss) > 1e-2 * Math.Abs(loss), "the bounds clip nothing");
     }
 
     /// <summary>
