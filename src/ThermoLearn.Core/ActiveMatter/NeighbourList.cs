@@ -21,7 +21,8 @@ public sealed class NeighbourList
     private readonly int _n, _d;
     private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
     private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
-    private readonly double[] _x, _y, _z;             // positions by slot at the last Update
+    private readonly double[] _positions;             // positions by slot at the last Update, slot k at [k * _stride, k * _stride + d)
+    private readonly int _stride;                     // 2 in 2-D, 4 in 3-D (x, y, z and a zero): one aligned 16- or 32-byte load per neighbour
     private readonly int[] _index;                    // original index of slot k (copied at a build)
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
@@ -52,9 +53,8 @@ public sealed class NeighbourList
         _refX = new double[particles];
         _refY = new double[particles];
         _refZ = new double[dimension == 3 ? particles : 0];
-        _x = new double[particles];
-        _y = new double[particles];
-        _z = new double[dimension == 3 ? particles : 0];
+        _stride = dimension == 3 ? 4 : 2;
+        _positions = new double[_stride * particles];
         _index = new int[particles];
         _counts = new int[particles];
         _chunkMax = new double[Chunks(-1)];
@@ -87,9 +87,11 @@ public sealed class NeighbourList
     /// <summary>
     /// forces[i d + a] = sum_j f(r_ij) (x_i - x_j)_a / r_ij over the neighbours closer than r_c at the positions of the
     /// last <see cref="Update"/>, f(r) / r from <paramref name="table"/> looked up by r^2, so no square root and no division
-    /// per pair (its exact-formula intervals from <paramref name="potential"/>). A particle's list is taken four entries at a time (AVX2 gathers where the
-    /// machine has them): entry m adds to partial sum m mod 4, and the partial sums are added as (s0 + s1) + (s2 + s3),
-    /// the same order in the vector and the scalar path, so the bits depend neither on threads nor on the instruction set.
+    /// per pair (its exact-formula intervals from <paramref name="potential"/>). A particle's list is taken eight entries at
+    /// a time on AVX-512, four on AVX2, the neighbours' positions by plain loads from the interleaved slot array (on this
+    /// machine gathers made the sweep about 30% slower): entry m adds to partial sum m mod 4, and the partial sums are
+    /// added as (s0 + s1) + (s2 + s3), the same order in every path, so the bits depend neither on threads nor on the
+    /// instruction set.
     /// </summary>
     public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
         where TPotential : struct, IPairPotential
@@ -112,11 +114,134 @@ public sealed class NeighbourList
     private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
     {
+        bool eight = Avx512F.IsSupported && !FourLaneForces;
         if (ScalarForces || !Avx2.IsSupported) ForceSlotsScalar(potential, table, forces, first, end);
+        else if (eight && _d == 2 && _box > 0) ForceSlotsAvx512<TPotential, No, Yes>(potential, table, forces, first, end);
+        else if (eight && _d == 2) ForceSlotsAvx512<TPotential, No, No>(potential, table, forces, first, end);
+        else if (eight && _box > 0) ForceSlotsAvx512<TPotential, Yes, Yes>(potential, table, forces, first, end);
+        else if (eight) ForceSlotsAvx512<TPotential, Yes, No>(potential, table, forces, first, end);
         else if (_d == 2 && _box > 0) ForceSlotsAvx2<TPotential, No, Yes>(potential, table, forces, first, end);
         else if (_d == 2) ForceSlotsAvx2<TPotential, No, No>(potential, table, forces, first, end);
         else if (_box > 0) ForceSlotsAvx2<TPotential, Yes, Yes>(potential, table, forces, first, end);
         else ForceSlotsAvx2<TPotential, Yes, No>(potential, table, forces, first, end);
+    }
+
+    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces"/> on a machine with AVX-512.</summary>
+    internal bool FourLaneForces { get; set; }
+
+    /// <summary>
+    /// <see cref="ForceSlotsAvx2{TPotential, TThreeD, TPeriodic}"/> on eight lanes (AVX-512): the pair terms of entries
+    /// m..m+7 at once, added to the four partial sums as entries m..m+3 and then m+4..m+7, so the sums are the four-lane
+    /// path's to the bit (past the count the lanes add zeros, which leave a partial sum unchanged).
+    /// </summary>
+    private unsafe void ForceSlotsAvx512<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
+        where TPotential : struct, IPairPotential
+        where TThreeD : struct, IFlag
+        where TPeriodic : struct, IFlag
+    {
+        int d = _d, capacity = _capacity, stride = _stride;
+        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
+        int[] index = _index, counts = _counts;
+        var box = Vector512.Create(_box);
+        var inverseBox = Vector512.Create(_inverseBox);
+        var rc2 = Vector512.Create(_cutoff2);
+        var safe = Vector512.Create(0.25 * _cutoff2);
+        var inverseStep = Vector512.Create(table.InverseStep);
+        var intervals = Vector512.Create((double)PairForceTable.Intervals);
+        var lanes = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7);
+        var lastRow = Vector256.Create(PairForceTable.Intervals - 1);
+        fixed (double* p = _positions, coefficients = table.Coefficients)
+        fixed (int* neighbours = _neighbours)
+        {
+            for (int k = first; k < end; k++)
+            {
+                var xi = Vector512.Create(p[k * stride]);
+                var yi = Vector512.Create(p[k * stride + 1]);
+                var zi = threeD ? Vector512.Create(p[k * stride + 2]) : Vector512<double>.Zero;
+                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX;
+                var exactLanes = Vector512<double>.Zero;
+                int* row = neighbours + (long)k * capacity;
+                int count = counts[k];
+                for (int m = 0; m < count; m += 8)
+                {
+                    Vector512<double> dx, dy, dz;
+                    if (threeD)
+                    {
+                        // entries 0, 2 | 1, 3 | 4, 6 | 5, 7 side by side, interleaved and regrouped by 128-bit lanes
+                        var pa = Avx.LoadVector256(p + 4 * row[m]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 2]));
+                        var pb = Avx.LoadVector256(p + 4 * row[m + 1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 3]));
+                        var pc = Avx.LoadVector256(p + 4 * row[m + 4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 6]));
+                        var pe = Avx.LoadVector256(p + 4 * row[m + 5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 7]));
+                        var xz0 = Avx512F.UnpackLow(pa, pb);
+                        var y0 = Avx512F.UnpackHigh(pa, pb);
+                        var xz1 = Avx512F.UnpackLow(pc, pe);
+                        var y1 = Avx512F.UnpackHigh(pc, pe);
+                        dx = xi - Avx512F.Shuffle4x128(xz0, xz1, 0x88);
+                        dy = yi - Avx512F.Shuffle4x128(y0, y1, 0x88);
+                        dz = zi - Avx512F.Shuffle4x128(xz0, xz1, 0xDD);
+                    }
+                    else
+                    {
+                        // (x, y) of entries 0, 2, 4, 6 and of 1, 3, 5, 7 in the 128-bit lanes of two vectors
+                        var even = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m]), Sse2.LoadVector128(p + 2 * row[m + 2])).ToVector512Unsafe()
+                            .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 4]), Sse2.LoadVector128(p + 2 * row[m + 6])));
+                        var odd = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 1]), Sse2.LoadVector128(p + 2 * row[m + 3])).ToVector512Unsafe()
+                            .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 5]), Sse2.LoadVector128(p + 2 * row[m + 7])));
+                        dx = xi - Avx512F.UnpackLow(even, odd);
+                        dy = yi - Avx512F.UnpackHigh(even, odd);
+                        dz = Vector512<double>.Zero;
+                    }
+                    if (periodic)
+                    {
+                        dx -= box * Vector512.Round(dx * inverseBox);
+                        dy -= box * Vector512.Round(dy * inverseBox);
+                        if (threeD) dz -= box * Vector512.Round(dz * inverseBox);
+                    }
+                    var r2 = dx * dx + dy * dy;
+                    if (threeD) r2 += dz * dz;
+                    var inside = Vector512.LessThan(r2, rc2) & Vector512.LessThan(lanes, Vector512.Create((double)(count - m)));
+                    var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
+                    var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
+                    var t = x - Avx512F.ConvertToVector512Double(rowIndex);
+                    rowIndex = Avx2.Min(rowIndex, lastRow);
+                    var low = rowIndex.GetLower();
+                    var high = rowIndex.GetUpper();
+                    var a = Avx.LoadVector256(coefficients + 4 * low.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(2)));
+                    var b = Avx.LoadVector256(coefficients + 4 * low.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(3)));
+                    var c = Avx.LoadVector256(coefficients + 4 * high.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(2)));
+                    var e = Avx.LoadVector256(coefficients + 4 * high.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(3)));
+                    var ab0 = Avx512F.UnpackLow(a, b);
+                    var ab1 = Avx512F.UnpackHigh(a, b);
+                    var ce0 = Avx512F.UnpackLow(c, e);
+                    var ce1 = Avx512F.UnpackHigh(c, e);
+                    var c0 = Avx512F.Shuffle4x128(ab0, ce0, 0x88);
+                    var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
+                    var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
+                    var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
+                    var g = c0 + t * (c1 + t * (c2 + t * c3));
+                    exactLanes |= (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
+                    var s = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
+                    var fx = s * dx;
+                    var fy = s * dy;
+                    sumX = sumX + fx.GetLower() + fx.GetUpper();
+                    sumY = sumY + fy.GetLower() + fy.GetUpper();
+                    if (threeD)
+                    {
+                        var fz = s * dz;
+                        sumZ = sumZ + fz.GetLower() + fz.GetUpper();
+                    }
+                }
+                if (exactLanes != Vector512<double>.Zero)
+                {
+                    ForceSlotsScalar(potential, table, forces, k, k + 1);
+                    continue;
+                }
+                int q = index[k] * d;
+                forces[q] = sumX.GetElement(0) + sumX.GetElement(1) + (sumX.GetElement(2) + sumX.GetElement(3));
+                forces[q + 1] = sumY.GetElement(0) + sumY.GetElement(1) + (sumY.GetElement(2) + sumY.GetElement(3));
+                if (threeD) forces[q + 2] = sumZ.GetElement(0) + sumZ.GetElement(1) + (sumZ.GetElement(2) + sumZ.GetElement(3));
+            }
+        }
     }
 
     /// <summary>A flag the JIT knows when it compiles a sweep (3-D, periodic), so each variant's loop holds only its own code.</summary>
@@ -151,23 +276,44 @@ public sealed class NeighbourList
         var intervals = Vector256.Create((double)PairForceTable.Intervals);
         var lanes = Vector256.Create(0.0, 1, 2, 3);
         var lastRow = Vector128.Create(PairForceTable.Intervals - 1);
-        fixed (double* px = _x, py = _y, pz = _z, coefficients = table.Coefficients)
+        int stride = _stride;
+        fixed (double* p = _positions, coefficients = table.Coefficients)
         fixed (int* neighbours = _neighbours)
         {
             for (int k = first; k < end; k++)
             {
-                var xi = Vector256.Create(px[k]);
-                var yi = Vector256.Create(py[k]);
-                var zi = threeD ? Vector256.Create(pz[k]) : Vector256<double>.Zero;
+                var xi = Vector256.Create(p[k * stride]);
+                var yi = Vector256.Create(p[k * stride + 1]);
+                var zi = threeD ? Vector256.Create(p[k * stride + 2]) : Vector256<double>.Zero;
                 Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX, exactLanes = sumX;
                 int* row = neighbours + (long)k * capacity;
                 int count = counts[k];
                 for (int m = 0; m < count; m += 4)
                 {
-                    var slots = Sse2.LoadVector128(row + m);
-                    var dx = xi - Avx2.GatherVector256(px, slots, 8);
-                    var dy = yi - Avx2.GatherVector256(py, slots, 8);
-                    var dz = threeD ? zi - Avx2.GatherVector256(pz, slots, 8) : Vector256<double>.Zero;
+                    // the four neighbours' positions by plain loads and a transpose (cheaper than gathers here)
+                    Vector256<double> dx, dy, dz;
+                    if (threeD)
+                    {
+                        var pa = Avx.LoadVector256(p + 4 * row[m]);
+                        var pb = Avx.LoadVector256(p + 4 * row[m + 1]);
+                        var pc = Avx.LoadVector256(p + 4 * row[m + 2]);
+                        var pe = Avx.LoadVector256(p + 4 * row[m + 3]);
+                        var xz0 = Avx.UnpackLow(pa, pb);     // xa xb za zb
+                        var y0 = Avx.UnpackHigh(pa, pb);     // ya yb 0 0
+                        var xz1 = Avx.UnpackLow(pc, pe);
+                        var y1 = Avx.UnpackHigh(pc, pe);
+                        dx = xi - Avx.Permute2x128(xz0, xz1, 0x20);
+                        dy = yi - Avx.Permute2x128(y0, y1, 0x20);
+                        dz = zi - Avx.Permute2x128(xz0, xz1, 0x31);
+                    }
+                    else
+                    {
+                        var ac = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m]), Sse2.LoadVector128(p + 2 * row[m + 2]));      // xa ya xc yc
+                        var bd = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 1]), Sse2.LoadVector128(p + 2 * row[m + 3]));  // xb yb xd yd
+                        dx = xi - Avx.UnpackLow(ac, bd);
+                        dy = yi - Avx.UnpackHigh(ac, bd);
+                        dz = Vector256<double>.Zero;
+                    }
                     if (periodic)
                     {
                         dx -= box * Vector256.Round(dx * inverseBox);
@@ -225,7 +371,8 @@ public sealed class NeighbourList
         int d = _d, capacity = _capacity;
         bool threeD = d == 3, periodic = _box > 0;
         double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
-        double[] px = _x, py = _y, pz = _z;
+        double[] p = _positions;
+        int stride = _stride;
         int[] index = _index, counts = _counts, neighbours = _neighbours;
         Span<double> sumX = stackalloc double[4], sumY = stackalloc double[4], sumZ = stackalloc double[4];
         for (int k = first; k < end; k++)
@@ -238,7 +385,8 @@ public sealed class NeighbourList
                 for (int l = 0; l < 4; l++)
                 {
                     int sj = neighbours[row + m + l];
-                    double dx = px[k] - px[sj], dy = py[k] - py[sj], dz = threeD ? pz[k] - pz[sj] : 0;
+                    int a = k * stride, b = sj * stride;
+                    double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
                     if (periodic)
                     {
                         CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
@@ -272,7 +420,7 @@ public sealed class NeighbourList
 
     private double Refresh(ReadOnlySpan<double> positions, int first, int end)
     {
-        int d = _d;
+        int d = _d, stride = _stride;
         double box = _box, inverseBox = _inverseBox, largest = 0;
         bool threeD = d == 3, periodic = box > 0;
         int[] index = _index;
@@ -287,9 +435,10 @@ public sealed class NeighbourList
             }
             double r2 = dx * dx + dy * dy + dz * dz;
             largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;
-            _x[k] = px;
-            _y[k] = py;
-            if (threeD) _z[k] = pz;
+            int s = k * stride;
+            _positions[s] = px;
+            _positions[s + 1] = py;
+            if (threeD) _positions[s + 2] = pz;
         }
         return largest;
     }
@@ -301,9 +450,10 @@ public sealed class NeighbourList
         for (int k = 0; k < _n; k++)
         {
             int q = _index[k] * _d;
-            _x[k] = _refX[k] = positions[q];
-            _y[k] = _refY[k] = positions[q + 1];
-            if (_d == 3) _z[k] = _refZ[k] = positions[q + 2];
+            int s = k * _stride;
+            _positions[s] = _refX[k] = positions[q];
+            _positions[s + 1] = _refY[k] = positions[q + 1];
+            if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
         }
         if (_capacity == 0) Resize(16);
         while (true)
@@ -316,7 +466,7 @@ public sealed class NeighbourList
                 foreach (int c in _counts) largest = Math.Max(largest, c);
             }
             if (largest <= _capacity) break;
-            Resize((largest + largest / 4 + 7) / 4 * 4);
+            Resize((largest + largest / 4 + 7) / 8 * 8);
         }
         _built = true;
         Builds++;
@@ -338,7 +488,7 @@ public sealed class NeighbourList
         return largest;
     }
 
-    /// <summary>Rows of <paramref name="capacity"/> entries (a multiple of 4: the force sweep reads whole groups of four).</summary>
+    /// <summary>Rows of <paramref name="capacity"/> entries (a multiple of 8: the eight-lane force sweep reads whole groups of eight).</summary>
     private void Resize(int capacity)
     {
         _capacity = capacity;
