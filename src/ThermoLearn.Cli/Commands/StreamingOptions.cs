@@ -16,7 +16,7 @@ internal sealed class StreamingOptions
 {
     public Option<int> ChunkMb { get; } = new("--chunk-mb")
     {
-        Description = "Megabytes of the file held per chunk (two chunks are held: one accumulated while the next is read); every method reads the file in chunks (the neural ones once per epoch).",
+        Description = "Megabytes of the file held per chunk at most (two chunks are held: one accumulated while the next is read; current and tur take at most 8 MB, which stays in the processor's cache); every method reads the file in chunks (the neural ones once per epoch).",
         DefaultValueFactory = _ => 128,
     };
 

@@ -414,6 +414,7 @@ public sealed class CurrentStatistics
             TimeRow = new double[options.TimeDegree + 1];
             Mid = lay.Covariance ? new double[n * SegmentFrames] : [];
             GramEnd = new double[n * n];
+            Tail = new double[n * HeadFrames];
             Increments = new double[d * frames];
             Currents = lay.Covariance ? new double[n * d * SegmentFrames] : [];
         }
@@ -424,6 +425,7 @@ public sealed class CurrentStatistics
         public double[] TimeRow { get; }
         public double[] Mid { get; }
         public double[] GramEnd { get; }
+        public double[] Tail { get; }
         public double[] Increments { get; }
         public double[] Currents { get; }
     }
@@ -504,6 +506,17 @@ public sealed class CurrentStatistics
             // halves belong to the two columns
             ref double xs = ref MemoryMarshal.GetReference(source);
             ref double c0 = ref dx[0], c1 = ref dx[incs];
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // four frames per vector where AVX-512 runs: (x_0, y_0, ..., x_3, y_3) to (x_0, ..., x_3, y_0, ..., y_3)
+                var order4 = Vector512.Create(0L, 2, 4, 6, 1, 3, 5, 7);
+                for (; gathered <= incs - 4; gathered += 4)
+                {
+                    var v = Vector512.Shuffle(Vector512.LoadUnsafe(ref xs, (nuint)((gathered + lag) * 2)) - Vector512.LoadUnsafe(ref xs, (nuint)(gathered * 2)), order4);
+                    v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
+                    v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
+                }
+            }
             var order = Vector256.Create(0L, 2, 1, 3);
             for (; gathered <= incs - 2; gathered += 2)
             {
@@ -530,26 +543,28 @@ public sealed class CurrentStatistics
         {
             // b_s are frames [0, count) and b_e frames [lag, count + lag) of the same columns. The Gram sums over
             // H = [0, 8) and M = [8, count) do not depend on the lag, so the sets of one segment (the correction's lags) share
-            // them: sum b_s b_s^T = S(H) + S(M) and sum b_e b_e^T = (S[lag, 8) + S(M)) + S[count, count + lag), the short
-            // ends one by one
+            // them; the end's other frames, T = [lag, 8) and [count, count + lag), are 8 again: gathered into one vector's
+            // worth of columns. sum b_s b_s^T = S(H) + S(M) and sum b_e b_e^T = S(T) + S(M).
             if (parts.Count != count)
             {
                 FixedOrderSum.Gram(spatial, spatialStride, n, 0, HeadFrames, parts.Head);
                 FixedOrderSum.Gram(spatial, spatialStride, n, HeadFrames, count, parts.Middle);
                 parts.Count = count;
             }
+            var tail = scratch.Tail;
             for (int a = 0; a < n; a++)
             {
-                var ca = spatial.AsSpan(a * spatialStride, count + lag);
+                spatial.AsSpan(a * spatialStride + lag, HeadFrames - lag).CopyTo(tail.AsSpan(a * HeadFrames));
+                spatial.AsSpan(a * spatialStride + count, lag).CopyTo(tail.AsSpan(a * HeadFrames + HeadFrames - lag));
+            }
+            FixedOrderSum.Gram(tail, HeadFrames, n, 0, HeadFrames, ge);
+            for (int a = 0; a < n; a++)
                 for (int c = 0; c <= a; c++)
                 {
-                    var cc = spatial.AsSpan(c * spatialStride, count + lag);
-                    double middle = parts.Middle[a * n + c];
-                    double start = parts.Head[a * n + c] + middle, end = (Sequential(ca, cc, lag, HeadFrames) + middle) + Sequential(ca, cc, count, count + lag);
+                    double middle = parts.Middle[a * n + c], start = parts.Head[a * n + c] + middle, end = ge[a * n + c] + middle;
                     gs[a * n + c] = start;
                     gm[a * n + c] = 0.5 * (start + end);
                 }
-            }
         }
         else if (kt == 1 && count > lag)
         {
