@@ -22,7 +22,7 @@ public sealed class NeighbourList
     private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
     private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
     private readonly double[] _positions;             // positions by slot at the last Update, slot k at [k * _stride, k * _stride + d)
-    private readonly int _stride;                     // 2 in 2-D, 4 in 3-D (x, y, z and a zero): one aligned 16- or 32-byte load per neighbour
+    private readonly int _stride;                     // 2 in 2-D, 4 in 3-D (x, y, z and a zero): one 16- or 32-byte load per neighbour
     private readonly int[] _index;                    // original index of slot k (copied at a build)
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
