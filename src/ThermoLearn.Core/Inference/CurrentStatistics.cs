@@ -501,30 +501,7 @@ public sealed class CurrentStatistics
         var source = x.AsSpan((int)(offset + (long)from * d), (incs + lag) * d); // frames from .. from + incs + lag - 1
         int gathered = 0;
         if (d == 2)
-        {
-            // in the plane two frames per vector: the differences (x_0, y_0, x_1, y_1) reordered to (x_0, x_1, y_0, y_1), whose
-            // halves belong to the two columns
-            ref double xs = ref MemoryMarshal.GetReference(source);
-            ref double c0 = ref dx[0], c1 = ref dx[incs];
-            if (Vector512.IsHardwareAccelerated)
-            {
-                // four frames per vector where AVX-512 runs: (x_0, y_0, ..., x_3, y_3) to (x_0, ..., x_3, y_0, ..., y_3)
-                var order4 = Vector512.Create(0L, 2, 4, 6, 1, 3, 5, 7);
-                for (; gathered <= incs - 4; gathered += 4)
-                {
-                    var v = Vector512.Shuffle(Vector512.LoadUnsafe(ref xs, (nuint)((gathered + lag) * 2)) - Vector512.LoadUnsafe(ref xs, (nuint)(gathered * 2)), order4);
-                    v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
-                    v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
-                }
-            }
-            var order = Vector256.Create(0L, 2, 1, 3);
-            for (; gathered <= incs - 2; gathered += 2)
-            {
-                var v = Vector256.Shuffle(Vector256.LoadUnsafe(ref xs, (nuint)((gathered + lag) * 2)) - Vector256.LoadUnsafe(ref xs, (nuint)(gathered * 2)), order);
-                v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
-                v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
-            }
-        }
+            gathered = PlaneColumns.SplitIncrements(ref MemoryMarshal.GetReference(source), lag, incs, ref dx[0], ref dx[incs]);
         for (int m = 0; m < d; m++)
         {
             // coordinate m is every d-th value: a strided gather, without bounds checks inside the span

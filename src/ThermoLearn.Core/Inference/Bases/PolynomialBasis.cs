@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using ThermoLearn.Simd;
 
 namespace ThermoLearn.Inference.Bases;
 
@@ -86,30 +87,8 @@ public sealed class PolynomialBasis : IBasis
             ref double source = ref MemoryMarshal.GetReference(x);
             int gathered = 0;
             if (d == 2)
-            {
-                // in the plane two points per vector: (x_0, y_0, x_1, y_1) reordered to (x_0, x_1, y_0, y_1), whose halves
-                // belong to the two columns
-                ref double c0 = ref MemoryMarshal.GetReference(values.Slice(power[1] * stride, points));
-                ref double c1 = ref MemoryMarshal.GetReference(values.Slice(power[p + 1] * stride, points));
-                if (Vector512.IsHardwareAccelerated)
-                {
-                    // four points per vector where AVX-512 runs: (x_0, y_0, ..., x_3, y_3) to (x_0, ..., x_3, y_0, ..., y_3)
-                    var order4 = Vector512.Create(0L, 2, 4, 6, 1, 3, 5, 7);
-                    for (; gathered <= points - 4; gathered += 4)
-                    {
-                        var v = Vector512.Shuffle(Vector512.LoadUnsafe(ref source, (nuint)(gathered * 2)), order4);
-                        v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
-                        v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
-                    }
-                }
-                var order = Vector256.Create(0L, 2, 1, 3);
-                for (; gathered <= points - 2; gathered += 2)
-                {
-                    var v = Vector256.Shuffle(Vector256.LoadUnsafe(ref source, (nuint)(gathered * 2)), order);
-                    v.GetLower().StoreUnsafe(ref c0, (nuint)gathered);
-                    v.GetUpper().StoreUnsafe(ref c1, (nuint)gathered);
-                }
-            }
+                gathered = PlaneColumns.Split(ref source, points, ref MemoryMarshal.GetReference(values.Slice(power[1] * stride, points)),
+                    ref MemoryMarshal.GetReference(values.Slice(power[p + 1] * stride, points)));
             for (int j = 0; j < d; j++)
             {
                 // coordinate j is every d-th value: a strided gather, without bounds checks inside the span
