@@ -198,6 +198,22 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Equal(16, (int)loaded["loaded_model"]!["trained_particles"]!);
         Assert.True(double.IsFinite((double)loaded["ep_rate"]!) && (double)loaded["stderr"]! > 0);
 
+        // a network with the linear head keeps it (start, clip bounds, coefficients) through the file: loaded on other
+        // data it evaluates the particle basis there, and scoring the same file twice gives the same bits
+        string linear = PathOf("linear.score");
+        (code, _, error) = Run("estimate", "--in", small, "--method", "score", "--score-steps", "3", "--score-linear", "--save-model", linear);
+        Assert.True(code == 0, error);
+        string LoadedLinear()
+        {
+            var (c, o, e) = Run("estimate", "--in", large, "--method", "score", "--load-model", linear, "--json");
+            Assert.True(c == 0, e);
+            var json = JsonNode.Parse(o)!;
+            Assert.Contains(",l2", (string)json["network"]!);
+            Assert.True(double.IsFinite((double)json["ep_rate"]!) && (double)json["stderr"]! > 0);
+            return $"{(double)json["ep_rate"]!:R}";
+        }
+        Assert.Equal(LoadedLinear(), LoadedLinear());
+
         (code, _, error) = Run("estimate", "--in", other, "--method", "score", "--load-model", model);
         Assert.Equal(2, code);
         Assert.Contains("trained on eps = 0.5, these data have eps = 0.25", error);
