@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ThermoLearn.Simd;
 
 namespace ThermoLearn.ActiveMatter;
 
@@ -136,8 +137,8 @@ public sealed class NeighbourList
     /// </summary>
     private unsafe void ForceSlotsAvx512<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
-        where TThreeD : struct, IFlag
-        where TPeriodic : struct, IFlag
+        where TThreeD : struct, IJitFlag
+        where TPeriodic : struct, IJitFlag
     {
         int d = _d, capacity = _capacity, stride = _stride;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
@@ -244,26 +245,10 @@ public sealed class NeighbourList
         }
     }
 
-    /// <summary>A flag the JIT knows when it compiles a sweep (3-D, periodic), so each variant's loop holds only its own code.</summary>
-    private interface IFlag
-    {
-        static abstract bool Value { get; }
-    }
-
-    private readonly struct Yes : IFlag
-    {
-        public static bool Value => true;
-    }
-
-    private readonly struct No : IFlag
-    {
-        public static bool Value => false;
-    }
-
     private unsafe void ForceSlotsAvx2<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
         where TPotential : struct, IPairPotential
-        where TThreeD : struct, IFlag
-        where TPeriodic : struct, IFlag
+        where TThreeD : struct, IJitFlag
+        where TPeriodic : struct, IJitFlag
     {
         int d = _d, capacity = _capacity;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;

@@ -12,7 +12,7 @@ internal static class PlaneColumns
 {
     /// <summary>x[i] = points[2 i], y[i] = points[2 i + 1] for i below the returned count (at most <paramref name="count"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int Split(ref double points, int count, ref double x, ref double y) => Split<Values>(ref points, 0, count, ref x, ref y);
+    public static int Split(ref double points, int count, ref double x, ref double y) => Split<No>(ref points, 0, count, ref x, ref y);
 
     /// <summary>
     /// Increments over <paramref name="lag"/> points: x[i] = points[2 (i + lag)] - points[2 i], likewise y, for i below the
@@ -20,24 +20,11 @@ internal static class PlaneColumns
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int SplitIncrements(ref double points, int lag, int count, ref double x, ref double y) =>
-        Split<Increments>(ref points, lag, count, ref x, ref y);
+        Split<Yes>(ref points, lag, count, ref x, ref y);
 
-    private interface IKind
-    {
-        static abstract bool Differenced { get; }
-    }
-
-    private readonly struct Values : IKind
-    {
-        public static bool Differenced => false;
-    }
-
-    private readonly struct Increments : IKind
-    {
-        public static bool Differenced => true;
-    }
-
-    private static int Split<TKind>(ref double points, int lag, int count, ref double x, ref double y) where TKind : struct, IKind
+    /// <summary>TDifferenced: increments over the lag rather than the points themselves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Split<TDifferenced>(ref double points, int lag, int count, ref double x, ref double y) where TDifferenced : struct, IJitFlag
     {
         int done = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -47,7 +34,7 @@ internal static class PlaneColumns
             for (; done <= count - 4; done += 4)
             {
                 var v = Vector512.LoadUnsafe(ref points, (nuint)((done + lag) * 2));
-                if (TKind.Differenced) v -= Vector512.LoadUnsafe(ref points, (nuint)(done * 2));
+                if (TDifferenced.Value) v -= Vector512.LoadUnsafe(ref points, (nuint)(done * 2));
                 v = Vector512.Shuffle(v, order4);
                 v.GetLower().StoreUnsafe(ref x, (nuint)done);
                 v.GetUpper().StoreUnsafe(ref y, (nuint)done);
@@ -58,7 +45,7 @@ internal static class PlaneColumns
         for (; done <= count - 2; done += 2)
         {
             var v = Vector256.LoadUnsafe(ref points, (nuint)((done + lag) * 2));
-            if (TKind.Differenced) v -= Vector256.LoadUnsafe(ref points, (nuint)(done * 2));
+            if (TDifferenced.Value) v -= Vector256.LoadUnsafe(ref points, (nuint)(done * 2));
             v = Vector256.Shuffle(v, order);
             v.GetLower().StoreUnsafe(ref x, (nuint)done);
             v.GetUpper().StoreUnsafe(ref y, (nuint)done);
