@@ -75,7 +75,8 @@ public class BeliefsCliTests
             var train = Run([.. new[] { "beliefs", "train", "--process", "mess3*mess3", "--set", "x=0.05", "--set", "a=0.85", "--out", run, "--tokens", "19200",
                 "--optimizer", "adam", "--lr", "0.01", "--checkpoints", "9600", "--seed", "3" }, .. model]);
             Assert.True(train.Code == 0, train.Error);
-            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--bootstrap", "5", "--rank-bootstrap", "2", "--json");
+            string plots = Path.Combine(root, "plots");
+            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--bootstrap", "5", "--rank-bootstrap", "2", "--plot-dir", plots, "--json");
             Assert.True(analyze.Code == 0, analyze.Error);
             var a = JsonNode.Parse(analyze.Out)!;
             // The scale-free rank's factored part cannot exceed the factor beliefs' rank 4; its bootstrap has the split too.
@@ -92,6 +93,12 @@ public class BeliefsCliTests
             Assert.True((double)verdict["margin_stderr"]! > 0);
             Assert.Equal((double)verdict["r2_joint_held_out"]! - (double)verdict["r2_factored_held_out"]!, (double)verdict["margin"]!, 12);
             Assert.Equal(4, (int)verdict["factored_rank"]!);
+            // The verdict rests on the split: the same factored part and excess share, printed in its reason with the margin.
+            Assert.Equal((int)split["factored"]!["rank"]!, (int)verdict["factored_part"]!);
+            Assert.Equal((double)split["excess_share"]!, (double)verdict["excess_share"]!, 12);
+            Assert.Equal(4, (int)verdict["factored_prediction"]!);
+            Assert.Contains("full-rank margin", (string)verdict["reason"]!);
+            Assert.Contains(a["plots"]!.AsArray(), f => ((string)f!).EndsWith("rank-split.png") && new FileInfo((string)f!).Length > 1000);
             Assert.Equal(4, (int)a["centroids"]!["factored_dimension"]!);
             Assert.Equal(8, (int)a["centroids"]!["joint_dimension"]!);
             // The same measure on the true beliefs: rank bounds, and dimensions that cannot exceed them.
@@ -105,6 +112,7 @@ public class BeliefsCliTests
             Assert.True((double)truth["factor_beliefs"]!["d95_stderr"]! >= 0);
             Assert.Equal(2, a["belief_linked_checkpoints"]!.AsArray().Count);
             Assert.Equal(2, a["checkpoint_verdicts"]!.AsArray().Count);
+            Assert.All(a["checkpoint_verdicts"]!.AsArray(), v => Assert.InRange((int)v!["factored_part"]!, 0, 4));
             var bad = Run("beliefs", "analyze", "--run", run, "--bootstrap", "1", "--json");
             Assert.Equal(CliApp.ExitBadInput, bad.Code);
             Assert.Contains("--bootstrap", bad.Error);

@@ -141,6 +141,14 @@ internal static class BeliefsAnalyzeCommand
                     ["tokens"] = p.Checkpoint.Tokens,
                     ["verdict"] = p.Report.Comparison!.Verdict,
                     ["reason"] = p.Report.Comparison.Reason,
+                    ["factored_part"] = p.Report.Comparison.Split.Factored.Rank,
+                    ["joint_excess"] = p.Report.Comparison.Split.JointExcess.Rank,
+                    ["excess_share"] = JsonOutput.Number(p.Report.Comparison.Split.ExcessShare),
+                    ["excess_share_stderr"] = JsonOutput.Number(p.Report.Comparison.Split.ExcessShareStandardError),
+                    ["split_jointness"] = JsonOutput.Number(p.Report.Comparison.SplitJointness),
+                    ["split_jointness_stderr"] = JsonOutput.Number(p.Report.Comparison.SplitJointnessStandardError),
+                    ["margin"] = JsonOutput.Number(p.Report.Comparison.Margin),
+                    ["margin_stderr"] = JsonOutput.Number(p.Report.Comparison.MarginStandardError),
                 }).ToArray()),
                 ["plots"] = files,
             };
@@ -169,7 +177,7 @@ internal static class BeliefsAnalyzeCommand
                     console.Out.WriteLine($"  rank bootstrap ({e.Replicates} replicates over {e.Units:N0} units): rank {e.Rank.Rank} (mean {e.RankMean:F2} +- {e.RankStandardError:F2})"
                         + (e.Split is { } es ? $", factored part {es.Factored.Rank} (mean {e.FactoredMean:F2} +- {e.FactoredStandardError:F2}), joint excess {es.JointExcess.Rank} (mean {e.ExcessMean:F2} +- {e.ExcessStandardError:F2}; share +- {e.ExcessShareStandardError:G2})" : ""));
                 if (last.Comparison is { } m)
-                    console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; {RankLine(rank, c.RankSplit, last.FactoredFinal)}" : ""));
+                    console.Out.WriteLine($"  verdict {m.Reason}" + (c.Rank is { } rank ? $"; unsplit scale-free rank {rank.Rank} of {rank.MaxRank}" : ""));
             }
             return CliApp.ExitOk;
         });
@@ -256,6 +264,17 @@ internal static class BeliefsAnalyzeCommand
     {
         ["verdict"] = m.Verdict,
         ["reason"] = m.Reason,
+        ["factored_part"] = m.Split.Factored.Rank,
+        ["factored_prediction"] = m.FactoredRank,
+        ["factored_part_within_1"] = m.FactoredPartWithinOne,
+        ["factored_part_gain"] = JsonOutput.Number(m.Split.Factored.Gain),
+        ["factored_part_gain_stderr"] = JsonOutput.Number(m.Split.Factored.GainStandardError),
+        ["joint_excess"] = m.Split.JointExcess.Rank,
+        ["excess_share"] = JsonOutput.Number(m.Split.ExcessShare),
+        ["excess_share_stderr"] = JsonOutput.Number(m.Split.ExcessShareStandardError),
+        ["excess_share_z"] = JsonOutput.Number(m.ExcessShareZ),
+        ["split_jointness"] = JsonOutput.Number(m.SplitJointness),
+        ["split_jointness_stderr"] = JsonOutput.Number(m.SplitJointnessStandardError),
         ["margin"] = JsonOutput.Number(m.Margin),
         ["margin_stderr"] = JsonOutput.Number(m.MarginStandardError),
         ["margin_z"] = JsonOutput.Number(m.MarginZ),

@@ -8,7 +8,8 @@ namespace ThermoLearn.Cli.Plotting;
 /// <summary>
 /// Figures of a belief-geometry analysis: the belief simplex (ground truth next to the final layer's regressed
 /// beliefs, each point coloured by its true belief as RGB) for 3-state processes, the explained-variance curves,
-/// factor-subspace overlap matrices, and validation gap / R^2 / PCA dimension over training.
+/// factor-subspace overlap matrices, validation gap / R^2 / PCA dimension over training, and for products the rank
+/// split (factored part, joint excess share) over training.
 /// </summary>
 internal static class BeliefPlots
 {
@@ -39,6 +40,12 @@ internal static class BeliefPlots
         string linked = Path.Combine(folder, "belief-linked.png");
         BeliefLinked(checkpoints, truth, linked);
         files.Add(linked);
+        if (checkpoints.All(c => c.Report.Comparison is not null))
+        {
+            string split = Path.Combine(folder, "rank-split.png");
+            RankSplit(checkpoints, split);
+            files.Add(split);
+        }
         return files;
     }
 
@@ -163,6 +170,36 @@ internal static class BeliefPlots
                 "held-out R^2, joint belief (right)", Colors.Category10[4], right: true);
             plot.Axes.Right.Label.Text = "held-out explained variance of the centroids";
         }
+        plot.ShowLegend(Edge.Right);
+        PlotFile.Save(plot, path, 1100, 600);
+    }
+
+    /// <summary>
+    /// Over training, the rank split the verdict rests on: the factored part (left axis, with the prediction
+    /// sum_i (d_i - 1) dashed) and the joint excess's rank, and the excess share, the held-out centroid variance the
+    /// excess adds, +-1 paired fold standard error (right axis).
+    /// </summary>
+    private static void RankSplit(IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, string path)
+    {
+        var final = checkpoints[^1].Report.Comparison!;
+        var plot = PlotFile.Create($"Rank split over training (final verdict: {final.Verdict}; factored part {final.Split.Factored.Rank} of {final.FactoredRank}, "
+            + $"excess share {final.Split.ExcessShare:G3} +- {final.Split.ExcessShareStandardError:G2})", "log10 training tokens", "rank");
+        var cps = checkpoints.Where(c => c.Tokens > 0).ToArray();
+        if (cps.Length == 0) cps = checkpoints.ToArray();
+        var xs = cps.Select(c => Math.Log10(Math.Max(c.Tokens, 1))).ToArray();
+        var factored = plot.Add.Scatter(xs, cps.Select(c => (double)c.Report.Comparison!.Split.Factored.Rank).ToArray(), Colors.Category10[0]);
+        factored.LegendText = "factored part";
+        var excess = plot.Add.Scatter(xs, cps.Select(c => (double)c.Report.Comparison!.Split.JointExcess.Rank).ToArray(), Colors.Category10[1]);
+        excess.LegendText = "joint excess (rank)";
+        plot.Add.HorizontalLine(final.FactoredRank, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {final.FactoredRank}";
+        var shares = cps.Select(c => c.Report.Comparison!.Split.ExcessShare).ToArray();
+        var share = plot.Add.Scatter(xs, shares, Colors.Category10[3]);
+        share.LegendText = "excess share (right)";
+        share.Axes.YAxis = plot.Axes.Right;
+        var bars = plot.Add.ErrorBar(xs, shares, cps.Select(c => c.Report.Comparison!.Split.ExcessShareStandardError).ToArray());
+        bars.Color = Colors.Category10[3];
+        bars.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Right.Label.Text = "excess share of the held-out centroid variance";
         plot.ShowLegend(Edge.Right);
         PlotFile.Save(plot, path, 1100, 600);
     }

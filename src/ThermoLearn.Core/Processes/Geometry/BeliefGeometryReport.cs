@@ -85,7 +85,9 @@ public sealed record BeliefGeometryReport(
         var concatenatedCentroids = BeliefCentroids.Compute(concatenated, data);
         var concatenatedDimension = concatenatedCentroids.Dimension(concatenated, data, bootstrap, seed);
         var laws = data.FactorNextTokenLaws();
-        var comparison = data.FactorStates is { Count: > 1 } states ? BeliefModelComparison.Compare(centroids, states, seed: seed, factorTaus: data.FactorTaus) : null;
+        var comparison = data.FactorStates is { Count: > 1 } states
+            ? BeliefModelComparison.Compare(centroids, states, BeliefCentroids.RankFolds, seed, data.FactorTaus, dimension.RankSplit)
+            : null;
         return new BeliefGeometryReport(layers, concat, factoredFinal, factoredConcat, finalFit!.Predict(residuals[^1]).ToMatrix(), dimension, concatenatedDimension, comparison,
             centroids.ExplainedShare(laws, data), concatenatedCentroids.ExplainedShare(laws, data));
     }

@@ -27,6 +27,15 @@ namespace ThermoLearn.Processes.Geometry;
 /// belief-explained variance relative to the joint belief's own; 0 for a factored code, 1 for a linear image of the joint belief.</param>
 /// <param name="JointnessStandardError">Standard error over folds.</param>
 /// <param name="Folds">Cross-validation folds (groups split at random, the same folds for both models).</param>
+/// <param name="Split">The scale-free rank split on the same folds (<see cref="BeliefRankEstimator.Split"/>): the factored
+/// part against <paramref name="FactoredRank"/> (= sum_i (d_i - 1) when the factor beliefs span their simplices) and
+/// the joint excess with the held-out variance it adds. The verdict rests on it.</param>
+/// <param name="SplitJointness">The excess share as a fraction of the belief-linked held-out variance, relative to
+/// <paramref name="ReferenceShare"/>: <c>(ExcessShare / (R^2_excess(E) - R^2_factored(0))) / ReferenceShare</c>; 0 for a
+/// factored code, 1 for a linear image of the joint belief.</param>
+/// <param name="SplitJointnessStandardError">Its standard error from the excess share's paired fold se, the denominator
+/// taken as known (the belief-linked R^2 is resolved far better than the share: 0.5-0.99 against se 1e-4-1e-3 on
+/// the runs in docs/beliefs.md).</param>
 /// <param name="Verdict">"factored", "joint" or "neither" (see <see cref="BeliefModelComparison.Decide"/>).</param>
 /// <param name="Reason">The verdict's reason with its numbers.</param>
 public sealed record ModelComparison(
@@ -44,11 +53,20 @@ public sealed record ModelComparison(
     double Jointness,
     double JointnessStandardError,
     int Folds,
+    BeliefRankSplit Split,
+    double SplitJointness,
+    double SplitJointnessStandardError,
     string Verdict,
     string Reason)
 {
     /// <summary>Margin in standard errors.</summary>
     public double MarginZ => MarginStandardError > 0 ? Margin / MarginStandardError : double.NaN;
+
+    /// <summary>Excess share in standard errors.</summary>
+    public double ExcessShareZ => Split.ExcessShareStandardError > 0 ? Split.ExcessShare / Split.ExcessShareStandardError : double.NaN;
+
+    /// <summary>Whether the factored part is within 1 of the factored prediction <see cref="FactoredRank"/>.</summary>
+    public bool FactoredPartWithinOne => Math.Abs(Split.Factored.Rank - FactoredRank) <= 1;
 }
 
 /// <summary>A change of the factored-versus-joint margin between two representations of the same prefixes (e.g. two checkpoints).</summary>
@@ -89,36 +107,57 @@ public static class BeliefModelComparison
         if (replicates < 2) throw new InvalidInputException($"margin change: at least 2 bootstrap replicates are needed, not {replicates}.");
         var first = BeliefCentroids.Compute(before, data);
         var second = BeliefCentroids.Compute(after, data);
-        double m0 = Compare(first, data.FactorStates, folds, seed, data.FactorTaus).Margin;
-        double m1 = Compare(second, data.FactorStates, folds, seed, data.FactorTaus).Margin;
+        double m0 = Score(first, data.FactorStates, folds, seed, data.FactorTaus).Margin;
+        double m1 = Score(second, data.FactorStates, folds, seed, data.FactorTaus).Margin;
         var se = Resampling.StandardErrors(first.Units, new ErrorOptions(Batches: first.Units, Bootstrap: replicates, Seed: seed), counts =>
-            [Compare(second.Resample(after, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin
-                - Compare(first.Resample(before, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin]);
+            [Score(second.Resample(after, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin
+                - Score(first.Resample(before, data, counts), data.FactorStates, folds, seed, data.FactorTaus).Margin]);
         return new MarginChange(m0, m1, m1 - m0, se[0], replicates, first.Units);
     }
 
     /// <summary>
-    /// Standard errors a held-out explained variance (or the margin) must clear: one-sided 2.3 % chance of a false
-    /// "joint" (or a false belief-linked signal) for a Gaussian estimate.
+    /// Standard errors a held-out explained variance (the factored part's gain, the excess share) must clear: one-sided
+    /// 2.3 % chance of a false "joint" (or a false belief-linked signal) for a Gaussian estimate.
     /// </summary>
     public const double ZThreshold = 2.0;
 
     /// <summary>
     /// Jointness at which the verdict turns joint: the midpoint between a factored code (0) and a linear image of
     /// the joint belief (1). A trained network that writes the factor beliefs linearly still passes them through
-    /// ReLU MLPs, which leave small products of factor beliefs in the residual stream: a significant margin alone
-    /// does not make a representation joint.
+    /// ReLU MLPs, which leave small products of factor beliefs in the residual stream: a significant excess share
+    /// alone does not make a representation joint.
     /// </summary>
     public const double JointnessThreshold = 0.5;
 
     /// <summary>
     /// Compares the two models on <paramref name="centroids"/> (their group beliefs are joint beliefs in the radix
-    /// layout <paramref name="factorStates"/>). Features have the per-position mean removed, as the centroids do
-    /// (position fixed effects in both models); folds are drawn from <paramref name="seed"/>. GHMM factors'
-    /// marginals contract with <paramref name="factorTaus"/> (null: all ones, HMM factors).
+    /// layout <paramref name="factorStates"/>) and decides from the rank split. Features have the per-position mean
+    /// removed, as the centroids do (position fixed effects in both models); folds are drawn from
+    /// <paramref name="seed"/>. GHMM factors' marginals contract with <paramref name="factorTaus"/> (null: all ones,
+    /// HMM factors). <paramref name="split"/>: the centroids' rank split when already computed with the same folds and
+    /// seed (<see cref="BeliefCentroids.Dimension"/>'s), else it is computed here.
     /// </summary>
     internal static ModelComparison Compare(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds = 10, ulong seed = 0,
-        IReadOnlyList<double[]>? factorTaus = null)
+        IReadOnlyList<double[]>? factorTaus = null, BeliefRankSplit? split = null)
+    {
+        var s = Score(centroids, factorStates, folds, seed, factorTaus);
+        split ??= BeliefRankEstimator.Split(s.FactorBeliefs, s.JointBelief, s.Centroids, s.Weights, folds, seed);
+        // Belief-linked held-out variance: what the joint excess reaches above the position baseline (rank 0 of the factored part).
+        double linked = split.JointExcess.HeldOutRSquared[split.JointExcess.Rank] - split.Factored.HeldOutRSquared[0];
+        double scale = linked > 0 && s.Reference > 0 ? 1 / (linked * s.Reference) : double.NaN;
+        double jointness = split.ExcessShare * scale, jointnessSe = split.ExcessShareStandardError * scale;
+        var (verdict, reason) = Decide(split.Factored.Rank, s.FactoredRank, split.Factored.Gain, split.Factored.GainStandardError,
+            split.JointExcess.Rank, split.ExcessShare, split.ExcessShareStandardError, jointness, jointnessSe, s.Margin, s.MarginSe);
+        return new ModelComparison(s.HeldF, s.SeF, s.HeldJ, s.SeJ, s.Margin, s.MarginSe, s.InF, s.InJ, s.FactoredRank, s.JointRank, s.Reference,
+            s.Jointness, s.JointnessSe, folds, split, jointness, jointnessSe, verdict, reason);
+    }
+
+    /// <summary>The full-rank comparison's numbers, and the features and response it used (groups with weight).</summary>
+    private sealed record Scores(double HeldF, double SeF, double HeldJ, double SeJ, double Margin, double MarginSe, double InF, double InJ,
+        int FactoredRank, int JointRank, double Reference, double Jointness, double JointnessSe,
+        RowMatrix FactorBeliefs, RowMatrix JointBelief, RowMatrix Centroids, double[] Weights);
+
+    private static Scores Score(BeliefCentroids centroids, IReadOnlyList<int> factorStates, int folds, ulong seed, IReadOnlyList<double[]>? factorTaus)
     {
         ArgumentNullException.ThrowIfNull(centroids);
         if (factorStates is null || factorStates.Count < 2)
@@ -163,39 +202,49 @@ public static class BeliefModelComparison
         }
         double heldF = 1 - sseF / sst, heldJ = 1 - sseJ / sst;
         var margins = r2J.Zip(r2F, (a, b) => a - b).ToArray();
-        double seF = FoldStandardError(r2F), seJ = FoldStandardError(r2J), seM = FoldStandardError(margins);
-        double joint = (heldJ - heldF) / heldJ / reference, seX = FoldStandardError(jointness);
-        var (verdict, reason) = Decide(heldF, seF, heldJ, seJ, heldJ - heldF, seM, joint, seX);
-        return new ModelComparison(heldF, seF, heldJ, seJ, heldJ - heldF, seM, inF, inJ, fitF.Rank, fitJ.Rank, reference, joint, seX, folds, verdict, reason);
+        return new Scores(heldF, FoldStandardError(r2F), heldJ, FoldStandardError(r2J), heldJ - heldF, FoldStandardError(margins), inF, inJ,
+            fitF.Rank, fitJ.Rank, reference, (heldJ - heldF) / heldJ / reference, FoldStandardError(jointness), xf, xj, y, w);
     }
 
     /// <summary>
-    /// The decision: "neither" when no model explains held-out centroid variance significantly (best R^2 below
-    /// <see cref="ZThreshold"/> standard errors); "joint" when the margin is significant (z above
-    /// <see cref="ZThreshold"/>) and the jointness reaches <see cref="JointnessThreshold"/>; otherwise "factored"
-    /// (the smaller model is not beaten by a margin that a joint code would show).
+    /// The decision, from the rank split:
+    /// <list type="bullet">
+    /// <item>"neither" when no belief-linked direction is resolved: neither the factored part's held-out gain nor the
+    /// excess share clears <see cref="ZThreshold"/> standard errors (a part of rank 0 gains nothing);</item>
+    /// <item>"joint" when the excess share clears it and either the factored part does not, or the excess holds at least
+    /// <see cref="JointnessThreshold"/> of the belief-linked variance relative to the joint belief's own non-additive
+    /// share (<paramref name="jointness"/>);</item>
+    /// <item>otherwise "factored", and the reason says whether the factored part is within 1 of the prediction
+    /// <paramref name="prediction"/> (a shortfall means a factor is not represented, not that the code is joint).</item>
+    /// </list>
+    /// The full-rank margin (R^2 joint - R^2 factor beliefs) with its fold se is printed beside it: it equals the excess
+    /// share when the excess spans the whole joint space.
     /// </summary>
-    public static (string Verdict, string Reason) Decide(double factoredR2, double factoredSe, double jointR2, double jointSe, double margin, double marginSe,
-        double jointness, double jointnessSe)
+    public static (string Verdict, string Reason) Decide(int factoredPart, int prediction, double factoredGain, double factoredGainSe,
+        int excess, double excessShare, double excessShareSe, double jointness, double jointnessSe, double margin, double marginSe)
     {
         static string F(double v) => v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
-        bool factoredSignal = factoredR2 > ZThreshold * factoredSe;
-        bool jointSignal = jointR2 > ZThreshold * jointSe;
-        if (!factoredSignal && !jointSignal)
-            return ("neither", $"neither: no model explains held-out centroid variance (factor beliefs R^2 {F(factoredR2)} +- {F(factoredSe)}, joint belief {F(jointR2)} +- {F(jointSe)}, both below {F(ZThreshold)} standard errors)");
-        double z = marginSe > 0 ? margin / marginSe : margin > 0 ? double.PositiveInfinity : double.NegativeInfinity;
-        string numbers = $"held-out R^2 factor beliefs {F(factoredR2)} +- {F(factoredSe)}, joint belief {F(jointR2)} +- {F(jointSe)}; "
-            + $"margin {F(margin)} +- {F(marginSe)} (z {F(z)}); jointness {F(jointness)} +- {F(jointnessSe)} (0 factored, 1 joint)";
-        if (z > ZThreshold && jointness >= JointnessThreshold)
-            return ("joint", $"joint: the joint belief explains significantly more than the factor beliefs, at least half the non-additive share of the joint belief itself ({numbers})");
-        if (!factoredSignal)
-            return ("joint", $"joint: only the joint belief explains held-out centroid variance ({numbers})");
-        string why = z > ZThreshold
-            ? $"the margin is significant but the jointness is below {F(JointnessThreshold)}"
-            : z < -ZThreshold
-                ? "the factor beliefs explain more held-out variance than the joint belief (the joint model's extra terms fit noise)"
-                : $"the margin is within {F(ZThreshold)} standard errors of 0";
-        return ("factored", $"factored: {why} ({numbers})");
+        static double Z(double value, double se) => se > 0 ? value / se : value > 0 ? double.PositiveInfinity : value < 0 ? double.NegativeInfinity : 0;
+        double zF = Z(factoredGain, factoredGainSe), zE = Z(excessShare, excessShareSe);
+        bool factoredSignal = factoredPart > 0 && zF > ZThreshold;
+        bool excessSignal = excess > 0 && zE > ZThreshold;
+        bool within = Math.Abs(factoredPart - prediction) <= 1;
+        string numbers = $"factored part {factoredPart} of the predicted {prediction} ({(within ? "within" : "not within")} 1), held-out gain {F(factoredGain)} +- {F(factoredGainSe)}; "
+            + $"joint excess {excess} adding {F(excessShare)} +- {F(excessShareSe)} (z {F(zE)}); jointness {F(jointness)} +- {F(jointnessSe)} (0 factored, 1 joint); "
+            + $"full-rank margin {F(margin)} +- {F(marginSe)} (z {F(Z(margin, marginSe))})";
+        if (!factoredSignal && !excessSignal)
+            return ("neither", $"neither: no belief-linked direction is resolved, neither the factored part's gain nor the excess share clears {F(ZThreshold)} standard errors ({numbers})");
+        if (excessSignal && !factoredSignal)
+            return ("joint", $"joint: only the joint excess explains held-out centroid variance ({numbers})");
+        if (excessSignal && jointness >= JointnessThreshold)
+            return ("joint", $"joint: the joint excess is significant and holds at least half the non-additive share of the joint belief itself ({numbers})");
+        string why = excessSignal
+            ? $"the excess share is significant but the jointness is below {F(JointnessThreshold)}"
+            : excess == 0
+                ? "no joint excess direction is resolved"
+                : $"the excess share is within {F(ZThreshold)} standard errors of 0";
+        string shortfall = within ? "" : "; the factored part falls short of the prediction: some factor is not represented";
+        return ("factored", $"factored: {why}{shortfall} ({numbers})");
     }
 
     /// <summary>Balanced random folds: a seeded permutation of the <paramref name="count"/> groups, the group at rank i in fold i mod K.</summary>
