@@ -7,11 +7,14 @@ namespace ThermoLearn.Processes;
 /// <c>tom_quantum</c> (a, b), a process file <c>FILE.json</c>, or a product of these joined by <c>*</c>
 /// (e.g. <c>mess3*mess3*mess3</c>; factor 0 first = most significant token digit), or a chain joined by <c>&gt;</c>
 /// (e.g. <c>mess3&gt;mess3</c>: factor i's parameters chosen by the token factor i-1 emits at the same step,
-/// <see cref="ProcessComposition.Chain"/>; factor i has one variant per token of factor i-1).
+/// <see cref="ProcessComposition.Chain"/>; factor i has one variant per token of factor i-1), or a chain through the
+/// hidden state joined by <c>&gt;&gt;</c> (e.g. <c>mess3&gt;&gt;mess3</c>: factor i's parameters chosen by the state factor i-1 is
+/// in, <see cref="ProcessComposition.StateChain"/>; one variant per state of factor i-1).
 /// </summary>
 /// <remarks>
 /// Settings are <c>key=value</c>: <c>x=0.05</c> sets x in every factor that has it, <c>1:a=0.7</c> only in factor 1,
-/// <c>1.2:a=0.3</c> only in variant 2 of factor 1 of a chain (used when factor 0 emits token 2),
+/// <c>1.2:a=0.3</c> only in variant 2 of factor 1 of a chain (used when factor 0 emits token 2, or in a chain
+/// through the hidden state while factor 0 is in state 2),
 /// and <c>noise=e</c> mixes the whole process with the uniform tensor (<see cref="ProcessComposition.WithNoise"/>).
 /// Defaults: mess3 x=0.15, a=0.6; rrxor p1=p2=0.5; z1r p=0.5; tom_quantum a=1, b=4.3.
 /// </remarks>
@@ -45,16 +48,19 @@ public static class ProcessCatalog
         double? noise = null;
         if (parsed.Remove((null, null, "noise"), out double e)) noise = e;
 
+        bool stateChain = spec.Contains(">>", StringComparison.Ordinal);
         bool chain = spec.Contains('>');
         if (chain && spec.Contains('*'))
-            throw new InvalidInputException($"process '{spec}': use either '*' (independent product) or '>' (chain), not both.");
-        var parts = spec.Split(chain ? '>' : '*', StringSplitOptions.TrimEntries);
+            throw new InvalidInputException($"process '{spec}': use either '*' (independent product) or '>' / '>>' (chain), not both.");
+        var parts = stateChain ? spec.Split(">>", StringSplitOptions.TrimEntries) : spec.Split(chain ? '>' : '*', StringSplitOptions.TrimEntries);
+        if (stateChain && parts.Any(p => p.Contains('>')))
+            throw new InvalidInputException($"process '{spec}': use either '>' (chain by the token) or '>>' (chain through the hidden state) between all factors, not both.");
         var variants = new HiddenMarkovProcess[parts.Length][];
         var used = new HashSet<(int?, int?, string)>();
         for (int f = 0; f < parts.Length; f++)
         {
             string part = parts[f];
-            int count = chain && f > 0 ? variants[f - 1][0].Tokens : 1;
+            int count = !chain || f == 0 ? 1 : stateChain ? variants[f - 1][0].States : variants[f - 1][0].Tokens;
             variants[f] = new HiddenMarkovProcess[count];
             if (part.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(part))
             {
@@ -83,11 +89,12 @@ public static class ProcessCatalog
             if (!used.Contains((factor, variant, name)))
             {
                 string where = factor is { } fi ? $"factor {fi} ({(fi < parts.Length ? parts[fi] : "none")})" : $"'{spec}'";
-                if (variant is { } vi) where = $"variant {vi} of {where}" + (chain ? "" : " (variants exist only in a chain, a>b)");
+                if (variant is { } vi) where = $"variant {vi} of {where}" + (chain ? "" : " (variants exist only in a chain, a>b or a>>b)");
                 throw new InvalidInputException($"setting '{(factor is null ? "" : factor + (variant is null ? "" : "." + variant) + ":")}{name}' does not apply to {where}; parameters: "
                     + string.Join("; ", Entries.Select(x => $"{x.Name}: {string.Join(", ", x.Parameters)}")) + "; and noise for any process.");
             }
         var process = parts.Length == 1 ? variants[0][0]
+            : stateChain ? ProcessComposition.StateChain(variants.Select(v => (IReadOnlyList<HiddenMarkovProcess>)v).ToArray())
             : chain ? ProcessComposition.Chain(variants.Select(v => (IReadOnlyList<HiddenMarkovProcess>)v).ToArray())
             : ProcessComposition.Product(variants.Select(v => v[0]).ToArray());
         return noise is { } n ? ProcessComposition.WithNoise(process, n) : process;

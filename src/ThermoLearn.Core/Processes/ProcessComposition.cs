@@ -1,7 +1,8 @@
 namespace ThermoLearn.Processes;
 
 /// <summary>
-/// Processes built from others: independent products, noise coupling and chain (dependency) coupling,
+/// Processes built from others: independent products, noise coupling and chain (dependency) coupling by the token
+/// or through the hidden state,
 /// as in Shai, Amdahl-Culleton, Christensen et al., "Transformers learn factored representations" (2026).
 /// Composite tokens and states use a radix code with factor 0 most significant:
 /// <c>token = t0*(V1*...*V_{F-1}) + t1*(V2*...*V_{F-1}) + ... + t_{F-1}</c>, likewise for states.
@@ -73,36 +74,7 @@ public static class ProcessComposition
     /// null for the identity map, which needs factor i to have exactly V_{i-1} variants.</param>
     public static HiddenMarkovProcess Chain(IReadOnlyList<IReadOnlyList<HiddenMarkovProcess>> variants, IReadOnlyList<int[]?>? controlMaps = null)
     {
-        ArgumentNullException.ThrowIfNull(variants);
-        if (variants.Count < 2) throw new InvalidInputException($"chain coupling needs at least 2 factors (got {variants.Count}).");
-        if (variants[0].Count != 1) throw new InvalidInputException($"chain coupling: factor 0 has no parent and takes exactly 1 variant (got {variants[0].Count}).");
-        int f = variants.Count;
-        var vs = new int[f];
-        var ss = new int[f];
-        var maps = new int[f][];
-        for (int i = 0; i < f; i++)
-        {
-            if (variants[i].Count == 0) throw new InvalidInputException($"chain coupling: factor {i} has no variant.");
-            vs[i] = variants[i][0].Tokens;
-            ss[i] = variants[i][0].States;
-            for (int k = 1; k < variants[i].Count; k++)
-                if (variants[i][k].Tokens != vs[i] || variants[i][k].States != ss[i])
-                    throw new InvalidInputException($"chain coupling: variant {k} of factor {i} has {variants[i][k].Tokens} tokens and {variants[i][k].States} states; variant 0 has {vs[i]} and {ss[i]}; all variants of a factor must match.");
-            if (i == 0) { maps[0] = [0]; continue; }
-            int[]? map = controlMaps is not null && i < controlMaps.Count ? controlMaps[i] : null;
-            if (map is null)
-            {
-                if (variants[i].Count != vs[i - 1])
-                    throw new InvalidInputException($"chain coupling: factor {i} has {variants[i].Count} variants; without a control map it needs one per token of factor {i - 1} ({vs[i - 1]}).");
-                map = Enumerable.Range(0, vs[i - 1]).ToArray();
-            }
-            if (map.Length != vs[i - 1])
-                throw new InvalidInputException($"chain coupling: the control map of factor {i} has {map.Length} entries; it needs one per token of factor {i - 1} ({vs[i - 1]}).");
-            foreach (int k in map)
-                if ((uint)k >= (uint)variants[i].Count)
-                    throw new InvalidInputException($"chain coupling: the control map of factor {i} names variant {k}, but the factor has variants 0..{variants[i].Count - 1}.");
-            maps[i] = map;
-        }
+        var (vs, ss, maps) = ChainLayout(variants, controlMaps, "chain coupling", "token", p => p.Tokens);
         var t = BuildJoint(vs, ss, (tokens, i) => variants[i][i == 0 ? 0 : maps[i][tokens[i - 1]]].Matrix(tokens[i]));
         string name = "chain(" + string.Join("; ", variants.Select((vv, i) => $"{i}: " + string.Join(" | ", vv.Select(p => p.Name)))) + ")";
         bool generalized = variants.Any(vv => vv.Any(p => p.IsGeneralized));
@@ -113,6 +85,111 @@ public static class ProcessComposition
             FactorStates = ss,
             FactorTaus = variants.Select(vv => vv[0].Tau.ToArray()).ToArray(),
         };
+    }
+
+    /// <summary>
+    /// Chain coupling through the hidden state: factor i &gt; 0 has several parameter variants, and the variant it uses
+    /// at a step is chosen by the state factor i-1 is in at the start of that step, which the observer does not see:
+    /// <c>T^(t0..t_{F-1})[(s0..), (s0'..)] = T0[t0][s0, s0'] * prod_{i&gt;0} T_i^(c_i(s_{i-1}))[t_i][s_i, s_i']</c>.
+    /// Each factor's outgoing mass is 1 whatever the variant, so the result is an HMM. Unlike the token chain
+    /// (<see cref="Chain"/>), the update does not map Kronecker products to Kronecker products: the likelihood of
+    /// factor i's token depends on s_{i-1} through the variant, so the joint belief couples the factors (docs/beliefs.md).
+    /// HMM factors only (a GHMM's states are not events a variant could be chosen by).
+    /// </summary>
+    /// <param name="variants">variants[i] lists factor i's variants (same tokens and states); variants[0] must have one entry.</param>
+    /// <param name="controlMaps">controlMaps[i][s] = variant of factor i used while factor i-1 is in state s (entry 0 ignored);
+    /// null for the identity map, which needs factor i to have exactly S_{i-1} variants.</param>
+    public static HiddenMarkovProcess StateChain(IReadOnlyList<IReadOnlyList<HiddenMarkovProcess>> variants, IReadOnlyList<int[]?>? controlMaps = null)
+    {
+        var (vs, ss, maps) = ChainLayout(variants, controlMaps, "state chain coupling", "state", p => p.States);
+        for (int i = 0; i < variants.Count; i++)
+            for (int k = 0; k < variants[i].Count; k++)
+                if (variants[i][k].IsGeneralized)
+                    throw new InvalidInputException($"state chain coupling: variant {k} of factor {i} ({variants[i][k].Name}) is a generalised HMM; the coupling chooses variants by hidden states, which needs HMM factors.");
+        int f = vs.Length;
+        long v = 1, s = 1;
+        foreach (int x in vs) v *= x;
+        foreach (int x in ss) s *= x;
+        if (v * s * s > 1L << 28)
+            throw new InvalidInputException($"the composite process would have {v} tokens and {s} states ({v * s * s} transition entries); the limit is {1L << 28}.");
+        var t = new double[v * s * s];
+        var tokens = new int[f];
+        var from = new int[f];
+        var to = new int[f];
+        for (int token = 0; token < v; token++)
+        {
+            Digits(token, vs, tokens);
+            for (int a = 0; a < s; a++)
+            {
+                Digits(a, ss, from);
+                for (int b = 0; b < s; b++)
+                {
+                    Digits(b, ss, to);
+                    double e = 1;
+                    for (int i = 0; i < f && e != 0; i++)
+                    {
+                        var m = variants[i][i == 0 ? 0 : maps[i][from[i - 1]]].Matrix(tokens[i]);
+                        e *= m[from[i] * ss[i] + to[i]];
+                    }
+                    t[(token * s + a) * s + b] = e;
+                }
+            }
+        }
+        string name = "statechain(" + string.Join("; ", variants.Select((vv, i) => $"{i}: " + string.Join(" | ", vv.Select(p => p.Name)))) + ")";
+        return new HiddenMarkovProcess(name, (int)v, (int)s, t, generalized: false, stationary: null, tau: null, validate: true)
+        {
+            FactorTokens = vs,
+            FactorStates = ss,
+            FactorTaus = ss.Select(n => Enumerable.Repeat(1.0, n).ToArray()).ToArray(),
+        };
+    }
+
+    /// <summary>Digits of <paramref name="code"/> in the radix layout <paramref name="radix"/> (factor 0 most significant).</summary>
+    private static void Digits(long code, int[] radix, int[] digits)
+    {
+        for (int i = radix.Length - 1; i >= 0; i--) { digits[i] = (int)(code % radix[i]); code /= radix[i]; }
+    }
+
+    /// <summary>
+    /// Checks a chain's variants and control maps: factor 0 has one variant, every variant of a factor has its tokens
+    /// and states, and factor i's map has one entry per <paramref name="parentUnit"/> of factor i-1
+    /// (<paramref name="parentCount"/>) naming an existing variant. Returns tokens and states per factor and the maps.
+    /// </summary>
+    private static (int[] Tokens, int[] States, int[][] Maps) ChainLayout(IReadOnlyList<IReadOnlyList<HiddenMarkovProcess>> variants, IReadOnlyList<int[]?>? controlMaps,
+        string what, string parentUnit, Func<HiddenMarkovProcess, int> parentCount)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        if (variants.Count < 2) throw new InvalidInputException($"{what} needs at least 2 factors (got {variants.Count}).");
+        if (variants[0].Count != 1) throw new InvalidInputException($"{what}: factor 0 has no parent and takes exactly 1 variant (got {variants[0].Count}).");
+        int f = variants.Count;
+        var vs = new int[f];
+        var ss = new int[f];
+        var maps = new int[f][];
+        for (int i = 0; i < f; i++)
+        {
+            if (variants[i].Count == 0) throw new InvalidInputException($"{what}: factor {i} has no variant.");
+            vs[i] = variants[i][0].Tokens;
+            ss[i] = variants[i][0].States;
+            for (int k = 1; k < variants[i].Count; k++)
+                if (variants[i][k].Tokens != vs[i] || variants[i][k].States != ss[i])
+                    throw new InvalidInputException($"{what}: variant {k} of factor {i} has {variants[i][k].Tokens} tokens and {variants[i][k].States} states; variant 0 has {vs[i]} and {ss[i]}; all variants of a factor must match.");
+            if (i == 0) { maps[0] = [0]; continue; }
+            int parents = parentCount(variants[i - 1][0]);
+            int[]? map = controlMaps is not null && i < controlMaps.Count ? controlMaps[i] : null;
+            if (map is null)
+            {
+                if (variants[i].Count != parents)
+                    throw new InvalidInputException($"{what}: factor {i} has {variants[i].Count} variants; without a control map it needs one per {parentUnit} of factor {i - 1} ({parents}).");
+                map = Enumerable.Range(0, parents).ToArray();
+            }
+            if (map.Length != parents)
+                throw new InvalidInputException($"{what}: the control map of factor {i} has {map.Length} entries; it needs one per {parentUnit} of factor {i - 1} ({parents}).");
+            foreach (int k in map)
+                if ((uint)k >= (uint)variants[i].Count)
+                    throw new InvalidInputException($"{what}: the control map of factor {i} names variant {k}, but the factor has variants 0..{variants[i].Count - 1}.");
+            maps[i] = map;
+        }
+        return (vs, ss, maps);
     }
 
     /// <summary>Kronecker product of two vectors: (a (x) b)[i * |b| + j] = a[i] b[j].</summary>

@@ -137,6 +137,28 @@ public class ProcessDefinitionTests
     }
 
     [Fact]
+    public void StateChainCouplingChoosesTheVariantFromTheParentState()
+    {
+        // Factor 1's variant is chosen by the state factor 0 is in at the start of the step (Z1R: 3 states), not by its token.
+        var parent = StandardProcesses.Z1R();
+        HiddenMarkovProcess[] variants = [StandardProcesses.Mess3(0.05, 0.85), StandardProcesses.Mess3(0.15, 0.6), StandardProcesses.Mess3(0.3, 0.2)];
+        var chain = ProcessComposition.StateChain([[parent], variants]);
+        Assert.Equal((6, 9), (chain.Tokens, chain.States));
+        for (int t0 = 0; t0 < 2; t0++)
+            for (int t1 = 0; t1 < 3; t1++)
+                for (int i0 = 0; i0 < 3; i0++)
+                    for (int i1 = 0; i1 < 3; i1++)
+                        for (int j0 = 0; j0 < 3; j0++)
+                            for (int j1 = 0; j1 < 3; j1++)
+                                Assert.Equal(parent[t0, i0, j0] * variants[i0][t1, i1, j1], chain[t0 * 3 + t1, i0 * 3 + i1, j0 * 3 + j1], Exact);
+        Assert.Equal([3, 3], chain.FactorStates);
+        Assert.Contains("variant 5", Assert.Throws<InvalidInputException>(() => ProcessComposition.StateChain([[parent], variants], [null, [0, 5, 1]])).Message);
+        Assert.Contains("one per state", Assert.Throws<InvalidInputException>(() => ProcessComposition.StateChain([[parent], variants[..2]])).Message);
+        Assert.Contains("generalised", Assert.Throws<InvalidInputException>(() =>
+            ProcessComposition.StateChain([[StandardProcesses.Mess3()], [StandardProcesses.TomQuantum(), StandardProcesses.TomQuantum(), StandardProcesses.TomQuantum()]])).Message);
+    }
+
+    [Fact]
     public void StationaryLawIsInvariantForEveryBuiltInProcess()
     {
         foreach (var p in new[] { StandardProcesses.Mess3(), StandardProcesses.Rrxor(0.3, 0.8), StandardProcesses.Z1R(0.2), StandardProcesses.TomQuantum(0.7, 2.1) })

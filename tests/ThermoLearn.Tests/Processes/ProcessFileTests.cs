@@ -110,5 +110,12 @@ public class ProcessFileTests
         Assert.Contains("variant 3", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>mess3", ["1.3:a=0.5"])).Message);
         Assert.Contains("only in a chain", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3*mess3", ["1.0:a=0.5"])).Message);
         Assert.Contains("variant index", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>mess3", ["1.x:a=0.5"])).Message);
+        // mess3>>mess3: the chain through the hidden state, one variant per factor-0 state.
+        var stateChain = ProcessCatalog.Create("mess3>>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.2:a=0.3"]);
+        var expectedState = ProcessComposition.StateChain([[StandardProcesses.Mess3(0.05, 0.85)],
+            [StandardProcesses.Mess3(0.05, 0.9), StandardProcesses.Mess3(0.05, 0.6), StandardProcesses.Mess3(0.05, 0.3)]]);
+        AssertVector(expectedState.Transitions.ToArray(), stateChain.Transitions);
+        Assert.Contains("not both", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>>mess3>mess3")).Message);
+        Assert.Contains("not both", Assert.Throws<InvalidInputException>(() => ProcessCatalog.Create("mess3>>mess3*mess3")).Message);
     }
 }
