@@ -182,6 +182,7 @@ public sealed class ActiveSystem
         ulong[] s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
         // normals[r * NoiseBlock + j]: normal r of particle j of the block (r = 2 p and 2 p + 1 from Box-Muller pair p)
         Span<double> normals = stackalloc double[2 * MaxNormalPairs * NoiseBlock];
+        Span<double> gNoise = stackalloc double[3 * NoiseBlock], xNoise = stackalloc double[3 * NoiseBlock];   // by value q - first d
         bool aoup = m.Kind == ActiveModelKind.Aoup;
         double noiseX = Math.Sqrt(2 * (aoup ? m.Epsilon : m.TranslationalDiffusion) * dt);
         double decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
@@ -201,9 +202,49 @@ public sealed class ActiveSystem
                 lanes.Store(s0, s1, s2, s3, first + l);
             }
             int count = Math.Min(NoiseBlock, n - first);
-            if (aoup)
+            if (aoup && count == NoiseBlock)
             {
-                // g takes normals 0 .. d - 1, x (eps > 0) normals d .. 2 d - 1
+                // The block's x and g are the contiguous values q = first d + t, t < 8 d (particle t / d, axis t % d):
+                // lay its normals out the same way and step them four at a time, with the scalar loop's operations in
+                // its order (so the same bits).
+                for (int j = 0; j < NoiseBlock; j++)
+                    for (int c = 0; c < d; c++)
+                    {
+                        gNoise[j * d + c] = normals[c * NoiseBlock + j];
+                        if (noiseX > 0) xNoise[j * d + c] = normals[(d + c) * NoiseBlock + j];
+                    }
+                var dtV = Vector256.Create(dt);
+                var v0V = Vector256.Create(v0);
+                var kV = Vector256.Create(k);
+                var trapV = Vector256.Create(trap);
+                var noiseXV = Vector256.Create(noiseX);
+                var boxV = Vector256.Create(box);
+                var decayV = Vector256.Create(decay);
+                var noiseGV = Vector256.Create(noiseG);
+                for (int t = 0; t < NoiseBlock * d; t += Vector256<double>.Count)
+                {
+                    int q = first * d + t;
+                    var xi = Vector256.Create(x.AsSpan(q, Vector256<double>.Count));
+                    var ai = Vector256.Create(a.AsSpan(q, Vector256<double>.Count));
+                    var fi = Vector256.Create(f.AsSpan(q, Vector256<double>.Count));
+                    xi += (v0V * ai + kV * fi - trapV * xi) * dtV;
+                    if (noiseX > 0) xi += noiseXV * Vector256.Create(xNoise.Slice(t, Vector256<double>.Count));
+                    if (box > 0)
+                    {
+                        // Inside [0, L) floor(x / L) is exactly 0 (x / L <= 1 - 2^-53 there), so x - L floor(x / L) is
+                        // x + 0 (which turns -0 into +0 as the subtraction does); the division runs only for a group with
+                        // a particle that left the box.
+                        var inside = Vector256.GreaterThanOrEqual(xi, Vector256<double>.Zero) & Vector256.LessThan(xi, boxV);
+                        if (inside == Vector256<double>.AllBitsSet) xi += Vector256<double>.Zero;
+                        else xi -= boxV * Vector256.Floor(xi / boxV);
+                    }
+                    xi.CopyTo(x.AsSpan(q));
+                    (decayV * ai + noiseGV * Vector256.Create(gNoise.Slice(t, Vector256<double>.Count))).CopyTo(a.AsSpan(q));
+                }
+            }
+            else if (aoup)
+            {
+                // g takes normals 0 .. d - 1, x (eps > 0) normals d .. 2 d - 1 (the last, partial block)
                 for (int j = 0; j < count; j++)
                     for (int c = 0; c < d; c++)
                     {
