@@ -96,6 +96,7 @@ public sealed class ActiveSystem
     private readonly IPairForces? _pairs;
     private readonly double[] _forces;
     private readonly int _threads;
+    private readonly double[] _chunkLargest = new double[8 * Environment.ProcessorCount];
 
     /// <param name="model">The model (validated here).</param>
     /// <param name="dt">Integration step.</param>
@@ -153,24 +154,40 @@ public sealed class ActiveSystem
     {
         int n = Model.Particles, blocks = (n + NoiseBlock - 1) / NoiseBlock;
         int chunks = n < 4096 || _threads == 1 ? 1 : Math.Min(n / 1024, 8 * Environment.ProcessorCount);
+        var list = _pairs?.Neighbours;
         for (int s = 0; s < steps; s++)
         {
             if (_pairs is not null) _pairs.Forces(Positions, _forces, _threads);
-            if (chunks == 1) Update(0, blocks);
+            // The update also writes the new positions into the neighbour list's slots and measures their displacement
+            // while it has them at hand, so the next force call skips its own pass over all positions; not after the
+            // last step, as the caller may change Positions before the next call.
+            var track = s < steps - 1 ? list : null;
+            if (chunks == 1) _chunkLargest[0] = Update(0, blocks, track);
             else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                c => Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks)));
+                c => _chunkLargest[c] = Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks), track));
+            if (track is not null)
+            {
+                double largest = 0;
+                for (int c = 0; c < chunks; c++) largest = Math.Max(largest, _chunkLargest[c]);
+                track.Track(Positions, largest);
+            }
             StepsTaken++;
         }
     }
 
-    /// <summary>Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a time where AVX-512 is accelerated, four otherwise (the same numbers either way).</summary>
-    private void Update(int firstBlock, int endBlock)
+    /// <summary>
+    /// Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a
+    /// time where AVX-512 is accelerated, four otherwise (the same numbers either way). With <paramref name="track"/>, also
+    /// copies their new positions into its slots and returns their largest squared displacement from its reference
+    /// (<see cref="NeighbourList.Track"/>); else returns 0.
+    /// </summary>
+    private double Update(int firstBlock, int endBlock, NeighbourList? track)
     {
-        if (Vector512.IsHardwareAccelerated && !FourLanes) UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock);
-        else UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock);
+        if (Vector512.IsHardwareAccelerated && !FourLanes) return UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock, track);
+        return UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock, track);
     }
 
-    private void UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock)
+    private double UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock, NeighbourList? track)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged
@@ -187,6 +204,7 @@ public sealed class ActiveSystem
         double noiseX = Math.Sqrt(2 * (aoup ? m.Epsilon : m.TranslationalDiffusion) * dt);
         double decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
         double noiseTheta = Math.Sqrt(2 * m.RotationalDiffusion * dt), v0 = m.V0, trap = m.A;
+        double largest = 0;
         for (int b = firstBlock; b < endBlock; b++)
         {
             int first = b * NoiseBlock;
@@ -275,7 +293,24 @@ public sealed class ActiveSystem
                     a[i] += noiseTheta * normals[j];
                 }
             }
+            if (track is not null)
+            {
+                int[] slotOf = track.SlotOf;
+                double[] slots = track.SlotPositions;
+                int stride = track.SlotStride;
+                for (int i = first; i < first + count; i++)
+                {
+                    int q = i * d, sl = slotOf[i] * stride;
+                    double z = d == 3 ? x[q + 2] : 0;
+                    double r2 = track.Displacement2(i, x[q], x[q + 1], z);
+                    largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;
+                    slots[sl] = x[q];
+                    slots[sl + 1] = x[q + 1];
+                    if (d == 3) slots[sl + 2] = z;
+                }
+            }
         }
+        return largest;
     }
 
     /// <summary>

@@ -21,14 +21,17 @@ public sealed class NeighbourList
     private readonly CellList _cells;
     private readonly int _n, _d;
     private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
-    private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
+    private readonly double[] _reference;             // positions x[i d + a] at the last build
     private readonly double[] _positions;             // positions by slot at the last Update, slot k at [k * _stride, k * _stride + d)
     private readonly int _stride;                     // 2 in 2-D, 4 in 3-D (x, y, z and a zero): one 16- or 32-byte load per neighbour
     private readonly int[] _index;                    // original index of slot k (copied at a build)
+    private readonly int[] _slotOf;                   // slot of particle i (inverse of _index)
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
     private int _capacity;
     private bool _built;
+    private double[]? _trackedPositions;              // the array whose slot copy and displacement a caller handed to Track
+    private double _trackedLargest2;
     private readonly double[] _chunkMax;
     private readonly int[] _chunkLargest = new int[8 * Environment.ProcessorCount];
 
@@ -51,12 +54,11 @@ public sealed class NeighbourList
         _inverseBox = _box > 0 ? 1 / _box : 0;
         _halfSkin2 = 0.25 * skin * skin;
         _cells = new CellList(particles, dimension, cutoff + skin, box);
-        _refX = new double[particles];
-        _refY = new double[particles];
-        _refZ = new double[dimension == 3 ? particles : 0];
+        _reference = new double[particles * dimension];
         _stride = dimension == 3 ? 4 : 2;
         _positions = new double[_stride * particles];
         _index = new int[particles];
+        _slotOf = new int[particles];
         _counts = new int[particles];
         _chunkMax = new double[Chunks(-1)];
     }
@@ -80,9 +82,50 @@ public sealed class NeighbourList
     public bool Update(double[] positions, int maxDegreeOfParallelism = -1)
     {
         if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
-        if (_built && LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2) return false;
+        bool tracked = ReferenceEquals(positions, _trackedPositions);
+        _trackedPositions = null;
+        if (_built && (tracked ? _trackedLargest2 : LargestDisplacement2(positions, maxDegreeOfParallelism)) <= _halfSkin2) return false;
         Build(positions, maxDegreeOfParallelism);
         return true;
+    }
+
+    /// <summary>Whether the lists have been built (then <see cref="SlotOf"/>, <see cref="SlotPositions"/> and <see cref="Reference"/> hold them).</summary>
+    internal bool Built => _built;
+
+    /// <summary>Slot of particle i at the last build.</summary>
+    internal int[] SlotOf => _slotOf;
+
+    /// <summary>The force sweep's positions by slot, slot k at [k * <see cref="SlotStride"/>, k * <see cref="SlotStride"/> + d).</summary>
+    internal double[] SlotPositions => _positions;
+
+    /// <summary>2 in 2-D, 4 in 3-D.</summary>
+    internal int SlotStride => _stride;
+
+    /// <summary>Positions x[i d + a] at the last build.</summary>
+    internal double[] Reference => _reference;
+
+    /// <summary>
+    /// For a caller that moves the particles itself (<see cref="ActiveSystem"/>): it has written <paramref name="positions"/>'
+    /// values into <see cref="SlotPositions"/> (by <see cref="SlotOf"/>) and measured the largest squared displacement from
+    /// <see cref="Reference"/> as <see cref="LargestDisplacement2"/> does (minimum image, NaN as +infinity), so the next
+    /// <see cref="Update"/> of that same array skips its own copy. Any <see cref="Update"/> ends the hand-over; the caller
+    /// hands over again after each move and must not change the array in between.
+    /// </summary>
+    internal void Track(double[] positions, double largestDisplacement2)
+    {
+        _trackedPositions = positions;
+        _trackedLargest2 = largestDisplacement2;
+    }
+
+    /// <summary>Squared minimum-image displacement of particle i from <see cref="Reference"/> at position (x, y, z), as <see cref="Refresh"/> measures it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal double Displacement2(int i, double x, double y, double z)
+    {
+        int q = i * _d;
+        bool threeD = _d == 3;
+        double dx = x - _reference[q], dy = y - _reference[q + 1], dz = threeD ? z - _reference[q + 2] : 0;
+        if (_box > 0) CellList.WrapSeparation(ref dx, ref dy, ref dz, _box, _inverseBox, threeD);
+        return dx * dx + dy * dy + dz * dz;
     }
 
     /// <summary>
@@ -409,11 +452,12 @@ public sealed class NeighbourList
         double box = _box, inverseBox = _inverseBox, largest = 0;
         bool threeD = d == 3, periodic = box > 0;
         int[] index = _index;
+        double[] reference = _reference;
         for (int k = first; k < end; k++)
         {
             int q = index[k] * d;
             double px = positions[q], py = positions[q + 1], pz = threeD ? positions[q + 2] : 0;
-            double dx = px - _refX[k], dy = py - _refY[k], dz = threeD ? pz - _refZ[k] : 0;
+            double dx = px - reference[q], dy = py - reference[q + 1], dz = threeD ? pz - reference[q + 2] : 0;
             if (periodic)
             {
                 CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
@@ -432,13 +476,15 @@ public sealed class NeighbourList
     {
         _cells.Build(positions);
         Array.Copy(_cells.SortedIndex, _index, _n);
+        Array.Copy(positions, _reference, _n * _d);
         for (int k = 0; k < _n; k++)
         {
             int q = _index[k] * _d;
             int s = k * _stride;
-            _positions[s] = _refX[k] = positions[q];
-            _positions[s + 1] = _refY[k] = positions[q + 1];
-            if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
+            _slotOf[_index[k]] = k;
+            _positions[s] = positions[q];
+            _positions[s + 1] = positions[q + 1];
+            if (_d == 3) _positions[s + 2] = positions[q + 2];
         }
         if (_capacity == 0) Resize(16);
         while (true)
