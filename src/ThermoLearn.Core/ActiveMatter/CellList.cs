@@ -124,11 +124,7 @@ public sealed class CellList
                 double x = positions[i * _d + a];
                 if (!double.IsFinite(x)) throw new InvalidInputException($"particle {i} has a non-finite coordinate {a} ({x}); the simulation diverged or the input is corrupt (try a smaller dt).");
                 int c;
-                if (_box > 0)
-                {
-                    double w = x - _box * Math.Floor(x / _box);
-                    c = (int)(w / _box * dims[a]);
-                }
+                if (_box > 0) c = (int)(Wrap(x) / _box * dims[a]);
                 else c = (int)((x - _origin[a]) / _cellSide[a]);
                 c = Math.Clamp(c, 0, dims[a] - 1);
                 cell = cell * dims[a] + c;
@@ -153,9 +149,13 @@ public sealed class CellList
         }
     }
 
-    /// <summary>x wrapped into [0, L) in a periodic box (unchanged in open space).</summary>
+    /// <summary>
+    /// x wrapped into [0, L) in a periodic box, x - L floor(x / L) (unchanged in open space). Inside [0, L) floor(x / L) is
+    /// exactly 0 (x / L &lt;= 1 - 2^-53 there), so that is x + 0 (which turns -0 into +0 as the subtraction does), with no
+    /// division: positions from a simulation in the box are nearly all inside.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Wrap(double x) => _box > 0 ? x - _box * Math.Floor(x / _box) : x;
+    private double Wrap(double x) => _box > 0 ? (x >= 0 && x < _box ? x + 0.0 : x - _box * Math.Floor(x / _box)) : x;
 
     /// <summary>
     /// Runs <paramref name="kernel"/> over every particle and its neighbours within the cutoff (after <see cref="Build"/>).
