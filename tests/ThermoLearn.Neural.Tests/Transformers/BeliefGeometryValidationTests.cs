@@ -7,10 +7,12 @@ using Xunit.Abstractions;
 namespace ThermoLearn.Neural.Tests.Transformers;
 
 /// <summary>
-/// The acceptance runs of issues 7 and 19 (minutes each on an idle 2-core machine; CI skips them): the NeurIPS 2024
-/// Mess3 model trained for five minutes, and factored versus joint on products and coupled products, decided on the
-/// belief-conditioned centroids. Token budgets (not seconds), so a run is the same on any machine. Numbers are
-/// recorded in docs/beliefs.md.
+/// The acceptance runs of issues 7 and 19 (CI skips them): the NeurIPS 2024 Mess3 model trained for five minutes, and
+/// factored versus joint on products and coupled products, decided on the belief-conditioned centroids' rank split.
+/// Token budgets (not seconds), so a run is the same on any machine: the products train for 3,000,320 tokens with
+/// Adam 3e-3, 200,000 tokens of warm-up and a cosine to 1e-5 at batch 128 on one torch thread (about 30-60 CPU-s each
+/// on this machine), and are analysed at 0.3 M, 1 M and 3 M tokens (about 25-60 CPU-s per checkpoint with 2
+/// bootstrap replicates, the dimension's errors being supporting only). Numbers are recorded in docs/beliefs.md.
 /// </summary>
 [Trait("Category", "Validation")]
 public class BeliefGeometryValidationTests(ITestOutputHelper output)
@@ -29,7 +31,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         Checkpoint Analyse(long tokens, BeliefTransformer m)
         {
             var residuals = TransformerProbe.Run(m, data, captureResiduals: true).Residuals!;
-            return new Checkpoint(tokens, BeliefGeometryReport.Compute(residuals, data, task.Seed, bootstrap: 20), residuals[^1]);
+            return new Checkpoint(tokens, BeliefGeometryReport.Compute(residuals, data, task.Seed, bootstrap: 2), residuals[^1]);
         }
         var result = TransformerTrainer.Train(model, BeliefTask.Batches(process, task.NCtx, task.Seed), data, options with { Seed = task.Seed },
             (tokens, m) =>
@@ -48,33 +50,33 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         return (result, reports, data);
     }
 
-    private static TransformerTrainingOptions Adam(long tokens) => new()
+    /// <summary>The products' recipe (session 10): Adam 3e-3, warm-up 200,000 tokens, cosine to 1e-5, batch 128, one torch thread.</summary>
+    private static TransformerTrainingOptions Schedule(long tokens) => new()
     {
-        Optimizer = TransformerOptimizer.Adam, LearningRate = 1e-3, BatchSize = 128, MaxTokens = tokens, Threads = 2, ValidationIntervalSeconds = 1e9,
-        CheckpointTokens = [tokens / 20, tokens / 6, tokens / 2],
+        Optimizer = TransformerOptimizer.Adam, LearningRate = 3e-3, FinalLearningRate = 1e-5, WarmupTokens = 200_000, BatchSize = 128, MaxTokens = tokens,
+        Threads = 1, ValidationIntervalSeconds = 1e9, CheckpointTokens = [tokens / 10, tokens / 3],
     };
 
-    /// <summary>Three Mess3(0.05, 0.85) factors (vocabulary 27), n_ctx 10, default model, Adam 1e-3 at batch 128.</summary>
+    private const long Budget = 3_000_000;
+
+    /// <summary>Three Mess3(0.05, 0.85) factors (vocabulary 27), n_ctx 10, default model, the products' recipe.</summary>
     private (List<Checkpoint> Reports, BeliefDataset Data) ThreeMess3(long tokens, params string[] coupling)
     {
-        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3*mess3*mess3", ["x=0.05", "a=0.85", .. coupling], 10, 4096, 1), new TransformerConfig { Vocabulary = 27 }, Adam(tokens));
+        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3*mess3*mess3", ["x=0.05", "a=0.85", .. coupling], 10, 4096, 1), new TransformerConfig { Vocabulary = 27 }, Schedule(tokens));
         return (reports, data);
     }
 
     /// <summary>
-    /// Factored verdict, with the belief-explained centroid dimension within 1 of the same measure of the true factor
-    /// beliefs (<see cref="TrueBeliefGeometry"/>; equal to sum_i (d_i - 1) for the Mess3 products).
+    /// Factored verdict, with the rank split's factored part within 1 of sum_i (d_i - 1) (the affine rank of the factor
+    /// beliefs), and, where <paramref name="learned"/>, every factor decodable from the final layer (R^2 at least 0.9).
     /// </summary>
-    private void AssertFactored(BeliefGeometryReport report, BeliefDataset data)
+    private void AssertFactored(BeliefGeometryReport report, bool learned = true)
     {
         var comparison = report.Comparison!;
-        var factored = report.FactoredFinal!;
         Assert.True(comparison.Verdict == "factored", comparison.Reason);
-        int dimension = report.Centroids.BeliefExplained.Pca.For95;
-        int truth = TrueBeliefGeometry.Compute(data, replicates: 2, seed: 1).FactorBeliefs.BeliefExplained.Pca.For95;
-        output.WriteLine($"centroid dimension {dimension}; true factor beliefs, same measure, {truth}; rank bound {factored.FactoredDimension}");
-        Assert.True(Math.Abs(dimension - truth) <= 1, $"centroid dimension {dimension}, true factor beliefs {truth} (rank bound {factored.FactoredDimension})");
-        Assert.All(factored.Factors, f => Assert.True(f.RSquared >= 0.9, $"factor {f.Factor} R^2 {f.RSquared}"));
+        output.WriteLine($"factored part {comparison.Split.Factored.Rank} of {comparison.FactoredRank}; joint excess {comparison.Split.JointExcess.Rank} adding {comparison.Split.ExcessShare:G3} +- {comparison.Split.ExcessShareStandardError:G2}");
+        Assert.True(comparison.FactoredPartWithinOne, $"factored part {comparison.Split.Factored.Rank}, prediction {comparison.FactoredRank}");
+        if (learned) Assert.All(report.FactoredFinal!.Factors, f => Assert.True(f.RSquared >= 0.9, $"factor {f.Factor} R^2 {f.RSquared}"));
     }
 
     /// <summary>
@@ -92,22 +94,21 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     /// <summary>
     /// Coupling moves the representation towards joint over training, on two measures with thresholds set by their
     /// own standard errors: (1) the margin R^2_joint - R^2_factored grows from the first checkpoint to the end by more
-    /// than 3 paired bootstrap standard errors; (2) the belief-explained centroid participation ratio grows by more than
-    /// 3 combined bootstrap standard errors sqrt(se_first^2 + se_last^2) (unpaired: the two share the validation
-    /// sequences, whose positive covariance makes this error an upper bound). One-sided z 3: a representation that does
-    /// not move passes each check with probability at most 0.13 % (Gaussian estimates); a move of true size z
-    /// standard errors fails with probability Phi(3 - z), below 1e-6 for the measured noise run (docs/beliefs.md).
-    /// Only the validation sequences' sampling is in these errors, not the training seed's.
+    /// than 3 paired bootstrap standard errors; (2) the excess share of the rank split grows by more than 3 combined
+    /// fold standard errors sqrt(se_first^2 + se_last^2) (unpaired: the two share the validation sequences and folds,
+    /// whose positive covariance makes this error an upper bound). One-sided z 3: a representation that does not move
+    /// passes each check with probability at most 0.13 % (Gaussian estimates). Only the validation sequences' sampling
+    /// is in these errors, not the training seed's.
     /// </summary>
     private void AssertMovesTowardsJoint(List<Checkpoint> reports, BeliefDataset data)
     {
         var change = MarginOverTraining(reports, data);
         Assert.True(change.Change > 3 * change.StandardError, $"margin change {change.Change:F5} +- {change.StandardError:F5}");
-        var first = reports[0].Report.Centroids.BeliefExplained;
-        var last = reports[^1].Report.Centroids.BeliefExplained;
-        double se = Math.Sqrt(first.ParticipationRatioStandardError * first.ParticipationRatioStandardError + last.ParticipationRatioStandardError * last.ParticipationRatioStandardError);
-        Assert.True(last.Pca.ParticipationRatio - first.Pca.ParticipationRatio > 3 * se,
-            $"participation ratio {first.Pca.ParticipationRatio:F3} +- {first.ParticipationRatioStandardError:F3} -> {last.Pca.ParticipationRatio:F3} +- {last.ParticipationRatioStandardError:F3}");
+        var first = reports[0].Report.Comparison!.Split;
+        var last = reports[^1].Report.Comparison!.Split;
+        double se = Math.Sqrt(first.ExcessShareStandardError * first.ExcessShareStandardError + last.ExcessShareStandardError * last.ExcessShareStandardError);
+        Assert.True(last.ExcessShare - first.ExcessShare > 3 * se,
+            $"excess share {first.ExcessShare:G4} +- {first.ExcessShareStandardError:G2} -> {last.ExcessShare:G4} +- {last.ExcessShareStandardError:G2}");
     }
 
     [Fact]
@@ -128,32 +129,32 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     [Fact]
     public void IssueCaseMess3TimesMess3IsFactored()
     {
-        // The issue's run (mess3*mess3, x = 0.08, a = 0.8, seed 4, SGD defaults), by its token budget: 7.4 M tokens.
-        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3*mess3", ["x=0.08", "a=0.8"], 10, 4096, 4), new TransformerConfig { Vocabulary = 9 },
-            new TransformerTrainingOptions { MaxTokens = 7_439_360, Threads = 2, ValidationIntervalSeconds = 1e9, CheckpointTokens = [64_000, 640_000, 3_200_000] });
-        AssertFactored(reports[^1].Report, data);
+        // The issue's process (mess3*mess3, x = 0.08, a = 0.8, seed 4) on the products' recipe.
+        var (_, reports, _) = TrainAndAnalyse(new BeliefTask("mess3*mess3", ["x=0.08", "a=0.8"], 10, 4096, 4), new TransformerConfig { Vocabulary = 9 }, Schedule(Budget));
+        AssertFactored(reports[^1].Report);
     }
 
     [Fact]
     public void ThreeMess3FactorsAreRepresentedFactored()
     {
-        var (reports, data) = ThreeMess3(6_000_000);
-        AssertFactored(reports[^1].Report, data);
+        var (reports, _) = ThreeMess3(Budget);
+        AssertFactored(reports[^1].Report);
         Assert.True(reports[^1].Report.FactoredFinal!.MeanOffDiagonalOverlap < 0.2, $"mean overlap {reports[^1].Report.FactoredFinal!.MeanOffDiagonalOverlap}");
     }
 
+    /// <summary>RRXOR's belief need not be decodable from the final layer (its next-token law is one direction of four), so only the verdict and the factored part are asserted.</summary>
     [Fact]
     public void Mess3TimesRrxorIsFactored()
     {
-        var (_, reports, _) = TrainAndAnalyse(new BeliefTask("mess3*rrxor", ["x=0.05", "a=0.85"], 10, 4096, 1), new TransformerConfig { Vocabulary = 6 }, Adam(2_000_000));
-        Assert.True(reports[^1].Report.Comparison!.Verdict == "factored", reports[^1].Report.Comparison!.Reason);
+        var (_, reports, _) = TrainAndAnalyse(new BeliefTask("mess3*rrxor", ["x=0.05", "a=0.85"], 10, 4096, 1), new TransformerConfig { Vocabulary = 6 }, Schedule(Budget));
+        AssertFactored(reports[^1].Report, learned: false);
     }
 
     [Fact]
     public void NoiseCouplingMovesTowardsJoint()
     {
         // Mixing the product with uniform noise (e = 0.1) couples the factors: the joint belief no longer factorises.
-        var (reports, data) = ThreeMess3(3_000_000, "noise=0.1");
+        var (reports, data) = ThreeMess3(Budget, "noise=0.1");
         AssertMovesTowardsJoint(reports, data);
     }
 
@@ -161,7 +162,7 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     /// Chain coupling by the token (factor 1's emission sharpness a chosen by factor 0's token: 0.9, 0.6, 0.3) keeps
     /// the joint belief the Kronecker product of the factor beliefs exactly (derivation and check:
     /// FactoredBeliefGeometryTests.TokenChainCouplingKeepsTheJointBeliefAKroneckerProduct), so it predicts what an
-    /// independent product does: a factored verdict with the centroid dimension within 1 of 2 + 2 = 4, and no move towards
+    /// independent product does: a factored verdict with the factored part within 1 of 2 + 2 = 4, and no move towards
     /// joint: the margin's change over training not above 0 by 3 paired bootstrap standard errors (one-sided false
     /// failure 0.13 % when the true change is at most 0).
     /// </summary>
@@ -169,8 +170,8 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     public void TokenChainCouplingStaysFactored()
     {
         var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"], 10, 4096, 1),
-            new TransformerConfig { Vocabulary = 9 }, Adam(3_000_000));
-        AssertFactored(reports[^1].Report, data);
+            new TransformerConfig { Vocabulary = 9 }, Schedule(Budget));
+        AssertFactored(reports[^1].Report);
         var change = MarginOverTraining(reports, data);
         Assert.True(change.Change <= 3 * change.StandardError, $"margin change {change.Change:F5} +- {change.StandardError:F5}");
     }
