@@ -265,7 +265,7 @@ internal static class BeliefsAnalyzeCommand
         ["verdict"] = m.Verdict,
         ["reason"] = m.Reason,
         ["factored_part"] = m.Split.Factored.Rank,
-        ["factored_prediction"] = m.FactoredRank,
+        ["factored_prediction"] = m.FactoredPrediction,
         ["factored_part_within_1"] = m.FactoredPartWithinOne,
         ["factored_part_gain"] = JsonOutput.Number(m.Split.Factored.Gain),
         ["factored_part_gain_stderr"] = JsonOutput.Number(m.Split.Factored.GainStandardError),

@@ -182,16 +182,23 @@ internal static class BeliefPlots
     private static void RankSplit(IReadOnlyList<(long Tokens, double CrossEntropy, BeliefGeometryReport Report)> checkpoints, string path)
     {
         var final = checkpoints[^1].Report.Comparison!;
-        var plot = PlotFile.Create($"Rank split over training (final verdict: {final.Verdict}; factored part {final.Split.Factored.Rank} of {final.FactoredRank}, "
+        var plot = PlotFile.Create($"Rank split over training (final verdict: {final.Verdict}; factored part {final.Split.Factored.Rank} of {final.FactoredPrediction}, "
             + $"excess share {final.Split.ExcessShare:G3} +- {final.Split.ExcessShareStandardError:G2})", "log10 training tokens", "rank");
         var cps = checkpoints.Where(c => c.Tokens > 0).ToArray();
         if (cps.Length == 0) cps = checkpoints.ToArray();
         var xs = cps.Select(c => Math.Log10(Math.Max(c.Tokens, 1))).ToArray();
-        var factored = plot.Add.Scatter(xs, cps.Select(c => (double)c.Report.Comparison!.Split.Factored.Rank).ToArray(), Colors.Category10[0]);
+        var factoredRanks = cps.Select(c => (double)c.Report.Comparison!.Split.Factored.Rank).ToArray();
+        var excessRanks = cps.Select(c => (double)c.Report.Comparison!.Split.JointExcess.Rank).ToArray();
+        // Large open markers for the factored part, small filled ones for the excess: equal ranks stay visible.
+        var factored = plot.Add.Scatter(xs, factoredRanks, Colors.Category10[0]);
         factored.LegendText = "factored part";
-        var excess = plot.Add.Scatter(xs, cps.Select(c => (double)c.Report.Comparison!.Split.JointExcess.Rank).ToArray(), Colors.Category10[1]);
+        factored.MarkerShape = MarkerShape.OpenCircle;
+        factored.MarkerSize = 14;
+        var excess = plot.Add.Scatter(xs, excessRanks, Colors.Category10[1]);
         excess.LegendText = "joint excess (rank)";
-        plot.Add.HorizontalLine(final.FactoredRank, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {final.FactoredRank}";
+        excess.MarkerShape = MarkerShape.FilledSquare;
+        excess.MarkerSize = 6;
+        plot.Add.HorizontalLine(final.FactoredPrediction, 1, Colors.Category10[0], LinePattern.Dashed).LegendText = $"factored prediction {final.FactoredPrediction}";
         var shares = cps.Select(c => c.Report.Comparison!.Split.ExcessShare).ToArray();
         var share = plot.Add.Scatter(xs, shares, Colors.Category10[3]);
         share.LegendText = "excess share (right)";
@@ -200,6 +207,9 @@ internal static class BeliefPlots
         bars.Color = Colors.Category10[3];
         bars.Axes.YAxis = plot.Axes.Right;
         plot.Axes.Right.Label.Text = "excess share of the held-out centroid variance";
+        // Both axes from 0, so a share's size and a rank's distance from the prediction read at a glance.
+        plot.Axes.SetLimitsY(0, 1.15 * factoredRanks.Concat(excessRanks).Append(final.FactoredPrediction).Max() + 0.5, plot.Axes.Left);
+        plot.Axes.SetLimitsY(0, 1.15 * cps.Max(c => c.Report.Comparison!.Split.ExcessShare + c.Report.Comparison!.Split.ExcessShareStandardError) + 1e-6, plot.Axes.Right);
         plot.ShowLegend(Edge.Right);
         PlotFile.Save(plot, path, 1100, 600);
     }

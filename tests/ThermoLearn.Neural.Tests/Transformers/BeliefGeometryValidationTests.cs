@@ -67,15 +67,14 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Factored verdict, with the rank split's factored part within 1 of sum_i (d_i - 1) (the affine rank of the factor
-    /// beliefs), and, where <paramref name="learned"/>, every factor decodable from the final layer (R^2 at least 0.9).
+    /// Factored verdict, with the rank split's factored part within 1 of sum_i (d_i - 1), and, where <paramref name="learned"/>, every factor decodable from the final layer (R^2 at least 0.9).
     /// </summary>
     private void AssertFactored(BeliefGeometryReport report, bool learned = true)
     {
         var comparison = report.Comparison!;
         Assert.True(comparison.Verdict == "factored", comparison.Reason);
-        output.WriteLine($"factored part {comparison.Split.Factored.Rank} of {comparison.FactoredRank}; joint excess {comparison.Split.JointExcess.Rank} adding {comparison.Split.ExcessShare:G3} +- {comparison.Split.ExcessShareStandardError:G2}");
-        Assert.True(comparison.FactoredPartWithinOne, $"factored part {comparison.Split.Factored.Rank}, prediction {comparison.FactoredRank}");
+        output.WriteLine($"factored part {comparison.Split.Factored.Rank} of {comparison.FactoredPrediction}; joint excess {comparison.Split.JointExcess.Rank} adding {comparison.Split.ExcessShare:G3} +- {comparison.Split.ExcessShareStandardError:G2}");
+        Assert.True(comparison.FactoredPartWithinOne, $"factored part {comparison.Split.Factored.Rank}, prediction {comparison.FactoredPrediction}");
         if (learned) Assert.All(report.FactoredFinal!.Factors, f => Assert.True(f.RSquared >= 0.9, $"factor {f.Factor} R^2 {f.RSquared}"));
     }
 
@@ -174,5 +173,20 @@ public class BeliefGeometryValidationTests(ITestOutputHelper output)
         AssertFactored(reports[^1].Report);
         var change = MarginOverTraining(reports, data);
         Assert.True(change.Change <= 3 * change.StandardError, $"margin change {change.Change:F5} +- {change.StandardError:F5}");
+    }
+
+    /// <summary>
+    /// Chain coupling through the hidden state (factor 1's a chosen by factor 0's *state*: 0.9, 0.6, 0.3): the joint belief
+    /// is no Kronecker product of the factor beliefs (FactoredBeliefGeometryTests.HiddenStateChainCouplingLeavesTheKroneckerProducts),
+    /// so this is the chain coupling under which the representation can move towards joint; measured with the CLI on
+    /// the same recipe and seed (docs/beliefs.md): excess share 0.036 -> 0.041 -> 0.046 (fold se 0.001), verdict factored
+    /// throughout (split jointness 0.10 -> 0.13).
+    /// </summary>
+    [Fact]
+    public void HiddenStateChainCouplingMovesTowardsJoint()
+    {
+        var (_, reports, data) = TrainAndAnalyse(new BeliefTask("mess3>>mess3", ["x=0.05", "0:a=0.85", "1.0:a=0.9", "1.1:a=0.6", "1.2:a=0.3"], 10, 4096, 1),
+            new TransformerConfig { Vocabulary = 9 }, Schedule(Budget));
+        AssertMovesTowardsJoint(reports, data);
     }
 }

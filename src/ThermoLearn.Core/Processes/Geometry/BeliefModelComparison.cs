@@ -27,9 +27,12 @@ namespace ThermoLearn.Processes.Geometry;
 /// belief-explained variance relative to the joint belief's own; 0 for a factored code, 1 for a linear image of the joint belief.</param>
 /// <param name="JointnessStandardError">Standard error over folds.</param>
 /// <param name="Folds">Cross-validation folds (groups split at random, the same folds for both models).</param>
+/// <param name="FactoredPrediction">sum_i (d_i - 1), d_i the state count of factor i: the factored prediction the
+/// split's factored part is held against (<see cref="FactoredAnalysis.FactoredDimension"/>; the features' affine rank
+/// <paramref name="FactoredRank"/> can exceed it by round-off directions of GHMM marginals).</param>
 /// <param name="Split">The scale-free rank split on the same folds (<see cref="BeliefRankEstimator.Split"/>): the factored
-/// part against <paramref name="FactoredRank"/> (= sum_i (d_i - 1) when the factor beliefs span their simplices) and
-/// the joint excess with the held-out variance it adds. The verdict rests on it.</param>
+/// part against <paramref name="FactoredPrediction"/> and the joint excess with the held-out variance it adds. The
+/// verdict rests on it.</param>
 /// <param name="SplitJointness">The excess share as a fraction of the belief-linked held-out variance, relative to
 /// <paramref name="ReferenceShare"/>: <c>(ExcessShare / (R^2_excess(E) - R^2_factored(0))) / ReferenceShare</c>; 0 for a
 /// factored code, 1 for a linear image of the joint belief.</param>
@@ -53,6 +56,7 @@ public sealed record ModelComparison(
     double Jointness,
     double JointnessStandardError,
     int Folds,
+    int FactoredPrediction,
     BeliefRankSplit Split,
     double SplitJointness,
     double SplitJointnessStandardError,
@@ -65,8 +69,8 @@ public sealed record ModelComparison(
     /// <summary>Excess share in standard errors.</summary>
     public double ExcessShareZ => Split.ExcessShareStandardError > 0 ? Split.ExcessShare / Split.ExcessShareStandardError : double.NaN;
 
-    /// <summary>Whether the factored part is within 1 of the factored prediction <see cref="FactoredRank"/>.</summary>
-    public bool FactoredPartWithinOne => Math.Abs(Split.Factored.Rank - FactoredRank) <= 1;
+    /// <summary>Whether the factored part is within 1 of the factored prediction <see cref="FactoredPrediction"/>.</summary>
+    public bool FactoredPartWithinOne => Math.Abs(Split.Factored.Rank - FactoredPrediction) <= 1;
 }
 
 /// <summary>A change of the factored-versus-joint margin between two representations of the same prefixes (e.g. two checkpoints).</summary>
@@ -146,10 +150,11 @@ public static class BeliefModelComparison
         double linked = split.JointExcess.HeldOutRSquared[split.JointExcess.Rank] - split.Factored.HeldOutRSquared[0];
         double scale = linked > 0 && s.Reference > 0 ? 1 / (linked * s.Reference) : double.NaN;
         double jointness = split.ExcessShare * scale, jointnessSe = split.ExcessShareStandardError * scale;
-        var (verdict, reason) = Decide(split.Factored.Rank, s.FactoredRank, split.Factored.Gain, split.Factored.GainStandardError,
+        int prediction = factorStates.Sum(d => d - 1);
+        var (verdict, reason) = Decide(split.Factored.Rank, prediction, split.Factored.Gain, split.Factored.GainStandardError,
             split.JointExcess.Rank, split.ExcessShare, split.ExcessShareStandardError, jointness, jointnessSe, s.Margin, s.MarginSe);
         return new ModelComparison(s.HeldF, s.SeF, s.HeldJ, s.SeJ, s.Margin, s.MarginSe, s.InF, s.InJ, s.FactoredRank, s.JointRank, s.Reference,
-            s.Jointness, s.JointnessSe, folds, split, jointness, jointnessSe, verdict, reason);
+            s.Jointness, s.JointnessSe, folds, prediction, split, jointness, jointnessSe, verdict, reason);
     }
 
     /// <summary>The full-rank comparison's numbers, and the features and response it used (groups with weight).</summary>
