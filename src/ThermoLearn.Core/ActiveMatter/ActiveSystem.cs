@@ -16,6 +16,9 @@ public interface IPairForces
     /// <summary>forces[i d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij (without the strength k).</summary>
     void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism);
 
+    /// <summary><see cref="Forces"/> with the force of particle i stored at <see cref="Neighbours"/>' slot of i (<see cref="NeighbourList.SlotOf"/>, valid until the next call).</summary>
+    internal void ForcesBySlot(double[] positions, double[] forces, int maxDegreeOfParallelism);
+
     /// <summary>Per particle div_{x_i} F_i; returns their sum.</summary>
     double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism);
 
@@ -66,6 +69,8 @@ public static class PairForces
         public double ForceDerivative(double r) => pairField.Potential.ForceDerivative(r);
 
         public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, maxDegreeOfParallelism);
+
+        void IPairForces.ForcesBySlot(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, true, maxDegreeOfParallelism);
 
         public double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism) => pairField.Divergence(positions, perParticle, maxDegreeOfParallelism);
 
@@ -157,7 +162,7 @@ public sealed class ActiveSystem
         var list = _pairs?.Neighbours;
         for (int s = 0; s < steps; s++)
         {
-            if (_pairs is not null) _pairs.Forces(Positions, _forces, _threads);
+            if (_pairs is not null) _pairs.ForcesBySlot(Positions, _forces, _threads);
             // The update also writes the new positions into the neighbour list's slots and measures their displacement
             // while it has them at hand, so the next force call skips its own pass over all positions; not after the
             // last step, as the caller may change Positions before the next call.
@@ -200,6 +205,11 @@ public sealed class ActiveSystem
         // normals[r * NoiseBlock + j]: normal r of particle j of the block (r = 2 p and 2 p + 1 from Box-Muller pair p)
         Span<double> normals = stackalloc double[2 * MaxNormalPairs * NoiseBlock];
         Span<double> gNoise = stackalloc double[3 * NoiseBlock], xNoise = stackalloc double[3 * NoiseBlock];   // by value q - first d
+        // The block's pair forces by value q - first d, from the force sweep's slot order (stored by slot, so each core
+        // writes its own contiguous block of forces); zeros without interaction.
+        Span<double> fBlock = stackalloc double[3 * NoiseBlock];
+        fBlock.Clear();
+        int[]? slotOf = _pairs?.Neighbours.SlotOf;
         bool aoup = m.Kind == ActiveModelKind.Aoup;
         double noiseX = Math.Sqrt(2 * (aoup ? m.Epsilon : m.TranslationalDiffusion) * dt);
         double decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
@@ -220,6 +230,9 @@ public sealed class ActiveSystem
                 lanes.Store(s0, s1, s2, s3, first + l);
             }
             int count = Math.Min(NoiseBlock, n - first);
+            if (slotOf is not null)
+                for (int j = 0; j < count; j++)
+                    for (int c = 0; c < d; c++) fBlock[j * d + c] = f[slotOf[first + j] * d + c];
             if (aoup && count == NoiseBlock)
             {
                 // The block's x and g are the contiguous values q = first d + t, t < 8 d (particle t / d, axis t % d):
@@ -244,7 +257,7 @@ public sealed class ActiveSystem
                     int q = first * d + t;
                     var xi = Vector256.Create(x.AsSpan(q, Vector256<double>.Count));
                     var ai = Vector256.Create(a.AsSpan(q, Vector256<double>.Count));
-                    var fi = Vector256.Create(f.AsSpan(q, Vector256<double>.Count));
+                    var fi = Vector256.Create(fBlock.Slice(t, Vector256<double>.Count));
                     xi += (v0V * ai + kV * fi - trapV * xi) * dtV;
                     if (noiseX > 0) xi += noiseXV * Vector256.Create(xNoise.Slice(t, Vector256<double>.Count));
                     if (box > 0)
@@ -268,7 +281,7 @@ public sealed class ActiveSystem
                     {
                         int q = (first + j) * d + c;
                         double xi = x[q];
-                        xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
+                        xi += (v0 * a[q] + k * fBlock[j * d + c] - trap * xi) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(d + c) * NoiseBlock + j];
                         if (box > 0) xi -= box * Math.Floor(xi / box);
                         x[q] = xi;
@@ -285,7 +298,7 @@ public sealed class ActiveSystem
                     for (int c = 0; c < 2; c++)
                     {
                         int q = i * 2 + c;
-                        double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
+                        double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * fBlock[j * 2 + c]) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(1 + c) * NoiseBlock + j];
                         if (box > 0) xi -= box * Math.Floor(xi / box);
                         x[q] = xi;
@@ -295,12 +308,11 @@ public sealed class ActiveSystem
             }
             if (track is not null)
             {
-                int[] slotOf = track.SlotOf;
                 double[] slots = track.SlotPositions;
                 int stride = track.SlotStride;
                 for (int i = first; i < first + count; i++)
                 {
-                    int q = i * d, sl = slotOf[i] * stride;
+                    int q = i * d, sl = track.SlotOf[i] * stride;
                     double z = d == 3 ? x[q + 2] : 0;
                     double r2 = track.Displacement2(i, x[q], x[q + 1], z);
                     largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;

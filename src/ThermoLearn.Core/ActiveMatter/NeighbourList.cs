@@ -30,6 +30,8 @@ public sealed class NeighbourList
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
     private int _capacity;
     private bool _built;
+    private int[] _storeAt = [];                      // where the sweep stores slot k's force: _index (by particle) or _slots (by slot)
+    private int[] _slots = [];                        // 0, 1, ..., N - 1 (made at the first sweep by slot)
     private double[]? _trackedPositions;              // the array whose slot copy and displacement a caller handed to Track
     private double _trackedLargest2;
     private readonly double[] _chunkMax;
@@ -139,9 +141,20 @@ public sealed class NeighbourList
     /// </summary>
     public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
         where TPotential : struct, IPairPotential
+        => Forces(potential, table, forces, false, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> with the force of slot k stored at
+    /// [k d, k d + d) when <paramref name="bySlot"/> (see <see cref="SlotOf"/>): each worker then writes one contiguous block,
+    /// where stores by particle index scatter over cache lines that both cores write.
+    /// </summary>
+    internal void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, bool bySlot, int maxDegreeOfParallelism)
+        where TPotential : struct, IPairPotential
     {
         if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
         if (forces.Length != _n * _d) throw new ArgumentException($"forces hold {forces.Length} values; expected N d = {_n * _d}.", nameof(forces));
+        if (bySlot && _slots.Length != _n) _slots = Enumerable.Range(0, _n).ToArray();
+        _storeAt = bySlot ? _slots : _index;
         int chunks = Chunks(maxDegreeOfParallelism);
         if (chunks == 1)
         {
@@ -152,7 +165,7 @@ public sealed class NeighbourList
             c => ForceSlots(potential, table, forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
     }
 
-    /// <summary>Tests set this to run the scalar path of <see cref="Forces"/> on a machine with AVX2.</summary>
+    /// <summary>Tests set this to run the scalar path of <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> on a machine with AVX2.</summary>
     internal bool ScalarForces { get; set; }
 
     private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
@@ -170,7 +183,7 @@ public sealed class NeighbourList
         else ForceSlotsAvx2<TPotential, Yes, No>(potential, table, forces, first, end);
     }
 
-    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces"/> on a machine with AVX-512.</summary>
+    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> on a machine with AVX-512.</summary>
     internal bool FourLaneForces { get; set; }
 
     /// <summary>
@@ -185,7 +198,7 @@ public sealed class NeighbourList
     {
         int d = _d, capacity = _capacity, stride = _stride;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _index, counts = _counts;
+        int[] index = _storeAt, counts = _counts;
         var box = Vector512.Create(_box);
         var inverseBox = Vector512.Create(_inverseBox);
         var rc2 = Vector512.Create(_cutoff2);
@@ -295,7 +308,7 @@ public sealed class NeighbourList
     {
         int d = _d, capacity = _capacity;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _index, counts = _counts;
+        int[] index = _storeAt, counts = _counts;
         var box = Vector256.Create(_box);
         var inverseBox = Vector256.Create(_inverseBox);
         var rc2 = Vector256.Create(_cutoff2);
@@ -401,7 +414,7 @@ public sealed class NeighbourList
         double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
         double[] p = _positions;
         int stride = _stride;
-        int[] index = _index, counts = _counts, neighbours = _neighbours;
+        int[] index = _storeAt, counts = _counts, neighbours = _neighbours;
         Span<double> sumX = stackalloc double[4], sumY = stackalloc double[4], sumZ = stackalloc double[4];
         for (int k = first; k < end; k++)
         {
