@@ -20,7 +20,11 @@ namespace ThermoLearn.ActiveMatter;
 /// particle, the closer its law of g to the relaxed Gaussian, whose coefficient is -k / (gamma v0)); kappa_i c_i and
 /// kappa_i^2 c_i with the particle's contraction rate kappa_i = -k div_i F_i (its share of identity 4); and kappa_i c_i w_q,
 /// q = 1..3. u_i = v0 g_i + k F_i - A x_i is the particle's velocity: no new model input beyond the force the contact
-/// features already use.
+/// features already use. Then the second contact field e_i = sum_j J(r_ij) (c_i - c_j) = (H^2 u)_i (two neighbour shells, so a
+/// second sweep) with the same eleven weights. Why: the best score linear in u with coefficients any function of H's spectrum
+/// is -sum_m a(lambda_m) P_m u, and the fitted a(lambda) is near the relaxed -(k lambda + gamma) / (gamma v0) only for the
+/// stiffest modes and falls steeply below it for softer ones (which move far faster than relaxed), so one multiple of H u
+/// cannot follow it; a polynomial a(lambda) of degree two can (docs/active-matter.md, "Hessian powers").
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -30,6 +34,9 @@ public sealed class ParticleBasis
     private readonly CellList? _cells;
     private readonly int _tents, _shells;
     private readonly double[]? _forces;
+    // per particle, from the first sweep for the second: the combined contact field c_i, the contraction rate kappa_i and
+    // the own-g diagonal of the Jacobian of the second contact field e_i = sum_j J(r_ij)(c_i - c_j), divided by v0
+    private readonly double[]? _contact, _kappa, _ownSecond;
 
     public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2)
     {
@@ -48,6 +55,9 @@ public sealed class ParticleBasis
             _tents = tents;
             _shells = shells;
             _forces = new double[model.Particles * model.Dimension];
+            _contact = new double[model.Particles * model.Dimension];
+            _kappa = new double[model.Particles];
+            _ownSecond = new double[model.Particles * model.Dimension];
             names.Add("sum_j f(r) rhat");
             for (int m = 0; m < tents; m++) names.Add($"sum_j T{m}(r) rhat");
             for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
@@ -57,6 +67,11 @@ public sealed class ParticleBasis
             names.Add("kappa_i c_i");
             names.Add("kappa_i^2 c_i");
             for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i c_i w{q}(|u_i|)");
+            names.Add("sum_j J(r) (c_i - c_j)");
+            for (int q = 0; q < GateCount; q++) names.Add($"e_i w{q}(|u_i|)");
+            names.Add("kappa_i e_i");
+            names.Add("kappa_i^2 e_i");
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i e_i w{q}(|u_i|)");
         }
         Names = names;
     }
@@ -106,23 +121,56 @@ public sealed class ParticleBasis
         if (_cells is null) return;
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
-        _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, phi, divergence, d, k, _model.Periodic ? 1 : 2, _tents, _shells, Range, _model),
-            maxDegreeOfParallelism);
+        int first = _model.Periodic ? 1 : 2;
+        _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k, first, _tents, _shells,
+            Range, _model), maxDegreeOfParallelism);
+        // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all
+        _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k,
+            first + 3 + _tents + _shells + WeightedCount, _model), maxDegreeOfParallelism);
     }
 
-    private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] phi, double[]? divergence, int d, int count,
-        int first, int tents, int shells, double range, ActiveModel model) : INeighbourKernel
+    /// <summary>
+    /// The weights of the weighted contact features of a particle with squared speed |u_i|^2 and contraction rate kappa_i, in
+    /// feature order (c_i w_q, kappa_i c_i, kappa_i^2 c_i, kappa_i c_i w_q), and their own-g slopes as factors of u_{i,a}.
+    /// </summary>
+    private static void Weights(double v0, double speed2, double kappa, Span<double> weights, Span<double> slopes)
+    {
+        // d w_q / d g_{i,a} = -w_q v0 u_a / s_q^2: the gates' own-g slopes, as u_a times this factor
+        for (int q = 0; q < GateCount; q++)
+        {
+            double s = FirstGate * Math.Pow(3, q) * v0;
+            weights[q] = s > 0 ? Math.Exp(-0.5 * speed2 / (s * s)) : 0;
+            slopes[q] = s > 0 ? -weights[q] * v0 / (s * s) : 0;
+        }
+        weights[GateCount] = kappa;
+        weights[GateCount + 1] = kappa * kappa;
+        slopes[GateCount] = slopes[GateCount + 1] = 0;
+        for (int q = KappaGateFirst; q <= KappaGateLast; q++)
+        {
+            weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
+            slopes[GateCount + 2 + q - KappaGateFirst] = kappa * slopes[q];
+        }
+    }
+
+    /// <summary>u_{i,a} = v0 g_{i,a} + k F_{i,a} - A x_{i,a}, the particle's velocity.</summary>
+    private static double Velocity(ActiveModel model, double[] x, double[] g, double[] forces, int index)
+        => model.V0 * g[index] + model.K * forces[index] - model.A * x[index];
+
+    private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas, double[] ownSecond,
+        double[] phi, double[]? divergence, int d, int count, int first, int tents, int shells, double range, ActiveModel model) : INeighbourKernel
     {
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
         private double _divergence;   // div_i F_i = sum_j tr J(r_ij)
-        private double _jxx, _jyy, _jzz;   // diagonal of sum_j J(r_ij)
+        private double _jxx, _jyy, _jzz, _jxy, _jxz, _jyz;   // S = sum_j J(r_ij)
+        private double _qxx, _qyy, _qzz;   // diagonal of sum_j J(r_ij)^2
 
         public void Begin(int i)
         {
             _s = default;
             _divergence = 0;
-            _jxx = _jyy = _jzz = 0;
+            _jxx = _jyy = _jzz = _jxy = _jxz = _jyz = 0;
+            _qxx = _qyy = _qzz = 0;
         }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
@@ -149,6 +197,13 @@ public sealed class ParticleBasis
             _jxx += (fp - fr) * ux * ux + fr;
             _jyy += (fp - fr) * uy * uy + fr;
             _jzz += (fp - fr) * uz * uz + fr;
+            _jxy += (fp - fr) * ux * uy;
+            _jxz += (fp - fr) * ux * uz;
+            _jyz += (fp - fr) * uy * uz;
+            // J^2 = (f'^2 - (f/r)^2) rhat rhat^T + (f/r)^2 I
+            _qxx += (fp * fp - fr * fr) * ux * ux + fr * fr;
+            _qyy += (fp * fp - fr * fr) * uy * uy + fr * fr;
+            _qzz += (fp * fp - fr * fr) * uz * uz + fr * fr;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
         }
@@ -167,40 +222,82 @@ public sealed class ParticleBasis
             double v0 = model.V0, k = model.K, speed2 = 0;
             for (int a = 0; a < d; a++)
             {
-                double u = v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a];
+                double u = Velocity(model, x, g, forces, i * d + a);
                 speed2 += u * u;
             }
             double kappa = -k * _divergence;
+            kappas[i] = kappa;
             Span<double> weights = stackalloc double[WeightedCount];
-            // d w_q / d g_{i,a} = -w_q v0 u_a / s_q^2: the gates' own-g slopes, as u_a times this factor
             Span<double> slopes = stackalloc double[WeightedCount];
-            for (int q = 0; q < GateCount; q++)
-            {
-                double s = FirstGate * Math.Pow(3, q) * v0;
-                weights[q] = s > 0 ? Math.Exp(-0.5 * speed2 / (s * s)) : 0;
-                slopes[q] = s > 0 ? -weights[q] * v0 / (s * s) : 0;
-            }
-            weights[GateCount] = kappa;
-            weights[GateCount + 1] = kappa * kappa;
-            slopes[GateCount] = slopes[GateCount + 1] = 0;
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++)
-            {
-                weights[GateCount + 2 + q - KappaGateFirst] = kappa * weights[q];
-                slopes[GateCount + 2 + q - KappaGateFirst] = kappa * slopes[q];
-            }
+            Weights(v0, speed2, kappa, weights, slopes);
             for (int a = 0; a < d; a++)
             {
                 int row = (i * d + a) * count + first;
                 for (int q = 0; q < fields; q++) phi[row + q] = _s.Get(q, a);
                 double c = v0 * _s.Get(contactG, a) + k * _s.Get(contactG + 1, a);
+                contact[i * d + a] = c;
+                // d e_{i,a} / d g_{i,a} = v0 [S_i^2 + sum_j J(r_ij)^2]_aa: c_i moves by v0 S_i, and each neighbour's c_j by -v0 J(r_ij)
+                ownSecond[i * d + a] = a == 0 ? _jxx * _jxx + _jxy * _jxy + (d == 3 ? _jxz * _jxz : 0) + _qxx
+                    : a == 1 ? _jxy * _jxy + _jyy * _jyy + (d == 3 ? _jyz * _jyz : 0) + _qyy
+                    : _jxz * _jxz + _jyz * _jyz + _jzz * _jzz + _qzz;
                 for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
                 if (divergence is null) continue;
                 // d/dg_{i,a}: the J(g_i - g_j) field gives [sum_j J]_aa; c_i = v0 [that] + k [J(F_i - F_j)] gives v0 [sum_j J]_aa;
                 // a weighted feature w c_a gives w v0 [sum_j J]_aa + c_a dw/dg_{i,a}
                 double jaa = a == 0 ? _jxx : a == 1 ? _jyy : _jzz;
-                double ua = v0 * g[i * d + a] + k * forces[i * d + a] - model.A * x[i * d + a];
+                double ua = Velocity(model, x, g, forces, i * d + a);
                 divergence[row + contactG] = jaa;
                 for (int q = 0; q < WeightedCount; q++) divergence[row + fields + q] = weights[q] * v0 * jaa + slopes[q] * c * ua;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The second contact field e_i = sum_j J(r_ij) (c_i - c_j) = (H^2 u)_i (H the Hessian of the pair energy, J = -H per pair)
+    /// and its weighted copies (the weights of the c_i features), at columns first.. of phi; reads the first sweep's c, kappa and
+    /// own-g Jacobian diagonal.
+    /// </summary>
+    private struct SecondContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas,
+        double[] ownSecond, double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model) : INeighbourKernel
+    {
+        private double _ex, _ey, _ez;
+
+        public void Begin(int i) => _ex = _ey = _ez = 0;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2);
+            double f = pairs.Force(r);
+            if (f == 0) return;
+            double ux = dx / r, uy = dy / r, uz = dz / r, fp = pairs.ForceDerivative(r), fr = f / r;
+            double wx = contact[i * d] - contact[j * d], wy = contact[i * d + 1] - contact[j * d + 1], wz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
+            double along = (fp - fr) * (ux * wx + uy * wy + uz * wz);
+            _ex += along * ux + fr * wx;
+            _ey += along * uy + fr * wy;
+            _ez += along * uz + fr * wz;
+        }
+
+        public void End(int i)
+        {
+            double v0 = model.V0, speed2 = 0;
+            for (int a = 0; a < d; a++)
+            {
+                double u = Velocity(model, x, g, forces, i * d + a);
+                speed2 += u * u;
+            }
+            Span<double> weights = stackalloc double[WeightedCount];
+            Span<double> slopes = stackalloc double[WeightedCount];
+            Weights(v0, speed2, kappas[i], weights, slopes);
+            for (int a = 0; a < d; a++)
+            {
+                int row = (i * d + a) * count + first;
+                double e = a == 0 ? _ex : a == 1 ? _ey : _ez;
+                phi[row] = e;
+                for (int q = 0; q < WeightedCount; q++) phi[row + 1 + q] = weights[q] * e;
+                if (divergence is null) continue;
+                double own = v0 * ownSecond[i * d + a], ua = Velocity(model, x, g, forces, i * d + a);
+                divergence[row] = own;
+                for (int q = 0; q < WeightedCount; q++) divergence[row + 1 + q] = weights[q] * own + slopes[q] * e * ua;
             }
         }
     }

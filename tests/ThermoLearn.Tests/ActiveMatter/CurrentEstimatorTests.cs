@@ -102,7 +102,8 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
 
     /// <summary>
     /// The contact features are directional derivatives of the pair force: sum_j J(r_ij) (w_i - w_j) = d/dh F_i(x + h w)
-    /// at h = 0, for w = g and for w = F (analytic pin against central differences of the forces).
+    /// at h = 0, for w = g, for w = F and, for the second contact field, for w = c (analytic pin against central differences of
+    /// the forces).
     /// </summary>
     [Fact]
     public void ContactFeaturesAreDirectionalDerivativesOfThePairForce()
@@ -117,7 +118,11 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
         pairs.Forces(x, forces, 1);
         basis.Evaluate(x, g, phi, 1);
-        foreach (var (w, name) in new[] { (g, "sum_j J(r) (g_i - g_j)"), (forces, "sum_j J(r) (F_i - F_j)") })
+        // the combined contact field c = v0 [J(g_i - g_j)] + k [J(F_i - F_j)], along which the second contact field differentiates
+        int contactG = basis.Names.ToList().IndexOf("sum_j J(r) (g_i - g_j)"), contactF = basis.Names.ToList().IndexOf("sum_j J(r) (F_i - F_j)");
+        var contact = new double[n * d];
+        for (int q = 0; q < n * d; q++) contact[q] = model.V0 * phi[q * k + contactG] + model.K * phi[q * k + contactF];
+        foreach (var (w, name) in new[] { (g, "sum_j J(r) (g_i - g_j)"), (forces, "sum_j J(r) (F_i - F_j)"), (contact, "sum_j J(r) (c_i - c_j)") })
         {
             const double h = 1e-5;
             double[] plus = new double[n * d], minus = new double[n * d], shifted = new double[n * d];
