@@ -39,13 +39,11 @@ public static class ActiveSimulator
         if (count > Array.MaxLength) throw new InvalidInputException($"{options.Frames} frames of {model.Particles} particles are {count} values, more than one array holds; record fewer frames.");
         var system = new ActiveSystem(model, options.Dt, options.Seed, options.Initial, options.MaxDegreeOfParallelism);
         long total = options.BurnInSteps + (long)(options.Frames - 1) * options.SaveEvery;
-        // Burn-in in blocks of 64 steps (one Step call moves a block with no pass of the neighbour list over all positions
-        // between its steps)
-        for (long s = 0; s < options.BurnInSteps; s += 64)
+        for (int s = 0; s < options.BurnInSteps; s++)
         {
             cancel.ThrowIfCancellationRequested();
-            system.Step((int)Math.Min(64, options.BurnInSteps - s));
-            progress?.Report((double)s / Math.Max(1, total));
+            system.Step();
+            if (s % 64 == 0) progress?.Report((double)s / Math.Max(1, total));
         }
         var data = new double[count];
         for (int f = 0; f < options.Frames; f++)

@@ -16,9 +16,6 @@ public interface IPairForces
     /// <summary>forces[i d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij (without the strength k).</summary>
     void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism);
 
-    /// <summary><see cref="Forces"/> with the force of particle i stored at <see cref="Neighbours"/>' slot of i (<see cref="NeighbourList.SlotOf"/>, valid until the next call).</summary>
-    internal void ForcesBySlot(double[] positions, double[] forces, int maxDegreeOfParallelism);
-
     /// <summary>Per particle div_{x_i} F_i; returns their sum.</summary>
     double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism);
 
@@ -70,8 +67,6 @@ public static class PairForces
 
         public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, maxDegreeOfParallelism);
 
-        void IPairForces.ForcesBySlot(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, true, maxDegreeOfParallelism);
-
         public double Divergence(double[] positions, double[] perParticle, int maxDegreeOfParallelism) => pairField.Divergence(positions, perParticle, maxDegreeOfParallelism);
 
         public double Energy(double[] positions, int maxDegreeOfParallelism) => pairField.Energy(positions, null, maxDegreeOfParallelism);
@@ -101,7 +96,6 @@ public sealed class ActiveSystem
     private readonly IPairForces? _pairs;
     private readonly double[] _forces;
     private readonly int _threads;
-    private readonly double[] _chunkLargest = new double[8 * Environment.ProcessorCount];
 
     /// <param name="model">The model (validated here).</param>
     /// <param name="dt">Integration step.</param>
@@ -159,40 +153,24 @@ public sealed class ActiveSystem
     {
         int n = Model.Particles, blocks = (n + NoiseBlock - 1) / NoiseBlock;
         int chunks = n < 4096 || _threads == 1 ? 1 : Math.Min(n / 1024, 8 * Environment.ProcessorCount);
-        var list = _pairs?.Neighbours;
         for (int s = 0; s < steps; s++)
         {
-            if (_pairs is not null) _pairs.ForcesBySlot(Positions, _forces, _threads);
-            // The update also writes the new positions into the neighbour list's slots and measures their displacement
-            // while it has them at hand, so the next force call skips its own pass over all positions; not after the
-            // last step, as the caller may change Positions before the next call.
-            var track = s < steps - 1 ? list : null;
-            if (chunks == 1) _chunkLargest[0] = Update(0, blocks, track);
+            if (_pairs is not null) _pairs.Forces(Positions, _forces, _threads);
+            if (chunks == 1) Update(0, blocks);
             else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                c => _chunkLargest[c] = Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks), track));
-            if (track is not null)
-            {
-                double largest = 0;
-                for (int c = 0; c < chunks; c++) largest = Math.Max(largest, _chunkLargest[c]);
-                track.Track(Positions, largest);
-            }
+                c => Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks)));
             StepsTaken++;
         }
     }
 
-    /// <summary>
-    /// Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a
-    /// time where AVX-512 is accelerated, four otherwise (the same numbers either way). With <paramref name="track"/>, also
-    /// copies their new positions into its slots and returns their largest squared displacement from its reference
-    /// (<see cref="NeighbourList.Track"/>); else returns 0.
-    /// </summary>
-    private double Update(int firstBlock, int endBlock, NeighbourList? track)
+    /// <summary>Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a time where AVX-512 is accelerated, four otherwise (the same numbers either way).</summary>
+    private void Update(int firstBlock, int endBlock)
     {
-        if (Vector512.IsHardwareAccelerated && !FourLanes) return UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock, track);
-        return UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock, track);
+        if (Vector512.IsHardwareAccelerated && !FourLanes) UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock);
+        else UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock);
     }
 
-    private double UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock, NeighbourList? track)
+    private void UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TDouble : unmanaged
         where TBits : unmanaged
@@ -205,16 +183,10 @@ public sealed class ActiveSystem
         // normals[r * NoiseBlock + j]: normal r of particle j of the block (r = 2 p and 2 p + 1 from Box-Muller pair p)
         Span<double> normals = stackalloc double[2 * MaxNormalPairs * NoiseBlock];
         Span<double> gNoise = stackalloc double[3 * NoiseBlock], xNoise = stackalloc double[3 * NoiseBlock];   // by value q - first d
-        // The block's pair forces by value q - first d, from the force sweep's slot order (stored by slot, so each core
-        // writes its own contiguous block of forces); zeros without interaction.
-        Span<double> fBlock = stackalloc double[3 * NoiseBlock];
-        fBlock.Clear();
-        int[]? slotOf = _pairs?.Neighbours.SlotOf;
         bool aoup = m.Kind == ActiveModelKind.Aoup;
         double noiseX = Math.Sqrt(2 * (aoup ? m.Epsilon : m.TranslationalDiffusion) * dt);
         double decay = Math.Exp(-m.Gamma * dt), noiseG = Math.Sqrt(OneMinusExp(2 * m.Gamma * dt));
         double noiseTheta = Math.Sqrt(2 * m.RotationalDiffusion * dt), v0 = m.V0, trap = m.A;
-        double largest = 0;
         for (int b = firstBlock; b < endBlock; b++)
         {
             int first = b * NoiseBlock;
@@ -230,9 +202,6 @@ public sealed class ActiveSystem
                 lanes.Store(s0, s1, s2, s3, first + l);
             }
             int count = Math.Min(NoiseBlock, n - first);
-            if (slotOf is not null)
-                for (int j = 0; j < count; j++)
-                    for (int c = 0; c < d; c++) fBlock[j * d + c] = f[slotOf[first + j] * d + c];
             if (aoup && count == NoiseBlock)
             {
                 // The block's x and g are the contiguous values q = first d + t, t < 8 d (particle t / d, axis t % d):
@@ -257,7 +226,7 @@ public sealed class ActiveSystem
                     int q = first * d + t;
                     var xi = Vector256.Create(x.AsSpan(q, Vector256<double>.Count));
                     var ai = Vector256.Create(a.AsSpan(q, Vector256<double>.Count));
-                    var fi = Vector256.Create(fBlock.Slice(t, Vector256<double>.Count));
+                    var fi = Vector256.Create(f.AsSpan(q, Vector256<double>.Count));
                     xi += (v0V * ai + kV * fi - trapV * xi) * dtV;
                     if (noiseX > 0) xi += noiseXV * Vector256.Create(xNoise.Slice(t, Vector256<double>.Count));
                     if (box > 0)
@@ -281,7 +250,7 @@ public sealed class ActiveSystem
                     {
                         int q = (first + j) * d + c;
                         double xi = x[q];
-                        xi += (v0 * a[q] + k * fBlock[j * d + c] - trap * xi) * dt;
+                        xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(d + c) * NoiseBlock + j];
                         if (box > 0) xi -= box * Math.Floor(xi / box);
                         x[q] = xi;
@@ -298,7 +267,7 @@ public sealed class ActiveSystem
                     for (int c = 0; c < 2; c++)
                     {
                         int q = i * 2 + c;
-                        double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * fBlock[j * 2 + c]) * dt;
+                        double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(1 + c) * NoiseBlock + j];
                         if (box > 0) xi -= box * Math.Floor(xi / box);
                         x[q] = xi;
@@ -306,23 +275,7 @@ public sealed class ActiveSystem
                     a[i] += noiseTheta * normals[j];
                 }
             }
-            if (track is not null)
-            {
-                double[] slots = track.SlotPositions;
-                int stride = track.SlotStride;
-                for (int i = first; i < first + count; i++)
-                {
-                    int q = i * d, sl = track.SlotOf[i] * stride;
-                    double z = d == 3 ? x[q + 2] : 0;
-                    double r2 = track.Displacement2(i, x[q], x[q + 1], z);
-                    largest = r2 <= largest ? largest : double.IsNaN(r2) ? double.PositiveInfinity : r2;
-                    slots[sl] = x[q];
-                    slots[sl + 1] = x[q + 1];
-                    if (d == 3) slots[sl + 2] = z;
-                }
-            }
         }
-        return largest;
     }
 
     /// <summary>

@@ -21,19 +21,14 @@ public sealed class NeighbourList
     private readonly CellList _cells;
     private readonly int _n, _d;
     private readonly double _cutoff2, _box, _inverseBox, _halfSkin2;
-    private readonly double[] _reference;             // positions x[i d + a] at the last build
+    private readonly double[] _refX, _refY, _refZ;    // positions by slot at the last build
     private readonly double[] _positions;             // positions by slot at the last Update, slot k at [k * _stride, k * _stride + d)
     private readonly int _stride;                     // 2 in 2-D, 4 in 3-D (x, y, z and a zero): one 16- or 32-byte load per neighbour
     private readonly int[] _index;                    // original index of slot k (copied at a build)
-    private readonly int[] _slotOf;                   // slot of particle i (inverse of _index)
     private readonly int[] _counts;
     private int[] _neighbours = [];                   // slots of the neighbours of slot k: [k * _capacity, k * _capacity + _counts[k])
     private int _capacity;
     private bool _built;
-    private int[] _storeAt = [];                      // where the sweep stores slot k's force: _index (by particle) or _slots (by slot)
-    private int[] _slots = [];                        // 0, 1, ..., N - 1 (made at the first sweep by slot)
-    private double[]? _trackedPositions;              // the array whose slot copy and displacement a caller handed to Track
-    private double _trackedLargest2;
     private readonly double[] _chunkMax;
     private readonly int[] _chunkLargest = new int[8 * Environment.ProcessorCount];
 
@@ -56,11 +51,12 @@ public sealed class NeighbourList
         _inverseBox = _box > 0 ? 1 / _box : 0;
         _halfSkin2 = 0.25 * skin * skin;
         _cells = new CellList(particles, dimension, cutoff + skin, box);
-        _reference = new double[particles * dimension];
+        _refX = new double[particles];
+        _refY = new double[particles];
+        _refZ = new double[dimension == 3 ? particles : 0];
         _stride = dimension == 3 ? 4 : 2;
         _positions = new double[_stride * particles];
         _index = new int[particles];
-        _slotOf = new int[particles];
         _counts = new int[particles];
         _chunkMax = new double[Chunks(-1)];
     }
@@ -84,50 +80,9 @@ public sealed class NeighbourList
     public bool Update(double[] positions, int maxDegreeOfParallelism = -1)
     {
         if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
-        bool tracked = ReferenceEquals(positions, _trackedPositions);
-        _trackedPositions = null;
-        if (_built && (tracked ? _trackedLargest2 : LargestDisplacement2(positions, maxDegreeOfParallelism)) <= _halfSkin2) return false;
+        if (_built && LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2) return false;
         Build(positions, maxDegreeOfParallelism);
         return true;
-    }
-
-    /// <summary>Whether the lists have been built (then <see cref="SlotOf"/>, <see cref="SlotPositions"/> and <see cref="Reference"/> hold them).</summary>
-    internal bool Built => _built;
-
-    /// <summary>Slot of particle i at the last build.</summary>
-    internal int[] SlotOf => _slotOf;
-
-    /// <summary>The force sweep's positions by slot, slot k at [k * <see cref="SlotStride"/>, k * <see cref="SlotStride"/> + d).</summary>
-    internal double[] SlotPositions => _positions;
-
-    /// <summary>2 in 2-D, 4 in 3-D.</summary>
-    internal int SlotStride => _stride;
-
-    /// <summary>Positions x[i d + a] at the last build.</summary>
-    internal double[] Reference => _reference;
-
-    /// <summary>
-    /// For a caller that moves the particles itself (<see cref="ActiveSystem"/>): it has written <paramref name="positions"/>'
-    /// values into <see cref="SlotPositions"/> (by <see cref="SlotOf"/>) and measured the largest squared displacement from
-    /// <see cref="Reference"/> as <see cref="LargestDisplacement2"/> does (minimum image, NaN as +infinity), so the next
-    /// <see cref="Update"/> of that same array skips its own copy. Any <see cref="Update"/> ends the hand-over; the caller
-    /// hands over again after each move and must not change the array in between.
-    /// </summary>
-    internal void Track(double[] positions, double largestDisplacement2)
-    {
-        _trackedPositions = positions;
-        _trackedLargest2 = largestDisplacement2;
-    }
-
-    /// <summary>Squared minimum-image displacement of particle i from <see cref="Reference"/> at position (x, y, z), as <see cref="Refresh"/> measures it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal double Displacement2(int i, double x, double y, double z)
-    {
-        int q = i * _d;
-        bool threeD = _d == 3;
-        double dx = x - _reference[q], dy = y - _reference[q + 1], dz = threeD ? z - _reference[q + 2] : 0;
-        if (_box > 0) CellList.WrapSeparation(ref dx, ref dy, ref dz, _box, _inverseBox, threeD);
-        return dx * dx + dy * dy + dz * dz;
     }
 
     /// <summary>
@@ -141,20 +96,9 @@ public sealed class NeighbourList
     /// </summary>
     public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
         where TPotential : struct, IPairPotential
-        => Forces(potential, table, forces, false, maxDegreeOfParallelism);
-
-    /// <summary>
-    /// <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> with the force of slot k stored at
-    /// [k d, k d + d) when <paramref name="bySlot"/> (see <see cref="SlotOf"/>): each worker then writes one contiguous block,
-    /// where stores by particle index scatter over cache lines that both cores write.
-    /// </summary>
-    internal void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, bool bySlot, int maxDegreeOfParallelism)
-        where TPotential : struct, IPairPotential
     {
         if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
         if (forces.Length != _n * _d) throw new ArgumentException($"forces hold {forces.Length} values; expected N d = {_n * _d}.", nameof(forces));
-        if (bySlot && _slots.Length != _n) _slots = Enumerable.Range(0, _n).ToArray();
-        _storeAt = bySlot ? _slots : _index;
         int chunks = Chunks(maxDegreeOfParallelism);
         if (chunks == 1)
         {
@@ -165,7 +109,7 @@ public sealed class NeighbourList
             c => ForceSlots(potential, table, forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
     }
 
-    /// <summary>Tests set this to run the scalar path of <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> on a machine with AVX2.</summary>
+    /// <summary>Tests set this to run the scalar path of <see cref="Forces"/> on a machine with AVX2.</summary>
     internal bool ScalarForces { get; set; }
 
     private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
@@ -183,7 +127,7 @@ public sealed class NeighbourList
         else ForceSlotsAvx2<TPotential, Yes, No>(potential, table, forces, first, end);
     }
 
-    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces{TPotential}(TPotential, PairForceTable, double[], int)"/> on a machine with AVX-512.</summary>
+    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces"/> on a machine with AVX-512.</summary>
     internal bool FourLaneForces { get; set; }
 
     /// <summary>
@@ -198,7 +142,7 @@ public sealed class NeighbourList
     {
         int d = _d, capacity = _capacity, stride = _stride;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _storeAt, counts = _counts;
+        int[] index = _index, counts = _counts;
         var box = Vector512.Create(_box);
         var inverseBox = Vector512.Create(_inverseBox);
         var rc2 = Vector512.Create(_cutoff2);
@@ -308,7 +252,7 @@ public sealed class NeighbourList
     {
         int d = _d, capacity = _capacity;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _storeAt, counts = _counts;
+        int[] index = _index, counts = _counts;
         var box = Vector256.Create(_box);
         var inverseBox = Vector256.Create(_inverseBox);
         var rc2 = Vector256.Create(_cutoff2);
@@ -414,7 +358,7 @@ public sealed class NeighbourList
         double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
         double[] p = _positions;
         int stride = _stride;
-        int[] index = _storeAt, counts = _counts, neighbours = _neighbours;
+        int[] index = _index, counts = _counts, neighbours = _neighbours;
         Span<double> sumX = stackalloc double[4], sumY = stackalloc double[4], sumZ = stackalloc double[4];
         for (int k = first; k < end; k++)
         {
@@ -465,12 +409,11 @@ public sealed class NeighbourList
         double box = _box, inverseBox = _inverseBox, largest = 0;
         bool threeD = d == 3, periodic = box > 0;
         int[] index = _index;
-        double[] reference = _reference;
         for (int k = first; k < end; k++)
         {
             int q = index[k] * d;
             double px = positions[q], py = positions[q + 1], pz = threeD ? positions[q + 2] : 0;
-            double dx = px - reference[q], dy = py - reference[q + 1], dz = threeD ? pz - reference[q + 2] : 0;
+            double dx = px - _refX[k], dy = py - _refY[k], dz = threeD ? pz - _refZ[k] : 0;
             if (periodic)
             {
                 CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
@@ -489,15 +432,13 @@ public sealed class NeighbourList
     {
         _cells.Build(positions);
         Array.Copy(_cells.SortedIndex, _index, _n);
-        Array.Copy(positions, _reference, _n * _d);
         for (int k = 0; k < _n; k++)
         {
             int q = _index[k] * _d;
             int s = k * _stride;
-            _slotOf[_index[k]] = k;
-            _positions[s] = positions[q];
-            _positions[s + 1] = positions[q + 1];
-            if (_d == 3) _positions[s + 2] = positions[q + 2];
+            _positions[s] = _refX[k] = positions[q];
+            _positions[s + 1] = _refY[k] = positions[q + 1];
+            if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
         }
         if (_capacity == 0) Resize(16);
         while (true)

@@ -34,14 +34,11 @@ public readonly struct PairForceField<TPotential> where TPotential : struct, IPa
     /// forces[i * d + a] = F_{i,a} = sum_j f(r_ij) (x_i - x_j)_a / r_ij, f(r) / r from <see cref="Table"/>, through
     /// <see cref="Neighbours"/> (the same pairs as a fresh cell list; each particle's sum in its list order).
     /// </summary>
-    public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1) => Forces(positions, forces, false, maxDegreeOfParallelism);
-
-    /// <summary><see cref="Forces(double[], double[], int)"/>, stored by the neighbour list's slot when <paramref name="bySlot"/>.</summary>
-    internal void Forces(double[] positions, double[] forces, bool bySlot, int maxDegreeOfParallelism)
+    public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism = -1)
     {
         if (forces.Length != positions.Length) throw new ArgumentException("forces and positions must have the same length.", nameof(forces));
         Neighbours.Update(positions, maxDegreeOfParallelism);
-        Neighbours.Forces(Potential, Table, forces, bySlot, maxDegreeOfParallelism);
+        Neighbours.Forces(Potential, Table, forces, maxDegreeOfParallelism);
     }
 
     /// <summary>Total energy sum_{i &lt; j} U(r_ij), and per particle e_i = (1/2) sum_j U(r_ij) when <paramref name="perParticle"/> is given.</summary>

@@ -55,33 +55,6 @@ public class ActiveModelTests
         }
     }
 
-    /// <summary>
-    /// Within one Step call the update hands the neighbour list its slot copy and the largest displacement (so the list
-    /// skips its own pass); one step per call takes the list's own pass every time. Both must give the same bits,
-    /// through several list rebuilds (a stale slot copy or a wrong displacement changes the forces or the rebuild steps).
-    /// </summary>
-    [Fact]
-    public void ManyStepsInOneCallEqualOneStepPerCall()
-    {
-        var models = new[]
-        {
-            Mips(4101) with { Epsilon = 0.05 },
-            Mips(4101) with { Dimension = 3, PackingFraction = 0.3, Epsilon = 0.05 },
-            new ActiveModel { Kind = ActiveModelKind.Abp, Particles = 4101, PackingFraction = 0.4, V0 = 1, K = 1, TranslationalDiffusion = 0.1, RotationalDiffusion = 0.5 },
-        };
-        foreach (var model in models)
-        {
-            var together = new ActiveSystem(model, 0.05, 4);
-            var apart = new ActiveSystem(model, 0.05, 4);
-            together.Step(40);
-            for (int s = 0; s < 40; s++) apart.Step();
-            Assert.True(together.Pairs!.Neighbours.Builds >= 3, $"{model.Name}: only {together.Pairs.Neighbours.Builds} list builds in 40 steps");
-            Assert.Equal(apart.Pairs!.Neighbours.Builds, together.Pairs.Neighbours.Builds);
-            Assert.Equal(apart.Positions, together.Positions);
-            Assert.Equal(apart.Active, together.Active);
-        }
-    }
-
     [Fact]
     public void AbpRunsAndKeepsParticlesInTheBox()
     {
