@@ -107,11 +107,7 @@ public static class ProcessComposition
                 if (variants[i][k].IsGeneralized)
                     throw new InvalidInputException($"state chain coupling: variant {k} of factor {i} ({variants[i][k].Name}) is a generalised HMM; the coupling chooses variants by hidden states, which needs HMM factors.");
         int f = vs.Length;
-        long v = 1, s = 1;
-        foreach (int x in vs) v *= x;
-        foreach (int x in ss) s *= x;
-        if (v * s * s > 1L << 28)
-            throw new InvalidInputException($"the composite process would have {v} tokens and {s} states ({v * s * s} transition entries); the limit is {1L << 28}.");
+        var (v, s) = JointSize(vs, ss);
         var t = new double[v * s * s];
         var tokens = new int[f];
         var from = new int[f];
@@ -142,6 +138,20 @@ public static class ProcessComposition
             FactorStates = ss,
             FactorTaus = ss.Select(n => Enumerable.Repeat(1.0, n).ToArray()).ToArray(),
         };
+    }
+
+    /// <summary>
+    /// Composite token and state counts prod_i V_i and prod_i S_i of the radix layout; refuses a transition tensor
+    /// V S^2 above 2^28 entries.
+    /// </summary>
+    private static (long Tokens, long States) JointSize(int[] vs, int[] ss)
+    {
+        long v = 1, s = 1;
+        foreach (int x in vs) v *= x;
+        foreach (int x in ss) s *= x;
+        if (v * s * s > 1L << 28)
+            throw new InvalidInputException($"the composite process would have {v} tokens and {s} states ({v * s * s} transition entries); the limit is {1L << 28}.");
+        return (v, s);
     }
 
     /// <summary>Digits of <paramref name="code"/> in the radix layout <paramref name="radix"/> (factor 0 most significant).</summary>
@@ -265,20 +275,14 @@ public static class ProcessComposition
     private static double[] BuildJoint(int[] vs, int[] ss, FactorMatrix matrix)
     {
         int f = vs.Length;
-        long v = 1, s = 1;
-        foreach (int x in vs) v *= x;
-        foreach (int x in ss) s *= x;
-        long size = v * s * s;
-        if (size > 1L << 28)
-            throw new InvalidInputException($"the composite process would have {v} tokens and {s} states ({size} transition entries); the limit is {1L << 28}.");
-        var t = new double[size];
+        var (v, s) = JointSize(vs, ss);
+        var t = new double[v * s * s];
         var tokens = new int[f];
         var block = new double[s * s];
         var next = new double[s * s];
         for (int token = 0; token < v; token++)
         {
-            int rest = token;
-            for (int i = f - 1; i >= 0; i--) { tokens[i] = rest % vs[i]; rest /= vs[i]; }
+            Digits(token, vs, tokens);
             // Kronecker of the factor matrices, built left to right.
             block[0] = 1;
             int n = 1;

@@ -120,13 +120,7 @@ public class ProcessDefinitionTests
         HiddenMarkovProcess[] variants = [StandardProcesses.Mess3(0.05, 0.85), StandardProcesses.Mess3(0.15, 0.6)];
         var chain = ProcessComposition.Chain([[parent], variants]);
         Assert.Equal(6, chain.Tokens);
-        for (int t0 = 0; t0 < 2; t0++)
-            for (int t1 = 0; t1 < 3; t1++)
-                for (int i0 = 0; i0 < 3; i0++)
-                    for (int i1 = 0; i1 < 3; i1++)
-                        for (int j0 = 0; j0 < 3; j0++)
-                            for (int j1 = 0; j1 < 3; j1++)
-                                Assert.Equal(parent[t0, i0, j0] * variants[t0][t1, i1, j1], chain[t0 * 3 + t1, i0 * 3 + i1, j0 * 3 + j1], Exact);
+        AssertTwoFactorChain(chain, parent, (t0, i0) => variants[t0]);
         // The factor-1 token law depends on the factor-0 token: after composite token 0 (factor 1 saw token 0),
         // P(t1 = 0 | t0) differs between t0 = 0 (variant a = 0.85) and t0 = 1 (variant a = 0.6).
         var law = chain.NextTokenLaw(chain.BeliefAfter([0]));
@@ -134,6 +128,21 @@ public class ProcessDefinitionTests
         // Explicit control map with a wrong variant index.
         Assert.Contains("variant 5", Assert.Throws<InvalidInputException>(() => ProcessComposition.Chain([[parent], variants], [null, [0, 5]])).Message);
         Assert.Contains("one per token", Assert.Throws<InvalidInputException>(() => ProcessComposition.Chain([[parent], [variants[0]]])).Message);
+    }
+
+    /// <summary>
+    /// A chain of a 2-token, 3-state parent and 3-token, 3-state variants: every entry of the composite tensor is
+    /// T0[t0][i0, j0] * T1^(variant(t0, i0))[t1][i1, j1], in the radix layout (factor 0 most significant).
+    /// </summary>
+    private static void AssertTwoFactorChain(HiddenMarkovProcess chain, HiddenMarkovProcess parent, Func<int, int, HiddenMarkovProcess> variant)
+    {
+        for (int t0 = 0; t0 < 2; t0++)
+            for (int t1 = 0; t1 < 3; t1++)
+                for (int i0 = 0; i0 < 3; i0++)
+                    for (int i1 = 0; i1 < 3; i1++)
+                        for (int j0 = 0; j0 < 3; j0++)
+                            for (int j1 = 0; j1 < 3; j1++)
+                                Assert.Equal(parent[t0, i0, j0] * variant(t0, i0)[t1, i1, j1], chain[t0 * 3 + t1, i0 * 3 + i1, j0 * 3 + j1], Exact);
     }
 
     [Fact]
@@ -144,13 +153,7 @@ public class ProcessDefinitionTests
         HiddenMarkovProcess[] variants = [StandardProcesses.Mess3(0.05, 0.85), StandardProcesses.Mess3(0.15, 0.6), StandardProcesses.Mess3(0.3, 0.2)];
         var chain = ProcessComposition.StateChain([[parent], variants]);
         Assert.Equal((6, 9), (chain.Tokens, chain.States));
-        for (int t0 = 0; t0 < 2; t0++)
-            for (int t1 = 0; t1 < 3; t1++)
-                for (int i0 = 0; i0 < 3; i0++)
-                    for (int i1 = 0; i1 < 3; i1++)
-                        for (int j0 = 0; j0 < 3; j0++)
-                            for (int j1 = 0; j1 < 3; j1++)
-                                Assert.Equal(parent[t0, i0, j0] * variants[i0][t1, i1, j1], chain[t0 * 3 + t1, i0 * 3 + i1, j0 * 3 + j1], Exact);
+        AssertTwoFactorChain(chain, parent, (t0, i0) => variants[i0]);
         Assert.Equal([3, 3], chain.FactorStates);
         Assert.Contains("variant 5", Assert.Throws<InvalidInputException>(() => ProcessComposition.StateChain([[parent], variants], [null, [0, 5, 1]])).Message);
         Assert.Contains("one per state", Assert.Throws<InvalidInputException>(() => ProcessComposition.StateChain([[parent], variants[..2]])).Message);
