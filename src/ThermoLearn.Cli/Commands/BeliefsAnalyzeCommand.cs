@@ -258,7 +258,7 @@ internal static class BeliefsAnalyzeCommand
         $"scale-free belief rank {r.Rank} (ranks {r.LowerRank}..{r.BestRank} within 2 se of the best, held-out R^2 {r.HeldOutRSquared[r.Rank]:F4}, last direction adds {r.LastGain:F4}; of {r.MaxRank})"
         + (split is null ? "" : $"; factored part {split.Factored.Rank} (ranks {split.Factored.LowerRank}..{split.Factored.BestRank}, held-out R^2 {split.Factored.HeldOutRSquared[split.Factored.Rank]:F4}), "
             + $"joint excess {split.JointExcess.Rank} adding {split.ExcessShare:G3} +- {split.ExcessShareStandardError:G2} of the variance")
-        + (f is null || split is null ? "" : $"; predictions factored {f.FactoredDimension}, joint {f.JointDimension}: factored part {(Math.Abs(split.Factored.Rank - f.FactoredDimension) <= 1 ? "within" : "not within")} 1 of factored");
+        + (f is null || split is null ? "" : $"; predictions factored {f.FactoredDimension}, joint {f.JointDimension}: factored part {(BeliefModelComparison.WithinOne(split.Factored.Rank, f.FactoredDimension) ? "within" : "not within")} 1 of factored");
 
     private static JsonObject Comparison(ModelComparison m) => new()
     {

@@ -70,7 +70,7 @@ public sealed record ModelComparison(
     public double ExcessShareZ => Split.ExcessShareStandardError > 0 ? Split.ExcessShare / Split.ExcessShareStandardError : double.NaN;
 
     /// <summary>Whether the factored part is within 1 of the factored prediction <see cref="FactoredPrediction"/>.</summary>
-    public bool FactoredPartWithinOne => Math.Abs(Split.Factored.Rank - FactoredPrediction) <= 1;
+    public bool FactoredPartWithinOne => BeliefModelComparison.WithinOne(Split.Factored.Rank, FactoredPrediction);
 }
 
 /// <summary>A change of the factored-versus-joint margin between two representations of the same prefixes (e.g. two checkpoints).</summary>
@@ -124,6 +124,9 @@ public static class BeliefModelComparison
     /// 2.3 % chance of a false "joint" (or a false belief-linked signal) for a Gaussian estimate.
     /// </summary>
     public const double ZThreshold = 2.0;
+
+    /// <summary>The done-when test of a factored code: a measured dimension within 1 of the prediction sum_i (d_i - 1).</summary>
+    public static bool WithinOne(int dimension, int prediction) => Math.Abs(dimension - prediction) <= 1;
 
     /// <summary>
     /// Jointness at which the verdict turns joint: the midpoint between a factored code (0) and a linear image of
@@ -233,7 +236,7 @@ public static class BeliefModelComparison
         double zF = Z(factoredGain, factoredGainSe), zE = Z(excessShare, excessShareSe);
         bool factoredSignal = factoredPart > 0 && zF > ZThreshold;
         bool excessSignal = excess > 0 && zE > ZThreshold;
-        bool within = Math.Abs(factoredPart - prediction) <= 1;
+        bool within = WithinOne(factoredPart, prediction);
         string numbers = $"factored part {factoredPart} of the predicted {prediction} ({(within ? "within" : "not within")} 1), held-out gain {F(factoredGain)} +- {F(factoredGainSe)}; "
             + $"joint excess {excess} adding {F(excessShare)} +- {F(excessShareSe)} (z {F(zE)}); jointness {F(jointness)} +- {F(jointnessSe)} (0 factored, 1 joint); "
             + $"full-rank margin {F(margin)} +- {F(marginSe)} (z {F(Z(margin, marginSe))})";
