@@ -229,15 +229,7 @@ public sealed class ActiveSystem
                     var fi = Vector256.Create(f.AsSpan(q, Vector256<double>.Count));
                     xi += (v0V * ai + kV * fi - trapV * xi) * dtV;
                     if (noiseX > 0) xi += noiseXV * Vector256.Create(xNoise.Slice(t, Vector256<double>.Count));
-                    if (box > 0)
-                    {
-                        // Inside [0, L) floor(x / L) is exactly 0 (x / L <= 1 - 2^-53 there), so x - L floor(x / L) is
-                        // x + 0 (which turns -0 into +0 as the subtraction does); the division runs only for a group with
-                        // a particle that left the box.
-                        var inside = Vector256.GreaterThanOrEqual(xi, Vector256<double>.Zero) & Vector256.LessThan(xi, boxV);
-                        if (inside == Vector256<double>.AllBitsSet) xi += Vector256<double>.Zero;
-                        else xi -= boxV * Vector256.Floor(xi / boxV);
-                    }
+                    if (box > 0) xi = PeriodicBox.Wrap(xi, boxV);
                     xi.CopyTo(x.AsSpan(q));
                     (decayV * ai + noiseGV * Vector256.Create(gNoise.Slice(t, Vector256<double>.Count))).CopyTo(a.AsSpan(q));
                 }
@@ -252,7 +244,7 @@ public sealed class ActiveSystem
                         double xi = x[q];
                         xi += (v0 * a[q] + k * f[q] - trap * xi) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(d + c) * NoiseBlock + j];
-                        if (box > 0) xi -= box * Math.Floor(xi / box);
+                        if (box > 0) xi = PeriodicBox.Wrap(xi, box);
                         x[q] = xi;
                         a[q] = decay * a[q] + noiseG * normals[c * NoiseBlock + j];
                     }
@@ -269,7 +261,7 @@ public sealed class ActiveSystem
                         int q = i * 2 + c;
                         double xi = x[q] + (v0 * (c == 0 ? cos : sin) + k * f[q]) * dt;
                         if (noiseX > 0) xi += noiseX * normals[(1 + c) * NoiseBlock + j];
-                        if (box > 0) xi -= box * Math.Floor(xi / box);
+                        if (box > 0) xi = PeriodicBox.Wrap(xi, box);
                         x[q] = xi;
                     }
                     a[i] += noiseTheta * normals[j];
@@ -333,7 +325,7 @@ public sealed class ActiveSystem
             {
                 double v = initial[i * columns + c];
                 if (!double.IsFinite(v)) throw new InvalidInputException($"the initial state of particle {i} has a non-finite value in column {c} ({v}).");
-                if (c < d) Positions[i * d + c] = box > 0 ? v - box * Math.Floor(v / box) : v;
+                if (c < d) Positions[i * d + c] = box > 0 ? PeriodicBox.Wrap(v, box) : v;
                 else Active[i * m.ActiveColumns + c - d] = v;
             }
         }

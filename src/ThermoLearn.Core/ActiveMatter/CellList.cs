@@ -149,13 +149,9 @@ public sealed class CellList
         }
     }
 
-    /// <summary>
-    /// x wrapped into [0, L) in a periodic box, x - L floor(x / L) (unchanged in open space). Inside [0, L) floor(x / L) is
-    /// exactly 0 (x / L &lt;= 1 - 2^-53 there), so that is x + 0 (which turns -0 into +0 as the subtraction does), with no
-    /// division: positions from a simulation in the box are nearly all inside.
-    /// </summary>
+    /// <summary>x wrapped into [0, L) in a periodic box (<see cref="PeriodicBox.Wrap(double, double)"/>; unchanged in open space).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Wrap(double x) => _box > 0 ? (x >= 0 && x < _box ? x + 0.0 : x - _box * Math.Floor(x / _box)) : x;
+    private double Wrap(double x) => _box > 0 ? PeriodicBox.Wrap(x, _box) : x;
 
     /// <summary>
     /// Runs <paramref name="kernel"/> over every particle and its neighbours within the cutoff (after <see cref="Build"/>).
@@ -408,7 +404,7 @@ public sealed class CellList
 
     /// <summary>Minimum-image separation x_i - x_j along one axis (open space: the plain difference).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double MinimumImage(double delta) => _box > 0 ? delta - _box * Math.Round(delta / _box) : delta;
+    public double MinimumImage(double delta) => _box > 0 ? PeriodicBox.MinimumImage(delta, _box) : delta;
 
     private void SetOpenGrid(ReadOnlySpan<double> positions)
     {

@@ -210,7 +210,7 @@ public static class CurrentEntropyProduction
             if (noisyX)
             {
                 dx = xTo[r] - xFrom[r];
-                if (box > 0) dx -= box * Math.Round(dx / box);
+                if (box > 0) dx = PeriodicBox.MinimumImage(dx, box);
             }
             int o = r * k;
             for (int p = 0; p < k; p++)
