@@ -14,14 +14,19 @@ namespace ThermoLearn.Bench;
 /// here and in Python's time.process_time), so no sample is shorter than the clock it reads; per step figures are the
 /// best block (the machine is shared: CPU time per step and same-run ratios are the stable numbers) with the median block
 /// beside it. Each system is first stepped for half a second (at least 20 steps) so the timed code is the JIT's final tier.
+/// <c>bench pair [N] [block] [blocks] --phases</c> instead times each phase of the step (list refresh, cell build, list
+/// fill, force sweep, update) by wall clock and process CPU time, on one thread and on all, with no reference run.
 /// </summary>
 internal static class PairBench
 {
     public static int Run(string[] args)
     {
+        bool phases = args.Contains("--phases");
+        args = args.Where(a => a != "--phases").ToArray();
         int n = args.Length > 0 ? int.Parse(args[0]) : 32768;
         int block = args.Length > 1 ? int.Parse(args[1]) : 20;
         int blocks = args.Length > 2 ? int.Parse(args[2]) : 3;
+        if (phases) return Phases(n, block, blocks);
         string script = FindScript();
         string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         Console.WriteLine($"pair: AOUP step, 2-D, N = {n:N0}, phi = 0.5, softplus (r0 = 1, beta = 7.5, cutoff {new SoftplusRepulsion(1, 7.5).Cutoff:F4}), "
@@ -39,6 +44,61 @@ internal static class PairBench
             int steps = Math.Max(block, 200_000 / size);
             var (w, c, _, _) = Measure(size, steps, blocks);
             Console.WriteLine($"    {size,7:N0}  {w * 1e3,9:F3}  {w / size * 1e9,8:F1}  {c / size * 1e9,8:F1}");
+        }
+        Console.WriteLine($"  load average at the end: {LoadAverage()}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Per phase of the step, ns per particle-step by wall clock and by process CPU time (all threads, so the second
+    /// core's share and any waiting at the end of a parallel loop count), summed over <paramref name="blocks"/> blocks of
+    /// <paramref name="block"/> steps, on one thread and on all; then the step without the phase hooks for comparison.
+    /// </summary>
+    private static int Phases(int n, int block, int blocks)
+    {
+        Console.WriteLine($"pair --phases: AOUP step, 2-D, N = {n:N0}, phi = 0.5, softplus (r0 = 1, beta = 7.5), {Environment.ProcessorCount} cores, "
+            + $"load average {LoadAverage()}; {blocks} blocks of {block} steps after 0.5 s of warm-up; ns per particle-step, wall / CPU");
+        var names = Enum.GetNames<StepPhase>();
+        Console.WriteLine($"  {"threads",-8}{string.Join("", names.Select(p => $"{p,16}"))}{"sum",16}{"unhooked step",18}{"builds/step",13}");
+        foreach (int threads in new[] { 1, -1 })
+        {
+            var model = new ActiveModel { Particles = n, PackingFraction = 0.5, V0 = 0.25, Gamma = 0.01, Epsilon = 0, K = 1 };
+            var system = new ActiveSystem(model, 0.1, 1, maxDegreeOfParallelism: threads);
+            long warm = Stopwatch.GetTimestamp();
+            for (int s = 0; s < 20 || Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.5; s++) system.Step();
+            var wall = new double[names.Length];
+            var cpu = new double[names.Length];
+            long lastWall = 0;
+            double lastCpu = 0;
+            system.PhaseEnded = phase =>
+            {
+                long nowWall = Stopwatch.GetTimestamp();
+                double nowCpu = ProcessCpuSeconds();
+                wall[(int)phase] += Stopwatch.GetElapsedTime(lastWall, nowWall).TotalSeconds;
+                cpu[(int)phase] += nowCpu - lastCpu;
+                (lastWall, lastCpu) = (Stopwatch.GetTimestamp(), ProcessCpuSeconds());
+            };
+            long builds0 = system.Pairs!.Neighbours.Builds;
+            for (int b = 0; b < blocks; b++)
+            {
+                (lastWall, lastCpu) = (Stopwatch.GetTimestamp(), ProcessCpuSeconds());
+                system.Step(block);
+            }
+            double builds = (double)(system.Pairs.Neighbours.Builds - builds0) / (blocks * block);
+            system.PhaseEnded = null;
+            double plainWall = 0, plainCpu = 0;
+            for (int b = 0; b < blocks; b++)
+            {
+                double c0 = ProcessCpuSeconds();
+                long t0 = Stopwatch.GetTimestamp();
+                system.Step(block);
+                plainWall += Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                plainCpu += ProcessCpuSeconds() - c0;
+            }
+            double scale = 1e9 / ((double)blocks * block * n);
+            string Cell(double w, double c) => $"{w * scale,7:F1} /{c * scale,6:F1}";
+            Console.WriteLine($"  {(threads == 1 ? "1" : "all"),-8}{string.Join("", names.Select((_, p) => $"{Cell(wall[p], cpu[p]),16}"))}"
+                + $"{Cell(wall.Sum(), cpu.Sum()),16}{Cell(plainWall, plainCpu),18}{builds,13:F3}");
         }
         Console.WriteLine($"  load average at the end: {LoadAverage()}");
         return 0;

@@ -145,6 +145,19 @@ public sealed class ActiveSystem
     /// <summary>Tests set this to draw the noise four lanes at a time on a machine with AVX-512.</summary>
     internal bool FourLanes { get; set; }
 
+    /// <summary>Diagnostics (bench pair --phases): called as each phase of a step ends; also handed to the neighbour list.</summary>
+    internal Action<StepPhase>? PhaseEnded
+    {
+        get => _phaseEnded;
+        set
+        {
+            _phaseEnded = value;
+            if (_pairs is not null) _pairs.Neighbours.PhaseEnded = value;
+        }
+    }
+
+    private Action<StepPhase>? _phaseEnded;
+
     /// <summary>Steps taken since construction.</summary>
     public long StepsTaken { get; private set; }
 
@@ -159,6 +172,7 @@ public sealed class ActiveSystem
             if (chunks == 1) Update(0, blocks);
             else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads },
                 c => Update((int)((long)blocks * c / chunks), (int)((long)blocks * (c + 1) / chunks)));
+            PhaseEnded?.Invoke(StepPhase.Update);
             StepsTaken++;
         }
     }

@@ -69,6 +69,9 @@ public sealed class NeighbourList
     /// <summary>Lists built so far.</summary>
     public long Builds { get; private set; }
 
+    /// <summary>Diagnostics (bench pair --phases): called as each phase of <see cref="Update"/> and <see cref="Forces"/> ends.</summary>
+    internal Action<StepPhase>? PhaseEnded { get; set; }
+
     /// <summary>Number of fixed particle blocks the loops run in parallel (a function of N and the cores, never of the result).</summary>
     private int Chunks(int maxDegreeOfParallelism) =>
         maxDegreeOfParallelism == 1 || _n < 2048 ? 1 : Math.Min(_n / 512, 8 * Environment.ProcessorCount);
@@ -80,7 +83,12 @@ public sealed class NeighbourList
     public bool Update(double[] positions, int maxDegreeOfParallelism = -1)
     {
         if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
-        if (_built && LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2) return false;
+        if (_built)
+        {
+            bool within = LargestDisplacement2(positions, maxDegreeOfParallelism) <= _halfSkin2;
+            PhaseEnded?.Invoke(StepPhase.Refresh);
+            if (within) return false;
+        }
         Build(positions, maxDegreeOfParallelism);
         return true;
     }
@@ -100,13 +108,10 @@ public sealed class NeighbourList
         if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
         if (forces.Length != _n * _d) throw new ArgumentException($"forces hold {forces.Length} values; expected N d = {_n * _d}.", nameof(forces));
         int chunks = Chunks(maxDegreeOfParallelism);
-        if (chunks == 1)
-        {
-            ForceSlots(potential, table, forces, 0, _n);
-            return;
-        }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+        if (chunks == 1) ForceSlots(potential, table, forces, 0, _n);
+        else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
             c => ForceSlots(potential, table, forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+        PhaseEnded?.Invoke(StepPhase.Sweep);
     }
 
     /// <summary>Tests set this to run the scalar path of <see cref="Forces"/> on a machine with AVX2.</summary>
@@ -440,6 +445,7 @@ public sealed class NeighbourList
             _positions[s + 1] = _refY[k] = positions[q + 1];
             if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
         }
+        PhaseEnded?.Invoke(StepPhase.CellBuild);
         if (_capacity == 0) Resize(16);
         while (true)
         {
@@ -455,6 +461,7 @@ public sealed class NeighbourList
         }
         _built = true;
         Builds++;
+        PhaseEnded?.Invoke(StepPhase.ListFill);
     }
 
     /// <summary>Tests set this to fill the rows through the kernel sweep on a machine where <see cref="CellList.FillRows"/> runs.</summary>
@@ -501,4 +508,23 @@ public sealed class NeighbourList
 
         public void End(int i) => counts[i] = _m;
     }
+}
+
+/// <summary>The phases of one pair-interacting step, for the bench's per-phase timer (<c>bench pair --phases</c>).</summary>
+internal enum StepPhase
+{
+    /// <summary>The neighbour list's pass over all positions: copy into slot order and largest displacement.</summary>
+    Refresh,
+
+    /// <summary>A rebuild's cell sort and slot copy.</summary>
+    CellBuild,
+
+    /// <summary>A rebuild's neighbour rows from the cell list.</summary>
+    ListFill,
+
+    /// <summary>The force sweep over the lists.</summary>
+    Sweep,
+
+    /// <summary>The integrator: noise and the position and active-state update.</summary>
+    Update,
 }
