@@ -301,9 +301,13 @@ public sealed class CellList
                             var slots = lanes + Vector512.Create((long)sj);
                             var hit = Vector512.LessThan(r2, rc2).AsInt64() & Vector512.LessThan(slots, Vector512.Create((long)end))
                                 & ~Vector512.Equals(slots, self);
+                            // compress in a register and store all eight (the tail is zeros, past the row's count):
+                            // the memory form of vpcompressd is microcoded and slow on some cores (Zen 4)
+                            var packed = Avx512F.VL.Compress(Vector256<int>.Zero, Avx512F.ConvertToVector256Int32(hit), Avx512F.ConvertToVector256Int32(slots));
                             int hits = BitOperations.PopCount(hit.ExtractMostSignificantBits());
-                            if (m + hits <= capacity)
-                                Avx512F.VL.CompressStore(row + m, Avx512F.ConvertToVector256Int32(hit), Avx512F.ConvertToVector256Int32(slots));
+                            if (m + 8 <= capacity) packed.Store(row + m);
+                            else
+                                for (int h = 0; h < hits && m + h < capacity; h++) row[m + h] = packed.GetElement(h);
                             m += hits;
                         }
                     }
