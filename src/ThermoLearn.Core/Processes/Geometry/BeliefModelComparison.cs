@@ -28,8 +28,8 @@ namespace ThermoLearn.Processes.Geometry;
 /// <param name="JointnessStandardError">Standard error over folds.</param>
 /// <param name="Folds">Cross-validation folds (groups split at random, the same folds for both models).</param>
 /// <param name="FactoredPrediction">sum_i (d_i - 1), d_i the state count of factor i: the factored prediction the
-/// split's factored part is held against (<see cref="FactoredAnalysis.FactoredDimension"/>; the features' affine rank
-/// <paramref name="FactoredRank"/> can exceed it by round-off directions of GHMM marginals).</param>
+/// split's factored part is held against (<see cref="FactoredAnalysis.FactoredDimension"/>; equal to the features' affine
+/// rank <paramref name="FactoredRank"/> for the factor beliefs of every built-in process).</param>
 /// <param name="Split">The scale-free rank split on the same folds (<see cref="BeliefRankEstimator.Split"/>): the factored
 /// part against <paramref name="FactoredPrediction"/> and the joint excess with the held-out variance it adds. The
 /// verdict rests on it.</param>

@@ -71,7 +71,10 @@ internal sealed record RegressionReport(WeightedLinearFit Fit, RegressionScore I
 /// Weighted least squares with intercept: minimise <c>sum_i w_i |y_i - x_i B - c|^2</c>. Solved from the
 /// centred normal equations <c>(X_c^T W X_c) B = X_c^T W Y_c</c>, <c>c = y_bar - x_bar B</c>, after scaling
 /// features to unit weighted variance; directions with relative eigenvalue below 1e-10 are dropped
-/// (pseudo-inverse), so collinear features give the minimum-norm solution instead of noise.
+/// (pseudo-inverse), so collinear features give the minimum-norm solution instead of noise. A feature whose weighted
+/// standard deviation is below 1e-10 of the largest feature's is constant up to round-off and is left out (slope 0)
+/// rather than scaled: scaled to unit variance, its round-off would be a full feature (a GHMM factor's marginal
+/// eta_0 = 1/3 for TomQuantum, tau = (3, 0, 0), counted one direction too many in every TomQuantum product).
 /// Used for the belief regression of Shai et al., "Transformers represent belief state geometry in their
 /// residual stream", NeurIPS 2024 (weights = prefix probabilities).
 /// </summary>
@@ -94,8 +97,11 @@ internal static class WeightedLeastSquares
         var cross = WeightedMoments.CentredCross(x, mx, y, my, weights, symmetric: false);
         int p = x.Columns, k = y.Columns;
 
+        double largest = 0;
+        for (int j = 0; j < p; j++) largest = Math.Max(largest, gram[j * p + j]);
+        double constant = largest * RelativeEigenvalueTolerance * RelativeEigenvalueTolerance;
         var scale = new double[p];
-        for (int j = 0; j < p; j++) scale[j] = gram[j * p + j] > 0 ? 1 / Math.Sqrt(gram[j * p + j]) : 0;
+        for (int j = 0; j < p; j++) scale[j] = gram[j * p + j] > constant ? 1 / Math.Sqrt(gram[j * p + j]) : 0;
         var g = Matrix<double>.Build.Dense(p, p, (i, j) => gram[i * p + j] * scale[i] * scale[j]);
         var c = Matrix<double>.Build.Dense(p, k, (i, m) => cross[i * k + m] * scale[i]);
         var evd = g.Evd(Symmetricity.Symmetric);

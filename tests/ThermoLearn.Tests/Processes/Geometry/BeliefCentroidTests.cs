@@ -41,7 +41,7 @@ public class BeliefCentroidTests(ITestOutputHelper output)
     /// <summary>a_r = M f(belief_r) + E[token_r] + noise * N(0, 1): f = concatenated factor beliefs, the joint belief, or nothing.</summary>
     private static RowMatrix Activations(BeliefDataset data, string truth, double noise, ulong seed)
     {
-        var marginals = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates));
+        var marginals = RowMatrix.ConcatenateColumns(FactoredGeometry.Marginals(data.Beliefs, data.FactorStates, data.FactorTaus));
         var features = truth switch
         {
             "factored" => marginals,
@@ -115,6 +115,24 @@ public class BeliefCentroidTests(ITestOutputHelper output)
         // An isometric image of the joint belief has jointness 1 (held out): within 4 fold standard errors.
         Assert.True(Math.Abs(comparison.Jointness - 1) <= 4 * comparison.JointnessStandardError, $"jointness {comparison.Jointness} +- {comparison.JointnessStandardError}");
         Assert.Equal(8, dimension.BeliefExplained.Pca.For99);
+    }
+
+    [Theory]
+    [InlineData("mess3*tom_quantum", 4)]
+    [InlineData("mess3*mess3*mess3*tom_quantum*tom_quantum", 10)]
+    public void TomQuantumMarginalsAddNoRoundOffFeature(string process, int factored)
+    {
+        // Factored sum_i (d_i - 1): 2 + 2 = 4 and 3 x 2 + 2 x 2 = 10. TomQuantum's marginal has eta_0 = 1/3 on every
+        // belief (tau = (3, 0, 0)), so after the baseline its column is round-off; the fit must not count it (it did:
+        // the factor-belief features' rank read 5 and 11, the two TomQuantum marginals' eta_0 being the same sum,
+        // 3 sum_m eta[m, 0, 0], to the bit).
+        string[] settings = process.Count(c => c == '*') == 1 ? ["0:x=0.05", "0:a=0.85"] : ["0:x=0.05", "0:a=0.85", "1:x=0.05", "1:a=0.85", "2:x=0.05", "2:a=0.85"];
+        var data = BeliefDataset.Sample(ProcessCatalog.Create(process, settings), 4, 800, 11);
+        var x = Activations(data, "factored", 0.02, 21);
+        var comparison = BeliefModelComparison.Compare(BeliefCentroids.Compute(x, data), data.FactorStates, seed: 5, factorTaus: data.FactorTaus);
+        output.WriteLine($"features' rank {comparison.FactoredRank} / {comparison.JointRank}; {comparison.Reason}");
+        Assert.Equal((factored, factored), (comparison.FactoredRank, comparison.FactoredPrediction));
+        Assert.Equal("factored", comparison.Verdict);
     }
 
     [Fact]

@@ -90,6 +90,31 @@ public class WeightedLeastSquaresTests
     }
 
     [Fact]
+    public void AColumnConstantToRoundOffIsNotAFeature()
+    {
+        // Third column = (a + 1/3) - a: the constant 1/3 up to the round-off of the sum (an ulp of a, ~1e-16), as a GHMM
+        // factor's marginal eta_0 = 1/3 (TomQuantum, tau = (3, 0, 0)) comes out of a tau contraction. Scaling it to unit
+        // variance before the pseudo-inverse would turn its round-off into a full feature (rank 3, and a fitted noise slope).
+        int n = 400;
+        var x = Random(n, 3, 51);
+        var values = new double[n * 3];
+        for (int i = 0; i < n; i++)
+        {
+            values[i * 3] = x[i, 0];
+            values[i * 3 + 1] = x[i, 1];
+            values[i * 3 + 2] = (x[i, 2] + 1.0 / 3) - x[i, 2];
+        }
+        var features = new RowMatrix(n, 3, values);
+        Assert.Contains(values.Where((_, k) => k % 3 == 2), v => v != 1.0 / 3);
+        var y = new RowMatrix(n, 1, Enumerable.Range(0, n).Select(i => 2 * x[i, 0] - x[i, 1] + 0.5).ToArray());
+        var fit = WeightedLeastSquares.Fit(features, y, RandomWeights(n, 52));
+        Assert.Equal(2, fit.Rank);
+        Assert.Equal(0, fit.Coefficients[2, 0]);
+        Assert.Equal(2.0, fit.Coefficients[0, 0], 10);
+        Assert.Equal(-1.0, fit.Coefficients[1, 0], 10);
+    }
+
+    [Fact]
     public void ControlsSeparateSignalFromCapacity()
     {
         // Labels are an exact linear map of 5 features plus nothing else: held-out R^2 = 1, while shuffled labels
