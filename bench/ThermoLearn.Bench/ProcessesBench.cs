@@ -23,7 +23,33 @@ internal static class ProcessesBench
         Console.WriteLine($"processes bench: {mess3}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         foreach (bool parallel in new[] { false, true }) Enumeration(mess3, parallel);
         Sampling(mess3);
+        GhmmProductSampling();
         return 0;
+    }
+
+    /// <summary>
+    /// The spec's 3 Mess3 x 2 TomQuantum (243 joint states, 432 tokens; a GHMM, so sampled through beliefs), one
+    /// training batch (128 x 11 tokens) per call on one thread: the data cost of a `beliefs train` step for this case.
+    /// CPU time per batch, since the single-threaded loop's CPU time does not depend on the load.
+    /// </summary>
+    private static void GhmmProductSampling()
+    {
+        var process = ProcessCatalog.Create("mess3*mess3*mess3*tom_quantum*tom_quantum",
+            ["0:x=0.05", "0:a=0.85", "1:x=0.05", "1:a=0.85", "2:x=0.05", "2:a=0.85"]);
+        var sampler = new ProcessSampler(process);
+        const int Length = 11, Batch = 128;
+        var batch = new int[Batch * Length];
+        for (int i = 0; i < 3; i++) sampler.Sample(batch, Batch, Length, seed: 1, firstSequence: Batch * i);
+        var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var cpu0 = self.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        int batches = 0;
+        while (clock.Elapsed.TotalSeconds < 2 || batches < 5) sampler.Sample(batch, Batch, Length, seed: 1, firstSequence: Batch * (3 + batches++));
+        self.Refresh();
+        double cpuMs = (self.TotalProcessorTime - cpu0).TotalMilliseconds / batches;
+        Console.WriteLine($"sample {process.Name} ({process.States} states, {process.Tokens} tokens), batch {Batch} x {Length} (1 thread): "
+            + $"{cpuMs:F2} ms CPU per batch, {Batch * (Length - 1) / cpuMs * 1000:N0} training tokens/s of data");
     }
 
     private static void Enumeration(HiddenMarkovProcess mess3, bool parallel)
