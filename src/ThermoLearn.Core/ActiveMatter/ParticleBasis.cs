@@ -21,10 +21,11 @@ namespace ThermoLearn.ActiveMatter;
 /// kappa_i^2 c_i with the particle's contraction rate kappa_i = -k div_i F_i (its share of identity 4); and kappa_i c_i w_q,
 /// q = 1..3. u_i = v0 g_i + k F_i - A x_i is the particle's velocity: no new model input beyond the force the contact
 /// features already use. Then the second contact field e_i = sum_j J(r_ij) (c_i - c_j) = (H^2 u)_i (two neighbour shells, so a
-/// second sweep) with the same eleven weights. Why: the best score linear in u with coefficients any function of H's spectrum
+/// second sweep) with the same eleven weights, and the third contact field t_i = sum_j J(r_ij) (e_i - e_j) = -(H^3 u)_i (a third
+/// sweep) with them too. Why: the best score linear in u with coefficients any function of H's spectrum
 /// is -sum_m a(lambda_m) P_m u, and the fitted a(lambda) is near the relaxed -(k lambda + gamma) / (gamma v0) only for the
 /// stiffest modes and falls steeply below it for softer ones (which move far faster than relaxed), so one multiple of H u
-/// cannot follow it; a polynomial a(lambda) of degree two can (docs/active-matter.md, "Hessian powers").
+/// cannot follow it; a polynomial a(lambda) of degree two or three can (docs/active-matter.md, "Hessian powers").
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -35,8 +36,14 @@ public sealed class ParticleBasis
     private readonly int _tents, _shells;
     private readonly double[]? _forces;
     // per particle, from the first sweep for the second: the combined contact field c_i, the contraction rate kappa_i and
-    // the own-g diagonal of the Jacobian of the second contact field e_i = sum_j J(r_ij)(c_i - c_j), divided by v0
-    private readonly double[]? _contact, _kappa, _ownSecond;
+    // the own-g diagonal of the Jacobian of the second contact field e_i = sum_j J(r_ij)(c_i - c_j), divided by v0; from the
+    // second for the third: e_i
+    private readonly double[]? _contact, _kappa, _ownSecond, _second;
+    // for the own-g divergence of the third contact field (only when a divergence is asked for): per particle S_i = sum_j J(r_ij)
+    // and Q_i = sum_j J(r_ij)^2 (Mat3.Size values each), and the interacting neighbours as rows (CSR: row i is
+    // _rowStart[i].._rowStart[i + 1], each entry a neighbour j and J(r_ij))
+    private double[] _jacobianSum = [], _jacobianSquare = [], _rowJacobian = [];
+    private int[] _rowStart = [], _rowNeighbour = [];
 
     public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2)
     {
@@ -58,6 +65,7 @@ public sealed class ParticleBasis
             _contact = new double[model.Particles * model.Dimension];
             _kappa = new double[model.Particles];
             _ownSecond = new double[model.Particles * model.Dimension];
+            _second = new double[model.Particles * model.Dimension];
             names.Add("sum_j f(r) rhat");
             for (int m = 0; m < tents; m++) names.Add($"sum_j T{m}(r) rhat");
             for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
@@ -72,6 +80,11 @@ public sealed class ParticleBasis
             names.Add("kappa_i e_i");
             names.Add("kappa_i^2 e_i");
             for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i e_i w{q}(|u_i|)");
+            names.Add("sum_j J(r) (e_i - e_j)");
+            for (int q = 0; q < GateCount; q++) names.Add($"t_i w{q}(|u_i|)");
+            names.Add("kappa_i t_i");
+            names.Add("kappa_i^2 t_i");
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i t_i w{q}(|u_i|)");
         }
         Names = names;
     }
@@ -122,11 +135,31 @@ public sealed class ParticleBasis
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
         int first = _model.Periodic ? 1 : 2;
+        bool rows = divergence is not null;
+        if (rows && _jacobianSum.Length != n * Mat3.Size)
+        {
+            _jacobianSum = new double[n * Mat3.Size];
+            _jacobianSquare = new double[n * Mat3.Size];
+            _rowStart = new int[n + 1];
+        }
         _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k, first, _tents, _shells,
-            Range, _model), maxDegreeOfParallelism);
-        // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all
-        _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k,
-            first + 3 + _tents + _shells + WeightedCount, _model), maxDegreeOfParallelism);
+            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart), maxDegreeOfParallelism);
+        if (rows)
+        {
+            // the first sweep left each particle's number of interacting neighbours in _rowStart[i + 1]: rows start at their sums
+            for (int i = 0; i < n; i++) _rowStart[i + 1] += _rowStart[i];
+            if (_rowNeighbour.Length < _rowStart[n])
+            {
+                _rowNeighbour = new int[_rowStart[n]];
+                _rowJacobian = new double[_rowStart[n] * Mat3.Size];
+            }
+        }
+        // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all; t_i a third
+        int second = first + 3 + _tents + _shells + WeightedCount;
+        _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, _second!, phi, divergence, d, k,
+            second, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
+        _cells.Sweep(new ThirdContactKernel(_pairs, x, g, _forces!, _kappa!, _second!, phi, divergence, d, k, second + 1 + WeightedCount, _model,
+            _jacobianSum, _jacobianSquare, _rowStart, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -157,20 +190,23 @@ public sealed class ParticleBasis
         => model.V0 * g[index] + model.K * forces[index] - model.A * x[index];
 
     private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas, double[] ownSecond,
-        double[] phi, double[]? divergence, int d, int count, int first, int tents, int shells, double range, ActiveModel model) : INeighbourKernel
+        double[] phi, double[]? divergence, int d, int count, int first, int tents, int shells, double range, ActiveModel model,
+        double[]? jacobianSum, double[] jacobianSquare, int[] rowCount) : INeighbourKernel
     {
         // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
         private Sums _s;
         private double _divergence;   // div_i F_i = sum_j tr J(r_ij)
         private double _jxx, _jyy, _jzz, _jxy, _jxz, _jyz;   // S = sum_j J(r_ij)
-        private double _qxx, _qyy, _qzz;   // diagonal of sum_j J(r_ij)^2
+        private double _qxx, _qyy, _qzz, _qxy, _qxz, _qyz;   // Q = sum_j J(r_ij)^2
+        private int _interacting;
 
         public void Begin(int i)
         {
             _s = default;
             _divergence = 0;
             _jxx = _jyy = _jzz = _jxy = _jxz = _jyz = 0;
-            _qxx = _qyy = _qzz = 0;
+            _qxx = _qyy = _qzz = _qxy = _qxz = _qyz = 0;
+            _interacting = 0;
         }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
@@ -204,6 +240,10 @@ public sealed class ParticleBasis
             _qxx += (fp * fp - fr * fr) * ux * ux + fr * fr;
             _qyy += (fp * fp - fr * fr) * uy * uy + fr * fr;
             _qzz += (fp * fp - fr * fr) * uz * uz + fr * fr;
+            _qxy += (fp * fp - fr * fr) * ux * uy;
+            _qxz += (fp * fp - fr * fr) * ux * uz;
+            _qyz += (fp * fp - fr * fr) * uy * uz;
+            _interacting++;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
         }
@@ -227,6 +267,12 @@ public sealed class ParticleBasis
             }
             double kappa = -k * _divergence;
             kappas[i] = kappa;
+            if (jacobianSum is not null)
+            {
+                new Mat3(_jxx, _jyy, _jzz, _jxy, _jxz, _jyz, d).Store(jacobianSum, i);
+                new Mat3(_qxx, _qyy, _qzz, _qxy, _qxz, _qyz, d).Store(jacobianSquare, i);
+                rowCount[i + 1] = _interacting;
+            }
             Span<double> weights = stackalloc double[WeightedCount];
             Span<double> slopes = stackalloc double[WeightedCount];
             Weights(v0, speed2, kappa, weights, slopes);
@@ -258,11 +304,17 @@ public sealed class ParticleBasis
     /// own-g Jacobian diagonal.
     /// </summary>
     private struct SecondContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas,
-        double[] ownSecond, double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model) : INeighbourKernel
+        double[] ownSecond, double[] second, double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model,
+        int[]? rowStart, int[] rowNeighbour, double[] rowJacobian) : INeighbourKernel
     {
         private double _ex, _ey, _ez;
+        private int _entry;
 
-        public void Begin(int i) => _ex = _ey = _ez = 0;
+        public void Begin(int i)
+        {
+            _ex = _ey = _ez = 0;
+            if (rowStart is not null) _entry = rowStart[i];
+        }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
         {
@@ -270,6 +322,13 @@ public sealed class ParticleBasis
             double f = pairs.Force(r);
             if (f == 0) return;
             double ux = dx / r, uy = dy / r, uz = dz / r, fp = pairs.ForceDerivative(r), fr = f / r;
+            if (rowStart is not null)
+            {
+                // the first sweep counted these same pairs, so the row has room for them in this order
+                rowNeighbour[_entry] = j;
+                Mat3.Jacobian(fp, fr, ux, uy, uz, d).Store(rowJacobian, _entry);
+                _entry++;
+            }
             double wx = contact[i * d] - contact[j * d], wy = contact[i * d + 1] - contact[j * d + 1], wz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
             double along = (fp - fr) * (ux * wx + uy * wy + uz * wz);
             _ex += along * ux + fr * wx;
@@ -292,6 +351,7 @@ public sealed class ParticleBasis
             {
                 int row = (i * d + a) * count + first;
                 double e = a == 0 ? _ex : a == 1 ? _ey : _ez;
+                second[i * d + a] = e;
                 phi[row] = e;
                 for (int q = 0; q < WeightedCount; q++) phi[row + 1 + q] = weights[q] * e;
                 if (divergence is null) continue;
@@ -300,6 +360,146 @@ public sealed class ParticleBasis
                 for (int q = 0; q < WeightedCount; q++) divergence[row + 1 + q] = weights[q] * own + slopes[q] * e * ua;
             }
         }
+    }
+
+    /// <summary>
+    /// The third contact field t_i = sum_j J(r_ij) (e_i - e_j) = -(H^3 u)_i and its weighted copies (the weights of the c_i features),
+    /// at columns first.. of phi; reads the second sweep's e. Its own-g Jacobian (derived in docs/active-matter.md, "Hessian powers"):
+    /// with c_i moving by v0 S_i and each neighbour's c_j by -v0 J_ij, e_i moves by v0 D_i, D_i = S_i^2 + Q_i, and a neighbour's e_j by
+    /// v0 (-S_j J_ij - J_ij S_i + sum_{l in N(i) and N(j)} J_jl J_li), so
+    /// d t_i / d g_i = v0 [S_i D_i + sum_j J_ij S_j J_ij + Q_i S_i - sum_j sum_{l in N(i) and N(j)} J_ij J_jl J_li]
+    /// (S_i = sum_j J_ij, Q_i = sum_j J_ij^2, J_ij = J(r_ij), sums over interacting neighbours); the triangles come from the rows.
+    /// </summary>
+    private struct ThirdContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] kappas, double[] second,
+        double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model,
+        double[] jacobianSum, double[] jacobianSquare, int[] rowStart, int[] rowNeighbour, double[] rowJacobian) : INeighbourKernel
+    {
+        private double _tx, _ty, _tz;
+        private Mat3 _sandwich, _triangles;   // sum_j J_ij S_j J_ij and sum_j sum_l J_ij J_jl J_li
+
+        public void Begin(int i)
+        {
+            _tx = _ty = _tz = 0;
+            _sandwich = _triangles = default;
+        }
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2);
+            double f = pairs.Force(r);
+            if (f == 0) return;
+            double ux = dx / r, uy = dy / r, uz = dz / r, fp = pairs.ForceDerivative(r), fr = f / r;
+            double wx = second[i * d] - second[j * d], wy = second[i * d + 1] - second[j * d + 1], wz = d == 3 ? second[i * d + 2] - second[j * d + 2] : 0;
+            double along = (fp - fr) * (ux * wx + uy * wy + uz * wz);
+            _tx += along * ux + fr * wx;
+            _ty += along * uy + fr * wy;
+            _tz += along * uz + fr * wz;
+            if (divergence is null) return;
+            var jij = Mat3.Jacobian(fp, fr, ux, uy, uz, d);
+            _sandwich = _sandwich + jij * Mat3.Load(jacobianSum, j) * jij;
+            // l runs over j's interacting neighbours that also interact with i (J(r_li) = 0 beyond the interaction's cutoff)
+            double box = model.Box ?? 0;
+            for (int e = rowStart[j]; e < rowStart[j + 1]; e++)
+            {
+                int l = rowNeighbour[e];
+                if (l == i) continue;
+                double lx = x[i * d] - x[l * d], ly = x[i * d + 1] - x[l * d + 1], lz = d == 3 ? x[i * d + 2] - x[l * d + 2] : 0;
+                if (box > 0)
+                {
+                    lx = PeriodicBox.MinimumImage(lx, box);
+                    ly = PeriodicBox.MinimumImage(ly, box);
+                    if (d == 3) lz = PeriodicBox.MinimumImage(lz, box);
+                }
+                double rl = Math.Sqrt(lx * lx + ly * ly + lz * lz);
+                double fl = pairs.Force(rl);
+                if (fl == 0) continue;
+                var jli = Mat3.Jacobian(pairs.ForceDerivative(rl), fl / rl, lx / rl, ly / rl, lz / rl, d);
+                _triangles = _triangles + jij * Mat3.Load(rowJacobian, e) * jli;
+            }
+        }
+
+        public void End(int i)
+        {
+            double v0 = model.V0, speed2 = 0;
+            for (int a = 0; a < d; a++)
+            {
+                double u = Velocity(model, x, g, forces, i * d + a);
+                speed2 += u * u;
+            }
+            Span<double> weights = stackalloc double[WeightedCount];
+            Span<double> slopes = stackalloc double[WeightedCount];
+            Weights(v0, speed2, kappas[i], weights, slopes);
+            Mat3 own = default;
+            if (divergence is not null)
+            {
+                var s = Mat3.Load(jacobianSum, i);
+                var q = Mat3.Load(jacobianSquare, i);
+                own = s * (s * s + q) + _sandwich + q * s - _triangles;
+            }
+            for (int a = 0; a < d; a++)
+            {
+                int row = (i * d + a) * count + first;
+                double t = a == 0 ? _tx : a == 1 ? _ty : _tz;
+                phi[row] = t;
+                for (int q = 0; q < WeightedCount; q++) phi[row + 1 + q] = weights[q] * t;
+                if (divergence is null) continue;
+                double diagonal = v0 * own.Diagonal(a), ua = Velocity(model, x, g, forces, i * d + a);
+                divergence[row] = diagonal;
+                for (int q = 0; q < WeightedCount; q++) divergence[row + 1 + q] = weights[q] * diagonal + slopes[q] * t * ua;
+            }
+        }
+    }
+
+    /// <summary>A 3 x 3 matrix (2-D: the z row and column stay 0) for the own-g Jacobian of the third contact field.</summary>
+    private readonly struct Mat3(double xx, double xy, double xz, double yx, double yy, double yz, double zx, double zy, double zz)
+    {
+        /// <summary>Values stored per symmetric matrix: xx, yy, zz, xy, xz, yz.</summary>
+        public const int Size = 6;
+
+        private readonly double _xx = xx, _xy = xy, _xz = xz, _yx = yx, _yy = yy, _yz = yz, _zx = zx, _zy = zy, _zz = zz;
+
+        /// <summary>A symmetric matrix from its six entries; in 2-D the z entries are dropped.</summary>
+        public Mat3(double xx, double yy, double zz, double xy, double xz, double yz, int d)
+            : this(xx, xy, d == 3 ? xz : 0, xy, yy, d == 3 ? yz : 0, d == 3 ? xz : 0, d == 3 ? yz : 0, d == 3 ? zz : 0) { }
+
+        /// <summary>J(r) = f' rhat rhat^T + (f / r) (I - rhat rhat^T) from f', f / r and rhat.</summary>
+        public static Mat3 Jacobian(double fp, double fr, double ux, double uy, double uz, int d)
+        {
+            double c = fp - fr;
+            return new Mat3(c * ux * ux + fr, c * uy * uy + fr, c * uz * uz + fr, c * ux * uy, c * ux * uz, c * uy * uz, d);
+        }
+
+        public static Mat3 Load(double[] values, int index)
+        {
+            int o = index * Size;
+            var v = values.AsSpan(o, Size);
+            return new Mat3(v[0], v[3], v[4], v[3], v[1], v[5], v[4], v[5], v[2]);
+        }
+
+        /// <summary>Stores the symmetric part's six entries (the matrices stored here are symmetric).</summary>
+        public void Store(double[] values, int index)
+        {
+            int o = index * Size;
+            values[o] = _xx;
+            values[o + 1] = _yy;
+            values[o + 2] = _zz;
+            values[o + 3] = _xy;
+            values[o + 4] = _xz;
+            values[o + 5] = _yz;
+        }
+
+        public double Diagonal(int a) => a == 0 ? _xx : a == 1 ? _yy : _zz;
+
+        public static Mat3 operator +(Mat3 p, Mat3 q)
+            => new(p._xx + q._xx, p._xy + q._xy, p._xz + q._xz, p._yx + q._yx, p._yy + q._yy, p._yz + q._yz, p._zx + q._zx, p._zy + q._zy, p._zz + q._zz);
+
+        public static Mat3 operator -(Mat3 p, Mat3 q)
+            => new(p._xx - q._xx, p._xy - q._xy, p._xz - q._xz, p._yx - q._yx, p._yy - q._yy, p._yz - q._yz, p._zx - q._zx, p._zy - q._zy, p._zz - q._zz);
+
+        public static Mat3 operator *(Mat3 p, Mat3 q) => new(
+            p._xx * q._xx + p._xy * q._yx + p._xz * q._zx, p._xx * q._xy + p._xy * q._yy + p._xz * q._zy, p._xx * q._xz + p._xy * q._yz + p._xz * q._zz,
+            p._yx * q._xx + p._yy * q._yx + p._yz * q._zx, p._yx * q._xy + p._yy * q._yy + p._yz * q._zy, p._yx * q._xz + p._yy * q._yz + p._yz * q._zz,
+            p._zx * q._xx + p._zy * q._yx + p._zz * q._zx, p._zx * q._xy + p._zy * q._yy + p._zz * q._zy, p._zx * q._xz + p._zy * q._yz + p._zz * q._zz);
     }
 
     /// <summary>Fixed-size per-particle accumulator (up to 16 fields x 3 axes), so the kernel does not allocate.</summary>

@@ -102,8 +102,8 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
 
     /// <summary>
     /// The contact features are directional derivatives of the pair force: sum_j J(r_ij) (w_i - w_j) = d/dh F_i(x + h w)
-    /// at h = 0, for w = g, for w = F and, for the second contact field, for w = c (analytic pin against central differences of
-    /// the forces).
+    /// at h = 0, for w = g, for w = F and, for the second and third contact fields, for w = c and w = e (analytic pin against
+    /// central differences of the forces).
     /// </summary>
     [Fact]
     public void ContactFeaturesAreDirectionalDerivativesOfThePairForce()
@@ -122,7 +122,12 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         int contactG = basis.Names.ToList().IndexOf("sum_j J(r) (g_i - g_j)"), contactF = basis.Names.ToList().IndexOf("sum_j J(r) (F_i - F_j)");
         var contact = new double[n * d];
         for (int q = 0; q < n * d; q++) contact[q] = model.V0 * phi[q * k + contactG] + model.K * phi[q * k + contactF];
-        foreach (var (w, name) in new[] { (g, "sum_j J(r) (g_i - g_j)"), (forces, "sum_j J(r) (F_i - F_j)"), (contact, "sum_j J(r) (c_i - c_j)") })
+        // and the second contact field e, along which the third differentiates
+        int secondField = basis.Names.ToList().IndexOf("sum_j J(r) (c_i - c_j)");
+        var second = new double[n * d];
+        for (int q = 0; q < n * d; q++) second[q] = phi[q * k + secondField];
+        foreach (var (w, name) in new[] { (g, "sum_j J(r) (g_i - g_j)"), (forces, "sum_j J(r) (F_i - F_j)"), (contact, "sum_j J(r) (c_i - c_j)"),
+            (second, "sum_j J(r) (e_i - e_j)") })
         {
             const double h = 1e-5;
             double[] plus = new double[n * d], minus = new double[n * d], shifted = new double[n * d];
@@ -187,5 +192,74 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
             Assert.True(worst[q] <= 1e-5 * Math.Max(largest[q], 1e-3), $"{basis.Names[q]}: {worst[q]} against largest {largest[q]}");
         }
         Assert.True(largest[basis.Names.ToList().IndexOf("c_i w3(|u_i|)")] > 1e-3, "the gates never move");
+    }
+
+    /// <summary>
+    /// The third contact field t_i = sum_j J(r_ij)(e_i - e_j) is linear in g, so its own-g derivative
+    /// v0 [S_i D_i + sum_j J_ij S_j J_ij + Q_i S_i - sum_j sum_l J_ij J_jl J_li]_aa equals central differences up to rounding
+    /// (~1e-11 of the largest), in a compressed packing (v0 = k, phi = 0.7: overlaps of order r0, |f'| near 1) where each term is
+    /// large. The test also sums the triangle term by brute force over all triples and requires it to exceed the tolerance a
+    /// thousandfold for some particle, so leaving it out (or any term of its size) fails.
+    /// </summary>
+    [Fact]
+    public void ThirdContactDivergenceCountsTheTriangles()
+    {
+        var model = new ActiveModel { Particles = 300, PackingFraction = 0.7, V0 = 1, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
+        var system = new ActiveSystem(model, 0.01, seed: 5);
+        for (int step = 0; step < 100; step++) system.Step();
+        var basis = new ParticleBasis(model);
+        var pairs = PairForces.For(model)!;
+        int n = model.Particles, d = model.Dimension, k = basis.Count, feature = basis.Names.ToList().IndexOf("sum_j J(r) (e_i - e_j)");
+        double box = model.Box!.Value;
+        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), phi = new double[n * d * k], divergence = new double[n * d * k];
+        double[] plus = new double[n * d * k], minus = new double[n * d * k];
+        basis.Evaluate(x, g, phi, 1, divergence);
+        // J(r_ij) as a 2 x 2 matrix, 0 beyond the interaction's cutoff
+        double[,] Jacobian(int i, int j)
+        {
+            double dx = PeriodicBox.MinimumImage(x[i * d] - x[j * d], box), dy = PeriodicBox.MinimumImage(x[i * d + 1] - x[j * d + 1], box);
+            double r = Math.Sqrt(dx * dx + dy * dy), f = pairs.Force(r);
+            if (f == 0) return new double[2, 2];
+            double fp = pairs.ForceDerivative(r), fr = f / r, ux = dx / r, uy = dy / r;
+            return new[,] { { (fp - fr) * ux * ux + fr, (fp - fr) * ux * uy }, { (fp - fr) * ux * uy, (fp - fr) * uy * uy + fr } };
+        }
+        const double h = 1e-4;
+        double largest = 0, worst = 0, triangle = 0;
+        for (int i = 0; i < n; i += n / 40)
+        {
+            var jacobians = new double[n][,];
+            for (int j = 0; j < n; j++) jacobians[j] = j == i ? new double[2, 2] : Jacobian(i, j);
+            for (int a = 0; a < d; a++)
+            {
+                double keep = g[i * d + a];
+                g[i * d + a] = keep + h;
+                basis.Evaluate(x, g, plus, 1);
+                g[i * d + a] = keep - h;
+                basis.Evaluate(x, g, minus, 1);
+                g[i * d + a] = keep;
+                int o = (i * d + a) * k + feature;
+                double fd = (plus[o] - minus[o]) / (2 * h);
+                largest = Math.Max(largest, Math.Abs(fd));
+                worst = Math.Max(worst, Math.Abs(divergence[o] - fd));
+                // v0 [sum_j sum_l J_ij J_jl J_li]_aa over all triples
+                double sum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i || jacobians[j][0, 0] == 0 && jacobians[j][1, 1] == 0) continue;
+                    for (int l = 0; l < n; l++)
+                    {
+                        if (l == i || l == j || jacobians[l][0, 0] == 0 && jacobians[l][1, 1] == 0) continue;
+                        var jl = Jacobian(j, l);
+                        for (int b = 0; b < d; b++)
+                            for (int c = 0; c < d; c++) sum += jacobians[j][a, b] * jl[b, c] * jacobians[l][c, a];
+                    }
+                }
+                triangle = Math.Max(triangle, Math.Abs(model.V0 * sum));
+            }
+        }
+        double tolerance = 1e-8 * largest;
+        output.WriteLine($"d t / d g: largest {largest:G4}, worst difference {worst:G3}, largest triangle term {triangle:G4}, tolerance {tolerance:G3}");
+        Assert.True(triangle > 1000 * tolerance, $"the triangles are too small here to be tested ({triangle} against {tolerance})");
+        Assert.True(worst <= tolerance, $"{worst} against largest {largest}");
     }
 }
