@@ -100,7 +100,9 @@ public sealed class NeighbourList
     /// a time on AVX-512, four on AVX2, the neighbours' positions by plain loads from the interleaved slot array (on this
     /// machine gathers made the sweep about 30% slower): entry m adds to partial sum m mod 4, and the partial sums are
     /// added as (s0 + s1) + (s2 + s3), the same order in every path, so the bits depend neither on threads nor on the
-    /// instruction set.
+    /// instruction set. Every path takes the minimum image as fma(-L, round(dx / L), dx), r^2 as fma(dx, dx, dy^2) (then
+    /// fma(dz, dz, .) in 3-D) and the table's cubic by fused multiply-adds (<see cref="PairForceTable.Horner"/>), so the
+    /// scalar path rounds where the vector paths do.
     /// </summary>
     public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
         where TPotential : struct, IPairPotential
@@ -148,7 +150,7 @@ public sealed class NeighbourList
         int d = _d, capacity = _capacity, stride = _stride;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
         int[] index = _index, counts = _counts;
-        var box = Vector512.Create(_box);
+        var minusBox = Vector512.Create(-_box);
         var inverseBox = Vector512.Create(_inverseBox);
         var rc2 = Vector512.Create(_cutoff2);
         var safe = Vector512.Create(0.25 * _cutoff2);
@@ -199,12 +201,12 @@ public sealed class NeighbourList
                     }
                     if (periodic)
                     {
-                        dx -= box * Vector512.Round(dx * inverseBox);
-                        dy -= box * Vector512.Round(dy * inverseBox);
-                        if (threeD) dz -= box * Vector512.Round(dz * inverseBox);
+                        dx = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dx * inverseBox), dx);
+                        dy = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dy * inverseBox), dy);
+                        if (threeD) dz = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dz * inverseBox), dz);
                     }
-                    var r2 = dx * dx + dy * dy;
-                    if (threeD) r2 += dz * dz;
+                    var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
+                    if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
                     var inside = Vector512.LessThan(r2, rc2) & Vector512.LessThan(lanes, Vector512.Create((double)(count - m)));
                     var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
                     var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
@@ -224,7 +226,7 @@ public sealed class NeighbourList
                     var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
                     var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
                     var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
-                    var g = c0 + t * (c1 + t * (c2 + t * c3));
+                    var g = Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, c3, c2), c1), c0);
                     exactLanes |= (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
                     var s = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
                     var fx = s * dx;
@@ -258,7 +260,7 @@ public sealed class NeighbourList
         int d = _d, capacity = _capacity;
         bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
         int[] index = _index, counts = _counts;
-        var box = Vector256.Create(_box);
+        var minusBox = Vector256.Create(-_box);
         var inverseBox = Vector256.Create(_inverseBox);
         var rc2 = Vector256.Create(_cutoff2);
         var safe = Vector256.Create(0.25 * _cutoff2);     // r^2 put in the lanes that add nothing, so they stay finite
@@ -306,12 +308,12 @@ public sealed class NeighbourList
                     }
                     if (periodic)
                     {
-                        dx -= box * Vector256.Round(dx * inverseBox);
-                        dy -= box * Vector256.Round(dy * inverseBox);
-                        if (threeD) dz -= box * Vector256.Round(dz * inverseBox);
+                        dx = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dx * inverseBox), dx);
+                        dy = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dy * inverseBox), dy);
+                        if (threeD) dz = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dz * inverseBox), dz);
                     }
-                    var r2 = dx * dx + dy * dy;
-                    if (threeD) r2 += dz * dz;
+                    var r2 = Vector256.FusedMultiplyAdd(dx, dx, dy * dy);
+                    if (threeD) r2 = Vector256.FusedMultiplyAdd(dz, dz, r2);
                     var inside = Vector256.LessThan(r2, rc2) & Vector256.LessThan(lanes, Vector256.Create((double)(count - m)));
                     var u = Vector256.ConditionalSelect(inside, r2, safe);
                     // table row k = (int) (r^2 / h), t = r^2 / h - k; its four coefficients are one row of four doubles
@@ -331,7 +333,7 @@ public sealed class NeighbourList
                     var c1 = Avx.Permute2x128(ab1, ce1, 0x20);
                     var c2 = Avx.Permute2x128(ab0, ce0, 0x31);
                     var c3 = Avx.Permute2x128(ab1, ce1, 0x31);
-                    var g = c0 + t * (c1 + t * (c2 + t * c3));
+                    var g = Vector256.FusedMultiplyAdd(t, Vector256.FusedMultiplyAdd(t, Vector256.FusedMultiplyAdd(t, c3, c2), c1), c0);
                     exactLanes |= (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
                     var s = Vector256.ConditionalSelect(inside, g, Vector256<double>.Zero);
                     sumX += s * dx;
@@ -379,10 +381,12 @@ public sealed class NeighbourList
                     double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
                     if (periodic)
                     {
-                        CellList.WrapSeparation(ref dx, ref dy, ref dz, box, inverseBox, threeD);
+                        dx = Math.FusedMultiplyAdd(-box, Math.Round(dx * inverseBox), dx);
+                        dy = Math.FusedMultiplyAdd(-box, Math.Round(dy * inverseBox), dy);
+                        if (threeD) dz = Math.FusedMultiplyAdd(-box, Math.Round(dz * inverseBox), dz);
                     }
-                    double r2 = dx * dx + dy * dy;
-                    if (threeD) r2 += dz * dz;
+                    double r2 = Math.FusedMultiplyAdd(dx, dx, dy * dy);
+                    if (threeD) r2 = Math.FusedMultiplyAdd(dz, dz, r2);
                     double s = 0;
                     if (r2 < rc2 && m + l < count) s = table.ForceOverDistance(potential, r2);
                     sumX[l] += s * dx;

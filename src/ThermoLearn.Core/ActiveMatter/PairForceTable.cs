@@ -66,7 +66,7 @@ public sealed class PairForceTable
             for (int m = 1; m <= 3 && accurate; m++)
             {
                 double t = 0.25 * m, r = Math.Sqrt((k + t) * h), expected = potential.Force(r);
-                double value = c0 + t * (c1 + t * (c2 + t * c3));
+                double value = Horner(t, c0, c1, c2, c3);
                 accurate = Math.Abs(r * value - expected) <= Tolerance + 1e-15 * Math.Abs(expected);
             }
             if (!accurate)
@@ -95,9 +95,13 @@ public sealed class PairForceTable
         if ((uint)(4 * k + 3) >= (uint)c.Length) return Exact(potential, r2);
         double c0 = c[4 * k];
         if (double.IsNaN(c0)) return Exact(potential, r2);
-        double t = x - k;
-        return c0 + t * (c[4 * k + 1] + t * (c[4 * k + 2] + t * c[4 * k + 3]));
+        return Horner(x - k, c0, c[4 * k + 1], c[4 * k + 2], c[4 * k + 3]);
     }
+
+    /// <summary>c0 + t (c1 + t (c2 + t c3)) by fused multiply-adds (one rounding each), as the vectorised sweeps evaluate it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double Horner(double t, double c0, double c1, double c2, double c3) =>
+        Math.FusedMultiplyAdd(t, Math.FusedMultiplyAdd(t, Math.FusedMultiplyAdd(t, c3, c2), c1), c0);
 
     /// <summary>f(sqrt(r2)) / sqrt(r2) from the potential's formula (the vectorised sweep's exact lanes compute the same).</summary>
     internal static double Exact<TPotential>(in TPotential potential, double r2) where TPotential : struct, IPairPotential
