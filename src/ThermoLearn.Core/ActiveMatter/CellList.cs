@@ -114,15 +114,76 @@ public sealed class CellList
     {
         if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
         if (_box == 0) SetOpenGrid(positions);
-        int[] dims = _dims;
         Array.Clear(_counts);
-        for (int i = 0; i < _n; i++)
+        int bad = CountCells(positions, 0, _n, _counts);
+        if (bad >= 0) throw NonFinite(positions, bad);
+        _cellStart[0] = 0;
+        for (int c = 0; c < _cells; c++) _cellStart[c + 1] = _cellStart[c] + _counts[c];
+        SetLargestRange();
+        // Stable counting sort: within a cell, particles keep increasing index order.
+        for (int c = 0; c < _cells; c++) _counts[c] = _cellStart[c];
+        Scatter(positions, 0, _n, _counts);
+    }
+
+    /// <summary>
+    /// <see cref="Build(ReadOnlySpan{double})"/> in a periodic box with the particles cut into one block per worker: each
+    /// block counts its particles per cell, block b's particles of cell c then start after those of the blocks before it,
+    /// and each block scatters its own particles. The result is the serial stable counting sort's (particles by cell, by
+    /// index within a cell) whatever the number of blocks. Open space and small N take the serial path.
+    /// </summary>
+    internal void BuildInParallel(double[] positions, int maxDegreeOfParallelism)
+    {
+        int blocks = Math.Min(Environment.ProcessorCount, maxDegreeOfParallelism < 1 ? int.MaxValue : maxDegreeOfParallelism);
+        if (blocks < 2 || _box == 0 || _n < 8192)
+        {
+            Build(positions);
+            return;
+        }
+        if (positions.Length != _n * _d) throw new ArgumentException($"positions hold {positions.Length} values; expected N d = {_n * _d}.", nameof(positions));
+        if (_blockCounts.Length != blocks || _blockCounts[0].Length != _cells)
+        {
+            _blockCounts = new int[blocks][];
+            for (int b = 0; b < blocks; b++) _blockCounts[b] = new int[_cells];
+            _blockBad = new int[blocks];
+        }
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        Parallel.For(0, blocks, options, b =>
+        {
+            Array.Clear(_blockCounts[b]);
+            _blockBad[b] = CountCells(positions, (int)((long)_n * b / blocks), (int)((long)_n * (b + 1) / blocks), _blockCounts[b]);
+        });
+        foreach (int bad in _blockBad)
+            if (bad >= 0) throw NonFinite(positions, bad);
+        int start = 0;
+        for (int c = 0; c < _cells; c++)
+        {
+            _cellStart[c] = start;
+            for (int b = 0; b < blocks; b++)
+            {
+                int count = _blockCounts[b][c];
+                _blockCounts[b][c] = start;
+                start += count;
+            }
+        }
+        _cellStart[_cells] = start;
+        SetLargestRange();
+        Parallel.For(0, blocks, options, b => Scatter(positions, (int)((long)_n * b / blocks), (int)((long)_n * (b + 1) / blocks), _blockCounts[b]));
+    }
+
+    private int[][] _blockCounts = [[]];
+    private int[] _blockBad = [];
+
+    /// <summary>Cell of each particle in [<paramref name="first"/>, <paramref name="end"/>) into _cellOf, counted in <paramref name="counts"/>; returns the first particle with a non-finite coordinate (its cell is not counted), or -1.</summary>
+    private int CountCells(ReadOnlySpan<double> positions, int first, int end, int[] counts)
+    {
+        int[] dims = _dims;
+        for (int i = first; i < end; i++)
         {
             int cell = 0;
             for (int a = 0; a < _d; a++)
             {
                 double x = positions[i * _d + a];
-                if (!double.IsFinite(x)) throw new InvalidInputException($"particle {i} has a non-finite coordinate {a} ({x}); the simulation diverged or the input is corrupt (try a smaller dt).");
+                if (!double.IsFinite(x)) return i;
                 int c;
                 if (_box > 0) c = (int)(Wrap(x) / _box * dims[a]);
                 else c = (int)((x - _origin[a]) / _cellSide[a]);
@@ -130,23 +191,36 @@ public sealed class CellList
                 cell = cell * dims[a] + c;
             }
             _cellOf[i] = cell;
-            _counts[cell]++;
+            counts[cell]++;
         }
-        _cellStart[0] = 0;
-        for (int c = 0; c < _cells; c++) _cellStart[c + 1] = _cellStart[c] + _counts[c];
-        int largest = 0;
-        for (int q = 0; q < _rangeFirst.Length; q++) largest = Math.Max(largest, _cellStart[_rangeEnd[q]] - _cellStart[_rangeFirst[q]]);
-        _largestRange = largest;
-        // Stable counting sort: within a cell, particles keep increasing index order.
-        for (int c = 0; c < _cells; c++) _counts[c] = _cellStart[c];
-        for (int i = 0; i < _n; i++)
+        return -1;
+    }
+
+    /// <summary>Particles [<paramref name="first"/>, <paramref name="end"/>) into their slots, <paramref name="next"/>[c] the next free slot of cell c.</summary>
+    private void Scatter(ReadOnlySpan<double> positions, int first, int end, int[] next)
+    {
+        for (int i = first; i < end; i++)
         {
-            int slot = _counts[_cellOf[i]]++;
+            int slot = next[_cellOf[i]]++;
             _sortedIndex[slot] = i;
             _sortedX[slot] = Wrap(positions[i * _d]);
             _sortedY[slot] = Wrap(positions[i * _d + 1]);
             if (_d == 3) _sortedZ[slot] = Wrap(positions[i * _d + 2]);
         }
+    }
+
+    private void SetLargestRange()
+    {
+        int largest = 0;
+        for (int q = 0; q < _rangeFirst.Length; q++) largest = Math.Max(largest, _cellStart[_rangeEnd[q]] - _cellStart[_rangeFirst[q]]);
+        _largestRange = largest;
+    }
+
+    private InvalidInputException NonFinite(ReadOnlySpan<double> positions, int i)
+    {
+        int a = 0;
+        while (a < _d - 1 && double.IsFinite(positions[i * _d + a])) a++;
+        return new InvalidInputException($"particle {i} has a non-finite coordinate {a} ({positions[i * _d + a]}); the simulation diverged or the input is corrupt (try a smaller dt).");
     }
 
     /// <summary>x wrapped into [0, L) in a periodic box (<see cref="PeriodicBox.Wrap(double, double)"/>; unchanged in open space).</summary>

@@ -439,16 +439,11 @@ public sealed class NeighbourList
 
     private void Build(double[] positions, int maxDegreeOfParallelism)
     {
-        _cells.Build(positions);
-        Array.Copy(_cells.SortedIndex, _index, _n);
-        for (int k = 0; k < _n; k++)
-        {
-            int q = _index[k] * _d;
-            int s = k * _stride;
-            _positions[s] = _refX[k] = positions[q];
-            _positions[s + 1] = _refY[k] = positions[q + 1];
-            if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
-        }
+        _cells.BuildInParallel(positions, maxDegreeOfParallelism);
+        int chunks = Chunks(maxDegreeOfParallelism);
+        if (chunks == 1) CopyToSlots(positions, 0, _n);
+        else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            c => CopyToSlots(positions, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
         PhaseEnded?.Invoke(StepPhase.CellBuild);
         if (_capacity == 0) Resize(16);
         while (true)
@@ -466,6 +461,20 @@ public sealed class NeighbourList
         _built = true;
         Builds++;
         PhaseEnded?.Invoke(StepPhase.ListFill);
+    }
+
+    /// <summary>Slots [<paramref name="first"/>, <paramref name="end"/>) of a build: the cell list's order and the positions, as this call's and as the reference.</summary>
+    private void CopyToSlots(double[] positions, int first, int end)
+    {
+        int[] sorted = _cells.SortedIndex;
+        for (int k = first; k < end; k++)
+        {
+            int q = (_index[k] = sorted[k]) * _d;
+            int s = k * _stride;
+            _positions[s] = _refX[k] = positions[q];
+            _positions[s + 1] = _refY[k] = positions[q + 1];
+            if (_d == 3) _positions[s + 2] = _refZ[k] = positions[q + 2];
+        }
     }
 
     /// <summary>Tests set this to fill the rows through the kernel sweep on a machine where <see cref="CellList.FillRows"/> runs.</summary>

@@ -400,6 +400,62 @@ public class PairInteractionTests
         }
     }
 
+    /// <summary>
+    /// The parallel cell build (one block of particles per worker) gives the serial stable counting sort's slots and
+    /// positions, and names the same particle when a coordinate is not finite.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void CellBuildInParallelIsTheSerialSort(int d)
+    {
+        int n = 20_000;
+        double side = d == 2 ? Math.Sqrt(n * Math.PI / 0.5) : Math.Cbrt(n * 4.0);
+        var x = RandomPositions(n, d, side, 31);
+        for (int q = 0; q < x.Length; q += 7) x[q] += side * (q % 3 - 1);   // some coordinates outside [0, L)
+        var serial = new CellList(n, d, 5.2, side);
+        var parallel = new CellList(n, d, 5.2, side);
+        serial.Build(x);
+        parallel.BuildInParallel(x, -1);
+        Assert.Equal(serial.SortedIndex, parallel.SortedIndex);
+        var a = Forces(serial, d);
+        Assert.Equal(a, Forces(parallel, d));
+        x[d * 15_000 + d - 1] = double.NaN;
+        x[d * 12_345] = double.PositiveInfinity;
+        var expected = Assert.Throws<InvalidInputException>(() => serial.Build(x)).Message;
+        Assert.Equal(expected, Assert.Throws<InvalidInputException>(() => parallel.BuildInParallel(x, -1)).Message);
+        Assert.Contains("particle 12345", expected);
+
+        static double[] Forces(CellList cells, int d)
+        {
+            var f = new double[cells.Particles * d];
+            cells.Sweep(new SumKernel(f, d), 1);
+            return f;
+        }
+    }
+
+    /// <summary>Sum of the separations to the neighbours: depends on every pair and on the order they are visited in.</summary>
+    private struct SumKernel(double[] sums, int d) : INeighbourKernel
+    {
+        private double _x, _y, _z;
+
+        public void Begin(int i) => _x = _y = _z = 0;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            _x += dx * r2;
+            _y += dy * r2;
+            _z += dz * r2;
+        }
+
+        public void End(int i)
+        {
+            sums[i * d] = _x;
+            sums[i * d + 1] = _y;
+            if (d == 3) sums[i * d + 2] = _z;
+        }
+    }
+
     [Fact]
     public void ABoxSmallerThanTwiceTheCutoffIsBadInput()
     {
