@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Json.Nodes;
 using ThermoLearn.ActiveMatter;
+using ThermoLearn.Randomness;
+using ThermoLearn.Simd;
 
 namespace ThermoLearn.Bench;
 
@@ -100,8 +103,33 @@ internal static class PairBench
             Console.WriteLine($"  {(threads == 1 ? "1" : "all"),-8}{string.Join("", names.Select((_, p) => $"{Cell(wall[p], cpu[p]),16}"))}"
                 + $"{Cell(wall.Sum(), cpu.Sum()),16}{Cell(plainWall, plainCpu),18}{builds,13:F3}");
         }
+        Console.WriteLine($"  noise alone (the update's draw: one Box-Muller pair per particle from its own stream, eight lanes, one thread): {NoiseAlone(n):F1} ns CPU per particle-step (best of 10)");
         Console.WriteLine($"  load average at the end: {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>CPU ns per particle for the normals of one AOUP step (d = 2: one pair per particle), drawn as <see cref="ActiveSystem"/> draws them.</summary>
+    private static double NoiseAlone(int n)
+    {
+        int padded = (n + 7) / 8 * 8;
+        ulong[] s0 = new ulong[padded], s1 = new ulong[padded], s2 = new ulong[padded], s3 = new ulong[padded];
+        for (int i = 0; i < padded; i++) (s0[i], s1[i], s2[i], s3[i]) = RandomStream.For(1, (ulong)i, RandomPurposes.ActiveNoise).State;
+        var sink = Vector512<double>.Zero;
+        double best = double.PositiveInfinity;
+        for (int r = 0; r < 30; r++)
+        {
+            double c0 = ProcessCpuSeconds();
+            for (int step = 0; step < 20; step++)
+                for (int first = 0; first < padded; first += 8)
+                {
+                    var lanes = GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.Load(s0, s1, s2, s3, first);
+                    lanes.NextPair(out var even, out var odd);
+                    lanes.Store(s0, s1, s2, s3, first);
+                    sink += even + odd;
+                }
+            if (r >= 10) best = Math.Min(best, (ProcessCpuSeconds() - c0) / 20 / n * 1e9);
+        }
+        return sink[0] == double.MaxValue ? 0 : best;
     }
 
     /// <summary>Best and median seconds per step (wall, CPU) over <paramref name="blocks"/> timed blocks of <paramref name="block"/> steps.</summary>
