@@ -96,7 +96,8 @@ public static class BeliefModelComparison
     /// both sets of centroids with them (<see cref="BeliefCentroids.Resample"/>) and compares both on the same folds, so
     /// the sampling of the validation prefixes, shared by the two, cancels in the difference. The fold standard errors
     /// of <see cref="Compare"/> describe one margin, not a difference between checkpoints. Not in this error: the
-    /// training's own randomness (initial weights and batches, one seed).
+    /// training's own randomness (initial weights and batches, one seed), which is far larger: over three training
+    /// seeds the change's sd was 10 to 30 times this error (docs/beliefs.md, "Training seeds").
     /// </summary>
     public static MarginChange CompareChange(Matrix<double> before, Matrix<double> after, BeliefDataset data, int replicates = 30, int folds = 10, ulong seed = 0)
     {
