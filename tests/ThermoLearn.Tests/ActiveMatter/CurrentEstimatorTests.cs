@@ -198,13 +198,15 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     /// The third contact field t_i = sum_j J(r_ij)(e_i - e_j) is linear in g, so its own-g derivative
     /// v0 [S_i D_i + sum_j J_ij S_j J_ij + Q_i S_i - sum_j sum_l J_ij J_jl J_li]_aa equals central differences up to rounding
     /// (~1e-11 of the largest), in a compressed packing (v0 = k, phi = 0.7: overlaps of order r0, |f'| near 1) where each term is
-    /// large. The test also sums the triangle term by brute force over all triples and requires it to exceed the tolerance a
-    /// thousandfold for some particle, so leaving it out (or any term of its size) fails.
+    /// large, in 2-D and 3-D. The test also sums the triangle term by brute force over all triples and requires it to exceed the
+    /// tolerance a thousandfold for some particle, so leaving it out (or any term of its size) fails.
     /// </summary>
-    [Fact]
-    public void ThirdContactDivergenceCountsTheTriangles()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ThirdContactDivergenceCountsTheTriangles(int dimension)
     {
-        var model = new ActiveModel { Particles = 300, PackingFraction = 0.7, V0 = 1, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
+        var model = new ActiveModel { Particles = 300, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
         var system = new ActiveSystem(model, 0.01, seed: 5);
         for (int step = 0; step < 100; step++) system.Step();
         var basis = new ParticleBasis(model);
@@ -214,21 +216,31 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), phi = new double[n * d * k], divergence = new double[n * d * k];
         double[] plus = new double[n * d * k], minus = new double[n * d * k];
         basis.Evaluate(x, g, phi, 1, divergence);
-        // J(r_ij) as a 2 x 2 matrix, 0 beyond the interaction's cutoff
+        // J(r_ij) as a d x d matrix, 0 beyond the interaction's cutoff
         double[,] Jacobian(int i, int j)
         {
-            double dx = PeriodicBox.MinimumImage(x[i * d] - x[j * d], box), dy = PeriodicBox.MinimumImage(x[i * d + 1] - x[j * d + 1], box);
-            double r = Math.Sqrt(dx * dx + dy * dy), f = pairs.Force(r);
-            if (f == 0) return new double[2, 2];
-            double fp = pairs.ForceDerivative(r), fr = f / r, ux = dx / r, uy = dy / r;
-            return new[,] { { (fp - fr) * ux * ux + fr, (fp - fr) * ux * uy }, { (fp - fr) * ux * uy, (fp - fr) * uy * uy + fr } };
+            var delta = new double[d];
+            double r2 = 0;
+            for (int a = 0; a < d; a++)
+            {
+                delta[a] = PeriodicBox.MinimumImage(x[i * d + a] - x[j * d + a], box);
+                r2 += delta[a] * delta[a];
+            }
+            double r = Math.Sqrt(r2), f = pairs.Force(r);
+            var jacobian = new double[d, d];
+            if (f == 0) return jacobian;
+            double fp = pairs.ForceDerivative(r), fr = f / r;
+            for (int a = 0; a < d; a++)
+                for (int b = 0; b < d; b++) jacobian[a, b] = (fp - fr) * delta[a] * delta[b] / r2 + (a == b ? fr : 0);
+            return jacobian;
         }
+        static bool Zero(double[,] m) => m.Cast<double>().All(v => v == 0);
         const double h = 1e-4;
         double largest = 0, worst = 0, triangle = 0;
         for (int i = 0; i < n; i += n / 40)
         {
             var jacobians = new double[n][,];
-            for (int j = 0; j < n; j++) jacobians[j] = j == i ? new double[2, 2] : Jacobian(i, j);
+            for (int j = 0; j < n; j++) jacobians[j] = j == i ? new double[d, d] : Jacobian(i, j);
             for (int a = 0; a < d; a++)
             {
                 double keep = g[i * d + a];
@@ -245,10 +257,10 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
                 double sum = 0;
                 for (int j = 0; j < n; j++)
                 {
-                    if (j == i || jacobians[j][0, 0] == 0 && jacobians[j][1, 1] == 0) continue;
+                    if (j == i || Zero(jacobians[j])) continue;
                     for (int l = 0; l < n; l++)
                     {
-                        if (l == i || l == j || jacobians[l][0, 0] == 0 && jacobians[l][1, 1] == 0) continue;
+                        if (l == i || l == j || Zero(jacobians[l])) continue;
                         var jl = Jacobian(j, l);
                         for (int b = 0; b < d; b++)
                             for (int c = 0; c < d; c++) sum += jacobians[j][a, b] * jl[b, c] * jacobians[l][c, a];
@@ -258,7 +270,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
             }
         }
         double tolerance = 1e-8 * largest;
-        output.WriteLine($"d t / d g: largest {largest:G4}, worst difference {worst:G3}, largest triangle term {triangle:G4}, tolerance {tolerance:G3}");
+        output.WriteLine($"d = {d}: d t / d g: largest {largest:G4}, worst difference {worst:G3}, largest triangle term {triangle:G4}, tolerance {tolerance:G3}");
         Assert.True(triangle > 1000 * tolerance, $"the triangles are too small here to be tested ({triangle} against {tolerance})");
         Assert.True(worst <= tolerance, $"{worst} against largest {largest}");
     }
