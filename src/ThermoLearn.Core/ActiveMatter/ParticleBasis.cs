@@ -189,6 +189,18 @@ public sealed class ParticleBasis
     private static double Velocity(ActiveModel model, double[] x, double[] g, double[] forces, int index)
         => model.V0 * g[index] + model.K * forces[index] - model.A * x[index];
 
+    /// <summary>|u_i|^2, the squared speed of particle i (the gates' argument).</summary>
+    private static double Speed2(ActiveModel model, double[] x, double[] g, double[] forces, int i, int d)
+    {
+        double speed2 = 0;
+        for (int a = 0; a < d; a++)
+        {
+            double u = Velocity(model, x, g, forces, i * d + a);
+            speed2 += u * u;
+        }
+        return speed2;
+    }
+
     private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas, double[] ownSecond,
         double[] phi, double[]? divergence, int d, int count, int first, int tents, int shells, double range, ActiveModel model,
         double[]? jacobianSum, double[] jacobianSquare, int[] rowCount) : INeighbourKernel
@@ -259,12 +271,7 @@ public sealed class ParticleBasis
         public void End(int i)
         {
             int fields = 3 + tents + shells, contactG = 1 + tents + shells;
-            double v0 = model.V0, k = model.K, speed2 = 0;
-            for (int a = 0; a < d; a++)
-            {
-                double u = Velocity(model, x, g, forces, i * d + a);
-                speed2 += u * u;
-            }
+            double v0 = model.V0, k = model.K, speed2 = Speed2(model, x, g, forces, i, d);
             double kappa = -k * _divergence;
             kappas[i] = kappa;
             if (jacobianSum is not null)
@@ -338,12 +345,7 @@ public sealed class ParticleBasis
 
         public void End(int i)
         {
-            double v0 = model.V0, speed2 = 0;
-            for (int a = 0; a < d; a++)
-            {
-                double u = Velocity(model, x, g, forces, i * d + a);
-                speed2 += u * u;
-            }
+            double v0 = model.V0, speed2 = Speed2(model, x, g, forces, i, d);
             Span<double> weights = stackalloc double[WeightedCount];
             Span<double> slopes = stackalloc double[WeightedCount];
             Weights(v0, speed2, kappas[i], weights, slopes);
@@ -420,12 +422,7 @@ public sealed class ParticleBasis
 
         public void End(int i)
         {
-            double v0 = model.V0, speed2 = 0;
-            for (int a = 0; a < d; a++)
-            {
-                double u = Velocity(model, x, g, forces, i * d + a);
-                speed2 += u * u;
-            }
+            double v0 = model.V0, speed2 = Speed2(model, x, g, forces, i, d);
             Span<double> weights = stackalloc double[WeightedCount];
             Span<double> slopes = stackalloc double[WeightedCount];
             Weights(v0, speed2, kappas[i], weights, slopes);
