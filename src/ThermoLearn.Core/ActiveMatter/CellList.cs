@@ -106,6 +106,12 @@ public sealed class CellList
     /// <summary>Original index of each sorted slot (particles sorted by cell, by index within a cell) after <see cref="Build"/>.</summary>
     internal int[] SortedIndex => _sortedIndex;
 
+    /// <summary>Slabs of cells along axis 0 (the slowest axis of the cell index): neighbour cells lie in the same slab or the next one either side (across the boundary in a periodic box).</summary>
+    internal int Slabs => _dims[0];
+
+    /// <summary>First sorted slot of slab <paramref name="slab"/> (0 .. <see cref="Slabs"/>; the last gives N), after a build.</summary>
+    internal int SlabStart(int slab) => _cellStart[_cells / _dims[0] * slab];
+
     /// <summary>
     /// Sorts the particles into cells. <paramref name="positions"/> holds x[i * d + a]; in a periodic box any real
     /// coordinate is accepted (it is wrapped into [0, L) for the cell index). NaN or infinite coordinates are bad input.

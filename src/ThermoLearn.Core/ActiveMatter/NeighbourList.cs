@@ -16,7 +16,7 @@ namespace ThermoLearn.ActiveMatter;
 /// neighbours lie close in memory; each list is a fixed-stride row of neighbour slots. Buffers are allocated at a build
 /// that needs more room than before, never per call otherwise.
 /// </summary>
-public sealed class NeighbourList
+public sealed partial class NeighbourList
 {
     private readonly CellList _cells;
     private readonly int _n, _d;
@@ -55,7 +55,8 @@ public sealed class NeighbourList
         _refY = new double[particles];
         _refZ = new double[dimension == 3 ? particles : 0];
         _stride = dimension == 3 ? 4 : 2;
-        _positions = new double[_stride * particles];
+        _positions = new double[_stride * (particles + 1)];   // slot N: the padding pairs' (N, N), at the origin
+        _slotForces = new double[_stride * (particles + 1)];
         _index = new int[particles];
         _counts = new int[particles];
         _chunkMax = new double[Chunks(-1)];
@@ -109,295 +110,8 @@ public sealed class NeighbourList
     {
         if (!_built) throw new InvalidOperationException("the neighbour list has no positions yet: call Update first.");
         if (forces.Length != _n * _d) throw new ArgumentException($"forces hold {forces.Length} values; expected N d = {_n * _d}.", nameof(forces));
-        int chunks = Chunks(maxDegreeOfParallelism);
-        if (chunks == 1) ForceSlots(potential, table, forces, 0, _n);
-        else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            c => ForceSlots(potential, table, forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+        SweepPairs(potential, table, forces, maxDegreeOfParallelism);
         PhaseEnded?.Invoke(StepPhase.Sweep);
-    }
-
-    /// <summary>Tests set this to run the scalar path of <see cref="Forces"/> on a machine with AVX2.</summary>
-    internal bool ScalarForces { get; set; }
-
-    private void ForceSlots<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
-        where TPotential : struct, IPairPotential
-    {
-        bool eight = Avx512F.IsSupported && !FourLaneForces;
-        if (ScalarForces || !Avx2.IsSupported) ForceSlotsScalar(potential, table, forces, first, end);
-        else if (eight && _d == 2 && _box > 0) ForceSlotsAvx512<TPotential, No, Yes>(potential, table, forces, first, end);
-        else if (eight && _d == 2) ForceSlotsAvx512<TPotential, No, No>(potential, table, forces, first, end);
-        else if (eight && _box > 0) ForceSlotsAvx512<TPotential, Yes, Yes>(potential, table, forces, first, end);
-        else if (eight) ForceSlotsAvx512<TPotential, Yes, No>(potential, table, forces, first, end);
-        else if (_d == 2 && _box > 0) ForceSlotsAvx2<TPotential, No, Yes>(potential, table, forces, first, end);
-        else if (_d == 2) ForceSlotsAvx2<TPotential, No, No>(potential, table, forces, first, end);
-        else if (_box > 0) ForceSlotsAvx2<TPotential, Yes, Yes>(potential, table, forces, first, end);
-        else ForceSlotsAvx2<TPotential, Yes, No>(potential, table, forces, first, end);
-    }
-
-    /// <summary>Tests set this to run the four-lane (AVX2) path of <see cref="Forces"/> on a machine with AVX-512.</summary>
-    internal bool FourLaneForces { get; set; }
-
-    /// <summary>
-    /// <see cref="ForceSlotsAvx2{TPotential, TThreeD, TPeriodic}"/> on eight lanes (AVX-512): the pair terms of entries
-    /// m..m+7 at once, added to the four partial sums as entries m..m+3 and then m+4..m+7, so the sums are the four-lane
-    /// path's to the bit (past the count the lanes add zeros, which leave a partial sum unchanged).
-    /// </summary>
-    private unsafe void ForceSlotsAvx512<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
-        where TPotential : struct, IPairPotential
-        where TThreeD : struct, IJitFlag
-        where TPeriodic : struct, IJitFlag
-    {
-        int d = _d, capacity = _capacity, stride = _stride;
-        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _index, counts = _counts;
-        var minusBox = Vector512.Create(-_box);
-        var inverseBox = Vector512.Create(_inverseBox);
-        var rc2 = Vector512.Create(_cutoff2);
-        var safe = Vector512.Create(0.25 * _cutoff2);
-        var inverseStep = Vector512.Create(table.InverseStep);
-        var intervals = Vector512.Create((double)PairForceTable.Intervals);
-        var lanes = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7);
-        var lastRow = Vector256.Create(PairForceTable.Intervals - 1);
-        fixed (double* p = _positions, coefficients = table.Coefficients)
-        fixed (int* neighbours = _neighbours)
-        {
-            for (int k = first; k < end; k++)
-            {
-                var xi = Vector512.Create(p[k * stride]);
-                var yi = Vector512.Create(p[k * stride + 1]);
-                var zi = threeD ? Vector512.Create(p[k * stride + 2]) : Vector512<double>.Zero;
-                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX;
-                var exactLanes = Vector512<double>.Zero;
-                int* row = neighbours + (long)k * capacity;
-                int count = counts[k];
-                for (int m = 0; m < count; m += 8)
-                {
-                    Vector512<double> dx, dy, dz;
-                    if (threeD)
-                    {
-                        // entries 0, 2 | 1, 3 | 4, 6 | 5, 7 side by side, interleaved and regrouped by 128-bit lanes
-                        var pa = Avx.LoadVector256(p + 4 * row[m]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 2]));
-                        var pb = Avx.LoadVector256(p + 4 * row[m + 1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 3]));
-                        var pc = Avx.LoadVector256(p + 4 * row[m + 4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 6]));
-                        var pe = Avx.LoadVector256(p + 4 * row[m + 5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * row[m + 7]));
-                        var xz0 = Avx512F.UnpackLow(pa, pb);
-                        var y0 = Avx512F.UnpackHigh(pa, pb);
-                        var xz1 = Avx512F.UnpackLow(pc, pe);
-                        var y1 = Avx512F.UnpackHigh(pc, pe);
-                        dx = xi - Avx512F.Shuffle4x128(xz0, xz1, 0x88);
-                        dy = yi - Avx512F.Shuffle4x128(y0, y1, 0x88);
-                        dz = zi - Avx512F.Shuffle4x128(xz0, xz1, 0xDD);
-                    }
-                    else
-                    {
-                        // (x, y) of entries 0, 2, 4, 6 and of 1, 3, 5, 7 in the 128-bit lanes of two vectors
-                        var even = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m]), Sse2.LoadVector128(p + 2 * row[m + 2])).ToVector512Unsafe()
-                            .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 4]), Sse2.LoadVector128(p + 2 * row[m + 6])));
-                        var odd = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 1]), Sse2.LoadVector128(p + 2 * row[m + 3])).ToVector512Unsafe()
-                            .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 5]), Sse2.LoadVector128(p + 2 * row[m + 7])));
-                        dx = xi - Avx512F.UnpackLow(even, odd);
-                        dy = yi - Avx512F.UnpackHigh(even, odd);
-                        dz = Vector512<double>.Zero;
-                    }
-                    if (periodic)
-                    {
-                        dx = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dx * inverseBox), dx);
-                        dy = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dy * inverseBox), dy);
-                        if (threeD) dz = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dz * inverseBox), dz);
-                    }
-                    var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
-                    if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
-                    var inside = Vector512.LessThan(r2, rc2) & Vector512.LessThan(lanes, Vector512.Create((double)(count - m)));
-                    var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
-                    var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
-                    var t = x - Avx512F.ConvertToVector512Double(rowIndex);
-                    rowIndex = Avx2.Min(rowIndex, lastRow);
-                    var low = rowIndex.GetLower();
-                    var high = rowIndex.GetUpper();
-                    var a = Avx.LoadVector256(coefficients + 4 * low.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(2)));
-                    var b = Avx.LoadVector256(coefficients + 4 * low.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(3)));
-                    var c = Avx.LoadVector256(coefficients + 4 * high.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(2)));
-                    var e = Avx.LoadVector256(coefficients + 4 * high.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(3)));
-                    var ab0 = Avx512F.UnpackLow(a, b);
-                    var ab1 = Avx512F.UnpackHigh(a, b);
-                    var ce0 = Avx512F.UnpackLow(c, e);
-                    var ce1 = Avx512F.UnpackHigh(c, e);
-                    var c0 = Avx512F.Shuffle4x128(ab0, ce0, 0x88);
-                    var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
-                    var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
-                    var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
-                    var g = Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, c3, c2), c1), c0);
-                    exactLanes |= (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
-                    var s = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
-                    var fx = s * dx;
-                    var fy = s * dy;
-                    sumX = sumX + fx.GetLower() + fx.GetUpper();
-                    sumY = sumY + fy.GetLower() + fy.GetUpper();
-                    if (threeD)
-                    {
-                        var fz = s * dz;
-                        sumZ = sumZ + fz.GetLower() + fz.GetUpper();
-                    }
-                }
-                if (exactLanes != Vector512<double>.Zero)
-                {
-                    ForceSlotsScalar(potential, table, forces, k, k + 1);
-                    continue;
-                }
-                int q = index[k] * d;
-                forces[q] = sumX.GetElement(0) + sumX.GetElement(1) + (sumX.GetElement(2) + sumX.GetElement(3));
-                forces[q + 1] = sumY.GetElement(0) + sumY.GetElement(1) + (sumY.GetElement(2) + sumY.GetElement(3));
-                if (threeD) forces[q + 2] = sumZ.GetElement(0) + sumZ.GetElement(1) + (sumZ.GetElement(2) + sumZ.GetElement(3));
-            }
-        }
-    }
-
-    private unsafe void ForceSlotsAvx2<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
-        where TPotential : struct, IPairPotential
-        where TThreeD : struct, IJitFlag
-        where TPeriodic : struct, IJitFlag
-    {
-        int d = _d, capacity = _capacity;
-        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        int[] index = _index, counts = _counts;
-        var minusBox = Vector256.Create(-_box);
-        var inverseBox = Vector256.Create(_inverseBox);
-        var rc2 = Vector256.Create(_cutoff2);
-        var safe = Vector256.Create(0.25 * _cutoff2);     // r^2 put in the lanes that add nothing, so they stay finite
-        var inverseStep = Vector256.Create(table.InverseStep);
-        var intervals = Vector256.Create((double)PairForceTable.Intervals);
-        var lanes = Vector256.Create(0.0, 1, 2, 3);
-        var lastRow = Vector128.Create(PairForceTable.Intervals - 1);
-        int stride = _stride;
-        fixed (double* p = _positions, coefficients = table.Coefficients)
-        fixed (int* neighbours = _neighbours)
-        {
-            for (int k = first; k < end; k++)
-            {
-                var xi = Vector256.Create(p[k * stride]);
-                var yi = Vector256.Create(p[k * stride + 1]);
-                var zi = threeD ? Vector256.Create(p[k * stride + 2]) : Vector256<double>.Zero;
-                Vector256<double> sumX = Vector256<double>.Zero, sumY = sumX, sumZ = sumX, exactLanes = sumX;
-                int* row = neighbours + (long)k * capacity;
-                int count = counts[k];
-                for (int m = 0; m < count; m += 4)
-                {
-                    // the four neighbours' positions by plain loads and a transpose (cheaper than gathers here)
-                    Vector256<double> dx, dy, dz;
-                    if (threeD)
-                    {
-                        var pa = Avx.LoadVector256(p + 4 * row[m]);
-                        var pb = Avx.LoadVector256(p + 4 * row[m + 1]);
-                        var pc = Avx.LoadVector256(p + 4 * row[m + 2]);
-                        var pe = Avx.LoadVector256(p + 4 * row[m + 3]);
-                        var xz0 = Avx.UnpackLow(pa, pb);     // xa xb za zb
-                        var y0 = Avx.UnpackHigh(pa, pb);     // ya yb 0 0
-                        var xz1 = Avx.UnpackLow(pc, pe);
-                        var y1 = Avx.UnpackHigh(pc, pe);
-                        dx = xi - Avx.Permute2x128(xz0, xz1, 0x20);
-                        dy = yi - Avx.Permute2x128(y0, y1, 0x20);
-                        dz = zi - Avx.Permute2x128(xz0, xz1, 0x31);
-                    }
-                    else
-                    {
-                        var ac = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m]), Sse2.LoadVector128(p + 2 * row[m + 2]));      // xa ya xc yc
-                        var bd = Vector256.Create(Sse2.LoadVector128(p + 2 * row[m + 1]), Sse2.LoadVector128(p + 2 * row[m + 3]));  // xb yb xd yd
-                        dx = xi - Avx.UnpackLow(ac, bd);
-                        dy = yi - Avx.UnpackHigh(ac, bd);
-                        dz = Vector256<double>.Zero;
-                    }
-                    if (periodic)
-                    {
-                        dx = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dx * inverseBox), dx);
-                        dy = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dy * inverseBox), dy);
-                        if (threeD) dz = Vector256.FusedMultiplyAdd(minusBox, Vector256.Round(dz * inverseBox), dz);
-                    }
-                    var r2 = Vector256.FusedMultiplyAdd(dx, dx, dy * dy);
-                    if (threeD) r2 = Vector256.FusedMultiplyAdd(dz, dz, r2);
-                    var inside = Vector256.LessThan(r2, rc2) & Vector256.LessThan(lanes, Vector256.Create((double)(count - m)));
-                    var u = Vector256.ConditionalSelect(inside, r2, safe);
-                    // table row k = (int) (r^2 / h), t = r^2 / h - k; its four coefficients are one row of four doubles
-                    var x = u * inverseStep;
-                    var rowIndex = Avx.ConvertToVector128Int32WithTruncation(x);
-                    var t = x - Avx.ConvertToVector256Double(rowIndex);
-                    rowIndex = Sse41.Min(rowIndex, lastRow);
-                    var a = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(0));
-                    var b = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(1));
-                    var c = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(2));
-                    var e = Avx.LoadVector256(coefficients + 4 * rowIndex.GetElement(3));
-                    var ab0 = Avx.UnpackLow(a, b);     // a0 b0 a2 b2
-                    var ab1 = Avx.UnpackHigh(a, b);    // a1 b1 a3 b3
-                    var ce0 = Avx.UnpackLow(c, e);
-                    var ce1 = Avx.UnpackHigh(c, e);
-                    var c0 = Avx.Permute2x128(ab0, ce0, 0x20);
-                    var c1 = Avx.Permute2x128(ab1, ce1, 0x20);
-                    var c2 = Avx.Permute2x128(ab0, ce0, 0x31);
-                    var c3 = Avx.Permute2x128(ab1, ce1, 0x31);
-                    var g = Vector256.FusedMultiplyAdd(t, Vector256.FusedMultiplyAdd(t, Vector256.FusedMultiplyAdd(t, c3, c2), c1), c0);
-                    exactLanes |= (~Vector256.Equals(c0, c0) | Vector256.GreaterThanOrEqual(x, intervals)) & inside;
-                    var s = Vector256.ConditionalSelect(inside, g, Vector256<double>.Zero);
-                    sumX += s * dx;
-                    sumY += s * dy;
-                    if (threeD) sumZ += s * dz;
-                }
-                if (exactLanes != Vector256<double>.Zero)
-                {
-                    // a pair in an interval the table does not cover (rare: near r = 0 or a singular core): the scalar
-                    // path does the same arithmetic with the potential's formula there (no call inside the vector loop,
-                    // which would make the JIT spill the vector registers on every group)
-                    ForceSlotsScalar(potential, table, forces, k, k + 1);
-                    continue;
-                }
-                int q = index[k] * d;
-                forces[q] = sumX.GetElement(0) + sumX.GetElement(1) + (sumX.GetElement(2) + sumX.GetElement(3));
-                forces[q + 1] = sumY.GetElement(0) + sumY.GetElement(1) + (sumY.GetElement(2) + sumY.GetElement(3));
-                if (threeD) forces[q + 2] = sumZ.GetElement(0) + sumZ.GetElement(1) + (sumZ.GetElement(2) + sumZ.GetElement(3));
-            }
-        }
-    }
-
-    /// <summary>The same arithmetic as <see cref="ForceSlotsAvx2{TPotential, TThreeD, TPeriodic}"/>, lane by lane.</summary>
-    private void ForceSlotsScalar<TPotential>(TPotential potential, PairForceTable table, double[] forces, int first, int end)
-        where TPotential : struct, IPairPotential
-    {
-        int d = _d, capacity = _capacity;
-        bool threeD = d == 3, periodic = _box > 0;
-        double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
-        double[] p = _positions;
-        int stride = _stride;
-        int[] index = _index, counts = _counts, neighbours = _neighbours;
-        Span<double> sumX = stackalloc double[4], sumY = stackalloc double[4], sumZ = stackalloc double[4];
-        for (int k = first; k < end; k++)
-        {
-            sumX.Clear();
-            sumY.Clear();
-            sumZ.Clear();
-            int row = k * capacity, count = counts[k];
-            for (int m = 0; m < count; m += 4)
-                for (int l = 0; l < 4; l++)
-                {
-                    int sj = neighbours[row + m + l];
-                    int a = k * stride, b = sj * stride;
-                    double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
-                    if (periodic)
-                    {
-                        dx = Math.FusedMultiplyAdd(-box, Math.Round(dx * inverseBox), dx);
-                        dy = Math.FusedMultiplyAdd(-box, Math.Round(dy * inverseBox), dy);
-                        if (threeD) dz = Math.FusedMultiplyAdd(-box, Math.Round(dz * inverseBox), dz);
-                    }
-                    double r2 = Math.FusedMultiplyAdd(dx, dx, dy * dy);
-                    if (threeD) r2 = Math.FusedMultiplyAdd(dz, dz, r2);
-                    double s = 0;
-                    if (r2 < rc2 && m + l < count) s = table.ForceOverDistance(potential, r2);
-                    sumX[l] += s * dx;
-                    sumY[l] += s * dy;
-                    if (threeD) sumZ[l] += s * dz;
-                }
-            int q = index[k] * d;
-            forces[q] = sumX[0] + sumX[1] + (sumX[2] + sumX[3]);
-            forces[q + 1] = sumY[0] + sumY[1] + (sumY[2] + sumY[3]);
-            if (threeD) forces[q + 2] = sumZ[0] + sumZ[1] + (sumZ[2] + sumZ[3]);
-        }
     }
 
     /// <summary>Copies this call's positions into slot order and returns the largest squared displacement since the last build (NaN-safe: a non-finite coordinate gives +infinity).</summary>
@@ -458,6 +172,7 @@ public sealed class NeighbourList
             if (largest <= _capacity) break;
             Resize((largest + largest / 4 + 7) / 8 * 8);
         }
+        BuildPairs(maxDegreeOfParallelism);
         _built = true;
         Builds++;
         PhaseEnded?.Invoke(StepPhase.ListFill);

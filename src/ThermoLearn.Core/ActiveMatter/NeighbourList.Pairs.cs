@@ -1,0 +1,342 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ThermoLearn.Simd;
+
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// The force sweep over half pairs (each pair once, Newton's third law). The slots are cut into strips: an even number
+/// of runs of at least two cell slabs along axis 0 (one strip under four slabs), fixed by N and the cell grid alone.
+/// Neighbours lie in the same slab or the next one either side, so a pair joins two particles of one strip or of two
+/// neighbouring strips. Each strip holds a flat array of (i, j) slot pairs: its pairs inside the strip (from the row of
+/// the earlier slot) and, for an even strip, its pairs with the neighbouring strips (from its own rows), padded to a
+/// multiple of eight with the dummy pair (N, N). The sweep runs the even strips, then the odd ones: two even strips
+/// touch different slabs of the odd strip between them, so no two strips of one phase write the same particle, and every
+/// particle receives its terms in an order fixed by the pair arrays alone. A group of eight pairs evaluates f(r) / r
+/// once per pair and adds the term to i and subtracts it from j lane by lane (the scalar path in the same order and
+/// with the same per-pair arithmetic), so the bits depend neither on the thread count nor on the instruction set.
+/// </summary>
+public sealed partial class NeighbourList
+{
+    private readonly double[] _slotForces;            // force sums by slot (stride _stride, slot N the dummy's); zero between sweeps
+    private int[] _pairs = [];                        // (i, j) slot pairs, interleaved; strip s from pair _pairStart[s], _pairCount[s] of them (a multiple of 8)
+    private int[] _pairStart = [0];
+    private int[] _pairCount = [];
+    private int[] _stripSlot = [];                    // strip s: slots [_stripSlot[s], _stripSlot[s + 1])
+
+    /// <summary>Tests set this to run the scalar pair path on a machine with AVX-512.</summary>
+    internal bool ScalarForces { get; set; }
+
+    /// <summary>Kept for the tests' path matrix: there is no four-lane pair path; it runs the scalar path (the same bits).</summary>
+    internal bool FourLaneForces { get; set; }
+
+    /// <summary>Strips and their pair arrays from the rows just filled (each row holds all neighbours of its slot).</summary>
+    private void BuildPairs(int maxDegreeOfParallelism)
+    {
+        int slabs = _cells.Slabs;
+        int strips = slabs >= 4 ? slabs / 2 & ~1 : 1;
+        if (_pairCount.Length != strips)
+        {
+            _pairCount = new int[strips];
+            _pairStart = new int[strips + 1];
+            _stripSlot = new int[strips + 1];
+        }
+        for (int s = 0; s <= strips; s++) _stripSlot[s] = _cells.SlabStart((int)((long)slabs * s / strips));
+        long total = 0;
+        for (int s = 0; s < strips; s++)
+        {
+            _pairStart[s] = (int)total;
+            long entries = 0;
+            for (int k = _stripSlot[s]; k < _stripSlot[s + 1]; k++) entries += _counts[k];
+            total += (entries + 7) / 8 * 8;
+        }
+        if (2 * total > int.MaxValue) throw new InvalidInputException($"neighbour list: {_n} particles have too many pairs for one array; lower the density or the skin.");
+        _pairStart[strips] = (int)total;
+        if (_pairs.Length < 2 * total) _pairs = new int[2 * (total + total / 8)];
+        if (strips == 1 || Chunks(maxDegreeOfParallelism) == 1)
+            for (int s = 0; s < strips; s++) FillPairs(s, strips);
+        else Parallel.For(0, strips, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s => FillPairs(s, strips));
+    }
+
+    private void FillPairs(int s, int strips)
+    {
+        int first = _stripSlot[s], end = _stripSlot[s + 1], capacity = _capacity, n = _n;
+        bool even = (s & 1) == 0;
+        int[] pairs = _pairs, neighbours = _neighbours, counts = _counts;
+        int w = 2 * _pairStart[s];
+        for (int k = first; k < end; k++)
+        {
+            int row = k * capacity, count = counts[k];
+            for (int m = 0; m < count; m++)
+            {
+                int j = neighbours[row + m];
+                bool inside = j >= first && j < end;
+                if (inside ? j > k : even)
+                {
+                    pairs[w] = k;
+                    pairs[w + 1] = j;
+                    w += 2;
+                }
+            }
+        }
+        int pairCount = w / 2 - _pairStart[s];
+        for (; (pairCount & 7) != 0; pairCount++, w += 2)
+        {
+            pairs[w] = n;
+            pairs[w + 1] = n;
+        }
+        _pairCount[s] = pairCount;
+    }
+
+    private void SweepPairs<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism)
+        where TPotential : struct, IPairPotential
+    {
+        int strips = _pairCount.Length;
+        int chunks = Chunks(maxDegreeOfParallelism);
+        if (chunks == 1 || strips == 1)
+        {
+            for (int s = 0; s < strips; s += 2) SweepStrip(potential, table, s);
+            for (int s = 1; s < strips; s += 2) SweepStrip(potential, table, s);
+            CopyOut(forces, 0, _n);
+        }
+        else
+        {
+            var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+            Parallel.For(0, (strips + 1) / 2, options, e => SweepStrip(potential, table, 2 * e));
+            Parallel.For(0, strips / 2, options, o => SweepStrip(potential, table, 2 * o + 1));
+            Parallel.For(0, chunks, options, c => CopyOut(forces, (int)((long)_n * c / chunks), (int)((long)_n * (c + 1) / chunks)));
+        }
+    }
+
+    /// <summary>forces[index d + a] from the slot sums of slots [first, end), which are zeroed for the next sweep (the dummy's with the last block).</summary>
+    private void CopyOut(double[] forces, int first, int end)
+    {
+        int d = _d, stride = _stride;
+        int[] index = _index;
+        double[] sums = _slotForces;
+        for (int k = first; k < end; k++)
+        {
+            int q = index[k] * d, s = k * stride;
+            forces[q] = sums[s];
+            forces[q + 1] = sums[s + 1];
+            if (d == 3) forces[q + 2] = sums[s + 2];
+            sums[s] = sums[s + 1] = 0;
+            if (d == 3) sums[s + 2] = 0;
+        }
+        if (end == _n) Array.Clear(sums, _n * stride, stride);
+    }
+
+    private void SweepStrip<TPotential>(TPotential potential, PairForceTable table, int s)
+        where TPotential : struct, IPairPotential
+    {
+        bool eight = Avx512F.IsSupported && !ScalarForces && !FourLaneForces;
+        if (!eight) SweepStripScalar(potential, table, s);
+        else if (_d == 2 && _box > 0) SweepStripAvx512<TPotential, No, Yes>(potential, table, s);
+        else if (_d == 2) SweepStripAvx512<TPotential, No, No>(potential, table, s);
+        else if (_box > 0) SweepStripAvx512<TPotential, Yes, Yes>(potential, table, s);
+        else SweepStripAvx512<TPotential, Yes, No>(potential, table, s);
+    }
+
+    /// <summary>
+    /// Eight pairs at a time: positions of both ends by plain loads and a transpose, the minimum image as
+    /// fma(-L, round(dx / L), dx), r^2 by fused multiply-adds, f(r) / r from the table's cubic
+    /// (<see cref="PairForceTable.Horner"/>); a group with a pair in an exact-formula interval takes its terms from the
+    /// scalar path. The terms go through a small buffer to the slot sums, lane by lane.
+    /// </summary>
+    private unsafe void SweepStripAvx512<TPotential, TThreeD, TPeriodic>(TPotential potential, PairForceTable table, int strip)
+        where TPotential : struct, IPairPotential
+        where TThreeD : struct, IJitFlag
+        where TPeriodic : struct, IJitFlag
+    {
+        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
+        var minusBox = Vector512.Create(-_box);
+        var inverseBox = Vector512.Create(_inverseBox);
+        var rc2 = Vector512.Create(_cutoff2);
+        var safe = Vector512.Create(0.25 * _cutoff2);
+        var inverseStep = Vector512.Create(table.InverseStep);
+        var intervals = Vector512.Create((double)PairForceTable.Intervals);
+        var lastRow = Vector256.Create(PairForceTable.Intervals - 1);
+        int count = _pairCount[strip];
+        double* terms = stackalloc double[24];
+        fixed (double* p = _positions, coefficients = table.Coefficients, sums = _slotForces)
+        fixed (int* pairsStart = _pairs)
+        {
+            int* pairs = pairsStart + 2L * _pairStart[strip];
+            for (int m = 0; m < count; m += 8, pairs += 16)
+            {
+                Vector512<double> dx, dy, dz;
+                if (threeD)
+                {
+                    var ia = Avx.LoadVector256(p + 4 * pairs[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[4]));
+                    var ib = Avx.LoadVector256(p + 4 * pairs[2]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[6]));
+                    var ic = Avx.LoadVector256(p + 4 * pairs[8]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[12]));
+                    var ie = Avx.LoadVector256(p + 4 * pairs[10]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[14]));
+                    var ja = Avx.LoadVector256(p + 4 * pairs[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[5]));
+                    var jb = Avx.LoadVector256(p + 4 * pairs[3]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[7]));
+                    var jc = Avx.LoadVector256(p + 4 * pairs[9]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[13]));
+                    var je = Avx.LoadVector256(p + 4 * pairs[11]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[15]));
+                    // differences first (lane by lane, the same subtraction as the scalar path), then the transpose
+                    var da = ia - ja;
+                    var db = ib - jb;
+                    var dc = ic - jc;
+                    var de = ie - je;
+                    var xz0 = Avx512F.UnpackLow(da, db);
+                    var y0 = Avx512F.UnpackHigh(da, db);
+                    var xz1 = Avx512F.UnpackLow(dc, de);
+                    var y1 = Avx512F.UnpackHigh(dc, de);
+                    dx = Avx512F.Shuffle4x128(xz0, xz1, 0x88);
+                    dy = Avx512F.Shuffle4x128(y0, y1, 0x88);
+                    dz = Avx512F.Shuffle4x128(xz0, xz1, 0xDD);
+                }
+                else
+                {
+                    var ei = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[0]), Sse2.LoadVector128(p + 2 * pairs[4])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[8]), Sse2.LoadVector128(p + 2 * pairs[12])));
+                    var oi = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[2]), Sse2.LoadVector128(p + 2 * pairs[6])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[10]), Sse2.LoadVector128(p + 2 * pairs[14])));
+                    var ej = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[1]), Sse2.LoadVector128(p + 2 * pairs[5])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[9]), Sse2.LoadVector128(p + 2 * pairs[13])));
+                    var oj = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[3]), Sse2.LoadVector128(p + 2 * pairs[7])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[11]), Sse2.LoadVector128(p + 2 * pairs[15])));
+                    var de = ei - ej;
+                    var dO = oi - oj;
+                    dx = Avx512F.UnpackLow(de, dO);
+                    dy = Avx512F.UnpackHigh(de, dO);
+                    dz = Vector512<double>.Zero;
+                }
+                if (periodic)
+                {
+                    dx = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dx * inverseBox), dx);
+                    dy = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dy * inverseBox), dy);
+                    if (threeD) dz = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dz * inverseBox), dz);
+                }
+                var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
+                if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
+                // the dummy pairs (N, N) have r^2 = 0: kept out by the slot test below, as the scalar path does
+                var inside = Vector512.LessThan(r2, rc2) & Vector512.GreaterThan(r2, Vector512<double>.Zero);
+                var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
+                var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
+                var t = x - Avx512F.ConvertToVector512Double(rowIndex);
+                rowIndex = Avx2.Min(rowIndex, lastRow);
+                var low = rowIndex.GetLower();
+                var high = rowIndex.GetUpper();
+                var a = Avx.LoadVector256(coefficients + 4 * low.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(2)));
+                var b = Avx.LoadVector256(coefficients + 4 * low.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(3)));
+                var c = Avx.LoadVector256(coefficients + 4 * high.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(2)));
+                var e = Avx.LoadVector256(coefficients + 4 * high.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(3)));
+                var ab0 = Avx512F.UnpackLow(a, b);
+                var ab1 = Avx512F.UnpackHigh(a, b);
+                var ce0 = Avx512F.UnpackLow(c, e);
+                var ce1 = Avx512F.UnpackHigh(c, e);
+                var c0 = Avx512F.Shuffle4x128(ab0, ce0, 0x88);
+                var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
+                var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
+                var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
+                var g = Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, c3, c2), c1), c0);
+                var exact = (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
+                var f = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
+                var fx = f * dx;
+                var fy = f * dy;
+                if (exact != Vector512<double>.Zero || threeD)
+                {
+                    fx.Store(terms);
+                    fy.Store(terms + 8);
+                    if (threeD) (f * dz).Store(terms + 16);
+                    if (exact != Vector512<double>.Zero) GroupTerms(potential, table, pairs, terms);
+                    Scatter(sums, pairs, terms, threeD);
+                    continue;
+                }
+                // 2-D: (x, y) of the terms of lanes 0, 2, 4, 6 in the 128-bit lanes of fe, of 1, 3, 5, 7 in fo; each added
+                // to its slot sum as one 128-bit pair (the same two additions as the scalar path), lanes in order
+                var fe = Avx512F.UnpackLow(fx, fy);
+                var fo = Avx512F.UnpackHigh(fx, fy);
+                ScatterPair(sums, pairs, 0, fe.GetLower().GetLower());
+                ScatterPair(sums, pairs, 1, fo.GetLower().GetLower());
+                ScatterPair(sums, pairs, 2, fe.GetLower().GetUpper());
+                ScatterPair(sums, pairs, 3, fo.GetLower().GetUpper());
+                ScatterPair(sums, pairs, 4, fe.GetUpper().GetLower());
+                ScatterPair(sums, pairs, 5, fo.GetUpper().GetLower());
+                ScatterPair(sums, pairs, 6, fe.GetUpper().GetUpper());
+                ScatterPair(sums, pairs, 7, fo.GetUpper().GetUpper());
+            }
+        }
+    }
+
+    /// <summary>The terms of one group of eight pairs, lane by lane (the vector paths' arithmetic, the exact formula where the table has none).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private unsafe void GroupTerms<TPotential>(TPotential potential, PairForceTable table, int* pairs, double* terms)
+        where TPotential : struct, IPairPotential
+    {
+        bool threeD = _d == 3, periodic = _box > 0;
+        double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
+        double[] p = _positions;
+        int stride = _stride;
+        for (int l = 0; l < 8; l++)
+        {
+            int a = pairs[2 * l] * stride, b = pairs[2 * l + 1] * stride;
+            double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
+            if (periodic)
+            {
+                dx = Math.FusedMultiplyAdd(-box, Math.Round(dx * inverseBox), dx);
+                dy = Math.FusedMultiplyAdd(-box, Math.Round(dy * inverseBox), dy);
+                if (threeD) dz = Math.FusedMultiplyAdd(-box, Math.Round(dz * inverseBox), dz);
+            }
+            double r2 = Math.FusedMultiplyAdd(dx, dx, dy * dy);
+            if (threeD) r2 = Math.FusedMultiplyAdd(dz, dz, r2);
+            double f = r2 < rc2 && r2 > 0 ? table.ForceOverDistance(potential, r2) : 0;
+            terms[l] = f * dx;
+            terms[8 + l] = f * dy;
+            if (threeD) terms[16 + l] = f * dz;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void ScatterPair(double* sums, int* pairs, int lane, Vector128<double> term)
+    {
+        double* si = sums + 2 * pairs[2 * lane];
+        Sse2.Store(si, Sse2.LoadVector128(si) + term);
+        double* sj = sums + 2 * pairs[2 * lane + 1];
+        Sse2.Store(sj, Sse2.LoadVector128(sj) - term);
+    }
+
+    /// <summary>Adds term l to the sums of slot i_l and subtracts it from slot j_l, l = 0..7 in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Scatter(double* sums, int* pairs, double* terms, bool threeD)
+    {
+        int stride = _stride;
+        for (int l = 0; l < 8; l++)
+        {
+            double* si = sums + pairs[2 * l] * stride, sj = sums + pairs[2 * l + 1] * stride;
+            double tx = terms[l], ty = terms[8 + l];
+            si[0] += tx;
+            si[1] += ty;
+            sj[0] -= tx;
+            sj[1] -= ty;
+            if (threeD)
+            {
+                double tz = terms[16 + l];
+                si[2] += tz;
+                sj[2] -= tz;
+            }
+        }
+    }
+
+    private unsafe void SweepStripScalar<TPotential>(TPotential potential, PairForceTable table, int strip)
+        where TPotential : struct, IPairPotential
+    {
+        bool threeD = _d == 3;
+        int count = _pairCount[strip];
+        double* terms = stackalloc double[24];
+        fixed (double* sums = _slotForces)
+        fixed (int* pairsStart = _pairs)
+        {
+            int* pairs = pairsStart + 2L * _pairStart[strip];
+            for (int m = 0; m < count; m += 8, pairs += 16)
+            {
+                GroupTerms(potential, table, pairs, terms);
+                Scatter(sums, pairs, terms, threeD);
+            }
+        }
+    }
+}
