@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -20,7 +21,7 @@ namespace ThermoLearn.ActiveMatter;
 public sealed partial class NeighbourList
 {
     private readonly double[] _slotForces;            // force sums by slot (stride _stride, slot N the dummy's); zero between sweeps
-    private int[] _pairs = [];                        // (i, j) slot pairs, interleaved; strip s from pair _pairStart[s], _pairCount[s] of them (a multiple of 8)
+    private int[] _pairI = [], _pairJ = [];           // (i, j) slot pairs; strip s from pair _pairStart[s], _pairCount[s] of them (a multiple of 8)
     private int[] _pairStart = [0];
     private int[] _pairCount = [];
     private int[] _stripSlot = [];                    // strip s: slots [_stripSlot[s], _stripSlot[s + 1])
@@ -49,44 +50,74 @@ public sealed partial class NeighbourList
             _pairStart[s] = (int)total;
             long entries = 0;
             for (int k = _stripSlot[s]; k < _stripSlot[s + 1]; k++) entries += _counts[k];
-            total += (entries + 7) / 8 * 8;
+            total += (entries + 7) / 8 * 8 + 8;   // + 8: room for the vector fill's last store of eight
         }
-        if (2 * total > int.MaxValue) throw new InvalidInputException($"neighbour list: {_n} particles have too many pairs for one array; lower the density or the skin.");
+        if (total + total / 8 + 8 > int.MaxValue) throw new InvalidInputException($"neighbour list: {_n} particles have too many pairs for one array; lower the density or the skin.");
         _pairStart[strips] = (int)total;
-        if (_pairs.Length < 2 * total) _pairs = new int[2 * (total + total / 8)];
+        if (_pairI.Length < total + 8)
+        {
+            _pairI = new int[total + total / 8 + 8];   // + 8: the vector fill stores whole groups of eight
+            _pairJ = new int[_pairI.Length];
+        }
         if (strips == 1 || Chunks(maxDegreeOfParallelism) == 1)
             for (int s = 0; s < strips; s++) FillPairs(s, strips);
         else Parallel.For(0, strips, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s => FillPairs(s, strips));
     }
 
-    private void FillPairs(int s, int strips)
+    /// <summary>
+    /// Pairs of strip <paramref name="s"/>: from each row of the strip, the entries j in the strip past the row's slot and,
+    /// in an even strip, the entries outside it, in row order; eight entries at a time by a compress on AVX-512.
+    /// </summary>
+    private unsafe void FillPairs(int s, int strips)
     {
         int first = _stripSlot[s], end = _stripSlot[s + 1], capacity = _capacity, n = _n;
         bool even = (s & 1) == 0;
-        int[] pairs = _pairs, neighbours = _neighbours, counts = _counts;
-        int w = 2 * _pairStart[s];
-        for (int k = first; k < end; k++)
+        int[] counts = _counts;
+        int w = _pairStart[s];
+        fixed (int* neighbours = _neighbours, pi = _pairI, pj = _pairJ)
         {
-            int row = k * capacity, count = counts[k];
-            for (int m = 0; m < count; m++)
+            if (Avx512F.VL.IsSupported && !ScalarForces)
             {
-                int j = neighbours[row + m];
-                bool inside = j >= first && j < end;
-                if (inside ? j > k : even)
+                var low = Vector256.Create(first - 1);
+                var high = Vector256.Create(end);
+                var outside = even ? Vector256<int>.AllBitsSet : Vector256<int>.Zero;
+                var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                for (int k = first; k < end; k++)
                 {
-                    pairs[w] = k;
-                    pairs[w + 1] = j;
-                    w += 2;
+                    int* row = neighbours + (long)k * capacity;
+                    int count = counts[k];
+                    var self = Vector256.Create(k);
+                    for (int m = 0; m < count; m += 8)
+                    {
+                        var j = Avx.LoadVector256(row + m);
+                        var inside = Vector256.GreaterThan(j, low) & Vector256.LessThan(j, high);
+                        var keep = Vector256.ConditionalSelect(inside, Vector256.GreaterThan(j, self), outside)
+                            & Vector256.LessThan(lanes, Vector256.Create(count - m));
+                        Avx.Store(pj + w, Avx512F.VL.Compress(Vector256<int>.Zero, keep, j));
+                        Avx.Store(pi + w, self);
+                        w += BitOperations.PopCount(keep.ExtractMostSignificantBits());
+                    }
                 }
             }
+            else
+                for (int k = first; k < end; k++)
+                {
+                    int* row = neighbours + (long)k * capacity;
+                    int count = counts[k];
+                    for (int m = 0; m < count; m++)
+                    {
+                        int j = row[m];
+                        if (j >= first && j < end ? j > k : even)
+                        {
+                            pi[w] = k;
+                            pj[w++] = j;
+                        }
+                    }
+                }
+            int pairCount = w - _pairStart[s];
+            for (; (pairCount & 7) != 0; pairCount++, w++) pi[w] = pj[w] = n;
+            _pairCount[s] = pairCount;
         }
-        int pairCount = w / 2 - _pairStart[s];
-        for (; (pairCount & 7) != 0; pairCount++, w += 2)
-        {
-            pairs[w] = n;
-            pairs[w + 1] = n;
-        }
-        _pairCount[s] = pairCount;
     }
 
     private void SweepPairs<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism)
@@ -160,22 +191,22 @@ public sealed partial class NeighbourList
         int count = _pairCount[strip];
         double* terms = stackalloc double[24];
         fixed (double* p = _positions, coefficients = table.Coefficients, sums = _slotForces)
-        fixed (int* pairsStart = _pairs)
+        fixed (int* iStart = _pairI, jStart = _pairJ)
         {
-            int* pairs = pairsStart + 2L * _pairStart[strip];
-            for (int m = 0; m < count; m += 8, pairs += 16)
+            int* pi = iStart + _pairStart[strip], pj = jStart + _pairStart[strip];
+            for (int m = 0; m < count; m += 8, pi += 8, pj += 8)
             {
                 Vector512<double> dx, dy, dz;
                 if (threeD)
                 {
-                    var ia = Avx.LoadVector256(p + 4 * pairs[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[4]));
-                    var ib = Avx.LoadVector256(p + 4 * pairs[2]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[6]));
-                    var ic = Avx.LoadVector256(p + 4 * pairs[8]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[12]));
-                    var ie = Avx.LoadVector256(p + 4 * pairs[10]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[14]));
-                    var ja = Avx.LoadVector256(p + 4 * pairs[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[5]));
-                    var jb = Avx.LoadVector256(p + 4 * pairs[3]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[7]));
-                    var jc = Avx.LoadVector256(p + 4 * pairs[9]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[13]));
-                    var je = Avx.LoadVector256(p + 4 * pairs[11]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pairs[15]));
+                    var ia = Avx.LoadVector256(p + 4 * pi[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[2]));
+                    var ib = Avx.LoadVector256(p + 4 * pi[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[3]));
+                    var ic = Avx.LoadVector256(p + 4 * pi[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[6]));
+                    var ie = Avx.LoadVector256(p + 4 * pi[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[7]));
+                    var ja = Avx.LoadVector256(p + 4 * pj[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[2]));
+                    var jb = Avx.LoadVector256(p + 4 * pj[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[3]));
+                    var jc = Avx.LoadVector256(p + 4 * pj[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[6]));
+                    var je = Avx.LoadVector256(p + 4 * pj[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[7]));
                     // differences first (lane by lane, the same subtraction as the scalar path), then the transpose
                     var da = ia - ja;
                     var db = ib - jb;
@@ -191,14 +222,14 @@ public sealed partial class NeighbourList
                 }
                 else
                 {
-                    var ei = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[0]), Sse2.LoadVector128(p + 2 * pairs[4])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[8]), Sse2.LoadVector128(p + 2 * pairs[12])));
-                    var oi = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[2]), Sse2.LoadVector128(p + 2 * pairs[6])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[10]), Sse2.LoadVector128(p + 2 * pairs[14])));
-                    var ej = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[1]), Sse2.LoadVector128(p + 2 * pairs[5])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[9]), Sse2.LoadVector128(p + 2 * pairs[13])));
-                    var oj = Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[3]), Sse2.LoadVector128(p + 2 * pairs[7])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pairs[11]), Sse2.LoadVector128(p + 2 * pairs[15])));
+                    var ei = Vector256.Create(Sse2.LoadVector128(p + 2 * pi[0]), Sse2.LoadVector128(p + 2 * pi[2])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pi[4]), Sse2.LoadVector128(p + 2 * pi[6])));
+                    var oi = Vector256.Create(Sse2.LoadVector128(p + 2 * pi[1]), Sse2.LoadVector128(p + 2 * pi[3])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pi[5]), Sse2.LoadVector128(p + 2 * pi[7])));
+                    var ej = Vector256.Create(Sse2.LoadVector128(p + 2 * pj[0]), Sse2.LoadVector128(p + 2 * pj[2])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pj[4]), Sse2.LoadVector128(p + 2 * pj[6])));
+                    var oj = Vector256.Create(Sse2.LoadVector128(p + 2 * pj[1]), Sse2.LoadVector128(p + 2 * pj[3])).ToVector512Unsafe()
+                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pj[5]), Sse2.LoadVector128(p + 2 * pj[7])));
                     var de = ei - ej;
                     var dO = oi - oj;
                     dx = Avx512F.UnpackLow(de, dO);
@@ -213,7 +244,7 @@ public sealed partial class NeighbourList
                 }
                 var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
                 if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
-                // the dummy pairs (N, N) have r^2 = 0: kept out by the slot test below, as the scalar path does
+                // the dummy pairs (N, N) have r^2 = 0: kept out by r^2 > 0, as in the scalar path
                 var inside = Vector512.LessThan(r2, rc2) & Vector512.GreaterThan(r2, Vector512<double>.Zero);
                 var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
                 var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
@@ -243,29 +274,29 @@ public sealed partial class NeighbourList
                     fx.Store(terms);
                     fy.Store(terms + 8);
                     if (threeD) (f * dz).Store(terms + 16);
-                    if (exact != Vector512<double>.Zero) GroupTerms(potential, table, pairs, terms);
-                    Scatter(sums, pairs, terms, threeD);
+                    if (exact != Vector512<double>.Zero) GroupTerms(potential, table, pi, pj, terms);
+                    Scatter(sums, pi, pj, terms, threeD);
                     continue;
                 }
                 // 2-D: (x, y) of the terms of lanes 0, 2, 4, 6 in the 128-bit lanes of fe, of 1, 3, 5, 7 in fo; each added
                 // to its slot sum as one 128-bit pair (the same two additions as the scalar path), lanes in order
                 var fe = Avx512F.UnpackLow(fx, fy);
                 var fo = Avx512F.UnpackHigh(fx, fy);
-                ScatterPair(sums, pairs, 0, fe.GetLower().GetLower());
-                ScatterPair(sums, pairs, 1, fo.GetLower().GetLower());
-                ScatterPair(sums, pairs, 2, fe.GetLower().GetUpper());
-                ScatterPair(sums, pairs, 3, fo.GetLower().GetUpper());
-                ScatterPair(sums, pairs, 4, fe.GetUpper().GetLower());
-                ScatterPair(sums, pairs, 5, fo.GetUpper().GetLower());
-                ScatterPair(sums, pairs, 6, fe.GetUpper().GetUpper());
-                ScatterPair(sums, pairs, 7, fo.GetUpper().GetUpper());
+                ScatterPair(sums, pi, pj, 0, fe.GetLower().GetLower());
+                ScatterPair(sums, pi, pj, 1, fo.GetLower().GetLower());
+                ScatterPair(sums, pi, pj, 2, fe.GetLower().GetUpper());
+                ScatterPair(sums, pi, pj, 3, fo.GetLower().GetUpper());
+                ScatterPair(sums, pi, pj, 4, fe.GetUpper().GetLower());
+                ScatterPair(sums, pi, pj, 5, fo.GetUpper().GetLower());
+                ScatterPair(sums, pi, pj, 6, fe.GetUpper().GetUpper());
+                ScatterPair(sums, pi, pj, 7, fo.GetUpper().GetUpper());
             }
         }
     }
 
     /// <summary>The terms of one group of eight pairs, lane by lane (the vector paths' arithmetic, the exact formula where the table has none).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private unsafe void GroupTerms<TPotential>(TPotential potential, PairForceTable table, int* pairs, double* terms)
+    private unsafe void GroupTerms<TPotential>(TPotential potential, PairForceTable table, int* pi, int* pj, double* terms)
         where TPotential : struct, IPairPotential
     {
         bool threeD = _d == 3, periodic = _box > 0;
@@ -274,7 +305,7 @@ public sealed partial class NeighbourList
         int stride = _stride;
         for (int l = 0; l < 8; l++)
         {
-            int a = pairs[2 * l] * stride, b = pairs[2 * l + 1] * stride;
+            int a = pi[l] * stride, b = pj[l] * stride;
             double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
             if (periodic)
             {
@@ -292,22 +323,22 @@ public sealed partial class NeighbourList
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void ScatterPair(double* sums, int* pairs, int lane, Vector128<double> term)
+    private static unsafe void ScatterPair(double* sums, int* pi, int* pj, int lane, Vector128<double> term)
     {
-        double* si = sums + 2 * pairs[2 * lane];
+        double* si = sums + 2 * pi[lane];
         Sse2.Store(si, Sse2.LoadVector128(si) + term);
-        double* sj = sums + 2 * pairs[2 * lane + 1];
+        double* sj = sums + 2 * pj[lane];
         Sse2.Store(sj, Sse2.LoadVector128(sj) - term);
     }
 
     /// <summary>Adds term l to the sums of slot i_l and subtracts it from slot j_l, l = 0..7 in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Scatter(double* sums, int* pairs, double* terms, bool threeD)
+    private unsafe void Scatter(double* sums, int* pi, int* pj, double* terms, bool threeD)
     {
         int stride = _stride;
         for (int l = 0; l < 8; l++)
         {
-            double* si = sums + pairs[2 * l] * stride, sj = sums + pairs[2 * l + 1] * stride;
+            double* si = sums + pi[l] * stride, sj = sums + pj[l] * stride;
             double tx = terms[l], ty = terms[8 + l];
             si[0] += tx;
             si[1] += ty;
@@ -329,13 +360,13 @@ public sealed partial class NeighbourList
         int count = _pairCount[strip];
         double* terms = stackalloc double[24];
         fixed (double* sums = _slotForces)
-        fixed (int* pairsStart = _pairs)
+        fixed (int* iStart = _pairI, jStart = _pairJ)
         {
-            int* pairs = pairsStart + 2L * _pairStart[strip];
-            for (int m = 0; m < count; m += 8, pairs += 16)
+            int* pi = iStart + _pairStart[strip], pj = jStart + _pairStart[strip];
+            for (int m = 0; m < count; m += 8, pi += 8, pj += 8)
             {
-                GroupTerms(potential, table, pairs, terms);
-                Scatter(sums, pairs, terms, threeD);
+                GroupTerms(potential, table, pi, pj, terms);
+                Scatter(sums, pi, pj, terms, threeD);
             }
         }
     }
