@@ -97,13 +97,12 @@ public sealed partial class NeighbourList
     /// <summary>
     /// forces[i d + a] = sum_j f(r_ij) (x_i - x_j)_a / r_ij over the neighbours closer than r_c at the positions of the
     /// last <see cref="Update"/>, f(r) / r from <paramref name="table"/> looked up by r^2, so no square root and no division
-    /// per pair (its exact-formula intervals from <paramref name="potential"/>). A particle's list is taken eight entries at
-    /// a time on AVX-512, four on AVX2, the neighbours' positions by plain loads from the interleaved slot array (on this
-    /// machine gathers made the sweep about 30% slower): entry m adds to partial sum m mod 4, and the partial sums are
-    /// added as (s0 + s1) + (s2 + s3), the same order in every path, so the bits depend neither on threads nor on the
-    /// instruction set. Every path takes the minimum image as fma(-L, round(dx / L), dx), r^2 as fma(dx, dx, dy^2) (then
+    /// per pair (its exact-formula intervals from <paramref name="potential"/>). Each pair is evaluated once, from the flat
+    /// half-pair arrays of the strips (even strips, then odd ones; see the class's other part), its term added to one end
+    /// and subtracted from the other lane by lane in the pairs' order, eight pairs at a time on AVX-512 and one at a time
+    /// otherwise. Every path takes the minimum image as fma(-L, round(dx / L), dx), r^2 as fma(dx, dx, dy^2) (then
     /// fma(dz, dz, .) in 3-D) and the table's cubic by fused multiply-adds (<see cref="PairForceTable.Horner"/>), so the
-    /// scalar path rounds where the vector paths do.
+    /// bits depend neither on the thread count nor on the instruction set.
     /// </summary>
     public void Forces<TPotential>(TPotential potential, PairForceTable table, double[] forces, int maxDegreeOfParallelism = -1)
         where TPotential : struct, IPairPotential
