@@ -29,9 +29,6 @@ public sealed partial class NeighbourList
     /// <summary>Tests set this to run the scalar pair path on a machine with AVX-512.</summary>
     internal bool ScalarForces { get; set; }
 
-    /// <summary>Kept for the tests' path matrix: there is no four-lane pair path; it runs the scalar path (the same bits).</summary>
-    internal bool FourLaneForces { get; set; }
-
     /// <summary>Strips and their pair arrays from the rows just filled (each row holds all neighbours of its slot).</summary>
     private void BuildPairs(int maxDegreeOfParallelism)
     {
@@ -161,7 +158,7 @@ public sealed partial class NeighbourList
     private void SweepStrip<TPotential>(TPotential potential, PairForceTable table, int s)
         where TPotential : struct, IPairPotential
     {
-        bool eight = Avx512F.IsSupported && !ScalarForces && !FourLaneForces;
+        bool eight = Avx512F.IsSupported && !ScalarForces;
         if (!eight) SweepStripScalar(potential, table, s);
         else if (_d == 2 && _box > 0) SweepStripAvx512<TPotential, No, Yes>(potential, table, s);
         else if (_d == 2) SweepStripAvx512<TPotential, No, No>(potential, table, s);
