@@ -172,12 +172,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         for (int i = 0; i < n; i += n / 40)
             for (int a = 0; a < d; a++)
             {
-                double keep = g[i * d + a];
-                g[i * d + a] = keep + h;
-                basis.Evaluate(x, g, plus, 1);
-                g[i * d + a] = keep - h;
-                basis.Evaluate(x, g, minus, 1);
-                g[i * d + a] = keep;
+                EvaluateAtShiftedG(basis, x, g, i * d + a, h, plus, minus);
                 for (int q = 0; q < k; q++)
                 {
                     int o = (i * d + a) * k + q;
@@ -243,12 +238,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
             for (int j = 0; j < n; j++) jacobians[j] = j == i ? new double[d, d] : Jacobian(i, j);
             for (int a = 0; a < d; a++)
             {
-                double keep = g[i * d + a];
-                g[i * d + a] = keep + h;
-                basis.Evaluate(x, g, plus, 1);
-                g[i * d + a] = keep - h;
-                basis.Evaluate(x, g, minus, 1);
-                g[i * d + a] = keep;
+                EvaluateAtShiftedG(basis, x, g, i * d + a, h, plus, minus);
                 int o = (i * d + a) * k + feature;
                 double fd = (plus[o] - minus[o]) / (2 * h);
                 largest = Math.Max(largest, Math.Abs(fd));
@@ -273,5 +263,16 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         output.WriteLine($"d = {d}: d t / d g: largest {largest:G4}, worst difference {worst:G3}, largest triangle term {triangle:G4}, tolerance {tolerance:G3}");
         Assert.True(triangle > 1000 * tolerance, $"the triangles are too small here to be tested ({triangle} against {tolerance})");
         Assert.True(worst <= tolerance, $"{worst} against largest {largest}");
+    }
+
+    /// <summary>The basis at g_q + h (into plus) and at g_q - h (into minus), for central differences in g_q; g is left as it was.</summary>
+    private static void EvaluateAtShiftedG(ParticleBasis basis, double[] x, double[] g, int q, double h, double[] plus, double[] minus)
+    {
+        double keep = g[q];
+        g[q] = keep + h;
+        basis.Evaluate(x, g, plus, 1);
+        g[q] = keep - h;
+        basis.Evaluate(x, g, minus, 1);
+        g[q] = keep;
     }
 }
