@@ -10,18 +10,21 @@ namespace ThermoLearn.ActiveMatter;
 /// The force sweep over half pairs (each pair once, Newton's third law). The slots are cut into strips: an even number
 /// of runs of at least two cell slabs along axis 0 (one strip under four slabs), fixed by N and the cell grid alone.
 /// Neighbours lie in the same slab or the next one either side, so a pair joins two particles of one strip or of two
-/// neighbouring strips. Each strip holds a flat array of (i, j) slot pairs: its pairs inside the strip (from the row of
+/// neighbouring strips. Each strip holds a flat array of (i, j) slot pairs (stored as offsets i d', j d' into the slot
+/// arrays of stride d', so a pair's loads need no index arithmetic): its pairs inside the strip (from the row of
 /// the earlier slot) and, for an even strip, its pairs with the neighbouring strips (from its own rows), padded to a
 /// multiple of eight with the dummy pair (N, N). The sweep runs the even strips, then the odd ones: two even strips
 /// touch different slabs of the odd strip between them, so no two strips of one phase write the same particle, and every
 /// particle receives its terms in an order fixed by the pair arrays alone. A group of eight pairs evaluates f(r) / r
 /// once per pair and adds the term to i and subtracts it from j lane by lane (the scalar path in the same order and
-/// with the same per-pair arithmetic), so the bits depend neither on the thread count nor on the instruction set.
+/// with the same per-pair arithmetic; in 2-D the running sum of i stays in a register while its row's pairs follow each
+/// other, the same additions), so the bits depend neither on the thread count nor on the instruction set.
 /// </summary>
 public sealed partial class NeighbourList
 {
     private readonly double[] _slotForces;            // force sums by slot (stride _stride, slot N the dummy's); zero between sweeps
-    private int[] _pairI = [], _pairJ = [];           // (i, j) slot pairs; strip s from pair _pairStart[s], _pairCount[s] of them (a multiple of 8)
+    private int[] _pairI = [], _pairJ = [];           // (i, j) slot pairs as offsets i _stride, j _stride (one address step per load, no scaling);
+                                                      // strip s from pair _pairStart[s], _pairCount[s] of them (a multiple of 8)
     private int[] _pairStart = [0];
     private int[] _pairCount = [];
     private int[] _stripSlot = [];                    // strip s: slots [_stripSlot[s], _stripSlot[s + 1])
@@ -67,7 +70,7 @@ public sealed partial class NeighbourList
     /// </summary>
     private unsafe void FillPairs(int s, int strips)
     {
-        int first = _stripSlot[s], end = _stripSlot[s + 1], capacity = _capacity, n = _n;
+        int first = _stripSlot[s], end = _stripSlot[s + 1], capacity = _capacity, n = _n, stride = _stride;
         bool even = (s & 1) == 0;
         int[] counts = _counts;
         int w = _pairStart[s];
@@ -84,14 +87,15 @@ public sealed partial class NeighbourList
                     int* row = neighbours + (long)k * capacity;
                     int count = counts[k];
                     var self = Vector256.Create(k);
+                    var selfOffset = Vector256.Create(k * stride);
                     for (int m = 0; m < count; m += 8)
                     {
                         var j = Avx.LoadVector256(row + m);
                         var inside = Vector256.GreaterThan(j, low) & Vector256.LessThan(j, high);
                         var keep = Vector256.ConditionalSelect(inside, Vector256.GreaterThan(j, self), outside)
                             & Vector256.LessThan(lanes, Vector256.Create(count - m));
-                        Avx.Store(pj + w, Avx512F.VL.Compress(Vector256<int>.Zero, keep, j));
-                        Avx.Store(pi + w, self);
+                        Avx.Store(pj + w, Avx512F.VL.Compress(Vector256<int>.Zero, keep, j * stride));
+                        Avx.Store(pi + w, selfOffset);
                         w += BitOperations.PopCount(keep.ExtractMostSignificantBits());
                     }
                 }
@@ -106,13 +110,13 @@ public sealed partial class NeighbourList
                         int j = row[m];
                         if (j >= first && j < end ? j > k : even)
                         {
-                            pi[w] = k;
-                            pj[w++] = j;
+                            pi[w] = k * stride;
+                            pj[w++] = j * stride;
                         }
                     }
                 }
             int pairCount = w - _pairStart[s];
-            for (; (pairCount & 7) != 0; pairCount++, w++) pi[w] = pj[w] = n;
+            for (; (pairCount & 7) != 0; pairCount++, w++) pi[w] = pj[w] = n * stride;
             _pairCount[s] = pairCount;
         }
     }
@@ -177,118 +181,160 @@ public sealed partial class NeighbourList
         where TThreeD : struct, IJitFlag
         where TPeriodic : struct, IJitFlag
     {
-        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
-        var minusBox = Vector512.Create(-_box);
-        var inverseBox = Vector512.Create(_inverseBox);
-        var rc2 = Vector512.Create(_cutoff2);
-        var safe = Vector512.Create(0.25 * _cutoff2);
-        var inverseStep = Vector512.Create(table.InverseStep);
-        var intervals = Vector512.Create((double)PairForceTable.Intervals);
-        var lastRow = Vector256.Create(PairForceTable.Intervals - 1);
+        bool threeD = TThreeD.Value;
         int count = _pairCount[strip];
         double* terms = stackalloc double[24];
         fixed (double* p = _positions, coefficients = table.Coefficients, sums = _slotForces)
         fixed (int* iStart = _pairI, jStart = _pairJ)
         {
             int* pi = iStart + _pairStart[strip], pj = jStart + _pairStart[strip];
-            for (int m = 0; m < count; m += 8, pi += 8, pj += 8)
+            // 2-D: the sum of slot `held` (the i of the last pair) stays in `sum` while its row's pairs follow each other,
+            // so consecutive terms to one slot are not a chain of stores and reloads; it is the same additions in the same
+            // order (j is never the held slot: a row's j differ from its i, and a new i is loaded after the earlier
+            // lanes' stores), so the same bits
+            uint held = (uint)(2 * _n);
+            var sum = Sse2.LoadVector128(sums + held);
+            // the groups run in a loop with no call in it (a call would spill the loop's vector constants on every
+            // pass); it stops at a group with a lane in an exact-formula interval, whose terms it has stored, and that
+            // group is finished here
+            for (int m = 0; (m = SweepGroups<TThreeD, TPeriodic>(table.InverseStep, p, coefficients, sums, pi, pj, m, count, terms, ref held, ref sum)) < count; m += 8)
             {
-                Vector512<double> dx, dy, dz;
-                if (threeD)
-                {
-                    var ia = Avx.LoadVector256(p + 4 * pi[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[2]));
-                    var ib = Avx.LoadVector256(p + 4 * pi[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[3]));
-                    var ic = Avx.LoadVector256(p + 4 * pi[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[6]));
-                    var ie = Avx.LoadVector256(p + 4 * pi[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pi[7]));
-                    var ja = Avx.LoadVector256(p + 4 * pj[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[2]));
-                    var jb = Avx.LoadVector256(p + 4 * pj[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[3]));
-                    var jc = Avx.LoadVector256(p + 4 * pj[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[6]));
-                    var je = Avx.LoadVector256(p + 4 * pj[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + 4 * pj[7]));
-                    // differences first (lane by lane, the same subtraction as the scalar path), then the transpose
-                    var da = ia - ja;
-                    var db = ib - jb;
-                    var dc = ic - jc;
-                    var de = ie - je;
-                    var xz0 = Avx512F.UnpackLow(da, db);
-                    var y0 = Avx512F.UnpackHigh(da, db);
-                    var xz1 = Avx512F.UnpackLow(dc, de);
-                    var y1 = Avx512F.UnpackHigh(dc, de);
-                    dx = Avx512F.Shuffle4x128(xz0, xz1, 0x88);
-                    dy = Avx512F.Shuffle4x128(y0, y1, 0x88);
-                    dz = Avx512F.Shuffle4x128(xz0, xz1, 0xDD);
-                }
-                else
-                {
-                    var ei = Vector256.Create(Sse2.LoadVector128(p + 2 * pi[0]), Sse2.LoadVector128(p + 2 * pi[2])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pi[4]), Sse2.LoadVector128(p + 2 * pi[6])));
-                    var oi = Vector256.Create(Sse2.LoadVector128(p + 2 * pi[1]), Sse2.LoadVector128(p + 2 * pi[3])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pi[5]), Sse2.LoadVector128(p + 2 * pi[7])));
-                    var ej = Vector256.Create(Sse2.LoadVector128(p + 2 * pj[0]), Sse2.LoadVector128(p + 2 * pj[2])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pj[4]), Sse2.LoadVector128(p + 2 * pj[6])));
-                    var oj = Vector256.Create(Sse2.LoadVector128(p + 2 * pj[1]), Sse2.LoadVector128(p + 2 * pj[3])).ToVector512Unsafe()
-                        .WithUpper(Vector256.Create(Sse2.LoadVector128(p + 2 * pj[5]), Sse2.LoadVector128(p + 2 * pj[7])));
-                    var de = ei - ej;
-                    var dO = oi - oj;
-                    dx = Avx512F.UnpackLow(de, dO);
-                    dy = Avx512F.UnpackHigh(de, dO);
-                    dz = Vector512<double>.Zero;
-                }
-                if (periodic)
-                {
-                    dx = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dx * inverseBox), dx);
-                    dy = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dy * inverseBox), dy);
-                    if (threeD) dz = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dz * inverseBox), dz);
-                }
-                var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
-                if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
-                // the dummy pairs (N, N) have r^2 = 0: kept out by r^2 > 0, as in the scalar path
-                var inside = Vector512.LessThan(r2, rc2) & Vector512.GreaterThan(r2, Vector512<double>.Zero);
-                var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
-                var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
-                var t = x - Avx512F.ConvertToVector512Double(rowIndex);
-                rowIndex = Avx2.Min(rowIndex, lastRow);
-                var low = rowIndex.GetLower();
-                var high = rowIndex.GetUpper();
-                var a = Avx.LoadVector256(coefficients + 4 * low.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(2)));
-                var b = Avx.LoadVector256(coefficients + 4 * low.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * low.GetElement(3)));
-                var c = Avx.LoadVector256(coefficients + 4 * high.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(2)));
-                var e = Avx.LoadVector256(coefficients + 4 * high.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + 4 * high.GetElement(3)));
-                var ab0 = Avx512F.UnpackLow(a, b);
-                var ab1 = Avx512F.UnpackHigh(a, b);
-                var ce0 = Avx512F.UnpackLow(c, e);
-                var ce1 = Avx512F.UnpackHigh(c, e);
-                var c0 = Avx512F.Shuffle4x128(ab0, ce0, 0x88);
-                var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
-                var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
-                var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
-                var g = Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, c3, c2), c1), c0);
-                var exact = (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
-                var f = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
-                var fx = f * dx;
-                var fy = f * dy;
-                if (exact != Vector512<double>.Zero || threeD)
-                {
-                    fx.Store(terms);
-                    fy.Store(terms + 8);
-                    if (threeD) (f * dz).Store(terms + 16);
-                    if (exact != Vector512<double>.Zero) GroupTerms(potential, table, pi, pj, terms);
-                    Scatter(sums, pi, pj, terms, threeD);
-                    continue;
-                }
-                // 2-D: (x, y) of the terms of lanes 0, 2, 4, 6 in the 128-bit lanes of fe, of 1, 3, 5, 7 in fo; each added
-                // to its slot sum as one 128-bit pair (the same two additions as the scalar path), lanes in order
-                var fe = Avx512F.UnpackLow(fx, fy);
-                var fo = Avx512F.UnpackHigh(fx, fy);
-                ScatterPair(sums, pi, pj, 0, fe.GetLower().GetLower());
-                ScatterPair(sums, pi, pj, 1, fo.GetLower().GetLower());
-                ScatterPair(sums, pi, pj, 2, fe.GetLower().GetUpper());
-                ScatterPair(sums, pi, pj, 3, fo.GetLower().GetUpper());
-                ScatterPair(sums, pi, pj, 4, fe.GetUpper().GetLower());
-                ScatterPair(sums, pi, pj, 5, fo.GetUpper().GetLower());
-                ScatterPair(sums, pi, pj, 6, fe.GetUpper().GetUpper());
-                ScatterPair(sums, pi, pj, 7, fo.GetUpper().GetUpper());
+                GroupTerms(potential, table, pi + m, pj + m, terms);
+                if (!threeD) Sse2.Store(sums + held, sum);
+                Scatter(sums, pi + m, pj + m, terms, threeD);
+                if (!threeD) sum = Sse2.LoadVector128(sums + held);
             }
+            if (!threeD) Sse2.Store(sums + held, sum);
         }
+    }
+
+    /// <summary>
+    /// Groups from pair <paramref name="m"/> of the strip's arrays until one has a lane in an exact-formula interval
+    /// (its terms stored in <paramref name="terms"/>, its slot sums untouched); returns that group's first pair, or
+    /// <paramref name="count"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private unsafe int SweepGroups<TThreeD, TPeriodic>(double inverseStepValue, double* p, double* coefficients, double* sums, int* pi, int* pj,
+        int m, int count, double* terms, ref uint heldSlot, ref Vector128<double> heldSum)
+        where TThreeD : struct, IJitFlag
+        where TPeriodic : struct, IJitFlag
+    {
+        bool threeD = TThreeD.Value, periodic = TPeriodic.Value;
+        var minusBox = Vector512.Create(-_box);
+        var inverseBox = Vector512.Create(_inverseBox);
+        var rc2 = Vector512.Create(_cutoff2);
+        var safe = Vector512.Create(0.25 * _cutoff2);
+        var inverseStep = Vector512.Create(inverseStepValue);
+        var intervals = Vector512.Create((double)PairForceTable.Intervals);
+        var lastRow = Vector256.Create(PairForceTable.Intervals - 1);
+        uint held = heldSlot;
+        var sum = heldSum;
+        for (pi += m, pj += m; m < count; m += 8, pi += 8, pj += 8)
+        {
+            Vector512<double> dx, dy, dz;
+            if (threeD)
+            {
+                var ia = Avx.LoadVector256(p + (uint)pi[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pi[2]));
+                var ib = Avx.LoadVector256(p + (uint)pi[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pi[3]));
+                var ic = Avx.LoadVector256(p + (uint)pi[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pi[6]));
+                var ie = Avx.LoadVector256(p + (uint)pi[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pi[7]));
+                var ja = Avx.LoadVector256(p + (uint)pj[0]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pj[2]));
+                var jb = Avx.LoadVector256(p + (uint)pj[1]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pj[3]));
+                var jc = Avx.LoadVector256(p + (uint)pj[4]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pj[6]));
+                var je = Avx.LoadVector256(p + (uint)pj[5]).ToVector512Unsafe().WithUpper(Avx.LoadVector256(p + (uint)pj[7]));
+                // differences first (lane by lane, the same subtraction as the scalar path), then the transpose
+                var da = ia - ja;
+                var db = ib - jb;
+                var dc = ic - jc;
+                var de = ie - je;
+                var xz0 = Avx512F.UnpackLow(da, db);
+                var y0 = Avx512F.UnpackHigh(da, db);
+                var xz1 = Avx512F.UnpackLow(dc, de);
+                var y1 = Avx512F.UnpackHigh(dc, de);
+                dx = Avx512F.Shuffle4x128(xz0, xz1, 0x88);
+                dy = Avx512F.Shuffle4x128(y0, y1, 0x88);
+                dz = Avx512F.Shuffle4x128(xz0, xz1, 0xDD);
+            }
+            else
+            {
+                var ei = Vector256.Create(Sse2.LoadVector128(p + (uint)pi[0]), Sse2.LoadVector128(p + (uint)pi[2])).ToVector512Unsafe()
+                    .WithUpper(Vector256.Create(Sse2.LoadVector128(p + (uint)pi[4]), Sse2.LoadVector128(p + (uint)pi[6])));
+                var oi = Vector256.Create(Sse2.LoadVector128(p + (uint)pi[1]), Sse2.LoadVector128(p + (uint)pi[3])).ToVector512Unsafe()
+                    .WithUpper(Vector256.Create(Sse2.LoadVector128(p + (uint)pi[5]), Sse2.LoadVector128(p + (uint)pi[7])));
+                var ej = Vector256.Create(Sse2.LoadVector128(p + (uint)pj[0]), Sse2.LoadVector128(p + (uint)pj[2])).ToVector512Unsafe()
+                    .WithUpper(Vector256.Create(Sse2.LoadVector128(p + (uint)pj[4]), Sse2.LoadVector128(p + (uint)pj[6])));
+                var oj = Vector256.Create(Sse2.LoadVector128(p + (uint)pj[1]), Sse2.LoadVector128(p + (uint)pj[3])).ToVector512Unsafe()
+                    .WithUpper(Vector256.Create(Sse2.LoadVector128(p + (uint)pj[5]), Sse2.LoadVector128(p + (uint)pj[7])));
+                var de = ei - ej;
+                var dO = oi - oj;
+                dx = Avx512F.UnpackLow(de, dO);
+                dy = Avx512F.UnpackHigh(de, dO);
+                dz = Vector512<double>.Zero;
+            }
+            if (periodic)
+            {
+                dx = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dx * inverseBox), dx);
+                dy = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dy * inverseBox), dy);
+                if (threeD) dz = Vector512.FusedMultiplyAdd(minusBox, Vector512.Round(dz * inverseBox), dz);
+            }
+            var r2 = Vector512.FusedMultiplyAdd(dx, dx, dy * dy);
+            if (threeD) r2 = Vector512.FusedMultiplyAdd(dz, dz, r2);
+            // the dummy pairs (N, N) have r^2 = 0: kept out by r^2 > 0, as in the scalar path
+            var inside = Vector512.LessThan(r2, rc2) & Vector512.GreaterThan(r2, Vector512<double>.Zero);
+            var x = Vector512.ConditionalSelect(inside, r2, safe) * inverseStep;
+            var rowIndex = Avx512F.ConvertToVector256Int32WithTruncation(x);
+            var t = x - Avx512F.ConvertToVector512Double(rowIndex);
+            // row offsets 4 k (non-negative: read as uint, so a plain 32-bit load addresses the row)
+            var rowOffset = Avx2.ShiftLeftLogical(Avx2.Min(rowIndex, lastRow), 2).AsUInt32();
+            var low = rowOffset.GetLower();
+            var high = rowOffset.GetUpper();
+            var a = Avx.LoadVector256(coefficients + low.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + low.GetElement(2)));
+            var b = Avx.LoadVector256(coefficients + low.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + low.GetElement(3)));
+            var c = Avx.LoadVector256(coefficients + high.GetElement(0)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + high.GetElement(2)));
+            var e = Avx.LoadVector256(coefficients + high.GetElement(1)).ToVector512Unsafe().WithUpper(Avx.LoadVector256(coefficients + high.GetElement(3)));
+            var ab0 = Avx512F.UnpackLow(a, b);
+            var ab1 = Avx512F.UnpackHigh(a, b);
+            var ce0 = Avx512F.UnpackLow(c, e);
+            var ce1 = Avx512F.UnpackHigh(c, e);
+            var c0 = Avx512F.Shuffle4x128(ab0, ce0, 0x88);
+            var c1 = Avx512F.Shuffle4x128(ab1, ce1, 0x88);
+            var c2 = Avx512F.Shuffle4x128(ab0, ce0, 0xDD);
+            var c3 = Avx512F.Shuffle4x128(ab1, ce1, 0xDD);
+            var g = Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, Vector512.FusedMultiplyAdd(t, c3, c2), c1), c0);
+            var exact = (~Vector512.Equals(c0, c0) | Vector512.GreaterThanOrEqual(x, intervals)) & inside;
+            var f = Vector512.ConditionalSelect(inside, g, Vector512<double>.Zero);
+            var fx = f * dx;
+            var fy = f * dy;
+            if (exact != Vector512<double>.Zero || threeD)
+            {
+                fx.Store(terms);
+                fy.Store(terms + 8);
+                if (threeD) (f * dz).Store(terms + 16);
+                if (exact != Vector512<double>.Zero)
+                {
+                    heldSlot = held;
+                    heldSum = sum;
+                    return m;
+                }
+                Scatter(sums, pi, pj, terms, threeD);
+                continue;
+            }
+            // 2-D: (x, y) of the terms of lanes 0, 2, 4, 6 in the 128-bit lanes of fe, of 1, 3, 5, 7 in fo; each added
+            // to its slot sum as one 128-bit pair (the same two additions as the scalar path), lanes in order
+            var fe = Avx512F.UnpackLow(fx, fy);
+            var fo = Avx512F.UnpackHigh(fx, fy);
+            ScatterPair(sums, pi, pj, 0, fe.GetLower().GetLower(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 1, fo.GetLower().GetLower(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 2, fe.GetLower().GetUpper(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 3, fo.GetLower().GetUpper(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 4, fe.GetUpper().GetLower(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 5, fo.GetUpper().GetLower(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 6, fe.GetUpper().GetUpper(), ref held, ref sum);
+            ScatterPair(sums, pi, pj, 7, fo.GetUpper().GetUpper(), ref held, ref sum);
+        }
+        heldSlot = held;
+        heldSum = sum;
+        return count;
     }
 
     /// <summary>The terms of one group of eight pairs, lane by lane (the vector paths' arithmetic, the exact formula where the table has none).</summary>
@@ -299,10 +345,9 @@ public sealed partial class NeighbourList
         bool threeD = _d == 3, periodic = _box > 0;
         double box = _box, inverseBox = _inverseBox, rc2 = _cutoff2;
         double[] p = _positions;
-        int stride = _stride;
         for (int l = 0; l < 8; l++)
         {
-            int a = pi[l] * stride, b = pj[l] * stride;
+            int a = pi[l], b = pj[l];
             double dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = threeD ? p[a + 2] - p[b + 2] : 0;
             if (periodic)
             {
@@ -320,22 +365,27 @@ public sealed partial class NeighbourList
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void ScatterPair(double* sums, int* pi, int* pj, int lane, Vector128<double> term)
+    private static unsafe void ScatterPair(double* sums, int* pi, int* pj, int lane, Vector128<double> term, ref uint held, ref Vector128<double> sum)
     {
-        double* si = sums + 2 * pi[lane];
-        Sse2.Store(si, Sse2.LoadVector128(si) + term);
-        double* sj = sums + 2 * pj[lane];
+        uint i = (uint)pi[lane];
+        if (i != held)
+        {
+            Sse2.Store(sums + held, sum);
+            held = i;
+            sum = Sse2.LoadVector128(sums + i);
+        }
+        sum += term;
+        double* sj = sums + (uint)pj[lane];
         Sse2.Store(sj, Sse2.LoadVector128(sj) - term);
     }
 
     /// <summary>Adds term l to the sums of slot i_l and subtracts it from slot j_l, l = 0..7 in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Scatter(double* sums, int* pi, int* pj, double* terms, bool threeD)
+    private static unsafe void Scatter(double* sums, int* pi, int* pj, double* terms, bool threeD)
     {
-        int stride = _stride;
         for (int l = 0; l < 8; l++)
         {
-            double* si = sums + pi[l] * stride, sj = sums + pj[l] * stride;
+            double* si = sums + (uint)pi[l], sj = sums + (uint)pj[l];
             double tx = terms[l], ty = terms[8 + l];
             si[0] += tx;
             si[1] += ty;
