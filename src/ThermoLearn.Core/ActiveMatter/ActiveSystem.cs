@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simd;
 
@@ -81,7 +82,8 @@ public static class PairForces
 /// Box-Muller pairs, g's normals first (d of them, then d for x when eps &gt; 0; ABP: theta's, then x's two when D_t &gt; 0,
 /// an odd normal left over is dropped), drawn for eight particles at a time by <see cref="GaussianLanes{TLanes, TDouble, TBits}"/>
 /// (one stream per SIMD lane; the same numbers at four or eight lanes), so the run is the same for any thread count and
-/// vector width. Positions in a periodic box are kept wrapped into [0, L)^d. No allocation per step.
+/// vector width (AOUP in 2-D on AVX-512 steps a block's 16 values in two eight-lane vectors, the normals put in place by
+/// permutes in registers: the same operations in the same order). Positions in a periodic box are kept wrapped into [0, L)^d. No allocation per step.
 /// </summary>
 public sealed class ActiveSystem
 {
@@ -180,8 +182,64 @@ public sealed class ActiveSystem
     /// <summary>Steps the particles of noise blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>), eight lanes at a time where AVX-512 is accelerated, four otherwise (the same numbers either way).</summary>
     private void Update(int firstBlock, int endBlock)
     {
-        if (Vector512.IsHardwareAccelerated && !FourLanes) UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock);
+        if (Vector512.IsHardwareAccelerated && !FourLanes)
+        {
+            if (Model.Kind == ActiveModelKind.Aoup && Model.Dimension == 2 && Avx512F.IsSupported)
+            {
+                int full = Math.Min(endBlock, Model.Particles / NoiseBlock);
+                if (full > firstBlock) UpdateAoup2D(firstBlock, full);
+                firstBlock = Math.Max(firstBlock, full);
+            }
+            if (endBlock > firstBlock) UpdateBlocks<Lanes512, Vector512<double>, Vector512<ulong>>(firstBlock, endBlock);
+        }
         else UpdateBlocks<Lanes256, Vector256<double>, Vector256<ulong>>(firstBlock, endBlock);
+    }
+
+    /// <summary>
+    /// AOUP in 2-D, full noise blocks on eight lanes: the block's normals go from the lanes to the interleaved (x, y)
+    /// layout of its 16 values by two permutes in registers, and x and g are stepped eight values at a time with the
+    /// operations of <see cref="UpdateBlocks{TLanes, TDouble, TBits}"/> in its order (so the same bits).
+    /// </summary>
+    private unsafe void UpdateAoup2D(int firstBlock, int endBlock)
+    {
+        var m = Model;
+        double dt = Dt, k = _pairs is null ? 0 : m.K, box = m.Box ?? 0;
+        double noiseX = Math.Sqrt(2 * m.Epsilon * dt);
+        var dtV = Vector512.Create(dt);
+        var v0V = Vector512.Create(m.V0);
+        var kV = Vector512.Create(k);
+        var trapV = Vector512.Create(m.A);
+        var noiseXV = Vector512.Create(noiseX);
+        var boxV = Vector512.Create(box);
+        var decayV = Vector512.Create(Math.Exp(-m.Gamma * dt));
+        var noiseGV = Vector512.Create(Math.Sqrt(OneMinusExp(2 * m.Gamma * dt)));
+        // (normal 0, normal 1) of particles 0-3, then of 4-7: the values' order x0, y0, x1, y1, ...
+        var lowHalf = Vector512.Create(0L, 8, 1, 9, 2, 10, 3, 11);
+        var highHalf = Vector512.Create(4L, 12, 5, 13, 6, 14, 7, 15);
+        ulong[] s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        fixed (double* x = Positions, a = Active, f = _forces)
+            for (int b = firstBlock; b < endBlock; b++)
+            {
+                int first = b * NoiseBlock;
+                var lanes = GaussianLanes<Lanes512, Vector512<double>, Vector512<ulong>>.Load(s0, s1, s2, s3, first);
+                lanes.NextPair(out var g0, out var g1);
+                Vector512<double> n0 = default, n1 = default;
+                if (noiseX > 0) lanes.NextPair(out n0, out n1);
+                lanes.Store(s0, s1, s2, s3, first);
+                for (int h = 0; h < 2; h++)
+                {
+                    var order = h == 0 ? lowHalf : highHalf;
+                    double* xq = x + 2 * first + 8 * h, aq = a + 2 * first + 8 * h;
+                    var xi = Vector512.Load(xq);
+                    var ai = Vector512.Load(aq);
+                    var fi = Vector512.Load(f + 2 * first + 8 * h);
+                    xi += (v0V * ai + kV * fi - trapV * xi) * dtV;
+                    if (noiseX > 0) xi += noiseXV * Avx512F.PermuteVar8x64x2(n0, order, n1);
+                    if (box > 0) xi = PeriodicBox.Wrap(xi, boxV);
+                    xi.Store(xq);
+                    (decayV * ai + noiseGV * Avx512F.PermuteVar8x64x2(g0, order, g1)).Store(aq);
+                }
+            }
     }
 
     private void UpdateBlocks<TLanes, TDouble, TBits>(int firstBlock, int endBlock)

@@ -25,6 +25,14 @@ internal static class PeriodicBox
         return inside == Vector256<double>.AllBitsSet ? x + Vector256<double>.Zero : x - box * Vector256.Floor(x / box);
     }
 
+    /// <summary>The same per lane, eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Wrap(Vector512<double> x, Vector512<double> box)
+    {
+        var inside = Vector512.GreaterThanOrEqual(x, Vector512<double>.Zero) & Vector512.LessThan(x, box);
+        return inside == Vector512<double>.AllBitsSet ? x + Vector512<double>.Zero : x - box * Vector512.Floor(x / box);
+    }
+
     /// <summary>delta - L round(delta / L): the separation to the nearest periodic image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double MinimumImage(double delta, double box) => delta - box * Math.Round(delta / box);
