@@ -142,11 +142,24 @@ public sealed partial class NeighbourList
     }
 
     /// <summary>forces[index d + a] from the slot sums of slots [first, end), which are zeroed for the next sweep (the dummy's with the last block).</summary>
-    private void CopyOut(double[] forces, int first, int end)
+    private unsafe void CopyOut(double[] forces, int first, int end)
     {
         int d = _d, stride = _stride;
         int[] index = _index;
         double[] sums = _slotForces;
+        if (d == 2)
+        {
+            // a particle's (x, y) as one 16-byte load and store
+            fixed (double* f = forces, s = sums)
+            fixed (int* slotIndex = index)
+                for (int k = first; k < end; k++)
+                {
+                    Vector128.Load(s + 2 * k).Store(f + 2 * (uint)slotIndex[k]);
+                    Vector128<double>.Zero.Store(s + 2 * k);
+                }
+            if (end == _n) Array.Clear(sums, _n * stride, stride);
+            return;
+        }
         for (int k = first; k < end; k++)
         {
             int q = index[k] * d, s = k * stride;

@@ -312,6 +312,27 @@ public class PairInteractionTests
         }
     }
 
+    /// <summary>
+    /// A coordinate that turns non-finite after a build makes the next force call rebuild (the refresh counts it as an
+    /// infinite displacement, on the eight-lane 2-D path as on the scalar one), and the rebuild names the particle.
+    /// </summary>
+    [Theory]
+    [InlineData(2, true, double.NaN)]
+    [InlineData(2, false, double.PositiveInfinity)]
+    [InlineData(3, true, double.NaN)]
+    public void ACoordinateThatTurnsNonFiniteAfterABuildIsNamed(int d, bool periodic, double bad)
+    {
+        var p = Make("softplus");
+        int n = 403;
+        double side = d == 2 ? 40 : 3.2 * p.Cutoff;
+        double? box = periodic ? side : null;
+        var x = RandomPositions(n, d, side, 13);
+        var field = Fresh(p, n, d, box, x).Field;
+        x[d * 123 + 1] = bad;
+        var error = Assert.Throws<InvalidInputException>(() => Forces(field, x));
+        Assert.Contains("particle 123 ", error.Message);
+    }
+
     private static long Builds(object field) => field switch
     {
         PairForceField<SoftplusRepulsion> s => s.Neighbours.Builds,
