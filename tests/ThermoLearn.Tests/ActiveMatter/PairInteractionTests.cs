@@ -362,8 +362,8 @@ public class PairInteractionTests
         return f;
     }
 
-    /// <summary>A new field (lists built at <paramref name="x"/>) and its forces there.</summary>
-    private static (object Field, double[] Forces) Fresh(IPairPotential p, int n, int d, double? box, double[] x)
+    /// <summary>A new field (lists built at <paramref name="x"/>, by the scalar fill where <paramref name="scalar"/>) and its forces there.</summary>
+    private static (object Field, double[] Forces) Fresh(IPairPotential p, int n, int d, double? box, double[] x, bool scalar = false)
     {
         object field = p switch
         {
@@ -372,13 +372,14 @@ public class PairInteractionTests
             HarmonicRepulsion h => Field(h, n, d, box),
             _ => throw new ArgumentException(p.GetType().Name),
         };
-        return (field, Forces(field, x));
+        return (field, Forces(field, x, scalar: scalar));
     }
 
     /// <summary>
     /// The vectorised force sweep (eight pairs at a time on AVX-512) and the scalar path add the same terms in the same
     /// order, on all threads and on one, so they give the same bits (on a machine without AVX-512 every run takes the
-    /// scalar path and only the thread-count part is tested there). WCA in a dense 3-D box reaches the intervals near its core where the table
+    /// scalar path and only the thread-count part is tested there). The scalar path runs on the vector fill's pair arrays
+    /// and, in a second field, on its own fill's. WCA in a dense 3-D box reaches the intervals near its core where the table
     /// falls back to the exact formula.
     /// </summary>
     [Theory]
@@ -396,8 +397,10 @@ public class PairInteractionTests
         var vector = Forces(field, x, threads: -1);
         var oneThread = Forces(field, x, threads: 1);
         var scalar = Forces(field, x, threads: 1, scalar: true);
+        var scalarBuilt = Fresh(p, n, d, box, x, scalar: true).Forces;   // pair arrays from the scalar fill too
         Assert.Equal(vector, oneThread);
         Assert.Equal(vector, scalar);
+        Assert.Equal(vector, scalarBuilt);
         Assert.Contains(vector, v => v != 0);
     }
 
