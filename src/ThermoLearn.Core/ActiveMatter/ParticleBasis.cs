@@ -26,6 +26,14 @@ namespace ThermoLearn.ActiveMatter;
 /// is -sum_m a(lambda_m) P_m u, and the fitted a(lambda) is near the relaxed -(k lambda + gamma) / (gamma v0) only for the
 /// stiffest modes and falls steeply below it for softer ones (which move far faster than relaxed), so one multiple of H u
 /// cannot follow it; a polynomial a(lambda) of degree two or three can (docs/active-matter.md, "Hessian powers").
+/// Last, fourteen contact-velocity features, nonlinear in u per contact: with w_ij = rhat_ij . (u_i - u_j) the contact's opening
+/// speed, the normal part N_ij (u_i - u_j) = f'(r) w_ij rhat_ij and the tangential part T_ij (u_i - u_j) = (f(r) / r) (I - rhat rhat^T)
+/// (u_i - u_j) of the contact term J(r_ij) (u_i - u_j) (N + T = J), each summed over j with bell gates b_q(w) = exp(-w^2 / (2 (s_q v0)^2)),
+/// s_q = 0.01 x 3^q, q = 0..3 (8 features) and with opening gates o_q(w) = 1 / (1 + exp(-w / (s_q v0))), q = 0..2 (6). Why: every
+/// feature before these is a polynomial in H acting on u times weights of the particle's own speed and stiffness, and the measured
+/// ceiling of that family (about 83% of identity 4 on a compressed MIPS state) is not moved by smoothing u over the neighbours or
+/// subtracting a local affine flow; gating each contact by how fast it opens or closes adds 2.5 points there and 5 on a looser state
+/// (docs/active-matter.md, "Contact-velocity gates"). The gates are smooth, so the own-g divergence the score's linear head needs is exact.
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -85,6 +93,16 @@ public sealed class ParticleBasis
             names.Add("kappa_i t_i");
             names.Add("kappa_i^2 t_i");
             for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i t_i w{q}(|u_i|)");
+            for (int q = 0; q < BellCount; q++)
+            {
+                names.Add($"sum_j N(u_i - u_j) b{q}(w_ij)");
+                names.Add($"sum_j T(u_i - u_j) b{q}(w_ij)");
+            }
+            for (int q = 0; q < OpeningCount; q++)
+            {
+                names.Add($"sum_j N(u_i - u_j) o{q}(w_ij)");
+                names.Add($"sum_j T(u_i - u_j) o{q}(w_ij)");
+            }
         }
         Names = names;
     }
@@ -103,6 +121,20 @@ public sealed class ParticleBasis
 
     /// <summary>Weighted contact features after the two contact fields.</summary>
     private const int WeightedCount = GateCount + 2 + KappaGateLast - KappaGateFirst + 1;
+
+    /// <summary>
+    /// Bell gates b_q(w) = exp(-w^2 / (2 (s_q v0)^2)), s_q = 0.01 x 3^q, and opening gates o_q(w) = 1 / (1 + exp(-w / (s_q v0))),
+    /// s_q = 0.01 x 3^q, of the contact-velocity features (w = rhat_ij . (u_i - u_j)); each gates the normal and the tangential part.
+    /// </summary>
+    internal const int BellCount = 4, OpeningCount = 3;
+
+    internal const double FirstContactGate = 0.01;
+
+    /// <summary>3^q for the gate scales, so the pair loop does not call Math.Pow (the same exact values).</summary>
+    private static readonly double[] PowersOfThree = [1, 3, 9, 27];
+
+    /// <summary>Contact-velocity features, the last columns of the basis.</summary>
+    private const int VelocityCount = 2 * (BellCount + OpeningCount);
 
     /// <summary>Range r_f of the pair features (0 without interaction).</summary>
     public double Range { get; }
@@ -143,7 +175,7 @@ public sealed class ParticleBasis
             _rowStart = new int[n + 1];
         }
         _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k, first, _tents, _shells,
-            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart), maxDegreeOfParallelism);
+            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart, k - VelocityCount), maxDegreeOfParallelism);
         if (rows)
         {
             // the first sweep left each particle's number of interacting neighbours in _rowStart[i + 1]: rows start at their sums
@@ -203,9 +235,10 @@ public sealed class ParticleBasis
 
     private struct PairFeatureKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas, double[] ownSecond,
         double[] phi, double[]? divergence, int d, int count, int first, int tents, int shells, double range, ActiveModel model,
-        double[]? jacobianSum, double[] jacobianSquare, int[] rowCount) : INeighbourKernel
+        double[]? jacobianSum, double[] jacobianSquare, int[] rowCount, int velocityFirst) : INeighbourKernel
     {
-        // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3).
+        // Sums for one particle: (1 + tents) radial fields and shells neighbour-g fields, d components each (d <= 3), the two contact
+        // fields, then the contact-velocity features and their own-g derivatives (VelocityCount fields each)
         private Sums _s;
         private double _divergence;   // div_i F_i = sum_j tr J(r_ij)
         private double _jxx, _jyy, _jzz, _jxy, _jxz, _jyz;   // S = sum_j J(r_ij)
@@ -258,6 +291,54 @@ public sealed class ParticleBasis
             _interacting++;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
+            AddContactVelocity(i, j, ux, uy, uz, fp, fr);
+        }
+
+        /// <summary>
+        /// Adds the gated normal part f' w o(w) rhat and tangential part (f / r) (du - w rhat) o(w) of the contact term,
+        /// du = u_i - u_j, w = rhat . du, for every gate o; and, with a divergence, their own-g derivatives (u_i moves by v0 e_a, so
+        /// w by v0 rhat_a): v0 f' rhat_a^2 (o + w o') and v0 (f / r) [(1 - rhat_a^2) o + rhat_a (du_a - w rhat_a) o'].
+        /// </summary>
+        private void AddContactVelocity(int i, int j, double ux, double uy, double uz, double fp, double fr)
+        {
+            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
+            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
+            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
+            double w = ux * dux + uy * duy + uz * duz;
+            double tx = dux - w * ux, ty = duy - w * uy, tz = duz - w * uz;
+            int field = 3 + tents + shells;
+            double v0 = model.V0;
+            for (int q = 0; q < BellCount + OpeningCount; q++)
+            {
+                // without activity (v0 = 0) the gates have no scale: the features are 0, as the speed gates are
+                double o = 0, slope = 0;
+                if (q < BellCount)
+                {
+                    double s = FirstContactGate * PowersOfThree[q] * v0;
+                    if (s > 0)
+                    {
+                        o = Math.Exp(-0.5 * w * w / (s * s));
+                        slope = -w / (s * s) * o;
+                    }
+                }
+                else
+                {
+                    double s = FirstContactGate * PowersOfThree[q - BellCount] * v0;
+                    if (s > 0)
+                    {
+                        o = 1 / (1 + Math.Exp(-w / s));
+                        slope = o * (1 - o) / s;
+                    }
+                }
+                double normal = fp * w * o;
+                _s.Add(field + 2 * q, normal * ux, normal * uy, normal * uz);
+                _s.Add(field + 2 * q + 1, fr * o * tx, fr * o * ty, fr * o * tz);
+                if (divergence is null) continue;
+                double alongN = v0 * fp * (o + w * slope);
+                _s.Add(field + VelocityCount + 2 * q, alongN * ux * ux, alongN * uy * uy, alongN * uz * uz);
+                _s.Add(field + VelocityCount + 2 * q + 1, v0 * fr * ((1 - ux * ux) * o + ux * tx * slope),
+                    v0 * fr * ((1 - uy * uy) * o + uy * ty * slope), d == 3 ? v0 * fr * ((1 - uz * uz) * o + uz * tz * slope) : 0);
+            }
         }
 
         /// <summary>Adds J(r) (w_i - w_j) = f' (rhat . dw) rhat + (f / r) (dw - (rhat . dw) rhat) to a field.</summary>
@@ -294,7 +375,10 @@ public sealed class ParticleBasis
                     : a == 1 ? _jxy * _jxy + _jyy * _jyy + (d == 3 ? _jyz * _jyz : 0) + _qyy
                     : _jxz * _jxz + _jyz * _jyz + _jzz * _jzz + _qzz;
                 for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
+                int velocityRow = (i * d + a) * count + velocityFirst;
+                for (int q = 0; q < VelocityCount; q++) phi[velocityRow + q] = _s.Get(fields + q, a);
                 if (divergence is null) continue;
+                for (int q = 0; q < VelocityCount; q++) divergence[velocityRow + q] = _s.Get(fields + VelocityCount + q, a);
                 // d/dg_{i,a}: the J(g_i - g_j) field gives [sum_j J]_aa; c_i = v0 [that] + k [J(F_i - F_j)] gives v0 [sum_j J]_aa;
                 // a weighted feature w c_a gives w v0 [sum_j J]_aa + c_a dw/dg_{i,a}
                 double jaa = a == 0 ? _jxx : a == 1 ? _jyy : _jzz;
@@ -499,7 +583,7 @@ public sealed class ParticleBasis
             p._zx * q._xx + p._zy * q._yx + p._zz * q._zx, p._zx * q._xy + p._zy * q._yy + p._zz * q._zy, p._zx * q._xz + p._zy * q._yz + p._zz * q._zz);
     }
 
-    /// <summary>Fixed-size per-particle accumulator (up to 16 fields x 3 axes), so the kernel does not allocate.</summary>
+    /// <summary>Fixed-size per-particle accumulator (up to 48 fields x 3 axes), so the kernel does not allocate.</summary>
     private struct Sums
     {
         private Buffer _v;
@@ -513,7 +597,7 @@ public sealed class ParticleBasis
 
         public readonly double Get(int field, int axis) => _v[3 * field + axis];
 
-        [System.Runtime.CompilerServices.InlineArray(48)]
+        [System.Runtime.CompilerServices.InlineArray(144)]
         private struct Buffer
         {
             private double _e0;

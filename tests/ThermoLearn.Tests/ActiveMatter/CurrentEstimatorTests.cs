@@ -265,6 +265,87 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         Assert.True(worst <= tolerance, $"{worst} against largest {largest}");
     }
 
+    /// <summary>
+    /// The contact-velocity features against a brute-force sum over all pairs (minimum image, the interaction's cutoff): with
+    /// du = u_i - u_j (u = v0 g + k F), w = rhat . du, the normal part f' w gate(w) rhat and the tangential part
+    /// (f / r) (du - w rhat) gate(w), for bell gates exp(-w^2 / (2 (s_q v0)^2)) and opening gates 1 / (1 + exp(-w / (s_q v0))),
+    /// s_q = 0.01 x 3^q. A MIPS-like configuration (v0 = 0.05, k = 1) so that the contacts' opening speeds span the gates; the
+    /// sums agree to rounding (1e-10 of the largest value), and each feature must be non-zero somewhere.
+    /// </summary>
+    [Fact]
+    public void ContactVelocityFeaturesMatchAllPairs()
+    {
+        var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.05, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
+        var system = new ActiveSystem(model, 0.01, seed: 7);
+        for (int step = 0; step < 50; step++) system.Step();
+        var basis = new ParticleBasis(model);
+        var pairs = PairForces.For(model)!;
+        int n = model.Particles, d = model.Dimension, k = basis.Count;
+        double box = model.Box!.Value;
+        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
+        pairs.Forces(x, forces, 1);
+        basis.Evaluate(x, g, phi, 1);
+        var u = new double[n * d];
+        for (int q = 0; q < n * d; q++) u[q] = model.V0 * g[q] + model.K * forces[q];
+        var names = basis.Names.ToList();
+        var gates = new List<(string Name, Func<double, double> Gate)>();
+        for (int q = 0; q < ParticleBasis.BellCount; q++)
+        {
+            double s = ParticleBasis.FirstContactGate * Math.Pow(3, q) * model.V0;
+            gates.Add(($"b{q}", w => Math.Exp(-w * w / (2 * s * s))));
+        }
+        for (int q = 0; q < ParticleBasis.OpeningCount; q++)
+        {
+            double s = ParticleBasis.FirstContactGate * Math.Pow(3, q) * model.V0;
+            gates.Add(($"o{q}", w => 1 / (1 + Math.Exp(-w / s))));
+        }
+        foreach (var (gateName, gate) in gates)
+        {
+            int normal = names.IndexOf($"sum_j N(u_i - u_j) {gateName}(w_ij)"), tangential = names.IndexOf($"sum_j T(u_i - u_j) {gateName}(w_ij)");
+            Assert.True(normal >= 0 && tangential >= 0, gateName);
+            double largest = 0, worst = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var expectedN = new double[d];
+                var expectedT = new double[d];
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i) continue;
+                    var rhat = new double[d];
+                    double r2 = 0;
+                    for (int a = 0; a < d; a++)
+                    {
+                        rhat[a] = PeriodicBox.MinimumImage(x[i * d + a] - x[j * d + a], box);
+                        r2 += rhat[a] * rhat[a];
+                    }
+                    double r = Math.Sqrt(r2), f = pairs.Force(r);
+                    if (f == 0) continue;
+                    double w = 0;
+                    for (int a = 0; a < d; a++)
+                    {
+                        rhat[a] /= r;
+                        w += rhat[a] * (u[i * d + a] - u[j * d + a]);
+                    }
+                    double o = gate(w), fp = pairs.ForceDerivative(r);
+                    for (int a = 0; a < d; a++)
+                    {
+                        expectedN[a] += fp * w * o * rhat[a];
+                        expectedT[a] += f / r * o * (u[i * d + a] - u[j * d + a] - w * rhat[a]);
+                    }
+                }
+                for (int a = 0; a < d; a++)
+                {
+                    int row = (i * d + a) * k;
+                    largest = Math.Max(largest, Math.Max(Math.Abs(expectedN[a]), Math.Abs(expectedT[a])));
+                    worst = Math.Max(worst, Math.Max(Math.Abs(phi[row + normal] - expectedN[a]), Math.Abs(phi[row + tangential] - expectedT[a])));
+                }
+            }
+            output.WriteLine($"{gateName}: largest {largest:G4}, worst difference {worst:G3}");
+            Assert.True(largest > 1e-4, $"{gateName}: the gate never opens ({largest})");
+            Assert.True(worst <= 1e-10 * largest, $"{gateName}: {worst} against largest {largest}");
+        }
+    }
+
     /// <summary>The basis at g_q + h (into plus) and at g_q - h (into minus), for central differences in g_q; g is left as it was.</summary>
     private static void EvaluateAtShiftedG(ParticleBasis basis, double[] x, double[] g, int q, double h, double[] plus, double[] minus)
     {
