@@ -9,7 +9,11 @@ namespace ThermoLearn.Cli.Commands;
 /// <summary>
 /// <c>thermolearn active-sweep --in A.h5 --in B.h5 … [--method identity,current] [--blocks B] [--plot FILE.png|svg] [--json]</c>:
 /// the EP rate per particle sigma / N of several snapshot files (e.g. one per packing fraction across MIPS), by each
-/// method, with standard errors, and a figure of sigma / N against phi with error bars.
+/// method, with standard errors, and a figure of sigma / N against phi with error bars. Several files at one packing
+/// fraction are independent runs (replicas): their mean is the value at that phi and its standard error is the spread
+/// between the runs, s / sqrt(R). The block errors of one run cover only its own time window; at MIPS, where the
+/// clusters coarsen over many persistence times, runs from different starts differ by several of them, so the plotted
+/// error bars come from the replicas wherever there are two or more.
 /// </summary>
 internal static class ActiveSweepCommand
 {
@@ -46,12 +50,13 @@ internal static class ActiveSweepCommand
                 progress.Report((f + 1.0) / files.Length, null);
             }
             rows.Sort((p, q) => p.Phi.CompareTo(q.Phi));
+            var combined = rows.GroupBy(r => (r.Phi, r.Method)).Select(g => Combine(g.Key.Phi, g.Key.Method, g.Select(r => r.Estimate).ToArray())).ToArray();
             if (plotPath is not null)
             {
                 var series = names.Select(m =>
                 {
-                    var r = rows.Where(x => x.Method == m).ToArray();
-                    return (m, r.Select(x => x.Phi).ToArray(), r.Select(x => x.Estimate.RatePerParticle).ToArray(), r.Select(x => x.Estimate.StandardErrorPerParticle).ToArray());
+                    var r = combined.Where(x => x.Method == m).ToArray();
+                    return (m, r.Select(x => x.Phi).ToArray(), r.Select(x => x.Rate).ToArray(), r.Select(x => x.StandardError).ToArray());
                 }).ToArray();
                 ActiveMatterPlots.RateAgainstPackingFraction(series, "AOUP entropy production across MIPS", plotPath);
             }
@@ -65,13 +70,42 @@ internal static class ActiveSweepCommand
                         ["ep_rate_per_particle"] = r.Estimate.RatePerParticle, ["stderr_per_particle"] = r.Estimate.StandardErrorPerParticle,
                         ["ep_rate"] = r.Estimate.Rate, ["stderr"] = r.Estimate.StandardError, ["particles"] = r.Estimate.Particles, ["n_snapshots"] = r.Estimate.Snapshots,
                     });
-                JsonOutput.Write(console, new JsonObject { ["quantity"] = "steady-state EP rate per particle sigma / N, per unit time", ["rows"] = list });
+                var byPhi = new JsonArray();
+                foreach (var c in combined)
+                    byPhi.Add(new JsonObject
+                    {
+                        ["phi"] = c.Phi, ["method"] = c.Method, ["runs"] = c.Runs,
+                        ["ep_rate_per_particle"] = c.Rate, ["stderr_per_particle"] = c.StandardError, ["stderr_from"] = c.ErrorFrom,
+                        ["block_stderr_per_particle"] = c.BlockError,
+                    });
+                JsonOutput.Write(console, new JsonObject { ["quantity"] = "steady-state EP rate per particle sigma / N, per unit time", ["rows"] = list, ["by_phi"] = byPhi });
             }
             else
+            {
                 foreach (var r in rows)
-                    console.Out.WriteLine($"phi = {r.Phi:G4}  {r.Method,-8}  sigma / N = {r.Estimate.RatePerParticle:G5} +- {r.Estimate.StandardErrorPerParticle:G3}  ({r.File})");
+                    console.Out.WriteLine($"phi = {r.Phi:G4}  {r.Method,-8}  sigma / N = {r.Estimate.RatePerParticle:G5} +- {r.Estimate.StandardErrorPerParticle:G3} (blocks)  ({r.File})");
+                foreach (var c in combined.Where(c => c.Runs > 1))
+                    console.Out.WriteLine($"phi = {c.Phi:G4}  {c.Method,-8}  sigma / N = {c.Rate:G5} +- {c.StandardError:G3} (mean of {c.Runs} runs, error from their spread; "
+                        + $"the runs' own block errors average {c.BlockError:G3})");
+            }
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The value at one phi from its runs: one run gives its own estimate and block error; R &gt;= 2 independent runs give
+    /// their mean and s / sqrt(R), s the sample standard deviation between the runs. The runs' block errors are kept
+    /// (root mean square over the runs, divided by sqrt(R)) to show how much of the spread they cover.
+    /// </summary>
+    internal static (double Phi, string Method, int Runs, double Rate, double StandardError, string ErrorFrom, double BlockError) Combine(
+        double phi, string method, ManyBodyEntropyEstimate[] runs)
+    {
+        int r = runs.Length;
+        double blockError = Math.Sqrt(runs.Sum(e => e.StandardErrorPerParticle * e.StandardErrorPerParticle) / r) / Math.Sqrt(r);
+        if (r == 1) return (phi, method, 1, runs[0].RatePerParticle, runs[0].StandardErrorPerParticle, "blocks", blockError);
+        double mean = runs.Average(e => e.RatePerParticle);
+        double variance = runs.Sum(e => (e.RatePerParticle - mean) * (e.RatePerParticle - mean)) / (r - 1);
+        return (phi, method, r, mean, Math.Sqrt(variance / r), "runs", blockError);
     }
 }

@@ -56,6 +56,47 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.True(new FileInfo(plot).Length > 1000);
     }
 
+    [Fact]
+    public void ActiveSweepTakesTheErrorAtOnePhiFromTheSpreadOfItsRuns()
+    {
+        string[] model = ["--model", "aoup", "--set", "n=64", "--set", "v0=1", "--set", "k=1", "--set", "eps=0", "--set", "gamma=1"];
+        var files = new List<string>();
+        foreach (var (phi, seed) in new[] { ("0.3", 1), ("0.3", 2), ("0.3", 3), ("0.2", 4) })
+        {
+            string file = PathOf($"run{seed}.npy");
+            var (c, _, e) = Run(["simulate", .. model, "--set", $"phi={phi}", "--steps", "400", "--dt", "0.01", "--save-every", "4", "--seed", $"{seed}", "--out", file]);
+            Assert.True(c == 0, e);
+            files.Add(file);
+        }
+        string plot = PathOf("sweep.svg");
+        var (code, output, error) = Run(["active-sweep", .. files.SelectMany(f => new[] { "--in", f }), "--method", "identity", "--blocks", "5", "--plot", plot, "--json"]);
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!;
+        var rows = json["rows"]!.AsArray().Select(r => (Phi: (double)r!["phi"]!, Rate: (double)r["ep_rate_per_particle"]!, Error: (double)r["stderr_per_particle"]!)).ToArray();
+        var byPhi = json["by_phi"]!.AsArray().ToDictionary(r => (double)r!["phi"]!);
+        Assert.Equal(2, byPhi.Count);
+
+        // three runs at 0.3: their mean, and the standard error s / sqrt(3) of their spread
+        double[] runs = rows.Where(r => r.Phi == 0.3).Select(r => r.Rate).ToArray();
+        Assert.Equal(3, runs.Length);
+        double mean = runs.Average(), s = Math.Sqrt(runs.Sum(x => (x - mean) * (x - mean)) / 2);
+        Assert.True(s > 0);   // different seeds, different numbers: the spread is not zero
+        var three = byPhi[0.3]!;
+        Assert.Equal(3, (int)three["runs"]!);
+        Assert.Equal(mean, (double)three["ep_rate_per_particle"]!, 12);
+        Assert.Equal(s / Math.Sqrt(3), (double)three["stderr_per_particle"]!, 12);
+        Assert.Equal("runs", (string)three["stderr_from"]!);
+
+        // one run at 0.2: its own value and block error
+        var single = rows.Single(r => r.Phi == 0.2);
+        var one = byPhi[0.2]!;
+        Assert.Equal(1, (int)one["runs"]!);
+        Assert.Equal(single.Rate, (double)one["ep_rate_per_particle"]!);
+        Assert.Equal(single.Error, (double)one["stderr_per_particle"]!);
+        Assert.Equal("blocks", (string)one["stderr_from"]!);
+        Assert.True(new FileInfo(plot).Length > 1000);
+    }
+
     [Theory]
     [InlineData("phi=1", "phi")]
     [InlineData("n=3", "smaller than twice the interaction cutoff")]
