@@ -49,7 +49,7 @@ internal static class ActiveSweepCommand
                 }
                 progress.Report((f + 1.0) / files.Length, null);
             }
-            rows.Sort((p, q) => p.Phi.CompareTo(q.Phi));
+            rows = rows.OrderBy(r => r.Phi).ToList();   // stable: the runs at one phi keep the order of --in
             var combined = rows.GroupBy(r => (r.Phi, r.Method)).Select(g => Combine(g.Key.Phi, g.Key.Method, g.Select(r => r.Estimate).ToArray())).ToArray();
             if (plotPath is not null)
             {
