@@ -19,11 +19,12 @@ public static class TimeEstimate
     public const double ControlStepsPerCpuSecond = 4.6e7;
 
     /// <summary>
-    /// Particle-steps per CPU-second of an interacting active-matter simulation (pair forces through cell lists plus the
-    /// OU or rotational-diffusion update): the pair sweep measured 280-416 ns per particle-step per CPU from N = 1,024 to
-    /// 262,144 (docs/active-matter.md), so 2.5e6 with the rest of the step.
+    /// Particle-steps per CPU-second of an interacting active-matter simulation (pair forces through Verlet lists plus the
+    /// OU or rotational-diffusion update): `bench pair` measured 31-82 ns CPU per whole particle-step from N = 1,024 to
+    /// 262,144 (2-D softplus at phi = 0.5, 6 Dec 2026, docs/active-matter.md), and a phi = 0.7 run of 1,024 particles x
+    /// 5.5e5 steps took 34 CPU-s (1.6e7 per CPU-second); 1.5e7 leaves room for denser packings and 3-D.
     /// </summary>
-    public const double ActiveParticleStepsPerCpuSecond = 2.5e6;
+    public const double ActiveParticleStepsPerCpuSecond = 1.5e7;
 
     /// <summary>
     /// Parameter-tokens per CPU-second of transformer training (cost grows with parameters x tokens): the default model,

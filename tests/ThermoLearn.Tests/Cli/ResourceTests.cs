@@ -105,8 +105,8 @@ public sealed class ResourceTests : IDisposable
         Assert.Equal("10 min", TimeEstimate.Format(600));
         Assert.Equal("3.2 h", TimeEstimate.Format(3.2 * 3600));
         Assert.Equal("45 s", TimeEstimate.Format(45));
-        // 2.5e6 particle-steps per core-second: 4096 particles x 1e6 steps on 2 cores is about 8.2e2 s
-        Assert.Equal(4096 * 1e6 / 5e6, TimeEstimate.Seconds(4096 * 1e6, TimeEstimate.ActiveParticleStepsPerCpuSecond, 2), 6);
+        // 1.5e7 particle-steps per core-second: 4096 particles x 1e6 steps on 2 cores is about 1.4e2 s
+        Assert.Equal(4096 * 1e6 / 3e7, TimeEstimate.Seconds(4096 * 1e6, TimeEstimate.ActiveParticleStepsPerCpuSecond, 2), 6);
         // the default transformer (143,075 parameters) at 6.9e9 parameter-tokens per core-second: 48,223 tokens per core-second
         Assert.Equal(143075 / 6.9e9, TimeEstimate.Seconds(143075, TimeEstimate.TransformerParameterTokensPerCpuSecond, 1), 15);
     }
