@@ -158,12 +158,9 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [Fact]
     public void BasisDivergenceMatchesCentralDifferences()
     {
-        var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.05, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
-        var system = new ActiveSystem(model, 0.01, seed: 3);
-        for (int step = 0; step < 50; step++) system.Step();
-        var basis = new ParticleBasis(model);
+        var (model, basis, x, g) = MipsLikeConfiguration(seed: 3);
         int n = model.Particles, d = model.Dimension, k = basis.Count;
-        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), phi = new double[n * d * k], divergence = new double[n * d * k];
+        double[] phi = new double[n * d * k], divergence = new double[n * d * k];
         double[] plus = new double[n * d * k], minus = new double[n * d * k];
         basis.Evaluate(x, g, phi, 1, divergence);
         const double h = 1e-5;
@@ -214,13 +211,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         // J(r_ij) as a d x d matrix, 0 beyond the interaction's cutoff
         double[,] Jacobian(int i, int j)
         {
-            var delta = new double[d];
-            double r2 = 0;
-            for (int a = 0; a < d; a++)
-            {
-                delta[a] = PeriodicBox.MinimumImage(x[i * d + a] - x[j * d + a], box);
-                r2 += delta[a] * delta[a];
-            }
+            var delta = Separation(x, i, j, d, box, out double r2);
             double r = Math.Sqrt(r2), f = pairs.Force(r);
             var jacobian = new double[d, d];
             if (f == 0) return jacobian;
@@ -275,14 +266,11 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [Fact]
     public void ContactVelocityFeaturesMatchAllPairs()
     {
-        var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.05, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
-        var system = new ActiveSystem(model, 0.01, seed: 7);
-        for (int step = 0; step < 50; step++) system.Step();
-        var basis = new ParticleBasis(model);
+        var (model, basis, x, g) = MipsLikeConfiguration(seed: 7);
         var pairs = PairForces.For(model)!;
         int n = model.Particles, d = model.Dimension, k = basis.Count;
         double box = model.Box!.Value;
-        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
+        double[] forces = new double[n * d], phi = new double[n * d * k];
         pairs.Forces(x, forces, 1);
         basis.Evaluate(x, g, phi, 1);
         var u = new double[n * d];
@@ -311,13 +299,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
                 for (int j = 0; j < n; j++)
                 {
                     if (j == i) continue;
-                    var rhat = new double[d];
-                    double r2 = 0;
-                    for (int a = 0; a < d; a++)
-                    {
-                        rhat[a] = PeriodicBox.MinimumImage(x[i * d + a] - x[j * d + a], box);
-                        r2 += rhat[a] * rhat[a];
-                    }
+                    var rhat = Separation(x, i, j, d, box, out double r2);
                     double r = Math.Sqrt(r2), f = pairs.Force(r);
                     if (f == 0) continue;
                     double w = 0;
@@ -355,5 +337,30 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         g[q] = keep - h;
         basis.Evaluate(x, g, minus, 1);
         g[q] = keep;
+    }
+
+    /// <summary>
+    /// 300 soft discs at phi = 0.5 after 50 steps of v0 = 0.05, gamma = 0.1, k = 1 (eps = 0): speeds |u_i| and contact opening
+    /// speeds that span the basis's gates. Returns the model, its basis and the positions and g.
+    /// </summary>
+    private static (ActiveModel Model, ParticleBasis Basis, double[] X, double[] G) MipsLikeConfiguration(ulong seed)
+    {
+        var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.05, Gamma = 0.1, Epsilon = 0, A = 0, K = 1 };
+        var system = new ActiveSystem(model, 0.01, seed);
+        for (int step = 0; step < 50; step++) system.Step();
+        return (model, new ParticleBasis(model), system.Positions.ToArray(), system.Active.ToArray());
+    }
+
+    /// <summary>x_i - x_j to the nearest periodic image, d components, and its squared length.</summary>
+    private static double[] Separation(double[] x, int i, int j, int d, double box, out double r2)
+    {
+        var delta = new double[d];
+        r2 = 0;
+        for (int a = 0; a < d; a++)
+        {
+            delta[a] = PeriodicBox.MinimumImage(x[i * d + a] - x[j * d + a], box);
+            r2 += delta[a] * delta[a];
+        }
+        return delta;
     }
 }
