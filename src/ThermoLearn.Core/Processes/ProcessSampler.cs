@@ -131,16 +131,7 @@ public sealed class ProcessSampler
             for (int t = 0; t < length; t++)
             {
                 _process.NextTokenLaw(eta, law);
-                double u = rng.NextDouble(), c = 0;
-                int x = -1, lastPossible = 0;
-                for (int y = 0; y < v; y++)
-                {
-                    if (!(law[y] > HiddenMarkovProcess.ZeroProbability)) continue;
-                    lastPossible = y;
-                    c += law[y];
-                    if (u < c) { x = y; break; }
-                }
-                if (x < 0) x = lastPossible; // u beyond the rounded total: the last possible token
+                int x = Invert(law, rng.NextDouble(), out _);
                 destination[n * length + t] = x;
                 _process.Update(eta, x, next);
                 (eta, next) = (next, eta);
@@ -167,17 +158,7 @@ public sealed class ProcessSampler
                     var p = _factors[i];
                     var l = law[i];
                     p.NextTokenLaw(eta[i], l);
-                    double c = 0, below = 0;
-                    int x = -1, lastPossible = 0;
-                    for (int y = 0; y < l.Length; y++)
-                    {
-                        if (!(l[y] > HiddenMarkovProcess.ZeroProbability)) continue;
-                        lastPossible = y;
-                        below = c;
-                        c += l[y];
-                        if (u < c) { x = y; break; }
-                    }
-                    if (x < 0) { x = lastPossible; below = c - l[x]; } // u beyond the rounded total: the last possible token
+                    int x = Invert(l, u, out double below);
                     // The remainder within x's interval, uniform on [0, 1) given x (clamped against round-off).
                     u = Math.Clamp((u - below) / l[x], 0, Math.BitDecrement(1.0));
                     token = token * p.Tokens + x;
@@ -187,6 +168,28 @@ public sealed class ProcessSampler
                 destination[n * length + t] = token;
             }
         }
+    }
+
+    /// <summary>
+    /// The token x whose interval of the cumulative law holds <paramref name="u"/> (tokens at or below
+    /// <see cref="HiddenMarkovProcess.ZeroProbability"/> skipped), and <paramref name="below"/> the cumulative law below it;
+    /// u beyond the rounded total gives the last possible token.
+    /// </summary>
+    private static int Invert(double[] law, double u, out double below)
+    {
+        double c = 0;
+        below = 0;
+        int lastPossible = 0;
+        for (int y = 0; y < law.Length; y++)
+        {
+            if (!(law[y] > HiddenMarkovProcess.ZeroProbability)) continue;
+            lastPossible = y;
+            below = c;
+            c += law[y];
+            if (u < c) return y;
+        }
+        below = c - law[lastPossible];
+        return lastPossible;
     }
 
     /// <summary>First index k in [offset, offset+count) with cdf[k] &gt; u (cdf non-decreasing, last entry 1).</summary>
