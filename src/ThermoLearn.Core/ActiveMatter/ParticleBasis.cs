@@ -221,6 +221,17 @@ public sealed class ParticleBasis
     private static double Velocity(ActiveModel model, double[] x, double[] g, double[] forces, int index)
         => model.V0 * g[index] + model.K * forces[index] - model.A * x[index];
 
+    /// <summary>
+    /// The contact term J(r_ij) (w_i - w_j) = f' (rhat . dw) rhat + (f / r) (dw - (rhat . dw) rhat) of a per-particle field w
+    /// (dw = w_i - w_j, rhat = (ux, uy, uz), f' and f / r at r_ij): the one product every contact field is summed from.
+    /// </summary>
+    private static (double X, double Y, double Z) ContactTerm(double[] w, int i, int j, int d, double ux, double uy, double uz, double fp, double fr)
+    {
+        double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
+        double c = (fp - fr) * (ux * wx + uy * wy + uz * wz);
+        return (c * ux + fr * wx, c * uy + fr * wy, c * uz + fr * wz);
+    }
+
     /// <summary>|u_i|^2, the squared speed of particle i (the gates' argument).</summary>
     private static double Speed2(ActiveModel model, double[] x, double[] g, double[] forces, int i, int d)
     {
@@ -341,12 +352,11 @@ public sealed class ParticleBasis
             }
         }
 
-        /// <summary>Adds J(r) (w_i - w_j) = f' (rhat . dw) rhat + (f / r) (dw - (rhat . dw) rhat) to a field.</summary>
+        /// <summary>Adds the contact term J(r) (w_i - w_j) of w (<see cref="ContactTerm"/>) to a field.</summary>
         private void AddJacobian(int field, double[] w, int i, int j, double ux, double uy, double uz, double fp, double fr)
         {
-            double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
-            double along = ux * wx + uy * wy + uz * wz, c = (fp - fr) * along;
-            _s.Add(field, c * ux + fr * wx, c * uy + fr * wy, c * uz + fr * wz);
+            var (tx, ty, tz) = ContactTerm(w, i, j, d, ux, uy, uz, fp, fr);
+            _s.Add(field, tx, ty, tz);
         }
 
         public void End(int i)
@@ -420,11 +430,10 @@ public sealed class ParticleBasis
                 Mat3.Jacobian(fp, fr, ux, uy, uz, d).Store(rowJacobian, _entry);
                 _entry++;
             }
-            double wx = contact[i * d] - contact[j * d], wy = contact[i * d + 1] - contact[j * d + 1], wz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
-            double along = (fp - fr) * (ux * wx + uy * wy + uz * wz);
-            _ex += along * ux + fr * wx;
-            _ey += along * uy + fr * wy;
-            _ez += along * uz + fr * wz;
+            var (tx, ty, tz) = ContactTerm(contact, i, j, d, ux, uy, uz, fp, fr);
+            _ex += tx;
+            _ey += ty;
+            _ez += tz;
         }
 
         public void End(int i)
@@ -475,11 +484,10 @@ public sealed class ParticleBasis
             double f = pairs.Force(r);
             if (f == 0) return;
             double ux = dx / r, uy = dy / r, uz = dz / r, fp = pairs.ForceDerivative(r), fr = f / r;
-            double wx = second[i * d] - second[j * d], wy = second[i * d + 1] - second[j * d + 1], wz = d == 3 ? second[i * d + 2] - second[j * d + 2] : 0;
-            double along = (fp - fr) * (ux * wx + uy * wy + uz * wz);
-            _tx += along * ux + fr * wx;
-            _ty += along * uy + fr * wy;
-            _tz += along * uz + fr * wz;
+            var (ax, ay, az) = ContactTerm(second, i, j, d, ux, uy, uz, fp, fr);
+            _tx += ax;
+            _ty += ay;
+            _tz += az;
             if (divergence is null) return;
             var jij = Mat3.Jacobian(fp, fr, ux, uy, uz, d);
             _sandwich = _sandwich + jij * Mat3.Load(jacobianSum, j) * jij;
