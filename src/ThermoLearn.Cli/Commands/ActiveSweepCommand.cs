@@ -10,7 +10,7 @@ namespace ThermoLearn.Cli.Commands;
 /// <c>thermolearn active-sweep --in A.h5 --in B.h5 … [--method identity,current] [--blocks B] [--plot FILE.png|svg] [--json]</c>:
 /// the EP rate per particle sigma / N of several snapshot files (e.g. one per packing fraction across MIPS), by each
 /// method, with standard errors, and a figure of sigma / N against phi with error bars. Several files at one packing
-/// fraction are independent runs (replicas): their mean is the value at that phi and its standard error is the spread
+/// fraction are independent runs (replicas) of one model (the same parameters; anything else is refused): their mean is the value at that phi and its standard error is the spread
 /// between the runs, s / sqrt(R). The block errors of one run cover only its own time window; at MIPS, where the
 /// clusters coarsen over many persistence times, runs from different starts differ by several of them, so the plotted
 /// error bars come from the replicas wherever there are two or more.
@@ -39,9 +39,15 @@ internal static class ActiveSweepCommand
             if (plotPath is not null) PlotFile.Validate(plotPath);
             var rows = new List<(string File, double Phi, string Method, ManyBodyEntropyEstimate Estimate)>();
             var progress = new ProgressReporter(console, "active-sweep");
+            var modelAt = new Dictionary<double, (string File, ActiveModel Model)>();
             for (int f = 0; f < files.Length; f++)
             {
                 var snapshots = ActiveSnapshotFile.Read(files[f]);
+                // runs at one phi are averaged as replicas, so they must be runs of one model (seeds and frames may differ)
+                if (modelAt.TryGetValue(snapshots.Model.PackingFraction, out var earlier) && earlier.Model != snapshots.Model)
+                    throw new InvalidInputException($"active-sweep: {earlier.File} and {files[f]} are both at phi = {snapshots.Model.PackingFraction:G6} "
+                        + $"but are runs of different models ({earlier.Model} against {snapshots.Model}); files at one phi are averaged as runs of one model.");
+                modelAt.TryAdd(snapshots.Model.PackingFraction, (files[f], snapshots.Model));
                 foreach (var m in names)
                 {
                     var e = m == "identity" ? IdentityEntropyProduction.Estimate(snapshots, b) : CurrentEntropyProduction.Estimate(snapshots, new CurrentEstimatorOptions { Blocks = b }).Estimate;

@@ -95,6 +95,16 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Equal(single.Error, (double)one["stderr_per_particle"]!);
         Assert.Equal("blocks", (string)one["stderr_from"]!);
         Assert.True(new FileInfo(plot).Length > 1000);
+
+        // a file at 0.3 from another model (v0 = 2) is not a replica of these: refused, naming both files, nothing written
+        string other = PathOf("other.npy"), refusedPlot = PathOf("refused.svg");
+        string[] otherModel = [.. model.Select(a => a == "v0=1" ? "v0=2" : a)];
+        Assert.Equal(0, Run(["simulate", .. otherModel, "--set", "phi=0.3", "--steps", "400", "--dt", "0.01", "--save-every", "4", "--out", other]).Code);
+        (code, _, error) = Run("active-sweep", "--in", files[0], "--in", other, "--method", "identity", "--plot", refusedPlot);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("run1.npy", error);
+        Assert.Contains("other.npy", error);
+        Assert.False(File.Exists(refusedPlot));
     }
 
     [Theory]
