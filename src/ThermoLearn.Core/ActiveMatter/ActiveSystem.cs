@@ -34,6 +34,9 @@ public interface IPairForces
 
     /// <summary>Its derivative f'(r).</summary>
     double ForceDerivative(double r);
+
+    /// <summary>f''(r) and f'''(r).</summary>
+    (double Second, double Third) ForceHigherDerivatives(double r);
 }
 
 /// <summary>Builds the <see cref="IPairForces"/> of a model.</summary>
@@ -65,6 +68,8 @@ public static class PairForces
         public double Force(double r) => pairField.Potential.Force(r);
 
         public double ForceDerivative(double r) => pairField.Potential.ForceDerivative(r);
+
+        public (double Second, double Third) ForceHigherDerivatives(double r) => pairField.Potential.ForceHigherDerivatives(r);
 
         public void Forces(double[] positions, double[] forces, int maxDegreeOfParallelism) => pairField.Forces(positions, forces, maxDegreeOfParallelism);
 

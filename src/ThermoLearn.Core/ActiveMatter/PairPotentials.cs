@@ -21,6 +21,9 @@ public interface IPairPotential
     /// <summary>df/dr, for divergences: div_{x_i} [f(r) r_hat] = f'(r) + (d - 1) f(r) / r in d dimensions.</summary>
     double ForceDerivative(double r);
 
+    /// <summary>f''(r) and f'''(r), for the time derivatives of the pair force along a motion (the particle basis's slaving features).</summary>
+    (double Second, double Third) ForceHigherDerivatives(double r);
+
     /// <summary>A short text such as "softplus(r0=1, beta=7.5)" for provenance and messages.</summary>
     string Describe();
 }
@@ -73,6 +76,14 @@ public readonly struct SoftplusRepulsion : IPairPotential
     /// <summary>f'(r) = -sigmoid(beta (2 r0 - r)).</summary>
     public double ForceDerivative(double r) => r >= Cutoff ? 0 : -1 / (1 + Math.Exp(-Beta * (2 * R0 - r)));
 
+    /// <summary>With s = sigmoid(beta (2 r0 - r)): f'' = beta s (1 - s), f''' = -beta^2 s (1 - s) (1 - 2 s).</summary>
+    public (double Second, double Third) ForceHigherDerivatives(double r)
+    {
+        if (r >= Cutoff) return (0, 0);
+        double s = 1 / (1 + Math.Exp(-Beta * (2 * R0 - r))), bell = s * (1 - s);
+        return (Beta * bell, -Beta * Beta * bell * (1 - 2 * s));
+    }
+
     public double Energy(double r) => r >= Cutoff ? 0 : Phi(r) - _phiCut;
 
     /// <summary>Phi(r) = integral_r^infinity softplus_beta(2 r0 - s) ds = -Li2(-e^u) / beta^2, u = beta (2 r0 - r).</summary>
@@ -106,6 +117,9 @@ public readonly struct HarmonicRepulsion : IPairPotential
     public double Force(double r) => r >= Sigma ? 0 : Stiffness * (Sigma - r);
 
     public double ForceDerivative(double r) => r >= Sigma ? 0 : -Stiffness;
+
+    /// <summary>f is linear inside the contact: f'' = f''' = 0.</summary>
+    public (double Second, double Third) ForceHigherDerivatives(double r) => (0, 0);
 
     public double Energy(double r) => r >= Sigma ? 0 : 0.5 * Stiffness * (Sigma - r) * (Sigma - r);
 
@@ -148,6 +162,14 @@ public readonly struct WcaRepulsion : IPairPotential
         if (r >= Cutoff) return 0;
         double s2 = Sigma * Sigma / (r * r), s6 = s2 * s2 * s2;
         return 24 * Epsilon / (r * r) * (7 * s6 - 26 * s6 * s6);
+    }
+
+    /// <summary>f'' = (24 epsilon / r^3) [364 (sigma/r)^12 - 56 (sigma/r)^6], f''' = (24 epsilon / r^4) [504 (sigma/r)^6 - 5460 (sigma/r)^12].</summary>
+    public (double Second, double Third) ForceHigherDerivatives(double r)
+    {
+        if (r >= Cutoff) return (0, 0);
+        double s2 = Sigma * Sigma / (r * r), s6 = s2 * s2 * s2, scale = 24 * Epsilon / (r * r * r);
+        return (scale * (364 * s6 * s6 - 56 * s6), scale / r * (504 * s6 - 5460 * s6 * s6));
     }
 
     public double Energy(double r)

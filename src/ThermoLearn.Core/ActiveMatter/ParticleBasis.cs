@@ -34,6 +34,13 @@ namespace ThermoLearn.ActiveMatter;
 /// ceiling of that family (about 83% of identity 4 on a compressed MIPS state) is not moved by smoothing u over the neighbours or
 /// subtracting a local affine flow; gating each contact by how fast it opens or closes adds 2.5 points there and 5 on a looser state
 /// (docs/active-matter.md, "Contact-velocity gates"). The gates are smooth, so the own-g divergence the score's linear head needs is exact.
+/// Last, sixteen slaving features: the time derivatives of the pair force along the noise-free motion with g frozen (x moves at u,
+/// du/dt = k c). Then dF_i/dt = c_i and d^2F_i/dt^2 = Q_i + k e_i with Q_i = sum_j J'(r_ij)[du] du, where J'[p] = d/dh J(r + h p) is the
+/// pair Jacobian's change as the contact turns and closes (<see cref="ContactJet"/>): the stiff modes' velocity is slaved to the moving
+/// geometry, c ~ (k H)^-1 Q to first order, a lag quadratic in the relative velocities that no function linear in u holds. The features:
+/// the normal, tangential and radial parts of Q_i (f'' w^2 rhat, 2 a w du_t, a |du_t|^2 rhat, a = (f' - f / r) / r, du_t = du - w rhat);
+/// Q_i with the eleven weights of c_i; the third-order terms sum_j J''[du, du] du = d^3F_i/dh^3 (x + h u) and sum_j J'[du] (c_i - c_j)
+/// (second sweep). They add 5 points of identity 4 on a compressed MIPS state and 11 on a looser one (docs/active-matter.md, "Slaving").
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
 public sealed class ParticleBasis
@@ -103,6 +110,15 @@ public sealed class ParticleBasis
                 names.Add($"sum_j N(u_i - u_j) o{q}(w_ij)");
                 names.Add($"sum_j T(u_i - u_j) o{q}(w_ij)");
             }
+            names.Add("sum_j f''(r) w_ij^2 rhat");
+            names.Add("sum_j 2 a(r) w_ij du_t");
+            names.Add("sum_j a(r) |du_t|^2 rhat");
+            for (int q = 0; q < GateCount; q++) names.Add($"Q_i w{q}(|u_i|)");
+            names.Add("kappa_i Q_i");
+            names.Add("kappa_i^2 Q_i");
+            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i Q_i w{q}(|u_i|)");
+            names.Add("sum_j J''(r)[du, du] du");
+            names.Add("sum_j J'(r)[du] (c_i - c_j)");
         }
         Names = names;
     }
@@ -133,8 +149,17 @@ public sealed class ParticleBasis
     /// <summary>3^q for the gate scales, so the pair loop does not call Math.Pow (the same exact values).</summary>
     private static readonly double[] PowersOfThree = [1, 3, 9, 27];
 
-    /// <summary>Contact-velocity features, the last columns of the basis.</summary>
+    /// <summary>Contact-velocity features, the columns before the slaving features.</summary>
     private const int VelocityCount = 2 * (BellCount + OpeningCount);
+
+    /// <summary>
+    /// Slaving features, the last columns: the three parts of Q_i, its eleven weighted copies, sum_j J''[du, du] du (first sweep)
+    /// and sum_j J'[du] (c_i - c_j) (second sweep, the last column).
+    /// </summary>
+    private const int SlavingCount = 3 + WeightedCount + 2;
+
+    /// <summary>Per-contact slaving sums of the first sweep (Qn, Qt, Qr, J''[du, du] du), each with its own-u derivative.</summary>
+    private const int LocalSlavingCount = 4;
 
     /// <summary>Range r_f of the pair features (0 without interaction).</summary>
     public double Range { get; }
@@ -175,7 +200,7 @@ public sealed class ParticleBasis
             _rowStart = new int[n + 1];
         }
         _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k, first, _tents, _shells,
-            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart, k - VelocityCount), maxDegreeOfParallelism);
+            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart, k - SlavingCount - VelocityCount), maxDegreeOfParallelism);
         if (rows)
         {
             // the first sweep left each particle's number of interacting neighbours in _rowStart[i + 1]: rows start at their sums
@@ -189,7 +214,7 @@ public sealed class ParticleBasis
         // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all; t_i a third
         int second = first + 3 + _tents + _shells + WeightedCount;
         _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, _second!, phi, divergence, d, k,
-            second, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
+            second, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian, _jacobianSum), maxDegreeOfParallelism);
         _cells.Sweep(new ThirdContactKernel(_pairs, x, g, _forces!, _kappa!, _second!, phi, divergence, d, k, second + 1 + WeightedCount, _model,
             _jacobianSum, _jacobianSquare, _rowStart, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
     }
@@ -302,7 +327,39 @@ public sealed class ParticleBasis
             _interacting++;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
-            AddContactVelocity(i, j, ux, uy, uz, fp, fr);
+            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
+            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
+            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
+            AddContactVelocity(dux, duy, duz, ux, uy, uz, fp, fr);
+            AddSlaving(new ContactJet(pairs, r, ux, uy, uz, f, fp), dux, duy, duz);
+        }
+
+        /// <summary>
+        /// Adds the three parts of Q_ij = J'(r)[du] du = f'' w^2 rhat + 2 a w du_t + a |du_t|^2 rhat and C_ij = J''(r)[du, du] du
+        /// (<see cref="ContactJet"/>), and, with a divergence, their own-u slopes d/du_{i,a} (times v0 in End): f'' 2 w rhat_a^2,
+        /// 2 a (rhat_a du_t,a + w (1 - rhat_a^2)), 2 a du_t,a rhat_a, and that of the cubic C from a five-point stencil in du_a
+        /// (exact for a polynomial of degree up to four, up to rounding).
+        /// </summary>
+        private void AddSlaving(in ContactJet jet, double dux, double duy, double duz)
+        {
+            int field = 3 + tents + shells + 2 * VelocityCount;
+            double w = jet.Ux * dux + jet.Uy * duy + jet.Uz * duz;
+            double tx = dux - w * jet.Ux, ty = duy - w * jet.Uy, tz = duz - w * jet.Uz, t2 = tx * tx + ty * ty + tz * tz;
+            double normal = jet.F2 * w * w, tangential = 2 * jet.A * w, radial = jet.A * t2;
+            _s.Add(field, normal * jet.Ux, normal * jet.Uy, normal * jet.Uz);
+            _s.Add(field + 1, tangential * tx, tangential * ty, tangential * tz);
+            _s.Add(field + 2, radial * jet.Ux, radial * jet.Uy, radial * jet.Uz);
+            var cubic = jet.SecondAlong(dux, duy, duz);
+            _s.Add(field + 3, cubic.X, cubic.Y, cubic.Z);
+            if (divergence is null) return;
+            int slope = field + LocalSlavingCount;
+            double n2 = 2 * jet.F2 * w, a2 = 2 * jet.A;
+            _s.Add(slope, n2 * jet.Ux * jet.Ux, n2 * jet.Uy * jet.Uy, n2 * jet.Uz * jet.Uz);
+            _s.Add(slope + 1, a2 * (jet.Ux * tx + w * (1 - jet.Ux * jet.Ux)), a2 * (jet.Uy * ty + w * (1 - jet.Uy * jet.Uy)),
+                d == 3 ? a2 * (jet.Uz * tz + w * (1 - jet.Uz * jet.Uz)) : 0);
+            _s.Add(slope + 2, a2 * tx * jet.Ux, a2 * ty * jet.Uy, a2 * tz * jet.Uz);
+            double h = Math.Sqrt(dux * dux + duy * duy + duz * duz) + 1e-12;
+            _s.Add(slope + 3, jet.CubicSlope(dux, duy, duz, 0, h), jet.CubicSlope(dux, duy, duz, 1, h), d == 3 ? jet.CubicSlope(dux, duy, duz, 2, h) : 0);
         }
 
         /// <summary>
@@ -310,11 +367,8 @@ public sealed class ParticleBasis
         /// du = u_i - u_j, w = rhat . du, for every gate o; and, with a divergence, their own-g derivatives (u_i moves by v0 e_a, so
         /// w by v0 rhat_a): v0 f' rhat_a^2 (o + w o') and v0 (f / r) [(1 - rhat_a^2) o + rhat_a (du_a - w rhat_a) o'].
         /// </summary>
-        private void AddContactVelocity(int i, int j, double ux, double uy, double uz, double fp, double fr)
+        private void AddContactVelocity(double dux, double duy, double duz, double ux, double uy, double uz, double fp, double fr)
         {
-            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
-            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
-            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
             double w = ux * dux + uy * duy + uz * duz;
             double tx = dux - w * ux, ty = duy - w * uy, tz = duz - w * uz;
             int field = 3 + tents + shells;
@@ -387,8 +441,25 @@ public sealed class ParticleBasis
                 for (int q = 0; q < WeightedCount; q++) phi[row + fields + q] = weights[q] * c;
                 int velocityRow = (i * d + a) * count + velocityFirst;
                 for (int q = 0; q < VelocityCount; q++) phi[velocityRow + q] = _s.Get(fields + q, a);
+                // the slaving block: Qn, Qt, Qr, the weighted Q = Qn + Qt + Qr, then J''[du, du] du
+                int slavingRow = velocityRow + VelocityCount, local = fields + 2 * VelocityCount;
+                double qn = _s.Get(local, a), qt = _s.Get(local + 1, a), qr = _s.Get(local + 2, a), qSum = qn + qt + qr;
+                phi[slavingRow] = qn;
+                phi[slavingRow + 1] = qt;
+                phi[slavingRow + 2] = qr;
+                for (int q = 0; q < WeightedCount; q++) phi[slavingRow + 3 + q] = weights[q] * qSum;
+                phi[slavingRow + 3 + WeightedCount] = _s.Get(local + 3, a);
                 if (divergence is null) continue;
                 for (int q = 0; q < VelocityCount; q++) divergence[velocityRow + q] = _s.Get(fields + VelocityCount + q, a);
+                // u_i moves by v0 e_a when g_{i,a} does: the per-contact slopes (in u) times v0
+                int slope = local + LocalSlavingCount;
+                double dn = v0 * _s.Get(slope, a), dt = v0 * _s.Get(slope + 1, a), dr = v0 * _s.Get(slope + 2, a);
+                divergence[slavingRow] = dn;
+                divergence[slavingRow + 1] = dt;
+                divergence[slavingRow + 2] = dr;
+                double uq = Velocity(model, x, g, forces, i * d + a);
+                for (int q = 0; q < WeightedCount; q++) divergence[slavingRow + 3 + q] = weights[q] * (dn + dt + dr) + slopes[q] * qSum * uq;
+                divergence[slavingRow + 3 + WeightedCount] = v0 * _s.Get(slope + 3, a);
                 // d/dg_{i,a}: the J(g_i - g_j) field gives [sum_j J]_aa; c_i = v0 [that] + k [J(F_i - F_j)] gives v0 [sum_j J]_aa;
                 // a weighted feature w c_a gives w v0 [sum_j J]_aa + c_a dw/dg_{i,a}
                 double jaa = a == 0 ? _jxx : a == 1 ? _jyy : _jzz;
@@ -406,15 +477,23 @@ public sealed class ParticleBasis
     /// </summary>
     private struct SecondContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas,
         double[] ownSecond, double[] second, double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model,
-        int[]? rowStart, int[] rowNeighbour, double[] rowJacobian) : INeighbourKernel
+        int[]? rowStart, int[] rowNeighbour, double[] rowJacobian, double[] jacobianSum) : INeighbourKernel
     {
         private double _ex, _ey, _ez;
+        // sum_j J'(r_ij)[du] (c_i - c_j) and its own-u slope
+        private double _lx, _ly, _lz, _sx, _sy, _sz;
+        private Mat3 _sum;   // S_i = sum_j J(r_ij), with a divergence
         private int _entry;
 
         public void Begin(int i)
         {
             _ex = _ey = _ez = 0;
-            if (rowStart is not null) _entry = rowStart[i];
+            _lx = _ly = _lz = _sx = _sy = _sz = 0;
+            if (rowStart is not null)
+            {
+                _entry = rowStart[i];
+                _sum = Mat3.Load(jacobianSum, i);
+            }
         }
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
@@ -434,6 +513,36 @@ public sealed class ParticleBasis
             _ex += tx;
             _ey += ty;
             _ez += tz;
+            AddSlaving(i, j, new ContactJet(pairs, r, ux, uy, uz, f, fp), fp, fr);
+        }
+
+        /// <summary>
+        /// Adds J'(r)[du] (c_i - c_j) (<see cref="ContactJet.FirstAlong"/>) and, with a divergence, its own-u slope: the form is
+        /// bilinear in du and dc = c_i - c_j, and u_i moving by e_a moves du by e_a and dc by (S_i + J_ij) e_a (c_i by S_i e_a, the
+        /// neighbour's c_j by -J_ij e_a), so the slope is J'[e_a] dc + J'[du] (S_i + J_ij) e_a, component a.
+        /// </summary>
+        private void AddSlaving(int i, int j, in ContactJet jet, double fp, double fr)
+        {
+            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
+            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
+            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
+            double dcx = contact[i * d] - contact[j * d], dcy = contact[i * d + 1] - contact[j * d + 1];
+            double dcz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
+            var (lx, ly, lz) = jet.FirstAlong(dux, duy, duz, dcx, dcy, dcz);
+            _lx += lx;
+            _ly += ly;
+            _lz += lz;
+            if (rowStart is null) return;
+            var moved = _sum + Mat3.Jacobian(fp, fr, jet.Ux, jet.Uy, jet.Uz, d);
+            for (int a = 0; a < d; a++)
+            {
+                var (mx, my, mz) = moved.Column(a);
+                double along = jet.FirstAlong(a == 0 ? 1 : 0, a == 1 ? 1 : 0, a == 2 ? 1 : 0, dcx, dcy, dcz).Component(a)
+                    + jet.FirstAlong(dux, duy, duz, mx, my, mz).Component(a);
+                if (a == 0) _sx += along;
+                else if (a == 1) _sy += along;
+                else _sz += along;
+            }
         }
 
         public void End(int i)
@@ -449,10 +558,14 @@ public sealed class ParticleBasis
                 second[i * d + a] = e;
                 phi[row] = e;
                 for (int q = 0; q < WeightedCount; q++) phi[row + 1 + q] = weights[q] * e;
+                // the last column of the basis
+                int last = (i * d + a) * count + count - 1;
+                phi[last] = a == 0 ? _lx : a == 1 ? _ly : _lz;
                 if (divergence is null) continue;
                 double own = v0 * ownSecond[i * d + a], ua = Velocity(model, x, g, forces, i * d + a);
                 divergence[row] = own;
                 for (int q = 0; q < WeightedCount; q++) divergence[row + 1 + q] = weights[q] * own + slopes[q] * e * ua;
+                divergence[last] = v0 * (a == 0 ? _sx : a == 1 ? _sy : _sz);
             }
         }
     }
@@ -539,6 +652,72 @@ public sealed class ParticleBasis
         }
     }
 
+    /// <summary>
+    /// One contact's pair Jacobian J(r) = phi(r) I + psi(r) r r^T (r = x_i - x_j, phi = f / r, psi = (f' - f / r) / r^2) and its
+    /// derivatives along a straight motion of the separation, r(h) = r + h p: J'[p] = d/dh J(r + h p) and J''[p, p] at h = 0. Along
+    /// the particles' own motion (p = du = u_i - u_j, g frozen) these are the time derivatives that slave the contact field:
+    /// d c_i / dt = sum_j J'[du] du + k (J c)_i, where Q_i = sum_j J'[du] du is the part set by the moving geometry alone. With
+    /// w = rhat . p and t = p - w rhat, |r(h)| moves by w and then |t|^2 / r, so with A = phi' = (f' - f / r) / r,
+    /// A' = (f'' - 2 A) / r, A'' = (f''' - 3 A') / r, psi = A / r, psi' = (A' - psi) / r, psi'' = (A'' - 2 psi') / r:
+    /// J'[p] v = A w v + psi' w (r . v) r + psi ((p . v) r + (r . v) p), and
+    /// J''[p, p] p = (A' w^2 + A |t|^2 / r) p + (psi'' w^2 + psi' |t|^2 / r) (r . p) r + 2 psi' w (|p|^2 r + (r . p) p) + 2 psi |p|^2 p.
+    /// For p = v = du, J'[du] du = f'' w^2 rhat + 2 A w t + A |t|^2 rhat (normal, tangential and radial parts).
+    /// </summary>
+    private readonly struct ContactJet
+    {
+        public readonly double R, Ux, Uy, Uz, A, F2;
+        private readonly double _aSlope, _psi, _psiSlope, _psiCurvature;
+
+        public ContactJet(IPairForces pairs, double r, double ux, double uy, double uz, double f, double fp)
+        {
+            var (f2, f3) = pairs.ForceHigherDerivatives(r);
+            R = r;
+            Ux = ux;
+            Uy = uy;
+            Uz = uz;
+            F2 = f2;
+            A = (fp - f / r) / r;
+            _aSlope = (f2 - 2 * A) / r;
+            double aCurvature = (f3 - 3 * _aSlope) / r;
+            _psi = A / r;
+            _psiSlope = (_aSlope - _psi) / r;
+            _psiCurvature = (aCurvature - 2 * _psiSlope) / r;
+        }
+
+        /// <summary>J'[p] v.</summary>
+        public Vec3 FirstAlong(double px, double py, double pz, double vx, double vy, double vz)
+        {
+            double w = Ux * px + Uy * py + Uz * pz, rv = R * (Ux * vx + Uy * vy + Uz * vz), pv = px * vx + py * vy + pz * vz;
+            double alongR = _psiSlope * w * rv * R + _psi * pv * R;
+            return new(A * w * vx + alongR * Ux + _psi * rv * px, A * w * vy + alongR * Uy + _psi * rv * py, A * w * vz + alongR * Uz + _psi * rv * pz);
+        }
+
+        /// <summary>J''[p, p] p.</summary>
+        public Vec3 SecondAlong(double px, double py, double pz)
+        {
+            double w = Ux * px + Uy * py + Uz * pz, p2 = px * px + py * py + pz * pz, t2 = p2 - w * w, rp = R * w;
+            double alongP = _aSlope * w * w + A * t2 / R + 2 * _psiSlope * w * rp + 2 * _psi * p2;
+            double alongR = ((_psiCurvature * w * w + _psiSlope * t2 / R) * rp + 2 * _psiSlope * w * p2) * R;
+            return new(alongP * px + alongR * Ux, alongP * py + alongR * Uy, alongP * pz + alongR * Uz);
+        }
+
+        /// <summary>
+        /// d [J''[p, p] p]_a / d p_a from the five-point stencil with step h, exact for this cubic up to rounding.
+        /// </summary>
+        public double CubicSlope(double px, double py, double pz, int a, double h)
+            => (8 * (Shifted(px, py, pz, a, h) - Shifted(px, py, pz, a, -h)) - (Shifted(px, py, pz, a, 2 * h) - Shifted(px, py, pz, a, -2 * h))) / (12 * h);
+
+        /// <summary>[J''[p', p'] p']_a at p' = p + s e_a.</summary>
+        private double Shifted(double px, double py, double pz, int a, double s)
+            => SecondAlong(px + (a == 0 ? s : 0), py + (a == 1 ? s : 0), pz + (a == 2 ? s : 0)).Component(a);
+    }
+
+    /// <summary>A 3-vector (2-D: z = 0).</summary>
+    private readonly record struct Vec3(double X, double Y, double Z)
+    {
+        public double Component(int a) => a == 0 ? X : a == 1 ? Y : Z;
+    }
+
     /// <summary>A 3 x 3 matrix (2-D: the z row and column stay 0) for the own-g Jacobian of the third contact field.</summary>
     private readonly struct Mat3(double xx, double xy, double xz, double yx, double yy, double yz, double zx, double zy, double zz)
     {
@@ -579,6 +758,9 @@ public sealed class ParticleBasis
 
         public double Diagonal(int a) => a == 0 ? _xx : a == 1 ? _yy : _zz;
 
+        /// <summary>Column a: the matrix applied to the unit vector e_a.</summary>
+        public (double X, double Y, double Z) Column(int a) => a == 0 ? (_xx, _yx, _zx) : a == 1 ? (_xy, _yy, _zy) : (_xz, _yz, _zz);
+
         public static Mat3 operator +(Mat3 p, Mat3 q)
             => new(p._xx + q._xx, p._xy + q._xy, p._xz + q._xz, p._yx + q._yx, p._yy + q._yy, p._yz + q._yz, p._zx + q._zx, p._zy + q._zy, p._zz + q._zz);
 
@@ -591,7 +773,7 @@ public sealed class ParticleBasis
             p._zx * q._xx + p._zy * q._yx + p._zz * q._zx, p._zx * q._xy + p._zy * q._yy + p._zz * q._zy, p._zx * q._xz + p._zy * q._yz + p._zz * q._zz);
     }
 
-    /// <summary>Fixed-size per-particle accumulator (up to 48 fields x 3 axes), so the kernel does not allocate.</summary>
+    /// <summary>Fixed-size per-particle accumulator (up to 56 fields x 3 axes), so the kernel does not allocate.</summary>
     private struct Sums
     {
         private Buffer _v;
@@ -605,7 +787,7 @@ public sealed class ParticleBasis
 
         public readonly double Get(int field, int axis) => _v[3 * field + axis];
 
-        [System.Runtime.CompilerServices.InlineArray(144)]
+        [System.Runtime.CompilerServices.InlineArray(168)]
         private struct Buffer
         {
             private double _e0;

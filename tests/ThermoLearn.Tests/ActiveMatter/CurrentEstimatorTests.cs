@@ -151,6 +151,95 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The slaving features are time derivatives of the pair force along the noise-free motion with g frozen (x moves at u, and
+    /// the contact field c = dF/dt with it): Qn + Qt + Qr = sum_j J'[du] du = d^2/dh^2 F_i(x + h u), sum_j J''[du, du] du =
+    /// d^3/dh^3 F_i(x + h u) and sum_j J'[du] (c_i - c_j) = d^2/dh ds F_i(x + h u + s c), all at 0 (central differences of the
+    /// forces, the third extrapolated from two steps; their errors are below 1e-5 of the largest value), for soft discs in 2-D and
+    /// 3-D and WCA discs in 2-D.
+    /// Particles with a neighbour within 0.05 of the cutoff are left out: the softplus force is truncated there with a step of
+    /// 1e-8, which a second difference at h = 1e-4 would read as a derivative of order one.
+    /// </summary>
+    [Theory]
+    [InlineData(2, "softplus")]
+    [InlineData(3, "softplus")]
+    [InlineData(2, "wca")]
+    public void SlavingFeaturesAreTimeDerivativesOfThePairForce(int dimension, string potential)
+    {
+        var model = new ActiveModel
+        {
+            Particles = 300, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 1,
+            Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
+        };
+        var system = new ActiveSystem(model, potential == "wca" ? 0.001 : 0.01, seed: 9);
+        for (int step = 0; step < 50; step++) system.Step();
+        var basis = new ParticleBasis(model);
+        var pairs = PairForces.For(model)!;
+        int n = model.Particles, d = model.Dimension, k = basis.Count;
+        double box = model.Box!.Value;
+        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
+        pairs.Forces(x, forces, 1);
+        basis.Evaluate(x, g, phi, 1);
+        var names = basis.Names.ToList();
+        int contactG = names.IndexOf("sum_j J(r) (g_i - g_j)"), contactF = names.IndexOf("sum_j J(r) (F_i - F_j)");
+        double[] u = new double[n * d], c = new double[n * d];
+        for (int q = 0; q < n * d; q++)
+        {
+            u[q] = model.V0 * g[q] + model.K * forces[q];
+            c[q] = model.V0 * phi[q * k + contactG] + model.K * phi[q * k + contactF];
+        }
+        // F at x + h u + s c
+        double[] At(double h, double s)
+        {
+            double[] shifted = new double[n * d], result = new double[n * d];
+            for (int q = 0; q < n * d; q++) shifted[q] = ((x[q] + h * u[q] + s * c[q]) % box + box) % box;
+            pairs.Forces(shifted, result, 1);
+            return result;
+        }
+        var nearCutoff = new bool[n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                if (j == i) continue;
+                Separation(x, i, j, d, box, out double r2);
+                if (Math.Abs(Math.Sqrt(r2) - pairs.Cutoff) < 0.05) nearCutoff[i] = true;
+            }
+        // steps that move no particle by more than 1e-4 (second derivatives) or 2e-3 (the third, with a Richardson step)
+        double fastest = u.Max(Math.Abs), steepest = c.Max(Math.Abs), hu = 1e-4 / fastest, hc = 1e-4 / steepest, h3 = 1e-3 / fastest;
+        double[] p1 = At(hu, 0), m1 = At(-hu, 0), zero = At(0, 0);
+        double[][] third = [At(h3, 0), At(-h3, 0), At(2 * h3, 0), At(-2 * h3, 0), At(4 * h3, 0), At(-4 * h3, 0)];
+        double[] pp = At(hu, hc), pm = At(hu, -hc), mp = At(-hu, hc), mm = At(-hu, -hc);
+        // the third-derivative stencil (f(2h) - 2 f(h) + 2 f(-h) - f(-2h)) / (2 h^3) at h and 2h, extrapolated: O(h^4)
+        double Third(int q)
+        {
+            double atH = (third[2][q] - 2 * third[0][q] + 2 * third[1][q] - third[3][q]) / (2 * h3 * h3 * h3);
+            double at2H = (third[4][q] - 2 * third[2][q] + 2 * third[3][q] - third[5][q]) / (16 * h3 * h3 * h3);
+            return (4 * atH - at2H) / 3;
+        }
+        var checks = new (string Name, Func<int, double> Feature, Func<int, double> Differences)[]
+        {
+            ("J'[du] du", q => phi[q * k + names.IndexOf("sum_j f''(r) w_ij^2 rhat")] + phi[q * k + names.IndexOf("sum_j 2 a(r) w_ij du_t")]
+                + phi[q * k + names.IndexOf("sum_j a(r) |du_t|^2 rhat")], q => (p1[q] - 2 * zero[q] + m1[q]) / (hu * hu)),
+            ("J''[du, du] du", q => phi[q * k + names.IndexOf("sum_j J''(r)[du, du] du")], Third),
+            ("J'[du] (c_i - c_j)", q => phi[q * k + names.IndexOf("sum_j J'(r)[du] (c_i - c_j)")],
+                q => (pp[q] - pm[q] - mp[q] + mm[q]) / (4 * hu * hc)),
+        };
+        foreach (var (name, feature, differences) in checks)
+        {
+            double largest = 0, worst = 0;
+            for (int q = 0; q < n * d; q++)
+            {
+                if (nearCutoff[q / d]) continue;
+                double fd = differences(q);
+                largest = Math.Max(largest, Math.Abs(fd));
+                worst = Math.Max(worst, Math.Abs(feature(q) - fd));
+            }
+            output.WriteLine($"d = {d}, {potential}, {name}: largest {largest:G4}, worst difference {worst:G3}");
+            Assert.True(largest > 0.1, $"{name}: no contacts ({largest})");
+            Assert.True(worst < 1e-5 * largest, $"{name}: {worst} against largest {largest}");
+        }
+    }
+
+    /// <summary>
     /// The own-g Jacobian diagonal d phi_k(i, a) / d g_{i,a} of every feature (the closed-form score-matching fit's input) against
     /// central differences of Evaluate, for 40 particles of a MIPS-like configuration with gates in play (v0 = 0.05, so the speeds
     /// |u_i| span the gates' 0.008-1.9 v0). Differences are O(h^2) ~ 1e-8 of the largest derivative; 1e-5 leaves room for rounding.

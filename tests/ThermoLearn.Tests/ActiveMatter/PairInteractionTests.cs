@@ -92,6 +92,12 @@ public class PairInteractionTests
             double numericDerivative = (p.Force(r + h) - p.Force(r - h)) / (2 * h);
             double derivativeScale = Math.Max(1e-6, Math.Abs(p.ForceDerivative(r)));
             Assert.True(Math.Abs(numericDerivative - p.ForceDerivative(r)) < 1e-5 * derivativeScale + 1e-8, $"{name} at r = {r}: f' = {p.ForceDerivative(r)}, numeric {numericDerivative}");
+            // f'' and f''' against central differences of f' and f''
+            var (second, third) = p.ForceHigherDerivatives(r);
+            double numericSecond = (p.ForceDerivative(r + h) - p.ForceDerivative(r - h)) / (2 * h);
+            double numericThird = (p.ForceHigherDerivatives(r + h).Second - p.ForceHigherDerivatives(r - h).Second) / (2 * h);
+            Assert.True(Math.Abs(numericSecond - second) < 1e-5 * Math.Max(1e-6, Math.Abs(second)) + 1e-8, $"{name} at r = {r}: f'' = {second}, numeric {numericSecond}");
+            Assert.True(Math.Abs(numericThird - third) < 1e-5 * Math.Max(1e-6, Math.Abs(third)) + 1e-8, $"{name} at r = {r}: f''' = {third}, numeric {numericThird}");
         }
     }
 
