@@ -86,20 +86,11 @@ public sealed class ParticleBasis
             for (int s = 0; s < shells; s++) names.Add($"sum_j T'{s}(r) g_j");
             names.Add("sum_j J(r) (g_i - g_j)");
             names.Add("sum_j J(r) (F_i - F_j)");
-            for (int q = 0; q < GateCount; q++) names.Add($"c_i w{q}(|u_i|)");
-            names.Add("kappa_i c_i");
-            names.Add("kappa_i^2 c_i");
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i c_i w{q}(|u_i|)");
+            AddWeightedNames(names, "c_i");
             names.Add("sum_j J(r) (c_i - c_j)");
-            for (int q = 0; q < GateCount; q++) names.Add($"e_i w{q}(|u_i|)");
-            names.Add("kappa_i e_i");
-            names.Add("kappa_i^2 e_i");
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i e_i w{q}(|u_i|)");
+            AddWeightedNames(names, "e_i");
             names.Add("sum_j J(r) (e_i - e_j)");
-            for (int q = 0; q < GateCount; q++) names.Add($"t_i w{q}(|u_i|)");
-            names.Add("kappa_i t_i");
-            names.Add("kappa_i^2 t_i");
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i t_i w{q}(|u_i|)");
+            AddWeightedNames(names, "t_i");
             for (int q = 0; q < BellCount; q++)
             {
                 names.Add($"sum_j N(u_i - u_j) b{q}(w_ij)");
@@ -113,14 +104,20 @@ public sealed class ParticleBasis
             names.Add("sum_j f''(r) w_ij^2 rhat");
             names.Add("sum_j 2 a(r) w_ij du_t");
             names.Add("sum_j a(r) |du_t|^2 rhat");
-            for (int q = 0; q < GateCount; q++) names.Add($"Q_i w{q}(|u_i|)");
-            names.Add("kappa_i Q_i");
-            names.Add("kappa_i^2 Q_i");
-            for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i Q_i w{q}(|u_i|)");
+            AddWeightedNames(names, "Q_i");
             names.Add("sum_j J''(r)[du, du] du");
             names.Add("sum_j J'(r)[du] (c_i - c_j)");
         }
         Names = names;
+    }
+
+    /// <summary>The names of a field's eleven weighted copies (<see cref="Weights"/>), in feature order.</summary>
+    private static void AddWeightedNames(List<string> names, string field)
+    {
+        for (int q = 0; q < GateCount; q++) names.Add($"{field} w{q}(|u_i|)");
+        names.Add($"kappa_i {field}");
+        names.Add($"kappa_i^2 {field}");
+        for (int q = KappaGateFirst; q <= KappaGateLast; q++) names.Add($"kappa_i {field} w{q}(|u_i|)");
     }
 
     /// <summary>Feature names, in coefficient order.</summary>

@@ -109,15 +109,9 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     public void ContactFeaturesAreDirectionalDerivativesOfThePairForce()
     {
         var model = new ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 1 };
-        var system = new ActiveSystem(model, 0.01, seed: 3);
-        for (int step = 0; step < 50; step++) system.Step();   // off the lattice: contacts at many distances and angles
-        var basis = new ParticleBasis(model);
-        var pairs = PairForces.For(model)!;
+        var (basis, pairs, x, g, forces, phi) = EvaluatedAfter(model, 0.01, 50, seed: 3);   // off the lattice: contacts at many distances and angles
         int n = model.Particles, d = model.Dimension, k = basis.Count;
         double box = model.Box!.Value;
-        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
-        pairs.Forces(x, forces, 1);
-        basis.Evaluate(x, g, phi, 1);
         // the combined contact field c = v0 [J(g_i - g_j)] + k [J(F_i - F_j)], along which the second contact field differentiates
         int contactG = basis.Names.ToList().IndexOf("sum_j J(r) (g_i - g_j)"), contactF = basis.Names.ToList().IndexOf("sum_j J(r) (F_i - F_j)");
         var contact = new double[n * d];
@@ -170,15 +164,9 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
             Particles = 300, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 1,
             Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
         };
-        var system = new ActiveSystem(model, potential == "wca" ? 0.001 : 0.01, seed: 9);
-        for (int step = 0; step < 50; step++) system.Step();
-        var basis = new ParticleBasis(model);
-        var pairs = PairForces.For(model)!;
+        var (basis, pairs, x, g, forces, phi) = EvaluatedAfter(model, potential == "wca" ? 0.001 : 0.01, 50, seed: 9);
         int n = model.Particles, d = model.Dimension, k = basis.Count;
         double box = model.Box!.Value;
-        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * k];
-        pairs.Forces(x, forces, 1);
-        basis.Evaluate(x, g, phi, 1);
         var names = basis.Names.ToList();
         int contactG = names.IndexOf("sum_j J(r) (g_i - g_j)"), contactF = names.IndexOf("sum_j J(r) (F_i - F_j)");
         double[] u = new double[n * d], c = new double[n * d];
@@ -438,6 +426,24 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         var system = new ActiveSystem(model, 0.01, seed);
         for (int step = 0; step < 50; step++) system.Step();
         return (model, new ParticleBasis(model), system.Positions.ToArray(), system.Active.ToArray());
+    }
+
+    /// <summary>
+    /// The model stepped <paramref name="steps"/> times at <paramref name="dt"/> from its start (seed), then its basis, pair forces,
+    /// positions, g, forces F and the basis evaluated there.
+    /// </summary>
+    private static (ParticleBasis Basis, IPairForces Pairs, double[] X, double[] G, double[] Forces, double[] Phi) EvaluatedAfter(
+        ActiveModel model, double dt, int steps, ulong seed)
+    {
+        var system = new ActiveSystem(model, dt, seed);
+        for (int step = 0; step < steps; step++) system.Step();
+        var basis = new ParticleBasis(model);
+        var pairs = PairForces.For(model)!;
+        int n = model.Particles, d = model.Dimension;
+        double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * basis.Count];
+        pairs.Forces(x, forces, 1);
+        basis.Evaluate(x, g, phi, 1);
+        return (basis, pairs, x, g, forces, phi);
     }
 
     /// <summary>x_i - x_j to the nearest periodic image, d components, and its squared length.</summary>
