@@ -8,16 +8,20 @@ internal static class ActiveMatterPlots
 {
     /// <summary>
     /// One snapshot: each particle a marker at its (x, y), coloured by <paramref name="values"/> (e.g. its local EP rate)
-    /// on a Viridis scale with a colour bar; <paramref name="values"/> null colours by nothing (a plain snapshot).
+    /// on a Viridis scale with a colour bar (<see cref="ColourRange"/>; the label says where the scale is capped);
+    /// <paramref name="values"/> null colours by nothing (a plain snapshot).
     /// </summary>
     public static void Particles(ActiveSnapshots snapshots, int frame, double[]? values, string title, string colourLabel, string path)
     {
         var m = snapshots.Model;
         int n = m.Particles;
         var plot = PlotFile.Create(title, "x", "y");
-        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-        if (values is not null) foreach (double v in values) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
-        if (!(hi > lo)) hi = lo + 1;
+        double lo = 0, hi = 1;
+        if (values is not null)
+        {
+            (lo, hi, int above) = ColourRange(values);
+            if (above > 0) colourLabel += FormattableString.Invariant($" (capped at the {100 * CappedQuantile:G3}th percentile, {hi:G3}: {above} above)");
+        }
         var colormap = new ScottPlot.Colormaps.Viridis();
         // Marker size in pixels from the particle radius: a 800 px wide figure spans the box (or the data).
         double span = m.Box ?? Enumerable.Range(0, n).Max(i => Math.Abs(snapshots.Position(frame, i, 0))) * 2.2;
@@ -56,6 +60,25 @@ internal static class ActiveMatterPlots
         }
         plot.Axes.SquareUnits();
         PlotFile.Save(plot, path, 800, 760);
+    }
+
+    /// <summary>The quantile at which a per-particle map's colour scale is capped.</summary>
+    internal const double CappedQuantile = 0.995;
+
+    /// <summary>
+    /// The colour range of a per-particle map: from the least value to the <see cref="CappedQuantile"/> quantile (the value of rank
+    /// ceil(0.995 n)), so that a few extreme particles (a snapshot's local EP is heavy-tailed) do not turn the rest into one colour;
+    /// the particles above are drawn in the top colour and counted. When the quantile equals the least value the range is the full one.
+    /// </summary>
+    internal static (double Low, double High, int Above) ColourRange(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        double low = sorted[0], high = sorted[Math.Max(0, (int)Math.Ceiling(CappedQuantile * sorted.Length) - 1)];
+        if (!(high > low)) high = sorted[^1];
+        if (!(high > low)) return (low, low + 1, 0);
+        int above = sorted.Length - 1 - Array.FindLastIndex(sorted, v => v <= high);
+        return (low, high, above);
     }
 
     /// <summary>sigma / N against the packing fraction, with error bars (one series per method).</summary>

@@ -25,6 +25,23 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Contains("abp", names);
     }
 
+    /// <summary>
+    /// A per-particle map's colour scale runs from the least value to the 99.5th percentile (rank ceil(0.995 n)) and counts the
+    /// particles above it: 1..1000 with one extreme particle (10^6) caps at 996 with five above; equal values keep a unit range.
+    /// </summary>
+    [Fact]
+    public void ParticleMapsCapTheirColourScaleAtTheNinetyNinePointFifthPercentile()
+    {
+        var values = Enumerable.Range(1, 1000).Select(v => (double)v).Append(1e6).ToArray();
+        var (low, high, above) = ThermoLearn.Cli.Plotting.ActiveMatterPlots.ColourRange(values);
+        Assert.Equal(1, low);
+        Assert.Equal(996, high);   // the ceil(0.995 x 1001) = 996th smallest
+        Assert.Equal(5, above);    // 997..1000 and 10^6
+        Assert.Equal((3.0, 4.0, 0), ThermoLearn.Cli.Plotting.ActiveMatterPlots.ColourRange([3, 3, 3]));
+        // a few large values among many equal ones: the quantile is the common value, so the full range is kept
+        Assert.Equal((0.0, 7.0, 0), ThermoLearn.Cli.Plotting.ActiveMatterPlots.ColourRange([.. Enumerable.Repeat(0.0, 999), 7]));
+    }
+
     [Fact]
     public void SimulateThenEstimateBothMethods()
     {
