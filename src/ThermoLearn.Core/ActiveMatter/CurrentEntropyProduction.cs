@@ -1,4 +1,5 @@
 using ThermoLearn.Inference;
+using ThermoLearn.Simd;
 using ThermoLearn.Statistics;
 
 namespace ThermoLearn.ActiveMatter;
@@ -89,12 +90,29 @@ public static class CurrentEntropyProduction
         var gs = new double[ring][];
         for (int q = 0; q < ring; q++) { phi[q % phi.Length] = new double[rows * k]; xs[q] = new double[rows]; gs[q] = new double[rows]; }
         double box = m.Box ?? 0;
+        var columns = new double[rows * k];
+        var frameGram = new double[k * k];
         // Ring of the last lags + 1 frames' positions, g and features: frame t sits in slot t % ring.
         for (int t = 0; t < frames; t++)
         {
             int slot = t % ring;
             snapshots.CopyFrame(t, xs[slot], gs[slot]);
             basis.Evaluate(xs[slot], gs[slot], phi[slot], options.MaxDegreeOfParallelism);
+            // M takes the features at the start of each increment: this frame's Gram matrix, once, for every lag it starts
+            if (t + 1 < frames)
+            {
+                FrameGram(phi[slot], rows, k, columns, frameGram);
+                for (int lag = 1; lag <= lags && t + lag < frames; lag++)
+                {
+                    int block = (int)((long)t * blocks / (frames - lag));
+                    for (int p = 0; p < k; p++)
+                        for (int q = 0; q <= p; q++)
+                        {
+                            gram[lag - 1, block, p * k + q] += frameGram[p * k + q];
+                            if (q != p) gram[lag - 1, block, q * k + p] += frameGram[p * k + q];
+                        }
+                }
+            }
             for (int lag = 1; lag <= lags; lag++)
             {
                 int start = t - lag;
@@ -102,7 +120,7 @@ public static class CurrentEntropyProduction
                 int from = start % ring;
                 int block = (int)((long)start * blocks / (frames - lag));
                 counts[lag - 1, block]++;
-                Accumulate(phi[from], phi[slot], xs[from], xs[slot], gs[from], gs[slot], rows, k, box, noisyX, lag - 1, block, jx, jg, gram);
+                AccumulateCurrents(phi[from], phi[slot], xs[from], xs[slot], gs[from], gs[slot], rows, k, box, noisyX, lag - 1, block, jx, jg);
             }
         }
 
@@ -199,10 +217,23 @@ public static class CurrentEntropyProduction
         return errors;
     }
 
-    private static void Accumulate(double[] phiFrom, double[] phiTo, double[] xFrom, double[] xTo, double[] gFrom, double[] gTo, int rows, int k,
-        double box, bool noisyX, int lag, int block, double[,,] jx, double[,,] jg, double[,,] gram)
+    /// <summary>
+    /// The lower triangle of sum_r phi_r phi_r^T over one frame's rows (phi row-major, rows x k) into <paramref name="into"/>[p k + q],
+    /// q &lt;= p: the features are copied into columns, then summed in <see cref="FixedOrderSum.Gram"/>'s fixed order (register-blocked
+    /// fused multiply-adds, the same bits on every machine and thread count).
+    /// </summary>
+    private static void FrameGram(double[] phi, int rows, int k, double[] columns, double[] into)
     {
-        Span<double> sumX = stackalloc double[k], sumG = stackalloc double[k], sumGram = stackalloc double[k * k];
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < k; p++) columns[p * rows + r] = phi[r * k + p];
+        FixedOrderSum.Gram(columns, rows, k, 0, rows, into);
+    }
+
+    /// <summary>Adds one lag's Stratonovich currents sum_r phi_mid(r) dz_r (g, and x when it is noisy) for the increments from one frame to another.</summary>
+    private static void AccumulateCurrents(double[] phiFrom, double[] phiTo, double[] xFrom, double[] xTo, double[] gFrom, double[] gTo, int rows, int k,
+        double box, bool noisyX, int lag, int block, double[,,] jx, double[,,] jg)
+    {
+        Span<double> sumX = stackalloc double[k], sumG = stackalloc double[k];
         for (int r = 0; r < rows; r++)
         {
             double dg = gTo[r] - gFrom[r];
@@ -218,19 +249,12 @@ public static class CurrentEntropyProduction
                 double mid = 0.5 * (phiFrom[o + p] + phiTo[o + p]);
                 sumG[p] += mid * dg;
                 if (noisyX) sumX[p] += mid * dx;
-                double a = phiFrom[o + p];
-                for (int q = 0; q <= p; q++) sumGram[p * k + q] += a * phiFrom[o + q];
             }
         }
         for (int p = 0; p < k; p++)
         {
             jx[lag, block, p] += sumX[p];
             jg[lag, block, p] += sumG[p];
-            for (int q = 0; q <= p; q++)
-            {
-                gram[lag, block, p * k + q] += sumGram[p * k + q];
-                if (q != p) gram[lag, block, q * k + p] += sumGram[p * k + q];
-            }
         }
     }
 
