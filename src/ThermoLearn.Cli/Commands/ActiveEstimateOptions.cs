@@ -182,6 +182,8 @@ internal sealed class ActiveEstimateOptions
             };
             if (current is not null)
             {
+                result["ep_rate_heldout"] = current.HeldOut;
+                result["stderr_heldout"] = current.HeldOutError;
                 result["ep_rate_lag1"] = current.RateLag1;
                 result["ep_rate_lag2"] = JsonOutput.Number(current.RateLag2);
                 result["features"] = new JsonArray(current.Features.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
@@ -236,6 +238,9 @@ internal sealed class ActiveEstimateOptions
         {
             console.Out.WriteLine($"EP rate of the whole system ({model.Particles} particles), --method {estimate.Method}: {estimate.Rate:G6} +- {estimate.StandardError:G3} "
                 + $"(per particle {estimate.RatePerParticle:G6} +- {estimate.StandardErrorPerParticle:G3}; x part {estimate.RateX:G6}, g part {estimate.RateG:G6}; {estimate.Snapshots} snapshots)");
+            if (current is not null)
+                console.Out.WriteLine($"held-out EP rate (the force fitted on {blocks - 1} of {blocks} blocks, scored on the other; a lower bound up to its error): "
+                    + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
             if (exact is { } e)
             {
                 double z = (estimate.Rate - e.Total) / estimate.StandardError;

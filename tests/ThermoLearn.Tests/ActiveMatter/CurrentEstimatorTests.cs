@@ -37,6 +37,14 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
             Assert.True(Math.Abs(e.RateX - exact.X) < 5 * e.StandardError, $"{name}: x part {e.RateX} vs {exact.X}");
             Assert.True(Math.Abs(e.RateG - exact.G) < 5 * e.StandardError, $"{name}: g part {e.RateG} vs {exact.G}");
         }
+        // The block cross-validated rate. Without interactions the basis is a few features and holds the exact force, so it must agree
+        // within its own error. With interactions (the equilibrium cases, scored debiased) the basis has 75 features per set, and a
+        // force fitted on other blocks pays its estimation error on the scored one, E[held out] = sigma - E[(theta - theta*) . D M
+        // (theta - theta*)] < sigma: it is a lower bound, so it may not exceed the exact rate by more than its error.
+        double zHeld = (result.HeldOut - exact.Total) / result.HeldOutError;
+        output.WriteLine($"{name}: held out {result.HeldOut:G6} +- {result.HeldOutError:G3}; z = {zHeld:F2}");
+        if (debiased) Assert.True(zHeld < sigmas, $"{name}: held out {result.HeldOut} +- {result.HeldOutError} above exact {exact.Total}: {zHeld:F2} standard errors");
+        else Assert.True(Math.Abs(zHeld) < sigmas, $"{name}: held out {result.HeldOut} +- {result.HeldOutError} vs exact {exact.Total}: {zHeld:F2} standard errors");
     }
 
     [Fact]

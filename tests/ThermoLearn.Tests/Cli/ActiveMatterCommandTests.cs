@@ -68,6 +68,9 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Equal("current", (string)current["method"]!);
         Assert.True((double)current["stderr"]! > 0);
         Assert.Equal(0, (double)current["ep_rate_x"]!);   // eps = 0: the positions carry no noise
+        // the block cross-validated rate: the exact force (g_i and x_i) is in the basis, so it agrees with d A N = 200 within 4 of its errors
+        double heldOut = (double)current["ep_rate_heldout"]!, heldOutError = (double)current["stderr_heldout"]!;
+        Assert.True(heldOutError > 0 && Math.Abs(heldOut - 200) < 4 * heldOutError, $"held out {heldOut} +- {heldOutError}");
         Assert.Equal(101, File.ReadAllLines(local).Length);
         Assert.Equal(16 * 16 + 1, File.ReadAllLines(regions).Length);
         Assert.True(new FileInfo(plot).Length > 1000);
