@@ -160,7 +160,47 @@ public static class ActiveSnapshotFile
                 long frame = q / ((long)particles * columns), particle = q / columns % particles;
                 throw new InvalidInputException($"{path}: non-finite value {data[q]} at frame {frame}, particle {particle}, column '{names[q % columns]}'.");
             }
+        if (model.Interacting) RefuseCoincidentParticles(path, model, frames, columns, data);
         return new ActiveSnapshots(model, frames, dt, data, seed, step);
+    }
+
+    /// <summary>
+    /// Two interacting particles at the same place (closer than 1e-9 r0, minimum image in a box) have no pair direction: the pair
+    /// Jacobian f / r and the estimators' features built on it are infinite there. Names the first such pair (frame, particles).
+    /// </summary>
+    private static void RefuseCoincidentParticles(string path, ActiveModel model, int frames, int columns, double[] data)
+    {
+        int n = model.Particles, d = model.Dimension;
+        var cells = new CellList(n, d, model.Cutoff, model.Box);
+        var positions = new double[n * d];
+        var partner = new int[n];
+        double limit = 1e-9 * model.R0;
+        for (int t = 0; t < frames; t++)
+        {
+            for (int i = 0; i < n; i++)
+                for (int a = 0; a < d; a++) positions[i * d + a] = data[((long)t * n + i) * columns + a];
+            cells.Build(positions);
+            cells.Sweep(new CoincidenceKernel(limit * limit, partner));
+            for (int i = 0; i < n; i++)
+                if (partner[i] >= 0)
+                    throw new InvalidInputException($"{path}: particles {i} and {partner[i]} are at the same place in frame {t} (distance below 1e-9 r0): "
+                        + "an interacting pair needs a direction between its particles.");
+        }
+    }
+
+    /// <summary>Per particle i, the first neighbour j closer than the limit (-1: none).</summary>
+    private struct CoincidenceKernel(double limit2, int[] partner) : INeighbourKernel
+    {
+        private int _first;
+
+        public void Begin(int i) => _first = -1;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            if (_first < 0 && r2 < limit2) _first = j;
+        }
+
+        public void End(int i) => partner[i] = _first;
     }
 
     private static double Number(JsonObject o, string key, string where)

@@ -143,6 +143,33 @@ public class ActiveModelTests
         var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
         Assert.Contains("g columns are missing", e.Message);
     }
+
+    /// <summary>
+    /// Two interacting particles at the same place have no pair direction (f / r is infinite): the file is refused, naming the pair and
+    /// the frame, across the periodic boundary too (one copy shifted by the box side). Without interactions the same file reads.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void CoincidentInteractingParticlesAreBadInput(double shiftInBoxes)
+    {
+        string path = Path.Combine(TempFolder(), "c.npy");
+        var model = Mips(64) with { PackingFraction = 0.2 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.05, Frames = 3, Seed = 1 });
+        ActiveSnapshotFile.Write(path, s);
+        var data = (double[])s.Data.Clone();
+        int columns = s.Columns;
+        long row7 = (2L * 64 + 7) * columns, row3 = (2L * 64 + 3) * columns;
+        data[row7] = data[row3] + shiftInBoxes * model.Box!.Value;
+        data[row7 + 1] = data[row3 + 1];
+        ThermoLearn.IO.NpyFormat.WriteArray(path, data, [3, 64, columns]);
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains("particles 3 and 7 are at the same place in frame 2", e.Message);
+
+        var free = model with { K = 0 };
+        ActiveSnapshotFile.Write(path, new ActiveSnapshots(free, 3, s.FrameDt, data, s.Seed, s.StepDt));
+        Assert.Equal(data, ActiveSnapshotFile.Read(path).Data);
+    }
 }
 
 public class ActiveObservablesTests
