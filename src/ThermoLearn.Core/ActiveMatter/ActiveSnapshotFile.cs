@@ -28,8 +28,10 @@ public static class ActiveSnapshotFile
         {
             string sidecar = SidecarPath(path);
             if (!File.Exists(sidecar)) return false;
-            try { return (string?)JsonNode.Parse(File.ReadAllText(sidecar))?["format"] == FormatName; }
-            catch (JsonException) { return false; }
+            string text = File.ReadAllText(sidecar);
+            try { return (string?)JsonNode.Parse(text)?["format"] == FormatName; }
+            // a sidecar that names the format but does not parse is a broken snapshot sidecar: Read says what is wrong with it
+            catch (JsonException) { return text.Contains($"\"{FormatName}\"", StringComparison.Ordinal); }
         }
         if (!IsHdf5(path)) return false;
         try
@@ -102,6 +104,7 @@ public static class ActiveSnapshotFile
         if ((string?)header["format"] != FormatName)
             throw new InvalidInputException($"{sidecar}: not an active-snapshot sidecar (format '{(string?)header["format"]}', expected '{FormatName}').");
         double dt = Number(header, "dt", sidecar);
+        if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"{sidecar}: the frame spacing 'dt' must be a positive number (got {dt}).");
         var model = ActiveModel.FromJson(header["parameters"]?.ToJsonString() ?? throw new InvalidInputException($"{sidecar}: no 'parameters'."), sidecar);
         var raw = new NpyFormat().Read(path, dt);   // (T, F, D) = (frames, particles, columns)
         double? step = header["step_dt"] is { } s ? (double)s : null;
@@ -127,6 +130,7 @@ public static class ActiveSnapshotFile
                 : throw new InvalidInputException($"{path}: '/{DatasetName}' has no '{name}' attribute (docs/formats.md lists the attributes).");
             double dt = dataset.AttributeExists("dt") ? dataset.Attribute("dt").Read<double>()
                 : throw new InvalidInputException($"{path}: '/{DatasetName}' has no 'dt' attribute (time between frames).");
+            if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"{path}: the 'dt' attribute of '/{DatasetName}' must be a positive number (got {dt}).");
             var model = ActiveModel.FromJson(Attr("parameters"), path);
             double? step = dataset.AttributeExists("step_dt") ? dataset.Attribute("step_dt").Read<double>() : null;
             ulong? seed = dataset.AttributeExists("seed") ? dataset.Attribute("seed").Read<ulong>() : null;

@@ -145,6 +145,30 @@ public class ActiveModelTests
     }
 
     /// <summary>
+    /// A snapshot sidecar with a frame spacing that is not positive is refused naming the sidecar; one that names the snapshot format but
+    /// is not valid JSON (NaN written by hand) is still recognised as a snapshot file, and reading it says the sidecar is malformed
+    /// (it was taken for a trajectory file, and `estimate --method identity` answered that the method is unknown).
+    /// </summary>
+    [Fact]
+    public void BrokenSnapshotSidecarsAreNamed()
+    {
+        string path = Path.Combine(TempFolder(), "b.npy"), sidecar = ActiveSnapshotFile.SidecarPath(path);
+        var s = ActiveSimulator.Run(Mips(64) with { PackingFraction = 0.2 }, new ActiveRunOptions { Dt = 0.05, Frames = 2, Seed = 1 });
+        ActiveSnapshotFile.Write(path, s);
+        string text = File.ReadAllText(sidecar);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+        header["dt"] = 0.0;
+        File.WriteAllText(sidecar, header.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains($"{sidecar}: the frame spacing 'dt' must be a positive number (got 0)", e.Message);
+        header["dt"] = 0.05;
+        File.WriteAllText(sidecar, header.ToJsonString().Replace("0.05", "NaN"));
+        Assert.True(ActiveSnapshotFile.IsSnapshotFile(path));
+        e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains("malformed JSON sidecar", e.Message);
+    }
+
+    /// <summary>
     /// Two interacting particles at the same place have no pair direction (f / r is infinite): the file is refused, naming the pair and
     /// the frame, across the periodic boundary too (one copy shifted by the box side). Without interactions the same file reads.
     /// </summary>
