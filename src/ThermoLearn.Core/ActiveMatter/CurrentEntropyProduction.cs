@@ -129,7 +129,8 @@ public static class CurrentEntropyProduction
         }
 
         // Per lag: totals and leave-one-block-out fits.
-        double Sigma(int lag, int leaveOut, out double sx, out double sg, out double[] thetaX, out double[] thetaG)
+        // J per unit time and M per increment of one lag over the blocks that `include` selects.
+        (double[] Jx, double[] Jg, double[] M) Moments(int lag, Func<int, bool> include)
         {
             var jxs = new double[k];
             var jgs = new double[k];
@@ -137,7 +138,7 @@ public static class CurrentEntropyProduction
             int count = 0;
             for (int b = 0; b < blocks; b++)
             {
-                if (b == leaveOut) continue;
+                if (!include(b)) continue;
                 count += counts[lag, b];
                 for (int p = 0; p < k; p++) { jxs[p] += jx[lag, b, p]; jgs[p] += jg[lag, b, p]; }
                 for (int p = 0; p < k * k; p++) g2[p] += gram[lag, b, p];
@@ -145,6 +146,12 @@ public static class CurrentEntropyProduction
             double tau = (lag + 1) * dt;
             for (int p = 0; p < k; p++) { jxs[p] /= count * tau; jgs[p] /= count * tau; }
             for (int p = 0; p < k * k; p++) g2[p] /= count;
+            return (jxs, jgs, g2);
+        }
+
+        double Sigma(int lag, int leaveOut, out double sx, out double sg, out double[] thetaX, out double[] thetaG)
+        {
+            var (jxs, jgs, g2) = Moments(lag, b => b != leaveOut);
             thetaG = DenseMatrix.SolveRidgedCholesky(g2, jgs, k, m.Gamma);
             sg = DenseMatrix.Dot(jgs, thetaG);
             if (noisyX)
@@ -171,16 +178,16 @@ public static class CurrentEntropyProduction
         // Block b's own loss 2 theta . J_b - D theta . M_b theta for a force fitted without it (one lag).
         double Scored(int lag, int b, double[] thetaX, double[] thetaG)
         {
-            double tau = (lag + 1) * dt, count = counts[lag, b], score = 0;
+            var (jxb, jgb, mb) = Moments(lag, c => c == b);
+            double score = 0;
             for (int p = 0; p < k; p++)
             {
-                score += 2 * thetaG[p] * jg[lag, b, p] / (count * tau);
-                if (noisyX) score += 2 * thetaX[p] * jx[lag, b, p] / (count * tau);
+                score += 2 * thetaG[p] * jgb[p];
+                if (noisyX) score += 2 * thetaX[p] * jxb[p];
                 for (int q = 0; q < k; q++)
                 {
-                    double mpq = gram[lag, b, p * k + q] / count;
-                    score -= m.Gamma * thetaG[p] * mpq * thetaG[q];
-                    if (noisyX) score -= m.Epsilon * thetaX[p] * mpq * thetaX[q];
+                    score -= m.Gamma * thetaG[p] * mb[p * k + q] * thetaG[q];
+                    if (noisyX) score -= m.Epsilon * thetaX[p] * mb[p * k + q] * thetaX[q];
                 }
             }
             return score;
@@ -216,9 +223,8 @@ public static class CurrentEntropyProduction
         foreach (double v in leaveOut) variance += (v - mean) * (v - mean);
         double stderr = Math.Sqrt((blocks - 1.0) / blocks * variance);
         double debiased = blocks * rate - (blocks - 1) * mean;
-        double heldOutMean = heldOut.Average(), heldOutVariance = 0;
-        foreach (double v in heldOut) heldOutVariance += (v - heldOutMean) * (v - heldOutMean);
-        double heldOutError = Math.Sqrt(heldOutVariance / (blocks - 1.0) / blocks);
+        // one value per block: the block mean and its standard error sqrt(var / B)
+        var heldOutRate = BlockStatistics.Mean(heldOut, blocks);
         var estimate = new ManyBodyEntropyEstimate(rate, stderr, debiased, rateX, rateG, "current", frames, n);
 
         // The fitted field: corrected coefficients, e.g. theta = 2 theta(dt) - theta(2 dt) (theta is linear in J at fixed M).
@@ -231,7 +237,7 @@ public static class CurrentEntropyProduction
         }
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
         return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, JackknifeErrors(leaveOutThetaX), JackknifeErrors(leaveOutThetaG),
-            sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutMean, heldOutError);
+            sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutRate.Mean, heldOutRate.StandardError);
     }
 
     /// <summary>Jackknife standard error of each component from its leave-one-block-out values.</summary>
