@@ -103,8 +103,7 @@ public static class ActiveSnapshotFile
         }
         if ((string?)header["format"] != FormatName)
             throw new InvalidInputException($"{sidecar}: not an active-snapshot sidecar (format '{(string?)header["format"]}', expected '{FormatName}').");
-        double dt = Number(header, "dt", sidecar);
-        if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"{sidecar}: the frame spacing 'dt' must be a positive number (got {dt}).");
+        double dt = FrameSpacing(Number(header, "dt", sidecar), $"{sidecar}: the frame spacing 'dt'");
         var model = ActiveModel.FromJson(header["parameters"]?.ToJsonString() ?? throw new InvalidInputException($"{sidecar}: no 'parameters'."), sidecar);
         var raw = new NpyFormat().Read(path, dt);   // (T, F, D) = (frames, particles, columns)
         double? step = header["step_dt"] is { } s ? (double)s : null;
@@ -128,9 +127,8 @@ public static class ActiveSnapshotFile
                 throw new InvalidInputException($"{path}: '/{DatasetName}' has shape ({string.Join(", ", dims)}); expected (frames, particles, columns), all positive.");
             string Attr(string name) => dataset.AttributeExists(name) ? dataset.Attribute(name).Read<string>()
                 : throw new InvalidInputException($"{path}: '/{DatasetName}' has no '{name}' attribute (docs/formats.md lists the attributes).");
-            double dt = dataset.AttributeExists("dt") ? dataset.Attribute("dt").Read<double>()
-                : throw new InvalidInputException($"{path}: '/{DatasetName}' has no 'dt' attribute (time between frames).");
-            if (!(dt > 0) || !double.IsFinite(dt)) throw new InvalidInputException($"{path}: the 'dt' attribute of '/{DatasetName}' must be a positive number (got {dt}).");
+            double dt = FrameSpacing(dataset.AttributeExists("dt") ? dataset.Attribute("dt").Read<double>()
+                : throw new InvalidInputException($"{path}: '/{DatasetName}' has no 'dt' attribute (time between frames)."), $"{path}: the 'dt' attribute of '/{DatasetName}'");
             var model = ActiveModel.FromJson(Attr("parameters"), path);
             double? step = dataset.AttributeExists("step_dt") ? dataset.Attribute("step_dt").Read<double>() : null;
             ulong? seed = dataset.AttributeExists("seed") ? dataset.Attribute("seed").Read<ulong>() : null;
@@ -164,25 +162,30 @@ public static class ActiveSnapshotFile
                 long frame = q / ((long)particles * columns), particle = q / columns % particles;
                 throw new InvalidInputException($"{path}: non-finite value {data[q]} at frame {frame}, particle {particle}, column '{names[q % columns]}'.");
             }
-        if (model.Interacting) RefuseCoincidentParticles(path, model, frames, columns, data);
-        return new ActiveSnapshots(model, frames, dt, data, seed, step);
+        var snapshots = new ActiveSnapshots(model, frames, dt, data, seed, step);
+        if (model.Interacting) RefuseCoincidentParticles(path, snapshots);
+        return snapshots;
     }
+
+    /// <summary>The frame spacing read from a file, refused naming where it was read unless it is a positive number.</summary>
+    private static double FrameSpacing(double dt, string where)
+        => dt > 0 && double.IsFinite(dt) ? dt : throw new InvalidInputException($"{where} must be a positive number (got {dt}).");
 
     /// <summary>
     /// Two interacting particles at the same place (closer than 1e-9 r0, minimum image in a box) have no pair direction: the pair
     /// Jacobian f / r and the estimators' features built on it are infinite there. Names the first such pair (frame, particles).
     /// </summary>
-    private static void RefuseCoincidentParticles(string path, ActiveModel model, int frames, int columns, double[] data)
+    private static void RefuseCoincidentParticles(string path, ActiveSnapshots snapshots)
     {
-        int n = model.Particles, d = model.Dimension;
-        var cells = new CellList(n, d, model.Cutoff, model.Box);
-        var positions = new double[n * d];
+        var model = snapshots.Model;
+        int n = model.Particles;
+        var cells = new CellList(n, model.Dimension, model.Cutoff, model.Box);
+        var positions = new double[n * model.Dimension];
         var partner = new int[n];
         double limit = 1e-9 * model.R0;
-        for (int t = 0; t < frames; t++)
+        for (int t = 0; t < snapshots.Frames; t++)
         {
-            for (int i = 0; i < n; i++)
-                for (int a = 0; a < d; a++) positions[i * d + a] = data[((long)t * n + i) * columns + a];
+            snapshots.CopyFrame(t, positions);
             cells.Build(positions);
             cells.Sweep(new CoincidenceKernel(limit * limit, partner));
             for (int i = 0; i < n; i++)
