@@ -71,7 +71,7 @@ public static class ScoreSnapshots
         var basis = linearFeatures > 0 ? new ParticleBasis(model) : null;
         if (basis is not null && basis.Count != linearFeatures)
             throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} "
-                + $"({string.Join(", ", basis.Names)}). A network saved with another version of the basis (it grew from 59 to 75 features on 6 Dec 2026) "
+                + $"({string.Join(", ", basis.Names)}). A network saved with another version of the basis "
                 + "cannot be applied; train it again with --score-linear.");
         float[]? basisValues = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
         float[]? basisDivergence = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
