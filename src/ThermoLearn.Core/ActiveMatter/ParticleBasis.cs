@@ -254,6 +254,12 @@ public sealed class ParticleBasis
         return (c * ux + fr * wx, c * uy + fr * wy, c * uz + fr * wz);
     }
 
+    /// <summary>du = u_i - u_j, the relative velocity of a pair (z = 0 in 2-D).</summary>
+    private static (double X, double Y, double Z) RelativeVelocity(ActiveModel model, double[] x, double[] g, double[] forces, int i, int j, int d)
+        => (Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d),
+            Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1),
+            d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0);
+
     /// <summary>|u_i|^2, the squared speed of particle i (the gates' argument).</summary>
     private static double Speed2(ActiveModel model, double[] x, double[] g, double[] forces, int i, int d)
     {
@@ -324,9 +330,7 @@ public sealed class ParticleBasis
             _interacting++;
             AddJacobian(1 + tents + shells, g, i, j, ux, uy, uz, fp, fr);
             AddJacobian(2 + tents + shells, forces, i, j, ux, uy, uz, fp, fr);
-            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
-            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
-            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
+            var (dux, duy, duz) = RelativeVelocity(model, x, g, forces, i, j, d);
             AddContactVelocity(dux, duy, duz, ux, uy, uz, fp, fr);
             AddSlaving(new ContactJet(pairs, r, ux, uy, uz, f, fp), dux, duy, duz);
         }
@@ -520,9 +524,7 @@ public sealed class ParticleBasis
         /// </summary>
         private void AddSlaving(int i, int j, in ContactJet jet, double fp, double fr)
         {
-            double dux = Velocity(model, x, g, forces, i * d) - Velocity(model, x, g, forces, j * d);
-            double duy = Velocity(model, x, g, forces, i * d + 1) - Velocity(model, x, g, forces, j * d + 1);
-            double duz = d == 3 ? Velocity(model, x, g, forces, i * d + 2) - Velocity(model, x, g, forces, j * d + 2) : 0;
+            var (dux, duy, duz) = RelativeVelocity(model, x, g, forces, i, j, d);
             double dcx = contact[i * d] - contact[j * d], dcy = contact[i * d + 1] - contact[j * d + 1];
             double dcz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
             var (lx, ly, lz) = jet.FirstAlong(dux, duy, duz, dcx, dcy, dcz);
