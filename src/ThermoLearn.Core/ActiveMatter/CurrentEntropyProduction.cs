@@ -13,6 +13,9 @@ public sealed record CurrentEstimatorOptions
     /// <summary>Neighbour-g shells of the pair features.</summary>
     public int Shells { get; init; } = 2;
 
+    /// <summary>Also the lag filters of the stiff contact modes (<see cref="ParticleBasis"/>, ParticleBasis.LagFilters.cs).</summary>
+    public bool LagFilters { get; init; } = true;
+
     /// <summary>Contiguous blocks of snapshots for the jackknife standard error and bias.</summary>
     public int Blocks { get; init; } = BlockStatistics.DefaultBlocks;
 
@@ -78,7 +81,7 @@ public static class CurrentEntropyProduction
         if (snapshots.Frames < lags + 2 * options.Blocks)
             throw new InvalidInputException($"the current estimator needs at least {lags + 2 * options.Blocks} snapshots ({options.Blocks} blocks of 2 or more increments); the file has {snapshots.Frames}.");
         if (options.Blocks < 2) throw new InvalidInputException($"blocks must be at least 2 (got {options.Blocks}).");
-        var basis = new ParticleBasis(m, options.Tents, options.Shells);
+        var basis = new ParticleBasis(m, options.Tents, options.Shells, options.LagFilters);
         int n = m.Particles, d = m.Dimension, k = basis.Count, rows = n * d, frames = snapshots.Frames, blocks = options.Blocks;
         bool noisyX = m.Epsilon > 0;
         double dt = snapshots.FrameDt;

@@ -43,7 +43,7 @@ namespace ThermoLearn.ActiveMatter;
 /// (second sweep). They add 5 points of identity 4 on a compressed MIPS state and 11 on a looser one (docs/active-matter.md, "Slaving").
 /// One coefficient per feature is shared by all particles and axes, so the fit has a handful of parameters whatever N.
 /// </summary>
-public sealed class ParticleBasis
+public sealed partial class ParticleBasis
 {
     private readonly ActiveModel _model;
     private readonly IPairForces? _pairs;
@@ -59,8 +59,14 @@ public sealed class ParticleBasis
     // _rowStart[i].._rowStart[i + 1], each entry a neighbour j and J(r_ij))
     private double[] _jacobianSum = [], _jacobianSquare = [], _rowJacobian = [];
     private int[] _rowStart = [], _rowNeighbour = [];
+    private readonly int _lagFilters;
 
-    public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2)
+    /// <summary>
+    /// The basis of an AOUP model with <paramref name="tents"/> radial tents and <paramref name="shells"/> neighbour-g shells; with
+    /// <paramref name="lagFilters"/> also the lag filters (<see cref="LagFilterCount"/> columns after the others,
+    /// ParticleBasis.LagFilters.cs) for an interacting model: they have no own-g divergence.
+    /// </summary>
+    public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2, bool lagFilters = false)
     {
         if (model.Kind != ActiveModelKind.Aoup) throw new InvalidInputException($"the particle basis is for AOUP snapshots ({model.Name} given).");
         if (tents < 0 || shells < 0 || 3 + tents + shells > 16) throw new InvalidInputException($"tents and shells must be non-negative with tents + shells <= 13 (got {tents}, {shells}).");
@@ -107,6 +113,11 @@ public sealed class ParticleBasis
             AddWeightedNames(names, "Q_i");
             names.Add("sum_j J''(r)[du, du] du");
             names.Add("sum_j J'(r)[du] (c_i - c_j)");
+            if (lagFilters)
+            {
+                _lagFilters = LagFilterCount;
+                AddLagFilterNames(names);
+            }
         }
         Names = names;
     }
@@ -172,6 +183,7 @@ public sealed class ParticleBasis
         int n = _model.Particles, d = _model.Dimension, k = Count;
         if (divergence is not null)
         {
+            if (_lagFilters > 0) throw new InvalidOperationException("the lag filters have no own-g divergence; build the basis without them for score matching.");
             if (divergence.Length < n * d * k) throw new ArgumentException($"the divergence buffer needs {n * d * k} values (got {divergence.Length}).", nameof(divergence));
             Array.Clear(divergence, 0, n * d * k);
         }
@@ -189,6 +201,7 @@ public sealed class ParticleBasis
         _pairs!.Forces(x, _forces!, maxDegreeOfParallelism);
         _cells.Build(x);
         int first = _model.Periodic ? 1 : 2;
+        int core = k - _lagFilters;   // the columns before the lag filters
         bool rows = divergence is not null;
         if (rows && _jacobianSum.Length != n * Mat3.Size)
         {
@@ -197,7 +210,7 @@ public sealed class ParticleBasis
             _rowStart = new int[n + 1];
         }
         _cells.Sweep(new PairFeatureKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, phi, divergence, d, k, first, _tents, _shells,
-            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart, k - SlavingCount - VelocityCount), maxDegreeOfParallelism);
+            Range, _model, rows ? _jacobianSum : null, _jacobianSquare, _rowStart, core - SlavingCount - VelocityCount), maxDegreeOfParallelism);
         if (rows)
         {
             // the first sweep left each particle's number of interacting neighbours in _rowStart[i + 1]: rows start at their sums
@@ -211,9 +224,10 @@ public sealed class ParticleBasis
         // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all; t_i a third
         int second = first + 3 + _tents + _shells + WeightedCount;
         _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, _second!, phi, divergence, d, k,
-            second, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian, _jacobianSum), maxDegreeOfParallelism);
+            second, core - 1, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian, _jacobianSum), maxDegreeOfParallelism);
         _cells.Sweep(new ThirdContactKernel(_pairs, x, g, _forces!, _kappa!, _second!, phi, divergence, d, k, second + 1 + WeightedCount, _model,
             _jacobianSum, _jacobianSquare, _rowStart, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
+        if (_lagFilters > 0) EvaluateLagFilters(x, g, phi, core, core - SlavingCount, core - 1, maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -477,7 +491,7 @@ public sealed class ParticleBasis
     /// own-g Jacobian diagonal.
     /// </summary>
     private struct SecondContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas,
-        double[] ownSecond, double[] second, double[] phi, double[]? divergence, int d, int count, int first, ActiveModel model,
+        double[] ownSecond, double[] second, double[] phi, double[]? divergence, int d, int count, int first, int lastCore, ActiveModel model,
         int[]? rowStart, int[] rowNeighbour, double[] rowJacobian, double[] jacobianSum) : INeighbourKernel
     {
         private double _ex, _ey, _ez;
@@ -557,8 +571,8 @@ public sealed class ParticleBasis
                 second[i * d + a] = e;
                 phi[row] = e;
                 for (int q = 0; q < WeightedCount; q++) phi[row + 1 + q] = weights[q] * e;
-                // the last column of the basis
-                int last = (i * d + a) * count + count - 1;
+                // the last column before the lag filters
+                int last = (i * d + a) * count + lastCore;
                 phi[last] = a == 0 ? _lx : a == 1 ? _ly : _lz;
                 if (divergence is null) continue;
                 double own = v0 * ownSecond[i * d + a], ua = Velocity(model, x, g, forces, i * d + a);

@@ -153,6 +153,87 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The lag filters against dense linear algebra built independently of the basis: H = -dF/dx from central differences of the
+    /// pair forces (one column per coordinate), then M_lambda b = k H (k^2 H^2 + lambda^2)^-1 b by a dense solve for b = Q, u and
+    /// dQ/dt = J''[du, du] du + 2 k J'[du] c (read from the basis' own columns, which the slaving test checks), and
+    /// sum_j J'[du] (c*_i - c*_j) as the mixed second difference d^2/dh ds F(x + h u + s c*). The solves stop at a relative
+    /// residual of 1e-6, so the filtered fields agree to about the condition number (k h_max / lambda)^2 times that; the
+    /// tolerance 1e-3 of the largest value bounds it, where a wrong sign, rate or field is off by order one. The same columns with
+    /// one thread and with all of them are equal bit for bit; the score's divergence is refused with the filters.
+    /// </summary>
+    [Theory]
+    [InlineData(2, "softplus")]
+    [InlineData(3, "softplus")]
+    [InlineData(2, "wca")]
+    public void LagFiltersSolveTheirDefiningEquations(int dimension, string potential)
+    {
+        var model = new ActiveModel
+        {
+            Particles = dimension == 2 ? 300 : 200, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 2,
+            Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
+        };
+        var (basis, pairs, x, g, forces, phi) = EvaluatedAfter(model, potential == "wca" ? 0.001 : 0.01, 50, seed: 11, lagFilters: true);
+        int n = model.Particles, d = model.Dimension, k = basis.Count, rows = n * d;
+        double box = model.Box!.Value, stiffness = model.K;
+        var names = basis.Names.ToList();
+        Assert.Equal(new ParticleBasis(model).Count + ParticleBasis.LagFilterCount, k);
+        double Column(string name, int q) => phi[q * k + names.IndexOf(name)];
+        double[] Shifted(double[] direction, double h, double[] other, double s)
+        {
+            double[] moved = new double[rows], result = new double[rows];
+            for (int q = 0; q < rows; q++) moved[q] = ((x[q] + h * direction[q] + s * other[q]) % box + box) % box;
+            pairs.Forces(moved, result, 1);
+            return result;
+        }
+        // k H, column by column: -k dF / dx_q
+        var kH = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows, rows);
+        double step = 1e-6;
+        for (int q = 0; q < rows; q++)
+        {
+            var e = new double[rows];
+            e[q] = 1;
+            double[] plus = Shifted(e, step, e, 0), minus = Shifted(e, -step, e, 0);
+            for (int p = 0; p < rows; p++) kH[p, q] = -stiffness * (plus[p] - minus[p]) / (2 * step);
+        }
+        kH = (kH + kH.Transpose()) / 2;
+        var v = MathNet.Numerics.LinearAlgebra.Vector<double>.Build;
+        var q2 = v.Dense(rows, p => Column("sum_j f''(r) w_ij^2 rhat", p) + Column("sum_j 2 a(r) w_ij du_t", p) + Column("sum_j a(r) |du_t|^2 rhat", p));
+        var u = v.Dense(rows, p => model.V0 * g[p] + stiffness * forces[p]);
+        var qDot = v.Dense(rows, p => Column("sum_j J''(r)[du, du] du", p) + 2 * stiffness * Column("sum_j J'(r)[du] (c_i - c_j)", p));
+        void Agrees(string name, MathNet.Numerics.LinearAlgebra.Vector<double> expected)
+        {
+            double largest = expected.AbsoluteMaximum(), worst = 0;
+            for (int p = 0; p < rows; p++) worst = Math.Max(worst, Math.Abs(Column(name, p) - expected[p]));
+            output.WriteLine($"d = {d}, {potential}, {name}: largest {largest:G4}, worst difference {worst:G3}");
+            Assert.True(largest > 1e-3, $"{name}: nothing to compare ({largest})");
+            Assert.True(worst < 1e-3 * largest, $"{name}: {worst} against largest {largest}");
+        }
+        var identity = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(rows);
+        for (int s = 0; s < ParticleBasis.LagFilterScales.Length; s++)
+        {
+            double scale = ParticleBasis.LagFilterScales[s], lambda = stiffness * scale;
+            var solver = (kH * kH + lambda * lambda * identity).Cholesky();
+            MathNet.Numerics.LinearAlgebra.Vector<double> Filter(MathNet.Numerics.LinearAlgebra.Vector<double> b) => kH * solver.Solve(b);
+            Agrees($"M({scale:G3} k) Q", Filter(q2));
+            Agrees($"M({scale:G3} k) u", Filter(u));
+            if (s >= 2) continue;
+            var once = Filter(qDot);
+            Agrees($"M({scale:G3} k) dQ/dt", once);
+            Agrees($"M({scale:G3} k) M({scale:G3} k) dQ/dt", Filter(once));
+            double[] cStar = (Filter(q2) / stiffness).ToArray(), du = u.ToArray();
+            double hu = 1e-4 / du.Max(Math.Abs), hc = 1e-4 / cStar.Max(Math.Abs);
+            double[] pp = Shifted(du, hu, cStar, hc), pm = Shifted(du, hu, cStar, -hc), mp = Shifted(du, -hu, cStar, hc), mm = Shifted(du, -hu, cStar, -hc);
+            Agrees($"sum_j J'[du] (c*_i - c*_j), c* = M({scale:G3} k) Q / k", v.Dense(rows, p => (pp[p] - pm[p] - mp[p] + mm[p]) / (4 * hu * hc)));
+        }
+        var serial = new double[phi.Length];
+        basis.Evaluate(x, g, serial, 1);
+        var parallel = new double[phi.Length];
+        basis.Evaluate(x, g, parallel, -1);
+        Assert.Equal(serial, parallel);
+        Assert.Throws<InvalidOperationException>(() => basis.Evaluate(x, g, new double[phi.Length], 1, new double[phi.Length]));
+    }
+
+    /// <summary>
     /// The slaving features are time derivatives of the pair force along the noise-free motion with g frozen (x moves at u, and
     /// the contact field c = dF/dt with it): Qn + Qt + Qr = sum_j J'[du] du = d^2/dh^2 F_i(x + h u), sum_j J''[du, du] du =
     /// d^3/dh^3 F_i(x + h u) and sum_j J'[du] (c_i - c_j) = d^2/dh ds F_i(x + h u + s c), all at 0 (central differences of the
@@ -441,11 +522,11 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     /// positions, g, forces F and the basis evaluated there.
     /// </summary>
     private static (ParticleBasis Basis, IPairForces Pairs, double[] X, double[] G, double[] Forces, double[] Phi) EvaluatedAfter(
-        ActiveModel model, double dt, int steps, ulong seed)
+        ActiveModel model, double dt, int steps, ulong seed, bool lagFilters = false)
     {
         var system = new ActiveSystem(model, dt, seed);
         for (int step = 0; step < steps; step++) system.Step();
-        var basis = new ParticleBasis(model);
+        var basis = new ParticleBasis(model, lagFilters: lagFilters);
         var pairs = PairForces.For(model)!;
         int n = model.Particles, d = model.Dimension;
         double[] x = system.Positions.ToArray(), g = system.Active.ToArray(), forces = new double[n * d], phi = new double[n * d * basis.Count];

@@ -1,0 +1,284 @@
+namespace ThermoLearn.ActiveMatter;
+
+/// <summary>
+/// The lag filters: the slaved lag of the stiff contact modes, solved over the whole contact network instead of expanded in
+/// powers of H. With g frozen on contact time scales the contact field c = J u obeys dc/dt = Q + k J c (Q_i = sum_j J'[du] du,
+/// the moving geometry), so a stiff mode relaxes to the lag c* = (k H)^-1 Q (H = -J the Hessian of the pair energy), and to the
+/// next order c** = (k H)^-1 (Q - d c*/dt), where dQ/dt = J''[du, du] du + 2 k J'[du] c and d(k H)^-1/dt brings J'[du] c*.
+/// Every feature before these is a polynomial in H, which cannot follow 1 / h over a spectrum from soft to stiff modes, and
+/// (k H + lambda)^-1 alone is singular where H has a negative mode (a buckling contact). The filter
+/// M_lambda = k H (k^2 H^2 + lambda^2)^-1 is bounded by 1 / (2 lambda) for any sign of h and equals (k H)^-1 on modes with
+/// k h &gt;&gt; lambda, so the features are, for rates lambda_q = k s_q (s_q = 0.3, 1, 3; k h of a pressed softplus contact is
+/// about k): M Q, M u and M k H u for each q, then M dQ/dt, M M dQ/dt and sum_j J'[du] (c*_i - c*_j), c* = M Q / k, for the
+/// first two. Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative residual 1e-6, cold
+/// start, so a feature is a function of the snapshot alone and the same for any thread count). They add 4 points of identity 4
+/// on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
+/// network, so they have no own-g divergence: the current estimator uses them, the score's linear head does not.
+/// </summary>
+public sealed partial class ParticleBasis
+{
+    /// <summary>The filters' rates lambda_q = k s_q.</summary>
+    internal static readonly double[] LagFilterScales = [0.3, 1, 3];
+
+    /// <summary>The rates that also carry the second-order lag (the first ones).</summary>
+    private const int SecondOrderLagScales = 2;
+
+    /// <summary>Columns of the lag filters, the last of the basis.</summary>
+    internal const int LagFilterCount = 2 * 3 + 3 * SecondOrderLagScales;
+
+    /// <summary>A contact whose |f'| and |f| / r are both below this is left out of H in the solves (its share is below the solver's tolerance).</summary>
+    private const double NegligibleStiffness = 1e-9;
+
+    /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side|.</summary>
+    private const double RelativeTolerance = 1e-6;
+
+    private int[] _contactStart = [], _contactNeighbour = [];
+    private double[] _contactJacobian = [], _contactVelocity = [];
+    private ContactJet[] _contactJets = [];
+
+    private static void AddLagFilterNames(List<string> names)
+    {
+        foreach (double s in LagFilterScales)
+        {
+            names.Add($"M({s:G3} k) Q");
+            names.Add($"M({s:G3} k) u");
+        }
+        for (int q = 0; q < SecondOrderLagScales; q++)
+        {
+            double s = LagFilterScales[q];
+            names.Add($"M({s:G3} k) dQ/dt");
+            names.Add($"M({s:G3} k) M({s:G3} k) dQ/dt");
+            names.Add($"sum_j J'[du] (c*_i - c*_j), c* = M({s:G3} k) Q / k");
+        }
+    }
+
+    /// <summary>
+    /// Fills the lag-filter columns (from <paramref name="column"/>) for a configuration whose other columns are filled: reads
+    /// Q (the three slaving parts), J''[du, du] du and J'[du] (c_i - c_j) from phi.
+    /// </summary>
+    private void EvaluateLagFilters(double[] x, double[] g, double[] phi, int column, int slavingFirst, int lastCore, int maxDegreeOfParallelism)
+    {
+        int n = _model.Particles, d = _model.Dimension, k = Count, rows = n * d;
+        double stiffness = _model.K;
+        BuildContactRows(x, g, maxDegreeOfParallelism);
+        var q = new double[rows];
+        var u = new double[rows];
+        var qDot = new double[rows];
+        for (int i = 0; i < n; i++)
+            for (int a = 0; a < d; a++)
+            {
+                int row = (i * d + a) * k;
+                q[i * d + a] = phi[row + slavingFirst] + phi[row + slavingFirst + 1] + phi[row + slavingFirst + 2];
+                qDot[i * d + a] = phi[row + slavingFirst + 3 + WeightedCount] + 2 * stiffness * phi[row + lastCore];
+                u[i * d + a] = Velocity(_model, x, g, _forces!, i * d + a);
+            }
+        // the three rates are independent: each runs its own solves, sequentially inside, so the numbers do not depend on threads
+        Parallel.For(0, LagFilterScales.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s =>
+        {
+            var work = new LagSolver(this, n, d);
+            var filtered = new[] { new double[rows], new double[rows], new double[rows] };
+            double lambda = stiffness * LagFilterScales[s];
+            bool second = s < SecondOrderLagScales;
+            // one block solve for M Q, M u (and M dQ/dt), then M M dQ/dt
+            work.Filter(second ? [q, u, qDot] : [q, u], lambda, filtered);
+            Store(phi, filtered[0], column + 2 * s, n, d, k);
+            Store(phi, filtered[1], column + 2 * s + 1, n, d, k);
+            if (!second) return;
+            int first = column + 2 * LagFilterScales.Length + 3 * s;
+            Store(phi, filtered[2], first, n, d, k);
+            var cStar = new double[rows];
+            for (int p = 0; p < rows; p++) cStar[p] = filtered[0][p] / stiffness;
+            work.Filter([filtered[2]], lambda, filtered);
+            Store(phi, filtered[0], first + 1, n, d, k);
+            AlongMotion(cStar, filtered[0]);
+            Store(phi, filtered[0], first + 2, n, d, k);
+        });
+    }
+
+    private static void Store(double[] phi, double[] field, int column, int n, int d, int k)
+    {
+        for (int p = 0; p < n * d; p++) phi[p * k + column] = field[p];
+    }
+
+    /// <summary>
+    /// (k H w)_i = -k sum_j J(r_ij) (w_i - w_j) over the stored contacts for m fields at once, stored interleaved (entry
+    /// (i d + a) m + field), so one pass over the contacts serves them all.
+    /// </summary>
+    private void ApplyStiffness(double[] w, double[] result, int m)
+    {
+        int n = _model.Particles, d = _model.Dimension;
+        double k = _model.K;
+        int[] start = _contactStart, neighbour = _contactNeighbour;
+        double[] jacobian = _contactJacobian;
+        Span<double> sum = stackalloc double[3 * MaxBlock];
+        int stride = d * m;
+        for (int i = 0; i < n; i++)
+        {
+            sum.Clear();
+            var wi = w.AsSpan(i * stride, stride);
+            for (int c = start[i]; c < start[i + 1]; c++)
+            {
+                int o = c * Mat3.Size;
+                var wj = w.AsSpan(neighbour[c] * stride, stride);
+                // J stored as xx, yy, zz, xy, xz, yz
+                double jxx = jacobian[o], jyy = jacobian[o + 1], jzz = jacobian[o + 2], jxy = jacobian[o + 3], jxz = jacobian[o + 4], jyz = jacobian[o + 5];
+                for (int f = 0; f < m; f++)
+                {
+                    double wx = wi[f] - wj[f], wy = wi[m + f] - wj[m + f], wz = d == 3 ? wi[2 * m + f] - wj[2 * m + f] : 0;
+                    sum[f] += jxx * wx + jxy * wy + jxz * wz;
+                    sum[m + f] += jxy * wx + jyy * wy + jyz * wz;
+                    sum[2 * m + f] += jxz * wx + jyz * wy + jzz * wz;
+                }
+            }
+            for (int q = 0; q < stride; q++) result[i * stride + q] = -k * sum[q];
+        }
+    }
+
+    /// <summary>sum_j J'(r_ij)[du_ij] (w_i - w_j), the change of the contact term of w as the geometry moves with the particles.</summary>
+    private void AlongMotion(double[] w, double[] result)
+    {
+        int n = _model.Particles, d = _model.Dimension;
+        for (int i = 0; i < n; i++)
+        {
+            double sx = 0, sy = 0, sz = 0;
+            for (int c = _contactStart[i]; c < _contactStart[i + 1]; c++)
+            {
+                int j = _contactNeighbour[c];
+                double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
+                var along = _contactJets[c].FirstAlong(_contactVelocity[3 * c], _contactVelocity[3 * c + 1], _contactVelocity[3 * c + 2], wx, wy, wz);
+                sx += along.X;
+                sy += along.Y;
+                sz += along.Z;
+            }
+            result[i * d] = sx;
+            result[i * d + 1] = sy;
+            if (d == 3) result[i * d + 2] = sz;
+        }
+    }
+
+    /// <summary>The interacting contacts of every particle as rows (CSR), with J(r_ij), the contact's jet and du = u_i - u_j.</summary>
+    private void BuildContactRows(double[] x, double[] g, int maxDegreeOfParallelism)
+    {
+        int n = _model.Particles;
+        if (_contactStart.Length != n + 1) _contactStart = new int[n + 1];
+        _cells!.Sweep(new ContactRowKernel(_pairs!, x, g, _forces!, _model, _contactStart, null, null, null, null, 0), maxDegreeOfParallelism);
+        for (int i = 0; i < n; i++) _contactStart[i + 1] += _contactStart[i];
+        int contacts = _contactStart[n];
+        if (_contactNeighbour.Length < contacts)
+        {
+            _contactNeighbour = new int[contacts];
+            _contactJacobian = new double[contacts * Mat3.Size];
+            _contactVelocity = new double[contacts * 3];
+            _contactJets = new ContactJet[contacts];
+        }
+        _cells.Sweep(new ContactRowKernel(_pairs!, x, g, _forces!, _model, _contactStart, _contactNeighbour, _contactJacobian, _contactVelocity,
+            _contactJets, 1), maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// Pass 0 counts each particle's interacting contacts into start[i + 1]; pass 1 writes them at start[i].. (the sweep's fixed
+    /// neighbour order).
+    /// </summary>
+    private struct ContactRowKernel(IPairForces pairs, double[] x, double[] g, double[] forces, ActiveModel model, int[] start, int[]? neighbour,
+        double[]? jacobian, double[]? velocity, ContactJet[]? jets, int pass) : INeighbourKernel
+    {
+        private int _count;
+
+        public void Begin(int i) => _count = 0;
+
+        public void Add(int i, int j, double r2, double dx, double dy, double dz)
+        {
+            double r = Math.Sqrt(r2), f = pairs.Force(r);
+            if (f == 0) return;
+            double fp = pairs.ForceDerivative(r), fr = f / r;
+            if (Math.Abs(fp) < NegligibleStiffness && Math.Abs(fr) < NegligibleStiffness) return;
+            if (pass == 1)
+            {
+                int c = start[i] + _count, d = model.Dimension;
+                double ux = dx / r, uy = dy / r, uz = dz / r;
+                neighbour![c] = j;
+                Mat3.Jacobian(fp, fr, ux, uy, uz, d).Store(jacobian!, c);
+                jets![c] = new ContactJet(pairs, r, ux, uy, uz, f, fp);
+                var (vx, vy, vz) = RelativeVelocity(model, x, g, forces, i, j, d);
+                velocity![3 * c] = vx;
+                velocity[3 * c + 1] = vy;
+                velocity[3 * c + 2] = vz;
+            }
+            _count++;
+        }
+
+        public void End(int i)
+        {
+            if (pass == 0) start[i + 1] = _count;
+        }
+    }
+
+    /// <summary>Fields solved together at most (M Q, M u, M dQ/dt).</summary>
+    private const int MaxBlock = 3;
+
+    /// <summary>
+    /// M_lambda b = k H (k^2 H^2 + lambda^2)^-1 b for up to <see cref="MaxBlock"/> fields b at once, by conjugate gradients (one per
+    /// field, sharing the passes over the contacts) on the positive definite k^2 H^2 + lambda^2, whose eigenvalues are at least
+    /// lambda^2; from zero, so the result depends on the snapshot alone. The buffers are reused across solves.
+    /// </summary>
+    private sealed class LagSolver(ParticleBasis basis, int particles, int d)
+    {
+        private readonly int _rows = particles * d;
+        private readonly double[] _y = new double[particles * d * MaxBlock], _r = new double[particles * d * MaxBlock],
+            _p = new double[particles * d * MaxBlock], _ap = new double[particles * d * MaxBlock], _h = new double[particles * d * MaxBlock];
+
+        public void Filter(double[][] b, double lambda, double[][] result)
+        {
+            int m = b.Length, size = _rows * m;
+            Span<double> rr = stackalloc double[MaxBlock];
+            Span<double> limit = stackalloc double[MaxBlock];
+            Span<double> alpha = stackalloc double[MaxBlock];
+            Span<double> beta = stackalloc double[MaxBlock];
+            Array.Clear(_y, 0, size);
+            for (int q = 0; q < _rows; q++)
+                for (int f = 0; f < m; f++) _r[q * m + f] = b[f][q];
+            Array.Copy(_r, _p, size);
+            Dots(_r, _r, m, size, rr);
+            for (int f = 0; f < m; f++) limit[f] = RelativeTolerance * RelativeTolerance * rr[f];
+            for (int iteration = 0; iteration < 10 * _rows; iteration++)
+            {
+                bool done = true;
+                for (int f = 0; f < m; f++) done &= rr[f] <= limit[f];
+                if (done) break;
+                basis.ApplyStiffness(_p, _h, m);
+                basis.ApplyStiffness(_h, _ap, m);
+                double l2 = lambda * lambda;
+                for (int q = 0; q < size; q++) _ap[q] += l2 * _p[q];
+                Dots(_p, _ap, m, size, alpha);
+                // a converged field stays where it is
+                for (int f = 0; f < m; f++) alpha[f] = rr[f] <= limit[f] ? 0 : rr[f] / alpha[f];
+                for (int q = 0; q < size; q += m)
+                    for (int f = 0; f < m; f++)
+                    {
+                        _y[q + f] += alpha[f] * _p[q + f];
+                        _r[q + f] -= alpha[f] * _ap[q + f];
+                    }
+                Dots(_r, _r, m, size, beta);
+                for (int f = 0; f < m; f++)
+                {
+                    double next = beta[f];
+                    beta[f] = rr[f] > 0 ? next / rr[f] : 0;
+                    rr[f] = next;
+                }
+                for (int q = 0; q < size; q += m)
+                    for (int f = 0; f < m; f++) _p[q + f] = _r[q + f] + beta[f] * _p[q + f];
+            }
+            basis.ApplyStiffness(_y, _h, m);
+            for (int q = 0; q < _rows; q++)
+                for (int f = 0; f < m; f++) result[f][q] = _h[q * m + f];
+        }
+
+        /// <summary>The m interleaved fields' dot products, each summed in index order.</summary>
+        private static void Dots(double[] a, double[] b, int m, int size, Span<double> result)
+        {
+            result[..m].Clear();
+            for (int q = 0; q < size; q += m)
+                for (int f = 0; f < m; f++) result[f] += a[q + f] * b[q + f];
+        }
+    }
+}
