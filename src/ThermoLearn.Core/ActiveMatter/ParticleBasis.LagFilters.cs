@@ -9,10 +9,10 @@ namespace ThermoLearn.ActiveMatter;
 /// (k H + lambda)^-1 alone is singular where H has a negative mode (a buckling contact). The filter
 /// M_lambda = k H (k^2 H^2 + lambda^2)^-1 is bounded by 1 / (2 lambda) for any sign of h and equals (k H)^-1 on modes with
 /// k h &gt;&gt; lambda, so the features are, for rates lambda_q = k s_q (s_q = 0.3, 1, 3; k h of a pressed softplus contact is
-/// about k): M Q, M u and M k H u for each q, then M dQ/dt, M M dQ/dt and sum_j J'[du] (c*_i - c*_j), c* = M Q / k, for the
-/// first two. Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative residual 1e-6, cold
-/// start, so a feature is a function of the snapshot alone and the same for any thread count). They add 4 points of identity 4
-/// on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
+/// about k): M Q and M u for each q, then M dQ/dt, M M dQ/dt and sum_j J'[du] (c*_i - c*_j), c* = M Q / k, for the first two
+/// (the second order of the lag). Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative
+/// residual 1e-6, from zero, so a feature is a function of the snapshot alone and the same for any thread count). They add
+/// 4 points of identity 4 on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
 /// network, so they have no own-g divergence: the current estimator uses them, the score's linear head does not.
 /// </summary>
 public sealed partial class ParticleBasis
