@@ -115,22 +115,32 @@ public sealed partial class ParticleBasis
         for (int i = 0; i < n; i++)
         {
             sum.Clear();
-            var wi = w.AsSpan(i * stride, stride);
+            int io = i * stride;
             for (int c = start[i]; c < start[i + 1]; c++)
             {
-                int o = c * Mat3.Size;
-                var wj = w.AsSpan(neighbour[c] * stride, stride);
+                int o = c * Mat3.Size, jo = neighbour[c] * stride;
                 // J stored as xx, yy, zz, xy, xz, yz
-                double jxx = jacobian[o], jyy = jacobian[o + 1], jzz = jacobian[o + 2], jxy = jacobian[o + 3], jxz = jacobian[o + 4], jyz = jacobian[o + 5];
-                for (int f = 0; f < m; f++)
+                double jxx = jacobian[o], jyy = jacobian[o + 1], jxy = jacobian[o + 3];
+                if (d == 2)
+                    for (int f = 0; f < m; f++)
+                    {
+                        double wx = w[io + f] - w[jo + f], wy = w[io + m + f] - w[jo + m + f];
+                        sum[f] += jxx * wx + jxy * wy;
+                        sum[m + f] += jxy * wx + jyy * wy;
+                    }
+                else
                 {
-                    double wx = wi[f] - wj[f], wy = wi[m + f] - wj[m + f], wz = d == 3 ? wi[2 * m + f] - wj[2 * m + f] : 0;
-                    sum[f] += jxx * wx + jxy * wy + jxz * wz;
-                    sum[m + f] += jxy * wx + jyy * wy + jyz * wz;
-                    sum[2 * m + f] += jxz * wx + jyz * wy + jzz * wz;
+                    double jzz = jacobian[o + 2], jxz = jacobian[o + 4], jyz = jacobian[o + 5];
+                    for (int f = 0; f < m; f++)
+                    {
+                        double wx = w[io + f] - w[jo + f], wy = w[io + m + f] - w[jo + m + f], wz = w[io + 2 * m + f] - w[jo + 2 * m + f];
+                        sum[f] += jxx * wx + jxy * wy + jxz * wz;
+                        sum[m + f] += jxy * wx + jyy * wy + jyz * wz;
+                        sum[2 * m + f] += jxz * wx + jyz * wy + jzz * wz;
+                    }
                 }
             }
-            for (int q = 0; q < stride; q++) result[i * stride + q] = -k * sum[q];
+            for (int q = 0; q < stride; q++) result[io + q] = -k * sum[q];
         }
     }
 
