@@ -35,6 +35,7 @@ public sealed partial class ParticleBasis
     private int[] _contactStart = [], _contactNeighbour = [];
     private double[] _contactJacobian = [], _contactVelocity = [];
     private ContactJet[] _contactJets = [];
+    private LagSolver[] _lagSolvers = [];
 
     private static void AddLagFilterNames(List<string> names)
     {
@@ -72,11 +73,12 @@ public sealed partial class ParticleBasis
                 qDot[i * d + a] = phi[row + slavingFirst + 3 + WeightedCount] + 2 * stiffness * phi[row + lastCore];
                 u[i * d + a] = Velocity(_model, x, g, _forces!, i * d + a);
             }
+        if (_lagSolvers.Length == 0) _lagSolvers = [.. LagFilterScales.Select(_ => new LagSolver(this, n, d))];
         // the three rates are independent: each runs its own solves, sequentially inside, so the numbers do not depend on threads
         Parallel.For(0, LagFilterScales.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s =>
         {
-            var work = new LagSolver(this, n, d);
-            var filtered = new[] { new double[rows], new double[rows], new double[rows] };
+            var work = _lagSolvers[s];
+            var filtered = work.Filtered;
             double lambda = stiffness * LagFilterScales[s];
             bool second = s < SecondOrderLagScales;
             // one block solve for M Q, M u (and M dQ/dt), then M M dQ/dt
@@ -86,7 +88,7 @@ public sealed partial class ParticleBasis
             if (!second) return;
             int first = column + 2 * LagFilterScales.Length + 3 * s;
             Store(phi, filtered[2], first, n, d, k);
-            var cStar = new double[rows];
+            var cStar = work.Lag;
             for (int p = 0; p < rows; p++) cStar[p] = filtered[0][p] / stiffness;
             work.Filter([filtered[2]], lambda, filtered);
             Store(phi, filtered[0], first + 1, n, d, k);
@@ -236,6 +238,11 @@ public sealed partial class ParticleBasis
         private readonly int _rows = particles * d;
         private readonly double[] _y = new double[particles * d * MaxBlock], _r = new double[particles * d * MaxBlock],
             _p = new double[particles * d * MaxBlock], _ap = new double[particles * d * MaxBlock], _h = new double[particles * d * MaxBlock];
+
+        /// <summary>The filtered fields of the last solve, and the lag c* of this rate: the caller's buffers, kept with the solver.</summary>
+        public double[][] Filtered { get; } = [new double[particles * d], new double[particles * d], new double[particles * d]];
+
+        public double[] Lag { get; } = new double[particles * d];
 
         public void Filter(double[][] b, double lambda, double[][] result)
         {
