@@ -11,7 +11,7 @@ namespace ThermoLearn.ActiveMatter;
 /// k h &gt;&gt; lambda, so the features are, for rates lambda_q = k s_q (s_q = 0.3, 1, 3; k h of a pressed softplus contact is
 /// about k): M Q and M u for each q, then M dQ/dt, M M dQ/dt and sum_j J'[du] (c*_i - c*_j), c* = M Q / k, for the first two
 /// (the second order of the lag). Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative
-/// residual 1e-6, from zero, so a feature is a function of the snapshot alone and the same for any thread count). They add
+/// residual 1e-6 or 1,000 iterations, from zero, so a feature is a function of the snapshot alone and the same for any thread count). They add
 /// 4 points of identity 4 on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
 /// network, so they have no own-g divergence: the current estimator uses them, the score's linear head does not.
 /// </summary>
@@ -31,6 +31,13 @@ public sealed partial class ParticleBasis
 
     /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side|.</summary>
     private const double RelativeTolerance = 1e-6;
+
+    /// <summary>
+    /// Or after this many iterations: a MIPS state at lambda = 0.3 k needs about 90, but contacts far stiffer than k (WCA pressed
+    /// hard) raise the condition number (k h_max / lambda)^2 without bound. Stopped there, a feature is the same fixed polynomial
+    /// filter of the snapshot, so it stays a function of the snapshot alone; only its closeness to M is lost.
+    /// </summary>
+    private const int MaxIterations = 1000;
 
     private int[] _contactStart = [], _contactNeighbour = [];
     private double[] _contactJacobian = [], _contactVelocity = [];
@@ -257,7 +264,7 @@ public sealed partial class ParticleBasis
             Array.Copy(_r, _p, size);
             Dots(_r, _r, m, size, rr);
             for (int f = 0; f < m; f++) limit[f] = RelativeTolerance * RelativeTolerance * rr[f];
-            for (int iteration = 0; iteration < 10 * _rows; iteration++)
+            for (int iteration = 0; iteration < MaxIterations; iteration++)
             {
                 bool done = true;
                 for (int f = 0; f < m; f++) done &= rr[f] <= limit[f];
