@@ -26,9 +26,6 @@ public sealed partial class ParticleBasis
     /// <summary>Columns of the lag filters, the last of the basis.</summary>
     internal const int LagFilterCount = 2 * 3 + 3 * SecondOrderLagScales;
 
-    /// <summary>A contact whose |f'| and |f| / r are both below this is left out of H in the solves (its share is below the solver's tolerance).</summary>
-    private const double NegligibleStiffness = 1e-9;
-
     /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side|.</summary>
     private const double RelativeTolerance = 1e-6;
 
@@ -39,10 +36,8 @@ public sealed partial class ParticleBasis
     /// </summary>
     private const int MaxIterations = 1000;
 
-    private int[] _contactStart = [], _contactNeighbour = [];
-    private double[] _contactJacobian = [], _contactVelocity = [];
-    private ContactJet[] _contactJets = [];
     private LagSolver[] _lagSolvers = [];
+    private double[] _lag = [], _lagVelocity = [], _lagDerivative = [];
 
     private static void AddLagFilterNames(List<string> names)
     {
@@ -61,17 +56,22 @@ public sealed partial class ParticleBasis
     }
 
     /// <summary>
-    /// Fills the lag-filter columns (from <paramref name="column"/>) for a configuration whose other columns are filled: reads
-    /// Q (the three slaving parts), J''[du, du] du and J'[du] (c_i - c_j) from phi.
+    /// Fills the lag-filter columns, the last <see cref="LagFilterCount"/>, for a configuration whose other columns are filled and
+    /// whose contacts are in the rows (the second sweep stores them): reads Q (the three slaving parts), J''[du, du] du and
+    /// J'[du] (c_i - c_j) from phi.
     /// </summary>
-    private void EvaluateLagFilters(double[] x, double[] g, double[] phi, int column, int slavingFirst, int lastCore, int maxDegreeOfParallelism)
+    private void EvaluateLagFilters(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism)
     {
         int n = _model.Particles, d = _model.Dimension, k = Count, rows = n * d;
+        int column = k - LagFilterCount, slavingFirst = column - SlavingCount, lastCore = column - 1;
         double stiffness = _model.K;
-        BuildContactRows(x, g, maxDegreeOfParallelism);
-        var q = new double[rows];
-        var u = new double[rows];
-        var qDot = new double[rows];
+        if (_lag.Length != rows)
+        {
+            _lag = new double[rows];
+            _lagVelocity = new double[rows];
+            _lagDerivative = new double[rows];
+        }
+        double[] q = _lag, u = _lagVelocity, qDot = _lagDerivative;
         for (int i = 0; i < n; i++)
             for (int a = 0; a < d; a++)
             {
@@ -117,8 +117,8 @@ public sealed partial class ParticleBasis
     {
         int n = _model.Particles, d = _model.Dimension;
         double k = _model.K;
-        int[] start = _contactStart, neighbour = _contactNeighbour;
-        double[] jacobian = _contactJacobian;
+        int[] start = _rowStart, neighbour = _rowNeighbour;
+        double[] jacobian = _rowJacobian;
         Span<double> sum = stackalloc double[3 * MaxBlock];
         int stride = d * m;
         for (int i = 0; i < n; i++)
@@ -160,11 +160,11 @@ public sealed partial class ParticleBasis
         for (int i = 0; i < n; i++)
         {
             double sx = 0, sy = 0, sz = 0;
-            for (int c = _contactStart[i]; c < _contactStart[i + 1]; c++)
+            for (int c = _rowStart[i]; c < _rowStart[i + 1]; c++)
             {
-                int j = _contactNeighbour[c];
+                int j = _rowNeighbour[c];
                 double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
-                var along = _contactJets[c].FirstAlong(_contactVelocity[3 * c], _contactVelocity[3 * c + 1], _contactVelocity[3 * c + 2], wx, wy, wz);
+                var along = _rowJets[c].FirstAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz);
                 sx += along.X;
                 sy += along.Y;
                 sz += along.Z;
@@ -172,63 +172,6 @@ public sealed partial class ParticleBasis
             result[i * d] = sx;
             result[i * d + 1] = sy;
             if (d == 3) result[i * d + 2] = sz;
-        }
-    }
-
-    /// <summary>The interacting contacts of every particle as rows (CSR), with J(r_ij), the contact's jet and du = u_i - u_j.</summary>
-    private void BuildContactRows(double[] x, double[] g, int maxDegreeOfParallelism)
-    {
-        int n = _model.Particles;
-        if (_contactStart.Length != n + 1) _contactStart = new int[n + 1];
-        _cells!.Sweep(new ContactRowKernel(_pairs!, x, g, _forces!, _model, _contactStart, null, null, null, null, 0), maxDegreeOfParallelism);
-        for (int i = 0; i < n; i++) _contactStart[i + 1] += _contactStart[i];
-        int contacts = _contactStart[n];
-        if (_contactNeighbour.Length < contacts)
-        {
-            _contactNeighbour = new int[contacts];
-            _contactJacobian = new double[contacts * Mat3.Size];
-            _contactVelocity = new double[contacts * 3];
-            _contactJets = new ContactJet[contacts];
-        }
-        _cells.Sweep(new ContactRowKernel(_pairs!, x, g, _forces!, _model, _contactStart, _contactNeighbour, _contactJacobian, _contactVelocity,
-            _contactJets, 1), maxDegreeOfParallelism);
-    }
-
-    /// <summary>
-    /// Pass 0 counts each particle's interacting contacts into start[i + 1]; pass 1 writes them at start[i].. (the sweep's fixed
-    /// neighbour order).
-    /// </summary>
-    private struct ContactRowKernel(IPairForces pairs, double[] x, double[] g, double[] forces, ActiveModel model, int[] start, int[]? neighbour,
-        double[]? jacobian, double[]? velocity, ContactJet[]? jets, int pass) : INeighbourKernel
-    {
-        private int _count;
-
-        public void Begin(int i) => _count = 0;
-
-        public void Add(int i, int j, double r2, double dx, double dy, double dz)
-        {
-            double r = Math.Sqrt(r2), f = pairs.Force(r);
-            if (f == 0) return;
-            double fp = pairs.ForceDerivative(r), fr = f / r;
-            if (Math.Abs(fp) < NegligibleStiffness && Math.Abs(fr) < NegligibleStiffness) return;
-            if (pass == 1)
-            {
-                int c = start[i] + _count, d = model.Dimension;
-                double ux = dx / r, uy = dy / r, uz = dz / r;
-                neighbour![c] = j;
-                Mat3.Jacobian(fp, fr, ux, uy, uz, d).Store(jacobian!, c);
-                jets![c] = new ContactJet(pairs, r, ux, uy, uz, f, fp);
-                var (vx, vy, vz) = RelativeVelocity(model, x, g, forces, i, j, d);
-                velocity![3 * c] = vx;
-                velocity[3 * c + 1] = vy;
-                velocity[3 * c + 2] = vz;
-            }
-            _count++;
-        }
-
-        public void End(int i)
-        {
-            if (pass == 0) start[i + 1] = _count;
         }
     }
 

@@ -56,9 +56,10 @@ public sealed partial class ParticleBasis
     private readonly double[]? _contact, _kappa, _ownSecond, _second;
     // for the own-g divergence of the third contact field (only when a divergence is asked for): per particle S_i = sum_j J(r_ij)
     // and Q_i = sum_j J(r_ij)^2 (Mat3.Size values each), and the interacting neighbours as rows (CSR: row i is
-    // _rowStart[i].._rowStart[i + 1], each entry a neighbour j and J(r_ij))
-    private double[] _jacobianSum = [], _jacobianSquare = [], _rowJacobian = [];
+    // _rowStart[i].._rowStart[i + 1], each entry a neighbour j and J(r_ij), with the lag filters also the contact's jet and du)
+    private double[] _jacobianSum = [], _jacobianSquare = [], _rowJacobian = [], _rowVelocity = [];
     private int[] _rowStart = [], _rowNeighbour = [];
+    private ContactJet[] _rowJets = [];
     private readonly int _lagFilters;
 
     /// <summary>
@@ -202,7 +203,7 @@ public sealed partial class ParticleBasis
         _cells.Build(x);
         int first = _model.Periodic ? 1 : 2;
         int core = k - _lagFilters;   // the columns before the lag filters
-        bool rows = divergence is not null;
+        bool rows = divergence is not null || _lagFilters > 0;   // the divergence and the lag filters read the contacts as rows
         if (rows && _jacobianSum.Length != n * Mat3.Size)
         {
             _jacobianSum = new double[n * Mat3.Size];
@@ -219,15 +220,21 @@ public sealed partial class ParticleBasis
             {
                 _rowNeighbour = new int[_rowStart[n]];
                 _rowJacobian = new double[_rowStart[n] * Mat3.Size];
+                if (_lagFilters > 0)
+                {
+                    _rowJets = new ContactJet[_rowStart[n]];
+                    _rowVelocity = new double[_rowStart[n] * 3];
+                }
             }
         }
         // e_i needs every neighbour's c_j, so it takes a second sweep once the first has written them all; t_i a third
         int second = first + 3 + _tents + _shells + WeightedCount;
         _cells.Sweep(new SecondContactKernel(_pairs, x, g, _forces!, _contact!, _kappa!, _ownSecond!, _second!, phi, divergence, d, k,
-            second, core - 1, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian, _jacobianSum), maxDegreeOfParallelism);
+            second, core - 1, _model, rows ? _rowStart : null, _rowNeighbour, _rowJacobian, _jacobianSum, _lagFilters > 0 ? _rowJets : null, _rowVelocity),
+            maxDegreeOfParallelism);
         _cells.Sweep(new ThirdContactKernel(_pairs, x, g, _forces!, _kappa!, _second!, phi, divergence, d, k, second + 1 + WeightedCount, _model,
             _jacobianSum, _jacobianSquare, _rowStart, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
-        if (_lagFilters > 0) EvaluateLagFilters(x, g, phi, core, core - SlavingCount, core - 1, maxDegreeOfParallelism);
+        if (_lagFilters > 0) EvaluateLagFilters(x, g, phi, maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -492,7 +499,7 @@ public sealed partial class ParticleBasis
     /// </summary>
     private struct SecondContactKernel(IPairForces pairs, double[] x, double[] g, double[] forces, double[] contact, double[] kappas,
         double[] ownSecond, double[] second, double[] phi, double[]? divergence, int d, int count, int first, int lastCore, ActiveModel model,
-        int[]? rowStart, int[] rowNeighbour, double[] rowJacobian, double[] jacobianSum) : INeighbourKernel
+        int[]? rowStart, int[] rowNeighbour, double[] rowJacobian, double[] jacobianSum, ContactJet[]? rowJets, double[] rowVelocity) : INeighbourKernel
     {
         private double _ex, _ey, _ez;
         // sum_j J'(r_ij)[du] (c_i - c_j) and its own-u slope
@@ -517,18 +524,27 @@ public sealed partial class ParticleBasis
             double f = pairs.Force(r);
             if (f == 0) return;
             double ux = dx / r, uy = dy / r, uz = dz / r, fp = pairs.ForceDerivative(r), fr = f / r;
+            var jet = new ContactJet(pairs, r, ux, uy, uz, f, fp);
+            var (dux, duy, duz) = RelativeVelocity(model, x, g, forces, i, j, d);
             if (rowStart is not null)
             {
                 // the first sweep counted these same pairs, so the row has room for them in this order
                 rowNeighbour[_entry] = j;
                 Mat3.Jacobian(fp, fr, ux, uy, uz, d).Store(rowJacobian, _entry);
+                if (rowJets is not null)
+                {
+                    rowJets[_entry] = jet;
+                    rowVelocity[3 * _entry] = dux;
+                    rowVelocity[3 * _entry + 1] = duy;
+                    rowVelocity[3 * _entry + 2] = duz;
+                }
                 _entry++;
             }
             var (tx, ty, tz) = ContactTerm(contact, i, j, d, ux, uy, uz, fp, fr);
             _ex += tx;
             _ey += ty;
             _ez += tz;
-            AddSlaving(i, j, new ContactJet(pairs, r, ux, uy, uz, f, fp), fp, fr);
+            AddSlaving(i, j, jet, dux, duy, duz, fp, fr);
         }
 
         /// <summary>
@@ -536,16 +552,15 @@ public sealed partial class ParticleBasis
         /// bilinear in du and dc = c_i - c_j, and u_i moving by e_a moves du by e_a and dc by (S_i + J_ij) e_a (c_i by S_i e_a, the
         /// neighbour's c_j by -J_ij e_a), so the slope is J'[e_a] dc + J'[du] (S_i + J_ij) e_a, component a.
         /// </summary>
-        private void AddSlaving(int i, int j, in ContactJet jet, double fp, double fr)
+        private void AddSlaving(int i, int j, in ContactJet jet, double dux, double duy, double duz, double fp, double fr)
         {
-            var (dux, duy, duz) = RelativeVelocity(model, x, g, forces, i, j, d);
             double dcx = contact[i * d] - contact[j * d], dcy = contact[i * d + 1] - contact[j * d + 1];
             double dcz = d == 3 ? contact[i * d + 2] - contact[j * d + 2] : 0;
             var (lx, ly, lz) = jet.FirstAlong(dux, duy, duz, dcx, dcy, dcz);
             _lx += lx;
             _ly += ly;
             _lz += lz;
-            if (rowStart is null) return;
+            if (divergence is null) return;
             var moved = _sum + Mat3.Jacobian(fp, fr, jet.Ux, jet.Uy, jet.Uz, d);
             for (int a = 0; a < d; a++)
             {
