@@ -27,7 +27,7 @@ public sealed partial class ParticleBasis
     internal const int LagFilterCount = 2 * 3 + 3 * SecondOrderLagScales;
 
     /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side|.</summary>
-    private const double RelativeTolerance = 1e-6;
+    internal const double RelativeTolerance = 1e-6;
 
     /// <summary>
     /// Or after this many iterations: a MIPS state at lambda = 0.3 k needs about 90, but contacts far stiffer than k (WCA pressed
