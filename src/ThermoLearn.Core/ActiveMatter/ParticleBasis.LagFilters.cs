@@ -37,7 +37,7 @@ public sealed partial class ParticleBasis
     private const int MaxIterations = 1000;
 
     private LagSolver[] _lagSolvers = [];
-    private double[] _lag = [], _lagVelocity = [], _lagDerivative = [];
+    private double[][] _lagSources = [];   // Q, u and dQ/dt of the snapshot, the fields the filters act on
 
     private static void AddLagFilterNames(List<string> names)
     {
@@ -65,13 +65,8 @@ public sealed partial class ParticleBasis
         int n = _model.Particles, d = _model.Dimension, k = Count, rows = n * d;
         int column = k - LagFilterCount, slavingFirst = column - SlavingCount, lastCore = column - 1;
         double stiffness = _model.K;
-        if (_lag.Length != rows)
-        {
-            _lag = new double[rows];
-            _lagVelocity = new double[rows];
-            _lagDerivative = new double[rows];
-        }
-        double[] q = _lag, u = _lagVelocity, qDot = _lagDerivative;
+        if (_lagSources.Length == 0) _lagSources = [new double[rows], new double[rows], new double[rows]];
+        double[] q = _lagSources[0], u = _lagSources[1], qDot = _lagSources[2];
         for (int i = 0; i < n; i++)
             for (int a = 0; a < d; a++)
             {
@@ -89,7 +84,7 @@ public sealed partial class ParticleBasis
             double lambda = stiffness * LagFilterScales[s];
             bool second = s < SecondOrderLagScales;
             // one block solve for M Q, M u (and M dQ/dt), then M M dQ/dt
-            work.Filter(second ? [q, u, qDot] : [q, u], lambda, filtered);
+            work.Filter(second ? _lagSources : [q, u], lambda, filtered);
             Store(phi, filtered[0], column + 2 * s, n, d, k);
             Store(phi, filtered[1], column + 2 * s + 1, n, d, k);
             if (!second) return;
