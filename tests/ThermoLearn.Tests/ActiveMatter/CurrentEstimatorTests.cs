@@ -170,11 +170,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [InlineData(2, "wca")]
     public void LagFiltersSolveTheirDefiningEquations(int dimension, string potential)
     {
-        var model = new ActiveModel
-        {
-            Particles = dimension == 2 ? 300 : 200, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 2,
-            Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
-        };
+        var model = CompressedContacts(dimension == 2 ? 300 : 200, dimension, potential, k: 2);
         var (basis, pairs, x, g, forces, phi) = EvaluatedAfter(model, potential == "wca" ? 0.001 : 0.01, 50, seed: 11, lagFilters: true);
         int n = model.Particles, d = model.Dimension, k = basis.Count, rows = n * d;
         double box = model.Box!.Value, stiffness = model.K;
@@ -256,11 +252,7 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     [InlineData(2, "wca")]
     public void SlavingFeaturesAreTimeDerivativesOfThePairForce(int dimension, string potential)
     {
-        var model = new ActiveModel
-        {
-            Particles = 300, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = 1,
-            Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
-        };
+        var model = CompressedContacts(300, dimension, potential, k: 1);
         var (basis, pairs, x, g, forces, phi) = EvaluatedAfter(model, potential == "wca" ? 0.001 : 0.01, 50, seed: 9);
         int n = model.Particles, d = model.Dimension, k = basis.Count;
         double box = model.Box!.Value;
@@ -524,6 +516,13 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         for (int step = 0; step < 50; step++) system.Step();
         return (model, new ParticleBasis(model), system.Positions.ToArray(), system.Active.ToArray());
     }
+
+    /// <summary>AOUP discs at phi = 0.7 with eps = 0 (v0 = gamma = 1): many contacts at many distances, for the contact-feature checks.</summary>
+    private static ActiveModel CompressedContacts(int particles, int dimension, string potential, double k) => new()
+    {
+        Particles = particles, Dimension = dimension, PackingFraction = 0.7, V0 = 1, Gamma = 1, Epsilon = 0, A = 0, K = k,
+        Interaction = potential == "wca" ? PairInteraction.Wca : PairInteraction.Softplus,
+    };
 
     /// <summary>
     /// The model stepped <paramref name="steps"/> times at <paramref name="dt"/> from its start (seed), then its basis, pair forces,
