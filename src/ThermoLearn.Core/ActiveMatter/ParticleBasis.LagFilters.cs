@@ -1,3 +1,5 @@
+using ThermoLearn.Randomness;
+
 namespace ThermoLearn.ActiveMatter;
 
 /// <summary>
@@ -13,7 +15,8 @@ namespace ThermoLearn.ActiveMatter;
 /// (the second order of the lag). Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative
 /// residual 1e-6 or 1,000 iterations, from zero, so a feature is a function of the snapshot alone and the same for any thread count). They add
 /// 4 points of identity 4 on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
-/// network, so they have no own-g divergence: the current estimator uses them, the score's linear head does not.
+/// network, so their own-g Jacobian diagonal (which the score's implicit score matching needs) is not a sum over neighbours:
+/// it is estimated, unbiased, by Hutchinson's probe (<see cref="ProbeSources"/>).
 /// </summary>
 public sealed partial class ParticleBasis
 {
@@ -35,6 +38,9 @@ public sealed partial class ParticleBasis
     /// filter of the snapshot, so it stays a function of the snapshot alone; only its closeness to M is lost.
     /// </summary>
     private const int MaxIterations = 1000;
+
+    /// <summary>The solves' relative residual: <see cref="RelativeTolerance"/>, or tighter where a test needs the filters exact.</summary>
+    internal double SolveTolerance { get; init; } = RelativeTolerance;
 
     private LagSolver[] _lagSolvers = [];
     private double[][] _lagSources = [];   // Q, u and dQ/dt of the snapshot, the fields the filters act on
@@ -58,14 +64,15 @@ public sealed partial class ParticleBasis
     /// <summary>
     /// Fills the lag-filter columns, the last <see cref="LagFilterCount"/>, for a configuration whose other columns are filled and
     /// whose contacts are in the rows (the second sweep stores them): reads Q (the three slaving parts), J''[du, du] du and
-    /// J'[du] (c_i - c_j) from phi.
+    /// J'[du] (c_i - c_j) from phi. With a divergence, also Hutchinson estimates of each column's own-g Jacobian diagonal
+    /// (<see cref="ProbeSources"/>).
     /// </summary>
-    private void EvaluateLagFilters(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism)
+    private void EvaluateLagFilters(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism, double[]? divergence, ulong probe)
     {
         int n = _model.Particles, d = _model.Dimension, k = Count, rows = n * d;
         int column = k - LagFilterCount, slavingFirst = column - SlavingCount, lastCore = column - 1;
         double stiffness = _model.K;
-        if (_lagSources.Length == 0) _lagSources = [new double[rows], new double[rows], new double[rows]];
+        if (_lagSources.Length == 0) _lagSources = [.. Enumerable.Range(0, MaxBlock).Select(_ => new double[rows])];
         double[] q = _lagSources[0], u = _lagSources[1], qDot = _lagSources[2];
         for (int i = 0; i < n; i++)
             for (int a = 0; a < d; a++)
@@ -76,6 +83,7 @@ public sealed partial class ParticleBasis
                 u[i * d + a] = Velocity(_model, x, g, _forces!, i * d + a);
             }
         if (_lagSolvers.Length == 0) _lagSolvers = [.. LagFilterScales.Select(_ => new LagSolver(this, n, d))];
+        if (divergence is not null) ProbeSources(probe);
         // the three rates are independent: each runs its own solves, sequentially inside, so the numbers do not depend on threads
         Parallel.For(0, LagFilterScales.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s =>
         {
@@ -83,20 +91,86 @@ public sealed partial class ParticleBasis
             var filtered = work.Filtered;
             double lambda = stiffness * LagFilterScales[s];
             bool second = s < SecondOrderLagScales;
-            // one block solve for M Q, M u (and M dQ/dt), then M M dQ/dt
-            work.Filter(second ? _lagSources : [q, u], lambda, filtered);
+            // one block solve for M Q, M u (and M dQ/dt), with a divergence also M z, M A z (and M dP z), then M M dQ/dt (M M dP z)
+            double[][] sources = (second, divergence is not null) switch
+            {
+                (true, true) => _lagSources,
+                (true, false) => _lagSources[..3],
+                (false, true) => [q, u, _lagSources[ProbeSource], _lagSources[ProbeSource + 1]],
+                (false, false) => [q, u],
+            };
+            work.Filter(sources, lambda, filtered);
             Store(phi, filtered[0], column + 2 * s, n, d, k);
             Store(phi, filtered[1], column + 2 * s + 1, n, d, k);
+            int probed = second ? ProbeSource : 2;
+            if (divergence is not null)
+            {
+                StoreDivergence(divergence, filtered[probed + 1], 2, column + 2 * s, n, d, k);
+                StoreDivergence(divergence, filtered[probed], 1, column + 2 * s + 1, n, d, k);
+            }
             if (!second) return;
             int first = column + 2 * LagFilterScales.Length + 3 * s;
             Store(phi, filtered[2], first, n, d, k);
             var cStar = work.Lag;
             for (int p = 0; p < rows; p++) cStar[p] = filtered[0][p] / stiffness;
-            work.Filter([filtered[2]], lambda, filtered);
+            if (divergence is not null)
+            {
+                StoreDivergence(divergence, filtered[probed + 2], 1, first, n, d, k);
+                // d/dz of sum_j J'[du] (c*_i - c*_j): sum_j J'[c*_i - c*_j] dz + J'[du] (M dQ[z] / k)_ij, dQ[z] = 2 A z
+                var tangent = work.Scratch;
+                AlongMotion(filtered[probed + 1], tangent);
+                for (int p = 0; p < rows; p++) tangent[p] *= 2 / stiffness;
+                AlongMotion(_lagSources[ProbeSource], work.Scratch2, cStar);
+                for (int p = 0; p < rows; p++) tangent[p] += work.Scratch2[p];
+                StoreDivergence(divergence, tangent, 1, first + 2, n, d, k);
+            }
+            work.Filter(divergence is null ? [filtered[2]] : [filtered[2], filtered[probed + 2]], lambda, filtered);
             Store(phi, filtered[0], first + 1, n, d, k);
+            if (divergence is not null) StoreDivergence(divergence, filtered[1], 1, first + 1, n, d, k);
             AlongMotion(cStar, filtered[0]);
             Store(phi, filtered[0], first + 2, n, d, k);
         });
+    }
+
+    /// <summary>Where the probe fields start among the sources: z, A z and dP[z] after Q, u and dQ/dt.</summary>
+    private const int ProbeSource = 3;
+
+    /// <summary>
+    /// The probe fields for the own-g divergences. Each column is a field phi(u) of the velocities u = v0 g + k F + ... (x fixed,
+    /// so H, J and the contacts fixed), so its own-g Jacobian is v0 times its u-Jacobian D, and for a Rademacher field z
+    /// (stream (<see cref="RandomPurposes.LagFilterProbeSeed"/>, probe, <see cref="RandomPurposes.LagFilterProbe"/>)) the product
+    /// v0 z_p (D z)_p has the mean D_pp (E z z^T = I): Hutchinson's estimate of the diagonal, entry by entry. The u-derivatives
+    /// of the sources along z: u gives z, Q = sum_j J'[du] du gives 2 A z with (A w)_i = sum_j J'[du] (w_i - w_j), and
+    /// dQ/dt = sum_j J''[du, du] du + 2 k J'[du] (c_i - c_j), c = J u, gives
+    /// dP z = 3 sum_j J''[du, du] dz + 2 k sum_j J'[c_i - c_j] dz + 2 k A (J z), J z = -(k H z) / k (J' is symmetric in its slots).
+    /// Stored as sources z, A z and dP z; M is linear, so M applied to them gives the filtered columns' derivatives.
+    /// </summary>
+    private void ProbeSources(ulong probe)
+    {
+        int rows = _model.Particles * _model.Dimension;
+        double stiffness = _model.K;
+        double[] z = _lagSources[ProbeSource], alongZ = _lagSources[ProbeSource + 1], dp = _lagSources[ProbeSource + 2];
+        var random = RandomStream.For(RandomPurposes.LagFilterProbeSeed, probe, RandomPurposes.LagFilterProbe);
+        for (int p = 0; p < rows; p++) z[p] = (random.NextUInt64() >> 63) == 0 ? 1 : -1;
+        AlongMotion(z, alongZ);
+        // dP z, built up in dp (the first solver's scratch is free until the solves start): J z first
+        var scratch = _lagSolvers[0].Scratch;
+        ApplyStiffness(z, scratch, 1);
+        for (int p = 0; p < rows; p++) scratch[p] /= -stiffness;
+        AlongMotion(scratch, dp);
+        for (int p = 0; p < rows; p++) dp[p] *= 2 * stiffness;
+        AlongMotion(z, scratch, _contact);
+        for (int p = 0; p < rows; p++) dp[p] += 2 * stiffness * scratch[p];
+        CubicAlongMotion(z, scratch);
+        for (int p = 0; p < rows; p++) dp[p] += 3 * scratch[p];
+    }
+
+    /// <summary>divergence[p K + column] = factor v0 z_p field_p: the probe estimate of a column whose u-derivative along z is factor field.</summary>
+    private void StoreDivergence(double[] divergence, double[] field, double factor, int column, int n, int d, int k)
+    {
+        double[] z = _lagSources[ProbeSource];
+        double scale = factor * _model.V0;
+        for (int p = 0; p < n * d; p++) divergence[p * k + column] = scale * z[p] * field[p];
     }
 
     private static void Store(double[] phi, double[] field, int column, int n, int d, int k)
@@ -148,8 +222,11 @@ public sealed partial class ParticleBasis
         }
     }
 
-    /// <summary>sum_j J'(r_ij)[du_ij] (w_i - w_j), the change of the contact term of w as the geometry moves with the particles.</summary>
-    private void AlongMotion(double[] w, double[] result)
+    /// <summary>
+    /// sum_j J'(r_ij)[du_ij] (w_i - w_j), the change of the contact term of w as the geometry moves with the particles; with a
+    /// <paramref name="direction"/> field p, sum_j J'(r_ij)[p_i - p_j] (w_i - w_j) instead.
+    /// </summary>
+    private void AlongMotion(double[] w, double[] result, double[]? direction = null)
     {
         int n = _model.Particles, d = _model.Dimension;
         for (int i = 0; i < n; i++)
@@ -159,7 +236,10 @@ public sealed partial class ParticleBasis
             {
                 int j = _rowNeighbour[c];
                 double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
-                var along = _rowJets[c].FirstAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz);
+                var along = direction is null
+                    ? _rowJets[c].FirstAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz)
+                    : _rowJets[c].FirstAlong(direction[i * d] - direction[j * d], direction[i * d + 1] - direction[j * d + 1],
+                        d == 3 ? direction[i * d + 2] - direction[j * d + 2] : 0, wx, wy, wz);
                 sx += along.X;
                 sy += along.Y;
                 sz += along.Z;
@@ -170,8 +250,30 @@ public sealed partial class ParticleBasis
         }
     }
 
-    /// <summary>Fields solved together at most (M Q, M u, M dQ/dt).</summary>
-    private const int MaxBlock = 3;
+    /// <summary>sum_j J''(r_ij)[du_ij, du_ij] (w_i - w_j).</summary>
+    private void CubicAlongMotion(double[] w, double[] result)
+    {
+        int n = _model.Particles, d = _model.Dimension;
+        for (int i = 0; i < n; i++)
+        {
+            double sx = 0, sy = 0, sz = 0;
+            for (int c = _rowStart[i]; c < _rowStart[i + 1]; c++)
+            {
+                int j = _rowNeighbour[c];
+                double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
+                var along = _rowJets[c].SecondAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz);
+                sx += along.X;
+                sy += along.Y;
+                sz += along.Z;
+            }
+            result[i * d] = sx;
+            result[i * d + 1] = sy;
+            if (d == 3) result[i * d + 2] = sz;
+        }
+    }
+
+    /// <summary>Fields solved together at most (M Q, M u, M dQ/dt, and for a divergence M z, M A z, M dP z).</summary>
+    private const int MaxBlock = 6;
 
     /// <summary>
     /// M_lambda b = k H (k^2 H^2 + lambda^2)^-1 b for up to <see cref="MaxBlock"/> fields b at once, by conjugate gradients (one per
@@ -185,9 +287,14 @@ public sealed partial class ParticleBasis
             _p = new double[particles * d * MaxBlock], _ap = new double[particles * d * MaxBlock], _h = new double[particles * d * MaxBlock];
 
         /// <summary>The filtered fields of the last solve, and the lag c* of this rate: the caller's buffers, kept with the solver.</summary>
-        public double[][] Filtered { get; } = [new double[particles * d], new double[particles * d], new double[particles * d]];
+        public double[][] Filtered { get; } = [.. Enumerable.Range(0, MaxBlock).Select(_ => new double[particles * d])];
 
         public double[] Lag { get; } = new double[particles * d];
+
+        /// <summary>Work fields of the divergence (<see cref="ProbeSources"/>, the c* column's tangent).</summary>
+        public double[] Scratch { get; } = new double[particles * d];
+
+        public double[] Scratch2 { get; } = new double[particles * d];
 
         public void Filter(double[][] b, double lambda, double[][] result)
         {
@@ -201,7 +308,7 @@ public sealed partial class ParticleBasis
                 for (int f = 0; f < m; f++) _r[q * m + f] = b[f][q];
             Array.Copy(_r, _p, size);
             Dots(_r, _r, m, size, rr);
-            for (int f = 0; f < m; f++) limit[f] = RelativeTolerance * RelativeTolerance * rr[f];
+            for (int f = 0; f < m; f++) limit[f] = basis.SolveTolerance * basis.SolveTolerance * rr[f];
             for (int iteration = 0; iteration < MaxIterations; iteration++)
             {
                 bool done = true;

@@ -65,7 +65,7 @@ public sealed partial class ParticleBasis
     /// <summary>
     /// The basis of an AOUP model with <paramref name="tents"/> radial tents and <paramref name="shells"/> neighbour-g shells; with
     /// <paramref name="lagFilters"/> also the lag filters (<see cref="LagFilterCount"/> columns after the others,
-    /// ParticleBasis.LagFilters.cs) for an interacting model: they have no own-g divergence.
+    /// ParticleBasis.LagFilters.cs) for an interacting model: their own-g divergences are Hutchinson estimates.
     /// </summary>
     public ParticleBasis(ActiveModel model, int tents = 4, int shells = 2, bool lagFilters = false)
     {
@@ -177,14 +177,14 @@ public sealed partial class ParticleBasis
     /// Fills phi[((i d) + a) K + k] for one configuration (positions x[i d + a], active g[i d + a]) and, when
     /// <paramref name="divergence"/> is given, divergence[((i d) + a) K + k] = d phi_k(i, a) / d g_{i,a}: the diagonal of the own-g
     /// Jacobian, whose sum over a is the divergence that implicit score matching of s_g = theta . phi needs (features of g_j,
-    /// j != i, contribute none to it).
+    /// j != i, contribute none to it). The lag filters' entries are Hutchinson estimates of that diagonal, unbiased, from the
+    /// Rademacher probe number <paramref name="probe"/> (ParticleBasis.LagFilters.cs); every other entry is exact.
     /// </summary>
-    public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1, double[]? divergence = null)
+    public void Evaluate(double[] x, double[] g, double[] phi, int maxDegreeOfParallelism = -1, double[]? divergence = null, ulong probe = 0)
     {
         int n = _model.Particles, d = _model.Dimension, k = Count;
         if (divergence is not null)
         {
-            if (_lagFilters > 0) throw new InvalidOperationException("the lag filters have no own-g divergence; build the basis without them for score matching.");
             if (divergence.Length < n * d * k) throw new ArgumentException($"the divergence buffer needs {n * d * k} values (got {divergence.Length}).", nameof(divergence));
             Array.Clear(divergence, 0, n * d * k);
         }
@@ -234,7 +234,7 @@ public sealed partial class ParticleBasis
             maxDegreeOfParallelism);
         _cells.Sweep(new ThirdContactKernel(_pairs, x, g, _forces!, _kappa!, _second!, phi, divergence, d, k, second + 1 + WeightedCount, _model,
             _jacobianSum, _jacobianSquare, _rowStart, _rowNeighbour, _rowJacobian), maxDegreeOfParallelism);
-        if (_lagFilters > 0) EvaluateLagFilters(x, g, phi, maxDegreeOfParallelism);
+        if (_lagFilters > 0) EvaluateLagFilters(x, g, phi, maxDegreeOfParallelism, divergence, probe);
     }
 
     /// <summary>
@@ -359,8 +359,7 @@ public sealed partial class ParticleBasis
         /// <summary>
         /// Adds the three parts of Q_ij = J'(r)[du] du = f'' w^2 rhat + 2 a w du_t + a |du_t|^2 rhat and C_ij = J''(r)[du, du] du
         /// (<see cref="ContactJet"/>), and, with a divergence, their own-u slopes d/du_{i,a} (times v0 in End): f'' 2 w rhat_a^2,
-        /// 2 a (rhat_a du_t,a + w (1 - rhat_a^2)), 2 a du_t,a rhat_a, and that of the cubic C from a five-point stencil in du_a
-        /// (exact for a polynomial of degree up to four, up to rounding).
+        /// 2 a (rhat_a du_t,a + w (1 - rhat_a^2)), 2 a du_t,a rhat_a, and that of the cubic C, 3 [J''[du, du] e_a]_a.
         /// </summary>
         private void AddSlaving(in ContactJet jet, double dux, double duy, double duz)
         {
@@ -380,8 +379,8 @@ public sealed partial class ParticleBasis
             _s.Add(slope + 1, a2 * (jet.Ux * tx + w * (1 - jet.Ux * jet.Ux)), a2 * (jet.Uy * ty + w * (1 - jet.Uy * jet.Uy)),
                 d == 3 ? a2 * (jet.Uz * tz + w * (1 - jet.Uz * jet.Uz)) : 0);
             _s.Add(slope + 2, a2 * tx * jet.Ux, a2 * ty * jet.Uy, a2 * tz * jet.Uz);
-            double h = Math.Sqrt(dux * dux + duy * duy + duz * duz) + 1e-12;
-            _s.Add(slope + 3, jet.CubicSlope(dux, duy, duz, 0, h), jet.CubicSlope(dux, duy, duz, 1, h), d == 3 ? jet.CubicSlope(dux, duy, duz, 2, h) : 0);
+            _s.Add(slope + 3, 3 * jet.SecondAlong(dux, duy, duz, 1, 0, 0).X, 3 * jet.SecondAlong(dux, duy, duz, 0, 1, 0).Y,
+                d == 3 ? 3 * jet.SecondAlong(dux, duy, duz, 0, 0, 1).Z : 0);
         }
 
         /// <summary>
@@ -720,6 +719,23 @@ public sealed partial class ParticleBasis
             return new(A * w * vx + alongR * Ux + _psi * rv * px, A * w * vy + alongR * Uy + _psi * rv * py, A * w * vz + alongR * Uz + _psi * rv * pz);
         }
 
+        /// <summary>
+        /// J''[p, p] v, a third of the derivative of <see cref="SecondAlong(double, double, double)"/> along v: with a = rhat . p,
+        /// b = rhat . v, J''[p, p] p = P p + W rhat, where P and W depend on p through a and |p|^2 (whose derivatives along v are
+        /// b and 2 p . v), so 3 J''[p, p] v = (dP) p + P v + (dW) rhat.
+        /// </summary>
+        public Vec3 SecondAlong(double px, double py, double pz, double vx, double vy, double vz)
+        {
+            double a = Ux * px + Uy * py + Uz * pz, b = Ux * vx + Uy * vy + Uz * vz;
+            double p2 = px * px + py * py + pz * pz, pv = px * vx + py * vy + pz * vz, t2 = p2 - a * a;
+            double alongP = _aSlope * a * a + A * t2 / R + 2 * _psiSlope * R * a * a + 2 * _psi * p2;
+            double slopeP = 2 * _aSlope * a * b + 2 * A * (pv - a * b) / R + 4 * _psiSlope * R * a * b + 4 * _psi * pv;
+            double slopeR = R * ((2 * _psiCurvature * a * b + 2 * _psiSlope * (pv - a * b) / R) * R * a
+                + (_psiCurvature * a * a + _psiSlope * t2 / R) * R * b + 2 * _psiSlope * (b * p2 + 2 * a * pv));
+            return new((slopeP * px + alongP * vx + slopeR * Ux) / 3, (slopeP * py + alongP * vy + slopeR * Uy) / 3,
+                (slopeP * pz + alongP * vz + slopeR * Uz) / 3);
+        }
+
         /// <summary>J''[p, p] p.</summary>
         public Vec3 SecondAlong(double px, double py, double pz)
         {
@@ -728,16 +744,6 @@ public sealed partial class ParticleBasis
             double alongR = ((_psiCurvature * w * w + _psiSlope * t2 / R) * rp + 2 * _psiSlope * w * p2) * R;
             return new(alongP * px + alongR * Ux, alongP * py + alongR * Uy, alongP * pz + alongR * Uz);
         }
-
-        /// <summary>
-        /// d [J''[p, p] p]_a / d p_a from the five-point stencil with step h, exact for this cubic up to rounding.
-        /// </summary>
-        public double CubicSlope(double px, double py, double pz, int a, double h)
-            => (8 * (Shifted(px, py, pz, a, h) - Shifted(px, py, pz, a, -h)) - (Shifted(px, py, pz, a, 2 * h) - Shifted(px, py, pz, a, -2 * h))) / (12 * h);
-
-        /// <summary>[J''[p', p'] p']_a at p' = p + s e_a.</summary>
-        private double Shifted(double px, double py, double pz, int a, double s)
-            => SecondAlong(px + (a == 0 ? s : 0), py + (a == 1 ? s : 0), pz + (a == 2 ? s : 0)).Component(a);
     }
 
     /// <summary>A 3-vector (2-D: z = 0).</summary>

@@ -75,6 +75,13 @@ public static class RandomPurposes
     /// <see cref="ScoreProbeNoise"/>.</summary>
     public const ulong ScoreEvaluationSeed = 0x5C0BE;
 
+    /// <summary>Rademacher probe of the lag filters' own-g divergences (Core's <c>ParticleBasis</c>), stream
+    /// (<see cref="LagFilterProbeSeed"/>, probe, 0x1A6F): the score data pass the snapshot's index as the probe.</summary>
+    public const ulong LagFilterProbe = 0x1A6F;
+
+    /// <summary>The fixed seed (not a purpose) of the lag filters' probes, see <see cref="LagFilterProbe"/>.</summary>
+    public const ulong LagFilterProbeSeed = 0x1A6F_5EED;
+
     // Seed derivations (not purposes): a run derives a second seed from its own, so that one seed feeds two
     // independent sets of streams. Named here for the same reason as the purposes: the values are pinned.
 

@@ -23,7 +23,8 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="LinearFeatures">0, or the number of features of Core's particle basis (<see cref="ThermoLearn.ActiveMatter.ParticleBasis"/>)
 /// in a linear head: s_g += theta . phi_i with theta = theta_0 (1 + u), u learned from 0, theta_0 the closed-form linear score-matching
 /// fit on the training data (<see cref="LocalScoreNetwork.StartLinear"/>). The features are inputs (<see cref="ScoreData.Basis"/>) with
-/// their exact own-g divergence, so the head's part of the loss is exact; training starts at the linear estimate.</param>
+/// their own-g divergence (exact; for the lag filters an unbiased Hutchinson estimate, one probe per snapshot), so the head's part of
+/// the loss is exact or unbiased; training starts at the linear estimate.</param>
 public sealed record LocalScoreShape(int Neighbours = 16, double Cutoff = 4.0, int Hidden = 32, int Rounds = 2, int RadialBasis = 16, bool ForceInput = false,
     bool ContactInput = false, int LinearFeatures = 0)
 {
@@ -199,8 +200,8 @@ public sealed class LocalScoreNetwork : Module<Tensor, Tensor>
     private Tensor LinearCoefficients() => _linearStart!.Plus(_linearStart! * _linearRelative!);
 
     /// <summary>
-    /// The linear head's exact own-g divergence sum_a d s_lin(i, a) / d g_{i,a} = sum_a theta . d phi_i,a / d g_{i,a} (clipped
-    /// components: 0) per scored particle, [B, N'];
+    /// The linear head's own-g divergence sum_a d s_lin(i, a) / d g_{i,a} = sum_a theta . d phi_i,a / d g_{i,a} (clipped
+    /// components: 0) per scored particle, [B, N'], from the data's feature divergences (exact, the lag filters' unbiased);
     /// null without the head. The head reads phi as constants, so Hutchinson's estimate over the output sees only the rest of the network.
     /// </summary>
     internal Tensor? LinearDivergence(ScoreInput input)

@@ -84,7 +84,8 @@ internal sealed class ScoreData
     /// </summary>
     public float[]? Basis { get; }
 
-    /// <summary>d phi_k(i, a) / d g_{i,a} per snapshot, particle and axis, [S, N, 2, K], or null (summed over a: the own-g divergence).</summary>
+    /// <summary>d phi_k(i, a) / d g_{i,a} per snapshot, particle and axis, [S, N, 2, K], or null (summed over a: the own-g divergence;
+    /// for the lag filters Hutchinson estimates, see <see cref="ThermoLearn.ActiveMatter.ParticleBasis.Evaluate"/>).</summary>
     public float[]? BasisDivergence { get; }
 
     /// <summary>k sum_i div_i F_i per snapshot, or null.</summary>

@@ -287,7 +287,8 @@ public static class ScoreEntropyProduction
             double[] dg = PerSnapshot(gradsG[0] * probeG, parameters.Gamma / EvaluationProbes);
             for (int c = 0; c < b; c++) divG[c] += dg[c];
         }
-        // the linear head's divergence is exact (Hutchinson's estimate above sees only the rest of the network)
+        // the linear head's divergence comes with the data (exact, the lag filters' unbiased); Hutchinson's estimate above sees
+        // only the rest of the network
         if (network.LinearDivergence(input) is { } linear)
         {
             double[] dl = Array.ConvertAll(linear.detach().sum(1).to_type(ScalarType.Float64).data<double>().ToArray(), v => parameters.Gamma * v);
@@ -303,9 +304,13 @@ public static class ScoreEntropyProduction
     /// in the units of the training loss (D over max(eps, gamma)). The same projection the current estimator makes from increments,
     /// here from snapshots alone and with no time-step bias.
     /// With <paramref name="validation"/> snapshots, theta = -(M + lambda diag M)^-1 c with the ridge lambda of
-    /// <see cref="LinearRidges"/> whose theta has the lowest loss on them (closed form there too): features that are rare in
-    /// the training snapshots (a particle nearly at rest in a gate of width 0.002 v0) otherwise get coefficients of 10^4 that
-    /// one held-out particle turns into an estimate of 10^5 times identity 4 (measured at N = 4,096, docs/active-matter.md).
+    /// <see cref="LinearRidges"/> whose theta has the lowest loss on them: features that are rare in the training snapshots (a
+    /// particle nearly at rest in a gate of width 0.002 v0) otherwise get coefficients of 10^4 that one held-out particle turns
+    /// into an estimate of 10^5 times identity 4 (measured at N = 4,096, docs/active-matter.md). That loss is the head's as the
+    /// network applies it (<see cref="ClippedLoss"/>: features clipped at the training bounds <see cref="LinearBounds"/>), not
+    /// the closed form: a nearly unregularised fit can cancel large coefficients on nearly collinear features (the lag filters
+    /// against the contact fields), and a validation particle beyond a bound on one of them breaks the cancellation, which the
+    /// closed form would not see.
     /// </summary>
     internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(ScoreData data, AoupParameters parameters, ScoreData? validation = null)
     {
@@ -332,16 +337,40 @@ public static class ScoreEntropyProduction
         double chosen = 0;
         if (validation is not null)
         {
-            var (validationGram, validationDivergence) = LinearMoments(validation);
+            var bounds = LinearBounds(data);
             double best = double.PositiveInfinity;
             foreach (double ridge in LinearRidges)
             {
-                double loss = Loss(Solve(ridge), validationGram, validationDivergence);
+                double loss = units * ClippedLoss(Solve(ridge), validation, bounds);
                 if (loss < best) (best, chosen) = (loss, ridge);
             }
         }
         double[] fit = Solve(chosen);
         return (fit, Loss(fit, gram, divergence), chosen);
+    }
+
+    /// <summary>
+    /// E[sum_i |s_{g_i}|^2 + 2 div_{g_i} s_{g_i}] per particle over <paramref name="data"/> for the head s_g = theta . clip(phi) as the
+    /// network applies it: each feature clipped to +-<paramref name="bounds"/>, a clipped one's divergence 0.
+    /// </summary>
+    internal static double ClippedLoss(double[] theta, ScoreData data, double[] bounds)
+    {
+        int k = data.BasisFeatures;
+        long rows = (long)data.Snapshots * data.Particles * ScoreData.Dimension;
+        double sum = 0;
+        for (long r = 0; r < rows; r++)
+        {
+            double s = 0, divergence = 0;
+            for (int q = 0; q < k; q++)
+            {
+                double phi = data.Basis![r * k + q];
+                if (Math.Abs(phi) <= bounds[q]) divergence += theta[q] * data.BasisDivergence![r * k + q];
+                else phi = Math.Sign(phi) * bounds[q];
+                s += theta[q] * phi;
+            }
+            sum += s * s + 2 * divergence;
+        }
+        return sum / ((long)data.Snapshots * data.Particles);
     }
 
     /// <summary>Largest |phi_k| component over the snapshots of <paramref name="data"/>, per feature: the linear head's clipping bounds.</summary>
@@ -510,7 +539,7 @@ public static class ScoreEntropyProduction
             var grads = autograd.grad([projected], [input.G], retain_graph: createGraph, create_graph: createGraph);
             divergence = (Own(grads[0]) * probeG).sum();
         }
-        // the linear head's exact divergence (its features are constants to autograd)
+        // the linear head's divergence from the data (its features are constants to autograd)
         if (network.LinearDivergence(input) is { } linear) divergence = divergence.Plus(linear.sum() * dgScalar);
         Tensor result = quadratic.add(divergence, two) * perParticle;
         GC.KeepAlive(dgScalar);

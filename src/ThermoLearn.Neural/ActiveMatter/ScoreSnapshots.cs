@@ -18,8 +18,12 @@ public static class ScoreSnapshots
     public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16) =>
         ScoreEntropyProduction.Evaluate(network, Data(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid);
 
-    /// <summary>Features of the particle basis of <paramref name="model"/>'s snapshots: the size of a linear head over it.</summary>
-    public static int LinearFeatures(ActiveModel model) => new ParticleBasis(model).Count;
+    /// <summary>
+    /// Features of the particle basis of <paramref name="model"/>'s snapshots: the size of a linear head over it; with
+    /// <paramref name="lagFilters"/> (an interacting model) the basis includes the lag filters, whose own-g divergences are
+    /// Hutchinson estimates with one probe per snapshot (<see cref="ParticleBasis.Evaluate"/>).
+    /// </summary>
+    public static int LinearFeatures(ActiveModel model, bool lagFilters = true) => new ParticleBasis(model, lagFilters: lagFilters).Count;
 
     /// <summary>
     /// The CLI's default settings for a model: K = 12 neighbours within the pair cutoff (2 r0 without interactions), hidden
@@ -68,7 +72,9 @@ public static class ScoreSnapshots
     {
         var model = snapshots.Model;
         Parameters(model);
-        var basis = linearFeatures > 0 ? new ParticleBasis(model) : null;
+        // a head saved without the lag filters keeps its basis: the count tells which
+        var basis = linearFeatures <= 0 ? null
+            : new ParticleBasis(model, lagFilters: linearFeatures == LinearFeatures(model, lagFilters: true));
         if (basis is not null && basis.Count != linearFeatures)
             throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} "
                 + $"({string.Join(", ", basis.Names)}). A network saved with another version of the basis "
@@ -96,7 +102,7 @@ public static class ScoreSnapshots
             frameG.CopyTo(g, (long)t * n * 2);
             if (basis is not null)
             {
-                basis.Evaluate(frameX, frameG, framePhi!, -1, frameDivergence);
+                basis.Evaluate(frameX, frameG, framePhi!, -1, frameDivergence, probe: (ulong)t);
                 for (int q = 0; q < framePhi!.Length; q++) basisValues![(long)t * framePhi.Length + q] = (float)framePhi[q];
                 for (int q = 0; q < frameDivergence!.Length; q++) basisDivergence![(long)t * frameDivergence.Length + q] = (float)frameDivergence[q];
             }

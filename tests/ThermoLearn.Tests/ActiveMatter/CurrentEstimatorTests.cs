@@ -1,4 +1,5 @@
 using ThermoLearn.ActiveMatter;
+using ThermoLearn.Randomness;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -162,7 +163,8 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
     /// its Frobenius norm, an upper bound): that bound is the tolerance. sum_j J'[du] (c*_i - c*_j), with c* the basis' own
     /// M Q / k, is the mixed second difference d^2/dh ds F(x + h u + s c*), within 1e-5 of the largest value as in
     /// <see cref="SlavingFeaturesAreTimeDerivativesOfThePairForce"/> (the same stencil and steps). The same columns with one
-    /// thread and with all of them are equal bit for bit; the score's divergence is refused with the filters.
+    /// thread and with all of them are equal bit for bit, and so are those evaluated with a divergence (its probe fields share the
+    /// block solves).
     /// </summary>
     [Theory]
     [InlineData(2, "softplus")]
@@ -234,7 +236,117 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         var parallel = new double[phi.Length];
         basis.Evaluate(x, g, parallel, -1);
         Assert.Equal(serial, parallel);
-        Assert.Throws<InvalidOperationException>(() => basis.Evaluate(x, g, new double[phi.Length], 1, new double[phi.Length]));
+        // the divergence's probe fields ride along in the same block solves without touching the features' bits
+        var withDivergence = new double[phi.Length];
+        basis.Evaluate(x, g, withDivergence, 1, new double[phi.Length], probe: 5);
+        Assert.Equal(serial, withDivergence);
+    }
+
+    /// <summary>
+    /// The lag filters' divergence entries are v0 z_p (D z)_p, with z the documented Rademacher probe and D z the u-derivative of
+    /// the column along z. With x fixed every filtered column is a polynomial of degree at most three in g (M is linear; Q is
+    /// quadratic and dQ/dt cubic in u = v0 g + k F), so the five-point stencil along g + h z is exact for any h, up to rounding and
+    /// the solves; these run to a relative residual of 1e-12 here, so the derivative read back from the divergence must equal the
+    /// stencil's to 1e-7 of its norm, column by column. A term left out of dP z or of the c* column's derivative misses by its
+    /// own size, of order the column's. Soft discs in 2-D and 3-D and WCA in 2-D.
+    /// </summary>
+    [Theory]
+    [InlineData(2, "softplus")]
+    [InlineData(3, "softplus")]
+    [InlineData(2, "wca")]
+    public void LagFilterDivergencesAreTheDerivativeAlongTheirProbe(int dimension, string potential)
+    {
+        var model = CompressedContacts(dimension == 2 ? 300 : 200, dimension, potential, k: 2);
+        var (_, _, x, g, _, _) = EvaluatedAfter(model, potential == "wca" ? 0.001 : 0.01, 50, seed: 11);
+        var basis = new ParticleBasis(model, lagFilters: true) { SolveTolerance = 1e-12 };
+        int n = model.Particles, d = model.Dimension, k = basis.Count, rows = n * d, first = k - ParticleBasis.LagFilterCount;
+        const ulong probe = 3;
+        double[] phi = new double[rows * k], divergence = new double[rows * k];
+        basis.Evaluate(x, g, phi, 1, divergence, probe);
+        var random = RandomStream.For(RandomPurposes.LagFilterProbeSeed, probe, RandomPurposes.LagFilterProbe);
+        var z = new double[rows];
+        for (int p = 0; p < rows; p++) z[p] = (random.NextUInt64() >> 63) == 0 ? 1 : -1;
+        const double h = 0.25;
+        var stencil = new double[rows * k];
+        var shifted = new double[rows];
+        var values = new double[rows * k];
+        foreach (var (m, weight) in new[] { (1, 8.0), (-1, -8.0), (2, -1.0), (-2, 1.0) })
+        {
+            for (int p = 0; p < rows; p++) shifted[p] = g[p] + m * h * z[p];
+            basis.Evaluate(x, shifted, values, 1);
+            for (int q = 0; q < values.Length; q++) stencil[q] += weight * values[q] / (12 * h * model.V0);
+        }
+        for (int c = first; c < k; c++)
+        {
+            double difference = 0, norm = 0;
+            for (int p = 0; p < rows; p++)
+            {
+                double read = divergence[p * k + c] * z[p] / model.V0, expected = stencil[p * k + c];
+                difference += (read - expected) * (read - expected);
+                norm += expected * expected;
+            }
+            difference = Math.Sqrt(difference);
+            norm = Math.Sqrt(norm);
+            output.WriteLine($"d = {d}, {potential}, {basis.Names[c]}: |D z| {norm:G4}, difference {difference:G3}");
+            Assert.True(norm > 1e-3, $"{basis.Names[c]}: nothing to compare");
+            Assert.True(difference <= 1e-7 * norm, $"{basis.Names[c]}: {difference} against |D z| {norm}");
+        }
+    }
+
+    /// <summary>
+    /// Averaged over probes, the divergence entries converge to the diagonal of the own-g Jacobian (E z z^T = I): for 40 soft discs
+    /// (80 coordinates) the diagonal d phi_c(p) / d g_p of every filter column by the five-point stencil (exact, as above, with
+    /// solves at 1e-12), against the mean of 400 probes, within 4.5 standard errors of that mean (from the probes' own spread)
+    /// at every one of the 960 entries with a spread; the largest z-score is printed.
+    /// </summary>
+    [Fact]
+    public void LagFilterDivergencesAverageToTheJacobianDiagonal()
+    {
+        var model = CompressedContacts(40, 2, "softplus", k: 2);
+        var (_, _, x, g, _, _) = EvaluatedAfter(model, 0.01, 50, seed: 5);
+        var basis = new ParticleBasis(model, lagFilters: true) { SolveTolerance = 1e-12 };
+        int rows = model.Particles * model.Dimension, k = basis.Count, first = k - ParticleBasis.LagFilterCount;
+        const int probes = 400;
+        double[] phi = new double[rows * k], divergence = new double[rows * k], sum = new double[rows * k], squares = new double[rows * k];
+        for (int probe = 0; probe < probes; probe++)
+        {
+            basis.Evaluate(x, g, phi, 1, divergence, (ulong)probe);
+            for (int q = 0; q < sum.Length; q++)
+            {
+                sum[q] += divergence[q];
+                squares[q] += divergence[q] * divergence[q];
+            }
+        }
+        const double h = 0.25;
+        var values = new double[rows * k];
+        double worst = 0, largest = 0;
+        int spread = 0;
+        for (int p = 0; p < rows; p++)
+        {
+            var diagonal = new double[k];
+            foreach (var (m, weight) in new[] { (1, 8.0), (-1, -8.0), (2, -1.0), (-2, 1.0) })
+            {
+                double keep = g[p];
+                g[p] = keep + m * h;
+                basis.Evaluate(x, g, values, 1);
+                g[p] = keep;
+                for (int c = first; c < k; c++) diagonal[c] += weight * values[p * k + c] / (12 * h);
+            }
+            for (int c = first; c < k; c++)
+            {
+                int q = p * k + c;
+                double mean = sum[q] / probes, variance = (squares[q] / probes - mean * mean) * probes / (probes - 1);
+                largest = Math.Max(largest, Math.Abs(diagonal[c]));
+                if (variance <= 1e-20 * (1 + mean * mean)) continue;
+                spread++;
+                double zScore = (mean - diagonal[c]) / Math.Sqrt(variance / probes);
+                worst = Math.Max(worst, Math.Abs(zScore));
+                Assert.True(Math.Abs(zScore) <= 4.5, $"{basis.Names[c]} at row {p}: mean {mean} against the diagonal {diagonal[c]} (z {zScore:F2})");
+            }
+        }
+        output.WriteLine($"largest |z| {worst:F2} over {spread} entries; largest diagonal {largest:G4}");
+        Assert.True(spread > rows * ParticleBasis.LagFilterCount / 2, $"only {spread} entries vary with the probe");
+        Assert.True(largest > 1e-2, "the diagonal is empty");
     }
 
     /// <summary>
