@@ -191,10 +191,11 @@ public class ScoreEntropyProductionTests
     /// <summary>
     /// The linear start (<see cref="LocalScoreNetwork.StartLinear"/> at the closed-form fit <see cref="ScoreEntropyProduction.LinearFit"/>)
     /// is that fit, exactly: on the snapshots it was fitted on, the network's score-matching loss (Hutchinson over the rest of the
-    /// network, which adds exactly 0 at the start; the head's divergence exact) and its plug-in rate gamma sum_i E|g_i + theta . phi_i|^2
+    /// network, which adds exactly 0 at the start; the head's divergence the data's, the lag filters' one probe each) and its plug-in rate gamma sum_i E|g_i + theta . phi_i|^2
     /// equal the closed forms -gamma c . M^-1 c and their double-precision evaluation; float32 features and head: 1e-4 relative.
     /// Also the fit is the minimum: moving any one coefficient by 1% either way raises the loss (double precision); and with the
-    /// clipping bounds halved, the network's loss is that of the clipped features with their clipped derivatives at 0.
+    /// clipping bounds halved, the network's loss is that of the clipped features with their clipped derivatives at 0, and so is
+    /// <see cref="ScoreEntropyProduction.ClippedLoss"/> (the ridge's criterion), which at the data's own bounds is the closed form.
     /// </summary>
     [Fact]
     public void TheLinearStartReproducesTheClosedFormFit()
@@ -265,6 +266,9 @@ public class ScoreEntropyProductionTests
         double clipped = ScoreEntropyProduction.Evaluate(network, data, p, grid: 4).ScoreMatchingLoss, expected = Loss(theta, half);
         Assert.True(Math.Abs(clipped - expected) < 1e-4 * Math.Abs(expected), $"clipped head: loss {clipped} against {expected}");
         Assert.True(Math.Abs(expected - loss) > 1e-2 * Math.Abs(loss), "the bounds clip nothing");
+        // the ridge is chosen on this clipped loss: within the bounds it is the closed form, beyond them the network's
+        Assert.Equal(loss, ScoreEntropyProduction.ClippedLoss(theta, data, ScoreEntropyProduction.LinearBounds(data)), 1e-9 * Math.Abs(loss));
+        Assert.Equal(expected, ScoreEntropyProduction.ClippedLoss(theta, data, half), 1e-9 * Math.Abs(expected));
     }
 
     /// <summary>
