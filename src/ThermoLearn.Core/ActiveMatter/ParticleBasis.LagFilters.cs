@@ -161,7 +161,7 @@ public sealed partial class ParticleBasis
         for (int p = 0; p < rows; p++) dp[p] *= 2 * stiffness;
         AlongMotion(z, scratch, _contact);
         for (int p = 0; p < rows; p++) dp[p] += 2 * stiffness * scratch[p];
-        CubicAlongMotion(z, scratch);
+        AlongMotion(z, scratch, cubic: true);
         for (int p = 0; p < rows; p++) dp[p] += 3 * scratch[p];
     }
 
@@ -224,9 +224,10 @@ public sealed partial class ParticleBasis
 
     /// <summary>
     /// sum_j J'(r_ij)[du_ij] (w_i - w_j), the change of the contact term of w as the geometry moves with the particles; with a
-    /// <paramref name="direction"/> field p, sum_j J'(r_ij)[p_i - p_j] (w_i - w_j) instead.
+    /// <paramref name="direction"/> field p, sum_j J'(r_ij)[p_i - p_j] (w_i - w_j) instead; with <paramref name="cubic"/>,
+    /// sum_j J''(r_ij)[du_ij, du_ij] (w_i - w_j).
     /// </summary>
-    private void AlongMotion(double[] w, double[] result, double[]? direction = null)
+    private void AlongMotion(double[] w, double[] result, double[]? direction = null, bool cubic = false)
     {
         int n = _model.Particles, d = _model.Dimension;
         for (int i = 0; i < n; i++)
@@ -236,32 +237,11 @@ public sealed partial class ParticleBasis
             {
                 int j = _rowNeighbour[c];
                 double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
-                var along = direction is null
-                    ? _rowJets[c].FirstAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz)
-                    : _rowJets[c].FirstAlong(direction[i * d] - direction[j * d], direction[i * d + 1] - direction[j * d + 1],
-                        d == 3 ? direction[i * d + 2] - direction[j * d + 2] : 0, wx, wy, wz);
-                sx += along.X;
-                sy += along.Y;
-                sz += along.Z;
-            }
-            result[i * d] = sx;
-            result[i * d + 1] = sy;
-            if (d == 3) result[i * d + 2] = sz;
-        }
-    }
-
-    /// <summary>sum_j J''(r_ij)[du_ij, du_ij] (w_i - w_j).</summary>
-    private void CubicAlongMotion(double[] w, double[] result)
-    {
-        int n = _model.Particles, d = _model.Dimension;
-        for (int i = 0; i < n; i++)
-        {
-            double sx = 0, sy = 0, sz = 0;
-            for (int c = _rowStart[i]; c < _rowStart[i + 1]; c++)
-            {
-                int j = _rowNeighbour[c];
-                double wx = w[i * d] - w[j * d], wy = w[i * d + 1] - w[j * d + 1], wz = d == 3 ? w[i * d + 2] - w[j * d + 2] : 0;
-                var along = _rowJets[c].SecondAlong(_rowVelocity[3 * c], _rowVelocity[3 * c + 1], _rowVelocity[3 * c + 2], wx, wy, wz);
+                double px = _rowVelocity[3 * c], py = _rowVelocity[3 * c + 1], pz = _rowVelocity[3 * c + 2];
+                if (direction is not null)
+                    (px, py, pz) = (direction[i * d] - direction[j * d], direction[i * d + 1] - direction[j * d + 1],
+                        d == 3 ? direction[i * d + 2] - direction[j * d + 2] : 0);
+                var along = cubic ? _rowJets[c].SecondAlong(px, py, pz, wx, wy, wz) : _rowJets[c].FirstAlong(px, py, pz, wx, wy, wz);
                 sx += along.X;
                 sy += along.Y;
                 sz += along.Z;
