@@ -43,7 +43,7 @@ public sealed partial class ParticleBasis
     internal double SolveTolerance { get; init; } = RelativeTolerance;
 
     private LagSolver[] _lagSolvers = [];
-    private double[][] _lagSources = [];   // Q, u and dQ/dt of the snapshot, the fields the filters act on
+    private double[][] _lagSources = [];   // Q, u, dQ/dt of the snapshot and the probe fields: what the filters act on
 
     private static void AddLagFilterNames(List<string> names)
     {
@@ -139,9 +139,9 @@ public sealed partial class ParticleBasis
     /// The probe fields for the own-g divergences. Each column is a field phi(u) of the velocities u = v0 g + k F + ... (x fixed,
     /// so H, J and the contacts fixed), so its own-g Jacobian is v0 times its u-Jacobian D, and for a Rademacher field z
     /// (stream (<see cref="RandomPurposes.LagFilterProbeSeed"/>, probe, <see cref="RandomPurposes.LagFilterProbe"/>)) the product
-    /// v0 z_p (D z)_p has the mean D_pp (E z z^T = I): Hutchinson's estimate of the diagonal, entry by entry. The u-derivatives
+    /// v0 z_p (D z)_p has the mean v0 D_pp (E z z^T = I): Hutchinson's estimate of the diagonal, entry by entry. The u-derivatives
     /// of the sources along z: u gives z, Q = sum_j J'[du] du gives 2 A z with (A w)_i = sum_j J'[du] (w_i - w_j), and
-    /// dQ/dt = sum_j J''[du, du] du + 2 k J'[du] (c_i - c_j), c = J u, gives
+    /// P = dQ/dt = sum_j J''[du, du] du + 2 k J'[du] (c_i - c_j), c = J u, gives
     /// dP z = 3 sum_j J''[du, du] dz + 2 k sum_j J'[c_i - c_j] dz + 2 k A (J z), J z = -(k H z) / k (J' is symmetric in its slots).
     /// Stored as sources z, A z and dP z; M is linear, so M applied to them gives the filtered columns' derivatives.
     /// </summary>
