@@ -728,7 +728,7 @@ public sealed partial class ParticleBasis
         {
             double a = Ux * px + Uy * py + Uz * pz, b = Ux * vx + Uy * vy + Uz * vz;
             double p2 = px * px + py * py + pz * pz, pv = px * vx + py * vy + pz * vz, t2 = p2 - a * a;
-            double alongP = _aSlope * a * a + A * t2 / R + 2 * _psiSlope * R * a * a + 2 * _psi * p2;
+            double alongP = AlongP(a, p2, t2);
             double slopeP = 2 * _aSlope * a * b + 2 * A * (pv - a * b) / R + 4 * _psiSlope * R * a * b + 4 * _psi * pv;
             double slopeR = R * ((2 * _psiCurvature * a * b + 2 * _psiSlope * (pv - a * b) / R) * R * a
                 + (_psiCurvature * a * a + _psiSlope * t2 / R) * R * b + 2 * _psiSlope * (b * p2 + 2 * a * pv));
@@ -740,10 +740,13 @@ public sealed partial class ParticleBasis
         public Vec3 SecondAlong(double px, double py, double pz)
         {
             double w = Ux * px + Uy * py + Uz * pz, p2 = px * px + py * py + pz * pz, t2 = p2 - w * w, rp = R * w;
-            double alongP = _aSlope * w * w + A * t2 / R + 2 * _psiSlope * w * rp + 2 * _psi * p2;
+            double alongP = AlongP(w, p2, t2);
             double alongR = ((_psiCurvature * w * w + _psiSlope * t2 / R) * rp + 2 * _psiSlope * w * p2) * R;
             return new(alongP * px + alongR * Ux, alongP * py + alongR * Uy, alongP * pz + alongR * Uz);
         }
+
+        /// <summary>The coefficient of p in J''[p, p] p, with w = rhat . p, |p|^2 and |t|^2 = |p|^2 - w^2.</summary>
+        private double AlongP(double w, double p2, double t2) => _aSlope * w * w + A * t2 / R + 2 * _psiSlope * w * (R * w) + 2 * _psi * p2;
     }
 
     /// <summary>A 3-vector (2-D: z = 0).</summary>
