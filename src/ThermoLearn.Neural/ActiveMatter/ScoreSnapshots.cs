@@ -73,8 +73,8 @@ public static class ScoreSnapshots
         var model = snapshots.Model;
         Parameters(model);
         // a head saved without the lag filters keeps its basis: the count tells which
-        var basis = linearFeatures <= 0 ? null
-            : new ParticleBasis(model, lagFilters: linearFeatures == LinearFeatures(model, lagFilters: true));
+        var basis = linearFeatures <= 0 ? null : new ParticleBasis(model, lagFilters: true);
+        if (basis is not null && basis.Count != linearFeatures) basis = new ParticleBasis(model);
         if (basis is not null && basis.Count != linearFeatures)
             throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} "
                 + $"({string.Join(", ", basis.Names)}). A network saved with another version of the basis "
