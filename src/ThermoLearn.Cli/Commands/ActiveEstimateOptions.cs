@@ -7,6 +7,7 @@ using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Cli.Plotting;
 using ThermoLearn.IO;
 using ThermoLearn.Neural.ActiveMatter;
+using ThermoLearn.Statistics;
 
 namespace ThermoLearn.Cli.Commands;
 
@@ -146,6 +147,17 @@ internal sealed class ActiveEstimateOptions
             maps = current.Maps;
         }
         var exact = ActiveEntropyReferences.For(model);
+        // eps = 0: the identity is exact up to sampling error on any frames, so every learned estimate is set against it on the
+        // frames it was scored on (all of them for the current estimator, the held-out ones for the score)
+        MeanEstimate? identity = null;
+        int identityFirst = 0;
+        if (method != "identity" && IdentityEntropyProduction.Holds(model))
+        {
+            identityFirst = snapshots.Frames - (scoreEstimate?.Snapshots ?? snapshots.Frames);
+            identity = IdentityEntropyProduction.OnFrames(snapshots, identityFirst, blocks, threads);
+        }
+        var versus = identity is { } id ? IdentityComparison.Of(estimate.Rate, estimate.StandardError, id) : null;
+        var heldOutVersus = identity is { } id2 && current is not null ? IdentityComparison.Of(current.HeldOut, current.HeldOutError, id2) : null;
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
         if (plotPath is not null)
@@ -180,6 +192,21 @@ internal sealed class ActiveEstimateOptions
                 ["exact_ep_rate_g"] = exact?.G,
                 ["input"] = inPath,
             };
+            if (identity is { } idj && versus is not null)
+            {
+                result["identity_ep_rate"] = idj.Mean;
+                result["identity_stderr"] = idj.StandardError;
+                result["identity_frames"] = new JsonArray(identityFirst, snapshots.Frames - 1);
+                result["difference_from_identity"] = versus.Difference;
+                result["difference_from_identity_stderr"] = versus.DifferenceError;
+                result["ratio_to_identity"] = JsonOutput.Number(versus.Ratio);
+                result["ratio_to_identity_stderr"] = JsonOutput.Number(versus.RatioError);
+                if (heldOutVersus is not null)
+                {
+                    result["heldout_ratio_to_identity"] = JsonOutput.Number(heldOutVersus.Ratio);
+                    result["heldout_ratio_to_identity_stderr"] = JsonOutput.Number(heldOutVersus.RatioError);
+                }
+            }
             if (current is not null)
             {
                 result["ep_rate_heldout"] = current.HeldOut;
@@ -241,6 +268,13 @@ internal sealed class ActiveEstimateOptions
             if (current is not null)
                 console.Out.WriteLine($"held-out EP rate (the force fitted on {blocks - 1} of {blocks} blocks, scored on the other; a lower bound up to its error): "
                     + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
+            if (identity is { } idt && versus is not null)
+            {
+                string ratio = double.IsFinite(versus.Ratio) ? $"; estimate / identity = {versus.Ratio:F4} +- {versus.RatioError:F4}" : "";
+                if (heldOutVersus is not null && double.IsFinite(heldOutVersus.Ratio)) ratio += $" (held out {heldOutVersus.Ratio:F4} +- {heldOutVersus.RatioError:F4})";
+                console.Out.WriteLine($"identity (eps = 0: sigma = d A N - k E[sum_i div_i F_i], exact up to sampling error) on frames {identityFirst}..{snapshots.Frames - 1}: "
+                    + $"{idt.Mean:G6} +- {idt.StandardError:G3}; estimate - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
+            }
             if (exact is { } e)
             {
                 double z = (estimate.Rate - e.Total) / estimate.StandardError;

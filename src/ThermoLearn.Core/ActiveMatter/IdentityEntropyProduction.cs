@@ -1,3 +1,5 @@
+using ThermoLearn.Statistics;
+
 namespace ThermoLearn.ActiveMatter;
 
 /// <summary>An entropy-production estimate of a many-body system, whole system and per particle, with its parts.</summary>
@@ -39,6 +41,22 @@ public static class IdentityEntropyProduction
         return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", snapshots.Frames, m.Particles);
     }
 
+    /// <summary>Whether the identity holds for <paramref name="model"/>: AOUP without translational noise (eps = 0).</summary>
+    public static bool Holds(ActiveModel model) => model.Kind == ActiveModelKind.Aoup && model.Epsilon == 0;
+
+    /// <summary>
+    /// The identity on the snapshots from <paramref name="firstFrame"/> to the last: the frames a learned estimate was scored on
+    /// (all of them for the current estimator, the held-out ones for the score), with its block standard error.
+    /// </summary>
+    public static MeanEstimate OnFrames(ActiveSnapshots snapshots, int firstFrame, int blocks = BlockStatistics.DefaultBlocks, int maxDegreeOfParallelism = -1)
+    {
+        if (!Holds(snapshots.Model))
+            throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({snapshots.Model.Name}, eps = {snapshots.Model.Epsilon} given).");
+        if (firstFrame < 0 || firstFrame > snapshots.Frames - 2)
+            throw new InvalidInputException($"the identity on frames {firstFrame}..{snapshots.Frames - 1} needs at least 2 of the {snapshots.Frames} snapshots.");
+        return BlockStatistics.Mean(PerSnapshot(snapshots, maxDegreeOfParallelism).AsSpan(firstFrame), blocks);
+    }
+
     /// <summary>The identity's summand d A N - k sum_i div_i F_i at every snapshot.</summary>
     public static double[] PerSnapshot(ActiveSnapshots snapshots, int maxDegreeOfParallelism = -1)
     {
@@ -59,5 +77,25 @@ public static class IdentityEntropyProduction
             series[f] = value;
         }
         return series;
+    }
+}
+
+/// <summary>
+/// A learned estimate set against the identity on the same frames: the difference estimate - identity with the error
+/// sqrt(se_e^2 + se_i^2), and the ratio estimate / identity with the error |ratio| sqrt((se_e / e)^2 + (se_i / i)^2) (first
+/// order). The two errors are combined as if independent; estimates on the same frames tend to move together, so this
+/// overstates the error rather than hiding it. The ratio is NaN where the identity is not positive (sigma = 0 there, as for
+/// free AOUP with eps = 0: compare the difference).
+/// </summary>
+public sealed record IdentityComparison(double Difference, double DifferenceError, double Ratio, double RatioError)
+{
+    public static IdentityComparison Of(double estimate, double estimateError, MeanEstimate identity)
+    {
+        double i = identity.Mean, si = identity.StandardError;
+        double difference = estimate - i, differenceError = Math.Sqrt(estimateError * estimateError + si * si);
+        if (!(i > 0)) return new IdentityComparison(difference, differenceError, double.NaN, double.NaN);
+        double ratio = estimate / i;
+        double relative = Math.Sqrt(Math.Pow(estimateError / i, 2) + Math.Pow(ratio * si / i, 2));
+        return new IdentityComparison(difference, differenceError, ratio, relative);
     }
 }

@@ -71,9 +71,67 @@ public sealed class ActiveMatterCommandTests : IDisposable
         // the block cross-validated rate: the exact force (g_i and x_i) is in the basis, so it agrees with d A N = 200 within 4 of its errors
         double heldOut = (double)current["ep_rate_heldout"]!, heldOutError = (double)current["stderr_heldout"]!;
         Assert.True(heldOutError > 0 && Math.Abs(heldOut - 200) < 4 * heldOutError, $"held out {heldOut} +- {heldOutError}");
+        // the identity on the same frames is 200 with no spread: the ratio is the estimate over 200, its error the estimate's over 200
+        Assert.Equal(200, (double)current["identity_ep_rate"]!, 10);
+        Assert.Equal((double)current["ep_rate"]! / 200, (double)current["ratio_to_identity"]!, 12);
+        Assert.Equal((double)current["stderr"]! / 200, (double)current["ratio_to_identity_stderr"]!, 12);
         Assert.Equal(101, File.ReadAllLines(local).Length);
         Assert.Equal(16 * 16 + 1, File.ReadAllLines(regions).Length);
         Assert.True(new FileInfo(plot).Length > 1000);
+    }
+
+    /// <summary>
+    /// With eps = 0 the identity is exact up to sampling error, so a learned estimate is printed against it on the frames it was
+    /// scored on: all of them for the current estimator (then the identity equals --method identity's, bit for bit), the held-out
+    /// ones for the score. Ratio r = e / i with the error sqrt((se_e / i)^2 + (r se_i / i)^2); with eps > 0 nothing is compared.
+    /// </summary>
+    [Fact]
+    public void LearnedEstimatesAreSetAgainstTheIdentityOnTheFramesTheyScore()
+    {
+        string data = PathOf("mips.npy"), noisy = PathOf("noisy.npy");
+        string[] model = ["--model", "aoup", "--set", "n=64", "--set", "phi=0.3", "--set", "v0=1", "--set", "k=1", "--set", "gamma=1"];
+        string[] run = ["--steps", "400", "--dt", "0.01", "--save-every", "4", "--seed", "9"];
+        Assert.Equal(0, Run(["simulate", .. model, "--set", "eps=0", .. run, "--out", data]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--set", "eps=0.1", .. run, "--out", noisy]).Code);
+
+        var (code, output, error) = Run("estimate", "--in", data, "--method", "identity", "--blocks", "10", "--json");
+        Assert.True(code == 0, error);
+        var identity = JsonNode.Parse(output)!;
+        double i = (double)identity["ep_rate"]!, si = (double)identity["stderr"]!;
+        Assert.True(i > 0 && si > 0);
+
+        (code, output, error) = Run("estimate", "--in", data, "--method", "current", "--blocks", "10", "--json");
+        Assert.True(code == 0, error);
+        var current = JsonNode.Parse(output)!;
+        Assert.Equal(i, (double)current["identity_ep_rate"]!);
+        Assert.Equal(si, (double)current["identity_stderr"]!);
+        Assert.Equal([0, 100], current["identity_frames"]!.AsArray().Select(v => (int)v!));
+        double e = (double)current["ep_rate"]!, se = (double)current["stderr"]!, r = e / i;
+        Assert.Equal(r, (double)current["ratio_to_identity"]!, 12);
+        Assert.Equal(Math.Sqrt(Math.Pow(se / i, 2) + Math.Pow(r * si / i, 2)), (double)current["ratio_to_identity_stderr"]!, 12);
+        Assert.Equal(e - i, (double)current["difference_from_identity"]!, 12);
+        Assert.Equal(Math.Sqrt(se * se + si * si), (double)current["difference_from_identity_stderr"]!, 12);
+        Assert.Equal((double)current["ep_rate_heldout"]! / i, (double)current["heldout_ratio_to_identity"]!, 12);
+
+        (code, output, error) = Run("estimate", "--in", data, "--method", "current", "--blocks", "10");
+        Assert.True(code == 0, error);
+        Assert.Contains("identity (eps = 0", output);
+        Assert.Contains("estimate / identity = ", output);
+
+        (code, output, error) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--seed", "2", "--json");
+        Assert.True(code == 0, error);
+        var score = JsonNode.Parse(output)!;
+        int scored = (int)score["n_snapshots"]!;
+        Assert.True(scored > 1 && scored < 101);
+        Assert.Equal([101 - scored, 100], score["identity_frames"]!.AsArray().Select(v => (int)v!));
+        double heldOutIdentity = IdentityEntropyProduction.PerSnapshot(ActiveSnapshotFile.Read(data))[(101 - scored)..].Average();
+        Assert.Equal(heldOutIdentity, (double)score["identity_ep_rate"]!, 10);
+        Assert.Equal((double)score["ep_rate"]! / heldOutIdentity, (double)score["ratio_to_identity"]!, 10);
+        Assert.Null(score["heldout_ratio_to_identity"]);   // the score's estimate is its held-out one already
+
+        (code, output, error) = Run("estimate", "--in", noisy, "--method", "current", "--json");
+        Assert.True(code == 0, error);
+        Assert.Null(JsonNode.Parse(output)!["identity_ep_rate"]);   // eps > 0: the identity does not hold
     }
 
     [Fact]
