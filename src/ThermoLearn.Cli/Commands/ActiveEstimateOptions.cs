@@ -149,15 +149,16 @@ internal sealed class ActiveEstimateOptions
         var exact = ActiveEntropyReferences.For(model);
         // eps = 0: the identity is exact up to sampling error on any frames, so every learned estimate is set against it on the
         // frames it was scored on (all of them for the current estimator, the held-out ones for the score)
-        MeanEstimate? identity = null;
+        MeanEstimate identity = default;
+        IdentityComparison? versus = null, heldOutVersus = null;
         int identityFirst = 0;
         if (method != "identity" && IdentityEntropyProduction.Holds(model))
         {
             identityFirst = snapshots.Frames - (scoreEstimate?.Snapshots ?? snapshots.Frames);
             identity = IdentityEntropyProduction.OnFrames(snapshots, identityFirst, blocks, threads);
+            versus = IdentityComparison.Of(estimate.Rate, estimate.StandardError, identity);
+            if (current is not null) heldOutVersus = IdentityComparison.Of(current.HeldOut, current.HeldOutError, identity);
         }
-        var versus = identity is { } id ? IdentityComparison.Of(estimate.Rate, estimate.StandardError, id) : null;
-        var heldOutVersus = identity is { } id2 && current is not null ? IdentityComparison.Of(current.HeldOut, current.HeldOutError, id2) : null;
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
         if (plotPath is not null)
@@ -192,10 +193,10 @@ internal sealed class ActiveEstimateOptions
                 ["exact_ep_rate_g"] = exact?.G,
                 ["input"] = inPath,
             };
-            if (identity is { } idj && versus is not null)
+            if (versus is not null)
             {
-                result["identity_ep_rate"] = idj.Mean;
-                result["identity_stderr"] = idj.StandardError;
+                result["identity_ep_rate"] = identity.Mean;
+                result["identity_stderr"] = identity.StandardError;
                 result["identity_frames"] = new JsonArray(identityFirst, snapshots.Frames - 1);
                 result["difference_from_identity"] = versus.Difference;
                 result["difference_from_identity_stderr"] = versus.DifferenceError;
@@ -268,12 +269,12 @@ internal sealed class ActiveEstimateOptions
             if (current is not null)
                 console.Out.WriteLine($"held-out EP rate (the force fitted on {blocks - 1} of {blocks} blocks, scored on the other; a lower bound up to its error): "
                     + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
-            if (identity is { } idt && versus is not null)
+            if (versus is not null)
             {
                 string ratio = double.IsFinite(versus.Ratio) ? $"; estimate / identity = {versus.Ratio:F4} +- {versus.RatioError:F4}" : "";
                 if (heldOutVersus is not null && double.IsFinite(heldOutVersus.Ratio)) ratio += $" (held out {heldOutVersus.Ratio:F4} +- {heldOutVersus.RatioError:F4})";
                 console.Out.WriteLine($"identity (eps = 0: sigma = d A N - k E[sum_i div_i F_i], exact up to sampling error) on frames {identityFirst}..{snapshots.Frames - 1}: "
-                    + $"{idt.Mean:G6} +- {idt.StandardError:G3}; estimate - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
+                    + $"{identity.Mean:G6} +- {identity.StandardError:G3}; estimate - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
             }
             if (exact is { } e)
             {

@@ -83,8 +83,8 @@ public static class IdentityEntropyProduction
 /// <summary>
 /// A learned estimate set against the identity on the same frames: the difference estimate - identity with the error
 /// sqrt(se_e^2 + se_i^2), and the ratio estimate / identity with the error |ratio| sqrt((se_e / e)^2 + (se_i / i)^2) (first
-/// order). The two errors are combined as if independent; estimates on the same frames tend to move together, so this
-/// overstates the error rather than hiding it. The ratio is NaN where the identity is not positive (sigma = 0 there, as for
+/// order). The two errors are combined as if independent: where the two move together, as estimates on the same frames tend
+/// to, this overstates the error rather than hiding part of it. The ratio is NaN where the identity is not positive (sigma = 0 there, as for
 /// free AOUP with eps = 0: compare the difference).
 /// </summary>
 public sealed record IdentityComparison(double Difference, double DifferenceError, double Ratio, double RatioError)
@@ -95,7 +95,7 @@ public sealed record IdentityComparison(double Difference, double DifferenceErro
         double difference = estimate - i, differenceError = Math.Sqrt(estimateError * estimateError + si * si);
         if (!(i > 0)) return new IdentityComparison(difference, differenceError, double.NaN, double.NaN);
         double ratio = estimate / i;
-        double relative = Math.Sqrt(Math.Pow(estimateError / i, 2) + Math.Pow(ratio * si / i, 2));
-        return new IdentityComparison(difference, differenceError, ratio, relative);
+        double ratioError = Math.Sqrt(Math.Pow(estimateError / i, 2) + Math.Pow(ratio * si / i, 2));
+        return new IdentityComparison(difference, differenceError, ratio, ratioError);
     }
 }
