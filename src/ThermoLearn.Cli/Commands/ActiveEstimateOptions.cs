@@ -104,6 +104,8 @@ internal sealed class ActiveEstimateOptions
             }
         var snapshots = ActiveSnapshotFile.Read(inPath);
         var model = snapshots.Model;
+        // eps = 0: the identity's summand at every frame, for the identity itself, the learned estimates' comparison and the stationarity check
+        double[]? identitySeries = IdentityEntropyProduction.Holds(model) ? IdentityEntropyProduction.PerSnapshot(snapshots, threads) : null;
         ManyBodyEntropyEstimate estimate;
         ManyBodyCurrentEstimateResult? current = null;
         ScoreFit? score = null;
@@ -111,7 +113,8 @@ internal sealed class ActiveEstimateOptions
         ScoreEstimate? scoreEstimate = null;
         ScoreModelInfo? loaded = null;
         LocalEntropyMaps? maps = null;
-        if (method == "identity") estimate = IdentityEntropyProduction.Estimate(snapshots, blocks, threads);
+        if (method == "identity")
+            estimate = identitySeries is null ? IdentityEntropyProduction.Estimate(snapshots, blocks, threads) : IdentityEntropyProduction.Estimate(model, identitySeries, blocks);
         else if (method == "score" && loadModel is not null)
         {
             using var saved = ScoreModel.Load(loadModel);
@@ -152,12 +155,21 @@ internal sealed class ActiveEstimateOptions
         MeanEstimate identity = default;
         IdentityComparison? versus = null, heldOutVersus = null;
         int identityFirst = 0;
-        if (method != "identity" && IdentityEntropyProduction.Holds(model))
+        StationarityCheck? stationarity = null;
+        if (identitySeries is not null)
         {
             identityFirst = snapshots.Frames - (scoreEstimate?.Snapshots ?? snapshots.Frames);
-            identity = IdentityEntropyProduction.OnFrames(snapshots, identityFirst, blocks, threads);
-            versus = IdentityComparison.Of(estimate.Rate, estimate.StandardError, identity);
-            if (current is not null) heldOutVersus = IdentityComparison.Of(current.HeldOut, current.HeldOutError, identity);
+            if (method != "identity")
+            {
+                identity = IdentityEntropyProduction.OnFrames(identitySeries, identityFirst, blocks);
+                versus = IdentityComparison.Of(estimate.Rate, estimate.StandardError, identity);
+                if (current is not null) heldOutVersus = IdentityComparison.Of(current.HeldOut, current.HeldOutError, identity);
+            }
+            // a score trained here: its training frames against the held-out ones it was scored on; otherwise the two halves of the
+            // frames the estimate covers
+            stationarity = score is not null
+                ? IdentityEntropyProduction.Stationarity(identitySeries, 0, identityFirst, blocks)
+                : IdentityEntropyProduction.Stationarity(identitySeries, identityFirst, identityFirst + (snapshots.Frames - identityFirst) / 2, blocks);
         }
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
@@ -207,6 +219,21 @@ internal sealed class ActiveEstimateOptions
                     result["heldout_ratio_to_identity"] = JsonOutput.Number(heldOutVersus.Ratio);
                     result["heldout_ratio_to_identity_stderr"] = JsonOutput.Number(heldOutVersus.RatioError);
                 }
+            }
+            if (stationarity is { } st)
+            {
+                result["stationarity"] = new JsonObject
+                {
+                    ["quantity"] = "identity 4 on two stretches of the record (the halves of the frames compared, or a trained score's training and held-out frames): equal in a steady state, |z| <= 3",
+                    ["frames"] = new JsonArray(new JsonArray(st.First, st.Second - 1), new JsonArray(st.Second, st.Last)),
+                    ["identity"] = new JsonArray(st.FirstStretch.Mean, st.SecondStretch.Mean),
+                    ["stderr"] = new JsonArray(st.FirstStretch.StandardError, st.SecondStretch.StandardError),
+                    ["difference"] = st.Difference,
+                    ["difference_stderr"] = st.Error,
+                    ["relative_difference"] = JsonOutput.Number(st.RelativeDifference),
+                    ["z"] = JsonOutput.Number(st.Z),
+                    ["differs"] = st.Differs,
+                };
             }
             if (current is not null)
             {
@@ -275,6 +302,15 @@ internal sealed class ActiveEstimateOptions
                 if (heldOutVersus is not null && double.IsFinite(heldOutVersus.Ratio)) ratio += $" (held out {heldOutVersus.Ratio:F4} +- {heldOutVersus.RatioError:F4})";
                 console.Out.WriteLine($"identity (eps = 0: sigma = d A N - k E[sum_i div_i F_i], exact up to sampling error) on frames {identityFirst}..{snapshots.Frames - 1}: "
                     + $"{identity.Mean:G6} +- {identity.StandardError:G3}; estimate - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
+            }
+            if (stationarity is { } st)
+            {
+                string verdict = st.Differs
+                    ? $"they differ, by {100 * st.RelativeDifference:F2}% of the first: the record drifts, or fluctuates over longer than its blocks; the identity (and an estimate fitted on one stretch) describes a changing state to that extent"
+                    : "no difference resolved";
+                console.Out.WriteLine($"stationarity (identity 4 is sigma only in a steady state): frames {st.First}..{st.Second - 1} {st.FirstStretch.Mean:G6} +- {st.FirstStretch.StandardError:G3}, "
+                    + $"frames {st.Second}..{st.Last} {st.SecondStretch.Mean:G6} +- {st.SecondStretch.StandardError:G3}; difference {st.Difference:G4} +- {st.Error:G3} "
+                    + $"(z = {st.Z:F1}; |z| <= {StationarityCheck.Threshold} in a steady state): {verdict}");
             }
             if (exact is { } e)
             {

@@ -36,9 +36,16 @@ public static class IdentityEntropyProduction
             throw new InvalidInputException($"the identity estimator is for AOUP snapshots ({m.Name} given).");
         if (m.Epsilon != 0)
             throw InvalidInputException.Naming($"the identity sigma = d A N - k E[sum_i div_i F_i] holds for eps = 0 only (these snapshots have eps = {m.Epsilon}); use {InputParameter.Method} current.");
-        var series = PerSnapshot(snapshots, maxDegreeOfParallelism);
+        return Estimate(m, PerSnapshot(snapshots, maxDegreeOfParallelism), blocks);
+    }
+
+    /// <summary>The identity from its summands <see cref="PerSnapshot"/>, already computed, of snapshots of <paramref name="model"/>.</summary>
+    public static ManyBodyEntropyEstimate Estimate(ActiveModel model, double[] series, int blocks = BlockStatistics.DefaultBlocks)
+    {
+        if (!Holds(model))
+            throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({model.Name}, eps = {model.Epsilon} given).");
         var (mean, se, _) = BlockStatistics.Mean(series, blocks);
-        return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", snapshots.Frames, m.Particles);
+        return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", series.Length, model.Particles);
     }
 
     /// <summary>Whether the identity holds for <paramref name="model"/>: AOUP without translational noise (eps = 0).</summary>
@@ -52,9 +59,28 @@ public static class IdentityEntropyProduction
     {
         if (!Holds(snapshots.Model))
             throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({snapshots.Model.Name}, eps = {snapshots.Model.Epsilon} given).");
-        if (firstFrame < 0 || firstFrame > snapshots.Frames - 2)
-            throw new InvalidInputException($"the identity on frames {firstFrame}..{snapshots.Frames - 1} needs at least 2 of the {snapshots.Frames} snapshots.");
-        return BlockStatistics.Mean(PerSnapshot(snapshots, maxDegreeOfParallelism).AsSpan(firstFrame), blocks);
+        return OnFrames(PerSnapshot(snapshots, maxDegreeOfParallelism), firstFrame, blocks);
+    }
+
+    /// <summary><see cref="OnFrames(ActiveSnapshots, int, int, int)"/> from the summands <see cref="PerSnapshot"/>, already computed.</summary>
+    public static MeanEstimate OnFrames(double[] series, int firstFrame, int blocks = BlockStatistics.DefaultBlocks)
+    {
+        if (firstFrame < 0 || firstFrame > series.Length - 2)
+            throw new InvalidInputException($"the identity on frames {firstFrame}..{series.Length - 1} needs at least 2 of the {series.Length} snapshots.");
+        return BlockStatistics.Mean(series.AsSpan(firstFrame), blocks);
+    }
+
+    /// <summary>
+    /// The identity on frames <paramref name="first"/>..<paramref name="second"/> - 1 against frames <paramref name="second"/> to the
+    /// last (<see cref="StationarityCheck"/>), each stretch with its own block error over half the blocks (at least 2), so that a
+    /// block is as long as in the estimate over both; null where a stretch has fewer than 2 frames.
+    /// </summary>
+    public static StationarityCheck? Stationarity(double[] series, int first, int second, int blocks = BlockStatistics.DefaultBlocks)
+    {
+        if (first < 0 || second - first < 2 || series.Length - second < 2) return null;
+        int half = Math.Max(2, blocks / 2);
+        return new StationarityCheck(first, second, series.Length - 1,
+            BlockStatistics.Mean(series.AsSpan(first, second - first), half), BlockStatistics.Mean(series.AsSpan(second), half));
     }
 
     /// <summary>The identity's summand d A N - k sum_i div_i F_i at every snapshot.</summary>
@@ -78,6 +104,36 @@ public static class IdentityEntropyProduction
         }
         return series;
     }
+}
+
+/// <summary>
+/// Identity 4 on two stretches of one record: frames <paramref name="First"/>..<paramref name="Second"/> - 1 and
+/// <paramref name="Second"/>..<paramref name="Last"/> (the two halves of the frames an estimate is compared on, or a score's
+/// training frames against its held-out ones). The identity is sigma only in a steady state: in general
+/// sigma = identity + dS/dt (docs/active-matter.md), and a record that is still settling (a gas forming pairs, MIPS clusters
+/// coarsening) has both a drifting identity and a learned estimate fitted on one state and scored on another. In a steady state
+/// the two stretches estimate the same mean, so z = (second - first) / sqrt(se_1^2 + se_2^2) is about N(0, 1) and
+/// |z| &gt; <see cref="Threshold"/> has probability 0.27%. A larger |z| says that the record drifts, or that it fluctuates over times
+/// longer than its blocks (MIPS clusters change over the persistence time 1 / gamma), whose errors then understate the spread.
+/// </summary>
+public sealed record StationarityCheck(int First, int Second, int Last, MeanEstimate FirstStretch, MeanEstimate SecondStretch)
+{
+    /// <summary>The |z| beyond which the two stretches are taken to differ.</summary>
+    public const double Threshold = 3;
+
+    /// <summary>Second stretch minus first.</summary>
+    public double Difference => SecondStretch.Mean - FirstStretch.Mean;
+
+    /// <summary>sqrt(se_1^2 + se_2^2).</summary>
+    public double Error => Math.Sqrt(FirstStretch.StandardError * FirstStretch.StandardError + SecondStretch.StandardError * SecondStretch.StandardError);
+
+    /// <summary>Difference / Error; 0 where both are 0 (a series without fluctuations, as in a trap without interactions).</summary>
+    public double Z => Error > 0 ? Difference / Error : Difference == 0 ? 0 : Math.CopySign(double.PositiveInfinity, Difference);
+
+    public bool Differs => !(Math.Abs(Z) <= Threshold);
+
+    /// <summary>Difference / first stretch's mean: how large a change, whatever its z (NaN where the first is 0).</summary>
+    public double RelativeDifference => FirstStretch.Mean != 0 ? Difference / FirstStretch.Mean : double.NaN;
 }
 
 /// <summary>

@@ -134,6 +134,66 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Null(JsonNode.Parse(output)!["identity_ep_rate"]);   // eps > 0: the identity does not hold
     }
 
+    /// <summary>
+    /// Identity 4 is sigma only in a steady state (sigma = identity + dS/dt), so every eps = 0 estimate checks its record: the
+    /// identity on two stretches (the halves; a trained score's training against its held-out frames), z = difference / sqrt(se_1^2
+    /// + se_2^2), each stretch over half the blocks. A trap without interactions has the constant d A N: z = 0. Discs started on a
+    /// wide grid with g = (3, 0) each pile up against the trap's far side over the record, so the identity grows from about its
+    /// contact-free d A N to several times that: a drift that the check must report. The same system settled for 20 persistence times must not (|z| &lt;= 3, probability
+    /// 99.73% for a stationary record with correct errors).
+    /// </summary>
+    [Fact]
+    public void EveryIdentityComparisonChecksThatItsRecordIsStationary()
+    {
+        Assert.Null(IdentityEntropyProduction.Stationarity([1, 2, 3], 0, 1));   // a stretch of one frame has no error
+        var flat = IdentityEntropyProduction.Stationarity([5, 5, 5, 5], 0, 2)!;
+        Assert.Equal((0.0, 0.0, false), (flat.Difference, flat.Z, flat.Differs));
+
+        string trap = PathOf("trap.npy"), piled = PathOf("piled.npy"), settled = PathOf("settled.npy"), initial = PathOf("aligned.npy");
+        Assert.Equal(0, Run("simulate", "--model", "aoup", "--set", "n=100", "--set", "phi=0.2", "--set", "A=1", "--set", "k=0", "--set", "eps=0",
+            "--steps", "400", "--dt", "0.01", "--save-every", "4", "--seed", "9", "--out", trap).Code);
+        var (code, output, error) = Run("estimate", "--in", trap, "--method", "identity", "--json");
+        Assert.True(code == 0, error);
+        var check = JsonNode.Parse(output)!["stationarity"]!;
+        Assert.Equal((0.0, 0.0, false), ((double)check["difference"]!, (double)check["z"]!, (bool)check["differs"]!));
+
+        var state = new double[64 * 4];
+        for (int i = 0; i < 64; i++) (state[4 * i], state[4 * i + 1], state[4 * i + 2]) = (2.5 * (i % 8 - 3.5), 2.5 * (i / 8 - 3.5), 3);
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [64, 4]);
+        string[] model = ["--model", "aoup", "--set", "n=64", "--set", "phi=0.3", "--set", "v0=1", "--set", "k=1", "--set", "gamma=1", "--set", "A=0.2", "--set", "eps=0"];
+        Assert.Equal(0, Run(["simulate", .. model, "--steps", "200", "--dt", "0.01", "--save-every", "2", "--seed", "9", "--initial", initial, "--out", piled]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--steps", "400", "--dt", "0.01", "--save-every", "4", "--seed", "9", "--burn-in", "2000", "--out", settled]).Code);
+
+        (code, output, error) = Run("estimate", "--in", piled, "--method", "identity", "--json");
+        Assert.True(code == 0, error);
+        check = JsonNode.Parse(output)!["stationarity"]!;
+        var series = IdentityEntropyProduction.PerSnapshot(ActiveSnapshotFile.Read(piled));
+        Assert.True(series[^1] > 3 * series[0], $"{series[0]} -> {series[^1]}");   // from the grid (softplus tails only) to the pile-up
+        var first = BlockStatistics.Mean(series.AsSpan(0, 50), 10);
+        var second = BlockStatistics.Mean(series.AsSpan(50), 10);
+        Assert.Equal([0, 49, 50, 100], check["frames"]!.AsArray().SelectMany(f => f!.AsArray().Select(v => (int)v!)));
+        Assert.Equal(second.Mean - first.Mean, (double)check["difference"]!, 10);
+        double z = (second.Mean - first.Mean) / Math.Sqrt(first.StandardError * first.StandardError + second.StandardError * second.StandardError);
+        Assert.Equal(z, (double)check["z"]!, 10);
+        Assert.True(z > StationarityCheck.Threshold && (bool)check["differs"]!, $"z = {z}");
+        Assert.Equal((second.Mean - first.Mean) / first.Mean, (double)check["relative_difference"]!, 10);
+        (_, output, _) = Run("estimate", "--in", piled, "--method", "identity");
+        Assert.Contains("stationarity (identity 4 is sigma only in a steady state)", output);
+        Assert.Contains("they differ, by ", output);
+
+        (code, output, error) = Run("estimate", "--in", settled, "--method", "current", "--json");
+        Assert.True(code == 0, error);
+        check = JsonNode.Parse(output)!["stationarity"]!;
+        Assert.False((bool)check["differs"]!, $"z = {(double)check["z"]!}");
+
+        // a score trained here: its training frames against the held-out ones it is compared on
+        (code, output, error) = Run("estimate", "--in", settled, "--method", "score", "--score-steps", "2", "--seed", "2", "--json");
+        Assert.True(code == 0, error);
+        var score = JsonNode.Parse(output)!;
+        int heldOut = (int)score["identity_frames"]![0]!;
+        Assert.Equal([0, heldOut - 1, heldOut, 100], score["stationarity"]!["frames"]!.AsArray().SelectMany(f => f!.AsArray().Select(v => (int)v!)));
+    }
+
     [Fact]
     public void ActiveSweepTakesTheErrorAtOnePhiFromTheSpreadOfItsRuns()
     {
