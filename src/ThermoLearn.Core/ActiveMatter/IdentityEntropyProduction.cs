@@ -52,17 +52,10 @@ public static class IdentityEntropyProduction
     public static bool Holds(ActiveModel model) => model.Kind == ActiveModelKind.Aoup && model.Epsilon == 0;
 
     /// <summary>
-    /// The identity on the snapshots from <paramref name="firstFrame"/> to the last: the frames a learned estimate was scored on
-    /// (all of them for the current estimator, the held-out ones for the score), with its block standard error.
+    /// The identity on the snapshots from <paramref name="firstFrame"/> to the last, from its summands <see cref="PerSnapshot"/>:
+    /// the frames a learned estimate was scored on (all of them for the current estimator, the held-out ones for the score), with
+    /// its block standard error.
     /// </summary>
-    public static MeanEstimate OnFrames(ActiveSnapshots snapshots, int firstFrame, int blocks = BlockStatistics.DefaultBlocks, int maxDegreeOfParallelism = -1)
-    {
-        if (!Holds(snapshots.Model))
-            throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({snapshots.Model.Name}, eps = {snapshots.Model.Epsilon} given).");
-        return OnFrames(PerSnapshot(snapshots, maxDegreeOfParallelism), firstFrame, blocks);
-    }
-
-    /// <summary><see cref="OnFrames(ActiveSnapshots, int, int, int)"/> from the summands <see cref="PerSnapshot"/>, already computed.</summary>
     public static MeanEstimate OnFrames(double[] series, int firstFrame, int blocks = BlockStatistics.DefaultBlocks)
     {
         if (firstFrame < 0 || firstFrame > series.Length - 2)
@@ -72,12 +65,15 @@ public static class IdentityEntropyProduction
 
     /// <summary>
     /// The identity on frames <paramref name="first"/>..<paramref name="second"/> - 1 against frames <paramref name="second"/> to the
-    /// last (<see cref="StationarityCheck"/>), each stretch with its own block error over half the blocks (at least 2), so that a
-    /// block is as long as in the estimate over both; null where a stretch has fewer than 2 frames.
+    /// last (<see cref="StationarityCheck"/>), each stretch with its own block error over half the blocks (at least 2), so that for
+    /// stretches of about equal length a block is about as long as in the estimate over both; null where a stretch has fewer than
+    /// 2 frames (no error to compare with).
     /// </summary>
     public static StationarityCheck? Stationarity(double[] series, int first, int second, int blocks = BlockStatistics.DefaultBlocks)
     {
-        if (first < 0 || second - first < 2 || series.Length - second < 2) return null;
+        if (first < 0 || second < first || second > series.Length)
+            throw new ArgumentOutOfRangeException(nameof(second), $"stretches {first}..{second - 1} and {second}..{series.Length - 1} do not split a series of {series.Length} frames.");
+        if (second - first < 2 || series.Length - second < 2) return null;
         int half = Math.Max(2, blocks / 2);
         return new StationarityCheck(first, second, series.Length - 1,
             BlockStatistics.Mean(series.AsSpan(first, second - first), half), BlockStatistics.Mean(series.AsSpan(second), half));

@@ -146,6 +146,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
     public void EveryIdentityComparisonChecksThatItsRecordIsStationary()
     {
         Assert.Null(IdentityEntropyProduction.Stationarity([1, 2, 3], 0, 1));   // a stretch of one frame has no error
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdentityEntropyProduction.Stationarity([1, 2, 3, 4], 3, 2));   // not a split
         var flat = IdentityEntropyProduction.Stationarity([5, 5, 5, 5], 0, 2)!;
         Assert.Equal((0.0, 0.0, false), (flat.Difference, flat.Z, flat.Differs));
 
