@@ -131,3 +131,24 @@ internal sealed class ScoreData
         }
     }
 }
+
+/// <summary>
+/// Snapshots read by frame range: a long record's particle basis (16 K bytes per particle and snapshot) need not be in memory at
+/// once. <paramref name="Read"/>(first, count) gives snapshots [first, first + count), each with the values it has in the whole record.
+/// </summary>
+/// <param name="Snapshots">S.</param>
+/// <param name="Particles">N.</param>
+/// <param name="Read">The snapshots of a frame range.</param>
+internal sealed record ScoreFrames(int Snapshots, int Particles, Func<int, int, ScoreData> Read)
+{
+    /// <summary>Snapshots already in memory (a range is a copy; the whole range is the data itself).</summary>
+    internal static ScoreFrames Of(ScoreData data) =>
+        new(data.Snapshots, data.Particles, (first, count) => first == 0 && count == data.Snapshots ? data : data.Slice(first, count));
+
+    /// <summary>Snapshots [first, first + count) of these, read from the same source.</summary>
+    internal ScoreFrames Range(int first, int count) =>
+        first < 0 || count < 1 || first + count > Snapshots
+            ? throw new ArgumentOutOfRangeException(nameof(count), $"frames [{first}, {first + count}) are not within the {Snapshots} snapshots.")
+            : new(count, Particles, (a, m) => Read(first + a, m));
+}
+

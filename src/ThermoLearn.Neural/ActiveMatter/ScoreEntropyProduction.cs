@@ -11,7 +11,8 @@ namespace ThermoLearn.Neural.ActiveMatter;
 
 /// <summary>How the score network is trained and the estimate is made.</summary>
 /// <param name="Shape">Network shape.</param>
-/// <param name="Steps">Adam steps (learning rate decaying along a cosine to 1%).</param>
+/// <param name="Steps">Adam steps (learning rate decaying along a cosine to 1%). 0 with a linear head: the closed-form head alone, its
+/// training snapshots read in chunks and never held (eps = 0, where only s_g is learned).</param>
 /// <param name="ParticlesPerStep">Particles per step: whole snapshots, max(1, this / N) of them (when <paramref name="CentresPerStep"/> is 0).</param>
 /// <param name="LearningRate">Initial Adam learning rate.</param>
 /// <param name="HeldOutFraction">Fraction of the snapshots (the last ones in time) kept out of training and scored.</param>
@@ -33,7 +34,9 @@ public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int 
     internal void Validate()
     {
         Shape.Validate();
-        if (Steps < 1) throw new InvalidInputException($"training steps must be at least 1, got {Steps}.");
+        if (Steps < 0) throw new InvalidInputException($"training steps must be at least 0, got {Steps}.");
+        if (Steps == 0 && Shape.LinearFeatures == 0)
+            throw new InvalidInputException("0 training steps leave the network at its start: that is an estimate only with the closed-form linear head (--score-linear).");
         if (ParticlesPerStep < 1) throw new InvalidInputException($"particles per step must be at least 1, got {ParticlesPerStep}.");
         if (CentresPerStep < 0) throw new InvalidInputException($"centres per step must be 0 (whole snapshots) or positive, got {CentresPerStep}.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"the learning rate must be positive, got {LearningRate}.");
@@ -124,36 +127,37 @@ public static class ScoreEntropyProduction
 
     /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest.</summary>
     internal static ScoreFit Fit(ScoreData data, AoupParameters parameters, ScoreSettings settings,
+        IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default) =>
+        Fit(ScoreFrames.Of(data), parameters, settings, progress, cancellation);
+
+    /// <summary>
+    /// Trains on the first (1 - held-out fraction) of the snapshots and scores the rest, reading each part of the split only when
+    /// it is needed: the training and validation snapshots are let go before the held-out ones are read, in chunks
+    /// (<see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/>), so the particle bases of the parts are
+    /// never in memory together.
+    /// </summary>
+    internal static ScoreFit Fit(ScoreFrames frames, AoupParameters parameters, ScoreSettings settings,
         IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default)
     {
         settings.Validate();
         parameters.Validate();
-        int heldOut = (int)Math.Round(data.Snapshots * settings.HeldOutFraction);
-        if (heldOut < 2 || data.Snapshots - heldOut < 1)
-            throw new InvalidInputException($"the score estimator needs at least 1 training and 2 held-out snapshots; {data.Snapshots} snapshots with held-out fraction {settings.HeldOutFraction} give {data.Snapshots - heldOut} and {heldOut}.");
-        int trainable = data.Snapshots - heldOut, validating = (int)Math.Round(trainable * settings.ValidationFraction);
+        if (settings.Steps == 0 && parameters.Epsilon > 0)
+            throw new InvalidInputException($"eps = {parameters.Epsilon} > 0: s_x is learned by the network's steps, not by the linear head; 0 training steps need eps = 0.");
+        int snapshots = frames.Snapshots;
+        int heldOut = (int)Math.Round(snapshots * settings.HeldOutFraction);
+        if (heldOut < 2 || snapshots - heldOut < 1)
+            throw new InvalidInputException($"the score estimator needs at least 1 training and 2 held-out snapshots; {snapshots} snapshots with held-out fraction {settings.HeldOutFraction} give {snapshots - heldOut} and {heldOut}.");
+        int trainable = snapshots - heldOut, validating = (int)Math.Round(trainable * settings.ValidationFraction);
         if (settings.ValidationFraction > 0 && (validating < 1 || trainable - validating < 1))
             throw new InvalidInputException($"the validation fraction {settings.ValidationFraction} of {trainable} training snapshots leaves {trainable - validating} to train on and {validating} to validate; each needs at least 1.");
-        var train = data.Slice(0, trainable - validating);
-        var validation = validating > 0 ? data.Slice(trainable - validating, validating) : null;
-        var test = data.Slice(data.Snapshots - heldOut, heldOut);
-        TorchRuntime.Initialise(settings.Threads);
-        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
-        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
+        var validation = validating > 0 ? frames.Read(trainable - validating, validating) : null;
+        var (network, training) = settings.Steps == 0
+            ? ClosedForm(frames.Range(0, trainable - validating), validation, parameters, settings)
+            : Trained(frames.Read(0, trainable - validating), validation, parameters, settings, progress, cancellation);
+        validation = null;
         try
         {
-            double gScale = GScoreScale(train, parameters);
-            var (contactScale, coefficient) = ContactStart(train, gScale);
-            network.SetScales(PositionScale(train, parameters), gScale, contactScale);
-            if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
-            double linearLoss = double.NaN, linearRidge = double.NaN;
-            if (settings.Shape.LinearFeatures > 0)
-            {
-                (double[] theta, linearLoss, linearRidge) = LinearFit(train, parameters, validation);
-                network.StartLinear(theta, LinearBounds(train));
-            }
-            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss, LinearRidge = linearRidge };
-            var estimate = Evaluate(network, test, parameters, settings.Grid, train.Snapshots);
+            var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating);
             return new ScoreFit(network, training, estimate);
         }
         catch
@@ -163,78 +167,170 @@ public static class ScoreEntropyProduction
         }
     }
 
+    /// <summary>A network fitted to <paramref name="train"/> (linear head in closed form, then Adam steps), early-stopped on <paramref name="validation"/>.</summary>
+    private static (LocalScoreNetwork Network, ScoreTraining Training) Trained(ScoreData train, ScoreData? validation, AoupParameters parameters,
+        ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress, CancellationToken cancellation)
+    {
+        TorchRuntime.Initialise(settings.Threads);
+        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
+        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
+        try
+        {
+            var (linearLoss, linearRidge) = Start(network, TrainingMoments.Of(train), validation, parameters, settings);
+            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss, LinearRidge = linearRidge };
+            return (network, training);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sets the network's start from its training snapshots' moments: output scales, the contact term's best constant, and the
+    /// linear head in closed form (its ridge chosen on <paramref name="validation"/>). Returns the head's training loss and ridge
+    /// (NaN without a head).
+    /// </summary>
+    private static (double LinearLoss, double LinearRidge) Start(LocalScoreNetwork network, TrainingMoments moments, ScoreData? validation,
+        AoupParameters parameters, ScoreSettings settings)
+    {
+        double gScale = moments.GScoreScale(parameters);
+        var (contactScale, coefficient) = moments.ContactStart(gScale);
+        network.SetScales(moments.PositionScale(parameters), gScale, contactScale);
+        if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
+        if (settings.Shape.LinearFeatures == 0) return (double.NaN, double.NaN);
+        (double[] theta, double loss, double ridge) = LinearFit(moments, parameters, validation);
+        network.StartLinear(theta, moments.Bounds);
+        return (loss, ridge);
+    }
+
+    /// <summary>
+    /// <see cref="ScoreSettings.Steps"/> = 0: the network is its start, the closed-form linear head, and no step reads a training
+    /// snapshot again, so the training snapshots are read in chunks of about <see cref="EvaluationChunkParticles"/>
+    /// particle-snapshots and summed (<see cref="TrainingMoments"/>): memory for one chunk and the validation snapshots, whatever
+    /// the length of the record.
+    /// </summary>
+    private static (LocalScoreNetwork Network, ScoreTraining Training) ClosedForm(ScoreFrames train, ScoreData? validation, AoupParameters parameters,
+        ScoreSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        TorchRuntime.Initialise(settings.Threads);
+        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
+        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
+        try
+        {
+            var moments = new TrainingMoments(settings.Shape.LinearFeatures);
+            int chunk = Math.Max(1, EvaluationChunkParticles / train.Particles);
+            for (int start = 0; start < train.Snapshots; start += chunk) moments.Add(train.Read(start, Math.Min(chunk, train.Snapshots - start)));
+            var (linearLoss, linearRidge) = Start(network, moments, validation, parameters, settings);
+            var checks = new List<(int, double)>();
+            if (validation is not null)
+                checks.Add((0, ValidationLoss(network, validation, parameters, new LocalNeighbours(validation.Particles, settings.Shape.Neighbours))));
+            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            return (network, new ScoreTraining([], 0, clock.Elapsed.TotalSeconds, cpuSeconds, checks, 0, linearLoss, linearRidge));
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Scores all snapshots of <paramref name="data"/> with a trained network (e.g. N = 32,768 with a network trained at N = 4,096).</summary>
-    internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0)
+    internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0) =>
+        Evaluate(network, ScoreFrames.Of(data), parameters, grid, trainingSnapshots);
+
+    /// <summary>Particle-snapshots per chunk of <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/>: about 350 MB of basis at 87 features.</summary>
+    private const int EvaluationChunkParticles = 1 << 18;
+
+    /// <summary>
+    /// Scores all snapshots of <paramref name="frames"/> with a trained network, reading them in chunks of about
+    /// <paramref name="chunkParticles"/> particle-snapshots (whole batches of the evaluation, whose probes are numbered by
+    /// frame, so the numbers do not depend on the chunking).
+    /// </summary>
+    internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreFrames frames, AoupParameters parameters, int grid, int trainingSnapshots = 0,
+        int chunkParticles = EvaluationChunkParticles)
     {
         parameters.Validate();
-        if (data.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {data.Snapshots}.");
+        if (frames.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {frames.Snapshots}.");
         if (network.Trapped != parameters.Trap > 0)
             throw new InvalidInputException(network.Trapped ? "the network was trained in a trap (A > 0) but these data have A = 0." : "the network was trained without a trap but these data have A > 0.");
-        if (parameters.Epsilon > 0 && data.InteractionForces is not null && data.ForceDivergence is null)
-            throw new InvalidInputException("eps > 0 with interactions: the score estimate needs k sum_i div_i F_i of every snapshot besides the forces.");
-        int n = data.Particles, s = data.Snapshots;
+        int n = frames.Particles, s = frames.Snapshots;
         network.eval();
         var rates = new float[s * n];
         var plugIn = new double[s];
         var variationalX = new double[s];
         var variationalG = new double[s];
         var variational = new double[s];
+        var positions = new double[(long)s * n * ScoreData.Dimension];
+        double box = 0;
         var neighbours = new LocalNeighbours(n, network.Shape.Neighbours);
         double lossSum = 0;
         bool noisyX = parameters.Epsilon > 0;
         double eps = parameters.Epsilon, gamma = parameters.Gamma;
         int batch = Math.Max(1, EvaluationParticles / n);
-        for (int first = 0; first < s; first += batch)
+        int chunk = batch * Math.Max(1, chunkParticles / (batch * n));
+        for (int start = 0; start < s; start += chunk)
         {
-            using var scope = NewDisposeScope();
-            int[] chosen = Enumerable.Range(first, Math.Min(batch, s - first)).ToArray();
-            var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
-            Tensor score = network.Score(input);
-            var random = RandomStream.For(RandomPurposes.ScoreEvaluationSeed, (ulong)first, RandomPurposes.ScoreProbeNoise);
-            var (quadX, quadG, divX, divG) = MatchingTerms(network, score, input, parameters, ref random);
-            float[] all = score.detach().to_type(ScalarType.Float32).data<float>().ToArray();
-            for (int c = 0; c < chosen.Length; c++)
+            var data = frames.Read(start, Math.Min(chunk, s - start));
+            if (parameters.Epsilon > 0 && data.InteractionForces is not null && data.ForceDivergence is null)
+                throw new InvalidInputException("eps > 0 with interactions: the score estimate needs k sum_i div_i F_i of every snapshot besides the forces.");
+            box = data.Box;
+            data.Positions.CopyTo(positions, (long)start * n * ScoreData.Dimension);
+            for (int first = 0; first < data.Snapshots; first += batch)
             {
-                int t = chosen[c];
-                lossSum += (quadX[c] + quadG[c] + 2 * (divX[c] + divG[c])) / (n * Math.Max(eps, gamma));
-                ReadOnlySpan<float> sv = all.AsSpan(c * n * 4, n * 4);
-                ReadOnlySpan<double> x = data.PositionsOf(t), g = data.GOf(t);
-                ReadOnlySpan<double> f = data.InteractionForces is null ? default : data.InteractionForces.AsSpan(t * n * 2, n * 2);
-                double sumPlugIn = 0, driftX = 0, driftG = 0;
-                for (int i = 0; i < n; i++)
+                using var scope = NewDisposeScope();
+                int[] chosen = Enumerable.Range(first, Math.Min(batch, data.Snapshots - first)).ToArray();
+                var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
+                Tensor score = network.Score(input);
+                var random = RandomStream.For(RandomPurposes.ScoreEvaluationSeed, (ulong)(start + first), RandomPurposes.ScoreProbeNoise);
+                var (quadX, quadG, divX, divG) = MatchingTerms(network, score, input, parameters, ref random);
+                float[] all = score.detach().to_type(ScalarType.Float32).data<float>().ToArray();
+                for (int c = 0; c < chosen.Length; c++)
                 {
-                    double sigmaI = 0;
-                    for (int a = 0; a < 2; a++)
+                    int local = chosen[c], t = start + local;
+                    lossSum += (quadX[c] + quadG[c] + 2 * (divX[c] + divG[c])) / (n * Math.Max(eps, gamma));
+                    ReadOnlySpan<float> sv = all.AsSpan(c * n * 4, n * 4);
+                    ReadOnlySpan<double> x = data.PositionsOf(local), g = data.GOf(local);
+                    ReadOnlySpan<double> f = data.InteractionForces is null ? default : data.InteractionForces.AsSpan(local * n * 2, n * 2);
+                    double sumPlugIn = 0, driftX = 0, driftG = 0;
+                    for (int i = 0; i < n; i++)
                     {
-                        double gi = g[2 * i + a];
-                        double vg = gi + sv[4 * i + 2 + a];
-                        sigmaI += gamma * vg * vg;
-                        driftG += gamma * gi * gi;
-                        if (noisyX)
+                        double sigmaI = 0;
+                        for (int a = 0; a < 2; a++)
                         {
-                            double b = parameters.V0 * gi - parameters.Trap * x[2 * i + a] + (f.IsEmpty ? 0 : f[2 * i + a]);
-                            double vx = b - eps * sv[4 * i + a];
-                            sigmaI += vx * vx / eps;
-                            driftX += b * b / eps;
+                            double gi = g[2 * i + a];
+                            double vg = gi + sv[4 * i + 2 + a];
+                            sigmaI += gamma * vg * vg;
+                            driftG += gamma * gi * gi;
+                            if (noisyX)
+                            {
+                                double b = parameters.V0 * gi - parameters.Trap * x[2 * i + a] + (f.IsEmpty ? 0 : f[2 * i + a]);
+                                double vx = b - eps * sv[4 * i + a];
+                                sigmaI += vx * vx / eps;
+                                driftX += b * b / eps;
+                            }
                         }
+                        rates[t * n + i] = (float)sigmaI;
+                        sumPlugIn += sigmaI;
                     }
-                    rates[t * n + i] = (float)sigmaI;
-                    sumPlugIn += sigmaI;
+                    plugIn[t] = sumPlugIn;
+                    // sigma_S = E[ |b_S|^2 / D_S + 2 div_S b_S ] + E|s_S|_D^2, with E|s|_D^2 = -min L >= -L(s_hat)
+                    variationalG[t] = driftG - 2 * gamma * 2 * n - (quadG[c] + 2 * divG[c]);
+                    if (noisyX)
+                    {
+                        double divergenceX = -2 * parameters.Trap * n + (data.ForceDivergence?[local] ?? 0);
+                        variationalX[t] = driftX + 2 * divergenceX - (quadX[c] + 2 * divX[c]);
+                    }
+                    variational[t] = variationalX[t] + variationalG[t];
                 }
-                plugIn[t] = sumPlugIn;
-                // sigma_S = E[ |b_S|^2 / D_S + 2 div_S b_S ] + E|s_S|_D^2, with E|s|_D^2 = -min L >= -L(s_hat)
-                variationalG[t] = driftG - 2 * gamma * 2 * n - (quadG[c] + 2 * divG[c]);
-                if (noisyX)
-                {
-                    double divergenceX = -2 * parameters.Trap * n + (data.ForceDivergence?[t] ?? 0);
-                    variationalX[t] = driftX + 2 * divergenceX - (quadX[c] + 2 * divX[c]);
-                }
-                variational[t] = variationalX[t] + variationalG[t];
             }
         }
         return new ScoreEstimate("score", network.Shape.Name, BlockStatistics.Mean(variational), BlockStatistics.Mean(variationalX),
             BlockStatistics.Mean(variationalG), BlockStatistics.Mean(plugIn),
-            n, s, trainingSnapshots, rates, Map(data, rates, grid), lossSum / s);
+            n, s, trainingSnapshots, rates, Map(positions, box, n, s, rates, grid), lossSum / s);
     }
 
     /// <summary>
@@ -307,14 +403,18 @@ public static class ScoreEntropyProduction
     /// <see cref="LinearRidges"/> whose theta has the lowest loss on them: features that are rare in the training snapshots (a
     /// particle nearly at rest in a gate of width 0.002 v0) otherwise get coefficients of 10^4 that one held-out particle turns
     /// into an estimate of 10^5 times identity 4 (measured at N = 4,096, docs/active-matter.md). That loss is the head's as the
-    /// network applies it (<see cref="ClippedLoss"/>: features clipped at the training bounds <see cref="LinearBounds"/>), not
+    /// network applies it (<see cref="ClippedLoss"/>: features clipped at the training bounds <see cref="TrainingMoments.Bounds"/>), not
     /// the closed form: a nearly unregularised fit can cancel large coefficients on nearly collinear features (the lag filters
     /// against the contact fields), and a validation particle beyond a bound on one of them breaks the cancellation, which the
     /// closed form would not see.
     /// </summary>
-    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(ScoreData data, AoupParameters parameters, ScoreData? validation = null)
+    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(ScoreData data, AoupParameters parameters, ScoreData? validation = null) =>
+        LinearFit(TrainingMoments.Of(data), parameters, validation);
+
+    /// <summary>The fit of <see cref="LinearFit(ScoreData, AoupParameters, ScoreData?)"/> from the training snapshots' moments.</summary>
+    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(TrainingMoments moments, AoupParameters parameters, ScoreData? validation = null)
     {
-        var (gram, divergence) = LinearMoments(data);
+        var (gram, divergence) = moments.Linear();
         int k = divergence.Length;
         double units = parameters.Gamma / Math.Max(parameters.Epsilon, parameters.Gamma);
         double[] Solve(double ridge)
@@ -337,7 +437,7 @@ public static class ScoreEntropyProduction
         double chosen = 0;
         if (validation is not null)
         {
-            var bounds = LinearBounds(data);
+            var bounds = moments.Bounds;
             double best = double.PositiveInfinity;
             foreach (double ridge in LinearRidges)
             {
@@ -373,46 +473,8 @@ public static class ScoreEntropyProduction
         return sum / ((long)data.Snapshots * data.Particles);
     }
 
-    /// <summary>Largest |phi_k| component over the snapshots of <paramref name="data"/>, per feature: the linear head's clipping bounds.</summary>
-    internal static double[] LinearBounds(ScoreData data)
-    {
-        int k = data.BasisFeatures;
-        var bounds = new double[k];
-        for (long r = 0; r < data.Basis!.LongLength; r++) bounds[r % k] = Math.Max(bounds[r % k], Math.Abs(data.Basis[r]));
-        return bounds;
-    }
-
-    /// <summary>Relative ridges tried by <see cref="LinearFit"/> on a validation set (0: none beyond the solver's 1e-12).</summary>
+    /// <summary>Relative ridges tried by <see cref="LinearFit(TrainingMoments, AoupParameters, ScoreData?)"/> on a validation set (0: none beyond the solver's 1e-12).</summary>
     internal static readonly double[] LinearRidges = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
-
-    /// <summary>M = E[sum_{i,a} phi phi^T] and -c = -E[sum_i div_{g_i} phi_i] per particle over the snapshots of <paramref name="data"/>.</summary>
-    private static (double[] Gram, double[] MinusDivergence) LinearMoments(ScoreData data)
-    {
-        int k = data.BasisFeatures, n = data.Particles;
-        if (k == 0 || data.Basis is null || data.BasisDivergence is null)
-            throw new InvalidInputException("the linear start needs the particle basis of the snapshots (interacting or trapped AOUP data read from a snapshot file).");
-        var gram = new double[k * k];
-        var divergence = new double[k];
-        var row = new double[k];
-        long rows = (long)data.Snapshots * n * ScoreData.Dimension;
-        for (long r = 0; r < rows; r++)
-        {
-            for (int p = 0; p < k; p++) row[p] = data.Basis[r * k + p];
-            for (int p = 0; p < k; p++)
-            {
-                double a = row[p];
-                for (int q = 0; q <= p; q++) gram[p * k + q] += a * row[q];
-            }
-        }
-        for (int p = 0; p < k; p++)
-            for (int q = 0; q < p; q++) gram[q * k + p] = gram[p * k + q];
-        long particles = (long)data.Snapshots * n;
-        for (long r = 0; r < rows; r++)
-            for (int p = 0; p < k; p++) divergence[p] += data.BasisDivergence[r * k + p];
-        for (int p = 0; p < k; p++) divergence[p] = -divergence[p] / particles;
-        for (int p = 0; p < k * k; p++) gram[p] /= particles;
-        return (gram, divergence);
-    }
 
     /// <summary>Score-matching loss per particle of <paramref name="data"/> with the evaluation's fixed probes (as <see cref="ScoreEstimate.ScoreMatchingLoss"/>).</summary>
     internal static double ValidationLoss(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, LocalNeighbours neighbours)
@@ -628,84 +690,31 @@ public static class ScoreEntropyProduction
             contacts is null ? null : tensor(contacts, [b, n, ScoreData.ContactColumns]), basis, basisDivergence);
     }
 
-    /// <summary>Trap: the root-mean-square |x| component of the training data; box: 1 (not used).</summary>
-    private static double PositionScale(ScoreData data, AoupParameters parameters)
-    {
-        if (parameters.Trap <= 0) return 1;
-        double sum = 0;
-        foreach (double v in data.Positions) sum += v * v;
-        return Math.Max(1e-12, Math.Sqrt(sum / data.Positions.Length));
-    }
-
-    /// <summary>
-    /// Scale of the s_g output. g ~ N(0, 1) marginally, so |s_g| is at least of order 1: unit scale, except for interacting
-    /// particles at eps = 0, where sigma = gamma sum_i E|g_i + s_{g_i}|^2 equals identity 4, sigma = d A N - k E[sum_i div_i F_i],
-    /// computable from the positions alone: there |s_g| per component is about (sigma / (gamma d N))^(1/2) (~80 at MIPS), and
-    /// the output starts at that scale instead of having to grow by two orders of magnitude through the weights. A scale only:
-    /// the rate is still the variational form, whose error -E|s_hat - s|_D^2 is not positive.
-    /// </summary>
-    private static double GScoreScale(ScoreData train, AoupParameters parameters)
-    {
-        if (parameters.Epsilon > 0 || train.ForceDivergence is null) return 1;
-        double identity = 2 * parameters.Trap * train.Particles - train.ForceDivergence.Average();
-        return Math.Sqrt(Math.Max(1, identity / (parameters.Gamma * 2 * train.Particles)));
-    }
-
-    /// <summary>
-    /// Scale and start of the contact term a(h_i) c_i (scale) of s_g. Scale: the s_g scale over the root-mean-square |c_i|
-    /// component of the training data, so that a = O(1) moves s_g by its own scale (with the relaxed picture's 1 / (gamma v0)
-    /// instead, c / (gamma v0) is ~10^4 at MIPS and Adam's steps of ~1e-3 in a moved s_g by ~20 against its scale ~80; measured at
-    /// N = 1,024 MIPS this alone changed the held-out estimate by less than its standard error, docs/active-matter.md).
-    /// Start: the best constant beta in s_g = -g + beta c, in closed form from
-    /// the score-matching loss, quadratic in beta: gamma E|-g + beta c|^2 + 2 gamma E[-d + beta tr P] is least at
-    /// beta = (E[g . c] - E[tr P]) / E|c|^2 (c = P g + c0, so div_g c = tr P); a starts at beta / scale.
-    /// </summary>
-    private static (double Scale, double Coefficient) ContactStart(ScoreData train, double gScale)
-    {
-        if (train.Contacts is null) return (1, 0);
-        double gc = 0, trace = 0, cc = 0;
-        int columns = ScoreData.ContactColumns;
-        for (long row = 0; row < (long)train.Snapshots * train.Particles; row++)
-        {
-            ReadOnlySpan<double> p = train.Contacts.AsSpan((int)(row * columns), columns);
-            double gx = train.G[2 * row], gy = train.G[2 * row + 1];
-            double cx = p[0] * gx + p[1] * gy + p[3], cy = p[1] * gx + p[2] * gy + p[4];
-            gc += gx * cx + gy * cy;
-            trace += p[0] + p[2];
-            cc += cx * cx + cy * cy;
-        }
-        if (!(cc > 0)) return (1, 0);
-        double rms = Math.Sqrt(cc / (2.0 * train.Snapshots * train.Particles));
-        double scale = gScale / rms;
-        return (scale, (gc - trace) / cc / scale);
-    }
-
-    private static EntropyProductionMap Map(ScoreData data, float[] rates, int cells)
+    private static EntropyProductionMap Map(double[] positions, double box, int n, int snapshots, float[] rates, int cells)
     {
         double origin, width;
-        if (data.Box > 0)
+        if (box > 0)
         {
-            (origin, width) = (0, data.Box);
+            (origin, width) = (0, box);
         }
         else
         {
             double reach = 0;
-            foreach (double v in data.Positions) reach = Math.Max(reach, Math.Abs(v));
+            foreach (double v in positions) reach = Math.Max(reach, Math.Abs(v));
             (origin, width) = (-reach, 2 * reach * (1 + 1e-9) + 1e-12);
         }
         var sum = new double[cells * cells];
         var count = new long[cells * cells];
-        int n = data.Particles;
-        for (int t = 0; t < data.Snapshots; t++)
+        for (int t = 0; t < snapshots; t++)
         {
-            ReadOnlySpan<double> x = data.PositionsOf(t);
+            ReadOnlySpan<double> x = positions.AsSpan(t * n * ScoreData.Dimension, n * ScoreData.Dimension);
             for (int i = 0; i < n; i++)
             {
                 double px = x[2 * i] - origin, py = x[2 * i + 1] - origin;
-                if (data.Box > 0)
+                if (box > 0)
                 {
-                    px -= data.Box * Math.Floor(px / data.Box);
-                    py -= data.Box * Math.Floor(py / data.Box);
+                    px -= box * Math.Floor(px / box);
+                    py -= box * Math.Floor(py / box);
                 }
                 int cx = Math.Clamp((int)(px / width * cells), 0, cells - 1), cy = Math.Clamp((int)(py / width * cells), 0, cells - 1);
                 sum[cy * cells + cx] += rates[t * n + i];
@@ -718,7 +727,7 @@ public static class ScoreEntropyProduction
         for (int c = 0; c < mean.Length; c++)
         {
             mean[c] = count[c] == 0 ? double.NaN : sum[c] / count[c];
-            density[c] = count[c] / area / data.Snapshots;
+            density[c] = count[c] / area / snapshots;
         }
         return new EntropyProductionMap(cells, origin, width, mean, density);
     }

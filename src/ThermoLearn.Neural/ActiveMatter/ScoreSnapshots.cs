@@ -12,11 +12,15 @@ public static class ScoreSnapshots
     /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest (<see cref="ScoreEntropyProduction"/>).</summary>
     public static ScoreFit Fit(ActiveSnapshots snapshots, ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress = null,
         CancellationToken cancellation = default) =>
-        ScoreEntropyProduction.Fit(Data(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation);
+        ScoreEntropyProduction.Fit(Frames(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation);
 
     /// <summary>Scores every snapshot with a trained network (any N: the network is local).</summary>
     public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16) =>
-        ScoreEntropyProduction.Evaluate(network, Data(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid);
+        ScoreEntropyProduction.Evaluate(network, Frames(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid);
+
+    /// <summary>The snapshots as <see cref="ScoreFrames"/>: each frame range's <see cref="ScoreData"/> (with the basis of a linear head of <paramref name="linearFeatures"/>) built when it is read.</summary>
+    internal static ScoreFrames Frames(ActiveSnapshots snapshots, int linearFeatures) =>
+        new(snapshots.Frames, snapshots.Model.Particles, (first, count) => Data(snapshots, linearFeatures, first, count));
 
     /// <summary>
     /// Features of the particle basis of <paramref name="model"/>'s snapshots: the size of a linear head over it; with
@@ -68,8 +72,14 @@ public static class ScoreSnapshots
     /// The snapshots as <see cref="ScoreData"/>; with <paramref name="linearFeatures"/> &gt; 0 also Core's particle basis and its own-g
     /// divergences (a network's linear head; the count must be the basis's).
     /// </summary>
-    internal static ScoreData Data(ActiveSnapshots snapshots, int linearFeatures = 0)
+    internal static ScoreData Data(ActiveSnapshots snapshots, int linearFeatures = 0) => Data(snapshots, linearFeatures, 0, snapshots.Frames);
+
+    /// <summary>Frames [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) as <see cref="ScoreData"/>: the same values
+    /// as those frames of the whole file (each frame's basis, lag-filter probes included, depends on that frame alone).</summary>
+    internal static ScoreData Data(ActiveSnapshots snapshots, int linearFeatures, int first, int count)
     {
+        if (first < 0 || count < 1 || first + count > snapshots.Frames)
+            throw new ArgumentOutOfRangeException(nameof(count), $"frames [{first}, {first + count}) are not within the {snapshots.Frames} frames.");
         var model = snapshots.Model;
         Parameters(model);
         // a head saved without the lag filters keeps its basis: the count tells which
@@ -79,11 +89,11 @@ public static class ScoreSnapshots
             throw new InvalidInputException($"the network's linear head has {linearFeatures} features; the particle basis of these snapshots has {basis.Count} "
                 + $"({string.Join(", ", basis.Names)}). A network saved with another version of the basis "
                 + "cannot be applied; train it again with --score-linear.");
-        float[]? basisValues = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
-        float[]? basisDivergence = basis is null ? null : new float[(long)snapshots.Frames * model.Particles * 2 * basis.Count];
+        float[]? basisValues = basis is null ? null : new float[(long)count * model.Particles * 2 * basis.Count];
+        float[]? basisDivergence = basis is null ? null : new float[(long)count * model.Particles * 2 * basis.Count];
         var framePhi = basis is null ? null : new double[model.Particles * 2 * basis.Count];
         var frameDivergence = basis is null ? null : new double[model.Particles * 2 * basis.Count];
-        int s = snapshots.Frames, n = model.Particles;
+        int s = count, n = model.Particles;
         var x = new double[(long)s * n * 2];
         var g = new double[(long)s * n * 2];
         var frameX = new double[n * 2];
@@ -97,12 +107,12 @@ public static class ScoreSnapshots
         var perParticle = new double[n];
         for (int t = 0; t < s; t++)
         {
-            snapshots.CopyFrame(t, frameX, frameG);
+            snapshots.CopyFrame(first + t, frameX, frameG);
             frameX.CopyTo(x, (long)t * n * 2);
             frameG.CopyTo(g, (long)t * n * 2);
             if (basis is not null)
             {
-                basis.Evaluate(frameX, frameG, framePhi!, -1, frameDivergence, probe: (ulong)t);
+                basis.Evaluate(frameX, frameG, framePhi!, -1, frameDivergence, probe: (ulong)(first + t));
                 for (int q = 0; q < framePhi!.Length; q++) basisValues![(long)t * framePhi.Length + q] = (float)framePhi[q];
                 for (int q = 0; q < frameDivergence!.Length; q++) basisDivergence![(long)t * frameDivergence.Length + q] = (float)frameDivergence[q];
             }

@@ -189,7 +189,7 @@ public class ScoreEntropyProductionTests
     }
 
     /// <summary>
-    /// The linear start (<see cref="LocalScoreNetwork.StartLinear"/> at the closed-form fit <see cref="ScoreEntropyProduction.LinearFit"/>)
+    /// The linear start (<see cref="LocalScoreNetwork.StartLinear"/> at the closed-form fit <see cref="ScoreEntropyProduction.LinearFit(ScoreData, AoupParameters, ScoreData?)"/>)
     /// is that fit, exactly: on the snapshots it was fitted on, the network's score-matching loss (Hutchinson over the rest of the
     /// network, which adds exactly 0 at the start; the head's divergence the data's, the lag filters' one probe each) and its plug-in rate gamma sum_i E|g_i + theta . phi_i|^2
     /// equal the closed forms -gamma c . M^-1 c and their double-precision evaluation; float32 features and head: 1e-4 relative.
@@ -215,7 +215,7 @@ public class ScoreEntropyProductionTests
         Assert.Equal(theta, again);
         using var network = new LocalScoreNetwork(ScoreSnapshots.DefaultSettings(model).Shape with { LinearFeatures = features }, trapped: false);
         network.SetScales(1, 10, 0.1);
-        network.StartLinear(theta, ScoreEntropyProduction.LinearBounds(data));
+        network.StartLinear(theta, TrainingMoments.Of(data).Bounds);
         var e = ScoreEntropyProduction.Evaluate(network, data, p, grid: 4);
         Assert.True(Math.Abs(e.ScoreMatchingLoss - loss) < 1e-4 * Math.Abs(loss), $"network loss {e.ScoreMatchingLoss} against the closed form {loss}");
         int n = model.Particles, k = features;
@@ -261,13 +261,13 @@ public class ScoreEntropyProductionTests
         }
         // the head does not extrapolate: with bounds at half the data's largest components, the network's loss is that of the
         // clipped features (float32 bounds, so the closed form uses the same rounded values)
-        double[] half = Array.ConvertAll(ScoreEntropyProduction.LinearBounds(data), b => (double)(float)(b / 2));
+        double[] half = Array.ConvertAll(TrainingMoments.Of(data).Bounds, b => (double)(float)(b / 2));
         network.StartLinear(theta, half);
         double clipped = ScoreEntropyProduction.Evaluate(network, data, p, grid: 4).ScoreMatchingLoss, expected = Loss(theta, half);
         Assert.True(Math.Abs(clipped - expected) < 1e-4 * Math.Abs(expected), $"clipped head: loss {clipped} against {expected}");
         Assert.True(Math.Abs(expected - loss) > 1e-2 * Math.Abs(loss), "the bounds clip nothing");
         // the ridge is chosen on this clipped loss: within the bounds it is the closed form, beyond them the network's
-        Assert.Equal(loss, ScoreEntropyProduction.ClippedLoss(theta, data, ScoreEntropyProduction.LinearBounds(data)), 1e-9 * Math.Abs(loss));
+        Assert.Equal(loss, ScoreEntropyProduction.ClippedLoss(theta, data, TrainingMoments.Of(data).Bounds), 1e-9 * Math.Abs(loss));
         Assert.Equal(expected, ScoreEntropyProduction.ClippedLoss(theta, data, half), 1e-9 * Math.Abs(expected));
     }
 
@@ -276,6 +276,99 @@ public class ScoreEntropyProductionTests
     /// (the same fixed probes) is the lowest recorded, to the bit, and the recorded best step is that check's. A learning rate
     /// high enough to make the checks go up and down makes the best check an inner one, so the restore is exercised.
     /// </summary>
+    /// <summary>
+    /// The snapshot file's fit reads each part of its split when it needs it (so the training and held-out bases are never in
+    /// memory together). A frame range has the values of those frames of the whole file: positions and g to the bit, the
+    /// pair forces, contact fields and basis (lag-filter probes included: each frame's depend on that frame alone) to rounding (the
+    /// force sweep adds each particle's pairs in the order of its neighbour list's last build, which the frames read before set). The fit from frame ranges is then the fit from the whole file's data: linear head, validation checks, one Adam step
+    /// on neighbourhoods and the held-out estimate, to float rounding. The held-out snapshots are scored in chunks of whole
+    /// evaluation batches, to the bit the same as in one. With 0 steps (the closed-form head alone) the training snapshots, too,
+    /// are read in chunks and summed (<see cref="TrainingMoments"/>), to the bit the sums of one pass.
+    /// </summary>
+    [Fact]
+    public void TheFitReadsItsSplitFrameRangeByFrameRange()
+    {
+        var model = new ThermoLearn.ActiveMatter.ActiveModel { Particles = 200, PackingFraction = 0.5, V0 = 0.5, Gamma = 0.1, Epsilon = 0, K = 3 };
+        var run = ThermoLearn.ActiveMatter.ActiveSimulator.Run(model, new ThermoLearn.ActiveMatter.ActiveRunOptions { Dt = 0.01, Frames = 45, SaveEvery = 10, BurnInSteps = 50, Seed = 8 });
+        int features = ScoreSnapshots.LinearFeatures(model);
+        var whole = ScoreSnapshots.Data(run, features);
+        static void Close(double[] expected, double[] actual, double tolerance)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            double scale = expected.Max(Math.Abs);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * scale, $"value {i}: {actual[i]} against {expected[i]}");
+        }
+        foreach (var (first, count) in new[] { (0, 3), (3, 4), (42, 3) })
+        {
+            var cut = whole.Slice(first, count);
+            var range = ScoreSnapshots.Data(run, features, first, count);
+            Assert.Equal(cut.Positions, range.Positions);
+            Assert.Equal(cut.G, range.G);
+            Close(Array.ConvertAll(cut.Basis!, v => (double)v), Array.ConvertAll(range.Basis!, v => (double)v), 1e-6);
+            Close(Array.ConvertAll(cut.BasisDivergence!, v => (double)v), Array.ConvertAll(range.BasisDivergence!, v => (double)v), 1e-6);
+            Close(cut.InteractionForces!, range.InteractionForces!, 1e-13);
+            Close(cut.ForceDivergence!, range.ForceDivergence!, 1e-13);
+            Close(cut.Contacts!, range.Contacts!, 1e-12);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => ScoreSnapshots.Data(run, features, 43, 3));
+
+        var settings = ScoreSnapshots.DefaultSettings(model) with
+        {
+            Shape = ScoreSnapshots.DefaultSettings(model).Shape with { Hidden = 8, Rounds = 1, LinearFeatures = features },
+            Steps = 1, CentresPerStep = 32, HeldOutFraction = 0.3, ValidationFraction = 0.3, Seed = 4,
+        };
+        using var streamed = ScoreSnapshots.Fit(run, settings);
+        using var inMemory = ScoreEntropyProduction.Fit(whole, ScoreSnapshots.Parameters(model), settings);
+        Assert.Equal(22, streamed.Estimate.TrainingSnapshots);
+        Assert.Equal(14, streamed.Estimate.Snapshots);
+        Assert.Equal(inMemory.Training.LinearLoss, streamed.Training.LinearLoss, 1e-9 * Math.Abs(inMemory.Training.LinearLoss));
+        Assert.Equal(inMemory.Training.Validation.Count, streamed.Training.Validation.Count);
+        for (int c = 0; c < inMemory.Training.Validation.Count; c++)
+            Assert.Equal(inMemory.Training.Validation[c].Loss, streamed.Training.Validation[c].Loss, 1e-5 * Math.Abs(inMemory.Training.Validation[c].Loss));
+        Assert.Equal(inMemory.Estimate.Rate.Mean, streamed.Estimate.Rate.Mean, 1e-5 * Math.Abs(inMemory.Estimate.Rate.Mean));
+        Close(Array.ConvertAll(inMemory.Estimate.ParticleRates, v => (double)v), Array.ConvertAll(streamed.Estimate.ParticleRates, v => (double)v), 1e-5);
+
+        // 20 snapshots per evaluation batch at N = 200: chunks of one batch read the 45 snapshots as 20 + 20 + 5
+        var p = ScoreSnapshots.Parameters(model);
+        var one = ScoreEntropyProduction.Evaluate(streamed.Network, whole, p, grid: 4);
+        var chunked = ScoreEntropyProduction.Evaluate(streamed.Network, ScoreFrames.Of(whole), p, grid: 4, chunkParticles: 1);
+        Assert.Equal(one.ParticleRates, chunked.ParticleRates);
+        Assert.Equal(one.Rate, chunked.Rate);
+        Assert.Equal(one.PlugIn, chunked.PlugIn);
+        Assert.Equal(one.ScoreMatchingLoss, chunked.ScoreMatchingLoss);
+        Assert.Equal(one.Map.MeanRate, chunked.Map.MeanRate);
+        Assert.Equal(one.Map.Density, chunked.Map.Density);
+
+        // the training moments summed range by range are those of one pass, to the bit
+        var once = TrainingMoments.Of(whole.Slice(0, 22));
+        var pieces = new TrainingMoments(features);
+        foreach (var (first, count) in new[] { (0, 5), (5, 10), (15, 7) }) pieces.Add(whole.Slice(first, count));
+        Assert.Equal(once.Linear().Gram, pieces.Linear().Gram);
+        Assert.Equal(once.Linear().MinusDivergence, pieces.Linear().MinusDivergence);
+        Assert.Equal(once.Bounds, pieces.Bounds);
+        Assert.Equal(once.GScoreScale(p), pieces.GScoreScale(p));
+        Assert.Equal(once.ContactStart(once.GScoreScale(p)), pieces.ContactStart(pieces.GScoreScale(p)));
+        Assert.Equal(22, pieces.Snapshots);
+
+        // 0 steps: the closed-form head alone, its training snapshots read in chunks: the same head as the start of a trained
+        // network (the validation loss at step 0), the same fit as in memory
+        var closed = settings with { Steps = 0 };
+        using var head = ScoreSnapshots.Fit(run, closed);
+        using var headInMemory = ScoreEntropyProduction.Fit(whole, p, closed);
+        var (_, loss, ridge) = ScoreEntropyProduction.LinearFit(whole.Slice(0, 22), p, whole.Slice(22, 9));
+        Assert.Equal(0, head.Training.Steps);
+        Assert.Equal(0, head.Training.BestStep);
+        Assert.Equal(loss, head.Training.LinearLoss, 1e-9 * Math.Abs(loss));
+        Assert.Equal(ridge, head.Training.LinearRidge);
+        Assert.Equal(0, Assert.Single(head.Training.Validation).Step);
+        Assert.Equal(inMemory.Training.Validation[0].Loss, head.Training.Validation[0].Loss, 1e-5 * Math.Abs(inMemory.Training.Validation[0].Loss));
+        Assert.Equal(headInMemory.Estimate.Rate.Mean, head.Estimate.Rate.Mean, 1e-5 * Math.Abs(headInMemory.Estimate.Rate.Mean));
+        Assert.Throws<InvalidInputException>(() => ScoreSnapshots.Fit(run, closed with { Shape = closed.Shape with { LinearFeatures = 0 } }));
+        var noisy = Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(whole, p with { Epsilon = 0.5 }, closed));
+        Assert.Contains("0 training steps need eps = 0", noisy.Message);
+    }
+
     [Fact]
     public void EarlyStoppingReturnsTheBestValidationCheckpoint()
     {

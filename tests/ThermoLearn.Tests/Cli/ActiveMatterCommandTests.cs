@@ -193,6 +193,16 @@ public sealed class ActiveMatterCommandTests : IDisposable
         var score = JsonNode.Parse(output)!;
         int heldOut = (int)score["identity_frames"]![0]!;
         Assert.Equal([0, heldOut - 1, heldOut, 100], score["stationarity"]!["frames"]!.AsArray().SelectMany(f => f!.AsArray().Select(v => (int)v!)));
+
+        // 0 steps with the linear head: the closed-form head alone (its training frames read in chunks), compared the same way
+        (code, output, error) = Run("estimate", "--in", settled, "--method", "score", "--score-steps", "0", "--score-linear", "--score-validation", "0.25", "--json");
+        Assert.True(code == 0, error);
+        var head = JsonNode.Parse(output)!;
+        Assert.Equal(0, (int)head["training_steps"]!);
+        Assert.Equal(0, (int)head["best_step"]!);
+        Assert.Single(head["validation_loss"]!.AsArray());
+        Assert.Equal((double)head["ep_rate"]! / (double)head["identity_ep_rate"]!, (double)head["ratio_to_identity"]!, 12);
+        Assert.Equal(heldOut, (int)head["identity_frames"]![0]!);
     }
 
     [Fact]
@@ -331,6 +341,13 @@ public sealed class ActiveMatterCommandTests : IDisposable
             Assert.Equal(2, code);
             Assert.Contains("--score-lr must be positive", error);
         }
+        // 0 steps: the closed-form head alone, which learns s_g only: refused without --score-linear, and at eps > 0 (these data)
+        var (zeroCode, _, zeroError) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "0");
+        Assert.Equal(2, zeroCode);
+        Assert.Contains("only with the closed-form linear head (--score-linear)", zeroError);
+        (zeroCode, _, zeroError) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "0", "--score-linear");
+        Assert.Equal(2, zeroCode);
+        Assert.Contains("0 training steps need eps = 0", zeroError);
         var (identityCode, _, identityError) = Run("estimate", "--in", data, "--method", "identity", "--score-lr", "1e-3");
         Assert.Equal(2, identityCode);
         Assert.Contains("--score-validation and --held-out belong to --method score", identityError);
