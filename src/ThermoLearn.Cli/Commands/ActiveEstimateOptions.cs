@@ -30,24 +30,25 @@ internal sealed class ActiveEstimateOptions
     private readonly Option<double?> _scoreLr = new("--score-lr") { Description = "Snapshot files, --method score: initial Adam learning rate of the score network (cosine decay to 1% of it; default 2e-3)." };
     private readonly Option<bool> _scoreLinear = new("--score-linear") { Description = "Snapshot files, --method score: add a linear head over the current estimator's particle basis and start training at its closed-form score-matching fit." };
     private readonly Option<double> _scoreValidation = new("--score-validation") { Description = "Snapshot files, --method score: fraction of the training snapshots (the last ones) kept out of the steps to pick the checkpoint with the lowest validation loss (default 0: keep the last weights).", DefaultValueFactory = _ => 0 };
+    private readonly Option<double?> _scoreRidge = new("--score-ridge") { Description = "Snapshot files, --method score with --score-linear: the linear head's relative ridge lambda, theta = -(M + lambda diag M)^-1 c (default: chosen on the validation snapshots, 0 without them)." };
     private readonly Option<double> _heldOut = new("--held-out") { Description = "Snapshot files, --method score: fraction of the snapshots (the last ones) kept out of training and scored (default 0.5).", DefaultValueFactory = _ => 0.5 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _blocks, _local, _regions, _scoreSteps, _scoreCentres, _scoreLr, _scoreLinear, _scoreValidation, _heldOut }) command.Add(o);
+        foreach (var o in new Option[] { _blocks, _local, _regions, _scoreSteps, _scoreCentres, _scoreLr, _scoreLinear, _scoreValidation, _scoreRidge, _heldOut }) command.Add(o);
     }
 
     /// <summary>Whether a training flag of the score network was given.</summary>
     private bool Training(ParseResult parse) => parse.GetResult(_scoreSteps) is { Implicit: false } || parse.GetResult(_scoreCentres) is { Implicit: false }
         || parse.GetResult(_scoreLr) is not null || parse.GetResult(_heldOut) is { Implicit: false } || parse.GetValue(_scoreLinear)
-        || parse.GetResult(_scoreValidation) is { Implicit: false };
+        || parse.GetResult(_scoreValidation) is { Implicit: false } || parse.GetResult(_scoreRidge) is not null;
 
     /// <summary>Bad input when a snapshot-only flag is given for trajectory data.</summary>
     public void RejectFor(ParseResult parse)
     {
         if (parse.GetValue(_local) is not null || parse.GetValue(_regions) is not null || parse.GetResult(_blocks) is { Implicit: false }
             || Training(parse))
-            throw new InvalidInputException("--local, --regions, --blocks, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
+            throw new InvalidInputException("--local, --regions, --blocks, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --score-ridge and --held-out belong to active-matter snapshot files (thermolearn simulate --model aoup).");
     }
 
     public int Run(ParseResult parse, CliConsole console, string inPath, string method, string? plotPath, bool json, Option[] trajectoryOnly,
@@ -55,7 +56,7 @@ internal sealed class ActiveEstimateOptions
     {
         foreach (var option in trajectoryOnly)
             if (parse.GetResult(option) is { Implicit: false })
-                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --held-out, --save-model, --load-model.");
+                throw new InvalidInputException($"{option.Name} does not apply to active-matter snapshots; their options are --method current|identity|score, --blocks, --local, --regions, --plot, --score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --score-ridge, --held-out, --save-model, --load-model.");
         method = method.Trim().ToLowerInvariant();
         if (method is not ("current" or "identity" or "score"))
             throw new InvalidInputException($"--method {method} is not available for active-matter snapshots; use current, identity or score.");
@@ -67,8 +68,11 @@ internal sealed class ActiveEstimateOptions
         if (scoreLr is { } lr && (!(lr > 0) || !double.IsFinite(lr))) throw new InvalidInputException($"--score-lr must be positive and finite, got {lr}.");
         double validation = parse.GetValue(_scoreValidation);
         if (!(validation >= 0 && validation < 1)) throw new InvalidInputException($"--score-validation must be in [0, 1), got {validation}.");
+        double? ridge = parse.GetValue(_scoreRidge);
+        if (ridge is { } r && (!(r >= 0) || !double.IsFinite(r))) throw new InvalidInputException($"--score-ridge must be non-negative and finite, got {r}.");
+        if (ridge is not null && !parse.GetValue(_scoreLinear)) throw new InvalidInputException("--score-ridge sets the ridge of the linear head; give --score-linear with it.");
         if (method != "score" && Training(parse))
-            throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out belong to --method score.");
+            throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --score-ridge and --held-out belong to --method score.");
         if (method != "score" && (saveModel is not null || loadModel is not null))
             throw new InvalidInputException($"--save-model and --load-model on snapshot files belong to --method score (got --method {method}).");
         // The seed drives the score network's training only (weights, snapshot order, Hutchinson probes); the identity, the
@@ -82,7 +86,7 @@ internal sealed class ActiveEstimateOptions
         {
             if (saveModel is not null) throw new InvalidInputException("--load-model and --save-model together would only copy the file; give one of them.");
             if (Training(parse))
-                throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation and --held-out set up training; --load-model scores every snapshot with a trained network: give one or the other.");
+                throw new InvalidInputException("--score-steps, --score-centres, --score-lr, --score-linear, --score-validation, --score-ridge and --held-out set up training; --load-model scores every snapshot with a trained network: give one or the other.");
             if (!File.Exists(loadModel)) throw new InvalidInputException($"--load-model {loadModel}: no such file.");
         }
         if (saveModel is not null)
@@ -135,7 +139,7 @@ internal sealed class ActiveEstimateOptions
             var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut, Seed = seed, CentresPerStep = scoreCentres };
             if (scoreLr is { } rate) settings = settings with { LearningRate = rate };
             if (parse.GetValue(_scoreLinear)) settings = settings with { Shape = settings.Shape with { LinearFeatures = ScoreSnapshots.LinearFeatures(model) } };
-            settings = settings with { ValidationFraction = validation };
+            settings = settings with { ValidationFraction = validation, Ridge = ridge };
             learningRate = settings.LearningRate;
             score = ScoreSnapshots.Fit(snapshots, settings);
             scoreEstimate = score.Estimate;

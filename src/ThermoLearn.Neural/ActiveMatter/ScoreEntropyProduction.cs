@@ -28,8 +28,12 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// training snapshots (the last ones) is kept out of the steps as a validation set: its score-matching loss (fixed probes) is taken
 /// before the first step and <see cref="ScoreEntropyProduction.ValidationChecks"/> times along training, and the weights with the
 /// lowest one are kept (early stopping at the best checkpoint).</param>
+/// <param name="Ridge">The linear head's relative ridge lambda, theta = -(M + lambda diag M)^-1 c; null: chosen on the validation
+/// snapshots among <see cref="ScoreEntropyProduction.LinearRidges"/> (0 without them). Set it where the head is to be applied to
+/// a state the validation snapshots do not represent (docs/active-matter.md, session 20).</param>
 public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int ParticlesPerStep = 4096, double LearningRate = 2e-3,
-    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0, double ValidationFraction = 0)
+    double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0, double ValidationFraction = 0,
+    double? Ridge = null)
 {
     internal void Validate()
     {
@@ -43,6 +47,8 @@ public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int 
         if (!(HeldOutFraction > 0 && HeldOutFraction < 1)) throw new InvalidInputException($"the held-out fraction must be in (0, 1), got {HeldOutFraction}.");
         if (Grid < 1) throw new InvalidInputException($"the map grid needs at least 1 cell a side, got {Grid}.");
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new InvalidInputException($"the validation fraction must be in [0, 1), got {ValidationFraction}.");
+        if (Ridge is { } ridge && (!(ridge >= 0) || !double.IsFinite(ridge))) throw new InvalidInputException($"the linear head's ridge must be non-negative and finite, got {ridge}.");
+        if (Ridge is not null && Shape.LinearFeatures == 0) throw new InvalidInputException("a ridge belongs to the linear head (--score-linear), which this network does not have.");
     }
 }
 
@@ -200,7 +206,7 @@ public static class ScoreEntropyProduction
         network.SetScales(moments.PositionScale(parameters), gScale, contactScale);
         if (settings.Shape.ContactInput) network.StartContactCoefficient(coefficient);
         if (settings.Shape.LinearFeatures == 0) return (double.NaN, double.NaN);
-        (double[] theta, double loss, double ridge) = LinearFit(moments, parameters, validation);
+        (double[] theta, double loss, double ridge) = LinearFit(moments, parameters, validation, settings.Ridge);
         network.StartLinear(theta, moments.Bounds);
         return (loss, ridge);
     }
@@ -427,8 +433,12 @@ public static class ScoreEntropyProduction
     internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(ScoreData data, AoupParameters parameters, ScoreData? validation = null) =>
         LinearFit(TrainingMoments.Of(data), parameters, validation);
 
-    /// <summary>The fit of <see cref="LinearFit(ScoreData, AoupParameters, ScoreData?)"/> from the training snapshots' moments.</summary>
-    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(TrainingMoments moments, AoupParameters parameters, ScoreData? validation = null)
+    /// <summary>
+    /// The fit of <see cref="LinearFit(ScoreData, AoupParameters, ScoreData?)"/> from the training snapshots' moments; with
+    /// <paramref name="ridge"/> given, at that ridge (no choice on the validation snapshots).
+    /// </summary>
+    internal static (double[] Theta, double LossPerParticle, double Ridge) LinearFit(TrainingMoments moments, AoupParameters parameters, ScoreData? validation = null,
+        double? ridge = null)
     {
         var (gram, divergence) = moments.Linear();
         int k = divergence.Length;
@@ -450,15 +460,15 @@ public static class ScoreEntropyProduction
             }
             return units * sum;
         }
-        double chosen = 0;
-        if (validation is not null)
+        double chosen = ridge ?? 0;
+        if (validation is not null && ridge is null)
         {
             var bounds = moments.Bounds;
             double best = double.PositiveInfinity;
-            foreach (double ridge in LinearRidges)
+            foreach (double candidate in LinearRidges)
             {
-                double loss = units * ClippedLoss(Solve(ridge), validation, bounds);
-                if (loss < best) (best, chosen) = (loss, ridge);
+                double loss = units * ClippedLoss(Solve(candidate), validation, bounds);
+                if (loss < best) (best, chosen) = (loss, candidate);
             }
         }
         double[] fit = Solve(chosen);
@@ -489,7 +499,7 @@ public static class ScoreEntropyProduction
         return sum / ((long)data.Snapshots * data.Particles);
     }
 
-    /// <summary>Relative ridges tried by <see cref="LinearFit(TrainingMoments, AoupParameters, ScoreData?)"/> on a validation set (0: none beyond the solver's 1e-12).</summary>
+    /// <summary>Relative ridges tried by <see cref="LinearFit(TrainingMoments, AoupParameters, ScoreData?, double?)"/> on a validation set (0: none beyond the solver's 1e-12).</summary>
     internal static readonly double[] LinearRidges = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 
     /// <summary>Score-matching loss per particle of <paramref name="data"/> with the evaluation's fixed probes (as <see cref="ScoreEstimate.ScoreMatchingLoss"/>).</summary>

@@ -365,6 +365,21 @@ public class ScoreEntropyProductionTests
         Assert.Equal(inMemory.Training.Validation[0].Loss, head.Training.Validation[0].Loss, 1e-5 * Math.Abs(inMemory.Training.Validation[0].Loss));
         Assert.Equal(headInMemory.Estimate.Rate.Mean, head.Estimate.Rate.Mean, 1e-5 * Math.Abs(headInMemory.Estimate.Rate.Mean));
         Assert.Throws<InvalidInputException>(() => ScoreSnapshots.Fit(run, closed with { Shape = closed.Shape with { LinearFeatures = 0 } }));
+
+        // a ridge given is used as it is: (M + lambda diag M) theta = -c
+        const double lambda = 0.003;
+        var (theta, _, used) = ScoreEntropyProduction.LinearFit(once, p, whole.Slice(22, 9), lambda);
+        Assert.Equal(lambda, used);
+        var (m, minusC) = once.Linear();
+        for (int a = 0; a < features; a++)
+        {
+            double row = lambda * m[a * features + a] * theta[a];
+            for (int b = 0; b < features; b++) row += m[a * features + b] * theta[b];
+            Assert.True(Math.Abs(row - minusC[a]) <= 1e-8 * (Math.Abs(minusC[a]) + 1e-12 + Math.Abs(m[a * features + a] * theta[a])), $"row {a}: {row} against {minusC[a]}");
+        }
+        using var ridged = ScoreSnapshots.Fit(run, closed with { Ridge = lambda });
+        Assert.Equal(lambda, ridged.Training.LinearRidge);
+        Assert.Throws<InvalidInputException>(() => ScoreSnapshots.Fit(run, closed with { Ridge = -1 }));
         var noisy = Assert.Throws<InvalidInputException>(() => ScoreEntropyProduction.Fit(whole, p with { Epsilon = 0.5 }, closed));
         Assert.Contains("0 training steps need eps = 0", noisy.Message);
     }

@@ -203,6 +203,11 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Single(head["validation_loss"]!.AsArray());
         Assert.Equal((double)head["ep_rate"]! / (double)head["identity_ep_rate"]!, (double)head["ratio_to_identity"]!, 12);
         Assert.Equal(heldOut, (int)head["identity_frames"]![0]!);
+        // a ridge given is the ridge used (not one chosen on the validation frames)
+        (code, output, error) = Run("estimate", "--in", settled, "--method", "score", "--score-steps", "0", "--score-linear", "--score-validation", "0.25",
+            "--score-ridge", "0.003", "--json");
+        Assert.True(code == 0, error);
+        Assert.Equal(0.003, (double)JsonNode.Parse(output)!["linear_start_ridge"]!);
     }
 
     [Fact]
@@ -348,9 +353,15 @@ public sealed class ActiveMatterCommandTests : IDisposable
         (zeroCode, _, zeroError) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "0", "--score-linear");
         Assert.Equal(2, zeroCode);
         Assert.Contains("0 training steps need eps = 0", zeroError);
+        (zeroCode, _, zeroError) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--score-ridge", "1e-3");
+        Assert.Equal(2, zeroCode);
+        Assert.Contains("give --score-linear with it", zeroError);
+        (zeroCode, _, zeroError) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--score-linear", "--score-ridge", "-1");
+        Assert.Equal(2, zeroCode);
+        Assert.Contains("--score-ridge must be non-negative and finite", zeroError);
         var (identityCode, _, identityError) = Run("estimate", "--in", data, "--method", "identity", "--score-lr", "1e-3");
         Assert.Equal(2, identityCode);
-        Assert.Contains("--score-validation and --held-out belong to --method score", identityError);
+        Assert.Contains("--score-validation, --score-ridge and --held-out belong to --method score", identityError);
 
         // the linear start with early stopping: the same bits again, on whole snapshots and on neighbourhood batches
         foreach (string[] extra in new[] { new[] { "--score-linear", "--score-validation", "0.25" }, ["--score-linear", "--score-validation", "0.25", "--score-centres", "8"] })
