@@ -157,12 +157,15 @@ public static class ScoreEntropyProduction
         if (settings.ValidationFraction > 0 && (validating < 1 || trainable - validating < 1))
             throw new InvalidInputException($"the validation fraction {settings.ValidationFraction} of {trainable} training snapshots leaves {trainable - validating} to train on and {validating} to validate; each needs at least 1.");
         var validation = validating > 0 ? frames.Read(trainable - validating, validating) : null;
-        var (network, training) = settings.Steps == 0
-            ? ClosedForm(frames.Range(0, trainable - validating), validation, parameters, settings)
-            : Trained(frames.Read(0, trainable - validating), validation, parameters, settings, progress, cancellation);
-        validation = null;   // let the validation snapshots go before the held-out ones are read
+        TorchRuntime.Initialise(settings.Threads);
+        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
+        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
         try
         {
+            var training = settings.Steps == 0
+                ? ClosedForm(network, frames.Range(0, trainable - validating), validation, parameters, settings)
+                : Trained(network, frames.Read(0, trainable - validating), validation, parameters, settings, progress, cancellation);
+            validation = null;   // let the validation snapshots go before the held-out ones are read
             var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating);
             return new ScoreFit(network, training, estimate);
         }
@@ -173,24 +176,12 @@ public static class ScoreEntropyProduction
         }
     }
 
-    /// <summary>A network fitted to <paramref name="train"/> (linear head in closed form, then Adam steps), early-stopped on <paramref name="validation"/>.</summary>
-    private static (LocalScoreNetwork Network, ScoreTraining Training) Trained(ScoreData train, ScoreData? validation, AoupParameters parameters,
+    /// <summary>Fits <paramref name="network"/> to <paramref name="train"/> (linear head in closed form, then Adam steps), early-stopped on <paramref name="validation"/>.</summary>
+    private static ScoreTraining Trained(LocalScoreNetwork network, ScoreData train, ScoreData? validation, AoupParameters parameters,
         ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress, CancellationToken cancellation)
     {
-        TorchRuntime.Initialise(settings.Threads);
-        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
-        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
-        try
-        {
-            var (linearLoss, linearRidge) = Start(network, TrainingMoments.Of(train), validation, parameters, settings);
-            var training = Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss, LinearRidge = linearRidge };
-            return (network, training);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var (linearLoss, linearRidge) = Start(network, TrainingMoments.Of(train), validation, parameters, settings);
+        return Train(network, train, validation, parameters, settings, progress, cancellation) with { LinearLoss = linearLoss, LinearRidge = linearRidge };
     }
 
     /// <summary>
@@ -213,48 +204,37 @@ public static class ScoreEntropyProduction
 
     /// <summary>
     /// <see cref="ScoreSettings.Steps"/> = 0: the network is its start, the closed-form linear head, and no step reads a training
-    /// snapshot again, so the training snapshots are read in chunks of about <see cref="EvaluationChunkParticles"/>
+    /// snapshot again, so the training snapshots are read in chunks of about <see cref="ChunkParticles"/>
     /// particle-snapshots and summed (<see cref="TrainingMoments"/>): memory for one chunk and the validation snapshots, whatever
     /// the length of the record.
     /// </summary>
-    private static (LocalScoreNetwork Network, ScoreTraining Training) ClosedForm(ScoreFrames train, ScoreData? validation, AoupParameters parameters,
+    private static ScoreTraining ClosedForm(LocalScoreNetwork network, ScoreFrames train, ScoreData? validation, AoupParameters parameters,
         ScoreSettings settings)
     {
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        TorchRuntime.Initialise(settings.Threads);
-        manual_seed(unchecked((long)RandomStream.SplitMix64(settings.Seed)));
-        var network = new LocalScoreNetwork(settings.Shape, parameters.Trap > 0);
-        try
+        var moments = new TrainingMoments(settings.Shape.LinearFeatures);
+        int chunk = Math.Max(1, ChunkParticles / train.Particles);
+        static void Add(TrainingMoments moments, ScoreFrames train, int start, int count) => moments.Add(train.Read(start, count));
+        for (int start = 0; start < train.Snapshots; start += chunk)
         {
-            var moments = new TrainingMoments(settings.Shape.LinearFeatures);
-            int chunk = Math.Max(1, EvaluationChunkParticles / train.Particles);
-            static void Add(TrainingMoments moments, ScoreFrames train, int start, int count) => moments.Add(train.Read(start, count));
-            for (int start = 0; start < train.Snapshots; start += chunk)
-            {
-                Add(moments, train, start, Math.Min(chunk, train.Snapshots - start));   // the chunk is unreachable once Add returns
-                ReleaseChunk();
-            }
-            var (linearLoss, linearRidge) = Start(network, moments, validation, parameters, settings);
-            var checks = new List<(int, double)>();
-            if (validation is not null)
-                checks.Add((0, ValidationLoss(network, validation, parameters, new LocalNeighbours(validation.Particles, settings.Shape.Neighbours))));
-            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-            return (network, new ScoreTraining([], 0, clock.Elapsed.TotalSeconds, cpuSeconds, checks, 0, linearLoss, linearRidge));
+            Add(moments, train, start, Math.Min(chunk, train.Snapshots - start));   // the chunk is unreachable once Add returns
+            ReleaseChunk();
         }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var (linearLoss, linearRidge) = Start(network, moments, validation, parameters, settings);
+        var checks = new List<(int, double)>();
+        if (validation is not null)
+            checks.Add((0, ValidationLoss(network, validation, parameters, new LocalNeighbours(validation.Particles, settings.Shape.Neighbours))));
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        return new ScoreTraining([], 0, clock.Elapsed.TotalSeconds, cpuSeconds, checks, 0, linearLoss, linearRidge);
     }
 
     /// <summary>Scores all snapshots of <paramref name="data"/> with a trained network (e.g. N = 32,768 with a network trained at N = 4,096).</summary>
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0) =>
         Evaluate(network, ScoreFrames.Of(data), parameters, grid, trainingSnapshots);
 
-    /// <summary>Particle-snapshots per chunk of <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/>: about 350 MB of basis at 87 features.</summary>
-    private const int EvaluationChunkParticles = 1 << 18;
+    /// <summary>Particle-snapshots per chunk read by <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/> and the 0-step fit: about 350 MB of basis at 87 features.</summary>
+    private const int ChunkParticles = 1 << 18;
 
     /// <summary>
     /// Collects a chunk of snapshots that has just been used, or a chunk's worth of the inputs built frame by frame (about 7 MB
@@ -271,7 +251,7 @@ public static class ScoreEntropyProduction
     /// frame, so the numbers do not depend on the chunking).
     /// </summary>
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreFrames frames, AoupParameters parameters, int grid, int trainingSnapshots = 0,
-        int chunkParticles = EvaluationChunkParticles)
+        int chunkParticles = ChunkParticles)
     {
         parameters.Validate();
         if (frames.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {frames.Snapshots}.");
@@ -517,7 +497,7 @@ public static class ScoreEntropyProduction
             var (quadX, quadG, divX, divG) = MatchingTerms(network, network.Score(input), input, parameters, ref random);
             for (int c = 0; c < chosen.Length; c++) sum += (quadX[c] + quadG[c] + 2 * (divX[c] + divG[c])) / (n * scale);
             scored += (long)chosen.Length * n;
-            if (scored < EvaluationChunkParticles) continue;
+            if (scored < ChunkParticles) continue;
             scored = 0;
             ReleaseChunk();
         }
