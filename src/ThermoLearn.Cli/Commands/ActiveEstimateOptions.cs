@@ -145,7 +145,7 @@ internal sealed class ActiveEstimateOptions
             scoreEstimate = score.Estimate;
             estimate = ScoreSnapshots.AsManyBody(score.Estimate);
             maps = ScoreSnapshots.Maps(score.Estimate, snapshots.Frames - 1);
-            if (saveModel is not null) ScoreModel.Save(saveModel, score.Network, ScoreModelInfo.For(model, settings, score.Estimate.TrainingSnapshots));
+            if (saveModel is not null) ScoreModel.Save(saveModel, score.Network, ScoreModelInfo.For(model, settings, score.Estimate.TrainingSnapshots, score.Training.LinearRidge));
         }
         else
         {
@@ -267,6 +267,7 @@ internal sealed class ActiveEstimateOptions
                     ["trained_box"] = loaded.Box,
                     ["training_snapshots"] = loaded.TrainingSnapshots,
                     ["training_steps"] = loaded.Steps,
+                    ["linear_ridge"] = loaded.LinearRidge,
                 };
             }
             if (score is not null)

@@ -38,22 +38,27 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="Seed">Training seed.</param>
 /// <param name="ContactInput">Whether the network reads the contact fields (absent in files written before it existed: false).</param>
 /// <param name="LinearFeatures">Features of the network's linear head over the particle basis (0: none; absent in older files).</param>
+/// <param name="LinearRidge">The relative ridge the linear head was fitted with, chosen on validation snapshots or given (null: no
+/// linear head, or a file written before it was recorded). Recorded, not compared: it does not change how the network applies.</param>
 public sealed record ScoreModelInfo(string Method, string Kind, int Dimension, int Neighbours, double NetworkCutoff, int Hidden, int Rounds,
     int RadialBasis, bool ForceInput, bool Trapped, double V0, double Gamma, double Epsilon, double K, double A, double PackingFraction,
     string Potential, double R0, double Beta, double InteractionCutoff, double? Box, int Particles, int TrainingSnapshots, int Steps, ulong Seed,
-    bool ContactInput = false, int LinearFeatures = 0)
+    bool ContactInput = false, int LinearFeatures = 0, double? LinearRidge = null)
 {
     /// <summary>The network shape this metadata rebuilds.</summary>
     public LocalScoreShape Shape => new(Neighbours, NetworkCutoff, Hidden, Rounds, RadialBasis, ForceInput, ContactInput, LinearFeatures);
 
-    /// <summary>The metadata of a network trained with <paramref name="settings"/> on snapshots of <paramref name="model"/>.</summary>
-    public static ScoreModelInfo For(ActiveModel model, ScoreSettings settings, int trainingSnapshots)
+    /// <summary>
+    /// The metadata of a network trained with <paramref name="settings"/> on snapshots of <paramref name="model"/>, its linear head
+    /// (if any) fitted at <paramref name="linearRidge"/> (<see cref="ScoreTraining.LinearRidge"/>; NaN: none).
+    /// </summary>
+    public static ScoreModelInfo For(ActiveModel model, ScoreSettings settings, int trainingSnapshots, double linearRidge = double.NaN)
     {
         var s = settings.Shape;
         return new ScoreModelInfo("score", model.Name, model.Dimension, s.Neighbours, s.Cutoff, s.Hidden, s.Rounds, s.RadialBasis, s.ForceInput,
             model.A > 0, model.V0, model.Gamma, model.Epsilon, model.K, model.A, model.PackingFraction,
             model.Interaction.ToString().ToLowerInvariant(), model.R0, model.Beta, model.Cutoff, model.Box, model.Particles, trainingSnapshots,
-            settings.Steps, settings.Seed, s.ContactInput, s.LinearFeatures);
+            settings.Steps, settings.Seed, s.ContactInput, s.LinearFeatures, s.LinearFeatures > 0 && double.IsFinite(linearRidge) ? linearRidge : null);
     }
 
     /// <summary>
@@ -86,7 +91,8 @@ public sealed record ScoreModelInfo(string Method, string Kind, int Dimension, i
     }
 
     internal bool IsValid() => Method == "score" && Dimension == ScoreData.Dimension && Neighbours >= 1 && NetworkCutoff > 0 && double.IsFinite(NetworkCutoff)
-        && Hidden >= 1 && Rounds >= 1 && RadialBasis >= 1 && LinearFeatures >= 0 && Gamma > 0 && Epsilon >= 0 && A >= 0 && Particles >= 1 && Trapped == A > 0;
+        && Hidden >= 1 && Rounds >= 1 && RadialBasis >= 1 && LinearFeatures >= 0 && Gamma > 0 && Epsilon >= 0 && A >= 0 && Particles >= 1 && Trapped == A > 0
+        && LinearRidge is null or >= 0 && (LinearRidge is null || LinearFeatures > 0);
 }
 
 /// <summary>

@@ -93,6 +93,26 @@ public class ActiveModelTests
         Assert.Contains("gamma", Assert.Throws<InvalidInputException>(() => (Mips() with { Gamma = 0 }).Validate()).Message);
     }
 
+    /// <summary>
+    /// Noise (eps = 1) drives equilibrium WCA discs into each other's cores: at dt = 0.01 within a few steps one is pushed so
+    /// close that its force would throw it further than its radius in one step, and the run stops naming the step and the
+    /// remedy (before the check, such a run went on and saved positions that wrapping had turned into 0 and 256). The same
+    /// seed at dt = 0.002 resolves the repulsion for 1,000 steps.
+    /// </summary>
+    [Fact]
+    public void AKickLargerThanARadiusStopsTheRun()
+    {
+        var model = new ActiveModel { Particles = 64, V0 = 0, Epsilon = 1, Interaction = PairInteraction.Wca, PackingFraction = 0.5 };
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.01, Frames = 11, SaveEvery = 100, Seed = 3 }));
+        Assert.Contains("step ", e.Message);
+        Assert.Contains("wca repulsion", e.Message);
+        Assert.Contains("use a smaller dt", e.Message);
+        var resolved = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.002, Frames = 11, SaveEvery = 100, Seed = 3 });
+        Assert.All(resolved.Data, v => Assert.True(double.IsFinite(v)));
+        double box = model.Box!.Value;
+        for (long q = 0; q < resolved.Data.Length; q += 4) Assert.InRange(resolved.Data[q], 0, box);
+    }
+
     [Fact]
     public void OverlappingInitialParticlesAreBadInput()
     {

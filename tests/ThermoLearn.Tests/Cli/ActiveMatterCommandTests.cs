@@ -292,6 +292,12 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--trajectories does not apply", error);
         Assert.False(File.Exists(PathOf("o.h5")));
+        // a step too large for the WCA core under noise: stopped mid-run, exit code 2, nothing written
+        (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=64", "--set", "v0=0", "--set", "eps=1", "--set", "potential=wca",
+            "--steps", "1000", "--dt", "0.01", "--seed", "3", "--out", PathOf("o.h5"));
+        Assert.Equal(2, code);
+        Assert.Contains("more than its radius", error);
+        Assert.False(File.Exists(PathOf("o.h5")));
     }
 
     [Fact]
@@ -414,12 +420,13 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.Equal(64, (int)loaded["particles"]!);
         Assert.Equal(41, (int)loaded["n_snapshots"]!);   // every snapshot: the loaded network never saw these data
         Assert.Equal(16, (int)loaded["loaded_model"]!["trained_particles"]!);
+        Assert.Null(loaded["loaded_model"]!["linear_ridge"]);   // no linear head
         Assert.True(double.IsFinite((double)loaded["ep_rate"]!) && (double)loaded["stderr"]! > 0);
 
         // a network with the linear head keeps it (start, clip bounds, coefficients) through the file: loaded on other
         // data it evaluates the particle basis there, and scoring the same file twice gives the same bits
         string linear = PathOf("linear.score");
-        (code, _, error) = Run("estimate", "--in", small, "--method", "score", "--score-steps", "3", "--score-linear", "--save-model", linear);
+        (code, _, error) = Run("estimate", "--in", small, "--method", "score", "--score-steps", "3", "--score-linear", "--score-ridge", "1e-4", "--save-model", linear);
         Assert.True(code == 0, error);
         string LoadedLinear()
         {
@@ -427,6 +434,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
             Assert.True(c == 0, e);
             var json = JsonNode.Parse(o)!;
             Assert.Contains(",l2", (string)json["network"]!);
+            Assert.Equal(1e-4, (double)json["loaded_model"]!["linear_ridge"]!);   // the ridge its head was fitted with, recorded in the file
             Assert.True(double.IsFinite((double)json["ep_rate"]!) && (double)json["stderr"]! > 0);
             return $"{(double)json["ep_rate"]!:R}";
         }
