@@ -141,7 +141,9 @@ internal sealed class ActiveEstimateOptions
             if (parse.GetValue(_scoreLinear)) settings = settings with { Shape = settings.Shape with { LinearFeatures = ScoreSnapshots.LinearFeatures(model) } };
             settings = settings with { ValidationFraction = validation, Ridge = ridge };
             learningRate = settings.LearningRate;
-            score = ScoreSnapshots.Fit(snapshots, settings);
+            var reporter = new ProgressReporter(console, "score training");
+            score = ScoreSnapshots.Fit(snapshots, settings, new SynchronousProgress<(int Step, int Steps, double Loss)>(p =>
+                reporter.Report((double)p.Step / p.Steps, $"step {p.Step}/{p.Steps}, loss {p.Loss:G5} (then the held-out snapshots are scored)")));
             scoreEstimate = score.Estimate;
             estimate = ScoreSnapshots.AsManyBody(score.Estimate);
             maps = ScoreSnapshots.Maps(score.Estimate, snapshots.Frames - 1);
@@ -149,7 +151,8 @@ internal sealed class ActiveEstimateOptions
         }
         else
         {
-            current = CurrentEntropyProduction.Estimate(snapshots, new CurrentEstimatorOptions { Blocks = blocks, MaxDegreeOfParallelism = threads });
+            current = CurrentEntropyProduction.Estimate(snapshots,
+                new CurrentEstimatorOptions { Blocks = blocks, MaxDegreeOfParallelism = threads, Progress = new ProgressReporter(console, "current") });
             estimate = current.Estimate;
             maps = current.Maps;
         }
@@ -334,7 +337,8 @@ internal sealed class ActiveEstimateOptions
                 var (of, value) = ExactCompared(estimate);
                 string name = of == "ep_rate" ? "estimate" : $"jackknife-debiased estimate {value:G6}";
                 double z = (value - e.Total) / estimate.StandardError;
-                console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); {name} - exact = {value - e.Total:G4} ({z:F2} stderr, {(e.Total != 0 ? (value / e.Total - 1) * 100 : double.NaN):F2}%)");
+                string relative = e.Total != 0 ? $", {(value / e.Total - 1) * 100:F2}%" : "";
+                console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); {name} - exact = {value - e.Total:G4} ({z:F2} stderr{relative})");
             }
         }
         if (score is not null)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ThermoLearn.Randomness;
@@ -450,9 +451,20 @@ public sealed class ActiveSystem
     private void CheckKicks()
     {
         double[] f = _forces;
+        double kDt = Math.Abs(Model.K) * Dt, limit = Model.R0 / kDt;   // |F| <= r0 / (k dt)
+        // the common case, every force within the limit: one vector compare per width (NaN compares false, so it fails too)
+        // (the mask is compared as integers: all bits set is a NaN as a double, and NaN == NaN is false)
+        var within = Vector<long>.AllBitsSet;
+        var bound = new Vector<double>(limit);
+        int q = 0;
+        for (; q <= f.Length - Vector<double>.Count; q += Vector<double>.Count)
+            within &= Vector.LessThanOrEqual(Vector.Abs(new Vector<double>(f, q)), bound);
+        bool ok = within == Vector<long>.AllBitsSet;
+        for (; q < f.Length; q++) ok &= Math.Abs(f[q]) <= limit;
+        if (ok) return;
         double largest = 0;
-        int worst = -1;
-        for (int q = 0; q < f.Length; q++)
+        int worst = 0;
+        for (q = 0; q < f.Length; q++)
         {
             double v = Math.Abs(f[q]);
             if (v <= largest) continue;
@@ -460,11 +472,9 @@ public sealed class ActiveSystem
             worst = q;
             if (double.IsNaN(v)) break;
         }
-        double kick = Math.Abs(Model.K) * largest * Dt;
-        if (kick <= Model.R0) return;
         int d = Model.Dimension;
         throw new InvalidInputException(FormattableString.Invariant(
-            $"step {StepsTaken + 1}: the pair force on particle {worst / d} (axis {worst % d}) would move it by k |F| dt = {kick:G6} in one step, more than its radius r0 = {Model.R0:G6}: particles came closer than dt = {Dt:G6} can resolve with the {Model.Interaction.ToString().ToLowerInvariant()} repulsion (the integrator would throw them apart or diverge); use a smaller dt."));
+            $"step {StepsTaken + 1}: the pair force on particle {worst / d} (axis {worst % d}) would move it by k |F| dt = {kDt * largest:G6} in one step, more than its radius r0 = {Model.R0:G6}: particles came closer than dt = {Dt:G6} can resolve with the {Model.Interaction.ToString().ToLowerInvariant()} repulsion (the integrator would throw them apart or diverge); use a smaller dt."));
     }
 
     /// <summary>1 - e^(-u) without cancellation for small u.</summary>

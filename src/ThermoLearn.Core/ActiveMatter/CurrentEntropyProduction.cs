@@ -32,6 +32,9 @@ public sealed record CurrentEstimatorOptions
     public int MapSnapshots { get; init; } = 200;
 
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Fraction of the work done, after each frame of the accumulation pass and of the maps' pass (null: none).</summary>
+    public IProgress<double>? Progress { get; init; }
 }
 
 /// <summary>
@@ -100,8 +103,11 @@ public static class CurrentEntropyProduction
         var columns = new double[rows * k];
         var frameGram = new double[k * k];
         // Ring of the last lags + 1 frames' positions, g and features: frame t sits in slot t % ring.
+        // progress: one unit per frame accumulated, one per frame of the maps
+        double work = frames + Math.Max(1, Math.Min(options.MapSnapshots, frames));
         for (int t = 0; t < frames; t++)
         {
+            options.Progress?.Report(t / work);
             int slot = t % ring;
             snapshots.CopyFrame(t, xs[slot], gs[slot]);
             basis.Evaluate(xs[slot], gs[slot], phi[slot], options.MaxDegreeOfParallelism);
@@ -239,6 +245,7 @@ public static class CurrentEntropyProduction
             thetaG[p] = correction.Combine(l => thetaGs[l - 1][q]);
         }
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
+        options.Progress?.Report(1);
         return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, JackknifeErrors(leaveOutThetaX), JackknifeErrors(leaveOutThetaG),
             sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutRate.Mean, heldOutRate.StandardError);
     }
@@ -328,6 +335,7 @@ public static class CurrentEntropyProduction
         int lastFrame = frames - 1;
         for (int u = 0; u < used; u++)
         {
+            options.Progress?.Report((frames + u) / (double)(frames + used));
             int f = used == 1 ? lastFrame : (int)((long)lastFrame * u / (used - 1));
             snapshots.CopyFrame(f, x, g);
             basis.Evaluate(x, g, phi, options.MaxDegreeOfParallelism);

@@ -68,6 +68,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.True(code == 0, error);
         var current = JsonNode.Parse(output)!;
         Assert.Equal("current", (string)current["method"]!);
+        Assert.Contains("current: 100.0%", error);   // progress on stderr, stdout holds the JSON alone
         // the exact rate is set against the jackknife-debiased rate, in the current estimate's standard errors
         var versusExact = current["exact_comparison"]!;
         Assert.Equal("ep_rate_debiased", (string)versusExact["of"]!);
@@ -127,6 +128,8 @@ public sealed class ActiveMatterCommandTests : IDisposable
 
         (code, output, error) = Run("estimate", "--in", data, "--method", "score", "--score-steps", "3", "--seed", "2", "--json");
         Assert.True(code == 0, error);
+        Assert.Contains("score training: 100.0%", error);
+        Assert.Contains("step 3/3", error);
         var score = JsonNode.Parse(output)!;
         int scored = (int)score["n_snapshots"]!;
         Assert.True(scored > 1 && scored < 101);
