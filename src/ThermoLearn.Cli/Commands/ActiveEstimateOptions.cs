@@ -125,7 +125,7 @@ internal sealed class ActiveEstimateOptions
             loaded = saved.Info;
             try
             {
-                scoreEstimate = saved.Evaluate(snapshots);
+                scoreEstimate = saved.Evaluate(snapshots, progress: new ProgressReporter(console, "score (loaded network) scoring the snapshots"));
             }
             catch (InvalidInputException e)
             {
@@ -143,7 +143,8 @@ internal sealed class ActiveEstimateOptions
             learningRate = settings.LearningRate;
             var reporter = new ProgressReporter(console, "score training");
             score = ScoreSnapshots.Fit(snapshots, settings, new SynchronousProgress<(int Step, int Steps, double Loss)>(p =>
-                reporter.Report((double)p.Step / p.Steps, $"step {p.Step}/{p.Steps}, loss {p.Loss:G5} (then the held-out snapshots are scored)")));
+                reporter.Report((double)p.Step / p.Steps, $"step {p.Step}/{p.Steps}, loss {p.Loss:G5} (then the held-out snapshots are scored)")),
+                scoring: new ProgressReporter(console, "score: scoring the held-out snapshots"));
             scoreEstimate = score.Estimate;
             estimate = ScoreSnapshots.AsManyBody(score.Estimate);
             maps = ScoreSnapshots.Maps(score.Estimate, snapshots.Frames - 1);

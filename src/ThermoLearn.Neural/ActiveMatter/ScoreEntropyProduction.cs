@@ -139,11 +139,11 @@ public static class ScoreEntropyProduction
     /// <summary>
     /// Trains on the first (1 - held-out fraction) of the snapshots and scores the rest, reading each part of the split only when
     /// it is needed: the training and validation snapshots are let go before the held-out ones are read, in chunks
-    /// (<see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/>), so the particle bases of the parts are
+    /// (<see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double})"/>), so the particle bases of the parts are
     /// never in memory together.
     /// </summary>
     internal static ScoreFit Fit(ScoreFrames frames, AoupParameters parameters, ScoreSettings settings,
-        IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default)
+        IProgress<(int Step, int Steps, double Loss)>? progress = null, CancellationToken cancellation = default, IProgress<double>? scoring = null)
     {
         settings.Validate();
         parameters.Validate();
@@ -166,7 +166,7 @@ public static class ScoreEntropyProduction
                 ? ClosedForm(network, frames.Range(0, trainable - validating), validation, parameters, settings)
                 : Trained(network, frames.Read(0, trainable - validating), validation, parameters, settings, progress, cancellation);
             validation = null;   // let the validation snapshots go before the held-out ones are read
-            var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating);
+            var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating, progress: scoring);
             return new ScoreFit(network, training, estimate);
         }
         catch
@@ -233,7 +233,7 @@ public static class ScoreEntropyProduction
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0) =>
         Evaluate(network, ScoreFrames.Of(data), parameters, grid, trainingSnapshots);
 
-    /// <summary>Particle-snapshots per chunk read by <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int)"/> and the 0-step fit: about 350 MB of basis at 87 features.</summary>
+    /// <summary>Particle-snapshots per chunk read by <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double})"/> and the 0-step fit: about 350 MB of basis at 87 features.</summary>
     private const int ChunkParticles = 1 << 18;
 
     /// <summary>
@@ -251,7 +251,7 @@ public static class ScoreEntropyProduction
     /// frame, so the numbers do not depend on the chunking).
     /// </summary>
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreFrames frames, AoupParameters parameters, int grid, int trainingSnapshots = 0,
-        int chunkParticles = ChunkParticles)
+        int chunkParticles = ChunkParticles, IProgress<double>? progress = null)
     {
         parameters.Validate();
         if (frames.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {frames.Snapshots}.");
@@ -281,6 +281,7 @@ public static class ScoreEntropyProduction
             data.Positions.CopyTo(positions, (long)start * n * ScoreData.Dimension);
             for (int first = 0; first < data.Snapshots; first += batch)
             {
+                progress?.Report((double)(start + first) / s);
                 using var scope = NewDisposeScope();
                 int[] chosen = Enumerable.Range(first, Math.Min(batch, data.Snapshots - first)).ToArray();
                 var input = BuildInput(network, data, chosen, neighbours, parameters, gradients: true, noisyX);
@@ -330,6 +331,7 @@ public static class ScoreEntropyProduction
             data = null!;   // unreachable now, even in unoptimised code, which keeps a local alive to the end of its method
             ReleaseChunk();
         }
+        progress?.Report(1);
         return new ScoreEstimate("score", network.Shape.Name, BlockStatistics.Mean(variational), BlockStatistics.Mean(variationalX),
             BlockStatistics.Mean(variationalG), BlockStatistics.Mean(plugIn),
             n, s, trainingSnapshots, rates, Map(positions, box, n, s, rates, grid), lossSum / s);

@@ -138,10 +138,10 @@ public sealed class ScoreModel : IDisposable
     /// Scores every snapshot with the saved network after checking that they come from the model it was trained on
     /// (<see cref="ScoreModelInfo.CheckApplies"/>; N may differ).
     /// </summary>
-    public ScoreEstimate Evaluate(ActiveSnapshots snapshots, int grid = 16)
+    public ScoreEstimate Evaluate(ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null)
     {
         Info.CheckApplies(snapshots.Model);
-        return ScoreSnapshots.Evaluate(Network, snapshots, grid);
+        return ScoreSnapshots.Evaluate(Network, snapshots, grid, progress);
     }
 
     public void Dispose() => Network.Dispose();

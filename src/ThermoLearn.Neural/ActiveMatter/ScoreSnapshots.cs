@@ -9,14 +9,17 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// </summary>
 public static class ScoreSnapshots
 {
-    /// <summary>Trains on the first (1 - held-out fraction) of the snapshots and scores the rest (<see cref="ScoreEntropyProduction"/>).</summary>
+    /// <summary>
+    /// Trains on the first (1 - held-out fraction) of the snapshots and scores the rest (<see cref="ScoreEntropyProduction"/>);
+    /// <paramref name="progress"/> follows the training steps, <paramref name="scoring"/> the fraction of held-out snapshots scored.
+    /// </summary>
     public static ScoreFit Fit(ActiveSnapshots snapshots, ScoreSettings settings, IProgress<(int Step, int Steps, double Loss)>? progress = null,
-        CancellationToken cancellation = default) =>
-        ScoreEntropyProduction.Fit(Frames(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation);
+        CancellationToken cancellation = default, IProgress<double>? scoring = null) =>
+        ScoreEntropyProduction.Fit(Frames(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation, scoring);
 
-    /// <summary>Scores every snapshot with a trained network (any N: the network is local).</summary>
-    public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16) =>
-        ScoreEntropyProduction.Evaluate(network, Frames(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid);
+    /// <summary>Scores every snapshot with a trained network (any N: the network is local); <paramref name="progress"/>: the fraction scored.</summary>
+    public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null) =>
+        ScoreEntropyProduction.Evaluate(network, Frames(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid, progress: progress);
 
     /// <summary>The snapshots as <see cref="ScoreFrames"/>: each frame range's <see cref="ScoreData"/> (with the basis of a linear head of <paramref name="linearFeatures"/>) built when it is read.</summary>
     internal static ScoreFrames Frames(ActiveSnapshots snapshots, int linearFeatures) =>

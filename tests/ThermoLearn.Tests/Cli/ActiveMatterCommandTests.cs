@@ -130,6 +130,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("score training: 100.0%", error);
         Assert.Contains("step 3/3", error);
+        Assert.Contains("score: scoring the held-out snapshots: 100.0%", error);
         var score = JsonNode.Parse(output)!;
         int scored = (int)score["n_snapshots"]!;
         Assert.True(scored > 1 && scored < 101);
@@ -426,6 +427,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
 
         (code, output, error) = Run("estimate", "--in", large, "--method", "score", "--load-model", model, "--json");
         Assert.True(code == 0, error);
+        Assert.Contains("score (loaded network) scoring the snapshots: 100.0%", error);
         var loaded = JsonNode.Parse(output)!;
         Assert.Equal(64, (int)loaded["particles"]!);
         Assert.Equal(41, (int)loaded["n_snapshots"]!);   // every snapshot: the loaded network never saw these data
