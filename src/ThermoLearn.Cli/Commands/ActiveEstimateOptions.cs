@@ -215,15 +215,14 @@ internal sealed class ActiveEstimateOptions
             };
             if (exact is { } reference)
             {
+                // as the trajectory estimates name it: the exact value is of the same quantity; then which value is set against
+                // it, and the difference with its error (as difference_from_identity)
                 var (of, value) = ExactCompared(estimate);
-                result["exact_comparison"] = new JsonObject
-                {
-                    ["quantity"] = $"{of} - exact_ep_rate, in units of stderr (z) and relative to the exact rate",
-                    ["of"] = of,
-                    ["difference"] = value - reference.Total,
-                    ["z"] = JsonOutput.Number((value - reference.Total) / estimate.StandardError),
-                    ["relative"] = JsonOutput.Number(reference.Total != 0 ? value / reference.Total - 1 : double.NaN),
-                };
+                result["exact_comparison"] = "same quantity";
+                result["exact_compared"] = of;
+                result["difference_from_exact"] = value - reference.Total;
+                result["difference_from_exact_stderr"] = estimate.StandardError;
+                result["difference_from_exact_relative"] = JsonOutput.Number(reference.Total != 0 ? value / reference.Total - 1 : double.NaN);
             }
             if (versus is not null)
             {
