@@ -442,8 +442,8 @@ public sealed class ActiveSystem
     }
 
     /// <summary>
-    /// The criterion of <see cref="CheckOverlaps"/> on every step: the pair force must not move a particle by more than its
-    /// radius in one step, k |F_i,a| dt &lt;= r0. Particles pushed that close (noise into a WCA core, a stiff contact at a large
+    /// The rule of <see cref="CheckOverlaps"/> (one step must not move a particle by more than its radius), on every step and for
+    /// the net pair force of each particle and axis: k |F_i,a| dt &lt;= r0. Particles pushed that close (noise into a WCA core, a stiff contact at a large
     /// dt) would be thrown apart by more than their size, or to coordinates so large that wrapping them into the box loses
     /// every digit: the run stops with the step, the particle and the kick instead of saving such states. Non-finite forces
     /// stop it too. One pass over the forces, O(N d) against the pair sweep's O(N d neighbours).

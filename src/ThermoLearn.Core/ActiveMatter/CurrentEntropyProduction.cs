@@ -104,7 +104,7 @@ public static class CurrentEntropyProduction
         var frameGram = new double[k * k];
         // Ring of the last lags + 1 frames' positions, g and features: frame t sits in slot t % ring.
         // progress: one unit per frame accumulated, one per frame of the maps
-        double work = frames + Math.Max(1, Math.Min(options.MapSnapshots, frames));
+        double work = frames + MapFrames(options, frames);
         for (int t = 0; t < frames; t++)
         {
             options.Progress?.Report(t / work);
@@ -306,12 +306,15 @@ public static class CurrentEntropyProduction
         }
     }
 
+    /// <summary>Snapshots (evenly spaced, the last among them) that enter the local maps: at most <see cref="CurrentEstimatorOptions.MapSnapshots"/>, at least 1.</summary>
+    private static int MapFrames(CurrentEstimatorOptions options, int frames) => Math.Max(1, Math.Min(options.MapSnapshots, frames));
+
     /// <summary>Local EP e_i = eps |theta_x . phi_i|^2 + gamma |theta_g . phi_i|^2 per particle, at one snapshot, and on a grid.</summary>
     private static LocalEntropyMaps Maps(ActiveSnapshots snapshots, ParticleBasis basis, double[] thetaX, double[] thetaG, CurrentEstimatorOptions options)
     {
         var m = snapshots.Model;
         int n = m.Particles, d = m.Dimension, k = basis.Count, frames = snapshots.Frames;
-        int used = Math.Max(1, Math.Min(options.MapSnapshots, frames));
+        int used = MapFrames(options, frames);
         var x = new double[n * d];
         var g = new double[n * d];
         var phi = new double[n * d * k];
