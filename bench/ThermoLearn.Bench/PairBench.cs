@@ -154,14 +154,14 @@ internal static class PairBench
         return (walls.Min(), cpus.Min(), Median(walls), Median(cpus));
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         int m = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
         catch (IOException) { return "?"; }
@@ -178,7 +178,7 @@ internal static class PairBench
     private static extern int ClockGetTime(int clock, out TimeSpec time);
 
     /// <summary>CPU time of this process (all threads) from CLOCK_PROCESS_CPUTIME_ID (Linux), else the runtime's process times.</summary>
-    private static double ProcessCpuSeconds()
+    internal static double ProcessCpuSeconds()
     {
         const int processCpuTimeClock = 2;
         if (OperatingSystem.IsLinux() && ClockGetTime(processCpuTimeClock, out var t) == 0) return t.Seconds + 1e-9 * t.Nanoseconds;

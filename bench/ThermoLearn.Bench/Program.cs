@@ -18,6 +18,7 @@ var harnesses = new Dictionary<string, Func<string[], int>>(StringComparer.Ordin
     // The child process in which `stream` estimates under a heap limit.
     ["stream-child"] = StreamBench.ChildMain,
     ["pair"] = PairBench.Run,
+    ["lag-filters"] = LagFilterBench.Run,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var harness))

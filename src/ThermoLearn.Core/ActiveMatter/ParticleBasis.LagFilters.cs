@@ -1,3 +1,4 @@
+using System.Numerics;
 using ThermoLearn.Randomness;
 
 namespace ThermoLearn.ActiveMatter;
@@ -12,8 +13,9 @@ namespace ThermoLearn.ActiveMatter;
 /// M_lambda = k H (k^2 H^2 + lambda^2)^-1 is bounded by 1 / (2 lambda) for any sign of h and equals (k H)^-1 on modes with
 /// k h &gt;&gt; lambda, so the features are, for rates lambda_q = k s_q (s_q = 0.3, 1, 3; k h of a pressed softplus contact is
 /// about k): M Q and M u for each q, then M dQ/dt, M M dQ/dt and sum_j J'[du] (c*_i - c*_j), c* = M Q / k, for the first two
-/// (the second order of the lag). Each M is a conjugate-gradient solve of the positive definite k^2 H^2 + lambda^2 (relative
-/// residual 1e-6 or 1,000 iterations, from zero, so a feature is a function of the snapshot alone and the same for any thread count). They add
+/// (the second order of the lag). For real b, M_lambda b = Re[(k H + i lambda)^-1 b], so one Lanczos process on k H per source field
+/// serves every rate and the square M M (<see cref="LagSolver"/>; relative residual 1e-6 or 1,000 steps, from the field itself, so a
+/// feature is a function of the snapshot alone and the same for any thread count). They add
 /// 4 points of identity 4 on a compressed MIPS state and 5 on a looser one (docs/active-matter.md, "Lag filters"). They are global in the contact
 /// network, so their own-g Jacobian diagonal (which the score's implicit score matching needs) is not a sum over neighbours:
 /// it is estimated, unbiased, by Hutchinson's probe (<see cref="ProbeSources"/>).
@@ -29,20 +31,20 @@ public sealed partial class ParticleBasis
     /// <summary>Columns of the lag filters, the last of the basis.</summary>
     internal const int LagFilterCount = 2 * 3 + 3 * SecondOrderLagScales;
 
-    /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side|.</summary>
+    /// <summary>The solves stop at |residual| &lt;= RelativeTolerance |right-hand side| (<see cref="LagSolver"/>).</summary>
     internal const double RelativeTolerance = 1e-6;
 
     /// <summary>
-    /// Or after this many iterations: a MIPS state at lambda = 0.3 k needs about 90, but contacts far stiffer than k (WCA pressed
-    /// hard) raise the condition number (k h_max / lambda)^2 without bound. Stopped there, a feature is the same fixed polynomial
-    /// filter of the snapshot, so it stays a function of the snapshot alone; only its closeness to M is lost.
+    /// Or after this many Lanczos steps: a MIPS state at lambda = 0.3 k needs a few tens, but contacts far stiffer than k (WCA pressed
+    /// hard) raise the spread k h_max / lambda without bound. Stopped there, a feature is the same fixed rational filter of the
+    /// snapshot's Krylov space, so it stays a function of the snapshot alone; only its closeness to M is lost.
     /// </summary>
-    private const int MaxIterations = 1000;
+    private const int MaxSteps = 1000;
 
     /// <summary>The solves' relative residual: <see cref="RelativeTolerance"/>, or tighter where a test needs the filters exact.</summary>
     internal double SolveTolerance { get; init; } = RelativeTolerance;
 
-    private LagSolver[] _lagSolvers = [];
+    private LagSolver? _lagSolver;
     private double[][] _lagSources = [];   // Q, u, dQ/dt of the snapshot and the probe fields: what the filters act on
 
     private static void AddLagFilterNames(List<string> names)
@@ -61,6 +63,9 @@ public sealed partial class ParticleBasis
         }
     }
 
+    /// <summary>The sources, in this order: Q, u, dQ/dt, then the probe fields z, A z and dP z (<see cref="ProbeSources"/>).</summary>
+    private const int SourceQ = 0, SourceU = 1, SourceQDot = 2, ProbeSource = 3;
+
     /// <summary>
     /// Fills the lag-filter columns, the last <see cref="LagFilterCount"/>, for a configuration whose other columns are filled and
     /// whose contacts are in the rows (the second sweep stores them): reads Q (the three slaving parts), J''[du, du] du and
@@ -73,7 +78,7 @@ public sealed partial class ParticleBasis
         int column = k - LagFilterCount, slavingFirst = column - SlavingCount, lastCore = column - 1;
         double stiffness = _model.K;
         if (_lagSources.Length == 0) _lagSources = [.. Enumerable.Range(0, MaxBlock).Select(_ => new double[rows])];
-        double[] q = _lagSources[0], u = _lagSources[1], qDot = _lagSources[2];
+        double[] q = _lagSources[SourceQ], u = _lagSources[SourceU], qDot = _lagSources[SourceQDot];
         for (int i = 0; i < n; i++)
             for (int a = 0; a < d; a++)
             {
@@ -82,58 +87,44 @@ public sealed partial class ParticleBasis
                 qDot[i * d + a] = phi[row + slavingFirst + 3 + WeightedCount] + 2 * stiffness * phi[row + lastCore];
                 u[i * d + a] = Velocity(_model, x, g, _forces!, i * d + a);
             }
-        if (_lagSolvers.Length == 0) _lagSolvers = [.. LagFilterScales.Select(_ => new LagSolver(this, n, d))];
+        _lagSolver ??= new LagSolver(this, rows);
+        var solver = _lagSolver;
         if (divergence is not null) ProbeSources(probe);
-        // the three rates are independent: each runs its own solves, sequentially inside, so the numbers do not depend on threads
-        Parallel.For(0, LagFilterScales.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, s =>
+        // one Lanczos process per field serves the three rates; dQ/dt (and its probe dP z) also get the square M M
+        var sources = divergence is null ? _lagSources[..3] : _lagSources;
+        bool[] squared = [.. Enumerable.Range(0, sources.Length).Select(f => f == SourceQDot || f == ProbeSource + 2)];
+        var filtered = solver.Filter(sources, squared, maxDegreeOfParallelism);
+        for (int s = 0; s < LagFilterScales.Length; s++)
         {
-            var work = _lagSolvers[s];
-            var filtered = work.Filtered;
-            double lambda = stiffness * LagFilterScales[s];
-            bool second = s < SecondOrderLagScales;
-            // one block solve for M Q, M u (and M dQ/dt), with a divergence also M z, M A z (and M dP z), then M M dQ/dt (M M dP z)
-            double[][] sources = (second, divergence is not null) switch
-            {
-                (true, true) => _lagSources,
-                (true, false) => _lagSources[..3],
-                (false, true) => [q, u, _lagSources[ProbeSource], _lagSources[ProbeSource + 1]],
-                (false, false) => [q, u],
-            };
-            work.Filter(sources, lambda, filtered);
-            Store(phi, filtered[0], column + 2 * s, n, d, k);
-            Store(phi, filtered[1], column + 2 * s + 1, n, d, k);
-            int probed = second ? ProbeSource : 2;
+            Store(phi, filtered[SourceQ][s], column + 2 * s, n, d, k);
+            Store(phi, filtered[SourceU][s], column + 2 * s + 1, n, d, k);
             if (divergence is not null)
             {
-                StoreDivergence(divergence, filtered[probed + 1], 2, column + 2 * s, n, d, k);
-                StoreDivergence(divergence, filtered[probed], 1, column + 2 * s + 1, n, d, k);
+                StoreDivergence(divergence, filtered[ProbeSource + 1][s], 2, column + 2 * s, n, d, k);
+                StoreDivergence(divergence, filtered[ProbeSource][s], 1, column + 2 * s + 1, n, d, k);
             }
-            if (!second) return;
-            int first = column + 2 * LagFilterScales.Length + 3 * s;
-            Store(phi, filtered[2], first, n, d, k);
-            var cStar = work.Lag;
-            for (int p = 0; p < rows; p++) cStar[p] = filtered[0][p] / stiffness;
+            if (s >= SecondOrderLagScales) continue;
+            int first = column + 2 * LagFilterScales.Length + 3 * s, square = LagFilterScales.Length + s;
+            Store(phi, filtered[SourceQDot][s], first, n, d, k);
+            Store(phi, filtered[SourceQDot][square], first + 1, n, d, k);
+            var cStar = solver.Lag;
+            for (int p = 0; p < rows; p++) cStar[p] = filtered[SourceQ][s][p] / stiffness;
             if (divergence is not null)
             {
-                StoreDivergence(divergence, filtered[probed + 2], 1, first, n, d, k);
+                StoreDivergence(divergence, filtered[ProbeSource + 2][s], 1, first, n, d, k);
+                StoreDivergence(divergence, filtered[ProbeSource + 2][square], 1, first + 1, n, d, k);
                 // d/dz of sum_j J'[du] (c*_i - c*_j): sum_j J'[c*_i - c*_j] dz + J'[du] (M dQ[z] / k)_ij, dQ[z] = 2 A z
-                var tangent = work.Scratch;
-                AlongMotion(filtered[probed + 1], tangent);
+                var tangent = solver.Scratch;
+                AlongMotion(filtered[ProbeSource + 1][s], tangent);
                 for (int p = 0; p < rows; p++) tangent[p] *= 2 / stiffness;
-                AlongMotion(_lagSources[ProbeSource], work.Scratch2, cStar);
-                for (int p = 0; p < rows; p++) tangent[p] += work.Scratch2[p];
+                AlongMotion(_lagSources[ProbeSource], solver.Scratch2, cStar);
+                for (int p = 0; p < rows; p++) tangent[p] += solver.Scratch2[p];
                 StoreDivergence(divergence, tangent, 1, first + 2, n, d, k);
             }
-            work.Filter(divergence is null ? [filtered[2]] : [filtered[2], filtered[probed + 2]], lambda, filtered);
-            Store(phi, filtered[0], first + 1, n, d, k);
-            if (divergence is not null) StoreDivergence(divergence, filtered[1], 1, first + 1, n, d, k);
-            AlongMotion(cStar, filtered[0]);
-            Store(phi, filtered[0], first + 2, n, d, k);
-        });
+            AlongMotion(cStar, solver.Scratch);
+            Store(phi, solver.Scratch, first + 2, n, d, k);
+        }
     }
-
-    /// <summary>Where the probe fields start among the sources: z, A z and dP[z] after Q, u and dQ/dt.</summary>
-    private const int ProbeSource = 3;
 
     /// <summary>
     /// The probe fields for the own-g divergences. Each column is a field phi(u) of the velocities u = v0 g + k F + ... (x fixed,
@@ -153,9 +144,9 @@ public sealed partial class ParticleBasis
         var random = RandomStream.For(RandomPurposes.LagFilterProbeSeed, probe, RandomPurposes.LagFilterProbe);
         for (int p = 0; p < rows; p++) z[p] = (random.NextUInt64() >> 63) == 0 ? 1 : -1;
         AlongMotion(z, alongZ);
-        // dP z, built up in dp (the first solver's scratch is free until the solves start): J z first
-        var scratch = _lagSolvers[0].Scratch;
-        ApplyStiffness(z, scratch, 1);
+        // dP z, built up in dp (the solver's scratch is free until the solves start): J z first
+        var scratch = _lagSolver!.Scratch;
+        ApplyStiffness(z, scratch);
         for (int p = 0; p < rows; p++) scratch[p] /= -stiffness;
         AlongMotion(scratch, dp);
         for (int p = 0; p < rows; p++) dp[p] *= 2 * stiffness;
@@ -178,47 +169,38 @@ public sealed partial class ParticleBasis
         for (int p = 0; p < n * d; p++) phi[p * k + column] = field[p];
     }
 
-    /// <summary>
-    /// (k H w)_i = -k sum_j J(r_ij) (w_i - w_j) over the stored contacts for m fields at once, stored interleaved (entry
-    /// (i d + a) m + field), so one pass over the contacts serves them all.
-    /// </summary>
-    private void ApplyStiffness(double[] w, double[] result, int m)
+    /// <summary>(k H w)_i = -k sum_j J(r_ij) (w_i - w_j) over the stored contacts, each particle's sum over its row in a fixed order.</summary>
+    private void ApplyStiffness(double[] w, double[] result)
     {
         int n = _model.Particles, d = _model.Dimension;
         double k = _model.K;
         int[] start = _rowStart, neighbour = _rowNeighbour;
         double[] jacobian = _rowJacobian;
-        Span<double> sum = stackalloc double[3 * MaxBlock];
-        int stride = d * m;
         for (int i = 0; i < n; i++)
         {
-            sum.Clear();
-            int io = i * stride;
-            for (int c = start[i]; c < start[i + 1]; c++)
-            {
-                int o = c * Mat3.Size, jo = neighbour[c] * stride;
-                // J stored as xx, yy, zz, xy, xz, yz
-                double jxx = jacobian[o], jyy = jacobian[o + 1], jxy = jacobian[o + 3];
-                if (d == 2)
-                    for (int f = 0; f < m; f++)
-                    {
-                        double wx = w[io + f] - w[jo + f], wy = w[io + m + f] - w[jo + m + f];
-                        sum[f] += jxx * wx + jxy * wy;
-                        sum[m + f] += jxy * wx + jyy * wy;
-                    }
-                else
+            double sx = 0, sy = 0, sz = 0;
+            int io = i * d, end = start[i + 1];
+            if (d == 2)
+                for (int c = start[i]; c < end; c++)
                 {
-                    double jzz = jacobian[o + 2], jxz = jacobian[o + 4], jyz = jacobian[o + 5];
-                    for (int f = 0; f < m; f++)
-                    {
-                        double wx = w[io + f] - w[jo + f], wy = w[io + m + f] - w[jo + m + f], wz = w[io + 2 * m + f] - w[jo + 2 * m + f];
-                        sum[f] += jxx * wx + jxy * wy + jxz * wz;
-                        sum[m + f] += jxy * wx + jyy * wy + jyz * wz;
-                        sum[2 * m + f] += jxz * wx + jyz * wy + jzz * wz;
-                    }
+                    // J stored as xx, yy, zz, xy, xz, yz
+                    int o = c * Mat3.Size, jo = neighbour[c] * 2;
+                    double wx = w[io] - w[jo], wy = w[io + 1] - w[jo + 1];
+                    sx += jacobian[o] * wx + jacobian[o + 3] * wy;
+                    sy += jacobian[o + 3] * wx + jacobian[o + 1] * wy;
                 }
-            }
-            for (int q = 0; q < stride; q++) result[io + q] = -k * sum[q];
+            else
+                for (int c = start[i]; c < end; c++)
+                {
+                    int o = c * Mat3.Size, jo = neighbour[c] * 3;
+                    double wx = w[io] - w[jo], wy = w[io + 1] - w[jo + 1], wz = w[io + 2] - w[jo + 2];
+                    sx += jacobian[o] * wx + jacobian[o + 3] * wy + jacobian[o + 4] * wz;
+                    sy += jacobian[o + 3] * wx + jacobian[o + 1] * wy + jacobian[o + 5] * wz;
+                    sz += jacobian[o + 4] * wx + jacobian[o + 5] * wy + jacobian[o + 2] * wz;
+                }
+            result[io] = -k * sx;
+            result[io + 1] = -k * sy;
+            if (d == 3) result[io + 2] = -k * sz;
         }
     }
 
@@ -252,82 +234,230 @@ public sealed partial class ParticleBasis
         }
     }
 
-    /// <summary>Fields solved together at most (M Q, M u, M dQ/dt, and for a divergence M z, M A z, M dP z).</summary>
+    /// <summary>Fields filtered at most (Q, u, dQ/dt, and for a divergence z, A z, dP z).</summary>
     private const int MaxBlock = 6;
 
     /// <summary>
-    /// M_lambda b = k H (k^2 H^2 + lambda^2)^-1 b for up to <see cref="MaxBlock"/> fields b at once, by conjugate gradients (one per
-    /// field, sharing the passes over the contacts) on the positive definite k^2 H^2 + lambda^2, whose eigenvalues are at least
-    /// lambda^2; from zero, so the result depends on the snapshot alone. The buffers are reused across solves.
+    /// The filters M_lambda b = k H (k^2 H^2 + lambda^2)^-1 b at every rate lambda_q = k s_q, and where asked M_lambda^2 b, of up
+    /// to <see cref="MaxBlock"/> real fields b. Since (k H + i lambda)^-1 = (k H - i lambda) (k^2 H^2 + lambda^2)^-1,
+    /// M_lambda b = Re[(k H + i lambda)^-1 b]: a shifted system of the real symmetric k H, and shifted systems share one Krylov
+    /// space. The Lanczos process on k H from v_1 = b / |b| gives after j steps k H V_j = V_j T_j + beta_(j+1) v_(j+1) e_j^T
+    /// (T_j tridiagonal: alpha on the diagonal, beta beside it), and y = |b| V_j (T_j + i lambda)^-1 e_1 solves
+    /// (k H + i lambda) y = b + c v_(j+1), c = -beta_(j+1) |b| e_j^T (T_j + i lambda)^-1 e_1, whether or not rounding has kept
+    /// V_j orthogonal (the relation is the recurrence itself). Then z = Re y satisfies
+    /// (k^2 H^2 + lambda^2) z - k H b = k H Re(c) v_(j+1) + lambda Im(c) v_(j+1), of norm at most (|k H| + lambda) |c|. A field
+    /// stops when |c| &lt;= tol |b| theta / (theta + lambda) at every rate, with theta = max |alpha| &lt;= |k H| (a Rayleigh
+    /// quotient), so that norm is at most |k H| tol |b|: the residual rule of a solve of (k^2 H^2 + lambda^2) z = k H b. The
+    /// square is M applied to the filtered field a = |b| Re[(T_j + i lambda)^-1 e_1] in the same space, with the same rule on
+    /// its own c and |a|.
+    /// Why: the conjugate gradients on k^2 H^2 + lambda^2 (before, session 16) ran one solve per rate and two products per
+    /// iteration; here one product per step serves the three rates and the squares. H has negative modes (the tangential part of
+    /// a pressed contact), so the shifted spectrum crosses the imaginary axis next to the pole and a step gains no more than a CG
+    /// iteration did; the saving is the shared rates, the single product, and the WCA states that CG left at its cap.
+    /// Each field runs its own process (in parallel, bits independent of the thread count and of the other fields). The
+    /// Lanczos vectors are kept while they fit <see cref="StoredBytes"/>; the sum of the filtered fields needs them once T is
+    /// known, so those beyond it are made again from the last two kept (the same arithmetic, so the same vectors).
     /// </summary>
-    private sealed class LagSolver(ParticleBasis basis, int particles, int d)
+    private sealed class LagSolver(ParticleBasis basis, int rows)
     {
-        private readonly int _rows = particles * d;
-        private readonly double[] _y = new double[particles * d * MaxBlock], _r = new double[particles * d * MaxBlock],
-            _p = new double[particles * d * MaxBlock], _ap = new double[particles * d * MaxBlock], _h = new double[particles * d * MaxBlock];
+        private readonly Lanczos[] _fields = [.. Enumerable.Range(0, MaxBlock).Select(_ => new Lanczos(basis, rows))];
 
-        /// <summary>The filtered fields of the last solve, and the lag c* of this rate: the caller's buffers, kept with the solver.</summary>
-        public double[][] Filtered { get; } = [.. Enumerable.Range(0, MaxBlock).Select(_ => new double[particles * d])];
-
-        public double[] Lag { get; } = new double[particles * d];
+        /// <summary>The lag c* of one rate: the caller's buffer, kept with the solver.</summary>
+        public double[] Lag { get; } = new double[rows];
 
         /// <summary>Work fields of the divergence (<see cref="ProbeSources"/>, the c* column's tangent).</summary>
-        public double[] Scratch { get; } = new double[particles * d];
+        public double[] Scratch { get; } = new double[rows];
 
-        public double[] Scratch2 { get; } = new double[particles * d];
+        public double[] Scratch2 { get; } = new double[rows];
 
-        public void Filter(double[][] b, double lambda, double[][] result)
+        /// <summary>
+        /// [field][q] is M_q b, [field][rates + q] is M_q M_q b for q &lt; <see cref="SecondOrderLagScales"/> where
+        /// <paramref name="squared"/>.
+        /// </summary>
+        public double[][][] Filter(double[][] b, bool[] squared, int maxDegreeOfParallelism)
         {
-            int m = b.Length, size = _rows * m;
-            Span<double> rr = stackalloc double[MaxBlock];
-            Span<double> limit = stackalloc double[MaxBlock];
-            Span<double> alpha = stackalloc double[MaxBlock];
-            Span<double> beta = stackalloc double[MaxBlock];
-            Array.Clear(_y, 0, size);
-            for (int q = 0; q < _rows; q++)
-                for (int f = 0; f < m; f++) _r[q * m + f] = b[f][q];
-            Array.Copy(_r, _p, size);
-            Dots(_r, _r, m, size, rr);
-            for (int f = 0; f < m; f++) limit[f] = basis.SolveTolerance * basis.SolveTolerance * rr[f];
-            for (int iteration = 0; iteration < MaxIterations; iteration++)
+            Parallel.For(0, b.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, f => _fields[f].Filter(b[f], squared[f]));
+            return [.. _fields.Take(b.Length).Select(field => field.Filtered)];
+        }
+    }
+
+    /// <summary>Lanczos vectors kept per field at most (bytes); beyond, the second pass makes them again.</summary>
+    private const long StoredBytes = 64L << 20;
+
+    /// <summary>The bytes of Lanczos vectors kept per field: <see cref="StoredBytes"/>, or less where a test makes the second pass make them.</summary>
+    internal long KeptBytes { get; init; } = StoredBytes;
+
+    /// <summary>One field's Lanczos process and its filters (<see cref="LagSolver"/>).</summary>
+    private sealed class Lanczos(ParticleBasis basis, int rows)
+    {
+        private readonly int _kept = (int)Math.Max(2, Math.Min(MaxSteps, basis.KeptBytes / (8L * rows)));
+        private readonly List<double[]> _vectors = [];   // v_1, v_2, ... while they fit; reused from snapshot to snapshot
+        private readonly List<double> _alpha = [], _beta = [];
+        private double[] _previous = new double[rows], _current = new double[rows], _next = new double[rows];
+
+        public double[][] Filtered { get; } = [.. Enumerable.Range(0, LagFilterScales.Length + SecondOrderLagScales).Select(_ => new double[rows])];
+
+        public void Filter(double[] b, bool squared)
+        {
+            int rates = LagFilterScales.Length;
+            double stiffness = basis._model.K, tolerance = basis.SolveTolerance;
+            double sum = 0;
+            for (int q = 0; q < rows; q++) sum += b[q] * b[q];
+            double norm = Math.Sqrt(sum);
+            foreach (var field in Filtered) Array.Clear(field);
+            if (norm == 0) return;
+            _alpha.Clear();
+            _beta.Clear();
+            for (int q = 0; q < rows; q++) _current[q] = b[q] / norm;
+            Array.Clear(_previous);
+            // pass 1: T, and the step where every residual meets the rule
+            var pivot = new Complex[rates];
+            var product = new Complex[rates];
+            double theta = 0;
+            int steps = MaxSteps;
+            for (int step = 0; step < MaxSteps; step++)
             {
-                bool done = true;
-                for (int f = 0; f < m; f++) done &= rr[f] <= limit[f];
-                if (done) break;
-                basis.ApplyStiffness(_p, _h, m);
-                basis.ApplyStiffness(_h, _ap, m);
-                double l2 = lambda * lambda;
-                for (int q = 0; q < size; q++) _ap[q] += l2 * _p[q];
-                Dots(_p, _ap, m, size, alpha);
-                // a converged field stays where it is
-                for (int f = 0; f < m; f++) alpha[f] = rr[f] <= limit[f] ? 0 : rr[f] / alpha[f];
-                for (int q = 0; q < size; q += m)
-                    for (int f = 0; f < m; f++)
-                    {
-                        _y[q + f] += alpha[f] * _p[q + f];
-                        _r[q + f] -= alpha[f] * _ap[q + f];
-                    }
-                Dots(_r, _r, m, size, beta);
-                for (int f = 0; f < m; f++)
+                if (step < _kept) Keep(step);
+                Step(step);
+                double alpha = _alpha[step], betaNext = _beta[step];
+                theta = Math.Max(theta, Math.Abs(alpha));
+                bool converged = true;
+                for (int r = 0; r < rates; r++)
                 {
-                    double next = beta[f];
-                    beta[f] = rr[f] > 0 ? next / rr[f] : 0;
-                    rr[f] = next;
+                    double lambda = stiffness * LagFilterScales[r];
+                    // e_j^T (T_j + i lambda)^-1 e_1 from the pivots of T_j + i lambda, whose imaginary parts are at least lambda
+                    var shifted = new Complex(alpha, lambda);
+                    if (step == 0)
+                    {
+                        pivot[r] = shifted;
+                        product[r] = 1 / shifted;
+                    }
+                    else
+                    {
+                        double beta = _beta[step - 1];
+                        pivot[r] = shifted - beta * beta / pivot[r];
+                        product[r] *= -beta / pivot[r];
+                    }
+                    converged &= betaNext * norm * product[r].Magnitude <= Limit(tolerance * norm, theta, lambda);
                 }
-                for (int q = 0; q < size; q += m)
-                    for (int f = 0; f < m; f++) _p[q + f] = _r[q + f] + beta[f] * _p[q + f];
+                for (int r = 0; r < SecondOrderLagScales && converged && squared; r++)
+                {
+                    var (first, second) = Coefficients(step + 1, r, norm);
+                    double size = Math.Sqrt(first.Sum(c => c.Real * c.Real));
+                    converged &= betaNext * second[step].Magnitude <= Limit(tolerance * size, theta, stiffness * LagFilterScales[r]);
+                }
+                if (converged)
+                {
+                    steps = step + 1;
+                    break;
+                }
             }
-            basis.ApplyStiffness(_y, _h, m);
-            for (int q = 0; q < _rows; q++)
-                for (int f = 0; f < m; f++) result[f][q] = _h[q * m + f];
+            // pass 2: the filtered fields, sum_j weight_j v_j with the weights from T
+            var weights = new double[]?[rates + SecondOrderLagScales];
+            for (int r = 0; r < rates; r++)
+            {
+                var (first, second) = Coefficients(steps, r, norm);
+                weights[r] = [.. first.Select(c => c.Real)];
+                if (squared && r < SecondOrderLagScales) weights[rates + r] = [.. second.Select(c => c.Real)];
+            }
+            for (int step = 0; step < steps; step++)
+            {
+                double[] v;
+                if (step < _kept) v = _vectors[step];
+                else
+                {
+                    // made again from the last two kept: v_(j-1) and v_j are where the recurrence left them in pass 1
+                    if (step == _kept)
+                    {
+                        Array.Copy(_vectors[step - 2], _previous, rows);
+                        Array.Copy(_vectors[step - 1], _current, rows);
+                    }
+                    Step(step - 1, record: false);
+                    v = _current;
+                }
+                for (int w = 0; w < weights.Length; w++)
+                {
+                    if (weights[w] is not { } weight) continue;
+                    double c = weight[step];
+                    var target = Filtered[w];
+                    for (int q = 0; q < rows; q++) target[q] += c * v[q];
+                }
+            }
         }
 
-        /// <summary>The m interleaved fields' dot products, each summed in index order.</summary>
-        private static void Dots(double[] a, double[] b, int m, int size, Span<double> result)
+        /// <summary>Keeps v_(step+1) (the current vector) for the second pass.</summary>
+        private void Keep(int step)
         {
-            result[..m].Clear();
-            for (int q = 0; q < size; q += m)
-                for (int f = 0; f < m; f++) result[f] += a[q + f] * b[q + f];
+            if (_vectors.Count <= step) _vectors.Add(new double[rows]);
+            Array.Copy(_current, _vectors[step], rows);
+        }
+
+        /// <summary>The bound on |c| that keeps (|k H| + lambda) |c| within tol |b| |k H| for any |k H| &gt;= theta.</summary>
+        private static double Limit(double scaledTolerance, double theta, double lambda) => scaledTolerance * theta / (theta + lambda);
+
+        /// <summary>
+        /// After <paramref name="size"/> steps: first = |b| (T + i lambda_r)^-1 e_1, whose real part weighs the Lanczos vectors into
+        /// M b, and second = (T + i lambda_r)^-1 Re(first), whose real part weighs them into M M b.
+        /// </summary>
+        private (Complex[] First, Complex[] Second) Coefficients(int size, int r, double norm)
+        {
+            double lambda = basis._model.K * LagFilterScales[r];
+            var rhs = new Complex[size];
+            rhs[0] = norm;
+            var first = Solve(size, lambda, rhs);
+            for (int i = 0; i < size; i++) rhs[i] = first[i].Real;
+            return (first, Solve(size, lambda, rhs));
+        }
+
+        /// <summary>(T + i lambda) y = rhs over the first <paramref name="size"/> steps (Thomas' algorithm: the pivots' imaginary parts are at least lambda).</summary>
+        private Complex[] Solve(int size, double lambda, Complex[] rhs)
+        {
+            var diagonal = new Complex[size];
+            var y = new Complex[size];
+            diagonal[0] = new Complex(_alpha[0], lambda);
+            y[0] = rhs[0];
+            for (int i = 1; i < size; i++)
+            {
+                var w = _beta[i - 1] / diagonal[i - 1];
+                diagonal[i] = new Complex(_alpha[i], lambda) - w * _beta[i - 1];
+                y[i] = rhs[i] - w * y[i - 1];
+            }
+            y[size - 1] /= diagonal[size - 1];
+            for (int i = size - 2; i >= 0; i--) y[i] = (y[i] - _beta[i] * y[i + 1]) / diagonal[i];
+            return y;
+        }
+
+        /// <summary>
+        /// Lanczos step j: w = k H v_j - beta_j v_(j-1), alpha_j = v_j . w, w -= alpha_j v_j, beta_(j+1) = |w|,
+        /// v_(j+1) = w / beta_(j+1) (0 where beta_(j+1) = 0: the space is exhausted and the residuals are 0). Pass 1 records
+        /// alpha and beta; pass 2 uses the recorded ones, so it makes the same vectors.
+        /// </summary>
+        private void Step(int step, bool record = true)
+        {
+            basis.ApplyStiffness(_current, _next);
+            double betaPrevious = step == 0 ? 0 : _beta[step - 1];
+            double alpha = 0;
+            for (int q = 0; q < rows; q++)
+            {
+                _next[q] -= betaPrevious * _previous[q];
+                alpha += _current[q] * _next[q];
+            }
+            if (!record) alpha = _alpha[step];
+            double squares = 0;
+            for (int q = 0; q < rows; q++)
+            {
+                _next[q] -= alpha * _current[q];
+                squares += _next[q] * _next[q];
+            }
+            double beta = record ? Math.Sqrt(squares) : _beta[step];
+            double scale = beta > 0 ? 1 / beta : 0;
+            for (int q = 0; q < rows; q++) _next[q] *= scale;
+            if (record)
+            {
+                _alpha.Add(alpha);
+                _beta.Add(beta);
+            }
+            (_previous, _current, _next) = (_current, _next, _previous);
         }
     }
 }
