@@ -37,6 +37,7 @@ public static class EvaluateProtocolCommand
             var controlTask = TaskCatalog.Create(taskName, document.Tau, settings);
             controlTask.Validate(document.Samples, path);
             OptimizeCommand.WarnIfPastStabilityLimit(console, controlTask, document.Samples, path);
+            OptimizeCommand.WarnIfTrapReferenceBiased(console, controlTask, path);
             // the protocol and the linear ramp, each on count paths
             OptimizeCommand.AnnounceTime(console, 2.0 * count * controlTask.Steps, $"evaluate-protocol: 2 x {count} paths x {controlTask.Steps} steps");
             double a = parse.GetValue(alpha) ?? controlTask.DefaultAlpha;
@@ -45,7 +46,7 @@ public static class EvaluateProtocolCommand
             var baseline = controlTask.Measure(controlTask.LinearRamp(), a, s, count);
             var result = new JsonObject { ["task"] = taskName, ["tau"] = document.Tau, ["alpha"] = a, ["protocol_file"] = path };
             foreach (var (key, value) in OptimizeCommand.MeasurementJson(measured)) result[key] = value?.DeepClone();
-            if (controlTask is TranslateTrapTask trap) result["linear_ramp_work"] = JsonOutput.Number(trap.LinearRampWork);
+            if (controlTask is TranslateTrapTask trap) OptimizeCommand.AddTrapReferences(result, trap);
             result["baseline"] = OptimizeCommand.MeasurementJson(baseline);
             if (parse.GetValue(json)) JsonOutput.Write(console, result);
             else

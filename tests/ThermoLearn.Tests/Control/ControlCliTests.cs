@@ -25,7 +25,7 @@ public class ControlCliTests
         var (code, output, error) = Run([.. QuickTrap, "--out", protocol, "--plot", plot]);
         Assert.True(code == 0, error);
         var json = JsonNode.Parse(output)!.AsObject();
-        foreach (string key in new[] { "work", "work_stderr", "error", "protocol", "baseline", "optimum_work", "linear_ramp_work", "iterations" })
+        foreach (string key in new[] { "work", "work_stderr", "error", "protocol", "baseline", "optimum_work", "linear_ramp_work", "optimum_work_at_dt", "linear_ramp_work_at_dt", "iterations" })
             Assert.True(json.ContainsKey(key), $"missing key {key}");
         Assert.Equal(1.0 / 3, json["optimum_work"]!.GetValue<double>(), 12);
         var t = json["protocol"]!["t"]!.AsArray();
@@ -36,12 +36,30 @@ public class ControlCliTests
         Assert.Equal(4, json["iterations"]!.AsArray().Count);
         Assert.True(File.Exists(protocol) && new FileInfo(plot).Length > 1000);
         Assert.Contains("optimize", error);   // progress goes to stderr
+        // steps = 50 (k h / gamma = 0.02): the chain's exact <W> of lambda* (the same recursion in Python) is 0.34 % under
+        // W*, inside the 0.5 % that stderr lets pass
+        Assert.Equal(0.3322152, json["optimum_work_at_dt"]!.GetValue<double>(), 6);
+        Assert.DoesNotContain("the simulated chain's exact <W>", error);
 
         var (code2, output2, error2) = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", protocol, "--trajectories", "500", "--json");
         Assert.True(code2 == 0, error2);
         var again = JsonNode.Parse(output2)!.AsObject();
         Assert.True(again["work"]!.GetValue<double>() > 0);
         Assert.True(again.ContainsKey("baseline"));
+    }
+
+    [Fact]
+    public void AStepThatBiasesTheTrapsWorkIsSaidWithTheChainsExactReference()
+    {
+        // k = 100, 500 steps: k h / gamma = 0.2, the chain's <W> of lambda* is 0.8842, 9.8 % under W* = 0.9804
+        var (code, output, error) = Run("optimize", "--task", "translate-trap", "--tau", "1", "--set", "k=100", "--set", "steps=500",
+            "--iterations", "1", "--trajectories", "64", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal(0.8842, json["optimum_work_at_dt"]!.GetValue<double>(), 4);
+        Assert.Equal(100.0 / 102, json["optimum_work"]!.GetValue<double>(), 12);
+        Assert.Contains("the simulated chain's exact <W> of the optimum is 0.88418, not W* = 0.98039 (-9.8 %)", error);
+        Assert.Contains("--set steps=25000", error);
     }
 
     [Fact]

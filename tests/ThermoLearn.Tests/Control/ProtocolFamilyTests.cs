@@ -92,6 +92,38 @@ public class ProtocolFamilyTests
     }
 
     [Fact]
+    public void DefaultStepsKeepTheSimulatedTrapWithinAFifthOfAPercentOfTheClosedForms()
+    {
+        // Euler-Maruyama's chain is off the continuous <W> by about -k h / (2 gamma): at k = 100, tau = 1 and the former
+        // fixed 500 steps (k h / gamma = 0.2) lambda* cost 0.8842 on the chain against W* = 0.9804.
+        var coarse = new TranslateTrapTask(1, k: 100, steps: 500);
+        Assert.Equal(0.8842, coarse.OptimalWorkAtStep, 4);
+        Assert.Equal(100.0 / 102, coarse.OptimalWork, 14);
+        foreach (var (k, gamma, tau) in new[] { (1.0, 1.0, 1.0), (4.0, 0.5, 2.0), (100.0, 1.0, 1.0), (1.0, 0.1, 3.0), (0.2, 1.0, 0.5) })
+        {
+            var task = new TranslateTrapTask(tau, k, gamma, lambdaFinal: 2);
+            Assert.True(k * task.Dt / gamma <= 0.004 + 1e-12, $"k h / gamma = {k * task.Dt / gamma} at k = {k}, gamma = {gamma}, tau = {tau}");
+            Assert.InRange(task.OptimalWorkAtStep / task.OptimalWork, 0.9975, 1.0);
+            Assert.InRange(task.LinearRampWorkAtStep / task.LinearRampWork, 0.9975, 1.0);
+        }
+        Assert.Equal(500, new TranslateTrapTask(1).Steps);
+        Assert.Equal(500, ((TranslateTrapTask)TaskCatalog.Create("translate-trap", 1)).Steps);
+        Assert.Equal(25_000, ((TranslateTrapTask)TaskCatalog.Create("translate-trap", 1, new Dictionary<string, double> { ["k"] = 100 })).Steps);
+    }
+
+    [Fact]
+    public void EraseDefaultStepsScaleWithTheBarrierOverTheFriction()
+    {
+        // h mu V'' (the box scales with b0) is the same as at b0 = 4, gamma = 1, h = 0.01
+        Assert.Equal(1000, new EraseTask(10).Steps);
+        Assert.Equal(2000, new EraseTask(10, barrier: 8).Steps);
+        Assert.Equal(2000, new EraseTask(10, gamma: 0.5).Steps);
+        Assert.Equal(2000, new EraseTask(8, barrier: 10).Steps);
+        Assert.Equal(1000, new EraseTask(10, barrier: 2).Steps);
+        Assert.Equal(1000, new FlipTask(1, gamma: 0.2, overdamped: true).Steps);
+    }
+
+    [Fact]
     public void TabulatedProtocolKeepsJumpsAndRejectsBadSamples()
     {
         var family = new PiecewiseLinearFamily(1.0, [0.0], [1.0], 4);

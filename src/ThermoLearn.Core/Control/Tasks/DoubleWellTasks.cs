@@ -26,10 +26,16 @@ public abstract class DoubleWellTask : PotentialTask<TunableDoubleWell>
     internal EquilibriumSampler1D Equilibrium { get; }
 
     /// <summary>
-    /// Default steps: at least 1,000 and h &lt;= 0.01, inside Euler-Maruyama's stability limit h mu V'' &lt; 2 for the
-    /// stiffest potential of the control box at |x| &lt;= 1.5 (V'' &lt;= 160 for b0 = 4).
+    /// Default steps: at least 1,000 and h &lt;= 0.01 / <paramref name="stiffness"/>, inside Euler-Maruyama's stability
+    /// limit h mu V'' &lt; 2 for the stiffest potential of the control box at |x| &lt;= 1.5 (V'' &lt;= 160 for b0 = 4).
+    /// The box scales with b0, so h mu V'' is the same at any b0 and gamma when <paramref name="stiffness"/> is
+    /// mu b0 / 4 (the erase task's; the flip keeps 1).
     /// </summary>
-    protected static int DefaultSteps(double tau) => (int)Math.Max(1000, Math.Ceiling(100 * tau));
+    protected static int DefaultSteps(double tau, double stiffness = 1)
+    {
+        double factor = double.IsFinite(stiffness) && stiffness > 1 ? stiffness : 1;
+        return (int)Math.Min(int.MaxValue, Math.Max(1000, Math.Ceiling(100 * tau * factor)));
+    }
 
     private static double CheckBarrier(string name, double barrier) => barrier > 0 && barrier <= 20
         ? barrier : throw new InvalidInputException($"{name}: the barrier b0 must be in (0, 20] k_B T (got {barrier}).");
@@ -44,7 +50,7 @@ public abstract class DoubleWellTask : PotentialTask<TunableDoubleWell>
 public sealed class EraseTask : DoubleWellTask
 {
     public EraseTask(double tau, double barrier = 4, double gamma = 1, double temperature = 1, int? steps = null)
-        : base("erase", tau, new LangevinDynamics(gamma, temperature), steps ?? DefaultSteps(tau), barrier,
+        : base("erase", tau, new LangevinDynamics(gamma, temperature), steps ?? DefaultSteps(tau, barrier / (4 * gamma)), barrier,
             [0.25 * barrier, -3 * barrier, -barrier], [1.5 * barrier, 3 * barrier, 5 * barrier])
     {
         Initial = (ref RandomStream random, Span<double> x, Span<double> v) => x[0] = Equilibrium.Draw(ref random);

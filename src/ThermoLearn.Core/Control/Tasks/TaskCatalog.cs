@@ -10,7 +10,7 @@ public static class TaskCatalog
     /// <summary>The settings each task accepts and their defaults (steps: null means the task's own default).</summary>
     public static IReadOnlyDictionary<string, double?> Settings(string task) => task switch
     {
-        "translate-trap" => new Dictionary<string, double?> { ["k"] = 1, ["gamma"] = 1, ["lambda_f"] = 1, ["temperature"] = 1, ["steps"] = 500 },
+        "translate-trap" => new Dictionary<string, double?> { ["k"] = 1, ["gamma"] = 1, ["lambda_f"] = 1, ["temperature"] = 1, ["steps"] = null },
         "erase" => new Dictionary<string, double?> { ["barrier"] = 4, ["gamma"] = 1, ["temperature"] = 1, ["steps"] = null },
         "flip-underdamped" => new Dictionary<string, double?>
         {
@@ -35,7 +35,7 @@ public static class TaskCatalog
         return task switch
         {
             "translate-trap" => new TranslateTrapTask(tau, Positive(task, "k", Get("k")), Positive(task, "gamma", Get("gamma")), Get("lambda_f"),
-                Positive(task, "temperature", Get("temperature")), steps ?? 500),
+                Positive(task, "temperature", Get("temperature")), steps),
             "erase" => new EraseTask(tau, Get("barrier"), Positive(task, "gamma", Get("gamma")), Positive(task, "temperature", Get("temperature")), steps),
             "flip-underdamped" => new FlipTask(tau, Get("barrier"), Positive(task, "gamma", Get("gamma")), Positive(task, "mass", Get("mass")),
                 Positive(task, "temperature", Get("temperature")), Flag(task, "overdamped", Get("overdamped")), steps),
