@@ -35,6 +35,10 @@ public static class EvaluateProtocolCommand
             var settings = document.Settings.ToDictionary(kv => kv.Key, kv => kv.Value);
             foreach (var (name, value) in OptimizeCommand.ParseSettings(parse.GetValue(set))) settings[name] = value;
             var controlTask = TaskCatalog.Create(taskName, document.Tau, settings);
+            // a file without "controls" gets the names 0, 1, ...; named controls must be the task's, in its order
+            bool named = !document.Controls.Select((c, i) => c == i.ToString(CultureInfo.InvariantCulture)).All(x => x);
+            if (named && !document.Controls.SequenceEqual(controlTask.ControlNames))
+                throw new InvalidInputException($"{path}: the protocol's controls are ({string.Join(", ", document.Controls)}) but task '{taskName}' has ({string.Join(", ", controlTask.ControlNames)}), in that order.");
             controlTask.Validate(document.Samples, path);
             OptimizeCommand.WarnIfPastStabilityLimit(console, controlTask, document.Samples, path);
             OptimizeCommand.WarnIfTrapReferenceBiased(console, controlTask, path);
@@ -54,6 +58,7 @@ public static class EvaluateProtocolCommand
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{taskName}, tau = {document.Tau}: W = {measured.Work.Mean:F4} +- {measured.Work.StandardError:F4}, error = {measured.Error.Mean:F4} +- {measured.Error.StandardError:F4} ({count} trajectories, seed {s})"));
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {baseline.Work.Mean:F4} +- {baseline.Work.StandardError:F4}, error = {baseline.Error.Mean:F4}"));
+                OptimizeCommand.WriteReferences(console, controlTask, measured);
             }
             return CliApp.ExitOk;
         });

@@ -110,10 +110,14 @@ public static class OptimizeCommand
     /// </summary>
     internal static void WarnIfPastStabilityLimit(CliConsole console, ControlTask task, ThermoLearn.Protocols.IProtocol protocol, string what)
     {
-        if (task.StabilityLimit(protocol) is { } limit && task.Dt > limit.MaxDt)
-            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"warning: {what}: dt = tau / steps = {task.Dt:G3} is past the stability limit {limit.Description}; the paths will be wrong or blow up. "
-                + $"Use --set steps={(int)Math.Ceiling(2 * task.Duration / limit.MaxDt)} or more."));
+        if (task.StabilityLimit(protocol) is not { } limit || !(task.Dt > limit.MaxDt)) return;
+        // steps are capped at 10^7 (TaskCatalog): past that, only a shorter tau or a softer task helps
+        double needed = Math.Ceiling(2 * task.Duration / limit.MaxDt);
+        string remedy = needed <= 10_000_000
+            ? $"Use --set steps={needed:F0} or more."
+            : $"It would take {needed:G3} steps, more than the 10^7 allowed: use a shorter --tau or a softer task.";
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warning: {what}: dt = tau / steps = {task.Dt:G3} is past the stability limit {limit.Description}; the paths will be wrong or blow up. {remedy}"));
     }
 
     /// <summary>Class 5 of issue 15: says on stderr when <paramref name="trajectorySteps"/> of the control kernel are estimated to take more than a minute.</summary>
@@ -173,7 +177,7 @@ public static class OptimizeCommand
     {
         if (task is not TranslateTrapTask trap || !(trap.OptimalWork > 0)) return;
         double exact = trap.OptimalWork, chain = trap.OptimalWorkAtStep;
-        if (Math.Abs(chain - exact) <= 0.005 * exact) return;
+        if (!double.IsFinite(chain) || Math.Abs(chain - exact) <= 0.005 * exact) return;   // not finite: past stability, said above
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"warning: {what}: at dt = tau / steps = {task.Dt:G3} (k dt / gamma = {trap.Stiffness * task.Dt / task.Dynamics.Friction:G3}) the simulated chain's exact <W> of the optimum is {chain:G5}, "
             + $"not W* = {exact:G5} ({100 * (chain / exact - 1):+0.0;-0.0} %); the estimates carry this bias (optimum_work_at_dt, linear_ramp_work_at_dt). "
@@ -264,7 +268,13 @@ public static class OptimizeCommand
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{o.Task.Name}, tau = {o.Task.Duration}, alpha = {o.Alpha}: {o.Result.StopReason}"));
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimised: W = {f.Work.Mean:F4} +- {f.Work.StandardError:F4}, error = {f.Error.Mean:F4} +- {f.Error.StandardError:F4}"));
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  linear ramp: W = {o.Baseline.Work.Mean:F4} +- {o.Baseline.Work.StandardError:F4}, error = {o.Baseline.Error.Mean:F4}"));
-        if (f.References.OptimumWork is { } w && o.Task is TranslateTrapTask trap)
+        WriteReferences(console, o.Task, f);
+    }
+
+    /// <summary>The task's references for a measurement, one line each (text output of optimize and evaluate-protocol).</summary>
+    internal static void WriteReferences(CliConsole console, ControlTask task, ProtocolMeasurement f)
+    {
+        if (f.References.OptimumWork is { } w && task is TranslateTrapTask trap)
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  optimum (Schmiedl-Seifert): W* = {w:F4} (W_lin = {trap.LinearRampWork:F4}; at this dt, exact: {trap.OptimalWorkAtStep:F4} and {trap.LinearRampWorkAtStep:F4})"));
         if (f.References.OverdampedObjectiveBound is { } ob) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  any overdamped 1-D flip: success <= 1/2, objective >= alpha/2 = {ob:F4}"));
         if (f.References.LandauerBound is { } l) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Landauer bound: {l:F4}; finite-time bound: {f.References.FiniteTimeBound:F4}"));

@@ -60,6 +60,12 @@ public class ControlCliTests
         Assert.Equal(100.0 / 102, json["optimum_work"]!.GetValue<double>(), 12);
         Assert.Contains("the simulated chain's exact <W> of the optimum is 0.88418, not W* = 0.98039 (-9.8 %)", error);
         Assert.Contains("--set steps=25000", error);
+
+        // a step no allowed steps can make stable is said as such, not as an overflowed step count
+        var far = Run("optimize", "--task", "translate-trap", "--tau", "1e300", "--iterations", "1", "--trajectories", "16", "--json");
+        Assert.Equal(CliApp.ExitBadInput, far.Code);
+        Assert.Contains("more than the 10^7 allowed", far.Error);
+        Assert.DoesNotContain("NaN %", far.Error);   // nor a bias of the chain that ran away
     }
 
     [Fact]
@@ -124,6 +130,17 @@ public class ControlCliTests
         var endpoint = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", wrongEnd);
         Assert.Equal(CliApp.ExitBadInput, endpoint.Code);
         Assert.Contains("ends at 2", endpoint.Error);
+
+        string renamed = Path.Combine(folder, "renamed.json");
+        File.WriteAllText(renamed, """{"task": "translate-trap", "controls": ["b"], "t": [0, 0.5, 1], "lambda": [[0], [0.4], [1]]}""");
+        var names = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", renamed);
+        Assert.Equal(CliApp.ExitBadInput, names.Code);
+        Assert.Contains("controls are (b) but task 'translate-trap' has (lambda)", names.Error);
+
+        // the text output names the references, as optimize's does
+        var text = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", trap, "--trajectories", "200");
+        Assert.True(text.Code == 0, text.Error);
+        Assert.Contains("optimum (Schmiedl-Seifert): W* = 0.3333", text.Out);
 
         string broken = Path.Combine(folder, "broken.json");
         File.WriteAllText(broken, "{\"task\": \"translate-trap\", \"t\": [0, 1]");
