@@ -192,6 +192,22 @@ public static class JumpEntropyProduction
         }
         var theta = GeneratorFit.Seed(all, S, dt, support);
         var fit = GeneratorFit.Maximise(all, S, dt, support, theta);
+        // A pair seen both ways at lag dt may still have no direct jump (both rates zero): on a sparse graph, such as a ring
+        // with nearest-neighbour jumps, paths through other states fill it in both directions, and the fit sends one rate
+        // towards zero (slowly: the log-rate's gradient vanishes with the rate, so the fit may stop short of the boundary)
+        // while noise keeps its reverse slightly positive. Both rates zero is a generator too: the pair at the boundary, or,
+        // while the fit has not converged, the pair with the smallest rate, is dropped when the likelihood ratio against the
+        // fit with it stays below the chi-square quantile (one degree of freedom) at p = 1e-6.
+        double oneRate = MathNet.Numerics.Distributions.ChiSquared.InvCDF(1, 1 - 1e-6);
+        while ((OneWayPair(fit.Rates, S, dt) ?? (fit.Converged ? null : SmallestPair(fit.Rates, S, support))) is { } pair)
+        {
+            var reduced = support.Where(s => s != pair && s != (pair.J, pair.I)).ToArray();
+            if (Unreachable(reduced, S) is not null) break;
+            var reducedTheta = GeneratorFit.Seed(all, S, dt, reduced);
+            var reducedFit = GeneratorFit.Maximise(all, S, dt, reduced, reducedTheta);
+            if (2 * (fit.LogLikelihood - reducedFit.LogLikelihood) > oneRate) break;
+            (support, theta, fit) = (reduced, reducedTheta, reducedFit);
+        }
         double deviance = Deviance(all, fit.Rates, S, dt);
         if (Boundary(fit.Rates, S, dt, labels) is { } boundary)
         {
@@ -273,6 +289,20 @@ public static class JumpEntropyProduction
         return null;
     }
 
+    /// <summary>The first pair (i, j) whose fitted rate ran to zero while its reverse stayed positive; null when none.</summary>
+    private static (int I, int J)? OneWayPair(double[] q, int n, double dt)
+    {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i != j && q[i * n + j] > 0 && q[i * n + j] * dt < GeneratorFit.ZeroRateTimesDt && q[j * n + i] * dt >= GeneratorFit.ZeroRateTimesDt)
+                    return (i, j);
+        return null;
+    }
+
+    /// <summary>The pair of the support whose smaller rate is the smallest of all pairs.</summary>
+    private static (int I, int J) SmallestPair(double[] q, int n, (int I, int J)[] support) =>
+        support.MinBy(p => Math.Min(q[p.I * n + p.J], q[p.J * n + p.I]));
+
     private static string? Boundary(double[] q, int n, double dt, double[] labels)
     {
         for (int i = 0; i < n; i++)
@@ -280,11 +310,10 @@ public static class JumpEntropyProduction
             if (-q[i * n + i] * dt > GeneratorFit.InfiniteRateTimesDt)
                 return $"the likelihood grows without bound as the exit rate of state {labels[i]} goes to infinity (exit rate x dt > {GeneratorFit.InfiniteRateTimesDt}): "
                     + "the chain forgets its state within one frame (the counts are not embeddable at this frame spacing)";
-            for (int j = 0; j < n; j++)
-                if (i != j && q[i * n + j] > 0 && q[i * n + j] * dt < GeneratorFit.ZeroRateTimesDt && q[j * n + i] * dt >= GeneratorFit.ZeroRateTimesDt)
-                    return $"the best fit sends the rate {labels[i]} -> {labels[j]} to zero while {labels[j]} -> {labels[i]} stays at {q[j * n + i]:G4}: "
-                        + "a one-way transition, whose EP is infinite";
         }
+        if (OneWayPair(q, n, dt) is (int a, int b))
+            return $"the best fit sends the rate {labels[a]} -> {labels[b]} to zero while {labels[b]} -> {labels[a]} stays at {q[b * n + a]:G4}: "
+                + "a one-way transition, whose EP is infinite";
         return null;
     }
 
