@@ -6,6 +6,7 @@ using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Energetics;
 using ThermoLearn.IO;
+using ThermoLearn.Models;
 using ThermoLearn.Simulation;
 using ThermoLearn.Statistics;
 
@@ -57,6 +58,10 @@ internal static class SimulateCommand
                     throw new InvalidInputException("--energetics and --out name the same file; give two different names.");
             }
             var m = model.Create(parse);
+            // jump processes and discrete chains have no energies: the file would silently not be written
+            if (energeticsPath is not null && m is MarkovJumpProcess or DiscreteMarkovChain)
+                throw new InvalidInputException($"--energetics: {m.Name} is a jump process (states, no potential), so it has no work or heat; "
+                    + "drop --energetics (its EP is printed by 'thermolearn exact' and estimated by 'thermolearn estimate --method jump').");
             var options = new SimulationOptions
             {
                 Trajectories = trajectoryCount,

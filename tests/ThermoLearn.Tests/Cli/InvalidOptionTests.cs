@@ -57,6 +57,16 @@ public sealed class InvalidOptionTests : IDisposable
         Refused(Run("simulate", "--model", "linear", "--set", "D=[[1,0.5],[0,1]]", "--trajectories", "2", "--steps", "2", "--dt", "0.01", "--out", PathOf("x.npy")),
             "symmetric");
 
+    [Theory]
+    [InlineData("mjp", "0.05")]
+    [InlineData("flashing-ratchet", "1")]
+    public void EnergeticsOfAJumpProcessAreRefusedBeforeTheRun(string model, string dt)
+    {
+        Refused(Run("simulate", "--model", model, "--trajectories", "2", "--steps", "10", "--dt", dt, "--out", PathOf("j.npy"), "--energetics", PathOf("j.csv")),
+            "--energetics", "jump process");
+        Assert.False(File.Exists(PathOf("j.npy")));
+    }
+
     [Fact]
     public void UnderdampedMethodOnOverdampedDataIsRefused() =>
         Refused(Run("estimate", "--in", Simulated(), "--method", "underdamped"), "look overdamped", "R = ");
