@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using ThermoLearn.Cli.Infrastructure;
 
 namespace ThermoLearn.Cli;
@@ -54,7 +55,9 @@ public static class CliApp
         }
         try
         {
-            OptionRules.Check(parse);
+            // --help prints usage and runs nothing: the rules about the command's values (a required argument that is
+            // still missing, an output naming an input) are for a run, and checking them here made 'merge --help' crash.
+            if (parse.Action is not HelpAction) OptionRules.Check(parse);
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = console.Out,
