@@ -98,8 +98,9 @@ internal static class ConvertCommand
         // A fallback dt one ulp away from the real one shows whether the file stored dt itself.
         TrajectoryHeader back;
         string backPrint;
-        using (var reader = TrajectoryReader.Open(output, Math.BitIncrement(written.Dt)))
+        try
         {
+            using var reader = TrajectoryReader.Open(output, Math.BitIncrement(written.Dt));
             back = reader.Header;
             var builder = new DataFingerprint.Builder();
             long block = Math.Max(1, chunkValues / back.Dimension) * back.Dimension;
@@ -112,10 +113,17 @@ internal static class ConvertCommand
             }
             backPrint = builder.Finish();
         }
+        catch (InvalidInputException e)
+        {
+            // e.g. NaN or infinity written to CSV, whose reader takes finite numbers only: the file is complete but unreadable
+            Remove(output);
+            throw new InvalidInputException($"{output}: the converted file could not be read back ({e.Message.TrimEnd('.')}); it was removed."
+                + (TrajectoryFile.ForPath(output) is CsvFormat ? " CSV files hold finite numbers only: convert to .npy, .h5 or .parquet to keep NaN and infinities." : ""));
+        }
         bool same = back.Trajectories == written.Trajectories && back.Frames == written.Frames && back.Dimension == written.Dimension && backPrint == fingerprint;
         if (!same)
         {
-            File.Delete(output);
+            Remove(output);
             throw new InvalidOperationException($"{output}: reading the converted file back did not give the same values; the file was removed.");
         }
         var dropped = new List<string>();
@@ -126,5 +134,12 @@ internal static class ConvertCommand
         if (a.ParametersJson != b.ParametersJson) dropped.Add("parameters");
         if (a.Seed != b.Seed) dropped.Add("seed");
         return dropped;
+    }
+
+    /// <summary>Deletes a written output and the sidecar written with it.</summary>
+    private static void Remove(string output)
+    {
+        File.Delete(output);
+        if (TrajectoryFile.ForPath(output) is ISidecarTrajectoryFormat) File.Delete(TrajectorySidecar.PathFor(output));
     }
 }

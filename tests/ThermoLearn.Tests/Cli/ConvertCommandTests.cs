@@ -73,6 +73,25 @@ public class ConvertCommandTests
     }
 
     [Theory]
+    [InlineData("a.h5")]
+    [InlineData("a.parquet")]
+    public void NonFiniteValuesToCsvAreExit2AndLeaveNoOutput(string sourceName)
+    {
+        // The CSV reader takes finite numbers only, so the read-back check fails on the written file: it must go, sidecar too.
+        string folder = TestEnsembles.TempFolder();
+        string source = Path.Combine(folder, sourceName), target = Path.Combine(folder, "out.csv");
+        TrajectoryFile.Write(source, TestEnsembles.Awkward(3, 4, 2));
+        var (code, stdout, error) = Run("convert", "--in", source, "--out", target);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("is not a finite number", error);
+        Assert.Contains("it was removed", error);
+        Assert.False(File.Exists(target));
+        Assert.False(File.Exists(TrajectorySidecar.PathFor(target)));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp*"));
+    }
+
+    [Theory]
     [InlineData("out.txt", "unknown trajectory file extension")]
     [InlineData("same", "would overwrite the input --in")]
     public void BadTargetsAreExit2(string target, string message)
