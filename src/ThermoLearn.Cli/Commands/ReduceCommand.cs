@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
 using ThermoLearn.Cli.Infrastructure;
 using ThermoLearn.Inference;
@@ -35,7 +36,15 @@ internal static class ReduceCommand
             };
             var paths = parse.GetValue(files)!;
             var parts = new StatisticsPart[paths.Length];
-            Parallel.For(0, paths.Length, i => parts[i] = StatisticsFile.Read(paths[i]));
+            // Parallel.For wraps a bad file's InvalidInputException in an AggregateException, which the tool would not
+            // recognise (an unhandled crash): keep each part's error and report the first bad file in the order given.
+            var errors = new Exception?[paths.Length];
+            Parallel.For(0, paths.Length, i =>
+            {
+                try { parts[i] = StatisticsFile.Read(paths[i]); }
+                catch (Exception x) { errors[i] = x; }
+            });
+            if (errors.FirstOrDefault(x => x is not null) is { } first) ExceptionDispatchInfo.Throw(first);
             var (request, stats, metadata) = StatisticsFile.Reduce(parts, mode);
             var outcome = StreamingOptions.Outcome(request.Estimate(stats));
             var e = outcome.Estimate;

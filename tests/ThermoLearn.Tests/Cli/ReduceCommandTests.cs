@@ -69,4 +69,24 @@ public class ReduceCommandTests
         Assert.Contains(".stats", error);
         Assert.False(File.Exists(Path.Combine(folder, "p.stats")));
     }
+
+    [Fact]
+    public void EmptyOrTruncatedPartsAreExit2NamingTheFirstBadFile()
+    {
+        // The parts are read in parallel: a bad file's error must still reach the user as exit 2, not as an unhandled AggregateException.
+        string folder = Directory.CreateTempSubdirectory("tl-reduce").FullName, file = Path.Combine(folder, "x.npy");
+        Assert.Equal(0, Run("simulate", "--model", "driven-trap-2d", "--trajectories", "4", "--steps", "50", "--dt", "0.01", "--out", file).Code);
+        string good = Path.Combine(folder, "good.stats"), empty = Path.Combine(folder, "empty.stats"), cut = Path.Combine(folder, "cut.stats");
+        Assert.Equal(0, Run("estimate", "--in", file, "--statistics-out", good).Code);
+        File.WriteAllText(empty, "");
+        File.WriteAllBytes(cut, File.ReadAllBytes(good)[..100]);
+        var (code, output, error) = Run("reduce", good, empty, cut);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", output);
+        Assert.Contains("empty.stats: not a ThermoLearn statistics file", error);
+        Assert.DoesNotContain("cut.stats", error);
+        (code, _, error) = Run("reduce", cut, good);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("cut.stats: truncated statistics file", error);
+    }
 }
