@@ -17,7 +17,10 @@ namespace ThermoLearn.Processes;
 /// (<see cref="IsFinite"/>): a unifilar HMM whose recurrent part (the states of its closed strongly connected
 /// components) gives, after merging predictively equivalent states, the causal states (epsilon-machine). Then
 /// <see cref="StatisticalComplexity"/> C_mu = H[stationary law over causal states] and the entropy rate
-/// h_mu = sum_s p_s H[P(.|s)] are exact (bits). Otherwise they are null.</para>
+/// h_mu = sum_s p_s H[P(.|s)] are exact (bits). Otherwise they are null. A set that closes only because the grid
+/// identified beliefs that differ by more than rounding (<see cref="ExactMergeGap"/>; e.g. Mess3(0.3, 0.2), whose beliefs
+/// contract below the tolerance within ten tokens) is not finite: its "causal states" and C_mu would depend on the
+/// tolerance.</para>
 /// <para>Crutchfield, Riechers &amp; Ellison, "Exact complexity: the spectral decomposition of intrinsic
 /// computation", Phys. Lett. A 380, 998 (2016); Shai et al., NeurIPS 2024.</para>
 /// </remarks>
@@ -29,6 +32,13 @@ public sealed class MixedStatePresentation
     private readonly List<int[]?> _children = new();
     private readonly Dictionary<BeliefKey, int> _index = new();
     private HashSet<int>? _recurrent;
+    private double _largestMergeGap;
+
+    /// <summary>
+    /// Largest difference (relative to the belief's largest entry, at least 1) between two beliefs identified as one
+    /// mixed state that still counts as rounding; equal beliefs reached along different words differ by ~1e-15.
+    /// </summary>
+    internal const double ExactMergeGap = 1e-12;
 
     private MixedStatePresentation(HiddenMarkovProcess process, double tolerance)
     {
@@ -99,6 +109,7 @@ public sealed class MixedStatePresentation
         msp.AddState(process.RootBelief());
         msp.CountLevels(depth);
         msp.Close(closureBudget);
+        if (msp._largestMergeGap > ExactMergeGap) msp.IsFinite = false;
         if (msp.IsFinite) msp.AnalyseRecurrent();
         return msp;
     }
@@ -106,7 +117,18 @@ public sealed class MixedStatePresentation
     private int AddState(double[] belief)
     {
         var key = new BeliefKey(belief, Tolerance);
-        if (_index.TryGetValue(key, out int id)) return id;
+        if (_index.TryGetValue(key, out int id))
+        {
+            var known = _beliefs[id];
+            double gap = 0, scale = 1;
+            for (int i = 0; i < belief.Length; i++)
+            {
+                gap = Math.Max(gap, Math.Abs(belief[i] - known[i]));
+                scale = Math.Max(scale, Math.Abs(known[i]));
+            }
+            _largestMergeGap = Math.Max(_largestMergeGap, gap / scale);
+            return id;
+        }
         id = _beliefs.Count;
         _index.Add(key, id);
         _beliefs.Add(belief);
