@@ -120,6 +120,9 @@ public sealed record InformationMeasures
         return Assemble(process, h, hmu, excess, 0, msp.StatisticalComplexity, exact: true);
     }
 
+    /// <summary>Changes of h(L) in bits at or below this are rounding of the level sums, not convergence still under way.</summary>
+    private const double RoundingLevel = 1e-12;
+
     private static InformationMeasures FromLevels(HiddenMarkovProcess process, int maxLength, double tolerance, int maxLevelStates)
     {
         int sN = process.States, v = process.Tokens;
@@ -168,6 +171,9 @@ public sealed record InformationMeasures
         {
             double d1 = h[n - 2] - h[n - 1], d2 = h[n - 3] - h[n - 2];
             if (d1 == 0) { tail = 0; error = 0; }
+            // Converged to the rounding of the sums over up to 600,000 beliefs (~1e-14): the ratio of two noise values is
+            // no decay rate, and without this the error was NaN ("+- NaN") for Mess3(0.3, 0.2) and Mess3(0.25, 0.6).
+            else if (Math.Abs(d1) <= RoundingLevel && Math.Abs(d2) <= RoundingLevel) { tail = 0; error = Math.Max(Math.Abs(d1), Math.Abs(d2)); }
             else if (d2 != 0 && d1 / d2 > 0 && d1 / d2 < 1)
             {
                 double r = d1 / d2;

@@ -57,6 +57,18 @@ public class InformationMeasureTests
     }
 
     [Theory]
+    [InlineData(0.3, 0.2)]
+    [InlineData(0.25, 0.6)]
+    public void HConvergedToRoundingHasAFiniteExtrapolationError(double x, double a)
+    {
+        // h(L) of these stops changing (differences of +-1e-14, sums' rounding) before L = 12: the error was NaN.
+        var m = InformationMeasures.Compute(StandardProcesses.Mess3(x, a), 12);
+        Assert.False(m.IsExact);
+        Assert.True(m.ExtrapolationError is >= 0 and < 1e-12, $"extrapolation error {m.ExtrapolationError}");
+        Assert.Equal(m.Myopic(12), m.EntropyRate);
+    }
+
+    [Theory]
     [MemberData(nameof(MixedStateTests.AllProcesses), MemberType = typeof(MixedStateTests))]
     public void MyopicEntropyIsNonIncreasing(string name)
     {
