@@ -70,7 +70,10 @@ internal static class ProcessInfoCommand
             o.WriteLine($"{p}");
             o.WriteLine($"entropy rate h_mu      {measures.EntropyRate:F6} bits/token{(measures.IsExact ? " (exact)" : $" (extrapolated, +- {measures.ExtrapolationError:E1})")}");
             o.WriteLine($"excess entropy E       {measures.ExcessEntropy:F6} bits");
-            o.WriteLine($"statistical complexity {(measures.StatisticalComplexity is { } c ? $"{c:F6} bits" : "undefined (the mixed-state presentation is not finite)")}");
+            string undefined = msp.IsFinite
+                ? $"undefined ({msp.RecurrentStates} recurrent mixed states in more than one closed component: the process is not ergodic)"
+                : "undefined (the mixed-state presentation is not finite)";
+            o.WriteLine($"statistical complexity {(measures.StatisticalComplexity is { } c ? $"{c:F6} bits" : undefined)}");
             o.WriteLine($"h(L), L = 1..{measures.MaxLength}: {string.Join(" ", measures.MyopicEntropies.Select(h => h.ToString("F6")))}");
             o.WriteLine($"mixed states through depth {msp.Depth}: {msp.CumulativeDistinct[^1]} distinct (tolerance {tol:G3}); per depth {string.Join(" ", msp.DistinctPerDepth)}");
             o.WriteLine($"words per length: {string.Join(" ", msp.WordCounts)}; tree nodes {msp.TreeNodes}");

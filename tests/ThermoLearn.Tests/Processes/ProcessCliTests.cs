@@ -52,6 +52,19 @@ public class ProcessCliTests
         Assert.Equal(3, j["msp_recurrent"]!.GetValue<int>());
     }
 
+    [Fact]
+    public void InfoSaysWhyComplexityIsUndefinedForANonErgodicProcess()
+    {
+        // Two absorbing states mixed 1:3: the presentation is finite (3 states, 2 recurrent); the text said "not finite".
+        string path = Path.Combine(Directory.CreateTempSubdirectory("tl-cli").FullName, "mixture.json");
+        File.WriteAllText(path, "{\"name\": \"mixture\", \"tokens\": 2, \"states\": 2, \"T\": [[[1,0],[0,0]], [[0,0],[0,1]]], \"stationary\": [0.25, 0.75]}");
+        var (code, output, error) = Run("process", "info", "--process", path, "--depth", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("not ergodic", output);
+        Assert.DoesNotContain("is not finite", output);
+        Assert.Contains("finite presentation: 3 mixed states, 2 recurrent", output);
+    }
+
     [Theory]
     [InlineData("process", "info", "--process", "nope", "--json")]
     [InlineData("process", "info", "--process", "mess3", "--set", "x=0.7")]
