@@ -46,6 +46,7 @@ internal static class ProcessInfoCommand
                 ["statistical_complexity"] = JsonOutput.Number(measures.StatisticalComplexity),
                 ["measures_exact"] = measures.IsExact,
                 ["extrapolation_error"] = JsonOutput.Number(measures.ExtrapolationError),
+                ["excess_entropy_error"] = JsonOutput.Number(measures.ExcessEntropyError),
                 ["block_entropies"] = JsonOutput.Array(measures.BlockEntropies),
                 ["myopic_entropies"] = JsonOutput.Array(measures.MyopicEntropies),
                 ["msp_depth"] = msp.Depth,
@@ -69,7 +70,7 @@ internal static class ProcessInfoCommand
             var o = console.Out;
             o.WriteLine($"{p}");
             o.WriteLine($"entropy rate h_mu      {measures.EntropyRate:F6} bits/token{(measures.IsExact ? " (exact)" : $" (extrapolated, +- {measures.ExtrapolationError:E1})")}");
-            o.WriteLine($"excess entropy E       {measures.ExcessEntropy:F6} bits");
+            o.WriteLine($"excess entropy E       {measures.ExcessEntropy:F6} bits{(measures.IsExact ? " (exact)" : $" (extrapolated, +- {measures.ExcessEntropyError:E1})")}");
             string undefined = msp.IsFinite
                 ? $"undefined ({msp.RecurrentStates} recurrent mixed states in more than one closed component: the process is not ergodic)"
                 : "undefined (the mixed-state presentation is not finite)";

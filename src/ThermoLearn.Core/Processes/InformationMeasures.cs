@@ -11,7 +11,7 @@ namespace ThermoLearn.Processes;
 /// <para>When the mixed-state presentation is finite (<see cref="MixedStatePresentation.IsFinite"/>) h_mu and C_mu
 /// come from its recurrent causal states and E is summed until the mass outside them is below 1e-16, so all are
 /// exact to rounding (<see cref="IsExact"/>). Otherwise (e.g. Mess3: infinitely many mixed states) h(L) is exact only up
-/// to <see cref="MaxLength"/>; h_mu and E are extrapolated assuming a geometric approach
+/// to <see cref="MaxLength"/> (the length asked for, or more while h(L) still changes and the levels are cheap); h_mu and E are extrapolated assuming a geometric approach
 /// <c>h(L) - h_mu ~ C r^L</c> fitted to the last three h(L), and C_mu is null.</para>
 /// <para>James, Ellison &amp; Crutchfield, "Anatomy of a bit", Chaos 21, 037109 (2011); Crutchfield &amp; Feldman,
 /// "Regularities unseen, randomness observed", Chaos 13, 25 (2003).</para>
@@ -37,9 +37,15 @@ public sealed record InformationMeasures
     public required double ExcessEntropy { get; init; }
 
     /// <summary>
-    /// Estimated error of h_mu and E when not exact: the size of the extrapolated tail (0 when exact).
+    /// Estimated error of h_mu when not exact: the size of the extrapolated tail (0 when exact).
     /// </summary>
     public required double ExtrapolationError { get; init; }
+
+    /// <summary>
+    /// Estimated error of E when not exact: MaxLength times <see cref="ExtrapolationError"/> (E sums MaxLength differences from
+    /// h_mu) plus the size of E's own extrapolated tail (0 when exact).
+    /// </summary>
+    public required double ExcessEntropyError { get; init; }
 
     /// <summary>Statistical complexity C_mu in bits; null when the presentation is not finite (not unifilar with finitely many states).</summary>
     public required double? StatisticalComplexity { get; init; }
@@ -123,6 +129,18 @@ public sealed record InformationMeasures
     /// <summary>Changes of h(L) in bits at or below this are rounding of the level sums, not convergence still under way.</summary>
     private const double RoundingLevel = 1e-12;
 
+    /// <summary>Past the requested length, deepen at most to this length.</summary>
+    private const int MaxExtendedLength = 2000;
+
+    /// <summary>Past the requested length, deepen while the beliefs handled in all levels stay within this many times the level budget.</summary>
+    private const int ExtendedWorkLevels = 20;
+
+    /// <summary>
+    /// h(L) level by level over the beliefs at depth L - 1 (equal ones merged on the tolerance grid), to
+    /// <paramref name="maxLength"/> at least, and further while h(L) still changes by more than rounding and the levels stay
+    /// cheap: small levels (a noisy process whose beliefs collapse onto few points) cost little, and a slow approach of h(L)
+    /// to h_mu stopped at the requested length put E far off (RRXOR(0.3, 0.8): 2.043 at L = 12, 2.198 at L = 120).
+    /// </summary>
     private static InformationMeasures FromLevels(HiddenMarkovProcess process, int maxLength, double tolerance, int maxLevelStates)
     {
         int sN = process.States, v = process.Tokens;
@@ -130,18 +148,27 @@ public sealed record InformationMeasures
         var masses = new List<double> { 1.0 };
         var h = new List<double>();
         var law = new double[v];
-        for (int l = 1; l <= maxLength; l++)
+        long work = 0;
+        for (int l = 1; ; l++)
         {
             double hl = 0;
-            bool last = l == maxLength;
-            var index = last ? null : new Dictionary<BeliefKey, int>();
+            for (int k = 0; k < beliefs.Count; k++)
+            {
+                process.NextTokenLaw(beliefs[k], law);
+                hl += masses[k] * Entropy.Bits(law);
+            }
+            h.Add(hl);
+            work += beliefs.Count;
+            bool deeper = l < maxLength
+                || (l < MaxExtendedLength && work + (long)beliefs.Count * v <= (long)ExtendedWorkLevels * maxLevelStates
+                    && h.Count >= 2 && Math.Abs(h[^2] - hl) > RoundingLevel);
+            if (!deeper || (long)beliefs.Count * v > maxLevelStates) break;   // the next level would be too large: stop at h(l)
+            var index = new Dictionary<BeliefKey, int>();
             var nextBeliefs = new List<double[]>();
             var nextMasses = new List<double>();
             for (int k = 0; k < beliefs.Count; k++)
             {
                 process.NextTokenLaw(beliefs[k], law);
-                hl += masses[k] * Entropy.Bits(law);
-                if (last) continue;
                 for (int x = 0; x < v; x++)
                 {
                     if (!(law[x] > HiddenMarkovProcess.ZeroProbability)) continue;
@@ -149,7 +176,7 @@ public sealed record InformationMeasures
                     process.Update(beliefs[k], x, child);
                     var key = new BeliefKey(child, tolerance);
                     double m = masses[k] * law[x];
-                    if (index!.TryGetValue(key, out int id)) nextMasses[id] += m;
+                    if (index.TryGetValue(key, out int id)) nextMasses[id] += m;
                     else
                     {
                         index.Add(key, nextBeliefs.Count);
@@ -158,10 +185,8 @@ public sealed record InformationMeasures
                     }
                 }
             }
-            h.Add(hl);
             beliefs = nextBeliefs;
             masses = nextMasses;
-            if (!last && (long)beliefs.Count * v > maxLevelStates) break; // the next level would be too large: stop at h(l + 1)
         }
 
         // Geometric extrapolation of h(L) -> h_mu from the last three values.
@@ -182,15 +207,18 @@ public sealed record InformationMeasures
             }
         }
         hmu -= tail;
-        double excess = 0;
+        double excess = 0, excessTail = 0;
         foreach (double hl in h) excess += hl - hmu;
-        // Tail of E beyond the last length: sum_{k > n} C r^k = (h(n) - h_mu) r / (1 - r) = tail r / (1 - r) ... bounded by the same order.
+        // Tail of E beyond the last length: sum_{k > n} C r^k = (h(n) - h_mu) r / (1 - r).
         if (n >= 3 && tail != 0)
         {
             double r = (h[n - 2] - h[n - 1]) / (h[n - 3] - h[n - 2]);
-            excess += tail * r / (1 - r);
+            excessTail = tail * r / (1 - r);
+            excess += excessTail;
         }
-        return Assemble(process, h, hmu, excess, error, null, exact: false);
+        // E sums n differences from h_mu, so an error e of h_mu moves it by n e; its own tail is extrapolated as well
+        double excessError = n * error + Math.Abs(excessTail);
+        return Assemble(process, h, hmu, excess, error, null, exact: false, excessError);
     }
 
     /// <summary>Independent factors: every measure is additive (the joint word law is the product of the factors').</summary>
@@ -201,11 +229,12 @@ public sealed record InformationMeasures
         for (int l = 1; l <= length; l++) h.Add(parts.Sum(p => p.Myopic(l)));
         double? cmu = parts.All(p => p.StatisticalComplexity is not null) ? parts.Sum(p => p.StatisticalComplexity!.Value) : null;
         double error = parts.All(p => p.ExtrapolationError == 0) ? 0 : parts.Sum(p => double.IsNaN(p.ExtrapolationError) ? double.NaN : p.ExtrapolationError);
-        return Assemble(process, h, parts.Sum(p => p.EntropyRate), parts.Sum(p => p.ExcessEntropy), error, cmu, parts.All(p => p.IsExact));
+        double excessError = parts.Sum(p => p.ExcessEntropyError);
+        return Assemble(process, h, parts.Sum(p => p.EntropyRate), parts.Sum(p => p.ExcessEntropy), error, cmu, parts.All(p => p.IsExact), excessError);
     }
 
     private static InformationMeasures Assemble(HiddenMarkovProcess process, List<double> h, double hmu, double excess, double error,
-        double? cmu, bool exact)
+        double? cmu, bool exact, double? excessError = null)
     {
         var block = new double[h.Count + 1];
         for (int l = 1; l <= h.Count; l++) block[l] = block[l - 1] + h[l - 1];
@@ -218,6 +247,7 @@ public sealed record InformationMeasures
             EntropyRate = hmu,
             ExcessEntropy = excess,
             ExtrapolationError = error,
+            ExcessEntropyError = excessError ?? error,
             StatisticalComplexity = cmu,
             IsExact = exact,
         };
