@@ -19,7 +19,8 @@ namespace ThermoLearn.Cli.Commands;
 /// (<see cref="NeuralEstimateOptions"/>; JSON adds "training" with the per-epoch curves, --plot draws them): entropy production from trajectories
 /// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames, quantity (what ep_rate
 /// estimates: <see cref="EstimatedQuantity"/>) (+ ep_rate_t with --windows; when the file's metadata names a catalogue model: exact_ep_rate,
-/// the model's own value, exact_sampled_chain_ep_rate where known, and exact_of_quantity, the exact value of the estimate's own quantity).
+/// the model's own value, exact_sampled_chain_ep_rate where known, and exact_of_quantity, the exact value of the estimate's own quantity)
+/// (+ warnings, a list of {id, message, numbers}, when the data put the estimate's meaning in doubt; each is also on stderr).
 /// Methods live in <see cref="EstimateRunners"/> (the library's in <see cref="Inference.EstimateMethods"/>, with the defaults); the command parses and
 /// checks the options (Validate), runs the method (Run), and renders JSON, files and text (Json, WriteFiles, WriteText).
 /// </summary>
@@ -230,6 +231,7 @@ internal static class EstimateCommand
         var statistics = o.Streaming.Output(parse);
         var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
             r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics));
+        foreach (var w in outcome.Warnings) console.Error.WriteLine("warning: " + w.Message);
         return new Estimated(header, spec, outcome, model, warning, statistics);
     }
 
@@ -257,6 +259,7 @@ internal static class EstimateCommand
         var result = EstimateFields(e, x.Header.Dt);
         result["input"] = r.Input;
         if (x.Warning is not null) result["warning"] = x.Warning;
+        if (x.Outcome.Warnings.Count > 0) result["warnings"] = new JsonArray(x.Outcome.Warnings.Select(w => (JsonNode)w.ToJson()).ToArray());
         if (x.Outcome.Extra is { } extra)
             foreach (var (key, value) in extra) result[key] = value?.DeepClone();
         var exact = AddQuantityAndExact(result, e, x.Model, r.Windows, x.Header.Dt, x.Header.StartTime);
@@ -336,6 +339,9 @@ internal static class EstimateCommand
         console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
             + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
         WriteExact(console, exact, e, x.Model, x.Header.Dt);
+        if (exact is not null && outcome.Warnings.Count > 0)
+            console.Out.WriteLine($"  but see the warning{(outcome.Warnings.Count > 1 ? "s" : "")} on stderr ({string.Join(", ", outcome.Warnings.Select(w => w.Id))}): "
+                + "the comparison holds only if the data fit the method");
         if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
         foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
             if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)

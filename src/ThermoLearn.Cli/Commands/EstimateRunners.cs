@@ -34,7 +34,26 @@ internal sealed record EstimateContext(TrajectoryReader Reader, Func<TrajectoryR
 /// and for a trained neural method its fit (training curves for --plot, networks for --save-model; the command disposes it).
 /// </summary>
 internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null,
-    JsonObject? Extra = null, NeuralFit? Neural = null);
+    JsonObject? Extra = null, NeuralFit? Neural = null)
+{
+    /// <summary>What the data say about the estimate's premises (stderr, and "warnings" in JSON); empty when nothing is amiss.</summary>
+    public IReadOnlyList<EstimateWarning> Warnings { get; init; } = [];
+}
+
+/// <summary>
+/// A warning about an estimate whose value stands but whose meaning the data put in doubt: <paramref name="Id"/> names the
+/// check (JSON "id"), <paramref name="Message"/> says what, where, the number and what would be right, and
+/// <paramref name="Fields"/> holds the numbers for machines (JSON, beside id and message).
+/// </summary>
+internal sealed record EstimateWarning(string Id, string Message, JsonObject Fields)
+{
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject { ["id"] = Id, ["message"] = Message };
+        foreach (var (key, value) in Fields) o[key] = value?.DeepClone();
+        return o;
+    }
+}
 
 /// <summary>A method of <c>thermolearn estimate --method NAME</c>: the library's description of it and the function that runs it.</summary>
 /// <param name="Method">Name, what it reads, whether it gives sigma(t) or streams (<see cref="Inference.EstimateMethods"/>, <see cref="NeuralMethods"/>).</param>
@@ -103,6 +122,31 @@ internal static class EstimateRunners
         var basis = c.ParseBasis();
         var stats = request.Accumulate(c.Reader, basis, c.ChunkValues, runLayout: c.Statistics.Path is not null);
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
-        return StreamingOptions.Outcome(request.Estimate(stats));
+        var warnings = new List<EstimateWarning>();
+        if (SmoothPaths(c.Reader.Header.Path, method, stats[0]) is { } smooth) warnings.Add(smooth);
+        return StreamingOptions.Outcome(request.Estimate(stats)) with { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// Positions of underdamped motion given to current or tur: R = var(Delta^2 x) / var(Delta x) from the lag-1 statistics of
+    /// the same pass (<see cref="UnderdampedEntropyProduction.IncrementCurvatureRatio(CurrentStatistics)"/>), well below the
+    /// overdamped threshold. Both estimators take the increments for those of an overdamped diffusion; on smooth paths they
+    /// are not (driven underdamped trap, exact 0.6178: current gave 80.1 +- 6.4), so the value is not the system's EP rate.
+    /// </summary>
+    internal static EstimateWarning? SmoothPaths(string path, string method, CurrentStatistics lagOne)
+    {
+        double r = UnderdampedEntropyProduction.IncrementCurvatureRatio(lagOne);
+        if (!(r < UnderdampedEntropyProduction.SmoothPathsThreshold)) return null;
+        string message = $"{path}: the coordinates move on smooth paths, as positions of underdamped motion do: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {r:G3} "
+            + $"(overdamped data, which --method {method} assumes, give R = 2; below {UnderdampedEntropyProduction.SmoothPathsThreshold} velocities are resolved). "
+            + $"--method {method} reads these increments as overdamped diffusion, so its value is not this system's EP rate and not comparable with an exact one; "
+            + "use --method underdamped on the positions (e.g. --columns 0,1 of an (x, v) file).";
+        return new EstimateWarning("smooth_paths", message, new JsonObject
+        {
+            ["increment_curvature_ratio"] = Infrastructure.JsonOutput.Number(r),
+            ["threshold"] = UnderdampedEntropyProduction.SmoothPathsThreshold,
+            ["overdamped_value"] = 2.0,
+            ["advice"] = "--method underdamped",
+        });
     }
 }

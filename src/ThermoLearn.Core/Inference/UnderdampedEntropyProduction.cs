@@ -19,7 +19,7 @@ namespace ThermoLearn.Inference;
 public static class UnderdampedEntropyProduction
 {
     /// <summary>
-    /// <see cref="IncrementCurvatureRatio"/> above which data are taken as overdamped. For an Ornstein-Uhlenbeck velocity of
+    /// <see cref="IncrementCurvatureRatio(TrajectoryEnsemble)"/> above which data are taken as overdamped. For an Ornstein-Uhlenbeck velocity of
     /// relaxation rate gamma, R = 2 (1 - rho_1) with rho_1 = (1 - e^-a)^2 / (2 (a - 1 + e^-a)), a = gamma dt: R = 1 at a ~ 1.2,
     /// where differences no longer resolve velocities; overdamped data give R = 2 + O(dt), so with N increments
     /// the statistic's spread (~ 2 sqrt(3 / N)) puts either side far from 1 for any N worth estimating on.
@@ -37,6 +37,39 @@ public static class UnderdampedEntropyProduction
         var sums = new CurvatureSums(data.Dimension);
         for (int t = 0; t < data.Trajectories; t++) sums.Add(data.Trajectory(t), 0, 0, data.Frames - 1, data.Frames);
         return sums.Ratio();
+    }
+
+    /// <summary>
+    /// <see cref="IncrementCurvatureRatio(TrajectoryEnsemble)"/> below which positions are smooth paths (underdamped motion with
+    /// resolved velocities) for certain: R = 0.5 at gamma dt ~ 0.45 (R = 2 (1 - rho_1) above). Between 0.5 and
+    /// <see cref="OverdampedThreshold"/> velocities are only partly resolved; an overdamped sample of N increments reaches 0.5 only
+    /// 1.5 / (2 sqrt(3 / N)) of its spreads below its mean 2, i.e. never for N above a few dozen. A current estimate of such data
+    /// measures the dynamics of positions as if they were overdamped, which they are not (docs/inference.md).
+    /// </summary>
+    public const double SmoothPathsThreshold = 0.5;
+
+    /// <summary>
+    /// R of the lag-1 transitions that the current statistics <paramref name="stats"/> already hold, with no further pass over the
+    /// data: var(Delta^2 x) = 2 &lt;dx^2&gt; - 2 &lt;dx_f dx_{f+1}&gt; from the second moments and successive products, pooled over
+    /// coordinates. Unlike <see cref="IncrementCurvatureRatio(TrajectoryEnsemble)"/> the mean increment is not removed (the
+    /// statistics do not hold it): a mean drift u per frame adds u^2 to var(Delta x) only, which lowers R by the factor
+    /// 1 / (1 + u^2 / var(Delta x)), a change that matters only when the drift moves a particle farther per frame than its noise.
+    /// NaN when the statistics have no successive increments (lag above 1, or trajectories of 2 frames).
+    /// </summary>
+    public static double IncrementCurvatureRatio(CurrentStatistics stats)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        if (stats.Options.Lag != 1) return double.NaN;
+        var m = stats.Moments();
+        if (!(m.SuccessiveCount > 0)) return double.NaN;
+        int d = m.D;
+        double second = 0, successive = 0;
+        for (int i = 0; i < d; i++)
+        {
+            second += 2 * m.Step * m.SecondCumulant[i * d + i];   // <dx_i^2>
+            successive += m.Successive[i * d + i];                // <dx_i,f dx_i,f+1>
+        }
+        return second > 0 ? 2 * (second - successive) / second : double.NaN;
     }
 
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
@@ -124,7 +157,7 @@ public static class UnderdampedEntropyProduction
 
     /// <summary>
     /// Per coordinate: sums of the increments x[f+1] - x[f] and second differences x[f+2] - 2 x[f+1] + x[f] (and their squares)
-    /// over start frames f, added trajectory by trajectory in frame order (<see cref="IncrementCurvatureRatio"/>).
+    /// over start frames f, added trajectory by trajectory in frame order (<see cref="IncrementCurvatureRatio(TrajectoryEnsemble)"/>).
     /// </summary>
     private sealed class CurvatureSums(int d)
     {

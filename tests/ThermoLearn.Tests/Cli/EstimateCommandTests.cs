@@ -252,4 +252,32 @@ public class EstimateCommandTests
         Assert.DoesNotContain("warning", Run("estimate", "--in", exact, "--basis", "poly:1").Error);
         Assert.DoesNotContain("warning", Run("estimate", "--in", fine, "--basis", "poly:1").Error);
     }
+
+    /// <summary>
+    /// Positions of underdamped motion given to current or tur: R (~ 2 gamma dt / 3 = 0.01 here) is far below 0.5, so stderr and
+    /// JSON say the value is not the system's EP rate and name --method underdamped; overdamped data (R ~ 2) get no such warning.
+    /// </summary>
+    [Fact]
+    public void WarnsWhenCurrentMeetsSmoothUnderdampedPaths()
+    {
+        string folder = Folder(), under = Path.Combine(folder, "under.npy"), trap = Path.Combine(folder, "trap.npy");
+        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--set", "gamma=1.5", "--trajectories", "4", "--steps", "4000", "--dt", "0.002",
+            "--save-every", "5", "--seed", "1", "--out", under);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        foreach (var method in new[] { "current", "tur" })
+        {
+            var run = Run("estimate", "--in", under, "--columns", "0,1", "--method", method, "--basis", "poly:1", "--json");
+            Assert.True(run.Code == 0, run.Error);
+            Assert.Contains("--method underdamped", run.Error);
+            var warning = JsonNode.Parse(run.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "smooth_paths")!;
+            Assert.InRange((double)warning["increment_curvature_ratio"]!, 0, 0.1);
+            Assert.Equal("--method underdamped", (string)warning["advice"]!);
+        }
+        Assert.Contains("see the warning on stderr (smooth_paths)", Run("estimate", "--in", under, "--columns", "0,1", "--basis", "poly:1").Out);
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 106).Trajectories);
+        var overdamped = Run("estimate", "--in", trap, "--basis", "poly:1", "--json");
+        Assert.True(overdamped.Code == 0, overdamped.Error);
+        Assert.Null(JsonNode.Parse(overdamped.Out)!["warnings"]);
+        Assert.DoesNotContain("warning", overdamped.Error);
+    }
 }
