@@ -104,6 +104,9 @@ public abstract class TrajectoryReader : IDisposable
         return reader;
     }
 
+    /// <summary>The file's columns that the coordinates are, in order: those of <see cref="SelectColumns"/>, or null when all are read.</summary>
+    public IReadOnlyList<int>? Columns => _columns;
+
     /// <summary>Keeps only the coordinates <paramref name="columns"/> (e.g. the positions of an (x, v) file), in that order.</summary>
     public void SelectColumns(IReadOnlyList<int> columns)
     {

@@ -79,7 +79,9 @@ public static class UnderdampedEntropyProduction
         errors.Validate();
         Check(basis, data.Dimension, data.Frames);
         data.EnsureFinite("trajectory data");
-        RefuseOverdamped(IncrementCurvatureRatio(data));
+        var curvature = new CurvatureSums(data.Dimension);
+        for (int t = 0; t < data.Trajectories; t++) curvature.Add(data.Trajectory(t), 0, 0, data.Frames - 1, data.Frames);
+        RefuseOverdamped(curvature, null);
         var layout = BatchLayout.Create(data, errors.Batches);
         var cells = new Cells(basis, data.Dimension, data.Dt, layout.Count);
         Parallel.For(0, layout.Count, b =>
@@ -132,7 +134,7 @@ public static class UnderdampedEntropyProduction
                 }
             }
         }
-        RefuseOverdamped(curvature.Ratio());
+        RefuseOverdamped(curvature, reader.Columns);
         return Finish(cells, layout, basis, h.Dimension, h.Dt, (long)h.Trajectories * h.Frames, errors);
 
         static bool Holds(BatchLayout.Batch batch, int r, int f) =>
@@ -146,13 +148,31 @@ public static class UnderdampedEntropyProduction
         if (frames < 3) throw new InvalidInputException($"Underdamped inference needs at least 3 frames per trajectory (got {frames}).");
     }
 
-    private static void RefuseOverdamped(double ratio)
+    /// <summary>
+    /// Refuses data whose pooled R is above <see cref="OverdampedThreshold"/>. When some coordinates alone are smooth and others are
+    /// not (an (x, v) file read whole: the velocities' R ~ 2 swamps the positions'), the message names both sets and the
+    /// <c>columns</c> of the smooth ones; <paramref name="columns"/> maps coordinates to the file's columns (null: the same).
+    /// </summary>
+    private static void RefuseOverdamped(CurvatureSums curvature, IReadOnlyList<int>? columns)
     {
-        if (ratio > OverdampedThreshold)
-            throw InvalidInputException.Naming($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} ",
-                $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). ",
-                $"Finite-difference velocities of these positions are noise, so {InputParameter.Method} underdamped would be wrong; use {InputParameter.Method} current, ",
-                $"or record frames closer than the velocity relaxation time.");
+        double ratio = curvature.Ratio();
+        if (!(ratio > OverdampedThreshold)) return;
+        var each = curvature.PerCoordinate();
+        int Column(int m) => columns is null ? m : columns[m];
+        var smooth = Enumerable.Range(0, each.Length).Where(m => each[m] <= OverdampedThreshold).ToArray();
+        var rough = Enumerable.Range(0, each.Length).Where(m => each[m] > OverdampedThreshold).ToArray();
+        string List(int[] set) => string.Join(", ", set.Select(m => Column(m).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string Values(int[] set) => string.Join(", ", set.Select(m => each[m].ToString("G3", System.Globalization.CultureInfo.InvariantCulture)));
+        if (smooth.Length > 0 && rough.Length > 0)
+            throw InvalidInputException.Naming($"these data mix smooth and rough coordinates: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} pooled, ",
+                $"but column{(smooth.Length > 1 ? "s" : "")} {List(smooth)} alone give{(smooth.Length > 1 ? "" : "s")} R = {Values(smooth)} (smooth: positions of underdamped motion) ",
+                $"and column{(rough.Length > 1 ? "s" : "")} {List(rough)} give{(rough.Length > 1 ? "" : "s")} R = {Values(rough)} (independent increments, as velocities or overdamped coordinates have; ",
+                $"refused above {OverdampedThreshold}). {InputParameter.Method} underdamped reads positions only: if {List(smooth)} are the positions, ",
+                $"use {InputParameter.Columns} {string.Join(",", smooth.Select(Column))}.");
+        throw InvalidInputException.Naming($"these data look overdamped, not underdamped: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {ratio:G3} ",
+            $"(overdamped, independent increments: R = 2; resolved underdamped motion, gamma dt << 1: R ~ 2 gamma dt / 3; refused above {OverdampedThreshold}). ",
+            $"Finite-difference velocities of these positions are noise, so {InputParameter.Method} underdamped would be wrong; use {InputParameter.Method} current, ",
+            $"or record frames closer than the velocity relaxation time.");
     }
 
     /// <summary>
@@ -184,6 +204,19 @@ public static class UnderdampedEntropyProduction
                 }
                 (_s1[m], _s2[m], _c1[m], _c2[m], _n1[m], _n2[m]) = (s1, s2, c1, c2, n1, n2);
             }
+        }
+
+        /// <summary>R of each coordinate alone (NaN where it has fewer than two second differences or no spread).</summary>
+        public double[] PerCoordinate()
+        {
+            var r = new double[d];
+            for (int m = 0; m < d; m++)
+            {
+                long n1 = _n1[m], n2 = _n2[m];
+                double v1 = n1 > 0 ? _s2[m] / n1 - (_s1[m] / n1) * (_s1[m] / n1) : double.NaN;
+                r[m] = n2 >= 2 && v1 > 0 ? (_c2[m] / n2 - (_c1[m] / n2) * (_c1[m] / n2)) / v1 : double.NaN;
+            }
+            return r;
         }
 
         public double Ratio()

@@ -280,4 +280,27 @@ public class EstimateCommandTests
         Assert.Null(JsonNode.Parse(overdamped.Out)!["warnings"]);
         Assert.DoesNotContain("warning", overdamped.Error);
     }
+
+    /// <summary>
+    /// An (x, v) file given whole to --method underdamped: the velocities' R ~ 2 swamps the positions' ~ 0.01, so the pooled R says
+    /// "overdamped"; the refusal names the smooth columns (in the file's numbering, also under --columns) and the --columns to use.
+    /// </summary>
+    [Fact]
+    public void UnderdampedRefusalNamesTheSmoothColumns()
+    {
+        string folder = Folder(), under = Path.Combine(folder, "under.npy");
+        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--trajectories", "2", "--steps", "4000", "--dt", "0.002",
+            "--save-every", "5", "--seed", "2", "--out", under);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        var whole = Run("estimate", "--in", under, "--method", "underdamped", "--basis", "poly:1");
+        Assert.Equal(2, whole.Code);
+        Assert.Contains("columns 0, 1 alone give R = ", whole.Error);
+        Assert.Contains("columns 2, 3 give R = ", whole.Error);
+        Assert.Contains("use --columns 0,1", whole.Error);
+        var some = Run("estimate", "--in", under, "--columns", "1,2,3", "--method", "underdamped", "--basis", "poly:1");
+        Assert.Equal(2, some.Code);
+        Assert.Contains("column 1 alone gives R = ", some.Error);
+        Assert.Contains("use --columns 1.", some.Error);
+        Assert.Equal(0, Run("estimate", "--in", under, "--columns", "0,1", "--method", "underdamped", "--basis", "poly:1").Code);
+    }
 }
