@@ -124,7 +124,33 @@ internal static class EstimateRunners
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
         var warnings = new List<EstimateWarning>();
         if (SmoothPaths(c.Reader.Header.Path, method, stats[0]) is { } smooth) warnings.Add(smooth);
-        return StreamingOptions.Outcome(request.Estimate(stats)) with { Warnings = warnings };
+        var result = request.Estimate(stats);
+        if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
+            warnings.Add(coarse);
+        return StreamingOptions.Outcome(result) with { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// The coarse-sampling correction is a large part of the value (<see cref="CoarseSamplingCorrection.UntrustedFraction"/>): the
+    /// frames are too far apart for its expansion in dt (driven trap saved every 0.2 and 0.5: corrections of 30-75% of the value,
+    /// results 11-79 stderr below the exact rate).
+    /// </summary>
+    internal static EstimateWarning? CoarseSampling(string path, double dt, EntropyProductionEstimate corrected, EntropyProductionEstimate lagOne, int order)
+    {
+        if (CoarseSamplingCorrection.UntrustedFraction(corrected, lagOne) is not { } fraction) return null;
+        var correction = CoarseSamplingCorrection.FromOrder(order);
+        string message = $"{path}: frames {dt:G4} apart are too far apart for the first-order coarse-sampling correction to be trusted: {correction.Name} moves the estimate from "
+            + $"{lagOne.Rate:G4} (lag 1) to {corrected.Rate:G4}, {100 * fraction:F0}% of the corrected value (trusted up to {100 * CoarseSamplingCorrection.TrustedFraction:F0}%; "
+            + "a 24% correction left a bias of -11%, docs/inference.md \"Coarse sampling\"), so the bias it leaves is likely larger than the stderr "
+            + $"{corrected.StandardError:G3}. Record frames closer together (the correction shrinks in proportion to the spacing), or report the value with that table.";
+        return new EstimateWarning("coarse_sampling", message, new JsonObject
+        {
+            ["correction_fraction"] = Infrastructure.JsonOutput.Number(fraction),
+            ["threshold"] = CoarseSamplingCorrection.TrustedFraction,
+            ["ep_rate_lag1"] = Infrastructure.JsonOutput.Number(lagOne.Rate),
+            ["correction"] = correction.Name,
+            ["advice"] = "record frames closer together",
+        });
     }
 
     /// <summary>

@@ -303,4 +303,29 @@ public class EstimateCommandTests
         Assert.Contains("use --columns 1.", some.Error);
         Assert.Equal(0, Run("estimate", "--in", under, "--columns", "0,1", "--method", "underdamped", "--basis", "poly:1").Code);
     }
+
+    /// <summary>
+    /// Driven trap (k = 2.5, eps = 0.8, mu = 0.6, T = 1.7; exact 0.3072) saved every 0.5: the Richardson correction is about 45% of the
+    /// corrected value (the estimate about 60% low), so stderr and JSON say the frames are too far apart, with the fraction; saved every
+    /// 0.01 the correction is about 3% and nothing is said.
+    /// </summary>
+    [Fact]
+    public void WarnsWhenTheCoarseSamplingCorrectionIsALargePartOfTheValue()
+    {
+        string folder = Folder(), coarse = Path.Combine(folder, "coarse.npy"), fine = Path.Combine(folder, "fine.npy");
+        string[] model = ["--model", "driven-trap-2d", "--set", "k=2.5", "--set", "eps=0.8", "--set", "mu=0.6", "--set", "T=1.7", "--dt", "0.01", "--seed", "3"];
+        Assert.Equal(0, Run(["simulate", .. model, "--trajectories", "50", "--steps", "20000", "--save-every", "50", "--out", coarse]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--trajectories", "20", "--steps", "5000", "--out", fine]).Code);
+        var run = Run("estimate", "--in", coarse, "--basis", "poly:1", "--json");
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Contains("too far apart", run.Error);
+        var json = JsonNode.Parse(run.Out)!;
+        var warning = json["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "coarse_sampling")!;
+        double fraction = (double)warning["correction_fraction"]!;
+        Assert.InRange(fraction, 0.3, 0.8);
+        Assert.Equal(fraction, ((double)json["ep_rate"]! - (double)json["ep_rate_uncorrected"]!) / (double)json["ep_rate"]!, 12);
+        var fineRun = Run("estimate", "--in", fine, "--basis", "poly:1", "--json");
+        Assert.True(fineRun.Code == 0, fineRun.Error);
+        Assert.Null(JsonNode.Parse(fineRun.Out)!["warnings"]);
+    }
 }
