@@ -123,11 +123,37 @@ internal static class EstimateRunners
         var stats = request.Accumulate(c.Reader, basis, c.ChunkValues, runLayout: c.Statistics.Path is not null);
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
         var warnings = new List<EstimateWarning>();
+        if (DiscreteStates(c.Open, c.ChunkValues, method) is { } discrete) warnings.Add(discrete);
         if (SmoothPaths(c.Reader.Header.Path, method, stats[0]) is { } smooth) warnings.Add(smooth);
         var result = request.Estimate(stats);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
             warnings.Add(coarse);
         return StreamingOptions.Outcome(result) with { Warnings = warnings };
+    }
+
+    /// <summary>Values looked at for state labels: the first chunk, at most this many (a bounded sample; the statistics' pass is not touched).</summary>
+    private const long StateLabelSample = 1 << 20;
+
+    /// <summary>
+    /// Integer state labels given to current or tur (<see cref="JumpEntropyProduction.LooksLikeStateLabels"/>, on the first chunk of a
+    /// second reader): jumps between a few levels are not the increments of a diffusion (mjp data: about 0 against the exact rate).
+    /// </summary>
+    internal static EstimateWarning? DiscreteStates(Func<TrajectoryReader> open, long chunkValues, string method)
+    {
+        using var reader = open();
+        if (JumpEntropyProduction.LooksLikeStateLabels(reader, Math.Min(chunkValues, StateLabelSample)) is not { } found) return null;
+        var (labels, values) = found;
+        string shown = string.Join(", ", labels.Take(8).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + (labels.Length > 8 ? ", ..." : "");
+        string message = $"{reader.Header.Path}: the data look like discrete states: the first {values} values are all integers, with {labels.Length} distinct ({shown}). "
+            + $"--method {method} takes the coordinates for a diffusion, and jumps between a few levels are not its increments, so its value is not the jump "
+            + "process's EP rate; for state labels use --method jump.";
+        return new EstimateWarning("discrete_states", message, new JsonObject
+        {
+            ["distinct_values"] = labels.Length,
+            ["values_checked"] = values,
+            ["limit"] = JumpEntropyProduction.StateLabelLimit,
+            ["advice"] = "--method jump",
+        });
     }
 
     /// <summary>

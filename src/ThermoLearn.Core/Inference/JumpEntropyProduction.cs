@@ -50,6 +50,33 @@ public static class JumpEntropyProduction
     /// <summary>Largest number of states for the generator fit (its cost grows as n^6 per iteration).</summary>
     public const int MaxGeneratorStates = 20;
 
+    /// <summary>
+    /// Most distinct values of an all-integer sample that are taken for state labels (<see cref="LooksLikeStateLabels"/>). Jump
+    /// models have a handful of states (the generator fit takes at most <see cref="MaxGeneratorStates"/>); continuous
+    /// coordinates stored as integers (pixel positions) span hundreds of values over any useful sample, and with 50 or fewer
+    /// levels a diffusion estimator would see mostly zero increments anyway.
+    /// </summary>
+    public const int StateLabelLimit = 50;
+
+    /// <summary>
+    /// Whether data look like discrete states: every value of the file's first chunk of at most <paramref name="sampleValues"/>
+    /// values (a bounded sample, read from <paramref name="reader"/>, which should be fresh) is an integer and there are 2 to
+    /// <see cref="StateLabelLimit"/> distinct values. Returns the distinct values and how many values were looked at, or null.
+    /// </summary>
+    public static (double[] Labels, long Values)? LooksLikeStateLabels(TrajectoryReader reader, long sampleValues)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var labels = new HashSet<double>();
+        foreach (var chunk in reader.Chunks(Math.Max(1, sampleValues), 0))
+        {
+            var values = chunk.Data.Data;
+            foreach (double v in values)
+                if (v != Math.Round(v) || (labels.Add(v) && labels.Count > StateLabelLimit)) return null;
+            return labels.Count >= 2 ? ([.. labels.Order()], values.LongLength) : null;
+        }
+        return null;
+    }
+
     /// <summary>The sampled chain's EP per unit time at lag 1 (throws when a transition was seen in one direction only).</summary>
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, ErrorOptions? errors = null)
     {

@@ -328,4 +328,29 @@ public class EstimateCommandTests
         Assert.True(fineRun.Code == 0, fineRun.Error);
         Assert.Null(JsonNode.Parse(fineRun.Out)!["warnings"]);
     }
+
+    /// <summary>
+    /// `simulate --model mjp` (4 integer states) given to --method current or tur: stderr and JSON say the data look like discrete
+    /// states, with the count, and name --method jump; --method jump itself says nothing of it.
+    /// </summary>
+    [Fact]
+    public void WarnsWhenCurrentMeetsIntegerStateLabels()
+    {
+        string folder = Folder(), file = Path.Combine(folder, "mjp.npy");
+        var simulate = Run("simulate", "--model", "mjp", "--set", "W=[[0,1.5,0.2,0.7],[0.4,0,2.0,0.3],[1.1,0.5,0,1.8],[2.2,0.6,0.9,0]]", "--trajectories", "20",
+            "--steps", "2000", "--dt", "0.01", "--seed", "21", "--out", file);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        foreach (var method in new[] { "current", "tur" })
+        {
+            var run = Run("estimate", "--in", file, "--method", method, "--basis", "poly:1", "--json");
+            Assert.True(run.Code == 0, run.Error);
+            Assert.Contains("use --method jump", run.Error);
+            var warning = JsonNode.Parse(run.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "discrete_states")!;
+            Assert.Equal(4, (int)warning["distinct_values"]!);
+            Assert.Equal("--method jump", (string)warning["advice"]!);
+        }
+        var jump = Run("estimate", "--in", file, "--method", "jump", "--json");
+        Assert.True(jump.Code == 0, jump.Error);
+        Assert.Null(JsonNode.Parse(jump.Out)!["warnings"]);
+    }
 }
