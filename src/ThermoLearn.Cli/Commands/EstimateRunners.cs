@@ -119,11 +119,12 @@ internal static class EstimateRunners
     private static EstimateOutcome Current(EstimateContext c, string method, int correctionOrder)
     {
         var request = new CurrentEstimateRequest(method, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, correctionOrder, c.Errors);
+        var warnings = new List<EstimateWarning>();
+        // before the pass, so that the sample's chunk is not held beside the pass's two
+        if (DiscreteStates(c.Open, c.ChunkValues, method) is { } discrete) warnings.Add(discrete);
         var basis = c.ParseBasis();
         var stats = request.Accumulate(c.Reader, basis, c.ChunkValues, runLayout: c.Statistics.Path is not null);
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
-        var warnings = new List<EstimateWarning>();
-        if (DiscreteStates(c.Open, c.ChunkValues, method) is { } discrete) warnings.Add(discrete);
         if (SmoothPaths(c.Reader.Header.Path, method, stats[0]) is { } smooth) warnings.Add(smooth);
         var result = request.Estimate(stats);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
