@@ -126,6 +126,40 @@ public class BeliefsCliTests
         }
     }
 
+    [Fact]
+    public void TheRunFileOfAShortRunRendersInAReport()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "thermolearn-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            string run = Path.Combine(root, "run");
+            var train = Run([.. new[] { "beliefs", "train", "--process", "mess3", "--out", run, "--tokens", "640", "--seed", "1" }, .. TinyModel]);
+            Assert.True(train.Code == 0, train.Error);
+            string runFile = Path.Combine(run, "run.json");
+            // Step 0 comes before any training step: its training loss was not measured, which the tool writes as null.
+            var first = JsonNode.Parse(File.ReadAllText(runFile))!["log"]!.AsArray()[0]!.AsObject();
+            Assert.Equal(0, (long)first["step"]!);
+            Assert.True(first.ContainsKey("train_loss"));
+            Assert.Null(first["train_loss"]);
+            Assert.NotNull(first["validation_loss"]);
+            Assert.Equal("", File.ReadAllLines(Path.Combine(run, "training-log.csv"))[1].Split(',')[3]);
+
+            string html = Path.Combine(root, "report.html");
+            var report = Run("report", "--in", runFile, "--out", html);
+            Assert.True(report.Code == 0, report.Error);
+            Assert.True(new FileInfo(html).Length > 0);
+
+            // The run still loads for analysis.
+            var analyze = Run("beliefs", "analyze", "--run", run, "--threads", "1", "--json");
+            Assert.True(analyze.Code == 0, analyze.Error);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--process", "no_such_process")]
     [InlineData("--optimizer", "rmsprop")]

@@ -34,7 +34,8 @@ public sealed record TrainingRun(
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        // The first log line has no training loss yet (NaN).
+        // A quantity not measured is null (the first log line has no training loss yet); run files written before
+        // that said "NaN" there, and still load.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
@@ -105,7 +106,8 @@ public sealed record TrainingRun(
                 if (!File.Exists(Path.Combine(full, c.Name))) throw new InvalidInputException($"{runFile}: checkpoint file '{c.Name}' is missing.");
             return new TrainingRun(full, root["process"]?.DeepClone() ?? throw new InvalidInputException($"{runFile}: 'process' is missing."),
                 model, Get<TransformerTrainingOptions>("training"), Get<double>("ce_floor_nats"), Get<bool>("exact_validation"),
-                Get<TrainingSummary>("result"), checkpoints, Get<List<TrainingLogEntry>>("log"));
+                Get<TrainingSummary>("result"), checkpoints,
+                Get<List<TrainingLogEntry>>("log").Select(e => e.TrainLoss is { } l && double.IsNaN(l) ? e with { TrainLoss = null } : e).ToList());
         }
         catch (JsonException e)
         {
@@ -148,9 +150,12 @@ public sealed record TrainingRun(
     {
         var text = new StringBuilder("step,tokens,seconds,train_loss,val_ce\n");
         foreach (var e in log)
-            text.Append(CultureInfo.InvariantCulture, $"{e.Step},{e.Tokens},{e.Seconds:R},{e.TrainLoss:R},{(e.ValidationLoss is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{e.Step},{e.Tokens},{e.Seconds:R},{Cell(e.TrainLoss)},{Cell(e.ValidationLoss)}\n");
         return text.ToString();
     }
+
+    /// <summary>A measured loss, or an empty cell when none was measured at that line.</summary>
+    private static string Cell(double? value) => value is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "";
 }
 
 /// <summary>Outcome of a training run: losses in nats, time in seconds of wall clock.</summary>

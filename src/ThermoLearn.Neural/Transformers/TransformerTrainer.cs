@@ -75,9 +75,10 @@ public delegate void TrainingBatchSource(long batchIndex, int batchSize, long[] 
 
 /// <summary>
 /// A line of the training log: TrainLoss is the mean training cross-entropy (nats) over the steps since the
-/// previous entry, ValidationLoss the validation cross-entropy (nats) when it was computed at this point.
+/// previous entry (null when no step was taken since then, as at step 0), ValidationLoss the validation
+/// cross-entropy (nats) when it was computed at this point.
 /// </summary>
-public sealed record TrainingLogEntry(long Step, long Tokens, double Seconds, double TrainLoss, double? ValidationLoss);
+public sealed record TrainingLogEntry(long Step, long Tokens, double Seconds, double? TrainLoss, double? ValidationLoss);
 
 /// <summary>A saved model: Name is the name it was saved under (relative to the run folder); losses in nats.</summary>
 public sealed record TrainingCheckpoint(long Tokens, long Step, double Seconds, double ValidationLoss, string Name);
@@ -182,18 +183,18 @@ public static class TransformerTrainer
 
         void Record(double? validationLoss)
         {
-            double mean = lossSteps > 0 ? lossSum / lossSteps : double.NaN;
+            double? mean = lossSteps > 0 ? lossSum / lossSteps : null;
             log.Add(new TrainingLogEntry(step, tokens, clock.Elapsed.TotalSeconds, mean, validationLoss));
             lossSum = 0;
             lossSteps = 0;
             lastLog = clock.Elapsed.TotalSeconds;
         }
 
-        // A record made with no step since the previous one has no training loss (NaN): progress shows the latest real one.
+        // A record made with no step since the previous one has no training loss: progress shows the latest real one.
         double LastTrainLoss()
         {
             for (int i = log.Count - 1; i >= 0; i--)
-                if (!double.IsNaN(log[i].TrainLoss)) return log[i].TrainLoss;
+                if (log[i].TrainLoss is { } loss) return loss;
             return double.NaN;
         }
 
