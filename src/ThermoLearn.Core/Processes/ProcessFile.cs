@@ -11,6 +11,9 @@ namespace ThermoLearn.Processes;
 /// </summary>
 public static class ProcessFile
 {
+    /// <summary>The keys a process file may hold; any other (a misspelled "stationry") is refused rather than dropped.</summary>
+    private static readonly string[] Keys = ["name", "tokens", "states", "T", "generalized", "stationary"];
+
     /// <summary>Reads and validates a process file.</summary>
     /// <exception cref="InvalidInputException">Missing or empty file, malformed JSON, wrong shapes, non-numbers, negative
     /// entries in an HMM, rows that do not sum to 1; the message names the file and the entry.</exception>
@@ -37,6 +40,10 @@ public static class ProcessFile
         }
         if (root is not JsonObject obj)
             throw new InvalidInputException($"{source}: expected a JSON object {{\"name\", \"tokens\", \"states\", \"T\"}}.");
+        var unknown = obj.Select(kv => kv.Key).Where(k => !Keys.Contains(k, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidInputException($"{source}: '{string.Join("', '", unknown)}' {(unknown.Count == 1 ? "is not a key" : "are not keys")} of a process file; "
+                + $"it may hold {string.Join(", ", Keys.Select(k => $"\"{k}\""))} (see docs/processes.md).");
 
         string name = obj["name"] is JsonValue nv && nv.TryGetValue(out string? n) && !string.IsNullOrWhiteSpace(n) ? n : defaultName ?? "process";
         int v = PositiveInt(obj, "tokens", source);

@@ -95,6 +95,23 @@ public class ProcessCliTests
     }
 
     [Fact]
+    public void MisspelledKeyInAProcessFileExitsWith2NamingTheKeyTheFileAndTheKeys()
+    {
+        // The misspelled key used to be dropped: the reducible chain below then failed on "no unique stationary law"
+        // (or, with a unique one, a process was built without the law the file meant to give).
+        string folder = Directory.CreateTempSubdirectory("tl-cli").FullName;
+        string path = Path.Combine(folder, "mixture.json");
+        File.WriteAllText(path, "{\"name\": \"mixture\", \"tokens\": 2, \"states\": 2, \"T\": [[[1,0],[0,0]], [[0,0],[0,1]]], \"stationry\": [0.25, 0.75]}");
+        var (code, output, error) = Run("process", "info", "--process", path);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", output);
+        Assert.Contains(path, error);
+        Assert.Contains("'stationry' is not a key", error);
+        Assert.Contains("\"stationary\"", error);
+        Assert.Contains("\"generalized\"", error);
+    }
+
+    [Fact]
     public void SampleWritesNpyTokensAndBeliefs()
     {
         string folder = Directory.CreateTempSubdirectory("tl-cli").FullName;

@@ -53,6 +53,8 @@ public class ProcessFileTests
     [InlineData("{\"tokens\":2,\"states\":3,\"T\":[[[0,1,0],[0,0,0],[0.7,0,-0.2]],[[0,0,0],[0,0,1],[0.5,0,0]]]}", "T[0][2][2] = -0.2 is negative")]
     [InlineData("{\"tokens\":2,\"states\":3,\"generalized\":\"yes\",\"T\":" + Z1RT + "}", "\"generalized\" must be true or false")]
     [InlineData("{\"tokens\":2,\"states\":3,\"stationary\":[0.5,0.5,0],\"T\":" + Z1RT + "}", "not invariant")]
+    [InlineData("{\"tokens\":2,\"states\":3,\"stationry\":[0.5,0.5,0],\"T\":" + Z1RT + "}", "'stationry' is not a key of a process file; it may hold \"name\", \"tokens\", \"states\", \"T\", \"generalized\", \"stationary\"")]
+    [InlineData("{\"tokens\":2,\"states\":3,\"t\":" + Z1RT + ",\"comment\":\"z1r\"}", "'t', 'comment' are not keys of a process file")]
     public void BadFilesGiveClearErrors(string json, string expected)
     {
         var e = Assert.Throws<InvalidInputException>(() => ProcessFile.Parse(json, "bad.json"));
