@@ -167,6 +167,7 @@ public class BeliefsCliTests
     [InlineData("--checkpoints", "10,abc")]
     [InlineData("--layers", "0")]
     [InlineData("--set", "x=nan")]
+    [InlineData("--set", "x=0")]
     public void BadTrainingInputIsExitCode2WithoutAFolder(string option, string value)
     {
         string root = Path.Combine(Path.GetTempPath(), "thermolearn-cli-" + Guid.NewGuid().ToString("N"));

@@ -11,13 +11,17 @@ public static class StandardProcesses
 {
     /// <summary>
     /// Mess3(x, a): 3 states, 3 tokens, <c>T[k][i][j] = (j == i ? 1 - 2x : x) * (k == j ? a : (1 - a)/2)</c>.
-    /// A non-unifilar HMM with uniform pi whose mixed states form a fractal in the 2-simplex.
+    /// A non-unifilar HMM with uniform pi whose mixed states form a fractal in the 2-simplex. The hidden chain
+    /// <c>sum_k T[k] = (1 - 3x) I + x J</c> is doubly stochastic with eigenvalues 1 and 1 - 3x (twice): pi is uniform
+    /// for every x and unique exactly when x &gt; 0 (at x = 0 the chain never moves and is reducible).
     /// </summary>
-    /// <param name="x">Probability of moving to each other state, in [0, 1/2].</param>
+    /// <param name="x">Probability of moving to each other state, in (0, 1/2].</param>
     /// <param name="a">Probability of emitting the token equal to the next state, in [0, 1].</param>
     public static HiddenMarkovProcess Mess3(double x = 0.15, double a = 0.6)
     {
-        Require(x >= 0 && x <= 0.5, "mess3", "x", x, "in [0, 0.5] (1 - 2x is the probability to stay)");
+        Require(x > 0 && x <= 0.5, "mess3", "x", x,
+            "in (0, 0.5] (1 - 2x is the probability to stay; at x = 0 the hidden state never changes, so the chain is "
+            + "reducible and has no unique stationary law)");
         Require(a >= 0 && a <= 1, "mess3", "a", a, "in [0, 1]");
         double y = 1 - 2 * x, b = (1 - a) / 2;
         var t = new double[27];
@@ -25,7 +29,10 @@ public static class StandardProcesses
             for (int i = 0; i < 3; i++)
                 for (int j = 0; j < 3; j++)
                     t[(k * 3 + i) * 3 + j] = (j == i ? y : x) * (k == j ? a : b);
-        return new HiddenMarkovProcess($"mess3(x={F(x)},a={F(a)})", 3, 3, t, generalized: false, stationary: null, tau: null, validate: true);
+        // pi is given, not solved for: it is exactly uniform, while the null vector of M^T - I loses accuracy as the
+        // gap 3x closes (off by 8e-10 at x = 1e-8) and is refused below x ~ 3e-9.
+        double[] uniform = [1.0 / 3, 1.0 / 3, 1.0 / 3];
+        return new HiddenMarkovProcess($"mess3(x={F(x)},a={F(a)})", 3, 3, t, generalized: false, stationary: uniform, tau: null, validate: true);
     }
 
     /// <summary>

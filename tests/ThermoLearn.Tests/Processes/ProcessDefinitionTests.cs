@@ -79,6 +79,26 @@ public class ProcessDefinitionTests
     }
 
     [Fact]
+    public void Mess3WithAHiddenChainThatNeverMovesIsRefusedWithTheRange()
+    {
+        // x = 0: the hidden chain is the identity (reducible); it used to pass the range check and fail later on
+        // "no unique stationary law".
+        var e = Assert.Throws<InvalidInputException>(() => StandardProcesses.Mess3(0, 0.6));
+        Assert.Contains("parameter x = 0 must be in (0, 0.5]", e.Message);
+        Assert.Contains("reducible", e.Message);
+        Assert.Contains("x = -0.1 must be in (0, 0.5]", Assert.Throws<InvalidInputException>(() => StandardProcesses.Mess3(-0.1, 0.6)).Message);
+        // Every x > 0 has the uniform stationary law of its doubly stochastic chain, to rounding, however small the gap 3x
+        // (the solved null vector was off by 8e-10 at x = 1e-8 and refused below x ~ 3e-9).
+        foreach (double x in new[] { 1e-12, 1e-8, 1e-5, 0.15, 0.5 })
+            foreach (double a in new[] { 0.0, 0.6, 1.0 })
+            {
+                var p = StandardProcesses.Mess3(x, a);
+                AssertVector([1.0 / 3, 1.0 / 3, 1.0 / 3], p.Stationary);
+                Assert.Equal(1, p.WordProbability([0]) + p.WordProbability([1]) + p.WordProbability([2]), Exact);
+            }
+    }
+
+    [Fact]
     public void ProductIsTheKroneckerProductInRadixOrder()
     {
         var f0 = StandardProcesses.Z1R();
