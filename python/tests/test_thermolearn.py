@@ -167,3 +167,13 @@ def test_unknown_keys_are_kept_and_quantity_is_read():
     assert r.ep_rate == tl.Measured(0.2, 0.01) and r.stderr == 0.01
     d["ep_rate"] = None   # the CLI writes NaN as null
     assert np.isnan(tl.EstimateResult.from_json(d).ep_rate.value)
+
+
+# ---- values known exactly -----------------------------------------------------------------------------------------
+
+def test_a_value_with_zero_stderr_is_compared_exactly():
+    # beliefs_analyze's val_ce has stderr 0 when it is exact over all prefixes; a work that is 0 on every path too
+    exact = tl.Measured(1.25, 0.0)
+    assert exact.z(1.25) == 0.0 and exact.agrees(1.25)
+    assert exact.z(1.0) == float("inf") and exact.z(2.0) == float("-inf")
+    assert not exact.agrees(1.0)

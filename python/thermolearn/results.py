@@ -33,8 +33,15 @@ class Measured:
         return self.value
 
     def z(self, reference: float) -> float:
-        """Distance to ``reference`` in standard errors, ``(value - reference) / stderr``."""
-        return (self.value - reference) / self.stderr
+        """Distance to ``reference`` in standard errors, ``(value - reference) / stderr``.
+
+        A value known exactly (``stderr == 0``, e.g. a validation cross-entropy over all prefixes or a work that is
+        zero on every path) is 0 standard errors from itself and infinitely many from anything else.
+        """
+        difference = self.value - reference
+        if self.stderr == 0:
+            return 0.0 if difference == 0 else math.copysign(math.inf, difference)
+        return difference / self.stderr
 
     def agrees(self, reference: float, sigmas: float = 3.0) -> bool:
         """Whether ``reference`` lies within ``sigmas`` standard errors of the value.
