@@ -177,3 +177,12 @@ def test_a_value_with_zero_stderr_is_compared_exactly():
     assert exact.z(1.25) == 0.0 and exact.agrees(1.25)
     assert exact.z(1.0) == float("inf") and exact.z(2.0) == float("-inf")
     assert not exact.agrees(1.0)
+
+
+def test_report_refuses_no_results_and_items_that_are_not_results(tmp_path):
+    # without a result the CLI saw '--in --out FILE' and answered "Option '--out' is required"
+    with pytest.raises(ValueError, match="no results"):
+        tl.report([], tmp_path / "r.html")
+    with pytest.raises(TypeError, match="item 0 is a Measured"):
+        tl.report([tl.Measured(1.0, 0.1)], tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()

@@ -414,10 +414,15 @@ def report(results: Iterable[Any], out: PathLike, *, title: Optional[str] = None
     with scratch_folder() as folder:
         paths = []
         for i, result in enumerate(results):
-            d = result if isinstance(result, Mapping) else getattr(result, "json")
+            d = result if isinstance(result, Mapping) else getattr(result, "json", None)
+            if not isinstance(d, Mapping):
+                raise TypeError(f"report: item {i} is a {type(result).__name__}; give results of this package's functions "
+                                "(e.g. tl.estimate(...)) or dicts in the CLI's --json form.")
             path = folder / f"{i:02d}-{type(result).__name__.lower()}.json"
             path.write_text(json.dumps(d), encoding="utf-8")
             paths.append(str(path))
+        if not paths:
+            raise ValueError("report: no results to render; give at least one result (e.g. tl.report([est], 'r.html')).")
         args = ["report", "--in", *paths, "--out", os.fspath(out)]
         _flag(args, "--title", title)
         return run_json(args)
