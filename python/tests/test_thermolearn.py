@@ -186,3 +186,13 @@ def test_report_refuses_no_results_and_items_that_are_not_results(tmp_path):
     with pytest.raises(TypeError, match="item 0 is a Measured"):
         tl.report([tl.Measured(1.0, 0.1)], tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_trajectories_refuse_a_dt_the_sidecar_cannot_hold():
+    # a NaN dt used to reach the CLI as a temporary sidecar that was "not valid JSON"
+    x = np.zeros((1, 5, 1))
+    for dt in (float("nan"), float("inf"), 0.0, -0.1):
+        with pytest.raises(ValueError, match="dt must be a positive finite"):
+            tl.Trajectories(x, dt)
+    with pytest.raises(ValueError, match="start_time"):
+        tl.Trajectories(x, 0.1, start_time=float("nan"))

@@ -129,6 +129,11 @@ class Trajectories:
 
     def __post_init__(self) -> None:
         self.x = as_ensemble(self.x)
+        # the sidecar is JSON, which has no NaN or infinity: refuse here, in Python's terms, not in the CLI's
+        if not (math.isfinite(self.dt) and self.dt > 0):
+            raise ValueError(f"Trajectories: dt must be a positive finite time between frames (got {self.dt}).")
+        if not math.isfinite(self.start_time):
+            raise ValueError(f"Trajectories: start_time must be finite (got {self.start_time}).")
 
     def __array__(self, dtype=None, copy=None):
         return self.x if dtype is None else self.x.astype(dtype)
