@@ -196,3 +196,12 @@ def test_trajectories_refuse_a_dt_the_sidecar_cannot_hold():
             tl.Trajectories(x, dt)
     with pytest.raises(ValueError, match="start_time"):
         tl.Trajectories(x, 0.1, start_time=float("nan"))
+
+
+def test_parameters_from_numpy_values_and_a_single_string():
+    reference = tl.exact("linear", params={"A": [[1, 0.5], [-0.5, 1]]}).ep_rate
+    # numpy integers inside a list were "not JSON serializable"; a lone 'name=value' was split into characters
+    rows = np.array([[1, 0.5], [-0.5, 1]])
+    assert tl.exact("linear", params={"A": [list(r) for r in rows]}).ep_rate == reference
+    assert tl.exact("linear", params={"A": [[np.int64(1), 0.5], [-0.5, np.int64(1)]]}).ep_rate == reference
+    assert tl.exact("bead-spring", params="n=5").ep_rate == tl.exact("bead-spring", params={"n": 5}).ep_rate

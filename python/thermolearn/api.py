@@ -26,6 +26,8 @@ def _set_options(params: Parameters) -> List[str]:
     """``--set name=value`` for each parameter; numbers and matrices as JSON (e.g. ``A=[[1,0.5],[-0.5,1]]``)."""
     if params is None:
         return []
+    if isinstance(params, str):
+        params = [params]   # one 'name=value', not a sequence of characters
     if isinstance(params, Mapping):
         items = []
         for name, value in params.items():
@@ -36,11 +38,20 @@ def _set_options(params: Parameters) -> List[str]:
             elif isinstance(value, (bool, np.bool_)):
                 text = str(bool(value)).lower()
             else:
-                text = json.dumps(value.item() if isinstance(value, np.generic) else value)
+                text = json.dumps(value, default=_plain)
             items.append(f"{name}={text}")
     else:
         items = [str(p) for p in params]
     return [token for item in items for token in ("--set", item)]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays, also inside lists, as the Python numbers JSON can write."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not a number, string or matrix.")
 
 
 def _flag(args: List[str], option: str, value: Any) -> None:
