@@ -14,7 +14,7 @@ raises :class:`InvalidInputError` (CLI exit code 2) carrying the CLI's message; 
 
 from ._runner import find_cli, run_cli, run_json
 from .api import beliefs_analyze, beliefs_train, estimate, exact, infer, optimize, process_info, report, simulate
-from .errors import CliError, CliNotFoundError, InvalidInputError, ThermoLearnError
+from .errors import CliError, CliNotFoundError, InvalidInputError, ThermoLearnError, ThermoLearnWarning
 from .results import (BeliefAnalysis, EstimateResult, ExactResult, Field, InferResult, LayerGeometry, Measured,
                       OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, RateWindows, SimulationResult,
                       TrainingResult, Trajectories)
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "simulate", "exact", "estimate", "infer", "optimize", "process_info", "beliefs_train", "beliefs_analyze", "report",
     "find_cli", "run_cli", "run_json",
-    "ThermoLearnError", "InvalidInputError", "CliError", "CliNotFoundError",
+    "ThermoLearnError", "InvalidInputError", "CliError", "CliNotFoundError", "ThermoLearnWarning",
     "Measured", "Trajectories", "SimulationResult", "ExactResult", "EstimateResult", "RateWindows", "InferResult", "Field",
     "OptimizeResult", "ProtocolMeasurement", "Protocol", "ProcessInfo", "TrainingResult", "BeliefAnalysis",
     "LayerGeometry",

@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from ._runner import run_json, scratch_folder
+from .errors import ThermoLearnWarning
 from .results import (BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult, ProcessInfo,
                       SimulationResult, TrainingResult, Trajectories, as_ensemble)
 
@@ -212,7 +214,8 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
     Returns
     -------
     EstimateResult
-        ``ep_rate`` (a :class:`Measured`: ``.value``, ``.stderr``), ``exact_ep_rate`` when known, ``quantity`` when named.
+        ``ep_rate`` (a :class:`Measured`: ``.value``, ``.stderr``), ``exact_ep_rate`` when known, ``quantity`` when named,
+        ``warnings`` (each also issued as a :class:`ThermoLearnWarning`) when the data put the estimate in doubt.
 
     Raises
     ------
@@ -243,7 +246,11 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--plot", plot)
         _flag(args, "--save-model", save_model)
         _flag(args, "--load-model", load_model)
-        return EstimateResult.from_json(run_json(args, progress=progress))
+        result = EstimateResult.from_json(run_json(args, progress=progress))
+    # the CLI writes these on stderr too, which a notebook never shows
+    for w in result.warnings:
+        warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=2)
+    return result
 
 
 def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None, noise_robust: bool = False,

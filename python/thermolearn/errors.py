@@ -36,5 +36,10 @@ class CliError(ThermoLearnError):
     """The CLI failed for another reason (exit code 1 or a crash), e.g. libtorch missing on this machine."""
 
 
+class ThermoLearnWarning(UserWarning):
+    """The CLI doubts a premise of a result it returned (e.g. frames too far apart for the coarse-sampling
+    correction); the result's ``warnings`` holds the details (``id``, ``message``, ...)."""
+
+
 class CliNotFoundError(FileNotFoundError):
     """No ``thermolearn`` executable was found (see :func:`thermolearn.find_cli`)."""

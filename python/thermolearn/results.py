@@ -296,6 +296,9 @@ class EstimateResult:
         The diffusion matrix used, shape (dimension, dimension) (empty when the method uses none).
     training : dict or None
         Training curves of the neural methods (per fold: ``train_loss``, ``heldout_loss``, ``best_epoch``).
+    warnings : list of dict
+        What the data say about the estimate's premises (``id``, ``message``, ...); empty when nothing is amiss.
+        :func:`thermolearn.estimate` also issues each as a :class:`thermolearn.ThermoLearnWarning`.
     """
 
     ep_rate: Measured
@@ -318,6 +321,7 @@ class EstimateResult:
     ep_rate_uncorrected: Optional[Measured] = None
     windows: Optional[RateWindows] = None
     training: Optional[Dict[str, Any]] = None
+    warnings: List[Dict[str, Any]] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -345,7 +349,8 @@ class EstimateResult:
             quantity_description=r.get("quantity_description"), model=r.get("model"),
             exact_ep_rate=_optional(r.get("exact_ep_rate")), exact_of_quantity=_optional(r.get("exact_of_quantity")),
             exact_comparison=r.get("exact_comparison"), ep_rate_uncorrected=uncorrected,
-            windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"), json=d)
+            windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"),
+            warnings=list(r.get("warnings") or []), json=d)
         if not isinstance(quantity, (str, type(None))):
             r.used.discard("quantity")
         r.get("input")
