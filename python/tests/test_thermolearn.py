@@ -218,3 +218,20 @@ def test_the_cli_warnings_reach_the_notebook(trap):
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # frames close enough: no warning
         assert tl.estimate(trap, basis="poly:1").warnings == []
+
+
+def test_the_cli_pipes_are_closed_after_success_and_failure(monkeypatch):
+    import subprocess
+    started = []
+    real = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    tl.exact("linear")
+    with pytest.raises(tl.InvalidInputError):
+        tl.exact("no-such-model")
+    assert len(started) == 2
+    assert all(p.stdout.closed and p.stderr.closed for p in started)

@@ -141,6 +141,8 @@ def run_cli(args: Sequence[str], progress: bool = False) -> str:
         raise
     finally:
         reader.join()
+        process.stdout.close()   # both pipes, at once: not left to the garbage collector (ResourceWarning)
+        process.stderr.close()
     stderr = "".join(stderr_lines)
     if code != 0:
         kind = InvalidInputError if code == EXIT_BAD_INPUT else CliError
