@@ -235,3 +235,15 @@ def test_the_cli_pipes_are_closed_after_success_and_failure(monkeypatch):
         tl.exact("no-such-model")
     assert len(started) == 2
     assert all(p.stdout.closed and p.stderr.closed for p in started)
+
+
+def test_messages_about_an_array_name_the_data_not_a_temporary_file(trap):
+    x = trap.trajectories.x.copy()
+    x[3, 50, 1] = np.nan
+    with pytest.raises(tl.InvalidInputError) as caught:
+        tl.estimate(x, dt=0.01)
+    message = str(caught.value)
+    assert message.startswith("the data: value NaN at trajectory 3, frame 50, coordinate 1"), message
+    assert "input.npy" not in message and caught.value.returncode == 2
+    with pytest.raises(tl.InvalidInputError, match="not a coordinate of the data"):
+        tl.infer(trap, columns=[5])

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from ._runner import run_json, scratch_folder
-from .errors import ThermoLearnWarning
+from .errors import ThermoLearnError, ThermoLearnWarning
 from .results import (BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult, ProcessInfo,
                       SimulationResult, TrainingResult, Trajectories, as_ensemble)
 
@@ -94,6 +94,18 @@ def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
         raise ValueError("an array of trajectories needs dt, the time between frames (e.g. estimate(x, dt=0.01)).")
     np.save(path, as_ensemble(data))
     return ["--in", str(path), "--dt", _text(dt)]
+
+
+def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
+    """``run_json``, with the temporary file an array was saved to named as the data in the CLI's messages."""
+    try:
+        return run_json(args, progress=progress)
+    except ThermoLearnError as e:
+        saved = str(folder / "input.npy")
+        if saved not in e.message:
+            raise
+        message = e.message.replace(saved + ".json", "the data's provenance").replace(saved, "the data")
+        raise type(e)(message, e.returncode, e.command, e.stderr) from None
 
 
 def _read_energetics(path: Path) -> Dict[str, np.ndarray]:
@@ -246,7 +258,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--plot", plot)
         _flag(args, "--save-model", save_model)
         _flag(args, "--load-model", load_model)
-        result = EstimateResult.from_json(run_json(args, progress=progress))
+        result = EstimateResult.from_json(_run_on_data(args, folder, progress=progress))
     # the CLI writes these on stderr too, which a notebook never shows
     for w in result.warnings:
         warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=2)
@@ -283,7 +295,7 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         _flag(args, "--bootstrap", bootstrap)
         _flag(args, "--seed", seed)
         _flag(args, "--plot", plot)
-        return InferResult.from_json(run_json(args))
+        return InferResult.from_json(_run_on_data(args, folder))
 
 
 def optimize(task: str, *, tau: float, settings: Parameters = None, alpha: Optional[float] = None,
