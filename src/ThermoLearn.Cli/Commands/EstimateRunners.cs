@@ -125,7 +125,7 @@ internal static class EstimateRunners
         var basis = c.ParseBasis();
         var stats = request.Accumulate(c.Reader, basis, c.ChunkValues, runLayout: c.Statistics.Path is not null);
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
-        if (SmoothPaths(c.Reader.Header.Path, method, stats[0]) is { } smooth) warnings.Add(smooth);
+        if (SmoothPaths(c.Reader.Header.Path, method, stats[0], c.Reader.Columns) is { } smooth) warnings.Add(smooth);
         var result = request.Estimate(stats);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
             warnings.Add(coarse);
@@ -186,17 +186,28 @@ internal static class EstimateRunners
     /// overdamped threshold. Both estimators take the increments for those of an overdamped diffusion; on smooth paths they
     /// are not (driven underdamped trap, exact 0.6178: current gave 80.1 +- 6.4), so the value is not the system's EP rate.
     /// </summary>
-    internal static EstimateWarning? SmoothPaths(string path, string method, CurrentStatistics lagOne)
+    internal static EstimateWarning? SmoothPaths(string path, string method, CurrentStatistics lagOne, IReadOnlyList<int>? columns)
     {
+        // coordinate by coordinate: an (x, v) file pools the velocities' R ~ 2 with the positions' R << 1 (Python sweep, session 22:
+        // all four columns of an underdamped trap gave 1.2e5 against 0.67 with no word of this)
+        double[] each = UnderdampedEntropyProduction.IncrementCurvatureRatios(lagOne);
+        int[] smooth = [.. Enumerable.Range(0, each.Length).Where(i => each[i] < UnderdampedEntropyProduction.SmoothPathsThreshold)];
+        if (smooth.Length == 0) return null;
         double r = UnderdampedEntropyProduction.IncrementCurvatureRatio(lagOne);
-        if (!(r < UnderdampedEntropyProduction.SmoothPathsThreshold)) return null;
-        string message = $"{path}: the coordinates move on smooth paths, as positions of underdamped motion do: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {r:G3} "
+        string File(int i) => (columns is null ? i : columns[i]).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string which = smooth.Length == each.Length
+            ? $"the coordinates move on smooth paths, as positions of underdamped motion do: R = var(x[f+2] - 2 x[f+1] + x[f]) / var(x[f+1] - x[f]) = {r:G3}"
+            : $"columns {string.Join(", ", smooth.Select(File))} move on smooth paths, as positions of underdamped motion do: R = var(x[f+2] - 2 x[f+1] + x[f]) / "
+                + $"var(x[f+1] - x[f]) = {string.Join(", ", smooth.Select(i => each[i].ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))} there";
+        string message = $"{path}: {which} "
             + $"(overdamped data, which --method {method} assumes, give R = 2; below {UnderdampedEntropyProduction.SmoothPathsThreshold} velocities are resolved). "
             + $"--method {method} reads these increments as overdamped diffusion, so its value is not this system's EP rate and not comparable with an exact one; "
-            + "use --method underdamped on the positions (e.g. --columns 0,1 of an (x, v) file).";
+            + $"use --method underdamped on the positions (--columns {string.Join(",", smooth.Select(File))}).";
         return new EstimateWarning("smooth_paths", message, new JsonObject
         {
             ["increment_curvature_ratio"] = Infrastructure.JsonOutput.Number(r),
+            ["increment_curvature_ratios"] = new JsonArray([.. each.Select(v => (JsonNode?)Infrastructure.JsonOutput.Number(v))]),
+            ["smooth_columns"] = new JsonArray([.. smooth.Select(i => (JsonNode?)(columns is null ? i : columns[i]))]),
             ["threshold"] = UnderdampedEntropyProduction.SmoothPathsThreshold,
             ["overdamped_value"] = 2.0,
             ["advice"] = "--method underdamped",

@@ -56,20 +56,32 @@ public static class UnderdampedEntropyProduction
     /// 1 / (1 + u^2 / var(Delta x)), a change that matters only when the drift moves a particle farther per frame than its noise.
     /// NaN when the statistics have no successive increments (lag above 1, or trajectories of 2 frames).
     /// </summary>
-    public static double IncrementCurvatureRatio(CurrentStatistics stats)
+    public static double IncrementCurvatureRatio(CurrentStatistics stats) => CurvatureRatio(stats, pooled: true)[0];
+
+    /// <summary>
+    /// R of each coordinate alone, from the same statistics as <see cref="IncrementCurvatureRatio(CurrentStatistics)"/>: a file of
+    /// positions and velocities pools the velocities' R ~ 2 with the positions' R &lt;&lt; 1, so only the coordinates alone show
+    /// the smooth ones. NaN entries as there.
+    /// </summary>
+    public static double[] IncrementCurvatureRatios(CurrentStatistics stats) => CurvatureRatio(stats, pooled: false);
+
+    private static double[] CurvatureRatio(CurrentStatistics stats, bool pooled)
     {
         ArgumentNullException.ThrowIfNull(stats);
-        if (stats.Options.Lag != 1) return double.NaN;
+        int d = stats.Options.Lag == 1 ? stats.Moments().D : 0;
+        var nan = Enumerable.Repeat(double.NaN, pooled ? 1 : Math.Max(d, 1)).ToArray();
+        if (stats.Options.Lag != 1) return nan;
         var m = stats.Moments();
-        if (!(m.SuccessiveCount > 0)) return double.NaN;
-        int d = m.D;
-        double second = 0, successive = 0;
+        if (!(m.SuccessiveCount > 0)) return nan;
+        var second = new double[pooled ? 1 : d];
+        var successive = new double[pooled ? 1 : d];
         for (int i = 0; i < d; i++)
         {
-            second += 2 * m.Step * m.SecondCumulant[i * d + i];   // <dx_i^2>
-            successive += m.Successive[i * d + i];                // <dx_i,f dx_i,f+1>
+            int slot = pooled ? 0 : i;
+            second[slot] += 2 * m.Step * m.SecondCumulant[i * d + i];   // <dx_i^2>
+            successive[slot] += m.Successive[i * d + i];                // <dx_i,f dx_i,f+1>
         }
-        return second > 0 ? 2 * (second - successive) / second : double.NaN;
+        return [.. second.Zip(successive, (a, b) => a > 0 ? 2 * (a - b) / a : double.NaN)];
     }
 
     public static EntropyProductionEstimate Estimate(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)

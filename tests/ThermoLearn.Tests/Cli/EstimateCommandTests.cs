@@ -274,6 +274,13 @@ public class EstimateCommandTests
             Assert.Equal("--method underdamped", (string)warning["advice"]!);
         }
         Assert.Contains("see the warning on stderr (smooth_paths)", Run("estimate", "--in", under, "--columns", "0,1", "--basis", "poly:1").Out);
+        // the whole (x, v) file: the velocities' R ~ 2 pools with the positions', so the columns alone name the smooth ones
+        var whole = Run("estimate", "--in", under, "--basis", "poly:1", "--json");
+        Assert.True(whole.Code == 0, whole.Error);
+        var pooled = JsonNode.Parse(whole.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "smooth_paths")!;
+        Assert.Equal([0, 1], pooled["smooth_columns"]!.AsArray().Select(c => (int)c!));
+        Assert.True((double)pooled["increment_curvature_ratio"]! > ThermoLearn.Inference.UnderdampedEntropyProduction.SmoothPathsThreshold, "the pooled R alone would not have warned");
+        Assert.Contains("--columns 0,1", whole.Error);
         TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 106).Trajectories);
         var overdamped = Run("estimate", "--in", trap, "--basis", "poly:1", "--json");
         Assert.True(overdamped.Code == 0, overdamped.Error);
