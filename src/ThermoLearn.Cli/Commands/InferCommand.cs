@@ -80,9 +80,11 @@ internal static class InferCommand
             else
             {
                 console.Out.WriteLine($"basis {b.Name}; {result.Frames} frames; errors: {result.Settings.Errors}");
-                for (int a = 0; a < b.Count; a++)
-                    console.Out.WriteLine($"  drift[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
-                        $"{result.Drift.Coefficients[a * d + m]:G5} +- {result.Drift.StandardErrors![a * d + m]:G2}")));
+                // all three fields, as in --json: the score and v are what the command is named for, not only the drift
+                foreach (var (label, field) in new[] { ("drift", result.Drift), ("score", result.Score), ("mean-local-velocity", result.MeanLocalVelocity) })
+                    for (int a = 0; a < b.Count; a++)
+                        console.Out.WriteLine($"  {label}[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
+                            $"{field.Coefficients[a * d + m]:G5} +- {field.StandardErrors![a * d + m]:G2}")));
                 console.Out.WriteLine("  D = " + string.Join("; ", Enumerable.Range(0, d).Select(i => string.Join(", ", Enumerable.Range(0, d).Select(j =>
                     $"{result.Diffusion.Matrix[i * d + j]:G5} +- {result.Diffusion.StandardErrors[i * d + j]:G2}")))));
             }

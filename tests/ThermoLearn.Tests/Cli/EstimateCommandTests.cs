@@ -71,6 +71,26 @@ public class EstimateCommandTests
     }
 
     [Fact]
+    public void InferTextShowsTheScoreAndMeanLocalVelocityAsJsonDoes()
+    {
+        // the text output printed only the drift and D, though the command infers (and --json gives) the score and v as well
+        string folder = Folder(), file = Path.Combine(folder, "trap.npy");
+        TrajectoryFile.Write(file, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 2, 4, 2_000, seed: 107).Trajectories);
+        var text = Run("infer", "--in", file);
+        Assert.True(text.Code == 0, text.Error);
+        var json = JsonNode.Parse(Run("infer", "--in", file, "--json").Out)!.AsObject();
+        foreach (var (label, key) in new[] { ("drift", "drift"), ("score", "score"), ("mean-local-velocity", "mean_local_velocity") })
+        {
+            var c = json[key]!["coefficients"]!.AsArray();
+            var se = json[key]!["stderr"]!.AsArray();
+            string[] functions = ["1", "x0", "x1"];
+            for (int a = 0; a < 3; a++)
+                Assert.Contains($"  {label}[{functions[a]}] = {(double)c[a]![0]!:G5} +- {(double)se[a]![0]!:G2}, {(double)c[a]![1]!:G5} +- {(double)se[a]![1]!:G2}",
+                    text.Out);
+        }
+    }
+
+    [Fact]
     public void JumpAndTurMethodsRun()
     {
         string folder = Folder(), file = Path.Combine(folder, "ratchet.npy");
