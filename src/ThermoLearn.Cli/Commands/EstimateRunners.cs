@@ -186,7 +186,12 @@ internal static class EstimateRunners
     /// overdamped threshold. Both estimators take the increments for those of an overdamped diffusion; on smooth paths they
     /// are not (driven underdamped trap, exact 0.6178: current gave 80.1 +- 6.4), so the value is not the system's EP rate.
     /// </summary>
-    internal static EstimateWarning? SmoothPaths(string path, string method, CurrentStatistics lagOne, IReadOnlyList<int>? columns)
+    internal static EstimateWarning? SmoothPaths(string path, string method, CurrentStatistics lagOne, IReadOnlyList<int>? columns) => SmoothPaths(path, $"--method {method}",
+        $"--method {method} reads these increments as overdamped diffusion, so its value is not this system's EP rate and not comparable with an exact one; "
+        + "use --method underdamped on the positions", lagOne, columns);
+
+    /// <summary>The same for any command that reads increments as an overdamped diffusion's (<paramref name="reader"/>, e.g. infer), with its own consequence.</summary>
+    internal static EstimateWarning? SmoothPaths(string path, string reader, string consequence, CurrentStatistics lagOne, IReadOnlyList<int>? columns)
     {
         // coordinate by coordinate: an (x, v) file pools the velocities' R ~ 2 with the positions' R << 1 (Python sweep, session 22:
         // all four columns of an underdamped trap gave 1.2e5 against 0.67 with no word of this)
@@ -200,9 +205,8 @@ internal static class EstimateRunners
             : $"columns {string.Join(", ", smooth.Select(File))} move on smooth paths, as positions of underdamped motion do: R = var(x[f+2] - 2 x[f+1] + x[f]) / "
                 + $"var(x[f+1] - x[f]) = {string.Join(", ", smooth.Select(i => each[i].ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))} there";
         string message = $"{path}: {which} "
-            + $"(overdamped data, which --method {method} assumes, give R = 2; below {UnderdampedEntropyProduction.SmoothPathsThreshold} velocities are resolved). "
-            + $"--method {method} reads these increments as overdamped diffusion, so its value is not this system's EP rate and not comparable with an exact one; "
-            + $"use --method underdamped on the positions (--columns {string.Join(",", smooth.Select(File))}).";
+            + $"(overdamped data, which {reader} assumes, give R = 2; below {UnderdampedEntropyProduction.SmoothPathsThreshold} velocities are resolved). "
+            + $"{consequence} (--columns {string.Join(",", smooth.Select(File))}).";
         return new EstimateWarning("smooth_paths", message, new JsonObject
         {
             ["increment_curvature_ratio"] = Infrastructure.JsonOutput.Number(r),

@@ -41,7 +41,14 @@ internal static class InferCommand
             if (plotPath is not null && header.Dimension > 2)
                 throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {header.Dimension} coordinates.");
             var b = BasisSpec.Parse(parse.GetValue(basis)!, header.Dimension, () => StreamingOptions.Range(() => input.Open(parse), chunkValues));
-            var result = DynamicsEstimator.Infer(reader, b, parse.GetValue(robust), input.Errors(parse), chunkValues);
+            var errors = input.Errors(parse);
+            var stats = CurrentStatistics.Accumulate(reader, b, [CurrentStatisticsOptions.Default], errors, chunkValues)[0];
+            var result = DynamicsEstimator.Infer(stats, b, parse.GetValue(robust), errors);
+            // positions of underdamped motion: the increments are not an overdamped diffusion's, so none of the four fields is the system's
+            var smooth = EstimateRunners.SmoothPaths(header.Path, "infer",
+                "infer reads these increments as an overdamped diffusion's, so its drift, diffusion matrix (of the order of v^2 dt, not a diffusion "
+                + "coefficient), score and mean local velocity are not this system's; for the EP rate use 'thermolearn estimate --method underdamped' on the positions", stats,
+                reader.Columns);
             int d = header.Dimension;
             JsonObject Field(LinearVectorField f) => new()
             {
@@ -69,6 +76,11 @@ internal static class InferCommand
                 ["input"] = parse.GetValue(input.In),
             };
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
+            if (smooth is not null)
+            {
+                output["warnings"] = new JsonArray(smooth.ToJson());
+                console.Error.WriteLine("warning: " + smooth.Message);
+            }
             if (plotPath is not null)
             {
                 PlotRange range;

@@ -34,8 +34,10 @@ public static class DynamicsEstimator
     public static DynamicsEstimate Infer(TrajectoryReader reader, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors, long chunkValues) =>
         Infer(CurrentStatistics.Accumulate(reader, basis, [CurrentStatisticsOptions.Default], errors, chunkValues)[0], basis, noiseRobustDiffusion, errors);
 
-    private static DynamicsEstimate Infer(CurrentStatistics stats, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors)
+    /// <summary>The same from current statistics already accumulated with <paramref name="basis"/> (lag 1, one window).</summary>
+    public static DynamicsEstimate Infer(CurrentStatistics stats, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors)
     {
+        ArgumentNullException.ThrowIfNull(stats);
         var spec = noiseRobustDiffusion ? DiffusionSpec.EstimatedNoiseRobust : DiffusionSpec.Estimated;
         int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
 

@@ -90,6 +90,30 @@ public class EstimateCommandTests
         }
     }
 
+    /// <summary>
+    /// infer on positions of underdamped motion (R ~ 0.01, far below 0.5) printed D ~ v^2 dt and a rotation as the drift with no word that
+    /// these are not an overdamped diffusion's; it now warns as estimate does (stderr and JSON smooth_paths), and overdamped data get no warning.
+    /// </summary>
+    [Fact]
+    public void InferWarnsOnSmoothUnderdampedPaths()
+    {
+        string folder = Folder(), under = Path.Combine(folder, "under.npy"), trap = Path.Combine(folder, "trap.npy");
+        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--set", "gamma=1.5", "--trajectories", "4", "--steps", "4000", "--dt", "0.002",
+            "--save-every", "5", "--seed", "2", "--out", under);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        var run = Run("infer", "--in", under, "--columns", "0,1", "--json");
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Contains("smooth paths", run.Error);
+        var warning = JsonNode.Parse(run.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "smooth_paths")!;
+        Assert.InRange((double)warning["increment_curvature_ratio"]!, 0, 0.1);
+        Assert.Contains("smooth paths", Run("infer", "--in", under, "--columns", "0,1").Error);
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 108).Trajectories);
+        var overdamped = Run("infer", "--in", trap, "--json");
+        Assert.True(overdamped.Code == 0, overdamped.Error);
+        Assert.Null(JsonNode.Parse(overdamped.Out)!["warnings"]);
+        Assert.DoesNotContain("warning", overdamped.Error);
+    }
+
     [Fact]
     public void JumpAndTurMethodsRun()
     {
