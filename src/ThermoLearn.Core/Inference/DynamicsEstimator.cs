@@ -43,9 +43,10 @@ public static class DynamicsEstimator
 
         double[] Evaluate(CurrentMoments m, bool diagnose)
         {
-            var D = spec.Resolve(m);
             string Name(int a) => basis.Describe(a);
+            // the drift's Gram first: the diffusion's drift correction solves the same matrix, but without naming the collinear functions
             var drift = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, Name, "Gram matrix <b b^T> of the basis", diagnose);
+            var D = spec.Resolve(m);
             var k = new double[nd];
             for (int i = 0; i < nd; i++) k[i] = m.Strat[i] - m.Ito[i];
             var mk = DenseMatrix.SolveGram(m.GramMid, n, k, d, Name, "Gram matrix <b b^T> of the basis", false);
@@ -61,6 +62,9 @@ public static class DynamicsEstimator
         }
 
         var full = stats.Moments();
+        if (full.Count < n)
+            throw new InvalidInputException($"{full.Count} transition{(full.Count == 1 ? "" : "s")} cannot fit the {n} functions of the basis {basis.Name} per coordinate: "
+                + "the drift needs at least as many transitions as basis functions, and many more for its standard errors; use more frames or a smaller basis.");
         var value = Evaluate(full, true);
         var se = Resampling.StandardErrors(stats.Batches, errors, w => Evaluate(stats.Moments(-1, w), false));
         LinearVectorField Field(int offset) => new(basis, 0, stats.WindowEdges[0], stats.WindowEdges[^1], value[offset..(offset + nd)], se[offset..(offset + nd)]);

@@ -73,6 +73,24 @@ public class LinearEstimatorTests
         Assert.True(result.StandardError < bound * (1 + 3 * spread), $"stderr {result.StandardError}, Cramer-Rao bound {bound}");
     }
 
+    /// <summary>
+    /// Too few transitions, or coordinates that never move, were refused with "the Gram matrix of the diffusion fit's basis is not
+    /// positive definite": a fit the user never asked for. Now the count of transitions, or the collinear basis functions, are named.
+    /// </summary>
+    [Fact]
+    public void TooFewTransitionsOrFrozenCoordinatesAreNamed()
+    {
+        var model = InferenceData.DrivenTrap();
+        var basis = new PolynomialBasis(2, 1);
+        var two = InferenceData.Run(model, 0.01, 1, 1, 3, seed: 32).Trajectories;   // 3 frames: 2 transitions for 3 functions
+        var few = Assert.Throws<InvalidInputException>(() => DynamicsEstimator.Infer(two, basis));
+        Assert.Contains("2 transitions cannot fit the 3 functions", few.Message);
+        var frozen = new ThermoLearn.Trajectories.TrajectoryEnsemble(2, 50, 2, 0.01, Enumerable.Repeat(1.0, 2 * 50 * 2).ToArray());
+        var still = Assert.Throws<InvalidInputException>(() => DynamicsEstimator.Infer(frozen, basis));
+        Assert.Contains("collinear", still.Message);
+        Assert.DoesNotContain("diffusion fit", still.Message);
+    }
+
     [Fact]
     public void DriftDiffusionAndScoreCoverTheTruth()
     {
