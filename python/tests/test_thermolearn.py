@@ -209,12 +209,12 @@ def test_parameters_from_numpy_values_and_a_single_string():
 
 
 def test_the_cli_warnings_reach_the_notebook(trap):
-    # frames 0.01 apart on underdamped data: richardson moves the estimate by 43 %, so the CLI warns (stderr and JSON);
-    # the warning used to stay in result.extra, and stderr was dropped
+    # the (x, v) columns of underdamped data, frames 0.01 apart: the positions move on smooth paths and richardson moves the
+    # estimate by 43 %, so the CLI warns twice (stderr and JSON); the warnings used to stay in result.extra, and stderr was dropped
     u = tl.simulate("underdamped-driven-trap", trajectories=20, steps=4000, dt=0.001, save_every=10, seed=5)
     with pytest.warns(tl.ThermoLearnWarning, match="coarse-sampling correction"):
         est = tl.estimate(u)
-    assert [w["id"] for w in est.warnings] == ["coarse_sampling"] and "warnings" not in est.extra
+    assert sorted(w["id"] for w in est.warnings) == ["coarse_sampling", "smooth_paths"] and "warnings" not in est.extra
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # frames close enough: no warning
         assert tl.estimate(trap, basis="poly:1").warnings == []
