@@ -40,9 +40,20 @@ internal static class ActiveSweepCommand
             var rows = new List<(string File, double Phi, string Method, ManyBodyEntropyEstimate Estimate)>();
             var progress = new ProgressReporter(console, "active-sweep");
             var modelAt = new Dictionary<double, (string File, ActiveModel Model)>();
+            var seedAt = new Dictionary<(double Phi, ulong Seed), string>();
+            // a file given twice would count as two runs that agree exactly: a spread, and so an error, of zero
+            var seen = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+            foreach (var file in files)
+                if (!seen.TryAdd(Path.GetFullPath(file), file))
+                    throw new InvalidInputException($"active-sweep: {file} is given twice ({seen[Path.GetFullPath(file)]}); runs at one phi are averaged as independent replicas, so give each file once.");
             for (int f = 0; f < files.Length; f++)
             {
                 var snapshots = ActiveSnapshotFile.Read(files[f]);
+                // one seed of one model is one run: two files with it (a copy, or the same run saved twice) are not independent replicas
+                if (snapshots.Seed is { } runSeed && !seedAt.TryAdd((snapshots.Model.PackingFraction, runSeed), files[f])
+                    && modelAt.TryGetValue(snapshots.Model.PackingFraction, out var same) && same.Model == snapshots.Model)
+                    throw new InvalidInputException($"active-sweep: {seedAt[(snapshots.Model.PackingFraction, runSeed)]} and {files[f]} are runs of one model at phi = "
+                        + $"{snapshots.Model.PackingFraction:G6} with the same seed ({runSeed}), so the same noise: not independent replicas, and their spread would understate the error; simulate the replicas with different --seed values.");
                 // runs at one phi are averaged as replicas, so they must be runs of one model (seeds and frames may differ)
                 if (modelAt.TryGetValue(snapshots.Model.PackingFraction, out var earlier) && earlier.Model != snapshots.Model)
                     throw new InvalidInputException($"active-sweep: {earlier.File} and {files[f]} are both at phi = {snapshots.Model.PackingFraction:G6} "

@@ -273,6 +273,34 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.False(File.Exists(refusedPlot));
     }
 
+    /// <summary>
+    /// Runs at one phi are averaged as independent replicas with the error s / sqrt(R) from their spread. The same file given
+    /// twice, or a copy of a run (the same seed of the same model), agreed exactly and gave an error of 0 with exit code 0;
+    /// both are refused, naming the files, with no figure written. Different seeds are still taken (the test above).
+    /// </summary>
+    [Fact]
+    public void ActiveSweepRefusesTheSameRunTwice()
+    {
+        string[] model = ["--model", "aoup", "--set", "n=64", "--set", "phi=0.3", "--set", "k=1", "--set", "eps=0"];
+        string run = PathOf("run.npy"), copy = PathOf("copy.npy"), plot = PathOf("sweep.svg");
+        var (code, _, error) = Run(["simulate", .. model, "--steps", "100", "--dt", "0.01", "--save-every", "4", "--seed", "5", "--out", run]);
+        Assert.True(code == 0, error);
+        File.Copy(run, copy);
+        File.Copy(run + ".json", copy + ".json");
+
+        (code, _, error) = Run("active-sweep", "--in", run, "--in", run, "--method", "identity", "--blocks", "5", "--plot", plot);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("given twice", error);
+        Assert.False(File.Exists(plot));
+
+        (code, _, error) = Run("active-sweep", "--in", run, "--in", copy, "--method", "identity", "--blocks", "5", "--plot", plot);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("same seed (5)", error);
+        Assert.Contains("run.npy", error);
+        Assert.Contains("copy.npy", error);
+        Assert.False(File.Exists(plot));
+    }
+
     [Theory]
     [InlineData("phi=1", "phi")]
     [InlineData("n=3", "smaller than twice the interaction cutoff")]
