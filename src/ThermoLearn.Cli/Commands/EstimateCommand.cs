@@ -155,6 +155,7 @@ internal static class EstimateCommand
                     [options.Basis, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
                         options.Input.Dt, options.Input.Columns, options.Input.Batches, options.Input.Bootstrap, .. options.Neural.TrainingOptions],
                     parse.GetValue(options.Neural.SaveModel), parse.GetValue(options.Neural.LoadModel), options.Input.Seed);
+            RejectSnapshotMethodOnOtherFiles(inPath, parse.GetValue(options.Method)!);
             options.Active.RejectFor(parse);
             var request = Validate(parse, options, command);
             var estimated = Run(parse, options, request, console);
@@ -167,6 +168,24 @@ internal static class EstimateCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>
+    /// --method identity and score read only active-matter snapshots. A file meant as snapshots that cannot be recognised as
+    /// such (a .npy without its sidecar, a truncated HDF5 file) would otherwise reach the trajectory methods and be answered
+    /// with "--method 'identity' is unknown"; the snapshot reader says what is wrong with it instead.
+    /// </summary>
+    private static void RejectSnapshotMethodOnOtherFiles(string path, string method)
+    {
+        string name = method.Trim().ToLowerInvariant();
+        if (name is not ("identity" or "score")) return;
+        if (!File.Exists(path)) throw new InvalidInputException($"--in {path}: no such file.");
+        try { ThermoLearn.ActiveMatter.ActiveSnapshotFile.Read(path); }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException($"--method {name} reads active-matter snapshot files ('thermolearn simulate --model aoup'), and {path} cannot be read as one: {e.Message}");
+        }
+        throw new InvalidInputException($"--method {name} reads active-matter snapshot files ('thermolearn simulate --model aoup'); {path} is not one.");
     }
 
     /// <summary>Parses and checks the options, in flag terms, before any data are read.</summary>

@@ -301,6 +301,32 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.False(File.Exists(plot));
     }
 
+    /// <summary>
+    /// --method identity on a snapshot file the tool cannot recognise (a .npy whose sidecar is missing, a truncated HDF5 file)
+    /// said "--method 'identity' is unknown"; it now says what is wrong with the file, with exit code 2.
+    /// </summary>
+    [Fact]
+    public void IdentityOnAnUnreadableSnapshotFileSaysWhatIsWrongWithIt()
+    {
+        string npy = PathOf("run.npy"), h5 = PathOf("run.h5"), cut = PathOf("cut.h5");
+        string[] model = ["--model", "aoup", "--set", "n=64", "--set", "phi=0.3", "--set", "k=1", "--set", "eps=0"];
+        Assert.Equal(0, Run(["simulate", .. model, "--steps", "100", "--dt", "0.01", "--save-every", "4", "--out", npy]).Code);
+        Assert.Equal(0, Run(["simulate", .. model, "--steps", "100", "--dt", "0.01", "--save-every", "4", "--out", h5]).Code);
+        File.Delete(npy + ".json");
+        byte[] bytes = File.ReadAllBytes(h5);
+        File.WriteAllBytes(cut, bytes[..(bytes.Length * 2 / 3)]);
+
+        var (code, _, error) = Run("estimate", "--in", npy, "--method", "identity");
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.DoesNotContain("unknown", error);
+        Assert.Contains("sidecar", error);
+
+        (code, _, error) = Run("estimate", "--in", cut, "--method", "identity");
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.DoesNotContain("unknown", error);
+        Assert.Contains("cut.h5", error);
+    }
+
     [Theory]
     [InlineData("phi=1", "phi")]
     [InlineData("n=3", "smaller than twice the interaction cutoff")]
