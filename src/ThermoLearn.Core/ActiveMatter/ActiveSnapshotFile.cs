@@ -105,7 +105,10 @@ public static class ActiveSnapshotFile
             throw new InvalidInputException($"{sidecar}: not an active-snapshot sidecar (format '{(string?)header["format"]}', expected '{FormatName}').");
         double dt = FrameSpacing(Number(header, "dt", sidecar), $"{sidecar}: the frame spacing 'dt'");
         var model = ActiveModel.FromJson(header["parameters"]?.ToJsonString() ?? throw new InvalidInputException($"{sidecar}: no 'parameters'."), sidecar);
-        var raw = new NpyFormat().Read(path, dt);   // (T, F, D) = (frames, particles, columns)
+        // (T, F, D) = (frames, particles, columns), read as stored: a non-finite value is named by Assemble as frame, particle
+        // and column (the trajectory reader's check would call them trajectory, frame and coordinate)
+        ThermoLearn.Trajectories.TrajectoryEnsemble raw;
+        using (var reader = NpyFormat.OpenReader(path, dt)) raw = reader.ReadAll();
         double? step = header["step_dt"] is { } s ? (double)s : null;
         ulong? seed = header["seed"] is { } sd ? (ulong)sd : null;
         return Assemble(path, model, raw.Trajectories, raw.Frames, raw.Dimension, dt, raw.Data, seed, step);

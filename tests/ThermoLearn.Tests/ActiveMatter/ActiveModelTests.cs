@@ -189,6 +189,25 @@ public class ActiveModelTests
     }
 
     /// <summary>
+    /// A NaN in a snapshot file is named by frame, particle and column in both formats. The .npy reader named it with the
+    /// trajectory words ("trajectory 2, frame 7, coordinate 3" for frame 2, particle 7, column gy).
+    /// </summary>
+    [Theory]
+    [InlineData("n.npy")]
+    [InlineData("n.h5")]
+    public void ANaNInASnapshotFileIsNamedByFrameParticleAndColumn(string name)
+    {
+        string path = Path.Combine(TempFolder(), name);
+        var model = Mips(64) with { PackingFraction = 0.2 };
+        var s = ActiveSimulator.Run(model, new ActiveRunOptions { Dt = 0.05, Frames = 3, Seed = 1 });
+        var data = (double[])s.Data.Clone();
+        data[(2L * 64 + 7) * s.Columns + 3] = double.NaN;
+        ActiveSnapshotFile.Write(path, new ActiveSnapshots(model, 3, s.FrameDt, data, s.Seed, s.StepDt));
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains("at frame 2, particle 7, column 'gy'", e.Message);
+    }
+
+    /// <summary>
     /// Two interacting particles at the same place have no pair direction (f / r is infinite): the file is refused, naming the pair and
     /// the frame, across the periodic boundary too (one copy shifted by the box side). Without interactions the same file reads.
     /// </summary>
