@@ -194,6 +194,16 @@ public sealed record ActiveModel
                 Beta = (double)o["beta"]!,
             };
             m.Validate();
+            // the side is stored as provenance and recomputed from n, phi, d and r0; a side that disagrees says that the
+            // parameters were edited or belong to another run, and the box (hence every minimum image) would silently change
+            if (o.TryGetPropertyValue("box", out var stored))
+            {
+                double? side = stored is null ? null : (double)stored;
+                bool agree = side is { } l ? m.Box is { } b && Math.Abs(l - b) <= 1e-9 * b : m.Box is null;
+                if (!agree)
+                    throw new InvalidInputException(FormattableString.Invariant(
+                        $"{where}: the stored box side {(side is { } l2 ? $"L = {l2:G6}" : "null (a trap)")} disagrees with the parameters, which give {(m.Box is { } b2 ? $"a periodic box of side L = {b2:G6} (n = {m.Particles}, phi = {m.PackingFraction}, d = {m.Dimension}, r0 = {m.R0})" : $"a trap (A = {m.A}) without a box")}; the parameters were edited or belong to another run."));
+            }
             return m;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)

@@ -189,6 +189,29 @@ public class ActiveModelTests
     }
 
     /// <summary>
+    /// The box side is recomputed from n, phi, d and r0 on reading; a sidecar whose stored side disagrees (phi edited from 0.2 to
+    /// 0.3, the side edited, a null side for a box) was read with the recomputed box and gave another rate with exit code 0. It is
+    /// refused naming the sidecar and both sides; the unedited sidecar still reads.
+    /// </summary>
+    [Theory]
+    [InlineData("phi", "0.3")]
+    [InlineData("box", "5")]
+    [InlineData("box", "null")]
+    public void ASidecarWhoseBoxDisagreesWithItsParametersIsRefused(string key, string value)
+    {
+        string path = Path.Combine(TempFolder(), "box.npy"), sidecar = ActiveSnapshotFile.SidecarPath(path);
+        var s = ActiveSimulator.Run(Mips(64) with { PackingFraction = 0.2 }, new ActiveRunOptions { Dt = 0.05, Frames = 2, Seed = 1 });
+        ActiveSnapshotFile.Write(path, s);
+        Assert.Equal(s.Data, ActiveSnapshotFile.Read(path).Data);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        header["parameters"]![key] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        File.WriteAllText(sidecar, header.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => ActiveSnapshotFile.Read(path));
+        Assert.Contains(sidecar, e.Message);
+        Assert.Contains("disagrees with the parameters", e.Message);
+    }
+
+    /// <summary>
     /// A NaN in a snapshot file is named by frame, particle and column in both formats. The .npy reader named it with the
     /// trajectory words ("trajectory 2, frame 7, coordinate 3" for frame 2, particle 7, column gy).
     /// </summary>
