@@ -55,7 +55,18 @@ internal sealed class ActiveSimulateOptions
         {
             if (!File.Exists(initialPath)) throw new InvalidInputException($"--initial {initialPath}: no such file.");
             if (!initialPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new InvalidInputException($"--initial {initialPath}: give a .npy array of shape (n, columns).");
-            initial = new NpyFormat().Read(initialPath, 1.0).Data;
+            var array = new NpyFormat().Read(initialPath, 1.0);
+            // the state is read flat; a file of the right size in another shape (50 rows of 4 for n = 100, d = 2) was taken for
+            // 100 rows of 2 and told that the active state g was missing: say the file's shape against the one needed
+            int columns = model.Dimension + model.ActiveColumns, rows = array.Trajectories, width = array.Frames * array.Dimension;
+            bool shapeOk = rows == model.Particles && width == columns || rows == 1 && array.Frames == model.Particles && array.Dimension == columns;
+            if (!shapeOk && array.Data.Length == model.Particles * columns || array.Data.Length == model.Particles * model.Dimension && rows != model.Particles)
+            {
+                string active = model.Kind == ActiveModelKind.Aoup ? "g" : "theta";
+                throw new InvalidInputException($"--initial {initialPath}: an array of {rows} rows of {width} values; {model.Name} with n = {model.Particles}, "
+                    + $"d = {model.Dimension} needs {model.Particles} rows of {columns} columns (x then {active}).");
+            }
+            initial = array.Data;
         }
         var options = new ActiveRunOptions
         {

@@ -340,6 +340,29 @@ public sealed class ActiveMatterCommandTests : IDisposable
         Assert.False(File.Exists(output));
     }
 
+    /// <summary>
+    /// --initial is read flat. An array of 8 rows of 4 for n = 16, d = 2 (rows missing) was told "the active state g is missing"
+    /// (its 32 values are those of 16 positions), and one of 32 rows of 2 (64 values, as many as 16 rows of 4) was taken as 16
+    /// particles with exit code 0. Both are refused naming the file's rows and columns and the 16 rows of 4 needed.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 4)]
+    [InlineData(32, 2)]
+    public void AnInitialStateOfTheWrongShapeIsRefusedWithItsShape(int rows, int columns)
+    {
+        string initial = PathOf("init.npy"), output = PathOf("o.h5");
+        var state = new double[rows * columns];
+        for (int q = 0; q < state.Length; q++) state[q] = 3.7 * q % 20;
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [rows, columns]);
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "k=0", "--steps", "4", "--dt", "0.01",
+            "--initial", initial, "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains($"{rows} rows of {columns} values", error);
+        Assert.Contains("needs 16 rows of 4 columns", error);
+        Assert.DoesNotContain("missing", error);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void OverlappingInitialParticlesAndTrajectoryFlagsAreBadInput()
     {
