@@ -107,8 +107,14 @@ public class EstimateCommandTests
         var warning = JsonNode.Parse(run.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "smooth_paths")!;
         Assert.InRange((double)warning["increment_curvature_ratio"]!, 0, 0.1);
         Assert.Contains("smooth paths", Run("infer", "--in", under, "--columns", "0,1").Error);
-        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 108).Trajectories);
-        var overdamped = Run("infer", "--in", trap, "--json");
+        OverdampedDataGiveNoWarning(trap, 108, "infer");
+    }
+
+    /// <summary>Overdamped data (a driven trap, R ~ 2) written to <paramref name="trap"/>: the command gives no warning, in JSON or on stderr.</summary>
+    private static void OverdampedDataGiveNoWarning(string trap, ulong seed, params string[] command)
+    {
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: seed).Trajectories);
+        var overdamped = Run([.. command, "--in", trap, "--json"]);
         Assert.True(overdamped.Code == 0, overdamped.Error);
         Assert.Null(JsonNode.Parse(overdamped.Out)!["warnings"]);
         Assert.DoesNotContain("warning", overdamped.Error);
@@ -325,11 +331,7 @@ public class EstimateCommandTests
         Assert.Equal([0, 1], pooled["smooth_columns"]!.AsArray().Select(c => (int)c!));
         Assert.True((double)pooled["increment_curvature_ratio"]! > ThermoLearn.Inference.UnderdampedEntropyProduction.SmoothPathsThreshold, "the pooled R alone would not have warned");
         Assert.Contains("--columns 0,1", whole.Error);
-        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 1, 1, 20_000, seed: 106).Trajectories);
-        var overdamped = Run("estimate", "--in", trap, "--basis", "poly:1", "--json");
-        Assert.True(overdamped.Code == 0, overdamped.Error);
-        Assert.Null(JsonNode.Parse(overdamped.Out)!["warnings"]);
-        Assert.DoesNotContain("warning", overdamped.Error);
+        OverdampedDataGiveNoWarning(trap, 106, "estimate", "--basis", "poly:1");
     }
 
     /// <summary>
