@@ -97,10 +97,7 @@ public class EstimateCommandTests
     [Fact]
     public void InferWarnsOnSmoothUnderdampedPaths()
     {
-        string folder = Folder(), under = Path.Combine(folder, "under.npy"), trap = Path.Combine(folder, "trap.npy");
-        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--set", "gamma=1.5", "--trajectories", "4", "--steps", "4000", "--dt", "0.002",
-            "--save-every", "5", "--seed", "2", "--out", under);
-        Assert.True(simulate.Code == 0, simulate.Error);
+        string folder = Folder(), under = UnderdampedTrap(folder, "2"), trap = Path.Combine(folder, "trap.npy");
         var run = Run("infer", "--in", under, "--columns", "0,1", "--json");
         Assert.True(run.Code == 0, run.Error);
         Assert.Contains("smooth paths", run.Error);
@@ -108,6 +105,16 @@ public class EstimateCommandTests
         Assert.InRange((double)warning["increment_curvature_ratio"]!, 0, 0.1);
         Assert.Contains("smooth paths", Run("infer", "--in", under, "--columns", "0,1").Error);
         OverdampedDataGiveNoWarning(trap, 108, "infer");
+    }
+
+    /// <summary>An (x, v) file of the underdamped driven trap (gamma dt = 0.015: positions on smooth paths, R ~ 0.01) in <paramref name="folder"/>.</summary>
+    private static string UnderdampedTrap(string folder, string seed)
+    {
+        string under = Path.Combine(folder, "under.npy");
+        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--set", "gamma=1.5", "--trajectories", "4", "--steps", "4000", "--dt", "0.002",
+            "--save-every", "5", "--seed", seed, "--out", under);
+        Assert.True(simulate.Code == 0, simulate.Error);
+        return under;
     }
 
     /// <summary>Overdamped data (a driven trap, R ~ 2) written to <paramref name="trap"/>: the command gives no warning, in JSON or on stderr.</summary>
@@ -310,10 +317,7 @@ public class EstimateCommandTests
     [Fact]
     public void WarnsWhenCurrentMeetsSmoothUnderdampedPaths()
     {
-        string folder = Folder(), under = Path.Combine(folder, "under.npy"), trap = Path.Combine(folder, "trap.npy");
-        var simulate = Run("simulate", "--model", "underdamped-driven-trap", "--set", "gamma=1.5", "--trajectories", "4", "--steps", "4000", "--dt", "0.002",
-            "--save-every", "5", "--seed", "1", "--out", under);
-        Assert.True(simulate.Code == 0, simulate.Error);
+        string folder = Folder(), under = UnderdampedTrap(folder, "1"), trap = Path.Combine(folder, "trap.npy");
         foreach (var method in new[] { "current", "tur" })
         {
             var run = Run("estimate", "--in", under, "--columns", "0,1", "--method", method, "--basis", "poly:1", "--json");
