@@ -60,7 +60,9 @@ internal sealed class ActiveSimulateOptions
             // 100 rows of 2 and told that the active state g was missing: say the file's shape against the one needed
             int columns = model.Dimension + model.ActiveColumns, rows = array.Trajectories, width = array.Frames * array.Dimension;
             bool shapeOk = rows == model.Particles && width == columns || rows == 1 && array.Frames == model.Particles && array.Dimension == columns;
-            if (!shapeOk && array.Data.Length == model.Particles * columns || array.Data.Length == model.Particles * model.Dimension && rows != model.Particles)
+            // as many values as a whole state, or as the positions alone (which the simulator refuses for the missing active state), in other rows
+            bool stateSized = array.Data.Length == model.Particles * columns, positionsSized = array.Data.Length == model.Particles * model.Dimension;
+            if (!shapeOk && (stateSized || positionsSized && rows != model.Particles))
             {
                 string active = model.Kind == ActiveModelKind.Aoup ? "g" : "theta";
                 throw new InvalidInputException($"--initial {initialPath}: an array of {rows} rows of {width} values; {model.Name} with n = {model.Particles}, "

@@ -250,7 +250,7 @@ internal static class EstimateCommand
         var statistics = o.Streaming.Output(parse);
         var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
             r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics));
-        foreach (var w in outcome.Warnings) console.Error.WriteLine("warning: " + w.Message);
+        EstimateWarning.Print(console, outcome.Warnings);
         return new Estimated(header, spec, outcome, model, warning, statistics);
     }
 
@@ -278,7 +278,7 @@ internal static class EstimateCommand
         var result = EstimateFields(e, x.Header.Dt);
         result["input"] = r.Input;
         if (x.Warning is not null) result["warning"] = x.Warning;
-        if (x.Outcome.Warnings.Count > 0) result["warnings"] = new JsonArray(x.Outcome.Warnings.Select(w => (JsonNode)w.ToJson()).ToArray());
+        if (EstimateWarning.Json(x.Outcome.Warnings) is { } warnings) result["warnings"] = warnings;
         if (x.Outcome.Extra is { } extra)
             foreach (var (key, value) in extra) result[key] = value?.DeepClone();
         var exact = AddQuantityAndExact(result, e, x.Model, r.Windows, x.Header.Dt, x.Header.StartTime);

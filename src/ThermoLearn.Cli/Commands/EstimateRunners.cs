@@ -53,6 +53,16 @@ internal sealed record EstimateWarning(string Id, string Message, JsonObject Fie
         foreach (var (key, value) in Fields) o[key] = value?.DeepClone();
         return o;
     }
+
+    /// <summary>Each warning on stderr, as the tool's other warnings: "warning: message".</summary>
+    public static void Print(Infrastructure.CliConsole console, IEnumerable<EstimateWarning> warnings)
+    {
+        foreach (var w in warnings) console.Error.WriteLine("warning: " + w.Message);
+    }
+
+    /// <summary>The JSON "warnings" list, or null when there is none (the key is then left out).</summary>
+    public static JsonArray? Json(IReadOnlyCollection<EstimateWarning> warnings) =>
+        warnings.Count == 0 ? null : new JsonArray([.. warnings.Select(w => (JsonNode)w.ToJson())]);
 }
 
 /// <summary>A method of <c>thermolearn estimate --method NAME</c>: the library's description of it and the function that runs it.</summary>

@@ -76,11 +76,9 @@ internal static class InferCommand
                 ["input"] = parse.GetValue(input.In),
             };
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
-            if (smooth is not null)
-            {
-                output["warnings"] = new JsonArray(smooth.ToJson());
-                console.Error.WriteLine("warning: " + smooth.Message);
-            }
+            EstimateWarning[] warnings = smooth is null ? [] : [smooth];
+            EstimateWarning.Print(console, warnings);
+            if (EstimateWarning.Json(warnings) is { } list) output["warnings"] = list;
             if (plotPath is not null)
             {
                 PlotRange range;

@@ -32,11 +32,14 @@ public static class UnderdampedEntropyProduction
     /// difference has twice their variance (R = 2); underdamped increments are v dt (order dt) and vary smoothly, so the second
     /// difference is of order dt^(3/2) and R = O(gamma dt).
     /// </summary>
-    public static double IncrementCurvatureRatio(TrajectoryEnsemble data)
+    public static double IncrementCurvatureRatio(TrajectoryEnsemble data) => Curvature(data).Ratio();
+
+    /// <summary>The sums of <see cref="IncrementCurvatureRatio(TrajectoryEnsemble)"/> over every trajectory of data held in memory.</summary>
+    private static CurvatureSums Curvature(TrajectoryEnsemble data)
     {
         var sums = new CurvatureSums(data.Dimension);
         for (int t = 0; t < data.Trajectories; t++) sums.Add(data.Trajectory(t), 0, 0, data.Frames - 1, data.Frames);
-        return sums.Ratio();
+        return sums;
     }
 
     /// <summary>
@@ -68,19 +71,17 @@ public static class UnderdampedEntropyProduction
     private static double[] CurvatureRatio(CurrentStatistics stats, bool pooled)
     {
         ArgumentNullException.ThrowIfNull(stats);
-        int d = stats.Options.Lag == 1 ? stats.Moments().D : 0;
-        var nan = Enumerable.Repeat(double.NaN, pooled ? 1 : Math.Max(d, 1)).ToArray();
-        if (stats.Options.Lag != 1) return nan;
-        var m = stats.Moments();
-        if (!(m.SuccessiveCount > 0)) return nan;
-        var second = new double[pooled ? 1 : d];
-        var successive = new double[pooled ? 1 : d];
-        for (int i = 0; i < d; i++)
-        {
-            int slot = pooled ? 0 : i;
-            second[slot] += 2 * m.Step * m.SecondCumulant[i * d + i];   // <dx_i^2>
-            successive[slot] += m.Successive[i * d + i];                // <dx_i,f dx_i,f+1>
-        }
+        var m = stats.Options.Lag == 1 ? stats.Moments() : null;
+        int d = m?.D ?? 1, slots = pooled ? 1 : d;
+        var second = new double[slots];
+        var successive = new double[slots];
+        if (m is not null && m.SuccessiveCount > 0)
+            for (int i = 0; i < d; i++)
+            {
+                int slot = pooled ? 0 : i;
+                second[slot] += 2 * m.Step * m.SecondCumulant[i * d + i];   // <dx_i^2>
+                successive[slot] += m.Successive[i * d + i];                // <dx_i,f dx_i,f+1>
+            }
         return [.. second.Zip(successive, (a, b) => a > 0 ? 2 * (a - b) / a : double.NaN)];
     }
 
@@ -91,9 +92,7 @@ public static class UnderdampedEntropyProduction
         errors.Validate();
         Check(basis, data.Dimension, data.Frames);
         data.EnsureFinite("trajectory data");
-        var curvature = new CurvatureSums(data.Dimension);
-        for (int t = 0; t < data.Trajectories; t++) curvature.Add(data.Trajectory(t), 0, 0, data.Frames - 1, data.Frames);
-        RefuseOverdamped(curvature, null);
+        RefuseOverdamped(Curvature(data), null);
         var layout = BatchLayout.Create(data, errors.Batches);
         var cells = new Cells(basis, data.Dimension, data.Dt, layout.Count);
         Parallel.For(0, layout.Count, b =>
