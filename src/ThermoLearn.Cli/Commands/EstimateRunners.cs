@@ -168,7 +168,7 @@ internal static class EstimateRunners
     }
 
     /// <summary>
-    /// The coarse-sampling correction is a large part of the value (<see cref="CoarseSamplingCorrection.UntrustedFraction"/>): the
+    /// The coarse-sampling correction is a large part of the value (<see cref="CoarseSamplingCorrection.UntrustedFraction(EntropyProductionEstimate, EntropyProductionEstimate)"/>): the
     /// frames are too far apart for its expansion in dt (driven trap saved every 0.2 and 0.5: corrections of 30-75% of the value,
     /// results 11-79 stderr below the exact rate).
     /// </summary>

@@ -8,8 +8,11 @@ using ThermoLearn.Inference.Bases;
 namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
-/// <c>thermolearn infer --in FILE [--dt DT] [--basis poly:1] [--noise-robust] [--plot FILE.png] [--chunk-mb M] [--json]</c>: drift (force)
-/// coefficients, diffusion matrix, score and mean local velocity with standard errors (see <see cref="DynamicsEstimator"/>).
+/// <c>thermolearn infer --in FILE [--dt DT] [--basis poly:1] [--noise-robust] [--correction richardson|none] [--plot FILE.png] [--chunk-mb M] [--json]</c>:
+/// drift (force) coefficients, diffusion matrix, score and mean local velocity with standard errors (see <see cref="DynamicsEstimator"/>).
+/// By default the drift, score and v are the continuous-time fields, corrected for coarse sampling from lags 1 and 2 (as
+/// <c>estimate</c>'s EP rate), with the lag-dt fields beside them (JSON <c>drift_uncorrected</c>, ...); a correction too large to be
+/// trusted is a <c>coarse_sampling</c> warning, as in <c>estimate</c>.
 /// Without --plot the file is read in chunks into the current statistics (memory bounded by --chunk-mb; the same bits as in memory).
 /// </summary>
 internal static class InferCommand
@@ -19,6 +22,12 @@ internal static class InferCommand
         var input = new InferenceInput();
         var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:1" };
         var robust = new Option<bool>("--noise-robust") { Description = "Diffusion from successive increments (robust to measurement noise)." };
+        var correction = new Option<string>("--correction")
+        {
+            Description = "Coarse-sampling correction of the drift, score and mean local velocity: richardson (2 f(dt) - f(2 dt) from lags 1 and 2: "
+                + "the continuous-time fields, and D's remaining O(dt^2) term removed; default) or none (the lag-dt fields, e.g. (E[x(t+dt)|x(t)] - x(t))/dt, and the lag-1 D).",
+            DefaultValueFactory = _ => DynamicsEstimator.DefaultCorrection.Name,
+        };
         var plot = new Option<string?>("--plot") { Description = "Figure (.png/.svg) of the inferred drift: |drift| over 2-D data, drift(x) for 1-D data." };
         var json = SharedOptions.Json();
         var chunkMb = new Option<int>("--chunk-mb")
@@ -28,12 +37,16 @@ internal static class InferCommand
         };
         var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors.");
         input.AddTo(command);
-        foreach (var o in new Option[] { basis, robust, plot, chunkMb, json }) command.Add(o);
+        foreach (var o in new Option[] { basis, robust, correction, plot, chunkMb, json }) command.Add(o);
         command.SetAction(parse =>
         {
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null) PlotFile.Validate(plotPath);
             long chunkValues = ConvertCommand.ChunkValues(parse.GetValue(chunkMb));
+            string correctionName = parse.GetValue(correction)!.Trim().ToLowerInvariant();
+            var fix = DynamicsEstimator.Corrections.FirstOrDefault(c => c.Name == correctionName)
+                ?? throw new InvalidInputException($"--correction '{correctionName}': use {string.Join(" or ", DynamicsEstimator.Corrections.Select(c => c.Name))}"
+                    + (correctionName == CoarseSamplingCorrection.Richardson2.Name ? " (infer has the first-order correction only, from lags 1 and 2)." : "."));
             // the estimate is a function of the current statistics, which stream, and the figure needs only the data's range
             // (one more pass in chunks): the file is never held whole
             using var reader = input.Open(parse, console);
@@ -42,14 +55,23 @@ internal static class InferCommand
                 throw new InvalidInputException($"--plot draws 1-D or 2-D drift fields; these data have {header.Dimension} coordinates.");
             var b = BasisSpec.Parse(parse.GetValue(basis)!, header.Dimension, () => StreamingOptions.Range(() => input.Open(parse), chunkValues));
             var errors = input.Errors(parse);
-            var stats = CurrentStatistics.Accumulate(reader, b, [CurrentStatisticsOptions.Default], errors, chunkValues)[0];
-            var result = DynamicsEstimator.Infer(stats, b, parse.GetValue(robust), errors);
+            if (header.Frames < fix.MinimumFrames)
+                throw new InvalidInputException($"{header.Path}: trajectories of {header.Frames} frames; --correction {fix.Name} fits lags 1 to {fix.Lags} and needs at least "
+                    + $"{fix.MinimumFrames} frames per trajectory; use --correction none for the lag-dt fields.");
+            var stats = CurrentStatistics.Accumulate(reader, b, DynamicsEstimator.StatisticsOptions(fix, header.Frames), errors, chunkValues);
+            var result = DynamicsEstimator.Infer(stats, b, parse.GetValue(robust), errors, fix);
             // positions of underdamped motion: the increments are not an overdamped diffusion's, so none of the four fields is the system's
             var smooth = EstimateRunners.SmoothPaths(header.Path, "infer",
                 "infer reads these increments as an overdamped diffusion's, so its drift, diffusion matrix (of the order of v^2 dt, not a diffusion "
-                + "coefficient), score and mean local velocity are not this system's; for the EP rate use 'thermolearn estimate --method underdamped' on the positions", stats,
+                + "coefficient), score and mean local velocity are not this system's; for the EP rate use 'thermolearn estimate --method underdamped' on the positions", stats[0],
                 reader.Columns);
             int d = header.Dimension;
+            JsonObject Diffusion(DiffusionEstimate e) => new()
+            {
+                ["matrix"] = Rows(e.Matrix, d),
+                ["stderr"] = Rows(e.StandardErrors, d),
+                ["method"] = e.Method,
+            };
             JsonObject Field(LinearVectorField f) => new()
             {
                 ["coefficients"] = Rows(f.Coefficients, d),
@@ -60,13 +82,9 @@ internal static class InferCommand
                 ["basis"] = b.Name,
                 ["functions"] = new JsonArray(Enumerable.Range(0, b.Count).Select(a => (JsonNode?)JsonValue.Create(b.Describe(a))).ToArray()),
                 ["dimension"] = d,
+                ["correction"] = fix.Name,
                 ["drift"] = Field(result.Drift),
-                ["diffusion"] = new JsonObject
-                {
-                    ["matrix"] = Rows(result.Diffusion.Matrix, d),
-                    ["stderr"] = Rows(result.Diffusion.StandardErrors, d),
-                    ["method"] = result.Diffusion.Method,
-                },
+                ["diffusion"] = Diffusion(result.Diffusion),
                 ["score"] = Field(result.Score),
                 ["mean_local_velocity"] = Field(result.MeanLocalVelocity),
                 ["n_frames"] = result.Frames,
@@ -75,8 +93,19 @@ internal static class InferCommand
                 ["errors"] = result.Settings.Errors,
                 ["input"] = parse.GetValue(input.In),
             };
+            if (result.Uncorrected is { } lagOne)
+            {
+                output["drift_uncorrected"] = Field(lagOne.Drift);
+                output["score_uncorrected"] = Field(lagOne.Score);
+                output["mean_local_velocity_uncorrected"] = Field(lagOne.MeanLocalVelocity);
+                output["diffusion_uncorrected"] = Diffusion(lagOne.Diffusion);
+                output["drift_correction_fraction"] = JsonOutput.Number(result.DriftCorrection!.Fraction);
+            }
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
-            EstimateWarning[] warnings = smooth is null ? [] : [smooth];
+            var warnings = new List<EstimateWarning>();
+            if (EulerChain(header.Path, header.Metadata, header.Dt, fix) is { } euler) warnings.Add(euler);
+            if (smooth is not null) warnings.Add(smooth);
+            if (result.DriftCorrection is { } size && CoarseSampling(header.Path, header.Dt, size, fix) is { } coarse) warnings.Add(coarse);
             EstimateWarning.Print(console, warnings);
             if (EstimateWarning.Json(warnings) is { } list) output["warnings"] = list;
             if (plotPath is not null)
@@ -89,19 +118,58 @@ internal static class InferCommand
             if (parse.GetValue(json)) JsonOutput.Write(console, output);
             else
             {
-                console.Out.WriteLine($"basis {b.Name}; {result.Frames} frames; errors: {result.Settings.Errors}");
+                console.Out.WriteLine($"basis {b.Name}; {result.Frames} frames; errors: {result.Settings.Errors}; correction: "
+                    + (result.Uncorrected is null ? "none (lag-dt fields)" : $"{fix.Name} (continuous-time drift, score and v from lags 1 and 2; the drift moved by "
+                        + $"{100 * result.DriftCorrection!.Fraction:F1}% of its size)"));
                 // all three fields, as in --json: the score and v are what the command is named for, not only the drift
-                foreach (var (label, field) in new[] { ("drift", result.Drift), ("score", result.Score), ("mean-local-velocity", result.MeanLocalVelocity) })
+                var fields = new List<(string, LinearVectorField)> { ("drift", result.Drift), ("score", result.Score), ("mean-local-velocity", result.MeanLocalVelocity) };
+                if (result.Uncorrected is { } u)
+                    fields.AddRange([("drift-uncorrected", u.Drift), ("score-uncorrected", u.Score), ("mean-local-velocity-uncorrected", u.MeanLocalVelocity)]);
+                foreach (var (label, field) in fields)
                     for (int a = 0; a < b.Count; a++)
                         console.Out.WriteLine($"  {label}[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
                             $"{field.Coefficients[a * d + m]:G5} +- {field.StandardErrors![a * d + m]:G2}")));
-                console.Out.WriteLine("  D = " + string.Join("; ", Enumerable.Range(0, d).Select(i => string.Join(", ", Enumerable.Range(0, d).Select(j =>
-                    $"{result.Diffusion.Matrix[i * d + j]:G5} +- {result.Diffusion.StandardErrors[i * d + j]:G2}")))));
+                void Matrix(string label, DiffusionEstimate e) => console.Out.WriteLine($"  {label} = " + string.Join("; ", Enumerable.Range(0, d).Select(i =>
+                    string.Join(", ", Enumerable.Range(0, d).Select(j => $"{e.Matrix[i * d + j]:G5} +- {e.StandardErrors[i * d + j]:G2}")))));
+                Matrix("D", result.Diffusion);
+                if (result.Uncorrected is { } lagOneD) Matrix("D-uncorrected", lagOneD.Diffusion);
             }
             return CliApp.ExitOk;
         });
         return command;
     }
+
+    /// <summary>
+    /// The drift's coarse-sampling correction is a large part of it (<see cref="CorrectionSize.UntrustedFraction"/>, the rule and
+    /// threshold of estimate's EP rate): the frames are too far apart for the expansion in dt (linear models: a correction of 20% of the
+    /// drift left about 10% of it; docs/inference.md).
+    /// </summary>
+    internal static EstimateWarning? CoarseSampling(string path, double dt, CorrectionSize size, CoarseSamplingCorrection correction)
+    {
+        if (size.UntrustedFraction is not { } fraction) return null;
+        string message = $"{path}: frames {dt:G4} apart are too far apart for the first-order coarse-sampling correction of the drift to be trusted: {correction.Name} "
+            + $"moves the drift from its lag-dt value (drift_uncorrected) by {100 * fraction:F0}% of its size (sqrt<F^T D^-1 F> over the data; trusted up to "
+            + $"{100 * CoarseSamplingCorrection.TrustedFraction:F0}%, as in estimate; on linear models a 20% correction left about 10% of the drift, docs/inference.md "
+            + "\"Coarse sampling\"), so the drift, score and mean local velocity keep a bias likely larger than their standard errors. Record frames closer together "
+            + "(the correction shrinks in proportion to the spacing).";
+        return new EstimateWarning("coarse_sampling", message, new JsonObject
+        {
+            ["quantity"] = "drift",
+            ["correction_fraction"] = JsonOutput.Number(fraction),
+            ["threshold"] = CoarseSamplingCorrection.TrustedFraction,
+            ["correction"] = correction.Name,
+            ["advice"] = "record frames closer together",
+        });
+    }
+
+    /// <summary>
+    /// Euler-Maruyama data at its own step (the sidecar says so): the lag-dt drift of an Euler chain is its own drift exactly, so
+    /// the correction over-corrects, as for estimate's EP rate (<see cref="EstimateCommand.EulerChainWarning(string, ThermoLearn.Trajectories.TrajectoryMetadata, double)"/>).
+    /// </summary>
+    internal static EstimateWarning? EulerChain(string path, ThermoLearn.Trajectories.TrajectoryMetadata metadata, double dt, CoarseSamplingCorrection correction) =>
+        correction.Order > 0 && EstimateCommand.EulerChainWarning(path, metadata, dt) is { } message
+            ? new EstimateWarning("euler_chain", message, new JsonObject { ["advice"] = "--correction none" })
+            : null;
 
     private static JsonArray Rows(IReadOnlyList<double> values, int columns)
     {

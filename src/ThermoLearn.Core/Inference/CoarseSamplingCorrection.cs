@@ -90,8 +90,18 @@ public sealed class CoarseSamplingCorrection
     {
         ArgumentNullException.ThrowIfNull(corrected);
         ArgumentNullException.ThrowIfNull(lagOne);
-        double correction = corrected.Rate - lagOne.Rate, fraction = correction / corrected.Rate;
-        return Math.Abs(fraction) > TrustedFraction && Math.Abs(correction) > 2 * corrected.StandardError ? fraction : null;
+        return UntrustedFraction(corrected.Rate, corrected.Rate - lagOne.Rate, corrected.StandardError);
+    }
+
+    /// <summary>
+    /// The same rule for any corrected quantity: <paramref name="correction"/> / <paramref name="corrected"/> when its size is above
+    /// <see cref="TrustedFraction"/> and the correction above 2 standard errors of the corrected value; else null. (The drift of
+    /// <see cref="DynamicsEstimator"/>: its size and that of its correction in the metric of the noise, <see cref="CorrectionSize"/>.)
+    /// </summary>
+    public static double? UntrustedFraction(double corrected, double correction, double correctedStandardError)
+    {
+        double fraction = correction / corrected;
+        return Math.Abs(fraction) > TrustedFraction && Math.Abs(correction) > 2 * correctedStandardError ? fraction : null;
     }
 
     public override string ToString() => Name;

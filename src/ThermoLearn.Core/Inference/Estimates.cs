@@ -70,6 +70,36 @@ public sealed record DiffusionEstimate(IReadOnlyList<double> Matrix, IReadOnlyLi
 
 /// <summary>
 /// Drift (mu F), diffusion, score (grad ln p) and mean local velocity v = mu F - D s inferred from one data set.
+/// With a coarse-sampling correction (<see cref="Correction"/>, <see cref="DynamicsEstimator"/>) the drift, score and v are the
+/// continuous-time fields with the O(dt) term removed, D has its O(dt^2) term removed as well (its drift correction removes the O(dt)
+/// one at each lag), and <see cref="Uncorrected"/> holds the lag-dt fields and the lag-1 D.
 /// </summary>
 public sealed record DynamicsEstimate(LinearVectorField Drift, DiffusionEstimate Diffusion, LinearVectorField Score,
-    LinearVectorField MeanLocalVelocity, long Frames, long Transitions, EstimateSettings Settings);
+    LinearVectorField MeanLocalVelocity, long Frames, long Transitions, EstimateSettings Settings)
+{
+    /// <summary>The coarse-sampling correction of the drift, score and v (<see cref="CoarseSamplingCorrection.None"/>: the lag-dt fields).</summary>
+    public CoarseSamplingCorrection Correction { get; init; } = CoarseSamplingCorrection.None;
+
+    /// <summary>With a correction: the lag-dt drift (E[x(t + dt) | x(t)] - x(t))/dt, score and v, and the lag-1 (drift-corrected) D; else null.</summary>
+    public DynamicsFields? Uncorrected { get; init; }
+
+    /// <summary>With a correction: how far it moved the drift, in the metric of the noise; else null.</summary>
+    public CorrectionSize? DriftCorrection { get; init; }
+}
+
+/// <summary>Drift, score, mean local velocity and diffusion of one lag (the uncorrected ones of a corrected <see cref="DynamicsEstimate"/>).</summary>
+public sealed record DynamicsFields(LinearVectorField Drift, LinearVectorField Score, LinearVectorField MeanLocalVelocity, DiffusionEstimate Diffusion);
+
+/// <summary>
+/// The size of a coarse-sampling correction of a field F: <paramref name="Value"/> = ||F_corrected|| with its standard error and
+/// <paramref name="Change"/> = ||F_corrected - F_lag1||, in the metric of the noise ||F||^2 = &lt;F^T D^-1 F&gt; over the data (the Ito
+/// loss's metric: unchanged by a linear change of coordinates or of basis).
+/// </summary>
+public sealed record CorrectionSize(double Value, double StandardError, double Change)
+{
+    /// <summary>Change / Value: the correction as a fraction of the corrected field.</summary>
+    public double Fraction => Change / Value;
+
+    /// <summary>The fraction when the correction is too large to be trusted (<see cref="CoarseSamplingCorrection.UntrustedFraction(double, double, double)"/>); else null.</summary>
+    public double? UntrustedFraction => CoarseSamplingCorrection.UntrustedFraction(Value, Change, StandardError);
+}

@@ -253,7 +253,7 @@ public static class NeuralEntropyProductionEstimator
         }
         else
         {
-            var estimate = DynamicsEstimator.Infer(data, new PolynomialBasis(d, 1), spec.NoiseRobust).Diffusion;
+            var estimate = DynamicsEstimator.Infer(data, new PolynomialBasis(d, 1), spec.NoiseRobust, correction: CoarseSamplingCorrection.None).Diffusion;
             matrix = estimate.Matrix.ToArray();
             source = estimate.Method;
         }
@@ -273,7 +273,7 @@ public static class NeuralEntropyProductionEstimator
                 throw new InvalidInputException($"the diffusion matrix has {given.Length} entries, but the data are {d}-dimensional ({d * d} entries expected).");
             return (given, "given");
         }
-        var estimate = DynamicsEstimator.Infer(reader, new PolynomialBasis(d, 1), spec.NoiseRobust, ErrorOptions.Default, chunkValues).Diffusion;
+        var estimate = DynamicsEstimator.Infer(reader, new PolynomialBasis(d, 1), spec.NoiseRobust, ErrorOptions.Default, chunkValues, CoarseSamplingCorrection.None).Diffusion;
         return (estimate.Matrix.ToArray(), estimate.Method);
     }
 
