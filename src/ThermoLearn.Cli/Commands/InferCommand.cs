@@ -35,7 +35,7 @@ internal static class InferCommand
             Description = "Megabytes of the file held per chunk (two chunks are held); without --plot the file is read in chunks into the sums, never whole.",
             DefaultValueFactory = _ => 128,
         };
-        var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors.");
+        var command = new Command("infer", "Infer drift, diffusion, score and mean local velocity from trajectories, with standard errors: the continuous-time fields, corrected for the frame spacing (--correction), with the lag-dt ones beside them.");
         input.AddTo(command);
         foreach (var o in new Option[] { basis, robust, correction, plot, chunkMb, json }) command.Add(o);
         command.SetAction(parse =>
@@ -150,7 +150,7 @@ internal static class InferCommand
         string message = $"{path}: frames {dt:G4} apart are too far apart for the first-order coarse-sampling correction of the drift to be trusted: {correction.Name} "
             + $"moves the drift from its lag-dt value (drift_uncorrected) by {100 * fraction:F0}% of its size (sqrt<F^T D^-1 F> over the data; trusted up to "
             + $"{100 * CoarseSamplingCorrection.TrustedFraction:F0}%, as in estimate; on linear models a 20% correction left about 10% of the drift, docs/inference.md "
-            + "\"Coarse sampling\"), so the drift, score and mean local velocity keep a bias likely larger than their standard errors. Record frames closer together "
+            + "\"Coarse sampling: drift, diffusion and score\"), so the drift, score and mean local velocity keep a bias likely larger than their standard errors. Record frames closer together "
             + "(the correction shrinks in proportion to the spacing).";
         return new EstimateWarning("coarse_sampling", message, new JsonObject
         {
