@@ -220,6 +220,28 @@ def test_the_cli_warnings_reach_the_notebook(trap):
         assert tl.estimate(trap, basis="poly:1").warnings == []
 
 
+def test_infer_reports_continuous_time_fields_keeps_the_lag_dt_ones_and_warns_when_frames_are_too_far_apart(trap):
+    # driven trap saved every 1.0 (exact propagator): the correction moves the drift by about 25 % of its size, above the 20 %
+    # trusted, so the CLI warns; the warning used to stay in result.extra, and infer issued none in Python
+    coarse = tl.simulate("driven-trap-2d", trajectories=20, steps=2000, dt=1.0, seed=31)
+    with pytest.warns(tl.ThermoLearnWarning, match="coarse-sampling correction of the drift"):
+        r = tl.infer(coarse)
+    assert [w["id"] for w in r.warnings] == ["coarse_sampling"] and "warnings" not in r.extra
+    assert r.correction == "richardson" and 0.2 < r.drift_correction_fraction < 0.3
+    lag_dt = tl.infer(coarse, correction="none")
+    assert lag_dt.correction == "none" and lag_dt.drift_uncorrected is None and lag_dt.warnings == []
+    # the lag-dt fields are those infer reported before, kept bit for bit beside the corrected ones
+    np.testing.assert_array_equal(r.drift_uncorrected.coefficients, lag_dt.drift.coefficients)
+    np.testing.assert_array_equal(r.score_uncorrected.stderr, lag_dt.score.stderr)
+    np.testing.assert_array_equal(r.mean_local_velocity_uncorrected.coefficients, lag_dt.mean_local_velocity.coefficients)
+    np.testing.assert_array_equal(r.diffusion_uncorrected, lag_dt.diffusion)
+    # lag-dt drift of x0 in x0: (exp(-dt) cos(0.3 dt) - 1)/dt = -0.649, far from -1; the corrected one moves most of the way
+    assert abs(r.drift.coefficients[1, 0] + 1) < 0.5 * abs(r.drift_uncorrected.coefficients[1, 0] + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # frames 0.01 apart: no warning
+        assert tl.infer(trap).warnings == []
+
+
 def test_the_cli_pipes_are_closed_after_success_and_failure(monkeypatch):
     import subprocess
     started = []

@@ -266,7 +266,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
 
 
 def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None, noise_robust: bool = False,
-          columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
+          correction: Optional[str] = None, columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
           seed: Optional[int] = None, plot: Optional[PathLike] = None) -> InferResult:
     """Infer drift (force), diffusion, score and mean local velocity from trajectories, with standard errors.
 
@@ -280,22 +280,31 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         Basis of the fields (default ``'poly:1'``); ``result.functions`` names its functions.
     noise_robust : bool, optional
         Diffusion from successive increments (robust to measurement noise).
+    correction : str, optional
+        Coarse-sampling correction: ``'richardson'`` (the CLI's default: the continuous-time fields from lags 1 and 2, the
+        lag-dt ones kept as ``drift_uncorrected``, ...) or ``'none'`` (the lag-dt fields).
 
     Returns
     -------
     InferResult
-        ``drift.coefficients`` of shape (functions, dimension) with ``drift.stderr`` beside it; ``diffusion`` matrix.
+        ``drift.coefficients`` of shape (functions, dimension) with ``drift.stderr`` beside it; ``diffusion`` matrix;
+        ``warnings`` (each also issued as a :class:`ThermoLearnWarning`) when the data put the fields in doubt.
     """
     with scratch_folder() as folder:
         args = ["infer", *_write_input(data, folder, dt)]
         _flag(args, "--basis", basis)
         _flag(args, "--noise-robust", noise_robust)
+        _flag(args, "--correction", correction)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)
         _flag(args, "--seed", seed)
         _flag(args, "--plot", plot)
-        return InferResult.from_json(_run_on_data(args, folder))
+        result = InferResult.from_json(_run_on_data(args, folder))
+    # the CLI writes these on stderr too, which a notebook never shows
+    for w in result.warnings:
+        warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=2)
+    return result
 
 
 def optimize(task: str, *, tau: float, settings: Parameters = None, alpha: Optional[float] = None,

@@ -379,9 +379,21 @@ class InferResult:
     functions : list of str
         The basis functions (rows of each field's coefficients).
     drift, score, mean_local_velocity : Field
-        Coefficients of shape (functions, dimension) with standard errors of the same shape.
+        Coefficients of shape (functions, dimension) with standard errors of the same shape: the continuous-time fields,
+        corrected for the frame spacing (``correction='richardson'``, the default), else the lag-dt ones.
     diffusion : numpy.ndarray
         Diffusion matrix (dimension, dimension); ``diffusion_stderr`` beside it.
+    correction : str or None
+        The coarse-sampling correction: ``'richardson'`` (lags 1 and 2) or ``'none'``.
+    drift_uncorrected, score_uncorrected, mean_local_velocity_uncorrected : Field or None
+        With the correction: the lag-dt fields, e.g. the drift ``(E[x(t+dt)|x(t)] - x(t))/dt``.
+    diffusion_uncorrected, diffusion_uncorrected_stderr : numpy.ndarray or None
+        With the correction: the lag-1 diffusion matrix.
+    drift_correction_fraction : float or None
+        How far the correction moved the drift, as a fraction of its size (above 0.2: a ``coarse_sampling`` warning).
+    warnings : list of dict
+        What the data say about the fields' premises (``id``, ``message``, ...); empty when nothing is amiss.
+        :func:`thermolearn.infer` also issues each as a :class:`thermolearn.ThermoLearnWarning`.
     """
 
     basis: str
@@ -398,6 +410,14 @@ class InferResult:
     dt: float
     errors: str
     model: Optional[str] = None
+    correction: Optional[str] = None
+    drift_uncorrected: Optional[Field] = None
+    score_uncorrected: Optional[Field] = None
+    mean_local_velocity_uncorrected: Optional[Field] = None
+    diffusion_uncorrected: Optional[np.ndarray] = None
+    diffusion_uncorrected_stderr: Optional[np.ndarray] = None
+    drift_correction_fraction: Optional[float] = None
+    warnings: List[Dict[str, Any]] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -405,13 +425,24 @@ class InferResult:
     def from_json(cls, d: Dict[str, Any]) -> "InferResult":
         r = _Reader(d)
         diffusion = r.get("diffusion") or {}
+        lag_one = r.get("diffusion_uncorrected")
+
+        def optional_field(key: str) -> Optional[Field]:
+            value = r.get(key)
+            return None if value is None else Field.from_json(value)
         result = cls(basis=r.get("basis"), functions=list(r.get("functions") or []), dimension=int(r.get("dimension")),
                      drift=Field.from_json(r.get("drift") or {}), diffusion=_array(diffusion.get("matrix")),
                      diffusion_stderr=_array(diffusion.get("stderr")), diffusion_method=diffusion.get("method"),
                      score=Field.from_json(r.get("score") or {}),
                      mean_local_velocity=Field.from_json(r.get("mean_local_velocity") or {}),
                      n_frames=int(r.get("n_frames")), n_transitions=int(r.get("n_transitions")), dt=float(r.get("dt")),
-                     errors=r.get("errors"), model=r.get("model"), json=d)
+                     errors=r.get("errors"), model=r.get("model"), correction=r.get("correction"),
+                     drift_uncorrected=optional_field("drift_uncorrected"), score_uncorrected=optional_field("score_uncorrected"),
+                     mean_local_velocity_uncorrected=optional_field("mean_local_velocity_uncorrected"),
+                     diffusion_uncorrected=None if lag_one is None else _array(lag_one.get("matrix")),
+                     diffusion_uncorrected_stderr=None if lag_one is None else _array(lag_one.get("stderr")),
+                     drift_correction_fraction=_optional(r.get("drift_correction_fraction")),
+                     warnings=list(r.get("warnings") or []), json=d)
         r.get("input")
         result.extra = r.extra()
         return result
