@@ -771,6 +771,31 @@ internal sealed class CurrentMoments
         }
     }
 
+    /// <summary>The same transitions with some moments replaced (<see cref="With"/>).</summary>
+    private CurrentMoments(CurrentMoments m, double[] gramStart, double[] gramMid, double[] ito, double[] secondCumulant, double[] successive)
+    {
+        N = m.N;
+        D = m.D;
+        Count = m.Count;
+        Step = m.Step;
+        ObservedTime = m.ObservedTime;
+        GramStart = gramStart;
+        GramMid = gramMid;
+        Strat = m.Strat;
+        Ito = ito;
+        SecondCumulant = secondCumulant;
+        SuccessiveCount = m.SuccessiveCount;
+        Successive = successive;
+        CurrentSecondMoment = m.CurrentSecondMoment;
+    }
+
+    /// <summary>
+    /// These moments with the Gram sums, Ito currents, second cumulant and successive products replaced (the measurement
+    /// noise's share removed, <see cref="MeasurementNoise"/>); the Stratonovich currents and the rest are kept.
+    /// </summary>
+    internal CurrentMoments With(double[] gramStart, double[] gramMid, double[] ito, double[] secondCumulant, double[] successive) =>
+        new(this, gramStart, gramMid, ito, secondCumulant, successive);
+
     public int N { get; }
     public int D { get; }
     public double Count { get; }

@@ -4,10 +4,11 @@ namespace ThermoLearn.Inference;
 
 /// <summary>
 /// Which diffusion matrix D the EP estimators use: a known one, or one estimated from the same data by
-/// the second cumulant D = &lt;dx dx^T&gt;/(2 dt), or by its measurement-noise-robust variant
-/// D = (&lt;dx dx^T&gt; + &lt;dx_f dx_{f+1}^T&gt; + &lt;dx_{f+1} dx_f^T&gt;)/(2 dt)
-/// (independent localisation noise of variance s^2 adds 2 s^2 to the first term and -s^2 to each
-/// successive product; Vestergaard, Blainey &amp; Flyvbjerg, PRE 89, 022726 (2014)).
+/// the second cumulant D = &lt;dx dx^T&gt;/(2 dt), or by its variant robust to white measurement noise, the second cumulant
+/// less the noise covariance Sigma that the successive increments give (docs/inference.md, "Measurement noise"); both drift-corrected.
+/// Noise of covariance Sigma adds 2 Sigma to &lt;dx dx^T&gt; and -Sigma to &lt;dx_f dx_{f+1}^T&gt;, so the robust value is
+/// (&lt;dx dx^T&gt; + &lt;dx_f dx_{f+1}^T&gt; + &lt;dx_{f+1} dx_f^T&gt;)/(2 dt) less its drift term (Vestergaard, Blainey &amp;
+/// Flyvbjerg, PRE 89, 022726 (2014)), with the drift term estimated from moments without the noise.
 /// </summary>
 public sealed record DiffusionSpec
 {
@@ -53,34 +54,51 @@ public sealed record DiffusionSpec
         return new DiffusionSpec((double[])matrix.Clone(), false);
     }
 
-    internal string Source => Matrix is not null ? "given" : NoiseRobust ? "successive increments (noise-robust), drift-corrected" : "second cumulant, drift-corrected";
+    internal string Source => Matrix is not null ? "given"
+        : NoiseRobust ? "second cumulant less the measurement noise of successive increments, drift-corrected" : "second cumulant, drift-corrected";
 
     /// <summary>
-    /// D from the moments (or the given matrix). The raw second cumulant has an O(dt) drift bias: by the
-    /// Ito-Taylor expansion &lt;dx dx^T&gt;/(2 dt) = D + (dt/2) S + O(dt^2) with S = &lt;m m^T + D (grad m)^T + (grad m) D&gt;
-    /// for drift m; the successive-increment variant carries (3 dt/2) S. S is estimated from the same data:
-    /// m = Phi^T b with Phi = M_I^-1 J^I (the Ito fit) and &lt;D grad b_a&gt; = J^S - J^I (the score identity),
-    /// so S = Phi^T M_I Phi + K^T Phi + Phi^T K with K = J^S - J^I, and the bias is subtracted (docs/inference.md).
+    /// D from the moments (or the given matrix); the noise-robust variant removes the measurement noise's share from the
+    /// moments first (<see cref="MeasurementNoise"/>). The raw second cumulant has an O(dt) drift bias: by the Ito-Taylor
+    /// expansion &lt;dx dx^T&gt;/(2 dt) = D + (dt/2) S + O(dt^2) (<see cref="DriftTerm"/>), and the bias is subtracted
+    /// (docs/inference.md).
     /// </summary>
     internal double[] Resolve(CurrentMoments m)
     {
         if (Matrix is not null) return Matrix;
-        int d = m.D, n = m.N;
+        return DriftCorrected(NoiseRobust ? MeasurementNoise.Remove(m, a => "number " + a.ToString(System.Globalization.CultureInfo.InvariantCulture)).Moments : m);
+    }
+
+    /// <summary>D = &lt;dx dx^T&gt;/(2 dt) - (dt/2) S of moments taken as they are.</summary>
+    internal static double[] DriftCorrected(CurrentMoments m)
+    {
+        int d = m.D;
+        var s = DriftTerm(m);
         var r = new double[d * d];
-        for (int i = 0; i < d * d; i++)
-            r[i] = NoiseRobust ? m.SecondCumulant[i] + m.Successive[i] / m.Step : m.SecondCumulant[i];
+        for (int i = 0; i < d * d; i++) r[i] = m.SecondCumulant[i] - m.Step / 2 * s[i];
+        return r;
+    }
+
+    /// <summary>
+    /// S = &lt;m m^T + D (grad m)^T + (grad m) D&gt; for the drift m, the O(dt) term of &lt;dx dx^T&gt;/(2 dt), from the
+    /// moments: m = Phi^T b with Phi = M_I^-1 J^I (the Ito fit) and &lt;D grad b_a&gt; = J^S - J^I (the score identity), so
+    /// S = Phi^T M_I Phi + K^T Phi + Phi^T K with K = J^S - J^I.
+    /// </summary>
+    internal static double[] DriftTerm(CurrentMoments m)
+    {
+        int d = m.D, n = m.N;
         var phi = DenseMatrix.SolveGram(m.GramStart, n, m.Ito, d, a => a.ToString(System.Globalization.CultureInfo.InvariantCulture), "Gram matrix of the diffusion fit's basis", false);
         var k = new double[n * d];
         for (int i = 0; i < n * d; i++) k[i] = m.Strat[i] - m.Ito[i];
         var mphi = DenseMatrix.MultiplyRowMajor(m.GramStart, n, n, phi, d);
-        double factor = (NoiseRobust ? 3.0 : 1.0) * m.Step / 2;
+        var r = new double[d * d];
         for (int mu = 0; mu < d; mu++)
             for (int rho = 0; rho < d; rho++)
             {
                 double s = 0;
                 for (int a = 0; a < n; a++)
                     s += phi[a * d + mu] * mphi[a * d + rho] + k[a * d + mu] * phi[a * d + rho] + phi[a * d + mu] * k[a * d + rho];
-                r[mu * d + rho] -= factor * s;
+                r[mu * d + rho] = s;
             }
         return r;
     }

@@ -16,7 +16,12 @@ namespace ThermoLearn.Inference;
 /// so Phi_s = -M^-1 (J^S - J^I) D^-1 needs no derivative of the basis;</item>
 /// <item>mean local velocity v = mu F - D s, Phi_v = Phi_drift - Phi_s D.</item>
 /// </list>
-/// Coefficients are per basis function and coordinate; standard errors by batch resampling.
+/// Coefficients are per basis function and coordinate; standard errors by batch resampling. With
+/// <c>noiseRobust</c>, the share of white measurement noise on the positions is removed from the moments first (docs/inference.md,
+/// "Measurement noise": exact for an affine basis such as poly:1, an O(Sigma) bias left in the coefficients of non-affine functions),
+/// so all four fields are estimated without it, and its covariance Sigma is reported (<see cref="DynamicsEstimate.MeasurementNoise"/>).
+/// Sigma comes from the lag-1 moments (successive increments); the lag-2 moments of the coarse-sampling correction lose the share
+/// of the same Sigma.
 /// <para>
 /// Coarse sampling: at frame spacing dt the Ito fit gives the lag-dt drift (E[x(t + dt) | x(t)] - x(t))/dt, which differs from the
 /// continuous-time drift by O(dt) (linear model: (exp(-A dt) - 1)/dt = -A + A^2 dt/2 + O(dt^2)); the score's Stratonovich/Ito
@@ -39,13 +44,13 @@ public static class DynamicsEstimator
     /// <summary>The default correction: <see cref="CoarseSamplingCorrection.Richardson"/>.</summary>
     public static CoarseSamplingCorrection DefaultCorrection => CoarseSamplingCorrection.Richardson;
 
-    public static DynamicsEstimate Infer(TrajectoryEnsemble data, IBasis basis, bool noiseRobustDiffusion = false, ErrorOptions? errors = null,
+    public static DynamicsEstimate Infer(TrajectoryEnsemble data, IBasis basis, bool noiseRobust = false, ErrorOptions? errors = null,
         CoarseSamplingCorrection? correction = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         errors ??= ErrorOptions.Default;
         var options = StatisticsOptions(correction ??= DefaultCorrection, data.Frames);
-        return Infer(options.Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray(), basis, noiseRobustDiffusion, errors, correction);
+        return Infer(options.Select(o => CurrentStatistics.Accumulate(data, basis, o, errors)).ToArray(), basis, noiseRobust, errors, correction);
     }
 
     /// <summary>
@@ -53,12 +58,12 @@ public static class DynamicsEstimator
     /// size): every quantity is a function of the current statistics, which the chunked accumulation gives bit for bit as in
     /// memory, so the estimate is the in-memory one bit for bit.
     /// </summary>
-    public static DynamicsEstimate Infer(TrajectoryReader reader, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors, long chunkValues,
+    public static DynamicsEstimate Infer(TrajectoryReader reader, IBasis basis, bool noiseRobust, ErrorOptions errors, long chunkValues,
         CoarseSamplingCorrection? correction = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var options = StatisticsOptions(correction ??= DefaultCorrection, reader.Header.Frames);
-        return Infer(CurrentStatistics.Accumulate(reader, basis, options, errors, chunkValues), basis, noiseRobustDiffusion, errors, correction);
+        return Infer(CurrentStatistics.Accumulate(reader, basis, options, errors, chunkValues), basis, noiseRobust, errors, correction);
     }
 
     /// <summary>
@@ -79,14 +84,14 @@ public static class DynamicsEstimator
     /// The same from current statistics already accumulated with <paramref name="basis"/> for <paramref name="correction"/>
     /// (<see cref="StatisticsOptions"/>: lags 1..Lags, one window, over the same batches).
     /// </summary>
-    public static DynamicsEstimate Infer(IReadOnlyList<CurrentStatistics> stats, IBasis basis, bool noiseRobustDiffusion, ErrorOptions errors,
+    public static DynamicsEstimate Infer(IReadOnlyList<CurrentStatistics> stats, IBasis basis, bool noiseRobust, ErrorOptions errors,
         CoarseSamplingCorrection correction)
     {
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(correction);
         if (stats.Count != correction.Lags || stats.Select((s, i) => s.Options.Lag != i + 1 || s.Options.Windows != 1 || s.Options.TimeDegree != 0).Any(bad => bad))
             throw new ArgumentException($"the {correction.Name} correction needs the statistics of lags 1..{correction.Lags}, one window each.", nameof(stats));
-        var spec = noiseRobustDiffusion ? DiffusionSpec.EstimatedNoiseRobust : DiffusionSpec.Estimated;
+        var spec = noiseRobust ? DiffusionSpec.EstimatedNoiseRobust : DiffusionSpec.Estimated;
         var one = stats[0];
         int n = one.BasisCount, d = one.Dimension, nd = n * d, dd = d * d;
         bool corrected = correction.Order > 0;
@@ -99,10 +104,17 @@ public static class DynamicsEstimator
         {
             string Name(int a) => basis.Describe(a);
             var moments = stats.Select(st => st.Moments(-1, w)).ToArray();
+            // robust: every field from the moments without the measurement noise's share, Sigma (from lag 1) reported beside them
+            double[] sigma = [];
+            if (spec.NoiseRobust)
+            {
+                (moments[0], sigma) = MeasurementNoise.Remove(moments[0], Name);
+                for (int l = 1; l < moments.Length; l++) moments[l] = MeasurementNoise.Remove(moments[l], sigma);
+            }
             var m1 = moments[0];
             // the drift's Gram first: the diffusion's drift correction solves the same matrix, but without naming the collinear functions
             var drift1 = DenseMatrix.SolveGram(m1.GramStart, n, m1.Ito, d, Name, "Gram matrix <b b^T> of the basis", diagnose);
-            var D = spec.Resolve(m1);
+            var D = DiffusionSpec.DriftCorrected(m1);
             var inverseD = DenseMatrix.InverseSpd(D, d, "estimated diffusion matrix");
             (double[] Drift, double[] Score) Fields(CurrentMoments m, int lag)
             {
@@ -122,7 +134,7 @@ public static class DynamicsEstimator
             }
             var lags = new (double[] Drift, double[] Score)[correction.Lags];
             for (int l = 0; l < lags.Length; l++) lags[l] = Fields(moments[l], l + 1);
-            var r = new double[length];
+            var r = new double[length + sigma.Length];
             for (int i = 0; i < nd; i++)
             {
                 r[i] = correction.Combine(lag => lags[lag - 1].Drift[i]);
@@ -131,7 +143,7 @@ public static class DynamicsEstimator
             var reported = D;
             if (corrected)
             {
-                var twice = spec.Resolve(moments[1]);
+                var twice = DiffusionSpec.DriftCorrected(moments[1]);
                 reported = new double[dd];
                 for (int i = 0; i < dd; i++) reported[i] = (4 * D[i] - twice[i]) / 3;
             }
@@ -148,6 +160,7 @@ public static class DynamicsEstimator
                 r[normsAt] = NoiseNorm(r[..nd], m1.GramStart, inverseD, n, d);
                 r[normsAt + 1] = NoiseNorm(change, m1.GramStart, inverseD, n, d);
             }
+            sigma.CopyTo(r, length);
             return r;
         }
 
@@ -175,6 +188,7 @@ public static class DynamicsEstimator
                 ? new DynamicsFields(Field(uncorrectedAt), Field(uncorrectedAt + nd), Field(uncorrectedAt + 2 * nd), Diffusion(uncorrectedAt + 3 * nd, spec.Source))
                 : null,
             DriftCorrection = corrected ? new CorrectionSize(value[normsAt], se[normsAt], value[normsAt + 1]) : null,
+            MeasurementNoise = spec.NoiseRobust ? new MeasurementNoiseEstimate(value[length..], se[length..], d) : null,
         };
     }
 

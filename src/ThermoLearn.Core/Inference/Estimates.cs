@@ -7,7 +7,7 @@ namespace ThermoLearn.Inference;
 /// <param name="Lag">Frames per transition (the coarse-sampling correction combines lags 1 and 2).</param>
 /// <param name="Errors">How the standard error was obtained, e.g. "jackknife over 50 time blocks".</param>
 /// <param name="Diffusion">The diffusion matrix used (row-major d x d), or empty when none is needed.</param>
-/// <param name="DiffusionSource">"given", "second cumulant" or "successive increments (noise-robust)".</param>
+/// <param name="DiffusionSource">"given", "second cumulant, drift-corrected" or "second cumulant less the measurement noise of successive increments, drift-corrected".</param>
 /// <param name="TimeDegree">Degree of the Legendre time basis (0: stationary fields).</param>
 public sealed record EstimateSettings(double Dt, int Lag, string Errors, IReadOnlyList<double> Diffusion, string DiffusionSource, int TimeDegree = 0);
 
@@ -69,6 +69,13 @@ public sealed record ThermodynamicForceEstimate(EntropyProductionEstimate Entrop
 public sealed record DiffusionEstimate(IReadOnlyList<double> Matrix, IReadOnlyList<double> StandardErrors, string Method, int Dimension);
 
 /// <summary>
+/// The covariance Sigma (row-major d x d) of white measurement noise on the positions, y_f = x_f + eta_f with Cov(eta) = Sigma,
+/// from successive increments: Sigma = -&lt;dy_f dy_{f+1}^T&gt; + its drift term (docs/inference.md, "Measurement noise"), with the
+/// standard error of each entry.
+/// </summary>
+public sealed record MeasurementNoiseEstimate(IReadOnlyList<double> Covariance, IReadOnlyList<double> StandardErrors, int Dimension);
+
+/// <summary>
 /// Drift (mu F), diffusion, score (grad ln p) and mean local velocity v = mu F - D s inferred from one data set.
 /// With a coarse-sampling correction (<see cref="Correction"/>, <see cref="DynamicsEstimator"/>) the drift, score and v are the
 /// continuous-time fields with the O(dt) term removed, D has its O(dt^2) term removed as well (its drift correction removes the O(dt)
@@ -85,6 +92,9 @@ public sealed record DynamicsEstimate(LinearVectorField Drift, DiffusionEstimate
 
     /// <summary>With a correction: how far it moved the drift, in the metric of the noise; else null.</summary>
     public CorrectionSize? DriftCorrection { get; init; }
+
+    /// <summary>The measurement noise removed from the moments (noise-robust inference), or null.</summary>
+    public MeasurementNoiseEstimate? MeasurementNoise { get; init; }
 }
 
 /// <summary>Drift, score, mean local velocity and diffusion of one lag (the uncorrected ones of a corrected <see cref="DynamicsEstimate"/>).</summary>

@@ -111,7 +111,7 @@ public class NonStationaryAndOtherEstimatorTests(Xunit.Abstractions.ITestOutputH
         for (int i = 0; i < noisy.Length; i++) noisy[i] += 0.02 * random.NextGaussian(); // s^2 = 4e-4 adds 2e-2 to the plain estimate
         var data = new TrajectoryEnsemble(clean.Trajectories, clean.Frames, 2, clean.Dt, noisy);
         var plain = DynamicsEstimator.Infer(data, new PolynomialBasis(2, 1)).Diffusion;
-        var robust = DynamicsEstimator.Infer(data, new PolynomialBasis(2, 1), noiseRobustDiffusion: true).Diffusion;
+        var robust = DynamicsEstimator.Infer(data, new PolynomialBasis(2, 1), noiseRobust: true).Diffusion;
         Assert.True(plain.Matrix[0] - 0.5 > 10 * plain.StandardErrors[0], $"plain {plain.Matrix[0]} +- {plain.StandardErrors[0]}");
         double z = StatisticalTolerance.Z(0.0027, checks: 4);   // the four entries of D: z = 3.40
         for (int i = 0; i < 4; i++)
