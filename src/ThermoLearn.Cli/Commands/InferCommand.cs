@@ -21,7 +21,12 @@ internal static class InferCommand
     {
         var input = new InferenceInput();
         var basis = new Option<string>("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => "poly:1" };
-        var robust = new Option<bool>("--noise-robust") { Description = "Diffusion from successive increments (robust to measurement noise)." };
+        var robust = new Option<bool>("--noise-robust")
+        {
+            Description = "Remove white measurement noise on the positions (estimated from successive increments, reported as measurement_noise) from "
+                + "drift, diffusion, score and mean local velocity: for poly:1 its share is removed exactly; with higher bases the coefficients of "
+                + "non-affine functions keep a bias of the order of the noise variance (docs/inference.md).",
+        };
         var correction = new Option<string>("--correction")
         {
             Description = "Coarse-sampling correction of the drift, score and mean local velocity: richardson (2 f(dt) - f(2 dt) from lags 1 and 2: "
@@ -101,6 +106,12 @@ internal static class InferCommand
                 output["diffusion_uncorrected"] = Diffusion(lagOne.Diffusion);
                 output["drift_correction_fraction"] = JsonOutput.Number(result.DriftCorrection!.Fraction);
             }
+            if (result.MeasurementNoise is { } removed)
+                output["measurement_noise"] = new JsonObject
+                {
+                    ["covariance"] = Rows(removed.Covariance, d),
+                    ["stderr"] = Rows(removed.StandardErrors, d),
+                };
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
             var warnings = new List<EstimateWarning>();
             if (EulerChain(header.Path, header.Metadata, header.Dt, fix) is { } euler) warnings.Add(euler);
@@ -133,6 +144,7 @@ internal static class InferCommand
                     string.Join(", ", Enumerable.Range(0, d).Select(j => $"{e.Matrix[i * d + j]:G5} +- {e.StandardErrors[i * d + j]:G2}")))));
                 Matrix("D", result.Diffusion);
                 if (result.Uncorrected is { } lagOneD) Matrix("D-uncorrected", lagOneD.Diffusion);
+                if (result.MeasurementNoise is { } noise) Matrix("measurement noise covariance", new DiffusionEstimate(noise.Covariance, noise.StandardErrors, "", d));
             }
             return CliApp.ExitOk;
         });

@@ -102,7 +102,7 @@ internal sealed class InferenceInput
         }
     }
 
-    /// <summary>Parses --diffusion: a number (isotropic), JSON rows, "auto" (second cumulant) or "auto-robust" (successive increments).</summary>
+    /// <summary>Parses --diffusion: a number (isotropic), JSON rows, "auto" (second cumulant) or "auto-robust" (less the measurement noise of successive increments).</summary>
     public static DiffusionSpec Diffusion(string text, int dimension)
     {
         switch (text.Trim().ToLowerInvariant())
