@@ -45,6 +45,18 @@ def test_one_dimensional_and_single_trajectory_arrays_are_accepted():
     assert abs(r.diffusion[0, 0] - 0.5) < 4 * r.diffusion_stderr[0, 0]
 
 
+def test_noise_robust_infer_removes_measurement_noise_and_returns_it(trap):
+    # noise of std 0.1 on every frame of the trap (D = 0.5, drift coefficient -1): the robust D was ~10 stderr high and the drift
+    # -2.9; now both within 4 stderr (false failure 6e-5 each), and the noise covariance 0.01 comes back with its stderr
+    x = trap.trajectories.x + 0.1 * np.random.default_rng(5).standard_normal(trap.trajectories.x.shape)
+    r = tl.infer(x, dt=trap.trajectories.dt, basis="poly:1", noise_robust=True)
+    assert abs(r.diffusion[0, 0] - 0.5) < 4 * r.diffusion_stderr[0, 0]
+    assert abs(r.drift.coefficients[1, 0] + 1) < 4 * r.drift.stderr[1, 0]
+    assert r.measurement_noise.shape == (2, 2) and "measurement_noise" not in r.extra
+    assert abs(r.measurement_noise[0, 0] - 0.01) < 4 * r.measurement_noise_stderr[0, 0]
+    assert tl.infer(x, dt=trap.trajectories.dt, basis="poly:1").measurement_noise is None
+
+
 def test_energetics_table_is_returned_per_trajectory(trap):
     e = trap.energetics
     assert set(["traj", "work", "heat", "medium_entropy"]) <= set(e)

@@ -394,6 +394,9 @@ class InferResult:
     warnings : list of dict
         What the data say about the fields' premises (``id``, ``message``, ...); empty when nothing is amiss.
         :func:`thermolearn.infer` also issues each as a :class:`thermolearn.ThermoLearnWarning`.
+    measurement_noise : numpy.ndarray or None
+        With ``noise_robust``: covariance (dimension, dimension) of the white measurement noise removed from the positions;
+        ``measurement_noise_stderr`` beside it. None otherwise.
     """
 
     basis: str
@@ -418,6 +421,8 @@ class InferResult:
     diffusion_uncorrected_stderr: Optional[np.ndarray] = None
     drift_correction_fraction: Optional[float] = None
     warnings: List[Dict[str, Any]] = field(default_factory=list)
+    measurement_noise: Optional[np.ndarray] = None
+    measurement_noise_stderr: Optional[np.ndarray] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -443,6 +448,10 @@ class InferResult:
                      diffusion_uncorrected_stderr=None if lag_one is None else _array(lag_one.get("stderr")),
                      drift_correction_fraction=_optional(r.get("drift_correction_fraction")),
                      warnings=list(r.get("warnings") or []), json=d)
+        noise = r.get("measurement_noise")
+        if noise is not None:
+            result.measurement_noise = _array(noise.get("covariance"))
+            result.measurement_noise_stderr = _array(noise.get("stderr"))
         r.get("input")
         result.extra = r.extra()
         return result
