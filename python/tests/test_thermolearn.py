@@ -281,3 +281,27 @@ def test_messages_about_an_array_name_the_data_not_a_temporary_file(trap):
     assert "input.npy" not in message and caught.value.returncode == 2
     with pytest.raises(tl.InvalidInputError, match="not a coordinate of the data"):
         tl.infer(trap, columns=[5])
+
+
+_DOTNET_WORDS = ("System.", "Double", "Int32", "Int64", "UInt64", "Nullable", "expected type")
+
+
+def test_messages_shown_to_python_name_no_dotnet_types(tmp_path):
+    # a value its option cannot hold was "Cannot parse argument '-1' for option '--seed' as expected type 'System.UInt64'",
+    # and a sidecar value of the wrong kind "cannot be converted to a 'System.Double'"
+    cases = [
+        (lambda: tl.simulate("linear", trajectories=2, steps=10, dt=0.1, seed=-1),
+         "--seed '-1' is negative (give a whole number from 0 to 18446744073709551615)."),
+        (lambda: tl.simulate("linear", trajectories=2.5, steps=10, dt=0.1), "--trajectories '2.5' is not a whole number."),
+        (lambda: tl.exact("linear", at="soon"), "--at 'soon' is not a number."),
+        (lambda: tl.estimate(np.zeros((2, 10, 1)), dt=0.1, windows=2.5), "--windows '2.5' is not a whole number."),
+    ]
+    path = tmp_path / "x.npy"
+    np.save(path, np.random.default_rng(2).normal(size=(2, 20, 1)))
+    (tmp_path / "x.npy.json").write_text('{"dt": "0.01"}')
+    cases.append((lambda: tl.estimate(path), f'{path}.json: "dt" is "0.01"; it must be a number (or null).'))
+    for call, message in cases:
+        with pytest.raises(tl.InvalidInputError) as caught:
+            call()
+        assert str(caught.value) == message
+        assert not any(word in caught.value.stderr for word in _DOTNET_WORDS), caught.value.stderr

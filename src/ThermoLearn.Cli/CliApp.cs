@@ -47,9 +47,10 @@ public static class CliApp
     {
         var root = BuildRoot(console);
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        var errors = ParseMessages.Of(parse);
+        if (errors.Count > 0)
         {
-            foreach (var error in parse.Errors) console.Error.WriteLine($"error: {error.Message}");
+            foreach (var message in errors) console.Error.WriteLine($"error: {message}");
             console.Error.WriteLine("Run 'thermolearn --help' (or the command with --help) for usage.");
             return ExitBadInput;
         }

@@ -235,7 +235,7 @@ public static class EnergeticsFile
             var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
             if ((string?)json["format"] != SidecarFormat)
                 throw new InvalidInputException($"{path}: not an energetics sidecar (format '{(string?)json["format"]}'); remove it or give the right file.");
-            var metadata = TrajectorySidecar.ReadProvenance(json);
+            var metadata = TrajectorySidecar.ReadProvenance(json, path);
             return (metadata, (long)json["trajectories"]!);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)

@@ -68,9 +68,11 @@ public static class TrajectorySidecar
     }
 
     /// <summary>The provenance written by <see cref="WithProvenance"/>.</summary>
-    internal static TrajectoryMetadata ReadProvenance(JsonObject json) =>
-        new((string?)json["model"], json["parameters"]?.ToJsonString(), (ulong?)json["seed"],
-            (long?)json["first_trajectory"] ?? 0, (long?)json["total_trajectories"], (string?)json["scheme"], (double?)json["integration_dt"]);
+    /// <exception cref="InvalidInputException">A key holds a value of the wrong kind (the message names <paramref name="path"/> and the key).</exception>
+    internal static TrajectoryMetadata ReadProvenance(JsonObject json, string path) =>
+        new(JsonInput.Text(json, "model", path), json["parameters"]?.ToJsonString(), JsonInput.Unsigned(json, "seed", path),
+            JsonInput.Integer(json, "first_trajectory", path) ?? 0, JsonInput.Integer(json, "total_trajectories", path),
+            JsonInput.Text(json, "scheme", path), JsonInput.Number(json, "integration_dt", path));
 
     /// <summary>
     /// What a sidecar states. Shape, <see cref="Bytes"/> and <see cref="Fingerprint"/> are null when the sidecar does
@@ -97,7 +99,7 @@ public static class TrajectorySidecar
         }
         try
         {
-            string? format = (string?)json["format"];
+            string? format = JsonInput.Text(json, "format", path);
             if (format is null)
             {
                 var unknown = json.Select(kv => kv.Key).Where(k => !UserKeys.Contains(k)).ToList();
@@ -106,13 +108,16 @@ public static class TrajectorySidecar
                         + "is not one of them (ThermoLearn's own sidecars also carry \"format\": \"thermolearn-trajectories\").");
                 if (json["dt"] is null)
                     throw new InvalidInputException($"{path}: the sidecar has no \"dt\"; write e.g. {{\"dt\": 0.01}} (the time between frames).");
-                return new Content(path, (double)json["dt"]!, (double?)json["start_time"] ?? 0, (int?)json["trajectories"], (int?)json["frames"],
-                    (int?)json["dimension"], null, null, null, TrajectoryMetadata.None, true);
+                return new Content(path, JsonInput.Number(json, "dt", path)!.Value, JsonInput.Number(json, "start_time", path) ?? 0,
+                    Count(json, "trajectories", path), Count(json, "frames", path), Count(json, "dimension", path), null, null, null, TrajectoryMetadata.None, true);
             }
             if (format != "thermolearn-trajectories") return null;
             var data = json["data"] as JsonObject;
-            return new Content(path, (double)json["dt"]!, (double?)json["start_time"] ?? 0, (int)json["trajectories"]!, (int)json["frames"]!,
-                (int)json["dimension"]!, (string?)data?["dtype"], (long?)data?["bytes"], (string?)data?["fingerprint"], ReadProvenance(json), false);
+            return new Content(path, Required(JsonInput.Number(json, "dt", path), "dt", path), JsonInput.Number(json, "start_time", path) ?? 0,
+                Required(Count(json, "trajectories", path), "trajectories", path), Required(Count(json, "frames", path), "frames", path),
+                Required(Count(json, "dimension", path), "dimension", path), data is null ? null : JsonInput.Text(data, "dtype", path),
+                data is null ? null : JsonInput.Integer(data, "bytes", path), data is null ? null : JsonInput.Text(data, "fingerprint", path),
+                ReadProvenance(json, path), false);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
         {
@@ -120,6 +125,19 @@ public static class TrajectorySidecar
                 $"trajectories, frames, dimension); fix it, or delete it and pass {InputParameter.Dt}.");
         }
     }
+
+    /// <summary>A shape key of a sidecar (null when absent or null).</summary>
+    private static int? Count(JsonObject json, string key, string path) => JsonInput.Integer(json, key, path) switch
+    {
+        null => null,
+        >= 0 and <= int.MaxValue and var n => (int)n,
+        var n => throw new InvalidInputException($"{path}: \"{key}\" is {n}; it must be a whole number from 0 to {int.MaxValue}."),
+    };
+
+    /// <summary>A key every sidecar ThermoLearn writes holds.</summary>
+    private static T Required<T>(T? value, string key, string path) where T : struct =>
+        value ?? throw InvalidInputException.Naming($"{path}: malformed sidecar: \"{key}\" is missing; it needs a number \"dt\" (and, when ThermoLearn wrote it, ",
+            $"trajectories, frames, dimension); fix it, or delete it and pass {InputParameter.Dt}.");
 
     /// <summary>
     /// Refuses a sidecar that no longer describes <paramref name="dataPath"/>'s values: a different shape, a different
