@@ -305,3 +305,81 @@ def test_messages_shown_to_python_name_no_dotnet_types(tmp_path):
             call()
         assert str(caught.value) == message
         assert not any(word in caught.value.stderr for word in _DOTNET_WORDS), caught.value.stderr
+
+
+# ---- shapes and kinds of arrays ---------------------------------------------------------------------------------
+
+def test_a_two_dimensional_array_is_refused_as_ambiguous_and_the_two_readings_agree_with_the_cli():
+    # Python read (A, B) as one trajectory of A frames x B coordinates; the CLI reads a 2-D .npy as A trajectories of
+    # B frames of one coordinate, so the same array gave different estimates as an array and as a file
+    rng = np.random.default_rng(4)
+    walks = np.cumsum(rng.normal(0.0, np.sqrt(2 * 0.5 * 0.01), size=(400, 2)), axis=0)   # free diffusion, D = 0.5, dt = 0.01
+    for call in (lambda: tl.estimate(walks, dt=0.01), lambda: tl.infer(walks, dt=0.01), lambda: tl.Trajectories(walks, 0.01)):
+        with pytest.raises(ValueError, match=r"2-D array of shape \(400, 2\) is ambiguous: pass x\[None\] for one trajectory of "
+                                             r"400 frames x 2 coordinates"):
+            call()
+    one = tl.infer(walks[None], dt=0.01, basis="poly:0")
+    assert one.dimension == 2 and one.n_frames == 400
+    # D from 399 increments per coordinate: relative stderr sqrt(2 / 399) = 7 %; 4 sigma (false failure 6e-5 each)
+    assert all(abs(one.diffusion[i, i] - 0.5) < 4 * one.diffusion_stderr[i, i] for i in range(2)), one.diffusion
+
+
+def test_a_two_dimensional_npy_file_is_read_as_the_cli_reads_it_and_the_note_reaches_python(tmp_path):
+    rng = np.random.default_rng(6)
+    x = np.cumsum(rng.normal(0.0, np.sqrt(2 * 0.5 * 0.01), size=(30, 100)), axis=1)   # 30 walks of 100 frames, D = 0.5
+    path = tmp_path / "walks.npy"
+    np.save(path, x)
+    with pytest.warns(tl.ThermoLearnWarning, match=r"walks.npy is a 2-D array of shape \(30, 100\): read as 30 trajectories x "
+                                                    r"100 frames of one coordinate"):
+        from_file = tl.infer(path, dt=0.01, basis="poly:0")
+    from_array = tl.infer(x[:, :, None], dt=0.01, basis="poly:0")
+    assert from_file.dimension == from_array.dimension == 1 and from_file.n_frames == from_array.n_frames == 3000
+    np.testing.assert_array_equal(from_file.diffusion, from_array.diffusion)
+    assert abs(from_file.diffusion[0, 0] - 0.5) < 4 * from_file.diffusion_stderr[0, 0]
+
+
+def test_arrays_that_are_not_real_numbers_are_refused_before_the_cli_runs():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 20, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # numpy's ComplexWarning was all a user saw while the imaginary part was dropped
+        for bad in (x + 1j * x, (x + 0j).astype(np.complex64)):
+            with pytest.raises(TypeError, match=r"complex numbers .*would drop the imaginary part"):
+                tl.estimate(bad, dt=0.1)
+            with pytest.raises(TypeError, match="complex"):
+                tl.Trajectories(bad, 0.1)
+        with pytest.raises(TypeError, match="booleans"):
+            tl.estimate(x > 0, dt=0.1)
+        with pytest.raises(TypeError, match="Python objects"):
+            tl.estimate(np.array([[[1.0], [None]]], dtype=object), dt=0.1)
+        with pytest.raises(TypeError, match="not numbers"):
+            tl.estimate(x.astype(str), dt=0.1)   # numpy would read the strings as the numbers they spell
+        with pytest.raises(ValueError, match="2 masked value"):
+            tl.estimate(np.ma.masked_greater(np.arange(6.0).reshape(1, 6, 1), 3.5), dt=0.1)
+        with pytest.raises(ValueError, match="beyond 2\\*\\*53"):
+            tl.estimate(np.arange(20, dtype=np.int64).reshape(1, 20, 1) + 2 ** 60, dt=0.1)
+        with pytest.raises(ValueError, match="0 axes"):
+            tl.estimate(np.float64(1.0), dt=0.1)   # np.ascontiguousarray made it one trajectory of one frame
+        with pytest.raises(ValueError, match=r"shape \(0,\) is empty"):
+            tl.estimate(np.zeros(0), dt=0.1)
+        with pytest.raises(TypeError, match="complex"):
+            tl.estimate(x, dt=0.1, diffusion=np.array([[1 + 1j]]))   # the matrix's imaginary part was dropped too
+        with pytest.raises(TypeError, match="parameter A: .*complex"):
+            tl.exact("linear", params={"A": np.eye(2) * (1 + 1j)})
+        with pytest.raises(TypeError, match="seed"):
+            tl.Trajectories(x, 0.1, seed=1.5)
+        with pytest.raises(ValueError, match="seed"):
+            tl.Trajectories(x, 0.1, seed=-1)
+        with pytest.raises(TypeError, match="model"):
+            tl.Trajectories(x, 0.1, model=5)
+
+
+def test_integer_arrays_and_numpy_provenance_are_converted_exactly():
+    rng = np.random.default_rng(7)
+    counts = np.cumsum(rng.integers(-3, 4, size=(4, 200, 1)), axis=1).astype(np.int32)
+    as_int = tl.estimate(counts, dt=0.1, basis="poly:1")
+    assert as_int.ep_rate == tl.estimate(counts.astype(np.float64), dt=0.1, basis="poly:1").ep_rate
+    # numpy scalars in the provenance were "not JSON serializable"
+    t = tl.Trajectories(counts, np.float32(0.5), seed=np.uint64(3), parameters={"k": np.float64(2.0)})
+    assert t.seed == 3 and type(t.seed) is int and t.parameters == {"k": 2.0}
+    assert tl.estimate(t, basis="poly:1").ep_rate.value == pytest.approx(as_int.ep_rate.value / 5, rel=1e-12)   # dt 0.5, not 0.1

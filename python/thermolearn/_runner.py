@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterator, List, Sequence
+from typing import Iterator, List, Sequence, Tuple
 
 from .errors import CliError, CliNotFoundError, InvalidInputError
 
@@ -115,6 +115,11 @@ def run_cli(args: Sequence[str], progress: bool = False) -> str:
     CliError
         Any other non-zero exit code.
     """
+    return _execute(args, progress)[0]
+
+
+def _execute(args: Sequence[str], progress: bool) -> Tuple[str, str]:
+    """:func:`run_cli`, returning stdout and stderr."""
     command = find_cli() + [str(a) for a in args]
     env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -147,12 +152,22 @@ def run_cli(args: Sequence[str], progress: bool = False) -> str:
     if code != 0:
         kind = InvalidInputError if code == EXIT_BAD_INPUT else CliError
         raise kind(_cli_message(stderr), code, command, stderr)
-    return stdout
+    return stdout, stderr
 
 
 def run_json(args: Sequence[str], progress: bool = False) -> dict:
     """Run a CLI command with ``--json`` appended and return the JSON object it prints."""
-    stdout = run_cli([*args, "--json"], progress=progress)
+    return run_json_with_notes(args, progress)[0]
+
+
+def run_json_with_notes(args: Sequence[str], progress: bool = False) -> Tuple[dict, List[str]]:
+    """:func:`run_json`, with the CLI's ``note: ...`` lines on stderr (how it read the input), without the prefix."""
+    stdout, stderr = _execute([*args, "--json"], progress)
+    notes = [line.strip()[len("note:"):].strip() for line in stderr.splitlines() if line.strip().startswith("note:")]
+    return _json_object(stdout, args), notes
+
+
+def _json_object(stdout: str, args: Sequence[str]) -> dict:
     try:
         value = json.loads(stdout)
     except json.JSONDecodeError as e:

@@ -14,10 +14,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from ._runner import run_json, scratch_folder
+from ._runner import run_json, run_json_with_notes, scratch_folder
 from .errors import ThermoLearnError, ThermoLearnWarning
 from .results import (BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult, ProcessInfo,
-                      SimulationResult, TrainingResult, Trajectories, as_ensemble)
+                      SimulationResult, TrainingResult, Trajectories, as_ensemble, json_value, real_array)
 
 PathLike = Union[str, "os.PathLike[str]"]
 Data = Union[PathLike, np.ndarray, Trajectories, SimulationResult]
@@ -35,25 +35,17 @@ def _set_options(params: Parameters) -> List[str]:
         for name, value in params.items():
             if isinstance(value, str):
                 text = value
-            elif isinstance(value, np.ndarray):
-                text = json.dumps(value.tolist())
             elif isinstance(value, (bool, np.bool_)):
                 text = str(bool(value)).lower()
             else:
-                text = json.dumps(value, default=_plain)
+                try:
+                    text = json.dumps(value, default=json_value)
+                except TypeError as e:
+                    raise TypeError(f"parameter {name}: {e}") from None
             items.append(f"{name}={text}")
     else:
         items = [str(p) for p in params]
     return [token for item in items for token in ("--set", item)]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays, also inside lists, as the Python numbers JSON can write."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not a number, string or matrix.")
 
 
 def _flag(args: List[str], option: str, value: Any) -> None:
@@ -72,6 +64,14 @@ def _text(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+
+
+def _diffusion_text(diffusion: Any) -> str:
+    """A diffusion coefficient (a number) or matrix (rows) as the CLI's --diffusion text; complex values refused."""
+    d = real_array(diffusion, "diffusion")
+    if d.ndim == 0:
+        return _text(float(d))
+    return json.dumps(d.astype(float).tolist())
 
 
 def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
@@ -97,15 +97,23 @@ def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
 
 
 def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
-    """``run_json``, with the temporary file an array was saved to named as the data in the CLI's messages."""
+    """``run_json``, with the temporary file an array was saved to named as the data in the CLI's messages; the CLI's
+    notes on how it read a file (e.g. a 2-D .npy as trajectories x frames of one coordinate) are issued as
+    :class:`ThermoLearnWarning` (on stderr a notebook never shows them)."""
+    saved = str(folder / "input.npy")
+
+    def named(message: str) -> str:
+        return message.replace(saved + ".json", "the data's provenance").replace(saved, "the data")
+
     try:
-        return run_json(args, progress=progress)
+        result, notes = run_json_with_notes(args, progress=progress)
     except ThermoLearnError as e:
-        saved = str(folder / "input.npy")
         if saved not in e.message:
             raise
-        message = e.message.replace(saved + ".json", "the data's provenance").replace(saved, "the data")
-        raise type(e)(message, e.returncode, e.command, e.stderr) from None
+        raise type(e)(named(e.message), e.returncode, e.command, e.stderr) from None
+    for note in notes:
+        warnings.warn(named(note), ThermoLearnWarning, stacklevel=3)
+    return result
 
 
 def _read_energetics(path: Path) -> Dict[str, np.ndarray]:
@@ -205,8 +213,11 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
     Parameters
     ----------
     data : array, Trajectories, SimulationResult or path
-        An array of shape (trajectories, frames, dimension) (or (frames, dimension), or (frames,)) with ``dt``; a
-        result of :func:`simulate` (its provenance gives the exact rate); or a trajectory file (.npy, .csv, .h5, .parquet).
+        An array of shape (trajectories, frames, dimension), or (frames,) for one scalar trajectory, with ``dt``; a 2-D
+        array is refused as ambiguous: pass ``x[None]`` for one trajectory of (frames, dimension), ``x[:, :, None]`` for
+        (trajectories, frames) of one coordinate (how the CLI reads a 2-D .npy file, which it says in a
+        :class:`ThermoLearnWarning`). Values must be real numbers (float or integer). Or a result of :func:`simulate`
+        (its provenance gives the exact rate), or a trajectory file (.npy, .csv, .h5, .parquet).
     dt : float, optional
         Time between frames; required for a plain array, optional for a file that stores it.
     method : str, optional
@@ -239,8 +250,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--method", method)
         _flag(args, "--basis", basis)
         if diffusion is not None:
-            args += ["--diffusion", diffusion if isinstance(diffusion, str) else
-                     json.dumps(np.asarray(diffusion, dtype=float).tolist()) if np.ndim(diffusion) else _text(diffusion)]
+            args += ["--diffusion", diffusion if isinstance(diffusion, str) else _diffusion_text(diffusion)]
         _flag(args, "--windows", windows)
         _flag(args, "--time-degree", time_degree)
         _flag(args, "--joint", joint)

@@ -38,7 +38,8 @@ class CliError(ThermoLearnError):
 
 class ThermoLearnWarning(UserWarning):
     """The CLI doubts a premise of a result it returned (e.g. frames too far apart for the coarse-sampling
-    correction); the result's ``warnings`` holds the details (``id``, ``message``, ...)."""
+    correction; the result's ``warnings`` holds the details: ``id``, ``message``, ...), or notes how it read an input
+    file (e.g. a 2-D .npy as trajectories x frames of one coordinate)."""
 
 
 class CliNotFoundError(FileNotFoundError):

@@ -7,9 +7,11 @@ the whole object in ``json`` (what :func:`thermolearn.report` renders).
 
 from __future__ import annotations
 
+import json
 import math
+import operator
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
@@ -52,6 +54,13 @@ class Measured:
 
     def __str__(self) -> str:
         return f"{self.value:.6g} +- {self.stderr:.2g}"
+
+
+def _real_number(value: Any, name: str) -> float:
+    """A real number as float; complex numbers, booleans and strings are refused (TypeError) naming ``name``."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or np.iscomplexobj(value) or np.ndim(value) != 0:
+        raise TypeError(f"Trajectories: {name} must be a real number (got {value!r}).")
+    return float(value)
 
 
 def _number(value: Any) -> float:
@@ -111,7 +120,9 @@ class Trajectories:
     Attributes
     ----------
     x : numpy.ndarray
-        float64 array of shape (trajectories, frames, dimension).
+        float64 array of shape (trajectories, frames, dimension). Given (frames,), it holds one trajectory of a scalar;
+        a 2-D array is refused as ambiguous (``x[None]`` is one trajectory of (frames, dimension), ``x[:, :, None]``
+        trajectories of one coordinate); complex, boolean, string and object arrays are refused (see ``as_ensemble``).
     dt : float
         Time between frames.
     start_time : float
@@ -130,10 +141,26 @@ class Trajectories:
     def __post_init__(self) -> None:
         self.x = as_ensemble(self.x)
         # the sidecar is JSON, which has no NaN or infinity: refuse here, in Python's terms, not in the CLI's
+        self.dt = _real_number(self.dt, "dt")
         if not (math.isfinite(self.dt) and self.dt > 0):
             raise ValueError(f"Trajectories: dt must be a positive finite time between frames (got {self.dt}).")
+        self.start_time = _real_number(self.start_time, "start_time")
         if not math.isfinite(self.start_time):
             raise ValueError(f"Trajectories: start_time must be finite (got {self.start_time}).")
+        if self.model is not None and not isinstance(self.model, str):
+            raise TypeError(f"Trajectories: model must be a model name (str) or None (got {self.model!r}).")
+        if self.parameters is not None:
+            if not isinstance(self.parameters, Mapping):
+                raise TypeError(f"Trajectories: parameters must be a dict of the model's parameters or None (got {self.parameters!r}).")
+            self.parameters = json.loads(json.dumps(dict(self.parameters), default=json_value))   # numpy values as numbers
+        if self.seed is not None:
+            try:
+                seed = operator.index(self.seed)
+            except TypeError:
+                raise TypeError(f"Trajectories: seed must be a whole number or None (got {self.seed!r}).") from None
+            if not 0 <= seed < 2 ** 64:
+                raise ValueError(f"Trajectories: seed must be a whole number from 0 to 2**64 - 1 (got {seed}).")
+            self.seed = seed
 
     def __array__(self, dtype=None, copy=None):
         return self.x if dtype is None else self.x.astype(dtype)
@@ -151,19 +178,78 @@ class Trajectories:
                 "parameters": self.parameters, "seed": self.seed, "first_trajectory": 0, "total_trajectories": None}
 
 
+_LARGEST_EXACT_INTEGER = 2 ** 53   # float64 holds every integer up to this one exactly, not every one beyond
+
+
+def real_array(x: Any, what: str) -> np.ndarray:
+    """``x`` as a numpy array of real numbers (float or integer dtype), refusing what the CLI would misread.
+
+    numpy's own conversion to float64 drops an imaginary part (with only a ``ComplexWarning``), reads booleans as 0 and 1
+    and strings as the numbers they spell, and ignores a mask; each of these is refused here instead, naming ``what``.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        masked = int(np.ma.count_masked(x))
+        if masked:
+            raise ValueError(f"{what} is a masked array with {masked} masked value(s); ThermoLearn would read the values under the "
+                             "mask. Drop the frames or trajectories they belong to (or fill them, x.filled(value)) first.")
+        x = np.ma.getdata(x)
+    a = np.asarray(x)
+    kind = a.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{what} holds complex numbers (dtype {a.dtype}); ThermoLearn reads real coordinates and would drop the "
+                        "imaginary part. Pass x.real, or the real and imaginary parts as two coordinates "
+                        "(np.stack([x.real, x.imag], axis=-1)).")
+    if kind == "b":
+        raise TypeError(f"{what} holds booleans (dtype bool); give numbers (x.astype(float) if 0 and 1 are meant).")
+    if kind == "O":
+        raise TypeError(f"{what} holds Python objects (dtype object: None, mixed types or ragged lists?); convert it to numbers "
+                        "first, e.g. np.asarray(x, dtype=float), which says which element is not one.")
+    if kind not in "fiu":
+        raise TypeError(f"{what} has dtype {a.dtype}, not numbers (float or integer); convert it first, e.g. x.astype(float).")
+    if kind in "iu" and a.size and (int(a.max()) > _LARGEST_EXACT_INTEGER or int(a.min()) < -_LARGEST_EXACT_INTEGER):
+        raise ValueError(f"{what} holds integers up to {max(int(a.max()), -int(a.min()))} in magnitude, beyond 2**53, which float64 "
+                         "(what the CLI reads) does not hold exactly; shift or scale them first.")
+    return a
+
+
 def as_ensemble(x: Any) -> np.ndarray:
     """An array as float64, C-ordered, of shape (trajectories, frames, dimension).
 
-    A 1-D array is one trajectory of a scalar; a 2-D array is one trajectory of shape (frames, dimension).
+    Shapes accepted: (trajectories, frames, dimension), and (frames,) for one trajectory of a scalar. A 2-D array is
+    refused: it could be one trajectory of (frames, dimension) or, as the CLI reads a 2-D .npy file, trajectories of
+    (trajectories, frames) of one coordinate; say which with ``x[None]`` or ``x[:, :, None]``. Values must be real
+    numbers: complex, boolean, string and object arrays are refused (TypeError), as are integers beyond 2**53, which
+    float64 does not hold exactly, and masked arrays with masked values (ValueError).
     """
-    a = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    a = real_array(x, "the trajectory array")
+    if a.ndim == 2:
+        rows, columns = a.shape
+        raise ValueError(
+            f"a 2-D array of shape {a.shape} is ambiguous: pass x[None] for one trajectory of {rows} frames x {columns} "
+            f"coordinates (shape (1, {rows}, {columns})), or x[:, :, None] for {rows} trajectories of {columns} frames of one "
+            "coordinate (how the CLI reads a 2-D .npy file).")
+    if a.ndim not in (1, 3):
+        raise ValueError(f"trajectories must have shape (trajectories, frames, dimension) (or (frames,) for one scalar "
+                         f"trajectory); got an array with {a.ndim} axes, shape {a.shape}.")
+    if a.size == 0:
+        raise ValueError(f"the trajectory array of shape {a.shape} is empty; every axis needs at least one entry "
+                         "(and estimates at least 2 frames).")
+    a = np.ascontiguousarray(a, dtype=np.float64)
     if a.ndim == 1:
         a = a[None, :, None]
-    elif a.ndim == 2:
-        a = a[None, :, :]
-    elif a.ndim != 3:
-        raise ValueError(f"trajectories must have shape (trajectories, frames, dimension); got an array with {a.ndim} axes.")
     return a
+
+
+def json_value(value: Any) -> Any:
+    """``json.dumps``'s ``default``: numpy scalars and arrays as the Python numbers JSON can write; complex refused."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        if np.iscomplexobj(value):
+            shown = f"an array of dtype {value.dtype} and shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+            raise TypeError(f"{shown} is complex; ThermoLearn's parameters are real numbers.")
+        return value.item() if isinstance(value, np.generic) or value.ndim == 0 else value.tolist()
+    if isinstance(value, complex):
+        raise TypeError(f"{value!r} is complex; ThermoLearn's parameters are real numbers.")
+    raise TypeError(f"{value!r} of type {type(value).__name__} is not a number, string or matrix.")
 
 
 @dataclass
