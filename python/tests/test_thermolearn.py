@@ -383,3 +383,16 @@ def test_integer_arrays_and_numpy_provenance_are_converted_exactly():
     t = tl.Trajectories(counts, np.float32(0.5), seed=np.uint64(3), parameters={"k": np.float64(2.0)})
     assert t.seed == 3 and type(t.seed) is int and t.parameters == {"k": 2.0}
     assert tl.estimate(t, basis="poly:1").ep_rate.value == pytest.approx(as_int.ep_rate.value / 5, rel=1e-12)   # dt 0.5, not 0.1
+
+
+# ---- absent quantities ------------------------------------------------------------------------------------------
+
+def test_a_jump_process_has_no_energetics_and_says_so_with_none():
+    # a jump process has no work or heat; the CLI writes null, which came back as Measured(nan, nan)
+    sim = tl.simulate("mjp", trajectories=40, steps=2000, dt=0.05, seed=3)
+    assert sim.mean_work is None and sim.mean_heat is None and sim.mean_medium_entropy is None
+    assert sim.scheme == "exact" and sim.exact_ep_rate == pytest.approx(np.log(2), rel=1e-12)   # the driven 3-ring: ln 2
+    est = tl.estimate(sim, method="jump")
+    assert abs(est.ep_rate.z(sim.exact_ep_rate)) < 4, est.ep_rate   # 4 sigma: false failure 6e-5
+    trap = tl.simulate("driven-trap-2d", trajectories=4, steps=100, dt=0.01, seed=3)
+    assert isinstance(trap.mean_work, tl.Measured) and np.isfinite(trap.mean_work.value)

@@ -150,7 +150,8 @@ def simulate(model: str, *, trajectories: int, steps: int, dt: float, save_every
     Returns
     -------
     SimulationResult
-        ``trajectories.x`` of shape (trajectories, frames, dimension), exact EP rate, mean work/heat with stderr.
+        ``trajectories.x`` of shape (trajectories, frames, dimension), exact EP rate, mean work/heat with stderr (None
+        for jump processes, which have no energetics).
 
     Examples
     --------

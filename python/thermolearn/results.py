@@ -106,6 +106,12 @@ class _Reader:
         self.used.update((key, stderr_key))
         return _measured(self.d, key, stderr_key)
 
+    def optional_measured(self, key: str, stderr_key: Optional[str] = None) -> Optional[Measured]:
+        """A quantity the result may lack: None when its key is absent or null (e.g. the mean work of a jump process,
+        which has none), not ``Measured(nan, nan)``."""
+        m = self.measured(key, stderr_key)
+        return None if self.d.get(key) is None else m
+
     def extra(self) -> Dict[str, Any]:
         return {k: v for k, v in self.d.items() if k not in self.used}
 
@@ -263,7 +269,7 @@ class SimulationResult:
     exact_ep_rate : float or None
         The model's exact entropy-production rate (None when the model has no closed form).
     mean_work, mean_heat, mean_medium_entropy : Measured or None
-        Ensemble means per trajectory with standard errors.
+        Ensemble means per trajectory with standard errors; None for a jump process (it has no energetics).
     energetics : dict of numpy.ndarray or None
         The per-trajectory energetics table (one array per CSV column) when requested.
     """
@@ -290,8 +296,8 @@ class SimulationResult:
         r = _Reader(d)
         result = cls(
             model=r.get("model"), parameters=r.get("parameters") or {}, trajectories=trajectories,
-            exact_ep_rate=_optional(r.get("exact_ep_rate")), mean_work=r.measured("mean_work"),
-            mean_heat=r.measured("mean_heat"), mean_medium_entropy=r.measured("mean_medium_entropy"),
+            exact_ep_rate=_optional(r.get("exact_ep_rate")), mean_work=r.optional_measured("mean_work"),
+            mean_heat=r.optional_measured("mean_heat"), mean_medium_entropy=r.optional_measured("mean_medium_entropy"),
             dt=float(r.get("dt")), steps=int(r.get("steps")), save_every=int(r.get("save_every")), seed=int(r.get("seed")),
             scheme=r.get("scheme"), energetics=energetics, json=d)
         r.get("output", "energetics", "trajectories", "frames")
@@ -424,7 +430,7 @@ class EstimateResult:
         if dim * dim == diffusion.size and dim > 0:
             diffusion = diffusion.reshape(dim, dim)
         windows = r.get("ep_rate_t")
-        uncorrected = r.measured("ep_rate_uncorrected", "stderr_uncorrected")
+        uncorrected = r.optional_measured("ep_rate_uncorrected", "stderr_uncorrected")
         quantity = r.get("quantity")
         result = cls(
             ep_rate=r.measured("ep_rate", "stderr"), ep_rate_debiased=_number(r.get("ep_rate_debiased")),
