@@ -396,3 +396,79 @@ def test_a_jump_process_has_no_energetics_and_says_so_with_none():
     assert abs(est.ep_rate.z(sim.exact_ep_rate)) < 4, est.ep_rate   # 4 sigma: false failure 6e-5
     trap = tl.simulate("driven-trap-2d", trajectories=4, steps=100, dt=0.01, seed=3)
     assert isinstance(trap.mean_work, tl.Measured) and np.isfinite(trap.mean_work.value)
+
+
+# ---- docstrings tell the CLI's defaults -------------------------------------------------------------------------
+
+_COMMANDS = {tl.simulate: ["simulate"], tl.exact: ["exact"], tl.estimate: ["estimate"], tl.infer: ["infer"],
+             tl.optimize: ["optimize"], tl.process_info: ["process", "info"], tl.beliefs_train: ["beliefs", "train"],
+             tl.beliefs_analyze: ["beliefs", "analyze"], tl.report: ["report"]}
+
+
+def _documented_parameters(function):
+    """{name: description} from a numpy-style docstring's Parameters section (a line 'a, b : type' documents both)."""
+    import inspect
+    import re
+    doc = inspect.getdoc(function)
+    section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0] if "Parameters\n----------\n" in doc else ""
+    described, names = {}, []
+    for line in section.splitlines():
+        if not line.startswith(" "):
+            names = [n.strip() for n in line.split(":")[0].split(",")]
+            for n in names:
+                described[n] = ""
+        else:
+            for n in names:
+                described[n] += " " + line.strip()
+    return {n: re.sub(r"\s+", " ", d).strip() for n, d in described.items()}
+
+
+def _help_defaults(command):
+    """{flag: (its description, its [default: X] or None)} from the CLI's --help."""
+    import re
+    text = tl.run_cli([*command, "--help"])
+    options = {}
+    for block in re.split(r"\n(?=  -)", text.split("Options:", 1)[1]):
+        match = re.match(r"\s*(?:-\S+, )?(--[\w-]+)(?: <[^>]+>)?(?: \(REQUIRED\))?\s+(.*)", block, re.S)
+        if match:
+            description = re.sub(r"\s+", " ", match.group(2)).strip()
+            default = re.search(r"\[default: ([^\]]*)\]$", description)
+            options[match.group(1)] = (description, default.group(1) if default else None)
+    return options
+
+
+def test_every_default_a_docstring_states_is_the_clis():
+    # simulate's docstring said scheme 'euler-maruyama' (default); the CLI's default is 'exact' for linear models,
+    # 'euler-maruyama' for the other overdamped models and 'baoab' for underdamped ones
+    import inspect
+    import re
+    stated = re.compile(r"``'([^']+)'`` \(default[);]|\(default ``'([^']+)'``\)|\(default (\d[\d.]*)\)")
+    checked = []
+    for function, command in _COMMANDS.items():
+        options = _help_defaults(command)
+        for name, description in _documented_parameters(function).items():
+            flag = "--" + name.replace("_", "-")
+            for match in stated.finditer(description):
+                claimed = next(g for g in match.groups() if g is not None)
+                assert flag in options, f"{function.__name__}: {name} has no CLI option {flag}"
+                help_text, default = options[flag]
+                # the CLI states it as [default: X] or as 'X (default' / '(default X)' in words, with no condition
+                plain = default == claimed or re.search(rf"\b{re.escape(claimed)} \(default[);]|\(default {re.escape(claimed)}\)", help_text)
+                assert plain, f"{function.__name__}({name}=...): the docstring says the default is {claimed!r}; {command} --help says: {help_text}"
+                checked.append((function.__name__, name))
+        # a default in the signature is passed as it is, so it must be the CLI's too (else the two interfaces differ)
+        for name, parameter in inspect.signature(function).parameters.items():
+            flag = "--" + name.replace("_", "-")
+            if any(parameter.default is v for v in (None, False, inspect.Parameter.empty)) or flag not in options or options[flag][1] is None:
+                continue
+            assert str(parameter.default) == options[flag][1], f"{function.__name__}({name}={parameter.default!r}): {command} --help: {options[flag][0]}"
+            checked.append((function.__name__, name))
+    # at (exact), method, basis, diffusion (estimate), basis (infer); save_every and seed (simulate)
+    assert len(checked) >= 7, checked
+    # defaults that depend on the model, checked against what the CLI does
+    doc = _documented_parameters(tl.simulate)["scheme"]
+    assert "``'exact'`` (default for linear models" in doc and "``'euler-maruyama'`` (default for the other overdamped" in doc
+    assert "``'baoab'`` (underdamped models, their default)" in doc
+    for model, scheme in (("driven-trap-2d", "exact"), ("linear", "exact"), ("double-well", "euler-maruyama"),
+                          ("underdamped-driven-trap", "baoab")):
+        assert tl.simulate(model, trajectories=2, steps=10, dt=0.01).scheme == scheme, model

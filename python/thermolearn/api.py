@@ -141,7 +141,10 @@ def simulate(model: str, *, trajectories: int, steps: int, dt: float, save_every
     params : dict or list of str, optional
         Model parameters, e.g. ``{'n': 5}`` or ``{'A': [[1, 0.5], [-0.5, 1]]}``.
     scheme : str, optional
-        ``'euler-maruyama'`` (default), ``'heun'`` or ``'baoab'``.
+        ``'exact'`` (default for linear models, e.g. ``'linear'`` and ``'driven-trap-2d'``: no integrator bias in the
+        positions at any dt), ``'euler-maruyama'`` (default for the other overdamped models), ``'heun'`` (weak order 2) or
+        ``'baoab'`` (underdamped models, their default). Jump processes are sampled exactly. ``result.scheme`` says which
+        was used.
     energetics : bool, optional
         Also return the per-trajectory work, heat, energy change and medium entropy.
     out : path, optional

@@ -28,7 +28,7 @@ internal static class SimulateCommand
         var saveEvery = new Option<int>("--save-every") { Description = "Save every K-th step (steps must be a multiple).", DefaultValueFactory = _ => 1 };
         var seed = SharedOptions.Seed("Random seed; trajectory i uses streams of (seed, i).");
         var shard = new Option<string?>("--shard") { Description = "Simulate only part k of N (k/N) of the trajectories; merge the parts with 'thermolearn merge'." };
-        var scheme = new Option<string?>("--scheme") { Description = "Integrator: exact (default for linear models: no integrator bias in the positions at any dt; work and heat are first order in dt), euler-maruyama (default for other overdamped models), heun (weak order 2), baoab (underdamped)." };
+        var scheme = new Option<string?>("--scheme") { Description = "Integrator: exact (default for linear models: no integrator bias in the positions at any dt; work and heat are first order in dt), euler-maruyama (default for other overdamped models), heun (weak order 2), baoab (underdamped models: their default). Jump processes are sampled exactly." };
         var threads = new Option<int>("--threads") { Description = "Threads (-1: all cores); the output does not depend on it.", DefaultValueFactory = _ => -1 };
         var output = new Option<string>("--out") { Description = "Trajectory file (.npy, .csv, .h5, .parquet).", Required = true };
         var energetics = new Option<string?>("--energetics") { Description = "CSV of per-trajectory work, heat, energy change and entropies." };

@@ -22,7 +22,8 @@ public sealed record SimulationOptions
 
     public ulong Seed { get; init; }
 
-    /// <summary>Scheme name ("euler-maruyama", "heun", "baoab"); null picks euler-maruyama (overdamped) or baoab (underdamped).</summary>
+    /// <summary>Scheme name ("exact", "euler-maruyama", "heun", "baoab"); null picks <see cref="Simulator.DefaultScheme"/>: exact (linear
+    /// overdamped models and jump processes), euler-maruyama (other overdamped models) or baoab (underdamped).</summary>
     public string? Scheme { get; init; }
 
     public Shard Shard { get; init; } = Shard.Whole;
