@@ -472,3 +472,23 @@ def test_every_default_a_docstring_states_is_the_clis():
     for model, scheme in (("driven-trap-2d", "exact"), ("linear", "exact"), ("double-well", "euler-maruyama"),
                           ("underdamped-driven-trap", "baoab")):
         assert tl.simulate(model, trajectories=2, steps=10, dt=0.01).scheme == scheme, model
+
+
+def test_an_euler_chain_at_its_own_step_warns_from_memory_as_from_its_file(tmp_path):
+    # the CLI warns that the coarse-sampling correction over-corrects an Euler-Maruyama chain observed at its own step;
+    # Trajectories dropped the scheme and step from the provenance, so tl.estimate(sim) never warned, and from a file the
+    # warning sat in result.extra["warning"], unseen
+    beads = dict(params={"n": 3}, trajectories=4, steps=400, dt=0.01, scheme="euler-maruyama", seed=1)
+    sim = tl.simulate("bead-spring", **beads, out=tmp_path / "euler.npy")
+    assert sim.trajectories.scheme == "euler-maruyama" and sim.trajectories.integration_dt == pytest.approx(0.01, rel=1e-15)
+    for data, name in ((sim, "the data"), (tmp_path / "euler.npy", str(tmp_path / "euler.npy"))):
+        with pytest.warns(tl.ThermoLearnWarning, match="made by Euler-Maruyama with its step equal to the frame spacing") as caught:
+            est = tl.estimate(data, basis="poly:1")
+        assert [w["id"] for w in est.warnings] == ["euler_step"] and est.warnings[0]["message"].startswith(name + " was made")
+        assert any(str(w.message).startswith(name + " was made") for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fine = tl.simulate("bead-spring", **dict(beads, steps=4000, dt=0.001), save_every=10)
+        assert fine.trajectories.integration_dt == pytest.approx(0.001, rel=1e-15) and fine.trajectories.dt == pytest.approx(0.01, rel=1e-15)
+        assert tl.estimate(fine, basis="poly:1").warnings == []
+        assert tl.estimate(sim, basis="poly:1", correction="none").warnings == []

@@ -113,6 +113,9 @@ def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
         raise type(e)(named(e.message), e.returncode, e.command, e.stderr) from None
     for note in notes:
         warnings.warn(named(note), ThermoLearnWarning, stacklevel=3)
+    for w in result.get("warnings") or []:
+        if isinstance(w, dict) and isinstance(w.get("message"), str):
+            w["message"] = named(w["message"])
     return result
 
 
@@ -179,7 +182,7 @@ def simulate(model: str, *, trajectories: int, steps: int, dt: float, save_every
         sidecar = json.loads(Path(str(path) + ".json").read_text(encoding="utf-8"))
         table = _read_energetics(energy_path) if energetics else None
     data = Trajectories(x, float(sidecar["dt"]), float(sidecar.get("start_time") or 0.0), sidecar.get("model"),
-                        sidecar.get("parameters"), sidecar.get("seed"))
+                        sidecar.get("parameters"), sidecar.get("seed"), sidecar.get("scheme"), sidecar.get("integration_dt"))
     return SimulationResult.from_json(d, data, table)
 
 

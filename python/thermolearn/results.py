@@ -121,7 +121,8 @@ class Trajectories:
     """An ensemble of trajectories x[trajectory, frame, dimension] at frame spacing ``dt``, with provenance.
 
     Passing one to :func:`thermolearn.estimate` or :func:`thermolearn.infer` keeps its provenance, so the CLI can
-    put the model's exact entropy production next to the estimate.
+    put the model's exact entropy production next to the estimate, and warn when the frames are an Euler-Maruyama
+    chain at its own step (the coarse-sampling correction then over-corrects).
 
     Attributes
     ----------
@@ -135,6 +136,9 @@ class Trajectories:
         Time of frame 0.
     model, parameters, seed
         The simulated model's name, its parameters and the seed (None for data from elsewhere).
+    scheme, integration_dt
+        The integrator that made the frames and its step (``dt`` is ``integration_dt * save_every``); None for data
+        from elsewhere.
     """
 
     x: np.ndarray
@@ -143,6 +147,8 @@ class Trajectories:
     model: Optional[str] = None
     parameters: Optional[Dict[str, Any]] = None
     seed: Optional[int] = None
+    scheme: Optional[str] = None
+    integration_dt: Optional[float] = None
 
     def __post_init__(self) -> None:
         self.x = as_ensemble(self.x)
@@ -167,6 +173,12 @@ class Trajectories:
             if not 0 <= seed < 2 ** 64:
                 raise ValueError(f"Trajectories: seed must be a whole number from 0 to 2**64 - 1 (got {seed}).")
             self.seed = seed
+        if self.scheme is not None and not isinstance(self.scheme, str):
+            raise TypeError(f"Trajectories: scheme must be a scheme name (str) or None (got {self.scheme!r}).")
+        if self.integration_dt is not None:
+            self.integration_dt = _real_number(self.integration_dt, "integration_dt")
+            if not (math.isfinite(self.integration_dt) and self.integration_dt > 0):
+                raise ValueError(f"Trajectories: integration_dt must be a positive finite step or None (got {self.integration_dt}).")
 
     def __array__(self, dtype=None, copy=None):
         return self.x if dtype is None else self.x.astype(dtype)
@@ -179,9 +191,14 @@ class Trajectories:
     def sidecar(self) -> Dict[str, Any]:
         """The JSON sidecar the CLI reads next to a ``.npy`` file (docs/formats.md)."""
         n, frames, dim = self.x.shape
-        return {"format": "thermolearn-trajectories", "dt": float(self.dt), "start_time": float(self.start_time),
-                "trajectories": n, "frames": frames, "dimension": dim, "model": self.model,
-                "parameters": self.parameters, "seed": self.seed, "first_trajectory": 0, "total_trajectories": None}
+        sidecar = {"format": "thermolearn-trajectories", "dt": float(self.dt), "start_time": float(self.start_time),
+                   "trajectories": n, "frames": frames, "dimension": dim, "model": self.model,
+                   "parameters": self.parameters, "seed": self.seed, "first_trajectory": 0, "total_trajectories": None}
+        if self.scheme is not None:
+            sidecar["scheme"] = self.scheme
+        if self.integration_dt is not None:
+            sidecar["integration_dt"] = float(self.integration_dt)
+        return sidecar
 
 
 _LARGEST_EXACT_INTEGER = 2 ** 53   # float64 holds every integer up to this one exactly, not every one beyond

@@ -140,7 +140,7 @@ internal static class EstimateCommand
 
     /// <summary>What an estimate produced, ready to render (and the statistics for --statistics-out).</summary>
     private sealed record Estimated(TrajectoryHeader Header, DiffusionSpec Diffusion, EstimateOutcome Outcome,
-        ThermoLearn.Models.StochasticModel? Model, string? Warning, StatisticsOutput Statistics);
+        ThermoLearn.Models.StochasticModel? Model, StatisticsOutput Statistics);
 
     public static Command Create(CliConsole console)
     {
@@ -241,8 +241,6 @@ internal static class EstimateCommand
     {
         using var reader = o.Input.Open(parse, console);
         var header = reader.Header;
-        string? warning = r.Correction.Order > 0 ? EulerChainWarning(r.Input, header.Metadata, header.Dt) : null;
-        if (warning is not null) console.Error.WriteLine("warning: " + warning);
         var spec = InferenceInput.Diffusion(r.Diffusion, header.Dimension);
         var model = InferenceInput.KnownModel(header.Metadata);
         if (r.Plot is not null && r.Windows == 1 && header.Dimension > 2 && r.Method.Method == Inference.EstimateMethods.Current)
@@ -250,8 +248,10 @@ internal static class EstimateCommand
         var statistics = o.Streaming.Output(parse);
         var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
             r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics));
+        if (r.Correction.Order > 0 && EulerChainWarning(r.Input, header.Metadata, header.Dt) is { } euler)
+            outcome = outcome with { Warnings = [euler, .. outcome.Warnings] };
         EstimateWarning.Print(console, outcome.Warnings);
-        return new Estimated(header, spec, outcome, model, warning, statistics);
+        return new Estimated(header, spec, outcome, model, statistics);
     }
 
     /// <summary>The fields every EP estimate prints (estimate and reduce): rate, error, method and the data it came from.</summary>
@@ -277,7 +277,6 @@ internal static class EstimateCommand
         var e = x.Outcome.Estimate;
         var result = EstimateFields(e, x.Header.Dt);
         result["input"] = r.Input;
-        if (x.Warning is not null) result["warning"] = x.Warning;
         if (EstimateWarning.Json(x.Outcome.Warnings) is { } warnings) result["warnings"] = warnings;
         if (x.Outcome.Extra is { } extra)
             foreach (var (key, value) in extra) result[key] = value?.DeepClone();
@@ -405,18 +404,17 @@ internal static class EstimateCommand
     /// <summary>
     /// The coarse-sampling correction assumes frames of a continuous process. Data that Euler-Maruyama wrote at every step
     /// are an Euler chain observed at its own step: the chain has no sampling bias there, so the correction over-corrects
-    /// (3-bead chain at dt = 0.01: 1.612 +- 0.012 against the exact 1.543). Returns the advice, or null when the provenance
-    /// does not say so.
+    /// (3-bead chain at dt = 0.01: 1.612 +- 0.012 against the exact 1.543). Returns the warning (id <c>euler_step</c>, listed
+    /// with the method's own in JSON "warnings"), or null when the provenance does not say so.
     /// </summary>
-    internal static string? EulerChainWarning(string path, TrajectoryEnsemble data) => EulerChainWarning(path, data.Metadata, data.Dt);
-
-    internal static string? EulerChainWarning(string path, ThermoLearn.Trajectories.TrajectoryMetadata m, double dt)
+    internal static EstimateWarning? EulerChainWarning(string path, ThermoLearn.Trajectories.TrajectoryMetadata m, double dt)
     {
         var data = (Dt: dt, Metadata: m);
         if (m.Scheme != "euler-maruyama" || m.IntegrationDt is not { } step || Math.Abs(step - data.Dt) > 1e-9 * data.Dt) return null;
         string finer = (data.Dt / 10).ToString("G6", CultureInfo.InvariantCulture);
-        return $"{path} was made by Euler-Maruyama with its step equal to the frame spacing (dt = {data.Dt.ToString("G6", CultureInfo.InvariantCulture)}); "
+        return new EstimateWarning("euler_step", $"{path} was made by Euler-Maruyama with its step equal to the frame spacing (dt = {data.Dt.ToString("G6", CultureInfo.InvariantCulture)}); "
             + "an Euler chain has no coarse-sampling bias at its own step, so the coarse-sampling correction over-corrects. "
-            + $"Estimate these data with --correction none, or simulate with a finer step (--dt {finer} --save-every 10) or, for a linear model, --scheme exact.";
+            + $"Estimate these data with --correction none, or simulate with a finer step (--dt {finer} --save-every 10) or, for a linear model, --scheme exact.",
+            new JsonObject { ["scheme"] = m.Scheme, ["integration_dt"] = step, ["dt"] = data.Dt });
     }
 }

@@ -179,9 +179,7 @@ internal static class InferCommand
     /// the correction over-corrects, as for estimate's EP rate (<see cref="EstimateCommand.EulerChainWarning(string, ThermoLearn.Trajectories.TrajectoryMetadata, double)"/>).
     /// </summary>
     internal static EstimateWarning? EulerChain(string path, ThermoLearn.Trajectories.TrajectoryMetadata metadata, double dt, CoarseSamplingCorrection correction) =>
-        correction.Order > 0 && EstimateCommand.EulerChainWarning(path, metadata, dt) is { } message
-            ? new EstimateWarning("euler_chain", message, new JsonObject { ["advice"] = "--correction none" })
-            : null;
+        correction.Order > 0 ? EstimateCommand.EulerChainWarning(path, metadata, dt) : null;
 
     private static JsonArray Rows(IReadOnlyList<double> values, int columns)
     {
