@@ -115,10 +115,13 @@ internal sealed class InferenceInput
         try { rows = System.Text.Json.JsonSerializer.Deserialize<double[][]>(text); }
         catch (System.Text.Json.JsonException) { }
         if (rows is null && System.Text.RegularExpressions.Regex.IsMatch(text, @"(?i)nan|inf"))
-            throw new InvalidInputException($"--diffusion '{text}' has a non-finite entry (NaN or Infinity); every entry of D must be a finite number.");
+            throw new InvalidInputException($"--diffusion '{Shown(text)}' has a non-finite entry (NaN or Infinity); every entry of D must be a finite number.");
         if (rows is null || rows.Length != dimension || rows.Any(r => r is null || r.Length != dimension))
-            throw new InvalidInputException($"--diffusion '{text}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
+            throw new InvalidInputException($"--diffusion '{Shown(text)}': give a number, a {dimension} x {dimension} matrix as JSON rows (e.g. [[1,0],[0,1]]), auto or auto-robust.");
         try { return DiffusionSpec.Given(rows.SelectMany(r => r).ToArray(), dimension); }
-        catch (InvalidInputException e) { throw new InvalidInputException($"--diffusion '{text}': {FlagNames.Render(e)}", e); }
+        catch (InvalidInputException e) { throw new InvalidInputException($"--diffusion '{Shown(text)}': {FlagNames.Render(e)}", e); }
     }
+
+    /// <summary>A value as given, cut short for a message (a 40 x 40 matrix from Python is 13,000 characters).</summary>
+    private static string Shown(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

@@ -191,6 +191,18 @@ internal static class DenseMatrix
         return result;
     }
 
+    /// <summary>
+    /// A d x d row-major matrix for a message: its entries when d &lt;= 4, else its size and leading diagonal (a 200 x 200
+    /// matrix written out made a 280,000-character error).
+    /// </summary>
+    internal static string Shown(double[] m, int d)
+    {
+        static string G4(double v) => v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
+        if (d <= 4) return "[" + string.Join(", ", m.Select(G4)) + "]";
+        var diagonal = Enumerable.Range(0, Math.Min(d, 6)).Select(i => G4(m[i * d + i]));
+        return $"a {d} x {d} matrix with diagonal [{string.Join(", ", diagonal)}{(d > 6 ? ", ..." : "")}]";
+    }
+
     /// <summary>Inverse of a small symmetric positive-definite matrix (e.g. a diffusion matrix).</summary>
     public static double[] InverseSpd(double[] m, int d, string what)
     {
@@ -202,7 +214,7 @@ internal static class DenseMatrix
         }
         catch (ArgumentException)
         {
-            throw new InvalidInputException($"The {what} must be symmetric positive definite (got [{string.Join(", ", m.Select(v => v.ToString("G4")))}]).");
+            throw new InvalidInputException($"The {what} must be symmetric positive definite (got {Shown(m, d)}).");
         }
         var r = new double[d * d];
         for (int i = 0; i < d; i++)

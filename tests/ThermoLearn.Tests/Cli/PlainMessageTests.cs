@@ -88,4 +88,26 @@ public sealed class PlainMessageTests : IDisposable
         File.WriteAllText(sidecar, written);
         Assert.True(Run("estimate", "--in", data).Code == 0);
     }
+
+    [Fact]
+    public void AWideMatrixIsShownByItsSizeNotWrittenOut()
+    {
+        // 29 increments of 40 coordinates: the estimated diffusion matrix has rank 29, not positive definite; its message
+        // held all 1,600 entries (11,968 characters from Python; 278,581 for 200 coordinates), and --diffusion echoed its text
+        string path = Path.Combine(_folder, "wide.npy");
+        var random = new Random(5);
+        var walk = new double[30 * 40];
+        for (int f = 1; f < 30; f++)
+            for (int c = 0; c < 40; c++) walk[f * 40 + c] = walk[(f - 1) * 40 + c] + random.NextDouble() - 0.5;
+        ThermoLearn.IO.NpyFormat.WriteArray(path, walk, [1, 30, 40]);
+        var inferred = Run("infer", "--in", path, "--dt", "0.01", "--basis", "poly:0");
+        Assert.Equal(CliApp.ExitBadInput, inferred.Code);
+        Assert.Contains("The estimated diffusion matrix must be symmetric positive definite (got a 40 x 40 matrix with diagonal [", inferred.Error);
+        Assert.True(inferred.Error.Length < 400, inferred.Error);
+        string zeros = "[" + string.Join(",", Enumerable.Repeat("[" + string.Join(",", Enumerable.Repeat("0", 40)) + "]", 40)) + "]";
+        var given = Run("estimate", "--in", path, "--dt", "0.01", "--basis", "poly:1", "--diffusion", zeros);
+        Assert.Equal(CliApp.ExitBadInput, given.Code);
+        Assert.Contains("--diffusion '[[0,0,0,", given.Error);
+        Assert.True(given.Error.Length < 400, given.Error);
+    }
 }
