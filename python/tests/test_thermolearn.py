@@ -492,3 +492,17 @@ def test_an_euler_chain_at_its_own_step_warns_from_memory_as_from_its_file(tmp_p
         assert fine.trajectories.integration_dt == pytest.approx(0.001, rel=1e-15) and fine.trajectories.dt == pytest.approx(0.01, rel=1e-15)
         assert tl.estimate(fine, basis="poly:1").warnings == []
         assert tl.estimate(sim, basis="poly:1", correction="none").warnings == []
+
+
+def test_a_bool_for_an_option_that_takes_a_value_is_refused_and_switches_still_switch():
+    # bootstrap=True became the bare flag '--bootstrap', and the CLI read the next argument, --json, as its value
+    rng = np.random.default_rng(8)
+    walk = np.cumsum(rng.normal(0.0, np.sqrt(2 * 0.5 * 0.01), size=(10, 300, 1)), axis=1)   # free diffusion, D = 0.5
+    with pytest.raises(TypeError, match=r"bootstrap=True: bootstrap takes a value"):
+        tl.estimate(walk, dt=0.01, bootstrap=True)
+    with pytest.raises(TypeError, match=r"windows=True"):
+        tl.estimate(walk, dt=0.01, windows=np.True_)
+    plain, robust = tl.infer(walk, dt=0.01, basis="poly:0"), tl.infer(walk, dt=0.01, basis="poly:0", noise_robust=True)
+    assert plain.diffusion_method != robust.diffusion_method
+    for r in (plain, robust):   # D = 0.5 within 4 stderr either way (false failure 6e-5 each)
+        assert abs(r.diffusion[0, 0] - 0.5) < 4 * r.diffusion_stderr[0, 0], (r.diffusion_method, r.diffusion, r.diffusion_stderr)

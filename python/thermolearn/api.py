@@ -49,15 +49,26 @@ def _set_options(params: Parameters) -> List[str]:
 
 
 def _flag(args: List[str], option: str, value: Any) -> None:
-    """Appends ``option value`` when value is not None (True alone for a switch; lists comma-joined)."""
-    if value is None or value is False:
+    """Appends ``option value`` when value is not None (lists comma-joined).
+
+    A bool is refused: given to an option that takes a value (``bootstrap=True``), it used to become the bare flag, and
+    the CLI took the next argument, ``--json``, for its value. Switches go through :func:`_switch`.
+    """
+    if value is None:
         return
-    if value is True:
-        args.append(option)
-    elif isinstance(value, (list, tuple, np.ndarray)):
+    if isinstance(value, (bool, np.bool_)):
+        name = option.lstrip("-").replace("-", "_")
+        raise TypeError(f"{name}={value!r}: {name} takes a value (see {option} in the CLI's help), not True or False.")
+    if isinstance(value, (list, tuple, np.ndarray)):
         args += [option, ",".join(_text(v) for v in value)]
     else:
         args += [option, _text(value)]
+
+
+def _switch(args: List[str], option: str, on: Any) -> None:
+    """Appends the switch ``option`` when ``on`` is true."""
+    if on:
+        args.append(option)
 
 
 def _text(value: Any) -> str:
@@ -260,7 +271,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
             args += ["--diffusion", diffusion if isinstance(diffusion, str) else _diffusion_text(diffusion)]
         _flag(args, "--windows", windows)
         _flag(args, "--time-degree", time_degree)
-        _flag(args, "--joint", joint)
+        _switch(args, "--joint", joint)
         _flag(args, "--correction", correction)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
@@ -312,7 +323,7 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
     with scratch_folder() as folder:
         args = ["infer", *_write_input(data, folder, dt)]
         _flag(args, "--basis", basis)
-        _flag(args, "--noise-robust", noise_robust)
+        _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--correction", correction)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
