@@ -227,6 +227,11 @@ def test_the_cli_warnings_reach_the_notebook(trap):
     with pytest.warns(tl.ThermoLearnWarning, match="coarse-sampling correction"):
         est = tl.estimate(u)
     assert sorted(w["id"] for w in est.warnings) == ["coarse_sampling", "smooth_paths"] and "warnings" not in est.extra
+    # infer lists its warnings too; tl.infer left them in result.extra, unseen
+    with pytest.warns(tl.ThermoLearnWarning, match="the data: the coordinates move on smooth paths") as caught:
+        fit = tl.infer(u, columns=[0, 1])
+    assert [w["id"] for w in fit.warnings] == ["smooth_paths"] and "warnings" not in fit.extra
+    assert all(w.filename == __file__ for w in caught)   # issued at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # frames close enough: no warning
         assert tl.estimate(trap, basis="poly:1").warnings == []

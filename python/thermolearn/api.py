@@ -130,6 +130,13 @@ def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
     return result
 
 
+def _issue(listed: List[Dict[str, Any]]) -> None:
+    """Each of a result's warnings as a :class:`ThermoLearnWarning` at the caller's line (the CLI writes them on stderr
+    too, which a notebook never shows)."""
+    for w in listed:
+        warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=3)
+
+
 def _read_energetics(path: Path) -> Dict[str, np.ndarray]:
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
@@ -287,9 +294,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--save-model", save_model)
         _flag(args, "--load-model", load_model)
         result = EstimateResult.from_json(_run_on_data(args, folder, progress=progress))
-    # the CLI writes these on stderr too, which a notebook never shows
-    for w in result.warnings:
-        warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=2)
+    _issue(result.warnings)
     return result
 
 
@@ -331,9 +336,7 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         _flag(args, "--seed", seed)
         _flag(args, "--plot", plot)
         result = InferResult.from_json(_run_on_data(args, folder))
-    # the CLI writes these on stderr too, which a notebook never shows
-    for w in result.warnings:
-        warnings.warn(str(w.get("message", w)), ThermoLearnWarning, stacklevel=2)
+    _issue(result.warnings)
     return result
 
 
