@@ -377,6 +377,8 @@ def test_arrays_that_are_not_real_numbers_are_refused_before_the_cli_runs():
             tl.Trajectories(x, 0.1, seed=-1)
         with pytest.raises(TypeError, match="model"):
             tl.Trajectories(x, 0.1, model=5)
+        with pytest.raises(ValueError, match="parameters must be finite"):   # was the CLI's "not valid JSON" about the sidecar
+            tl.Trajectories(x, 0.1, model="driven-trap-2d", parameters={"eps": np.nan})
 
 
 def test_integer_arrays_and_numpy_provenance_are_converted_exactly():

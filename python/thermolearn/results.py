@@ -164,7 +164,11 @@ class Trajectories:
         if self.parameters is not None:
             if not isinstance(self.parameters, Mapping):
                 raise TypeError(f"Trajectories: parameters must be a dict of the model's parameters or None (got {self.parameters!r}).")
-            self.parameters = json.loads(json.dumps(dict(self.parameters), default=json_value))   # numpy values as numbers
+            try:   # numpy values as numbers; the sidecar is JSON, which has no NaN or infinity
+                self.parameters = json.loads(json.dumps(dict(self.parameters), default=json_value, allow_nan=False))
+            except ValueError:
+                raise ValueError(f"Trajectories: parameters must be finite numbers, strings or matrices (got {self.parameters!r}; "
+                                 "JSON, which the provenance travels in, has no NaN or infinity).") from None
         if self.seed is not None:
             try:
                 seed = operator.index(self.seed)
