@@ -116,7 +116,7 @@ internal static class InferCommand
             var warnings = new List<EstimateWarning>();
             if (EulerChain(header.Path, header.Metadata, header.Dt, fix) is { } euler) warnings.Add(euler);
             if (smooth is not null) warnings.Add(smooth);
-            if (result.DriftCorrection is { } size && CoarseSampling(header.Path, header.Dt, size, fix) is { } coarse) warnings.Add(coarse);
+            if (result.DriftCorrection is { } size && CoarseSampling(header.Path, header.Dt, size, fix, parse.GetValue(robust)) is { } coarse) warnings.Add(coarse);
             EstimateWarning.Print(console, warnings);
             if (EstimateWarning.Json(warnings) is { } list) output["warnings"] = list;
             if (plotPath is not null)
@@ -156,21 +156,24 @@ internal static class InferCommand
     /// threshold of estimate's EP rate): the frames are too far apart for the expansion in dt (linear models: a correction of 20% of the
     /// drift left about 10% of it; docs/inference.md).
     /// </summary>
-    internal static EstimateWarning? CoarseSampling(string path, double dt, CorrectionSize size, CoarseSamplingCorrection correction)
+    /// White measurement noise also moves the drift between the lags (-Sigma/dt at lag dt, -Sigma/(2 dt) at 2 dt, docs/inference.md),
+    /// so without <paramref name="noiseRemoved"/> the advice names --noise-robust too.
+    internal static EstimateWarning? CoarseSampling(string path, double dt, CorrectionSize size, CoarseSamplingCorrection correction, bool noiseRemoved)
     {
         if (size.UntrustedFraction is not { } fraction) return null;
         string message = $"{path}: frames {dt:G4} apart are too far apart for the first-order coarse-sampling correction of the drift to be trusted: {correction.Name} "
             + $"moves the drift from its lag-dt value (drift_uncorrected) by {100 * fraction:F0}% of its size (sqrt<F^T D^-1 F> over the data; trusted up to "
             + $"{100 * CoarseSamplingCorrection.TrustedFraction:F0}%, as in estimate; on linear models a 20% correction left about 10% of the drift, docs/inference.md "
             + "\"Coarse sampling: drift, diffusion and score\"), so the drift, score and mean local velocity keep a bias likely larger than their standard errors. Record frames closer together "
-            + "(the correction shrinks in proportion to the spacing).";
+            + "(the correction shrinks in proportion to the spacing)"
+            + (noiseRemoved ? "." : "; if the positions carry measurement noise, whose share in the drift differs between the two lags, infer with --noise-robust.");
         return new EstimateWarning("coarse_sampling", message, new JsonObject
         {
             ["quantity"] = "drift",
             ["correction_fraction"] = JsonOutput.Number(fraction),
             ["threshold"] = CoarseSamplingCorrection.TrustedFraction,
             ["correction"] = correction.Name,
-            ["advice"] = "record frames closer together",
+            ["advice"] = noiseRemoved ? "record frames closer together" : "record frames closer together, or --noise-robust if the positions carry measurement noise",
         });
     }
 
