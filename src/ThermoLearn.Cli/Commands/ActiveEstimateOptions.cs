@@ -22,7 +22,7 @@ namespace ThermoLearn.Cli.Commands;
 /// </summary>
 internal sealed class ActiveEstimateOptions
 {
-    private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
+    private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife; at most one a snapshot: fewer snapshots give fewer blocks, reported as JSON blocks, with a warning).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
     private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current: CSV of each particle's local EP rate (time average and at the last snapshot)." };
     private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current: CSV of the EP rate per unit area on a grid over the box." };
     private readonly Option<int> _scoreSteps = new("--score-steps") { Description = "Snapshot files, --method score: Adam steps of the score network (default 2000; 0 with --score-linear at eps = 0: the closed-form linear head alone, its training frames read in chunks, never held).", DefaultValueFactory = _ => 2000 };
@@ -125,7 +125,7 @@ internal sealed class ActiveEstimateOptions
             loaded = saved.Info;
             try
             {
-                scoreEstimate = saved.Evaluate(snapshots, progress: new ProgressReporter(console, "score (loaded network) scoring the snapshots"));
+                scoreEstimate = saved.Evaluate(snapshots, progress: new ProgressReporter(console, "score (loaded network) scoring the snapshots"), blocks: blocks);
             }
             catch (InvalidInputException e)
             {
@@ -139,7 +139,7 @@ internal sealed class ActiveEstimateOptions
             var settings = ScoreSnapshots.DefaultSettings(model) with { Steps = scoreSteps, HeldOutFraction = heldOut, Seed = seed, CentresPerStep = scoreCentres };
             if (scoreLr is { } rate) settings = settings with { LearningRate = rate };
             if (parse.GetValue(_scoreLinear)) settings = settings with { Shape = settings.Shape with { LinearFeatures = ScoreSnapshots.LinearFeatures(model) } };
-            settings = settings with { ValidationFraction = validation, Ridge = ridge };
+            settings = settings with { ValidationFraction = validation, Ridge = ridge, Blocks = blocks };
             learningRate = settings.LearningRate;
             var reporter = new ProgressReporter(console, "score training");
             score = ScoreSnapshots.Fit(snapshots, settings, new SynchronousProgress<(int Step, int Steps, double Loss)>(p =>
@@ -179,6 +179,7 @@ internal sealed class ActiveEstimateOptions
                 ? IdentityEntropyProduction.Stationarity(identitySeries, 0, identityFirst, blocks)
                 : IdentityEntropyProduction.Stationarity(identitySeries, identityFirst, identityFirst + (snapshots.Frames - identityFirst) / 2, blocks);
         }
+        var warnings = FewerBlocks(blocks, estimate, versus is null ? null : identity, snapshots.Frames - identityFirst);
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
         if (plotPath is not null)
@@ -204,7 +205,8 @@ internal sealed class ActiveEstimateOptions
                 ["method"] = estimate.Method,
                 ["n_snapshots"] = estimate.Snapshots,
                 ["particles"] = model.Particles,
-                ["blocks"] = blocks,
+                ["blocks"] = estimate.Blocks,
+                ["blocks_asked"] = blocks,
                 ["frame_dt"] = snapshots.FrameDt,
                 ["model"] = model.Name,
                 ["parameters"] = model.ToJson(),
@@ -229,6 +231,7 @@ internal sealed class ActiveEstimateOptions
                 result["identity_ep_rate"] = identity.Mean;
                 result["identity_stderr"] = identity.StandardError;
                 result["identity_frames"] = new JsonArray(identityFirst, snapshots.Frames - 1);
+                result["identity_blocks"] = identity.Count;
                 result["difference_from_identity"] = versus.Difference;
                 result["difference_from_identity_stderr"] = versus.DifferenceError;
                 result["ratio_to_identity"] = JsonOutput.Number(versus.Ratio);
@@ -307,12 +310,14 @@ internal sealed class ActiveEstimateOptions
                 }
                 if (saveModel is not null) result["saved_model"] = saveModel;
             }
+            if (EstimateWarning.Json(warnings) is { } list) result["warnings"] = list;
             JsonOutput.Write(console, result);
         }
         else
         {
             console.Out.WriteLine($"EP rate of the whole system ({model.Particles} particles), --method {estimate.Method}: {estimate.Rate:G6} +- {estimate.StandardError:G3} "
-                + $"(per particle {estimate.RatePerParticle:G6} +- {estimate.StandardErrorPerParticle:G3}; x part {estimate.RateX:G6}, g part {estimate.RateG:G6}; {estimate.Snapshots} snapshots)");
+                + $"(per particle {estimate.RatePerParticle:G6} +- {estimate.StandardErrorPerParticle:G3}; x part {estimate.RateX:G6}, g part {estimate.RateG:G6}; {estimate.Snapshots} snapshots, "
+                + $"error from {estimate.Blocks} blocks)");
             if (current is not null)
                 console.Out.WriteLine($"held-out EP rate (the force fitted on {blocks - 1} of {blocks} blocks, scored on the other; a lower bound up to its error): "
                     + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
@@ -341,6 +346,7 @@ internal sealed class ActiveEstimateOptions
                 console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); {name} - exact = {value - e.Total:G4} ({z:F2} stderr{relative})");
             }
         }
+        EstimateWarning.Print(console, warnings);
         if (score is not null)
         {
             var t = score.Training;
@@ -354,6 +360,24 @@ internal sealed class ActiveEstimateOptions
                 + $"applied unchanged to all {scoreEstimate.Snapshots} snapshots of N = {model.Particles}; plug-in form {scoreEstimate.PlugIn.Mean:G6} +- {scoreEstimate.PlugIn.StandardError:G3}");
         }
         return CliApp.ExitOk;
+    }
+
+    /// <summary>
+    /// A warning where a standard error came from fewer blocks than --blocks asked for: block averaging takes at most one block a
+    /// snapshot, so a record of fewer snapshots than blocks (the identity and the score; the current estimator refuses it) has its
+    /// error from one block a snapshot, which ignores the correlation between neighbouring snapshots.
+    /// </summary>
+    internal static IReadOnlyList<EstimateWarning> FewerBlocks(int asked, ManyBodyEntropyEstimate estimate, MeanEstimate? identity, int identitySnapshots)
+    {
+        var parts = new List<string>();
+        if (estimate.Blocks < asked) parts.Add($"the estimate's standard error comes from {estimate.Blocks} blocks (its {estimate.Snapshots} snapshots)");
+        if (identity is { } i && i.Count < asked) parts.Add($"that of the identity it is set against from {i.Count} (its {identitySnapshots} snapshots)");
+        if (parts.Count == 0) return [];
+        var fields = new JsonObject { ["blocks_asked"] = asked, ["blocks"] = estimate.Blocks };
+        if (identity is { } id) fields["identity_blocks"] = id.Count;
+        return [new EstimateWarning("fewer-blocks", $"--blocks {asked}: a block holds at least one snapshot, so {string.Join(", and ", parts)}; "
+            + "one snapshot a block leaves out the correlation between neighbouring snapshots, so the error is too small where they are correlated: "
+            + "record more snapshots or give fewer --blocks.", fields)];
     }
 
     private static void WriteLocal(string path, ActiveSnapshots s, LocalEntropyMaps maps)

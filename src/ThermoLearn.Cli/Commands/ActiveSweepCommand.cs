@@ -21,7 +21,7 @@ internal static class ActiveSweepCommand
     {
         var inputs = new Option<string[]>("--in") { Description = "Snapshot files (thermolearn simulate --model aoup); repeat the flag.", Required = true, Arity = ArgumentArity.OneOrMore };
         var methods = new Option<string>("--method") { Description = "Comma-separated methods: identity (eps = 0), current.", DefaultValueFactory = _ => "identity,current" };
-        var blocks = new Option<int>("--blocks") { Description = "Blocks of snapshots for the standard errors.", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
+        var blocks = new Option<int>("--blocks") { Description = "Blocks of snapshots for the standard errors (at most one a snapshot: a file with fewer snapshots uses fewer, says how many and warns).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
         var plot = new Option<string?>("--plot") { Description = "Figure of sigma / N against phi (.png/.svg)." };
         var json = SharedOptions.Json();
         var command = new Command("active-sweep", "EP rate per particle of several active-matter snapshot files (e.g. across MIPS), with a figure against phi.");
@@ -38,6 +38,7 @@ internal static class ActiveSweepCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null) PlotFile.Validate(plotPath);
             var rows = new List<(string File, double Phi, string Method, ManyBodyEntropyEstimate Estimate)>();
+            var warnings = new List<EstimateWarning>();
             var progress = new ProgressReporter(console, "active-sweep");
             var modelAt = new Dictionary<double, (string File, ActiveModel Model)>();
             var seedAt = new Dictionary<(double Phi, ulong Seed), string>();
@@ -63,6 +64,7 @@ internal static class ActiveSweepCommand
                 {
                     var e = m == "identity" ? IdentityEntropyProduction.Estimate(snapshots, b) : CurrentEntropyProduction.Estimate(snapshots, new CurrentEstimatorOptions { Blocks = b }).Estimate;
                     rows.Add((files[f], snapshots.Model.PackingFraction, m, e));
+                    foreach (var w in ActiveEstimateOptions.FewerBlocks(b, e, null, 0)) warnings.Add(new EstimateWarning(w.Id, $"{files[f]}, {m}: {w.Message}", w.Fields));
                 }
                 progress.Report((f + 1.0) / files.Length, null);
             }
@@ -86,6 +88,7 @@ internal static class ActiveSweepCommand
                         ["input"] = r.File, ["phi"] = r.Phi, ["method"] = r.Method,
                         ["ep_rate_per_particle"] = r.Estimate.RatePerParticle, ["stderr_per_particle"] = r.Estimate.StandardErrorPerParticle,
                         ["ep_rate"] = r.Estimate.Rate, ["stderr"] = r.Estimate.StandardError, ["particles"] = r.Estimate.Particles, ["n_snapshots"] = r.Estimate.Snapshots,
+                        ["blocks"] = r.Estimate.Blocks,
                     });
                 var byPhi = new JsonArray();
                 foreach (var c in combined)
@@ -95,16 +98,19 @@ internal static class ActiveSweepCommand
                         ["ep_rate_per_particle"] = c.Rate, ["stderr_per_particle"] = c.StandardError, ["stderr_from"] = c.ErrorFrom,
                         ["block_stderr_per_particle"] = c.BlockError,
                     });
-                JsonOutput.Write(console, new JsonObject { ["quantity"] = "steady-state EP rate per particle sigma / N, per unit time", ["rows"] = list, ["by_phi"] = byPhi });
+                var result = new JsonObject { ["quantity"] = "steady-state EP rate per particle sigma / N, per unit time", ["rows"] = list, ["by_phi"] = byPhi, ["blocks_asked"] = b };
+                if (EstimateWarning.Json(warnings) is { } warned) result["warnings"] = warned;
+                JsonOutput.Write(console, result);
             }
             else
             {
                 foreach (var r in rows)
-                    console.Out.WriteLine($"phi = {r.Phi:G4}  {r.Method,-8}  sigma / N = {r.Estimate.RatePerParticle:G5} +- {r.Estimate.StandardErrorPerParticle:G3} (blocks)  ({r.File})");
+                    console.Out.WriteLine($"phi = {r.Phi:G4}  {r.Method,-8}  sigma / N = {r.Estimate.RatePerParticle:G5} +- {r.Estimate.StandardErrorPerParticle:G3} ({r.Estimate.Blocks} blocks)  ({r.File})");
                 foreach (var c in combined.Where(c => c.Runs > 1))
                     console.Out.WriteLine($"phi = {c.Phi:G4}  {c.Method,-8}  sigma / N = {c.Rate:G5} +- {c.StandardError:G3} (mean of {c.Runs} runs, error from their spread; "
                         + $"the runs' own block errors average {c.BlockError:G3})");
             }
+            EstimateWarning.Print(console, warnings);
             return CliApp.ExitOk;
         });
         return command;

@@ -234,7 +234,7 @@ public static class CurrentEntropyProduction
         double debiased = blocks * rate - (blocks - 1) * mean;
         // one value per block: the block mean and its standard error sqrt(var / B)
         var heldOutRate = BlockStatistics.Mean(heldOut, blocks);
-        var estimate = new ManyBodyEntropyEstimate(rate, stderr, debiased, rateX, rateG, "current", frames, n);
+        var estimate = new ManyBodyEntropyEstimate(rate, stderr, debiased, rateX, rateG, "current", frames, n, blocks);
 
         // The fitted field: corrected coefficients, e.g. theta = 2 theta(dt) - theta(2 dt) (theta is linear in J at fixed M).
         double[] thetaX = new double[k], thetaG = new double[k];

@@ -11,8 +11,10 @@ namespace ThermoLearn.ActiveMatter;
 /// <param name="Method">"identity" or "current".</param>
 /// <param name="Snapshots">Snapshots (frames) used.</param>
 /// <param name="Particles">N.</param>
+/// <param name="Blocks">Contiguous blocks of snapshots the standard error was computed over: the number asked for, or fewer where the
+/// record is too short for it (block averaging takes at most one block per snapshot; <see cref="BlockStatistics.Mean"/>).</param>
 public sealed record ManyBodyEntropyEstimate(double Rate, double StandardError, double Debiased, double RateX, double RateG,
-    string Method, int Snapshots, int Particles)
+    string Method, int Snapshots, int Particles, int Blocks)
 {
     /// <summary>sigma / N.</summary>
     public double RatePerParticle => Rate / Particles;
@@ -44,8 +46,8 @@ public static class IdentityEntropyProduction
     {
         if (!Holds(model))
             throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({model.Name}, eps = {model.Epsilon} given).");
-        var (mean, se, _) = BlockStatistics.Mean(series, blocks);
-        return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", series.Length, model.Particles);
+        var (mean, se, used) = BlockStatistics.Mean(series, blocks);
+        return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", series.Length, model.Particles, (int)used);
     }
 
     /// <summary>Whether the identity holds for <paramref name="model"/>: AOUP without translational noise (eps = 0).</summary>

@@ -31,9 +31,10 @@ namespace ThermoLearn.Neural.ActiveMatter;
 /// <param name="Ridge">The linear head's relative ridge lambda, theta = -(M + lambda diag M)^-1 c; null: chosen on the validation
 /// snapshots among <see cref="ScoreEntropyProduction.LinearRidges"/> (0 without them). Set it where the head is to be applied to
 /// a state the validation snapshots do not represent (docs/active-matter.md, session 20).</param>
+/// <param name="Blocks">Contiguous blocks of held-out snapshots for the standard errors (at most one a snapshot).</param>
 public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int ParticlesPerStep = 4096, double LearningRate = 2e-3,
     double HeldOutFraction = 0.5, int Grid = 16, ulong Seed = 1, int Threads = 1, int CentresPerStep = 0, double ValidationFraction = 0,
-    double? Ridge = null)
+    double? Ridge = null, int Blocks = BlockStatistics.DefaultBlocks)
 {
     internal void Validate()
     {
@@ -46,6 +47,7 @@ public sealed record ScoreSettings(LocalScoreShape Shape, int Steps = 2000, int 
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"the learning rate must be positive, got {LearningRate}.");
         if (!(HeldOutFraction > 0 && HeldOutFraction < 1)) throw new InvalidInputException($"the held-out fraction must be in (0, 1), got {HeldOutFraction}.");
         if (Grid < 1) throw new InvalidInputException($"the map grid needs at least 1 cell a side, got {Grid}.");
+        if (Blocks < 2) throw new InvalidInputException($"the standard errors need at least 2 blocks of held-out snapshots, got {Blocks}.");
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new InvalidInputException($"the validation fraction must be in [0, 1), got {ValidationFraction}.");
         if (Ridge is { } ridge && (!(ridge >= 0) || !double.IsFinite(ridge))) throw new InvalidInputException($"the linear head's ridge must be non-negative and finite, got {ridge}.");
         if (Ridge is not null && Shape.LinearFeatures == 0) throw new InvalidInputException("a ridge belongs to the linear head (--score-linear), which this network does not have.");
@@ -66,7 +68,8 @@ public sealed record EntropyProductionMap(int Cells, double Origin, double Width
 /// <summary>
 /// Entropy production rate of active particles from a learned score, on held-out snapshots, with its local parts.
 /// sigma_i = |v_{x_i}|^2 / eps + |v_{g_i}|^2 / gamma with v = b - D s (the x-part absent when eps = 0), sigma = sum_i E sigma_i.
-/// Standard errors: contiguous blocks of held-out snapshots (at most 20), the spread of block means (<see cref="BlockStatistics"/>).
+/// Standard errors: contiguous blocks of held-out snapshots (<see cref="ScoreSettings.Blocks"/>, 20 by default, at most one a snapshot:
+/// <see cref="MeanEstimate.Count"/> of <see cref="Rate"/> says how many), the spread of block means (<see cref="BlockStatistics"/>).
 /// </summary>
 /// <param name="Method">"score".</param>
 /// <param name="Network">Network shape name.</param>
@@ -139,7 +142,7 @@ public static class ScoreEntropyProduction
     /// <summary>
     /// Trains on the first (1 - held-out fraction) of the snapshots and scores the rest, reading each part of the split only when
     /// it is needed: the training and validation snapshots are let go before the held-out ones are read, in chunks
-    /// (<see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double})"/>), so the particle bases of the parts are
+    /// (<see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double}, int)"/>), so the particle bases of the parts are
     /// never in memory together.
     /// </summary>
     internal static ScoreFit Fit(ScoreFrames frames, AoupParameters parameters, ScoreSettings settings,
@@ -166,7 +169,8 @@ public static class ScoreEntropyProduction
                 ? ClosedForm(network, frames.Range(0, trainable - validating), validation, parameters, settings)
                 : Trained(network, frames.Read(0, trainable - validating), validation, parameters, settings, progress, cancellation);
             validation = null;   // let the validation snapshots go before the held-out ones are read
-            var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating, progress: scoring);
+            var estimate = Evaluate(network, frames.Range(snapshots - heldOut, heldOut), parameters, settings.Grid, trainable - validating, progress: scoring,
+                blocks: settings.Blocks);
             return new ScoreFit(network, training, estimate);
         }
         catch
@@ -233,7 +237,7 @@ public static class ScoreEntropyProduction
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreData data, AoupParameters parameters, int grid, int trainingSnapshots = 0) =>
         Evaluate(network, ScoreFrames.Of(data), parameters, grid, trainingSnapshots);
 
-    /// <summary>Particle-snapshots per chunk read by <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double})"/> and the 0-step fit: about 350 MB of basis at 87 features.</summary>
+    /// <summary>Particle-snapshots per chunk read by <see cref="Evaluate(LocalScoreNetwork, ScoreFrames, AoupParameters, int, int, int, IProgress{double}, int)"/> and the 0-step fit: about 350 MB of basis at 87 features.</summary>
     private const int ChunkParticles = 1 << 18;
 
     /// <summary>
@@ -248,12 +252,14 @@ public static class ScoreEntropyProduction
     /// <summary>
     /// Scores all snapshots of <paramref name="frames"/> with a trained network, reading them in chunks of about
     /// <paramref name="chunkParticles"/> particle-snapshots (whole batches of the evaluation, whose probes are numbered by
-    /// frame, so the numbers do not depend on the chunking).
+    /// frame, so the numbers do not depend on the chunking). The standard errors come from <paramref name="blocks"/> contiguous blocks
+    /// of the snapshots (at most one a snapshot).
     /// </summary>
     internal static ScoreEstimate Evaluate(LocalScoreNetwork network, ScoreFrames frames, AoupParameters parameters, int grid, int trainingSnapshots = 0,
-        int chunkParticles = ChunkParticles, IProgress<double>? progress = null)
+        int chunkParticles = ChunkParticles, IProgress<double>? progress = null, int blocks = BlockStatistics.DefaultBlocks)
     {
         parameters.Validate();
+        if (blocks < 2) throw new InvalidInputException($"the standard errors need at least 2 blocks of snapshots, got {blocks}.");
         if (frames.Snapshots < 2) throw new InvalidInputException($"the score estimate needs at least 2 snapshots for a standard error, got {frames.Snapshots}.");
         if (network.Trapped != parameters.Trap > 0)
             throw new InvalidInputException(network.Trapped ? "the network was trained in a trap (A > 0) but these data have A = 0." : "the network was trained without a trap but these data have A > 0.");
@@ -332,8 +338,8 @@ public static class ScoreEntropyProduction
             ReleaseChunk();
         }
         progress?.Report(1);
-        return new ScoreEstimate("score", network.Shape.Name, BlockStatistics.Mean(variational), BlockStatistics.Mean(variationalX),
-            BlockStatistics.Mean(variationalG), BlockStatistics.Mean(plugIn),
+        return new ScoreEstimate("score", network.Shape.Name, BlockStatistics.Mean(variational, blocks), BlockStatistics.Mean(variationalX, blocks),
+            BlockStatistics.Mean(variationalG, blocks), BlockStatistics.Mean(plugIn, blocks),
             n, s, trainingSnapshots, rates, Map(positions, box, n, s, rates, grid), lossSum / s);
     }
 

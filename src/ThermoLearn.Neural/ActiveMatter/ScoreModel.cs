@@ -136,12 +136,12 @@ public sealed class ScoreModel : IDisposable
 
     /// <summary>
     /// Scores every snapshot with the saved network after checking that they come from the model it was trained on
-    /// (<see cref="ScoreModelInfo.CheckApplies"/>; N may differ).
+    /// (<see cref="ScoreModelInfo.CheckApplies"/>; N may differ); standard errors over <paramref name="blocks"/> contiguous blocks.
     /// </summary>
-    public ScoreEstimate Evaluate(ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null)
+    public ScoreEstimate Evaluate(ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null, int blocks = BlockStatistics.DefaultBlocks)
     {
         Info.CheckApplies(snapshots.Model);
-        return ScoreSnapshots.Evaluate(Network, snapshots, grid, progress);
+        return ScoreSnapshots.Evaluate(Network, snapshots, grid, progress, blocks);
     }
 
     public void Dispose() => Network.Dispose();

@@ -17,9 +17,13 @@ public static class ScoreSnapshots
         CancellationToken cancellation = default, IProgress<double>? scoring = null) =>
         ScoreEntropyProduction.Fit(Frames(snapshots, settings.Shape.LinearFeatures), Parameters(snapshots.Model), settings, progress, cancellation, scoring);
 
-    /// <summary>Scores every snapshot with a trained network (any N: the network is local); <paramref name="progress"/>: the fraction scored.</summary>
-    public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null) =>
-        ScoreEntropyProduction.Evaluate(network, Frames(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid, progress: progress);
+    /// <summary>
+    /// Scores every snapshot with a trained network (any N: the network is local); <paramref name="progress"/>: the fraction scored;
+    /// standard errors over <paramref name="blocks"/> contiguous blocks of snapshots (at most one a snapshot).
+    /// </summary>
+    public static ScoreEstimate Evaluate(LocalScoreNetwork network, ActiveSnapshots snapshots, int grid = 16, IProgress<double>? progress = null,
+        int blocks = BlockStatistics.DefaultBlocks) =>
+        ScoreEntropyProduction.Evaluate(network, Frames(snapshots, network.Shape.LinearFeatures), Parameters(snapshots.Model), grid, progress: progress, blocks: blocks);
 
     /// <summary>The snapshots as <see cref="ScoreFrames"/>: each frame range's <see cref="ScoreData"/> (with the basis of a linear head of <paramref name="linearFeatures"/>) built when it is read.</summary>
     internal static ScoreFrames Frames(ActiveSnapshots snapshots, int linearFeatures) =>
@@ -40,9 +44,9 @@ public static class ScoreSnapshots
         Cutoff: model.Interacting ? model.Cutoff : 2 * model.R0, Hidden: 32, Rounds: 2, RadialBasis: 16, ForceInput: model.Interacting,
         ContactInput: model.Interacting));
 
-    /// <summary>The estimate as Core's many-body result (rate = the variational form; no finite-data debiasing).</summary>
+    /// <summary>The estimate as Core's many-body result (rate = the variational form; no finite-data debiasing; the blocks its error used).</summary>
     public static ManyBodyEntropyEstimate AsManyBody(ScoreEstimate e) =>
-        new(e.Rate.Mean, e.Rate.StandardError, e.Rate.Mean, e.RateX.Mean, e.RateG.Mean, e.Method, e.Snapshots, e.Particles);
+        new(e.Rate.Mean, e.Rate.StandardError, e.Rate.Mean, e.RateX.Mean, e.RateG.Mean, e.Method, e.Snapshots, e.Particles, (int)e.Rate.Count);
 
     /// <summary>
     /// The local maps in Core's form: per particle the mean of sigma_i over the held-out snapshots, sigma_i at the last one,
