@@ -225,6 +225,9 @@ internal sealed class ActiveEstimateOptions
                 result["difference_from_exact"] = value - reference.Total;
                 result["difference_from_exact_stderr"] = estimate.StandardError;
                 result["difference_from_exact_relative"] = JsonOutput.Number(reference.Total != 0 ? value / reference.Total - 1 : double.NaN);
+                var agreement = Agreement.Of(value, reference.Total, estimate.StandardError);
+                result["difference_from_exact_z"] = JsonOutput.Number(agreement.Z);
+                result["exact_equal_to_rounding"] = agreement.EqualToRounding;
             }
             if (versus is not null)
             {
@@ -255,6 +258,7 @@ internal sealed class ActiveEstimateOptions
                     ["relative_difference"] = JsonOutput.Number(st.RelativeDifference),
                     ["z"] = JsonOutput.Number(st.Z),
                     ["differs"] = st.Differs,
+                    ["equal_to_rounding"] = st.EqualToRounding,
                 };
             }
             if (current is not null)
@@ -332,7 +336,7 @@ internal sealed class ActiveEstimateOptions
             {
                 string verdict = st.Differs
                     ? $"they differ, by {100 * st.RelativeDifference:F2}% of the first: the record drifts, or fluctuates over longer than its blocks; the identity (and an estimate fitted on one stretch) describes a changing state to that extent"
-                    : "no difference resolved";
+                    : st.EqualToRounding ? "equal to rounding" : "no difference resolved";
                 console.Out.WriteLine($"stationarity (identity 4 is sigma only in a steady state): frames {st.First}..{st.Second - 1} {st.FirstStretch.Mean:G6} +- {st.FirstStretch.StandardError:G3}, "
                     + $"frames {st.Second}..{st.Last} {st.SecondStretch.Mean:G6} +- {st.SecondStretch.StandardError:G3}; difference {st.Difference:G4} +- {st.Error:G3} "
                     + $"(z = {st.Z:F1}; |z| <= {StationarityCheck.Threshold} in a steady state): {verdict}");
@@ -341,9 +345,12 @@ internal sealed class ActiveEstimateOptions
             {
                 var (of, value) = ExactCompared(estimate);
                 string name = of == "ep_rate" ? "estimate" : $"jackknife-debiased estimate {value:G6}";
-                double z = (value - e.Total) / estimate.StandardError;
+                // the identity of a trap without interactions is d A N at every snapshot: the same number as the exact rate, with an
+                // error of a few ulps, whose ratio is no z
+                var agreement = Agreement.Of(value, e.Total, estimate.StandardError);
                 string relative = e.Total != 0 ? $", {(value / e.Total - 1) * 100:F2}%" : "";
-                console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); {name} - exact = {value - e.Total:G4} ({z:F2} stderr{relative})");
+                string verdict = agreement.EqualToRounding || double.IsInfinity(agreement.Z) ? agreement.Verdict : $"{agreement.Z:F2} stderr{relative}";
+                console.Out.WriteLine($"exact EP rate: {e.Total:G6} (x {e.X:G6}, g {e.G:G6}); {name} - exact = {value - e.Total:G4} ({verdict})");
             }
         }
         EstimateWarning.Print(console, warnings);

@@ -125,8 +125,15 @@ public sealed record StationarityCheck(int First, int Second, int Last, MeanEsti
     /// <summary>sqrt(se_1^2 + se_2^2).</summary>
     public double Error => Math.Sqrt(FirstStretch.StandardError * FirstStretch.StandardError + SecondStretch.StandardError * SecondStretch.StandardError);
 
-    /// <summary>Difference / Error; 0 where both are 0 (a series without fluctuations, as in a trap without interactions).</summary>
-    public double Z => Error > 0 ? Difference / Error : Difference == 0 ? 0 : Math.CopySign(double.PositiveInfinity, Difference);
+    /// <summary>
+    /// Difference / Error (<see cref="Agreement"/>); 0 where the stretches agree to rounding (a series without fluctuations, as in a
+    /// trap without interactions, whose block errors are a few ulps), +-infinity where the errors are at rounding level and the
+    /// difference is not.
+    /// </summary>
+    public double Z => Agreement.Of(SecondStretch.Mean, FirstStretch.Mean, Error).Z;
+
+    /// <summary>The two stretches' identities are the same number up to rounding.</summary>
+    public bool EqualToRounding => Agreement.Of(SecondStretch.Mean, FirstStretch.Mean, Error).EqualToRounding;
 
     public bool Differs => !(Math.Abs(Z) <= Threshold);
 

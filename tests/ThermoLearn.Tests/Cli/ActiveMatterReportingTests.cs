@@ -77,4 +77,45 @@ public sealed class ActiveMatterReportingTests : IDisposable
         Assert.Equal(50, (int)json["blocks_asked"]!);
         Assert.Contains("short.npy, identity: --blocks 50", error);
     }
+
+    /// <summary>
+    /// Identity 4 of a trap without interactions is d A N at every snapshot (3 x 0.7 x 37 = 77.7 here), the exact rate computed
+    /// another way: the two differed by 1.1e-13 with a block error of 6.5e-15, printed as "-17.44 stderr", and a free torus (0 and
+    /// 0 +- 0) printed "NaN stderr". Numbers equal to rounding (1e-10 relative) now say so, with z = 0; an error at rounding level
+    /// with a real difference gives z infinite; the stationarity check of two stretches equal but for an ulp no longer "differs".
+    /// </summary>
+    [Fact]
+    public void NumbersEqualToRoundingAreSaidToBeSoNotGivenAz()
+    {
+        string trap = PathOf("trap3.npy"), free = PathOf("free.npy");
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=37", "--set", "d=3", "--set", "phi=0.2", "--set", "A=0.7", "--set", "k=0",
+            "--set", "eps=0", "--steps", "300", "--dt", "0.01", "--save-every", "3", "--seed", "2", "--out", trap);
+        Assert.True(code == 0, error);
+        (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=30", "--set", "phi=0.2", "--set", "k=0", "--set", "eps=0",
+            "--steps", "300", "--dt", "0.01", "--save-every", "3", "--seed", "2", "--out", free);
+        Assert.True(code == 0, error);
+        foreach (var file in new[] { trap, free })
+        {
+            string output;
+            (code, output, error) = Run("estimate", "--in", file, "--method", "identity");
+            Assert.True(code == 0, error);
+            string exactLine = output.Split('\n').Single(l => l.StartsWith("exact EP rate", StringComparison.Ordinal));
+            Assert.EndsWith("(equal to rounding)", exactLine.TrimEnd());
+            Assert.DoesNotContain("stderr", exactLine);
+            (code, output, error) = Run("estimate", "--in", file, "--method", "identity", "--json");
+            Assert.True(code == 0, error);
+            var json = JsonNode.Parse(output)!;
+            Assert.True((bool)json["exact_equal_to_rounding"]!);
+            Assert.Equal(0, (double)json["difference_from_exact_z"]!);
+            Assert.True(Math.Abs((double)json["difference_from_exact"]!) <= 1e-10 * (double)json["exact_ep_rate"]!);
+        }
+
+        // two stretches equal but for one ulp, with no spread in either: equal to rounding, not a drift of infinite z
+        double a = 77.7, b = Math.BitIncrement(a);
+        var check = IdentityEntropyProduction.Stationarity([a, a, a, a, b, b, b, b], 0, 4)!;
+        Assert.Equal((0.0, false, true), (check.Z, check.Differs, check.EqualToRounding));
+        // an error at rounding level with a real difference, and an ordinary z
+        Assert.Equal(double.PositiveInfinity, ThermoLearn.Statistics.Agreement.Of(1, 0, 1e-17).Z);
+        Assert.Equal(-2.5, ThermoLearn.Statistics.Agreement.Of(1, 1.5, 0.2).Z, 12);
+    }
 }
