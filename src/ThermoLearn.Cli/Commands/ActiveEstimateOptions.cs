@@ -170,7 +170,7 @@ internal sealed class ActiveEstimateOptions
             if (method != "identity")
             {
                 identity = IdentityEntropyProduction.OnFrames(identitySeries, identityFirst, blocks);
-                versus = IdentityComparison.Of(estimate.Rate, estimate.StandardError, identity);
+                versus = IdentityComparison.Of(Compared(estimate).Value, estimate.StandardError, identity);
                 if (current is not null) heldOutVersus = IdentityComparison.Of(current.HeldOut, current.HeldOutError, identity);
             }
             // a score trained here: its training frames against the held-out ones it was scored on; otherwise the two halves of the
@@ -219,7 +219,7 @@ internal sealed class ActiveEstimateOptions
             {
                 // as the trajectory estimates name it: the exact value is of the same quantity; then which value is set against
                 // it, and the difference with its error (as difference_from_identity)
-                var (of, value) = ExactCompared(estimate);
+                var (of, value) = Compared(estimate);
                 result["exact_comparison"] = "same quantity";
                 result["exact_compared"] = of;
                 result["difference_from_exact"] = value - reference.Total;
@@ -235,6 +235,7 @@ internal sealed class ActiveEstimateOptions
                 result["identity_stderr"] = identity.StandardError;
                 result["identity_frames"] = new JsonArray(identityFirst, snapshots.Frames - 1);
                 result["identity_blocks"] = identity.Count;
+                result["identity_compared"] = Compared(estimate).Of;
                 result["difference_from_identity"] = versus.Difference;
                 result["difference_from_identity_stderr"] = versus.DifferenceError;
                 result["ratio_to_identity"] = JsonOutput.Number(versus.Ratio);
@@ -327,10 +328,11 @@ internal sealed class ActiveEstimateOptions
                     + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
             if (versus is not null)
             {
-                string ratio = double.IsFinite(versus.Ratio) ? $"; estimate / identity = {versus.Ratio:F4} +- {versus.RatioError:F4}" : "";
+                string name = Compared(estimate).Of == "ep_rate" ? "estimate" : "jackknife-debiased estimate";
+                string ratio = double.IsFinite(versus.Ratio) ? $"; {name} / identity = {versus.Ratio:F4} +- {versus.RatioError:F4}" : "";
                 if (heldOutVersus is not null && double.IsFinite(heldOutVersus.Ratio)) ratio += $" (held out {heldOutVersus.Ratio:F4} +- {heldOutVersus.RatioError:F4})";
                 console.Out.WriteLine($"identity (eps = 0: sigma = d A N - k E[sum_i div_i F_i], exact up to sampling error) on frames {identityFirst}..{snapshots.Frames - 1}: "
-                    + $"{identity.Mean:G6} +- {identity.StandardError:G3}; estimate - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
+                    + $"{identity.Mean:G6} +- {identity.StandardError:G3}; {name} - identity = {versus.Difference:G4} +- {versus.DifferenceError:G3}{ratio} (errors combined as if independent)");
             }
             if (stationarity is { } st)
             {
@@ -343,7 +345,7 @@ internal sealed class ActiveEstimateOptions
             }
             if (exact is { } e)
             {
-                var (of, value) = ExactCompared(estimate);
+                var (of, value) = Compared(estimate);
                 string name = of == "ep_rate" ? "estimate" : $"jackknife-debiased estimate {value:G6}";
                 // the identity of a trap without interactions is d A N at every snapshot: the same number as the exact rate, with an
                 // error of a few ulps, whose ratio is no z
@@ -405,10 +407,11 @@ internal sealed class ActiveEstimateOptions
     }
 
     /// <summary>
-    /// The value set against an exact rate: the jackknife-debiased rate where the estimator has a finite-data bias (the current
-    /// estimator: its in-sample rate J^T M^-1 J is biased upwards by about one noise quadratic per feature, which at sigma = 0,
-    /// reference 3, is several standard errors whatever the record's length), the rate itself otherwise.
+    /// The value set against an exact rate, against identity 4 and, in active-sweep, against other runs: the jackknife-debiased rate
+    /// where the estimator has a finite-data bias (the current estimator: its in-sample rate J^T M^-1 J is biased upwards by about one
+    /// noise quadratic per feature, which at sigma = 0, reference 3, is several standard errors whatever the record's length), the
+    /// rate itself otherwise. <c>Of</c> is its JSON name.
     /// </summary>
-    private static (string Of, double Value) ExactCompared(ManyBodyEntropyEstimate estimate) =>
+    internal static (string Of, double Value) Compared(ManyBodyEntropyEstimate estimate) =>
         estimate.Debiased != estimate.Rate && double.IsFinite(estimate.Debiased) ? ("ep_rate_debiased", estimate.Debiased) : ("ep_rate", estimate.Rate);
 }

@@ -9,7 +9,10 @@ namespace ThermoLearn.Cli.Commands;
 /// <summary>
 /// <c>thermolearn active-sweep --in A.h5 --in B.h5 … [--method identity,current] [--blocks B] [--plot FILE.png|svg] [--json]</c>:
 /// the EP rate per particle sigma / N of several snapshot files (e.g. one per packing fraction across MIPS), by each
-/// method, with standard errors, and a figure of sigma / N against phi with error bars. Several files at one packing
+/// method, with standard errors, and a figure of sigma / N against phi with error bars. Each method gives the value that
+/// <c>estimate</c> sets against the exact rates and identity 4 (<see cref="ActiveEstimateOptions.Compared"/>): the identity itself,
+/// and the current estimator's jackknife-debiased rate (its fitted rate J^T M^-1 J is biased upwards by its fit; JSON rows keep it
+/// as <c>ep_rate_fitted</c>). Several files at one packing
 /// fraction are independent runs (replicas) of one model (the same parameters; anything else is refused): their mean is the value at that phi and its standard error is the spread
 /// between the runs, s / sqrt(R). The block errors of one run cover only its own time window; at MIPS, where the
 /// clusters coarsen over many persistence times, runs from different starts differ by several of them, so the plotted
@@ -20,7 +23,7 @@ internal static class ActiveSweepCommand
     public static Command Create(CliConsole console)
     {
         var inputs = new Option<string[]>("--in") { Description = "Snapshot files (thermolearn simulate --model aoup); repeat the flag.", Required = true, Arity = ArgumentArity.OneOrMore };
-        var methods = new Option<string>("--method") { Description = "Comma-separated methods: identity (eps = 0), current.", DefaultValueFactory = _ => "identity,current" };
+        var methods = new Option<string>("--method") { Description = "Comma-separated methods: identity (eps = 0), current (its jackknife-debiased rate, the value estimate sets against exact rates and the identity).", DefaultValueFactory = _ => "identity,current" };
         var blocks = new Option<int>("--blocks") { Description = "Blocks of snapshots for the standard errors (at most one a snapshot: a file with fewer snapshots uses fewer, says how many and warns).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
         var plot = new Option<string?>("--plot") { Description = "Figure of sigma / N against phi (.png/.svg)." };
         var json = SharedOptions.Json();
@@ -75,7 +78,7 @@ internal static class ActiveSweepCommand
                 var series = names.Select(m =>
                 {
                     var r = combined.Where(x => x.Method == m).ToArray();
-                    return (m, r.Select(x => x.Phi).ToArray(), r.Select(x => x.Rate).ToArray(), r.Select(x => x.StandardError).ToArray());
+                    return (Label(m), r.Select(x => x.Phi).ToArray(), r.Select(x => x.Rate).ToArray(), r.Select(x => x.StandardError).ToArray());
                 }).ToArray();
                 ActiveMatterPlots.RateAgainstPackingFraction(series, "AOUP entropy production across MIPS", plotPath);
             }
@@ -83,13 +86,18 @@ internal static class ActiveSweepCommand
             {
                 var list = new JsonArray();
                 foreach (var r in rows)
-                    list.Add(new JsonObject
+                {
+                    var (of, value) = ActiveEstimateOptions.Compared(r.Estimate);
+                    var row = new JsonObject
                     {
-                        ["input"] = r.File, ["phi"] = r.Phi, ["method"] = r.Method,
-                        ["ep_rate_per_particle"] = r.Estimate.RatePerParticle, ["stderr_per_particle"] = r.Estimate.StandardErrorPerParticle,
-                        ["ep_rate"] = r.Estimate.Rate, ["stderr"] = r.Estimate.StandardError, ["particles"] = r.Estimate.Particles, ["n_snapshots"] = r.Estimate.Snapshots,
+                        ["input"] = r.File, ["phi"] = r.Phi, ["method"] = r.Method, ["compared"] = of,
+                        ["ep_rate_per_particle"] = value / r.Estimate.Particles, ["stderr_per_particle"] = r.Estimate.StandardErrorPerParticle,
+                        ["ep_rate"] = value, ["stderr"] = r.Estimate.StandardError, ["particles"] = r.Estimate.Particles, ["n_snapshots"] = r.Estimate.Snapshots,
                         ["blocks"] = r.Estimate.Blocks,
-                    });
+                    };
+                    if (of != "ep_rate") row["ep_rate_fitted"] = r.Estimate.Rate;
+                    list.Add(row);
+                }
                 var byPhi = new JsonArray();
                 foreach (var c in combined)
                     byPhi.Add(new JsonObject
@@ -105,9 +113,10 @@ internal static class ActiveSweepCommand
             else
             {
                 foreach (var r in rows)
-                    console.Out.WriteLine($"phi = {r.Phi:G4}  {r.Method,-8}  sigma / N = {r.Estimate.RatePerParticle:G5} +- {r.Estimate.StandardErrorPerParticle:G3} ({r.Estimate.Blocks} blocks)  ({r.File})");
+                    console.Out.WriteLine($"phi = {r.Phi:G4}  {Label(r.Method),-28}  sigma / N = {ActiveEstimateOptions.Compared(r.Estimate).Value / r.Estimate.Particles:G5} "
+                        + $"+- {r.Estimate.StandardErrorPerParticle:G3} ({r.Estimate.Blocks} blocks)  ({r.File})");
                 foreach (var c in combined.Where(c => c.Runs > 1))
-                    console.Out.WriteLine($"phi = {c.Phi:G4}  {c.Method,-8}  sigma / N = {c.Rate:G5} +- {c.StandardError:G3} (mean of {c.Runs} runs, error from their spread; "
+                    console.Out.WriteLine($"phi = {c.Phi:G4}  {Label(c.Method),-28}  sigma / N = {c.Rate:G5} +- {c.StandardError:G3} (mean of {c.Runs} runs, error from their spread; "
                         + $"the runs' own block errors average {c.BlockError:G3})");
             }
             EstimateWarning.Print(console, warnings);
@@ -116,8 +125,11 @@ internal static class ActiveSweepCommand
         return command;
     }
 
+    /// <summary>The method as the figure and the text name it: the current estimator's value is its jackknife-debiased rate.</summary>
+    internal static string Label(string method) => method == "current" ? "current (jackknife-debiased)" : method;
+
     /// <summary>
-    /// The value at one phi from its runs: one run gives its own estimate and block error; R &gt;= 2 independent runs give
+    /// The value at one phi from its runs (each run's <see cref="ActiveEstimateOptions.Compared"/> value per particle): one run gives its own estimate and block error; R &gt;= 2 independent runs give
     /// their mean and s / sqrt(R), s the sample standard deviation between the runs. The runs' block errors are kept
     /// (root mean square over the runs, divided by sqrt(R)) to show how much of the spread they cover.
     /// </summary>
@@ -126,9 +138,10 @@ internal static class ActiveSweepCommand
     {
         int r = runs.Length;
         double blockError = Math.Sqrt(runs.Sum(e => e.StandardErrorPerParticle * e.StandardErrorPerParticle) / r) / Math.Sqrt(r);
-        if (r == 1) return (phi, method, 1, runs[0].RatePerParticle, runs[0].StandardErrorPerParticle, "blocks", blockError);
-        double mean = runs.Average(e => e.RatePerParticle);
-        double variance = runs.Sum(e => (e.RatePerParticle - mean) * (e.RatePerParticle - mean)) / (r - 1);
+        double[] values = runs.Select(e => ActiveEstimateOptions.Compared(e).Value / e.Particles).ToArray();
+        if (r == 1) return (phi, method, 1, values[0], runs[0].StandardErrorPerParticle, "blocks", blockError);
+        double mean = values.Average();
+        double variance = values.Sum(v => (v - mean) * (v - mean)) / (r - 1);
         return (phi, method, r, mean, Math.Sqrt(variance / r), "runs", blockError);
     }
 }
