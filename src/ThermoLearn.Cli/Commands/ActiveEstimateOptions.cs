@@ -23,8 +23,8 @@ namespace ThermoLearn.Cli.Commands;
 internal sealed class ActiveEstimateOptions
 {
     private readonly Option<int> _blocks = new("--blocks") { Description = "Snapshots files: contiguous blocks for the standard error (block averaging / jackknife; at most one a snapshot: fewer snapshots give fewer blocks, reported as JSON blocks, with a warning).", DefaultValueFactory = _ => BlockStatistics.DefaultBlocks };
-    private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current: CSV of each particle's local EP rate (time average and at the last snapshot)." };
-    private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current: CSV of the EP rate per unit area on a grid over the box." };
+    private readonly Option<string?> _local = new("--local") { Description = "Snapshot files, --method current|score: CSV of each particle's local EP rate (time average and at the last snapshot) with its position (x, y, and z in 3-D); no error bars." };
+    private readonly Option<string?> _regions = new("--regions") { Description = "Snapshot files, --method current|score: CSV of the EP rate per unit area on a 16 x 16 grid over the box (in 3-D over its projection onto (x, y): ep_rate_per_projected_area); no error bars." };
     private readonly Option<int> _scoreSteps = new("--score-steps") { Description = "Snapshot files, --method score: Adam steps of the score network (default 2000; 0 with --score-linear at eps = 0: the closed-form linear head alone, its training frames read in chunks, never held).", DefaultValueFactory = _ => 2000 };
     private readonly Option<int> _scoreCentres = new("--score-centres") { Description = "Snapshot files, --method score: train on this many particles' neighbourhoods per step, drawn across the training snapshots (default 0: whole snapshots).", DefaultValueFactory = _ => 0 };
     private readonly Option<double?> _scoreLr = new("--score-lr") { Description = "Snapshot files, --method score: initial Adam learning rate of the score network (cosine decay to 1% of it; default 2e-3)." };
@@ -181,13 +181,14 @@ internal sealed class ActiveEstimateOptions
         }
         var warnings = FewerBlocks(blocks, estimate, versus is null ? null : identity, snapshots.Frames - identityFirst);
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
-        if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps);
+        if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps, model.Dimension);
         if (plotPath is not null)
         {
             var values = maps?.SnapshotRates;
             string title = maps is null
                 ? $"{model.Name} snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})"
                 : $"local EP rate per particle, snapshot {snapshots.Frames - 1} (N = {model.Particles}, phi = {model.PackingFraction})";
+            if (model.Dimension == 3) title += ", projected onto (x, y)";
             ActiveMatterPlots.Particles(snapshots, snapshots.Frames - 1, values, title, "local EP rate e_i", plotPath);
         }
         if (json)
@@ -389,17 +390,28 @@ internal sealed class ActiveEstimateOptions
             + "record more snapshots or give fewer --blocks.", fields)];
     }
 
+    /// <summary>Each particle's local EP (time average and at the last snapshot) with its position there: x, y, and z in 3-D.</summary>
     private static void WriteLocal(string path, ActiveSnapshots s, LocalEntropyMaps maps)
     {
-        var text = new StringBuilder("particle,x,y,ep_rate_mean,ep_rate_snapshot\n");
+        int d = s.Model.Dimension;
+        var text = new StringBuilder(d == 3 ? "particle,x,y,z,ep_rate_mean,ep_rate_snapshot\n" : "particle,x,y,ep_rate_mean,ep_rate_snapshot\n");
         for (int i = 0; i < s.Particles; i++)
-            text.Append(CultureInfo.InvariantCulture, $"{i},{s.Position(maps.SnapshotFrame, i, 0):R},{s.Position(maps.SnapshotFrame, i, 1):R},{maps.ParticleRates[i]:R},{maps.SnapshotRates[i]:R}\n");
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{i}");
+            for (int a = 0; a < d; a++) text.Append(CultureInfo.InvariantCulture, $",{s.Position(maps.SnapshotFrame, i, a):R}");
+            text.Append(CultureInfo.InvariantCulture, $",{maps.ParticleRates[i]:R},{maps.SnapshotRates[i]:R}\n");
+        }
         OutputFile.WriteText(path, text.ToString());
     }
 
-    private static void WriteRegions(string path, LocalEntropyMaps maps)
+    /// <summary>
+    /// The grid map: EP per unit area of each cell of the (x, y) grid. In 3-D the grid is that of the projection onto (x, y): a
+    /// cell holds the EP of its whole column along z per unit of its area, and the column says so (a 16^3 grid of a few hundred
+    /// particles would leave most cells empty).
+    /// </summary>
+    private static void WriteRegions(string path, LocalEntropyMaps maps, int dimension)
     {
-        var text = new StringBuilder("x_centre,y_centre,ep_rate_per_area\n");
+        var text = new StringBuilder(dimension == 3 ? "x_centre,y_centre,ep_rate_per_projected_area\n" : "x_centre,y_centre,ep_rate_per_area\n");
         for (int by = 0; by < maps.Bins; by++)
             for (int bx = 0; bx < maps.Bins; bx++)
                 text.Append(CultureInfo.InvariantCulture, $"{maps.RegionOrigin + (bx + 0.5) * maps.RegionBin:R},{maps.RegionOrigin + (by + 0.5) * maps.RegionBin:R},{maps.RegionRates[by * maps.Bins + bx]:R}\n");

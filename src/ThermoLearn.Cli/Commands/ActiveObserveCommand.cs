@@ -37,7 +37,8 @@ internal static class ActiveObserveCommand
             var (centres, density) = ActiveObservables.LocalDensityHistogram(s, radius: r);
             var clusters = ActiveObservables.ClusterSizes(s, f);
             if (plotPath is not null)
-                ActiveMatterPlots.Particles(s, f, null, $"{s.Model.Name} snapshot {f} (N = {s.Particles}, phi = {s.Model.PackingFraction})", "", plotPath);
+                ActiveMatterPlots.Particles(s, f, null, $"{s.Model.Name} snapshot {f} (N = {s.Particles}, phi = {s.Model.PackingFraction})"
+                    + (s.Model.Dimension == 3 ? ", projected onto (x, y)" : ""), "", plotPath);
             if (densityPath is not null)
             {
                 var p = PlotFile.Create($"local packing fraction (N = {s.Particles}, phi = {s.Model.PackingFraction})", "local packing fraction", "probability density");

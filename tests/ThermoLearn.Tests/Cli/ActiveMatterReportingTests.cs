@@ -161,4 +161,43 @@ public sealed class ActiveMatterReportingTests : IDisposable
         Assert.Contains($"current (jackknife-debiased)", output);
         Assert.Contains($"sigma / N = {debiased / 64:G5} ", output);
     }
+
+    /// <summary>
+    /// --local of 3-D data wrote x and y only, and --regions called the EP of a column along z over its (x, y) cell "per area". Now
+    /// the particle CSV has z, and the grid's column says it is per projected area; in both dimensions the grid holds the particles'
+    /// EP: sum over cells of value x cell area = the sum of the particles' time-averaged local EP (to rounding). Neither map carries
+    /// an error bar, in 2-D or 3-D. The score estimator is two-dimensional: 3-D data are refused with no file written.
+    /// </summary>
+    [Fact]
+    public void LocalMapsOfThreeDimensionalDataGiveZAndSayTheGridIsAProjection()
+    {
+        foreach (int d in new[] { 2, 3 })
+        {
+            string data = PathOf($"trap{d}.npy"), local = PathOf($"local{d}.csv"), regions = PathOf($"regions{d}.csv");
+            var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=37", "--set", $"d={d}", "--set", "A=0.7", "--set", "k=0", "--set", "eps=0.5",
+                "--steps", "300", "--dt", "0.01", "--save-every", "3", "--seed", "2", "--out", data);
+            Assert.True(code == 0, error);
+            (code, _, error) = Run("estimate", "--in", data, "--method", "current", "--blocks", "5", "--local", local, "--regions", regions);
+            Assert.True(code == 0, error);
+            string[] lines = File.ReadAllLines(local);
+            Assert.Equal(d == 3 ? "particle,x,y,z,ep_rate_mean,ep_rate_snapshot" : "particle,x,y,ep_rate_mean,ep_rate_snapshot", lines[0]);
+            var snapshots = ActiveSnapshotFile.Read(data);
+            var rows = lines[1..].Select(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
+            Assert.Equal(37, rows.Length);
+            for (int i = 0; i < 37; i++)
+                for (int a = 0; a < d; a++) Assert.Equal(snapshots.Position(snapshots.Frames - 1, i, a), rows[i][1 + a]);
+            string[] grid = File.ReadAllLines(regions);
+            Assert.Equal(d == 3 ? "x_centre,y_centre,ep_rate_per_projected_area" : "x_centre,y_centre,ep_rate_per_area", grid[0]);
+            var cells = grid[1..].Select(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
+            double bin = cells[1][0] - cells[0][0];
+            double gridTotal = cells.Sum(c => c[2]) * bin * bin, particleTotal = rows.Sum(r => r[1 + d]);
+            Assert.True(particleTotal > 0);
+            Assert.Equal(particleTotal, gridTotal, particleTotal * 1e-9);
+        }
+        string score = PathOf("score-local.csv");
+        var (scoreCode, _, scoreError) = Run("estimate", "--in", PathOf("trap3.npy"), "--method", "score", "--score-steps", "2", "--local", score);
+        Assert.Equal(CliApp.ExitBadInput, scoreCode);
+        Assert.Contains("d = 3", scoreError);
+        Assert.False(File.Exists(score));
+    }
 }
