@@ -17,7 +17,7 @@ internal static class ActiveObserveCommand
     {
         var input = new Option<string>("--in") { Description = "Snapshot file (thermolearn simulate --model aoup|abp).", Required = true };
         var frame = new Option<int>("--frame") { Description = "Snapshot for the cluster sizes and the figure (-1: the last).", DefaultValueFactory = _ => -1 };
-        var radius = new Option<double?>("--radius") { Description = "Radius of the local-density discs (default 5 r0)." };
+        var radius = new Option<double?>("--radius") { Description = "Radius R of the local-density discs (spheres in 3-D) around each particle, phi_i = (n_i + 1) (r0 / R)^d (default 5 r0); larger than r0 and, in a periodic box, smaller than half its side." };
         var plot = new Option<string?>("--plot") { Description = "Figure of the snapshot (.png/.svg)." };
         var densityPlot = new Option<string?>("--density-plot") { Description = "Figure of the local packing-fraction histogram (.png/.svg)." };
         var json = SharedOptions.Json();
@@ -32,8 +32,15 @@ internal static class ActiveObserveCommand
             int f = parse.GetValue(frame);
             if (f == -1) f = s.Frames - 1;
             if (f < 0 || f >= s.Frames) throw new InvalidInputException($"--frame {f}: the file has snapshots 0..{s.Frames - 1}.");
-            double? r = parse.GetValue(radius);
-            if (r is { } rv && !(rv > 0)) throw new InvalidInputException($"--radius must be positive (got {rv}).");
+            double? given = parse.GetValue(radius);
+            double r = given ?? ActiveObservables.DefaultDensityRadius(s.Model);
+            string which = given is null ? $"the default disc radius 5 r0 = {r:G6}" : $"--radius {r:G6}";
+            if (!(r > s.Model.R0) || !double.IsFinite(r))
+                throw new InvalidInputException($"{which}: the local-density disc needs a finite radius larger than the particle radius r0 = {s.Model.R0:G6} "
+                    + "(a disc no larger than a particle gives every particle a local packing fraction of 1 or more).");
+            if (s.Model.Box is { } box && !(r < box / 2))
+                throw new InvalidInputException($"{which}: the local-density disc must be smaller than half the periodic box (L / 2 = {box / 2:G6}), "
+                    + $"or it would meet its own periodic image; give a --radius below {box / 2:G6}, or simulate more particles.");
             var (centres, density) = ActiveObservables.LocalDensityHistogram(s, radius: r);
             var clusters = ActiveObservables.ClusterSizes(s, f);
             if (plotPath is not null)

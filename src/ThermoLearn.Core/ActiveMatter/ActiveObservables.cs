@@ -6,13 +6,18 @@ public static class ActiveObservables
     /// <summary>
     /// Histogram of the local packing fraction phi_i = (n_i + 1) v_d r0^d / (v_d R^d), with n_i the particles within R of
     /// particle i, over all particles of the snapshots <paramref name="frames"/> (null: all). Returns the bin centres and
-    /// the probability density on [0, 1]. R = 5 r0 by default (needs a box of side >= 2 R).
+    /// the probability density on [0, 1]. R = 5 r0 by default (<see cref="DefaultDensityRadius"/>); R must exceed r0 (a smaller
+    /// disc gives every particle phi_i >= 1) and, in a periodic box, be below L / 2 (the disc would meet its own image).
     /// </summary>
     public static (double[] Centres, double[] Density) LocalDensityHistogram(ActiveSnapshots s, int bins = 25, double? radius = null, IReadOnlyList<int>? frames = null)
     {
         var m = s.Model;
-        double r = radius ?? 5 * m.R0;
+        double r = radius ?? DefaultDensityRadius(m);
         if (bins < 1) throw new InvalidInputException($"bins must be positive (got {bins}).");
+        if (!(r > m.R0) || !double.IsFinite(r))
+            throw new InvalidInputException($"the local-density radius must be finite and larger than the particle radius r0 = {m.R0} (got {r}).");
+        if (m.Box is { } box && !(r < box / 2))
+            throw new InvalidInputException($"the local-density radius {r} must be smaller than half the periodic box (L / 2 = {box / 2}).");
         var cells = new CellList(m.Particles, m.Dimension, r, m.Box);
         var counts = new double[m.Particles];
         var histogram = new double[bins];
@@ -39,6 +44,9 @@ public static class ActiveObservables
         }
         return (centres, histogram);
     }
+
+    /// <summary>The default radius of the local-density discs: 5 r0.</summary>
+    public static double DefaultDensityRadius(ActiveModel model) => 5 * model.R0;
 
     /// <summary>
     /// Sizes of the clusters of one snapshot, largest first: particles closer than <paramref name="contact"/> (default

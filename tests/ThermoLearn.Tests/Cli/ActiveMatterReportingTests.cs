@@ -200,4 +200,59 @@ public sealed class ActiveMatterReportingTests : IDisposable
         Assert.Contains("d = 3", scoreError);
         Assert.False(File.Exists(score));
     }
+
+    /// <summary>
+    /// active-observe's local-density disc (default 5 r0, --radius R): R must be finite and larger than r0 (a smaller disc puts
+    /// every particle at a local packing fraction of 1 or more) and, in a periodic box, below L / 2. A radius of half the box or
+    /// more was refused as "smaller than twice the interaction cutoff ... use a lower packing fraction", and Infinity was taken;
+    /// each bad value now exits with code 2 naming --radius and the bound, writing no figure. A trap has no box: R = 50 is taken.
+    /// </summary>
+    [Theory]
+    [InlineData("0", "larger than the particle radius r0 = 1")]
+    [InlineData("-2", "larger than the particle radius r0 = 1")]
+    [InlineData("0.5", "larger than the particle radius r0 = 1")]
+    [InlineData("NaN", "needs a finite radius")]
+    [InlineData("Infinity", "needs a finite radius")]
+    [InlineData("12.95", "smaller than half the periodic box (L / 2 = 12.9442)")]
+    [InlineData("40", "smaller than half the periodic box (L / 2 = 12.9442)")]
+    [InlineData(null, "the default disc radius 5 r0 = 5: the local-density disc must be smaller than half the periodic box (L / 2 = 3.23604)")]
+    public void ActiveObserveRefusesADensityDiscThatDoesNotFit(string? radius, string message)
+    {
+        // 64 particles at phi = 0.3: L = 25.888; 4 at phi = 0.3 (no interactions): L = 6.472, too small for the default 5 r0
+        string data = PathOf("box.npy"), plot = PathOf("density.svg");
+        string[] particles = radius is null ? ["--set", "n=4", "--set", "k=0"] : ["--set", "n=64"];
+        var (code, _, error) = Run(["simulate", "--model", "aoup", .. particles, "--set", "phi=0.3", "--steps", "10", "--dt", "0.01", "--out", data]);
+        Assert.True(code == 0, error);
+        string[] flag = radius is null ? [] : ["--radius", radius];
+        (code, _, error) = Run(["active-observe", "--in", data, .. flag, "--density-plot", plot]);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains(radius is null ? "the default disc radius" : $"--radius {radius}", error);
+        Assert.Contains(message, error);
+        Assert.False(File.Exists(plot));
+        if (radius is not null)
+        {
+            var (fits, output, fitsError) = Run("active-observe", "--in", data, "--radius", "12.9", "--json");
+            Assert.True(fits == 0, fitsError);
+            Assert.Equal(25, JsonNode.Parse(output)!["local_density_histogram"]!.AsArray().Count);
+        }
+    }
+
+    /// <summary>In a trap (no box) any finite disc larger than a particle is taken; an infinite one was taken too and gave phi_i = 0.</summary>
+    [Fact]
+    public void ActiveObserveInATrapTakesAnyFiniteDiscLargerThanAParticle()
+    {
+        string data = PathOf("trap.npy"), plot = PathOf("density.svg");
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=37", "--set", "A=0.7", "--set", "k=0", "--steps", "10", "--dt", "0.01", "--out", data);
+        Assert.True(code == 0, error);
+        (code, _, error) = Run("active-observe", "--in", data, "--radius", "Infinity", "--density-plot", plot);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("--radius Infinity: the local-density disc needs a finite radius", error);
+        Assert.False(File.Exists(plot));
+        string output;
+        (code, output, error) = Run("active-observe", "--in", data, "--radius", "50", "--json");
+        Assert.True(code == 0, error);
+        // every particle sees all 37 in a disc of 50 (the trap holds them within a few units): phi_i = 37 / 50^2 = 0.0148, the first bin
+        var histogram = JsonNode.Parse(output)!["local_density_histogram"]!.AsArray().Select(v => (double)v!).ToArray();
+        Assert.Equal(25.0, histogram[0], 12);
+    }
 }
