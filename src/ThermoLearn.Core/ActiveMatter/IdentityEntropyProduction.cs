@@ -38,20 +38,31 @@ public static class IdentityEntropyProduction
             throw new InvalidInputException($"the identity estimator is for AOUP snapshots ({m.Name} given).");
         if (m.Epsilon != 0)
             throw InvalidInputException.Naming($"the identity sigma = d A N - k E[sum_i div_i F_i] holds for eps = 0 only (these snapshots have eps = {m.Epsilon}); use {InputParameter.Method} current.");
+        if (!(m.V0 > 0)) throw new InvalidInputException(WithoutActivity);
         return Estimate(m, PerSnapshot(snapshots, maxDegreeOfParallelism), blocks);
     }
 
     /// <summary>The identity from its summands <see cref="PerSnapshot"/>, already computed, of snapshots of <paramref name="model"/>.</summary>
     public static ManyBodyEntropyEstimate Estimate(ActiveModel model, double[] series, int blocks = BlockStatistics.DefaultBlocks)
     {
+        if (model.Kind == ActiveModelKind.Aoup && model.Epsilon == 0 && !(model.V0 > 0)) throw new InvalidInputException(WithoutActivity);
         if (!Holds(model))
             throw new InvalidInputException($"the identity holds for AOUP with eps = 0 only ({model.Name}, eps = {model.Epsilon} given).");
         var (mean, se, used) = BlockStatistics.Mean(series, blocks);
         return new ManyBodyEntropyEstimate(mean, se, mean, 0, mean, "identity", series.Length, model.Particles, (int)used);
     }
 
-    /// <summary>Whether the identity holds for <paramref name="model"/>: AOUP without translational noise (eps = 0).</summary>
-    public static bool Holds(ActiveModel model) => model.Kind == ActiveModelKind.Aoup && model.Epsilon == 0;
+    /// <summary>
+    /// Whether the identity holds for <paramref name="model"/>: AOUP without translational noise (eps = 0) with activity (v0 &gt; 0).
+    /// At v0 = 0 too the positions carry no noise at all: they relax deterministically (to the trap's centre, or to a local minimum
+    /// of the pair energy), the stationary density is not smooth in x, and sigma = 0 (reference 3), while the summand is the
+    /// contraction rate d A N - k sum_i div_i F_i &gt; 0 of that relaxation.
+    /// </summary>
+    public static bool Holds(ActiveModel model) => model.Kind == ActiveModelKind.Aoup && model.Epsilon == 0 && model.V0 > 0;
+
+    private const string WithoutActivity = "the identity sigma = d A N - k E[sum_i div_i F_i] needs v0 > 0: with v0 = 0 and eps = 0 the positions carry no noise "
+        + "and relax deterministically (to the trap's centre or a local minimum of the pair energy), so the density is not smooth in x and sigma = 0 "
+        + "(reference 3), while the identity's summand is the rate of that contraction, d A N - k sum_i div_i F_i > 0.";
 
     /// <summary>
     /// The identity on the snapshots from <paramref name="firstFrame"/> to the last, from its summands <see cref="PerSnapshot"/>:

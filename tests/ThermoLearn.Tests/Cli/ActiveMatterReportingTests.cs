@@ -255,4 +255,34 @@ public sealed class ActiveMatterReportingTests : IDisposable
         var histogram = JsonNode.Parse(output)!["local_density_histogram"]!.AsArray().Select(v => (double)v!).ToArray();
         Assert.Equal(25.0, histogram[0], 12);
     }
+
+    /// <summary>
+    /// Identity 4 needs activity: at v0 = 0 and eps = 0 the positions relax without noise, sigma = 0 (reference 3), but the identity
+    /// is the contraction rate of that relaxation. In a trap without interactions --method identity gave d A N = 128 +- 0 against the
+    /// exact 0 ("Infinity stderr") with exit 0, and the current estimate was set against it. Now the identity is refused with the
+    /// reason (exit 2), and the current estimate is set against the exact 0 only (z = (debiased - 0) / stderr).
+    /// </summary>
+    [Fact]
+    public void TheIdentityIsRefusedWithoutActivityWhereSigmaIsZero()
+    {
+        string data = PathOf("still.npy");
+        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", "n=64", "--set", "phi=0.3", "--set", "v0=0", "--set", "eps=0", "--set", "k=0",
+            "--set", "A=1", "--steps", "400", "--dt", "0.01", "--save-every", "4", "--burn-in", "200", "--seed", "4", "--out", data);
+        Assert.True(code == 0, error);
+        (code, _, error) = Run("estimate", "--in", data, "--method", "identity");
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("needs v0 > 0", error);
+        (code, _, error) = Run("active-sweep", "--in", data, "--method", "identity");
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("needs v0 > 0", error);
+        string output;
+        (code, output, error) = Run("estimate", "--in", data, "--method", "current", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!;
+        Assert.Null(json["identity_ep_rate"]);
+        Assert.Null(json["stationarity"]);
+        Assert.Equal(0, (double)json["exact_ep_rate"]!);
+        double z = (double)json["ep_rate_debiased"]! / (double)json["stderr"]!;
+        Assert.True(Math.Abs(z) < 4, $"z = {z}");
+    }
 }
