@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using ThermoLearn.ActiveMatter;
 using ThermoLearn.Cli.Infrastructure;
-using ThermoLearn.IO;
 using ThermoLearn.Models;
 
 namespace ThermoLearn.Cli.Commands;
@@ -55,20 +54,9 @@ internal sealed class ActiveSimulateOptions
         {
             if (!File.Exists(initialPath)) throw new InvalidInputException($"--initial {initialPath}: no such file.");
             if (!initialPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new InvalidInputException($"--initial {initialPath}: give a .npy array of shape (n, columns).");
-            var array = new NpyFormat().Read(initialPath, 1.0);
-            // the state is read flat; a file of the right size in another shape (50 rows of 4 for n = 100, d = 2) was taken for
-            // 100 rows of 2 and told that the active state g was missing: say the file's shape against the one needed
-            int columns = model.Dimension + model.ActiveColumns, rows = array.Trajectories, width = array.Frames * array.Dimension;
-            bool shapeOk = rows == model.Particles && width == columns || rows == 1 && array.Frames == model.Particles && array.Dimension == columns;
-            // as many values as a whole state, or as the positions alone (which the simulator refuses for the missing active state), in other rows
-            bool stateSized = array.Data.Length == model.Particles * columns, positionsSized = array.Data.Length == model.Particles * model.Dimension;
-            if (!shapeOk && (stateSized || positionsSized && rows != model.Particles))
-            {
-                string active = model.Kind == ActiveModelKind.Aoup ? "g" : "theta";
-                throw new InvalidInputException($"--initial {initialPath}: an array of {rows} rows of {width} values; {model.Name} with n = {model.Particles}, "
-                    + $"d = {model.Dimension} needs {model.Particles} rows of {columns} columns (x then {active}).");
-            }
-            initial = array.Data;
+            // its shape against the one needed, a non-finite value by particle and column (ActiveSnapshotFile.ReadInitialState)
+            try { initial = ActiveSnapshotFile.ReadInitialState(initialPath, model); }
+            catch (InvalidInputException e) { throw new InvalidInputException($"--initial {e.Message}", e); }
         }
         var options = new ActiveRunOptions
         {

@@ -102,6 +102,12 @@ public sealed record ActiveModel
         }
     }
 
+    /// <summary>
+    /// Two interacting particles closer than this (1e-9 r0, minimum image) are at the same place: their pair has no direction, so
+    /// f / r and every contact feature built on it are infinite. Refused in an initial state and in snapshot files.
+    /// </summary>
+    internal double CoincidentDistance => 1e-9 * R0;
+
     /// <summary>Interaction cutoff (0 with no interaction).</summary>
     public double Cutoff => Interaction switch
     {

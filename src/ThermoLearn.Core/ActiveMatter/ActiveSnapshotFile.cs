@@ -44,6 +44,35 @@ public static class ActiveSnapshotFile
 
     public static string SidecarPath(string path) => path + ".json";
 
+    /// <summary>
+    /// An initial state of <paramref name="model"/> from a .npy: n rows of d + active columns (positions, then g or theta), or one
+    /// frame of them, (1, n, columns). Refused naming the file: another shape (its rows and columns against those needed; a state of
+    /// the right size in other rows is not read flat), or a non-finite value (its particle and column; the trajectory reader would
+    /// call them trajectory, frame and coordinate). An array of the positions alone is left to the simulator, which says that the
+    /// active state is missing.
+    /// </summary>
+    public static double[] ReadInitialState(string path, ActiveModel model)
+    {
+        ThermoLearn.Trajectories.TrajectoryEnsemble array;
+        using (var reader = NpyFormat.OpenReader(path, 1.0)) array = reader.ReadAll();
+        string[] names = ActiveSnapshots.ColumnNamesFor(model);
+        int columns = names.Length, rows = array.Trajectories, width = array.Frames * array.Dimension;
+        bool shapeOk = rows == model.Particles && width == columns || rows == 1 && array.Frames == model.Particles && array.Dimension == columns;
+        // as many values as a whole state, or as the positions alone (which the simulator refuses for the missing active state), in other rows
+        bool stateSized = array.Data.Length == model.Particles * columns, positionsSized = array.Data.Length == model.Particles * model.Dimension;
+        if (!shapeOk && (stateSized || positionsSized && rows != model.Particles))
+        {
+            string active = model.Kind == ActiveModelKind.Aoup ? "g" : "theta";
+            throw new InvalidInputException($"{path}: an array of {rows} rows of {width} values; {model.Name} with n = {model.Particles}, "
+                + $"d = {model.Dimension} needs {model.Particles} rows of {columns} columns (x then {active}).");
+        }
+        if (shapeOk)
+            for (int q = 0; q < array.Data.Length; q++)
+                if (!double.IsFinite(array.Data[q]))
+                    throw new InvalidInputException($"{path}: non-finite value {array.Data[q]} at particle {q / columns}, column '{names[q % columns]}'; an initial state must be finite.");
+        return array.Data;
+    }
+
     /// <summary>Writes the snapshots atomically (.h5/.hdf5 or .npy with its sidecar).</summary>
     public static void Write(string path, ActiveSnapshots snapshots)
     {
@@ -185,7 +214,7 @@ public static class ActiveSnapshotFile
         var cells = new CellList(n, model.Dimension, model.Cutoff, model.Box);
         var positions = new double[n * model.Dimension];
         var partner = new int[n];
-        double limit = 1e-9 * model.R0;
+        double limit = model.CoincidentDistance;
         for (int t = 0; t < snapshots.Frames; t++)
         {
             snapshots.CopyFrame(t, positions);

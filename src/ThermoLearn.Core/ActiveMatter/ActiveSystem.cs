@@ -415,7 +415,9 @@ public sealed class ActiveSystem
 
     /// <summary>
     /// Overlapping particles are bad input: a pair so close that one step of its force, k f(r) dt, would move a
-    /// particle by more than its radius r0 (the integrator would throw them apart or diverge).
+    /// particle by more than its radius r0 (the integrator would throw them apart or diverge), or two at the same place
+    /// (<see cref="ActiveModel.CoincidentDistance"/>), whose pair has no direction (a soft force such as softplus is bounded at
+    /// r = 0, so the kick rule alone let them through, and the run saved a first frame that every estimator refuses).
     /// </summary>
     private void CheckOverlaps()
     {
@@ -423,7 +425,7 @@ public sealed class ActiveSystem
         double limit = Model.R0;
         double[] kick = new double[Model.Particles];
         _pairs.Cells.Build(Positions);
-        _pairs.Cells.Sweep(new OverlapKernel(_pairs, Math.Abs(Model.K) * Dt, limit, kick), _threads);
+        _pairs.Cells.Sweep(new OverlapKernel(_pairs, Math.Abs(Model.K) * Dt, limit, Model.CoincidentDistance * Model.CoincidentDistance, kick), _threads);
         for (int i = 0; i < kick.Length; i++)
         {
             if (kick[i] < 0) continue;
@@ -436,6 +438,9 @@ public sealed class ActiveSystem
                 r2 += delta * delta;
             }
             double r = Math.Sqrt(r2);
+            if (r < Model.CoincidentDistance)
+                throw new InvalidInputException(FormattableString.Invariant(
+                    $"particles {i} and {j} are at the same place in the initial state (distance {r:G6}, below 1e-9 r0): an interacting pair needs a direction between its particles; separate them."));
             throw new InvalidInputException(FormattableString.Invariant(
                 $"particles {i} and {j} overlap in the initial state (distance {r:G6}, contact at 2 r0 = {2 * Model.R0:G6}): one step of their pair force moves them by k f(r) dt = {Math.Abs(Model.K) * _pairs.Force(r) * Dt:G6} > r0 = {limit:G6}; separate them or use a smaller dt."));
         }
@@ -480,7 +485,7 @@ public sealed class ActiveSystem
     /// <summary>1 - e^(-u) without cancellation for small u.</summary>
     internal static double OneMinusExp(double u) => u < 1e-5 ? u * (1 - u / 2 * (1 - u / 3)) : 1 - Math.Exp(-u);
 
-    private struct OverlapKernel(IPairForces pairs, double kDt, double limit, double[] kick) : INeighbourKernel
+    private struct OverlapKernel(IPairForces pairs, double kDt, double limit, double coincident2, double[] kick) : INeighbourKernel
     {
         private int _worst;
 
@@ -488,7 +493,7 @@ public sealed class ActiveSystem
 
         public void Add(int i, int j, double r2, double dx, double dy, double dz)
         {
-            if (_worst < 0 && kDt * pairs.Force(Math.Sqrt(r2)) > limit) _worst = j;
+            if (_worst < 0 && (r2 < coincident2 || kDt * pairs.Force(Math.Sqrt(r2)) > limit)) _worst = j;
         }
 
         public void End(int i) => kick[i] = _worst;

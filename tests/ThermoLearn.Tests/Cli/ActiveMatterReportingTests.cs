@@ -285,4 +285,41 @@ public sealed class ActiveMatterReportingTests : IDisposable
         double z = (double)json["ep_rate_debiased"]! / (double)json["stderr"]!;
         Assert.True(Math.Abs(z) < 4, $"z = {z}");
     }
+
+    /// <summary>
+    /// simulate --initial with two interacting particles at the same place (softplus, whose force is bounded at r = 0, so one step's
+    /// kick stayed below r0) ran with exit 0 and saved a first frame that every estimator then refused ("particles 0 and 1 are at
+    /// the same place in frame 0"); it is refused before the run, naming the pair, nothing written. A NaN in --initial was reported
+    /// as "trajectory 3, frame 1, coordinate 0" for particle 3's y; it now names the particle and the column.
+    /// </summary>
+    [Fact]
+    public void AnInitialStateWithCoincidentParticlesOrANaNIsRefusedNamingWhere()
+    {
+        string initial = PathOf("init.npy"), output = PathOf("o.npy");
+        var state = new double[16 * 4];
+        for (int i = 0; i < 16; i++) state[4 * i] = 3.0 * i;
+        state[4 * 1] = 1e-12;   // particle 1 on particle 0
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [16, 4]);
+        string[] run = ["simulate", "--model", "aoup", "--set", "n=16", "--set", "phi=0.1", "--set", "A=1", "--steps", "10", "--dt", "0.01", "--initial", initial, "--out", output];
+        var (code, _, error) = Run(run);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("particles 0 and 1 are at the same place in the initial state", error);
+        Assert.False(File.Exists(output));
+
+        state[4 * 1] = 3.0;
+        state[4 * 3 + 1] = double.NaN;
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [16, 4]);
+        (code, _, error) = Run(run);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Contains("--initial", error);
+        Assert.Contains("particle 3, column 'y'", error);
+        Assert.DoesNotContain("trajectory", error);
+        Assert.False(File.Exists(output));
+
+        // apart, the same state runs
+        state[4 * 3 + 1] = 0;
+        ThermoLearn.IO.NpyFormat.WriteArray(initial, state, [16, 4]);
+        (code, _, error) = Run(run);
+        Assert.True(code == 0, error);
+    }
 }
