@@ -129,7 +129,8 @@ public sealed record ActiveModel
         if (Dimension is not (2 or 3)) throw new InvalidInputException($"d must be 2 or 3 (got {Dimension}).");
         if (Kind == ActiveModelKind.Abp && Dimension != 2) throw new InvalidInputException($"abp is two-dimensional (orientation angle theta); got d = {Dimension}.");
         if (!(PackingFraction > 0 && PackingFraction < 1))
-            throw new InvalidInputException($"phi (packing fraction) must lie in (0, 1) (got {PackingFraction.ToString(CultureInfo.InvariantCulture)}): at phi >= 1 the discs cannot fit in the box.");
+            throw new InvalidInputException($"phi (packing fraction) must lie in (0, 1) (got {PackingFraction.ToString(CultureInfo.InvariantCulture)}): "
+                + (PackingFraction >= 1 ? "at phi >= 1 the discs cannot fit in the box." : "a packing fraction is the positive share of the box the discs cover."));
         NonNegative(V0, "v0");
         Positive(R0, "r0");
         Positive(Beta, "beta");

@@ -330,7 +330,9 @@ public sealed class ActiveMatterCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("phi=1", "phi")]
+    [InlineData("phi=1", "at phi >= 1 the discs cannot fit")]
+    [InlineData("phi=0", "(got 0): a packing fraction is the positive share")]   // said "at phi >= 1 the discs cannot fit"
+    [InlineData("phi=-0.1", "(got -0.1): a packing fraction is the positive share")]
     [InlineData("n=3", "smaller than twice the interaction cutoff")]
     [InlineData("potential=lj", "unknown pair potential")]
     public void BadModelParametersExitWithCode2AndWriteNothing(string set, string message)
