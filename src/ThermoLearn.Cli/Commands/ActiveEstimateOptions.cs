@@ -196,13 +196,13 @@ internal sealed class ActiveEstimateOptions
             var result = new JsonObject
             {
                 ["quantity"] = "steady-state entropy production rate of the whole system (all particles), per unit time",
-                ["ep_rate"] = estimate.Rate,
-                ["stderr"] = estimate.StandardError,
-                ["ep_rate_debiased"] = estimate.Debiased,
-                ["ep_rate_per_particle"] = estimate.RatePerParticle,
-                ["stderr_per_particle"] = estimate.StandardErrorPerParticle,
-                ["ep_rate_x"] = estimate.RateX,
-                ["ep_rate_g"] = estimate.RateG,
+                ["ep_rate"] = JsonOutput.Number(estimate.Rate),
+                ["stderr"] = JsonOutput.Number(estimate.StandardError),
+                ["ep_rate_debiased"] = JsonOutput.Number(estimate.Debiased),
+                ["ep_rate_per_particle"] = JsonOutput.Number(estimate.RatePerParticle),
+                ["stderr_per_particle"] = JsonOutput.Number(estimate.StandardErrorPerParticle),
+                ["ep_rate_x"] = JsonOutput.Number(estimate.RateX),
+                ["ep_rate_g"] = JsonOutput.Number(estimate.RateG),
                 ["method"] = estimate.Method,
                 ["n_snapshots"] = estimate.Snapshots,
                 ["particles"] = model.Particles,
@@ -223,8 +223,8 @@ internal sealed class ActiveEstimateOptions
                 var (of, value) = Compared(estimate);
                 result["exact_comparison"] = "same quantity";
                 result["exact_compared"] = of;
-                result["difference_from_exact"] = value - reference.Total;
-                result["difference_from_exact_stderr"] = estimate.StandardError;
+                result["difference_from_exact"] = JsonOutput.Number(value - reference.Total);
+                result["difference_from_exact_stderr"] = JsonOutput.Number(estimate.StandardError);
                 result["difference_from_exact_relative"] = JsonOutput.Number(reference.Total != 0 ? value / reference.Total - 1 : double.NaN);
                 var agreement = Agreement.Of(value, reference.Total, estimate.StandardError);
                 result["difference_from_exact_z"] = JsonOutput.Number(agreement.Z);
@@ -237,8 +237,8 @@ internal sealed class ActiveEstimateOptions
                 result["identity_frames"] = new JsonArray(identityFirst, snapshots.Frames - 1);
                 result["identity_blocks"] = identity.Count;
                 result["identity_compared"] = Compared(estimate).Of;
-                result["difference_from_identity"] = versus.Difference;
-                result["difference_from_identity_stderr"] = versus.DifferenceError;
+                result["difference_from_identity"] = JsonOutput.Number(versus.Difference);
+                result["difference_from_identity_stderr"] = JsonOutput.Number(versus.DifferenceError);
                 result["ratio_to_identity"] = JsonOutput.Number(versus.Ratio);
                 result["ratio_to_identity_stderr"] = JsonOutput.Number(versus.RatioError);
                 if (heldOutVersus is not null)
@@ -265,9 +265,9 @@ internal sealed class ActiveEstimateOptions
             }
             if (current is not null)
             {
-                result["ep_rate_heldout"] = current.HeldOut;
-                result["stderr_heldout"] = current.HeldOutError;
-                result["ep_rate_lag1"] = current.RateLag1;
+                result["ep_rate_heldout"] = JsonOutput.Number(current.HeldOut);
+                result["stderr_heldout"] = JsonOutput.Number(current.HeldOutError);
+                result["ep_rate_lag1"] = JsonOutput.Number(current.RateLag1);
                 result["ep_rate_lag2"] = JsonOutput.Number(current.RateLag2);
                 result["features"] = new JsonArray(current.Features.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
                 result["coefficients_x"] = JsonOutput.Array(current.CoefficientsX);

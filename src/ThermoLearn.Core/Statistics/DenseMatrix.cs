@@ -222,17 +222,24 @@ internal static class DenseMatrix
         return r;
     }
 
+    /// <summary>A Gram diagonal at or below this is a feature that is not there (<see cref="SolveRidgedCholesky"/>): the square of
+    /// values near 1e-140, far below any feature's real scale, and far enough above the subnormals (2.2e-308) that S G S keeps its digits.</summary>
+    public const double NegligibleDiagonal = 1e-280;
+
     /// <summary>
     /// theta = (D G)^-1 J for a row-major k x k Gram matrix G, scalar D, by Cholesky of the Jacobi-scaled matrix
-    /// S G S (S = diag(G_pp^-1/2); features whose diagonal is 0 keep scale 1 and get theta 0) with a ridge of 1e-12 on
-    /// its unit diagonal, so the regularisation is the same relative amount for every feature whatever their units
-    /// (pivots below 1e-300 are clamped). For the many-body current estimator, whose Gram matrices may be singular by
-    /// symmetry and whose features differ in scale by many orders of magnitude.
+    /// S G S (S = diag(G_pp^-1/2)) with a ridge of 1e-12 on its unit diagonal, so the regularisation is the same relative
+    /// amount for every feature whatever their units (pivots below 1e-300 are clamped). A feature whose diagonal is at most
+    /// <see cref="NegligibleDiagonal"/> (0, or values of 1e-155 and less, as a speed gate exp(-|u|^2 / (2 s^2)) gives where no
+    /// particle is slow) is left out: theta 0. Such a diagonal is subnormal or near it, where S G S loses the digits that
+    /// keep it positive definite; two interacting particles in a trap gave NaN (docs/active-matter.md, session 23). For the
+    /// many-body current estimator, whose Gram matrices may be singular by symmetry and whose features differ in scale by
+    /// many orders of magnitude.
     /// </summary>
     public static double[] SolveRidgedCholesky(double[] gram, double[] j, int k, double diffusion)
     {
         var scale = new double[k];
-        for (int p = 0; p < k; p++) scale[p] = gram[p * k + p] > 0 ? 1 / Math.Sqrt(gram[p * k + p]) : 1;
+        for (int p = 0; p < k; p++) scale[p] = gram[p * k + p] > NegligibleDiagonal ? 1 / Math.Sqrt(gram[p * k + p]) : 0;
         var a = new double[k * k];
         for (int p = 0; p < k; p++)
             for (int q = 0; q < k; q++) a[p * k + q] = diffusion * scale[p] * gram[p * k + q] * scale[q];
