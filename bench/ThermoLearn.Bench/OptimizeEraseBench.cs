@@ -42,7 +42,7 @@ internal static class OptimizeEraseBench
 
         // JIT and thread-pool warm-up of every path timed below.
         task.EstimateGradient(protocol, 20, 1, 500);
-        task.Measure(protocol, 20, 1, 500);
+        task.Simulate(table, 1, 500, gradients: false, maxDegreeOfParallelism: -1);
         Simulator.Run(model, plain with { Trajectories = 256, Steps = 100, SaveEvery = 100 });
         Simulator.Run(model, plain with { Trajectories = 256, Steps = 100, SaveEvery = 100, ComputeEnergetics = false });
         Simulator.Run(staticWell, plain with { Trajectories = 256, Steps = 100, SaveEvery = 100, ComputeEnergetics = false });
@@ -57,7 +57,8 @@ internal static class OptimizeEraseBench
             ("gradient iteration (LR score + work + dW/dtheta)", Best(r => task.EstimateGradient(protocol, 20, (ulong)r, Trajectories)), totalSteps),
             ("plain simulator, same model, with energetics", Best(r => Simulator.Run(model, big with { Seed = (ulong)r }), EnergeticsRepeats), bigSteps),
             ("plain simulator, same model, no energetics", Best(r => Simulator.Run(model, big with { Seed = (ulong)r, ComputeEnergetics = false }), EnergeticsRepeats), bigSteps),
-            ("control kernel, work only", Best(r => task.Measure(protocol, 20, (ulong)r, Trajectories)), totalSteps),
+            // one chain at the task's step (Measure runs three, at dt, dt/2 and dt/4, to extrapolate to dt -> 0)
+            ("control kernel, work only", Best(r => task.Simulate(table, (ulong)r, Trajectories, gradients: false, maxDegreeOfParallelism: -1)), totalSteps),
             ("bare Euler-Maruyama loop over the table (no work)", Best(r => BareLoop(table, (ulong)r)), totalSteps),
             ("simulator vector kernel, static double well (other model)", Best(r => Simulator.Run(staticWell, big with { Seed = (ulong)r, ComputeEnergetics = false }), EnergeticsRepeats), bigSteps),
             ("simulator vector kernel, static double well, with energetics", Best(r => Simulator.Run(staticWell, big with { Seed = (ulong)r }), EnergeticsRepeats), bigSteps),

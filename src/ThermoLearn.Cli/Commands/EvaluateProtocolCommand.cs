@@ -19,7 +19,7 @@ public static class EvaluateProtocolCommand
         var trajectories = new Option<int>("--trajectories") { Description = "Trajectories to measure.", DefaultValueFactory = _ => 100_000 };
         var seed = SharedOptions.Seed("Random seed (use one not used for the optimisation).", 1001);
         var json = SharedOptions.Json();
-        var command = new Command("evaluate-protocol", "Measure a saved protocol's <W> and error (with standard errors) on fresh trajectories, next to the linear ramp and the task's references.")
+        var command = new Command("evaluate-protocol", "Measure a saved protocol's <W> and error (with standard errors) on fresh trajectories, extrapolated to dt -> 0 from chains at dt/2 and dt/4 on one Brownian path (work_at_dt: the chain at the task's dt = tau / steps), next to the linear ramp and the task's references.")
         {
             task, protocol, set, alpha, trajectories, seed, json,
         };
@@ -42,8 +42,8 @@ public static class EvaluateProtocolCommand
             controlTask.Validate(document.Samples, path);
             OptimizeCommand.WarnIfPastStabilityLimit(console, controlTask, document.Samples, path);
             OptimizeCommand.WarnIfTrapReferenceBiased(console, controlTask, path);
-            // the protocol and the linear ramp, each on count paths
-            OptimizeCommand.AnnounceTime(console, 2.0 * count * controlTask.Steps, $"evaluate-protocol: 2 x {count} paths x {controlTask.Steps} steps");
+            // the protocol and the linear ramp, each on count paths at steps, 2 x steps and 4 x steps (ControlTask.Measure)
+            OptimizeCommand.AnnounceTime(console, 14.0 * count * controlTask.Steps, $"evaluate-protocol: 2 x {count} paths x {controlTask.Steps} steps (and twice and four times as many, to extrapolate to dt -> 0)");
             double a = parse.GetValue(alpha) ?? controlTask.DefaultAlpha;
             ulong s = parse.GetValue(seed);
             var measured = controlTask.Measure(document.Samples, a, s, count);

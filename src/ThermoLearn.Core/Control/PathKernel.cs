@@ -71,13 +71,13 @@ internal static class PathKernel
 {
     public static PathSample Run<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, bool gradients,
-        int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic)
+        int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic, int noiseSubsteps = 1)
         where TPotential : struct, ILaneDifferentiableField
     {
         Check(potential, protocol, trajectories);
         int parameters = gradients ? protocol.Parameters : 0;
         var sample = new PathSample(trajectories, parameters, potential.Dimension);
-        var collector = new Collector(sample, protocol, gradients);
+        var collector = new Collector(sample, protocol, gradients, NoiseSubsteps: noiseSubsteps);
         if (dynamics.IsUnderdamped)
             Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, engine, collector);
         else
@@ -122,8 +122,8 @@ internal static class PathKernel
                 : $"the stability limit estimated at the initial states is {limit.Description}, but the paths left that region; {fix}";
     }
 
-    /// <summary>Which observer runs and where its per-trajectory sums go.</summary>
-    private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false);
+    /// <summary>Which observer runs and where its per-trajectory sums go; <paramref name="NoiseSubsteps"/>: see <see cref="LaneRun.NoiseSubsteps"/>.</summary>
+    private sealed record Collector(PathSample Sample, DiscreteProtocol Protocol, bool Gradients, bool Pathwise = false, int NoiseSubsteps = 1);
 
     private static void Run<TPotential, TStep>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, PathSample sample, int maxDegreeOfParallelism, SimulationEngine engine, Collector collector)
@@ -173,6 +173,7 @@ internal static class PathKernel
         {
             Steps = steps, SaveEvery = steps, Frames = 2, Dimension = d, Controls = controls, ControlCount = k,
             ForceResponse = response, Dt = h, Kick = kick, Damping = damping, Data = new double[(long)count * 2 * state], Watch = watch,
+            NoiseSubsteps = collector.NoiseSubsteps,
         };
         // The drift of a step is response F h (mu F h of x, or F h / m of v), so its theta-derivative carries h: the score per step is
         // (response h / kick) (dF/dtheta)^T xi.

@@ -25,7 +25,8 @@ public class ControlCliTests
         var (code, output, error) = Run([.. QuickTrap, "--out", protocol, "--plot", plot]);
         Assert.True(code == 0, error);
         var json = JsonNode.Parse(output)!.AsObject();
-        foreach (string key in new[] { "work", "work_stderr", "error", "protocol", "baseline", "optimum_work", "linear_ramp_work", "optimum_work_at_dt", "linear_ramp_work_at_dt", "iterations" })
+        foreach (string key in new[] { "work", "work_stderr", "error", "protocol", "baseline", "optimum_work", "linear_ramp_work", "optimum_work_at_dt", "linear_ramp_work_at_dt", "iterations",
+                     "steps", "work_at_dt", "work_at_dt_stderr", "error_at_dt", "work_step_bias", "work_step_bias_stderr", "optimum_work_extrapolated" })
             Assert.True(json.ContainsKey(key), $"missing key {key}");
         Assert.Equal(1.0 / 3, json["optimum_work"]!.GetValue<double>(), 12);
         var t = json["protocol"]!["t"]!.AsArray();
@@ -60,6 +61,10 @@ public class ControlCliTests
         Assert.Equal(100.0 / 102, json["optimum_work"]!.GetValue<double>(), 12);
         Assert.Contains("the simulated chain's exact <W> of the optimum is 0.88418, not W* = 0.98039 (-9.8 %)", error);
         Assert.Contains("--set steps=25000", error);
+        // the final measurements are extrapolated to dt -> 0: exactly 0.9804 for lambda* (W* to 4 digits), the chain at dt kept apart
+        Assert.Contains("optimum_work_extrapolated = 0.9804)", error);
+        Assert.Equal(100.0 / 102, json["optimum_work_extrapolated"]!.GetValue<double>(), 4);
+        Assert.Equal(500, json["steps"]!.GetValue<int>());
 
         // a step no allowed steps can make stable is said as such, not as an overflowed step count
         var far = Run("optimize", "--task", "translate-trap", "--tau", "1e300", "--iterations", "1", "--trajectories", "16", "--json");

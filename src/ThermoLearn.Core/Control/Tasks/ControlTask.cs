@@ -120,13 +120,42 @@ public abstract class ControlTask
         return GradientEstimators.Pathwise(sample, seed);
     }
 
-    /// <summary>Measures &lt;W&gt;, the error and the task's references for any protocol with the task's endpoints.</summary>
-    public ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
+    /// <summary>
+    /// Measures &lt;W&gt;, the error and the task's references for any protocol with the task's endpoints, extrapolated to
+    /// dt -&gt; 0 (docs/control.md, "Accuracy of the step"). With h = <see cref="Dt"/> (the optimiser's step), the paths run
+    /// at h, h/2 and h/4 from the same initial states along the same Brownian path, and each path contributes
+    /// 2 A_(h/4) - A_(h/2) (Richardson). The chains' means are off the continuous ones by a h + O(h^2) (weak order 1), so the
+    /// extrapolated means keep O(h^2) from the chains at h/2 and h/4, a sixteenth of what the pair (h, h/2) would leave.
+    /// <see cref="ProtocolMeasurement.AtStep"/> holds the chain at h (what the optimiser's iterations see) and its bias.
+    /// Costs 7 chains at h's worth of steps.
+    /// </summary>
+    public ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism = -1) =>
+        Measure(protocol, alpha, seed, trajectories, maxDegreeOfParallelism, noiseSubsteps: 1);
+
+    /// <summary>
+    /// <see cref="Measure(IProtocol, double, ulong, int, int)"/> with all three chains coupled to a run of
+    /// <paramref name="noiseSubsteps"/> x 4 x <see cref="Steps"/> steps on the same seed (1: the public measurement), so a
+    /// finer reference run can be compared with it path by path.
+    /// </summary>
+    internal ProtocolMeasurement Measure(IProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism, int noiseSubsteps)
     {
         Validate(protocol, "protocol");
-        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: false, maxDegreeOfParallelism);
-        var estimate = GradientEstimators.Measure(sample, alpha, seed);
-        return new ProtocolMeasurement(estimate.Work, estimate.Error, estimate.Objective, trajectories, seed, References(sample, estimate));
+        var (atStep, half, quarter) = MeasurementChains(protocol, seed, trajectories, maxDegreeOfParallelism, noiseSubsteps);
+        var chain = GradientEstimators.Measure(atStep, alpha, seed);
+        var estimate = GradientEstimators.Extrapolate(quarter, half, alpha, seed);
+        var step = new StepMeasurement(Steps, Dt, chain.Work, chain.Error, chain.Objective, GradientEstimators.StepBias(atStep, quarter, half));
+        return new ProtocolMeasurement(estimate.Work, estimate.Error, estimate.Objective, trajectories, seed, References(quarter, half, estimate), step);
+    }
+
+    /// <summary>The coupled chains of a measurement: <see cref="Steps"/>, 2 x and 4 x as many steps.</summary>
+    internal (PathSample AtStep, PathSample Half, PathSample Quarter) MeasurementChains(IProtocol protocol, ulong seed, int trajectories,
+        int maxDegreeOfParallelism, int noiseSubsteps = 1)
+    {
+        if (4L * Steps > int.MaxValue) throw new InvalidInputException($"{Name}: steps = {Steps} is too many to measure at a quarter of the step (at most {int.MaxValue / 4}).");
+        var atStep = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: false, maxDegreeOfParallelism, 4 * noiseSubsteps);
+        var half = Simulate(DiscreteProtocol.From(protocol, 2 * Steps), seed, trajectories, gradients: false, maxDegreeOfParallelism, 2 * noiseSubsteps);
+        var quarter = Simulate(DiscreteProtocol.From(protocol, 4 * Steps), seed, trajectories, gradients: false, maxDegreeOfParallelism, noiseSubsteps);
+        return (atStep, half, quarter);
     }
 
     /// <summary>The straight-line protocol between the endpoints (the baseline every result is compared with).</summary>
@@ -142,12 +171,16 @@ public abstract class ControlTask
     /// <summary>dt = <see cref="Duration"/> / <see cref="Steps"/>.</summary>
     public double Dt => Duration / Steps;
 
-    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism);
+    /// <summary>Paths under <paramref name="protocol"/>; <paramref name="noiseSubsteps"/> &gt; 1 couples them to a run of that many times the steps (<see cref="Simulation.Kernels.LaneRun.NoiseSubsteps"/>).</summary>
+    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1);
 
     internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism);
 
-    /// <summary>The task's reference values for a measured ensemble (optimum, bounds).</summary>
-    internal virtual TaskReferences References(PathSample sample, GradientEstimate estimate) => new();
+    /// <summary>
+    /// The task's reference values (optimum, bounds) for a measurement from the coupled chains at h/2 (<paramref name="fine"/>)
+    /// and h (<paramref name="coarse"/>), with the extrapolated <paramref name="estimate"/>.
+    /// </summary>
+    internal virtual TaskReferences References(PathSample fine, PathSample coarse, GradientEstimate estimate) => new();
 }
 
 /// <summary>A task over a concrete struct potential: the kernels are instantiated for it.</summary>
@@ -174,8 +207,8 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
         return Simulation.SimulationHealth.ControlLimit(Potential, Dynamics, table, discrete.Controls, Initial);
     }
 
-    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism) =>
-        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism);
+    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1) =>
+        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism, noiseSubsteps: noiseSubsteps);
 
     internal override PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism) =>
         PathKernel.RunPathwise(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, maxDegreeOfParallelism);
@@ -192,6 +225,17 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
 public sealed record TaskReferences(double? OptimumWork = null, double? LandauerBound = null, double? FiniteTimeBound = null,
     double? Wasserstein2 = null, double? NonequilibriumFreeEnergyChange = null, double? OverdampedObjectiveBound = null);
 
-/// <summary>A protocol measured on <paramref name="Trajectories"/> fresh paths of stream <paramref name="Seed"/>: means with standard errors, plus the task's references.</summary>
+/// <summary>
+/// A protocol measured on <paramref name="Trajectories"/> fresh paths of stream <paramref name="Seed"/>: means with standard
+/// errors extrapolated to dt -&gt; 0 (<see cref="ControlTask.Measure(IProtocol, double, ulong, int, int)"/>), the task's references, and the chain at the task's
+/// step (<paramref name="AtStep"/>).
+/// </summary>
 public sealed record ProtocolMeasurement(MeanEstimate Work, MeanEstimate Error, MeanEstimate Objective, int Trajectories, ulong Seed,
-    TaskReferences References);
+    TaskReferences References, StepMeasurement AtStep);
+
+/// <summary>
+/// The same paths' chain at the task's step dt = tau / <paramref name="Steps"/> (what the optimiser's iterations measure):
+/// its means, and <paramref name="WorkBias"/>, its &lt;W&gt; minus the extrapolated one (per path W_dt - (2 W_(dt/4) - W_(dt/2));
+/// the chains are coupled, so its standard error is smaller than either mean's).
+/// </summary>
+public sealed record StepMeasurement(int Steps, double Dt, MeanEstimate Work, MeanEstimate Error, MeanEstimate Objective, MeanEstimate WorkBias);

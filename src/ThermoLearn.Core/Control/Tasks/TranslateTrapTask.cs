@@ -11,7 +11,8 @@ namespace ThermoLearn.Control.Tasks;
 /// Euler-Maruyama relaxes the trap's mean by m += (k h / gamma)(Lambda - m), so every mean work it estimates is off the
 /// continuous one by about -k h / (2 gamma) relative (-10 % at k h / gamma = 0.2). The default steps keep
 /// k h / gamma &lt;= 0.004 (0.2 %); <see cref="OptimalWorkAtStep"/> and <see cref="LinearRampWorkAtStep"/> are the exact
-/// means of the simulated chain at any steps.
+/// means of the simulated chain at any steps (what the optimiser's iterations estimate), <see cref="OptimalWorkExtrapolated"/>
+/// the exact value of the measurements' extrapolation to dt -&gt; 0.
 /// </para>
 /// </summary>
 public sealed class TranslateTrapTask : PotentialTask<HarmonicTrap>
@@ -44,6 +45,13 @@ public sealed class TranslateTrapTask : PotentialTask<HarmonicTrap>
     /// <summary>Exact &lt;W&gt; of lambda*(t) on the simulated chain (time step tau / steps): what the estimates of it converge to.</summary>
     public double OptimalWorkAtStep => HarmonicTranslation.MeanWork(DiscreteProtocol.From(OptimalProtocol, Steps), Stiffness, Dynamics.Friction);
 
+    /// <summary>
+    /// Exact value of what <see cref="ControlTask.Measure(IProtocol, double, ulong, int, int)"/> estimates for lambda*: the
+    /// Richardson extrapolation 2 W(h/4) - W(h/2) of the chains at half and a quarter of the step h = tau / steps.
+    /// </summary>
+    public double OptimalWorkExtrapolated => 2 * HarmonicTranslation.MeanWork(DiscreteProtocol.From(OptimalProtocol, 4 * Steps), Stiffness, Dynamics.Friction)
+        - HarmonicTranslation.MeanWork(DiscreteProtocol.From(OptimalProtocol, 2 * Steps), Stiffness, Dynamics.Friction);
+
     /// <summary>Exact &lt;W&gt; of the straight ramp on the simulated chain (time step tau / steps).</summary>
     public double LinearRampWorkAtStep => HarmonicTranslation.MeanWork(DiscreteProtocol.From(LinearRamp(), Steps), Stiffness, Dynamics.Friction);
 
@@ -63,7 +71,7 @@ public sealed class TranslateTrapTask : PotentialTask<HarmonicTrap>
     internal override InitialStateSampler Initial { get; }
     internal override EndpointFunctional ErrorFunctional { get; } = static (_, _) => 0;
 
-    internal override TaskReferences References(PathSample sample, GradientEstimate estimate) => new(OptimumWork: OptimalWork);
+    internal override TaskReferences References(PathSample fine, PathSample coarse, GradientEstimate estimate) => new(OptimumWork: OptimalWork);
 
     private static double CheckFinite(double value) => double.IsFinite(value)
         ? value : throw new InvalidInputException($"translate-trap: lambda_f must be finite (got {value}).");

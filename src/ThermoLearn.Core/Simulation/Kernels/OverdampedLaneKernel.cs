@@ -36,6 +36,14 @@ internal sealed class LaneRun
     /// <summary>The run's blow-up watch: states checked every <see cref="BlowUpWatch.CheckEvery"/> steps (none for the control
     /// kernel, whose estimators refuse non-finite sums).</summary>
     public BlowUpWatch? Watch { get; init; }
+
+    /// <summary>
+    /// Fine steps per step whose standard normals make each step's normal, 1 (each step its own normals) or an even r: step n
+    /// takes z = (z_(r n) + ... + z_(r n + r - 1)) / sqrt(r) from the normals the same streams give a run of r x Steps steps of
+    /// Dt / r. Both runs then follow the same Brownian path, so the coarse chain is coupled to the fine one (the control's
+    /// Richardson extrapolation, docs/control.md "Accuracy of the step"); Dt and Kick are the coarse step's.
+    /// </summary>
+    public int NoiseSubsteps { get; init; } = 1;
 }
 
 /// <summary>
@@ -182,6 +190,8 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
             controls[..k].CopyTo(controls.Slice(k, k));
             controls[..k].CopyTo(controls.Slice(2 * k, k));
         }
+        if (run.NoiseSubsteps > 1)
+            return RunCoupledBlock<TField, TStep, TObserver>(field, run, x, noise, ref observer, bounds, firstGroup, lastLanes, controls, c);
         for (int s = 0; s < steps; s += 2)
         {
             bool second = s + 1 < steps;
@@ -210,6 +220,59 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
             {
                 CheckStates(x, bounds, watch, state, firstGroup, lastLanes, done);
                 if (watch.ShouldStop(done)) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="RunBlock"/> for <see cref="LaneRun.NoiseSubsteps"/> = r &gt; 1: one step at a time, each drawing the r d normals of
+    /// r fine steps (r d / 2 pairs, in the order the fine run draws them: fine step j, coordinate i is normal j d + i) and
+    /// taking z_i = sum_j z_(j d + i) / sqrt(r).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool RunCoupledBlock<TField, TStep, TObserver>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
+        ref TObserver observer, ReadOnlySpan<TDouble> bounds, int firstGroup, int lastLanes, Span<TDouble> controls, in LaneConstants<TDouble> c)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep
+        where TObserver : struct, ILaneObserver<TField, TLanes, TDouble, TBits>
+    {
+        int width = TLanes.Count, d = run.Dimension, k = run.ControlCount, groups = noise.Length, r = run.NoiseSubsteps;
+        if (r % 2 != 0 || r > 64) throw new ArgumentOutOfRangeException(nameof(run), $"NoiseSubsteps must be 1 or even and at most 64 (got {r}).");
+        int state = TStep.StatePerDimension * d, steps = run.Steps, saveEvery = run.SaveEvery;
+        bool isStatic = run.Static, keepPrevious = observer.NeedsPrevious;
+        var norm = TLanes.Create(1 / Math.Sqrt(r));
+        Span<TDouble> fine = stackalloc TDouble[r * d];
+        Span<TDouble> z = stackalloc TDouble[d];
+        Span<TDouble> previous = stackalloc TDouble[state];
+        Span<TDouble> scratch = stackalloc TDouble[TStep.ScratchPerDimension * d];
+        for (int s = 0; s < steps; s++)
+        {
+            if (!isStatic)
+            {
+                Broadcast(run.Controls, s, k, controls[..k]);
+                Broadcast(run.Controls, s + 1, k, controls.Slice(k, k));
+            }
+            ReadOnlySpan<TDouble> lambda0 = controls[..k], lambda1 = isStatic ? controls[..k] : controls.Slice(k, k);
+            bool save = (s + 1) % saveEvery == 0;
+            for (int g = 0; g < groups; g++)
+            {
+                ref var lanes = ref noise[g];
+                for (int m = 0; m < r * d / 2; m++) lanes.NextPair(out fine[2 * m], out fine[2 * m + 1]);
+                for (int i = 0; i < d; i++)
+                {
+                    var sum = fine[i];
+                    for (int j = 1; j < r; j++) sum = TLanes.Add(sum, fine[j * d + i]);
+                    z[i] = TLanes.Multiply(sum, norm);
+                }
+                var xg = x.Slice(g * state, state);
+                Advance<TField, TStep, TObserver>(field, ref observer, g, s, xg, z, lambda0, lambda1, previous, scratch, c, keepPrevious);
+                if (save) Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 1) / saveEvery);
+            }
+            if (run.Watch is { } watch && watch.IsCheckStep(s + 1))
+            {
+                CheckStates(x, bounds, watch, state, firstGroup, lastLanes, s + 1);
+                if (watch.ShouldStop(s + 1)) return false;
             }
         }
         return true;
