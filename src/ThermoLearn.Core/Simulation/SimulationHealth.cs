@@ -86,11 +86,23 @@ public static class SimulationHealth
             return rate > 0 && double.IsFinite(rate)
                 ? new StabilityLimit(rate, 2 / rate, $"dt < 2 / {rate:G3} = {2 / rate:G3} (euler-maruyama; {rate:G3} is the largest |eigenvalue| of the drift Jacobian, mobility x curvature, along the protocol)")
                 : null;
-        double omega = Math.Sqrt(rate);
-        return omega > 0 && double.IsFinite(omega)
-            ? new StabilityLimit(omega, 2 / omega, $"dt < 2 / omega = {2 / omega:G3} (semi-implicit euler; omega = sqrt(curvature / mass) = {omega:G3} along the protocol)")
+        double omega = Math.Sqrt(Math.Max(0, rate)), g = dynamics.Friction / dynamics.Mass!.Value;
+        double maxDt = SemiImplicitMaxDt(omega * omega, g);
+        return double.IsFinite(omega) && maxDt > 0 && double.IsFinite(maxDt)
+            ? new StabilityLimit(omega, maxDt, $"dt < 4 / (gamma/m + sqrt((gamma/m)^2 + 4 omega^2)) = {maxDt:G3} (semi-implicit euler; omega = sqrt(curvature / mass) = {omega:G3} along the protocol, gamma/m = {g:G3})")
             : null;
     }
+
+    /// <summary>
+    /// The largest stable step of semi-implicit Euler (v first, then x) for m dv = (-kappa x - gamma v) dt + noise:
+    /// one step maps (x, v) by [[1 - w h^2, a h], [-w h, a]] with w = <paramref name="omegaSquared"/> = kappa / m and
+    /// a = 1 - g h, g = <paramref name="frictionOverMass"/> = gamma / m; its determinant is a and its trace 1 + a - w h^2, so
+    /// (Schur-Cohn) both eigenvalues lie inside the unit circle iff |a| &lt; 1 and w h^2 &lt; 2 (1 + a), i.e. iff
+    /// w h^2 + 2 g h &lt; 4: h &lt; 4 / (g + sqrt(g^2 + 4 w)). Without friction this is 2 / omega; without curvature 2 m / gamma
+    /// (past it 1 - gamma h / m &lt; -1 and the velocity grows at every step, whatever the potential).
+    /// </summary>
+    internal static double SemiImplicitMaxDt(double omegaSquared, double frictionOverMass) =>
+        4 / (frictionOverMass + Math.Sqrt(frictionOverMass * frictionOverMass + 4 * Math.Max(0, omegaSquared)));
 
     private delegate void Field(ReadOnlySpan<double> x, double t, Span<double> f);
 

@@ -87,6 +87,18 @@ public class ControlCliTests
     }
 
     [Fact]
+    public void AnUnderdampedStepThatBlowsUpEveryPathIsExitCode2WithItsNumbers()
+    {
+        // m = 0.002, gamma = 1.2, tau = 4 at 1,000 steps (the former default): gamma dt / m = 2.4, velocity factor -1.4 per step
+        var (code, output, error) = Run("optimize", "--task", "flip-underdamped", "--tau", "4", "--set", "mass=0.002", "--set", "gamma=1.2",
+            "--set", "steps=1000", "--iterations", "1", "--trajectories", "16", "--json");
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", output);
+        Assert.Contains("gamma dt / m = 2.4 >= 2", error);
+        Assert.Contains("Use steps >= 1201 (the default for these settings is 22756)", error);
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameResult()
     {
         var first = Run(QuickTrap);

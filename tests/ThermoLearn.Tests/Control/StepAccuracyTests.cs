@@ -3,6 +3,7 @@ using ThermoLearn.Control.Tasks;
 using ThermoLearn.Models.Potentials;
 using ThermoLearn.Protocols;
 using ThermoLearn.Randomness;
+using ThermoLearn.Simulation;
 using ThermoLearn.Statistics;
 using Xunit;
 using Xunit.Abstractions;
@@ -11,7 +12,8 @@ namespace ThermoLearn.Tests.Control;
 
 /// <summary>
 /// The time step of the control tasks (docs/control.md, "Accuracy of the step"): measurements are extrapolated to dt -> 0
-/// from chains at dt/2 and dt/4 coupled to one Brownian path, and the coupling itself.
+/// from chains at dt/2 and dt/4 coupled to one Brownian path, the coupling itself, and the underdamped flip's step
+/// (semi-implicit Euler's stability limit with friction, defaults that scale with m / gamma and sqrt(m / V'')).
 /// </summary>
 public class StepAccuracyTests(ITestOutputHelper output)
 {
@@ -132,5 +134,77 @@ public class StepAccuracyTests(ITestOutputHelper output)
         Assert.True(Math.Abs(m.AtStep.WorkBias.Mean - (chain - extrapolated)) < 4 * m.AtStep.WorkBias.StandardError);
         Assert.True(Math.Abs(m.AtStep.WorkBias.Mean) > 100 * m.AtStep.WorkBias.StandardError);
         Assert.Equal(200, m.AtStep.Steps);
+    }
+
+    /// <summary>
+    /// Semi-implicit Euler in a harmonic well with friction is stable iff omega^2 dt^2 + 2 (gamma / m) dt &lt; 4
+    /// (<see cref="SimulationHealth.SemiImplicitMaxDt"/>): the limit the control module reports must be where the paths
+    /// stop blowing up, with friction dominating (gamma / m = 100, omega = 5: dt &lt; 0.01995, not 2 / omega = 0.4) and with
+    /// both terms alike (gamma / m = omega = 10: 0.1236). At 0.95 of the limit 2,000 steps stay bounded; at 1.05 the largest
+    /// eigenvalue of the step map has modulus 1.10 (1.23), so the paths pass 1e8 x their scale within ~220 (~100) steps.
+    /// </summary>
+    [Theory]
+    [InlineData(100.0, 1.0, 25.0)]
+    [InlineData(0.5, 0.05, 5.0)]
+    public void TheUnderdampedStabilityLimitIncludesFrictionAndIsWhereThePathsBlowUp(double gamma, double mass, double k)
+    {
+        var potential = new HarmonicTrap(k);
+        var dynamics = new LangevinDynamics(gamma, 1, mass);
+        InitialStateSampler initial = (ref RandomStream r, Span<double> x, Span<double> v) =>
+        {
+            x[0] = Math.Sqrt(1 / k) * r.NextGaussian();
+            v[0] = Math.Sqrt(1 / mass) * r.NextGaussian();
+        };
+        var limit = SimulationHealth.ControlLimit(potential, dynamics, [0.0], 1, initial)!;
+        double g = gamma / mass, omega = Math.Sqrt(k / mass);
+        Assert.Equal(omega, limit.Rate, 6);
+        Assert.Equal(4 / (g + Math.Sqrt(g * g + 4 * omega * omega)), limit.MaxDt, 6);
+        const int steps = 2000;
+        PathSample Run(double dt)
+        {
+            var hold = new TabulatedProtocol([0.0, steps * dt], [[0.0], [0.0]]);
+            return PathKernel.Run(potential, dynamics, DiscreteProtocol.From(hold, steps), initial, static (_, _) => 0, seed: 3, trajectories: 64, gradients: false);
+        }
+        var inside = Run(0.95 * limit.MaxDt);
+        Assert.All(inside.End, x => Assert.True(Math.Abs(x) < 100, $"x = {x} at 0.95 of the limit"));
+        var e = Assert.Throws<InvalidInputException>(() => Run(1.05 * limit.MaxDt));
+        Assert.Contains("blew up (semi-implicit euler)", e.Message);
+        Assert.Contains("gamma/m", e.Message);
+    }
+
+    /// <summary>
+    /// The underdamped flip's default step is 1/16 of the stability limit for the stiffest potential of its control box
+    /// (V'' = 39.5 b0 at |x| &lt;= 1.5), with both the mass and the friction in it, and at least 1,000 steps: 1,000 as before at
+    /// b0 = 4, m = 1, gamma = 0.2, tau = 1; a light, strongly damped particle (m = 0.002, gamma = 1.2, tau = 4) used to get
+    /// 1,000 steps, gamma dt / m = 2.4, on which every path blew up; such a step is now refused with its numbers, and the
+    /// default (22,756 steps) runs. A heavy particle gets no more steps than before.
+    /// </summary>
+    [Fact]
+    public void FlipDefaultStepsScaleWithMassAndFrictionAndAnUnstableStepIsRefused()
+    {
+        Assert.Equal(1000, new FlipTask(1).Steps);
+        Assert.Equal(1000, ((FlipTask)TaskCatalog.Create("flip-underdamped", 1)).Steps);
+        Assert.Equal(1000, new FlipTask(10, gamma: 0.05, mass: 25).Steps);
+        foreach (var (tau, barrier, gamma, mass) in new[] { (1.0, 4.0, 0.2, 1.0), (4.0, 4.0, 1.2, 0.002), (20.0, 4.0, 1.0, 0.01), (5.0, 4.0, 0.01, 0.001), (3.0, 8.0, 0.5, 0.3), (50.0, 2.0, 0.1, 4.0) })
+        {
+            var task = new FlipTask(tau, barrier, gamma, mass);
+            double box = SimulationHealth.SemiImplicitMaxDt((23 * 1.5 * barrier + 5 * barrier) / mass, gamma / mass);
+            Assert.True(task.Dt <= box / 16 * (1 + 1e-12), $"tau = {tau}, b0 = {barrier}, gamma = {gamma}, m = {mass}: dt = {task.Dt} vs limit {box}");
+            Assert.True(task.Steps == 1000 || task.Dt > box / 16 * (1 - 1e-3), $"more steps than needed: {task.Steps}");
+            Assert.True(gamma * task.Dt / mass <= 0.125 + 1e-12);
+        }
+
+        var refused = Assert.Throws<InvalidInputException>(() => new FlipTask(4, gamma: 1.2, mass: 0.002, steps: 1000));
+        Assert.Contains("gamma dt / m = 2.4 >= 2", refused.Message);
+        Assert.Contains("Use steps >= 1201", refused.Message);
+        Assert.Contains("the default for these settings is 22756", refused.Message);
+
+        var light = new FlipTask(4, gamma: 1.2, mass: 0.002);
+        Assert.Equal(22_756, light.Steps);
+        var m = light.Measure(light.LinearRamp(), light.DefaultAlpha, seed: 8, trajectories: 64);
+        Assert.True(double.IsFinite(m.Work.Mean) && double.IsFinite(m.AtStep.Work.Mean));
+        // the overdamped flip scales like erase with the mobility: 1,000 steps at gamma = 0.2, tau = 1 as before
+        Assert.Equal(1000, new FlipTask(1, overdamped: true).Steps);
+        Assert.Equal(5000, new FlipTask(10, overdamped: true).Steps);
     }
 }

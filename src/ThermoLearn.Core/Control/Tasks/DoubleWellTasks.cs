@@ -37,6 +37,12 @@ public abstract class DoubleWellTask : PotentialTask<TunableDoubleWell>
         return (int)Math.Min(int.MaxValue, Math.Max(1000, Math.Ceiling(100 * tau * factor)));
     }
 
+    /// <summary>
+    /// The largest curvature V'' = b (12 x^2 - 4) + s of the control box <paramref name="upper"/> = (b, c, s) at |x| &lt;= 1.5,
+    /// where the wells keep the paths: 23 b_max + s_max.
+    /// </summary>
+    protected static double BoxCurvature(double[] upper) => 23 * upper[0] + upper[2];
+
     private static double CheckBarrier(string name, double barrier) => barrier > 0 && barrier <= 20
         ? barrier : throw new InvalidInputException($"{name}: the barrier b0 must be in (0, 20] k_B T (got {barrier}).");
 }
@@ -177,8 +183,12 @@ public sealed class FlipTask : DoubleWellTask
     public FlipTask(double tau, double barrier = 4, double gamma = 0.2, double mass = 1, double temperature = 1,
         bool overdamped = false, int? steps = null)
         : base("flip-underdamped", tau, new LangevinDynamics(gamma, temperature, overdamped ? null : mass),
-            steps ?? DefaultSteps(tau), barrier, [0, -3 * barrier, 0.5], [1.5 * barrier, 3 * barrier, 5 * barrier])
+            steps ?? (overdamped ? DefaultSteps(tau, barrier / (4 * gamma)) : UnderdampedDefaultSteps(tau, barrier, gamma, mass)),
+            barrier, [0, -3 * barrier, 0.5], Upper(barrier))
     {
+        if (!overdamped && gamma * Dt / mass >= 2)
+            throw new InvalidInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"flip-underdamped: dt = tau / steps = {Dt:G3} makes gamma dt / m = {gamma * Dt / mass:G3} >= 2: the semi-implicit step multiplies the velocity by 1 - gamma dt / m = {1 - gamma * Dt / mass:G3} at every step, so every path blows up whatever the protocol. Use steps >= {Math.Floor(tau * gamma / (2 * mass)) + 1:F0} (the default for these settings is {UnderdampedDefaultSteps(tau, barrier, gamma, mass)})."));
         Mass = mass;
         double sigmaV = Math.Sqrt(temperature / mass);
         Initial = overdamped
@@ -191,6 +201,22 @@ public sealed class FlipTask : DoubleWellTask
     }
 
     public double Mass { get; }
+
+    /// <summary>
+    /// Default steps of the underdamped flip: at least 1,000 and dt at most 1/16 of semi-implicit Euler's stability limit
+    /// 4 / (gamma/m + sqrt((gamma/m)^2 + 4 omega^2)) for the stiffest potential of the control box, omega^2 = 39.5 b0 / m
+    /// (<see cref="Simulation.SimulationHealth.SemiImplicitMaxDt"/>): the step resolves both the fastest oscillation
+    /// sqrt(m / V'') and the velocity's relaxation time m / gamma, whichever is shorter, so light or strongly damped
+    /// particles get more steps and heavy ones no more than before (1,000 at b0 = 4, m = 1, gamma = 0.2 up to tau = 9.8).
+    /// </summary>
+    public static int UnderdampedDefaultSteps(double tau, double barrier, double gamma, double mass)
+    {
+        double limit = Simulation.SimulationHealth.SemiImplicitMaxDt(BoxCurvature(Upper(barrier)) / mass, gamma / mass);
+        double steps = Math.Ceiling(16 * tau / limit);
+        return double.IsFinite(steps) ? (int)Math.Clamp(steps, 1000, 10_000_000) : 1000;
+    }
+
+    private static double[] Upper(double barrier) => [1.5 * barrier, 3 * barrier, 5 * barrier];
 
     public override double DefaultAlpha => 10;
     public override int DefaultKnots => 6;
