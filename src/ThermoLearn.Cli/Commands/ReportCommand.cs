@@ -18,7 +18,7 @@ internal static class ReportCommand
     {
         var input = new Option<string[]>("--in")
         {
-            Description = "JSON result files (the output of any command run with --json); several may follow one --in.",
+            Description = "JSON result files (the output of any command run with --json, or a beliefs run folder's run.json); several may follow one --in.",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };

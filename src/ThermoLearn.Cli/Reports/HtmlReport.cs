@@ -14,9 +14,10 @@ namespace ThermoLearn.Cli.Reports;
 /// error bar and an exact value become a measurement table (value ± stderr, exact, z = (value - exact)/stderr,
 /// and a drawn error bar), other scalars a settings table, long numeric arrays line figures (PNG, base64),
 /// small matrices tables, arrays of objects tables, nested objects subsections. Seeds and input hashes are
-/// collected in a reproducibility table; every input's raw JSON is included.
+/// collected in a reproducibility table; every input's raw JSON is included. Belief-state results (a run's
+/// run.json, beliefs train/analyze --json) get their own section first (HtmlReport.Beliefs.cs).
 /// </summary>
-internal static class HtmlReport
+internal static partial class HtmlReport
 {
     /// <summary>One result file: its path, its JSON object and the SHA-256 of its bytes.</summary>
     public sealed record Input(string Path, JsonObject Result, string Sha256);
@@ -44,6 +45,7 @@ internal static class HtmlReport
             string name = System.IO.Path.GetFileName(input.Path);
             body.Append($"<section class=\"result\"><h2>{E(name)}</h2>");
             body.Append($"<p class=\"meta\">{E(input.Path)} · SHA-256 {E(input.Sha256[..16])}…</p>");
+            RenderBeliefs(body, state, input);
             RenderObject(body, state, name, "", input.Result, 3);
             body.Append("<details><summary>Raw JSON</summary><pre>")
                 .Append(E(input.Result.ToJsonString(new JsonSerializerOptions { WriteIndented = true })))

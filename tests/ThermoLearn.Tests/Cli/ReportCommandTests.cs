@@ -114,4 +114,90 @@ public class ReportCommandTests
         Assert.Null(found.Single(m => m.Path == "heat").Value);
         Assert.DoesNotContain("steps", used);
     }
+
+    private static readonly string[] TinyBeliefModel = ["--layers", "1", "--d-model", "16", "--heads", "1", "--d-head", "8", "--d-mlp", "32", "--n-ctx", "4", "--threads", "1"];
+
+    /// <summary>A tiny real training run (about 2 s): the process, its validation cross-entropy, the floor and the gap get a section.</summary>
+    [Fact]
+    public void BeliefsRunGetsTheCrossEntropyAgainstItsFloor()
+    {
+        string folder = TestEnsembles.TempFolder();
+        string run = Path.Combine(folder, "run");
+        var train = Run([.. new[] { "beliefs", "train", "--process", "mess3", "--set", "x=0.05", "--set", "a=0.85", "--out", run, "--tokens", "3200",
+            "--batch", "32", "--checkpoints", "1600", "--seed", "5", "--json" }, .. TinyBeliefModel]);
+        Assert.True(train.Code == 0, train.Error);
+        string trainJson = Path.Combine(folder, "train.json");
+        File.WriteAllText(trainJson, train.Out);
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        double ce = (double)file["result"]!["final_validation_loss"]!, floor = (double)file["ce_floor_nats"]!;
+
+        string html = Path.Combine(folder, "beliefs.html");
+        var (code, stdout, error) = Run("report", "--in", Path.Combine(run, "run.json"), trainJson, "--out", html, "--json");
+        Assert.True(code == 0, error);
+        string page = File.ReadAllText(html);
+        Assert.Equal(2, Regex.Matches(page, "<h3>Cross-entropy against its floor</h3>").Count);
+        Assert.Contains("<td>mess3 (x=0.05, a=0.85)</td>", page);
+        Assert.Contains("<td>mess3(x=0.05,a=0.85)</td>", page);
+        Assert.Contains($">{Measurement.Format(ce, null)} (exact)<", page);
+        Assert.Contains($">{Measurement.Plain(floor)}<", page);
+        Assert.Contains($">{Measurement.Format(ce - floor, null)}<", page);
+        Assert.True(ce - floor > 0, $"exact validation CE {ce} below its floor {floor}");
+        Assert.Contains("above the floor, as an exact loss must be", page);
+        // The run's log (steps 0, 1,600 and 3,200 tokens) and train's two checkpoints each give a curve.
+        Assert.Contains("Training (", page);
+        Assert.Contains("Validation cross-entropy at 2 checkpoints", page);
+        Assert.Equal(2, (int)JsonNode.Parse(stdout)!["figures"]!);
+    }
+
+    [Fact]
+    public void SampledLossAndVerdictsShowTheirMargins()
+    {
+        string folder = TestEnsembles.TempFolder();
+        string input = Path.Combine(folder, "analyze.json");
+        File.WriteAllText(input, """
+            {"process": "mess3*mess3", "exact": false, "val_ce_exact": null, "val_ce": 2.0, "val_ce_stderr": 0.001, "ce_floor_nats": 1.999,
+             "gap_nats": 0.001, "r2_final": 0.9, "rmse_final": 0.05,
+             "factored_vs_joint": {"verdict": "factored", "reason": "no excess direction resolved", "margin": 0.002, "margin_stderr": 0.001}}
+            """);
+        string html = Path.Combine(folder, "analyze.html");
+        var (code, _, error) = Run("report", "--in", input, "--out", html);
+        Assert.True(code == 0, error);
+        string page = File.ReadAllText(html);
+        // gap 0.001 over stderr 0.001: z = +1.00, consistent with the bound.
+        Assert.Contains("consistent with the floor: gap 0.001 nats, z = +1.00 standard errors", page);
+        Assert.Contains(">2.0000 ± 0.0010<", page);
+        Assert.Contains("<b>factored</b>", page);
+        Assert.Contains("0.0020 ± 0.0010 (z = +2.00)", page);
+        Assert.Contains(">0.9<", page);
+    }
+
+    [Theory]
+    [InlineData("ce_floor_nats", null, "\"ce_floor_nats\" is missing")]
+    [InlineData("result.final_validation_loss", "\"abc\"", "\"result.final_validation_loss\" is \"abc\", not a finite number")]
+    [InlineData("exact_validation", "1", "\"exact_validation\" is 1, not true or false")]
+    [InlineData("process", "\"mess3\"", "\"process\" is \"mess3\", not an object")]
+    public void MalformedBeliefsRunIsExit2NamingFileAndKeyAndLeavesNoReport(string key, string? value, string message)
+    {
+        string folder = TestEnsembles.TempFolder();
+        var run = JsonNode.Parse("""
+            {"format": "thermolearn-beliefs-run/1", "process": {"spec": "mess3", "settings": [], "n_ctx": 4, "seed": 1},
+             "ce_floor_nats": 1.0895944551607142, "exact_validation": true,
+             "result": {"steps": 50, "tokens": 6400, "final_validation_loss": 1.121679378584866, "minimum_validation_loss": 1.121679378584866},
+             "checkpoints": [], "log": []}
+            """)!.AsObject();
+        JsonObject parent = key.StartsWith("result.", StringComparison.Ordinal) ? run["result"]!.AsObject() : run;
+        string leaf = key.Split('.')[^1];
+        if (value is null) parent.Remove(leaf);
+        else parent[leaf] = JsonNode.Parse(value);
+        string input = Path.Combine(folder, "run.json");
+        File.WriteAllText(input, run.ToJsonString());
+        string html = Path.Combine(folder, "r.html");
+        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", stdout);
+        Assert.Contains(input, error);
+        Assert.Contains(message, error);
+        Assert.False(File.Exists(html));
+        Assert.Empty(Directory.GetFiles(folder, "*.html*"));
+    }
 }
