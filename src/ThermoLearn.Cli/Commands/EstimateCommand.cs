@@ -19,7 +19,8 @@ namespace ThermoLearn.Cli.Commands;
 /// (<see cref="NeuralEstimateOptions"/>; JSON adds "training" with the per-epoch curves, --plot draws them): entropy production from trajectories
 /// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames, quantity (what ep_rate
 /// estimates: <see cref="EstimatedQuantity"/>) (+ ep_rate_t with --windows; when the file's metadata names a catalogue model: exact_ep_rate,
-/// the model's own value, exact_sampled_chain_ep_rate where known, and exact_of_quantity, the exact value of the estimate's own quantity)
+/// the model's own value, exact_sampled_chain_ep_rate where known, exact_of_quantity, the exact value of the estimate's own quantity, and
+/// exact_difference_stderr, exact_verdict, exact_verdict_reason) (+ basis_check for current on stationary data, <see cref="BasisConvergence"/>)
 /// (+ warnings, a list of {id, message, numbers}, when the data put the estimate's meaning in doubt; each is also on stderr).
 /// Methods live in <see cref="EstimateRunners"/> (the library's in <see cref="Inference.EstimateMethods"/>, with the defaults); the command parses and
 /// checks the options (Validate), runs the method (Run), and renders JSON, files and text (Json, WriteFiles, WriteText).
@@ -29,10 +30,11 @@ internal static class EstimateCommand
     /// <summary>
     /// The estimate's quantity and, when the data name a catalogue model, its exact values (estimate and reduce): exact_ep_rate
     /// keeps its meaning (the model's own EP rate; stationary estimates only), exact_of_quantity is the exact value of the
-    /// estimate's own quantity, the one it is compared with. Returns the exact reference (null: no model, or windows).
+    /// estimate's own quantity, the one it is compared with, exact_difference_stderr the distance from it in standard errors and
+    /// exact_verdict what that distance says (<see cref="Verdict"/>). Returns the exact reference (null: no model, or windows).
     /// </summary>
     internal static ExactReference? AddQuantityAndExact(JsonObject result, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model,
-        int windows, double dt, double startTime)
+        int windows, double dt, double startTime, EstimateOutcome? outcome = null)
     {
         result["quantity"] = e.Quantity?.Id;
         result["quantity_description"] = e.Quantity?.Description;
@@ -46,11 +48,46 @@ internal static class EstimateCommand
         result["exact_of_quantity"] = exact.For(e.Quantity) is { } same ? JsonOutput.Number(same) : null;
         result["exact_comparison"] = exact.For(e.Quantity) is null ? "none: the model has no exact value of this quantity"
             : ExactReference.IsBound(e.Quantity) ? "lower bound: expect ep_rate <= exact_of_quantity" : "same quantity";
+        if (exact.For(e.Quantity) is { } value)
+        {
+            var (id, reason) = Verdict(e, value, outcome);
+            result["exact_difference_stderr"] = JsonOutput.Number((e.Rate - value) / e.StandardError);
+            result["exact_verdict"] = id;
+            if (reason is not null) result["exact_verdict_reason"] = reason;
+        }
         return exact;
     }
 
+    /// <summary>Beyond this many standard errors from the exact value an estimate disagrees with it (false alarms 0.3% for a calibrated error).</summary>
+    internal const double DisagreementStandardErrors = 3;
+
+    /// <summary>
+    /// What the distance z = (ep_rate - exact) / stderr says: "consistent" (|z| at most <see cref="DisagreementStandardErrors"/>), "below"
+    /// or "above", with the reason where the method explains it. The current estimator with a finite basis is a variational lower bound on
+    /// sigma (the projection of the thermodynamic force on the basis, <see cref="BasisConvergence"/>), so an estimate well below the exact
+    /// rate says first of all that the basis does not span the force (mexican-hat swirl, poly:3: 1.90 +- 0.10 against 2.80, which the
+    /// output used to call "same quantity" and nothing more); frames too far apart pull it down as well (the coarse_sampling warning).
+    /// </summary>
+    internal static (string Id, string? Reason) Verdict(EntropyProductionEstimate e, double exact, EstimateOutcome? outcome)
+    {
+        double z = (e.Rate - exact) / e.StandardError;
+        if (!(Math.Abs(z) > DisagreementStandardErrors)) return ("consistent", null);
+        if (z > 0) return ("above", null);
+        bool current = e.Method == Inference.EstimateMethods.Current.Name || e.Method.StartsWith(Inference.EstimateMethods.Current.Name + "+", StringComparison.Ordinal);
+        if (!current || e.Quantity != EstimatedQuantity.ContinuousRate || ExactReference.IsBound(e.Quantity)) return ("below", null);
+        string checkText = outcome?.BasisCheck is { } check
+            ? check.Short ? $"; the basis check's {check.RicherBasis} gains {check.Gain:G3} +- {check.GainStandardError:G2} over it"
+                : $"; the basis check's {check.RicherBasis} gains only {check.Gain:G3} +- {check.GainStandardError:G2}, so either it misses the same part of the force (try another family, e.g. rbf:M) or the shortfall has another cause"
+            : "";
+        bool coarse = outcome?.Warnings.Any(w => w.Id == "coarse_sampling") == true;
+        return ("below", $"below the exact value by {-z:F1} stderr: with a finite basis the current estimator is a variational lower bound on the EP rate "
+            + $"(the projection of the thermodynamic force on the basis), and the first suspect is that {e.Basis} does not span the force{checkText}. Use a richer basis or --method neural-current"
+            + (coarse ? "; frames too far apart pull the estimate down as well (the coarse_sampling warning)." : "."));
+    }
+
     /// <summary>The text lines of <see cref="AddQuantityAndExact"/>'s exact values, with the estimate's distance from its own in standard errors.</summary>
-    internal static void WriteExact(CliConsole console, ExactReference? exact, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model, double dt)
+    internal static void WriteExact(CliConsole console, ExactReference? exact, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model, double dt,
+        EstimateOutcome? outcome = null)
     {
         if (exact is null) return;
         if (exact.ContinuousRate is { } rate) console.Out.WriteLine($"exact continuous-time EP rate ({model!.Name}): {rate:G6}");
@@ -60,6 +97,7 @@ internal static class EstimateCommand
             ? $"compare with: {same:G6} ({(ExactReference.IsBound(e.Quantity) ? "a lower bound, expected at or below it" : "same quantity")}; "
                 + $"difference {(e.Rate - same) / e.StandardError:+0.0;-0.0} stderr)"
             : "no exact value of this quantity for this model");
+        if (exact.For(e.Quantity) is { } value && Verdict(e, value, outcome).Reason is { } reason) console.Out.WriteLine("  " + reason);
     }
 
     /// <summary>The sigma(t) windows as `ep_rate_t` (with the model's exact rate at each window centre where known) and
@@ -100,6 +138,13 @@ internal static class EstimateCommand
         public Option<int> Windows { get; } = new("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
         public Option<int?> TimeDegree { get; } = new("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
         public Option<bool> Joint { get; } = new("--joint") { Description = "One joint (x, t) fit instead of a fit per window; sigma per window is then the plug-in <v^T D^-1 v>, which pools the whole record (smaller error bars, docs/inference.md)." };
+        public Option<string> BasisCheck { get; } = new("--basis-check")
+        {
+            Description = "--method current, stationary: refit in a richer basis on the same data (one more pass) and warn when it gains beyond doubt and beyond the error bar, "
+                + $"i.e. when the basis does not span the thermodynamic force (JSON basis_check): auto (the next of the family: poly:N+2, fourier:K+2, rbf:M+2; skipped above "
+                + $"{ThermoLearn.Inference.BasisConvergence.DefaultMaximumFunctions} functions), none, or a basis.",
+            DefaultValueFactory = _ => "auto",
+        };
         public Option<string> Correction { get; } = new("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultCorrection.Name };
         public Option<string?> PerTrajectory { get; } = new("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
         public Option<string?> Plot { get; } = new("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
@@ -111,7 +156,7 @@ internal static class EstimateCommand
         public void AddTo(Command command)
         {
             Input.AddTo(command);
-            foreach (var o in new Option[] { Method, Basis, Diffusion, Windows, TimeDegree, Joint, Correction, PerTrajectory, Plot, Json }) command.Add(o);
+            foreach (var o in new Option[] { Method, Basis, BasisCheck, Diffusion, Windows, TimeDegree, Joint, Correction, PerTrajectory, Plot, Json }) command.Add(o);
             Streaming.AddTo(command);
             Neural.AddTo(command);
             Active.AddTo(command);
@@ -134,9 +179,10 @@ internal static class EstimateCommand
     /// <param name="Neural">The neural methods' arguments; null for the others.</param>
     /// <param name="Errors">Batches and resampling of the standard errors.</param>
     /// <param name="Json">Print JSON rather than text.</param>
+    /// <param name="BasisCheck">--basis-check: "auto", "none" or a basis (current, stationary; "none" for the other methods).</param>
     private sealed record Request(string Input, EstimateRunner Method, string Basis, string Diffusion, int Windows, int TimeDegree, int PerTrajectoryTimeDegree,
         bool Joint, CoarseSamplingCorrection Correction, bool CorrectionGiven, string? Plot, string? PerTrajectory, NeuralArguments? Neural, ErrorOptions Errors,
-        bool Json);
+        bool Json, string BasisCheck);
 
     /// <summary>What an estimate produced, ready to render (and the statistics for --statistics-out).</summary>
     private sealed record Estimated(TrajectoryHeader Header, DiffusionSpec Diffusion, EstimateOutcome Outcome,
@@ -152,7 +198,7 @@ internal static class EstimateCommand
             string inPath = parse.GetValue(options.Input.In)!;
             if (ThermoLearn.ActiveMatter.ActiveSnapshotFile.IsSnapshotFile(inPath))
                 return options.Active.Run(parse, console, inPath, parse.GetValue(options.Method)!, parse.GetValue(options.Plot), parse.GetValue(options.Json),
-                    [options.Basis, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
+                    [options.Basis, options.BasisCheck, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
                         options.Input.Dt, options.Input.Columns, options.Input.Batches, options.Input.Bootstrap, .. options.Neural.TrainingOptions],
                     parse.GetValue(options.Neural.SaveModel), parse.GetValue(options.Neural.LoadModel), options.Input.Seed);
             RejectSnapshotMethodOnOtherFiles(inPath, parse.GetValue(options.Method)!);
@@ -227,9 +273,19 @@ internal static class EstimateCommand
         int? degree = parse.GetValue(o.TimeDegree);
         var errors = o.Input.Errors(parse);
         o.Streaming.Check(parse, m.Name);
+        string basisCheck = parse.GetValue(o.BasisCheck)!.Trim().ToLowerInvariant();
+        if (parse.GetResult(o.BasisCheck) is { Implicit: false } && basisCheck != "none")
+        {
+            if (m.Method != Inference.EstimateMethods.Current || k > 1 || joint || degree is > 0)
+                throw new InvalidInputException($"--basis-check refits the stationary current estimate in a richer basis; it needs --method current without --windows, --joint or --time-degree (got --method {m.Name}).");
+            if (basisCheck != "auto")
+                try { BasisSpec.Parse(basisCheck, 1, () => ([0.0], [1.0])); }
+                catch (InvalidInputException e) { throw new InvalidInputException($"--basis-check '{basisCheck}': {e.Message} Give auto, none or a basis."); }
+        }
+        if (m.Method != Inference.EstimateMethods.Current || k > 1 || joint || degree is > 0) basisCheck = "none";
         return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
             degree ?? Inference.EstimateMethods.TimeDegree(k, joint), degree ?? Inference.EstimateMethods.PerTrajectoryTimeDegree(k, joint), joint,
-            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, parse.GetValue(o.Json));
+            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, parse.GetValue(o.Json), basisCheck);
     }
 
     /// <summary>
@@ -247,7 +303,7 @@ internal static class EstimateCommand
             throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
         var statistics = o.Streaming.Output(parse);
         var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
-            r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics));
+            r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics, r.BasisCheck));
         if (r.Correction.Order > 0 && EulerChainWarning(r.Input, header.Metadata, header.Dt) is { } euler)
             outcome = outcome with { Warnings = [euler, .. outcome.Warnings] };
         EstimateWarning.Print(console, outcome.Warnings);
@@ -280,7 +336,7 @@ internal static class EstimateCommand
         if (EstimateWarning.Json(x.Outcome.Warnings) is { } warnings) result["warnings"] = warnings;
         if (x.Outcome.Extra is { } extra)
             foreach (var (key, value) in extra) result[key] = value?.DeepClone();
-        var exact = AddQuantityAndExact(result, e, x.Model, r.Windows, x.Header.Dt, x.Header.StartTime);
+        var exact = AddQuantityAndExact(result, e, x.Model, r.Windows, x.Header.Dt, x.Header.StartTime, x.Outcome);
         if (x.Outcome.TimeSeries is { } series) AddTimeSeries(result, series, x.Model);
         return (result, exact);
     }
@@ -356,10 +412,17 @@ internal static class EstimateCommand
         var outcome = x.Outcome;
         console.Out.WriteLine($"{e.Quantity?.Description ?? "EP rate"} ({e.Method}, {(e.Basis.Length > 0 ? e.Basis : "no basis")}): {e.Rate:G6} +- {e.StandardError:G3} "
             + $"(debiased {e.Debiased:G6}; {e.Frames} frames, {e.Settings.Errors})");
-        WriteExact(console, exact, e, x.Model, x.Header.Dt);
-        if (exact is not null && outcome.Warnings.Count > 0)
-            console.Out.WriteLine($"  but see the warning{(outcome.Warnings.Count > 1 ? "s" : "")} on stderr ({string.Join(", ", outcome.Warnings.Select(w => w.Id))}): "
+        WriteExact(console, exact, e, x.Model, x.Header.Dt, outcome);
+        // the basis check's warning is about the estimate itself (the verdict above says it), not about the data fitting the method
+        var premises = outcome.Warnings.Where(w => w.Id != "basis_short").ToList();
+        if (exact is not null && premises.Count > 0)
+            console.Out.WriteLine($"  but see the warning{(premises.Count > 1 ? "s" : "")} on stderr ({string.Join(", ", premises.Select(w => w.Id))}): "
                 + "the comparison holds only if the data fit the method");
+        if (outcome.Extra?["basis_check"] is JsonObject bc)
+            console.Out.WriteLine(outcome.BasisCheck is { } check
+                ? $"basis check: {check.RicherBasis} gives {check.RicherDebiased:G6} +- {check.RicherStandardError:G3} (debiased), {check.Gain:+0.####;-0.####} +- {check.GainStandardError:G2} over {check.Basis}"
+                    + (check.Short ? " (the basis does not span the force: see the warning)" : "")
+                : $"basis check skipped: {bc["skipped"]}");
         if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
         foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
             if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)

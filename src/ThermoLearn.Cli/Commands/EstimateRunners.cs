@@ -21,12 +21,18 @@ namespace ThermoLearn.Cli.Commands;
 /// <param name="CorrectionExplicit">Whether --correction was given (rather than its default).</param>
 /// <param name="Neural">Training settings or a saved model for the neural methods; null for the others.</param>
 /// <param name="Statistics">Where the current statistics go for --statistics-out (current, tur).</param>
+/// <param name="BasisCheck">--basis-check: "auto" (the next richer basis of the family), "none", or a basis specification.</param>
 internal sealed record EstimateContext(TrajectoryReader Reader, Func<TrajectoryReader> Open, long ChunkValues, string Basis, DiffusionSpec Diffusion, int Windows,
     int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console, bool CorrectionExplicit, NeuralArguments? Neural,
-    StatisticsOutput Statistics)
+    StatisticsOutput Statistics, string BasisCheck = "none")
 {
+    private (double[] Lower, double[] Upper)? _range;
+
     /// <summary>The basis for the data's dimension (rbf centres from the data's range: one more pass in chunks).</summary>
-    public IBasis ParseBasis() => BasisSpec.Parse(Basis, Reader.Header.Dimension, () => StreamingOptions.Range(Open, ChunkValues));
+    public IBasis ParseBasis() => ParseBasis(Basis);
+
+    /// <summary>The basis <paramref name="spec"/> names, for the data's dimension (the range, for rbf, from one pass, kept for the next basis).</summary>
+    public IBasis ParseBasis(string spec) => BasisSpec.Parse(spec, Reader.Header.Dimension, () => _range ??= StreamingOptions.Range(Open, ChunkValues));
 }
 
 /// <summary>
@@ -38,6 +44,9 @@ internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, Entro
 {
     /// <summary>What the data say about the estimate's premises (stderr, and "warnings" in JSON); empty when nothing is amiss.</summary>
     public IReadOnlyList<EstimateWarning> Warnings { get; init; } = [];
+
+    /// <summary>The estimate refitted in a richer basis (current, stationary, --basis-check); null when not made.</summary>
+    public BasisCheck? BasisCheck { get; init; }
 }
 
 /// <summary>
@@ -139,7 +148,81 @@ internal static class EstimateRunners
         var result = request.Estimate(stats);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
             warnings.Add(coarse);
-        return StreamingOptions.Outcome(result) with { Warnings = warnings };
+        var outcome = StreamingOptions.Outcome(result);
+        if (method == Inference.EstimateMethods.Current.Name && !request.Windowed && c.BasisCheck != "none")
+        {
+            var (json, check) = CheckBasis(c, request, basis, stats, result.Estimate);
+            outcome.Extra!["basis_check"] = json;
+            if (check is { Short: true }) warnings.Add(BasisShort(c.Reader.Header.Path, check, result.Estimate));
+            outcome = outcome with { BasisCheck = check };
+        }
+        return outcome with { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// --basis-check: the estimate refitted in a richer basis on the same data (one more pass; <see cref="BasisConvergence"/>), as JSON
+    /// "basis_check", and the check itself (null when skipped: no richer basis in the family, the default's size limit, or a richer
+    /// basis the data do not determine; "skipped" says which).
+    /// </summary>
+    private static (JsonObject Json, BasisCheck? Check) CheckBasis(EstimateContext c, CurrentEstimateRequest request, IBasis basis,
+        IReadOnlyList<CurrentStatistics> stats, EntropyProductionEstimate estimate)
+    {
+        JsonObject Skipped(string why, string? richer = null) => new() { ["basis"] = estimate.Basis, ["richer_basis"] = richer, ["skipped"] = why };
+        string spec;
+        if (c.BasisCheck == "auto")
+        {
+            if (BasisConvergence.Richer(basis) is not { } next) return (Skipped($"{basis.Name} has no richer basis in its family to check against; name one with --basis-check SPEC"), null);
+            if (next.Functions > BasisConvergence.DefaultMaximumFunctions)
+                return (Skipped($"{next.Spec} in {basis.Dimension} dimensions has {next.Functions:G4} functions, more than the {BasisConvergence.DefaultMaximumFunctions} the default "
+                    + $"check takes (its cost grows as their square); ask for it with --basis-check {next.Spec}", next.Spec), null);
+            spec = next.Spec;
+        }
+        else spec = c.BasisCheck;
+        BasisCheck check;
+        try
+        {
+            var richer = c.ParseBasis(spec);
+            using var reader = c.Open();
+            check = BasisConvergence.Check(stats, request.Accumulate(reader, richer, c.ChunkValues), request.Diffusion, request.Errors, request.CorrectionOrder);
+        }
+        catch (InvalidInputException e) when (c.BasisCheck == "auto")
+        {
+            return (Skipped($"the data do not determine {spec}: {e.Message}", spec), null);
+        }
+        return (new JsonObject
+        {
+            ["basis"] = check.Basis,
+            ["richer_basis"] = check.RicherBasis,
+            ["ep_rate"] = Infrastructure.JsonOutput.Number(check.RicherRate),
+            ["stderr"] = Infrastructure.JsonOutput.Number(check.RicherStandardError),
+            ["ep_rate_debiased"] = Infrastructure.JsonOutput.Number(check.RicherDebiased),
+            ["gain"] = Infrastructure.JsonOutput.Number(check.Gain),
+            ["gain_stderr"] = Infrastructure.JsonOutput.Number(check.GainStandardError),
+            ["gain_z"] = Infrastructure.JsonOutput.Number(check.GainZ),
+            ["gain_in_estimate_stderr"] = Infrastructure.JsonOutput.Number(check.GainInEstimateErrors),
+            ["short"] = check.Short,
+        }, check);
+    }
+
+    /// <summary>
+    /// The richer basis gains beyond doubt and beyond the error bar (<see cref="BasisCheck.Short"/>): the estimate's basis does not
+    /// span the thermodynamic force, and the estimate, a variational lower bound with a finite basis, is short of sigma by at least the gain.
+    /// </summary>
+    internal static EstimateWarning BasisShort(string path, BasisCheck check, EntropyProductionEstimate estimate)
+    {
+        string message = $"{path}: the richer basis {check.RicherBasis} gives {check.RicherDebiased:G4} +- {check.RicherStandardError:G3} (debiased), "
+            + $"{check.Gain:G3} +- {check.GainStandardError:G2} above {check.Basis}'s {estimate.Debiased:G4} ({check.GainZ:F0} of the gain's standard errors, "
+            + $"{check.GainInEstimateErrors:F1} of the estimate's): {check.Basis} does not span the thermodynamic force. With a finite basis the current estimator "
+            + "is a variational lower bound on the EP rate (the projection of the force on the basis), so this estimate is short by at least the gain, more than its "
+            + $"error bar says. Use a richer basis (--basis {check.RicherBasis} or beyond, until the basis check gains nothing) or --method neural-current.";
+        return new EstimateWarning("basis_short", message, new JsonObject
+        {
+            ["basis"] = check.Basis,
+            ["richer_basis"] = check.RicherBasis,
+            ["gain"] = Infrastructure.JsonOutput.Number(check.Gain),
+            ["gain_stderr"] = Infrastructure.JsonOutput.Number(check.GainStandardError),
+            ["advice"] = $"--basis {check.RicherBasis}",
+        });
     }
 
     /// <summary>Values looked at for state labels: the first chunk, at most this many (a bounded sample; the statistics' pass is not touched).</summary>

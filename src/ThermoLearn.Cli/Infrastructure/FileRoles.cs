@@ -42,7 +42,7 @@ internal static class FileRoles
     /// <summary>String-valued options that are not paths.</summary>
     internal static readonly IReadOnlySet<string> NotPaths = new HashSet<string>
     {
-        "--method", "--basis", "--diffusion", "--correction", "--columns", "--hidden", "--task", "--set", "--model",
+        "--method", "--basis", "--basis-check", "--diffusion", "--correction", "--columns", "--hidden", "--task", "--set", "--model",
         "--optimizer", "--checkpoints", "--batches", "--title", "--sweep-tau", "--sweep-alpha", "--shard", "--scheme", "--dtype",
     };
 

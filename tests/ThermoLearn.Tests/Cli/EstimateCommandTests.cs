@@ -489,4 +489,51 @@ public class EstimateCommandTests
         Assert.True(jump.Code == 0, jump.Error);
         Assert.Null(JsonNode.Parse(jump.Out)!["warnings"]);
     }
+
+    /// <summary>
+    /// Mexican-hat swirl with poly:3 (a projection holding 69% of the exact 2.797): the output said "same quantity; difference -13
+    /// stderr" and nothing more. Now the verdict (JSON exact_verdict "below" with its reason, a text line) says that the finite basis
+    /// gives a lower bound and does not span the force, and the basis check (poly:5, JSON basis_check) finds the gain and warns
+    /// (basis_short). On the driven trap with poly:1 the verdict is "consistent" and the check gains nothing; --basis-check none
+    /// leaves it out; a bad --basis-check is refused before the data are read.
+    /// </summary>
+    [Fact]
+    public void BelowTheExactRateTheVerdictNamesTheBasisAndTheCheckFindsTheGain()
+    {
+        string folder = Folder(), swirl = Path.Combine(folder, "swirl.npy"), trap = Path.Combine(folder, "trap.npy");
+        TrajectoryFile.Write(swirl, InferenceData.Run(ModelCatalog.Create("mexican-hat-swirl"), 0.01, 5, 20, 20_001, seed: 24).Trajectories);
+        var run = Run("estimate", "--in", swirl, "--basis", "poly:3", "--json");
+        Assert.True(run.Code == 0, run.Error);
+        var json = JsonNode.Parse(run.Out)!;
+        Assert.Equal("same quantity", (string)json["exact_comparison"]!);
+        Assert.True((double)json["exact_difference_stderr"]! < -4);
+        Assert.Equal("below", (string)json["exact_verdict"]!);
+        Assert.Contains("variational lower bound", (string)json["exact_verdict_reason"]!);
+        Assert.Contains("poly:3 does not span the force", (string)json["exact_verdict_reason"]!);
+        var check = json["basis_check"]!;
+        Assert.Equal("poly:5", (string)check["richer_basis"]!);
+        Assert.True((bool)check["short"]!);
+        Assert.True((double)check["gain_z"]! > 3);
+        var warning = json["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "basis_short")!;
+        Assert.Equal("--basis poly:5", (string)warning["advice"]!);
+        Assert.Contains("does not span the thermodynamic force", run.Error);
+        var text = Run("estimate", "--in", swirl, "--basis", "poly:3");
+        Assert.Contains("variational lower bound", text.Out);
+        Assert.Contains("basis check: poly:5 gives", text.Out);
+
+        TrajectoryFile.Write(trap, InferenceData.Run(InferenceData.DrivenTrap(), 0.01, 2, 20, 10_000, seed: 25).Trajectories);
+        var fine = JsonNode.Parse(Run("estimate", "--in", trap, "--basis", "poly:1", "--json").Out)!;
+        Assert.Equal("consistent", (string)fine["exact_verdict"]!);
+        Assert.Null(fine["exact_verdict_reason"]);
+        Assert.Equal("poly:3", (string)fine["basis_check"]!["richer_basis"]!);
+        Assert.False((bool)fine["basis_check"]!["short"]!);
+        Assert.Null(fine["warnings"]);
+        Assert.Null(JsonNode.Parse(Run("estimate", "--in", trap, "--basis", "poly:1", "--basis-check", "none", "--json").Out)!["basis_check"]);
+        var bad = Run("estimate", "--in", trap, "--basis-check", "poly:x");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--basis-check 'poly:x'", bad.Error);
+        var tur = Run("estimate", "--in", trap, "--method", "tur", "--basis-check", "poly:3");
+        Assert.Equal(2, tur.Code);
+        Assert.Contains("--basis-check", tur.Error);
+    }
 }

@@ -38,7 +38,8 @@ public class ReduceCommandTests
         foreach (var key in new[] { "ep_rate", "stderr", "ep_rate_debiased", "ep_rate_uncorrected", "n_frames", "n_transitions", "errors", "method", "basis",
                      "exact_ep_rate", "exact_of_quantity", "exact_comparison", "quantity", "quantity_description", "model" })
             Assert.True(single.ContainsKey(key) && reduced.ContainsKey(key), key);
-        foreach (var (key, value) in single.Where(p => p.Key is not "input" and not "warning"))
+        // (basis_check refits the file in a richer basis: estimate alone reads the data again, reduce holds only the parts' statistics)
+        foreach (var (key, value) in single.Where(p => p.Key is not "input" and not "warning" and not "basis_check"))
             Assert.True(reduced.ContainsKey(key) && value?.ToJsonString() == reduced[key]?.ToJsonString(), $"{key}: {value?.ToJsonString()} vs {reduced[key]?.ToJsonString()}");
         Assert.Equal(3, (int)reduced["n_parts"]!);
 
