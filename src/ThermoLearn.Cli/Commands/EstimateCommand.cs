@@ -20,7 +20,7 @@ namespace ThermoLearn.Cli.Commands;
 /// with a calibrated standard error. JSON keys: ep_rate, stderr, ep_rate_debiased, method, basis, n_frames, quantity (what ep_rate
 /// estimates: <see cref="EstimatedQuantity"/>) (+ ep_rate_t with --windows; when the file's metadata names a catalogue model: exact_ep_rate,
 /// the model's own value, exact_sampled_chain_ep_rate where known, exact_of_quantity, the exact value of the estimate's own quantity, and
-/// exact_difference_stderr, exact_verdict, exact_verdict_reason) (+ basis_check for current on stationary data, <see cref="BasisConvergence"/>)
+/// exact_difference_z, exact_verdict, exact_verdict_reason) (+ basis_check for current on stationary data, <see cref="BasisConvergence"/>)
 /// (+ warnings, a list of {id, message, numbers}, when the data put the estimate's meaning in doubt; each is also on stderr).
 /// Methods live in <see cref="EstimateRunners"/> (the library's in <see cref="Inference.EstimateMethods"/>, with the defaults); the command parses and
 /// checks the options (Validate), runs the method (Run), and renders JSON, files and text (Json, WriteFiles, WriteText).
@@ -30,7 +30,7 @@ internal static class EstimateCommand
     /// <summary>
     /// The estimate's quantity and, when the data name a catalogue model, its exact values (estimate and reduce): exact_ep_rate
     /// keeps its meaning (the model's own EP rate; stationary estimates only), exact_of_quantity is the exact value of the
-    /// estimate's own quantity, the one it is compared with, exact_difference_stderr the distance from it in standard errors and
+    /// estimate's own quantity, the one it is compared with, exact_difference_z the distance from it in standard errors and
     /// exact_verdict what that distance says (<see cref="Verdict"/>). Returns the exact reference (null: no model, or windows).
     /// </summary>
     internal static ExactReference? AddQuantityAndExact(JsonObject result, EntropyProductionEstimate e, ThermoLearn.Models.StochasticModel? model,
@@ -51,7 +51,7 @@ internal static class EstimateCommand
         if (exact.For(e.Quantity) is { } value)
         {
             var (id, reason) = Verdict(e, value, outcome);
-            result["exact_difference_stderr"] = JsonOutput.Number((e.Rate - value) / e.StandardError);
+            result["exact_difference_z"] = JsonOutput.Number((e.Rate - value) / e.StandardError);
             result["exact_verdict"] = id;
             if (reason is not null) result["exact_verdict_reason"] = reason;
         }

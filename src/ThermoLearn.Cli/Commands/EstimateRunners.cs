@@ -199,7 +199,7 @@ internal static class EstimateRunners
             ["gain"] = Infrastructure.JsonOutput.Number(check.Gain),
             ["gain_stderr"] = Infrastructure.JsonOutput.Number(check.GainStandardError),
             ["gain_z"] = Infrastructure.JsonOutput.Number(check.GainZ),
-            ["gain_in_estimate_stderr"] = Infrastructure.JsonOutput.Number(check.GainInEstimateErrors),
+            ["gain_in_estimate_errors"] = Infrastructure.JsonOutput.Number(check.GainInEstimateErrors),
             ["short"] = check.Short,
         }, check);
     }

@@ -506,7 +506,7 @@ public class EstimateCommandTests
         Assert.True(run.Code == 0, run.Error);
         var json = JsonNode.Parse(run.Out)!;
         Assert.Equal("same quantity", (string)json["exact_comparison"]!);
-        Assert.True((double)json["exact_difference_stderr"]! < -4);
+        Assert.True((double)json["exact_difference_z"]! < -4);
         Assert.Equal("below", (string)json["exact_verdict"]!);
         Assert.Contains("variational lower bound", (string)json["exact_verdict_reason"]!);
         Assert.Contains("poly:3 does not span the force", (string)json["exact_verdict_reason"]!);
@@ -517,6 +517,11 @@ public class EstimateCommandTests
         var warning = json["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "basis_short")!;
         Assert.Equal("--basis poly:5", (string)warning["advice"]!);
         Assert.Contains("does not span the thermodynamic force", run.Error);
+        // report takes the result: no key that reads as a standard error holds a z or a ratio (a negative one was refused)
+        string result = Path.Combine(folder, "swirl.json");
+        File.WriteAllText(result, run.Out);
+        var report = Run("report", "--in", result, "--out", Path.Combine(folder, "swirl.html"));
+        Assert.True(report.Code == 0, report.Error);
         var text = Run("estimate", "--in", swirl, "--basis", "poly:3");
         Assert.Contains("variational lower bound", text.Out);
         Assert.Contains("basis check: poly:5 gives", text.Out);
