@@ -140,11 +140,11 @@ internal static class InferCommand
                     for (int a = 0; a < b.Count; a++)
                         console.Out.WriteLine($"  {label}[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
                             $"{field.Coefficients[a * d + m]:G5} +- {field.StandardErrors![a * d + m]:G2}")));
-                void Matrix(string label, DiffusionEstimate e) => console.Out.WriteLine($"  {label} = " + string.Join("; ", Enumerable.Range(0, d).Select(i =>
-                    string.Join(", ", Enumerable.Range(0, d).Select(j => $"{e.Matrix[i * d + j]:G5} +- {e.StandardErrors[i * d + j]:G2}")))));
-                Matrix("D", result.Diffusion);
-                if (result.Uncorrected is { } lagOneD) Matrix("D-uncorrected", lagOneD.Diffusion);
-                if (result.MeasurementNoise is { } noise) Matrix("measurement noise covariance", new DiffusionEstimate(noise.Covariance, noise.StandardErrors, "", d));
+                void Matrix(string label, IReadOnlyList<double> values, IReadOnlyList<double> errors) => console.Out.WriteLine($"  {label} = " + string.Join("; ", Enumerable.Range(0, d).Select(i =>
+                    string.Join(", ", Enumerable.Range(0, d).Select(j => $"{values[i * d + j]:G5} +- {errors[i * d + j]:G2}")))));
+                Matrix("D", result.Diffusion.Matrix, result.Diffusion.StandardErrors);
+                if (result.Uncorrected is { } lagOneD) Matrix("D-uncorrected", lagOneD.Diffusion.Matrix, lagOneD.Diffusion.StandardErrors);
+                if (result.MeasurementNoise is { } noise) Matrix("measurement noise covariance", noise.Covariance, noise.StandardErrors);
             }
             return CliApp.ExitOk;
         });

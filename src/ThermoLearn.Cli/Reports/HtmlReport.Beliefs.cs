@@ -102,6 +102,13 @@ internal static partial class HtmlReport
             line.LineWidth = 2;
             line.LegendText = "training CE (mean since the previous line)";
         }
+        AddValidationAndFloor(plot, validation, floor);
+        Figure(html, state, plot, $"Training ({train.Count} log lines) and validation ({validation.Count} evaluations) cross-entropy against tokens; dashed: the floor {Measurement.Plain(floor)} nats.");
+    }
+
+    /// <summary>The validation cross-entropy's points (when there are any), the floor dashed, and the legend: both curves draw them alike.</summary>
+    private static void AddValidationAndFloor(ScottPlot.Plot plot, IReadOnlyList<(double X, double Y)> validation, double floor)
+    {
         if (validation.Count > 0)
         {
             var line = plot.Add.Scatter(validation.Select(p => p.X).ToArray(), validation.Select(p => p.Y).ToArray(), Colors.Category10[1]);
@@ -111,7 +118,6 @@ internal static partial class HtmlReport
         }
         plot.Add.HorizontalLine(floor, 1.5f, Colors.Category10[3], LinePattern.Dashed).LegendText = "floor (entropy-rate bound)";
         plot.ShowLegend();
-        Figure(html, state, plot, $"Training ({train.Count} log lines) and validation ({validation.Count} evaluations) cross-entropy against tokens; dashed: the floor {Measurement.Plain(floor)} nats.");
     }
 
     /// <summary>Validation cross-entropy at each checkpoint (train and analyze --json), the floor dashed.</summary>
@@ -122,12 +128,7 @@ internal static partial class HtmlReport
             .Where(p => p.X is not null && p.Y is not null).Select(p => (X: p.X!.Value, Y: p.Y!.Value)).ToList();
         if (points.Count < 2) return;
         var plot = PlotFile.Create("Validation cross-entropy at the checkpoints", "tokens", "cross-entropy (nats)");
-        var line = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray(), Colors.Category10[1]);
-        line.LineWidth = 2;
-        line.MarkerSize = 7;
-        line.LegendText = "validation CE";
-        plot.Add.HorizontalLine(floor, 1.5f, Colors.Category10[3], LinePattern.Dashed).LegendText = "floor (entropy-rate bound)";
-        plot.ShowLegend();
+        AddValidationAndFloor(plot, points, floor);
         Figure(html, state, plot, $"Validation cross-entropy at {points.Count} checkpoints; dashed: the floor {Measurement.Plain(floor)} nats.");
     }
 
