@@ -18,7 +18,8 @@ internal static class ReportCommand
     {
         var input = new Option<string[]>("--in")
         {
-            Description = "JSON result files (the output of any command run with --json, or a beliefs run folder's run.json); several may follow one --in.",
+            Description = "JSON result files (the output of any command run with --json, or a beliefs run folder's run.json); several may follow one --in. "
+                + "Values read as numbers (beside a _stderr, exact values, series) must be finite numbers or null, standard errors >= 0; otherwise exit 2 and no page.",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
@@ -77,45 +78,7 @@ internal static class ReportCommand
         }
         if (node is not JsonObject obj)
             throw new InvalidInputException($"{path}: the JSON is {(node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant())}, not an object; expected the JSON object a command prints with --json.");
-        CheckNumbers(path, "", obj);
+        ResultNumbers.Check(path, obj);
         return new HtmlReport.Input(path, obj, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
-
-    /// <summary>
-    /// Refuses numbers a report would render as if they were results: a non-finite value written as a string ("NaN",
-    /// "Infinity"; ThermoLearn writes such values as null), and a standard error that is negative or not a number.
-    /// </summary>
-    private static void CheckNumbers(string file, string path, JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                foreach (var (key, child) in o)
-                {
-                    string at = path.Length == 0 ? key : path + "." + key;
-                    bool isError = key is "stderr" or "standard_error" || key.EndsWith("_stderr", StringComparison.Ordinal)
-                        || key.EndsWith("_standard_error", StringComparison.Ordinal) || key.EndsWith("_err", StringComparison.Ordinal);
-                    if (isError && child is JsonValue ev)
-                    {
-                        if (!ev.TryGetValue(out double err) || !double.IsFinite(err))
-                            throw new InvalidInputException($"{file}: \"{at}\" is {child.ToJsonString()}; a standard error is a finite number >= 0 (or null when there is none).");
-                        if (err < 0)
-                            throw new InvalidInputException($"{file}: \"{at}\" is {err}; a standard error cannot be negative.");
-                    }
-                    CheckNumbers(file, at, child);
-                }
-                break;
-            case JsonArray a:
-                for (int i = 0; i < a.Count; i++) CheckNumbers(file, $"{path}[{i}]", a[i]);
-                break;
-            case JsonValue v when v.TryGetValue(out string? text) && IsNonFiniteText(text):
-                throw new InvalidInputException($"{file}: \"{path}\" is the string \"{text}\", not a finite number; a result without a value is null.");
-            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number && !(v.TryGetValue(out double number) && double.IsFinite(number)):
-                throw new InvalidInputException($"{file}: \"{path}\" is {v.ToJsonString()}, beyond the range of double-precision numbers (about 1.8e308); "
-                    + "a report shows finite results only (a result without a value is null).");
-        }
-    }
-
-    private static bool IsNonFiniteText(string text) =>
-        text.Trim().ToLowerInvariant() is "nan" or "-nan" or "inf" or "-inf" or "+inf" or "infinity" or "-infinity" or "+infinity";
 }

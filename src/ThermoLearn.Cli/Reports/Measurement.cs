@@ -62,12 +62,18 @@ internal sealed record Measurement(string Source, string Path, double? Value, do
         return (found, used);
     }
 
-    private static readonly string[] PrimaryNames = ["ep_rate", "rate", "estimate", "value", "ep_total", "mean"];
-    private static readonly string[] ErrorSuffixes = ["_stderr", "_standard_error", "_err"];
+    /// <summary>The names of an object's main quantity, the one a bare <c>stderr</c> or <c>exact</c> belongs to, in order of precedence.</summary>
+    internal static readonly string[] PrimaryNames = ["ep_rate", "rate", "estimate", "value", "ep_total", "mean"];
+    internal static readonly string[] ErrorSuffixes = ["_stderr", "_standard_error", "_err"];
 
-    private static bool IsCompanion(string key) =>
-        key is "stderr" or "standard_error" or "exact" || key.StartsWith("exact_", StringComparison.Ordinal) || key.StartsWith("optimum_", StringComparison.Ordinal)
-        || key.EndsWith("_exact", StringComparison.Ordinal) || ErrorSuffixes.Any(s => key.EndsWith(s, StringComparison.Ordinal));
+    /// <summary>A standard error's key: <c>stderr</c>, <c>standard_error</c> or a key ending in one of <see cref="ErrorSuffixes"/>.</summary>
+    internal static bool IsError(string key) =>
+        key is "stderr" or "standard_error" || ErrorSuffixes.Any(s => key.EndsWith(s, StringComparison.Ordinal));
+
+    /// <summary>A key that qualifies another (an error bar, an exact value, an optimum) rather than holding a result of its own.</summary>
+    internal static bool IsCompanion(string key) =>
+        IsError(key) || key == "exact" || key.StartsWith("exact_", StringComparison.Ordinal) || key.StartsWith("optimum_", StringComparison.Ordinal)
+        || key.EndsWith("_exact", StringComparison.Ordinal);
 
     public static double? Number(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue(out double d) && double.IsFinite(d) ? d : null;

@@ -85,6 +85,82 @@ public class ReportCommandTests
         Assert.False(File.Exists(html));
     }
 
+    /// <summary>
+    /// Every value the report reads as a number is checked before anything is drawn: a string, a boolean or a non-finite
+    /// value where a number belongs (a value beside its error bar, an exact value, an optimum, a corrected estimate, an element
+    /// of a series or a column of numbers) and a negative standard error are refused with exit 2, the file and the key path
+    /// named, and no page written. Before the check, each of these rendered: the value as a setting, the measurement, figure
+    /// or band silently left out.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"ep_rate": "abc", "stderr": 0.1}""", "\"ep_rate\" is \"abc\", not a finite number")]
+    [InlineData("""{"work": "abc", "work_stderr": 0.004}""", "\"work\" is \"abc\", not a finite number")]
+    [InlineData("""{"runs": [{"work": 0.3, "work_stderr": 0.004}, {"work": true, "work_stderr": 0.004}]}""", "\"runs[1].work\" is true, not a finite number")]
+    [InlineData("""{"work": 0.34, "work_stderr": 0.004, "optimum_work": "1/3"}""", "\"optimum_work\" is \"1/3\", not a finite number")]
+    [InlineData("""{"ep_rate": 0.18, "exact_ep_rate": "abc"}""", "\"exact_ep_rate\" is \"abc\", not a finite number")]
+    [InlineData("""{"ep_rate": 0.18, "stderr": 0.01, "exact": "0.18"}""", "\"exact\" is \"0.18\", not a finite number")]
+    [InlineData("""{"ep_rate": 0.18, "stderr": 0.01, "exact": {"ep_rate": "abc"}}""", "\"exact.ep_rate\" is \"abc\", not a finite number")]
+    [InlineData("""{"ep_rate": 0.18, "stderr": 0.01, "ep_rate_debiased": "abc"}""", "\"ep_rate_debiased\" is \"abc\", not a finite number")]
+    [InlineData("""{"t": [0, 1, 2, 3, 4, 5, 6, 7], "ep_rate_t": [0.1, 0.2, "abc", 0.2, 0.1, 0.2, 0.1, 0.2]}""", "\"ep_rate_t[2]\" is \"abc\" in an array of numbers")]
+    [InlineData("""{"windows": [{"t": 0, "ep_rate": 0.1}, {"t": "abc", "ep_rate": 0.2}]}""", "\"windows[1].t\" is \"abc\" in a column of numbers")]
+    [InlineData("""{"x": [1, 2, 3, 4, 5, 6, 7, 8], "x_stderr": [0.1, 0.1, -0.1, 0.1, 0.1, 0.1, 0.1, 0.1]}""", "\"x_stderr[2]\" is -0.1; a standard error cannot be negative")]
+    [InlineData("""{"x": [1, 2], "x_stderr": {"lo": 0.1}}""", "\"x_stderr\" is {\"lo\":0.1}; a standard error is a finite number >= 0")]
+    [InlineData("""{"work": 0.3, "work_stderr": "NaN"}""", "\"work_stderr\" is \"NaN\"; a standard error is a finite number >= 0")]
+    [InlineData("""{"work": "NaN", "work_stderr": 0.004}""", "\"work\" is the string \"NaN\", not a finite number")]
+    [InlineData("""{"work": 0.3, "work_stderr": "0.004"}""", "\"work_stderr\" is \"0.004\"; a standard error is a finite number >= 0")]
+    [InlineData("""{"work": 0.3, "work_stderr": -0.004}""", "\"work_stderr\" is -0.004; a standard error cannot be negative")]
+    public void MalformedNumbersAreExit2NamingFileAndKeyPathAndLeaveNoPage(string json, string message)
+    {
+        string folder = TestEnsembles.TempFolder();
+        string input = Path.Combine(folder, "result.json");
+        File.WriteAllText(input, json);
+        string html = Path.Combine(folder, "r.html");
+        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", stdout);
+        Assert.Contains(input, error);
+        Assert.Contains(message, error);
+        Assert.Empty(Directory.GetFiles(folder, "*.htm*"));
+    }
+
+    /// <summary>null stands for a value a result does not have (ThermoLearn writes a non-finite one so): it renders as —, beside numbers too.</summary>
+    [Fact]
+    public void NullIsAValueTheResultDoesNotHave()
+    {
+        string folder = TestEnsembles.TempFolder();
+        string input = Path.Combine(folder, "result.json");
+        File.WriteAllText(input, """
+            {"ep_rate": null, "stderr": null, "work": 0.34, "work_stderr": 0.004, "optimum_work": null, "error": 0.01, "error_stderr": null,
+             "verdict": "consistent", "exact_verdict": "below", "exact_validation": true, "exact_comparison": "same quantity",
+             "t": [0, 1, 2, 3, 4, 5, 6, 7], "ep_rate_t": [0.1, null, 0.3, 0.2, 0.1, 0.2, 0.1, 0.2],
+             "windows": [{"t": 0, "ep_rate": 0.1, "stderr": 0.01}, {"t": 1, "ep_rate": null, "stderr": null}], "labels": ["a", "b"]}
+            """);
+        string html = Path.Combine(folder, "r.html");
+        var (code, _, error) = Run("report", "--in", input, "--out", html);
+        Assert.True(code == 0, error);
+        Assert.Contains("0.3400 ± 0.0040", File.ReadAllText(html));
+    }
+
+    /// <summary>The real --json of optimize and evaluate-protocol (a short run) renders: every number it writes passes the check.</summary>
+    [Fact]
+    public void RealControlResultsRender()
+    {
+        string folder = TestEnsembles.TempFolder();
+        string protocol = Path.Combine(folder, "p.json");
+        var optimize = Run("optimize", "--task", "translate-trap", "--tau", "1", "--set", "steps=100", "--iterations", "2", "--trajectories", "200",
+            "--seed", "3", "--out", protocol, "--json");
+        Assert.True(optimize.Code == 0, optimize.Error);
+        var evaluate = Run("evaluate-protocol", "--task", "translate-trap", "--protocol", protocol, "--trajectories", "400", "--seed", "4", "--json");
+        Assert.True(evaluate.Code == 0, evaluate.Error);
+        string a = Path.Combine(folder, "optimize.json"), b = Path.Combine(folder, "evaluate.json");
+        File.WriteAllText(a, optimize.Out);
+        File.WriteAllText(b, evaluate.Out);
+        string html = Path.Combine(folder, "control.html");
+        var (code, stdout, error) = Run("report", "--in", a, b, protocol, "--out", html, "--json");
+        Assert.True(code == 0, error);
+        Assert.True((int)JsonNode.Parse(stdout)!["measurements"]! >= 2);
+    }
+
     [Fact]
     public void OutputMustBeHtml()
     {
@@ -171,11 +247,38 @@ public class ReportCommandTests
         Assert.Contains(">0.9<", page);
     }
 
+    /// <summary>The belief-state section's numbers (beliefs analyze --json) are checked too: each names its key path.</summary>
+    [Theory]
+    [InlineData(""" "layers": [{"layer": "1", "r2": "abc"}]""", "\"layers[0].r2\" is \"abc\", not a finite number")]
+    [InlineData(""" "rmse_final": -0.05""", "\"rmse_final\" is -0.05; it cannot be negative")]
+    [InlineData(""" "checkpoints": [{"tokens": 100, "val_ce": 2.1}, {"tokens": 200, "val_ce": "abc"}]""", "\"checkpoints[1].val_ce\" is \"abc\"")]
+    [InlineData(""" "checkpoints": [{"tokens": 100, "val_ce": -2.1}, {"tokens": 200, "val_ce": 2.0}]""", "\"checkpoints[0].val_ce\" is -2.1; it cannot be negative")]
+    [InlineData(""" "centroids": {"dimension": 2}, "true_geometry": {"factor_beliefs": {"d95": "two"}}""", "\"true_geometry.factor_beliefs.d95\" is \"two\", not a finite number")]
+    [InlineData(""" "checkpoint_verdicts": [{"tokens": 100, "verdict": "joint", "excess_share": "abc"}]""", "\"checkpoint_verdicts[0].excess_share\" is \"abc\", not a finite number")]
+    public void MalformedBeliefsAnalyzeNumbersAreExit2NamingTheKeyPath(string extra, string message)
+    {
+        string folder = TestEnsembles.TempFolder();
+        string input = Path.Combine(folder, "analyze.json");
+        File.WriteAllText(input, """{"process": "mess3", "exact": false, "val_ce": 2.0, "val_ce_stderr": 0.001, "ce_floor_nats": 1.999, "r2_final": 0.9,""" + extra + "}");
+        string html = Path.Combine(folder, "analyze.html");
+        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
+        Assert.Equal(CliApp.ExitBadInput, code);
+        Assert.Equal("", stdout);
+        Assert.Contains(input, error);
+        Assert.Contains(message, error);
+        Assert.False(File.Exists(html));
+    }
+
     [Theory]
     [InlineData("ce_floor_nats", null, "\"ce_floor_nats\" is missing")]
     [InlineData("result.final_validation_loss", "\"abc\"", "\"result.final_validation_loss\" is \"abc\", not a finite number")]
     [InlineData("exact_validation", "1", "\"exact_validation\" is 1, not true or false")]
     [InlineData("process", "\"mess3\"", "\"process\" is \"mess3\", not an object")]
+    [InlineData("ce_floor_nats", "null", "\"ce_floor_nats\" is null, not a finite number")]
+    [InlineData("ce_floor_nats", "-0.5", "\"ce_floor_nats\" is -0.5; it cannot be negative")]
+    [InlineData("log.0.train_loss", "\"abc\"", "\"log[0].train_loss\" is \"abc\"")]
+    [InlineData("log.0.validation_loss", "-1.2", "\"log[0].validation_loss\" is -1.2; it cannot be negative")]
+    [InlineData("log.0.tokens", "null", "\"log[0].tokens\" is null, not a finite number")]
     public void MalformedBeliefsRunIsExit2NamingFileAndKeyAndLeavesNoReport(string key, string? value, string message)
     {
         string folder = TestEnsembles.TempFolder();
@@ -183,9 +286,11 @@ public class ReportCommandTests
             {"format": "thermolearn-beliefs-run/1", "process": {"spec": "mess3", "settings": [], "n_ctx": 4, "seed": 1},
              "ce_floor_nats": 1.0895944551607142, "exact_validation": true,
              "result": {"steps": 50, "tokens": 6400, "final_validation_loss": 1.121679378584866, "minimum_validation_loss": 1.121679378584866},
-             "checkpoints": [], "log": []}
+             "checkpoints": [], "log": [{"step": 0, "tokens": 0, "seconds": 0.1, "train_loss": null, "validation_loss": 1.2},
+                                        {"step": 50, "tokens": 6400, "seconds": 1.5, "train_loss": 1.15, "validation_loss": 1.121679378584866}]}
             """)!.AsObject();
-        JsonObject parent = key.StartsWith("result.", StringComparison.Ordinal) ? run["result"]!.AsObject() : run;
+        JsonObject parent = key.StartsWith("result.", StringComparison.Ordinal) ? run["result"]!.AsObject()
+            : key.StartsWith("log.", StringComparison.Ordinal) ? run["log"]![int.Parse(key.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture)]!.AsObject() : run;
         string leaf = key.Split('.')[^1];
         if (value is null) parent.Remove(leaf);
         else parent[leaf] = JsonNode.Parse(value);
