@@ -78,7 +78,10 @@ public class FlipTests(ITestOutputHelper output)
         var underFamily = under.KnotFamily(under.DefaultKnots);
         var underResult = ProtocolOptimizer.Run(under, underFamily, under.InitialGuess(underFamily), options with { LearningRate = under.DefaultLearningRate });
         var u = under.Measure(underResult.Protocol, alpha, seed: 2024, trajectories: paths);
-        output.WriteLine($"underdamped optimised: success {1 - u.Error.Mean:F4} +- {u.Error.StandardError:F4}, W = {u.Work.Mean:F4} +- {u.Work.StandardError:F4}, L = {u.Objective.Mean:F4} +- {u.Objective.StandardError:F4}");
+        output.WriteLine($"underdamped optimised: success {1 - u.Error.Mean:F4} +- {u.Error.StandardError:F4} ({(1 - u.Error.Mean - 0.95) / u.Error.StandardError:F1} sigma above 95 %), "
+            + $"W = {u.Work.Mean:F4} +- {u.Work.StandardError:F4} (>= Delta F = 0 by {u.Work.Mean / u.Work.StandardError:F0} sigma), "
+            + $"L = {u.Objective.Mean:F4} +- {u.Objective.StandardError:F4} ({(alpha / 2 - u.Objective.Mean) / u.Objective.StandardError:F0} sigma under the overdamped bound alpha/2 = {alpha / 2}); "
+            + $"chain at dt ({under.Steps} steps): W {u.AtStep.Work.Mean:F4}, step bias {u.AtStep.WorkBias.Mean:+0.0000;-0.0000} +- {u.AtStep.WorkBias.StandardError:F4}");
 
         var over = new FlipTask(tau: 1, overdamped: true);
         var family = over.KnotFamily(over.DefaultKnots);
@@ -96,7 +99,9 @@ public class FlipTests(ITestOutputHelper output)
         foreach (var (name, protocol) in candidates)
         {
             var m = over.Measure(protocol, alpha, seed: 2024, trajectories: paths);
-            output.WriteLine($"overdamped {name}: success {1 - m.Error.Mean:F4} +- {m.Error.StandardError:F4}, W = {m.Work.Mean:F4} +- {m.Work.StandardError:F4}, L = {m.Objective.Mean:F4} +- {m.Objective.StandardError:F4}");
+            output.WriteLine($"overdamped {name}: success {1 - m.Error.Mean:F4} +- {m.Error.StandardError:F4} ({(1 - m.Error.Mean - 0.5) / m.Error.StandardError:+0.0;-0.0} sigma from the bound 1/2), "
+                + $"W = {m.Work.Mean:F4} +- {m.Work.StandardError:F4}, L = {m.Objective.Mean:F4} +- {m.Objective.StandardError:F4} ({(m.Objective.Mean - alpha / 2) / m.Objective.StandardError:+0.0;-0.0} sigma from the bound alpha/2 = {alpha / 2}); "
+                + $"step bias of W {m.AtStep.WorkBias.Mean:+0.0000;-0.0000} +- {m.AtStep.WorkBias.StandardError:F4}");
             Assert.True(1 - m.Error.Mean <= 0.5 + 3 * m.Error.StandardError, $"overdamped {name}: success {1 - m.Error.Mean} +- {m.Error.StandardError}");
             Assert.True(u.Objective.Mean + 3 * u.Objective.StandardError < m.Objective.Mean - 3 * m.Objective.StandardError, $"overdamped {name}: L = {m.Objective.Mean} vs underdamped {u.Objective.Mean}");
             bestOverObjective = Math.Min(bestOverObjective, m.Objective.Mean);
