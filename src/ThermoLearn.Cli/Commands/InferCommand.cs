@@ -24,8 +24,8 @@ internal static class InferCommand
         var robust = new Option<bool>("--noise-robust")
         {
             Description = "Remove white measurement noise on the positions (estimated from successive increments, reported as measurement_noise) from "
-                + "drift, diffusion, score and mean local velocity: for poly:1 its share is removed exactly; with higher bases the coefficients of "
-                + "non-affine functions keep a bias of the order of the noise variance (docs/inference.md).",
+                + "drift, diffusion, score and mean local velocity: with a polynomial basis (poly:N) its share of every moment is removed exactly for Gaussian "
+                + "noise (deconvolution); with fourier and rbf bases the coefficients of non-affine functions keep a bias of the order of the noise variance (docs/inference.md).",
         };
         var correction = new Option<string>("--correction")
         {

@@ -772,7 +772,7 @@ internal sealed class CurrentMoments
     }
 
     /// <summary>The same transitions with some moments replaced (<see cref="With"/>).</summary>
-    private CurrentMoments(CurrentMoments m, double[] gramStart, double[] gramMid, double[] ito, double[] secondCumulant, double[] successive)
+    private CurrentMoments(CurrentMoments m, double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive)
     {
         N = m.N;
         D = m.D;
@@ -781,7 +781,7 @@ internal sealed class CurrentMoments
         ObservedTime = m.ObservedTime;
         GramStart = gramStart;
         GramMid = gramMid;
-        Strat = m.Strat;
+        Strat = strat;
         Ito = ito;
         SecondCumulant = secondCumulant;
         SuccessiveCount = m.SuccessiveCount;
@@ -790,11 +790,11 @@ internal sealed class CurrentMoments
     }
 
     /// <summary>
-    /// These moments with the Gram sums, Ito currents, second cumulant and successive products replaced (the measurement
-    /// noise's share removed, <see cref="MeasurementNoise"/>); the Stratonovich currents and the rest are kept.
+    /// These moments with the Gram sums, currents, second cumulant and successive products replaced (the measurement
+    /// noise's share removed, <see cref="MeasurementNoise"/>); the count, step and current second moments are kept.
     /// </summary>
-    internal CurrentMoments With(double[] gramStart, double[] gramMid, double[] ito, double[] secondCumulant, double[] successive) =>
-        new(this, gramStart, gramMid, ito, secondCumulant, successive);
+    internal CurrentMoments With(double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive) =>
+        new(this, gramStart, gramMid, strat, ito, secondCumulant, successive);
 
     public int N { get; }
     public int D { get; }

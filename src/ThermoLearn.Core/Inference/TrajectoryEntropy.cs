@@ -128,7 +128,7 @@ public static class TrajectoryEntropy
         public Fields(CurrentStatistics stats, CurrentStatistics? two, DiffusionSpec diffusion, IBasis basis, int timeDegree, double startTime)
         {
             var full = stats.Moments();
-            var D = diffusion.Resolve(full);
+            var D = diffusion.Resolve(full, EntropyProductionEstimator.Deconvolution(stats, diffusion));
             int n = stats.BasisCount, d = stats.Dimension, nd = n * d;
             var (_, theta) = EntropyProductionEstimator.Fit(stats, full, D, true);
             // The score from the Stratonovich/Ito difference K = J^S - J^I carries the second cumulant's O(dt) drift bias (for b = x,

@@ -98,6 +98,31 @@ public class CoarseSampledDynamicsTests
         Assert.Contains("richardson2", refused.Message);
     }
 
+    /// <summary>poly:3 projection (coefficients of 1, x, x^2, x^3) of a polynomial drift, by quadrature over p ~ exp(-(x^2 - 1)^2 / 2).</summary>
+    internal static double[] DoubleWellProjection(Func<double, double> drift)
+    {
+        var m = new double[16];
+        var j = new double[4];
+        for (double x = -5; x <= 5; x += 1e-4)
+        {
+            double p = Math.Exp(-0.5 * (x * x - 1) * (x * x - 1));
+            double[] b = [1, x, x * x, x * x * x];
+            for (int a = 0; a < 4; a++)
+            {
+                j[a] += p * b[a] * drift(x);
+                for (int c = 0; c < 4; c++) m[a * 4 + c] += p * b[a] * b[c];
+            }
+        }
+        return ThermoLearn.Statistics.DenseMatrix.SolveGram(m, 4, j, 1, a => a.ToString(System.Globalization.CultureInfo.InvariantCulture), "quadrature Gram");
+    }
+
+    /// <summary>The large-data limit of the double well's Richardson drift at frame spacing <paramref name="dt"/>: the projection of F - (dt^2/3) L^2 F.</summary>
+    internal static double[] DoubleWellRichardsonLimit(double dt) => DoubleWellProjection(x => DoubleWellF(x) - dt * dt / 3 * DoubleWellL2F(x));
+
+    private static double DoubleWellF(double x) => 2 * x - 2 * x * x * x;
+    private static double DoubleWellLF(double x) => -8 * x - 16 * Math.Pow(x, 3) + 12 * Math.Pow(x, 5);
+    private static double DoubleWellL2F(double x) => -112 * x + 160 * Math.Pow(x, 3) + 216 * Math.Pow(x, 5) - 120 * Math.Pow(x, 7);
+
     /// <summary>
     /// Double well V = (x^2 - 1)^2 / 2 (b = 0.5: drift F = 2 x - 2 x^3, D = 1), poly:3, frames every 0.01 of the continuous process
     /// (Heun at 0.002), 20 x 20,001 frames. The lag-dt drift is (E[x(t + dt) | x] - x)/dt = F + (dt/2) L F + (dt^2/6) L^2 F + O(dt^3),
@@ -113,28 +138,8 @@ public class CoarseSampledDynamicsTests
         var data = InferenceData.Run(new DoubleWellModel(b: 0.5), dt, 5, 20, 20_001, seed: 2311).Trajectories;
         var result = DynamicsEstimator.Infer(data, new PolynomialBasis(1, 3));
         var lagOne = result.Uncorrected!.Drift;
-        // poly:3 projections (coefficients of 1, x, x^2, x^3) of a polynomial drift, by quadrature over p ~ exp(-(x^2 - 1)^2 / 2)
-        double[] Project(Func<double, double> drift)
-        {
-            var m = new double[16];
-            var j = new double[4];
-            for (double x = -5; x <= 5; x += 1e-4)
-            {
-                double p = Math.Exp(-0.5 * (x * x - 1) * (x * x - 1));
-                double[] b = [1, x, x * x, x * x * x];
-                for (int a = 0; a < 4; a++)
-                {
-                    j[a] += p * b[a] * drift(x);
-                    for (int c = 0; c < 4; c++) m[a * 4 + c] += p * b[a] * b[c];
-                }
-            }
-            return ThermoLearn.Statistics.DenseMatrix.SolveGram(m, 4, j, 1, a => a.ToString(System.Globalization.CultureInfo.InvariantCulture), "quadrature Gram");
-        }
-        static double F(double x) => 2 * x - 2 * x * x * x;
-        static double LF(double x) => -8 * x - 16 * Math.Pow(x, 3) + 12 * Math.Pow(x, 5);
-        static double L2F(double x) => -112 * x + 160 * Math.Pow(x, 3) + 216 * Math.Pow(x, 5) - 120 * Math.Pow(x, 7);
-        var lagLimit = Project(x => F(x) + dt / 2 * LF(x) + dt * dt / 6 * L2F(x));
-        var richardsonLimit = Project(x => F(x) - dt * dt / 3 * L2F(x));
+        var lagLimit = DoubleWellProjection(x => DoubleWellF(x) + dt / 2 * DoubleWellLF(x) + dt * dt / 6 * DoubleWellL2F(x));
+        var richardsonLimit = DoubleWellRichardsonLimit(dt);
         Assert.Equal(1.8269, lagLimit[1], 3);
         Assert.Equal(-1.8773, lagLimit[3], 3);
         double z = StatisticalTolerance.Z(0.0027, checks: 4);
