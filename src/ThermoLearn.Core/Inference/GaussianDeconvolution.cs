@@ -33,9 +33,9 @@ internal sealed class GaussianDeconvolution
     private readonly int[] _function;             // [e]: the spatial function x^e (degree <= N), else -1
     private readonly int[] _spatialMonomial;      // [i]: the monomial of spatial function i
     private readonly int[] _product;              // [i * S + j]: monomial f_i + f_j
-    private readonly (int G, int H, double Weight)[][] _below;      // [e]: g &lt;= e, h = e - g, C(e, g) (g = e last)
-    private readonly int[][] _plusUnit;           // [h][j]: monomial h + e_j (for degree h &lt;= N), else -1
-    private readonly int[] _firstNonzero;         // [h != 0]: i, the first coordinate with h_i &gt; 0
+    private readonly (int G, int H, double Weight)[][] _below;      // [e]: g <= e, h = e - g, C(e, g) (g = e last)
+    private readonly int[][] _plusUnit;           // [h][j]: monomial h + e_j (for degree h <= N), else -1
+    private readonly int[] _firstNonzero;         // [h != 0]: i, the first coordinate with h_i > 0
     private readonly (int J, double Factor, int Lower)[][] _isserlis; // [h != 0]: (j, (h - e_i)_j, h - e_i - e_j)
 
     private GaussianDeconvolution(PolynomialBasis basis, int timeDegree)
