@@ -1,5 +1,6 @@
 """The Python interface: arrays in and out, exact values, errors as exceptions, temporary files removed."""
 
+import json
 import os
 import stat
 import tempfile
@@ -513,3 +514,135 @@ def test_a_bool_for_an_option_that_takes_a_value_is_refused_and_switches_still_s
     assert plain.diffusion_method != robust.diffusion_method
     for r in (plain, robust):   # D = 0.5 within 4 stderr either way (false failure 6e-5 each)
         assert abs(r.diffusion[0, 0] - 0.5) < 4 * r.diffusion_stderr[0, 0], (r.diffusion_method, r.diffusion, r.diffusion_stderr)
+
+
+# ---- estimate's verdict and basis check, optimize's chain at dt: typed, not left in extra --------------------------
+
+def test_the_basis_check_and_the_verdict_against_the_exact_value_are_typed(trap):
+    # basis_check, exact_verdict, exact_difference_z and exact_verdict_reason landed untyped in result.extra
+    with pytest.warns(tl.ThermoLearnWarning, match="poly:0 does not span the thermodynamic force"):
+        short = tl.estimate(trap, basis="poly:0")
+    exact = 2 * 1 * 0.3 ** 2 / 1   # 2 mu eps^2 / k
+    assert short.exact_of_quantity == pytest.approx(exact, rel=1e-12)
+    # a constant d carries no current in the stationary state: the estimate is ~0, far below sigma, and the verdict says why
+    assert short.exact_difference_z == pytest.approx((short.ep_rate.value - exact) / short.ep_rate.stderr, rel=1e-12)
+    assert short.exact_verdict == "below" and short.exact_difference_z < -4
+    assert "variational lower bound" in short.exact_verdict_reason and "poly:0 does not span the force" in short.exact_verdict_reason
+    check = short.basis_check
+    assert isinstance(check, tl.BasisCheck) and (check.basis, check.richer_basis, check.short, check.skipped) == ("poly:0", "poly:2", True, None)
+    assert check.gain_z == pytest.approx(check.gain.value / check.gain.stderr, rel=1e-12) and check.gain_z > 3
+    # poly:2 spans the force -k x + eps J x (affine): its refit agrees with sigma within 4 of its stderr (false failure 6e-5)
+    assert abs(check.ep_rate_debiased - exact) < 4 * check.ep_rate.stderr, check
+    assert [w["id"] for w in short.warnings] == ["basis_short"]
+    fine = tl.estimate(trap, basis="poly:1")
+    assert fine.exact_verdict == "consistent" and fine.exact_verdict_reason is None and abs(fine.exact_difference_z) <= 3
+    assert (fine.basis_check.richer_basis, fine.basis_check.short) == ("poly:3", False)
+    assert fine.exact_ep_rate_quantity == "continuous_ep_rate" and fine.exact_sampled_chain_ep_rate is not None
+    for r in (short, fine):
+        assert not {"basis_check", "exact_verdict", "exact_difference_z", "exact_verdict_reason", "exact_ep_rate_quantity",
+                    "exact_sampled_chain_ep_rate"} & set(r.extra), r.extra
+    # None when absent: no model behind a bare array (no verdict), no basis check for tur or when asked for none
+    bare = tl.estimate(trap.trajectories.x, dt=trap.trajectories.dt, basis="poly:1", method="tur")
+    assert bare.exact_verdict is None and bare.exact_difference_z is None and bare.exact_verdict_reason is None
+    assert bare.basis_check is None and bare.exact_sampled_chain_ep_rate is None
+    assert tl.estimate(trap, basis="poly:1", basis_check="none").basis_check is None
+    skipped = tl.EstimateResult.from_json({"ep_rate": 0.2, "stderr": 0.01, "method": "current", "basis": "fourier:3", "n_frames": 10,
+                                           "n_transitions": 9, "dt": 0.1, "basis_check": {"basis": "fourier:3", "richer_basis": None,
+                                                                                        "skipped": "no richer basis"}})
+    assert skipped.basis_check.skipped == "no richer basis" and skipped.basis_check.gain is None and not skipped.basis_check.short
+
+
+def test_optimize_types_the_chain_at_the_tasks_dt_and_its_step_bias():
+    # work_at_dt, error_at_dt, work_step_bias (and the chain's exact references) landed untyped in result.extra
+    r = tl.optimize("translate-trap", tau=1, iterations=2, trajectories=400, seed=1)
+    assert r.steps == r.baseline.steps and r.steps > 0
+    for m in (r, r.baseline):
+        assert all(isinstance(q, tl.Measured) for q in (m.work_at_dt, m.error_at_dt, m.work_step_bias))
+        # the bias is W_dt minus the extrapolated W per path, so the means obey work = work_at_dt - work_step_bias exactly
+        assert m.work.value == pytest.approx(m.work_at_dt.value - m.work_step_bias.value, rel=0, abs=1e-12)
+    # the ramp's chain at dt against its exact mean on that chain, and the extrapolated work against W_lin = 1/e: 4 stderr each
+    assert r.baseline.work_at_dt.agrees(r.references["linear_ramp_work_at_dt"], sigmas=4)
+    assert r.baseline.work.agrees(r.references["linear_ramp_work"], sigmas=4)
+    assert r.references["optimum_work_extrapolated"] == pytest.approx(1 / 3, rel=1e-6)
+    assert r.references["optimum_work_at_dt"] != r.references["optimum_work"]   # Euler's bias at dt = tau / steps
+    assert not {k for k in r.extra if "at_dt" in k or "step_bias" in k or k == "steps"}, r.extra
+    old = tl.ProtocolMeasurement.from_json({"work": 1.0, "work_stderr": 0.1, "error": 0, "error_stderr": 0, "objective": 1.0,
+                                            "objective_stderr": 0.1, "trajectories": 4, "seed": 1})
+    assert old.work_at_dt is None and old.work_step_bias is None and old.steps is None
+
+
+# ---- active matter ------------------------------------------------------------------------------------------------
+
+def test_simulate_runs_the_active_models_and_returns_their_snapshots(tmp_path):
+    # tl.simulate required trajectories (which the CLI refuses for aoup/abp) and read the snapshots as trajectories
+    free = {"n": 1000, "potential": "none"}   # no pair force, no trap, eps = 0: x += v0 g dt each step, g exact OU
+    aoup = tl.simulate("aoup", params=free, steps=40, dt=0.01, seed=3, out=tmp_path / "aoup.npy")
+    assert isinstance(aoup, tl.ActiveSimulationResult) and aoup.columns == ["x", "y", "gx", "gy"]
+    assert aoup.x.shape == aoup.g.shape == (41, 1000, 2) and aoup.theta is None and aoup.frame_dt == pytest.approx(0.01, rel=1e-15)
+    np.testing.assert_array_equal(np.load(tmp_path / "aoup.npy"), aoup.snapshots)
+    np.testing.assert_array_equal(aoup.snapshots[..., :2], aoup.x)
+    np.testing.assert_array_equal(aoup.snapshots[..., 2:], aoup.g)
+    # Euler for x with the step's g: each frame's increment (minimum image in the box) is v0 g dt to rounding
+    dx = np.diff(aoup.x, axis=0)
+    dx -= aoup.box * np.round(dx / aoup.box)
+    np.testing.assert_allclose(dx, 0.01 * aoup.g[:-1], rtol=0, atol=1e-12)
+    assert aoup.x.min() >= 0 and aoup.x.max() < aoup.box
+    # g is exactly N(0, I): variance 1 over 2,000 values of the last frame, stderr sqrt(2 / 2000); 4 sigma (false failure 6e-5)
+    g = aoup.g[-1].ravel()
+    assert abs(g.var() - 1) < 4 * np.sqrt(2 / g.size), g.var()
+    abp = tl.simulate("abp", params=free, steps=40, dt=0.01, seed=3)
+    assert abp.columns == ["x", "y", "theta"] and abp.theta.shape == (41, 1000) and abp.g is None
+    dx = np.diff(abp.x, axis=0)
+    dx -= abp.box * np.round(dx / abp.box)
+    heading = np.stack([np.cos(abp.theta[:-1]), np.sin(abp.theta[:-1])], axis=-1)
+    np.testing.assert_allclose(dx, 0.01 * heading, rtol=0, atol=1e-12)   # x += v0 e(theta) dt, v0 = 1
+    # theta diffuses with Dr = 1: increments of variance 2 Dr dt; 40,000 of them, relative stderr sqrt(2 / 40000); 4 sigma
+    steps = np.diff(abp.theta, axis=0).ravel()
+    assert abs(steps.var() / (2 * 0.01) - 1) < 4 * np.sqrt(2 / steps.size)
+    assert abp.json["output"] == "<in memory: result.snapshots>"
+    # an initial state from an array is frame 0 (burn_in 0); the ensemble options are refused by the CLI
+    start = aoup.snapshots[-1].copy()
+    again = tl.simulate("aoup", params=free, steps=10, dt=0.01, seed=4, initial=start)
+    np.testing.assert_array_equal(again.snapshots[0], start)
+    assert tl.simulate("aoup", params=free, steps=10, dt=0.01, seed=4, burn_in=10).frames == 11
+    with pytest.raises(tl.InvalidInputError, match="--trajectories does not apply to aoup"):
+        tl.simulate("aoup", params=free, trajectories=4, steps=10, dt=0.01)
+    with pytest.raises(tl.InvalidInputError, match="--trajectories is required"):
+        tl.simulate("linear", steps=10, dt=0.01)
+
+
+# ---- what the results say about the data and where files are ---------------------------------------------------
+
+def test_input_names_the_array_not_a_deleted_temporary_file(trap, tmp_path):
+    # result.json["input"] was /tmp/thermolearn-.../input.npy, removed when the call returned (and shown so by tl.report)
+    x = trap.trajectories.x
+    from_array = tl.estimate(x, dt=trap.trajectories.dt, basis="poly:1")
+    assert from_array.json["input"] == "<numpy array (200, 1001, 2)>" and from_array.input == from_array.json["input"]
+    assert tl.estimate(trap, basis="poly:1").input == "<Trajectories (200, 1001, 2)>"
+    walk = np.cumsum(np.random.default_rng(9).normal(0.0, 0.1, size=500))
+    assert tl.infer(walk, dt=0.01, basis="poly:0").json["input"] == "<numpy array (500,)>"
+    path = tmp_path / "x.npy"
+    np.save(path, x[:4])
+    assert tl.estimate(path, dt=0.01, basis="poly:1").input == str(path)   # a file the user gave stays its path
+    # simulate without out: the trajectories and energetics live in the result, not in the files the JSON named
+    assert trap.json["output"] == "<in memory: result.trajectories>" and trap.json["energetics"] == "<in memory: result.energetics>"
+    for r in (from_array, trap):
+        text = json.dumps(r.json)
+        assert "thermolearn-" not in text and tempfile.gettempdir() + "/" not in text, text[:300]
+
+
+def test_paths_starting_with_a_tilde_are_expanded(tmp_path, monkeypatch):
+    # '~/trap.npy' reached the CLI as it was (no shell in between): a folder '~' that does not exist
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    sim = tl.simulate("driven-trap-2d", trajectories=4, steps=200, dt=0.01, seed=2, out="~/trap.npy")
+    assert (home / "trap.npy").is_file() and (home / "trap.npy.json").is_file() and sim.json["output"] == str(home / "trap.npy")
+    est = tl.estimate("~/trap.npy", basis="poly:1", plot="~/sigma.png")
+    assert est.input == str(home / "trap.npy") and (home / "sigma.png").stat().st_size > 0
+    tl.report([est], "~/r.html")
+    assert (home / "r.html").stat().st_size > 1000
+    np.save(home / "start.npy", tl.simulate("abp", params={"n": 8, "potential": "none"}, steps=1, dt=0.01).snapshots[-1])
+    assert tl.simulate("abp", params={"n": 8, "potential": "none"}, steps=1, dt=0.01, initial="~/start.npy").frames == 2
+    assert not (tmp_path / "~").exists()

@@ -6,7 +6,7 @@
 >>> est.ep_rate.value, est.ep_rate.stderr, est.exact_ep_rate
 
 Each function runs one CLI command with ``--json`` (arrays travel as .npy files in a temporary folder that is
-removed afterwards) and returns a dataclass; a value with a standard error is a :class:`Measured`. A refused input
+removed afterwards; paths may start with ``~``) and returns a dataclass; a value with a standard error is a :class:`Measured`. A refused input
 raises :class:`InvalidInputError` (CLI exit code 2) carrying the CLI's message; other failures raise
 :class:`CliError`. The CLI is found from ``THERMOLEARN_CLI``, ``PATH`` or the repository's Release build
 (:func:`find_cli`). See docs/python.md.
@@ -15,9 +15,9 @@ raises :class:`InvalidInputError` (CLI exit code 2) carrying the CLI's message; 
 from ._runner import find_cli, run_cli, run_json
 from .api import beliefs_analyze, beliefs_train, estimate, exact, infer, optimize, process_info, report, simulate
 from .errors import CliError, CliNotFoundError, InvalidInputError, ThermoLearnError, ThermoLearnWarning
-from .results import (BeliefAnalysis, EstimateResult, ExactResult, Field, InferResult, LayerGeometry, Measured,
-                      OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, RateWindows, SimulationResult,
-                      TrainingResult, Trajectories)
+from .results import (ActiveSimulationResult, BasisCheck, BeliefAnalysis, EstimateResult, ExactResult, Field, InferResult,
+                      LayerGeometry, Measured, OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, RateWindows,
+                      SimulationResult, TrainingResult, Trajectories)
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,8 @@ __all__ = [
     "simulate", "exact", "estimate", "infer", "optimize", "process_info", "beliefs_train", "beliefs_analyze", "report",
     "find_cli", "run_cli", "run_json",
     "ThermoLearnError", "InvalidInputError", "CliError", "CliNotFoundError", "ThermoLearnWarning",
-    "Measured", "Trajectories", "SimulationResult", "ExactResult", "EstimateResult", "RateWindows", "InferResult", "Field",
+    "Measured", "Trajectories", "SimulationResult", "ActiveSimulationResult", "ExactResult", "EstimateResult", "BasisCheck",
+    "RateWindows", "InferResult", "Field",
     "OptimizeResult", "ProtocolMeasurement", "Protocol", "ProcessInfo", "TrainingResult", "BeliefAnalysis",
     "LayerGeometry",
 ]

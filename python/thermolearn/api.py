@@ -16,8 +16,8 @@ import numpy as np
 
 from ._runner import run_json, run_json_with_notes, scratch_folder
 from .errors import ThermoLearnError, ThermoLearnWarning
-from .results import (BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult, ProcessInfo,
-                      SimulationResult, TrainingResult, Trajectories, as_ensemble, json_value, real_array)
+from .results import (ActiveSimulationResult, BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult,
+                      ProcessInfo, SimulationResult, TrainingResult, Trajectories, as_ensemble, json_value, real_array)
 
 PathLike = Union[str, "os.PathLike[str]"]
 Data = Union[PathLike, np.ndarray, Trajectories, SimulationResult]
@@ -71,6 +71,18 @@ def _switch(args: List[str], option: str, on: Any) -> None:
         args.append(option)
 
 
+def _path(value: PathLike) -> str:
+    """A path as the CLI should see it: ``~`` and ``~user`` expanded (no shell runs between Python and the CLI, so
+    nothing else would expand them)."""
+    return os.path.expanduser(os.fspath(value))
+
+
+def _path_flag(args: List[str], option: str, value: Optional[PathLike]) -> None:
+    """Appends ``option path`` (``~`` expanded) when value is not None."""
+    if value is not None:
+        args += [option, _path(value)]
+
+
 def _text(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
@@ -90,7 +102,7 @@ def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
     if isinstance(data, SimulationResult):
         data = data.trajectories
     if isinstance(data, (str, os.PathLike)):
-        path = os.fspath(data)
+        path = _path(data)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no such trajectory file.")
         return ["--in", path] + ([] if dt is None else ["--dt", _text(dt)])
@@ -107,14 +119,37 @@ def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
     return ["--in", str(path), "--dt", _text(dt)]
 
 
-def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
-    """``run_json``, with the temporary file an array was saved to named as the data in the CLI's messages; the CLI's
-    notes on how it read a file (e.g. a 2-D .npy as trajectories x frames of one coordinate) are issued as
-    :class:`ThermoLearnWarning` (on stderr a notebook never shows them)."""
+def _in_memory(data: Data) -> Optional[str]:
+    """What the CLI's ``input`` should say for data passed from memory (None for a path): ``'<numpy array (shape)>'`` or
+    ``'<Trajectories (shape)>'``; the temporary file it read is removed when the call returns."""
+    if isinstance(data, SimulationResult):
+        data = data.trajectories
+    if isinstance(data, (str, os.PathLike)):
+        return None
+    if isinstance(data, Trajectories):
+        return f"<Trajectories {tuple(data.x.shape)}>"
+    return f"<numpy array {tuple(np.shape(data))}>"
+
+
+def _run_on_data(args: List[str], folder: Path, data: Data, progress: bool = False) -> dict:
+    """``run_json``, with the temporary file an array was saved to named as the data in the CLI's messages and in its JSON
+    (``input`` says ``'<numpy array (shape)>'``, not a path that is gone when the call returns); the CLI's notes on how it
+    read a file (e.g. a 2-D .npy as trajectories x frames of one coordinate) are issued as :class:`ThermoLearnWarning`
+    (on stderr a notebook never shows them)."""
     saved = str(folder / "input.npy")
+    described = _in_memory(data)
 
     def named(message: str) -> str:
         return message.replace(saved + ".json", "the data's provenance").replace(saved, "the data")
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            return described if value == saved and described is not None else named(value)
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        return value
 
     try:
         result, notes = run_json_with_notes(args, progress=progress)
@@ -124,10 +159,7 @@ def _run_on_data(args: List[str], folder: Path, progress: bool = False) -> dict:
         raise type(e)(named(e.message), e.returncode, e.command, e.stderr) from None
     for note in notes:
         warnings.warn(named(note), ThermoLearnWarning, stacklevel=3)
-    for w in result.get("warnings") or []:
-        if isinstance(w, dict) and isinstance(w.get("message"), str):
-            w["message"] = named(w["message"])
-    return result
+    return rename(result) if described is not None else result
 
 
 def _issue(listed: List[Dict[str, Any]]) -> None:
@@ -144,61 +176,94 @@ def _read_energetics(path: Path) -> Dict[str, np.ndarray]:
     return {name: np.array([float(r[i]) for r in body]) for i, name in enumerate(header)}
 
 
-def simulate(model: str, *, trajectories: int, steps: int, dt: float, save_every: int = 1, seed: int = 0,
+def simulate(model: str, *, trajectories: Optional[int] = None, steps: int, dt: float, save_every: int = 1, seed: int = 0,
              params: Parameters = None, scheme: Optional[str] = None, threads: Optional[int] = None,
-             energetics: bool = False, out: Optional[PathLike] = None, progress: bool = False) -> SimulationResult:
-    """Simulate trajectories of a catalogue model with per-trajectory energetics.
+             energetics: bool = False, burn_in: Optional[int] = None,
+             initial: Optional[Union[PathLike, np.ndarray]] = None, out: Optional[PathLike] = None,
+             progress: bool = False) -> Union[SimulationResult, ActiveSimulationResult]:
+    """Simulate trajectories of a catalogue model with per-trajectory energetics, or snapshots of an active-matter model.
 
     Parameters
     ----------
     model : str
-        Model name (``thermolearn models`` lists them), e.g. ``'driven-trap-2d'``.
-    trajectories, steps : int
-        Number of trajectories and integration steps per trajectory.
+        Model name (``thermolearn models`` lists them), e.g. ``'driven-trap-2d'``; ``'aoup'`` and ``'abp'`` are the
+        active-matter models (one system of ``n`` particles, returned as an :class:`ActiveSimulationResult`).
+    trajectories : int
+        Number of trajectories (required, except for the active models, which simulate one system of ``n`` particles:
+        set ``n`` in ``params``).
+    steps : int
+        Integration steps per trajectory (active models: after the burn-in).
     dt : float
         Integration step; frames are saved every ``save_every`` steps (frame spacing ``dt * save_every``).
     seed : int, optional
-        Trajectory i uses the random streams of (seed, i): same seed, same numbers, whatever the thread count.
+        Trajectory i (active models: particle i) uses the random streams of (seed, i): same seed, same numbers, whatever
+        the thread count.
     params : dict or list of str, optional
-        Model parameters, e.g. ``{'n': 5}`` or ``{'A': [[1, 0.5], [-0.5, 1]]}``.
+        Model parameters, e.g. ``{'n': 5}`` or ``{'A': [[1, 0.5], [-0.5, 1]]}``; for ``'aoup'`` e.g.
+        ``{'n': 1024, 'phi': 0.5, 'v0': 1, 'gamma': 1}`` (``thermolearn models`` lists each model's).
     scheme : str, optional
         ``'exact'`` (default for linear models, e.g. ``'linear'`` and ``'driven-trap-2d'``: no integrator bias in the
         positions at any dt), ``'euler-maruyama'`` (default for the other overdamped models), ``'heun'`` (weak order 2) or
         ``'baoab'`` (underdamped models, their default). Jump processes are sampled exactly. ``result.scheme`` says which
-        was used.
+        was used. Not for the active models (they have their own integrator: docs/active-matter.md).
     energetics : bool, optional
-        Also return the per-trajectory work, heat, energy change and medium entropy.
+        Also return the per-trajectory work, heat, energy change and medium entropy (not for the active models).
+    burn_in : int, optional
+        Active models: steps discarded before the first frame (default 0).
+    initial : array or path, optional
+        Active models: the initial state, shape (n, d + active columns): positions, then g (aoup) or theta (abp); by
+        default particles start on a lattice with the active state drawn from its stationary law.
     out : path, optional
-        Keep the trajectories in this ``.npy`` file (with its ``.npy.json`` sidecar); by default they live only in memory.
+        Keep the trajectories (or snapshots) in this ``.npy`` file (with its ``.npy.json`` sidecar); by default they live
+        only in memory.
 
     Returns
     -------
-    SimulationResult
+    SimulationResult or ActiveSimulationResult
         ``trajectories.x`` of shape (trajectories, frames, dimension), exact EP rate, mean work/heat with stderr (None
-        for jump processes, which have no energetics).
+        for jump processes, which have no energetics). For ``'aoup'``/``'abp'``: ``x`` (frames, particles, d) and ``g``
+        (aoup, same shape) or ``theta`` (abp, (frames, particles)), ``frame_dt``, ``box``.
 
     Examples
     --------
     >>> sim = tl.simulate('driven-trap-2d', trajectories=200, steps=10000, dt=0.001, save_every=10, seed=1)
     >>> sim.exact_ep_rate
     0.18000000000000016
+    >>> mips = tl.simulate('aoup', params={'n': 256, 'phi': 0.5}, steps=1000, dt=0.01, save_every=100, burn_in=1000, seed=1)
+    >>> mips.x.shape, mips.g.shape
+    ((11, 256, 2), (11, 256, 2))
     """
-    if out is not None and not os.fspath(out).lower().endswith(".npy"):
+    if out is not None and not _path(out).lower().endswith(".npy"):
         raise ValueError(f"out={out}: the Python interface keeps trajectories as .npy (convert with 'thermolearn convert').")
     with scratch_folder() as folder:
-        path = Path(out) if out is not None else folder / "trajectories.npy"
-        args = ["simulate", "--model", model, *_set_options(params), "--trajectories", str(trajectories),
-                "--steps", str(steps), "--dt", _text(dt), "--save-every", str(save_every), "--seed", str(seed),
-                "--out", str(path)]
+        path = Path(_path(out)) if out is not None else folder / "trajectories.npy"
+        args = ["simulate", "--model", model, *_set_options(params)]
+        _flag(args, "--trajectories", trajectories)
+        args += ["--steps", str(steps), "--dt", _text(dt), "--save-every", str(save_every), "--seed", str(seed),
+                 "--out", str(path)]
         _flag(args, "--scheme", scheme)
         _flag(args, "--threads", threads)
+        _flag(args, "--burn-in", burn_in)
+        if initial is not None:
+            if isinstance(initial, (str, os.PathLike)):
+                _path_flag(args, "--initial", initial)
+            else:
+                state = np.ascontiguousarray(real_array(initial, "the initial state"), dtype=np.float64)
+                np.save(folder / "initial.npy", state)
+                args += ["--initial", str(folder / "initial.npy")]
         energy_path = folder / "energetics.csv"
         if energetics:
             args += ["--energetics", str(energy_path)]
         d = run_json(args, progress=progress)
         x = np.load(path)
         sidecar = json.loads(Path(str(path) + ".json").read_text(encoding="utf-8"))
-        table = _read_energetics(energy_path) if energetics else None
+        table = _read_energetics(energy_path) if energetics and energy_path.exists() else None
+    if out is None:   # the temporary file is gone: say where the frames are instead
+        d["output"] = "<in memory: result.snapshots>" if "particles" in d else "<in memory: result.trajectories>"
+    if isinstance(d.get("energetics"), str) and d["energetics"] == str(energy_path):
+        d["energetics"] = "<in memory: result.energetics>"
+    if sidecar.get("format") == "thermolearn-active-snapshots":
+        return ActiveSimulationResult.from_json(d, x, sidecar)
     data = Trajectories(x, float(sidecar["dt"]), float(sidecar.get("start_time") or 0.0), sidecar.get("model"),
                         sidecar.get("parameters"), sidecar.get("seed"), sidecar.get("scheme"), sidecar.get("integration_dt"))
     return SimulationResult.from_json(d, data, table)
@@ -228,6 +293,7 @@ def exact(model: str, *, params: Parameters = None, at: Optional[float] = None) 
 def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = None, basis: Optional[str] = None,
              diffusion: Optional[Union[float, str, Sequence[Sequence[float]]]] = None, windows: Optional[int] = None,
              time_degree: Optional[int] = None, joint: bool = False, correction: Optional[str] = None,
+             basis_check: Optional[str] = None,
              columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
              seed: Optional[int] = None, hidden: Optional[str] = None, epochs: Optional[int] = None,
              batch: Optional[int] = None, lr: Optional[float] = None, folds: Optional[int] = None,
@@ -254,6 +320,11 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         A number, a matrix, ``'auto'`` (default) or ``'auto-robust'``.
     windows : int, optional
         sigma(t) on this many time windows (non-stationary data); see ``result.windows``.
+    basis_check : str, optional
+        ``method='current'`` on stationary data: refit in a richer basis on the same data and warn (``basis_short``) when
+        it gains beyond doubt and beyond the error bar, i.e. when the basis does not span the thermodynamic force:
+        ``'auto'`` (default; the next of the family: poly:N+2, fourier:K+2, rbf:M+2), ``'none'``, or a basis.
+        ``result.basis_check`` holds it.
     hidden, epochs, batch, lr, folds, threads : optional
         Neural methods: network size (e.g. ``'2x64'``) and training settings; ``seed`` seeds weights, folds and batches.
     plot : path, optional
@@ -263,6 +334,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
     -------
     EstimateResult
         ``ep_rate`` (a :class:`Measured`: ``.value``, ``.stderr``), ``exact_ep_rate`` when known, ``quantity`` when named,
+        ``exact_verdict`` and ``exact_difference_z`` against the exact value of the quantity, ``basis_check``,
         ``warnings`` (each also issued as a :class:`ThermoLearnWarning`) when the data put the estimate in doubt.
 
     Raises
@@ -280,6 +352,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--time-degree", time_degree)
         _switch(args, "--joint", joint)
         _flag(args, "--correction", correction)
+        _flag(args, "--basis-check", basis_check)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)
@@ -290,10 +363,10 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _flag(args, "--lr", lr)
         _flag(args, "--folds", folds)
         _flag(args, "--threads", threads)
-        _flag(args, "--plot", plot)
-        _flag(args, "--save-model", save_model)
-        _flag(args, "--load-model", load_model)
-        result = EstimateResult.from_json(_run_on_data(args, folder, progress=progress))
+        _path_flag(args, "--plot", plot)
+        _path_flag(args, "--save-model", save_model)
+        _path_flag(args, "--load-model", load_model)
+        result = EstimateResult.from_json(_run_on_data(args, folder, data, progress=progress))
     _issue(result.warnings)
     return result
 
@@ -334,8 +407,8 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)
         _flag(args, "--seed", seed)
-        _flag(args, "--plot", plot)
-        result = InferResult.from_json(_run_on_data(args, folder))
+        _path_flag(args, "--plot", plot)
+        result = InferResult.from_json(_run_on_data(args, folder, data))
     _issue(result.warnings)
     return result
 
@@ -374,8 +447,8 @@ def optimize(task: str, *, tau: float, settings: Parameters = None, alpha: Optio
     _flag(args, "--trajectories", trajectories)
     _flag(args, "--learning-rate", learning_rate)
     _flag(args, "--seed", seed)
-    _flag(args, "--out", out)
-    _flag(args, "--plot", plot)
+    _path_flag(args, "--out", out)
+    _path_flag(args, "--plot", plot)
     return OptimizeResult.from_json(run_json(args, progress=progress))
 
 
@@ -397,7 +470,7 @@ def process_info(process: str, *, params: Parameters = None, depth: Optional[int
     ProcessInfo
         ``entropy_rate`` (bits/token), ``excess_entropy``, ``statistical_complexity``, ``ce_floor_nats``, ...
     """
-    args = ["process", "info", "--process", process, *_set_options(params)]
+    args = ["process", "info", "--process", _path(process), *_set_options(params)]
     _flag(args, "--depth", depth)
     _flag(args, "--n-ctx", n_ctx)
     _flag(args, "--tolerance", tolerance)
@@ -430,7 +503,7 @@ def beliefs_train(process: str, out: PathLike, *, params: Parameters = None, tok
     TrainingResult
         ``val_ce``, ``ce_floor_nats`` and ``gap_nats`` (nats), tokens per second, checkpoints.
     """
-    args = ["beliefs", "train", "--process", process, *_set_options(params), "--out", os.fspath(out)]
+    args = ["beliefs", "train", "--process", _path(process), *_set_options(params), "--out", _path(out)]
     for option, value in (("--tokens", tokens), ("--max-seconds", max_seconds), ("--seed", seed), ("--layers", layers),
                           ("--d-model", d_model), ("--heads", heads), ("--d-head", d_head), ("--d-mlp", d_mlp),
                           ("--n-ctx", n_ctx), ("--optimizer", optimizer), ("--lr", lr), ("--batch", batch),
@@ -458,9 +531,9 @@ def beliefs_analyze(run: Union[PathLike, TrainingResult], *, plot_dir: Optional[
     BeliefAnalysis
         ``r2_final``, ``val_ce`` (with stderr), ``gap_nats``, ``layers``, ``plots``.
     """
-    folder = run.run if isinstance(run, TrainingResult) else os.fspath(run)
+    folder = run.run if isinstance(run, TrainingResult) else _path(run)
     args = ["beliefs", "analyze", "--run", folder]
-    _flag(args, "--plot-dir", plot_dir)
+    _path_flag(args, "--plot-dir", plot_dir)
     _flag(args, "--seed", seed)
     _flag(args, "--threads", threads)
     return BeliefAnalysis.from_json(run_json(args, progress=progress))
@@ -495,6 +568,6 @@ def report(results: Iterable[Any], out: PathLike, *, title: Optional[str] = None
             paths.append(str(path))
         if not paths:
             raise ValueError("report: no results to render; give at least one result (e.g. tl.report([est], 'r.html')).")
-        args = ["report", "--in", *paths, "--out", os.fspath(out)]
+        args = ["report", "--in", *paths, "--out", _path(out)]
         _flag(args, "--title", title)
         return run_json(args)

@@ -327,6 +327,88 @@ class SimulationResult:
 
 
 @dataclass
+class ActiveSimulationResult:
+    """What :func:`thermolearn.simulate` returns for an active-matter model (``'aoup'``, ``'abp'``): one system of N
+    particles, written as snapshots (docs/formats.md, "Active-matter snapshots").
+
+    Attributes
+    ----------
+    snapshots : numpy.ndarray
+        float64 array of shape (frames, particles, columns), as the CLI wrote it; ``columns`` names its last axis
+        (``x, y[, z], gx, gy[, gz]`` for AOUP, ``x, y, theta`` for ABP).
+    x : numpy.ndarray
+        Positions, shape (frames, particles, d); in a periodic box wrapped into [0, ``box``) (take increments with the
+        minimum image, ``dx - box * np.round(dx / box)``).
+    g : numpy.ndarray or None
+        AOUP: the self-propulsion g of each particle, shape (frames, particles, d), exactly N(0, I) in the stationary
+        state; None for ABP.
+    theta : numpy.ndarray or None
+        ABP: the heading angle of each particle, shape (frames, particles) (self-propulsion ``v0 (cos theta, sin theta)``);
+        None for AOUP.
+    frame_dt : float
+        Time between frames, ``dt * save_every``; ``times`` gives each frame's time after the burn-in.
+    dt, steps, save_every, burn_in, seed
+        Integration step, steps after the burn-in, frame stride, discarded steps, seed.
+    box : float or None
+        Side L of the periodic box (None in a trap, ``A > 0``); ``cutoff`` the pair force's range (None without one).
+    parameters : dict
+        The model's parameters as the CLI resolved them (``n``, ``d``, ``phi``, ``v0``, ..., ``box``).
+    """
+
+    model: str
+    parameters: Dict[str, Any]
+    snapshots: np.ndarray
+    columns: List[str]
+    x: np.ndarray
+    g: Optional[np.ndarray]
+    theta: Optional[np.ndarray]
+    particles: int
+    frames: int
+    dt: float
+    frame_dt: float
+    steps: int
+    save_every: int
+    burn_in: int
+    seed: int
+    box: Optional[float]
+    cutoff: Optional[float]
+    particle_steps_per_second: Optional[float] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time of each frame after the burn-in, ``frame_dt * arange(frames)``."""
+        return self.frame_dt * np.arange(self.snapshots.shape[0])
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any], snapshots: np.ndarray, sidecar: Dict[str, Any]) -> "ActiveSimulationResult":
+        r = _Reader(d)
+        columns = [str(c) for c in (r.get("columns") or sidecar.get("columns") or [])]
+        snapshots = np.ascontiguousarray(snapshots, dtype=np.float64)
+        if snapshots.ndim != 3 or snapshots.shape[2] != len(columns):
+            raise ValueError(f"the CLI's snapshots have shape {snapshots.shape}; expected (frames, particles, {len(columns)}) for "
+                             f"the columns {columns}.")
+        parameters = r.get("parameters") or sidecar.get("parameters") or {}
+        d_positions = int(parameters.get("d", 2))
+        g = theta = None
+        if "theta" in columns:
+            theta = snapshots[:, :, columns.index("theta")]
+        else:
+            g = snapshots[:, :, d_positions:]
+        box = r.get("box")
+        result = cls(model=r.get("model"), parameters=parameters, snapshots=snapshots, columns=columns,
+                     x=snapshots[:, :, :d_positions], g=g, theta=theta, particles=int(r.get("particles")),
+                     frames=int(r.get("frames")), dt=float(r.get("dt")), frame_dt=float(r.get("frame_dt")),
+                     steps=int(r.get("steps")), save_every=int(r.get("save_every")), burn_in=int(r.get("burn_in")),
+                     seed=int(r.get("seed")), box=_optional(box), cutoff=_optional(r.get("cutoff")),
+                     particle_steps_per_second=_optional(r.get("particle_steps_per_second")), json=d)
+        r.get("output")
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
 class ExactResult:
     """A model's exact entropy production (:func:`thermolearn.exact`).
 
@@ -384,6 +466,60 @@ class RateWindows:
 
 
 @dataclass
+class BasisCheck:
+    """The estimate refitted in a richer basis on the same data (``estimate(..., basis_check='auto')``, the default for
+    ``method='current'`` on stationary data; docs/inference.md).
+
+    With a finite basis the current estimator is a variational lower bound on the EP rate (the projection of the
+    thermodynamic force on the basis): a richer basis that gains beyond doubt (``gain_z > 3``) and beyond the estimate's
+    error bar (``gain_in_estimate_errors > 0.5``) says the basis does not span the force (``short``; the CLI then warns
+    ``basis_short``).
+
+    Attributes
+    ----------
+    basis, richer_basis : str
+        The estimate's basis and the one it was refitted in (``richer_basis`` None when the auto check had none).
+    ep_rate : Measured or None
+        The richer basis's estimate and its standard error (None when skipped).
+    ep_rate_debiased : float or None
+        The same, debiased.
+    gain : Measured or None
+        Debiased gain of the richer basis over the estimate's, with its jackknife standard error over the same batches.
+    gain_z : float or None
+        ``gain / gain.stderr``.
+    gain_in_estimate_errors : float or None
+        The gain in units of the estimate's own standard error.
+    short : bool
+        The basis does not span the thermodynamic force (False when skipped).
+    skipped : str or None
+        Why the check was not run (no richer basis in the family, too many functions, a richer basis the data do not
+        determine); None when it ran.
+    """
+
+    basis: Optional[str]
+    richer_basis: Optional[str]
+    ep_rate: Optional[Measured] = None
+    ep_rate_debiased: Optional[float] = None
+    gain: Optional[Measured] = None
+    gain_z: Optional[float] = None
+    gain_in_estimate_errors: Optional[float] = None
+    short: bool = False
+    skipped: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "BasisCheck":
+        r = _Reader(d)
+        result = cls(basis=r.get("basis"), richer_basis=r.get("richer_basis"), ep_rate=r.optional_measured("ep_rate", "stderr"),
+                     ep_rate_debiased=_optional(r.get("ep_rate_debiased")),
+                     gain=r.optional_measured("gain"), gain_z=_optional(r.get("gain_z")),
+                     gain_in_estimate_errors=_optional(r.get("gain_in_estimate_errors")), short=bool(r.get("short")),
+                     skipped=r.get("skipped"))
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
 class EstimateResult:
     """Entropy production estimated from trajectories (:func:`thermolearn.estimate`).
 
@@ -401,6 +537,21 @@ class EstimateResult:
     exact_of_quantity : float or None
         The exact value of the estimate's own quantity: compare ``ep_rate`` with this one (``exact_comparison`` says
         whether it is the same quantity or a bound, ``ep_rate <= exact_of_quantity``).
+    exact_difference_z : float or None
+        ``(ep_rate - exact_of_quantity) / stderr`` (None without an exact value of the quantity).
+    exact_verdict : str or None
+        What that distance says: ``'consistent'`` (within 3 standard errors), ``'below'`` or ``'above'``;
+        ``exact_verdict_reason`` explains a ``'below'`` of the current estimator (a finite basis is a variational lower
+        bound; see ``basis_check``), else None.
+    exact_ep_rate_quantity : str or None
+        What ``exact_ep_rate`` is (``'continuous_ep_rate'``, or ``'ep_per_step'`` for a discrete-time chain).
+    exact_sampled_chain_ep_rate : float or None
+        Where known, the exact EP per unit time of the chain the frames sample (frames ``dt`` apart).
+    basis_check : BasisCheck or None
+        The estimate refitted in a richer basis (``method='current'`` on stationary data); None when not run.
+    input : str or None
+        The data: the file's path, or ``'<numpy array (shape)>'`` / ``'<Trajectories (shape)>'`` for data passed from
+        memory (the temporary file the CLI read is gone when the call returns).
     ep_rate_uncorrected : Measured or None
         The estimate without the coarse-sampling correction (``method='current'``).
     windows : RateWindows or None
@@ -431,10 +582,17 @@ class EstimateResult:
     exact_ep_rate: Optional[float] = None
     exact_of_quantity: Optional[float] = None
     exact_comparison: Optional[str] = None
+    exact_difference_z: Optional[float] = None
+    exact_verdict: Optional[str] = None
+    exact_verdict_reason: Optional[str] = None
+    exact_ep_rate_quantity: Optional[str] = None
+    exact_sampled_chain_ep_rate: Optional[float] = None
+    basis_check: Optional[BasisCheck] = None
     ep_rate_uncorrected: Optional[Measured] = None
     windows: Optional[RateWindows] = None
     training: Optional[Dict[str, Any]] = None
     warnings: List[Dict[str, Any]] = field(default_factory=list)
+    input: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -453,6 +611,7 @@ class EstimateResult:
         windows = r.get("ep_rate_t")
         uncorrected = r.optional_measured("ep_rate_uncorrected", "stderr_uncorrected")
         quantity = r.get("quantity")
+        check = r.get("basis_check")
         result = cls(
             ep_rate=r.measured("ep_rate", "stderr"), ep_rate_debiased=_number(r.get("ep_rate_debiased")),
             method=r.get("method"), basis=r.get("basis"), n_frames=int(r.get("n_frames")),
@@ -461,12 +620,15 @@ class EstimateResult:
             quantity=quantity if isinstance(quantity, str) else None,
             quantity_description=r.get("quantity_description"), model=r.get("model"),
             exact_ep_rate=_optional(r.get("exact_ep_rate")), exact_of_quantity=_optional(r.get("exact_of_quantity")),
-            exact_comparison=r.get("exact_comparison"), ep_rate_uncorrected=uncorrected,
+            exact_comparison=r.get("exact_comparison"), exact_difference_z=_optional(r.get("exact_difference_z")),
+            exact_verdict=r.get("exact_verdict"), exact_verdict_reason=r.get("exact_verdict_reason"),
+            exact_ep_rate_quantity=r.get("exact_ep_rate_quantity"),
+            exact_sampled_chain_ep_rate=_optional(r.get("exact_sampled_chain_ep_rate")),
+            basis_check=BasisCheck.from_json(check) if isinstance(check, dict) else None, ep_rate_uncorrected=uncorrected,
             windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"),
-            warnings=list(r.get("warnings") or []), json=d)
+            warnings=list(r.get("warnings") or []), input=r.get("input"), json=d)
         if not isinstance(quantity, (str, type(None))):
             r.used.discard("quantity")
-        r.get("input")
         result.extra = r.extra()
         return result
 
@@ -510,6 +672,8 @@ class InferResult:
     measurement_noise : numpy.ndarray or None
         With ``noise_robust``: covariance (dimension, dimension) of the white measurement noise removed from the positions;
         ``measurement_noise_stderr`` beside it. None otherwise.
+    input : str or None
+        The data: the file's path, or ``'<numpy array (shape)>'`` / ``'<Trajectories (shape)>'`` for data passed from memory.
     """
 
     basis: str
@@ -536,6 +700,7 @@ class InferResult:
     warnings: List[Dict[str, Any]] = field(default_factory=list)
     measurement_noise: Optional[np.ndarray] = None
     measurement_noise_stderr: Optional[np.ndarray] = None
+    input: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -565,18 +730,25 @@ class InferResult:
         if noise is not None:
             result.measurement_noise = _array(noise.get("covariance"))
             result.measurement_noise_stderr = _array(noise.get("stderr"))
-        r.get("input")
+        result.input = r.get("input")
         result.extra = r.extra()
         return result
 
 
 _REFERENCE_KEYS = ("optimum_work", "linear_ramp_work", "landauer_bound", "finite_time_bound", "wasserstein_2",
-                   "delta_f_neq", "overdamped_objective_bound")
+                   "delta_f_neq", "overdamped_objective_bound", "optimum_work_at_dt", "optimum_work_extrapolated",
+                   "linear_ramp_work_at_dt")
 
 
 @dataclass
 class ProtocolMeasurement:
-    """A protocol's mean work, error and objective ``<W> + alpha * error``, each with its standard error."""
+    """A protocol's mean work, error and objective ``<W> + alpha * error``, each with its standard error.
+
+    ``work``, ``error`` and ``objective`` are extrapolated to dt -> 0 (per path, ``2 W_(dt/4) - W_(dt/2)`` from chains at
+    dt/2 and dt/4 on one Brownian path); ``work_at_dt`` and ``error_at_dt`` are the chain at the task's own step
+    ``dt = tau / steps``, as the optimiser's iterations run it, and ``work_step_bias`` is their difference per path,
+    ``work_at_dt - work`` (None where the CLI did not write them).
+    """
 
     work: Measured
     error: Measured
@@ -584,11 +756,25 @@ class ProtocolMeasurement:
     trajectories: int
     seed: int
     references: Dict[str, float] = field(default_factory=dict)
+    steps: Optional[int] = None
+    work_at_dt: Optional[Measured] = None
+    error_at_dt: Optional[Measured] = None
+    work_step_bias: Optional[Measured] = None
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "ProtocolMeasurement":
         return cls(_measured(d, "work"), _measured(d, "error"), _measured(d, "objective"), int(d.get("trajectories", 0)),
-                   int(d.get("seed", 0)), {k: _number(d[k]) for k in _REFERENCE_KEYS if k in d})
+                   int(d.get("seed", 0)), {k: _number(d[k]) for k in _REFERENCE_KEYS if k in d},
+                   **_step_measurements(d))
+
+
+def _step_measurements(d: Dict[str, Any]) -> Dict[str, Any]:
+    """``steps``, ``work_at_dt``, ``error_at_dt`` and ``work_step_bias`` of a measurement's JSON (None when absent)."""
+    def measured(key: str) -> Optional[Measured]:
+        return None if d.get(key) is None and d.get(key + "_stderr") is None else _measured(d, key)
+    steps = d.get("steps")
+    return {"steps": None if steps is None else int(steps), "work_at_dt": measured("work_at_dt"),
+            "error_at_dt": measured("error_at_dt"), "work_step_bias": measured("work_step_bias")}
 
 
 @dataclass
@@ -614,12 +800,21 @@ class OptimizeResult:
     Attributes
     ----------
     work, error, objective : Measured
-        The optimised protocol measured on fresh paths (common random numbers with ``baseline``).
+        The optimised protocol measured on fresh paths (common random numbers with ``baseline``), extrapolated to
+        dt -> 0 from chains at dt/2 and dt/4 on one Brownian path.
+    steps : int or None
+        Steps of the task's chain, ``dt = tau / steps``.
+    work_at_dt, error_at_dt : Measured or None
+        The same paths' chain at the task's own dt, as the optimiser's iterations run it.
+    work_step_bias : Measured or None
+        ``work_at_dt - work`` per path, with its standard error: the time step's bias in the iterations' work.
     baseline : ProtocolMeasurement
-        The linear ramp on the same paths.
+        The linear ramp on the same paths (with its own ``work_at_dt``, ``work_step_bias``).
     references : dict of float
         What the task knows exactly: ``optimum_work`` (Schmiedl-Seifert), ``linear_ramp_work``, ``landauer_bound``,
-        ``finite_time_bound``, ... (only those the task has).
+        ``finite_time_bound``, ... (only those the task has); for translate-trap also the exact means on the simulated
+        chain at dt, ``optimum_work_at_dt`` and ``linear_ramp_work_at_dt`` (what ``work_at_dt`` converges to), and
+        ``optimum_work_extrapolated`` (what the extrapolated ``work`` converges to).
     protocol : Protocol
         lambda(t) of the optimised protocol.
     iterations : dict of numpy.ndarray
@@ -640,12 +835,18 @@ class OptimizeResult:
     protocol: Protocol
     stop_reason: str
     iterations: Dict[str, np.ndarray] = field(default_factory=dict)
+    steps: Optional[int] = None
+    work_at_dt: Optional[Measured] = None
+    error_at_dt: Optional[Measured] = None
+    work_step_bias: Optional[Measured] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "OptimizeResult":
         r = _Reader(d)
+        r.get("steps", "work_at_dt", "work_at_dt_stderr", "error_at_dt", "error_at_dt_stderr", "work_step_bias",
+              "work_step_bias_stderr")
         log = r.get("iterations") or []
         columns = sorted({k for item in log for k in item})
         result = cls(task=r.get("task"), tau=float(r.get("tau")), alpha=float(r.get("alpha")), settings=r.get("settings") or {},
@@ -654,7 +855,8 @@ class OptimizeResult:
                      references={k: _number(r.get(k)) for k in _REFERENCE_KEYS if k in d},
                      baseline=ProtocolMeasurement.from_json(r.get("baseline") or {}),
                      protocol=Protocol.from_json(r.get("protocol") or {}), stop_reason=r.get("stop_reason"),
-                     iterations={c: np.array([_number(item.get(c)) for item in log]) for c in columns}, json=d)
+                     iterations={c: np.array([_number(item.get(c)) for item in log]) for c in columns},
+                     **_step_measurements(d), json=d)
         result.extra = r.extra()
         return result
 
