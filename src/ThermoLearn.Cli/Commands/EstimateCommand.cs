@@ -13,7 +13,7 @@ namespace ThermoLearn.Cli.Commands;
 
 /// <summary>
 /// <c>thermolearn estimate --in FILE [--dt DT] --method current|tur|jump|underdamped [--basis poly:2|fourier:K|rbf:M]
-/// [--diffusion D|[[..]]|auto|auto-robust] [--windows K] [--time-degree K] [--joint] [--correction none|richardson|richardson2]
+/// [--diffusion D|[[..]]|auto|auto-robust] [--noise-robust (tur)] [--windows K] [--time-degree K] [--joint] [--correction none|richardson|richardson2]
 /// [--per-trajectory FILE.csv] [--bootstrap B] [--seed S] [--plot FILE.png] [--json]</c>, and for <c>--method neural-current|neep</c>
 /// <c>[--hidden 2x64] [--epochs N] [--batch B] [--lr LR] [--folds K] [--threads T] [--save-model FILE | --load-model FILE]</c>
 /// (<see cref="NeuralEstimateOptions"/>; JSON adds "training" with the per-epoch curves, --plot draws them): entropy production from trajectories
@@ -126,6 +126,7 @@ internal static class EstimateCommand
         (EstimateInputs.Diffusion, ["--diffusion"]),
         (EstimateInputs.Correction, ["--correction"]),
         (EstimateInputs.TimeBasis, ["--time-degree", "--joint"]),
+        (EstimateInputs.NoiseRobust, ["--noise-robust"]),
     ];
 
     /// <summary>The options of <c>estimate</c> on trajectory data (the snapshot options are <see cref="ActiveEstimateOptions"/>).</summary>
@@ -145,6 +146,11 @@ internal static class EstimateCommand
                 + $"{ThermoLearn.Inference.BasisConvergence.DefaultMaximumFunctions} functions), none, or a basis.",
             DefaultValueFactory = _ => "auto",
         };
+        public Option<bool> NoiseRobust { get; } = new("--noise-robust")
+        {
+            Description = "--method tur: the positions carry white measurement noise; its covariance, told from successive increments, is removed from the currents' "
+                + "variance (which the noise inflates, biasing the bound low). For --method current use --diffusion auto-robust.",
+        };
         public Option<string> Correction { get; } = new("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultCorrection.Name };
         public Option<string?> PerTrajectory { get; } = new("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
         public Option<string?> Plot { get; } = new("--plot") { Description = "Figure (.png/.svg): sigma(t) with the exact curve, or the local EP rate d^T D d of 2-D data." };
@@ -156,7 +162,7 @@ internal static class EstimateCommand
         public void AddTo(Command command)
         {
             Input.AddTo(command);
-            foreach (var o in new Option[] { Method, Basis, BasisCheck, Diffusion, Windows, TimeDegree, Joint, Correction, PerTrajectory, Plot, Json }) command.Add(o);
+            foreach (var o in new Option[] { Method, Basis, BasisCheck, Diffusion, NoiseRobust, Windows, TimeDegree, Joint, Correction, PerTrajectory, Plot, Json }) command.Add(o);
             Streaming.AddTo(command);
             Neural.AddTo(command);
             Active.AddTo(command);
@@ -180,9 +186,10 @@ internal static class EstimateCommand
     /// <param name="Errors">Batches and resampling of the standard errors.</param>
     /// <param name="Json">Print JSON rather than text.</param>
     /// <param name="BasisCheck">--basis-check: "auto", "none" or a basis (current, stationary; "none" for the other methods).</param>
+    /// <param name="NoiseRobust">--noise-robust (tur).</param>
     private sealed record Request(string Input, EstimateRunner Method, string Basis, string Diffusion, int Windows, int TimeDegree, int PerTrajectoryTimeDegree,
         bool Joint, CoarseSamplingCorrection Correction, bool CorrectionGiven, string? Plot, string? PerTrajectory, NeuralArguments? Neural, ErrorOptions Errors,
-        bool Json, string BasisCheck);
+        bool Json, string BasisCheck, bool NoiseRobust);
 
     /// <summary>What an estimate produced, ready to render (and the statistics for --statistics-out).</summary>
     private sealed record Estimated(TrajectoryHeader Header, DiffusionSpec Diffusion, EstimateOutcome Outcome,
@@ -198,7 +205,7 @@ internal static class EstimateCommand
             string inPath = parse.GetValue(options.Input.In)!;
             if (ThermoLearn.ActiveMatter.ActiveSnapshotFile.IsSnapshotFile(inPath))
                 return options.Active.Run(parse, console, inPath, parse.GetValue(options.Method)!, parse.GetValue(options.Plot), parse.GetValue(options.Json),
-                    [options.Basis, options.BasisCheck, options.Diffusion, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
+                    [options.Basis, options.BasisCheck, options.Diffusion, options.NoiseRobust, options.Windows, options.TimeDegree, options.Joint, options.Correction, options.PerTrajectory,
                         options.Input.Dt, options.Input.Columns, options.Input.Batches, options.Input.Bootstrap, .. options.Neural.TrainingOptions],
                     parse.GetValue(options.Neural.SaveModel), parse.GetValue(options.Neural.LoadModel), options.Input.Seed);
             RejectSnapshotMethodOnOtherFiles(inPath, parse.GetValue(options.Method)!);
@@ -247,6 +254,8 @@ internal static class EstimateCommand
                 throw new InvalidInputException($"--basis sets the linear basis; --method {m.Name} learns a network (set its size with --hidden).");
             if (parse.GetResult(o.TimeDegree) is { Implicit: false } || parse.GetValue(o.Joint))
                 throw new InvalidInputException($"--time-degree and --joint belong to the linear time basis; --method {m.Name} with --windows takes t as a network input.");
+            if (parse.GetValue(o.NoiseRobust))
+                throw new InvalidInputException($"--noise-robust removes measurement noise from the currents' variance of --method tur; --method {m.Name} takes it in its diffusion (--diffusion auto-robust).");
         }
         else
         {
@@ -254,7 +263,7 @@ internal static class EstimateCommand
             var given = command.Options.Where(opt => unread.Contains(opt.Name) && parse.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
             if (given.Count > 0)
                 throw new InvalidInputException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used by --method {m.Name}; drop {(given.Count == 1 ? "it" : "them")} "
-                    + "(--method current reads the basis, diffusion, time and correction options).");
+                    + "(--method current reads the basis, diffusion, time and correction options; tur the basis and --noise-robust).");
         }
         if (csvPath is not null)
         {
@@ -285,7 +294,7 @@ internal static class EstimateCommand
         if (m.Method != Inference.EstimateMethods.Current || k > 1 || joint || degree is > 0) basisCheck = "none";
         return new Request(parse.GetValue(o.Input.In)!, m, parse.GetValue(o.Basis)!, parse.GetValue(o.Diffusion)!, k,
             degree ?? Inference.EstimateMethods.TimeDegree(k, joint), degree ?? Inference.EstimateMethods.PerTrajectoryTimeDegree(k, joint), joint,
-            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, parse.GetValue(o.Json), basisCheck);
+            correction, parse.GetResult(o.Correction) is { Implicit: false }, plotPath, csvPath, neural, errors, parse.GetValue(o.Json), basisCheck, parse.GetValue(o.NoiseRobust));
     }
 
     /// <summary>
@@ -303,7 +312,7 @@ internal static class EstimateCommand
             throw new InvalidInputException($"--plot draws fields of 1-D or 2-D data or sigma(t) with --windows; these data have {header.Dimension} coordinates.");
         var statistics = o.Streaming.Output(parse);
         var outcome = r.Method.Run(new EstimateContext(reader, () => o.Input.Open(parse), o.Streaming.ChunkValues(parse), r.Basis, spec, r.Windows, r.TimeDegree,
-            r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics, r.BasisCheck));
+            r.Joint, r.Correction.Order, r.Errors, console, r.CorrectionGiven, r.Neural, statistics, r.BasisCheck, r.NoiseRobust));
         if (r.Correction.Order > 0 && EulerChainWarning(r.Input, header.Metadata, header.Dt) is { } euler)
             outcome = outcome with { Warnings = [euler, .. outcome.Warnings] };
         EstimateWarning.Print(console, outcome.Warnings);

@@ -22,9 +22,10 @@ namespace ThermoLearn.Cli.Commands;
 /// <param name="Neural">Training settings or a saved model for the neural methods; null for the others.</param>
 /// <param name="Statistics">Where the current statistics go for --statistics-out (current, tur).</param>
 /// <param name="BasisCheck">--basis-check: "auto" (the next richer basis of the family), "none", or a basis specification.</param>
+/// <param name="NoiseRobust">--noise-robust: remove white measurement noise on the positions (tur: from the currents' variance).</param>
 internal sealed record EstimateContext(TrajectoryReader Reader, Func<TrajectoryReader> Open, long ChunkValues, string Basis, DiffusionSpec Diffusion, int Windows,
     int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors, Infrastructure.CliConsole Console, bool CorrectionExplicit, NeuralArguments? Neural,
-    StatisticsOutput Statistics, string BasisCheck = "none")
+    StatisticsOutput Statistics, string BasisCheck = "none", bool NoiseRobust = false)
 {
     private (double[] Lower, double[] Upper)? _range;
 
@@ -137,7 +138,7 @@ internal static class EstimateRunners
     /// <summary>current (with the correction of <paramref name="correctionOrder"/>) and tur: the chunked current statistics of <paramref name="method"/>.</summary>
     private static EstimateOutcome Current(EstimateContext c, string method, int correctionOrder)
     {
-        var request = new CurrentEstimateRequest(method, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, correctionOrder, c.Errors);
+        var request = new CurrentEstimateRequest(method, c.Diffusion, c.Windows, c.TimeDegree, c.Joint, correctionOrder, c.Errors, c.NoiseRobust);
         var warnings = new List<EstimateWarning>();
         // before the pass, so that the sample's chunk is not held beside the pass's two
         if (DiscreteStates(c.Open, c.ChunkValues, method) is { } discrete) warnings.Add(discrete);

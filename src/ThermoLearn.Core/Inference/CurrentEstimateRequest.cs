@@ -26,7 +26,11 @@ public sealed record CurrentEstimateResult(EntropyProductionEstimate Estimate, E
 /// <param name="Joint">One joint (x, t) fit instead of per-window fits.</param>
 /// <param name="CorrectionOrder">Coarse-sampling correction: 0 none, 1 Richardson over lags 1, 2, 2 over lags 1, 2, 3.</param>
 /// <param name="Errors">Batches and resampling of the standard errors.</param>
-public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors)
+/// <param name="NoiseRobust">tur: remove the share of white measurement noise on the positions from the currents' variance
+/// (<see cref="EntropyProductionEstimator.Tur(CurrentStatistics, ErrorOptions, bool)"/>); the current method's noise robustness is its diffusion
+/// (<see cref="DiffusionSpec.EstimatedNoiseRobust"/>).</param>
+public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusion, int Windows, int TimeDegree, bool Joint, int CorrectionOrder, ErrorOptions Errors,
+    bool NoiseRobust = false)
 {
     /// <summary>The methods this request computes.</summary>
     public static IReadOnlyList<string> Methods { get; } = ["current", "tur"];
@@ -38,6 +42,8 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
     public IReadOnlyList<CurrentStatisticsOptions> StatisticsOptions()
     {
         if (!Methods.Contains(Method)) throw new InvalidInputException($"method '{Method}' has no mergeable statistics; use {string.Join(" or ", Methods)}.");
+        if (NoiseRobust && Method != "tur")
+            throw new InvalidInputException($"the noise-robust variant of method '{Method}' is its diffusion (auto-robust); the measurement noise is removed from the currents' variance for tur only.");
         if (Method == "tur") return [new CurrentStatisticsOptions(CurrentCovariance: true)];
         return Enumerable.Range(1, CoarseSamplingCorrection.FromOrder(CorrectionOrder).Lags)
             .Select(lag => Windowed ? new CurrentStatisticsOptions(Lag: lag, Windows: Windows, TimeDegree: TimeDegree, TimeLocalToWindow: !Joint) : new CurrentStatisticsOptions(Lag: lag))
@@ -50,7 +56,7 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
         var expected = StatisticsOptions();
         if (stats.Count != expected.Count || stats.Zip(expected).Any(p => p.First.Options != p.Second))
             throw new InvalidInputException($"the statistics were accumulated for other settings ({Describe(stats.Select(s => s.Options))}) than this estimate needs ({Describe(expected)}).");
-        if (Method == "tur") return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors));
+        if (Method == "tur") return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors, NoiseRobust));
         if (Windowed)
         {
             var series = EntropyProductionEstimator.Windows(stats, Diffusion, Joint, Errors, CorrectionOrder);

@@ -772,7 +772,8 @@ internal sealed class CurrentMoments
     }
 
     /// <summary>The same transitions with some moments replaced (<see cref="With"/>).</summary>
-    private CurrentMoments(CurrentMoments m, double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive)
+    private CurrentMoments(CurrentMoments m, double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive,
+        double[]? currentSecondMoment)
     {
         N = m.N;
         D = m.D;
@@ -786,15 +787,16 @@ internal sealed class CurrentMoments
         SecondCumulant = secondCumulant;
         SuccessiveCount = m.SuccessiveCount;
         Successive = successive;
-        CurrentSecondMoment = m.CurrentSecondMoment;
+        CurrentSecondMoment = currentSecondMoment;
     }
 
     /// <summary>
-    /// These moments with the Gram sums, currents, second cumulant and successive products replaced (the measurement
-    /// noise's share removed, <see cref="MeasurementNoise"/>); the count, step and current second moments are kept.
+    /// These moments with the Gram sums, currents, second cumulant, successive products and (when kept) the currents' second
+    /// moment replaced (the measurement noise's share removed, <see cref="MeasurementNoise"/>); the count and step are kept.
     /// </summary>
-    internal CurrentMoments With(double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive) =>
-        new(this, gramStart, gramMid, strat, ito, secondCumulant, successive);
+    internal CurrentMoments With(double[] gramStart, double[] gramMid, double[] strat, double[] ito, double[] secondCumulant, double[] successive,
+        double[]? currentSecondMoment) =>
+        new(this, gramStart, gramMid, strat, ito, secondCumulant, successive, currentSecondMoment);
 
     public int N { get; }
     public int D { get; }

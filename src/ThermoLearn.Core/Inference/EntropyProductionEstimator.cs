@@ -170,28 +170,35 @@ public static class EntropyProductionEstimator
     /// = 2 m^T S^-1 m / dt, with m and S the mean and covariance of the per-transition currents
     /// j = vec((b_s + b_e)/2 dx^T) (Otsubo, Ito, Dechant &amp; Sagawa, PRE 101, 062106 (2020); Manikandan, Gupta &amp;
     /// Krishnamurthy, PRL 124, 120603 (2020)). Needs no diffusion matrix; a lower bound that becomes tight as dt -> 0.
+    /// <paramref name="noiseRobust"/>: positions observed with white measurement noise of covariance Sigma inflate S (by
+    /// 2 d^T Sigma d per transition for a linear current d^T dy, against a clean variance of order 2 dt d^T D d), so the bound falls
+    /// short; Sigma is then estimated from successive increments and its share removed from S (<see cref="MeasurementNoise"/>;
+    /// docs/inference.md, "Measurement noise").
     /// </summary>
-    public static EntropyProductionEstimate Tur(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null)
+    public static EntropyProductionEstimate Tur(TrajectoryEnsemble data, IBasis basis, ErrorOptions? errors = null, bool noiseRobust = false)
     {
         errors ??= ErrorOptions.Default;
-        return Tur(CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors), errors);
+        return Tur(CurrentStatistics.Accumulate(data, basis, new CurrentStatisticsOptions(CurrentCovariance: true), errors), errors, noiseRobust);
     }
 
     /// <summary>The TUR bound from statistics accumulated with <see cref="CurrentStatisticsOptions.CurrentCovariance"/>.</summary>
-    public static EntropyProductionEstimate Tur(CurrentStatistics stats, ErrorOptions errors)
+    public static EntropyProductionEstimate Tur(CurrentStatistics stats, ErrorOptions errors, bool noiseRobust = false)
     {
         if (!stats.Options.CurrentCovariance) throw new InvalidInputException("The TUR bound needs statistics accumulated with the current covariance.");
         var full = stats.Moments();
-        double sigma = TurRate(stats, full, true);
-        var (se, bias) = Resampling.Errors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false)], [sigma]);
+        double sigma = TurRate(stats, full, true, noiseRobust);
+        var (se, bias) = Resampling.Errors(stats.Batches, errors, w => [TurRate(stats, stats.Moments(-1, w), false, noiseRobust)], [sigma]);
         return new EntropyProductionEstimate(sigma, se[0], sigma - bias[0], "tur", stats.BasisName,
-            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], "not used"))
+            stats.Frames, (long)full.Count, full.ObservedTime, Settings(stats, errors, [], noiseRobust ? TurNoiseRobust : "not used"))
         { Quantity = EstimatedQuantity.ContinuousLowerBound };
     }
 
     /// <summary>The Gaussian deconvolution of the noise-robust variant's polynomial basis (<see cref="DiffusionSpec.Prepare"/>), else null.</summary>
     internal static GaussianDeconvolution? Deconvolution(CurrentStatistics stats, DiffusionSpec diffusion) =>
         diffusion.NoiseRobust ? GaussianDeconvolution.For(stats.Basis, stats.Options.TimeDegree) : null;
+
+    /// <summary>The settings' diffusion source of a noise-robust TUR bound (which uses no diffusion matrix).</summary>
+    internal const string TurNoiseRobust = "not used; the currents' variance less the measurement noise of successive increments";
 
     internal static (double Sigma, double[] Theta) Fit(CurrentStatistics stats, CurrentMoments m, double[] D, bool diagnose)
     {
@@ -211,8 +218,9 @@ public static class EntropyProductionEstimator
         return DenseMatrix.Dot(theta, mtd);
     }
 
-    private static double TurRate(CurrentStatistics stats, CurrentMoments m, bool diagnose)
+    private static double TurRate(CurrentStatistics stats, CurrentMoments m, bool diagnose, bool noiseRobust)
     {
+        if (noiseRobust) m = MeasurementNoise.Remove(m, a => LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, a), null).Moments;
         int nd = m.N * m.D;
         var mean = new double[nd];
         for (int i = 0; i < nd; i++) mean[i] = m.Strat[i] * m.Step;

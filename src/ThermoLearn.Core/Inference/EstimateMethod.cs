@@ -18,6 +18,9 @@ public enum EstimateInputs
 
     /// <summary>The linear time basis: its Legendre degree and the joint (x, t) fit.</summary>
     TimeBasis = 8,
+
+    /// <summary>White measurement noise on the positions, removed from the moments (tur: from the currents' variance).</summary>
+    NoiseRobust = 16,
 }
 
 /// <summary>
@@ -45,7 +48,7 @@ public static class EstimateMethods
 
     /// <summary>Short-time TUR lower bound with the optimal current in the basis.</summary>
     public static EstimateMethod Tur { get; } = new("tur", "short-time TUR lower bound with the optimal current in the basis",
-        EstimateInputs.Basis, SupportsWindows: false);
+        EstimateInputs.Basis | EstimateInputs.NoiseRobust, SupportsWindows: false);
 
     /// <summary>Discrete states: the continuous-time EP of the maximum-likelihood generator, with the sampled chain's EP beside it.</summary>
     public static EstimateMethod Jump { get; } = new("jump", "discrete states (integer labels): continuous-time EP of the maximum-likelihood generator of the counts, with the sampled "

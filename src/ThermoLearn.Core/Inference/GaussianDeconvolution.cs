@@ -153,7 +153,7 @@ internal sealed class GaussianDeconvolution
             second[i] = m.SecondCumulant[i] - sigma[i] / tau;
             successive[i] = m.Successive[i] + sigma[i];
         }
-        return m.With(gramStart, gramMid, strat, ito, second, successive);
+        return m.With(gramStart, gramMid, strat, ito, second, successive, m.CurrentSecondMoment); // the TUR takes the affine sums (MeasurementNoise.Remove without a deconvolution)
     }
 
     /// <summary>m(h) = E[eta^h] for eta ~ N(0, Sigma), by Stein's lemma: E[eta_i eta^r] = sum_j Sigma_ij r_j E[eta^(r - e_j)].</summary>

@@ -13,7 +13,8 @@ namespace ThermoLearn.Inference;
 /// <item>Stratonovich currents: J^S_y = J^S_x (the noise of the midpoint (eta_s + eta_e)/2 is uncorrelated with eta_e - eta_s);</item>
 /// <item>second cumulant: &lt;dy dy^T&gt;/(2 tau) = &lt;dx dx^T&gt;/(2 tau) + Sigma / tau;</item>
 /// <item>successive products: &lt;dy_f dy_{f+1}^T&gt; = &lt;dx_f dx_{f+1}^T&gt; - Sigma, and &lt;dx_f dx_{f+1}^T&gt; (symmetrised)
-/// = tau^2 S + O(tau^3) with S = &lt;m m^T + D (grad m)^T + (grad m) D&gt; for the drift m (Ito-Taylor).</item>
+/// = tau^2 S + O(tau^3) with S = &lt;m m^T + D (grad m)^T + (grad m) D&gt; for the drift m (Ito-Taylor);</item>
+/// <item>the currents' second moment &lt;j j^T&gt; (TUR) gains 2 &lt;B B^T&gt; (x) Sigma and terms in G Sigma G^T (<see cref="CurrentSecondMoment"/>).</item>
 /// </list>
 /// Both unknowns come from the same sums: Sigma = tau^2 S - &lt;dy_f dy_{f+1}^T&gt; (Vestergaard, Blainey &amp; Flyvbjerg,
 /// PRE 89, 022726 (2014), with the drift's share), and G = K C^-1 from K = J^S - J^I = G &lt;dy dy^T&gt;/(2 tau) = G C, which
@@ -104,7 +105,43 @@ internal static class MeasurementNoise
             second[i] = m.SecondCumulant[i] - sigma[i] / tau;
             successive[i] = m.Successive[i] + sigma[i];
         }
-        return m.With(gramStart, gramMid, m.Strat, ito, second, successive);
+        return m.With(gramStart, gramMid, m.Strat, ito, second, successive, m.CurrentSecondMoment is null ? null : CurrentSecondMoment(m, jacobian, sigma, share));
+    }
+
+    /// <summary>
+    /// &lt;j j^T&gt; less the noise's share, for j = vec(B dy^T), B = (b(y_s) + b(y_e))/2 (the TUR's currents). With y = x + eta,
+    /// B_y = B_x + G eta_bar and dy = dx + delta, where eta_bar = (eta_s + eta_e)/2 (covariance Sigma/2) and delta = eta_e - eta_s
+    /// (covariance 2 Sigma) are uncorrelated, and independent for Gaussian noise; the terms odd in the noise vanish, so
+    /// <list type="bullet">
+    /// <item>&lt;j j^T&gt;_y = &lt;j j^T&gt;_x + 2 &lt;B_x B_x^T&gt; (x) Sigma + (G Sigma G^T / 2) (x) &lt;dx dx^T&gt; + G Sigma G^T (x) Sigma,</item>
+    /// </list>
+    /// ((x): Kronecker product over (basis, coordinate) pairs). In observed moments, &lt;B_y B_y^T&gt; = &lt;B_x B_x^T&gt; + G Sigma G^T / 2
+    /// = GramMid_y - G &lt;dy dy^T&gt; G^T / 4 (b_e - b_s = G dy for an affine basis) and &lt;dy dy^T&gt; = &lt;dx dx^T&gt; + 2 Sigma, so the share is
+    /// 2 M (x) Sigma + (G Sigma G^T / 2) (x) &lt;dy dy^T&gt; - G Sigma G^T (x) Sigma with M = GramMid_y - G &lt;dy dy^T&gt; G^T / 4. For a linear
+    /// current d^T dy (B constant, G = 0) it is the familiar 2 d^T Sigma d per transition. The mean &lt;j&gt; (the Stratonovich current)
+    /// keeps no share. Exact for an affine basis and Gaussian noise; beyond, the leading term 2 &lt;B B^T&gt; (x) Sigma stands and the
+    /// others take the mean Jacobian G.
+    /// </summary>
+    private static double[] CurrentSecondMoment(CurrentMoments m, double[] jacobian, double[] sigma, double[] gsg)
+    {
+        int n = m.N, d = m.D, nd = n * d;
+        var increments = new double[d * d];   // <dy dy^T>
+        for (int i = 0; i < d * d; i++) increments[i] = 2 * m.Step * m.SecondCumulant[i];
+        var gc = DenseMatrix.MultiplyRowMajor(jacobian, n, d, increments, d);
+        var gcg = DenseMatrix.MultiplyRowMajor(gc, n, d, Transpose(jacobian, n, d), n);
+        var result = (double[])m.CurrentSecondMoment!.Clone();
+        for (int a = 0; a < n; a++)
+            for (int c = 0; c < n; c++)
+            {
+                double mid = m.GramMid[a * n + c] - gcg[a * n + c] / 4, g = gsg[a * n + c];
+                for (int mu = 0; mu < d; mu++)
+                    for (int nu = 0; nu < d; nu++)
+                    {
+                        double s = sigma[mu * d + nu];
+                        result[(a * d + mu) * nd + c * d + nu] -= 2 * mid * s + g / 2 * increments[mu * d + nu] - g * s;
+                    }
+            }
+        return result;
     }
 
     private static void RequirePositiveDefinite(double[] gram, double[] observed, int n, double[] sigma, int d, Func<int, string> name)

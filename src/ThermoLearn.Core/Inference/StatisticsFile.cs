@@ -33,7 +33,7 @@ public enum ReduceBatches
 /// <summary>
 /// Statistics files (<c>.stats</c>): the sums of <see cref="CurrentStatistics"/> of one part, and their reduction to the
 /// estimate one process would make on all parts. Layout (version 1): the line <c>thermolearn-statistics 1</c>, one line of
-/// JSON (method, basis, diffusion, windows, time degree, correction, batches and resampling, dt, start time, frames,
+/// JSON (method, basis, diffusion, windows, time degree, correction, noise_robust (tur; present only when true), batches and resampling, dt, start time, frames,
 /// trajectories, the batch layout, provenance), then the sums as little-endian float64, one block per lag,
 /// [window][batch][sum]. A file is a few kB to a few MB whatever the data size.
 /// <para>Summation order (bit-identical reduction): within a part each batch sums its transitions trajectory by trajectory
@@ -86,6 +86,7 @@ public static class StatisticsFile
             ["run_index"] = layout.RunIndex is { } index ? new JsonArray(index.Select(i => (JsonNode?)i).ToArray()) : null,
             ["lags"] = new JsonArray(part.Statistics.Select(s => (JsonNode?)s.Options.Lag).ToArray()),
         };
+        if (r.NoiseRobust) header["noise_robust"] = true;
         if (first.Basis is RadialBasis rbf)
         {
             header["basis_lower"] = new JsonArray(rbf.Lower.Select(v => (JsonNode?)v).ToArray());
@@ -130,7 +131,7 @@ public static class StatisticsFile
                 : diffusionNode?.GetValue<string>() == "auto-robust" ? DiffusionSpec.EstimatedNoiseRobust : DiffusionSpec.Estimated;
             var errors = new ErrorOptions(Get<int>("batches_requested"), Get<int>("bootstrap"), Get<ulong>("seed"));
             var request = new CurrentEstimateRequest(Get<string>("method"), diffusion, Get<int>("windows"), Get<int>("time_degree"), Get<bool>("joint"),
-                Get<int>("correction_order"), errors);
+                Get<int>("correction_order"), errors, h["noise_robust"]?.GetValue<bool>() ?? false);
             string basisSpec = Get<string>("basis");
             var basis = BasisSpec.Parse(basisSpec, d, () => (
                 h["basis_lower"]?.AsArray().Select(v => v!.GetValue<double>()).ToArray() ?? throw new InvalidInputException($"{path}: an rbf basis needs basis_lower."),
@@ -276,6 +277,7 @@ public static class StatisticsFile
             Same("the rbf basis range (centres are placed on each file's own range; reduce needs one basis)",
                 string.Join(",", x.Lower.Concat(x.Upper)), string.Join(",", y.Lower.Concat(y.Upper)));
         Same("the diffusion", Describe(ra.Diffusion), Describe(rb.Diffusion));
+        Same("the measurement-noise correction (--noise-robust)", ra.NoiseRobust, rb.NoiseRobust);
         Same(InputParameter.Windows, ra.Windows, rb.Windows);
         Same("the time degree", ra.TimeDegree, rb.TimeDegree);
         Same(InputParameter.Joint, ra.Joint, rb.Joint);

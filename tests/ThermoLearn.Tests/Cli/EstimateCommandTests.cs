@@ -215,6 +215,12 @@ public class EstimateCommandTests
         var tur = Run("estimate", "--in", trap, "--method", "tur", "--basis", "poly:1", "--json");
         Assert.True(tur.Code == 0, tur.Error);
         Assert.Equal("tur", (string)JsonNode.Parse(tur.Out)!["method"]!);
+        // --noise-robust: the same bound with the measurement noise's share taken out of the currents' variance, and said so
+        var robust = Run("estimate", "--in", trap, "--method", "tur", "--basis", "poly:1", "--noise-robust", "--json");
+        Assert.True(robust.Code == 0, robust.Error);
+        var rj = JsonNode.Parse(robust.Out)!;
+        Assert.Equal(ThermoLearn.Inference.EntropyProductionEstimator.TurNoiseRobust, (string)rj["diffusion_source"]!);
+        Assert.NotEqual((double)JsonNode.Parse(tur.Out)!["ep_rate"]!, (double)rj["ep_rate"]!);
     }
 
     /// <summary>

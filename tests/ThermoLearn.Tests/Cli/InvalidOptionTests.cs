@@ -94,6 +94,7 @@ public sealed class InvalidOptionTests : IDisposable
     [InlineData("tur", "--diffusion", "1")]
     [InlineData("underdamped", "--correction", "none")]
     [InlineData("jump", "--time-degree", "2")]
+    [InlineData("current", "--noise-robust", "true")]
     public void OptionsAMethodDoesNotReadAreRefused(string method, string option, string value) =>
         Refused(Run("estimate", "--in", Simulated(), "--method", method, option, value), option, "not used by --method " + method);
 

@@ -27,16 +27,19 @@ public class CoarseSamplingAnalysisTests(ITestOutputHelper output)
     /// as the estimator forms them. z = (x, x') is Gaussian (stationary C, cross covariance C Phi^T), every component of j is
     /// (alpha + beta . z)(gamma . z), so m = beta^T Sigma gamma and, by Isserlis' theorem, S_pq = alpha_p alpha_q gamma_p^T
     /// Sigma gamma_q + (beta_p Sigma beta_q)(gamma_p Sigma gamma_q) + (beta_p Sigma gamma_q)(gamma_p Sigma beta_q).
+    /// <paramref name="noiseVariance"/> s^2: the positions observed with independent Gaussian noise of variance s^2 per coordinate
+    /// and frame, which adds s^2 I to the covariance of x and of x' (not to their cross covariance).
     /// </summary>
-    internal static double TurLimit(LinearModel model, double dt)
+    internal static double TurLimit(LinearModel model, double dt, double noiseVariance = 0)
     {
         var a = InferenceData.M(model.A);
         var c = InferenceData.M(model.StationaryCovariance);
         int d = a.RowCount, n = d + 1, m = n * d;
         var phi = Expm(-a * dt);
         var sigma = Matrix<double>.Build.Dense(2 * d, 2 * d);
-        sigma.SetSubMatrix(0, 0, c);
-        sigma.SetSubMatrix(d, d, c);
+        var observed = c + noiseVariance * Matrix<double>.Build.DenseIdentity(d);
+        sigma.SetSubMatrix(0, 0, observed);
+        sigma.SetSubMatrix(d, d, observed);
         sigma.SetSubMatrix(0, d, c * phi.Transpose());
         sigma.SetSubMatrix(d, 0, phi * c);
         var alpha = new double[m];

@@ -55,6 +55,8 @@ public class StreamingStatisticsTests
             Same(EntropyProductionEstimator.Current(data, basis, DiffusionSpec.Estimated, errors).EntropyProduction, streamed.Uncorrected!);
             var tur = new CurrentEstimateRequest("tur", DiffusionSpec.Estimated, 1, 0, false, 0, errors);
             Same(EntropyProductionEstimator.Tur(data, basis, errors), Streamed(path, tur, basis, chunk).Estimate);
+            var robust = tur with { NoiseRobust = true };
+            Same(EntropyProductionEstimator.Tur(data, basis, errors, noiseRobust: true), Streamed(path, robust, basis, chunk).Estimate);
         }
     }
 
@@ -202,6 +204,11 @@ public class StreamingStatisticsTests
         var (r, stats, metadata) = StatisticsFile.Reduce(mapped);
         Same(expected, r.Estimate(stats).Estimate);
         Assert.Equal("driven-trap-2d", metadata.Model);
+        // the TUR's measurement-noise correction travels in the files' header
+        var tur = new CurrentEstimateRequest("tur", DiffusionSpec.Estimated, 1, 0, false, 0, errors, NoiseRobust: true);
+        var (rt, turStats, _) = StatisticsFile.Reduce(parts.Select(p => Map(p, tur, folder)).ToArray());
+        Assert.True(rt.NoiseRobust);
+        Same(EntropyProductionEstimator.Tur(whole, BasisSpec.Parse("poly:2", whole), errors, noiseRobust: true), rt.Estimate(turStats).Estimate);
 
         // batches as parts: 5 batches, the same point estimate up to the order of summation
         var (_, byPart, _) = StatisticsFile.Reduce(mapped, ReduceBatches.Parts);
@@ -236,6 +243,9 @@ public class StreamingStatisticsTests
         var b = a with { CorrectionOrder = 0 };
         var e = Assert.Throws<InvalidInputException>(() => StatisticsFile.Reduce([Map(parts[0], a, folder), Map(parts[1], b, folder)]));
         Assert.Contains("correction order", e.Message);
+        var tur = new CurrentEstimateRequest("tur", DiffusionSpec.Estimated, 1, 0, false, 0, new ErrorOptions(10));
+        e = Assert.Throws<InvalidInputException>(() => StatisticsFile.Reduce([Map(parts[0], tur, folder), Map(parts[1], tur with { NoiseRobust = true }, folder)]));
+        Assert.Contains("measurement-noise correction", e.Message);
         var c = a with { Diffusion = DiffusionSpec.Isotropic(0.5, 2) };
         e = Assert.Throws<InvalidInputException>(() => StatisticsFile.Reduce([Map(parts[0], a, folder), Map(parts[1], c, folder)]));
         Assert.Contains("diffusion", e.Message);
