@@ -293,7 +293,7 @@ def exact(model: str, *, params: Parameters = None, at: Optional[float] = None) 
 def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = None, basis: Optional[str] = None,
              diffusion: Optional[Union[float, str, Sequence[Sequence[float]]]] = None, windows: Optional[int] = None,
              time_degree: Optional[int] = None, joint: bool = False, correction: Optional[str] = None,
-             basis_check: Optional[str] = None,
+             basis_check: Optional[str] = None, noise_robust: bool = False,
              columns: Optional[Sequence[int]] = None, batches: Optional[int] = None, bootstrap: Optional[int] = None,
              seed: Optional[int] = None, hidden: Optional[str] = None, epochs: Optional[int] = None,
              batch: Optional[int] = None, lr: Optional[float] = None, folds: Optional[int] = None,
@@ -318,6 +318,9 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         Linear basis, e.g. ``'poly:1'``, ``'poly:2'`` (default), ``'fourier:3'``, ``'rbf:10'``.
     diffusion : float, matrix or str, optional
         A number, a matrix, ``'auto'`` (default) or ``'auto-robust'``.
+    noise_robust : bool, optional
+        ``method='tur'`` only: the positions carry white measurement noise, whose share (its covariance told from successive
+        increments) is removed from the currents' variance; without it the noise biases the bound low.
     windows : int, optional
         sigma(t) on this many time windows (non-stationary data); see ``result.windows``.
     basis_check : str, optional
@@ -353,6 +356,7 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _switch(args, "--joint", joint)
         _flag(args, "--correction", correction)
         _flag(args, "--basis-check", basis_check)
+        _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)
@@ -403,6 +407,7 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         _flag(args, "--basis", basis)
         _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--correction", correction)
+        _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)

@@ -263,7 +263,9 @@ internal static class EstimateCommand
             var given = command.Options.Where(opt => unread.Contains(opt.Name) && parse.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
             if (given.Count > 0)
                 throw new InvalidInputException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used by --method {m.Name}; drop {(given.Count == 1 ? "it" : "them")} "
-                    + "(--method current reads the basis, diffusion, time and correction options; tur the basis and --noise-robust).");
+                    + "(--method current reads the basis, diffusion, time and correction options; tur the basis and --noise-robust)"
+                    + (given.Contains("--noise-robust") && m.Method.Reads.HasFlag(EstimateInputs.Diffusion)
+                        ? $"; --method {m.Name} removes measurement noise from its diffusion with --diffusion auto-robust." : "."));
         }
         if (csvPath is not null)
         {

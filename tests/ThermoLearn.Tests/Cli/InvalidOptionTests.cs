@@ -96,7 +96,8 @@ public sealed class InvalidOptionTests : IDisposable
     [InlineData("jump", "--time-degree", "2")]
     [InlineData("current", "--noise-robust", "true")]
     public void OptionsAMethodDoesNotReadAreRefused(string method, string option, string value) =>
-        Refused(Run("estimate", "--in", Simulated(), "--method", method, option, value), option, "not used by --method " + method);
+        Refused(Run("estimate", "--in", Simulated(), "--method", method, option, value), option, "not used by --method " + method,
+            option == "--noise-robust" ? "--diffusion auto-robust" : "drop it");
 
     [Theory]
     [InlineData("simulate", "--model", "driven-trap-2d", "--set", "k=1", "--set", "k=2", "--trajectories", "2", "--steps", "2", "--dt", "0.01", "--out", "OUT")]
