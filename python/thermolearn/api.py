@@ -407,7 +407,6 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         _flag(args, "--basis", basis)
         _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--correction", correction)
-        _switch(args, "--noise-robust", noise_robust)
         _flag(args, "--columns", columns)
         _flag(args, "--batches", batches)
         _flag(args, "--bootstrap", bootstrap)
