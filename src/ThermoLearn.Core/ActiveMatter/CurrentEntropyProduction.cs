@@ -83,7 +83,8 @@ public static class CurrentEntropyProduction
         int lags = correction.Lags;
         if (snapshots.Frames < lags + 2 * options.Blocks)
             throw new InvalidInputException($"the current estimator needs at least {lags + 2 * options.Blocks} snapshots ({options.Blocks} blocks of 2 or more increments); the file has {snapshots.Frames}.");
-        if (options.Blocks < 2) throw new InvalidInputException($"blocks must be at least 2 (got {options.Blocks}).");
+        if (options.Blocks < 4)
+            throw new InvalidInputException($"the current estimator needs at least 4 blocks (--blocks; got {options.Blocks}): its bias correction takes neighbouring blocks' covariance, which needs B - 3 > 0.");
         var basis = new ParticleBasis(m, options.Tents, options.Shells, options.LagFilters);
         int n = m.Particles, d = m.Dimension, k = basis.Count, rows = n * d, frames = snapshots.Frames, blocks = options.Blocks;
         bool noisyX = m.Epsilon > 0;
@@ -158,9 +159,9 @@ public static class CurrentEntropyProduction
             return (jxs, jgs, g2);
         }
 
-        double Sigma(int lag, int leaveOut, out double sx, out double sg, out double[] thetaX, out double[] thetaG)
+        double Sigma(int lag, int leaveOut, int alsoLeaveOut, out double sx, out double sg, out double[] thetaX, out double[] thetaG)
         {
-            var (jxs, jgs, g2) = Moments(lag, b => b != leaveOut);
+            var (jxs, jgs, g2) = Moments(lag, b => b != leaveOut && b != alsoLeaveOut);
             thetaG = DenseMatrix.SolveRidgedCholesky(g2, jgs, k, m.Gamma);
             sg = DenseMatrix.Dot(jgs, thetaG);
             if (noisyX)
@@ -182,7 +183,7 @@ public static class CurrentEntropyProduction
         var sigmaG = new double[lags];
         var thetaXs = new double[lags][];
         var thetaGs = new double[lags][];
-        for (int l = 0; l < lags; l++) sigma[l] = Sigma(l, -1, out sigmaX[l], out sigmaG[l], out thetaXs[l], out thetaGs[l]);
+        for (int l = 0; l < lags; l++) sigma[l] = Sigma(l, -1, -1, out sigmaX[l], out sigmaG[l], out thetaXs[l], out thetaGs[l]);
         double rate = correction.Combine(l => sigma[l - 1]), rateX = correction.Combine(l => sigmaX[l - 1]), rateG = correction.Combine(l => sigmaG[l - 1]);
         // Block b's own loss 2 theta . J_b - D theta . M_b theta for a force fitted without it (one lag).
         double Scored(int lag, int b, double[] thetaX, double[] thetaG)
@@ -203,6 +204,7 @@ public static class CurrentEntropyProduction
         }
 
         var leaveOut = new double[blocks];
+        var leavePairOut = new double[blocks];
         var heldOut = new double[blocks];
         var leaveOutThetaX = new double[blocks][];
         var leaveOutThetaG = new double[blocks][];
@@ -212,12 +214,15 @@ public static class CurrentEntropyProduction
             var tg = new double[lags][];
             var sl = new double[lags];
             var scored = new double[lags];
+            var pair = new double[lags];
             for (int l = 0; l < lags; l++)
             {
-                sl[l] = Sigma(l, b, out _, out _, out tx[l], out tg[l]);
+                sl[l] = Sigma(l, b, -1, out _, out _, out tx[l], out tg[l]);
                 scored[l] = Scored(l, b, tx[l], tg[l]);
+                pair[l] = Sigma(l, b, (b + 1) % blocks, out _, out _, out _, out _);
             }
             leaveOut[b] = correction.Combine(l => sl[l - 1]);
+            leavePairOut[b] = correction.Combine(l => pair[l - 1]);
             heldOut[b] = correction.Combine(l => scored[l - 1]);
             leaveOutThetaX[b] = new double[k];
             leaveOutThetaG[b] = new double[k];
@@ -228,10 +233,7 @@ public static class CurrentEntropyProduction
                 leaveOutThetaG[b][p] = correction.Combine(l => tg[l - 1][q]);
             }
         }
-        double mean = leaveOut.Average(), variance = 0;
-        foreach (double v in leaveOut) variance += (v - mean) * (v - mean);
-        double stderr = Math.Sqrt((blocks - 1.0) / blocks * variance);
-        double debiased = blocks * rate - (blocks - 1) * mean;
+        var (debiased, stderr) = NeighbourJackknife(rate, leaveOut, leavePairOut);
         // one value per block: the block mean and its standard error sqrt(var / B)
         var heldOutRate = BlockStatistics.Mean(heldOut, blocks);
         var estimate = new ManyBodyEntropyEstimate(rate, stderr, debiased, rateX, rateG, "current", frames, n, blocks);
@@ -248,6 +250,36 @@ public static class CurrentEntropyProduction
         options.Progress?.Report(1);
         return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, JackknifeErrors(leaveOutThetaX), JackknifeErrors(leaveOutThetaG),
             sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutRate.Mean, heldOutRate.StandardError);
+    }
+
+    /// <summary>
+    /// Bias correction and standard error of a smooth function f of block means whose neighbouring blocks are correlated
+    /// (docs/active-matter.md, "Neighbouring blocks"). With d_b the deviation of block b's mean from the whole record's, f's
+    /// leave-one-out and leave-neighbours-out changes are, to second order, Delta_b = -g . d_b / (B - 1) + d_b^T A d_b / (B - 1)^2 and
+    /// Delta_{b,b+1} = -g . (d_b + d_b+1) / (B - 2) + (d_b + d_b+1)^T A (d_b + d_b+1) / (B - 2)^2 (g the gradient, A half the Hessian;
+    /// pairs taken round the circle so that the gradient terms sum to 0). The bias of f is tr(A Var(mean)), and for blocks that are
+    /// 1-dependent (each correlated with its neighbours only) Var(mean) = (Gamma_0 + Gamma_1 + Gamma_1^T) / B, which
+    /// sum_b [(B - 2)^2 Delta_{b,b+1} - (B - 1)^2 Delta_b] / (B (B - 3)) estimates. The plain jackknife,
+    /// (B - 1) sum_b Delta_b / B, assumes Gamma_1 = 0: where a feature's current telescopes (g's current is d|g|^2 / 2, so the block
+    /// currents are boundary terms and neighbours are anticorrelated, Gamma_1 = -Gamma_0 / 2) it overstated the bias B-fold. The
+    /// standard error is the jackknife one of the debiased value itself: pseudo-values q_b = f - B beta_b with beta_b the block's
+    /// term of the bias, error sqrt(sum_b (q_b - mean q)^2 / (B (B - 1))), which includes the noise of the bias correction.
+    /// </summary>
+    private static (double Debiased, double StandardError) NeighbourJackknife(double full, double[] leaveOut, double[] leavePairOut)
+    {
+        int blocks = leaveOut.Length;
+        double b1 = blocks - 1.0, b2 = blocks - 2.0, scale = blocks * (blocks - 3.0);
+        var pseudo = new double[blocks];
+        double bias = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            double beta = (b2 * b2 * (leavePairOut[b] - full) - b1 * b1 * (leaveOut[b] - full)) / scale;
+            bias += beta;
+            pseudo[b] = full - blocks * beta;
+        }
+        double mean = pseudo.Average(), variance = 0;
+        foreach (double q in pseudo) variance += (q - mean) * (q - mean);
+        return (full - bias, Math.Sqrt(variance / (blocks * b1)));
     }
 
     /// <summary>Jackknife standard error of each component from its leave-one-block-out values.</summary>
