@@ -120,6 +120,16 @@ public sealed record ActiveModel
     /// <summary>The pair force is on (an interaction and a non-zero strength).</summary>
     public bool Interacting => Interaction != PairInteraction.None && K != 0;
 
+    /// <summary>
+    /// The largest packing fraction of non-overlapping discs (hexagonal, pi / (2 sqrt 3) = 0.9069) or spheres (face-centred cubic,
+    /// pi / (3 sqrt 2) = 0.7405): above it phi no longer describes particles of radius r0, whose initial placement cannot exist.
+    /// </summary>
+    public double DensestPacking => Dimension == 3 ? Math.PI / (3 * Math.Sqrt(2)) : Math.PI / (2 * Math.Sqrt(3));
+
+    private string DensestPackingReason => Dimension == 3
+        ? "above the densest packing of equal spheres (face-centred cubic, pi / (3 sqrt 2) = 0.7405) no placement of the spheres of radius r0 leaves them without overlap."
+        : "above the densest packing of equal discs (hexagonal, pi / (2 sqrt 3) = 0.9069) no placement of the discs of radius r0 leaves them without overlap.";
+
     /// <summary>Checks every parameter; bad values throw <see cref="InvalidInputException"/> naming the parameter.</summary>
     public void Validate()
     {
@@ -128,13 +138,17 @@ public sealed record ActiveModel
         if (Particles < 1) throw new InvalidInputException($"n (the number of particles) must be positive (got {Particles}).");
         if (Dimension is not (2 or 3)) throw new InvalidInputException($"d must be 2 or 3 (got {Dimension}).");
         if (Kind == ActiveModelKind.Abp && Dimension != 2) throw new InvalidInputException($"abp is two-dimensional (orientation angle theta); got d = {Dimension}.");
-        if (!(PackingFraction > 0 && PackingFraction < 1))
-            throw new InvalidInputException($"phi (packing fraction) must lie in (0, 1) (got {PackingFraction.ToString(CultureInfo.InvariantCulture)}): "
-                + (PackingFraction >= 1 ? "at phi >= 1 the discs cannot fit in the box." : "a packing fraction is the positive share of the box the discs cover."));
+        if (!(PackingFraction > 0 && PackingFraction <= DensestPacking))
+            throw new InvalidInputException(FormattableString.Invariant($"phi (packing fraction) must lie in (0, {DensestPacking:F4}] (got {PackingFraction}): ")
+                + (PackingFraction > DensestPacking ? DensestPackingReason : "a packing fraction is the positive share of the box the discs cover."));
         NonNegative(V0, "v0");
         Positive(R0, "r0");
         Positive(Beta, "beta");
         if (!double.IsFinite(K)) throw new InvalidInputException($"{(Kind == ActiveModelKind.Aoup ? "k" : "mu")} must be a finite number.");
+        if (K < 0)
+            throw new InvalidInputException(FormattableString.Invariant($"{(Kind == ActiveModelKind.Aoup ? "k (the strength of the pair force)" : "mu (the mobility)")} must be non-negative (got {K}): ")
+                + "the pair potentials are repulsive contact forces, and a negative strength turns them into attractions that pull particles onto "
+                + "each other without limit (the softplus force is bounded at r = 0, so they pile up at one point): there is no steady state. Use 0 for no interaction.");
         if (Kind == ActiveModelKind.Aoup)
         {
             Positive(Gamma, "gamma");

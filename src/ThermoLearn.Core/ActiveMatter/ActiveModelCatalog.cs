@@ -13,7 +13,7 @@ public static class ActiveModelCatalog
     private static readonly ModelParameter[] Shared =
     [
         new("n", "1024", "integer", "number of particles N"),
-        new("phi", "0.5", "number", "packing fraction N v_d r0^d / L^d (periodic box of side L when A = 0; initial cube in a trap); < 1"),
+        new("phi", "0.5", "number", "packing fraction N v_d r0^d / L^d (periodic box of side L when A = 0; initial cube in a trap); at most the densest packing, 0.9069 in 2-D, 0.7405 in 3-D"),
         new("v0", "1", "number", "self-propulsion speed"),
         new("potential", "softplus", "name", "pair repulsion: softplus (f = softplus_beta(2 r0 - r)), wca, harmonic or none"),
         new("r0", "1", "number", "particle radius (contact at 2 r0)"),
@@ -28,13 +28,13 @@ public static class ActiveModelCatalog
             new("d", "2", "integer", "dimension (2 or 3)"),
             new("gamma", "1", "number", "relaxation rate of g (persistence time 1/gamma)"),
             new("eps", "0", "number", "translational noise strength (0: none)"),
-            new("k", "1", "number", "strength of the pair force"),
+            new("k", "1", "number", "strength of the pair force (>= 0: repulsive)"),
             new("A", "0", "number", "harmonic trap stiffness (0: periodic box)"),
         ]),
         new("abp", "Active Brownian particles (2-D) dx = [v0 e(theta) + mu F] dt + sqrt(2 Dt) dW, dtheta = sqrt(2 Dr) dB; snapshots of (x, theta)",
         [
             .. Shared,
-            new("mu", "1", "number", "mobility (strength of the pair force)"),
+            new("mu", "1", "number", "mobility (strength of the pair force, >= 0)"),
             new("Dt", "0", "number", "translational diffusion"),
             new("Dr", "1", "number", "rotational diffusion"),
         ]),

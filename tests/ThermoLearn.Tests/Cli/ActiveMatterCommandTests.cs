@@ -330,7 +330,11 @@ public sealed class ActiveMatterCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("phi=1", "at phi >= 1 the discs cannot fit")]
+    [InlineData("phi=1", "must lie in (0, 0.9069] (got 1): above the densest packing of equal discs")]
+    [InlineData("phi=0.95", "must lie in (0, 0.9069] (got 0.95): above the densest packing of equal discs")]   // was simulated with overlapping discs
+    [InlineData("phi=0.75 --set d=3", "must lie in (0, 0.7405] (got 0.75): above the densest packing of equal spheres")]
+    [InlineData("k=-1", "k (the strength of the pair force) must be non-negative (got -1)")]   // was simulated: the particles collapsed
+    [InlineData("k=-1 --set A=1", "k (the strength of the pair force) must be non-negative (got -1)")]
     [InlineData("phi=0", "(got 0): a packing fraction is the positive share")]   // said "at phi >= 1 the discs cannot fit"
     [InlineData("phi=-0.1", "(got -0.1): a packing fraction is the positive share")]
     [InlineData("n=3", "smaller than twice the interaction cutoff")]
@@ -338,7 +342,7 @@ public sealed class ActiveMatterCommandTests : IDisposable
     public void BadModelParametersExitWithCode2AndWriteNothing(string set, string message)
     {
         string output = PathOf("bad.h5");
-        var (code, _, error) = Run("simulate", "--model", "aoup", "--set", set, "--steps", "10", "--dt", "0.1", "--out", output);
+        var (code, _, error) = Run(["simulate", "--model", "aoup", "--set", .. set.Split(' '), "--steps", "10", "--dt", "0.1", "--out", output]);
         Assert.Equal(2, code);
         Assert.Contains(message, error);
         Assert.False(File.Exists(output));
