@@ -179,7 +179,13 @@ internal sealed class ActiveEstimateOptions
                 ? IdentityEntropyProduction.Stationarity(identitySeries, 0, identityFirst, blocks)
                 : IdentityEntropyProduction.Stationarity(identitySeries, identityFirst, identityFirst + (snapshots.Frames - identityFirst) / 2, blocks);
         }
-        var warnings = FewerBlocks(blocks, estimate, versus is null ? null : identity, snapshots.Frames - identityFirst);
+        // Observables that identity 4 does not hold fixed (a trap's spread, |g|^2), on the same two stretches, for every AOUP record
+        int scoredFirst = snapshots.Frames - (scoreEstimate?.Snapshots ?? snapshots.Frames);
+        var observableChecks = score is not null
+            ? StationarityObservables.Check(snapshots, 0, scoredFirst, blocks)
+            : StationarityObservables.Check(snapshots, scoredFirst, scoredFirst + (snapshots.Frames - scoredFirst) / 2, blocks);
+        var warnings = FewerBlocks(blocks, estimate, versus is null ? null : identity, snapshots.Frames - identityFirst)
+            .Concat(NotStationary(stationarity is null ? observableChecks : [stationarity, .. observableChecks])).ToList();
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps, model.Dimension);
         if (plotPath is not null)
@@ -259,10 +265,28 @@ internal sealed class ActiveEstimateOptions
                     ["difference_stderr"] = st.Error,
                     ["relative_difference"] = JsonOutput.Number(st.RelativeDifference),
                     ["z"] = JsonOutput.Number(st.Z),
+                    ["difference_stderr_reference"] = JsonOutput.Number(st.ReferenceError),
+                    ["z_reference"] = JsonOutput.Number(st.ReferenceZ),
                     ["differs"] = st.Differs,
                     ["equal_to_rounding"] = st.EqualToRounding,
                 };
             }
+            if (observableChecks.Count > 0)
+                result["stationarity_observables"] = new JsonArray([.. observableChecks.Select(c => (JsonNode)new JsonObject
+                {
+                    ["observable"] = c.Observable,
+                    ["frames"] = new JsonArray(new JsonArray(c.First, c.Second - 1), new JsonArray(c.Second, c.Last)),
+                    ["mean"] = new JsonArray(c.FirstStretch.Mean, c.SecondStretch.Mean),
+                    ["stderr"] = new JsonArray(c.FirstStretch.StandardError, c.SecondStretch.StandardError),
+                    ["difference"] = c.Difference,
+                    ["difference_stderr"] = c.Error,
+                    ["relative_difference"] = JsonOutput.Number(c.RelativeDifference),
+                    ["z"] = JsonOutput.Number(c.Z),
+                    ["difference_stderr_reference"] = JsonOutput.Number(c.ReferenceError),
+                    ["z_reference"] = JsonOutput.Number(c.ReferenceZ),
+                    ["differs"] = c.Differs,
+                    ["equal_to_rounding"] = c.EqualToRounding,
+                })]);
             if (current is not null)
             {
                 result["ep_rate_heldout"] = JsonOutput.Number(current.HeldOut);
@@ -342,8 +366,13 @@ internal sealed class ActiveEstimateOptions
                     : st.EqualToRounding ? "equal to rounding" : "no difference resolved";
                 console.Out.WriteLine($"stationarity (identity 4 is sigma only in a steady state): frames {st.First}..{st.Second - 1} {st.FirstStretch.Mean:G6} +- {st.FirstStretch.StandardError:G3}, "
                     + $"frames {st.Second}..{st.Last} {st.SecondStretch.Mean:G6} +- {st.SecondStretch.StandardError:G3}; difference {st.Difference:G4} +- {st.Error:G3} "
-                    + $"(z = {st.Z:F1}; |z| <= {StationarityCheck.Threshold} in a steady state): {verdict}");
+                    + $"(z = {st.Z:F1}, {st.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} in a steady state): {verdict}");
             }
+            foreach (var c in observableChecks)
+                console.Out.WriteLine($"stationarity of {c.Observable.Replace('_', ' ')}: frames {c.First}..{c.Second - 1} {c.FirstStretch.Mean:G6} +- {c.FirstStretch.StandardError:G3}, "
+                    + $"frames {c.Second}..{c.Last} {c.SecondStretch.Mean:G6} +- {c.SecondStretch.StandardError:G3}; difference {c.Difference:G4} +- {c.Error:G3} "
+                    + $"(z = {c.Z:F1}, {c.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} in a steady state): "
+                    + (c.Differs ? $"they differ, by {100 * c.RelativeDifference:F2}% of the first" : c.EqualToRounding ? "equal to rounding" : "no difference resolved"));
             if (exact is { } e)
             {
                 var (of, value) = Compared(estimate);
@@ -388,6 +417,22 @@ internal sealed class ActiveEstimateOptions
         return [new EstimateWarning("fewer-blocks", $"--blocks {asked}: a block holds at least one snapshot, so {string.Join(", and ", parts)}; "
             + "one snapshot a block leaves out the correlation between neighbouring snapshots, so the error is too small where they are correlated: "
             + "record more snapshots or give fewer --blocks.", fields)];
+    }
+
+    /// <summary>
+    /// A warning where a stationarity check (identity 4, a trap's mean squared position, the mean |g|^2) finds its two stretches
+    /// different (|z| &gt; 3; 0.27% for each check of a steady state with correct errors): the record drifts (no burn-in, a system still
+    /// ordering) or fluctuates over longer than its blocks, and every estimate here assumes a steady state.
+    /// </summary>
+    internal static IReadOnlyList<EstimateWarning> NotStationary(IReadOnlyList<StationarityCheck> checks)
+    {
+        var differing = checks.Where(c => c.Differs).ToList();
+        if (differing.Count == 0) return [];
+        string what = string.Join("; ", differing.Select(c => FormattableString.Invariant(
+            $"{(c.Observable == StationarityCheck.Identity ? "identity 4" : c.Observable.Replace('_', ' '))} {c.FirstStretch.Mean:G4} on frames {c.First}..{c.Second - 1} against {c.SecondStretch.Mean:G4} on {c.Second}..{c.Last} (z = {c.Z:F1}, {c.ReferenceZ:F1} against the second stretch's fluctuations)")));
+        var fields = new JsonObject { ["observables"] = new JsonArray([.. differing.Select(c => (JsonNode)JsonValue.Create(c.Observable)!)]) };
+        return [new EstimateWarning("not-stationary", $"the record is not stationary: {what}; the estimates assume a steady state. "
+            + "Discard the transient (simulate --burn-in, or keep the later frames) or record longer blocks.", fields)];
     }
 
     /// <summary>Each particle's local EP (time average and at the last snapshot) with its position there: x, y, and z in 3-D.</summary>
