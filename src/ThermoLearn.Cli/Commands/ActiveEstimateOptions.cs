@@ -185,7 +185,8 @@ internal sealed class ActiveEstimateOptions
             ? StationarityObservables.Check(snapshots, 0, scoredFirst, blocks)
             : StationarityObservables.Check(snapshots, scoredFirst, scoredFirst + (snapshots.Frames - scoredFirst) / 2, blocks);
         var warnings = FewerBlocks(blocks, estimate, versus is null ? null : identity, snapshots.Frames - identityFirst)
-            .Concat(NotStationary(stationarity is null ? observableChecks : [stationarity, .. observableChecks])).ToList();
+            .Concat(NotStationary(stationarity is null ? observableChecks : [stationarity, .. observableChecks]))
+            .Concat(HeldOutSwamped(current?.HeldOutSwamping, current?.HeldOut ?? double.NaN, current?.HeldOutError ?? double.NaN)).ToList();
         if (localPath is not null && maps is not null) WriteLocal(localPath, snapshots, maps);
         if (regionsPath is not null && maps is not null) WriteRegions(regionsPath, maps, model.Dimension);
         if (plotPath is not null)
@@ -291,6 +292,17 @@ internal sealed class ActiveEstimateOptions
             {
                 result["ep_rate_heldout"] = JsonOutput.Number(current.HeldOut);
                 result["stderr_heldout"] = JsonOutput.Number(current.HeldOutError);
+                result["heldout_block_scores"] = JsonOutput.Array(current.HeldOutScores);
+                if (current.HeldOutSwamping is { } sw)
+                    result["heldout_swamped"] = new JsonObject
+                    {
+                        ["quantity"] = "blocks whose held-out score moves the mean of the scores by more than 3 standard errors of the rest, and the held-out rate without them",
+                        ["blocks"] = new JsonArray([.. sw.Blocks.Select(b => (JsonNode)JsonValue.Create(b))]),
+                        ["frames"] = new JsonArray([.. sw.Frames.Select(f => (JsonNode)new JsonArray(f.First, f.Last))]),
+                        ["scores"] = JsonOutput.Array(sw.Scores),
+                        ["ep_rate_heldout_without"] = JsonOutput.Number(sw.WithoutThem.Mean),
+                        ["stderr_heldout_without"] = JsonOutput.Number(sw.WithoutThem.StandardError),
+                    };
                 result["ep_rate_lag1"] = JsonOutput.Number(current.RateLag1);
                 result["ep_rate_lag2"] = JsonOutput.Number(current.RateLag2);
                 result["features"] = new JsonArray(current.Features.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
@@ -350,7 +362,8 @@ internal sealed class ActiveEstimateOptions
                 + $"error from {estimate.Blocks} blocks)");
             if (current is not null)
                 console.Out.WriteLine($"held-out EP rate (the force fitted on {blocks - 1} of {blocks} blocks, scored on the other; a lower bound up to its error): "
-                    + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})");
+                    + $"{current.HeldOut:G6} +- {current.HeldOutError:G3} (per particle {current.HeldOut / model.Particles:G6} +- {current.HeldOutError / model.Particles:G3})"
+                    + (current.HeldOutSwamping is { } sw ? $"; without block{(sw.Blocks.Length > 1 ? "s" : "")} {string.Join(", ", sw.Blocks)}, which swamp{(sw.Blocks.Length > 1 ? "" : "s")} it: {sw.WithoutThem.Mean:G6} +- {sw.WithoutThem.StandardError:G3}" : ""));
             if (versus is not null)
             {
                 string name = Compared(estimate).Of == "ep_rate" ? "estimate" : "jackknife-debiased estimate";
@@ -433,6 +446,25 @@ internal sealed class ActiveEstimateOptions
         var fields = new JsonObject { ["observables"] = new JsonArray([.. differing.Select(c => (JsonNode)JsonValue.Create(c.Observable)!)]) };
         return [new EstimateWarning("not-stationary", $"the record is not stationary: {what}; the estimates assume a steady state. "
             + "Discard the transient (simulate --burn-in, or keep the later frames) or record longer blocks.", fields)];
+    }
+
+    /// <summary>
+    /// A warning where one block's held-out score (or a few) swamps the held-out rate (<see cref="HeldOutSwamping"/>): it names the
+    /// blocks, their frames and scores, and gives the rate over the other blocks.
+    /// </summary>
+    internal static IReadOnlyList<EstimateWarning> HeldOutSwamped(HeldOutSwamping? swamping, double heldOut, double heldOutError)
+    {
+        if (swamping is not { } sw) return [];
+        string blocks = string.Join(", ", sw.Blocks.Select((b, q) => FormattableString.Invariant($"block {b} (frames {sw.Frames[q].First}..{sw.Frames[q].Last}) scored {sw.Scores[q]:G4}")));
+        var fields = new JsonObject
+        {
+            ["blocks"] = new JsonArray([.. sw.Blocks.Select(b => (JsonNode)JsonValue.Create(b))]),
+            ["ep_rate_heldout_without"] = JsonOutput.Number(sw.WithoutThem.Mean),
+            ["stderr_heldout_without"] = JsonOutput.Number(sw.WithoutThem.StandardError),
+        };
+        return [new EstimateWarning("heldout-swamped", FormattableString.Invariant($"the held-out rate {heldOut:G4} +- {heldOutError:G3} is swamped by {blocks}: ")
+            + "a force fitted on the other blocks, where some feature hardly fires, extrapolates there. "
+            + FormattableString.Invariant($"Over the other {sw.WithoutThem.Count} blocks it is {sw.WithoutThem.Mean:G4} +- {sw.WithoutThem.StandardError:G3}; a longer record, or fewer --blocks, puts more of each state in every fit."), fields)];
     }
 
     /// <summary>Each particle's local EP (time average and at the last snapshot) with its position there: x, y, and z in 3-D.</summary>

@@ -58,8 +58,62 @@ public sealed record LocalEntropyMaps(double[] ParticleRates, int SnapshotFrame,
 /// different snapshots it has no in-sample optimism: in expectation it is at most the rate of the best force in the basis, so
 /// it is a lower bound of the EP rate up to its error.
 /// </summary>
+/// <remarks>
+/// <see cref="HeldOutScores"/> holds each block's score, and <see cref="HeldOutSwamping"/> the blocks (if any) that swamp their mean:
+/// one block's score can be far outside the others' where a feature that hardly fires in the other blocks is fitted there with a
+/// large, poorly determined coefficient and then fires on the scored block (an interacting trap: -7,419 +- 7,694 against identity 4's
+/// 327, docs/active-matter.md).
+/// </remarks>
 public sealed record ManyBodyCurrentEstimateResult(ManyBodyEntropyEstimate Estimate, IReadOnlyList<string> Features, double[] CoefficientsX, double[] CoefficientsG,
-    double[] CoefficientErrorsX, double[] CoefficientErrorsG, double RateLag1, double RateLag2, LocalEntropyMaps Maps, double HeldOut, double HeldOutError);
+    double[] CoefficientErrorsX, double[] CoefficientErrorsG, double RateLag1, double RateLag2, LocalEntropyMaps Maps, double HeldOut, double HeldOutError,
+    double[] HeldOutScores, HeldOutSwamping? HeldOutSwamping);
+
+/// <summary>
+/// Blocks whose held-out scores swamp the held-out rate: leaving a block's score out moves the mean of the scores by more than
+/// <see cref="Threshold"/> standard errors of the rest. For scores that scatter as a sample, that is a score
+/// 3 B / sqrt(B - 1) (13.8 for B = 20) sample deviations from the others' mean, which a t-distributed score reaches with probability
+/// below 1e-9; the blocks are taken out one at a time, the largest influence first, at most a quarter of them.
+/// </summary>
+/// <param name="Blocks">The blocks, in the order found (0-based).</param>
+/// <param name="Frames">Each block's first and last frame (its increments' start frames and the last end frame).</param>
+/// <param name="Scores">Their scores.</param>
+/// <param name="WithoutThem">The held-out rate over the other blocks, with its error (their spread / sqrt(count)).</param>
+public sealed record HeldOutSwamping(int[] Blocks, (int First, int Last)[] Frames, double[] Scores, MeanEstimate WithoutThem)
+{
+    public const double Threshold = 3;
+
+    /// <summary>The swamping blocks of <paramref name="scores"/> (B blocks over <paramref name="frames"/> snapshots), or null where none swamps.</summary>
+    public static HeldOutSwamping? Find(double[] scores, int frames)
+    {
+        int blocks = scores.Length;
+        var kept = Enumerable.Range(0, blocks).ToList();
+        var found = new List<int>();
+        while (found.Count < blocks / 4 && kept.Count >= 4)
+        {
+            double mean = kept.Average(b => scores[b]);
+            int worst = -1;
+            double worstMove = 0;
+            foreach (int b in kept)
+            {
+                double rest = (mean * kept.Count - scores[b]) / (kept.Count - 1);
+                double variance = kept.Where(c => c != b).Sum(c => (scores[c] - rest) * (scores[c] - rest)) / (kept.Count - 2);
+                double se = Math.Sqrt(variance / (kept.Count - 1));
+                double move = Math.Abs(mean - rest) / se;
+                if (!(move <= worstMove)) { worst = b; worstMove = move; }
+            }
+            if (!(worstMove > Threshold)) break;
+            found.Add(worst);
+            kept.Remove(worst);
+        }
+        if (found.Count == 0) return null;
+        var restScores = kept.Select(b => scores[b]).ToArray();
+        double m = restScores.Average(), v = restScores.Sum(x => (x - m) * (x - m)) / (restScores.Length - 1);
+        // block b holds the increments starting at frames t with floor(t B / (frames - 1)) = b (lag 1)
+        int Start(int b) => (int)(((long)b * (frames - 1) + blocks - 1) / blocks);
+        return new HeldOutSwamping([.. found], [.. found.Select(b => (Start(b), Start(b + 1)))], [.. found.Select(b => scores[b])],
+            new MeanEstimate(m, Math.Sqrt(v / restScores.Length), restScores.Length));
+    }
+}
 
 /// <summary>
 /// Model-free entropy production of a many-body AOUP system from snapshot increments with the current loss
@@ -249,7 +303,7 @@ public static class CurrentEntropyProduction
         var maps = Maps(snapshots, basis, thetaX, thetaG, options);
         options.Progress?.Report(1);
         return new ManyBodyCurrentEstimateResult(estimate, basis.Names, thetaX, thetaG, JackknifeErrors(leaveOutThetaX), JackknifeErrors(leaveOutThetaG),
-            sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutRate.Mean, heldOutRate.StandardError);
+            sigma[0], lags >= 2 ? sigma[1] : double.NaN, maps, heldOutRate.Mean, heldOutRate.StandardError, heldOut, HeldOutSwamping.Find(heldOut, frames));
     }
 
     /// <summary>

@@ -108,6 +108,34 @@ public class CurrentEstimatorTests(ITestOutputHelper output)
         Assert.True(Math.Abs(mean) < 1, $"debiased rate at sigma = 0: mean z {mean:F2} over {z.Length} seeds (spread {spread:F2})");
     }
 
+    /// <summary>
+    /// The held-out rate is a mean of 20 block scores, and one score far outside the others (a feature that hardly fires in the
+    /// other blocks, fitted there with a large coefficient) swamps it: an interacting trap gave -7,419 +- 7,694 against identity 4's
+    /// 327. <see cref="HeldOutSwamping.Find"/> must name such a block with its frames and give the mean of the others exactly, and
+    /// must name none among scores that scatter as a sample (20 normal draws; a score 13.8 sample deviations out has probability
+    /// below 1e-9). The scores here are the shape of that trap's: 19 near 327 and one at -150,000.
+    /// </summary>
+    [Fact]
+    public void OneBlockThatSwampsTheHeldOutRateIsNamed()
+    {
+        var rng = RandomStream.For(21, 0, 0);
+        var scores = new double[20];
+        for (int b = 0; b < scores.Length; b++) scores[b] = 327 + 30 * rng.NextGaussian();
+        Assert.Null(HeldOutSwamping.Find(scores, 8001));
+        var others = (double[])scores.Clone();
+        scores[13] = -150_000;
+        var swamping = HeldOutSwamping.Find(scores, 8001)!;
+        Assert.Equal([13], swamping.Blocks);
+        Assert.Equal((5200, 5600), swamping.Frames[0]);   // increments starting at frames t with floor(20 t / 8000) = 13
+        Assert.Equal(-150_000, swamping.Scores[0]);
+        var rest = others.Where((_, b) => b != 13).ToArray();
+        Assert.Equal(rest.Average(), swamping.WithoutThem.Mean, 12);
+        Assert.Equal(BlockStatistics.Mean(rest, rest.Length).StandardError, swamping.WithoutThem.StandardError, 12);
+        // two such blocks: both named, the larger first
+        scores[4] = 40_000;
+        Assert.Equal([13, 4], HeldOutSwamping.Find(scores, 8001)!.Blocks);
+    }
+
     [Fact]
     public void InteractingPassiveParticlesProduceNothing() => Check("v0=0", Simulate(Equilibrium(200), 0.005, 2, 1001, 2000, 4), 3.5, null, debiased: true);
 
