@@ -379,12 +379,12 @@ internal sealed class ActiveEstimateOptions
                     : st.EqualToRounding ? "equal to rounding" : "no difference resolved";
                 console.Out.WriteLine($"stationarity (identity 4 is sigma only in a steady state): frames {st.First}..{st.Second - 1} {st.FirstStretch.Mean:G6} +- {st.FirstStretch.StandardError:G3}, "
                     + $"frames {st.Second}..{st.Last} {st.SecondStretch.Mean:G6} +- {st.SecondStretch.StandardError:G3}; difference {st.Difference:G4} +- {st.Error:G3} "
-                    + $"(z = {st.Z:F1}, {st.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} in a steady state): {verdict}");
+                    + $"(z = {st.Z:F1}; {st.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} and {StationarityCheck.ReferenceThreshold} in a steady state): {verdict}");
             }
             foreach (var c in observableChecks)
                 console.Out.WriteLine($"stationarity of {c.Observable.Replace('_', ' ')}: frames {c.First}..{c.Second - 1} {c.FirstStretch.Mean:G6} +- {c.FirstStretch.StandardError:G3}, "
                     + $"frames {c.Second}..{c.Last} {c.SecondStretch.Mean:G6} +- {c.SecondStretch.StandardError:G3}; difference {c.Difference:G4} +- {c.Error:G3} "
-                    + $"(z = {c.Z:F1}, {c.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} in a steady state): "
+                    + $"(z = {c.Z:F1}; {c.ReferenceZ:F1} against the second stretch's fluctuations; |z| <= {StationarityCheck.Threshold} and {StationarityCheck.ReferenceThreshold} in a steady state): "
                     + (c.Differs ? $"they differ, by {100 * c.RelativeDifference:F2}% of the first" : c.EqualToRounding ? "equal to rounding" : "no difference resolved"));
             if (exact is { } e)
             {
@@ -434,7 +434,7 @@ internal sealed class ActiveEstimateOptions
 
     /// <summary>
     /// A warning where a stationarity check (identity 4, a trap's mean squared position, the mean |g|^2) finds its two stretches
-    /// different (|z| &gt; 3; 0.27% for each check of a steady state with correct errors): the record drifts (no burn-in, a system still
+    /// different (|z| &gt; 3, or |z against the second stretch's fluctuations| &gt; 10; 0.3-1.5% for each check of a steady state): the record drifts (no burn-in, a system still
     /// ordering) or fluctuates over longer than its blocks, and every estimate here assumes a steady state.
     /// </summary>
     internal static IReadOnlyList<EstimateWarning> NotStationary(IReadOnlyList<StationarityCheck> checks)
