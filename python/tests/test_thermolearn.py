@@ -425,7 +425,7 @@ def test_a_jump_process_has_no_energetics_and_says_so_with_none():
 
 _COMMANDS = {tl.simulate: ["simulate"], tl.exact: ["exact"], tl.estimate: ["estimate"], tl.infer: ["infer"],
              tl.optimize: ["optimize"], tl.process_info: ["process", "info"], tl.beliefs_train: ["beliefs", "train"],
-             tl.beliefs_analyze: ["beliefs", "analyze"], tl.report: ["report"]}
+             tl.beliefs_analyze: ["beliefs", "analyze"], tl.report: ["report"], tl.evaluate_protocol: ["evaluate-protocol"]}
 
 
 def _documented_parameters(function):
@@ -661,3 +661,113 @@ def test_paths_starting_with_a_tilde_are_expanded(tmp_path, monkeypatch):
     np.save(home / "start.npy", tl.simulate("abp", params={"n": 8, "potential": "none"}, steps=1, dt=0.01).snapshots[-1])
     assert tl.simulate("abp", params={"n": 8, "potential": "none"}, steps=1, dt=0.01, initial="~/start.npy").frames == 2
     assert not (tmp_path / "~").exists()
+
+
+# ---- typed fields that used to land in extra ----------------------------------------------------------------------
+
+def _schnakenberg(q):
+    """EP rate of the generator q with its own stationary law: sum_{i<j} (p_i q_ij - p_j q_ji) ln(p_i q_ij / (p_j q_ji))."""
+    w, v = np.linalg.eig(q.T)
+    p = np.real(v[:, np.argmin(np.abs(w))])
+    p /= p.sum()
+    n = len(p)
+    return sum((p[i] * q[i, j] - p[j] * q[j, i]) * np.log(p[i] * q[i, j] / (p[j] * q[j, i]))
+               for i in range(n) for j in range(i + 1, n) if q[i, j] > 0 and q[j, i] > 0)
+
+
+def test_the_jump_estimators_estimates_and_generator_are_typed():
+    # the driven 3-state ring (W = [[0,2,1],[1,0,2],[2,1,0]]; exact sigma = ln 2), sampled exactly every 0.05
+    sim = tl.simulate("mjp", trajectories=20, steps=2000, dt=0.05, seed=3)
+    exact = tl.exact("mjp").ep_rate
+    assert exact == pytest.approx(np.log(2), rel=1e-12)
+    est = tl.estimate(sim, method="jump")
+    for key in ("continuous", "sampled_chain", "richardson_lags_1_3", "generator", "deviance", "state_labels", "note"):
+        assert key not in est.extra
+    assert isinstance(est.continuous, tl.JumpEstimate) and est.continuous.quantity == "continuous_ep_rate"
+    # each estimate within 4 of its own standard errors (a false failure 6e-5 of the time each)
+    assert abs(est.continuous.ep_rate.z(exact)) < 4, est.continuous
+    assert abs(est.richardson_lags_1_3.ep_rate.z(exact)) < 4, est.richardson_lags_1_3
+    assert est.sampled_chain.quantity == "sampled_chain_ep_rate"
+    assert abs(est.sampled_chain.ep_rate.z(est.exact_sampled_chain_ep_rate)) < 4, est.sampled_chain
+    # the best estimate is the continuous one
+    assert est.continuous.ep_rate == est.ep_rate
+    # the generator as a matrix: a generator's rows sum to 0, and its own Schnakenberg rate is the continuous estimate
+    q = est.generator
+    assert isinstance(q, np.ndarray) and q.shape == (3, 3)
+    np.testing.assert_allclose(q.sum(axis=1), 0, atol=1e-9)
+    assert np.all(q[~np.eye(3, dtype=bool)] > 0)
+    assert _schnakenberg(q) == pytest.approx(est.continuous.ep_rate.value, rel=1e-9)
+    assert est.state_labels == [0, 1, 2]
+    assert isinstance(est.deviance, float) and est.deviance >= 0 and est.note is None
+
+
+def test_a_non_jump_estimate_has_no_jump_fields(trap):
+    est = tl.estimate(trap, basis="poly:1")
+    assert est.continuous is None and est.sampled_chain is None and est.generator is None and est.deviance is None
+
+
+def test_the_windows_fit_and_the_simulation_shard_are_typed(trap):
+    assert (trap.shard, trap.first_trajectory, trap.total_trajectories) == ("1/1", 0, 200)
+    for key in ("shard", "first_trajectory", "total_trajectories"):
+        assert key not in trap.extra
+    # part 2 of 4 of the same run: trajectories 50..99 of the whole, the same numbers
+    part = tl.simulate("driven-trap-2d", trajectories=200, steps=10000, dt=0.001, save_every=10, seed=1, shard="2/4")
+    assert (part.shard, part.first_trajectory, part.total_trajectories) == ("2/4", 50, 200)
+    np.testing.assert_array_equal(part.trajectories.x, trap.trajectories.x[50:100])
+    est = tl.estimate(trap, basis="poly:1", windows=4)
+    assert isinstance(est.fit, str) and est.fit and "fit" not in est.extra
+    # the stationary trap's sigma(t) in each window: its exact 0.18 within 4 standard errors
+    assert np.all(np.abs(est.windows.ep_rate - 0.18) < 4 * est.windows.stderr), (est.windows.ep_rate, est.windows.stderr)
+    assert tl.estimate(trap, basis="poly:1").fit is None
+
+
+# ---- evaluate-protocol --------------------------------------------------------------------------------------------
+
+def test_evaluate_protocol_measures_the_linear_ramp_against_its_exact_work(tmp_path):
+    # translate-trap (k = gamma = T = 1, lambda_f = 1, tau = 1): the linear ramp's exact mean work is exp(-1)
+    ramp = tl.Protocol(["lambda"], np.array([0.0, 1.0]), np.array([[0.0], [1.0]]))
+    m = tl.evaluate_protocol("translate-trap", ramp, trajectories=4000, seed=5)
+    assert isinstance(m, tl.ProtocolMeasurement)
+    assert (m.task, m.tau, m.protocol_file) == ("translate-trap", 1.0, "<in memory>")
+    assert m.references["linear_ramp_work"] == pytest.approx(np.exp(-1), rel=1e-12)
+    # extrapolated work against the continuous-time value, the chain at dt against the chain's own exact mean
+    assert abs(m.work.z(m.references["linear_ramp_work"])) < 4, m.work
+    assert abs(m.work_at_dt.z(m.references["linear_ramp_work_at_dt"])) < 4, m.work_at_dt
+    assert m.steps == 500 and m.work_step_bias is not None and m.error.value == 0
+    # the baseline is the linear ramp on the same paths: the same measurement
+    assert isinstance(m.baseline, tl.ProtocolMeasurement)
+    assert m.baseline.work.value == pytest.approx(m.work.value, rel=1e-9)
+    # a protocol file written by optimize, read from a path
+    opt = tl.optimize("translate-trap", tau=1, iterations=2, trajectories=200, seed=1, out=tmp_path / "p.json")
+    from_file = tl.evaluate_protocol("translate-trap", tmp_path / "p.json", trajectories=2000)
+    from_result = tl.evaluate_protocol("translate-trap", opt, trajectories=2000)
+    assert from_file.protocol_file == str(tmp_path / "p.json") and from_file.seed == 1001
+    assert from_result.work.value == pytest.approx(from_file.work.value, rel=1e-9)
+    assert abs(from_file.baseline.work.z(from_file.references["linear_ramp_work"])) < 4, from_file.baseline.work
+
+
+# ---- active-matter estimates --------------------------------------------------------------------------------------
+
+def test_an_active_estimate_is_typed_and_reported(tmp_path):
+    # 64 free AOUPs (k = 0) in a harmonic trap A = 1: exact EP rate 2 per particle, 128 in all
+    sim = tl.simulate("aoup", params={"n": 64, "k": 0, "A": 1}, steps=4000, dt=0.01, save_every=2, burn_in=1000, seed=2,
+                      out=tmp_path / "aoup.npy")
+    est = tl.estimate(sim)
+    assert est.input == "<ActiveSimulationResult (2001, 64, 4)>"
+    # from memory or from the file: the same estimate
+    assert tl.estimate(tmp_path / "aoup.npy").ep_rate == est.ep_rate
+    assert isinstance(est, tl.ActiveEstimateResult)
+    assert est.particles == 64 and est.exact_ep_rate == pytest.approx(128, rel=1e-12)
+    assert abs((est.ep_rate_debiased - est.exact_ep_rate) / est.stderr) < 4, (est.ep_rate_debiased, est.stderr)
+    assert est.difference_from_exact.value == pytest.approx(est.ep_rate_debiased - est.exact_ep_rate, rel=1e-9)
+    # identity 4 in a trap of free particles is exact; the comparison is the estimate named by identity_compared
+    assert est.identity_ep_rate.value == pytest.approx(128, rel=1e-9)
+    compared = getattr(est, est.identity_compared)
+    assert est.difference_from_identity.value == pytest.approx(compared - est.identity_ep_rate.value, rel=1e-9)
+    assert est.ep_rate_per_particle.value == pytest.approx(est.ep_rate.value / 64, rel=1e-9)
+    assert "stderr" not in est.extra and "identity_ep_rate" not in est.extra
+    report = tl.report([est], tmp_path / "active.html")
+    assert report["measurements"] >= 3
+    html = (tmp_path / "active.html").read_text(encoding="utf-8")
+    assert "difference_from_identity" in html
+

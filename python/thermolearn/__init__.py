@@ -13,20 +13,21 @@ raises :class:`InvalidInputError` (CLI exit code 2) carrying the CLI's message; 
 """
 
 from ._runner import find_cli, run_cli, run_json
-from .api import beliefs_analyze, beliefs_train, estimate, exact, infer, optimize, process_info, report, simulate
+from .api import (beliefs_analyze, beliefs_train, estimate, evaluate_protocol, exact, infer, optimize, process_info, report,
+                  simulate)
 from .errors import CliError, CliNotFoundError, InvalidInputError, ThermoLearnError, ThermoLearnWarning
-from .results import (ActiveSimulationResult, BasisCheck, BeliefAnalysis, EstimateResult, ExactResult, Field, InferResult,
-                      LayerGeometry, Measured, OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, RateWindows,
+from .results import (ActiveEstimateResult, ActiveSimulationResult, BasisCheck, BeliefAnalysis, EstimateResult, ExactResult, Field, InferResult,
+                      JumpEstimate, LayerGeometry, Measured, OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, RateWindows,
                       SimulationResult, TrainingResult, Trajectories)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "simulate", "exact", "estimate", "infer", "optimize", "process_info", "beliefs_train", "beliefs_analyze", "report",
+    "simulate", "exact", "estimate", "infer", "optimize", "evaluate_protocol", "process_info", "beliefs_train", "beliefs_analyze", "report",
     "find_cli", "run_cli", "run_json",
     "ThermoLearnError", "InvalidInputError", "CliError", "CliNotFoundError", "ThermoLearnWarning",
     "Measured", "Trajectories", "SimulationResult", "ActiveSimulationResult", "ExactResult", "EstimateResult", "BasisCheck",
-    "RateWindows", "InferResult", "Field",
+    "JumpEstimate", "ActiveEstimateResult", "RateWindows", "InferResult", "Field",
     "OptimizeResult", "ProtocolMeasurement", "Protocol", "ProcessInfo", "TrainingResult", "BeliefAnalysis",
     "LayerGeometry",
 ]

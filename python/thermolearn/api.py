@@ -16,11 +16,12 @@ import numpy as np
 
 from ._runner import run_json, run_json_with_notes, scratch_folder
 from .errors import ThermoLearnError, ThermoLearnWarning
-from .results import (ActiveSimulationResult, BeliefAnalysis, EstimateResult, ExactResult, InferResult, OptimizeResult,
-                      ProcessInfo, SimulationResult, TrainingResult, Trajectories, as_ensemble, json_value, real_array)
+from .results import (ActiveEstimateResult, ActiveSimulationResult, BeliefAnalysis, EstimateResult, ExactResult, InferResult,
+                      OptimizeResult, ProcessInfo, Protocol, ProtocolMeasurement, SimulationResult, TrainingResult, Trajectories,
+                      as_ensemble, json_value, real_array)
 
 PathLike = Union[str, "os.PathLike[str]"]
-Data = Union[PathLike, np.ndarray, Trajectories, SimulationResult]
+Data = Union[PathLike, np.ndarray, Trajectories, SimulationResult, ActiveSimulationResult]
 Parameters = Optional[Union[Mapping[str, Any], Sequence[str]]]
 
 
@@ -107,6 +108,12 @@ def _write_input(data: Data, folder: Path, dt: Optional[float]) -> List[str]:
             raise FileNotFoundError(f"{path}: no such trajectory file.")
         return ["--in", path] + ([] if dt is None else ["--dt", _text(dt)])
     path = folder / "input.npy"
+    if isinstance(data, ActiveSimulationResult):
+        if dt is not None and not np.isclose(dt, data.frame_dt, rtol=1e-12, atol=0):
+            raise ValueError(f"dt={dt} disagrees with the snapshots' frame spacing {data.frame_dt}; leave dt out.")
+        np.save(path, data.snapshots)
+        Path(str(path) + ".json").write_text(json.dumps(data.sidecar), encoding="utf-8")
+        return ["--in", str(path)]
     if isinstance(data, Trajectories):
         if dt is not None and not np.isclose(dt, data.dt, rtol=1e-12, atol=0):
             raise ValueError(f"dt={dt} disagrees with the trajectories' frame spacing {data.dt}; leave dt out.")
@@ -128,6 +135,8 @@ def _in_memory(data: Data) -> Optional[str]:
         return None
     if isinstance(data, Trajectories):
         return f"<Trajectories {tuple(data.x.shape)}>"
+    if isinstance(data, ActiveSimulationResult):
+        return f"<ActiveSimulationResult {tuple(data.snapshots.shape)}>"
     return f"<numpy array {tuple(np.shape(data))}>"
 
 
@@ -180,7 +189,7 @@ def simulate(model: str, *, trajectories: Optional[int] = None, steps: int, dt: 
              params: Parameters = None, scheme: Optional[str] = None, threads: Optional[int] = None,
              energetics: bool = False, burn_in: Optional[int] = None,
              initial: Optional[Union[PathLike, np.ndarray]] = None, out: Optional[PathLike] = None,
-             progress: bool = False) -> Union[SimulationResult, ActiveSimulationResult]:
+             shard: Optional[str] = None, progress: bool = False) -> Union[SimulationResult, ActiveSimulationResult]:
     """Simulate trajectories of a catalogue model with per-trajectory energetics, or snapshots of an active-matter model.
 
     Parameters
@@ -216,6 +225,9 @@ def simulate(model: str, *, trajectories: Optional[int] = None, steps: int, dt: 
     out : path, optional
         Keep the trajectories (or snapshots) in this ``.npy`` file (with its ``.npy.json`` sidecar); by default they live
         only in memory.
+    shard : str, optional
+        ``'k/N'``: simulate only part k of N of the ``trajectories`` (the same numbers as those trajectories of the whole
+        run; ``result.first_trajectory`` says where the part starts); merge the parts' files with ``thermolearn merge``.
 
     Returns
     -------
@@ -243,6 +255,7 @@ def simulate(model: str, *, trajectories: Optional[int] = None, steps: int, dt: 
                  "--out", str(path)]
         _flag(args, "--scheme", scheme)
         _flag(args, "--threads", threads)
+        _flag(args, "--shard", shard)
         _flag(args, "--burn-in", burn_in)
         if initial is not None:
             if isinstance(initial, (str, os.PathLike)):
@@ -298,17 +311,18 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
              seed: Optional[int] = None, hidden: Optional[str] = None, epochs: Optional[int] = None,
              batch: Optional[int] = None, lr: Optional[float] = None, folds: Optional[int] = None,
              threads: Optional[int] = None, plot: Optional[PathLike] = None, save_model: Optional[PathLike] = None,
-             load_model: Optional[PathLike] = None, progress: bool = False) -> EstimateResult:
+             load_model: Optional[PathLike] = None, progress: bool = False) -> Union[EstimateResult, ActiveEstimateResult]:
     """Estimate the entropy-production rate of trajectories, with a calibrated standard error.
 
     Parameters
     ----------
-    data : array, Trajectories, SimulationResult or path
+    data : array, Trajectories, SimulationResult, ActiveSimulationResult or path
         An array of shape (trajectories, frames, dimension), or (frames,) for one scalar trajectory, with ``dt``; a 2-D
         array is refused as ambiguous: pass ``x[None]`` for one trajectory of (frames, dimension), ``x[:, :, None]`` for
         (trajectories, frames) of one coordinate (how the CLI reads a 2-D .npy file, which it says in a
         :class:`ThermoLearnWarning`). Values must be real numbers (float or integer). Or a result of :func:`simulate`
-        (its provenance gives the exact rate), or a trajectory file (.npy, .csv, .h5, .parquet).
+        (its provenance gives the exact rate), or a trajectory file (.npy, .csv, .h5, .parquet). Active-matter snapshots
+        (``simulate('aoup' or 'abp', ...)``, or their .npy file) give an :class:`ActiveEstimateResult`.
     dt : float, optional
         Time between frames; required for a plain array, optional for a file that stores it.
     method : str, optional
@@ -335,10 +349,14 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
 
     Returns
     -------
-    EstimateResult
+    EstimateResult or ActiveEstimateResult
         ``ep_rate`` (a :class:`Measured`: ``.value``, ``.stderr``), ``exact_ep_rate`` when known, ``quantity`` when named,
         ``exact_verdict`` and ``exact_difference_z`` against the exact value of the quantity, ``basis_check``,
-        ``warnings`` (each also issued as a :class:`ThermoLearnWarning`) when the data put the estimate in doubt.
+        ``warnings`` (each also issued as a :class:`ThermoLearnWarning`) when the data put the estimate in doubt;
+        ``method='jump'`` also ``continuous``, ``sampled_chain``, ``richardson_lags_1_3`` (:class:`JumpEstimate`),
+        ``generator``, ``deviance``. For active-matter snapshots (``simulate('aoup' or 'abp', ...)``) an
+        :class:`ActiveEstimateResult`: ``ep_rate`` of the whole system, ``identity_ep_rate`` (identity 4) and
+        ``difference_from_identity``, ``stationarity``.
 
     Raises
     ------
@@ -370,7 +388,8 @@ def estimate(data: Data, *, dt: Optional[float] = None, method: Optional[str] = 
         _path_flag(args, "--plot", plot)
         _path_flag(args, "--save-model", save_model)
         _path_flag(args, "--load-model", load_model)
-        result = EstimateResult.from_json(_run_on_data(args, folder, data, progress=progress))
+        d = _run_on_data(args, folder, data, progress=progress)
+        result = ActiveEstimateResult.from_json(d) if "particles" in d else EstimateResult.from_json(d)
     _issue(result.warnings)
     return result
 
@@ -454,6 +473,66 @@ def optimize(task: str, *, tau: float, settings: Parameters = None, alpha: Optio
     _path_flag(args, "--out", out)
     _path_flag(args, "--plot", plot)
     return OptimizeResult.from_json(run_json(args, progress=progress))
+
+
+def evaluate_protocol(task: str, protocol: Union[PathLike, Protocol, OptimizeResult], *, settings: Parameters = None,
+                      alpha: Optional[float] = None, trajectories: Optional[int] = None, seed: Optional[int] = None,
+                      progress: bool = False) -> ProtocolMeasurement:
+    """Measure a protocol's mean work and error on fresh trajectories, next to the linear ramp on the same paths.
+
+    Parameters
+    ----------
+    task : str
+        ``'translate-trap'``, ``'erase'`` or ``'flip-underdamped'``.
+    protocol : path, Protocol or OptimizeResult
+        A protocol file written by :func:`optimize` (``out=``), the result of :func:`optimize` (its ``protocol`` with its
+        ``settings``), or a :class:`Protocol` (e.g. one made by hand: its samples ``t``, ``lam`` are what is measured).
+    settings : dict or list of str, optional
+        Task settings overriding the protocol's own (e.g. ``{'k': 1, 'steps': 1000}``).
+    alpha : float, optional
+        Weight of the error in the reported objective (the task's default if omitted).
+    trajectories : int, optional
+        Trajectories to measure (default 100000).
+    seed : int, optional
+        Random seed (default 1001); use one not used for the optimisation.
+
+    Returns
+    -------
+    ProtocolMeasurement
+        ``work``, ``error``, ``objective`` (:class:`Measured`, extrapolated to dt -> 0), ``work_at_dt`` and
+        ``work_step_bias`` (the chain at the task's dt = tau / ``steps``), ``references`` (e.g. ``linear_ramp_work``,
+        ``optimum_work``), and ``baseline``, the linear ramp measured on the same paths.
+    """
+    with scratch_folder() as folder:
+        if isinstance(protocol, (str, os.PathLike)):
+            path = _path(protocol)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"{path}: no such protocol file.")
+        elif isinstance(protocol, (Protocol, OptimizeResult)):
+            samples = protocol.protocol if isinstance(protocol, OptimizeResult) else protocol
+            t = real_array(samples.t, "the protocol's times t").astype(float).ravel()
+            lam = real_array(samples.lam, "the protocol's values lam").astype(float)
+            if lam.ndim == 1:
+                lam = lam[:, None]
+            if t.size < 2 or lam.ndim != 2 or lam.shape[0] != t.size:
+                raise ValueError(f"the protocol needs at least 2 samples, lam of shape (len(t), controls); got t of {t.size} "
+                                 f"samples and lam of shape {lam.shape}.")
+            document = {"task": task, "tau": float(t[-1]), "controls": list(samples.controls), "t": t.tolist(),
+                        "lambda": lam.tolist()}
+            if isinstance(protocol, OptimizeResult):
+                document["settings"] = protocol.settings
+            path = str(folder / "protocol.json")
+            Path(path).write_text(json.dumps(document, allow_nan=False), encoding="utf-8")
+        else:
+            raise TypeError(f"protocol: give a protocol file, a Protocol or an OptimizeResult (got {type(protocol).__name__}).")
+        args = ["evaluate-protocol", "--task", task, "--protocol", path, *_set_options(settings)]
+        _flag(args, "--alpha", alpha)
+        _flag(args, "--trajectories", trajectories)
+        _flag(args, "--seed", seed)
+        d = run_json(args, progress=progress)
+    if not isinstance(protocol, (str, os.PathLike)):
+        d["protocol_file"] = "<in memory>"
+    return ProtocolMeasurement.from_json(d)
 
 
 def process_info(process: str, *, params: Parameters = None, depth: Optional[int] = None, n_ctx: Optional[int] = None,

@@ -71,6 +71,10 @@ def _optional(value: Any) -> Optional[float]:
     return None if value is None else float(value)
 
 
+def _optional_int(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
+
+
 def _array(value: Any) -> np.ndarray:
     """A JSON number array (nulls as NaN) as float64."""
     if value is None:
@@ -293,6 +297,9 @@ class SimulationResult:
         Ensemble means per trajectory with standard errors; None for a jump process (it has no energetics).
     energetics : dict of numpy.ndarray or None
         The per-trajectory energetics table (one array per CSV column) when requested.
+    shard, first_trajectory, total_trajectories : str, int, int or None
+        Which part of a sharded ensemble this run simulated (``'i/n'``), the index of its first trajectory and the whole
+        ensemble's size (``'1/1'``, 0 and ``trajectories`` for an unsharded run; None where the CLI did not write them).
     """
 
     model: str
@@ -308,6 +315,9 @@ class SimulationResult:
     seed: int
     scheme: str
     energetics: Optional[Dict[str, np.ndarray]] = None
+    shard: Optional[str] = None
+    first_trajectory: Optional[int] = None
+    total_trajectories: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -320,7 +330,9 @@ class SimulationResult:
             exact_ep_rate=_optional(r.get("exact_ep_rate")), mean_work=r.optional_measured("mean_work"),
             mean_heat=r.optional_measured("mean_heat"), mean_medium_entropy=r.optional_measured("mean_medium_entropy"),
             dt=float(r.get("dt")), steps=int(r.get("steps")), save_every=int(r.get("save_every")), seed=int(r.get("seed")),
-            scheme=r.get("scheme"), energetics=energetics, json=d)
+            scheme=r.get("scheme"), energetics=energetics, shard=r.get("shard"),
+            first_trajectory=_optional_int(r.get("first_trajectory")),
+            total_trajectories=_optional_int(r.get("total_trajectories")), json=d)
         r.get("output", "energetics", "trajectories", "frames")
         result.extra = r.extra()
         return result
@@ -353,6 +365,8 @@ class ActiveSimulationResult:
         Side L of the periodic box (None in a trap, ``A > 0``); ``cutoff`` the pair force's range (None without one).
     parameters : dict
         The model's parameters as the CLI resolved them (``n``, ``d``, ``phi``, ``v0``, ..., ``box``).
+    sidecar : dict
+        The snapshots' provenance as the CLI wrote it (what :func:`thermolearn.estimate` passes on with them).
     """
 
     model: str
@@ -373,6 +387,7 @@ class ActiveSimulationResult:
     box: Optional[float]
     cutoff: Optional[float]
     particle_steps_per_second: Optional[float] = None
+    sidecar: Dict[str, Any] = field(default_factory=dict, repr=False)
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -402,7 +417,7 @@ class ActiveSimulationResult:
                      frames=int(r.get("frames")), dt=float(r.get("dt")), frame_dt=float(r.get("frame_dt")),
                      steps=int(r.get("steps")), save_every=int(r.get("save_every")), burn_in=int(r.get("burn_in")),
                      seed=int(r.get("seed")), box=_optional(box), cutoff=_optional(r.get("cutoff")),
-                     particle_steps_per_second=_optional(r.get("particle_steps_per_second")), json=d)
+                     particle_steps_per_second=_optional(r.get("particle_steps_per_second")), sidecar=dict(sidecar), json=d)
         r.get("output")
         result.extra = r.extra()
         return result
@@ -519,6 +534,36 @@ class BasisCheck:
         return result
 
 
+@dataclass(frozen=True)
+class JumpEstimate:
+    """One of the jump estimator's estimates (``estimate(..., method='jump')``; docs/inference.md): ``continuous`` (the
+    generator's Schnakenberg EP rate), ``sampled_chain`` (the chain sampled every frame) or ``richardson_lags_1_3`` (the
+    sampled chain extrapolated over lags 1-3 to the continuous rate).
+
+    Attributes
+    ----------
+    ep_rate : Measured
+        The rate per unit time and its standard error.
+    ep_rate_debiased : float
+        The same with its finite-sample bias removed.
+    method : str
+        The CLI's name of the estimate (e.g. ``'jump-generator-mle'``).
+    quantity : str or None
+        What it estimates: ``'continuous_ep_rate'`` or ``'sampled_chain_ep_rate'``.
+    """
+
+    ep_rate: Measured
+    ep_rate_debiased: float
+    method: str
+    quantity: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, d: Optional[Dict[str, Any]]) -> Optional["JumpEstimate"]:
+        if d is None:
+            return None
+        return cls(_measured(d, "ep_rate", "stderr"), _number(d.get("ep_rate_debiased")), d.get("method"), d.get("quantity"))
+
+
 @dataclass
 class EstimateResult:
     """Entropy production estimated from trajectories (:func:`thermolearn.estimate`).
@@ -560,6 +605,20 @@ class EstimateResult:
         The diffusion matrix used, shape (dimension, dimension) (empty when the method uses none).
     training : dict or None
         Training curves of the neural methods (per fold: ``train_loss``, ``heldout_loss``, ``best_epoch``).
+    fit : str or None
+        With ``windows``: how sigma(t) was fitted (the CLI's description); None otherwise.
+    continuous, sampled_chain, richardson_lags_1_3 : JumpEstimate or None
+        ``method='jump'``: the continuous-time rate of the fitted generator, the rate of the chain the frames sample, and
+        that chain extrapolated over lags 1-3; each None when the data do not give it (``note`` says why).
+    generator : numpy.ndarray or None
+        ``method='jump'``: the fitted generator Q (states x states; rows sum to 0), for the states ``state_labels``.
+    state_labels : list or None
+        ``method='jump'``: the state values, in the order of ``generator``'s rows.
+    deviance : float or None
+        ``method='jump'``: ``2 sum n_ij ln(P_hat_ij / P_ij(Q))``, how far the transition counts are from the nearest
+        chain a generator makes (0 when one makes them exactly).
+    note : str or None
+        ``method='jump'``: why an estimate is missing; None when all are there.
     warnings : list of dict
         What the data say about the estimate's premises (``id``, ``message``, ...); empty when nothing is amiss.
         :func:`thermolearn.estimate` also issues each as a :class:`thermolearn.ThermoLearnWarning`.
@@ -591,6 +650,14 @@ class EstimateResult:
     ep_rate_uncorrected: Optional[Measured] = None
     windows: Optional[RateWindows] = None
     training: Optional[Dict[str, Any]] = None
+    fit: Optional[str] = None
+    continuous: Optional[JumpEstimate] = None
+    sampled_chain: Optional[JumpEstimate] = None
+    richardson_lags_1_3: Optional[JumpEstimate] = None
+    generator: Optional[np.ndarray] = None
+    state_labels: Optional[List[Any]] = None
+    deviance: Optional[float] = None
+    note: Optional[str] = None
     warnings: List[Dict[str, Any]] = field(default_factory=list)
     input: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
@@ -626,9 +693,105 @@ class EstimateResult:
             exact_sampled_chain_ep_rate=_optional(r.get("exact_sampled_chain_ep_rate")),
             basis_check=BasisCheck.from_json(check) if isinstance(check, dict) else None, ep_rate_uncorrected=uncorrected,
             windows=None if windows is None else RateWindows.from_json(windows), training=r.get("training"),
+            fit=r.get("fit"), continuous=JumpEstimate.from_json(r.get("continuous")),
+            sampled_chain=JumpEstimate.from_json(r.get("sampled_chain")),
+            richardson_lags_1_3=JumpEstimate.from_json(r.get("richardson_lags_1_3")),
+            generator=None if r.get("generator") is None else np.atleast_2d(_array(r.get("generator"))),
+            state_labels=None if r.get("state_labels") is None else list(r.get("state_labels")),
+            deviance=_optional(r.get("deviance")), note=r.get("note"),
             warnings=list(r.get("warnings") or []), input=r.get("input"), json=d)
         if not isinstance(quantity, (str, type(None))):
             r.used.discard("quantity")
+        result.extra = r.extra()
+        return result
+
+
+@dataclass
+class ActiveEstimateResult:
+    """Entropy production of an active-matter system estimated from its snapshots (:func:`thermolearn.estimate` on the
+    output of ``simulate('aoup' or 'abp', ...)``; docs/active-matter.md).
+
+    Attributes
+    ----------
+    ep_rate : Measured
+        The whole system's steady-state EP rate per unit time and its standard error (jackknife over ``blocks``);
+        ``ep_rate_debiased`` with its finite-sample bias removed, ``ep_rate_per_particle`` per particle.
+    ep_rate_x, ep_rate_g : float or None
+        The shares of the positions and of the active state (g or theta).
+    exact_ep_rate, exact_ep_rate_x, exact_ep_rate_g : float or None
+        The model's exact values where known (e.g. free particles, ``v0 = 0``); ``difference_from_exact`` the estimate
+        minus the exact rate with its standard error.
+    identity_ep_rate : Measured or None
+        The same rate from identity 4 (docs/active-matter.md), an independent value on the same frames;
+        ``difference_from_identity`` (the estimate named by ``identity_compared`` minus it) and ``ratio_to_identity``
+        compare the two.
+    ep_rate_heldout : Measured or None
+        The rate of a force fitted on the other blocks, scored on each held-out block; ``heldout_swamped`` names blocks
+        whose score swamps it.
+    stationarity : dict or None
+        Identity 4 on two stretches of the record (``z``, ``differs``); ``stationarity_observables`` the same for
+        observables such as the mean |g|^2.
+    warnings : list of dict
+        What the data say about the estimate's premises; each also issued as a :class:`thermolearn.ThermoLearnWarning`.
+    """
+
+    quantity: str
+    ep_rate: Measured
+    ep_rate_debiased: float
+    method: str
+    particles: int
+    n_snapshots: int
+    frame_dt: float
+    blocks: Optional[int] = None
+    model: Optional[str] = None
+    parameters: Dict[str, Any] = field(default_factory=dict)
+    ep_rate_per_particle: Optional[Measured] = None
+    ep_rate_x: Optional[float] = None
+    ep_rate_g: Optional[float] = None
+    exact_ep_rate: Optional[float] = None
+    exact_ep_rate_x: Optional[float] = None
+    exact_ep_rate_g: Optional[float] = None
+    difference_from_exact: Optional[Measured] = None
+    identity_ep_rate: Optional[Measured] = None
+    identity_compared: Optional[str] = None
+    difference_from_identity: Optional[Measured] = None
+    ratio_to_identity: Optional[Measured] = None
+    ep_rate_heldout: Optional[Measured] = None
+    heldout_swamped: Optional[Dict[str, Any]] = None
+    stationarity: Optional[Dict[str, Any]] = None
+    stationarity_observables: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[Dict[str, Any]] = field(default_factory=list)
+    input: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def stderr(self) -> float:
+        """Standard error of ``ep_rate``."""
+        return self.ep_rate.stderr
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ActiveEstimateResult":
+        r = _Reader(d)
+        blocks = r.get("blocks")
+        result = cls(
+            quantity=r.get("quantity"), ep_rate=r.measured("ep_rate", "stderr"),
+            ep_rate_debiased=_number(r.get("ep_rate_debiased")), method=r.get("method"), particles=int(r.get("particles")),
+            n_snapshots=int(r.get("n_snapshots")), frame_dt=float(r.get("frame_dt")),
+            blocks=None if blocks is None else int(blocks), model=r.get("model"), parameters=r.get("parameters") or {},
+            ep_rate_per_particle=r.optional_measured("ep_rate_per_particle", "stderr_per_particle"),
+            ep_rate_x=_optional(r.get("ep_rate_x")), ep_rate_g=_optional(r.get("ep_rate_g")),
+            exact_ep_rate=_optional(r.get("exact_ep_rate")), exact_ep_rate_x=_optional(r.get("exact_ep_rate_x")),
+            exact_ep_rate_g=_optional(r.get("exact_ep_rate_g")),
+            difference_from_exact=r.optional_measured("difference_from_exact"),
+            identity_ep_rate=r.optional_measured("identity_ep_rate", "identity_stderr"),
+            identity_compared=r.get("identity_compared"),
+            difference_from_identity=r.optional_measured("difference_from_identity"),
+            ratio_to_identity=r.optional_measured("ratio_to_identity"),
+            ep_rate_heldout=r.optional_measured("ep_rate_heldout", "stderr_heldout"),
+            heldout_swamped=r.get("heldout_swamped"), stationarity=r.get("stationarity"),
+            stationarity_observables=list(r.get("stationarity_observables") or []),
+            warnings=list(r.get("warnings") or []), input=r.get("input"), json=d)
         result.extra = r.extra()
         return result
 
@@ -748,6 +911,10 @@ class ProtocolMeasurement:
     dt/2 and dt/4 on one Brownian path); ``work_at_dt`` and ``error_at_dt`` are the chain at the task's own step
     ``dt = tau / steps``, as the optimiser's iterations run it, and ``work_step_bias`` is their difference per path,
     ``work_at_dt - work`` (None where the CLI did not write them).
+
+    :func:`thermolearn.evaluate_protocol` returns one too, with ``task``, ``tau``, ``alpha``, ``protocol_file``, the
+    linear ramp on the same paths as ``baseline`` and the whole JSON object in ``json`` (None, or empty, for
+    optimize's baseline).
     """
 
     work: Measured
@@ -760,12 +927,27 @@ class ProtocolMeasurement:
     work_at_dt: Optional[Measured] = None
     error_at_dt: Optional[Measured] = None
     work_step_bias: Optional[Measured] = None
+    task: Optional[str] = None
+    tau: Optional[float] = None
+    alpha: Optional[float] = None
+    protocol_file: Optional[str] = None
+    baseline: Optional["ProtocolMeasurement"] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "ProtocolMeasurement":
-        return cls(_measured(d, "work"), _measured(d, "error"), _measured(d, "objective"), int(d.get("trajectories", 0)),
-                   int(d.get("seed", 0)), {k: _number(d[k]) for k in _REFERENCE_KEYS if k in d},
-                   **_step_measurements(d))
+        r = _Reader(d)
+        r.get("steps", "work_at_dt", "work_at_dt_stderr", "error_at_dt", "error_at_dt_stderr", "work_step_bias",
+              "work_step_bias_stderr", *_REFERENCE_KEYS)
+        baseline = r.get("baseline")
+        result = cls(r.measured("work"), r.measured("error"), r.measured("objective"), int(r.get("trajectories") or 0),
+                     int(r.get("seed") or 0), {k: _number(d[k]) for k in _REFERENCE_KEYS if k in d},
+                     **_step_measurements(d), task=r.get("task"), tau=_optional(r.get("tau")), alpha=_optional(r.get("alpha")),
+                     protocol_file=r.get("protocol_file"),
+                     baseline=ProtocolMeasurement.from_json(baseline) if isinstance(baseline, dict) else None, json=d)
+        result.extra = r.extra()
+        return result
 
 
 def _step_measurements(d: Dict[str, Any]) -> Dict[str, Any]:
@@ -779,13 +961,18 @@ def _step_measurements(d: Dict[str, Any]) -> Dict[str, Any]:
 
 @dataclass
 class Protocol:
-    """A sampled protocol: ``lam[i, c]`` is control c at time ``t[i]``; ``theta`` its parameters in ``family``."""
+    """A sampled protocol: ``lam[i, c]`` is control c at time ``t[i]``; ``theta`` its parameters in ``family``.
+
+    Between samples lambda is linear; a time given twice is a jump (e.g. ``t = [0, 0, ..., tau, tau]``). One made by
+    hand (``family`` None) can be measured with :func:`thermolearn.evaluate_protocol`, e.g. the linear ramp
+    ``Protocol(['lambda'], np.array([0.0, 1.0]), np.array([[0.0], [1.0]]))``.
+    """
 
     controls: List[str]
     t: np.ndarray
     lam: np.ndarray
-    family: str
-    theta: np.ndarray
+    family: Optional[str] = None
+    theta: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Protocol":
