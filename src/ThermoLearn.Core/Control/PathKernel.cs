@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using ThermoLearn.Models;
 using ThermoLearn.Protocols;
@@ -248,23 +249,34 @@ internal sealed class ControlSums<TDouble>(int groups, int controls, int paramet
     /// <summary>dx/dtheta_p per group (pathwise only), P x d.</summary>
     public readonly TDouble[] Tangent = new TDouble[pathwise ? groups * parameters * dimension : 0];
 
-    /// <summary>Writes the block's sums into the trajectories' slots.</summary>
+    /// <summary>Writes the block's sums into the trajectories' slots (each vector stored once, then its lanes copied out).</summary>
     public void CopyTo<TLanes, TBits>(PathSample sample, int firstGroup, int count)
         where TLanes : struct, ILanes<TDouble, TBits>
         where TBits : unmanaged
     {
         int width = TLanes.Count, p = Parameters;
+        Span<double> work = stackalloc double[width];
+        var score = new double[p * width];
+        var workGradient = new double[p * width];
         for (int g = 0; g < Work.Length; g++)
+        {
+            TLanes.CopyTo(Work[g], work);
+            for (int q = 0; q < p; q++)
+            {
+                TLanes.CopyTo(Score[g * p + q], score.AsSpan(q * width, width));
+                TLanes.CopyTo(WorkGradient[g * p + q], workGradient.AsSpan(q * width, width));
+            }
             for (int j = 0; j < Math.Min(width, count - width * (firstGroup + g)); j++)
             {
                 int i = width * (firstGroup + g) + j;
-                sample.Work[i] = TLanes.GetElement(Work[g], j);
+                sample.Work[i] = work[j];
                 for (int q = 0; q < p; q++)
                 {
-                    sample.Score[i * p + q] = TLanes.GetElement(Score[g * p + q], j);
-                    sample.WorkGradient[i * p + q] = TLanes.GetElement(WorkGradient[g * p + q], j);
+                    sample.Score[i * p + q] = score[q * width + j];
+                    sample.WorkGradient[i * p + q] = workGradient[q * width + j];
                 }
             }
+        }
     }
 }
 
@@ -335,42 +347,59 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         if (_gradients) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined into the kernel: inlined twice (the kernel advances two steps per pass) it spent the kernel's inlining budget,
+    // leaving the span conversions of every Advance call as real calls that spill the vector registers on every step; as its
+    // own method everything below inlines. Refs instead of slices: no bounds check per step (group, parameter and control
+    // indices are in range by construction: ControlSums holds this block's groups, the protocol's sparse rows name
+    // parameters < Parameters and their controls < Controls).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
         ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
     {
         int d = _d, k = _sums.Controls;
         var x = state[..d];
-        var g = _sums.Derivative.AsSpan(group * k, k);
+        ref TDouble work = ref _sums.Work[group];
         if (_gradients)
         {
             int parameters = _sums.Parameters;
-            Span<TDouble> jacobian = _jacobian, scoreStep = _scoreStep, derivative = _derivative;
-            field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, jacobian);
+            ref TDouble g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Derivative), group * k);
+            ref TDouble jacobian = ref MemoryMarshal.GetArrayDataReference(_jacobian);
+            ref TDouble scoreStep = ref MemoryMarshal.GetArrayDataReference(_scoreStep);
+            ref TDouble derivative = ref MemoryMarshal.GetArrayDataReference(_derivative);
+            ref TDouble zs = ref MemoryMarshal.GetReference(z);
+            field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, _jacobian);
             for (int q = 0; q < k; q++)
             {
-                var s = TLanes.Multiply(jacobian[q], z[0]);
-                for (int j = 1; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(jacobian[j * k + q], z[j]));
-                scoreStep[q] = TLanes.Multiply(_coefficient, s);
+                var s = TLanes.Multiply(Unsafe.Add(ref jacobian, q), zs);
+                for (int j = 1; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(Unsafe.Add(ref jacobian, j * k + q), Unsafe.Add(ref zs, j)));
+                Unsafe.Add(ref scoreStep, q) = TLanes.Multiply(_coefficient, s);
             }
             // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
-            field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, derivative);
-            for (int q = 0; q < k; q++) g[q] = TLanes.Subtract(g[q], derivative[q]);
-            var score = _sums.Score.AsSpan(group * parameters, parameters);
-            var workGradient = _sums.WorkGradient.AsSpan(group * parameters, parameters);
-            int[] rowStart = _protocol.RowStart, index = _protocol.SparseIndex, controlOf = _protocol.ControlOf;
-            double[] value = _protocol.SparseValue;
-            for (int e = rowStart[step]; e < rowStart[step + 1]; e++)
+            field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
+            for (int q = 0; q < k; q++) Unsafe.Add(ref g, q) = TLanes.Subtract(Unsafe.Add(ref g, q), Unsafe.Add(ref derivative, q));
+            ref TDouble score = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Score), group * parameters);
+            ref TDouble workGradient = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.WorkGradient), group * parameters);
+            // the step's non-zero hat values only (two per control)
+            ref int rowStart = ref MemoryMarshal.GetArrayDataReference(_protocol.RowStart);
+            ref int index = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseIndex);
+            ref int controlOf = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseControl);
+            ref double value = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseValue);
+            for (int e = Unsafe.Add(ref rowStart, step), end = Unsafe.Add(ref rowStart, step + 1); e < end; e++)
             {
-                int p = index[e], q = controlOf[p];
-                var phi = TLanes.Create(value[e]);
-                score[p] = TLanes.Add(score[p], TLanes.Multiply(phi, scoreStep[q]));
-                workGradient[p] = TLanes.Add(workGradient[p], TLanes.Multiply(phi, g[q]));
+                int p = Unsafe.Add(ref index, e), q = Unsafe.Add(ref controlOf, e);
+                var phi = TLanes.Create(Unsafe.Add(ref value, e));
+                ref TDouble sp = ref Unsafe.Add(ref score, p);
+                sp = TLanes.Add(sp, TLanes.Multiply(phi, Unsafe.Add(ref scoreStep, q)));
+                ref TDouble wp = ref Unsafe.Add(ref workGradient, p);
+                wp = TLanes.Add(wp, TLanes.Multiply(phi, Unsafe.Add(ref g, q)));
             }
+            work = TLanes.Add(work,
+                TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
+            if (step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, MemoryMarshal.CreateSpan(ref g, k));
+            return;
         }
-        _sums.Work[group] = TLanes.Add(_sums.Work[group],
+        work = TLanes.Add(work,
             TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
-        if (_gradients && step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, g);
     }
 }
 

@@ -40,6 +40,9 @@ internal sealed class DiscreteProtocol
     public int[] RowStart { get; private set; } = [0];
     public int[] SparseIndex { get; private set; } = [];
     public double[] SparseValue { get; private set; } = [];
+
+    /// <summary><see cref="ControlOf"/> of each <see cref="SparseIndex"/> entry (one look-up fewer per entry in the kernel).</summary>
+    public int[] SparseControl { get; private set; } = [];
     public double[] End { get; }
 
     public static DiscreteProtocol From(IProtocol protocol, int steps)
@@ -84,6 +87,7 @@ internal sealed class DiscreteProtocol
         RowStart = rowStart;
         SparseIndex = [.. index];
         SparseValue = [.. value];
+        SparseControl = [.. index.Select(p => ControlOf[p])];
     }
 
     private void Fill(IProtocol protocol)
