@@ -217,10 +217,16 @@ internal static class PathKernel
                 OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, PathwiseObserver<TPotential, TLanes, TDouble, TBits>>(
                     potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
             }
-            else
+            else if (collector.Gradients)
             {
                 var observer = new ScoreObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(coefficient));
                 OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, ScoreObserver<TPotential, TLanes, TDouble, TBits>>(
+                    potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
+            }
+            else
+            {
+                var observer = new WorkObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d);
+                OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, WorkObserver<TPotential, TLanes, TDouble, TBits>>(
                     potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
             }
             accumulators.CopyTo<TLanes, TBits>(sample, firstGroup, count);
@@ -303,6 +309,44 @@ internal static class ControlStart<TField, TLanes, TDouble, TBits>
 }
 
 /// <summary>
+/// The work-only kernel's accumulator on lanes (a measurement's chains): W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))],
+/// the same numbers as <see cref="ScoreObserver{TField, TLanes, TDouble, TBits}"/>'s work. Small enough to inline into the kernel.
+/// </summary>
+internal readonly struct WorkObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneDifferentiableField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    private readonly TDouble[] _work, _start;
+    private readonly int _d;
+
+    public WorkObserver(ControlSums<TDouble> sums, DiscreteProtocol protocol, int dimension)
+    {
+        _work = sums.Work;
+        _start = ControlStart<TField, TLanes, TDouble, TBits>.Broadcast(protocol);
+        _d = dimension;
+    }
+
+    public bool NeedsPrevious => false;
+
+    public void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Begin(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda) =>
+        _work[group] = ControlStart<TField, TLanes, TDouble, TBits>.Work(field, state[.._d], lambda, _start);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
+        ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
+    {
+        var x = state[.._d];
+        ref TDouble work = ref _work[group];
+        work = TLanes.Add(work, TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
+    }
+}
+
+/// <summary>
 /// The likelihood-ratio kernel's accumulators on lanes. Work W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))]
 /// (Lambda_-1 = lambda_i, Lambda_N = lambda_f); per step, score += c phi_p(n) (dF/dLambda(x_n; Lambda_n))^T xi_n and
 /// dW/dtheta_p += phi_p(n) [dV/dLambda(x_n; Lambda_n) - dV/dLambda(x_(n+1); Lambda_n)], over the hat functions' non-zero
@@ -319,7 +363,6 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
     private readonly TDouble[] _start, _jacobian, _derivative, _scoreStep;
     private readonly TDouble _coefficient;
     private readonly int _d;
-    private readonly bool _gradients;
 
     public ScoreObserver(ControlSums<TDouble> sums, DiscreteProtocol protocol, int dimension, TDouble coefficient)
     {
@@ -327,7 +370,6 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         _protocol = protocol;
         _d = dimension;
         _coefficient = coefficient;
-        _gradients = sums.Parameters > 0;
         _start = ControlStart<TField, TLanes, TDouble, TBits>.Broadcast(protocol);
         int k = protocol.Controls;
         _jacobian = new TDouble[dimension * k];
@@ -335,7 +377,7 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         _scoreStep = new TDouble[k];
     }
 
-    public readonly bool NeedsPrevious => _gradients;
+    public readonly bool NeedsPrevious => true;
 
     public readonly void Prepare(in TField field, int group, ReadOnlySpan<TDouble> state, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext) { }
 
@@ -344,7 +386,7 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
     {
         var x = state[.._d];
         _sums.Work[group] = ControlStart<TField, TLanes, TDouble, TBits>.Work(field, x, lambda, _start);
-        if (_gradients) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
+        field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
     }
 
     // Not inlined into the kernel: inlined twice (the kernel advances two steps per pass) it spent the kernel's inlining budget,
@@ -359,47 +401,41 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         int d = _d, k = _sums.Controls;
         var x = state[..d];
         ref TDouble work = ref _sums.Work[group];
-        if (_gradients)
+        int parameters = _sums.Parameters;
+        ref TDouble g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Derivative), group * k);
+        ref TDouble jacobian = ref MemoryMarshal.GetArrayDataReference(_jacobian);
+        ref TDouble scoreStep = ref MemoryMarshal.GetArrayDataReference(_scoreStep);
+        ref TDouble derivative = ref MemoryMarshal.GetArrayDataReference(_derivative);
+        ref TDouble zs = ref MemoryMarshal.GetReference(z);
+        field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, _jacobian);
+        for (int q = 0; q < k; q++)
         {
-            int parameters = _sums.Parameters;
-            ref TDouble g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Derivative), group * k);
-            ref TDouble jacobian = ref MemoryMarshal.GetArrayDataReference(_jacobian);
-            ref TDouble scoreStep = ref MemoryMarshal.GetArrayDataReference(_scoreStep);
-            ref TDouble derivative = ref MemoryMarshal.GetArrayDataReference(_derivative);
-            ref TDouble zs = ref MemoryMarshal.GetReference(z);
-            field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, _jacobian);
-            for (int q = 0; q < k; q++)
-            {
-                var s = TLanes.Multiply(Unsafe.Add(ref jacobian, q), zs);
-                for (int j = 1; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(Unsafe.Add(ref jacobian, j * k + q), Unsafe.Add(ref zs, j)));
-                Unsafe.Add(ref scoreStep, q) = TLanes.Multiply(_coefficient, s);
-            }
-            // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
-            field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
-            for (int q = 0; q < k; q++) Unsafe.Add(ref g, q) = TLanes.Subtract(Unsafe.Add(ref g, q), Unsafe.Add(ref derivative, q));
-            ref TDouble score = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Score), group * parameters);
-            ref TDouble workGradient = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.WorkGradient), group * parameters);
-            // the step's non-zero hat values only (two per control)
-            ref int rowStart = ref MemoryMarshal.GetArrayDataReference(_protocol.RowStart);
-            ref int index = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseIndex);
-            ref int controlOf = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseControl);
-            ref double value = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseValue);
-            for (int e = Unsafe.Add(ref rowStart, step), end = Unsafe.Add(ref rowStart, step + 1); e < end; e++)
-            {
-                int p = Unsafe.Add(ref index, e), q = Unsafe.Add(ref controlOf, e);
-                var phi = TLanes.Create(Unsafe.Add(ref value, e));
-                ref TDouble sp = ref Unsafe.Add(ref score, p);
-                sp = TLanes.Add(sp, TLanes.Multiply(phi, Unsafe.Add(ref scoreStep, q)));
-                ref TDouble wp = ref Unsafe.Add(ref workGradient, p);
-                wp = TLanes.Add(wp, TLanes.Multiply(phi, Unsafe.Add(ref g, q)));
-            }
-            work = TLanes.Add(work,
-                TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
-            if (step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, MemoryMarshal.CreateSpan(ref g, k));
-            return;
+            var s = TLanes.Multiply(Unsafe.Add(ref jacobian, q), zs);
+            for (int j = 1; j < d; j++) s = TLanes.Add(s, TLanes.Multiply(Unsafe.Add(ref jacobian, j * k + q), Unsafe.Add(ref zs, j)));
+            Unsafe.Add(ref scoreStep, q) = TLanes.Multiply(_coefficient, s);
+        }
+        // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
+        field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
+        for (int q = 0; q < k; q++) Unsafe.Add(ref g, q) = TLanes.Subtract(Unsafe.Add(ref g, q), Unsafe.Add(ref derivative, q));
+        ref TDouble score = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Score), group * parameters);
+        ref TDouble workGradient = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.WorkGradient), group * parameters);
+        // the step's non-zero hat values only (two per control)
+        ref int rowStart = ref MemoryMarshal.GetArrayDataReference(_protocol.RowStart);
+        ref int index = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseIndex);
+        ref int controlOf = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseControl);
+        ref double value = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseValue);
+        for (int e = Unsafe.Add(ref rowStart, step), end = Unsafe.Add(ref rowStart, step + 1); e < end; e++)
+        {
+            int p = Unsafe.Add(ref index, e), q = Unsafe.Add(ref controlOf, e);
+            var phi = TLanes.Create(Unsafe.Add(ref value, e));
+            ref TDouble sp = ref Unsafe.Add(ref score, p);
+            sp = TLanes.Add(sp, TLanes.Multiply(phi, Unsafe.Add(ref scoreStep, q)));
+            ref TDouble wp = ref Unsafe.Add(ref workGradient, p);
+            wp = TLanes.Add(wp, TLanes.Multiply(phi, Unsafe.Add(ref g, q)));
         }
         work = TLanes.Add(work,
             TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
+        if (step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, MemoryMarshal.CreateSpan(ref g, k));
     }
 }
 
