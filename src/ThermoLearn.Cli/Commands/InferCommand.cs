@@ -24,8 +24,9 @@ internal static class InferCommand
         var robust = new Option<bool>("--noise-robust")
         {
             Description = "Remove white measurement noise on the positions (estimated from successive increments, reported as measurement_noise) from "
-                + "drift, diffusion, score and mean local velocity: with a polynomial basis (poly:N) its share of every moment is removed exactly for Gaussian "
-                + "noise (deconvolution); with fourier and rbf bases the coefficients of non-affine functions keep a bias of the order of the noise variance (docs/inference.md).",
+                + "drift, diffusion, score and mean local velocity: with a polynomial (poly:N) or Fourier (fourier:K) basis its share of every moment is removed exactly for Gaussian "
+                + "noise (deconvolution; for fourier the highest modes' noise grows by exp(q^T Sigma q / 2), reported as measurement_noise.amplification and warned above 3); "
+                + "with rbf bases the coefficients of non-affine functions keep a bias of the order of the noise variance (docs/inference.md).",
         };
         var correction = new Option<string>("--correction")
         {
@@ -111,11 +112,13 @@ internal static class InferCommand
                 {
                     ["covariance"] = Rows(removed.Covariance, d),
                     ["stderr"] = Rows(removed.StandardErrors, d),
+                    ["amplification"] = JsonOutput.Number(removed.Amplification),
                 };
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
             var warnings = new List<EstimateWarning>();
             if (EulerChain(header.Path, header.Metadata, header.Dt, fix) is { } euler) warnings.Add(euler);
             if (smooth is not null) warnings.Add(smooth);
+            if (result.MeasurementNoise is { } removedNoise && NoiseAmplification(header.Path, b, removedNoise) is { } amplified) warnings.Add(amplified);
             if (result.DriftCorrection is { } size && CoarseSampling(header.Path, header.Dt, size, fix, parse.GetValue(robust)) is { } coarse) warnings.Add(coarse);
             EstimateWarning.Print(console, warnings);
             if (EstimateWarning.Json(warnings) is { } list) output["warnings"] = list;
@@ -149,6 +152,29 @@ internal static class InferCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Removing Gaussian noise from a Fourier basis' moments multiplies each mode's observed mean by exp(q^T Sigma q / 2)
+    /// (docs/inference.md, "Fourier bases"), and its standard error with it: above
+    /// <see cref="MeasurementNoiseEstimate.AmplificationWarning"/> at the Gram's highest harmonic the fields are unbiased but much
+    /// noisier, and fewer harmonics (or less noisy positions) serve better.
+    /// </summary>
+    internal static EstimateWarning? NoiseAmplification(string path, IBasis basis, MeasurementNoiseEstimate noise)
+    {
+        if (!(noise.Amplification > MeasurementNoiseEstimate.AmplificationWarning)) return null;
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        string message = $"{path}: removing the measurement noise (variance {string.Join(", ", Enumerable.Range(0, noise.Dimension).Select(i => noise.Covariance[i * noise.Dimension + i].ToString("G3", culture)))} "
+            + $"per coordinate) from the moments of {basis.Name} multiplies its highest modes by up to {noise.Amplification.ToString("G3", culture)} (exp(q^T Sigma q / 2), "
+            + $"flagged above {MeasurementNoiseEstimate.AmplificationWarning.ToString(culture)}): the fields are corrected for the noise, but their statistical noise grows by "
+            + "as much, more than their standard errors may show on few data. Use fewer harmonics, or positions with less measurement noise.";
+        return new EstimateWarning("noise_amplification", message, new JsonObject
+        {
+            ["amplification"] = JsonOutput.Number(noise.Amplification),
+            ["threshold"] = MeasurementNoiseEstimate.AmplificationWarning,
+            ["basis"] = basis.Name,
+            ["advice"] = "use fewer harmonics, or positions with less measurement noise",
+        });
     }
 
     /// <summary>

@@ -110,16 +110,16 @@ public static class BasisConvergence
             if (!estimate[l].BatchLayout.Batches.SequenceEqual(richer[l].BatchLayout.Batches) || estimate[l].Options != richer[l].Options)
                 throw new InvalidInputException("The basis check needs both bases' statistics from the same data, batches and options.");
 
-        // noise-robust, polynomial bases: both fits on moments without the noise's share, of the Sigma the estimate's moments give
-        var polynomial = EntropyProductionEstimator.Deconvolution(estimate[0], diffusion);
-        var richerPolynomial = EntropyProductionEstimator.Deconvolution(richer[0], diffusion);
+        // noise-robust, polynomial and Fourier bases: both fits on moments without the noise's share, of the Sigma the estimate's moments give
+        var deconvolution = EntropyProductionEstimator.Deconvolution(estimate[0], diffusion);
+        var richerDeconvolution = EntropyProductionEstimator.Deconvolution(richer[0], diffusion);
         double[] Evaluate(double[]? w, bool diagnose)
         {
             double base0 = 0, rich = 0;
             for (int l = 0; l < correction.Lags; l++)
             {
-                var (mb, D, noise) = diffusion.Prepare(estimate[l].Moments(-1, w), polynomial);
-                var mr = DiffusionSpec.Part(richer[l].Moments(-1, w), noise, richerPolynomial);
+                var (mb, D, noise) = diffusion.Prepare(estimate[l].Moments(-1, w), deconvolution);
+                var mr = DiffusionSpec.Part(richer[l].Moments(-1, w), noise, richerDeconvolution);
                 double weight = correction.Weights[l];
                 base0 += weight * EntropyProductionEstimator.Fit(estimate[l], mb, D, false).Sigma;
                 rich += weight * EntropyProductionEstimator.Fit(richer[l], mr, D, diagnose).Sigma;

@@ -63,28 +63,28 @@ public sealed record DiffusionSpec
     /// expansion &lt;dx dx^T&gt;/(2 dt) = D + (dt/2) S + O(dt^2) (<see cref="DriftTerm"/>), and the bias is subtracted
     /// (docs/inference.md).
     /// </summary>
-    internal double[] Resolve(CurrentMoments m, GaussianDeconvolution? polynomial) => Prepare(m, polynomial).D;
+    internal double[] Resolve(CurrentMoments m, GaussianDeconvolution? deconvolution) => Prepare(m, deconvolution).D;
 
     /// <summary>
     /// D as <see cref="Resolve"/>, the moments the force fit takes, and the noise covariance Sigma (noise-robust variant only,
     /// else null). The noise-robust variant fits the force on the moments without the noise's share where that share is known
-    /// exactly, for a polynomial basis (<paramref name="polynomial"/>, <see cref="GaussianDeconvolution"/>); for other bases the
-    /// fit keeps the observed moments (their correction is exact only for affine functions) and D alone is noise-free.
+    /// exactly, for a polynomial or Fourier basis (<paramref name="deconvolution"/>, <see cref="GaussianDeconvolution"/>); for other
+    /// bases (rbf) the fit keeps the observed moments (their correction is exact only for affine functions) and D alone is noise-free.
     /// </summary>
-    internal (CurrentMoments Moments, double[] D, double[]? Sigma) Prepare(CurrentMoments m, GaussianDeconvolution? polynomial)
+    internal (CurrentMoments Moments, double[] D, double[]? Sigma) Prepare(CurrentMoments m, GaussianDeconvolution? deconvolution)
     {
         if (Matrix is not null) return (m, Matrix, null);
         if (!NoiseRobust) return (m, DriftCorrected(m), null);
-        var (clean, sigma) = MeasurementNoise.Remove(m, a => "number " + a.ToString(System.Globalization.CultureInfo.InvariantCulture), polynomial);
-        return (polynomial is null ? m : clean, DriftCorrected(clean), sigma);
+        var (clean, sigma) = MeasurementNoise.Remove(m, a => "number " + a.ToString(System.Globalization.CultureInfo.InvariantCulture), deconvolution);
+        return (deconvolution is null ? m : clean, DriftCorrected(clean), sigma);
     }
 
     /// <summary>
     /// Moments of a part of the data (a time window) for the force fit, without the share of the noise Sigma that
-    /// <see cref="Prepare"/> found on all of them when the fit takes noise-free moments (polynomial bases), else as they are.
+    /// <see cref="Prepare"/> found on all of them when the fit takes noise-free moments (polynomial and Fourier bases), else as they are.
     /// </summary>
-    internal static CurrentMoments Part(CurrentMoments part, double[]? sigma, GaussianDeconvolution? polynomial) =>
-        sigma is null || polynomial is null ? part : MeasurementNoise.Remove(part, sigma, polynomial);
+    internal static CurrentMoments Part(CurrentMoments part, double[]? sigma, GaussianDeconvolution? deconvolution) =>
+        sigma is null || deconvolution is null ? part : MeasurementNoise.Remove(part, sigma, deconvolution);
 
     /// <summary>D = &lt;dx dx^T&gt;/(2 dt) - (dt/2) S of moments taken as they are.</summary>
     internal static double[] DriftCorrected(CurrentMoments m)

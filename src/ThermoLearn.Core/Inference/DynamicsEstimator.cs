@@ -18,8 +18,8 @@ namespace ThermoLearn.Inference;
 /// </list>
 /// Coefficients are per basis function and coordinate; standard errors by batch resampling. With
 /// <c>noiseRobust</c>, the share of white measurement noise on the positions is removed from the moments first (docs/inference.md,
-/// "Measurement noise": exact for Gaussian noise with a polynomial basis, by deconvolution; an O(Sigma) bias left in the coefficients
-/// of non-affine functions of fourier and rbf bases),
+/// "Measurement noise": exact for Gaussian noise with a polynomial or Fourier basis, by deconvolution; an O(Sigma) bias left in the
+/// coefficients of non-affine functions of rbf bases),
 /// so all four fields are estimated without it, and its covariance Sigma is reported (<see cref="DynamicsEstimate.MeasurementNoise"/>).
 /// Sigma comes from the lag-1 moments (successive increments); the lag-2 moments of the coarse-sampling correction lose the share
 /// of the same Sigma.
@@ -96,7 +96,7 @@ public static class DynamicsEstimator
         var one = stats[0];
         int n = one.BasisCount, d = one.Dimension, nd = n * d, dd = d * d;
         bool corrected = correction.Order > 0;
-        var polynomial = spec.NoiseRobust ? GaussianDeconvolution.For(basis, 0) : null;
+        var deconvolution = spec.NoiseRobust ? GaussianDeconvolution.For(basis, 0) : null;
 
         // layout of the value vector: the reported drift, score, v and D; with a correction also the lag-1 drift, score, v and D,
         // the size of the reported drift and of its correction (norms in the metric <F^T D^-1 F>)
@@ -110,8 +110,8 @@ public static class DynamicsEstimator
             double[] sigma = [];
             if (spec.NoiseRobust)
             {
-                (moments[0], sigma) = MeasurementNoise.Remove(moments[0], Name, polynomial);
-                for (int l = 1; l < moments.Length; l++) moments[l] = MeasurementNoise.Remove(moments[l], sigma, polynomial);
+                (moments[0], sigma) = MeasurementNoise.Remove(moments[0], Name, deconvolution);
+                for (int l = 1; l < moments.Length; l++) moments[l] = MeasurementNoise.Remove(moments[l], sigma, deconvolution);
             }
             var m1 = moments[0];
             // the drift's Gram first: the diffusion's drift correction solves the same matrix, but without naming the collinear functions
@@ -190,7 +190,9 @@ public static class DynamicsEstimator
                 ? new DynamicsFields(Field(uncorrectedAt), Field(uncorrectedAt + nd), Field(uncorrectedAt + 2 * nd), Diffusion(uncorrectedAt + 3 * nd, spec.Source))
                 : null,
             DriftCorrection = corrected ? new CorrectionSize(value[normsAt], se[normsAt], value[normsAt + 1]) : null,
-            MeasurementNoise = spec.NoiseRobust ? new MeasurementNoiseEstimate(value[length..], se[length..], d) : null,
+            MeasurementNoise = spec.NoiseRobust
+                ? new MeasurementNoiseEstimate(value[length..], se[length..], d) { Amplification = deconvolution?.Amplification(value[length..]) ?? 1 }
+                : null,
         };
     }
 

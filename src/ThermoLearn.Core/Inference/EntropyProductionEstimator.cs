@@ -27,13 +27,13 @@ public static class EntropyProductionEstimator
     public static ThermodynamicForceEstimate Current(CurrentStatistics stats, DiffusionSpec diffusion, ErrorOptions? errors = null)
     {
         errors ??= ErrorOptions.Default;
-        var polynomial = Deconvolution(stats, diffusion);
+        var deconvolution = Deconvolution(stats, diffusion);
         var full = stats.Moments();
-        var (fitted, D, _) = diffusion.Prepare(full, polynomial);
+        var (fitted, D, _) = diffusion.Prepare(full, deconvolution);
         var (sigma, theta) = Fit(stats, fitted, D, diagnose: true);
         var (se, bias) = Resampling.Errors(stats.Batches, errors, w =>
         {
-            var (m, Dw, _) = diffusion.Prepare(stats.Moments(-1, w), polynomial);
+            var (m, Dw, _) = diffusion.Prepare(stats.Moments(-1, w), deconvolution);
             var (s, t) = Fit(stats, m, Dw, diagnose: false);
             var r = new double[1 + t.Length];
             r[0] = s;
@@ -75,15 +75,15 @@ public static class EntropyProductionEstimator
     public static EntropyProductionEstimate CoarseSamplingCorrected(IReadOnlyList<CurrentStatistics> stats, DiffusionSpec diffusion, ErrorOptions errors, int order)
     {
         var correction = CheckCorrection(order, stats[0].FramesPerTrajectory);
-        var polynomial = Deconvolution(stats[0], diffusion);
+        var deconvolution = Deconvolution(stats[0], diffusion);
         double Combine(double[]? w, bool diagnose) => correction.Combine(lag =>
         {
-            var (m, D, _) = diffusion.Prepare(stats[lag - 1].Moments(-1, w), polynomial);
+            var (m, D, _) = diffusion.Prepare(stats[lag - 1].Moments(-1, w), deconvolution);
             return Fit(stats[lag - 1], m, D, diagnose).Sigma;
         });
         var one = stats[0];
         var m1 = one.Moments();
-        var D1 = diffusion.Resolve(m1, polynomial);
+        var D1 = diffusion.Resolve(m1, deconvolution);
         double corrected = Combine(null, true);
         var (se, bias) = Resampling.Errors(one.Batches, errors, w => [Combine(w, false)], [corrected]);
         return new EntropyProductionEstimate(corrected, se[0], corrected - bias[0], correction.Label("current"), one.BasisName,
@@ -119,21 +119,21 @@ public static class EntropyProductionEstimator
         var correction = CoarseSamplingCorrection.FromOrder(correctionOrder);
         int timeDegree = all[0].Options.TimeDegree;
         var stats = all[0];
-        var polynomial = Deconvolution(stats, diffusion);
+        var deconvolution = Deconvolution(stats, diffusion);
         var full = stats.Moments();
-        var D = diffusion.Resolve(full, polynomial);
+        var D = diffusion.Resolve(full, deconvolution);
         int n = stats.BasisCount, d = stats.Dimension, w = stats.Windows;
 
         double[] EvaluateLag(CurrentStatistics st, ReadOnlySpan<double> weights, bool diagnose)
         {
-            var (whole, Dm, noise) = diffusion.Prepare(st.Moments(-1, weights), polynomial);
+            var (whole, Dm, noise) = diffusion.Prepare(st.Moments(-1, weights), deconvolution);
             var result = new double[w + 1];
             double[]? theta = joint ? Fit(st, whole, Dm, diagnose).Theta : null;
             double total = 0, time = 0;
             for (int k = 0; k < w; k++)
             {
                 var mk = st.Moments(k, weights);
-                var fitted = DiffusionSpec.Part(mk, noise, polynomial);
+                var fitted = DiffusionSpec.Part(mk, noise, deconvolution);
                 result[k] = joint ? PlugInRate(fitted, theta!, Dm) : Fit(st, fitted, Dm, diagnose).Sigma;
                 total += result[k] * mk.ObservedTime;
                 time += mk.ObservedTime;
@@ -193,7 +193,7 @@ public static class EntropyProductionEstimator
         { Quantity = EstimatedQuantity.ContinuousLowerBound };
     }
 
-    /// <summary>The Gaussian deconvolution of the noise-robust variant's polynomial basis (<see cref="DiffusionSpec.Prepare"/>), else null.</summary>
+    /// <summary>The Gaussian deconvolution of the noise-robust variant's polynomial or Fourier basis (<see cref="DiffusionSpec.Prepare"/>), else null.</summary>
     internal static GaussianDeconvolution? Deconvolution(CurrentStatistics stats, DiffusionSpec diffusion) =>
         diffusion.NoiseRobust ? GaussianDeconvolution.For(stats.Basis, stats.Options.TimeDegree) : null;
 

@@ -73,7 +73,18 @@ public sealed record DiffusionEstimate(IReadOnlyList<double> Matrix, IReadOnlyLi
 /// from successive increments: Sigma = -&lt;dy_f dy_{f+1}^T&gt; + its drift term (docs/inference.md, "Measurement noise"), with the
 /// standard error of each entry.
 /// </summary>
-public sealed record MeasurementNoiseEstimate(IReadOnlyList<double> Covariance, IReadOnlyList<double> StandardErrors, int Dimension);
+public sealed record MeasurementNoiseEstimate(IReadOnlyList<double> Covariance, IReadOnlyList<double> StandardErrors, int Dimension)
+{
+    /// <summary>
+    /// The largest factor by which removing the noise's share multiplied an observed moment and its standard error: for a Fourier
+    /// basis exp(q^T Sigma q / 2) at the Gram's highest wavevector (2K harmonics); 1 where the correction only subtracts (polynomial
+    /// and affine corrections). Above <see cref="AmplificationWarning"/> the fields are much noisier than the data's size suggests.
+    /// </summary>
+    public double Amplification { get; init; } = 1;
+
+    /// <summary>The amplification above which the noise's removal is flagged (3: nine times the data for the same precision).</summary>
+    public static double AmplificationWarning => GaussianDeconvolution.AmplificationWarning;
+}
 
 /// <summary>
 /// Drift (mu F), diffusion, score (grad ln p) and mean local velocity v = mu F - D s inferred from one data set.

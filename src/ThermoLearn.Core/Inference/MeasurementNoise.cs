@@ -22,9 +22,9 @@ namespace ThermoLearn.Inference;
 /// corrected moments, and enters Sigma multiplied by tau^2: <see cref="Passes"/> fixed-point passes, each shrinking the
 /// error by a factor of order tau |grad m|. The plain estimators on the corrected moments give the drift, the diffusion
 /// (= (&lt;dy dy^T&gt; + 2 &lt;dy_f dy_{f+1}^T&gt;)/(2 tau) - (3 tau / 2) S), the score and the mean local velocity without
-/// the noise, to the same O(tau) as on clean data. For a polynomial basis and Gaussian noise the share of every moment is
-/// known exactly from Sigma, whatever the degree (<see cref="GaussianDeconvolution"/>), and replaces the affine sums above (to
-/// which it reduces for poly:1). For other bases (fourier, rbf) the noise's share is a smoothing of the basis by the noise's law
+/// the noise, to the same O(tau) as on clean data. For a polynomial or Fourier basis and Gaussian noise the share of every
+/// moment is known exactly from Sigma, whatever the degree or the harmonics (<see cref="GaussianDeconvolution"/>), and replaces
+/// the affine sums above (to which it reduces for poly:1). For other bases (rbf) the noise's share is a smoothing of the basis by the noise's law
 /// at the scale of Sigma, which these moments do not determine: the affine sums are used with G = K C^-1, the mean gradient,
 /// and an O(Sigma) bias remains in the drift and score coefficients of non-affine functions (the diffusion's only through
 /// tau S, so O(tau Sigma)).
@@ -36,24 +36,24 @@ internal static class MeasurementNoise
 
     /// <summary>
     /// The moments without the measurement noise's share, and the noise covariance Sigma (row-major d x d) they imply:
-    /// by <paramref name="polynomial"/>'s Gaussian deconvolution for a polynomial basis, else by the affine sums.
+    /// by <paramref name="deconvolution"/> for a polynomial or Fourier basis, else (null) by the affine sums.
     /// <paramref name="name"/> names the basis functions in the error raised when the noise is too large for the data.
     /// </summary>
-    internal static (CurrentMoments Moments, double[] Covariance) Remove(CurrentMoments m, Func<int, string> name, GaussianDeconvolution? polynomial)
+    internal static (CurrentMoments Moments, double[] Covariance) Remove(CurrentMoments m, Func<int, string> name, GaussianDeconvolution? deconvolution)
     {
         int n = m.N, d = m.D;
         double tau = m.Step;
         if (!(m.SuccessiveCount > 0))
             throw new InvalidInputException("The measurement noise is estimated from successive increments, and these data have none: trajectories need at least "
                 + "three frames (two successive transitions) each; use the plain diffusion estimate, or longer trajectories.");
-        var jacobian = polynomial is null ? Jacobian(m) : null;
+        var jacobian = deconvolution is null ? Jacobian(m) : null;
         var s = new double[d * d];
         var sigma = new double[d * d];
         CurrentMoments corrected = m;
         for (int pass = 0; pass < Passes; pass++)
         {
             for (int i = 0; i < d * d; i++) sigma[i] = tau * tau * s[i] - m.Successive[i];
-            corrected = polynomial?.Subtract(m, sigma) ?? Subtract(m, jacobian!, sigma);
+            corrected = deconvolution?.Subtract(m, sigma) ?? Subtract(m, jacobian!, sigma);
             RequirePositiveDefinite(corrected.GramStart, m.GramStart, n, sigma, d, name);
             s = DiffusionSpec.DriftTerm(corrected);
         }
@@ -70,8 +70,8 @@ internal static class MeasurementNoise
     /// <see cref="Remove(CurrentMoments, Func{int, string}, GaussianDeconvolution?)"/>): the sums above hold at any time per
     /// transition tau, the start and end frames' noise being independent.
     /// </summary>
-    internal static CurrentMoments Remove(CurrentMoments m, double[] sigma, GaussianDeconvolution? polynomial) =>
-        polynomial?.Subtract(m, sigma) ?? Subtract(m, Jacobian(m), sigma);
+    internal static CurrentMoments Remove(CurrentMoments m, double[] sigma, GaussianDeconvolution? deconvolution) =>
+        deconvolution?.Subtract(m, sigma) ?? Subtract(m, Jacobian(m), sigma);
 
     /// <summary>G = K C^-1, the basis' Jacobian, from K = J^S - J^I = G &lt;dy dy^T&gt;/(2 tau) (n x d, row-major).</summary>
     private static double[] Jacobian(CurrentMoments m)

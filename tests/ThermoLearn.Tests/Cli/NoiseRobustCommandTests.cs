@@ -49,4 +49,36 @@ public class NoiseRobustCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// infer --noise-robust with a Fourier basis scales the observed means of its modes by exp(q^T Sigma q / 2): on the tilted ring
+    /// with noise of std 0.3 that is exp(2 k^2 Sigma) at the Gram's highest harmonic 2 K, 2.05 for fourier:2 (no warning) and 5.1 for
+    /// fourier:3, reported as measurement_noise.amplification and flagged (noise_amplification, JSON and stderr) above 3.
+    /// </summary>
+    [Fact]
+    public void InferNoiseRobustWarnsWhenTheFourierCorrectionAmplifiesTheNoise()
+    {
+        string folder = Directory.CreateTempSubdirectory("tl-noise").FullName, file = Path.Combine(folder, "ring.npy");
+        try
+        {
+            TrajectoryFile.Write(file, MeasurementNoiseTests.NoisyRing(0.3, 10, 4_001, 2521));
+            var two = Run("infer", "--in", file, "--basis", "fourier:2", "--noise-robust", "--json");
+            Assert.True(two.Code == 0, two.Error);
+            var json = JsonNode.Parse(two.Out)!.AsObject();
+            double sigma = (double)json["measurement_noise"]!["covariance"]![0]![0]!;
+            Assert.Equal(Math.Exp(8 * sigma), (double)json["measurement_noise"]!["amplification"]!, 10);
+            Assert.Null(json["warnings"]);
+
+            var three = Run("infer", "--in", file, "--basis", "fourier:3", "--noise-robust", "--json");
+            Assert.True(three.Code == 0, three.Error);
+            var result = JsonNode.Parse(three.Out)!;
+            var warning = result["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "noise_amplification")!;
+            Assert.Equal(Math.Exp(18 * (double)result["measurement_noise"]!["covariance"]![0]![0]!), (double)warning["amplification"]!, 10);
+            Assert.Contains("multiplies its highest modes by up to", three.Error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
