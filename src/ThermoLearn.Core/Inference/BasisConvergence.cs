@@ -119,7 +119,10 @@ public static class BasisConvergence
             for (int l = 0; l < correction.Lags; l++)
             {
                 var (mb, D, noise) = diffusion.Prepare(estimate[l].Moments(-1, w), deconvolution);
-                var mr = DiffusionSpec.Part(richer[l].Moments(-1, w), noise, richerDeconvolution);
+                var observed = richer[l].Moments(-1, w);
+                var mr = DiffusionSpec.Part(observed, noise, richerDeconvolution);
+                if (diagnose && noise is not null && richerDeconvolution is not null)
+                    MeasurementNoise.RequireDeconvolved(mr, observed, noise, a => richer[l].Basis.Describe(a / (richer[l].Options.TimeDegree + 1)));
                 double weight = correction.Weights[l];
                 base0 += weight * EntropyProductionEstimator.Fit(estimate[l], mb, D, false).Sigma;
                 rich += weight * EntropyProductionEstimator.Fit(richer[l], mr, D, diagnose).Sigma;

@@ -144,6 +144,15 @@ internal static class MeasurementNoise
         return result;
     }
 
+    /// <summary>
+    /// Refuses moments whose Gram matrix is no longer positive definite without the noise's share (<paramref name="corrected"/> from
+    /// <paramref name="observed"/> by <see cref="Remove(CurrentMoments, double[], GaussianDeconvolution?)"/>), naming the function
+    /// whose mean square is most the noise's: a richer basis than the one Sigma came from can lose it (the basis check; a Fourier
+    /// basis' top modes are scaled by exp(q^T Sigma q / 2)), which the fit would otherwise report as a function zero on the data.
+    /// </summary>
+    internal static void RequireDeconvolved(CurrentMoments corrected, CurrentMoments observed, double[] sigma, Func<int, string> name) =>
+        RequirePositiveDefinite(corrected.GramStart, observed.GramStart, observed.N, sigma, observed.D, name);
+
     private static void RequirePositiveDefinite(double[] gram, double[] observed, int n, double[] sigma, int d, Func<int, string> name)
     {
         var scale = new double[n];
