@@ -218,7 +218,7 @@ internal static partial class HtmlReport
     private static double RequireNumber(string file, JsonObject obj, string path, string? key = null, bool nonNegative = false)
     {
         key ??= path;
-        if (!obj.ContainsKey(key)) throw new InvalidInputException($"{file}: \"{path}\" is missing; a belief-state result needs it as a number.");
+        if (!obj.ContainsKey(key)) throw new InvalidInputException($"{file}: \"{path}\" is missing; the report's section for this kind of result needs it as a number.");
         double value = Measurement.Number(obj[key])
             ?? throw new InvalidInputException($"{file}: \"{path}\" is {obj[key]?.ToJsonString() ?? "null"}, not a finite number.");
         if (nonNegative && value < 0)
@@ -229,7 +229,7 @@ internal static partial class HtmlReport
     private static T Require<T>(string file, JsonObject obj, string path, string what, string? key = null)
     {
         key ??= path;
-        if (!obj.ContainsKey(key)) throw new InvalidInputException($"{file}: \"{path}\" is missing; a belief-state result needs it as {what}.");
+        if (!obj.ContainsKey(key)) throw new InvalidInputException($"{file}: \"{path}\" is missing; the report's section for this kind of result needs it as {what}.");
         if (obj[key] is T node) return node;
         if (obj[key] is JsonValue v && v.TryGetValue(out T? value) && value is not null) return value;
         throw new InvalidInputException($"{file}: \"{path}\" is {obj[key]?.ToJsonString() ?? "null"}, not {what}.");

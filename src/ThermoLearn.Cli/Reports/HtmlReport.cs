@@ -15,7 +15,8 @@ namespace ThermoLearn.Cli.Reports;
 /// and a drawn error bar), other scalars a settings table, long numeric arrays line figures (PNG, base64),
 /// small matrices tables, arrays of objects tables, nested objects subsections. Seeds and input hashes are
 /// collected in a reproducibility table; every input's raw JSON is included. Belief-state results (a run's
-/// run.json, beliefs train/analyze --json) get their own section first (HtmlReport.Beliefs.cs).
+/// run.json, beliefs train/analyze --json) and active-matter estimates (estimate --json on aoup/abp snapshots) get their own
+/// section first (HtmlReport.Beliefs.cs, HtmlReport.Active.cs).
 /// </summary>
 internal static partial class HtmlReport
 {
@@ -46,6 +47,7 @@ internal static partial class HtmlReport
             body.Append($"<section class=\"result\"><h2>{E(name)}</h2>");
             body.Append($"<p class=\"meta\">{E(input.Path)} · SHA-256 {E(input.Sha256[..16])}…</p>");
             RenderBeliefs(body, state, input);
+            RenderActive(body, input);
             RenderObject(body, state, name, "", input.Result, 3);
             body.Append("<details><summary>Raw JSON</summary><pre>")
                 .Append(E(input.Result.ToJsonString(new JsonSerializerOptions { WriteIndented = true })))
@@ -435,6 +437,7 @@ internal static partial class HtmlReport
         "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}"
         + "h1{border-bottom:2px solid #1f77b4;padding-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}"
         + "table{border-collapse:collapse;margin:.6em 0 1em}th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:middle}"
+        + ".warning,.warnings li{color:#8a4b00}"
         + "thead th{background:#f0f4f8}table.settings th{background:#fafafa;font-weight:normal;color:#555}"
         + "td.num{font-family:'DejaVu Sans Mono',monospace;text-align:right;white-space:nowrap}td.ok{color:#1a7f37}td.off{color:#c62828;font-weight:bold}"
         + ".meta{color:#666;font-size:.9em}figure{margin:1em 0;padding:8px;background:#f4f1e8;display:inline-block}figure img{max-width:100%;height:auto;display:block;background:#fff}"

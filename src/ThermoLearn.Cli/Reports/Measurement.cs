@@ -14,7 +14,8 @@ internal sealed record Measurement(string Source, string Path, double? Value, do
 
     /// <summary>
     /// Finds, in one JSON object, the numbers that come with an error bar or an exact value. Conventions
-    /// of ThermoLearn's --json output: <c>K</c> with <c>K_stderr</c> (or <c>K_standard_error</c>, <c>K_err</c>),
+    /// of ThermoLearn's --json output: <c>K</c> with <c>K_stderr</c> (or <c>K_standard_error</c>, <c>K_err</c>; for
+    /// <c>ep_rate_S</c> also <c>stderr_S</c>, for <c>P_ep_rate</c> also <c>P_stderr</c>: <see cref="ErrorKeys"/>),
     /// <c>exact_K</c> or <c>K_exact</c>; and for the object's main quantity (ep_rate, rate, estimate, value,
     /// ep_total, mean) the bare keys <c>stderr</c> / <c>standard_error</c> and <c>exact</c> (a number, or an
     /// object keyed like the result); <c>optimum_K</c> is the exact optimum of K; <c>K_debiased</c> shares K's error
@@ -29,7 +30,7 @@ internal sealed record Measurement(string Source, string Path, double? Value, do
         foreach (var (key, node) in obj)
         {
             if (Number(node) is not { } value || IsCompanion(key)) continue;
-            string? errKey = ErrorSuffixes.Select(s => key + s).FirstOrDefault(k => Number(obj[k]) is not null)
+            string? errKey = ErrorKeys(key).FirstOrDefault(k => Number(obj[k]) is not null)
                 ?? (key == primary ? new[] { "stderr", "standard_error" }.FirstOrDefault(k => Number(obj[k]) is not null) : null);
             string? exactKey = new[] { "exact_" + key, key + "_exact", "optimum_" + key }.FirstOrDefault(k => Number(obj[k]) is not null)
                 ?? (key == primary && Number(obj["exact"]) is not null ? "exact" : null);
@@ -65,6 +66,18 @@ internal sealed record Measurement(string Source, string Path, double? Value, do
     /// <summary>The names of an object's main quantity, the one a bare <c>stderr</c> or <c>exact</c> belongs to, in order of precedence.</summary>
     internal static readonly string[] PrimaryNames = ["ep_rate", "rate", "estimate", "value", "ep_total", "mean"];
     internal static readonly string[] ErrorSuffixes = ["_stderr", "_standard_error", "_err"];
+
+    /// <summary>
+    /// The keys that may hold <paramref name="key"/>'s own error bar: K_stderr (K_standard_error, K_err), and the two forms
+    /// the active-matter estimates write, stderr_S beside ep_rate_S (ep_rate_heldout, stderr_heldout; ep_rate_per_particle,
+    /// stderr_per_particle) and P_stderr beside P_ep_rate (identity_ep_rate, identity_stderr).
+    /// </summary>
+    internal static IEnumerable<string> ErrorKeys(string key)
+    {
+        foreach (string suffix in ErrorSuffixes) yield return key + suffix;
+        if (key.StartsWith("ep_rate_", StringComparison.Ordinal)) yield return "stderr_" + key["ep_rate_".Length..];
+        if (key.EndsWith("_ep_rate", StringComparison.Ordinal)) yield return key[..^"ep_rate".Length] + "stderr";
+    }
 
     /// <summary>A standard error's key: <c>stderr</c>, <c>standard_error</c> or a key ending in one of <see cref="ErrorSuffixes"/>.</summary>
     internal static bool IsError(string key) =>

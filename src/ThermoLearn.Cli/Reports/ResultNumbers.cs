@@ -9,7 +9,8 @@ namespace ThermoLearn.Cli.Reports;
 /// (exit 2, the file and the key path named, no page written) rather than shown as a setting or silently dropped from a
 /// measurement, a figure or a table. Read as numbers (the conventions of <see cref="Measurement.Find"/> and the figures):
 /// <list type="bullet">
-/// <item>standard errors (<c>stderr</c>, <c>standard_error</c>, <c>K_stderr</c>, <c>K_standard_error</c>, <c>K_err</c>): a finite
+/// <item>standard errors (<c>stderr</c>, <c>standard_error</c>, <c>K_stderr</c>, <c>K_standard_error</c>, <c>K_err</c>,
+/// <c>stderr_S</c> beside <c>ep_rate_S</c>, <c>P_stderr</c> beside <c>P_ep_rate</c>: <see cref="Measurement.ErrorKeys"/>): a finite
 /// number &gt;= 0, or null when there is none; an array of them (a series' band, a matrix of errors) element by element;</item>
 /// <item>a value with an error bar (<c>K</c> beside <c>K_stderr</c>; the object's main quantity beside a bare <c>stderr</c>) and
 /// its corrected form <c>K_debiased</c>: a finite number or null (an array when its error is an array);</item>
@@ -62,9 +63,14 @@ internal static class ResultNumbers
             if (Measurement.IsCompanion(key)) continue;
 
             // A value with an error bar: its own (K_stderr) or, for the main quantity, the object's bare stderr.
-            string? errorKey = Measurement.ErrorSuffixes.Select(s => key + s).FirstOrDefault(o.ContainsKey)
+            string? errorKey = Measurement.ErrorKeys(key).FirstOrDefault(o.ContainsKey)
                 ?? (key == primary && bareError ? (o.ContainsKey("stderr") ? "stderr" : "standard_error") : null);
-            if (errorKey is not null) Values(file, at, child, $"the value of \"{Join(path, errorKey)}\"", o[errorKey] is JsonArray);
+            if (errorKey is not null)
+            {
+                // stderr_S (beside ep_rate_S) is an error bar by its pairing only: "stderr_from" elsewhere is a word
+                if (!Measurement.IsError(errorKey)) StandardErrors(file, Join(path, errorKey), o[errorKey]);
+                Values(file, at, child, $"the value of \"{Join(path, errorKey)}\"", o[errorKey] is JsonArray);
+            }
 
             // A value with an exact value or optimum: as soon as either side is a number, both must be.
             var exacts = new List<(string Path, JsonNode? Node)>();
@@ -83,7 +89,7 @@ internal static class ResultNumbers
 
             // A corrected estimate shares its estimator's error bar and exact value.
             if (key.EndsWith("_debiased", StringComparison.Ordinal) && key[..^"_debiased".Length] is var baseKey && o.ContainsKey(baseKey)
-                && (Measurement.ErrorSuffixes.Any(s => o.ContainsKey(baseKey + s)) || (baseKey == primary && bareError)))
+                && (Measurement.ErrorKeys(baseKey).Any(o.ContainsKey) || (baseKey == primary && bareError)))
                 Values(file, at, child, $"the corrected form of \"{Join(path, baseKey)}\"", child is JsonArray);
         }
     }
