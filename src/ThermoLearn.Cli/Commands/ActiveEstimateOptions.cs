@@ -223,6 +223,9 @@ internal sealed class ActiveEstimateOptions
                 ["exact_ep_rate_g"] = exact?.G,
                 ["input"] = inPath,
             };
+            // the maps' sidecars, so that thermolearn report draws them
+            if (localPath is not null && maps is not null) result["local_file"] = localPath;
+            if (regionsPath is not null && maps is not null) result["regions_file"] = regionsPath;
             if (exact is { } reference)
             {
                 // as the trajectory estimates name it: the exact value is of the same quantity; then which value is set against

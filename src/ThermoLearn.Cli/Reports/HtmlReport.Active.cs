@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using ScottPlot;
+using ThermoLearn.Cli.Plotting;
 
 namespace ThermoLearn.Cli.Reports;
 
@@ -17,7 +19,7 @@ internal static partial class HtmlReport
     private static readonly string[] ActiveModels = ["aoup", "abp"];
     private static readonly string[] ActiveMethods = ["current", "identity", "score"];
 
-    private static void RenderActive(StringBuilder html, Input input)
+    private static void RenderActive(StringBuilder html, State state, Input input)
     {
         var obj = input.Result;
         if (obj["model"] is not JsonValue m || !m.TryGetValue(out string? model) || !ActiveModels.Contains(model)
@@ -142,6 +144,8 @@ internal static partial class HtmlReport
             html.Append("</tbody></table>\n");
         }
 
+        ActiveMaps(html, state, file, obj, exact);
+
         // Every warning, as the command gave it
         if (obj["warnings"] is JsonArray warnings && warnings.Count > 0)
         {
@@ -156,6 +160,110 @@ internal static partial class HtmlReport
             html.Append("</ul>\n");
         }
         else html.Append("<p class=\"meta\">No warnings: the estimate's checks (blocks, stationarity, held-out swamping) passed.</p>\n");
+        html.Append("<h3>All fields</h3>\n");
+    }
+
+    /// <summary>
+    /// The local maps: the x vs g split of sigma (bars, exact values as red ticks), and, where estimate --local / --regions wrote
+    /// them (JSON local_file, regions_file: read beside the JSON, else as written), the per-particle EP map and the grid map. A
+    /// sidecar that is not there is said so; one that is there but malformed is refused (exit 2, the file, line and column).
+    /// </summary>
+    private static void ActiveMaps(StringBuilder html, State state, string file, JsonObject obj, double? exact)
+    {
+        if (OptionalNumber(file, obj, "ep_rate_x", "ep_rate_x") is { } rx && OptionalNumber(file, obj, "ep_rate_g", "ep_rate_g") is { } rg)
+        {
+            var plot = PlotFile.Create("sigma split: positions x and propulsion g", "", "EP rate");
+            var bars = plot.Add.Bars(new[] { 1.0, 2.0 }, new[] { rx, rg });
+            bars.Color = Colors.Category10[0];
+            double? ex = OptionalNumber(file, obj, "exact_ep_rate_x", "exact_ep_rate_x"), eg = OptionalNumber(file, obj, "exact_ep_rate_g", "exact_ep_rate_g");
+            if (ex is { } a && eg is { } b)
+                plot.Add.Markers(new[] { 1.0, 2.0 }, new[] { a, b }, MarkerShape.HorizontalBar, 40, Colors.Category10[3]).LegendText = "exact";
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(new[] { 1.0, 2.0 }, new[] { "x part", "g part" });
+            if (ex is not null && eg is not null) plot.ShowLegend();
+            Figure(html, state, plot, $"The fitted sigma split into its position (x) and propulsion (g) parts: {Measurement.Plain(rx)} + {Measurement.Plain(rg)}"
+                + (ex is { } a2 && eg is { } b2 ? $"; red: exact {Measurement.Plain(a2)} and {Measurement.Plain(b2)}." : "."));
+        }
+        if (Sidecar(html, file, obj, "local_file") is { } local)
+        {
+            var rows = ReadCsv(local, ["x", "y", "ep_rate_mean"]);
+            double[] values = rows["ep_rate_mean"];
+            var (lo, hi, above) = ActiveMatterPlots.ColourRange(values);
+            var plot = PlotFile.Create("local EP rate per particle (time average), at the last snapshot's positions", "x", "y");
+            var colormap = new ScottPlot.Colormaps.Viridis();
+            const int colourBins = 64;
+            for (int bin = 0; bin < colourBins; bin++)
+            {
+                var members = Enumerable.Range(0, values.Length)
+                    .Where(i => Math.Clamp((int)((values[i] - lo) / (hi - lo) * colourBins), 0, colourBins - 1) == bin).ToArray();
+                if (members.Length == 0) continue;
+                var points = plot.Add.ScatterPoints(members.Select(i => rows["x"][i]).ToArray(), members.Select(i => rows["y"][i]).ToArray());
+                points.MarkerSize = 6;
+                points.MarkerShape = MarkerShape.FilledCircle;
+                points.Color = colormap.GetColor((bin + 0.5) / colourBins);
+            }
+            var source = plot.Add.Heatmap(new double[,] { { lo, hi } });
+            source.IsVisible = false;
+            source.Colormap = colormap;
+            plot.Add.ColorBar(source).Label = "ep_rate_mean" + (above > 0 ? $" (capped: {above} above {hi.ToString("G3", CultureInfo.InvariantCulture)})" : "");
+            plot.Axes.SquareUnits();
+            Figure(html, state, plot, $"Per-particle EP map ({values.Length} particles, {local}); sum {Measurement.Plain(values.Sum())}"
+                + (exact is { } e ? $", exact whole-system rate {Measurement.Plain(e)}" : "") + "; no error bars: the maps distribute the whole-system rate.");
+        }
+        if (Sidecar(html, file, obj, "regions_file") is { } regions)
+        {
+            string column = File.ReadLines(regions).FirstOrDefault()?.Contains("ep_rate_per_projected_area", StringComparison.Ordinal) == true
+                ? "ep_rate_per_projected_area" : "ep_rate_per_area";
+            var rows = ReadCsv(regions, ["x_centre", "y_centre", column]);
+            double[] xs = rows["x_centre"].Distinct().Order().ToArray(), ys = rows["y_centre"].Distinct().Order().ToArray();
+            if (xs.Length * ys.Length != rows[column].Length || xs.Length < 2 || ys.Length < 2)
+                throw new InvalidInputException($"{regions}: {rows[column].Length} cells on {xs.Length} x centres and {ys.Length} y centres; a grid map holds every (x, y) cell once.");
+            var z = new double[ys.Length, xs.Length];
+            for (int i = 0; i < rows[column].Length; i++)
+                z[ys.Length - 1 - Array.IndexOf(ys, rows["y_centre"][i]), Array.IndexOf(xs, rows["x_centre"][i])] = rows[column][i]; // row 0 at the top
+            var plot = PlotFile.Create("EP rate per unit area on the grid", "x", "y");
+            var map = plot.Add.Heatmap(z);
+            double hx = (xs[1] - xs[0]) / 2, hy = (ys[1] - ys[0]) / 2;
+            map.Extent = new CoordinateRect(xs[0] - hx, xs[^1] + hx, ys[0] - hy, ys[^1] + hy);
+            map.Colormap = new ScottPlot.Colormaps.Viridis();
+            plot.Add.ColorBar(map).Label = column;
+            plot.Axes.SquareUnits();
+            Figure(html, state, plot, $"Grid map, {xs.Length} x {ys.Length} cells ({regions}): {column}; no error bars.");
+        }
+    }
+
+    /// <summary>The sidecar a JSON key names: beside the JSON, else the path as written; null (and a note) when it is not there.</summary>
+    private static string? Sidecar(StringBuilder html, string file, JsonObject obj, string key)
+    {
+        if (obj[key] is null) return null;
+        string name = Require<string>(file, obj, key, "a file name");
+        string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? "", name);
+        if (File.Exists(beside)) return beside;
+        if (File.Exists(name)) return name;
+        html.Append($"<p class=\"meta\">{E(key)} {E(name)} is not beside {E(Path.GetFileName(file))} nor at that path: the map is not drawn.</p>\n");
+        return null;
+    }
+
+    /// <summary>The named numeric columns of a CSV sidecar; a missing column or a cell that is not a finite number is refused.</summary>
+    private static Dictionary<string, double[]> ReadCsv(string path, string[] columns)
+    {
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length < 2) throw new InvalidInputException($"{path}: no rows under the header; a map has one row per particle or cell.");
+        string[] header = lines[0].Split(',');
+        var index = columns.ToDictionary(c => c, c => Array.IndexOf(header, c));
+        foreach (var (c, i) in index)
+            if (i < 0) throw new InvalidInputException($"{path}: no column \"{c}\" in the header ({lines[0]}).");
+        var result = columns.ToDictionary(c => c, _ => new double[lines.Length - 1]);
+        for (int r = 1; r < lines.Length; r++)
+        {
+            string[] cells = lines[r].Split(',');
+            foreach (var (c, i) in index)
+            {
+                if (i >= cells.Length || !double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                    throw new InvalidInputException($"{path}: line {r + 1}, column \"{c}\" is \"{(i < cells.Length ? cells[i] : "")}\", not a finite number.");
+                result[c][r - 1] = v;
+            }
+        }
+        return result;
     }
 
     private static string Param(string file, JsonObject p, string key) =>

@@ -47,7 +47,7 @@ internal static partial class HtmlReport
             body.Append($"<section class=\"result\"><h2>{E(name)}</h2>");
             body.Append($"<p class=\"meta\">{E(input.Path)} · SHA-256 {E(input.Sha256[..16])}…</p>");
             RenderBeliefs(body, state, input);
-            RenderActive(body, input);
+            RenderActive(body, state, input);
             RenderObject(body, state, name, "", input.Result, 3);
             body.Append("<details><summary>Raw JSON</summary><pre>")
                 .Append(E(input.Result.ToJsonString(new JsonSerializerOptions { WriteIndented = true })))

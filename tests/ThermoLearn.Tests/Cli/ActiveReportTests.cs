@@ -30,7 +30,8 @@ public class ActiveReportTests
             "--set", "eps=0", "--set", "k=0", "--set", "A=1", "--dt", "0.01", "--burn-in", "2000", "--steps", "4000", "--save-every", "5",
             "--seed", "2", "--out", snapshots);
         Assert.True(simulated == 0, simError);
-        var (estimated, stdout, estError) = Run("estimate", "--in", snapshots, "--method", "current", "--json");
+        string local = Path.Combine(folder, "local.csv"), regions = Path.Combine(folder, "regions.csv");
+        var (estimated, stdout, estError) = Run("estimate", "--in", snapshots, "--method", "current", "--local", local, "--regions", regions, "--json");
         Assert.True(estimated == 0, estError);
         string input = Path.Combine(folder, "current.json");
         File.WriteAllText(input, stdout);
@@ -42,7 +43,7 @@ public class ActiveReportTests
         string page = WebUtility.HtmlDecode(File.ReadAllText(html));
         int section = page.IndexOf("Active matter: entropy production", StringComparison.Ordinal);
         Assert.True(section >= 0, "no active-matter section");
-        int end = page.IndexOf("<details><summary>Raw JSON", section, StringComparison.Ordinal);
+        int end = page.IndexOf("<h3>All fields</h3>", section, StringComparison.Ordinal);
         string part = page[section..end];
 
         Assert.Contains("aoup, N = 64, d = 2, phi = 0.2, harmonic trap A = 1", part);
@@ -79,6 +80,26 @@ public class ActiveReportTests
         Assert.Contains($"<td>ep_rate_heldout</td><td class=\"num\">{Measurement.Format(N(result, "ep_rate_heldout"), N(result, "stderr_heldout"))}</td>", summary);
         Assert.Contains($"<td>ep_rate_per_particle</td><td class=\"num\">{Measurement.Format(N(result, "ep_rate_per_particle"), N(result, "stderr_per_particle"))}</td>", summary);
         Assert.Contains("<td>identity_ep_rate</td>", summary);
+
+        // The local maps: the x vs g split, and the sidecars estimate named (local_file, regions_file) as figures.
+        Assert.Equal(local, (string)result["local_file"]!);
+        Assert.Equal(regions, (string)result["regions_file"]!);
+        Assert.Contains($"The fitted sigma split into its position (x) and propulsion (g) parts: {Measurement.Plain(N(result, "ep_rate_x"))} + {Measurement.Plain(N(result, "ep_rate_g"))}", part);
+        double localSum = File.ReadLines(local).Skip(1).Sum(l => double.Parse(l.Split(',')[3], CultureInfo.InvariantCulture));
+        Assert.Contains($"Per-particle EP map (64 particles, {local}); sum {Measurement.Plain(localSum)}, exact whole-system rate 128", part);
+        Assert.Contains($"Grid map, 16 x 16 cells ({regions}): ep_rate_per_area", part);
+        int figures = System.Text.RegularExpressions.Regex.Matches(part, "<img ").Count;
+        Assert.Equal(3, figures);
+
+        // A malformed sidecar is refused: exit 2 naming the file, line and column, and no page.
+        var lines = File.ReadAllLines(local);
+        lines[2] = string.Join(',', lines[2].Split(',')[..3]) + ",abc,0";
+        File.WriteAllLines(local, lines);
+        string again = Path.Combine(folder, "again.html");
+        var (bad, _, badError) = Run("report", "--in", input, "--out", again);
+        Assert.Equal(CliApp.ExitBadInput, bad);
+        Assert.Contains($"{local}: line 3, column \"ep_rate_mean\" is \"abc\", not a finite number", badError);
+        Assert.False(File.Exists(again));
     }
 
     private const string Active = """
