@@ -227,7 +227,9 @@ internal static partial class HtmlReport
             map.Colormap = new ScottPlot.Colormaps.Viridis();
             plot.Add.ColorBar(map).Label = column;
             plot.Axes.SquareUnits();
-            Figure(html, state, plot, $"Grid map, {xs.Length} x {ys.Length} cells ({regions}): {column}; no error bars.");
+            // cell value x cell area summed is the particles' EP, the per-particle map's sum (docs/active-matter.md)
+            double integral = rows[column].Sum() * (2 * hx) * (2 * hy);
+            Figure(html, state, plot, $"Grid map, {xs.Length} x {ys.Length} cells ({regions}): {column}; sum of value x cell area {Measurement.Plain(integral)}; no error bars.");
         }
     }
 

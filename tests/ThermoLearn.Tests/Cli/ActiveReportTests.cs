@@ -88,6 +88,9 @@ public class ActiveReportTests
         double localSum = File.ReadLines(local).Skip(1).Sum(l => double.Parse(l.Split(',')[3], CultureInfo.InvariantCulture));
         Assert.Contains($"Per-particle EP map (64 particles, {local}); sum {Measurement.Plain(localSum)}, exact whole-system rate 128", part);
         Assert.Contains($"Grid map, 16 x 16 cells ({regions}): ep_rate_per_area", part);
+        // the grid integrates to the particles' EP (sum of value x cell area = sum of ep_rate_mean, to rounding)
+        double integral = double.Parse(System.Text.RegularExpressions.Regex.Match(part, @"sum of value x cell area ([-0-9.eE+]+);").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs(integral - localSum) <= 1e-9 * Math.Abs(localSum), $"grid {integral} against particles {localSum}");
         int figures = System.Text.RegularExpressions.Regex.Matches(part, "<img ").Count;
         Assert.Equal(3, figures);
 
