@@ -109,7 +109,7 @@ public sealed class ActiveSystem
     /// <param name="dt">Integration step.</param>
     /// <param name="seed">Seed: particle i's initial state and noise come from streams of (seed, i).</param>
     /// <param name="initial">Optional initial state, N rows of d positions followed by the active columns
-    /// (g or theta); null for a lattice start (random jitter, random stationary g / uniform theta).</param>
+    /// (g or theta); null for a lattice start (triangular / fcc, random jitter, random stationary g / uniform theta).</param>
     /// <param name="maxDegreeOfParallelism">-1 all cores; the results do not depend on it.</param>
     public ActiveSystem(ActiveModel model, double dt, ulong seed, double[]? initial = null, int maxDegreeOfParallelism = -1)
     {
@@ -132,9 +132,23 @@ public sealed class ActiveSystem
         int normals = model.Kind == ActiveModelKind.Aoup ? (model.Epsilon > 0 ? 2 * d : d) : (model.TranslationalDiffusion > 0 ? 3 : 1);
         _normalPairs = (normals + 1) / 2;
         _pairs = model.Interacting ? PairForces.For(model) : null;
-        if (initial is null) LatticeStart(seed);
-        else SetState(initial);
-        CheckOverlaps();
+        if (initial is null)
+        {
+            double nearest = LatticeStart(seed);
+            try
+            {
+                CheckOverlaps();
+            }
+            catch (InvalidInputException e) when (nearest < 2 * model.R0)
+            {
+                throw new InvalidInputException(LatticeOverlapMessage(nearest) + " (" + e.Message + ")", e);
+            }
+        }
+        else
+        {
+            SetState(initial);
+            CheckOverlaps();
+        }
     }
 
     public ActiveModel Model { get; }
@@ -353,24 +367,27 @@ public sealed class ActiveSystem
     }
 
     /// <summary>
-    /// Particles on a simple cubic lattice filling the box (or the initial cube of packing fraction phi, centred on the
-    /// trap), in random order with a small random jitter; g ~ N(0, I) (its stationary law) or theta uniform.
+    /// Particles on the densest regular lattice that fits (<see cref="InitialLattice"/>: triangular in 2-D, fcc in 3-D,
+    /// filling the periodic box, or a patch of packing fraction phi centred on the trap), on N of its M &gt;= N sites in
+    /// random order, each moved by a random jitter of at most w / 2 per axis, w = min(0.05 s, (s - 2 r0) / sqrt d) with
+    /// s the nearest site distance (0.05 s where the sites are closer than 2 r0): two particles move apart or together by
+    /// at most sqrt(d) w, so a lattice free of overlap stays free of them. g ~ N(0, I) (its stationary law) or theta
+    /// uniform. Returns s.
     /// </summary>
-    private void LatticeStart(ulong seed)
+    private double LatticeStart(ulong seed)
     {
         var m = Model;
         int n = m.Particles, d = m.Dimension;
-        double side = m.InitialSide;
-        int perAxis = (int)Math.Ceiling(Math.Pow(n, 1.0 / d) - 1e-9);
-        double spacing = side / perAxis;
-        double offset = m.Periodic ? 0.5 * spacing : -0.5 * side + 0.5 * spacing;
+        var (sites, nearest) = InitialLattice.Sites(m);
+        double contact = 2 * m.R0, box = m.Box ?? 0;
+        double jitter = nearest > contact ? Math.Min(0.05 * nearest, (nearest - contact) / Math.Sqrt(d)) : 0.05 * nearest;
         // A random permutation of the lattice sites (Fisher-Yates from the stream of (seed, N)), so particle
-        // indices are not spatially ordered.
-        int sites = (int)Math.Pow(perAxis, d);
-        var order = new int[sites];
-        for (int s = 0; s < sites; s++) order[s] = s;
+        // indices are not spatially ordered and the empty sites fall at random.
+        int count = sites.Length / d;
+        var order = new int[count];
+        for (int s = 0; s < count; s++) order[s] = s;
         var shuffle = RandomStream.For(seed, (ulong)n, RandomPurposes.ActiveInitial);
-        for (int s = sites - 1; s > 0; s--)
+        for (int s = count - 1; s > 0; s--)
         {
             int r = (int)(shuffle.NextUInt64() % (ulong)(s + 1));
             (order[s], order[r]) = (order[r], order[s]);
@@ -381,14 +398,32 @@ public sealed class ActiveSystem
             int site = order[i];
             for (int c = 0; c < d; c++)
             {
-                int index = site % perAxis;
-                site /= perAxis;
-                Positions[i * d + c] = offset + spacing * (index + 0.05 * (rng.NextDouble() - 0.5));
+                double x = sites[site * d + c] + jitter * (rng.NextDouble() - 0.5);
+                Positions[i * d + c] = box > 0 ? PeriodicBox.Wrap(x, box) : x;
             }
             if (m.Kind == ActiveModelKind.Aoup)
                 for (int c = 0; c < d; c++) Active[i * d + c] = rng.NextGaussian();
             else Active[i] = 2 * Math.PI * rng.NextDouble();
         }
+        return nearest;
+    }
+
+    /// <summary>
+    /// Why the lattice start overlaps: no lattice of N sites the start knows fits the periodic box at this phi (the nearest site
+    /// distance is below 2 r0), with the largest phi it takes at this N and the nearest N that fits this phi.
+    /// </summary>
+    private string LatticeOverlapMessage(double nearest)
+    {
+        var m = Model;
+        int n = m.Particles, d = m.Dimension;
+        double largest = InitialLattice.LargestPackingFraction(n, d);
+        int? fits = null;
+        for (int step = 1; step <= 200 && fits is null; step++)
+            foreach (int other in new[] { n - step, n + step })
+                if (other >= 1 && fits is null && InitialLattice.LargestPackingFraction(other, d) >= m.PackingFraction) fits = other;
+        string suggestion = fits is { } f ? FormattableString.Invariant($", or n = {f}, the nearest n whose lattice fits phi = {m.PackingFraction}") : "";
+        return FormattableString.Invariant(
+            $"the lattice start of n = {n} {(d == 2 ? "discs" : "spheres")} at phi = {m.PackingFraction} overlaps: the densest {(d == 2 ? "triangular" : "fcc")} lattice of at least {n} sites that fits the periodic box has neighbours {nearest:G6} apart, below the contact 2 r0 = {2 * m.R0:G6}; it holds n = {n} apart up to phi = {largest:F4}. Use phi <= {Math.Floor(largest * 1e4) / 1e4:F4}{suggestion}, or give an --initial state");
     }
 
     private void SetState(double[] initial)
