@@ -48,7 +48,7 @@ public sealed record ActiveModel
     /// <summary>Spatial dimension d (2 or 3; ABP: 2).</summary>
     public int Dimension { get; init; } = 2;
 
-    /// <summary>Packing fraction phi = N v_d r0^d / L^d of the periodic box (A = 0), or of the initial disc in a trap.</summary>
+    /// <summary>Packing fraction phi = N v_d r0^d / L^d of the periodic box (A = 0), or of the initial lattice patch (a disc or ball) in a trap.</summary>
     public double PackingFraction { get; init; } = 0.5;
 
     /// <summary>Self-propulsion speed v0.</summary>

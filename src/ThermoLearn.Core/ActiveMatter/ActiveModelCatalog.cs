@@ -13,7 +13,7 @@ public static class ActiveModelCatalog
     private static readonly ModelParameter[] Shared =
     [
         new("n", "1024", "integer", "number of particles N"),
-        new("phi", "0.5", "number", "packing fraction N v_d r0^d / L^d (periodic box of side L when A = 0; initial cube in a trap); at most the densest packing, 0.9069 in 2-D, 0.7405 in 3-D"),
+        new("phi", "0.5", "number", "packing fraction N v_d r0^d / L^d (periodic box of side L when A = 0; the initial lattice patch in a trap); at most the densest packing, 0.9069 in 2-D, 0.7405 in 3-D"),
         new("v0", "1", "number", "self-propulsion speed"),
         new("potential", "softplus", "name", "pair repulsion: softplus (f = softplus_beta(2 r0 - r)), wca, harmonic or none"),
         new("r0", "1", "number", "particle radius (contact at 2 r0)"),

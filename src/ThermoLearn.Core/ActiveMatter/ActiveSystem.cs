@@ -421,9 +421,9 @@ public sealed class ActiveSystem
         for (int step = 1; step <= 200 && fits is null; step++)
             foreach (int other in new[] { n - step, n + step })
                 if (other >= 1 && fits is null && InitialLattice.LargestPackingFraction(other, d) >= m.PackingFraction) fits = other;
-        string suggestion = fits is { } f ? FormattableString.Invariant($", or n = {f}, the nearest n whose lattice fits phi = {m.PackingFraction}") : "";
+        string suggestion = fits is { } f ? FormattableString.Invariant($", n = {f} (the nearest n whose lattice fits phi = {m.PackingFraction})") : "";
         return FormattableString.Invariant(
-            $"the lattice start of n = {n} {(d == 2 ? "discs" : "spheres")} at phi = {m.PackingFraction} overlaps: the densest {(d == 2 ? "triangular" : "fcc")} lattice of at least {n} sites that fits the periodic box has neighbours {nearest:G6} apart, below the contact 2 r0 = {2 * m.R0:G6}; it holds n = {n} apart up to phi = {largest:F4}. Use phi <= {Math.Floor(largest * 1e4) / 1e4:F4}{suggestion}, or give an --initial state");
+            $"the lattice start of n = {n} {(d == 2 ? "discs" : "spheres")} at phi = {m.PackingFraction} overlaps: the densest {(d == 2 ? "triangular" : "fcc")} lattice of at least {n} sites that fits the periodic box has neighbours {nearest:G6} apart, below the contact 2 r0 = {2 * m.R0:G6}; it holds n = {n} apart up to phi = {largest:F4}. Use a lower phi{suggestion}, a smaller dt, or an --initial state");
     }
 
     private void SetState(double[] initial)

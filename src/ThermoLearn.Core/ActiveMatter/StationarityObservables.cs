@@ -6,7 +6,7 @@ namespace ThermoLearn.ActiveMatter;
 /// transient: in a trap without interactions the identity is the constant d A N at every frame, whatever the positions.
 /// <list type="bullet">
 /// <item>"mean_squared_position" (traps, A &gt; 0): (1/N) sum_i |x_i|^2, the particles' spread about the trap's centre. A record started
-/// without burn-in from the initial cube of packing fraction phi (side (N v_d r0^d / phi)^(1/d)) relaxes to the stationary spread at
+/// without burn-in from the initial patch of packing fraction phi (a disc or ball of the triangular or fcc lattice) relaxes to the stationary spread at
 /// the rate 2 A and shows it here; in a periodic box the positions wrap and the spread has no meaning, so it is left out.</item>
 /// <item>"mean_squared_g": (1/N) sum_i |g_i|^2, d in the steady state (g_i ~ N(0, I)); an initial state with g off its law (all
 /// particles given one g) relaxes at the rate 2 gamma.</item>

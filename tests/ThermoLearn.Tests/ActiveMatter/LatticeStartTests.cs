@@ -72,4 +72,21 @@ public class LatticeStartTests
         for (long q = 0; q < s.Data.Length; q++)
             if (q % columns < d) Assert.InRange(s.Data[q], 0, box);
     }
+
+    /// <summary>
+    /// 400 discs: the start holds them apart up to phi = 0.8667 (22 rows of 19 sites, stretched to the box); at 0.9 neighbours
+    /// start 1.963 r0 apart. At an ordinary dt WCA pushes them apart; where one step's kick exceeds r0 (dt = 2) the error says that
+    /// the lattice start cannot hold this n apart, the largest phi it can, and the nearest n that fits (416).
+    /// </summary>
+    [Fact]
+    public void AnOverlappingLatticeStartNamesTheLargestPhiAndAFittingN()
+    {
+        var model = new ActiveModel { Particles = 400, PackingFraction = 0.9, Interaction = PairInteraction.Wca };
+        var e = Assert.Throws<InvalidInputException>(() => new ActiveSystem(model, 2, 1));
+        Assert.Contains("lattice start of n = 400 discs at phi = 0.9 overlaps", e.Message);
+        Assert.Contains("up to phi = 0.8667", e.Message);
+        Assert.Contains("n = 416", e.Message);
+        var s = new ActiveSystem(model, 0.001, 1);
+        Assert.InRange(MinimumDistance(s), 1.8, 2);
+    }
 }
