@@ -203,7 +203,9 @@ public class ScoreEntropyProductionTests
         TorchRuntime.Initialise(1);
         manual_seed(3);
         var model = new ThermoLearn.ActiveMatter.ActiveModel { Particles = 300, PackingFraction = 0.5, V0 = 0.5, Gamma = 0.1, Epsilon = 0, K = 3 };
-        var run = ThermoLearn.ActiveMatter.ActiveSimulator.Run(model, new ThermoLearn.ActiveMatter.ActiveRunOptions { Dt = 0.01, Frames = 4, SaveEvery = 20, BurnInSteps = 50, Seed = 7 });
+        // 500 burn-in steps: 50 from the triangular start (session 24) left the discs nearly on the lattice, where the fit is so
+        // ill-conditioned (loss -1.6e9) that the float32 head missed the closed form by 8e-4; 50 sufficed from the square start
+        var run = ThermoLearn.ActiveMatter.ActiveSimulator.Run(model, new ThermoLearn.ActiveMatter.ActiveRunOptions { Dt = 0.01, Frames = 4, SaveEvery = 20, BurnInSteps = 500, Seed = 7 });
         int features = ScoreSnapshots.LinearFeatures(model);
         var data = ScoreSnapshots.Data(run, features);
         var p = ScoreSnapshots.Parameters(model);
