@@ -220,7 +220,7 @@ internal static class PathKernel
             else if (collector.Gradients)
             {
                 var observer = new ScoreObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(coefficient));
-                OverdampedLaneKernel<TLanes, TDouble, TBits>.RunBlock<TPotential, TStep, ScoreObserver<TPotential, TLanes, TDouble, TBits>>(
+                OverdampedLaneKernel<TLanes, TDouble, TBits>.RunChunkedBlock<TPotential, TStep, ScoreObserver<TPotential, TLanes, TDouble, TBits>>(
                     potential, run, x, noise, ref observer, bounds, firstGroup, lastLanes);
             }
             else
@@ -350,9 +350,12 @@ internal readonly struct WorkObserver<TField, TLanes, TDouble, TBits> : ILaneObs
 /// The likelihood-ratio kernel's accumulators on lanes. Work W = sum_(n=0..N) [V(x_n; Lambda_n) - V(x_n; Lambda_(n-1))]
 /// (Lambda_-1 = lambda_i, Lambda_N = lambda_f); per step, score += c phi_p(n) (dF/dLambda(x_n; Lambda_n))^T xi_n and
 /// dW/dtheta_p += phi_p(n) [dV/dLambda(x_n; Lambda_n) - dV/dLambda(x_(n+1); Lambda_n)], over the hat functions' non-zero
-/// phi_p(n) only (two per control and step).
+/// phi_p(n) only (two per control and step). Runs on <see cref="OverdampedLaneKernel{TLanes, TDouble, TBits}.RunChunkedBlock"/>:
+/// each step keeps its per-control terms c (dF/dLambda)^T xi and the dV/dLambda difference, and at the end of a group's chunk
+/// every parameter's two sums are carried in registers through the steps whose rows name the same parameters, adding the
+/// terms in step order (the same additions in the same order as one read-modify-write per step, so the same bits).
 /// </summary>
-internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : IChunkedLaneObserver<TField, TLanes, TDouble, TBits>
     where TField : struct, ILaneDifferentiableField
     where TLanes : struct, ILanes<TDouble, TBits>
     where TDouble : unmanaged
@@ -360,7 +363,7 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
 {
     private readonly ControlSums<TDouble> _sums;
     private readonly DiscreteProtocol _protocol;
-    private readonly TDouble[] _start, _jacobian, _derivative, _scoreStep;
+    private readonly TDouble[] _start, _jacobian, _derivative, _scoreSteps, _derivativeSteps;
     private readonly TDouble _coefficient;
     private readonly int _d;
 
@@ -371,10 +374,11 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         _d = dimension;
         _coefficient = coefficient;
         _start = ControlStart<TField, TLanes, TDouble, TBits>.Broadcast(protocol);
-        int k = protocol.Controls;
+        int k = protocol.Controls, chunk = OverdampedLaneKernel<TLanes, TDouble, TBits>.ChunkSteps;
         _jacobian = new TDouble[dimension * k];
         _derivative = new TDouble[k];
-        _scoreStep = new TDouble[k];
+        _scoreSteps = new TDouble[chunk * k];
+        _derivativeSteps = new TDouble[chunk * k];
     }
 
     public readonly bool NeedsPrevious => true;
@@ -389,22 +393,20 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _sums.Derivative.AsSpan(group * _sums.Controls, _sums.Controls));
     }
 
-    // Not inlined into the kernel: inlined twice (the kernel advances two steps per pass) it spent the kernel's inlining budget,
-    // leaving the span conversions of every Advance call as real calls that spill the vector registers on every step; as its
-    // own method everything below inlines. Refs instead of slices: no bounds check per step (group, parameter and control
-    // indices are in range by construction: ControlSums holds this block's groups, the protocol's sparse rows name
-    // parameters < Parameters and their controls < Controls).
+    // Not inlined into the kernel: as its own method everything below inlines and the kernel keeps its inlining budget for
+    // the span conversions of its own calls. Refs instead of slices: no bounds check per step (group and control indices are
+    // in range by construction, and the step's slot step % ChunkSteps is below ChunkSteps).
     [MethodImpl(MethodImplOptions.NoInlining)]
     public readonly void Step(in TField field, int group, int step, ReadOnlySpan<TDouble> previous, ReadOnlySpan<TDouble> state,
         ReadOnlySpan<TDouble> z, ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext)
     {
-        int d = _d, k = _sums.Controls;
+        int d = _d, k = _sums.Controls, slot = step % OverdampedLaneKernel<TLanes, TDouble, TBits>.ChunkSteps * k;
         var x = state[..d];
         ref TDouble work = ref _sums.Work[group];
-        int parameters = _sums.Parameters;
         ref TDouble g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Derivative), group * k);
         ref TDouble jacobian = ref MemoryMarshal.GetArrayDataReference(_jacobian);
-        ref TDouble scoreStep = ref MemoryMarshal.GetArrayDataReference(_scoreStep);
+        ref TDouble scoreStep = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_scoreSteps), slot);
+        ref TDouble derivativeStep = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_derivativeSteps), slot);
         ref TDouble derivative = ref MemoryMarshal.GetArrayDataReference(_derivative);
         ref TDouble zs = ref MemoryMarshal.GetReference(z);
         field.LaneForceControlJacobian<TLanes, TDouble, TBits>(previous[..d], lambda, _jacobian);
@@ -416,26 +418,70 @@ internal struct ScoreObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TF
         }
         // Explicit dW/dLambda_n: V(x_n; Lambda_n) enters with +, V(x_(n+1); Lambda_n) with -.
         field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambda, _derivative);
-        for (int q = 0; q < k; q++) Unsafe.Add(ref g, q) = TLanes.Subtract(Unsafe.Add(ref g, q), Unsafe.Add(ref derivative, q));
-        ref TDouble score = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Score), group * parameters);
-        ref TDouble workGradient = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.WorkGradient), group * parameters);
-        // the step's non-zero hat values only (two per control)
-        ref int rowStart = ref MemoryMarshal.GetArrayDataReference(_protocol.RowStart);
-        ref int index = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseIndex);
-        ref int controlOf = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseControl);
-        ref double value = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseValue);
-        for (int e = Unsafe.Add(ref rowStart, step), end = Unsafe.Add(ref rowStart, step + 1); e < end; e++)
-        {
-            int p = Unsafe.Add(ref index, e), q = Unsafe.Add(ref controlOf, e);
-            var phi = TLanes.Create(Unsafe.Add(ref value, e));
-            ref TDouble sp = ref Unsafe.Add(ref score, p);
-            sp = TLanes.Add(sp, TLanes.Multiply(phi, Unsafe.Add(ref scoreStep, q)));
-            ref TDouble wp = ref Unsafe.Add(ref workGradient, p);
-            wp = TLanes.Add(wp, TLanes.Multiply(phi, Unsafe.Add(ref g, q)));
-        }
+        for (int q = 0; q < k; q++) Unsafe.Add(ref derivativeStep, q) = TLanes.Subtract(Unsafe.Add(ref g, q), Unsafe.Add(ref derivative, q));
         work = TLanes.Add(work,
             TLanes.Subtract(field.LaneEnergy<TLanes, TDouble, TBits>(x, lambdaNext), field.LaneEnergy<TLanes, TDouble, TBits>(x, lambda)));
         if (step + 1 < _protocol.Steps) field.LaneControlDerivative<TLanes, TDouble, TBits>(x, lambdaNext, MemoryMarshal.CreateSpan(ref g, k));
+    }
+
+    /// <summary>
+    /// Folds the chunk's per-step terms into the group's score and dW/dtheta: score_p += phi_p(n) scoreStep_q(n) and
+    /// dW/dtheta_p += phi_p(n) derivativeStep_q(n) for each of the step's non-zero phi_p(n), step by step. Over a run of
+    /// steps whose rows name the same parameters (<see cref="DiscreteProtocol.PatternEnd"/>) the sums of two entries at a time
+    /// stay in registers, four independent chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public readonly void EndChunk(int group, int firstStep, int endStep)
+    {
+        int k = _sums.Controls, parameters = _sums.Parameters;
+        ref TDouble score = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.Score), group * parameters);
+        ref TDouble workGradient = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums.WorkGradient), group * parameters);
+        ref TDouble scoreSteps = ref MemoryMarshal.GetArrayDataReference(_scoreSteps);
+        ref TDouble derivativeSteps = ref MemoryMarshal.GetArrayDataReference(_derivativeSteps);
+        int[] rowStart = _protocol.RowStart, index = _protocol.SparseIndex, controlOf = _protocol.SparseControl, patternEnd = _protocol.PatternEnd;
+        ref double value = ref MemoryMarshal.GetArrayDataReference(_protocol.SparseValue);
+        for (int from = firstStep; from < endStep;)
+        {
+            int to = Math.Min(endStep, patternEnd[from]), row = rowStart[from], entries = rowStart[from + 1] - row;
+            int e = 0;
+            for (; e + 1 < entries; e += 2)
+            {
+                int p0 = index[row + e], p1 = index[row + e + 1], q0 = controlOf[row + e], q1 = controlOf[row + e + 1];
+                ref TDouble s0 = ref Unsafe.Add(ref score, p0), s1 = ref Unsafe.Add(ref score, p1);
+                ref TDouble w0 = ref Unsafe.Add(ref workGradient, p0), w1 = ref Unsafe.Add(ref workGradient, p1);
+                TDouble score0 = s0, score1 = s1, work0 = w0, work1 = w1;
+                for (int n = from; n < to; n++)
+                {
+                    int at = rowStart[n] + e, slot = (n - firstStep) * k;
+                    var phi0 = TLanes.Create(Unsafe.Add(ref value, at));
+                    var phi1 = TLanes.Create(Unsafe.Add(ref value, at + 1));
+                    score0 = TLanes.Add(score0, TLanes.Multiply(phi0, Unsafe.Add(ref scoreSteps, slot + q0)));
+                    work0 = TLanes.Add(work0, TLanes.Multiply(phi0, Unsafe.Add(ref derivativeSteps, slot + q0)));
+                    score1 = TLanes.Add(score1, TLanes.Multiply(phi1, Unsafe.Add(ref scoreSteps, slot + q1)));
+                    work1 = TLanes.Add(work1, TLanes.Multiply(phi1, Unsafe.Add(ref derivativeSteps, slot + q1)));
+                }
+                s0 = score0;
+                s1 = score1;
+                w0 = work0;
+                w1 = work1;
+            }
+            if (e < entries)
+            {
+                int p = index[row + e], q = controlOf[row + e];
+                ref TDouble sp = ref Unsafe.Add(ref score, p), wp = ref Unsafe.Add(ref workGradient, p);
+                TDouble scoreSum = sp, workSum = wp;
+                for (int n = from; n < to; n++)
+                {
+                    var phi = TLanes.Create(Unsafe.Add(ref value, rowStart[n] + e));
+                    int slot = (n - firstStep) * k + q;
+                    scoreSum = TLanes.Add(scoreSum, TLanes.Multiply(phi, Unsafe.Add(ref scoreSteps, slot)));
+                    workSum = TLanes.Add(workSum, TLanes.Multiply(phi, Unsafe.Add(ref derivativeSteps, slot)));
+                }
+                sp = scoreSum;
+                wp = workSum;
+            }
+            from = to;
+        }
     }
 }
 

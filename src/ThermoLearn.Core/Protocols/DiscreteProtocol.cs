@@ -43,6 +43,12 @@ internal sealed class DiscreteProtocol
 
     /// <summary><see cref="ControlOf"/> of each <see cref="SparseIndex"/> entry (one look-up fewer per entry in the kernel).</summary>
     public int[] SparseControl { get; private set; } = [];
+
+    /// <summary>
+    /// One past the last step of the run of steps around step n whose rows name the same parameters in the same order
+    /// (a knot interval for hat functions): over such a run the gradient kernel keeps each parameter's sums in registers.
+    /// </summary>
+    public int[] PatternEnd { get; private set; } = [];
     public double[] End { get; }
 
     public static DiscreteProtocol From(IProtocol protocol, int steps)
@@ -88,7 +94,17 @@ internal sealed class DiscreteProtocol
         SparseIndex = [.. index];
         SparseValue = [.. value];
         SparseControl = [.. index.Select(p => ControlOf[p])];
+        var patternEnd = new int[Steps];
+        for (int n = Steps - 1, end = Steps; n >= 0; n--)
+        {
+            if (n + 1 < Steps && !SameParameters(n, n + 1)) end = n + 1;
+            patternEnd[n] = end;
+        }
+        PatternEnd = patternEnd;
     }
+
+    private bool SameParameters(int n, int m) =>
+        SparseIndex.AsSpan(RowStart[n], RowStart[n + 1] - RowStart[n]).SequenceEqual(SparseIndex.AsSpan(RowStart[m], RowStart[m + 1] - RowStart[m]));
 
     private void Fill(IProtocol protocol)
     {

@@ -70,6 +70,20 @@ internal interface ILaneObserver<TField, TLanes, TDouble, TBits>
         ReadOnlySpan<TDouble> lambda, ReadOnlySpan<TDouble> lambdaNext);
 }
 
+/// <summary>
+/// An observer that runs group by group through chunks of <see cref="OverdampedLaneKernel{TLanes, TDouble, TBits}.ChunkSteps"/>
+/// steps (<see cref="OverdampedLaneKernel{TLanes, TDouble, TBits}.RunChunkedBlock"/>): after each group's steps
+/// firstStep .. endStep - 1 of a chunk, <see cref="EndChunk"/> folds what it kept per step into the group's sums.
+/// </summary>
+internal interface IChunkedLaneObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
+    where TField : struct, ILaneForceField
+    where TLanes : struct, ILanes<TDouble, TBits>
+    where TDouble : unmanaged
+    where TBits : unmanaged
+{
+    void EndChunk(int group, int firstStep, int endStep);
+}
+
 /// <summary>Frames only.</summary>
 internal struct NoObserver<TField, TLanes, TDouble, TBits> : ILaneObserver<TField, TLanes, TDouble, TBits>
     where TField : struct, ILaneForceField
@@ -220,6 +234,88 @@ internal static class OverdampedLaneKernel<TLanes, TDouble, TBits>
             {
                 CheckStates(x, bounds, watch, state, firstGroup, lastLanes, done);
                 if (watch.ShouldStop(done)) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Steps a group runs through before the next group takes over in <see cref="RunChunkedBlock"/> (the watch's check interval).</summary>
+    public const int ChunkSteps = BlowUpWatch.CheckEvery;
+
+    /// <summary>
+    /// <see cref="RunBlock"/> group-major within chunks of <see cref="ChunkSteps"/> steps: each group runs steps s0 .. s0 + ChunkSteps - 1,
+    /// then <see cref="IChunkedLaneObserver{TField, TLanes, TDouble, TBits}.EndChunk"/>, then the next group; the states are checked
+    /// at the chunks' ends, which are the watch's check steps. Every group draws the same normals in the same order as in
+    /// <see cref="RunBlock"/> and <see cref="RunCoupledBlock"/> (its own streams), and each observer call sees the same numbers,
+    /// so the results are the same bits; what changes is that an observer may keep a group's per-step terms over a chunk and
+    /// fold them into its sums once (in registers rather than a read-modify-write per step).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool RunChunkedBlock<TField, TStep, TObserver>(in TField field, LaneRun run, Span<TDouble> x, Span<GaussianLanes<TLanes, TDouble, TBits>> noise,
+        ref TObserver observer, ReadOnlySpan<TDouble> bounds, int firstGroup, int lastLanes)
+        where TField : struct, ILaneForceField
+        where TStep : struct, ILaneStep
+        where TObserver : struct, IChunkedLaneObserver<TField, TLanes, TDouble, TBits>
+    {
+        int width = TLanes.Count, d = run.Dimension, k = run.ControlCount, groups = noise.Length, r = run.NoiseSubsteps;
+        if (r != 1 && (r % 2 != 0 || r > 64)) throw new ArgumentOutOfRangeException(nameof(run), $"NoiseSubsteps must be 1 or even and at most 64 (got {r}).");
+        int state = TStep.StatePerDimension * d, steps = run.Steps, saveEvery = run.SaveEvery;
+        bool isStatic = run.Static, keepPrevious = observer.NeedsPrevious;
+        var c = new LaneConstants<TDouble>(TLanes.Create(run.ForceResponse), TLanes.Create(run.Dt), TLanes.Create(run.Kick), TLanes.Create(0.5),
+            TLanes.Create(run.Damping));
+        var norm = TLanes.Create(1 / Math.Sqrt(r));
+        Span<TDouble> z = stackalloc TDouble[2 * d];
+        Span<TDouble> fine = stackalloc TDouble[r > 1 ? r * d : 0];
+        Span<TDouble> previous = stackalloc TDouble[state];
+        Span<TDouble> scratch = stackalloc TDouble[TStep.ScratchPerDimension * d];
+        // lambda_s0 .. lambda_(s0 + ChunkSteps), broadcast once per chunk, shared by every group
+        Span<TDouble> controls = stackalloc TDouble[(ChunkSteps + 1) * k];
+        Broadcast(run.Controls, 0, k, controls[..k]);
+        for (int g = 0; g < groups; g++)
+        {
+            var xg = x.Slice(g * state, state);
+            Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, 0);
+            observer.Begin(field, g, xg, controls[..k]);
+        }
+        for (int s0 = 0; s0 < steps; s0 += ChunkSteps)
+        {
+            int s1 = Math.Min(steps, s0 + ChunkSteps);
+            for (int n = s0; n <= s1; n++) Broadcast(run.Controls, isStatic ? 0 : n, k, controls.Slice((n - s0) * k, k));
+            for (int g = 0; g < groups; g++)
+            {
+                ref var lanes = ref noise[g];
+                var xg = x.Slice(g * state, state);
+                for (int s = s0; s < s1; s++)
+                {
+                    Span<TDouble> zs = z[..d];
+                    if (r > 1)
+                    {
+                        // r fine steps' normals (fine step j, coordinate i is normal j d + i), z_i = sum_j z_(j d + i) / sqrt(r)
+                        for (int m = 0; m < r * d / 2; m++) lanes.NextPair(out fine[2 * m], out fine[2 * m + 1]);
+                        for (int i = 0; i < d; i++)
+                        {
+                            var sum = fine[i];
+                            for (int j = 1; j < r; j++) sum = TLanes.Add(sum, fine[j * d + i]);
+                            z[i] = TLanes.Multiply(sum, norm);
+                        }
+                    }
+                    else if (s % 2 == 0)
+                    {
+                        // normals for steps s and s + 1 as Box-Muller pairs, as RunBlock draws them (s0 is even)
+                        int pairs = s + 1 < steps ? d : (d + 1) / 2;
+                        for (int m = 0; m < pairs; m++) lanes.NextPair(out z[2 * m], out z[2 * m + 1]);
+                    }
+                    else zs = z.Slice(d, d);
+                    int at = (s - s0) * k;
+                    Advance<TField, TStep, TObserver>(field, ref observer, g, s, xg, zs, controls.Slice(at, k), controls.Slice(at + k, k), previous, scratch, c, keepPrevious);
+                    if ((s + 1) % saveEvery == 0) Store(xg, run, state, firstGroup + g, g == groups - 1 ? lastLanes : width, (s + 1) / saveEvery);
+                }
+                observer.EndChunk(g, s0, s1);
+            }
+            if (run.Watch is { } watch && watch.IsCheckStep(s1))
+            {
+                CheckStates(x, bounds, watch, state, firstGroup, lastLanes, s1);
+                if (watch.ShouldStop(s1)) return false;
             }
         }
         return true;
