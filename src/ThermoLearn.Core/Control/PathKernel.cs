@@ -36,6 +36,9 @@ internal sealed class PathSample
         End = new double[count * dimension];
     }
 
+    /// <summary>Whether this sample can take a batch of this shape (every slot is overwritten by a run, so it can be reused).</summary>
+    public bool Fits(int count, int parameters, int dimension) => Count == count && Parameters == parameters && Dimension == dimension;
+
     public int Count { get; }
     public int Parameters { get; }
     public int Dimension { get; }
@@ -72,12 +75,14 @@ internal static class PathKernel
 {
     public static PathSample Run<TPotential>(TPotential potential, LangevinDynamics dynamics, DiscreteProtocol protocol,
         InitialStateSampler initial, EndpointFunctional endpoint, ulong seed, int trajectories, bool gradients,
-        int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic, int noiseSubsteps = 1)
+        int maxDegreeOfParallelism = -1, SimulationEngine engine = SimulationEngine.Automatic, int noiseSubsteps = 1, PathSample? reuse = null)
         where TPotential : struct, ILaneDifferentiableField
     {
         Check(potential, protocol, trajectories);
         int parameters = gradients ? protocol.Parameters : 0;
-        var sample = new PathSample(trajectories, parameters, potential.Dimension);
+        // A caller's spare sample of the same shape is overwritten in full (the optimiser's iterations: 3 MB at 10,000 paths
+        // and 18 parameters, which would otherwise be allocated, zeroed and page-faulted every iteration).
+        var sample = reuse is not null && reuse.Fits(trajectories, parameters, potential.Dimension) ? reuse : new PathSample(trajectories, parameters, potential.Dimension);
         var collector = new Collector(sample, protocol, gradients, NoiseSubsteps: noiseSubsteps);
         if (dynamics.IsUnderdamped)
             Run<TPotential, SemiImplicitEulerLanes>(potential, dynamics, protocol, initial, endpoint, seed, sample, maxDegreeOfParallelism, engine, collector);
@@ -210,7 +215,7 @@ internal static class PathKernel
                 noise[g] = GaussianLanes<TLanes, TDouble, TBits>.For(seed, width * group, RandomPurposes.SimulationNoise);
             }
             int lastLanes = Math.Min(width, count - width * (firstGroup + blockGroups - 1));
-            var accumulators = new ControlSums<TDouble>(blockGroups, k, collector.Gradients ? protocol.Parameters : 0, d, collector.Pathwise);
+            var accumulators = ControlSums<TDouble>.Rent(blockGroups, k, collector.Gradients ? protocol.Parameters : 0, d, collector.Pathwise);
             if (collector.Pathwise)
             {
                 var observer = new PathwiseObserver<TPotential, TLanes, TDouble, TBits>(accumulators, protocol, d, TLanes.Create(response * h));
@@ -254,6 +259,28 @@ internal sealed class ControlSums<TDouble>(int groups, int controls, int paramet
 
     /// <summary>dx/dtheta_p per group (pathwise only), P x d.</summary>
     public readonly TDouble[] Tangent = new TDouble[pathwise ? groups * parameters * dimension : 0];
+
+    private readonly int _groups = groups, _dimension = dimension;
+    private readonly bool _pathwise = pathwise;
+
+    // One set per worker thread, reused by its next block of the same shape (a block's sums are written out before the
+    // thread takes another block): 72 KB per block of 256 paths at 18 parameters, 40 blocks per 10,000 paths.
+    [ThreadStatic] private static ControlSums<TDouble>? t_spare;
+
+    /// <summary>Zeroed sums for one block: this thread's spare set when it has the shape, else a new one.</summary>
+    public static ControlSums<TDouble> Rent(int groups, int controls, int parameters, int dimension, bool pathwise)
+    {
+        var spare = t_spare;
+        if (spare is null || spare._groups != groups || spare.Controls != controls || spare.Parameters != parameters
+            || spare._dimension != dimension || spare._pathwise != pathwise)
+            return t_spare = new ControlSums<TDouble>(groups, controls, parameters, dimension, pathwise);
+        Array.Clear(spare.Work);
+        Array.Clear(spare.Derivative);
+        Array.Clear(spare.Score);
+        Array.Clear(spare.WorkGradient);
+        Array.Clear(spare.Tangent);
+        return spare;
+    }
 
     /// <summary>Writes the block's sums into the trajectories' slots (each vector stored once, then its lanes copied out).</summary>
     public void CopyTo<TLanes, TBits>(PathSample sample, int firstGroup, int count)

@@ -108,9 +108,16 @@ public abstract class ControlTask
     public GradientEstimate EstimateGradient(ParameterisedProtocol protocol, double alpha, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
     {
         Validate(protocol, "protocol");
-        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: true, maxDegreeOfParallelism);
-        return GradientEstimators.LikelihoodRatio(sample, alpha, seed);
+        // the previous iteration's path arrays, taken so that concurrent calls never share them
+        var spare = Interlocked.Exchange(ref _spareSample, null);
+        var sample = Simulate(DiscreteProtocol.From(protocol, Steps), seed, trajectories, gradients: true, maxDegreeOfParallelism, reuse: spare);
+        var estimate = GradientEstimators.LikelihoodRatio(sample, alpha, seed);
+        Volatile.Write(ref _spareSample, sample);
+        return estimate;
     }
+
+    /// <summary>The last gradient batch's per-path arrays, overwritten by the next batch of the same size (the estimate keeps none of them).</summary>
+    private PathSample? _spareSample;
 
     /// <summary>Pathwise (reparameterisation) estimate of d&lt;W&gt;/dtheta, the reference for the likelihood ratio.</summary>
     public GradientEstimate EstimatePathwiseWorkGradient(ParameterisedProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism = -1)
@@ -172,7 +179,8 @@ public abstract class ControlTask
     public double Dt => Duration / Steps;
 
     /// <summary>Paths under <paramref name="protocol"/>; <paramref name="noiseSubsteps"/> &gt; 1 couples them to a run of that many times the steps (<see cref="Simulation.Kernels.LaneRun.NoiseSubsteps"/>).</summary>
-    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1);
+    internal abstract PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1,
+        PathSample? reuse = null);
 
     internal abstract PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism);
 
@@ -207,8 +215,9 @@ public abstract class PotentialTask<TPotential> : ControlTask where TPotential :
         return Simulation.SimulationHealth.ControlLimit(Potential, Dynamics, table, discrete.Controls, Initial);
     }
 
-    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1) =>
-        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism, noiseSubsteps: noiseSubsteps);
+    internal override PathSample Simulate(DiscreteProtocol protocol, ulong seed, int trajectories, bool gradients, int maxDegreeOfParallelism, int noiseSubsteps = 1,
+        PathSample? reuse = null) =>
+        PathKernel.Run(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, gradients, maxDegreeOfParallelism, noiseSubsteps: noiseSubsteps, reuse: reuse);
 
     internal override PathSample SimulatePathwise(DiscreteProtocol protocol, ulong seed, int trajectories, int maxDegreeOfParallelism) =>
         PathKernel.RunPathwise(Potential, Dynamics, protocol, Initial, ErrorFunctional, seed, trajectories, maxDegreeOfParallelism);
