@@ -147,6 +147,8 @@ internal static class EstimateRunners
         if (c.Statistics.Path is not null) c.Statistics.Part = new StatisticsPart(request, stats, c.Reader.Header.Path, c.Reader.Header.Metadata);
         if (SmoothPaths(c.Reader.Header.Path, method, stats[0], c.Reader.Columns) is { } smooth) warnings.Add(smooth);
         var result = request.Estimate(stats);
+        // auto-robust deconvolves the force fit's moments as infer --noise-robust does, and warns as it does when that amplifies them
+        if (result.MeasurementNoise is { } noise && InferCommand.NoiseAmplification(c.Reader.Header.Path, basis, noise) is { } amplified) warnings.Add(amplified);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
             warnings.Add(coarse);
         var outcome = StreamingOptions.Outcome(result);

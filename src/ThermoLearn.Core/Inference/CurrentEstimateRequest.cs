@@ -9,7 +9,15 @@ namespace ThermoLearn.Inference;
 /// <param name="TimeSeries">sigma(t) with windows or a time basis; else null.</param>
 /// <param name="Force">The learned thermodynamic force of stationary data (current method); else null.</param>
 public sealed record CurrentEstimateResult(EntropyProductionEstimate Estimate, EntropyProductionEstimate? Uncorrected = null,
-    EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null);
+    EntropyProductionTimeSeries? TimeSeries = null, LinearVectorField? Force = null)
+{
+    /// <summary>
+    /// The current method with a noise-robust diffusion (<see cref="DiffusionSpec.EstimatedNoiseRobust"/>): the measurement noise
+    /// removed from the lag-1 moments of all the data, with the factor its removal multiplied the highest modes by
+    /// (<see cref="MeasurementNoiseEstimate.Amplification"/>, as infer reports it); else null.
+    /// </summary>
+    public MeasurementNoiseEstimate? MeasurementNoise { get; init; }
+}
 
 /// <summary>
 /// A linear current-based estimate (<c>current</c>, with or without the coarse-sampling correction, stationary or sigma(t)
@@ -57,15 +65,16 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
         if (stats.Count != expected.Count || stats.Zip(expected).Any(p => p.First.Options != p.Second))
             throw new InvalidInputException($"the statistics were accumulated for other settings ({Describe(stats.Select(s => s.Options))}) than this estimate needs ({Describe(expected)}).");
         if (Method == "tur") return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors, NoiseRobust));
+        var noise = Diffusion.NoiseRobust ? EntropyProductionEstimator.RemovedNoise(stats[0], Diffusion, Errors) : null;
         if (Windowed)
         {
             var series = EntropyProductionEstimator.Windows(stats, Diffusion, Joint, Errors, CorrectionOrder);
-            return new CurrentEstimateResult(series.Overall, null, series);
+            return new CurrentEstimateResult(series.Overall, null, series) { MeasurementNoise = noise };
         }
         var force = EntropyProductionEstimator.Current(stats[0], Diffusion, Errors);
-        if (CorrectionOrder == 0) return new CurrentEstimateResult(force.EntropyProduction, null, null, force.Force);
+        if (CorrectionOrder == 0) return new CurrentEstimateResult(force.EntropyProduction, null, null, force.Force) { MeasurementNoise = noise };
         var corrected = EntropyProductionEstimator.CoarseSamplingCorrected(stats, Diffusion, Errors, CorrectionOrder);
-        return new CurrentEstimateResult(corrected, force.EntropyProduction, null, force.Force);
+        return new CurrentEstimateResult(corrected, force.EntropyProduction, null, force.Force) { MeasurementNoise = noise };
     }
 
     /// <summary>

@@ -194,6 +194,20 @@ public static class EntropyProductionEstimator
     }
 
     /// <summary>The Gaussian deconvolution of the noise-robust variant's polynomial or Fourier basis (<see cref="DiffusionSpec.Prepare"/>), else null.</summary>
+    /// <summary>
+    /// The measurement noise a noise-robust <paramref name="diffusion"/> removes from the lag-1 moments of <paramref name="stats"/>
+    /// (<see cref="DiffusionSpec.Prepare"/>), with standard errors over the same batches and the factor by which its removal
+    /// multiplies the basis' highest modes (<see cref="GaussianDeconvolution.Amplification"/>); null for another diffusion.
+    /// </summary>
+    internal static MeasurementNoiseEstimate? RemovedNoise(CurrentStatistics stats, DiffusionSpec diffusion, ErrorOptions errors)
+    {
+        if (!diffusion.NoiseRobust) return null;
+        var deconvolution = Deconvolution(stats, diffusion);
+        var sigma = diffusion.Prepare(stats.Moments(), deconvolution).Sigma!;
+        var se = Resampling.StandardErrors(stats.Batches, errors, w => diffusion.Prepare(stats.Moments(-1, w), deconvolution).Sigma!);
+        return new MeasurementNoiseEstimate(sigma, se, stats.Dimension) { Amplification = deconvolution?.Amplification(sigma) ?? 1 };
+    }
+
     internal static GaussianDeconvolution? Deconvolution(CurrentStatistics stats, DiffusionSpec diffusion) =>
         diffusion.NoiseRobust ? GaussianDeconvolution.For(stats.Basis, stats.Options.TimeDegree) : null;
 

@@ -81,4 +81,44 @@ public class NoiseRobustCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+    /// <summary>
+    /// estimate --diffusion auto-robust deconvolves the current method's moments as infer --noise-robust does, and warns the same way:
+    /// on the data above fourier:3's amplification is exp(18 Sigma) = 5.1 (infer's measurement_noise.amplification, the same Sigma
+    /// from the same lag-1 moments), flagged in JSON (noise_amplification) and on stderr; fourier:2's 2.05 is not. Before, estimate
+    /// gave no warning at any amplification.
+    /// </summary>
+    [Fact]
+    public void EstimateAutoRobustWarnsWhenTheFourierCorrectionAmplifiesTheNoise()
+    {
+        string folder = Directory.CreateTempSubdirectory("tl-noise").FullName, file = Path.Combine(folder, "ring.npy");
+        try
+        {
+            TrajectoryFile.Write(file, MeasurementNoiseTests.NoisyRing(0.3, 10, 4_001, 2521));
+            var inferred = Run("infer", "--in", file, "--basis", "fourier:3", "--noise-robust", "--json");
+            Assert.True(inferred.Code == 0, inferred.Error);
+            double amplification = (double)JsonNode.Parse(inferred.Out)!["measurement_noise"]!["amplification"]!;
+            Assert.True(amplification > 3, $"amplification {amplification}");
+
+            var three = Run("estimate", "--in", file, "--basis", "fourier:3", "--diffusion", "auto-robust", "--json");
+            Assert.True(three.Code == 0, three.Error);
+            var warning = JsonNode.Parse(three.Out)!["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "noise_amplification")!;
+            Assert.Equal(amplification, (double)warning["amplification"]!, 10);
+            Assert.Equal(3.0, (double)warning["threshold"]!);
+            Assert.Equal("fourier:3", (string)warning["basis"]!);
+            Assert.Contains("warning: " + file + ": removing the measurement noise", three.Error);
+            Assert.Contains("multiplies its highest modes by up to", three.Error);
+
+            var two = Run("estimate", "--in", file, "--basis", "fourier:2", "--diffusion", "auto-robust", "--json");
+            Assert.True(two.Code == 0, two.Error);
+            Assert.DoesNotContain(JsonNode.Parse(two.Out)!["warnings"]?.AsArray() ?? [], w => (string)w!["id"]! == "noise_amplification");
+            Assert.DoesNotContain("multiplies its highest modes", two.Error);
+            // the plain diffusion removes no noise, so there is nothing to amplify
+            var plain = Run("estimate", "--in", file, "--basis", "fourier:3", "--json");
+            Assert.DoesNotContain("multiplies its highest modes", plain.Error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
