@@ -58,6 +58,35 @@ def test_noise_robust_infer_removes_measurement_noise_and_returns_it(trap):
     assert tl.infer(x, dt=trap.trajectories.dt, basis="poly:1").measurement_noise is None
 
 
+def test_noise_robust_infer_returns_the_amplification(trap):
+    # the tilted ring dx = (1 - 1.5 sin x) dt + sqrt(2) dW, 10 x 4,001 frames every 0.05 (Heun at 0.0025) plus noise of std 0.3:
+    # removing the noise from fourier:3 scales the Gram's top harmonic 6 by exp(36 Sigma / 2) = 5.1 (> 3: a noise_amplification
+    # warning); poly:1's correction only subtracts (1.0); without noise_robust there is none (None). Before: no such field.
+    rng = np.random.default_rng(7)
+    h, frames = 0.0025, 4001
+    x = 2 * np.pi * rng.random(10)
+    path = np.empty((10, frames))
+
+    def drift(y):
+        return 1.0 - 1.5 * np.sin(y)
+    for step in range(frames * 20):
+        if step % 20 == 0:
+            path[:, step // 20] = x
+        w = np.sqrt(2 * h) * rng.standard_normal(10)
+        predicted = x + drift(x) * h + w
+        x = x + 0.5 * (drift(x) + drift(predicted)) * h + w
+    noisy = path + 0.3 * rng.standard_normal(path.shape)
+    with pytest.warns(tl.ThermoLearnWarning, match="multiplies its highest modes"):
+        r = tl.infer(noisy[:, :, None], dt=0.05, basis="fourier:3", noise_robust=True)
+    assert isinstance(r.measurement_noise_amplification, float)
+    assert r.measurement_noise_amplification == pytest.approx(np.exp(18 * r.measurement_noise[0, 0]), rel=1e-10)
+    assert r.measurement_noise_amplification > 3
+    assert any(w["id"] == "noise_amplification" and w["amplification"] == pytest.approx(r.measurement_noise_amplification) for w in r.warnings)
+    xt = trap.trajectories.x + 0.1 * np.random.default_rng(5).standard_normal(trap.trajectories.x.shape)
+    assert tl.infer(xt, dt=trap.trajectories.dt, basis="poly:1", noise_robust=True).measurement_noise_amplification == 1.0
+    assert tl.infer(xt, dt=trap.trajectories.dt, basis="poly:1").measurement_noise_amplification is None
+
+
 def test_noise_robust_tur_removes_measurement_noise_from_the_currents_variance(trap):
     # the TUR bound with poly:1 on the trap at dt = 0.01 tends to 0.17805 (exact Gaussian moments of the currents,
     # CoarseSamplingAnalysisTests.TurLimit); noise of std 0.1 on the positions inflates the currents' variance and takes it

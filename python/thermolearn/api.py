@@ -409,8 +409,9 @@ def infer(data: Data, *, dt: Optional[float] = None, basis: Optional[str] = None
         Basis of the fields (default ``'poly:1'``); ``result.functions`` names its functions.
     noise_robust : bool, optional
         Remove white measurement noise on the positions (its covariance, from successive increments, is returned as
-        ``measurement_noise``) from all four fields: for ``poly:1`` its share is removed exactly; with higher bases the
-        coefficients of non-affine functions keep a bias of the order of the noise variance.
+        ``measurement_noise``) from all four fields: for Gaussian noise and a ``poly`` or ``fourier`` basis its share is
+        removed exactly (for ``fourier`` at the price of noise amplified by up to ``measurement_noise_amplification``, warned
+        above 3); with ``rbf`` the coefficients of non-affine functions keep a bias of the order of the noise variance.
     correction : str, optional
         Coarse-sampling correction: ``'richardson'`` (the CLI's default: the continuous-time fields from lags 1 and 2, the
         lag-dt ones kept as ``drift_uncorrected``, ...) or ``'none'`` (the lag-dt fields).

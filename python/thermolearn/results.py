@@ -835,6 +835,10 @@ class InferResult:
     measurement_noise : numpy.ndarray or None
         With ``noise_robust``: covariance (dimension, dimension) of the white measurement noise removed from the positions;
         ``measurement_noise_stderr`` beside it. None otherwise.
+    measurement_noise_amplification : float or None
+        With ``noise_robust``: the largest factor by which removing the noise multiplied an observed mean and its standard error
+        (``exp(q^T Sigma q / 2)`` at the Gram's highest harmonic for ``fourier``, 1 for ``poly`` and ``rbf``; above 3 a
+        ``noise_amplification`` warning). None otherwise.
     input : str or None
         The data: the file's path, or ``'<numpy array (shape)>'`` / ``'<Trajectories (shape)>'`` for data passed from memory.
     """
@@ -863,6 +867,7 @@ class InferResult:
     warnings: List[Dict[str, Any]] = field(default_factory=list)
     measurement_noise: Optional[np.ndarray] = None
     measurement_noise_stderr: Optional[np.ndarray] = None
+    measurement_noise_amplification: Optional[float] = None
     input: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -893,6 +898,7 @@ class InferResult:
         if noise is not None:
             result.measurement_noise = _array(noise.get("covariance"))
             result.measurement_noise_stderr = _array(noise.get("stderr"))
+            result.measurement_noise_amplification = _optional(noise.get("amplification"))
         result.input = r.get("input")
         result.extra = r.extra()
         return result
