@@ -73,14 +73,8 @@ internal sealed class FourierDeconvolution : GaussianDeconvolution
         var gramMid = Gram(m.GramMid, sigma);
         var ito = Currents(m.Ito, m.GramStart, null, sigma, 1 / tau);
         var strat = Currents(m.Strat, m.GramMid, m.GramStart, sigma, -1 / tau);
-        var second = new double[d * d];
-        var successive = new double[d * d];
-        for (int i = 0; i < d * d; i++)
-        {
-            second[i] = m.SecondCumulant[i] - sigma[i] / tau;
-            successive[i] = m.Successive[i] + sigma[i];
-        }
-        return m.With(gramStart, gramMid, strat, ito, second, successive, m.CurrentSecondMoment); // the TUR takes the affine sums (MeasurementNoise.Remove without a deconvolution)
+        // the TUR's current second moment is kept: it takes the affine sums (MeasurementNoise.Remove without a deconvolution)
+        return MeasurementNoise.WithNoiseFreeIncrements(m, sigma, gramStart, gramMid, strat, ito, m.CurrentSecondMoment);
     }
 
     /// <summary>The Gram matrix of x from that of y; index i * (K + 1) + k for spatial function i and time function k.</summary>

@@ -98,6 +98,19 @@ internal static class MeasurementNoise
         }
         var ito = new double[n * d];
         for (int i = 0; i < n * d; i++) ito[i] = m.Ito[i] + gs[i] / tau;
+        return WithNoiseFreeIncrements(m, sigma, gramStart, gramMid, m.Strat, ito,
+            m.CurrentSecondMoment is null ? null : CurrentSecondMoment(m, jacobian, sigma, share));
+    }
+
+    /// <summary>
+    /// The moments with the given noise-free Gram sums and currents, and the increments' own moments less the noise's share, the
+    /// same for every basis: second cumulant - Sigma / tau, successive products + Sigma.
+    /// </summary>
+    internal static CurrentMoments WithNoiseFreeIncrements(CurrentMoments m, double[] sigma, double[] gramStart, double[] gramMid, double[] strat,
+        double[] ito, double[]? currentSecondMoment)
+    {
+        int d = m.D;
+        double tau = m.Step;
         var second = new double[d * d];
         var successive = new double[d * d];
         for (int i = 0; i < d * d; i++)
@@ -105,7 +118,7 @@ internal static class MeasurementNoise
             second[i] = m.SecondCumulant[i] - sigma[i] / tau;
             successive[i] = m.Successive[i] + sigma[i];
         }
-        return m.With(gramStart, gramMid, m.Strat, ito, second, successive, m.CurrentSecondMoment is null ? null : CurrentSecondMoment(m, jacobian, sigma, share));
+        return m.With(gramStart, gramMid, strat, ito, second, successive, currentSecondMoment);
     }
 
     /// <summary>

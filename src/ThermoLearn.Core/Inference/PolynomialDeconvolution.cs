@@ -46,7 +46,7 @@ internal sealed class PolynomialDeconvolution : GaussianDeconvolution
         _n = _spatial * _times;
         int degree = basis.Degree, top = Math.Max(2 * degree, degree + 1);
         var list = new List<int[]>();
-        for (int total = 0; total <= top; total++) Monomials(new int[_d], 0, total, list);
+        for (int total = 0; total <= top; total++) PolynomialBasis.AddMonomials(new int[_d], 0, total, list);
         _monomials = [.. list];
         var index = new Dictionary<string, int>();
         for (int e = 0; e < _monomials.Length; e++) index[Key(_monomials[e])] = e;
@@ -143,14 +143,8 @@ internal sealed class PolynomialDeconvolution : GaussianDeconvolution
         var difference = new double[start.Length];
         for (int i = 0; i < difference.Length; i++) difference[i] = mid[i] - start[i];
         var strat = Currents(m.Strat, difference, gauss, -1 / tau);
-        var second = new double[d * d];
-        var successive = new double[d * d];
-        for (int i = 0; i < d * d; i++)
-        {
-            second[i] = m.SecondCumulant[i] - sigma[i] / tau;
-            successive[i] = m.Successive[i] + sigma[i];
-        }
-        return m.With(gramStart, gramMid, strat, ito, second, successive, m.CurrentSecondMoment); // the TUR takes the affine sums (MeasurementNoise.Remove without a deconvolution)
+        // the TUR's current second moment is kept: it takes the affine sums (MeasurementNoise.Remove without a deconvolution)
+        return MeasurementNoise.WithNoiseFreeIncrements(m, sigma, gramStart, gramMid, strat, ito, m.CurrentSecondMoment);
     }
 
     /// <summary>m(h) = E[eta^h] for eta ~ N(0, Sigma), by Stein's lemma: E[eta_i eta^r] = sum_j Sigma_ij r_j E[eta^(r - e_j)].</summary>
@@ -233,19 +227,4 @@ internal sealed class PolynomialDeconvolution : GaussianDeconvolution
     }
 
     private static string Key(int[] e) => string.Join(",", e);
-
-    private static void Monomials(int[] current, int position, int remaining, List<int[]> into)
-    {
-        if (position == current.Length - 1)
-        {
-            current[position] = remaining;
-            into.Add((int[])current.Clone());
-            return;
-        }
-        for (int e = remaining; e >= 0; e--)
-        {
-            current[position] = e;
-            Monomials(current, position + 1, remaining - e, into);
-        }
-    }
 }

@@ -169,7 +169,8 @@ public sealed class PolynomialBasis : IBasis
         }
     }
 
-    private static void AddMonomials(int[] current, int position, int remaining, List<int[]> into)
+    /// <summary>Appends the exponent vectors of total degree <paramref name="remaining"/>, lexicographic with e_0 largest first.</summary>
+    internal static void AddMonomials(int[] current, int position, int remaining, List<int[]> into)
     {
         // Lexicographic in (e_0, e_1, ...) with e_0 largest first: x0^2, x0*x1, x1^2, ...
         if (position == current.Length - 1)
