@@ -434,6 +434,8 @@ internal static class EstimateCommand
                 ? $"basis check: {check.RicherBasis} gives {check.RicherDebiased:G6} +- {check.RicherStandardError:G3} (debiased), {check.Gain:+0.####;-0.####} +- {check.GainStandardError:G2} over {check.Basis}"
                     + (check.Short ? " (the basis does not span the force: see the warning)" : "")
                 : $"basis check skipped: {bc["skipped"]}");
+        if (outcome.MeasurementNoise is { } noise)
+            console.Out.WriteLine(InferCommand.MeasurementNoiseLine(noise) + $" (removed; amplification {noise.Amplification:G3})");
         if (outcome.Extra?["note"] is JsonValue note) console.Out.WriteLine($"note: {note}");
         foreach (var (key, label) in new[] { ("sampled_chain", "sampled chain"), ("richardson_lags_1_3", "sampled chain extrapolated over lags 1-3") })
             if (outcome.Extra?[key] is JsonObject other && other["ep_rate"] is not null)

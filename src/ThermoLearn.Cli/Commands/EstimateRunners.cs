@@ -48,6 +48,9 @@ internal sealed record EstimateOutcome(EntropyProductionEstimate Estimate, Entro
 
     /// <summary>The estimate refitted in a richer basis (current, stationary, --basis-check); null when not made.</summary>
     public BasisCheck? BasisCheck { get; init; }
+
+    /// <summary>The measurement noise removed (current with a noise-robust diffusion, tur --noise-robust; JSON "measurement_noise"); else null.</summary>
+    public MeasurementNoiseEstimate? MeasurementNoise { get; init; }
 }
 
 /// <summary>

@@ -107,13 +107,7 @@ internal static class InferCommand
                 output["diffusion_uncorrected"] = Diffusion(lagOne.Diffusion);
                 output["drift_correction_fraction"] = JsonOutput.Number(result.DriftCorrection!.Fraction);
             }
-            if (result.MeasurementNoise is { } removed)
-                output["measurement_noise"] = new JsonObject
-                {
-                    ["covariance"] = Rows(removed.Covariance, d),
-                    ["stderr"] = Rows(removed.StandardErrors, d),
-                    ["amplification"] = JsonOutput.Number(removed.Amplification),
-                };
+            if (result.MeasurementNoise is { } removed) output["measurement_noise"] = MeasurementNoiseJson(removed);
             if (InferenceInput.KnownModel(header.Metadata) is { } model) output["model"] = model.Name;
             var warnings = new List<EstimateWarning>();
             if (EulerChain(header.Path, header.Metadata, header.Dt, fix) is { } euler) warnings.Add(euler);
@@ -143,11 +137,10 @@ internal static class InferCommand
                     for (int a = 0; a < b.Count; a++)
                         console.Out.WriteLine($"  {label}[{b.Describe(a)}] = " + string.Join(", ", Enumerable.Range(0, d).Select(m =>
                             $"{field.Coefficients[a * d + m]:G5} +- {field.StandardErrors![a * d + m]:G2}")));
-                void Matrix(string label, IReadOnlyList<double> values, IReadOnlyList<double> errors) => console.Out.WriteLine($"  {label} = " + string.Join("; ", Enumerable.Range(0, d).Select(i =>
-                    string.Join(", ", Enumerable.Range(0, d).Select(j => $"{values[i * d + j]:G5} +- {errors[i * d + j]:G2}")))));
+                void Matrix(string label, IReadOnlyList<double> values, IReadOnlyList<double> errors) => console.Out.WriteLine(MatrixLine(label, values, errors, d));
                 Matrix("D", result.Diffusion.Matrix, result.Diffusion.StandardErrors);
                 if (result.Uncorrected is { } lagOneD) Matrix("D-uncorrected", lagOneD.Diffusion.Matrix, lagOneD.Diffusion.StandardErrors);
-                if (result.MeasurementNoise is { } noise) Matrix("measurement noise covariance", noise.Covariance, noise.StandardErrors);
+                if (result.MeasurementNoise is { } noise) console.Out.WriteLine(MeasurementNoiseLine(noise));
             }
             return CliApp.ExitOk;
         });
@@ -209,6 +202,21 @@ internal static class InferCommand
     /// </summary>
     internal static EstimateWarning? EulerChain(string path, ThermoLearn.Trajectories.TrajectoryMetadata metadata, double dt, CoarseSamplingCorrection correction) =>
         correction.Order > 0 ? EstimateCommand.EulerChainWarning(path, metadata, dt) : null;
+
+    /// <summary>The removed measurement noise as JSON "measurement_noise" (infer, estimate): Sigma and its standard errors as d x d rows, and the amplification.</summary>
+    internal static JsonObject MeasurementNoiseJson(MeasurementNoiseEstimate noise) => new()
+    {
+        ["covariance"] = Rows(noise.Covariance, noise.Dimension),
+        ["stderr"] = Rows(noise.StandardErrors, noise.Dimension),
+        ["amplification"] = JsonOutput.Number(noise.Amplification),
+    };
+
+    /// <summary>The removed measurement noise as a line of text (infer, estimate): "  measurement noise covariance = s11 +- e11, ...; ...".</summary>
+    internal static string MeasurementNoiseLine(MeasurementNoiseEstimate noise) =>
+        MatrixLine("measurement noise covariance", noise.Covariance, noise.StandardErrors, noise.Dimension);
+
+    private static string MatrixLine(string label, IReadOnlyList<double> values, IReadOnlyList<double> errors, int d) => $"  {label} = " + string.Join("; ", Enumerable.Range(0, d).Select(i =>
+        string.Join(", ", Enumerable.Range(0, d).Select(j => $"{values[i * d + j]:G5} +- {errors[i * d + j]:G2}"))));
 
     private static JsonArray Rows(IReadOnlyList<double> values, int columns)
     {

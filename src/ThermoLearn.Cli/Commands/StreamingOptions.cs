@@ -65,7 +65,8 @@ internal sealed class StreamingOptions
             extra["ep_rate_uncorrected"] = JsonOutput.Number(u.Rate);
             extra["stderr_uncorrected"] = JsonOutput.Number(u.StandardError);
         }
-        return new EstimateOutcome(r.Estimate, r.TimeSeries, r.Force, extra);
+        if (r.MeasurementNoise is { } noise) extra["measurement_noise"] = InferCommand.MeasurementNoiseJson(noise);
+        return new EstimateOutcome(r.Estimate, r.TimeSeries, r.Force, extra) { MeasurementNoise = r.MeasurementNoise };
     }
 
     /// <summary>The data's range (for rbf centres) from one pass over the file <paramref name="open"/> opens.</summary>

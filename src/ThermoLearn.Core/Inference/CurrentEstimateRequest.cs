@@ -14,7 +14,8 @@ public sealed record CurrentEstimateResult(EntropyProductionEstimate Estimate, E
     /// <summary>
     /// The current method with a noise-robust diffusion (<see cref="DiffusionSpec.EstimatedNoiseRobust"/>): the measurement noise
     /// removed from the lag-1 moments of all the data, with the factor its removal multiplied the highest modes by
-    /// (<see cref="MeasurementNoiseEstimate.Amplification"/>, as infer reports it); else null.
+    /// (<see cref="MeasurementNoiseEstimate.Amplification"/>, as infer reports it); the noise-robust TUR bound: the noise removed
+    /// from the currents' variance (amplification 1); else null.
     /// </summary>
     public MeasurementNoiseEstimate? MeasurementNoise { get; init; }
 }
@@ -64,7 +65,11 @@ public sealed record CurrentEstimateRequest(string Method, DiffusionSpec Diffusi
         var expected = StatisticsOptions();
         if (stats.Count != expected.Count || stats.Zip(expected).Any(p => p.First.Options != p.Second))
             throw new InvalidInputException($"the statistics were accumulated for other settings ({Describe(stats.Select(s => s.Options))}) than this estimate needs ({Describe(expected)}).");
-        if (Method == "tur") return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors, NoiseRobust));
+        if (Method == "tur")
+            return new CurrentEstimateResult(EntropyProductionEstimator.Tur(stats[0], Errors, NoiseRobust))
+            {
+                MeasurementNoise = NoiseRobust ? EntropyProductionEstimator.TurRemovedNoise(stats[0], Errors) : null,
+            };
         var noise = Diffusion.NoiseRobust ? EntropyProductionEstimator.RemovedNoise(stats[0], Diffusion, Errors) : null;
         if (Windowed)
         {

@@ -208,6 +208,18 @@ public static class EntropyProductionEstimator
         return new MeasurementNoiseEstimate(sigma, se, stats.Dimension) { Amplification = deconvolution?.Amplification(sigma) ?? 1 };
     }
 
+    /// <summary>
+    /// The measurement noise the noise-robust TUR bound removes from the currents' variance (the affine sums of
+    /// <see cref="MeasurementNoise"/>, so its amplification is 1), with standard errors over the same batches.
+    /// </summary>
+    internal static MeasurementNoiseEstimate TurRemovedNoise(CurrentStatistics stats, ErrorOptions errors)
+    {
+        string Name(int a) => LinearVectorField.Describe(stats.Basis, stats.Options.TimeDegree, a);
+        var sigma = MeasurementNoise.Remove(stats.Moments(), Name, null).Covariance;
+        var se = Resampling.StandardErrors(stats.Batches, errors, w => MeasurementNoise.Remove(stats.Moments(-1, w), Name, null).Covariance);
+        return new MeasurementNoiseEstimate(sigma, se, stats.Dimension);
+    }
+
     internal static GaussianDeconvolution? Deconvolution(CurrentStatistics stats, DiffusionSpec diffusion) =>
         diffusion.NoiseRobust ? GaussianDeconvolution.For(stats.Basis, stats.Options.TimeDegree) : null;
 
