@@ -622,6 +622,13 @@ class EstimateResult:
     warnings : list of dict
         What the data say about the estimate's premises (``id``, ``message``, ...); empty when nothing is amiss.
         :func:`thermolearn.estimate` also issues each as a :class:`thermolearn.ThermoLearnWarning`.
+    measurement_noise : numpy.ndarray or None
+        ``method='current'`` with ``diffusion='auto-robust'`` or ``method='tur'`` with ``noise_robust``: covariance
+        (dimension, dimension) of the white measurement noise removed from the positions; ``measurement_noise_stderr``
+        beside it. None otherwise.
+    measurement_noise_amplification : float or None
+        With ``measurement_noise``: the largest factor by which removing the noise multiplied an observed mean and its
+        standard error (as :class:`InferResult`'s; 1 for ``poly`` and for the TUR bound). None otherwise.
     """
 
     ep_rate: Measured
@@ -659,6 +666,9 @@ class EstimateResult:
     deviance: Optional[float] = None
     note: Optional[str] = None
     warnings: List[Dict[str, Any]] = field(default_factory=list)
+    measurement_noise: Optional[np.ndarray] = None
+    measurement_noise_stderr: Optional[np.ndarray] = None
+    measurement_noise_amplification: Optional[float] = None
     input: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -700,6 +710,11 @@ class EstimateResult:
             state_labels=None if r.get("state_labels") is None else list(r.get("state_labels")),
             deviance=_optional(r.get("deviance")), note=r.get("note"),
             warnings=list(r.get("warnings") or []), input=r.get("input"), json=d)
+        noise = r.get("measurement_noise")
+        if noise is not None:
+            result.measurement_noise = _array(noise.get("covariance"))
+            result.measurement_noise_stderr = _array(noise.get("stderr"))
+            result.measurement_noise_amplification = _optional(noise.get("amplification"))
         if not isinstance(quantity, (str, type(None))):
             r.used.discard("quantity")
         result.extra = r.extra()
