@@ -135,7 +135,7 @@ internal static class EstimateCommand
         public InferenceInput Input { get; } = new();
         public Option<string> Method { get; } = new("--method") { Description = "Estimator: " + string.Join("; ", EstimateRunners.All.Select(m => $"{m.Name} ({m.Help})")), DefaultValueFactory = _ => Inference.EstimateMethods.Default.Name };
         public Option<string> Basis { get; } = new("--basis") { Description = "Basis: " + BasisSpec.Help + ".", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultBasis };
-        public Option<string> Diffusion { get; } = new("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (drift-corrected second cumulant) or auto-robust (the same less white measurement noise on the positions, told from successive increments; with a polynomial or Fourier basis the current method's force fit is freed of the noise as well, and a Fourier basis' modes amplified more than 3-fold are warned as noise_amplification; with rbf bases it keeps it).", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultDiffusion };
+        public Option<string> Diffusion { get; } = new("--diffusion") { Description = "Diffusion matrix: a number, JSON rows, auto (drift-corrected second cumulant) or auto-robust (the same less white measurement noise on the positions, told from successive increments; with a polynomial or Fourier basis the current method's force fit is freed of the noise as well, and a Fourier basis' modes amplified more than 3-fold are warned as noise_amplification; with rbf bases it keeps it; current and tur report the noise's covariance as measurement_noise).", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultDiffusion };
         public Option<int> Windows { get; } = new("--windows") { Description = "Non-stationary data: sigma(t) on K equal time windows.", DefaultValueFactory = _ => 1 };
         public Option<int?> TimeDegree { get; } = new("--time-degree") { Description = "Legendre degree in time of the fields (default 1 with --windows, 4 with --joint or --per-trajectory on non-stationary data)." };
         public Option<bool> Joint { get; } = new("--joint") { Description = "One joint (x, t) fit instead of a fit per window; sigma per window is then the plug-in <v^T D^-1 v>, which pools the whole record (smaller error bars, docs/inference.md)." };
@@ -149,7 +149,7 @@ internal static class EstimateCommand
         public Option<bool> NoiseRobust { get; } = new("--noise-robust")
         {
             Description = "--method tur: the positions carry white measurement noise; its covariance, told from successive increments, is removed from the currents' "
-                + "variance (which the noise inflates, biasing the bound low). For --method current use --diffusion auto-robust.",
+                + "variance (which the noise inflates, biasing the bound low) and reported as measurement_noise. For --method current use --diffusion auto-robust.",
         };
         public Option<string> Correction { get; } = new("--correction") { Description = "Coarse-sampling correction: richardson (lags 1, 2; default), richardson2 (lags 1-3) or none.", DefaultValueFactory = _ => Inference.EstimateMethods.DefaultCorrection.Name };
         public Option<string?> PerTrajectory { get; } = new("--per-trajectory") { Description = "CSV of the per-trajectory total entropy production Delta s_tot (and the IFT check in the output)." };
