@@ -152,7 +152,8 @@ internal static class EstimateRunners
         var result = request.Estimate(stats);
         // auto-robust deconvolves the force fit's moments as infer --noise-robust does, and warns as it does when that amplifies them
         if (result.MeasurementNoise is { } noise && InferCommand.NoiseAmplification(c.Reader.Header.Path, basis, noise) is { } amplified) warnings.Add(amplified);
-        if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder) is { } coarse)
+        if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder,
+                result.MeasurementNoise is null ? NoiseAdvice(method) : null) is { } coarse)
             warnings.Add(coarse);
         var outcome = StreamingOptions.Outcome(result);
         if (method == Inference.EstimateMethods.Current.Name && !request.Windowed && c.BasisCheck != "none")
@@ -261,14 +262,16 @@ internal static class EstimateRunners
     /// frames are too far apart for its expansion in dt (driven trap saved every 0.2 and 0.5: corrections of 30-75% of the value,
     /// results 11-79 stderr below the exact rate).
     /// </summary>
-    internal static EstimateWarning? CoarseSampling(string path, double dt, EntropyProductionEstimate corrected, EntropyProductionEstimate lagOne, int order)
+    internal static EstimateWarning? CoarseSampling(string path, double dt, EntropyProductionEstimate corrected, EntropyProductionEstimate lagOne, int order,
+        string? noiseAdvice = null)
     {
         if (CoarseSamplingCorrection.UntrustedFraction(corrected, lagOne) is not { } fraction) return null;
         var correction = CoarseSamplingCorrection.FromOrder(order);
         string message = $"{path}: frames {dt:G4} apart are too far apart for the first-order coarse-sampling correction to be trusted: {correction.Name} moves the estimate from "
             + $"{lagOne.Rate:G4} (lag 1) to {corrected.Rate:G4}, {100 * fraction:F0}% of the corrected value (trusted up to {100 * CoarseSamplingCorrection.TrustedFraction:F0}%; "
             + "a 24% correction left a bias of -11%, docs/inference.md \"Coarse sampling\"), so the bias it leaves is likely larger than the stderr "
-            + $"{corrected.StandardError:G3}. Record frames closer together (the correction shrinks in proportion to the spacing), or report the value with that table.";
+            + $"{corrected.StandardError:G3}. Record frames closer together (the correction shrinks in proportion to the spacing), or report the value with that table"
+            + (noiseAdvice is null ? "." : $"; if the positions carry measurement noise, whose share differs between the two lags, estimate with {noiseAdvice}.");
         return new EstimateWarning("coarse_sampling", message, new JsonObject
         {
             ["correction_fraction"] = Infrastructure.JsonOutput.Number(fraction),
@@ -278,6 +281,10 @@ internal static class EstimateRunners
             ["advice"] = "record frames closer together",
         });
     }
+
+    /// <summary>The option that removes measurement noise for <paramref name="method"/> (named by the coarse-sampling warning where it was not used).</summary>
+    private static string NoiseAdvice(string method) =>
+        method == Inference.EstimateMethods.Tur.Name ? "--noise-robust" : "--diffusion auto-robust";
 
     /// <summary>
     /// Positions of underdamped motion given to current or tur: R = var(Delta^2 x) / var(Delta x) from the lag-1 statistics of
