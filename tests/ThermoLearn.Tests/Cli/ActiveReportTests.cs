@@ -131,16 +131,7 @@ public class ActiveReportTests
         var obj = JsonNode.Parse(Active + "}")!.AsObject();
         var change = JsonNode.Parse("{" + replacement + "}")!.AsObject();
         foreach (var (key, value) in change) obj[key] = value?.DeepClone();
-        string folder = TestEnsembles.TempFolder();
-        string input = Path.Combine(folder, "active.json");
-        File.WriteAllText(input, obj.ToJsonString());
-        string html = Path.Combine(folder, "r.html");
-        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
-        Assert.Equal(CliApp.ExitBadInput, code);
-        Assert.Equal("", stdout);
-        Assert.Contains(input, error);
-        Assert.Contains(message, error);
-        Assert.Empty(Directory.GetFiles(folder, "*.htm*"));
+        ReportCommandTests.AssertRefused(obj.ToJsonString(), "active.json", message);
     }
 
     /// <summary>The well-formed sample renders, with the swamped-block note and the verdict's margin (3 x 3.1 - 7.8 = 1.5).</summary>

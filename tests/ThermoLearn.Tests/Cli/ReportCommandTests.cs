@@ -73,16 +73,7 @@ public class ReportCommandTests
     [InlineData("", "file is empty")]
     public void BadJsonIsExit2NamingTheFileAndLeavesNoReport(string content, string message)
     {
-        string folder = TestEnsembles.TempFolder();
-        string input = Path.Combine(folder, "bad.json");
-        File.WriteAllText(input, content);
-        string html = Path.Combine(folder, "r.html");
-        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
-        Assert.Equal(CliApp.ExitBadInput, code);
-        Assert.Equal("", stdout);
-        Assert.Contains(input, error);
-        Assert.Contains(message, error);
-        Assert.False(File.Exists(html));
+        AssertRefused(content, "bad.json", message);
     }
 
     /// <summary>
@@ -111,16 +102,7 @@ public class ReportCommandTests
     [InlineData("""{"work": 0.3, "work_stderr": -0.004}""", "\"work_stderr\" is -0.004; a standard error cannot be negative")]
     public void MalformedNumbersAreExit2NamingFileAndKeyPathAndLeaveNoPage(string json, string message)
     {
-        string folder = TestEnsembles.TempFolder();
-        string input = Path.Combine(folder, "result.json");
-        File.WriteAllText(input, json);
-        string html = Path.Combine(folder, "r.html");
-        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
-        Assert.Equal(CliApp.ExitBadInput, code);
-        Assert.Equal("", stdout);
-        Assert.Contains(input, error);
-        Assert.Contains(message, error);
-        Assert.Empty(Directory.GetFiles(folder, "*.htm*"));
+        AssertRefused(json, "result.json", message);
     }
 
     /// <summary>null stands for a value a result does not have (ThermoLearn writes a non-finite one so): it renders as —, beside numbers too.</summary>
@@ -257,16 +239,8 @@ public class ReportCommandTests
     [InlineData(""" "checkpoint_verdicts": [{"tokens": 100, "verdict": "joint", "excess_share": "abc"}]""", "\"checkpoint_verdicts[0].excess_share\" is \"abc\", not a finite number")]
     public void MalformedBeliefsAnalyzeNumbersAreExit2NamingTheKeyPath(string extra, string message)
     {
-        string folder = TestEnsembles.TempFolder();
-        string input = Path.Combine(folder, "analyze.json");
-        File.WriteAllText(input, """{"process": "mess3", "exact": false, "val_ce": 2.0, "val_ce_stderr": 0.001, "ce_floor_nats": 1.999, "r2_final": 0.9,""" + extra + "}");
-        string html = Path.Combine(folder, "analyze.html");
-        var (code, stdout, error) = Run("report", "--in", input, "--out", html);
-        Assert.Equal(CliApp.ExitBadInput, code);
-        Assert.Equal("", stdout);
-        Assert.Contains(input, error);
-        Assert.Contains(message, error);
-        Assert.False(File.Exists(html));
+        AssertRefused("""{"process": "mess3", "exact": false, "val_ce": 2.0, "val_ce_stderr": 0.001, "ce_floor_nats": 1.999, "r2_final": 0.9,""" + extra + "}",
+            "analyze.json", message);
     }
 
     [Theory]
@@ -281,7 +255,6 @@ public class ReportCommandTests
     [InlineData("log.0.tokens", "null", "\"log[0].tokens\" is null, not a finite number")]
     public void MalformedBeliefsRunIsExit2NamingFileAndKeyAndLeavesNoReport(string key, string? value, string message)
     {
-        string folder = TestEnsembles.TempFolder();
         var run = JsonNode.Parse("""
             {"format": "thermolearn-beliefs-run/1", "process": {"spec": "mess3", "settings": [], "n_ctx": 4, "seed": 1},
              "ce_floor_nats": 1.0895944551607142, "exact_validation": true,
@@ -294,8 +267,18 @@ public class ReportCommandTests
         string leaf = key.Split('.')[^1];
         if (value is null) parent.Remove(leaf);
         else parent[leaf] = JsonNode.Parse(value);
-        string input = Path.Combine(folder, "run.json");
-        File.WriteAllText(input, run.ToJsonString());
+        AssertRefused(run.ToJsonString(), "run.json", message);
+    }
+
+    /// <summary>
+    /// report refuses <paramref name="content"/> (written to <paramref name="fileName"/> in a fresh folder): exit 2, nothing on
+    /// stdout, the file and <paramref name="message"/> named on stderr, and no page in the folder.
+    /// </summary>
+    internal static void AssertRefused(string content, string fileName, string message)
+    {
+        string folder = TestEnsembles.TempFolder();
+        string input = Path.Combine(folder, fileName);
+        File.WriteAllText(input, content);
         string html = Path.Combine(folder, "r.html");
         var (code, stdout, error) = Run("report", "--in", input, "--out", html);
         Assert.Equal(CliApp.ExitBadInput, code);
@@ -303,6 +286,6 @@ public class ReportCommandTests
         Assert.Contains(input, error);
         Assert.Contains(message, error);
         Assert.False(File.Exists(html));
-        Assert.Empty(Directory.GetFiles(folder, "*.html*"));
+        Assert.Empty(Directory.GetFiles(folder, "*.htm*"));
     }
 }
