@@ -472,15 +472,10 @@ internal sealed class ActiveEstimateOptions
     }
 
     /// <summary>
-    /// The share of the estimate above which the coarse-sampling correction is flagged (estimate's rule for the linear
-    /// estimators, <c>coarse_sampling</c>).
-    /// </summary>
-    internal const double CoarseSamplingShare = 0.2;
-
-    /// <summary>
     /// A warning where the frames are far apart for the current estimator. With sigma(dt) = sigma + a dt + b dt^2 + ..., the
     /// Richardson extrapolation 2 sigma(dt) - sigma(2 dt) removes a dt and leaves -2 b dt^2, which two lags cannot measure; where
-    /// the correction sigma(dt) - sigma(2 dt) (= -a dt - 3 b dt^2) is above <see cref="CoarseSamplingShare"/> of the estimate and
+    /// the correction sigma(dt) - sigma(2 dt) (= -a dt - 3 b dt^2) is above <see cref="Inference.CoarseSamplingCorrection.TrustedFraction"/> of the estimate (the
+    /// linear estimators' rule) and
     /// beyond 3 of its standard errors, that remainder can exceed the error bar (64 trapped AOUPs, A = gamma = 1, eps = 0: frames
     /// 0.05 apart, correction 8.7%, estimate 128.9 +- 3.0 for 128; 0.2 apart, 25%, 115.5 +- 1.4, 9 stderr below).
     /// </summary>
@@ -488,7 +483,7 @@ internal sealed class ActiveEstimateOptions
     {
         if (current is null || !double.IsFinite(current.RateLag2)) return [];
         double rate = current.Estimate.Rate, correction = current.RateLag1 - current.RateLag2;
-        if (!(Math.Abs(correction) > CoarseSamplingShare * Math.Abs(rate) && Math.Abs(correction) > 3 * current.Estimate.StandardError)) return [];
+        if (!(Math.Abs(correction) > Inference.CoarseSamplingCorrection.TrustedFraction * Math.Abs(rate) && Math.Abs(correction) > 3 * current.Estimate.StandardError)) return [];
         double share = Math.Abs(correction / rate);
         var fields = new JsonObject
         {

@@ -153,7 +153,7 @@ internal static class EstimateRunners
         // auto-robust deconvolves the force fit's moments as infer --noise-robust does, and warns as it does when that amplifies them
         if (result.MeasurementNoise is { } noise && InferCommand.NoiseAmplification(c.Reader.Header.Path, basis, noise) is { } amplified) warnings.Add(amplified);
         if (result.Uncorrected is { } lagOne && CoarseSampling(c.Reader.Header.Path, c.Reader.Header.Dt, result.Estimate, lagOne, correctionOrder,
-                result.MeasurementNoise is null ? NoiseAdvice(method) : null) is { } coarse)
+                noiseRemoved: result.MeasurementNoise is not null) is { } coarse)
             warnings.Add(coarse);
         var outcome = StreamingOptions.Outcome(result);
         if (method == Inference.EstimateMethods.Current.Name && !request.Windowed && c.BasisCheck != "none")
@@ -263,7 +263,7 @@ internal static class EstimateRunners
     /// results 11-79 stderr below the exact rate).
     /// </summary>
     internal static EstimateWarning? CoarseSampling(string path, double dt, EntropyProductionEstimate corrected, EntropyProductionEstimate lagOne, int order,
-        string? noiseAdvice = null)
+        bool noiseRemoved = true)
     {
         if (CoarseSamplingCorrection.UntrustedFraction(corrected, lagOne) is not { } fraction) return null;
         var correction = CoarseSamplingCorrection.FromOrder(order);
@@ -271,7 +271,8 @@ internal static class EstimateRunners
             + $"{lagOne.Rate:G4} (lag 1) to {corrected.Rate:G4}, {100 * fraction:F0}% of the corrected value (trusted up to {100 * CoarseSamplingCorrection.TrustedFraction:F0}%; "
             + "a 24% correction left a bias of -11%, docs/inference.md \"Coarse sampling\"), so the bias it leaves is likely larger than the stderr "
             + $"{corrected.StandardError:G3}. Record frames closer together (the correction shrinks in proportion to the spacing), or report the value with that table"
-            + (noiseAdvice is null ? "." : $"; if the positions carry measurement noise, whose share differs between the two lags, estimate with {noiseAdvice}.");
+            // only the current method has a correction (the TUR bound takes one lag), and --diffusion auto-robust removes its noise
+            + (noiseRemoved ? "." : "; if the positions carry measurement noise, whose share differs between the two lags, estimate with --diffusion auto-robust.");
         return new EstimateWarning("coarse_sampling", message, new JsonObject
         {
             ["correction_fraction"] = Infrastructure.JsonOutput.Number(fraction),
@@ -281,10 +282,6 @@ internal static class EstimateRunners
             ["advice"] = "record frames closer together",
         });
     }
-
-    /// <summary>The option that removes measurement noise for <paramref name="method"/> (named by the coarse-sampling warning where it was not used).</summary>
-    private static string NoiseAdvice(string method) =>
-        method == Inference.EstimateMethods.Tur.Name ? "--noise-robust" : "--diffusion auto-robust";
 
     /// <summary>
     /// Positions of underdamped motion given to current or tur: R = var(Delta^2 x) / var(Delta x) from the lag-1 statistics of

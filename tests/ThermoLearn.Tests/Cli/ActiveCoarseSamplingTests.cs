@@ -38,7 +38,7 @@ public class ActiveCoarseSamplingTests
 
         var coarse = Estimate(20);
         var warning = coarse["warnings"]!.AsArray().Single(w => (string)w!["id"]! == "coarse_sampling")!;
-        Assert.True((double)warning["correction_fraction"]! > ThermoLearn.Cli.Commands.ActiveEstimateOptions.CoarseSamplingShare, warning.ToJsonString());
+        Assert.True((double)warning["correction_fraction"]! > ThermoLearn.Inference.CoarseSamplingCorrection.TrustedFraction, warning.ToJsonString());
         Assert.Contains("lag 2", (string)warning["message"]!);
     }
 }
