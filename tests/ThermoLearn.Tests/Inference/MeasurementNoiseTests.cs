@@ -3,6 +3,7 @@ using ThermoLearn.Inference.Bases;
 using ThermoLearn.Models;
 using ThermoLearn.Randomness;
 using ThermoLearn.Simulation;
+using ThermoLearn.Statistics;
 using ThermoLearn.Trajectories;
 using Xunit;
 
@@ -110,14 +111,42 @@ public class MeasurementNoiseTests
     }
 
     /// <summary>
-    /// The current estimator's limit on the ring with fourier:1, a lower bound on its EP rate f v / T = 0.5579107: in 1-D the
+    /// The current estimator's limit on the ring with fourier:1, a lower bound on its EP rate f v / T (0.5579107): in 1-D the
     /// Stratonovich currents of the modes are j int b_a dx, v for the constant and 0 for the others, and the Gram is D &lt;b b^T&gt;
     /// under the stationary law, so the bound is v^2 [&lt;b b^T&gt;^-1]_00 / D; it takes 1/p(x), not the drift, to span the
-    /// thermodynamic force v / (D p), and fourier:1 does not (fourier:2 gives 0.5571223, fourier:4 0.5579057). p(x) proportional to
-    /// exp(-U(x)) int_x^(x + 2 pi) exp(U(y)) dy, U = -V0 cos x - f x (Stratonovich's stationary law), the inner integral by scipy
-    /// quad (1e-13) and the period by the trapezoid on 4,000 points (spectrally exact for a smooth periodic integrand).
+    /// thermodynamic force v / (D p), and fourier:1 does not (fourier:2 gives 0.5571223, fourier:4 0.5579057). Computed by
+    /// <see cref="RingBound"/> (0.5408768334 by scipy quad as well).
     /// </summary>
-    internal const double RingFourierOneBound = 0.5408768334116097;
+    internal static readonly double RingFourierOneBound = RingBound(1.0, 1.5, 1.0);
+
+    /// <summary>
+    /// v^2 [&lt;b b^T&gt;^-1]_00 / D for b = (1, cos x, sin x) on the ring dx = (f - v0 sin x) dt + sqrt(2 D) dW. The stationary law
+    /// (Stratonovich's) is p(x) proportional to q(x) = int_x^(x + 2 pi) exp((U(y) - U(x))/D) dy, U = -v0 cos x - f x, whose current
+    /// F q - D q' is D (1 - exp(-2 pi f / D)) at every x; so with Z = int_0^(2 pi) q the mean velocity is
+    /// v = 2 pi D (1 - exp(-2 pi f / D)) / Z. The inner integrals by Simpson's rule on 2,000 intervals (relative error below 1e-12
+    /// for this smooth integrand), the period by the trapezoid on 4,000 points (spectrally exact for a smooth periodic integrand).
+    /// </summary>
+    internal static double RingBound(double f, double v0, double d)
+    {
+        double U(double x) => -v0 * Math.Cos(x) - f * x;
+        const int points = 4_000, intervals = 2_000;
+        double h = 2 * Math.PI / points, step = 2 * Math.PI / intervals, z = 0;
+        var moments = new double[9];
+        for (int i = 0; i < points; i++)
+        {
+            double x = i * h, q = 0;
+            for (int k = 0; k <= intervals; k++)
+                q += (k == 0 || k == intervals ? 1 : k % 2 == 1 ? 4 : 2) * Math.Exp((U(x + k * step) - U(x)) / d);
+            q *= step / 3;
+            double[] b = [1, Math.Cos(x), Math.Sin(x)];
+            z += q * h;
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 3; c++) moments[r * 3 + c] += q * h * b[r] * b[c];
+        }
+        for (int i = 0; i < 9; i++) moments[i] /= z;
+        double v = 2 * Math.PI * d * (1 - Math.Exp(-2 * Math.PI * f / d)) / z;
+        return v * v * DenseMatrix.InverseSpd(moments, 3, "ring Gram")[0] / d;
+    }
 
     /// <summary>
     /// The tilted ring with noise of std 0.6 (about a tenth of the period), fourier:1: the affine correction took the noise's share
