@@ -187,6 +187,10 @@ internal static partial class HtmlReport
         {
             var rows = ReadCsv(local, ["x", "y", "ep_rate_mean"]);
             double[] values = rows["ep_rate_mean"];
+            // one row per particle: a map left from another run (another N) does not describe this result
+            int particles = (int)RequireNumber(file, obj, "particles", nonNegative: true);
+            if (values.Length != particles)
+                throw new InvalidInputException($"{local}: {values.Length} particles, but {file} is an estimate over {particles}; the map is from another run.");
             var (lo, hi, above) = ActiveMatterPlots.ColourRange(values);
             var plot = PlotFile.Create("local EP rate per particle (time average), at the last snapshot's positions", "x", "y");
             var colormap = new ScottPlot.Colormaps.Viridis();

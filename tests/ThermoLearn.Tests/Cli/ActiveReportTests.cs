@@ -103,6 +103,13 @@ public class ActiveReportTests
         Assert.Equal(CliApp.ExitBadInput, bad);
         Assert.Contains($"{local}: line 3, column \"ep_rate_mean\" is \"abc\", not a finite number", badError);
         Assert.False(File.Exists(again));
+
+        // A map of another run (here one particle fewer) does not describe this estimate: refused, naming both counts.
+        File.WriteAllLines(local, lines.Where((_, i) => i != 2));
+        var (stale, _, staleError) = Run("report", "--in", input, "--out", again);
+        Assert.Equal(CliApp.ExitBadInput, stale);
+        Assert.Contains($"{local}: 63 particles, but {input} is an estimate over 64", staleError);
+        Assert.False(File.Exists(again));
     }
 
     private const string Active = """
